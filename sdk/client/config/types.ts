@@ -1,0 +1,68 @@
+/**
+ * What a client needs to reach one API server as one identity: client-go's rest.Config, in TypeScript.
+ * Certificates and keys are PEM text. Every field is optional but `host`.
+ */
+export interface RestConfig {
+  /** Base URL of the API server, e.g. `https://127.0.0.1:6443`. A path part is kept as a prefix. */
+  host: string;
+
+  /** PEM bundle of the certificate authorities that sign the server's certificate. Default: the system roots. */
+  caData?: string;
+  /** PEM client certificate, for x509 client authentication; needs `keyData`. */
+  certData?: string;
+  /** PEM private key of `certData`. */
+  keyData?: string;
+  /** Name to verify the server's certificate against (SNI), when it differs from `host`'s name. */
+  serverName?: string;
+  /** Skip verification of the server's certificate. Never the default: set it only on purpose. */
+  insecureSkipTLSVerify?: boolean;
+
+  /** A bearer token sent as `Authorization: Bearer …`. */
+  bearerToken?: string;
+  /** A file holding the bearer token; re-read periodically, since projected tokens rotate. Wins over `bearerToken`. */
+  bearerTokenFile?: string;
+  /** HTTP basic authentication (rarely enabled on real clusters). */
+  username?: string;
+  password?: string;
+  /** An exec credential plugin (client.authentication.k8s.io) that prints a token or a client certificate. */
+  exec?: ExecConfig;
+  /** Act as another user: `Impersonate-User`, `-Uid`, `-Group`, `-Extra-*` headers. */
+  impersonate?: ImpersonationConfig;
+
+  /** Proxy for every request (`http://`, `https://` or `socks5://`). Default: `HTTPS_PROXY`/`NO_PROXY`. */
+  proxyUrl?: string;
+  /** User-Agent header. Default: `kubeloop/<version> (<platform>/<arch>) node/<version>`. */
+  userAgent?: string;
+  /** Client-side rate limit, requests per second. Default: none (0), as the server does flow control. */
+  qps?: number;
+  /** Burst of the client-side rate limit. Default: `qps`. */
+  burst?: number;
+  /** Timeout of a single request (not a watch), in milliseconds. Default: 0, no timeout beyond the signal. */
+  timeoutMs?: number;
+}
+
+/** An exec credential plugin, as in a kubeconfig's `users[].user.exec`. */
+export interface ExecConfig {
+  /** The program to run; a relative path with a slash resolves against the kubeconfig's folder. */
+  command: string;
+  args?: string[];
+  env?: { name: string; value: string }[];
+  /** `client.authentication.k8s.io/v1` or `client.authentication.k8s.io/v1beta1`. */
+  apiVersion: string;
+  /** Pass the cluster's server, CA and extensions in `KUBERNETES_EXEC_INFO`. */
+  provideClusterInfo?: boolean;
+  /** `Never`, `IfAvailable` or `Always`: whether the plugin may read standard input. */
+  interactiveMode?: 'Never' | 'IfAvailable' | 'Always';
+  /** Shown when the command is not found. */
+  installHint?: string;
+  /** The cluster's `extensions[client.authentication.k8s.io/exec]`, passed on with provideClusterInfo. */
+  config?: unknown;
+}
+
+/** Who to act as (`kubectl --as`). */
+export interface ImpersonationConfig {
+  userName?: string;
+  uid?: string;
+  groups?: string[];
+  extra?: Record<string, string[]>;
+}

@@ -1,0 +1,379 @@
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { dump } from 'js-yaml';
+import type { RestConfig } from '../client/index.js';
+import { EnvtestError } from './errors.js';
+import { ensureBinaries, type Binaries } from './internal/binaries.js';
+import {
+  createCertificateAuthority,
+  createServiceAccountKeys,
+  loadCertificateAuthority,
+  type CertificateAuthority,
+} from './internal/pki.js';
+import {
+  freePort,
+  logTail,
+  reapOrphans,
+  startProcess,
+  waitFor,
+  workDirPrefix,
+  writeOwner,
+  type ManagedProcess,
+} from './internal/processes.js';
+
+export interface ControlPlaneOptions {
+  /**
+   * The Kubernetes version the binaries must report, e.g. `'1.37.2'`. Start-up fails if `/version` says otherwise.
+   * Default: no check.
+   */
+  kubernetesVersion?: string;
+  /** A folder with `kube-apiserver`, `etcd` and `kubectl`. Default: `$KUBEBUILDER_ASSETS`, else cache or build. */
+  assetsDir?: string;
+  /**
+   * Extra kube-apiserver flags, `--name=value`. A flag named here replaces kubeloop's default for it, e.g.
+   * `--runtime-config=api/all=true` or `--authorization-mode=AlwaysAllow`.
+   */
+  apiServerFlags?: string[];
+  /** Extra etcd flags, `--name=value`, replacing defaults of the same name. */
+  etcdFlags?: string[];
+  /** How long etcd and the API server may take to become ready, each. Default: 60000. */
+  startTimeoutMs?: number;
+  /** Progress lines (the binary build, start-up). Default: standard error. */
+  progress?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/** A user of the control plane; `addUser` mints a client certificate for it. */
+export interface EnvtestUser {
+  name: string;
+  /** Groups, sent as the certificate's organizations. `system:masters` makes a cluster admin. */
+  groups?: string[];
+}
+
+/**
+ * A running etcd + kube-apiserver on 127.0.0.1, with an admin identity.
+ *
+ * Guarantees: RBAC authorization and x509 client-certificate authentication are on; the admin (`config`) is in
+ * `system:masters`. Ready means `/readyz` answered 200 and the `default` namespace exists. The processes end with
+ * `stop()`, with the process that started them (SIGINT, SIGTERM, exit, and on Linux also a crash, by the kernel's
+ * parent-death signal), or at the next start-up after a crash that escaped all of those.
+ *
+ * Caveats: no controller-manager runs, so there is no garbage collection, no namespace finalization and no
+ * ServiceAccount token controller; the `ServiceAccount` admission plugin is off, so pods can be created in a
+ * namespace without a `default` ServiceAccount.
+ */
+export interface ControlPlane extends ControlPlaneAccess {
+  readonly binaries: Binaries;
+  /** `http://127.0.0.1:<port>` of etcd. */
+  readonly etcdUrl: string;
+  /** Stops the API server and starts it again on the same port against the same etcd; resolves once ready. */
+  restartApiServer(): Promise<void>;
+  /** Stops both processes and removes the work folder. Safe to call twice. */
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * What a test needs of a running control plane: its admin identity and the means to mint users. A control plane
+ * started in vitest's globalSetup is reached from test workers with {@link connectToControlPlane}(workDir).
+ */
+export interface ControlPlaneAccess {
+  /** A RestConfig for the admin user. */
+  readonly config: RestConfig;
+  /** A kubeconfig file for the admin user (for kubectl and other tools). */
+  readonly kubeconfigPath: string;
+  /** PEM of the CA that signs the API server's serving certificate. */
+  readonly caData: string;
+  /** `https://127.0.0.1:<port>`; stays the same across `restartApiServer()`. */
+  readonly host: string;
+  /** The temporary folder holding certificates, the kubeconfig, etcd's data and the processes' logs. */
+  readonly workDir: string;
+  /** Mints a client certificate for a user and returns a RestConfig that authenticates as it. */
+  addUser(user: EnvtestUser): Promise<RestConfig>;
+  /** Writes a kubeconfig file for a RestConfig of this control plane; returns its path. */
+  writeKubeconfig(config: RestConfig, name: string): Promise<string>;
+}
+
+const flagName = (flag: string): string => flag.split('=')[0] ?? flag;
+
+function mergeFlags(defaults: string[], overrides: string[] = []): string[] {
+  const replaced = new Set(overrides.map(flagName));
+  return [...defaults.filter((f) => !replaced.has(flagName(f))), ...overrides];
+}
+
+/** Starts etcd and kube-apiserver on loopback. See {@link ControlPlane}. */
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const progress = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const timeoutMs = options.startTimeoutMs ?? 60_000;
+  const started = Date.now();
+  reapOrphans();
+  const binaries = await ensureBinaries({ assetsDir: options.assetsDir, progress, signal: options.signal });
+
+  const workDir = await mkdtemp(join(tmpdir(), workDirPrefix));
+  const pki = join(workDir, 'pki');
+  await mkdir(pki);
+  const file = (name: string): string => join(pki, name);
+
+  const ca = await createCertificateAuthority('kubeloop-envtest-ca');
+  const serving = await ca.sign({
+    commonName: 'kube-apiserver',
+    usage: 'server',
+    dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'],
+    ipAddresses: ['127.0.0.1', '10.0.0.1'],
+  });
+  const admin = await adminCredentials(workDir, ca);
+  const sa = createServiceAccountKeys();
+  await Promise.all([
+    writeFile(file('ca.crt'), ca.certPem),
+    writeFile(file('ca.key'), ca.keyPem, { mode: 0o600 }),
+    writeFile(file('apiserver.crt'), serving.certPem),
+    writeFile(file('apiserver.key'), serving.keyPem, { mode: 0o600 }),
+    writeFile(file('sa.key'), sa.privateKeyPem, { mode: 0o600 }),
+    writeFile(file('sa.pub'), sa.publicKeyPem),
+  ]);
+
+  const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const etcdUrl = `http://127.0.0.1:${etcdPort}`;
+  const peerUrl = `http://127.0.0.1:${peerPort}`;
+  const host = `https://127.0.0.1:${apiPort}`;
+
+  const etcdArgs = mergeFlags(
+    [
+      `--name=envtest`,
+      `--data-dir=${join(workDir, 'etcd')}`,
+      `--listen-client-urls=${etcdUrl}`,
+      `--advertise-client-urls=${etcdUrl}`,
+      `--listen-peer-urls=${peerUrl}`,
+      `--initial-advertise-peer-urls=${peerUrl}`,
+      `--initial-cluster=envtest=${peerUrl}`,
+      `--unsafe-no-fsync=true`,
+      `--log-level=warn`,
+    ],
+    options.etcdFlags,
+  );
+  const apiArgs = mergeFlags(
+    [
+      `--etcd-servers=${etcdUrl}`,
+      `--bind-address=127.0.0.1`,
+      `--advertise-address=127.0.0.1`,
+      // A loopback advertise address is refused by the endpoint reconciler; with no nodes it has nothing to do anyway.
+      `--endpoint-reconciler-type=none`,
+      `--secure-port=${apiPort}`,
+      `--tls-cert-file=${file('apiserver.crt')}`,
+      `--tls-private-key-file=${file('apiserver.key')}`,
+      `--client-ca-file=${file('ca.crt')}`,
+      `--authorization-mode=RBAC`,
+      `--service-account-issuer=https://kubernetes.default.svc.cluster.local`,
+      `--service-account-key-file=${file('sa.pub')}`,
+      `--service-account-signing-key-file=${file('sa.key')}`,
+      `--service-cluster-ip-range=10.0.0.0/24`,
+      `--disable-admission-plugins=ServiceAccount`,
+      `--allow-privileged=true`,
+      `--cert-dir=${pki}`,
+      `--v=0`,
+    ],
+    options.apiServerFlags,
+  );
+
+  const tls = new Agent({ connect: { ca: ca.certPem, cert: admin.certPem, key: admin.keyPem, servername: 'localhost' } });
+  const get = async (path: string): Promise<{ status: number; body: string }> => {
+    const res = await request(`${host}${path}`, { dispatcher: tls, signal: AbortSignal.timeout(5000) });
+    return { status: res.statusCode, body: await res.body.text() };
+  };
+
+  let etcd: ManagedProcess | undefined;
+  let apiServer: ManagedProcess | undefined;
+  let stopped = false;
+
+  const startEtcd = async (): Promise<ManagedProcess> => {
+    const proc = startProcess('etcd', binaries.etcd, etcdArgs, join(workDir, 'etcd.log'));
+    try {
+      await waitFor(
+        `etcd on ${etcdUrl}`,
+        timeoutMs,
+        async () => {
+          const res = await request(`${etcdUrl}/health`, { signal: AbortSignal.timeout(2000) });
+          return res.statusCode === 200 && (await res.body.text()).includes('"true"');
+        },
+        () => (proc.hasExited() ? `etcd exited early; its log ends:\n${logTail(proc.logFile)}` : undefined),
+      );
+    } catch (err) {
+      await proc.stop(1000);
+      throw err;
+    }
+    return proc;
+  };
+
+  const startApiServer = async (): Promise<ManagedProcess> => {
+    const proc = startProcess('kube-apiserver', binaries.kubeApiServer, apiArgs, join(workDir, 'kube-apiserver.log'));
+    try {
+      await waitFor(
+        `kube-apiserver on ${host}`,
+        timeoutMs,
+        async () => (await get('/readyz')).status === 200 && (await get('/api/v1/namespaces/default')).status === 200,
+        () =>
+          proc.hasExited() ? `kube-apiserver exited early; its log ends:\n${logTail(proc.logFile)}` : undefined,
+      );
+    } catch (err) {
+      await proc.stop(1000);
+      throw err;
+    }
+    return proc;
+  };
+
+  const recordOwner = (): void => {
+    const procs = [etcd, apiServer].filter((p): p is ManagedProcess => p !== undefined);
+    writeOwner(workDir, procs, procs.map((p) => (p === etcd ? binaries.etcd : binaries.kubeApiServer)));
+  };
+
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await apiServer?.stop();
+    await etcd?.stop();
+    await tls.close();
+    await rm(workDir, { recursive: true, force: true });
+  };
+
+  try {
+    etcd = await startEtcd();
+    recordOwner();
+    progress(`[envtest] etcd ready on ${etcdUrl} (${Date.now() - started} ms)`);
+    apiServer = await startApiServer();
+    recordOwner();
+    const version = JSON.parse((await get('/version')).body) as { gitVersion?: string };
+    if (options.kubernetesVersion && version.gitVersion !== `v${options.kubernetesVersion.replace(/^v/, '')}`) {
+      throw new Error(
+        `kube-apiserver reports ${version.gitVersion}, but kubernetesVersion ${options.kubernetesVersion} was asked ` +
+          `for (binaries in ${binaries.dir})`,
+      );
+    }
+    progress(`[envtest] kube-apiserver ${version.gitVersion} ready on ${host} (${Date.now() - started} ms)`);
+  } catch (err) {
+    await stop();
+    throw new EnvtestError(`the control plane did not start: ${(err as Error).message}`, { cause: err });
+  }
+
+  const access = await accessFor(workDir, host, ca);
+  await access.writeKubeconfig(access.config, 'admin');
+  await writeFile(join(workDir, stateFile), JSON.stringify({ host } satisfies State));
+  return {
+    ...access,
+    etcdUrl,
+    binaries,
+    async restartApiServer() {
+      if (stopped) throw new EnvtestError('restartApiServer() after stop()');
+      await apiServer?.stop();
+      try {
+        apiServer = await startApiServer();
+      } catch (err) {
+        throw new EnvtestError(`kube-apiserver did not come back: ${(err as Error).message}`, { cause: err });
+      }
+      recordOwner();
+    },
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+const stateFile = 'envtest.json';
+interface State {
+  host: string;
+}
+
+/**
+ * Reaches a control plane that another process (for instance vitest's globalSetup) started, by its `workDir`:
+ * the admin config, the kubeconfig and `addUser`. Stopping and restarting stay with the process that started it.
+ */
+export async function connectToControlPlane(workDir: string): Promise<ControlPlaneAccess> {
+  try {
+    const state = JSON.parse(await readFile(join(workDir, stateFile), 'utf8')) as State;
+    const pki = join(workDir, 'pki');
+    const ca = await loadCertificateAuthority(
+      await readFile(join(pki, 'ca.crt'), 'utf8'),
+      await readFile(join(pki, 'ca.key'), 'utf8'),
+    );
+    return await accessFor(workDir, state.host, ca);
+  } catch (err) {
+    throw new EnvtestError(`no running control plane in ${workDir}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function accessFor(workDir: string, host: string, ca: CertificateAuthority): Promise<ControlPlaneAccess> {
+  const configFor = (client: { certPem: string; keyPem: string }): RestConfig => ({
+    host,
+    caData: ca.certPem,
+    certData: client.certPem,
+    keyData: client.keyPem,
+    serverName: 'localhost',
+  });
+  const writeKubeconfig = async (restConfig: RestConfig, name: string): Promise<string> => {
+    const path = join(workDir, `${name}.kubeconfig`);
+    await writeFile(path, kubeconfigYaml(restConfig, name), { mode: 0o600 });
+    return path;
+  };
+  const admin = join(workDir, 'admin.kubeconfig');
+  const config = configFor(await adminCredentials(workDir, ca));
+  return {
+    config,
+    kubeconfigPath: admin,
+    caData: ca.certPem,
+    host,
+    workDir,
+    writeKubeconfig,
+    addUser: async (user) => configFor(await signUser(ca, user)),
+  };
+}
+
+/** The admin's certificate: minted once per control plane, kept in the work folder for processes that connect. */
+async function adminCredentials(workDir: string, ca: CertificateAuthority): Promise<{ certPem: string; keyPem: string }> {
+  const cert = join(workDir, 'pki', 'admin.crt');
+  const key = join(workDir, 'pki', 'admin.key');
+  try {
+    return { certPem: await readFile(cert, 'utf8'), keyPem: await readFile(key, 'utf8') };
+  } catch {
+    const admin = await ca.sign({ commonName: 'kubeloop-admin', organizations: ['system:masters'], usage: 'client' });
+    await writeFile(cert, admin.certPem);
+    await writeFile(key, admin.keyPem, { mode: 0o600 });
+    return admin;
+  }
+}
+
+function signUser(ca: CertificateAuthority, user: EnvtestUser): Promise<{ certPem: string; keyPem: string }> {
+  if (!user.name) throw new EnvtestError('addUser needs a user name');
+  return ca.sign({ commonName: user.name, organizations: user.groups ?? [], usage: 'client' });
+}
+
+const b64 = (text: string): string => Buffer.from(text).toString('base64');
+
+/** A kubeconfig with one cluster, user and context, credentials embedded. */
+function kubeconfigYaml(config: RestConfig, name: string): string {
+  return dump({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name: 'envtest',
+        cluster: {
+          server: config.host,
+          ...(config.caData && { 'certificate-authority-data': b64(config.caData) }),
+          ...(config.serverName && { 'tls-server-name': config.serverName }),
+        },
+      },
+    ],
+    users: [
+      {
+        name,
+        user: {
+          ...(config.certData && { 'client-certificate-data': b64(config.certData) }),
+          ...(config.keyData && { 'client-key-data': b64(config.keyData) }),
+          ...(config.bearerToken && { token: config.bearerToken }),
+        },
+      },
+    ],
+    contexts: [{ name, context: { cluster: 'envtest', user: name, namespace: 'default' } }],
+    'current-context': name,
+  });
+}

@@ -1,0 +1,23 @@
+/**
+ * kubeloop/envtest: a real etcd + kube-apiserver on 127.0.0.1, for kubeloop's tests and for operator authors' tests.
+ *
+ * Binaries come from `KUBEBUILDER_ASSETS` (the setup-envtest convention: a folder with `kube-apiserver`, `etcd`,
+ * `kubectl`), else from kubeloop's cache, else they are built once from the Go module proxy
+ * (`npm run envtest:setup` in a kubeloop checkout, or {@link ensureBinaries}).
+ *
+ * ```ts
+ * const env = await startControlPlane({ kubernetesVersion: '1.37.2' });
+ * const user = await env.addUser({ name: 'op', groups: ['system:authenticated'] });
+ * await env.stop();
+ * ```
+ */
+export {
+  startControlPlane,
+  connectToControlPlane,
+  type ControlPlane,
+  type ControlPlaneAccess,
+  type ControlPlaneOptions,
+  type EnvtestUser,
+} from './control-plane.js';
+export { ensureBinaries, type Binaries, type EnsureBinariesOptions } from './internal/binaries.js';
+export { EnvtestError } from './errors.js';

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { Agent, request } from 'undici';
+import type { RestConfig } from '../../sdk/client/index.js';
+
+/** What global-setup.ts hands to every integration test: the admin identity of the shared control plane. */
+export interface SharedCluster {
+  config: RestConfig;
+  kubeconfigPath: string;
+  kubectl: string | undefined;
+  workDir: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    cluster: SharedCluster;
+  }
+}
+
+export function sharedCluster(): SharedCluster {
+  return inject('cluster');
+}
+
+/** A unique, valid namespace name with a readable prefix. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`.toLowerCase();
+}
+
+export interface RawResponse {
+  status: number;
+  body: unknown;
+}
+
+const agents = new Map<string, Agent>();
+
+/**
+ * A bare HTTPS call with a RestConfig's client certificate, independent of kubeloop's client: for tests that prove
+ * the control plane itself, and for set-up steps in tests of the client.
+ */
+export async function rawRequest(config: RestConfig, method: string, path: string, body?: unknown): Promise<RawResponse> {
+  const key = `${config.host}|${config.certData ?? ''}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    agent = new Agent({
+      connect: { ca: config.caData, cert: config.certData, key: config.keyData, servername: config.serverName },
+    });
+    agents.set(key, agent);
+  }
+  const res = await request(`${config.host}${path}`, {
+    method: method as 'GET',
+    dispatcher: agent,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.body.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.statusCode, body: parsed };
+}
+
+/** Creates a namespace with a unique name for one test and returns its name. */
+export async function createTestNamespace(config: RestConfig, prefix = 'test'): Promise<string> {
+  const name = uniqueName(prefix);
+  const res = await rawRequest(config, 'POST', '/api/v1/namespaces', {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name },
+  });
+  if (res.status !== 201) throw new Error(`creating namespace ${name}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+  return name;
+}

@@ -1,0 +1,90 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// The dependency direction of ARCHITECTURE.md, enforced: which sdk package may import which, and only through the
+// other package's index.ts. A forbidden import fails this test with the file and the import named.
+const allowed: Record<string, string[]> = {
+  client: [],
+  workqueue: [],
+  cache: ['client'],
+  leaderelection: ['client'],
+  manager: ['client', 'cache', 'workqueue', 'leaderelection'],
+  envtest: ['client'],
+  testing: ['client', 'cache', 'workqueue', 'manager'],
+  cli: ['client', 'manager'],
+};
+const sdk = resolve(import.meta.dirname, '../../sdk');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const specifiers: string[] = [];
+  for (const match of text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]/g)) specifiers.push(match[1]!);
+  for (const match of text.matchAll(/(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g)) specifiers.push(match[1]!);
+  for (const match of text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)) specifiers.push(match[1]!);
+  return specifiers;
+}
+
+function violations(root: string): string[] {
+  const found: string[] = [];
+  for (const file of sourceFiles(root)) {
+    const from = relative(root, file).split('/')[0]!;
+    if (from.endsWith('.ts')) continue; // the facade, sdk/index.ts, may re-export any package
+    for (const spec of importsOf(file)) {
+      if (!spec.startsWith('.')) {
+        if (spec.startsWith('kubeloop')) found.push(`${relative(root, file)} imports ${spec}: use a relative import`);
+        continue;
+      }
+      const target = relative(root, resolve(dirname(file), spec));
+      if (target.startsWith('..')) {
+        found.push(`${relative(root, file)} imports ${spec}, outside sdk/`);
+        continue;
+      }
+      const to = target.split('/')[0]!;
+      if (to === from) continue;
+      if (!(allowed[from] ?? []).includes(to)) {
+        found.push(`${relative(root, file)} imports ${spec}: ${from} may not depend on ${to}`);
+      } else if (target !== `${to}/index.js`) {
+        found.push(`${relative(root, file)} imports ${spec}: go through ${to}/index.ts, not its internals`);
+      }
+    }
+  }
+  return found.toSorted();
+}
+
+describe('architecture', () => {
+  it('keeps the dependency direction of ARCHITECTURE.md and goes through each package index', () => {
+    expect(violations(sdk)).toEqual([]);
+  });
+
+  it('has one index.ts per sdk package', () => {
+    for (const pkg of Object.keys(allowed)) {
+      expect(readdirSync(join(sdk, pkg)), pkg).toContain('index.ts');
+    }
+  });
+
+  it('notices a forbidden import and an import of internals', () => {
+    const root = mkdtempSync(join(tmpdir(), 'arch-'));
+    try {
+      for (const pkg of ['client', 'manager', 'cache']) mkdirSync(join(root, pkg));
+      writeFileSync(join(root, 'client', 'index.ts'), "import { createManager } from '../manager/index.js';\n");
+      writeFileSync(join(root, 'manager', 'index.ts'), 'export const createManager = 1;\n');
+      writeFileSync(join(root, 'cache', 'index.ts'), "export { ConfigError } from '../client/errors.js';\n");
+      expect(violations(root)).toEqual([
+        'cache/index.ts imports ../client/errors.js: go through client/index.ts, not its internals',
+        'client/index.ts imports ../manager/index.js: client may not depend on manager',
+      ]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

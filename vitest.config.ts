@@ -1,0 +1,42 @@
+import { defineConfig } from 'vitest/config';
+
+// Three projects: `unit` (tests beside the code, no cluster), `integration` (one shared control plane per run, started
+// by test/support/global-setup.ts; a namespace per test) and `fault` (files that start their own control planes). Decorators are compiled the legacy way with metadata, as tsc does.
+const oxc = { decorator: { legacy: true, emitDecoratorMetadata: true } } as const;
+
+export default defineConfig({
+  oxc,
+  test: {
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results/vitest.json' },
+    projects: [
+      {
+        oxc,
+        test: {
+          name: 'unit',
+          include: ['sdk/**/*.test.ts', 'scripts/**/*.test.ts', 'test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        oxc,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts', 'samples/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        oxc,
+        test: {
+          // Each file starts the control planes it may kill, restart or cut off.
+          name: 'fault',
+          include: ['test/fault/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
+  },
+});
