@@ -10,6 +10,8 @@
  * - `ERR_KUBE_WATCH_STALLED`: a watch stream went silent longer than its inactivity limit.
  * - `ERR_ENVTEST`: the local control plane could not be built, started or stopped.
  */
+import type { Status, StatusDetails } from './meta/types.js';
+
 const brand = Symbol.for('kubeloop.error');
 
 export interface KubeloopErrorOptions {
@@ -52,4 +54,150 @@ export class ConfigError extends KubeloopError {
     this.file = where.file;
     this.field = where.field;
   }
+}
+
+/** What a request was, for error messages: never its body, headers or credentials. */
+export interface RequestInfo {
+  method: string;
+  /** Path and query, without the host. */
+  path: string;
+}
+
+const reasonByCode: Record<number, string> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  405: 'MethodNotAllowed',
+  406: 'NotAcceptable',
+  409: 'Conflict',
+  410: 'Gone',
+  413: 'RequestEntityTooLarge',
+  415: 'UnsupportedMediaType',
+  422: 'Invalid',
+  429: 'TooManyRequests',
+  500: 'InternalError',
+  503: 'ServiceUnavailable',
+  504: 'Timeout',
+};
+
+/**
+ * The API server answered with a non-2xx status. `status` is the parsed metav1.Status; for a body that is not a Status
+ * (a proxy's HTML page, plain text) one is made up from the HTTP code, as client-go does, with the start of the body as
+ * its message.
+ */
+export class ApiError extends KubeloopError {
+  readonly statusCode: number;
+  readonly status: Status;
+  readonly request: RequestInfo | undefined;
+
+  constructor(statusCode: number, status: Status, request?: RequestInfo, options: KubeloopErrorOptions = {}) {
+    const where = request ? `${request.method} ${request.path}: ` : '';
+    super('ERR_KUBE_API', `${where}${statusCode} ${status.reason ?? ''}: ${status.message ?? ''}`.trim(), options);
+    this.statusCode = statusCode;
+    this.status = status;
+    this.request = request;
+  }
+
+  /** `NotFound`, `Conflict`, `Invalid`, …: metav1.StatusReason. */
+  get reason(): string {
+    return this.status.reason ?? '';
+  }
+
+  get details(): StatusDetails | undefined {
+    return this.status.details;
+  }
+
+  /** Seconds the server asked the client to wait (Retry-After or details.retryAfterSeconds). */
+  get retryAfterSeconds(): number | undefined {
+    return this.status.details?.retryAfterSeconds;
+  }
+
+  /** Builds the error from a response's status code and body text. */
+  static fromResponse(statusCode: number, body: string, request?: RequestInfo, retryAfterSeconds?: number): ApiError {
+    let status: Status | undefined;
+    try {
+      const parsed = JSON.parse(body) as Status;
+      if (parsed && typeof parsed === 'object' && parsed.kind === 'Status') status = parsed;
+    } catch {
+      // not JSON
+    }
+    status ??= {
+      kind: 'Status',
+      apiVersion: 'v1',
+      status: 'Failure',
+      code: statusCode,
+      reason: reasonByCode[statusCode] ?? (statusCode >= 500 ? 'InternalError' : 'Unknown'),
+      message: body.trim() ? `the server answered: ${body.trim().slice(0, 200)}` : `the server answered HTTP ${statusCode}`,
+    };
+    if (retryAfterSeconds !== undefined && status.details?.retryAfterSeconds === undefined) {
+      status = { ...status, details: { ...status.details, retryAfterSeconds } };
+    }
+    return new ApiError(status.code ?? statusCode, status, request);
+  }
+
+  /** An in-stream watch ERROR event: its object is a Status. */
+  static fromStatus(status: Status, request?: RequestInfo): ApiError {
+    return new ApiError(status.code ?? 500, status, request);
+  }
+}
+
+/** The request got no answer: TLS failure, DNS, refused or reset connection, timeout. `cause` is the network error. */
+export class TransportError extends KubeloopError {
+  readonly request: RequestInfo | undefined;
+
+  constructor(message: string, request?: RequestInfo, options: KubeloopErrorOptions = {}) {
+    super('ERR_KUBE_TRANSPORT', request ? `${request.method} ${request.path}: ${message}` : message, options);
+    this.request = request;
+  }
+}
+
+function apiError(err: unknown): ApiError | undefined {
+  return hasErrorCode(err, 'ERR_KUBE_API') ? (err as ApiError) : undefined;
+}
+
+function reasonOrCode(err: unknown, reason: string, code: number): boolean {
+  const e = apiError(err);
+  if (!e) return false;
+  const actual = e.status.reason;
+  return actual === reason || (!actual && e.statusCode === code);
+}
+
+/** 404: the object (or its namespace) does not exist. */
+export const isNotFound = (err: unknown): boolean => reasonOrCode(err, 'NotFound', 404);
+/** 409 on create: an object of that name exists. */
+export const isAlreadyExists = (err: unknown): boolean => reasonOrCode(err, 'AlreadyExists', 409);
+/** 409: a write based on a stale resourceVersion, or an apply conflict. */
+export const isConflict = (err: unknown): boolean => reasonOrCode(err, 'Conflict', 409);
+/** 422: the object failed validation; `details.causes` names the fields. */
+export const isInvalid = (err: unknown): boolean => reasonOrCode(err, 'Invalid', 422);
+/** 403: authenticated, but RBAC does not allow it. */
+export const isForbidden = (err: unknown): boolean => reasonOrCode(err, 'Forbidden', 403);
+/** 401: the credentials were not accepted. */
+export const isUnauthorized = (err: unknown): boolean => reasonOrCode(err, 'Unauthorized', 401);
+/** 410: the resourceVersion is too old (a watch or a continue token expired); relist. */
+export const isGone = (err: unknown): boolean => {
+  const e = apiError(err);
+  return !!e && (e.statusCode === 410 || e.status.reason === 'Gone' || e.status.reason === 'Expired');
+};
+/** 429: too many requests; `retryAfterSeconds` says when to retry. */
+export const isTooManyRequests = (err: unknown): boolean => reasonOrCode(err, 'TooManyRequests', 429);
+/** The server gave up on the request in time (504 Timeout, or reason ServerTimeout). */
+export const isTimeout = (err: unknown): boolean => {
+  const e = apiError(err);
+  return !!e && (e.status.reason === 'Timeout' || e.status.reason === 'ServerTimeout' || e.statusCode === 504);
+};
+
+/** Returns undefined for a NotFound error and rethrows anything else: `await ignoreNotFound(client.delete(...))`. */
+export async function ignoreNotFound<T>(work: Promise<T>): Promise<T | undefined>;
+export function ignoreNotFound(err: unknown): undefined;
+export function ignoreNotFound<T>(arg: unknown): Promise<T | undefined> | undefined {
+  if (arg instanceof Promise) {
+    return (arg as Promise<T>).catch((err: unknown) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    });
+  }
+  if (isNotFound(arg)) return undefined;
+  throw arg;
 }
