@@ -113,6 +113,20 @@ export class ApiError extends KubeloopError {
     return this.status.details?.retryAfterSeconds;
   }
 
+  /**
+   * For a 409 from server-side apply: each field another manager owns, and that manager, read from
+   * `details.causes` (reason `FieldManagerConflict`). Empty for other errors.
+   */
+  get fieldConflicts(): { field: string; manager: string; message: string }[] {
+    return (this.status.details?.causes ?? [])
+      .filter((c) => c.reason === 'FieldManagerConflict')
+      .map((c) => ({
+        field: c.field ?? '',
+        manager: /conflict with "([^"]*)"/.exec(c.message ?? '')?.[1] ?? '',
+        message: c.message ?? '',
+      }));
+  }
+
   /** Builds the error from a response's status code and body text. */
   static fromResponse(statusCode: number, body: string, request?: RequestInfo, retryAfterSeconds?: number): ApiError {
     let status: Status | undefined;
@@ -200,4 +214,12 @@ export function ignoreNotFound<T>(arg: unknown): Promise<T | undefined> | undefi
   }
   if (isNotFound(arg)) return undefined;
   throw arg;
+}
+
+/** A watch stream went silent (no event, no bookmark) for longer than its inactivity limit: a half-open connection. */
+export class WatchStalledError extends KubeloopError {
+  constructor(inactivityMs: number, request?: RequestInfo) {
+    const where = request ? `${request.method} ${request.path}: ` : '';
+    super('ERR_KUBE_WATCH_STALLED', `${where}no data for ${inactivityMs} ms; the connection is presumed dead`);
+  }
 }

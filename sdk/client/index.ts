@@ -3,5 +3,102 @@
  * transport, the RESTClient, watches, the DynamicClient, the DiscoveryClient and RESTMapper, errors, resource
  * descriptors and the API types.
  */
-export { KubeloopError, ConfigError, isKubeloopError, hasErrorCode, type KubeloopErrorOptions } from './errors.js';
+export {
+  KubeloopError,
+  ConfigError,
+  ApiError,
+  TransportError,
+  WatchStalledError,
+  isKubeloopError,
+  hasErrorCode,
+  isNotFound,
+  isAlreadyExists,
+  isConflict,
+  isInvalid,
+  isForbidden,
+  isUnauthorized,
+  isGone,
+  isTooManyRequests,
+  isTimeout,
+  ignoreNotFound,
+  type KubeloopErrorOptions,
+  type RequestInfo,
+} from './errors.js';
 export type { RestConfig, ExecConfig, ImpersonationConfig } from './config/types.js';
+
+export type {
+  TypeMeta,
+  ObjectMeta,
+  ListMeta,
+  OwnerReference,
+  ManagedFieldsEntry,
+  KubeObject,
+  KubeList,
+  Unstructured,
+  Status,
+  StatusCause,
+  StatusDetails,
+  PartialObjectMetadata,
+  GroupVersion,
+  GroupVersionKind,
+  GroupVersionResource,
+  WatchEvent,
+  WatchEventType,
+} from './meta/types.js';
+export { parseGroupVersion, formatGroupVersion, objectKey, splitObjectKey } from './meta/group-version.js';
+export {
+  defineResource,
+  gvrOf,
+  type ResourceDescriptor,
+  type ObjectOf,
+  type CustomObject,
+  type DefineResourceOptions,
+} from './meta/descriptor.js';
+
+export type {
+  RequestOptions,
+  GetOptions,
+  ListOptions,
+  WatchOptions,
+  WriteOptions,
+  CreateOptions,
+  UpdateOptions,
+  PatchType,
+  PatchOptions,
+  ApplyOptions,
+  DeleteOptions,
+  DeleteCollectionOptions,
+  DryRun,
+  JsonPatchOperation,
+  DeepPartial,
+  ApplyConfiguration,
+  PatchBody,
+} from './rest/options.js';
+export type {
+  Watch,
+  ResourceInterface,
+  NamespaceableResourceInterface,
+  SubresourceOptions,
+} from './rest/resource-interface.js';
+export {
+  RestClient,
+  Request,
+  Result,
+  restClientFor,
+  type RestClientOptions,
+  type DoOptions,
+} from './rest/rest-client.js';
+export {
+  createResourceClientFactory,
+  typedClient,
+  type ResourceClientFactory,
+  type ResourceLocation,
+} from './rest/resource.js';
+export { createDynamicClient, type DynamicClient } from './dynamic/dynamic-client.js';
+export {
+  observeRequests,
+  defaultWarningHandler,
+  type RequestObserver,
+} from './transport/transport.js';
+export { closeAllConnections } from './transport/dispatchers.js';
+export { kubeloopVersion, defaultUserAgent } from './transport/user-agent.js';

@@ -39,6 +39,11 @@ export interface RestConfig {
   burst?: number;
   /** Timeout of a single request (not a watch), in milliseconds. Default: 0, no timeout beyond the signal. */
   timeoutMs?: number;
+  /**
+   * Receives the text of each `Warning` header the server sends (deprecated APIs, unknown fields). Default: each
+   * distinct warning once per process through `process.emitWarning` (type `KubernetesWarning`).
+   */
+  warningHandler?: (warning: string) => void;
 }
 
 /** An exec credential plugin, as in a kubeconfig's `users[].user.exec`. */

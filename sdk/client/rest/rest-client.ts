@@ -1,0 +1,212 @@
+import type { RestConfig } from '../config/types.js';
+import type { GroupVersion, KubeObject } from '../meta/types.js';
+import { transportFor, type HttpMethod, type HttpResponse, type Transport } from '../transport/transport.js';
+import type { Watch } from './resource-interface.js';
+import { streamLines, watchStream } from './watch.js';
+
+export interface RestClientOptions {
+  groupVersion: GroupVersion;
+  /** `/api` for the core group, `/apis` for the others. Default: chosen by the group. */
+  apiPath?: string;
+}
+
+/** Per-call options of `do()`, `stream()` and `watch()`. */
+export interface DoOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+type ParamValue = string | number | boolean | undefined | readonly string[];
+
+/**
+ * A RESTClient for one group-version, like client-go's rest.RESTClient: a fluent request builder over kubeloop's
+ * transport. `rc.get().namespace('ns').resource('pods').name('p').do().into<Pod>()`.
+ */
+export class RestClient {
+  readonly transport: Transport;
+  readonly basePath: string;
+
+  constructor(config: RestConfig, options: RestClientOptions) {
+    this.transport = transportFor(config);
+    const { group, version } = options.groupVersion;
+    const apiPath = options.apiPath ?? (group ? '/apis' : '/api');
+    this.basePath = group ? `${apiPath}/${group}/${version}` : `${apiPath}/${version}`;
+  }
+
+  verb(method: HttpMethod): Request {
+    return new Request(this.transport, method, this.basePath);
+  }
+  get(): Request {
+    return this.verb('GET');
+  }
+  post(): Request {
+    return this.verb('POST');
+  }
+  put(): Request {
+    return this.verb('PUT');
+  }
+  patch(contentType?: string): Request {
+    const req = this.verb('PATCH');
+    return contentType ? req.setHeader('content-type', contentType) : req;
+  }
+  delete(): Request {
+    return this.verb('DELETE');
+  }
+}
+
+/** A RESTClient for one group-version of the API server `config` names. */
+export function restClientFor(config: RestConfig, options: RestClientOptions): RestClient {
+  return new RestClient(config, options);
+}
+
+/** The answer of `do()`: read it with `into<T>()` (parsed JSON) or `raw()`. Non-2xx answers reject with ApiError. */
+export class Result {
+  readonly #response: Promise<HttpResponse>;
+
+  constructor(response: Promise<HttpResponse>) {
+    this.#response = response;
+    // The caller may never read the result; its failure is reported where it is read.
+    response.catch(() => undefined);
+  }
+
+  async into<T = unknown>(): Promise<T> {
+    const res = await this.#response;
+    return (res.body ? JSON.parse(res.body) : undefined) as T;
+  }
+
+  raw(): Promise<HttpResponse> {
+    return this.#response;
+  }
+}
+
+export class Request {
+  private ns: string | undefined;
+  private resourceName: string | undefined;
+  private objectName: string | undefined;
+  private sub: string[] = [];
+  private abs: string | undefined;
+  private readonly query = new URLSearchParams();
+  private readonly headers: Record<string, string> = {};
+  private payload: string | Uint8Array | undefined;
+  private timeoutMillis: number | undefined;
+  private abortSignal: AbortSignal | undefined;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly method: HttpMethod,
+    private readonly basePath: string,
+  ) {}
+
+  /** The namespace segment; `''` leaves it out (all namespaces, or a cluster-scoped resource). */
+  namespace(namespace: string): this {
+    this.ns = namespace || undefined;
+    return this;
+  }
+  resource(resource: string): this {
+    this.resourceName = resource;
+    return this;
+  }
+  name(name: string): this {
+    if (!name) throw new TypeError('name must not be empty');
+    this.objectName = name;
+    return this;
+  }
+  subResource(...parts: string[]): this {
+    this.sub = parts;
+    return this;
+  }
+  /** Replaces the whole path (after the host): `/version`, `/openapi/v3`. */
+  absPath(...parts: string[]): this {
+    this.abs = `/${parts.map((p) => p.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/')}`;
+    return this;
+  }
+  /** Adds a query parameter; arrays repeat it; undefined is left out. */
+  param(key: string, value: ParamValue): this {
+    if (value === undefined) return this;
+    if (Array.isArray(value)) for (const v of value as readonly string[]) this.query.append(key, v);
+    else this.query.append(key, String(value));
+    return this;
+  }
+  params(values: Record<string, ParamValue>): this {
+    for (const [key, value] of Object.entries(values)) this.param(key, value);
+    return this;
+  }
+  setHeader(name: string, value: string): this {
+    this.headers[name.toLowerCase()] = value;
+    return this;
+  }
+  /** The request body: an object is sent as JSON; a string or bytes as they are. */
+  body(body: unknown): this {
+    if (typeof body === 'string' || body instanceof Uint8Array) this.payload = body;
+    else this.payload = JSON.stringify(body);
+    this.headers['content-type'] ??= 'application/json';
+    return this;
+  }
+  timeout(ms: number): this {
+    this.timeoutMillis = ms;
+    return this;
+  }
+  signal(signal: AbortSignal): this {
+    this.abortSignal = signal;
+    return this;
+  }
+
+  /** The path and query this request goes to (relative to the host). */
+  url(): string {
+    let path = this.abs;
+    if (!path) {
+      const parts = [this.basePath];
+      if (this.ns) parts.push('namespaces', encodeURIComponent(this.ns));
+      if (this.resourceName) parts.push(this.resourceName);
+      if (this.objectName) parts.push(encodeURIComponent(this.objectName));
+      parts.push(...this.sub);
+      path = parts.join('/');
+    }
+    const query = this.query.toString();
+    return query ? `${path}?${query}` : path;
+  }
+
+  /** Sends the request. Read the answer with `.into<T>()` or `.raw()`. */
+  do(options: DoOptions = {}): Result {
+    return new Result(
+      this.transport.request({
+        method: this.method,
+        path: this.url(),
+        headers: this.headers,
+        ...(this.payload !== undefined && { body: this.payload }),
+        signal: options.signal ?? this.abortSignal,
+        timeoutMs: options.timeoutMs ?? this.timeoutMillis,
+      }),
+    );
+  }
+
+  /** The answer as text lines, streamed (logs with follow). Leaving the loop closes the stream. */
+  stream(options: DoOptions = {}): AsyncIterable<string> {
+    const path = this.url();
+    const signal = options.signal ?? this.abortSignal;
+    return streamLines(
+      () =>
+        this.transport.stream({ method: this.method, path, headers: { accept: '*/*', ...this.headers }, signal }),
+      { method: this.method, path },
+      this.transport.host,
+    );
+  }
+
+  /**
+   * Watches: adds `watch=true` and decodes the event stream. See {@link Watch} for its errors.
+   * `inactivityTimeoutMs` arms a watchdog that ends a silent stream with `ERR_KUBE_WATCH_STALLED`.
+   */
+  watch<T = KubeObject>(options: DoOptions & { inactivityTimeoutMs?: number } = {}): Watch<T> {
+    if (!this.query.has('watch')) this.query.set('watch', 'true');
+    const path = this.url();
+    return watchStream<T>(
+      (signal) => this.transport.stream({ method: this.method, path, headers: this.headers, signal }),
+      {
+        request: { method: this.method, path },
+        origin: this.transport.host,
+        signal: options.signal ?? this.abortSignal,
+        inactivityTimeoutMs: options.inactivityTimeoutMs,
+      },
+    );
+  }
+}

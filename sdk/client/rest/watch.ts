@@ -1,0 +1,137 @@
+import { ApiError, TransportError, WatchStalledError, type RequestInfo } from '../errors.js';
+import type { Status, WatchEvent } from '../meta/types.js';
+import type { StreamResponse } from '../transport/transport.js';
+import { describeNetworkError } from '../transport/network-errors.js';
+import type { Watch } from './resource-interface.js';
+
+export interface WatchStreamOptions {
+  request: RequestInfo;
+  origin: string;
+  signal?: AbortSignal | undefined;
+  /** 0: no watchdog. */
+  inactivityTimeoutMs?: number | undefined;
+}
+
+/**
+ * Decodes a watch's newline-delimited JSON stream: split on `\n` across chunk boundaries, one `JSON.parse` per event,
+ * nothing else. Opens the stream on the first `next()`, closes it when the consumer stops.
+ */
+export function watchStream<T>(
+  open: (signal: AbortSignal) => Promise<StreamResponse>,
+  options: WatchStreamOptions,
+): Watch<T> {
+  const closer = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, closer.signal]) : closer.signal;
+  const inactivityMs = options.inactivityTimeoutMs ?? 0;
+
+  async function* events(): AsyncGenerator<WatchEvent<T>, void, undefined> {
+    if (closer.signal.aborted) return;
+    let res: StreamResponse;
+    try {
+      res = await open(signal);
+    } catch (err) {
+      if (closer.signal.aborted) return;
+      throw err;
+    }
+    const body = res.body;
+    let stalled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      if (inactivityMs <= 0) return;
+      if (timer) timer.refresh();
+      else {
+        timer = setTimeout(() => {
+          stalled = true;
+          body.destroy();
+        }, inactivityMs);
+        timer.unref();
+      }
+    };
+    const onAbort = (): void => {
+      body.destroy();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    arm();
+    try {
+      const decoder = new TextDecoder();
+      let pending = '';
+      for await (const chunk of body as AsyncIterable<Uint8Array>) {
+        arm();
+        const text = pending + decoder.decode(chunk, { stream: true });
+        let start = 0;
+        for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+          const line = text.slice(start, nl);
+          start = nl + 1;
+          if (line.length === 0 || line === '\r') continue;
+          const event = JSON.parse(line) as { type: string; object: unknown };
+          if (event.type === 'ERROR') throw ApiError.fromStatus(event.object as Status, options.request);
+          yield event as WatchEvent<T>;
+        }
+        pending = text.slice(start);
+      }
+      if (stalled) throw new WatchStalledError(inactivityMs, options.request);
+      const last = pending.trim();
+      if (last) {
+        const event = JSON.parse(last) as { type: string; object: unknown };
+        if (event.type === 'ERROR') throw ApiError.fromStatus(event.object as Status, options.request);
+        yield event as WatchEvent<T>;
+      }
+    } catch (err) {
+      if (stalled) throw new WatchStalledError(inactivityMs, options.request);
+      if (closer.signal.aborted) return;
+      if (options.signal?.aborted) throw options.signal.reason;
+      if (err instanceof SyntaxError) {
+        throw new TransportError(`the watch stream held invalid JSON: ${err.message}`, options.request, { cause: err });
+      }
+      if (err instanceof ApiError) throw err;
+      throw new TransportError(describeNetworkError(err, options.origin), options.request, { cause: err });
+    } finally {
+      if (timer) clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      if (!body.destroyed) body.destroy();
+    }
+  }
+
+  let iterator: AsyncGenerator<WatchEvent<T>, void, undefined> | undefined;
+  const close = (): void => {
+    closer.abort();
+    void iterator?.return(undefined);
+  };
+  return {
+    [Symbol.asyncIterator]() {
+      if (iterator) throw new Error('a watch can be iterated once');
+      iterator = events();
+      return iterator;
+    },
+    close,
+    async [Symbol.asyncDispose]() {
+      closer.abort();
+      await iterator?.return(undefined);
+    },
+  };
+}
+
+/** Lines of a text stream (logs), across chunk boundaries; closes the stream when the consumer stops. */
+export async function* streamLines(
+  open: () => Promise<StreamResponse>,
+  request: RequestInfo,
+  origin: string,
+): AsyncGenerator<string, void, undefined> {
+  const res = await open();
+  const decoder = new TextDecoder();
+  let pending = '';
+  try {
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      const text = pending + decoder.decode(chunk, { stream: true });
+      const lines = text.split('\n');
+      pending = lines.pop() ?? '';
+      yield* lines;
+    }
+    pending += decoder.decode();
+    if (pending) yield pending;
+  } catch (err) {
+    throw new TransportError(describeNetworkError(err, origin), request, { cause: err });
+  } finally {
+    if (!res.body.destroyed) res.body.destroy();
+  }
+}

@@ -1,0 +1,145 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ApiError, TransportError, isNotFound, isTooManyRequests } from '../errors.js';
+import { Transport } from './transport.js';
+import { defaultUserAgent } from './user-agent.js';
+
+// The transport's retry, warning and header logic, against a local HTTP server that misbehaves on purpose. (What the
+// transport does with a real API server is proven in test/integration.)
+type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
+
+let server: Server | undefined;
+
+async function serve(handler: Handler): Promise<string> {
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => handler(req, res, body));
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+}
+
+afterEach(async () => {
+  server?.closeAllConnections();
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  server = undefined;
+});
+
+describe('Transport', () => {
+  it('retries 429 and 5xx answers that carry Retry-After, replaying the body, for any verb', async () => {
+    const bodies: string[] = [];
+    const host = await serve((req, res, body) => {
+      bodies.push(body);
+      if (bodies.length === 1) res.writeHead(429, { 'retry-after': '0' }).end('slow down');
+      else if (bodies.length === 2) res.writeHead(503, { 'retry-after': '0' }).end();
+      else res.writeHead(201, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+    const t = new Transport({ host });
+    const res = await t.request({ method: 'POST', path: '/x', body: '{"n":1}' });
+    expect(res.statusCode).toBe(201);
+    expect(bodies).toEqual(['{"n":1}', '{"n":1}', '{"n":1}']);
+  });
+
+  it('gives up after 10 Retry-After retries and reports the last answer', async () => {
+    let calls = 0;
+    const host = await serve((_req, res) => {
+      calls++;
+      res.writeHead(429, { 'retry-after': '0', 'content-type': 'application/json' }).end(
+        JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'TooManyRequests', code: 429, message: 'busy' }),
+      );
+    });
+    const err = await new Transport({ host }).request({ method: 'GET', path: '/x' }).catch((e: unknown) => e);
+    expect(isTooManyRequests(err)).toBe(true);
+    expect((err as ApiError).retryAfterSeconds).toBe(0);
+    expect(calls).toBe(11);
+  });
+
+  it('does not retry a 5xx without Retry-After', async () => {
+    let calls = 0;
+    const host = await serve((_req, res) => {
+      calls++;
+      res.writeHead(500).end('<html>proxy error</html>');
+    });
+    const err = await new Transport({ host }).request({ method: 'GET', path: '/x' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ statusCode: 500, reason: 'InternalError' });
+    expect((err as ApiError).message).toContain('<html>proxy error</html>');
+    expect(calls).toBe(1);
+  });
+
+  it('retries a GET whose connection was reset, but never a POST whose outcome is unknown', async () => {
+    let gets = 0;
+    let posts = 0;
+    const host = await serve((req, res) => {
+      if (req.method === 'GET' && ++gets < 3) return req.socket.destroy();
+      if (req.method === 'POST') {
+        posts++;
+        return req.socket.destroy();
+      }
+      res.writeHead(200).end('{}');
+    });
+    const t = new Transport({ host });
+    expect((await t.request({ method: 'GET', path: '/x' })).statusCode).toBe(200);
+    expect(gets).toBe(3);
+    const err = await t.request({ method: 'POST', path: '/x', body: '{}' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransportError);
+    expect(posts).toBe(1);
+  });
+
+  it('sends the User-Agent, impersonation headers and a bearer token, and hands warnings to the handler', async () => {
+    let seen: IncomingMessage['headers'] = {};
+    let raw: string[] = [];
+    const host = await serve((req, res) => {
+      seen = req.headers;
+      raw = req.rawHeaders;
+      res.writeHead(200, { warning: ['299 - "v1beta1 is deprecated"', '299 - "unknown field \\"x\\""'] }).end('{}');
+    });
+    const warnings: string[] = [];
+    const t = new Transport({
+      host,
+      bearerToken: 'secret-token',
+      impersonate: { userName: 'alice', uid: 'u-1', groups: ['a', 'b'], extra: { scopes: ['s1', 's2'] } },
+      warningHandler: (w) => warnings.push(w),
+    });
+    await t.request({ method: 'GET', path: '/x' });
+    expect(seen['user-agent']).toBe(defaultUserAgent);
+    expect(defaultUserAgent).toMatch(/^kubeloop\/\d+\.\d+\.\d+ \(linux\/\w+\) node\/v\d+/);
+    expect(seen['authorization']).toBe('Bearer secret-token');
+    expect(seen['impersonate-user']).toBe('alice');
+    expect(seen['impersonate-uid']).toBe('u-1');
+    const groups = raw.filter((_, i) => i % 2 === 1 && raw[i - 1]?.toLowerCase() === 'impersonate-group');
+    expect(groups).toEqual(['a', 'b']);
+    expect(warnings).toEqual(['v1beta1 is deprecated', 'unknown field "x"']);
+  });
+
+  it('keeps credentials out of error messages', async () => {
+    const host = await serve((_req, res) => res.writeHead(404, { 'content-type': 'application/json' }).end(
+      JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: 'secrets "s" not found' }),
+    ));
+    const err = await new Transport({ host, bearerToken: 'secret-token' })
+      .request({ method: 'PUT', path: '/api/v1/namespaces/a/secrets/s', body: '{"data":{"password":"aHVudGVyMg=="}}' })
+      .catch((e: unknown) => e);
+    expect(isNotFound(err)).toBe(true);
+    const text = `${(err as Error).message} ${JSON.stringify(err)} ${(err as Error).stack ?? ''}`;
+    expect(text).not.toContain('secret-token');
+    expect(text).not.toContain('aHVudGVyMg');
+  });
+
+  it('times out a request after timeoutMs with a TransportError', async () => {
+    const host = await serve(() => undefined); // never answers
+    const err = await new Transport({ host, timeoutMs: 200 }).request({ method: 'GET', path: '/slow' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransportError);
+    expect((err as Error).message).toContain('timed out after 200 ms');
+  });
+
+  it('limits the request rate when qps is set', async () => {
+    const host = await serve((_req, res) => res.writeHead(200).end('{}'));
+    const t = new Transport({ host, qps: 20, burst: 1 });
+    const started = performance.now();
+    await Promise.all(Array.from({ length: 5 }, () => t.request({ method: 'GET', path: '/x' })));
+    // 1 from the burst, then 4 more at 20/s: at least ~200 ms.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(180);
+  });
+});

@@ -1,0 +1,242 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request as undiciRequest, type Dispatcher } from 'undici';
+import type { RestConfig } from '../config/types.js';
+import { ApiError, ConfigError, TransportError, type RequestInfo } from '../errors.js';
+import { createCredentialProvider, type CredentialProvider } from './credentials.js';
+import { dispatchersFor, type ConnectionSpec } from './dispatchers.js';
+import { connectionBroke, describeNetworkError, failedBeforeSending } from './network-errors.js';
+import { proxyForUrl } from './proxy-env.js';
+import { TokenBucket } from './rate-limiter.js';
+import { defaultUserAgent } from './user-agent.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
+
+export interface HttpRequest {
+  method: HttpMethod;
+  /** Path and query, relative to the host (its path prefix is added). */
+  path: string;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+  signal?: AbortSignal | undefined;
+  /** Whole-request timeout for buffered requests. Default: the config's `timeoutMs`. Not applied to streams. */
+  timeoutMs?: number | undefined;
+}
+
+export interface HttpResponse {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export interface StreamResponse {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: Dispatcher.ResponseData['body'];
+}
+
+/** A request/response observer: the manager turns these into `rest_client_requests_total` and latency metrics. */
+export interface RequestObserver {
+  (event: { method: string; host: string; path: string; statusCode: number | 'error'; durationMs: number }): void;
+}
+
+const observers = new Set<RequestObserver>();
+
+/** Registers a process-wide observer of every API request (client-go's metrics.Register). Returns an unregister. */
+export function observeRequests(observer: RequestObserver): () => void {
+  observers.add(observer);
+  return () => observers.delete(observer);
+}
+
+const maxRetryAfterAttempts = 10;
+const maxReadRetries = 5;
+const warned = new Set<string>();
+
+/** The default handler of server `Warning` headers: each distinct warning is emitted once per process. */
+export function defaultWarningHandler(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  process.emitWarning(message, 'KubernetesWarning');
+}
+
+function parseWarnings(header: string | string[] | undefined): string[] {
+  if (!header) return [];
+  const lines = Array.isArray(header) ? header : [header];
+  const out: string[] = [];
+  for (const line of lines) {
+    for (const match of line.matchAll(/\d{3} \S+ "((?:[^"\\]|\\.)*)"/g)) out.push(match[1]!.replace(/\\(.)/g, '$1'));
+  }
+  return out;
+}
+
+function retryAfterSeconds(headers: IncomingHttpHeaders): number | undefined {
+  const value = headers['retry-after'];
+  if (typeof value !== 'string') return undefined;
+  const seconds = Number(value);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+}
+
+/**
+ * The HTTP layer under every kubeloop client: one per RestConfig, sharing connection pools with equal configs.
+ *
+ * Guarantees: TLS is verified unless `insecureSkipTLSVerify` is set; credentials go in headers or the TLS handshake,
+ * never in URLs, errors or logs. Retries: a 429 or 5xx answer with `Retry-After` is retried up to 10 times (any verb:
+ * the server did not act on it); a GET whose connection broke is retried up to 5 times with backoff; a write whose
+ * outcome is unknown is never retried. A 401 with rotating credentials (token file, exec plugin) refreshes them and
+ * retries once.
+ */
+export class Transport {
+  readonly host: string;
+  private readonly base: URL;
+  private readonly credentials: CredentialProvider;
+  private readonly limiter: TokenBucket | undefined;
+  private readonly userAgent: string;
+  private readonly timeoutMs: number;
+  private readonly connection: ConnectionSpec;
+  private readonly onWarning: (message: string) => void;
+
+  constructor(config: RestConfig) {
+    let base: URL;
+    try {
+      base = new URL(config.host);
+    } catch (cause) {
+      throw new ConfigError(`host ${JSON.stringify(config.host)} is not a URL`, { field: 'host', cause });
+    }
+    if (base.protocol !== 'https:' && base.protocol !== 'http:') {
+      throw new ConfigError(`host must be an http(s) URL, not ${base.protocol}`, { field: 'host' });
+    }
+    this.base = base;
+    this.host = base.host;
+    this.credentials = createCredentialProvider(config);
+    this.limiter = config.qps && config.qps > 0 ? new TokenBucket(config.qps, config.burst ?? Math.ceil(config.qps)) : undefined;
+    this.userAgent = config.userAgent ?? defaultUserAgent;
+    this.timeoutMs = config.timeoutMs ?? 0;
+    this.onWarning = config.warningHandler ?? defaultWarningHandler;
+    const proxyUrl = config.proxyUrl ?? proxyForUrl(base.href);
+    this.connection = {
+      origin: base.origin,
+      ...(config.caData && { caData: config.caData }),
+      ...(config.serverName && { serverName: config.serverName }),
+      ...(config.insecureSkipTLSVerify && { insecureSkipTLSVerify: true }),
+      ...(proxyUrl && { proxyUrl }),
+    };
+  }
+
+  /** A buffered request: resolves with the whole body as text, or throws ApiError for a non-2xx answer. */
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    const timeoutMs = req.timeoutMs ?? this.timeoutMs;
+    const signal = timeoutMs > 0 ? anySignal(req.signal, AbortSignal.timeout(timeoutMs)) : req.signal;
+    const res = await this.send({ ...req, signal }, 'request', timeoutMs);
+    let body: string;
+    try {
+      body = await res.body.text();
+    } catch (err) {
+      throw this.networkError(err, req, signal, timeoutMs);
+    }
+    if (res.statusCode >= 300) {
+      throw ApiError.fromResponse(res.statusCode, body, this.info(req), retryAfterSeconds(res.headers));
+    }
+    return { statusCode: res.statusCode, headers: res.headers, body };
+  }
+
+  /** A streaming request (watch, logs): resolves once the headers arrived; throws ApiError for a non-2xx answer. */
+  async stream(req: HttpRequest): Promise<StreamResponse> {
+    const res = await this.send({ ...req, timeoutMs: 0 }, 'stream', 0);
+    if (res.statusCode >= 300) {
+      const body = await res.body.text().catch(() => '');
+      throw ApiError.fromResponse(res.statusCode, body, this.info(req), retryAfterSeconds(res.headers));
+    }
+    return res;
+  }
+
+  private info(req: HttpRequest): RequestInfo {
+    return { method: req.method, path: req.path };
+  }
+
+  private url(path: string): string {
+    const prefix = this.base.pathname.replace(/\/+$/, '');
+    return `${this.base.origin}${prefix}${path.startsWith('/') ? path : `/${path}`}`;
+  }
+
+  private networkError(err: unknown, req: HttpRequest, signal: AbortSignal | undefined, timeoutMs: number): Error {
+    if (req.signal?.aborted) return req.signal.reason instanceof Error ? req.signal.reason : new Error(String(req.signal.reason));
+    if (signal?.aborted) {
+      return new TransportError(`timed out after ${timeoutMs} ms`, this.info(req), { cause: err });
+    }
+    return new TransportError(describeNetworkError(err, this.base.origin), this.info(req), { cause: err });
+  }
+
+  private async send(req: HttpRequest, kind: 'request' | 'stream', timeoutMs: number): Promise<Dispatcher.ResponseData> {
+    let refreshedCredentials = false;
+    for (let attempt = 0; ; attempt++) {
+      req.signal?.throwIfAborted();
+      if (this.limiter) await this.limiter.wait(req.signal);
+      const creds = await this.credentials.get();
+      const dispatchers = dispatchersFor({
+        ...this.connection,
+        ...(creds.certData && { certData: creds.certData, keyData: creds.keyData }),
+      });
+      const started = performance.now();
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await undiciRequest(this.url(req.path), {
+          method: req.method,
+          dispatcher: kind === 'stream' ? dispatchers.stream : dispatchers.request,
+          headers: {
+            'user-agent': this.userAgent,
+            accept: 'application/json',
+            ...creds.headers,
+            ...req.headers,
+          },
+          body: req.body,
+          signal: req.signal,
+        });
+      } catch (err) {
+        this.observe(req, 'error', started);
+        const retryable = req.method === 'GET' ? connectionBroke(err) : failedBeforeSending(err);
+        if (retryable && attempt < maxReadRetries && !req.signal?.aborted) {
+          await sleep(100 * 2 ** attempt, undefined, { signal: req.signal });
+          continue;
+        }
+        throw this.networkError(err, req, req.signal, timeoutMs);
+      }
+      this.observe(req, res.statusCode, started);
+      for (const warning of parseWarnings(res.headers['warning'])) this.onWarning(warning);
+
+      if (res.statusCode === 401 && !refreshedCredentials && this.credentials.invalidate()) {
+        refreshedCredentials = true;
+        await res.body.dump();
+        continue;
+      }
+      const wait = retryAfterSeconds(res.headers);
+      if ((res.statusCode === 429 || res.statusCode >= 500) && wait !== undefined && attempt < maxRetryAfterAttempts) {
+        await res.body.dump();
+        await sleep(Math.min(wait, 60) * 1000, undefined, { signal: req.signal });
+        continue;
+      }
+      return res;
+    }
+  }
+
+  private observe(req: HttpRequest, statusCode: number | 'error', started: number): void {
+    if (observers.size === 0) return;
+    const event = { method: req.method, host: this.host, path: req.path, statusCode, durationMs: performance.now() - started };
+    for (const observer of observers) observer(event);
+  }
+}
+
+function anySignal(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
+  return a ? AbortSignal.any([a, b]) : b;
+}
+
+const transports = new WeakMap<RestConfig, Transport>();
+
+/** The Transport of a RestConfig object, made once per object. */
+export function transportFor(config: RestConfig): Transport {
+  let transport = transports.get(config);
+  if (!transport) {
+    transport = new Transport(config);
+    transports.set(config, transport);
+  }
+  return transport;
+}

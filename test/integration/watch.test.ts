@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createDynamicClient,
+  isGone,
+  type KubeObject,
+  type Unstructured,
+  type WatchEvent,
+} from '../../sdk/client/index.js';
+import { createTestNamespace, sharedCluster, uniqueName } from '../support/cluster.js';
+
+const configMaps = { group: '', version: 'v1', resource: 'configmaps' };
+
+function activeSockets(): number {
+  return process.getActiveResourcesInfo().filter((r) => /Socket|TLS/.test(r)).length;
+}
+
+async function waitUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('watch against the real API server', () => {
+  const { config } = sharedCluster();
+  const dyn = createDynamicClient(config);
+
+  it('delivers ADDED, MODIFIED and DELETED in order, and bookmarks when asked', async () => {
+    const ns = await createTestNamespace(config, 'watch');
+    const cms = dyn.resource(configMaps).namespace(ns);
+    const list = await cms.list();
+    const events: WatchEvent<Unstructured>[] = [];
+    const watch = cms.watch({ resourceVersion: list.metadata.resourceVersion, allowWatchBookmarks: true });
+    const consumed = (async () => {
+      for await (const ev of watch) {
+        events.push(ev);
+        if (ev.type === 'DELETED') break;
+      }
+    })();
+    const name = uniqueName('w');
+    await cms.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { v: '1' } });
+    await cms.patch(name, { data: { v: '2' } }, { patchType: 'merge' });
+    await cms.delete(name);
+    await consumed;
+    const own = events.filter((e) => e.type !== 'BOOKMARK');
+    expect(own.map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
+    expect(own.map((e) => (e.object as { data?: { v?: string } }).data?.v)).toEqual(['1', '2', '2']);
+    expect(own.every((e) => e.object.kind === 'ConfigMap' && e.object.apiVersion === 'v1')).toBe(true);
+  });
+
+  it('sends the initial state then an initial-events-end bookmark with sendInitialEvents (WatchList)', async () => {
+    const ns = await createTestNamespace(config, 'watchlist');
+    const cms = dyn.resource(configMaps).namespace(ns);
+    for (const n of ['a', 'b', 'c']) await cms.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: n } });
+    const seen: string[] = [];
+    let end: KubeObject | undefined;
+    for await (const ev of cms.watch({ sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan', allowWatchBookmarks: true })) {
+      if (ev.type === 'ADDED') seen.push(ev.object.metadata?.name ?? '');
+      if (ev.type === 'BOOKMARK' && ev.object.metadata?.annotations?.['k8s.io/initial-events-end'] === 'true') {
+        end = ev.object;
+        break;
+      }
+    }
+    expect(seen.toSorted()).toEqual(['a', 'b', 'c']);
+    expect(end?.metadata?.resourceVersion).toBeTruthy();
+  });
+
+  it('raises an in-stream 410 as an ApiError for a resourceVersion that is too old', async () => {
+    const ns = await createTestNamespace(config, 'gone');
+    const err = await (async () => {
+      for await (const _ of dyn.resource(configMaps).namespace(ns).watch({ resourceVersion: '1' })) {
+        // no event is expected before the error
+      }
+    })().catch((e: unknown) => e);
+    expect(isGone(err)).toBe(true);
+  });
+
+  it('stops on abort through a signal and through break, leaving no sockets behind', async () => {
+    const ns = await createTestNamespace(config, 'abort');
+    const cms = dyn.resource(configMaps).namespace(ns);
+    const controller = new AbortController();
+    const iteration = (async () => {
+      for await (const _ of cms.watch({ signal: controller.signal })) {
+        // nothing arrives in an empty namespace
+      }
+    })();
+    setTimeout(() => controller.abort(new Error('stop watching')), 200);
+    await expect(iteration).rejects.toThrow('stop watching');
+
+    await cms.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'one' } });
+    let count = 0;
+    for await (const _ of cms.watch()) {
+      count++;
+      break;
+    }
+    expect(count).toBe(1);
+  });
+
+  it('closes the streams of 200 abandoned watches (no leaked sockets)', async () => {
+    const ns = await createTestNamespace(config, 'leak');
+    const cms = dyn.resource(configMaps).namespace(ns);
+    await cms.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'seed' } });
+    await cms.list(); // warm the pool
+    const before = activeSockets();
+    const watches = Array.from({ length: 200 }, () => cms.watch());
+    // Start each and read its first event, then abandon it in three different ways.
+    const iterators = await Promise.all(
+      watches.map(async (w) => {
+        const it = w[Symbol.asyncIterator]();
+        await it.next();
+        return it;
+      }),
+    );
+    expect(activeSockets()).toBeGreaterThan(before + 100); // the watches really held connections
+    await Promise.all(
+      watches.map(async (w, i) => {
+        if (i % 3 === 0) w.close();
+        else if (i % 3 === 1) await iterators[i]!.return?.(undefined);
+        else await w[Symbol.asyncDispose]();
+      }),
+    );
+    await waitUntil(() => activeSockets() <= before + 2);
+    expect(activeSockets()).toBeLessThanOrEqual(before + 2);
+  });
+});
