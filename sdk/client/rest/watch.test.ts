@@ -1,0 +1,78 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { ApiError, TransportError, WatchStalledError } from '../errors.js';
+import type { StreamResponse } from '../transport/transport.js';
+import { watchStream } from './watch.js';
+
+// The decoder alone, over hand-made byte streams: chunk boundaries anywhere, multi-byte characters split, errors.
+function response(chunks: (string | Uint8Array)[], options: { hold?: boolean } = {}): StreamResponse {
+  const stream = new Readable({ read() {} });
+  for (const c of chunks) stream.push(typeof c === 'string' ? Buffer.from(c) : c);
+  if (!options.hold) stream.push(null);
+  return { statusCode: 200, headers: {}, body: stream as unknown as StreamResponse['body'] };
+}
+
+const info = { request: { method: 'GET', path: '/api/v1/pods?watch=true' }, origin: 'https://h' };
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of iterable) out.push(x);
+  return out;
+}
+
+describe('watch decoding', () => {
+  it('splits events across any chunk boundary, including inside a multi-byte character', async () => {
+    const text =
+      JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'grüße-1' } } }) + '\n' +
+      JSON.stringify({ type: 'MODIFIED', object: { metadata: { name: '日本-2' } } }) + '\n' +
+      JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '9' } } }) + '\n';
+    const bytes = Buffer.from(text);
+    for (const size of [1, 2, 3, 7, 64, bytes.length]) {
+      const chunks: Uint8Array[] = [];
+      for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
+      const events = await collect(watchStream(async () => response(chunks), info));
+      expect(events.map((e) => e.type), `chunk size ${size}`).toEqual(['ADDED', 'MODIFIED', 'BOOKMARK']);
+      expect((events[1]!.object as { metadata: { name: string } }).metadata.name).toBe('日本-2');
+    }
+  });
+
+  it('accepts a last event without a trailing newline', async () => {
+    const events = await collect(watchStream(async () => response(['{"type":"ADDED","object":{}}']), info));
+    expect(events).toHaveLength(1);
+  });
+
+  it('raises an in-stream ERROR event as an ApiError', async () => {
+    const error = { type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' } };
+    const err = await collect(watchStream(async () => response([`${JSON.stringify(error)}\n`]), info)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).statusCode).toBe(410);
+    expect((err as ApiError).message).toContain('too old resource version');
+  });
+
+  it('reports invalid JSON as a TransportError', async () => {
+    const err = await collect(watchStream(async () => response(['{"type":\n']), info)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransportError);
+  });
+
+  it('ends a silent stream with WatchStalledError after the inactivity timeout', async () => {
+    const res = response(['{"type":"ADDED","object":{}}\n'], { hold: true });
+    const events: string[] = [];
+    const err = await (async () => {
+      for await (const e of watchStream(async () => res, { ...info, inactivityTimeoutMs: 100 })) events.push(e.type);
+    })().catch((e: unknown) => e);
+    expect(events).toEqual(['ADDED']);
+    expect(err).toBeInstanceOf(WatchStalledError);
+    expect((err as WatchStalledError).code).toBe('ERR_KUBE_WATCH_STALLED');
+    expect((res.body as unknown as Readable).destroyed).toBe(true);
+  });
+
+  it('close() ends the iteration and destroys the stream', async () => {
+    const res = response([], { hold: true });
+    const watch = watchStream(async () => res, info);
+    const done = collect(watch);
+    await new Promise((r) => setTimeout(r, 20));
+    watch.close();
+    await expect(done).resolves.toEqual([]);
+    expect((res.body as unknown as Readable).destroyed).toBe(true);
+  });
+});
