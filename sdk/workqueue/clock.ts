@@ -1,0 +1,168 @@
+import { performance } from 'node:perf_hooks';
+
+/** A pending one-shot timer made by a {@link Clock}. */
+export interface ClockTimer {
+  /** Stops the timer. Does nothing if it already fired or was cancelled. */
+  cancel(): void;
+  /** Lets the process exit while this timer is pending (Node's `unref`). A fake clock ignores it. */
+  unref(): void;
+}
+
+/**
+ * Time as the queues and rate limiters see it: a monotonic millisecond reading and one-shot timers. Pass
+ * {@link createFakeClock} in tests to move time by hand instead of sleeping.
+ *
+ * Guarantees:
+ * - `now()` never goes backwards. Its origin is arbitrary: only differences mean something.
+ * - A timer's callback runs at most once, never before `delayMs` has passed on this clock, and never after `cancel()`.
+ */
+export interface Clock {
+  /** Milliseconds since an arbitrary origin (may be fractional). */
+  now(): number;
+  /** Calls `callback` once, `delayMs` from now (a negative or zero delay: as soon as possible). */
+  setTimer(callback: () => void, delayMs: number): ClockTimer;
+}
+
+/** The largest delay Node's `setTimeout` honours; longer timers are chained. */
+const maxTimeoutMs = 2_147_483_647;
+
+class RealTimer implements ClockTimer {
+  #handle: NodeJS.Timeout | undefined;
+  #unref = false;
+  readonly #callback: () => void;
+  readonly #dueAt: number;
+
+  constructor(callback: () => void, delayMs: number) {
+    this.#callback = callback;
+    this.#dueAt = performance.now() + Math.max(0, delayMs);
+    this.#arm(delayMs);
+  }
+
+  #arm(delayMs: number): void {
+    // Timers may fire a fraction of a millisecond early against performance.now(): round up, and check on firing.
+    this.#handle = setTimeout(this.#fire, Math.min(maxTimeoutMs, Math.max(1, Math.ceil(delayMs))));
+    if (this.#unref) this.#handle.unref();
+  }
+
+  readonly #fire = (): void => {
+    const remaining = this.#dueAt - performance.now();
+    if (remaining > 0) {
+      this.#arm(remaining);
+      return;
+    }
+    this.#handle = undefined;
+    this.#callback();
+  };
+
+  cancel(): void {
+    if (this.#handle !== undefined) clearTimeout(this.#handle);
+    this.#handle = undefined;
+  }
+
+  unref(): void {
+    this.#unref = true;
+    this.#handle?.unref();
+  }
+}
+
+/**
+ * The default clock: `performance.now()` and Node timers. Its timers keep the process alive unless `unref()`ed, and
+ * delays longer than Node's limit (about 24.8 days) are honoured by chaining timers.
+ */
+export const realClock: Clock = {
+  now: () => performance.now(),
+  setTimer: (callback, delayMs) => new RealTimer(callback, delayMs),
+};
+
+/**
+ * A clock that moves only when told to, for tests of code that waits: backoff, delayed requeues, periodic metrics.
+ * Timer callbacks run synchronously inside `advance` and `step`; promises they settle resolve after those return, so
+ * `await` once (or use a wait-for-condition) before asserting on asynchronous consumers.
+ */
+export interface FakeClock extends Clock {
+  /**
+   * Moves time forward by `ms`, firing every timer that falls due on the way, earliest first (ties in the order the
+   * timers were made). Each callback sees `now()` equal to its own due time; timers made by callbacks fire too if they
+   * fall due within the same advance. Throws a RangeError for a negative or non-finite `ms`.
+   */
+  advance(ms: number): void;
+  /**
+   * Moves time to the earliest pending timer and fires it, with any others due at the same instant. Returns the
+   * milliseconds time moved, or `undefined` (time unchanged) when no timer is pending.
+   */
+  step(): number | undefined;
+  /** How many timers are pending (made, not yet fired, not cancelled). */
+  pendingTimers(): number;
+}
+
+/** Options of {@link createFakeClock}. */
+export interface FakeClockOptions {
+  /** The initial reading of `now()`. Default: 0. */
+  startMs?: number;
+}
+
+interface FakeTimer {
+  dueAt: number;
+  seq: number;
+  callback: (() => void) | undefined;
+}
+
+/** Makes a {@link FakeClock}. */
+export function createFakeClock(options: FakeClockOptions = {}): FakeClock {
+  let now = options.startMs ?? 0;
+  let seq = 0;
+  // Pending timers sorted by (dueAt, seq). Test code keeps few timers; a sorted array is plenty.
+  const pending: FakeTimer[] = [];
+
+  const insert = (timer: FakeTimer): void => {
+    let lo = 0;
+    let hi = pending.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const other = pending[mid]!;
+      if (other.dueAt < timer.dueAt || (other.dueAt === timer.dueAt && other.seq < timer.seq)) lo = mid + 1;
+      else hi = mid;
+    }
+    pending.splice(lo, 0, timer);
+  };
+
+  const fireNext = (): void => {
+    const timer = pending.shift()!;
+    now = Math.max(now, timer.dueAt);
+    const callback = timer.callback!;
+    timer.callback = undefined;
+    callback();
+  };
+
+  return {
+    now: () => now,
+    setTimer(callback, delayMs) {
+      const timer: FakeTimer = { dueAt: now + Math.max(0, delayMs), seq: seq++, callback };
+      insert(timer);
+      return {
+        cancel() {
+          if (timer.callback === undefined) return;
+          timer.callback = undefined;
+          const index = pending.indexOf(timer);
+          if (index >= 0) pending.splice(index, 1);
+        },
+        unref() {},
+      };
+    },
+    advance(ms) {
+      if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`advance(ms) needs a finite ms >= 0, got ${ms}`);
+      const target = now + ms;
+      while (pending.length > 0 && pending[0]!.dueAt <= target) fireNext();
+      now = target;
+    },
+    step() {
+      const first = pending[0];
+      if (first === undefined) return undefined;
+      const from = now;
+      const dueAt = Math.max(now, first.dueAt);
+      while (pending.length > 0 && pending[0]!.dueAt <= dueAt) fireNext();
+      return dueAt - from;
+    },
+    pendingTimers: () => pending.length,
+  };
+}
