@@ -44,6 +44,8 @@ export interface RestConfig {
    * distinct warning once per process through `process.emitWarning` (type `KubernetesWarning`).
    */
   warningHandler?: (warning: string) => void;
+  /** Ask the server for uncompressed responses (kubeconfig `disable-compression`). Default: false. */
+  disableCompression?: boolean;
 }
 
 /** An exec credential plugin, as in a kubeconfig's `users[].user.exec`. */

@@ -1,0 +1,281 @@
+/**
+ * Exec credential plugins (`client.authentication.k8s.io/v1` and `v1beta1`): a program that prints an ExecCredential
+ * with a token or a client certificate, as kubectl runs `aws eks get-token`, `gke-gcloud-auth-plugin` or `kubelogin`.
+ */
+import { spawn } from 'node:child_process';
+import { KubeloopError, type KubeloopErrorOptions } from '../errors.js';
+import type { ExecConfig } from '../config/types.js';
+
+/** An exec plugin could not give a credential. Code `ERR_KUBE_EXEC`. The message never holds the plugin's output. */
+export class ExecCredentialError extends KubeloopError {
+  constructor(message: string, options: KubeloopErrorOptions = {}) {
+    super('ERR_KUBE_EXEC', message, options);
+  }
+}
+
+/** What a plugin gave: a bearer token, a client certificate (PEM), or both, and when it expires. */
+export interface ExecCredential {
+  token?: string;
+  certData?: string;
+  keyData?: string;
+  /** Expiry in milliseconds since the epoch; undefined when the plugin set none (valid until a 401). */
+  expiresAt?: number;
+}
+
+/** The cluster, as passed to plugins with `provideClusterInfo`. */
+export interface ExecClusterInfo {
+  server: string;
+  /** PEM; sent base64-encoded as `certificate-authority-data`. */
+  caData?: string;
+  serverName?: string;
+  insecureSkipTLSVerify?: boolean;
+  proxyUrl?: string;
+  disableCompression?: boolean;
+}
+
+export interface ExecCredentialSourceOptions {
+  /**
+   * Standard input for interactive plugins; used only when it is a TTY (`isTTY`) and the interactive mode allows it.
+   * Default: `process.stdin`, which the plugin then inherits.
+   */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** Where the plugin's standard error goes (prompts, progress). Default: `process.stderr`. */
+  stderr?: NodeJS.WritableStream;
+  /** Environment the plugin's own `env` entries are merged over. Default: `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Run the plugin again this long before the credential expires, in milliseconds, but never earlier than halfway
+   * through its lifetime. Default: 10000.
+   */
+  refreshBeforeExpiryMs?: number;
+  /** Clock, in milliseconds since the epoch. Default: `Date.now`. */
+  now?: () => number;
+}
+
+export interface ExecCredentialSource {
+  /** The cached credential, or a fresh one from running the plugin. */
+  credential(): Promise<ExecCredential>;
+  /**
+   * Forget the cached credential, so the next `credential()` runs the plugin (call it once on a 401). With `stale`,
+   * only if the cached credential is that one: a credential another caller already refreshed is kept.
+   */
+  invalidate(stale?: ExecCredential): void;
+}
+
+const apiVersions = new Set(['client.authentication.k8s.io/v1', 'client.authentication.k8s.io/v1beta1']);
+const stderrTailBytes = 2048;
+
+/**
+ * Runs an exec credential plugin when a credential is needed, as client-go does.
+ *
+ * The plugin runs with `exec.args`, `exec.env` merged over the environment, and `KUBERNETES_EXEC_INFO` holding an
+ * ExecCredential whose `spec.interactive` says whether it may prompt, and with `provideClusterInfo`, `spec.cluster`
+ * (server, tls-server-name, insecure-skip-tls-verify, base64 certificate-authority-data, proxy-url, and the
+ * cluster's exec extension as `config`). Interactive modes: `Never` gives no standard input; `IfAvailable` gives it
+ * when it is a TTY; `Always` requires a TTY. v1 requires `interactiveMode`; v1beta1 defaults to `IfAvailable`.
+ *
+ * Guarantees: the credential is cached until `status.expirationTimestamp` (refreshed a little early, see
+ * `refreshBeforeExpiryMs`), or until `invalidate()` when it has none. Concurrent callers share one run.
+ * The plugin's standard error goes to `stderr`; its standard output (the secret) is parsed and goes nowhere else.
+ *
+ * Recovery: if a refresh fails while the cached credential has not expired yet, that credential is returned and the
+ * next call tries again.
+ *
+ * Errors: an {@link ExecCredentialError} (`ERR_KUBE_EXEC`) naming the command when the configuration is invalid,
+ * the command is not found (with `installHint`), `Always` is asked for without a TTY, the plugin exits non-zero or
+ * is killed (with the tail of its standard error), or prints something other than an ExecCredential of the
+ * configured apiVersion with a token or a certificate and key. Never the plugin's standard output or its arguments.
+ *
+ * Caveats: there is no timeout: an interactive plugin may take as long as its user.
+ */
+export function createExecCredentialSource(
+  exec: ExecConfig,
+  cluster: ExecClusterInfo,
+  options: ExecCredentialSourceOptions = {},
+): ExecCredentialSource {
+  const now = options.now ?? Date.now;
+  const refreshBeforeMs = options.refreshBeforeExpiryMs ?? 10_000;
+  let cached: { credential: ExecCredential; refreshAt: number } | undefined;
+  let running: Promise<ExecCredential> | undefined;
+
+  const fresh = async (): Promise<ExecCredential> => {
+    const startedAt = now();
+    let credential: ExecCredential;
+    try {
+      credential = await runPlugin(exec, cluster, options);
+    } catch (err) {
+      if (cached && cached.credential.expiresAt !== undefined && now() < cached.credential.expiresAt) return cached.credential;
+      throw err;
+    }
+    const { expiresAt } = credential;
+    const refreshAt =
+      expiresAt === undefined
+        ? Number.POSITIVE_INFINITY
+        : expiresAt - Math.min(refreshBeforeMs, Math.max(0, (expiresAt - startedAt) / 2));
+    cached = { credential, refreshAt };
+    return credential;
+  };
+
+  return {
+    credential() {
+      if (cached && now() < cached.refreshAt) return Promise.resolve(cached.credential);
+      running ??= fresh().finally(() => {
+        running = undefined;
+      });
+      return running;
+    },
+    invalidate(stale) {
+      if (stale === undefined || cached?.credential === stale) cached = undefined;
+    },
+  };
+}
+
+function checkConfig(exec: ExecConfig): 'Never' | 'IfAvailable' | 'Always' {
+  if (!exec.command) throw new ExecCredentialError('the exec plugin has no command');
+  if (!apiVersions.has(exec.apiVersion)) {
+    throw new ExecCredentialError(
+      `exec plugin ${exec.command}: apiVersion "${exec.apiVersion}" is not supported; use client.authentication.k8s.io/v1 or v1beta1`,
+    );
+  }
+  const mode = exec.interactiveMode;
+  if (mode === undefined) {
+    if (exec.apiVersion === 'client.authentication.k8s.io/v1') {
+      throw new ExecCredentialError(`exec plugin ${exec.command}: client.authentication.k8s.io/v1 needs interactiveMode (Never, IfAvailable or Always)`);
+    }
+    return 'IfAvailable';
+  }
+  if (mode !== 'Never' && mode !== 'IfAvailable' && mode !== 'Always') {
+    throw new ExecCredentialError(`exec plugin ${exec.command}: interactiveMode "${String(mode)}" is not one of Never, IfAvailable, Always`);
+  }
+  return mode;
+}
+
+/** The `KUBERNETES_EXEC_INFO` value. */
+function execInfo(exec: ExecConfig, cluster: ExecClusterInfo, interactive: boolean): string {
+  const spec: Record<string, unknown> = { interactive };
+  if (exec.provideClusterInfo) {
+    spec.cluster = {
+      server: cluster.server,
+      ...(cluster.serverName && { 'tls-server-name': cluster.serverName }),
+      ...(cluster.insecureSkipTLSVerify && { 'insecure-skip-tls-verify': true }),
+      ...(cluster.caData && { 'certificate-authority-data': Buffer.from(cluster.caData).toString('base64') }),
+      ...(cluster.proxyUrl && { 'proxy-url': cluster.proxyUrl }),
+      ...(cluster.disableCompression && { 'disable-compression': true }),
+      ...(exec.config !== undefined && { config: exec.config }),
+    };
+  }
+  return JSON.stringify({ apiVersion: exec.apiVersion, kind: 'ExecCredential', spec });
+}
+
+function runPlugin(exec: ExecConfig, cluster: ExecClusterInfo, options: ExecCredentialSourceOptions): Promise<ExecCredential> {
+  const mode = checkConfig(exec);
+  const stdin = options.stdin ?? process.stdin;
+  const tty = stdin.isTTY === true;
+  if (mode === 'Always' && !tty) {
+    throw new ExecCredentialError(`exec plugin ${exec.command} needs an interactive terminal (interactiveMode Always), but standard input is not a TTY`);
+  }
+  const interactive = mode !== 'Never' && tty;
+  const stderr = options.stderr ?? process.stderr;
+  const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env) };
+  for (const { name, value } of exec.env ?? []) env[name] = value;
+  env.KUBERNETES_EXEC_INFO = execInfo(exec, cluster, interactive);
+
+  return new Promise<ExecCredential>((resolvePromise, reject) => {
+    const inherit = interactive && stdin === process.stdin;
+    const child = spawn(exec.command, exec.args ?? [], {
+      env,
+      stdio: [interactive ? (inherit ? 'inherit' : 'pipe') : 'ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    let errTail = Buffer.alloc(0);
+    let failed = false;
+
+    if (interactive && !inherit && child.stdin) {
+      child.stdin.on('error', () => {
+        // the plugin closed its input early: not our concern
+      });
+      stdin.pipe(child.stdin);
+    }
+    child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr.write(chunk);
+      errTail = Buffer.concat([errTail, chunk]);
+      if (errTail.length > stderrTailBytes) errTail = errTail.subarray(errTail.length - stderrTailBytes);
+    });
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      failed = true;
+      if (child.stdin) stdin.unpipe(child.stdin);
+      reject(spawnError(exec, err));
+    });
+    child.on('close', (code, signal) => {
+      if (child.stdin) stdin.unpipe(child.stdin);
+      if (failed) return;
+      if (code !== 0) {
+        const tail = errTail.toString('utf8').trim();
+        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+        reject(new ExecCredentialError(`exec plugin ${exec.command} ${how}${tail ? `; its standard error ends:\n${tail}` : ''}`));
+        return;
+      }
+      try {
+        resolvePromise(parseCredential(exec, Buffer.concat(out).toString('utf8')));
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+}
+
+function spawnError(exec: ExecConfig, err: NodeJS.ErrnoException): ExecCredentialError {
+  if (err.code === 'ENOENT') {
+    const hint = exec.installHint ? `\n\n${exec.installHint}` : '';
+    return new ExecCredentialError(
+      `exec plugin ${exec.command} not found: it is not installed, or not on PATH. kubeconfig's users[].user.exec names it.${hint}`,
+      { cause: err },
+    );
+  }
+  if (err.code === 'EACCES') return new ExecCredentialError(`exec plugin ${exec.command} is not executable (permission denied)`, { cause: err });
+  return new ExecCredentialError(`exec plugin ${exec.command} could not be started: ${err.code ?? err.message}`, { cause: err });
+}
+
+function parseCredential(exec: ExecConfig, stdout: string): ExecCredential {
+  const bad = (what: string): ExecCredentialError => new ExecCredentialError(`exec plugin ${exec.command} printed ${what}`);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(stdout);
+  } catch {
+    throw bad(stdout.trim() ? 'something that is not JSON (expected an ExecCredential)' : 'nothing (expected an ExecCredential)');
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw bad('JSON that is not an object (expected an ExecCredential)');
+  const { apiVersion, kind, status } = doc as { apiVersion?: unknown; kind?: unknown; status?: unknown };
+  if (kind !== 'ExecCredential') throw bad(`kind ${JSON.stringify(kind ?? null)}, expected ExecCredential`);
+  if (apiVersion !== exec.apiVersion) {
+    throw bad(`apiVersion ${JSON.stringify(apiVersion ?? null)}, but the kubeconfig asks for ${exec.apiVersion}`);
+  }
+  if (typeof status !== 'object' || status === null) throw bad('an ExecCredential without status');
+  const s = status as Record<string, unknown>;
+  const text = (key: string): string | undefined => {
+    const value = s[key];
+    if (value === undefined || value === null || value === '') return undefined;
+    if (typeof value !== 'string') throw bad(`an ExecCredential whose status.${key} is not a string`);
+    return value;
+  };
+  const token = text('token');
+  const certData = text('clientCertificateData');
+  const keyData = text('clientKeyData');
+  if (Boolean(certData) !== Boolean(keyData)) {
+    throw bad('an ExecCredential with only one of status.clientCertificateData and status.clientKeyData; both are needed');
+  }
+  if (!token && !certData) throw bad('an ExecCredential with neither status.token nor status.clientCertificateData/clientKeyData');
+  const expiry = text('expirationTimestamp');
+  let expiresAt: number | undefined;
+  if (expiry !== undefined) {
+    expiresAt = Date.parse(expiry);
+    if (Number.isNaN(expiresAt)) throw bad('an ExecCredential whose status.expirationTimestamp is not an RFC 3339 time');
+  }
+  return {
+    ...(token && { token }),
+    ...(certData && { certData }),
+    ...(keyData && { keyData }),
+    ...(expiresAt !== undefined && { expiresAt }),
+  };
+}
