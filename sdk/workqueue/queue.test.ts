@@ -92,6 +92,16 @@ describe('Queue', () => {
     expect(q.tryGet()).toBe('x');
   });
 
+  it('hands a key re-added while processing to a get() already waiting, once it is done', async () => {
+    const q = createQueue<string>();
+    q.add('a');
+    const a = q.tryGet()!;
+    const waiting = q.get();
+    q.add('a');
+    q.done(a);
+    expect(await waiting).toBe('a');
+  });
+
   it('with many async workers: no key is held by two workers, and every add is followed by a processing', async () => {
     const q = createQueue<string>();
     const keys = Array.from({ length: 50 }, (_, i) => `ns/k${i}`);

@@ -1,8 +1,11 @@
 const minCapacity = 16;
+/** Capacity kept however empty the deque gets, so a queue that fills and empties every round does not reallocate. */
+const keepCapacity = 1024;
 
 /**
  * A FIFO on a power-of-two ring buffer: O(1) push and shift with no copying on shift (unlike `Array.prototype.shift`
- * on large arrays). It grows by doubling and shrinks by half when a quarter full, so a burst does not pin memory.
+ * on large arrays). It grows by doubling and, above 1024 slots, shrinks by half when a quarter full, so a burst does
+ * not pin memory.
  */
 export class Deque<T> {
   #buffer: (T | undefined)[] = Array.from<T | undefined>({ length: minCapacity });
@@ -27,7 +30,7 @@ export class Deque<T> {
     this.#buffer[this.#head] = undefined;
     this.#head = (this.#head + 1) & this.#mask;
     this.#size--;
-    if (this.#buffer.length > minCapacity && this.#size <= this.#buffer.length >>> 2) this.#resize(this.#buffer.length >>> 1);
+    if (this.#buffer.length > keepCapacity && this.#size <= this.#buffer.length >>> 2) this.#resize(this.#buffer.length >>> 1);
     return value;
   }
 
