@@ -1,0 +1,268 @@
+import { KubeloopError } from '../client/index.js';
+
+/** The operators of a label selector requirement. */
+export type SelectorOperator = '=' | '!=' | 'in' | 'notin' | 'exists' | '!' | 'gt' | 'lt';
+
+/** One requirement: `key=value`, `key!=value`, `key in (a,b)`, `key notin (a,b)`, `key`, `!key`, `key>1`, `key<1`. */
+export interface SelectorRequirement {
+  readonly key: string;
+  readonly operator: SelectorOperator;
+  readonly values: readonly string[];
+}
+
+/** A parsed label selector: every requirement must hold. An empty selector matches everything. */
+export interface LabelSelector {
+  readonly requirements: readonly SelectorRequirement[];
+  /** True when there are no requirements. */
+  readonly empty: boolean;
+  matches(labels: Readonly<Record<string, string>> | undefined): boolean;
+  /** The canonical text form, as the API server accepts it. */
+  toString(): string;
+}
+
+/** metav1.LabelSelector: `matchLabels` and `matchExpressions`, as in a Deployment's `spec.selector`. */
+export interface LabelSelectorObject {
+  matchLabels?: Readonly<Record<string, string>>;
+  matchExpressions?: readonly {
+    key: string;
+    operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+    values?: readonly string[];
+  }[];
+}
+
+/** A label selector that cannot be parsed or holds an invalid key or value. `selector` is the input. */
+export class InvalidSelectorError extends KubeloopError {
+  readonly selector: string;
+
+  constructor(selector: string, problem: string) {
+    super('ERR_KUBE_INVALID_SELECTOR', `label selector ${JSON.stringify(selector)}: ${problem}`);
+    this.selector = selector;
+  }
+}
+
+const isIdent = (c: string): boolean => !/[\s,()!=<>]/.test(c);
+const nameRe = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const prefixRe = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Why `key` is not a valid label key (a qualified name: optional DNS-subdomain prefix, `/`, a name of ≤ 63), or undefined. */
+function keyProblem(key: string): string | undefined {
+  const slash = key.indexOf('/');
+  const prefix = slash < 0 ? undefined : key.slice(0, slash);
+  const name = slash < 0 ? key : key.slice(slash + 1);
+  if (prefix !== undefined && (prefix.length === 0 || prefix.length > 253 || !prefixRe.test(prefix))) {
+    return `key ${JSON.stringify(key)} has an invalid prefix (a DNS subdomain of at most 253 characters)`;
+  }
+  if (name.length === 0 || name.length > 63 || !nameRe.test(name)) {
+    return `key ${JSON.stringify(key)} is invalid (at most 63 characters: letters, digits, '-', '_', '.', starting and ending alphanumeric)`;
+  }
+  return undefined;
+}
+
+function valueProblem(value: string): string | undefined {
+  if (value === '') return undefined;
+  if (value.length > 63 || !nameRe.test(value)) {
+    return `value ${JSON.stringify(value)} is invalid (at most 63 characters: letters, digits, '-', '_', '.', starting and ending alphanumeric)`;
+  }
+  return undefined;
+}
+
+class Selector implements LabelSelector {
+  constructor(readonly requirements: readonly SelectorRequirement[]) {}
+
+  get empty(): boolean {
+    return this.requirements.length === 0;
+  }
+
+  matches(labels: Readonly<Record<string, string>> | undefined): boolean {
+    for (const r of this.requirements) {
+      const has = labels !== undefined && Object.hasOwn(labels, r.key);
+      const value = has ? labels[r.key]! : undefined;
+      switch (r.operator) {
+        case '=':
+        case 'in':
+          if (value === undefined || !r.values.includes(value)) return false;
+          break;
+        case '!=':
+        case 'notin':
+          if (value !== undefined && r.values.includes(value)) return false;
+          break;
+        case 'exists':
+          if (!has) return false;
+          break;
+        case '!':
+          if (has) return false;
+          break;
+        case 'gt':
+        case 'lt': {
+          if (value === undefined || !/^-?\d+$/.test(value)) return false;
+          const have = Number(value);
+          const want = Number(r.values[0]);
+          if (r.operator === 'gt' ? !(have > want) : !(have < want)) return false;
+          break;
+        }
+      }
+    }
+    return true;
+  }
+
+  toString(): string {
+    return this.requirements
+      .map((r) => {
+        switch (r.operator) {
+          case '=':
+            return `${r.key}=${r.values[0] ?? ''}`;
+          case '!=':
+            return `${r.key}!=${r.values[0] ?? ''}`;
+          case 'in':
+          case 'notin':
+            return `${r.key} ${r.operator} (${r.values.join(',')})`;
+          case 'exists':
+            return r.key;
+          case '!':
+            return `!${r.key}`;
+          case 'gt':
+            return `${r.key}>${r.values[0] ?? ''}`;
+          case 'lt':
+            return `${r.key}<${r.values[0] ?? ''}`;
+        }
+        return '';
+      })
+      .join(',');
+  }
+}
+
+/** The selector that matches everything. */
+export const everything: LabelSelector = new Selector([]);
+
+/**
+ * Parses a label selector in the API server's syntax: comma-separated requirements, each `key=value` (or `==`),
+ * `key!=value`, `key in (a,b)`, `key notin (a,b)`, `key` (exists), `!key` (does not exist), `key>n`, `key<n`.
+ * Whitespace around tokens is ignored. `''` matches everything.
+ *
+ * Errors: {@link InvalidSelectorError} naming the selector and what is wrong (unknown operator, missing value, bad
+ * key or value, unclosed parenthesis).
+ */
+export function parseLabelSelector(selector: string): LabelSelector {
+  const requirements: SelectorRequirement[] = [];
+  let pos = 0;
+  const text = selector;
+  const fail = (problem: string): never => {
+    throw new InvalidSelectorError(selector, problem);
+  };
+  const skipSpace = (): void => {
+    while (pos < text.length && /\s/.test(text[pos]!)) pos++;
+  };
+  const readIdent = (): string => {
+    const start = pos;
+    while (pos < text.length && isIdent(text[pos]!)) pos++;
+    return text.slice(start, pos);
+  };
+  const readKey = (): string => {
+    skipSpace();
+    const key = readIdent();
+    if (!key) fail(`expected a label key at position ${pos}`);
+    const problem = keyProblem(key);
+    if (problem) fail(problem);
+    return key;
+  };
+  const readValue = (): string => {
+    skipSpace();
+    const value = readIdent();
+    const problem = valueProblem(value);
+    if (problem) fail(problem);
+    return value;
+  };
+
+  skipSpace();
+  if (pos === text.length) return everything;
+  for (;;) {
+    skipSpace();
+    if (text[pos] === '!') {
+      pos++;
+      requirements.push({ key: readKey(), operator: '!', values: [] });
+    } else {
+      const key = readKey();
+      skipSpace();
+      const rest = text.slice(pos);
+      if (pos === text.length || text[pos] === ',') {
+        requirements.push({ key, operator: 'exists', values: [] });
+      } else if (rest.startsWith('==') || rest.startsWith('=') || rest.startsWith('!=')) {
+        const op = rest.startsWith('!=') ? '!=' : '=';
+        pos += rest.startsWith('==') || rest.startsWith('!=') ? 2 : 1;
+        requirements.push({ key, operator: op, values: [readValue()] });
+      } else if (rest.startsWith('>') || rest.startsWith('<')) {
+        pos++;
+        skipSpace();
+        const value = readIdent();
+        if (!/^-?\d+$/.test(value)) fail(`${key} ${rest[0]} needs an integer, not ${JSON.stringify(value)}`);
+        requirements.push({ key, operator: rest.startsWith('>') ? 'gt' : 'lt', values: [value] });
+      } else {
+        const word = readIdent();
+        if (word !== 'in' && word !== 'notin') {
+          fail(`expected =, ==, !=, in, notin, > or < after ${JSON.stringify(key)}, found ${JSON.stringify(word || text[pos] || '')}`);
+        }
+        skipSpace();
+        if (text[pos] !== '(') fail(`expected '(' after ${JSON.stringify(`${key} ${word}`)}`);
+        pos++;
+        const values: string[] = [];
+        for (;;) {
+          values.push(readValue());
+          skipSpace();
+          if (text[pos] === ',') {
+            pos++;
+            continue;
+          }
+          if (text[pos] === ')') {
+            pos++;
+            break;
+          }
+          fail(`expected ',' or ')' in the values of ${JSON.stringify(key)}`);
+        }
+        requirements.push({ key, operator: word as 'in' | 'notin', values: [...new Set(values)].toSorted() });
+      }
+    }
+    skipSpace();
+    if (pos === text.length) break;
+    if (text[pos] !== ',') fail(`expected ',' at position ${pos}, found ${JSON.stringify(text[pos])}`);
+    pos++;
+  }
+  return new Selector(requirements);
+}
+
+/**
+ * A selector from metav1.LabelSelector (`matchLabels` and `matchExpressions`). An empty object matches everything.
+ *
+ * Errors: {@link InvalidSelectorError} for an unknown operator, `In`/`NotIn` without values, or invalid keys or values.
+ */
+export function labelSelectorFromObject(selector: LabelSelectorObject): LabelSelector {
+  const requirements: SelectorRequirement[] = [];
+  const text = JSON.stringify(selector);
+  const check = (problem: string | undefined): void => {
+    if (problem) throw new InvalidSelectorError(text, problem);
+  };
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
+    check(keyProblem(key));
+    check(valueProblem(value));
+    requirements.push({ key, operator: '=', values: [value] });
+  }
+  for (const e of selector.matchExpressions ?? []) {
+    check(keyProblem(e.key));
+    const values = [...new Set(e.values ?? [])].toSorted();
+    for (const v of values) check(valueProblem(v));
+    switch (e.operator) {
+      case 'In':
+      case 'NotIn':
+        if (values.length === 0) check(`${e.key} ${e.operator} needs at least one value`);
+        requirements.push({ key: e.key, operator: e.operator === 'In' ? 'in' : 'notin', values });
+        break;
+      case 'Exists':
+      case 'DoesNotExist':
+        if (values.length > 0) check(`${e.key} ${e.operator} takes no values`);
+        requirements.push({ key: e.key, operator: e.operator === 'Exists' ? 'exists' : '!', values: [] });
+        break;
+      default:
+        check(`unknown operator ${JSON.stringify(e.operator)}`);
+    }
+  }
+  return requirements.length ? new Selector(requirements) : everything;
+}

@@ -1,0 +1,261 @@
+import { objectKey, type KubeObject } from '../client/index.js';
+
+/** Makes an object's key. The default, {@link metaNamespaceKey}, gives `namespace/name` (or `name`). */
+export type KeyFunc<T> = (obj: T) => string;
+
+/** An index function: the values under which an object is filed in one named index. */
+export type IndexFunc<T> = (obj: T) => readonly string[];
+
+/** Named index functions. */
+export type Indexers<T> = Record<string, IndexFunc<T>>;
+
+/** The name of the index every informer has: objects by `metadata.namespace` (`''` for cluster-scoped ones). */
+export const namespaceIndex = 'namespace';
+
+/** The key of an object in a cache and in a work queue: `namespace/name`, or `name` for cluster-scoped objects. */
+export function metaNamespaceKey(obj: KubeObject | { readonly metadata?: { readonly namespace?: string; readonly name?: string } }): string {
+  return objectKey(obj as KubeObject);
+}
+
+/** The index function of {@link namespaceIndex}. */
+export function metaNamespaceIndexFunc(obj: { readonly metadata?: { readonly namespace?: string } }): readonly string[] {
+  return [obj.metadata?.namespace ?? ''];
+}
+
+/** What every cache offers its readers: lookups by key and whole listings. */
+export interface StoreReader<T> {
+  /** The object stored under `key`, or undefined. */
+  getByKey(key: string): T | undefined;
+  /** The stored object with the same key as `obj`, or undefined. */
+  get(obj: T): T | undefined;
+  /** Every stored object, in no particular order. */
+  list(): T[];
+  /** Every key, in no particular order. */
+  listKeys(): string[];
+  /** How many objects are stored. */
+  readonly size: number;
+}
+
+/**
+ * A keyed collection of objects: client-go's Store.
+ *
+ * Guarantees: one object per key; `replace` swaps the whole content in one synchronous step, so a reader never sees a
+ * half-replaced store.
+ */
+export interface Store<T> extends StoreReader<T> {
+  /** Adds or replaces the object under its key. */
+  add(obj: T): void;
+  /** Same as `add`: the store does not tell the two apart. */
+  update(obj: T): void;
+  /** Removes the object with `obj`'s key, if any. */
+  delete(obj: T): void;
+  /** Removes the object under `key`, if any. */
+  deleteByKey(key: string): void;
+  /** Replaces the whole content with `items`. */
+  replace(items: Iterable<T>): void;
+}
+
+/** The read side of an {@link Indexer}: what informers hand out. */
+export interface IndexerReader<T> extends StoreReader<T> {
+  /** Objects filed under `indexedValue` in the index `indexName`. */
+  byIndex(indexName: string, indexedValue: string): T[];
+  /** Keys of the objects filed under `indexedValue` in the index `indexName`. */
+  indexKeys(indexName: string, indexedValue: string): string[];
+  /** Objects that share at least one value of the index `indexName` with `obj`. */
+  index(indexName: string, obj: T): T[];
+  /** Every value of the index `indexName` that has at least one object. */
+  listIndexFuncValues(indexName: string): string[];
+  /** The index functions, by name. */
+  getIndexers(): Readonly<Indexers<T>>;
+}
+
+/**
+ * A {@link Store} that also files objects under named indexes: client-go's Indexer.
+ *
+ * Guarantees: indexes are kept in step with the content on every write. Index functions run before anything changes,
+ * so one that throws leaves the store as it was (the error propagates to the writer).
+ *
+ * Errors: asking for an index that does not exist throws a `TypeError` naming it; so does adding an index whose name
+ * is taken.
+ */
+export interface Indexer<T> extends Store<T>, IndexerReader<T> {
+  /** Adds index functions; existing objects are filed under the new indexes at once. */
+  addIndexers(indexers: Indexers<T>): void;
+}
+
+export interface IndexerOptions<T> {
+  /** Default: {@link metaNamespaceKey}. */
+  keyFunc?: KeyFunc<T>;
+  /** Default: only the {@link namespaceIndex}. Pass `{}` in `indexers` and `namespaceIndex: false` for none. */
+  indexers?: Indexers<T>;
+  /** Whether to add the built-in namespace index. Default: true. */
+  namespaceIndex?: boolean;
+}
+
+const emptyValues: readonly string[] = [];
+
+class MapIndexer<T> implements Indexer<T> {
+  private readonly items = new Map<string, T>();
+  private readonly keyFunc: KeyFunc<T>;
+  private readonly indexers = new Map<string, IndexFunc<T>>();
+  private readonly indices = new Map<string, Map<string, Set<string>>>();
+
+  constructor(options: IndexerOptions<T>) {
+    this.keyFunc = options.keyFunc ?? (metaNamespaceKey as KeyFunc<T>);
+    const indexers: Indexers<T> = {
+      ...(options.namespaceIndex !== false && { [namespaceIndex]: metaNamespaceIndexFunc as IndexFunc<T> }),
+      ...options.indexers,
+    };
+    this.addIndexers(indexers);
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  getByKey(key: string): T | undefined {
+    return this.items.get(key);
+  }
+
+  get(obj: T): T | undefined {
+    return this.items.get(this.keyFunc(obj));
+  }
+
+  list(): T[] {
+    return [...this.items.values()];
+  }
+
+  listKeys(): string[] {
+    return [...this.items.keys()];
+  }
+
+  add(obj: T): void {
+    const key = this.keyFunc(obj);
+    const old = this.items.get(key);
+    const values = this.valuesOf(obj);
+    if (old !== undefined) this.unfile(key, old);
+    this.items.set(key, obj);
+    this.file(key, values);
+  }
+
+  update(obj: T): void {
+    this.add(obj);
+  }
+
+  delete(obj: T): void {
+    this.deleteByKey(this.keyFunc(obj));
+  }
+
+  deleteByKey(key: string): void {
+    const old = this.items.get(key);
+    if (old === undefined) return;
+    this.unfile(key, old);
+    this.items.delete(key);
+  }
+
+  replace(items: Iterable<T>): void {
+    const entries: [string, T][] = [];
+    for (const obj of items) entries.push([this.keyFunc(obj), obj]);
+    const filed = entries.map(([, obj]) => this.valuesOf(obj));
+    this.items.clear();
+    for (const index of this.indices.values()) index.clear();
+    entries.forEach(([key, obj], i) => {
+      this.items.set(key, obj);
+      this.file(key, filed[i]!);
+    });
+  }
+
+  byIndex(indexName: string, indexedValue: string): T[] {
+    const keys = this.indexOf(indexName).get(indexedValue);
+    if (!keys) return [];
+    const out: T[] = [];
+    for (const key of keys) out.push(this.items.get(key)!);
+    return out;
+  }
+
+  indexKeys(indexName: string, indexedValue: string): string[] {
+    return [...(this.indexOf(indexName).get(indexedValue) ?? [])];
+  }
+
+  index(indexName: string, obj: T): T[] {
+    const fn = this.indexers.get(indexName);
+    if (!fn) throw new TypeError(`index ${JSON.stringify(indexName)} does not exist`);
+    const index = this.indexOf(indexName);
+    const keys = new Set<string>();
+    for (const value of fn(obj)) for (const key of index.get(value) ?? []) keys.add(key);
+    return [...keys].map((key) => this.items.get(key)!);
+  }
+
+  listIndexFuncValues(indexName: string): string[] {
+    return [...this.indexOf(indexName).keys()];
+  }
+
+  getIndexers(): Readonly<Indexers<T>> {
+    return Object.freeze(Object.fromEntries(this.indexers));
+  }
+
+  addIndexers(indexers: Indexers<T>): void {
+    for (const name of Object.keys(indexers)) {
+      if (this.indexers.has(name)) throw new TypeError(`index ${JSON.stringify(name)} already exists`);
+    }
+    for (const [name, fn] of Object.entries(indexers)) {
+      const index = new Map<string, Set<string>>();
+      for (const [key, obj] of this.items) {
+        for (const value of fn(obj)) addTo(index, value, key);
+      }
+      this.indexers.set(name, fn);
+      this.indices.set(name, index);
+    }
+  }
+
+  private indexOf(indexName: string): Map<string, Set<string>> {
+    const index = this.indices.get(indexName);
+    if (!index) throw new TypeError(`index ${JSON.stringify(indexName)} does not exist`);
+    return index;
+  }
+
+  /** Every index's values for `obj`, computed before anything changes. */
+  private valuesOf(obj: T): (readonly string[])[] {
+    const out: (readonly string[])[] = [];
+    for (const fn of this.indexers.values()) out.push(fn(obj) ?? emptyValues);
+    return out;
+  }
+
+  private file(key: string, values: (readonly string[])[]): void {
+    let i = 0;
+    for (const index of this.indices.values()) {
+      for (const value of values[i++]!) addTo(index, value, key);
+    }
+  }
+
+  private unfile(key: string, old: T): void {
+    for (const [name, fn] of this.indexers) {
+      const index = this.indices.get(name)!;
+      for (const value of fn(old) ?? emptyValues) {
+        const keys = index.get(value);
+        if (!keys) continue;
+        keys.delete(key);
+        if (keys.size === 0) index.delete(value);
+      }
+    }
+  }
+}
+
+function addTo(index: Map<string, Set<string>>, value: string, key: string): void {
+  const keys = index.get(value);
+  if (keys) keys.add(key);
+  else index.set(value, new Set([key]));
+}
+
+/**
+ * An in-memory {@link Indexer}, with the namespace index built in. Not safe to share across writers by design: an
+ * informer is its only writer and hands out the read side ({@link IndexerReader}).
+ */
+export function createIndexer<T>(options: IndexerOptions<T> = {}): Indexer<T> {
+  return new MapIndexer<T>(options);
+}
+
+/** An in-memory {@link Store} without indexes. */
+export function createStore<T>(keyFunc?: KeyFunc<T>): Store<T> {
+  return new MapIndexer<T>({ ...(keyFunc && { keyFunc }), namespaceIndex: false });
+}
