@@ -104,7 +104,8 @@ export function createExecCredentialSource(
     try {
       credential = await runPlugin(exec, cluster, options);
     } catch (err) {
-      if (cached && cached.credential.expiresAt !== undefined && now() < cached.credential.expiresAt) return cached.credential;
+      if (cached && cached.credential.expiresAt !== undefined && now() < cached.credential.expiresAt)
+        return cached.credential;
       throw err;
     }
     const { expiresAt } = credential;
@@ -140,12 +141,16 @@ function checkConfig(exec: ExecConfig): 'Never' | 'IfAvailable' | 'Always' {
   const mode = exec.interactiveMode;
   if (mode === undefined) {
     if (exec.apiVersion === 'client.authentication.k8s.io/v1') {
-      throw new ExecCredentialError(`exec plugin ${exec.command}: client.authentication.k8s.io/v1 needs interactiveMode (Never, IfAvailable or Always)`);
+      throw new ExecCredentialError(
+        `exec plugin ${exec.command}: client.authentication.k8s.io/v1 needs interactiveMode (Never, IfAvailable or Always)`,
+      );
     }
     return 'IfAvailable';
   }
   if (mode !== 'Never' && mode !== 'IfAvailable' && mode !== 'Always') {
-    throw new ExecCredentialError(`exec plugin ${exec.command}: interactiveMode "${String(mode)}" is not one of Never, IfAvailable, Always`);
+    throw new ExecCredentialError(
+      `exec plugin ${exec.command}: interactiveMode "${String(mode)}" is not one of Never, IfAvailable, Always`,
+    );
   }
   return mode;
 }
@@ -167,12 +172,18 @@ function execInfo(exec: ExecConfig, cluster: ExecClusterInfo, interactive: boole
   return JSON.stringify({ apiVersion: exec.apiVersion, kind: 'ExecCredential', spec });
 }
 
-function runPlugin(exec: ExecConfig, cluster: ExecClusterInfo, options: ExecCredentialSourceOptions): Promise<ExecCredential> {
+function runPlugin(
+  exec: ExecConfig,
+  cluster: ExecClusterInfo,
+  options: ExecCredentialSourceOptions,
+): Promise<ExecCredential> {
   const mode = checkConfig(exec);
   const stdin = options.stdin ?? process.stdin;
   const tty = stdin.isTTY === true;
   if (mode === 'Always' && !tty) {
-    throw new ExecCredentialError(`exec plugin ${exec.command} needs an interactive terminal (interactiveMode Always), but standard input is not a TTY`);
+    throw new ExecCredentialError(
+      `exec plugin ${exec.command} needs an interactive terminal (interactiveMode Always), but standard input is not a TTY`,
+    );
   }
   const interactive = mode !== 'Never' && tty;
   const stderr = options.stderr ?? process.stderr;
@@ -213,7 +224,11 @@ function runPlugin(exec: ExecConfig, cluster: ExecClusterInfo, options: ExecCred
       if (code !== 0) {
         const tail = errTail.toString('utf8').trim();
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-        reject(new ExecCredentialError(`exec plugin ${exec.command} ${how}${tail ? `; its standard error ends:\n${tail}` : ''}`));
+        reject(
+          new ExecCredentialError(
+            `exec plugin ${exec.command} ${how}${tail ? `; its standard error ends:\n${tail}` : ''}`,
+          ),
+        );
         return;
       }
       try {
@@ -233,19 +248,28 @@ function spawnError(exec: ExecConfig, err: NodeJS.ErrnoException): ExecCredentia
       { cause: err },
     );
   }
-  if (err.code === 'EACCES') return new ExecCredentialError(`exec plugin ${exec.command} is not executable (permission denied)`, { cause: err });
-  return new ExecCredentialError(`exec plugin ${exec.command} could not be started: ${err.code ?? err.message}`, { cause: err });
+  if (err.code === 'EACCES')
+    return new ExecCredentialError(`exec plugin ${exec.command} is not executable (permission denied)`, { cause: err });
+  return new ExecCredentialError(`exec plugin ${exec.command} could not be started: ${err.code ?? err.message}`, {
+    cause: err,
+  });
 }
 
 function parseCredential(exec: ExecConfig, stdout: string): ExecCredential {
-  const bad = (what: string): ExecCredentialError => new ExecCredentialError(`exec plugin ${exec.command} printed ${what}`);
+  const bad = (what: string): ExecCredentialError =>
+    new ExecCredentialError(`exec plugin ${exec.command} printed ${what}`);
   let doc: unknown;
   try {
     doc = JSON.parse(stdout);
   } catch {
-    throw bad(stdout.trim() ? 'something that is not JSON (expected an ExecCredential)' : 'nothing (expected an ExecCredential)');
+    throw bad(
+      stdout.trim()
+        ? 'something that is not JSON (expected an ExecCredential)'
+        : 'nothing (expected an ExecCredential)',
+    );
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw bad('JSON that is not an object (expected an ExecCredential)');
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw bad('JSON that is not an object (expected an ExecCredential)');
   const { apiVersion, kind, status } = doc as { apiVersion?: unknown; kind?: unknown; status?: unknown };
   if (kind !== 'ExecCredential') throw bad(`kind ${JSON.stringify(kind ?? null)}, expected ExecCredential`);
   if (apiVersion !== exec.apiVersion) {
@@ -263,14 +287,18 @@ function parseCredential(exec: ExecConfig, stdout: string): ExecCredential {
   const certData = text('clientCertificateData');
   const keyData = text('clientKeyData');
   if (Boolean(certData) !== Boolean(keyData)) {
-    throw bad('an ExecCredential with only one of status.clientCertificateData and status.clientKeyData; both are needed');
+    throw bad(
+      'an ExecCredential with only one of status.clientCertificateData and status.clientKeyData; both are needed',
+    );
   }
-  if (!token && !certData) throw bad('an ExecCredential with neither status.token nor status.clientCertificateData/clientKeyData');
+  if (!token && !certData)
+    throw bad('an ExecCredential with neither status.token nor status.clientCertificateData/clientKeyData');
   const expiry = text('expirationTimestamp');
   let expiresAt: number | undefined;
   if (expiry !== undefined) {
     expiresAt = Date.parse(expiry);
-    if (Number.isNaN(expiresAt)) throw bad('an ExecCredential whose status.expirationTimestamp is not an RFC 3339 time');
+    if (Number.isNaN(expiresAt))
+      throw bad('an ExecCredential whose status.expirationTimestamp is not an RFC 3339 time');
   }
   return {
     ...(token && { token }),

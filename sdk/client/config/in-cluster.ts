@@ -41,7 +41,9 @@ export async function inClusterConfig(options: InClusterOptions = {}): Promise<R
     );
   }
   if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65_535) {
-    throw new ConfigError(`KUBERNETES_SERVICE_PORT is "${port}", not a port number`, { field: 'KUBERNETES_SERVICE_PORT' });
+    throw new ConfigError(`KUBERNETES_SERVICE_PORT is "${port}", not a port number`, {
+      field: 'KUBERNETES_SERVICE_PORT',
+    });
   }
   const hostPart = isIP(host) === 6 ? `[${host}]` : host;
 
@@ -50,7 +52,10 @@ export async function inClusterConfig(options: InClusterOptions = {}): Promise<R
   try {
     token = await readFile(tokenFile, 'utf8');
   } catch (err) {
-    throw new ConfigError(`cannot read the service account token: ${describeFileError(err)}`, { file: tokenFile, cause: err });
+    throw new ConfigError(`cannot read the service account token: ${describeFileError(err)}`, {
+      file: tokenFile,
+      cause: err,
+    });
   }
   if (!token.trim()) throw new ConfigError('the service account token file is empty', { file: tokenFile });
 
@@ -61,7 +66,10 @@ export async function inClusterConfig(options: InClusterOptions = {}): Promise<R
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new ConfigError(`cannot read the service account CA bundle: ${describeFileError(err)}`, { file: caFile, cause: err });
+      throw new ConfigError(`cannot read the service account CA bundle: ${describeFileError(err)}`, {
+        file: caFile,
+        cause: err,
+      });
     }
   }
   return { host: `https://${hostPart}:${port}`, bearerTokenFile: tokenFile, ...(caData !== undefined && { caData }) };
@@ -75,7 +83,9 @@ export async function inClusterNamespace(options: InClusterOptions = {}): Promis
   const env = options.env ?? process.env;
   if (env.POD_NAMESPACE) return env.POD_NAMESPACE;
   try {
-    const ns = (await readFile(join(options.serviceAccountDir ?? defaultServiceAccountDir, 'namespace'), 'utf8')).trim();
+    const ns = (
+      await readFile(join(options.serviceAccountDir ?? defaultServiceAccountDir, 'namespace'), 'utf8')
+    ).trim();
     if (ns) return ns;
   } catch {
     // no namespace file: the default namespace, as in client-go

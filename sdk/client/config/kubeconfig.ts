@@ -149,12 +149,15 @@ export function parseKubeconfig(text: string, options: ParseKubeconfigOptions = 
   const doc = parseYaml(text, file);
   const config: Kubeconfig = { clusters: [], users: [], contexts: [] };
   if (doc.isNull()) return config;
-  if (!doc.isMapping()) throw new ConfigError('a kubeconfig must be a YAML mapping (apiVersion, kind, clusters, …)', { file });
+  if (!doc.isMapping())
+    throw new ConfigError('a kubeconfig must be a YAML mapping (apiVersion, kind, clusters, …)', { file });
 
   const apiVersion = doc.string('apiVersion');
-  if (apiVersion !== undefined && apiVersion !== 'v1') throw doc.error(`unsupported apiVersion "${apiVersion}", expected v1`, 'apiVersion');
+  if (apiVersion !== undefined && apiVersion !== 'v1')
+    throw doc.error(`unsupported apiVersion "${apiVersion}", expected v1`, 'apiVersion');
   const kind = doc.string('kind');
-  if (kind !== undefined && kind !== 'Config') throw doc.error(`kind is "${kind}", expected Config: is this a kubeconfig?`, 'kind');
+  if (kind !== undefined && kind !== 'Config')
+    throw doc.error(`kind is "${kind}", expected Config: is this a kubeconfig?`, 'kind');
   const base = file === undefined ? undefined : dirname(file);
 
   const preferences = doc.mapping('preferences');
@@ -165,7 +168,10 @@ export function parseKubeconfig(text: string, options: ParseKubeconfigOptions = 
     preferences: preferences && strip({ colors: preferences.boolean('colors'), extensions: extensions(preferences) }),
     extensions: extensions(doc),
   });
-  config.clusters = named(doc, 'clusters', 'cluster', (c) => readCluster(c, base)).map(([name, cluster]) => ({ name, cluster }));
+  config.clusters = named(doc, 'clusters', 'cluster', (c) => readCluster(c, base)).map(([name, cluster]) => ({
+    name,
+    cluster,
+  }));
   config.users = named(doc, 'users', 'user', (u) => readUser(u, base)).map(([name, user]) => ({ name, user }));
   config.contexts = named(doc, 'contexts', 'context', readContext).map(([name, context]) => ({ name, context }));
   return config;
@@ -219,7 +225,8 @@ function readExec(node: YamlNode, base: string | undefined): KubeconfigExec {
   const command = node.string('command');
   return strip({
     // Only a path is resolved; a bare name is looked up in PATH when the plugin runs.
-    command: command !== undefined && (command.includes('/') || command.includes(sep)) ? localPath(command, base) : command,
+    command:
+      command !== undefined && (command.includes('/') || command.includes(sep)) ? localPath(command, base) : command,
     args: node.strings('args'),
     env: node.list('env')?.map((item) => {
       if (!item.isMapping()) throw item.error('must be a mapping with name and value');

@@ -5,7 +5,13 @@
 import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { inClusterConfig, inClusterNamespace, inClusterPossible, type InClusterOptions } from './in-cluster.js';
+import {
+  defaultServiceAccountDir,
+  inClusterConfig,
+  inClusterNamespace,
+  inClusterPossible,
+  type InClusterOptions,
+} from './in-cluster.js';
 import {
   decodeBase64,
   readReferencedFile,
@@ -106,7 +112,10 @@ export async function buildConfigFromFlags(
   options: InClusterOptions = {},
 ): Promise<RestConfig> {
   const env = options.env ?? process.env;
-  const common = { env, ...(options.serviceAccountDir !== undefined && { serviceAccountDir: options.serviceAccountDir }) };
+  const common = {
+    env,
+    ...(options.serviceAccountDir !== undefined && { serviceAccountDir: options.serviceAccountDir }),
+  };
   if (!masterUrl && !kubeconfigPath) {
     try {
       return await inClusterConfig(common);
@@ -120,7 +129,12 @@ export async function buildConfigFromFlags(
   }
   const files = kubeconfigPath ? [await loadFile(resolve(kubeconfigPath))] : [];
   const looked = kubeconfigPath ? [resolve(kubeconfigPath)] : [];
-  const { config } = await resolveClientConfig(merge(files), looked, { ...common, ...(masterUrl && { server: masterUrl }) }, env);
+  const { config } = await resolveClientConfig(
+    merge(files),
+    looked,
+    { ...common, ...(masterUrl && { server: masterUrl }) },
+    env,
+  );
   return config;
 }
 
@@ -137,19 +151,29 @@ async function loadIfExists(file: string): Promise<LoadedFile | undefined> {
   try {
     return await loadFile(file);
   } catch (err) {
-    if (err instanceof ConfigError && (err.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return undefined;
+    if (err instanceof ConfigError && (err.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT')
+      return undefined;
     throw err;
   }
 }
 
 /** The files of the loading rules, in priority order, and every path considered (for the "nothing found" error). */
-async function findKubeconfigs(options: LoadConfigOptions, env: NodeJS.ProcessEnv): Promise<{ files: LoadedFile[]; looked: string[] }> {
+async function findKubeconfigs(
+  options: LoadConfigOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<{ files: LoadedFile[]; looked: string[] }> {
   if (options.kubeconfig) {
     const file = resolve(options.kubeconfig);
     return { files: [await loadFile(file)], looked: [file] };
   }
   if (env.KUBECONFIG) {
-    const paths = [...new Set(env.KUBECONFIG.split(delimiter).filter(Boolean).map((p) => resolve(p)))];
+    const paths = [
+      ...new Set(
+        env.KUBECONFIG.split(delimiter)
+          .filter(Boolean)
+          .map((p) => resolve(p)),
+      ),
+    ];
     const files: LoadedFile[] = [];
     for (const path of paths) {
       const loaded = await loadIfExists(path);
@@ -184,7 +208,12 @@ function addFirst<T>(map: Map<string, Origin<T>>, name: string, value: T, file: 
 }
 
 function merge(files: LoadedFile[]): MergedKubeconfig {
-  const merged: MergedKubeconfig = { files: files.map((f) => f.file), clusters: new Map(), users: new Map(), contexts: new Map() };
+  const merged: MergedKubeconfig = {
+    files: files.map((f) => f.file),
+    clusters: new Map(),
+    users: new Map(),
+    contexts: new Map(),
+  };
   for (const { file, config } of files) {
     for (const c of config.clusters) addFirst(merged.clusters, c.name, c.cluster, file);
     for (const u of config.users) addFirst(merged.users, u.name, u.user, file);
@@ -195,7 +224,8 @@ function merge(files: LoadedFile[]): MergedKubeconfig {
   return merged;
 }
 
-const filesOf = (merged: MergedKubeconfig): string | undefined => (merged.files.length ? merged.files.join(', ') : undefined);
+const filesOf = (merged: MergedKubeconfig): string | undefined =>
+  merged.files.length ? merged.files.join(', ') : undefined;
 
 const known = (map: Map<string, unknown>): string =>
   map.size ? `known: ${[...map.keys()].map((k) => `"${k}"`).join(', ')}` : 'there are none';
@@ -206,7 +236,10 @@ async function resolveClientConfig(
   options: LoadConfigOptions,
   env: NodeJS.ProcessEnv,
 ): Promise<ClientConfig> {
-  const inCluster: InClusterOptions = { env, ...(options.serviceAccountDir !== undefined && { serviceAccountDir: options.serviceAccountDir }) };
+  const inCluster: InClusterOptions = {
+    env,
+    ...(options.serviceAccountDir !== undefined && { serviceAccountDir: options.serviceAccountDir }),
+  };
 
   // The context: asked for, or the current one.
   let context: Origin<KubeconfigContext> | undefined;
@@ -222,10 +255,13 @@ async function resolveClientConfig(
     const current = merged.currentContext;
     context = merged.contexts.get(current.value);
     if (!context) {
-      throw new ConfigError(`current-context is "${current.value}", but no context has that name (${known(merged.contexts)})`, {
-        file: current.file,
-        field: 'current-context',
-      });
+      throw new ConfigError(
+        `current-context is "${current.value}", but no context has that name (${known(merged.contexts)})`,
+        {
+          file: current.file,
+          field: 'current-context',
+        },
+      );
     }
   }
   const contextField = context && `contexts[${context.name}].context`;
@@ -238,11 +274,16 @@ async function resolveClientConfig(
     if (!cluster) {
       throw new ConfigError(
         `cluster "${clusterName}" not found (${known(merged.clusters)})`,
-        options.cluster || !context ? { file: filesOf(merged), field: 'clusters' } : { file: context.file, field: `${contextField}.cluster` },
+        options.cluster || !context
+          ? { file: filesOf(merged), field: 'clusters' }
+          : { file: context.file, field: `${contextField}.cluster` },
       );
     }
   } else if (context) {
-    throw new ConfigError(`context "${context.name}" names no cluster`, { file: context.file, field: `${contextField}.cluster` });
+    throw new ConfigError(`context "${context.name}" names no cluster`, {
+      file: context.file,
+      field: `${contextField}.cluster`,
+    });
   }
 
   // The user: asked for, or the context's; none means anonymous.
@@ -253,7 +294,9 @@ async function resolveClientConfig(
     if (!user) {
       throw new ConfigError(
         `user "${userName}" not found (${known(merged.users)})`,
-        options.user || !context ? { file: filesOf(merged), field: 'users' } : { file: context.file, field: `${contextField}.user` },
+        options.user || !context
+          ? { file: filesOf(merged), field: 'users' }
+          : { file: context.file, field: `${contextField}.user` },
       );
     }
   }
@@ -261,9 +304,12 @@ async function resolveClientConfig(
   if (!cluster && !options.server) {
     // Nothing chosen: client-go's "empty config", where the in-cluster configuration takes over.
     if (await inClusterPossible(inCluster)) {
-      return { config: await inClusterConfig(inCluster), namespace: options.namespace || (await inClusterNamespace(inCluster)) };
+      return {
+        config: await inClusterConfig(inCluster),
+        namespace: options.namespace || (await inClusterNamespace(inCluster)),
+      };
     }
-    throw nothingFound(merged, looked, env);
+    throw nothingFound(merged, looked, inCluster);
   }
 
   const config = await toRestConfig(cluster ?? { name: '', value: {}, file: '' }, user, options.server);
@@ -274,10 +320,14 @@ async function resolveClientConfig(
   };
 }
 
-function nothingFound(merged: MergedKubeconfig, looked: string[], env: NodeJS.ProcessEnv): ConfigError {
-  const pod = env.KUBERNETES_SERVICE_HOST
-    ? 'KUBERNETES_SERVICE_HOST is set but there is no service account token'
-    : 'not in a pod: KUBERNETES_SERVICE_HOST is not set';
+function nothingFound(merged: MergedKubeconfig, looked: string[], inCluster: InClusterOptions): ConfigError {
+  const env = inCluster.env ?? process.env;
+  const tokenFile = join(inCluster.serviceAccountDir ?? defaultServiceAccountDir, 'token');
+  const pod = !env.KUBERNETES_SERVICE_HOST
+    ? 'not in a pod: KUBERNETES_SERVICE_HOST is not set'
+    : !env.KUBERNETES_SERVICE_PORT
+      ? 'KUBERNETES_SERVICE_HOST is set but KUBERNETES_SERVICE_PORT is not'
+      : `KUBERNETES_SERVICE_HOST is set but there is no service account token at ${tokenFile}`;
   if (merged.files.length) {
     return new ConfigError(
       `the kubeconfig sets no current-context, so there is nothing to connect to (${pod}). ` +
@@ -299,20 +349,34 @@ async function toRestConfig(
   serverOverride: string | undefined,
 ): Promise<RestConfig> {
   const c = cluster.value;
-  const cPlace = (key: string): Place => ({ file: cluster.file || undefined, field: cluster.name ? `clusters[${cluster.name}].cluster.${key}` : key });
+  const cPlace = (key: string): Place => ({
+    file: cluster.file || undefined,
+    field: cluster.name ? `clusters[${cluster.name}].cluster.${key}` : key,
+  });
   const config: Partial<RestConfig> = {};
 
   // TLS towards the server.
   if (c['certificate-authority-data']) {
-    config.caData = requireCertificatePem(decodeBase64(c['certificate-authority-data']), 'certificate-authority-data', cPlace('certificate-authority-data'));
+    config.caData = requireCertificatePem(
+      decodeBase64(c['certificate-authority-data']),
+      'certificate-authority-data',
+      cPlace('certificate-authority-data'),
+    );
   } else if (c['certificate-authority']) {
     const place = cPlace('certificate-authority');
-    config.caData = requireCertificatePem(await readReferencedFile(c['certificate-authority'], 'certificate authority file', place), `file ${c['certificate-authority']}`, place);
+    config.caData = requireCertificatePem(
+      await readReferencedFile(c['certificate-authority'], 'certificate authority file', place),
+      `file ${c['certificate-authority']}`,
+      place,
+    );
   }
   if (c['tls-server-name']) config.serverName = c['tls-server-name'];
   if (c['insecure-skip-tls-verify'] === true) {
     if (config.caData) {
-      throw new ConfigError('insecure-skip-tls-verify is true but a certificate authority is set too: keep one of them', cPlace('insecure-skip-tls-verify'));
+      throw new ConfigError(
+        'insecure-skip-tls-verify is true but a certificate authority is set too: keep one of them',
+        cPlace('insecure-skip-tls-verify'),
+      );
     }
     config.insecureSkipTLSVerify = true;
   }
@@ -353,7 +417,9 @@ async function userConfig(user: Origin<KubeconfigUser>, cluster: KubeconfigClust
   const hasKey = Boolean(u['client-key'] || u['client-key-data']);
   if (hasCert !== hasKey) {
     throw new ConfigError(
-      hasCert ? 'a client certificate needs its key (client-key or client-key-data)' : 'a client key needs its certificate (client-certificate or client-certificate-data)',
+      hasCert
+        ? 'a client certificate needs its key (client-key or client-key-data)'
+        : 'a client key needs its certificate (client-certificate or client-certificate-data)',
       place(hasCert ? 'client-key' : 'client-certificate'),
     );
   }
@@ -366,7 +432,9 @@ async function userConfig(user: Origin<KubeconfigUser>, cluster: KubeconfigClust
       place(u['client-certificate-data'] ? 'client-certificate-data' : 'client-certificate'),
     );
     config.keyData = requirePrivateKeyPem(
-      u['client-key-data'] ? decodeBase64(u['client-key-data']) : await readReferencedFile(u['client-key']!, 'client key file', place('client-key')),
+      u['client-key-data']
+        ? decodeBase64(u['client-key-data'])
+        : await readReferencedFile(u['client-key']!, 'client key file', place('client-key')),
       'client key',
       place(u['client-key-data'] ? 'client-key-data' : 'client-key'),
     );
@@ -375,7 +443,10 @@ async function userConfig(user: Origin<KubeconfigUser>, cluster: KubeconfigClust
   // Tokens and basic authentication: one method only.
   if (u.token && u.tokenFile) throw new ConfigError('both token and tokenFile are set: keep one', place('tokenFile'));
   if ((u.token || u.tokenFile) && (u.username || u.password)) {
-    throw new ConfigError('more than one authentication method: a token and a username/password; keep one', place(u.token ? 'token' : 'tokenFile'));
+    throw new ConfigError(
+      'more than one authentication method: a token and a username/password; keep one',
+      place(u.token ? 'token' : 'tokenFile'),
+    );
   }
   if (u.token) config.bearerToken = u.token;
   if (u.tokenFile) {
@@ -415,10 +486,16 @@ function execConfig(exec: KubeconfigExec, cluster: KubeconfigCluster, place: (ke
     );
   }
   if (exec.interactiveMode !== undefined && !interactiveModes.has(exec.interactiveMode)) {
-    throw new ConfigError(`exec interactiveMode "${exec.interactiveMode}" is not one of Never, IfAvailable, Always`, place('exec.interactiveMode'));
+    throw new ConfigError(
+      `exec interactiveMode "${exec.interactiveMode}" is not one of Never, IfAvailable, Always`,
+      place('exec.interactiveMode'),
+    );
   }
   if (exec.apiVersion === 'client.authentication.k8s.io/v1' && exec.interactiveMode === undefined) {
-    throw new ConfigError('client.authentication.k8s.io/v1 exec plugins need interactiveMode (Never, IfAvailable or Always)', place('exec.interactiveMode'));
+    throw new ConfigError(
+      'client.authentication.k8s.io/v1 exec plugins need interactiveMode (Never, IfAvailable or Always)',
+      place('exec.interactiveMode'),
+    );
   }
   const out: ExecConfig = { command: exec.command, apiVersion: exec.apiVersion };
   if (exec.args) out.args = exec.args;

@@ -39,12 +39,14 @@ const privateKeyBlock = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]+?-----END [
 
 /** Checks that text holds at least one PEM certificate. */
 export function requireCertificatePem(text: string, what: string, place: Place): string {
-  if (!certificateBlock.test(text)) throw new ConfigError(`the ${what} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`, place);
+  if (!certificateBlock.test(text))
+    throw new ConfigError(`the ${what} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`, place);
   return text;
 }
 
 /** Checks that text holds a PEM private key. The message never quotes the text. */
 export function requirePrivateKeyPem(text: string, what: string, place: Place): string {
-  if (!privateKeyBlock.test(text)) throw new ConfigError(`the ${what} holds no PEM private key (-----BEGIN … PRIVATE KEY-----)`, place);
+  if (!privateKeyBlock.test(text))
+    throw new ConfigError(`the ${what} holds no PEM private key (-----BEGIN … PRIVATE KEY-----)`, place);
   return text;
 }

@@ -163,7 +163,8 @@ function plain(typed: unknown, raw: unknown): unknown {
   if (isMapping(typed)) {
     const rawMap = isMapping(raw) ? raw : {};
     const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(typed)) out[key] = plain(value, Object.hasOwn(rawMap, key) ? rawMap[key] : undefined);
+    for (const [key, value] of Object.entries(typed))
+      out[key] = plain(value, Object.hasOwn(rawMap, key) ? rawMap[key] : undefined);
     return out;
   }
   return typed;
