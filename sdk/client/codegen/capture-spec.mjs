@@ -46,7 +46,7 @@ try {
   // `.well-known/openid-configuration`, …) describe discovery endpoints.
   const groupVersions = Object.keys(index.paths)
     .filter((p) => /^api\/v1$|^apis\/[^/]+\/[^/]+$/.test(p))
-    .sort();
+    .toSorted();
   await mkdir(specDir, { recursive: true });
   for (const name of await readdir(specDir)) if (name.endsWith('.json.gz')) await rm(join(specDir, name));
   let bytes = 0;
@@ -63,7 +63,7 @@ try {
     groupVersions,
   };
   await writeFile(join(specDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  console.log(`captured ${groupVersions.length} group-versions from ${version.gitVersion}: ${(bytes / 1e6).toFixed(1)} MB`);
+  process.stdout.write(`captured ${groupVersions.length} group-versions from ${version.gitVersion}: ${(bytes / 1e6).toFixed(1)} MB\n`);
   await agent.close();
 } finally {
   await env.stop();
