@@ -25,15 +25,17 @@ async function pathsRequested<T>(config: RestConfig, work: () => Promise<T>): Pr
  */
 const builtIn = (name: string): boolean => !name.includes('.') || name.endsWith('.k8s.io');
 
+/** A resource without its storage version hash, which only the legacy documents carry. */
+const withoutHash = ({ storageVersionHash: _hash, ...rest }: APIResource): APIResource => rest;
+
 function comparable(groups: APIGroup[], lists: APIResourceList[]): { groups: APIGroup[]; lists: APIResourceList[] } {
-  const strip = ({ storageVersionHash: _hash, ...rest }: APIResource): APIResource => rest;
   return {
     groups: groups.filter((g) => builtIn(g.name)),
     lists: lists
       .filter((l) => builtIn(l.groupVersion.includes('/') ? l.groupVersion.split('/')[0]! : ''))
       .map((l) => ({
         groupVersion: l.groupVersion,
-        resources: l.resources.map(strip).toSorted((a, b) => a.name.localeCompare(b.name)),
+        resources: l.resources.map(withoutHash).toSorted((a, b) => a.name.localeCompare(b.name)),
       })),
   };
 }

@@ -80,8 +80,8 @@ export function isNoMatch(err: unknown): err is NoMatchError {
 }
 
 /**
- * A short name matches resources of several groups (two CRDs declared the same short name): name the group, or use
- * the plural. `candidates` lists each match. Code `ERR_KUBE_AMBIGUOUS_MATCH`.
+ * A short name stands for several different resources (two CRDs declared the same short name): name the group, or
+ * use the plural. `candidates` lists each match. Code `ERR_KUBE_AMBIGUOUS_MATCH`.
  */
 export class AmbiguousMatchError extends KubeloopError {
   readonly query: MappingQuery;

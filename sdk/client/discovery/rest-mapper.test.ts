@@ -138,19 +138,38 @@ describe('RESTMapper', () => {
     expect(await mapper.resourceFor({ resource: 'events.events.k8s.io' })).toMatchObject({ group: 'events.k8s.io' });
   });
 
-  it('rejects a short name several groups declare with an ambiguity error listing them', async () => {
+  it('resolves a short name that several groups declare for the same resource name as that name', async () => {
     const mapper = createRESTMapper(fakeDiscovery(builtIn()));
-    const err: unknown = await mapper.kindFor({ resource: 'ev' }).catch((e: unknown) => e);
+    expect(await mapper.resourceFor({ resource: 'ev' })).toEqual({ group: '', version: 'v1', resource: 'events' });
+    expect(await mapper.resourceFor({ resource: 'ev', group: 'events.k8s.io' })).toMatchObject({ group: 'events.k8s.io' });
+  });
+
+  it('rejects a short name that stands for different resources with an ambiguity error listing them', async () => {
+    const served = builtIn();
+    served.push(
+      { group: 'a.example.com', versions: [{ version: 'v1', resources: [res('widgets', 'Widget', true, ['wd'])] }] },
+      {
+        group: 'b.example.com',
+        versions: [
+          { version: 'v1', resources: [res('wands', 'Wand', false, ['wd'])] },
+          { version: 'v1beta1', resources: [res('wands', 'Wand', false, ['wd'])] },
+        ],
+      },
+    );
+    const mapper = createRESTMapper(fakeDiscovery(served));
+    const err: unknown = await mapper.kindFor({ resource: 'wd' }).catch((e: unknown) => e);
     expect(isAmbiguousMatch(err)).toBe(true);
     expect(err).toMatchObject({
       code: 'ERR_KUBE_AMBIGUOUS_MATCH',
       candidates: [
-        { group: '', version: 'v1', resource: 'events' },
-        { group: 'events.k8s.io', version: 'v1', resource: 'events' },
+        { group: 'a.example.com', version: 'v1', resource: 'widgets' },
+        { group: 'b.example.com', version: 'v1', resource: 'wands' },
       ],
     });
-    expect((err as Error).message).toContain('events.events.k8s.io');
-    expect(await mapper.kindFor({ resource: 'ev', group: '' })).toEqual({ group: '', version: 'v1', kind: 'Event' });
+    expect((err as Error).message).toBe(
+      '"wd" matches several resources (widgets.a.example.com, wands.b.example.com): give the group, or use the full resource name',
+    );
+    expect(await mapper.kindFor({ resource: 'wd', group: 'b.example.com' })).toEqual({ group: 'b.example.com', version: 'v1', kind: 'Wand' });
   });
 
   it('refreshes discovery once on a miss and finds what appeared since', async () => {

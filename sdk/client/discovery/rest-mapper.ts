@@ -42,12 +42,13 @@ export interface RESTMapping {
  * - Refresh on a miss: when nothing matches, the mapper invalidates the DiscoveryClient, reloads, and tries once
  *   more, so a CRD installed after start-up is found on first use. Concurrent misses share one refresh.
  * - Without a version, the group's preferred version wins; `restMappings` lists every version, preferred first.
- * - A plural or singular name beats a short name. A name served by several groups (`events`) resolves to the
- *   first group in discovery order (the core group first), as kubectl does.
+ * - A plural or singular name beats a short name. A name served by several groups (`events`, or its short name
+ *   `ev`) resolves to the first group in discovery order (the core group first), as kubectl does.
  *
  * Errors:
  * - {@link NoMatchError} (`ERR_KUBE_NO_MATCH`, see `isNoMatch`) when nothing matches after the refresh.
- * - {@link AmbiguousMatchError} (`ERR_KUBE_AMBIGUOUS_MATCH`) when a short name matches resources of several groups.
+ * - {@link AmbiguousMatchError} (`ERR_KUBE_AMBIGUOUS_MATCH`) when a short name stands for several different resources
+ *   (two CRDs declared the same short name for different plurals): kubectl would guess, the mapper does not.
  * - {@link GroupDiscoveryFailedError} when nothing matched and discovery of the group asked for (or, with no group
  *   given, of any group) failed: the answer is unknown, not "no match".
  * - `ApiError` / `TransportError` when discovery itself fails; an aborted call rejects with the signal's reason.
@@ -142,11 +143,15 @@ function findResource(index: Index, q: ResourceQuery): Entry | undefined {
   const byName = inScope.filter((e) => e.plural === name || e.singular === name).toSorted(byPriority);
   if (byName[0]) return byName[0];
   const byShortName = inScope.filter((e) => e.shortNames.includes(name)).toSorted(byPriority);
-  const distinct = new Map(byShortName.map((e) => [`${e.plural}.${e.group}`, e]));
-  if (distinct.size > 1) {
+  // A short name that stands for one resource name in several groups (`ev`: `events` and `events.events.k8s.io`)
+  // resolves as that name would; one that stands for different resources is ambiguous.
+  if (new Set(byShortName.map((e) => e.plural)).size > 1) {
+    // One candidate per group-resource, in its most preferred version (the list is sorted by priority).
+    const candidates = new Map<string, Entry>();
+    for (const e of byShortName) if (!candidates.has(`${e.plural}.${e.group}`)) candidates.set(`${e.plural}.${e.group}`, e);
     throw new AmbiguousMatchError(
       q,
-      [...distinct.values()].map((e) => ({ group: e.group, version: e.version, resource: e.plural })),
+      [...candidates.values()].map((e) => ({ group: e.group, version: e.version, resource: e.plural })),
     );
   }
   if (byShortName[0]) return byShortName[0];
