@@ -1,7 +1,91 @@
 /**
- * kubeloop/cache: Store, Indexer, Reflector, SharedIndexInformer, SharedInformerFactory and listers.
+ * kubeloop/cache: in-memory caches of Kubernetes objects, kept in step with the API server by list and watch.
  *
- * Not built yet: this entry point exists so the package layout and its exports map are fixed (issue: sdk/cache and
- * sdk/workqueue).
+ * - {@link createSharedInformerFactory}: one shared informer per (resource, namespace, selectors, metadata-only) in
+ *   the process, with listers. What an operator uses.
+ * - {@link SharedIndexInformer}: a cache of one resource plus handlers (`onAdd`, `onUpdate`, `onDelete`), each with
+ *   its own buffer; health for `/readyz`.
+ * - {@link Reflector}: list, then watch from the list's resourceVersion, resume, relist on 410, back off on errors.
+ * - {@link createIndexer} / {@link createStore}: keyed stores with named indexes; {@link createLister}.
+ * - {@link parseLabelSelector}: the API server's label selector syntax, evaluated in memory.
+ * - {@link FakeListerWatcher}: an in-memory API server for one resource, for unit tests of code built on informers.
+ *
+ * Objects in a cache are shared: typed {@link DeepReadonly} and frozen unless `NODE_ENV=production`. Copy before
+ * changing one (`structuredClone`).
+ *
+ * Between the reflector and the cache there is no DeltaFIFO: the reflector applies each change synchronously to the
+ * informer's store (see {@link ReflectorStore}), and each handler has its own buffer. JavaScript runs one event at a
+ * time, so this keeps client-go's guarantees (in-order per key, store updated before handlers hear of a change,
+ * relist as one replacement with tombstones for vanished objects, one deletion reported once) without a queue of
+ * deltas per key.
  */
-export {};
+export {
+  createIndexer,
+  createStore,
+  metaNamespaceKey,
+  metaNamespaceIndexFunc,
+  namespaceIndex,
+  type Store,
+  type StoreReader,
+  type Indexer,
+  type IndexerReader,
+  type IndexerOptions,
+  type IndexFunc,
+  type Indexers,
+  type KeyFunc,
+} from './store.js';
+export {
+  parseLabelSelector,
+  labelSelectorFromObject,
+  everything,
+  InvalidSelectorError,
+  type LabelSelector,
+  type LabelSelectorObject,
+  type SelectorRequirement,
+  type SelectorOperator,
+} from './label-selector.js';
+export { Backoff, type BackoffOptions } from './backoff.js';
+export {
+  DeletedFinalStateUnknown,
+  isDeletedFinalStateUnknown,
+  deletedObject,
+  type DeepReadonly,
+  type ResourceEventHandler,
+  type ListerWatcher,
+  type CacheLogger,
+  type InformerError,
+  type InformerHealth,
+} from './types.js';
+export { Reflector, type ReflectorOptions, type ReflectorStore, type InitialListStrategy } from './reflector.js';
+export {
+  SharedIndexInformer,
+  createSharedIndexInformer,
+  stripManagedFields,
+  type SharedIndexInformerOptions,
+  type AddEventHandlerOptions,
+  type HandlerRegistration,
+  type TransformFunc,
+} from './shared-informer.js';
+export { FakeListerWatcher, type FakeListerWatcherOptions } from './fake-list-watch.js';
+export { createLister, type Lister, type NamespaceLister, type ListerListOptions } from './lister.js';
+export {
+  listWatchFor,
+  metadataListWatchFor,
+  resolveResource,
+  metadataListAccept,
+  metadataWatchAccept,
+  type ResourceRef,
+  type GroupVersionResourceRef,
+  type InformerSource,
+  type ResourceFactoryLike,
+  type ResolvedResource,
+} from './list-watch.js';
+export {
+  createSharedInformerFactory,
+  type SharedInformerFactory,
+  type MetadataInformerFactory,
+  type SharedInformerFactoryOptions,
+  type InformerScope,
+  type InformerAndLister,
+  type FactoryInformerHealth,
+} from './factory.js';

@@ -1,0 +1,202 @@
+import type { KubeObject, PartialObjectMetadata, ResourceDescriptor, Unstructured } from '../client/index.js';
+import { createLister, type Lister } from './lister.js';
+import {
+  configOf,
+  factoryOf,
+  listWatchFor,
+  metadataListWatchFor,
+  resolveResource,
+  type GroupVersionResourceRef,
+  type InformerSource,
+  type ResolvedResource,
+  type ResourceFactoryLike,
+  type ResourceRef,
+} from './list-watch.js';
+import { SharedIndexInformer, type SharedIndexInformerOptions } from './shared-informer.js';
+import type { InformerHealth, ListerWatcher } from './types.js';
+
+/** Which objects an informer of the factory watches. */
+export interface InformerScope {
+  /** Watch one namespace; `''` or unset: all. Ignored for cluster-scoped resources. */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Cache `PartialObjectMetadata` (metadata only) instead of whole objects. Needs a RestConfig. Default: false. */
+  metadataOnly?: boolean;
+}
+
+export interface SharedInformerFactoryOptions extends InformerScope {
+  /** Default resync period of every informer's handlers; 0: none. Default: 0. */
+  resyncPeriodMs?: number;
+  /**
+   * Options for every informer the factory makes (initial-list strategy, page size, inactivity timeout, backoff,
+   * transform, logger, freeze).
+   */
+  informerOptions?: Omit<SharedIndexInformerOptions<KubeObject>, 'labelSelector' | 'fieldSelector' | 'resyncPeriodMs' | 'indexers'>;
+}
+
+/** An informer and a lister over its cache. */
+export interface InformerAndLister<T extends KubeObject> {
+  informer: SharedIndexInformer<T>;
+  lister: Lister<T>;
+}
+
+/** One informer of a factory, for health reports. */
+export interface FactoryInformerHealth extends InformerHealth {
+  /** `group/version/plural` (`v1/configmaps` for the core group). */
+  resource: string;
+  namespace: string;
+  labelSelector: string;
+  fieldSelector: string;
+  metadataOnly: boolean;
+}
+
+interface Entry {
+  resource: ResolvedResource;
+  scope: Required<InformerScope>;
+  informer: SharedIndexInformer<KubeObject>;
+  lister: Lister<KubeObject>;
+  done: Promise<void> | undefined;
+}
+
+/**
+ * Hands out one shared informer per (resource, namespace, label selector, field selector, metadata-only) and starts
+ * them together: client-go's SharedInformerFactory.
+ *
+ * Guarantees: asking twice for the same thing returns the same informer (and one watch). Informers asked for after
+ * `start` are started at once with the signal of the first `start`.
+ *
+ * Errors: `forResource` with `metadataOnly` throws a `TypeError` when the factory was given no RestConfig.
+ */
+export interface SharedInformerFactory {
+  /** The informer and lister of a resource, typed by its descriptor; a GVR gives `Unstructured` objects. */
+  forResource<T extends KubeObject>(resource: ResourceDescriptor<T>, scope?: InformerScope & { metadataOnly?: false }): InformerAndLister<T>;
+  forResource(resource: ResourceRef, scope: InformerScope & { metadataOnly: true }): InformerAndLister<PartialObjectMetadata>;
+  forResource(resource: GroupVersionResourceRef, scope?: InformerScope): InformerAndLister<Unstructured>;
+  /**
+   * Starts every informer asked for so far, and any asked for later, in the background. Returns at once; the promise
+   * resolves once `signal` has aborted and every informer has stopped. Never rejects.
+   */
+  start(signal: AbortSignal): Promise<void>;
+  /** Resolves true once every informer asked for so far has synced; false when `signal` aborts first. */
+  waitForCacheSync(signal?: AbortSignal): Promise<boolean>;
+  /** Health of every informer, for `/readyz` and metrics. */
+  health(): FactoryInformerHealth[];
+}
+
+/** The same factory when `metadataOnly: true` is its default: every informer holds `PartialObjectMetadata`. */
+export interface MetadataInformerFactory extends Omit<SharedInformerFactory, 'forResource'> {
+  forResource(resource: ResourceRef, scope?: InformerScope): InformerAndLister<PartialObjectMetadata>;
+}
+
+function abortPromise(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+class Factory implements SharedInformerFactory {
+  private readonly entries = new Map<string, Entry>();
+  private readonly factory: ResourceFactoryLike;
+  private signal: AbortSignal | undefined;
+
+  constructor(
+    private readonly source: InformerSource,
+    private readonly options: SharedInformerFactoryOptions,
+  ) {
+    this.factory = factoryOf(source);
+  }
+
+  forResource<T extends KubeObject>(resource: ResourceRef<T>, scope: InformerScope = {}): InformerAndLister<T> {
+    const res = resolveResource(resource as ResourceRef);
+    const full: Required<InformerScope> = {
+      namespace: res.namespaced ? (scope.namespace ?? this.options.namespace ?? '') : '',
+      labelSelector: scope.labelSelector ?? this.options.labelSelector ?? '',
+      fieldSelector: scope.fieldSelector ?? this.options.fieldSelector ?? '',
+      metadataOnly: scope.metadataOnly ?? this.options.metadataOnly ?? false,
+    };
+    const key = JSON.stringify([res.group, res.version, res.plural, full.namespace, full.labelSelector, full.fieldSelector, full.metadataOnly]);
+    let entry = this.entries.get(key);
+    if (!entry) {
+      let lw: ListerWatcher<KubeObject>;
+      if (full.metadataOnly) {
+        const config = configOf(this.source);
+        if (!config) {
+          throw new TypeError('a metadata-only informer needs a RestConfig: pass one to createSharedInformerFactory (or a factory with a config)');
+        }
+        lw = metadataListWatchFor(config, res, full.namespace);
+      } else {
+        lw = listWatchFor(this.factory, res, full.namespace);
+      }
+      const informer = new SharedIndexInformer<KubeObject>(lw, {
+        ...this.options.informerOptions,
+        name: this.options.informerOptions?.name ?? formatResource(res),
+        ...(full.labelSelector && { labelSelector: full.labelSelector }),
+        ...(full.fieldSelector && { fieldSelector: full.fieldSelector }),
+        ...(this.options.resyncPeriodMs !== undefined && { resyncPeriodMs: this.options.resyncPeriodMs }),
+      });
+      entry = { resource: res, scope: full, informer, lister: createLister<KubeObject>(informer.getIndexer()), done: undefined };
+      this.entries.set(key, entry);
+      if (this.signal && !this.signal.aborted) this.run(entry, this.signal);
+    }
+    return { informer: entry.informer, lister: entry.lister } as unknown as InformerAndLister<T>;
+  }
+
+  private run(entry: Entry, signal: AbortSignal): void {
+    if (entry.informer.isStarted) return;
+    entry.done = entry.informer.start(signal);
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    this.signal ??= signal;
+    for (const entry of this.entries.values()) this.run(entry, signal);
+    await abortPromise(signal);
+    await Promise.all([...this.entries.values()].map((e) => e.done));
+  }
+
+  async waitForCacheSync(signal?: AbortSignal): Promise<boolean> {
+    const results = await Promise.all([...this.entries.values()].map((e) => e.informer.waitForSync(signal)));
+    return results.every(Boolean);
+  }
+
+  health(): FactoryInformerHealth[] {
+    return [...this.entries.values()].map((e) => ({
+      ...e.informer.health(),
+      resource: formatResource(e.resource),
+      namespace: e.scope.namespace,
+      labelSelector: e.scope.labelSelector,
+      fieldSelector: e.scope.fieldSelector,
+      metadataOnly: e.scope.metadataOnly,
+    }));
+  }
+}
+
+function formatResource(r: ResolvedResource): string {
+  return `${r.group ? `${r.group}/` : ''}${r.version}/${r.plural}`;
+}
+
+/**
+ * Makes a {@link SharedInformerFactory}.
+ *
+ * `source` is a RestConfig, or anything with a `resource(descriptor)` method that returns a namespaceable resource
+ * client (`createResourceClientFactory(config)`, a DynamicClient). Metadata-only informers need a RestConfig: pass
+ * one directly, or a factory object that also has a `config` property.
+ *
+ * ```ts
+ * const factory = createSharedInformerFactory(config, { namespace: 'ns' });
+ * const { informer, lister } = factory.forResource(ConfigMap);
+ * informer.addEventHandler({ onAdd: (cm) => queue.add(objectKey(cm)) });
+ * void factory.start(signal);
+ * await factory.waitForCacheSync(signal);
+ * ```
+ */
+export function createSharedInformerFactory(
+  source: InformerSource,
+  options: SharedInformerFactoryOptions & { metadataOnly: true },
+): MetadataInformerFactory;
+export function createSharedInformerFactory(source: InformerSource, options?: SharedInformerFactoryOptions): SharedInformerFactory;
+export function createSharedInformerFactory(
+  source: InformerSource,
+  options: SharedInformerFactoryOptions = {},
+): SharedInformerFactory | MetadataInformerFactory {
+  return new Factory(source, options);
+}

@@ -1,0 +1,137 @@
+import {
+  createResourceClientFactory,
+  restClientFor,
+  type GroupVersionResource,
+  type KubeList,
+  type KubeObject,
+  type ListOptions,
+  type NamespaceableResourceInterface,
+  type PartialObjectMetadata,
+  type Request,
+  type ResourceDescriptor,
+  type RestConfig,
+  type WatchOptions,
+} from '../client/index.js';
+import type { ListerWatcher } from './types.js';
+
+/** A resource an informer can watch: a descriptor (`ConfigMap`, a `defineResource(…)`) or a GVR. */
+export type ResourceRef<T extends KubeObject = KubeObject> = ResourceDescriptor<T> | GroupVersionResourceRef;
+
+/** A GroupVersionResource; `namespaced` (default true) says whether a namespace applies to it. */
+export interface GroupVersionResourceRef extends GroupVersionResource {
+  namespaced?: boolean;
+}
+
+/** Where informers get their list and watch calls: a RestConfig, or any `resource(descriptor)` factory. */
+export type InformerSource = RestConfig | ResourceFactoryLike;
+
+/**
+ * Anything that makes resource clients from a descriptor, like `createResourceClientFactory(config)` (and the
+ * DynamicClient). With a `config`, it can serve metadata-only informers too.
+ */
+export interface ResourceFactoryLike {
+  resource<T extends KubeObject>(descriptor: {
+    group: string;
+    version: string;
+    plural: string;
+    kind?: string;
+  }): NamespaceableResourceInterface<T>;
+  config?: RestConfig;
+}
+
+/** Normalized resource identity. */
+export interface ResolvedResource {
+  group: string;
+  version: string;
+  plural: string;
+  kind: string | undefined;
+  namespaced: boolean;
+}
+
+export function resolveResource(ref: ResourceRef): ResolvedResource {
+  if ('plural' in ref) {
+    return { group: ref.group, version: ref.version, plural: ref.plural, kind: ref.kind, namespaced: ref.namespaced };
+  }
+  return { group: ref.group, version: ref.version, plural: ref.resource, kind: undefined, namespaced: ref.namespaced ?? true };
+}
+
+function isRestConfig(source: InformerSource): source is RestConfig {
+  return typeof (source as ResourceFactoryLike).resource !== 'function' && typeof (source as RestConfig).host === 'string';
+}
+
+/** The RestConfig behind a source, if it has one. */
+export function configOf(source: InformerSource): RestConfig | undefined {
+  return isRestConfig(source) ? source : source.config;
+}
+
+/** A source as a resource-client factory. */
+export function factoryOf(source: InformerSource): ResourceFactoryLike {
+  return isRestConfig(source) ? createResourceClientFactory(source) : source;
+}
+
+/** List and watch of full objects through a resource-client factory. */
+export function listWatchFor<T extends KubeObject>(
+  factory: ResourceFactoryLike,
+  resource: ResolvedResource,
+  namespace: string,
+): ListerWatcher<T> {
+  const all = factory.resource<T>({
+    group: resource.group,
+    version: resource.version,
+    plural: resource.plural,
+    ...(resource.kind && { kind: resource.kind }),
+  });
+  return namespace ? all.namespace(namespace) : all;
+}
+
+/** What the API server is asked for, to answer with metav1.PartialObjectMetadataList and PartialObjectMetadata. */
+export const metadataListAccept = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+export const metadataWatchAccept = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+
+function queryOf(req: Request, o: ListOptions & WatchOptions): Request {
+  return req.params({
+    labelSelector: o.labelSelector,
+    fieldSelector: o.fieldSelector,
+    limit: o.limit,
+    continue: o.continue,
+    resourceVersion: o.resourceVersion,
+    resourceVersionMatch: o.resourceVersionMatch,
+    timeoutSeconds: o.timeoutSeconds,
+    allowWatchBookmarks: o.allowWatchBookmarks,
+    sendInitialEvents: o.sendInitialEvents,
+  });
+}
+
+/**
+ * List and watch of object metadata only (`PartialObjectMetadata`), through the `Accept` header: what
+ * controller-runtime's metadata informers use to cache many or large objects cheaply.
+ */
+export function metadataListWatchFor(
+  config: RestConfig,
+  resource: ResolvedResource,
+  namespace: string,
+): ListerWatcher<PartialObjectMetadata> {
+  const rc = restClientFor(config, { groupVersion: { group: resource.group, version: resource.version } });
+  const req = (): Request => rc.get().namespace(namespace).resource(resource.plural);
+  return {
+    async list(options) {
+      const list = await queryOf(req(), options)
+        .setHeader('accept', metadataListAccept)
+        .do({ ...(options.signal && { signal: options.signal }), ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }) })
+        .into<KubeList<PartialObjectMetadata>>();
+      for (const item of list.items) {
+        item.apiVersion ??= 'meta.k8s.io/v1';
+        item.kind ??= 'PartialObjectMetadata';
+      }
+      return list;
+    },
+    watch(options) {
+      return queryOf(req(), options)
+        .setHeader('accept', metadataWatchAccept)
+        .watch<PartialObjectMetadata>({
+          ...(options.signal && { signal: options.signal }),
+          ...(options.inactivityTimeoutMs !== undefined && { inactivityTimeoutMs: options.inactivityTimeoutMs }),
+        });
+    },
+  };
+}

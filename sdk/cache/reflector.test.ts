@@ -1,0 +1,249 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ApiError, TransportError, type KubeObject, type ListOptions } from '../client/index.js';
+import { FakeListerWatcher } from './fake-list-watch.js';
+import { Reflector, type ReflectorOptions } from './reflector.js';
+import { createStore } from './store.js';
+
+const cm = (name: string, data = ''): KubeObject & { data?: Record<string, string> } => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { namespace: 'ns', name },
+  data: { v: data },
+});
+
+async function waitFor(cond: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+function setup(fake: FakeListerWatcher<KubeObject>, options: Partial<ReflectorOptions<KubeObject>> = {}) {
+  const store = createStore<KubeObject>();
+  const replaces: string[] = [];
+  const sink = {
+    replace: (items: KubeObject[], rv: string) => {
+      replaces.push(rv);
+      store.replace(items);
+    },
+    add: (o: KubeObject) => store.add(o),
+    update: (o: KubeObject) => store.update(o),
+    delete: (o: KubeObject) => store.delete(o),
+  };
+  const reflector = new Reflector<KubeObject>({
+    listerWatcher: fake,
+    store: sink,
+    backoff: { random: () => 0, initialMs: 20, maxMs: 100 },
+    ...options,
+  });
+  const controller = new AbortController();
+  const done = reflector.start(controller.signal);
+  const stop = async (): Promise<void> => {
+    controller.abort();
+    await done;
+    expect(fake.openWatches).toBe(0);
+  };
+  return { store, reflector, replaces, stop, done };
+}
+
+const forbidden = (): ApiError =>
+  ApiError.fromResponse(403, JSON.stringify({ kind: 'Status', code: 403, reason: 'Forbidden', message: 'no list' }));
+
+const dataOf = (o: KubeObject | undefined): string | undefined => (o as { data?: { v?: string } } | undefined)?.data?.v;
+
+describe('Reflector', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('syncs through WatchList, then follows changes on the same stream', async () => {
+    const fake = new FakeListerWatcher<KubeObject>();
+    fake.add(cm('a'));
+    fake.add(cm('b'));
+    const { store, reflector, stop } = setup(fake);
+    await waitFor(() => reflector.health().synced, 'sync');
+    expect(store.listKeys().toSorted()).toEqual(['ns/a', 'ns/b']);
+    fake.modify(cm('a', '2'));
+    fake.delete(cm('b'));
+    fake.add(cm('c'));
+    await waitFor(() => store.size === 2 && dataOf(store.getByKey('ns/a')) === '2', 'changes');
+    expect(store.listKeys().toSorted()).toEqual(['ns/a', 'ns/c']);
+    expect(fake.calls.map((c) => c.verb)).toEqual(['watch']);
+    expect(fake.calls[0]!.options).toMatchObject({
+      sendInitialEvents: true,
+      resourceVersionMatch: 'NotOlderThan',
+      allowWatchBookmarks: true,
+      resourceVersion: '',
+    });
+    expect(reflector.lastSyncResourceVersion()).toBe(fake.resourceVersion);
+    expect(reflector.health()).toMatchObject({ synced: true, watching: true, relists: 0, consecutiveFailures: 0 });
+    await stop();
+  });
+
+  it('falls back to a paginated LIST for good when the server rejects WatchList', async () => {
+    const fake = new FakeListerWatcher<KubeObject>({ watchList: false });
+    for (let i = 0; i < 5; i++) fake.add(cm(`o${i}`));
+    const { store, reflector, stop } = setup(fake, { pageSize: 2 });
+    await waitFor(() => reflector.health().watching && fake.openWatches === 1, 'watch');
+    expect(store.size).toBe(5);
+    const lists = fake.calls.filter((c) => c.verb === 'list');
+    expect(lists).toHaveLength(3);
+    expect(lists[0]!.options).toMatchObject({ limit: 2, resourceVersion: '' });
+    expect((lists[1]!.options as ListOptions).continue).toBeTruthy();
+    // A relist after 410 goes straight to LIST.
+    fake.add(cm('late'));
+    fake.compact();
+    fake.breakWatches();
+    await waitFor(() => reflector.health().relists === 1 && fake.openWatches === 1, 'relist');
+    expect(store.size).toBe(6);
+    expect(fake.calls.filter((c) => c.verb === 'watch' && (c.options as { sendInitialEvents?: boolean }).sendInitialEvents)).toHaveLength(1);
+    await stop();
+  });
+
+  it('lists everything in one request when a continue token expires', async () => {
+    const fake = new FakeListerWatcher<KubeObject>();
+    for (let i = 0; i < 5; i++) fake.add(cm(`o${i}`));
+    let expire = true;
+    const lw = {
+      list: async (o: Parameters<typeof fake.list>[0]) => {
+        const page = await fake.list(o);
+        if (expire && page.metadata.continue) {
+          expire = false;
+          fake.expireContinueTokens();
+        }
+        return page;
+      },
+      watch: (o: Parameters<typeof fake.watch>[0]) => fake.watch(o),
+    };
+    const { store, reflector, stop } = setup(fake, { listerWatcher: lw, initialList: 'list', pageSize: 2 });
+    await waitFor(() => reflector.health().synced, 'sync');
+    expect(store.size).toBe(5);
+    const lists = fake.calls.filter((c) => c.verb === 'list').map((c) => c.options as ListOptions);
+    expect(lists).toHaveLength(3);
+    expect(lists[2]!.limit).toBeUndefined();
+    expect(lists[2]!.continue).toBeUndefined();
+    await stop();
+  });
+
+  it('resumes from the last resourceVersion after a watch ends, without a relist or a missed change', async () => {
+    const fake = new FakeListerWatcher<KubeObject>();
+    fake.add(cm('a'));
+    const { store, reflector, replaces, stop } = setup(fake);
+    await waitFor(() => fake.openWatches === 1, 'watch');
+    fake.modify(cm('a', '1'));
+    await waitFor(() => dataOf(store.getByKey('ns/a')) === '1', 'first change');
+    const seenRv = reflector.lastSyncResourceVersion();
+    fake.endWatches();
+    fake.modify(cm('a', '2')); // happens while no watch is open
+    await waitFor(() => dataOf(store.getByKey('ns/a')) === '2', 'change made between watches');
+    const resumed = fake.calls.at(-1)!;
+    expect(resumed.verb).toBe('watch');
+    expect(resumed.options).toMatchObject({ resourceVersion: seenRv, allowWatchBookmarks: true });
+    const timeout = (resumed.options as { timeoutSeconds: number }).timeoutSeconds;
+    expect(timeout).toBeGreaterThanOrEqual(300);
+    expect(timeout).toBeLessThan(600);
+    expect(replaces).toHaveLength(1);
+    expect(reflector.health().relists).toBe(0);
+    await stop();
+  });
+
+  it('backs off after a broken watch, records the error, and clears it once watching again', async () => {
+    const fake = new FakeListerWatcher<KubeObject>();
+    const { store, reflector, stop } = setup(fake);
+    await waitFor(() => fake.openWatches === 1, 'watch');
+    fake.failNext('watch', new TransportError('connect ECONNREFUSED 127.0.0.1:1'));
+    fake.breakWatches();
+    await waitFor(() => reflector.health().consecutiveFailures === 2, 'two failures');
+    expect(reflector.health().lastError).toMatchObject({ code: 'ERR_KUBE_TRANSPORT', during: 'watch' });
+    fake.add(cm('after'));
+    await waitFor(() => store.size === 1, `recovery (${JSON.stringify(fake.calls.map((c) => [c.verb, c.options.resourceVersion]))}, ${JSON.stringify(reflector.health().lastError?.message)})`);
+    expect(reflector.health()).toMatchObject({ consecutiveFailures: 0, lastError: undefined, relists: 0 });
+    await stop();
+  });
+
+  it('relists once on 410 Gone, not in a loop', async () => {
+    const fake = new FakeListerWatcher<KubeObject>();
+    fake.add(cm('keep'));
+    fake.add(cm('gone'));
+    const { store, reflector, replaces, stop } = setup(fake);
+    await waitFor(() => fake.openWatches === 1, 'watch');
+    fake.failNext('watch', new TransportError('reset'));
+    fake.breakWatches();
+    fake.delete(cm('gone'));
+    fake.compact(); // the reflector's resourceVersion is now too old
+    await waitFor(() => reflector.health().relists === 1 && fake.openWatches === 1, 'relist');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(reflector.health().relists).toBe(1);
+    expect(replaces).toHaveLength(2);
+    expect(store.listKeys()).toEqual(['ns/keep']);
+    await stop();
+  });
+
+  it('relists when the 410 comes as an HTTP answer to the watch', async () => {
+    const fake = new FakeListerWatcher<KubeObject>();
+    const { reflector, stop } = setup(fake);
+    await waitFor(() => fake.openWatches === 1, 'watch');
+    const gone = ApiError.fromResponse(410, JSON.stringify({ kind: 'Status', code: 410, reason: 'Gone', message: 'too old' }));
+    fake.failNext('watch', gone);
+    fake.endWatches();
+    await waitFor(() => reflector.health().relists === 1, 'relist');
+    expect(fake.calls.filter((c) => c.verb === 'watch')).toHaveLength(3);
+    await stop();
+  });
+
+  it('keeps retrying a forbidden list with growing delays and never throws', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const fake = new FakeListerWatcher<KubeObject>({ watchList: false });
+    for (let i = 0; i < 5; i++) fake.failNext('list', forbidden());
+    const { reflector, stop } = setup(fake, { backoff: { random: () => 0 } });
+    const listCalls = (): number => fake.calls.filter((c) => c.verb === 'list').length;
+    await vi.advanceTimersByTimeAsync(0);
+    expect(listCalls()).toBe(1);
+    expect(reflector.health().lastError).toMatchObject({ statusCode: 403, reason: 'Forbidden', during: 'list' });
+    await vi.advanceTimersByTimeAsync(799);
+    expect(listCalls()).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(listCalls()).toBe(2);
+    await vi.advanceTimersByTimeAsync(1600);
+    expect(listCalls()).toBe(3);
+    await vi.advanceTimersByTimeAsync(3200);
+    expect(listCalls()).toBe(4);
+    expect(reflector.health()).toMatchObject({ synced: false, consecutiveFailures: 4 });
+    await vi.advanceTimersByTimeAsync(6400 + 12800);
+    expect(reflector.health().synced).toBe(true);
+    expect(reflector.health().lastError).toBeUndefined();
+    await stop();
+  });
+
+  it('does not spin on a watch the server ends at once', async () => {
+    const fake = new FakeListerWatcher<KubeObject>();
+    const lw = {
+      list: (o: Parameters<typeof fake.list>[0]) => fake.list(o),
+      watch: (o: Parameters<typeof fake.watch>[0]) => {
+        if (o.sendInitialEvents) return fake.watch(o);
+        fake.calls.push({ verb: 'watch', options: o });
+        return {
+          async *[Symbol.asyncIterator]() {},
+          close() {},
+          async [Symbol.asyncDispose]() {},
+        };
+      },
+    };
+    const { reflector, stop } = setup(fake, { listerWatcher: lw, initialList: 'list', backoff: { random: () => 0, initialMs: 50, maxMs: 50 } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const watches = fake.calls.filter((c) => c.verb === 'watch').length;
+    expect(watches).toBeLessThan(10);
+    expect(reflector.health().lastError?.message).toMatch(/ended at once/);
+    await stop();
+  });
+
+  it('resolves start when aborted, closing the watch', async () => {
+    const fake = new FakeListerWatcher<KubeObject>();
+    const { reflector, stop } = setup(fake);
+    await waitFor(() => fake.openWatches === 1, 'watch');
+    await stop();
+    expect(reflector.health().watching).toBe(false);
+    await expect(reflector.start(new AbortController().signal)).rejects.toThrow(/started once/);
+  });
+});

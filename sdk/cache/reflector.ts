@@ -1,0 +1,360 @@
+import {
+  ApiError,
+  hasErrorCode,
+  isGone,
+  isKubeloopError,
+  type KubeList,
+  type KubeObject,
+  type ListOptions,
+  type Watch,
+  type WatchEvent,
+} from '../client/index.js';
+import { Backoff, sleep, type BackoffOptions } from './backoff.js';
+import { metaNamespaceKey } from './store.js';
+import type { CacheLogger, InformerError, InformerHealth, ListerWatcher } from './types.js';
+
+/**
+ * Where a reflector writes: a store, or an informer that turns each write into notifications. This interface replaces
+ * client-go's DeltaFIFO: each call is applied synchronously, in the order the API server sent the changes.
+ */
+export interface ReflectorStore<T> {
+  /** The whole content after a list (or a WatchList's initial events), at `resourceVersion`. */
+  replace(items: T[], resourceVersion: string): void;
+  add(obj: T): void;
+  update(obj: T): void;
+  delete(obj: T): void;
+}
+
+/** How the reflector gets the initial state. */
+export type InitialListStrategy = 'auto' | 'watch-list' | 'list';
+
+export interface ReflectorOptions<T extends KubeObject> {
+  listerWatcher: ListerWatcher<T>;
+  store: ReflectorStore<T>;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /**
+   * `'watch-list'`: stream the initial state through a watch (`sendInitialEvents=true`), which keeps client memory flat;
+   * `'list'`: paginated LIST; `'auto'`: WatchList, falling back to LIST for good when the server rejects it (400/422),
+   * and for one attempt after any other WatchList failure. Default: `'auto'`.
+   */
+  initialList?: InitialListStrategy;
+  /** Page size of LIST; 0 lists in one request. Default: 500. */
+  pageSize?: number;
+  /** Client-side timeout of each LIST request. Default: 60000. */
+  listTimeoutMs?: number;
+  /**
+   * A watch that receives nothing (no event, no bookmark) for this long is presumed dead (a half-open connection)
+   * and replaced. The API server sends a bookmark about once a minute on a quiet watch, so keep this well above 60 s.
+   * 0 disables the watchdog. Default: 300000 (5 min).
+   */
+  inactivityTimeoutMs?: number;
+  /** Each watch asks the server to end it after a random time in [this, 2 × this) seconds. Default: 300. */
+  minWatchTimeoutSeconds?: number;
+  /** Delays between failed attempts. Default: 800 ms doubling to 30 s, jitter 1.0, reset after 2 min healthy. */
+  backoff?: BackoffOptions;
+  /** Names the reflector in logs: e.g. `configmaps`. */
+  name?: string;
+  logger?: CacheLogger;
+}
+
+const initialEventsEnd = 'k8s.io/initial-events-end';
+
+/** Thrown inside the reflector when a watch ends without events too soon: treated as a failure (backoff). */
+class ShortWatchError extends Error {}
+
+/**
+ * Keeps a store in step with one resource on the API server: lists, then watches from the list's resourceVersion.
+ *
+ * Guarantees: the store's content equals the server's at some resourceVersion, and follows it in order. A (re)list
+ * replaces the content in one step. After a watch ends (its `timeoutSeconds`, a dropped connection, a restarted API
+ * server) the reflector resumes from the last resourceVersion it saw (events and bookmarks), so nothing is missed or
+ * repeated.
+ *
+ * Recovery: 410 Gone, as an HTTP answer or an in-stream ERROR event, means the resourceVersion is too old: the
+ * reflector relists at once (a consistent read, `resourceVersion=""`, so the relist cannot be too old itself). Any
+ * other failure (network, 403, 5xx, a stalled watch) waits per the backoff and retries: a failed watch resumes from
+ * the same resourceVersion, a failed list lists again. The reflector never gives up.
+ *
+ * Errors: none are thrown; each failure is recorded in {@link Reflector.health} (`lastError`, `consecutiveFailures`)
+ * and logged at debug level. `start` resolves when the signal aborts.
+ *
+ * Caveats: a WatchList or a page-less LIST holds the whole initial state in memory once before it replaces the store;
+ * with pagination only the pages received so far are held.
+ */
+export class Reflector<T extends KubeObject> {
+  private readonly lw: ListerWatcher<T>;
+  private readonly store: ReflectorStore<T>;
+  private readonly options: ReflectorOptions<T>;
+  private readonly backoff: Backoff;
+  private readonly logger: CacheLogger | undefined;
+  private useWatchList: boolean;
+  private resourceVersion = '';
+  /** The next attempt lists (or WatchLists) instead of resuming the watch. */
+  private needList = true;
+  private started = false;
+  private state = {
+    synced: false,
+    watching: false,
+    lastEventAt: undefined as number | undefined,
+    lists: 0,
+    consecutiveFailures: 0,
+    lastError: undefined as InformerError | undefined,
+  };
+
+  constructor(options: ReflectorOptions<T>) {
+    this.lw = options.listerWatcher;
+    this.store = options.store;
+    this.options = options;
+    this.backoff = new Backoff(options.backoff);
+    this.logger = options.logger;
+    this.useWatchList = (options.initialList ?? 'auto') !== 'list';
+  }
+
+  /** The resourceVersion of the last list, event or bookmark applied. */
+  lastSyncResourceVersion(): string {
+    return this.resourceVersion;
+  }
+
+  health(): InformerHealth {
+    const s = this.state;
+    return {
+      synced: s.synced,
+      watching: s.watching,
+      lastEventAgeMs: s.lastEventAt === undefined ? undefined : Date.now() - s.lastEventAt,
+      relists: Math.max(0, s.lists - 1),
+      consecutiveFailures: s.consecutiveFailures,
+      lastError: s.lastError,
+      resourceVersion: this.resourceVersion,
+    };
+  }
+
+  /** Lists and watches until `signal` aborts; never rejects. Can run once. */
+  async start(signal: AbortSignal): Promise<void> {
+    if (this.started) throw new TypeError('a Reflector can be started once');
+    this.started = true;
+    while (!signal.aborted) {
+      try {
+        if (this.needList) {
+          // A WatchList that synced and then ended normally goes on as a plain watch from its resourceVersion.
+          if (this.useWatchList && (await this.watchList(signal))) continue;
+          if (this.needList) await this.list(signal);
+        }
+        await this.watch(signal);
+      } catch (err) {
+        if (signal.aborted) break;
+        if (isGone(err)) {
+          // The resourceVersion is too old (or a continue token expired): relist now, from a consistent read.
+          this.logger?.debug({ reflector: this.options.name, err }, 'resourceVersion expired; relisting');
+          this.resourceVersion = '';
+          this.needList = true;
+          continue;
+        }
+        const delay = this.backoff.next();
+        this.logger?.debug({ reflector: this.options.name, err, delayMs: Math.round(delay) }, 'list/watch failed; retrying');
+        await sleep(delay, signal);
+      }
+    }
+    this.state.watching = false;
+  }
+
+  private fail(err: unknown, during: 'list' | 'watch'): void {
+    const info: InformerError = { message: err instanceof Error ? err.message : String(err), during, atMs: Date.now(), error: err };
+    if (isKubeloopError(err)) info.code = err.code;
+    if (hasErrorCode(err, 'ERR_KUBE_API')) {
+      const api = err as ApiError;
+      info.statusCode = api.statusCode;
+      if (api.reason) info.reason = api.reason;
+    }
+    this.state.lastError = info;
+    this.state.consecutiveFailures++;
+  }
+
+  private succeeded(): void {
+    this.state.lastError = undefined;
+    this.state.consecutiveFailures = 0;
+  }
+
+  private watchTimeoutSeconds(): number {
+    const min = this.options.minWatchTimeoutSeconds ?? 300;
+    return Math.floor(min * (1 + Math.random()));
+  }
+
+  private selectors(): Pick<ListOptions, 'labelSelector' | 'fieldSelector'> {
+    return {
+      ...(this.options.labelSelector && { labelSelector: this.options.labelSelector }),
+      ...(this.options.fieldSelector && { fieldSelector: this.options.fieldSelector }),
+    };
+  }
+
+  private replaced(items: T[], resourceVersion: string): void {
+    this.resourceVersion = resourceVersion;
+    this.needList = false;
+    this.state.lists++;
+    this.state.lastEventAt = Date.now();
+    this.store.replace(items, resourceVersion);
+    this.state.synced = true;
+    this.succeeded();
+  }
+
+  /** A paginated LIST, then `replace`. On a 410 for a continue token, one LIST without pages. */
+  private async list(signal: AbortSignal): Promise<void> {
+    const pageSize = this.options.pageSize ?? 500;
+    const timeoutMs = this.options.listTimeoutMs ?? 60_000;
+    const base: ListOptions = { ...this.selectors(), signal, timeoutMs, resourceVersion: '' };
+    let items: T[] = [];
+    let list: KubeList<T>;
+    try {
+      list = await this.lw.list({ ...base, ...(pageSize > 0 && { limit: pageSize }) });
+      items = list.items;
+      while (list.metadata.continue) {
+        try {
+          list = await this.lw.list({ ...base, limit: pageSize, continue: list.metadata.continue, resourceVersion: undefined });
+        } catch (err) {
+          if (!isGone(err) || signal.aborted) throw err;
+          // The continue token expired: the whole list in one request instead, as client-go does.
+          list = await this.lw.list(base);
+          items = list.items;
+          break;
+        }
+        for (const item of list.items) items.push(item);
+      }
+    } catch (err) {
+      if (!signal.aborted) this.fail(err, 'list');
+      throw err;
+    }
+    this.replaced(items, list.metadata.resourceVersion ?? '');
+  }
+
+  /**
+   * A WatchList: the initial state as ADDED events, a bookmark marking its end, then changes on the same stream.
+   * Returns false when LIST should be used instead (the server does not support WatchList, or this attempt failed
+   * before the initial state was complete); returns true when the stream ended normally after its initial phase;
+   * throws when it failed after its initial phase.
+   */
+  private async watchList(signal: AbortSignal): Promise<boolean> {
+    const initial = new Map<string, T>();
+    let done = false;
+    const w = this.lw.watch({
+      ...this.selectors(),
+      signal,
+      resourceVersion: '',
+      resourceVersionMatch: 'NotOlderThan',
+      sendInitialEvents: true,
+      allowWatchBookmarks: true,
+      timeoutSeconds: this.watchTimeoutSeconds(),
+      inactivityTimeoutMs: this.options.inactivityTimeoutMs ?? 300_000,
+    });
+    this.state.watching = true;
+    try {
+      await this.consume(w, signal, (event) => {
+        if (done) return false;
+        const obj = event.object;
+        if (event.type === 'BOOKMARK') {
+          if (obj.metadata?.annotations?.[initialEventsEnd] === 'true') {
+            done = true;
+            this.replaced([...initial.values()], obj.metadata.resourceVersion ?? '');
+            initial.clear();
+          }
+          return true;
+        }
+        if (event.type === 'DELETED') initial.delete(metaNamespaceKey(obj));
+        else initial.set(metaNamespaceKey(obj), obj);
+        return true;
+      });
+    } catch (err) {
+      this.state.watching = false;
+      if (signal.aborted) throw err;
+      if (done) {
+        this.fail(err, 'watch');
+        throw err;
+      }
+      if (err instanceof ApiError && (err.statusCode === 400 || err.statusCode === 422 || err.statusCode === 406)) {
+        this.logger?.debug({ reflector: this.options.name, err }, 'the server does not support WatchList; using LIST');
+        this.useWatchList = false;
+      }
+      return false;
+    }
+    this.state.watching = false;
+    if (signal.aborted) return false;
+    if (!done) {
+      // The stream ended before the initial state was complete: a server that ignores sendInitialEvents.
+      this.useWatchList = false;
+      return false;
+    }
+    return true;
+  }
+
+  /** Watches from the current resourceVersion until the stream ends (normally: resolves; otherwise throws). */
+  private async watch(signal: AbortSignal): Promise<void> {
+    const opened = Date.now();
+    const w = this.lw.watch({
+      ...this.selectors(),
+      signal,
+      resourceVersion: this.resourceVersion,
+      allowWatchBookmarks: true,
+      timeoutSeconds: this.watchTimeoutSeconds(),
+      inactivityTimeoutMs: this.options.inactivityTimeoutMs ?? 300_000,
+    });
+    this.state.watching = true;
+    let events = 0;
+    try {
+      events = await this.consume(w, signal, () => false);
+    } catch (err) {
+      this.state.watching = false;
+      if (!signal.aborted) this.fail(err, 'watch');
+      throw err;
+    }
+    this.state.watching = false;
+    if (signal.aborted) return;
+    // A watch the server ended at once, with nothing in it, is a failure in disguise: do not spin.
+    if (events === 0 && Date.now() - opened < 1000) {
+      const err = new ShortWatchError('the watch ended at once without events');
+      this.fail(err, 'watch');
+      throw err;
+    }
+    this.succeeded();
+  }
+
+  /**
+   * Applies a watch's events to the store; `intercept` sees each first and returns false to let the reflector apply
+   * it. Returns the number of events (bookmarks included).
+   */
+  private async consume(
+    w: Watch<T>,
+    signal: AbortSignal,
+    intercept: (event: WatchEvent<T>) => boolean,
+  ): Promise<number> {
+    let count = 0;
+    try {
+      for await (const event of w) {
+        if (signal.aborted) break;
+        count++;
+        if (count === 1) this.succeeded();
+        this.state.lastEventAt = Date.now();
+        const rv = event.object?.metadata?.resourceVersion;
+        if (intercept(event)) continue;
+        switch (event.type) {
+          case 'ADDED':
+            this.store.add(event.object);
+            break;
+          case 'MODIFIED':
+            this.store.update(event.object);
+            break;
+          case 'DELETED':
+            this.store.delete(event.object);
+            break;
+          case 'BOOKMARK':
+            break;
+          default:
+            this.logger?.warn({ reflector: this.options.name, type: String(event.type) }, 'unknown watch event type');
+            continue;
+        }
+        if (rv) this.resourceVersion = rv;
+      }
+    } finally {
+      w.close();
+    }
+    return count;
+  }
+}
