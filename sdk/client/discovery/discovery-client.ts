@@ -56,6 +56,7 @@ export interface DiscoveryCallOptions {
  * - {@link GroupDiscoveryFailedError} (`ERR_KUBE_DISCOVERY_FAILED`) from `serverGroupsAndResources` and
  *   `serverPreferred*Resources` when some group-versions failed (or are Stale): it carries what succeeded.
  * - An aborted call rejects with its signal's reason.
+ * - `TypeError` for a malformed group-version (`a/b/c`).
  *
  * Caveats: the cache does not notice new or removed CRDs and API services by itself; call `invalidate()`, set a TTL,
  * or use the RESTMapper, which invalidates on a miss.
@@ -133,7 +134,7 @@ class CachedDiscoveryClient implements DiscoveryClient {
   }
 
   async serverVersion(options: DiscoveryCallOptions = {}): Promise<VersionInfo> {
-    return this.#rc.get().absPath('/version').do({ ...(options.signal && { signal: options.signal }) }).into<VersionInfo>();
+    return this.#rc.get().absPath('/version').do({ signal: options.signal }).into<VersionInfo>();
   }
 
   async serverGroups(options: DiscoveryCallOptions = {}): Promise<APIGroupList> {

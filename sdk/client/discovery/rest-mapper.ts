@@ -54,7 +54,9 @@ export interface RESTMapping {
  * - `ApiError` / `TransportError` when discovery itself fails; an aborted call rejects with the signal's reason.
  *
  * Caveats: a resource removed from the server stays mapped until a miss, or {@link RESTMapper.reset}, refreshes.
- * Subresources (`deployments/scale`) are not mapped.
+ * Every miss costs a discovery round-trip (two requests with aggregated discovery), so looking up a kind that does
+ * not exist in a loop asks the server each time. Subresources (`deployments/scale`) are not mapped. The first load
+ * reads every group (one request per group-version without aggregated discovery), not only the group asked for.
  */
 export interface RESTMapper {
   /** The mapping of a kind, in the given version or the group's preferred one. */
