@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createFakeClock, realClock } from './index.js';
 
 describe('fake clock', () => {
@@ -102,5 +102,26 @@ describe('real clock', () => {
     timer.unref();
     expect(count()).toBe(before);
     timer.cancel();
+  });
+});
+
+describe('real clock, beyond the longest Node timer', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('honours a delay longer than 2^31-1 ms instead of firing at once', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    let fired = false;
+    const thirtyDaysMs = 30 * 24 * 3600 * 1000;
+    realClock.setTimer(() => {
+      fired = true;
+    }, thirtyDaysMs);
+    vi.advanceTimersByTime(1000);
+    expect(fired).toBe(false);
+    vi.advanceTimersByTime(2 ** 31);
+    expect(fired).toBe(false);
+    vi.advanceTimersByTime(thirtyDaysMs - 2 ** 31 - 1000);
+    expect(fired).toBe(true);
   });
 });

@@ -1,5 +1,3 @@
-import { performance } from 'node:perf_hooks';
-
 /** A pending one-shot timer made by a {@link Clock}. */
 export interface ClockTimer {
   /** Stops the timer. Does nothing if it already fired or was cancelled. */

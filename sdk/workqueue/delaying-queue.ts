@@ -21,7 +21,7 @@ export type DelayingQueueOptions = QueueOptions;
  *   delayed keys and cancels it.
  * - A delayed key and the same key in the queue are independent: when the delay ends, `add` de-duplicates as usual.
  */
-export interface DelayingQueue<K> extends Queue<K> {
+export interface DelayingQueue<K = string> extends Queue<K> {
   /** Adds `key` after `ms` milliseconds; at once if `ms <= 0`. Ignored once the queue is shutting down. */
   addAfter(key: K, ms: number): void;
 }
@@ -72,6 +72,6 @@ export class DelayingQueueImpl<K> extends QueueImpl<K> implements DelayingQueue<
 }
 
 /** Makes a {@link DelayingQueue}. */
-export function createDelayingQueue<K>(options?: DelayingQueueOptions): DelayingQueue<K> {
+export function createDelayingQueue<K = string>(options?: DelayingQueueOptions): DelayingQueue<K> {
   return new DelayingQueueImpl<K>(options);
 }

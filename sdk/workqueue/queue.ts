@@ -50,7 +50,7 @@ export interface QueueOptions {
  *   again, and keeps `shutDownWithDrain()` waiting.
  * - `undefined` is not a key (`get()` uses it to say "shut down"); `add(undefined)` throws a TypeError.
  */
-export interface Queue<K> {
+export interface Queue<K = string> {
   /** Queues `key` unless it is already waiting; if it is being processed, it is processed again after `done`. */
   add(key: K): void;
   /** The number of keys waiting to be handed out (not counting keys being processed). */
@@ -269,6 +269,6 @@ export class QueueImpl<K> implements Queue<K> {
 }
 
 /** Makes a {@link Queue}. */
-export function createQueue<K>(options?: QueueOptions): Queue<K> {
+export function createQueue<K = string>(options?: QueueOptions): Queue<K> {
   return new QueueImpl<K>(options);
 }

@@ -7,7 +7,7 @@ import { realClock, type Clock } from './clock.js';
  * Guarantees (of the limiters made here): `when` returns a finite number of milliseconds >= 0, and `forget` of an
  * unknown key does nothing.
  */
-export interface RateLimiter<K> {
+export interface RateLimiter<K = string> {
   /** Records one more failure (or reserves one more slot) for `key` and returns the milliseconds to wait. */
   when(key: K): number;
   /** Forgets `key`'s failures: its next `when` starts from the shortest delay again. */
@@ -35,7 +35,7 @@ export interface ExponentialFailureRateLimiterOptions {
  *
  * Caveats: it remembers every key that failed until it is forgotten: call `forget` when a key succeeds.
  */
-export function createExponentialFailureRateLimiter<K>(options: ExponentialFailureRateLimiterOptions = {}): RateLimiter<K> {
+export function createExponentialFailureRateLimiter<K = string>(options: ExponentialFailureRateLimiterOptions = {}): RateLimiter<K> {
   const baseDelayMs = requireNonNegative('baseDelayMs', options.baseDelayMs ?? 5);
   const maxDelayMs = requireNonNegative('maxDelayMs', options.maxDelayMs ?? 1_000_000);
   const failures = new Map<K, number>();
@@ -72,7 +72,7 @@ export interface TokenBucketRateLimiterOptions {
  * Caveats: it does not count per key: `numRequeues` is always 0 and `forget` does nothing. A reservation is never
  * given back.
  */
-export function createTokenBucketRateLimiter<K>(options: TokenBucketRateLimiterOptions = {}): RateLimiter<K> {
+export function createTokenBucketRateLimiter<K = string>(options: TokenBucketRateLimiterOptions = {}): RateLimiter<K> {
   const ratePerSecond = options.ratePerSecond ?? 10;
   const burst = options.burst ?? 100;
   const clock = options.clock ?? realClock;
@@ -98,7 +98,7 @@ export function createTokenBucketRateLimiter<K>(options: TokenBucketRateLimiterO
  * Combines limiters: `when` asks every one (so each records the failure) and returns the longest delay;
  * `numRequeues` is the largest count; `forget` forgets in all (client-go's MaxOfRateLimiter).
  */
-export function createMaxOfRateLimiter<K>(limiters: readonly RateLimiter<K>[]): RateLimiter<K> {
+export function createMaxOfRateLimiter<K = string>(limiters: readonly RateLimiter<K>[]): RateLimiter<K> {
   const all = [...limiters];
   return {
     when(key) {
@@ -133,7 +133,7 @@ export interface FastSlowRateLimiterOptions {
  *
  * Caveats: it remembers every key that failed until it is forgotten: call `forget` when a key succeeds.
  */
-export function createFastSlowRateLimiter<K>(options: FastSlowRateLimiterOptions): RateLimiter<K> {
+export function createFastSlowRateLimiter<K = string>(options: FastSlowRateLimiterOptions): RateLimiter<K> {
   const fastDelayMs = requireNonNegative('fastDelayMs', options.fastDelayMs);
   const slowDelayMs = requireNonNegative('slowDelayMs', options.slowDelayMs);
   const maxFastAttempts = requireNonNegative('maxFastAttempts', options.maxFastAttempts);
@@ -161,7 +161,7 @@ export interface DefaultControllerRateLimiterOptions {
  * client-go's DefaultControllerRateLimiter: the longer of per-key exponential backoff from 5 ms to 1000 s and one
  * token bucket of 10 per second with a burst of 100 for all keys.
  */
-export function defaultControllerRateLimiter<K>(options: DefaultControllerRateLimiterOptions = {}): RateLimiter<K> {
+export function defaultControllerRateLimiter<K = string>(options: DefaultControllerRateLimiterOptions = {}): RateLimiter<K> {
   return createMaxOfRateLimiter<K>([
     createExponentialFailureRateLimiter<K>({ baseDelayMs: 5, maxDelayMs: 1_000_000 }),
     createTokenBucketRateLimiter<K>({ ratePerSecond: 10, burst: 100, clock: options.clock }),

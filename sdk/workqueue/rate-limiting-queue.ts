@@ -3,7 +3,7 @@ import type { QueueOptions } from './queue.js';
 import { defaultControllerRateLimiter, type RateLimiter } from './rate-limiters.js';
 
 /** Options of {@link createRateLimitingQueue}. */
-export interface RateLimitingQueueOptions<K> extends QueueOptions {
+export interface RateLimitingQueueOptions<K = string> extends QueueOptions {
   /**
    * Decides the delay of each `addRateLimited`. Default: {@link defaultControllerRateLimiter} on the queue's `clock`.
    */
@@ -17,7 +17,7 @@ export interface RateLimitingQueueOptions<K> extends QueueOptions {
  * Caveats: `forget` only resets the rate limiter's memory of the key; it does not remove the key from the queue.
  * A key that always fails keeps its place in the rate limiter until it is forgotten.
  */
-export interface RateLimitingQueue<K> extends DelayingQueue<K> {
+export interface RateLimitingQueue<K = string> extends DelayingQueue<K> {
   /** Adds `key` after the delay the rate limiter gives it (recording one more failure). Ignored once shutting down. */
   addRateLimited(key: K): void;
   /** Tells the rate limiter that `key` succeeded: its next failure starts from the shortest delay. */
@@ -49,6 +49,6 @@ class RateLimitingQueueImpl<K> extends DelayingQueueImpl<K> implements RateLimit
 }
 
 /** Makes a {@link RateLimitingQueue}. */
-export function createRateLimitingQueue<K>(options: RateLimitingQueueOptions<K> = {}): RateLimitingQueue<K> {
+export function createRateLimitingQueue<K = string>(options: RateLimitingQueueOptions<K> = {}): RateLimitingQueue<K> {
   return new RateLimitingQueueImpl<K>(options);
 }
