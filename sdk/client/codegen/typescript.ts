@@ -23,6 +23,12 @@ export interface SchemaMapperOptions {
   objectMetaType?: string;
   /** Names that declarations must not take (imports of the emitted module). */
   reservedNames?: Iterable<string>;
+  /**
+   * The type of an object schema with neither properties nor additionalProperties. Default: `Record<string, never>`,
+   * right where the server prunes unknown fields (built-in types, structural CRD schemas); `Record<string, unknown>`
+   * for legacy CRDs that keep unknown fields.
+   */
+  emptyObjectType?: string;
 }
 
 const identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
@@ -117,10 +123,16 @@ export class SchemaMapper {
   private readonly reserved: Set<string>;
   private readonly resolveRef: (ref: string) => string;
   private readonly objectMetaType: string;
+  private readonly emptyObjectType: string;
+  /** Appended to the names of inline objects' declarations (a CRD version: `WidgetSpecV1`). */
+  suffix = '';
+  /** True once a declaration used the ObjectMeta type (embedded resources), so the module must import it. */
+  usesObjectMeta = false;
 
   constructor(options: SchemaMapperOptions = {}) {
     this.reserved = new Set(options.reservedNames ?? []);
     this.objectMetaType = options.objectMetaType ?? 'ObjectMeta';
+    this.emptyObjectType = options.emptyObjectType ?? 'Record<string, never>';
     this.resolveRef =
       options.resolveRef ??
       ((ref) => {
@@ -133,16 +145,22 @@ export class SchemaMapper {
     return this.declarations.has(name);
   }
 
-  /** The name itself if free, else the name with the smallest numeric suffix that is. */
-  uniqueName(name: string): string {
-    let candidate = name;
-    for (let n = 2; this.declarations.has(candidate) || this.reserved.has(candidate); n++) candidate = `${name}${n}`;
+  /** `base + suffix` if free, else with the smallest number after `base` that makes it free (`WidgetSpecFoo2V1`). */
+  uniqueName(base: string, suffix = ''): string {
+    let candidate = base + suffix;
+    for (let n = 2; this.declarations.has(candidate) || this.reserved.has(candidate); n++) candidate = `${base}${n}${suffix}`;
     return candidate;
   }
 
   /** Adds finished text under a name (which must be free). */
   add(name: string, text: string): void {
     if (this.declarations.get(name) !== undefined) throw new Error(`${name} is declared twice`);
+    this.declarations.set(name, text);
+  }
+
+  /** Replaces the text of a declaration made before (a placeholder that holds a position). */
+  replace(name: string, text: string): void {
+    if (!this.declarations.has(name)) throw new Error(`${name} was never declared`);
     this.declarations.set(name, text);
   }
 
@@ -160,7 +178,7 @@ export class SchemaMapper {
     const doc = docLines(schema.description ? schema : s, extraDoc);
     if (this.isInterface(s)) {
       this.declarations.set(name, undefined); // hold the place: nested declarations come after it
-      this.add(name, this.interfaceText(name, s, doc, []));
+      this.add(name, this.interfaceText(name, name, s, doc));
     } else {
       this.declarations.set(name, undefined);
       this.add(name, `${docComment(doc)}export type ${name} = ${this.typeOf(s, name)};\n`);
@@ -191,19 +209,28 @@ export class SchemaMapper {
     return (hasProperties && (s.type === 'object' || s.type === undefined)) || !!s['x-kubernetes-embedded-resource'];
   }
 
-  /** The properties of an object schema as interface members (with their nested declarations made). */
+  /**
+   * The properties of an object schema as interface members (with their nested declarations made, named after
+   * `parentName`).
+   */
   properties(parentName: string, s: JsonSchema): PropertyInfo[] {
     const required = new Set(s.required ?? []);
     const embedded = !!s['x-kubernetes-embedded-resource'];
     return Object.entries(s.properties ?? {}).map(([name, prop]) => {
       const type =
-        embedded && name === 'metadata' && !unwrap(prop).properties ? this.objectMetaType : this.typeOf(prop, parentName + pascalCase(name));
+        embedded && name === 'metadata' && !unwrap(prop).properties ? this.objectMeta() : this.typeOf(prop, parentName + pascalCase(name));
       return { name, type, optional: !required.has(name), doc: docLines(prop.description ? prop : unwrap(prop)) };
     });
   }
 
-  private interfaceText(name: string, s: JsonSchema, doc: readonly string[], extra: readonly PropertyInfo[]): string {
-    const props = [...extra, ...this.properties(name, s)];
+  private objectMeta(): string {
+    this.usesObjectMeta = true;
+    return this.objectMetaType;
+  }
+
+  /** `name` is the declared name, `base` the one nested names start from (the name without the suffix). */
+  private interfaceText(name: string, base: string, s: JsonSchema, doc: readonly string[]): string {
+    const props = this.properties(base, s);
     if (s['x-kubernetes-embedded-resource']) {
       const have = new Set(props.map((p) => p.name));
       const implied: PropertyInfo[] = [
@@ -211,7 +238,9 @@ export class SchemaMapper {
         { name: 'kind', type: 'string', optional: true, doc: [] },
         { name: 'metadata', type: this.objectMetaType, optional: true, doc: [] },
       ];
-      props.unshift(...implied.filter((p) => !have.has(p.name)));
+      const missing = implied.filter((p) => !have.has(p.name));
+      if (missing.some((p) => p.name === 'metadata')) this.usesObjectMeta = true;
+      props.unshift(...missing);
     }
     const members = props.map((p) => `${docComment(p.doc, '  ')}  ${propertyKey(p.name)}${p.optional ? '?' : ''}: ${p.type};\n`);
     const index = this.indexSignature(name, s, props);
@@ -242,9 +271,10 @@ export class SchemaMapper {
     if (s.$ref) return this.resolveRef(s.$ref);
     if (s['x-kubernetes-int-or-string'] || s.format === 'int-or-string') return 'number | string';
     if (this.isInterface(s)) {
-      const name = this.uniqueName(nameHint);
+      const name = this.uniqueName(nameHint, this.suffix);
       this.declarations.set(name, undefined);
-      this.add(name, this.interfaceText(name, s, docLines(s), []));
+      // The default belongs to the property (which says it); the type only carries the description.
+      this.add(name, this.interfaceText(name, nameHint, s, docLines({ description: s.description })));
       return name;
     }
     if (s.enum?.length) {
@@ -284,6 +314,6 @@ export class SchemaMapper {
   private mapType(s: JsonSchema, nameHint: string): string {
     if (s['x-kubernetes-preserve-unknown-fields'] || s.additionalProperties === true) return 'Record<string, unknown>';
     if (typeof s.additionalProperties === 'object') return `Record<string, ${this.typeOf(s.additionalProperties, nameHint)}>`;
-    return 'Record<string, never>';
+    return this.emptyObjectType;
   }
 }
