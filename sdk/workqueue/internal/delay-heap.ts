@@ -68,52 +68,64 @@ export class DelayHeap<K> {
     this.#position.clear();
   }
 
-  #less(a: number, b: number): boolean {
-    const times = this.#times;
-    const ta = times[a * 2]!;
-    const tb = times[b * 2]!;
-    return ta < tb || (ta === tb && times[a * 2 + 1]! < times[b * 2 + 1]!);
-  }
-
-  #swap(a: number, b: number): void {
+  /** Moves the entry at `index` up to its place, shifting parents down into the hole (one Map write per level). */
+  #up(index: number): void {
     const keys = this.#keys;
     const times = this.#times;
-    const ka = keys[a]!;
-    const kb = keys[b]!;
-    keys[a] = kb;
-    keys[b] = ka;
-    this.#position.set(kb, a);
-    this.#position.set(ka, b);
-    const t = times[a * 2]!;
-    const s = times[a * 2 + 1]!;
-    times[a * 2] = times[b * 2]!;
-    times[a * 2 + 1] = times[b * 2 + 1]!;
-    times[b * 2] = t;
-    times[b * 2 + 1] = s;
-  }
-
-  #up(index: number): void {
+    const key = keys[index]!;
+    const at = times[index * 2]!;
+    const seq = times[index * 2 + 1]!;
     let i = index;
     while (i > 0) {
       const parent = (i - 1) >>> 1;
-      if (!this.#less(i, parent)) break;
-      this.#swap(i, parent);
+      const parentAt = times[parent * 2]!;
+      if (at > parentAt || (at === parentAt && seq > times[parent * 2 + 1]!)) break;
+      this.#move(parent, i);
       i = parent;
     }
+    if (i !== index) this.#place(key, at, seq, i);
   }
 
+  /** Moves the entry at `index` down to its place, shifting the smaller child up into the hole. */
   #down(index: number): void {
-    const n = this.#keys.length;
+    const keys = this.#keys;
+    const times = this.#times;
+    const n = keys.length;
+    const key = keys[index]!;
+    const at = times[index * 2]!;
+    const seq = times[index * 2 + 1]!;
     let i = index;
     for (;;) {
       const left = i * 2 + 1;
       if (left >= n) break;
       const right = left + 1;
-      const child = right < n && this.#less(right, left) ? right : left;
-      if (!this.#less(child, i)) break;
-      this.#swap(i, child);
+      let child = left;
+      if (right < n) {
+        const leftAt = times[left * 2]!;
+        const rightAt = times[right * 2]!;
+        if (rightAt < leftAt || (rightAt === leftAt && times[right * 2 + 1]! < times[left * 2 + 1]!)) child = right;
+      }
+      const childAt = times[child * 2]!;
+      if (at < childAt || (at === childAt && seq < times[child * 2 + 1]!)) break;
+      this.#move(child, i);
       i = child;
     }
+    if (i !== index) this.#place(key, at, seq, i);
+  }
+
+  #move(from: number, to: number): void {
+    const key = this.#keys[from]!;
+    this.#keys[to] = key;
+    this.#times[to * 2] = this.#times[from * 2]!;
+    this.#times[to * 2 + 1] = this.#times[from * 2 + 1]!;
+    this.#position.set(key, to);
+  }
+
+  #place(key: K, at: number, seq: number, index: number): void {
+    this.#keys[index] = key;
+    this.#times[index * 2] = at;
+    this.#times[index * 2 + 1] = seq;
+    this.#position.set(key, index);
   }
 
   #resize(length: number): void {

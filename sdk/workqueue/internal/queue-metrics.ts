@@ -21,11 +21,11 @@ export class QueueMetricsRecorder<K> {
     this.#schedule();
   }
 
-  /** A key became dirty (waiting to be handed out). */
+  /** A key became dirty (waiting to be handed out). It has no add time yet: that goes when it is handed out or dropped. */
   add(key: K): void {
     this.#series.adds.inc();
     this.#series.depth.inc();
-    if (!this.#addedAt.has(key)) this.#addedAt.set(key, this.#clock.now());
+    this.#addedAt.set(key, this.#clock.now());
   }
 
   /** A dirty key was handed out. */
