@@ -175,7 +175,7 @@ export class SchemaMapper {
    */
   declare(name: string, schema: JsonSchema, extraDoc: readonly string[] = []): void {
     const s = unwrap(schema);
-    const doc = docLines(schema.description ? schema : s, extraDoc);
+    const doc = docLines({ ...s, ...schema }, extraDoc);
     if (this.isInterface(s)) {
       this.declarations.set(name, undefined); // hold the place: nested declarations come after it
       this.add(name, this.interfaceText(name, name, s, doc));
@@ -219,7 +219,7 @@ export class SchemaMapper {
     return Object.entries(s.properties ?? {}).map(([name, prop]) => {
       const type =
         embedded && name === 'metadata' && !unwrap(prop).properties ? this.objectMeta() : this.typeOf(prop, parentName + pascalCase(name));
-      return { name, type, optional: !required.has(name), doc: docLines(prop.description ? prop : unwrap(prop)) };
+      return { name, type, optional: !required.has(name), doc: docLines({ ...unwrap(prop), ...prop }) };
     });
   }
 
