@@ -19,7 +19,7 @@
  * }
  * ```
  */
-export { createQueue, type Queue, type QueueOptions, type GetOptions } from './queue.js';
+export { createQueue, type Queue, type QueueOptions, type QueueGetOptions } from './queue.js';
 export { createDelayingQueue, type DelayingQueue, type DelayingQueueOptions } from './delaying-queue.js';
 export {
   createRateLimitingQueue,

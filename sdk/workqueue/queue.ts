@@ -4,7 +4,7 @@ import { QueueMetricsRecorder } from './internal/queue-metrics.js';
 import { noopMetricsProvider, type MetricsProvider } from './metrics.js';
 
 /** Options of {@link Queue.get}. */
-export interface GetOptions {
+export interface QueueGetOptions {
   /** Stops waiting: the promise rejects with `signal.reason` and no key is handed to this call. */
   signal?: AbortSignal;
 }
@@ -62,7 +62,7 @@ export interface Queue<K = string> {
    * Errors: rejects with `options.signal.reason` if the signal aborts before a key is handed to this call (also when it
    * is already aborted).
    */
-  get(options?: GetOptions): Promise<K | undefined>;
+  get(options?: QueueGetOptions): Promise<K | undefined>;
   /** The next key if one is waiting right now, else `undefined` (also once shut down). Never waits. */
   tryGet(): K | undefined;
   /** Marks a key handed out by `get`/`tryGet` as processed. */
@@ -142,7 +142,7 @@ export class QueueImpl<K> implements Queue<K> {
     return this.#fifo.size;
   }
 
-  get(options?: GetOptions): Promise<K | undefined> {
+  get(options?: QueueGetOptions): Promise<K | undefined> {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const key = this.tryGet();
