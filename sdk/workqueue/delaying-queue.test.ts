@@ -157,8 +157,9 @@ describe('DelayingQueue', () => {
       q.addAfter('a', 60_000);
       q.addAfter('b', 30_000);
       expect(activeTimeouts()).toBe(before + 1);
-      await q.shutDownWithDrain();
+      const drained = q.shutDownWithDrain();
       expect(activeTimeouts()).toBe(before);
+      await drained;
     });
   });
 
