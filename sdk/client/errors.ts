@@ -8,6 +8,11 @@
  * - `ERR_KUBE_CONFIG`: a kubeconfig, in-cluster environment or RestConfig is unusable ({@link ConfigError}).
  * - `ERR_KUBE_TRANSPORT`: the request never got an answer: TLS, DNS, connection refused or reset, timeout.
  * - `ERR_KUBE_WATCH_STALLED`: a watch stream went silent longer than its inactivity limit.
+ * - `ERR_KUBE_EXEC`: an exec credential plugin could not be run or gave no usable credential.
+ * - `ERR_KUBE_DISCOVERY_FAILED`: discovery of some group-versions failed (the error carries what succeeded).
+ * - `ERR_KUBE_DISCOVERY_STALE`: an aggregated API reported itself stale in discovery.
+ * - `ERR_KUBE_NO_MATCH`: the RESTMapper knows no resource or kind by that name, even after a refresh.
+ * - `ERR_KUBE_AMBIGUOUS_MATCH`: a short name stands for several different resources.
  * - `ERR_ENVTEST`: the local control plane could not be built, started or stopped.
  */
 import type { Status, StatusDetails } from './meta/types.js';

@@ -25,6 +25,30 @@ export {
   type RequestInfo,
 } from './errors.js';
 export type { RestConfig, ExecConfig, ImpersonationConfig } from './config/types.js';
+export {
+  loadConfig,
+  loadClientConfig,
+  buildConfigFromFlags,
+  type LoadConfigOptions,
+  type ClientConfig,
+} from './config/load.js';
+export { inClusterConfig, inClusterNamespace, type InClusterOptions } from './config/in-cluster.js';
+export {
+  loadKubeconfig,
+  parseKubeconfig,
+  type Kubeconfig,
+  type KubeconfigCluster,
+  type KubeconfigContext,
+  type KubeconfigExec,
+  type KubeconfigPreferences,
+  type KubeconfigUser,
+  type NamedCluster,
+  type NamedContext,
+  type NamedExtension,
+  type NamedUser,
+  type ParseKubeconfigOptions,
+} from './config/kubeconfig.js';
+export { ExecCredentialError } from './auth/exec.js';
 
 export type {
   TypeMeta,
@@ -102,3 +126,44 @@ export {
 } from './transport/transport.js';
 export { closeAllConnections } from './transport/dispatchers.js';
 export { kubeloopVersion, defaultUserAgent } from './transport/user-agent.js';
+export {
+  createDiscoveryClient,
+  type DiscoveryClient,
+  type DiscoveryClientOptions,
+  type DiscoveryCallOptions,
+} from './discovery/discovery-client.js';
+export {
+  createRESTMapper,
+  type RESTMapper,
+  type RESTMapping,
+  type GroupKindQuery,
+  type ResourceQuery,
+} from './discovery/rest-mapper.js';
+export {
+  GroupDiscoveryFailedError,
+  StaleGroupVersionError,
+  NoMatchError,
+  AmbiguousMatchError,
+  isGroupDiscoveryFailed,
+  isNoMatch,
+  isAmbiguousMatch,
+  type MappingQuery,
+} from './discovery/errors.js';
+export type {
+  VersionInfo,
+  APIVersions,
+  APIGroup,
+  APIGroupList,
+  GroupVersionForDiscovery,
+  ServerAddressByClientCIDR,
+  APIResource,
+  APIResourceList,
+  ResourceScope,
+  DiscoveryGroupVersionKind,
+  DiscoveryFreshness,
+  APIGroupDiscoveryList,
+  APIGroupDiscovery,
+  APIVersionDiscovery,
+  APIResourceDiscovery,
+  APISubresourceDiscovery,
+} from './discovery/types.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ApiError,
+  type ApiError,
   createDynamicClient,
   isConflict,
   isInvalid,
@@ -76,7 +76,7 @@ describe('DynamicClient against the real API server', () => {
   it('reports server-side apply conflicts with the fields and managers involved, and force takes them', async () => {
     const ns = await createTestNamespace(config, 'apply');
     const deps = dyn.resource(deployments).namespace(ns);
-    const first = { ...deployment('api', 2), metadata: { name: 'api', namespace: ns } };
+    const first = { ...deployment('api', 2), apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api', namespace: ns } };
     await deps.apply(first, { fieldManager: 'alice' });
     const second = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api' }, spec: { replicas: 5 } };
     const err = await deps.apply(second, { fieldManager: 'bob' }).catch((e: unknown) => e);

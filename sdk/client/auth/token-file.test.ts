@@ -62,6 +62,18 @@ describe('createTokenFileSource', () => {
     expect(await Promise.all([a, b])).toEqual(['shared', 'shared']);
   });
 
+  it('notices a rewritten file within checkMs, before refreshMs is up', async () => {
+    let clock = 1_000_000;
+    const file = await tokenFile('first');
+    const source = createTokenFileSource(file, { now: () => clock, refreshMs: 60_000, checkMs: 1000 });
+    expect(await source.token()).toBe('first');
+    await writeFile(file, 'second-token-longer');
+    clock += 500;
+    expect(await source.token()).toBe('first'); // not looked at yet
+    clock += 600;
+    expect(await source.token()).toBe('second-token-longer');
+  });
+
   it('names a missing file without showing any token', async () => {
     const file = join(dir, 'absent');
     const err = await createTokenFileSource(file)

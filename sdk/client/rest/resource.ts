@@ -130,20 +130,20 @@ class ResourceClient<T extends KubeObject, L extends KubeList<T>> implements Nam
     }
   }
 
-  create(obj: T, options: WriteOptions = {}): Promise<T> {
+  async create(obj: T, options: WriteOptions = {}): Promise<T> {
     return writeParams(this.withNamespace(obj).req('POST'), options).body(obj).do(options).into<T>();
   }
 
-  update(obj: T, options: WriteOptions = {}): Promise<T> {
+  async update(obj: T, options: WriteOptions = {}): Promise<T> {
     return writeParams(this.withNamespace(obj).req('PUT', this.nameOf(obj)), options).body(obj).do(options).into<T>();
   }
 
-  updateStatus(obj: T, options: WriteOptions = {}): Promise<T> {
+  async updateStatus(obj: T, options: WriteOptions = {}): Promise<T> {
     const req = this.withNamespace(obj).req('PUT', this.nameOf(obj), 'status');
     return writeParams(req, options).body(obj).do(options).into<T>();
   }
 
-  patch<P extends PatchType>(
+  async patch<P extends PatchType>(
     name: string,
     body: unknown,
     options: WriteOptions & { patchType: P; force?: boolean; subresource?: string },
@@ -166,7 +166,7 @@ class ResourceClient<T extends KubeObject, L extends KubeList<T>> implements Nam
     return this.applyTo(obj, options, 'status');
   }
 
-  private applyTo(obj: ApplyConfiguration<T>, options: ApplyOptions, subresource?: string): Promise<T> {
+  private async applyTo(obj: ApplyConfiguration<T>, options: ApplyOptions, subresource?: string): Promise<T> {
     if (!options?.fieldManager) throw new TypeError('apply needs options.fieldManager');
     return this.withNamespace(obj as KubeObject).patch(this.nameOf(obj as KubeObject), obj, {
       ...options,

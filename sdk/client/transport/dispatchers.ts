@@ -93,3 +93,21 @@ export async function closeAllConnections(): Promise<void> {
   pool.clear();
   await Promise.all(pairs.flatMap((p) => [p.request.close(), p.stream.destroy()]));
 }
+
+/** Requests in flight and connections open on the pooled dispatchers (undici pool statistics), for leak checks. */
+export function connectionStats(): { requests: { running: number; pending: number }; streams: { running: number; pending: number }; connected: number } {
+  const out = { requests: { running: 0, pending: 0 }, streams: { running: 0, pending: 0 }, connected: 0 };
+  const add = (dispatcher: Dispatcher, into: { running: number; pending: number }): void => {
+    const stats = (dispatcher as { stats?: Record<string, { running?: number; pending?: number; connected?: number }> }).stats;
+    for (const s of Object.values(stats ?? {})) {
+      into.running += s.running ?? 0;
+      into.pending += s.pending ?? 0;
+      out.connected += s.connected ?? 0;
+    }
+  };
+  for (const pair of pool.values()) {
+    add(pair.request, out.requests);
+    add(pair.stream, out.streams);
+  }
+  return out;
+}

@@ -94,7 +94,8 @@ describe('Transport', () => {
     const host = await serve((req, res) => {
       seen = req.headers;
       raw = req.rawHeaders;
-      res.writeHead(200, { warning: ['299 - "v1beta1 is deprecated"', '299 - "unknown field \\"x\\""'] }).end('{}');
+      res.setHeader('warning', ['299 - "v1beta1 is deprecated"', '299 - "unknown field \\"x\\""']);
+      res.writeHead(200).end('{}');
     });
     const warnings: string[] = [];
     const t = new Transport({

@@ -125,13 +125,13 @@ export class Transport {
   /** A buffered request: resolves with the whole body as text, or throws ApiError for a non-2xx answer. */
   async request(req: HttpRequest): Promise<HttpResponse> {
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
-    const signal = timeoutMs > 0 ? anySignal(req.signal, AbortSignal.timeout(timeoutMs)) : req.signal;
-    const res = await this.send({ ...req, signal }, 'request', timeoutMs);
+    const deadline = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
+    const res = await this.send(req, 'request', deadline, timeoutMs);
     let body: string;
     try {
       body = await res.body.text();
     } catch (err) {
-      throw this.networkError(err, req, signal, timeoutMs);
+      throw this.networkError(err, req, deadline, timeoutMs);
     }
     if (res.statusCode >= 300) {
       throw ApiError.fromResponse(res.statusCode, body, this.info(req), retryAfterSeconds(res.headers));
@@ -141,7 +141,7 @@ export class Transport {
 
   /** A streaming request (watch, logs): resolves once the headers arrived; throws ApiError for a non-2xx answer. */
   async stream(req: HttpRequest): Promise<StreamResponse> {
-    const res = await this.send({ ...req, timeoutMs: 0 }, 'stream', 0);
+    const res = await this.send(req, 'stream', undefined, 0);
     if (res.statusCode >= 300) {
       const body = await res.body.text().catch(() => '');
       throw ApiError.fromResponse(res.statusCode, body, this.info(req), retryAfterSeconds(res.headers));
@@ -158,19 +158,29 @@ export class Transport {
     return `${this.base.origin}${prefix}${path.startsWith('/') ? path : `/${path}`}`;
   }
 
-  private networkError(err: unknown, req: HttpRequest, signal: AbortSignal | undefined, timeoutMs: number): Error {
+  private networkError(err: unknown, req: HttpRequest, deadline: AbortSignal | undefined, timeoutMs: number): Error {
     if (req.signal?.aborted) return req.signal.reason instanceof Error ? req.signal.reason : new Error(String(req.signal.reason));
-    if (signal?.aborted) {
+    if (deadline?.aborted) {
       return new TransportError(`timed out after ${timeoutMs} ms`, this.info(req), { cause: err });
     }
     return new TransportError(describeNetworkError(err, this.base.origin), this.info(req), { cause: err });
   }
 
-  private async send(req: HttpRequest, kind: 'request' | 'stream', timeoutMs: number): Promise<Dispatcher.ResponseData> {
+  private async send(
+    req: HttpRequest,
+    kind: 'request' | 'stream',
+    deadline: AbortSignal | undefined,
+    timeoutMs: number,
+  ): Promise<Dispatcher.ResponseData> {
+    const signal = deadline ? anySignal(req.signal, deadline) : req.signal;
     let refreshedCredentials = false;
     for (let attempt = 0; ; attempt++) {
-      req.signal?.throwIfAborted();
-      if (this.limiter) await this.limiter.wait(req.signal);
+      try {
+        signal?.throwIfAborted();
+        if (this.limiter) await this.limiter.wait(signal);
+      } catch (err) {
+        throw this.networkError(err, req, deadline, timeoutMs);
+      }
       const creds = await this.credentials.get();
       const dispatchers = dispatchersFor({
         ...this.connection,
@@ -189,16 +199,18 @@ export class Transport {
             ...req.headers,
           },
           body: req.body,
-          signal: req.signal,
+          signal,
         });
       } catch (err) {
         this.observe(req, 'error', started);
         const retryable = req.method === 'GET' ? connectionBroke(err) : failedBeforeSending(err);
-        if (retryable && attempt < maxReadRetries && !req.signal?.aborted) {
-          await sleep(100 * 2 ** attempt, undefined, { signal: req.signal });
+        if (retryable && attempt < maxReadRetries && !signal?.aborted) {
+          await sleep(100 * 2 ** attempt, undefined, { signal }).catch((e: unknown) => {
+            throw this.networkError(e, req, deadline, timeoutMs);
+          });
           continue;
         }
-        throw this.networkError(err, req, req.signal, timeoutMs);
+        throw this.networkError(err, req, deadline, timeoutMs);
       }
       this.observe(req, res.statusCode, started);
       for (const warning of parseWarnings(res.headers['warning'])) this.onWarning(warning);
@@ -211,7 +223,9 @@ export class Transport {
       const wait = retryAfterSeconds(res.headers);
       if ((res.statusCode === 429 || res.statusCode >= 500) && wait !== undefined && attempt < maxRetryAfterAttempts) {
         await res.body.dump();
-        await sleep(Math.min(wait, 60) * 1000, undefined, { signal: req.signal });
+        await sleep(Math.min(wait, 60) * 1000, undefined, { signal }).catch((e: unknown) => {
+          throw this.networkError(e, req, deadline, timeoutMs);
+        });
         continue;
       }
       return res;
