@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,9 @@ import {
   TransportError,
   closeAllConnections,
   createDynamicClient,
+  inClusterConfig,
   isForbidden,
+  loadClientConfig,
   restClientFor,
   type RestConfig,
 } from '../../sdk/client/index.js';
@@ -98,9 +100,11 @@ describe('authentication modes against the real API server', () => {
       [
         '#!/bin/sh',
         `echo run >> "${runs}"`,
-        'expiry=$(date -u -d "@$(( $(date +%s) + 3 ))" +%Y-%m-%dT%H:%M:%SZ)',
+        // The first run hands out a token the server rejects, with a long expiry: only a 401 can replace it.
+        `if [ "$(wc -l < "${runs}")" -eq 1 ]; then token=not-a-valid-token; life=3600; else token=$PLUGIN_TOKEN; life=3; fi`,
+        'expiry=$(date -u -d "@$(( $(date +%s) + life ))" +%Y-%m-%dT%H:%M:%SZ)',
         'test -n "$KUBERNETES_EXEC_INFO" || exit 7',
-        `printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"%s"}}' "$PLUGIN_TOKEN" "$expiry"`,
+        `printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"%s"}}' "$token" "$expiry"`,
       ].join('\n'),
     );
     await chmod(script, 0o755);
@@ -118,11 +122,12 @@ describe('authentication modes against the real API server', () => {
     };
     const count = async (): Promise<number> => (await readFile(runs, 'utf8')).split('\n').filter(Boolean).length;
     expect((await whoAmI(execConfig)).username).toBe(`system:serviceaccount:${ns}:exec-bot`);
+    expect(await count()).toBe(2); // the first credential got a 401, so the plugin ran again
     expect((await whoAmI(execConfig)).username).toBe(`system:serviceaccount:${ns}:exec-bot`);
-    expect(await count()).toBe(1); // cached
+    expect(await count()).toBe(2); // cached
     await new Promise((r) => setTimeout(r, 3500));
     await whoAmI(execConfig);
-    expect(await count()).toBe(2); // expired, ran again
+    expect(await count()).toBe(3); // expired, ran again
   });
 
   it('impersonates when RBAC allows it, and is forbidden when it does not', async () => {
@@ -160,6 +165,41 @@ describe('authentication modes against the real API server', () => {
       await closeAllConnections();
       await proxy.close();
     }
+  });
+
+  it('honours HTTPS_PROXY but, as Go does, never sends loopback traffic through it', async () => {
+    // The NO_PROXY rules themselves (names, suffixes, ports, CIDR blocks, the in-cluster service IP) are unit-tested in
+    // sdk/client/transport/proxy-env.test.ts: only loopback addresses are reachable from tests here.
+    const proxy = await startConnectProxy();
+    const saved = process.env['HTTPS_PROXY'];
+    try {
+      process.env['HTTPS_PROXY'] = proxy.url;
+      expect((await whoAmI({ ...config })).groups).toContain('system:masters');
+      expect(proxy.targets).toEqual([]);
+      expect((await whoAmI({ ...config, proxyUrl: proxy.url })).groups).toContain('system:masters');
+      expect(proxy.targets).toEqual([new URL(config.host).host]);
+    } finally {
+      if (saved === undefined) delete process.env['HTTPS_PROXY'];
+      else process.env['HTTPS_PROXY'] = saved;
+      await closeAllConnections();
+      await proxy.close();
+    }
+  });
+
+  it('builds an in-cluster config from the service-account folder and the service environment', async () => {
+    const token = await serviceAccountToken('in-cluster');
+    const saDir = join(dir, 'serviceaccount');
+    await mkdir(saDir);
+    await writeFile(join(saDir, 'token'), token);
+    await writeFile(join(saDir, 'ca.crt'), config.caData!);
+    await writeFile(join(saDir, 'namespace'), ns);
+    const url = new URL(config.host);
+    const env = { KUBERNETES_SERVICE_HOST: url.hostname, KUBERNETES_SERVICE_PORT: url.port };
+    const inCluster = await inClusterConfig({ serviceAccountDir: saDir, env });
+    expect(inCluster.bearerTokenFile).toBe(join(saDir, 'token'));
+    // The serving certificate names localhost, not the address: in a cluster it names the service IP.
+    expect((await whoAmI({ ...inCluster, serverName: 'localhost' })).username).toBe(`system:serviceaccount:${ns}:in-cluster`);
+    expect((await loadClientConfig({ env: { ...env, HOME: dir }, serviceAccountDir: saDir })).namespace).toBe(ns);
   });
 
   it('verifies TLS: a wrong or missing CA fails closed with a clear error; insecureSkipTLSVerify is explicit', async () => {
