@@ -20,6 +20,14 @@ function deployment(name: string, replicas = 1): appsv1.Deployment {
   };
 }
 
+/** Collects events until there are `count` of them; leaving the loop closes the watch. */
+async function collect<T>(stream: AsyncIterable<WatchEvent<T>>, into: WatchEvent<T>[], count: number): Promise<void> {
+  for await (const event of stream) {
+    into.push(event);
+    if (into.length === count) break;
+  }
+}
+
 describe('Clientset: apps/v1', () => {
   const { config } = sharedCluster();
   const cs = createClientset(config);
@@ -130,12 +138,6 @@ describe('Clientset: apps/v1', () => {
     const ns = await createTestNamespace(config, 'cs-watch');
     const configMapEvents: WatchEvent<corev1.ConfigMap>[] = [];
     const secretEvents: WatchEvent<corev1.Secret>[] = [];
-    const collect = async <T>(stream: AsyncIterable<WatchEvent<T>>, into: WatchEvent<T>[], until: number): Promise<void> => {
-      for await (const event of stream) {
-        into.push(event);
-        if (into.length === until) break;
-      }
-    };
     const signal = AbortSignal.timeout(20_000);
     // Watching from the lists' resourceVersions: every change after them arrives, however late the streams open.
     const cmVersion = (await cs.coreV1().configMaps(ns).list()).metadata.resourceVersion;
