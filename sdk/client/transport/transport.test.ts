@@ -128,6 +128,19 @@ describe('Transport', () => {
     expect(text).not.toContain('aHVudGVyMg');
   });
 
+  it('asks for gzip and decompresses, unless compression is disabled', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const encodings: (string | undefined)[] = [];
+    const host = await serve((req, res) => {
+      encodings.push(req.headers['accept-encoding']);
+      if (req.headers['accept-encoding'] === 'gzip') res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync('{"big":true}'));
+      else res.writeHead(200).end('{"big":false}');
+    });
+    expect((await new Transport({ host }).request({ method: 'GET', path: '/x' })).body).toBe('{"big":true}');
+    expect((await new Transport({ host, disableCompression: true }).request({ method: 'GET', path: '/x' })).body).toBe('{"big":false}');
+    expect(encodings).toEqual(['gzip', 'identity']);
+  });
+
   it('times out a request after timeoutMs with a TransportError', async () => {
     const host = await serve(() => undefined); // never answers
     const err = await new Transport({ host, timeoutMs: 200 }).request({ method: 'GET', path: '/slow' }).catch((e: unknown) => e);

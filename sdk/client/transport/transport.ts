@@ -1,5 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import { request as undiciRequest, type Dispatcher } from 'undici';
 import type { RestConfig } from '../config/types.js';
 import { ApiError, ConfigError, TransportError, type RequestInfo } from '../errors.js';
@@ -9,6 +11,8 @@ import { connectionBroke, describeNetworkError, failedBeforeSending } from './ne
 import { proxyForUrl } from './proxy-env.js';
 import { TokenBucket } from './rate-limiter.js';
 import { defaultUserAgent } from './user-agent.js';
+
+const gunzipAsync = promisify(gunzip);
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
 
@@ -83,7 +87,8 @@ function retryAfterSeconds(headers: IncomingHttpHeaders): number | undefined {
  * never in URLs, errors or logs. Retries: a 429 or 5xx answer with `Retry-After` is retried up to 10 times (any verb:
  * the server did not act on it); a GET whose connection broke is retried up to 5 times with backoff; a write whose
  * outcome is unknown is never retried. A 401 with rotating credentials (token file, exec plugin) refreshes them and
- * retries once.
+ * retries once. Responses may come gzip-compressed (`Accept-Encoding: gzip`, as client-go asks by default; the server
+ * compresses large ones) unless `disableCompression` is set.
  */
 export class Transport {
   readonly host: string;
@@ -94,6 +99,7 @@ export class Transport {
   private readonly timeoutMs: number;
   private readonly connection: ConnectionSpec;
   private readonly onWarning: (message: string) => void;
+  private readonly acceptEncoding: string;
 
   constructor(config: RestConfig) {
     let base: URL;
@@ -112,6 +118,7 @@ export class Transport {
     this.userAgent = config.userAgent ?? defaultUserAgent;
     this.timeoutMs = config.timeoutMs ?? 0;
     this.onWarning = config.warningHandler ?? defaultWarningHandler;
+    this.acceptEncoding = config.disableCompression ? 'identity' : 'gzip';
     const proxyUrl = config.proxyUrl ?? proxyForUrl(base.href);
     this.connection = {
       origin: base.origin,
@@ -129,7 +136,9 @@ export class Transport {
     const res = await this.send(req, 'request', deadline, timeoutMs);
     let body: string;
     try {
-      body = await res.body.text();
+      body = res.headers['content-encoding'] === 'gzip'
+        ? (await gunzipAsync(Buffer.from(await res.body.arrayBuffer()))).toString('utf8')
+        : await res.body.text();
     } catch (err) {
       throw this.networkError(err, req, deadline, timeoutMs);
     }
@@ -139,9 +148,12 @@ export class Transport {
     return { statusCode: res.statusCode, headers: res.headers, body };
   }
 
-  /** A streaming request (watch, logs): resolves once the headers arrived; throws ApiError for a non-2xx answer. */
+  /**
+   * A streaming request (watch, logs): resolves once the headers arrived; throws ApiError for a non-2xx answer.
+   * Streams are never compressed: the API server does not compress watches, and a log should arrive as it is written.
+   */
   async stream(req: HttpRequest): Promise<StreamResponse> {
-    const res = await this.send(req, 'stream', undefined, 0);
+    const res = await this.send({ ...req, headers: { ...req.headers, 'accept-encoding': 'identity' } }, 'stream', undefined, 0);
     if (res.statusCode >= 300) {
       const body = await res.body.text().catch(() => '');
       throw ApiError.fromResponse(res.statusCode, body, this.info(req), retryAfterSeconds(res.headers));
@@ -195,6 +207,7 @@ export class Transport {
           headers: {
             'user-agent': this.userAgent,
             accept: 'application/json',
+            'accept-encoding': this.acceptEncoding,
             ...creds.headers,
             ...req.headers,
           },
