@@ -167,3 +167,8 @@ export type {
   APIResourceDiscovery,
   APISubresourceDiscovery,
 } from './discovery/types.js';
+
+// Generated API types and descriptors: a namespace per group-version (corev1, appsv1, …) and flat names for kinds
+// unique among the stable group-versions (Pod, Deployment, …), each both a type and a resource descriptor.
+export * from './generated/index.js';
+export { createClientset, type Clientset } from './clientset.js';
