@@ -45,6 +45,19 @@ async function createConfigMaps(ns: string, count: number, labels: (i: number) =
   }
 }
 
+/** Active handles and requests by type (`TLSWrap`, `Timeout`, …). */
+function activeResources(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of process.getActiveResourcesInfo()) out[r] = (out[r] ?? 0) + 1;
+  return out;
+}
+
+/** Closes pooled connections and lets their handles go. */
+async function settle(): Promise<void> {
+  await closeAllConnections();
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
 describe('informers against the real API server', () => {
   const { config } = sharedCluster();
   const cms = (ns: string) => createResourceClientFactory(config).resource(ConfigMap).namespace(ns);
@@ -264,17 +277,8 @@ describe('informers against the real API server', () => {
   it('leaves no socket or timer behind after stop', async () => {
     const ns = await createTestNamespace(config, 'leak');
     await createConfigMaps(ns, 10);
-    const count = (): Record<string, number> => {
-      const out: Record<string, number> = {};
-      for (const r of process.getActiveResourcesInfo()) out[r] = (out[r] ?? 0) + 1;
-      return out;
-    };
-    const settle = async (): Promise<void> => {
-      await closeAllConnections();
-      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
-    };
     await settle();
-    const before = count();
+    const before = activeResources();
     const controller = new AbortController();
     const factory = createSharedInformerFactory(config, { namespace: ns, resyncPeriodMs: 1000 });
     const { informer } = factory.forResource(ConfigMap);
@@ -282,14 +286,14 @@ describe('informers against the real API server', () => {
     factory.forResource(ConfigMap, { metadataOnly: true });
     const running = factory.start(controller.signal);
     expect(await factory.waitForCacheSync()).toBe(true);
-    const during = count();
+    const during = activeResources();
     expect((during['TLSWrap'] ?? 0) + (during['TCPSocketWrap'] ?? 0)).toBeGreaterThan(0);
     controller.abort();
     await running;
     // The watch sockets are gone with the informers; idle pooled request sockets belong to the client's pool.
-    const afterStop = count();
+    const afterStop = activeResources();
     expect(afterStop['Timeout'] ?? 0).toBe(before['Timeout'] ?? 0);
     await settle();
-    expect(count()).toEqual(before);
+    expect(activeResources()).toEqual(before);
   });
 });

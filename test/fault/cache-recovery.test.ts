@@ -1,0 +1,275 @@
+import { Agent, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ApiError,
+  createResourceClientFactory,
+  hasErrorCode,
+  type KubeObject,
+  type ResourceDescriptor,
+  type RestConfig,
+} from '../../sdk/client/index.js';
+import {
+  createSharedIndexInformer,
+  isDeletedFinalStateUnknown,
+  type CacheLogger,
+  type DeepReadonly,
+  type DeletedFinalStateUnknown,
+  type ListerWatcher,
+  type SharedIndexInformer,
+} from '../../sdk/cache/index.js';
+// The client's own watch decoder and watchdog, over a connection of the test's choosing (see the half-open test).
+import { watchStream } from '../../sdk/client/rest/watch.js';
+import { startControlPlane, type ControlPlane } from '../../sdk/envtest/index.js';
+import { createTestNamespace } from '../support/cluster.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+
+interface ConfigMap extends KubeObject {
+  data?: Record<string, string>;
+}
+const ConfigMap: ResourceDescriptor<ConfigMap> = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** name → resourceVersion of what the server holds now, by a fresh LIST. */
+async function serverState(config: RestConfig, ns: string): Promise<Map<string, string>> {
+  const list = await createResourceClientFactory(config).resource(ConfigMap).namespace(ns).list();
+  return new Map(list.items.map((cm) => [cm.metadata!.name!, cm.metadata!.resourceVersion!]));
+}
+
+function cacheState(informer: SharedIndexInformer<ConfigMap>): Map<string, string> {
+  return new Map(informer.getIndexer().list().map((cm) => [cm.metadata!.name!, cm.metadata!.resourceVersion!]));
+}
+
+async function cacheMatchesServer(config: RestConfig, ns: string, informer: SharedIndexInformer<ConfigMap>): Promise<boolean> {
+  const server = await serverState(config, ns);
+  const cache = cacheState(informer);
+  return server.size === cache.size && [...server].every(([name, rv]) => cache.get(name) === rv);
+}
+
+/** Records what each key went through; `deleted` says how each deletion arrived. */
+function journal() {
+  const events = new Map<string, string[]>();
+  const deleted = new Map<string, 'final' | 'tombstone'>();
+  const note = (name: string, what: string): void => void events.set(name, [...(events.get(name) ?? []), what]);
+  return {
+    events,
+    deleted,
+    handler: {
+      onAdd: (cm: DeepReadonly<ConfigMap>) => note(cm.metadata!.name!, 'add'),
+      onUpdate: (_: DeepReadonly<ConfigMap>, cm: DeepReadonly<ConfigMap>) => note(cm.metadata!.name!, 'update'),
+      onDelete: (cm: DeepReadonly<ConfigMap> | DeletedFinalStateUnknown<DeepReadonly<ConfigMap>>) => {
+        const tomb = isDeletedFinalStateUnknown(cm);
+        const name = (tomb ? cm.obj : cm).metadata!.name!;
+        deleted.set(name, tomb ? 'tombstone' : 'final');
+        note(name, tomb ? 'tombstone' : 'delete');
+      },
+    },
+  };
+}
+
+/**
+ * List through the client; watch through the client's watch decoder (with its inactivity watchdog) over HTTP/1.1
+ * connections of their own, one per watch, to `host`. See the half-open test for why.
+ */
+function http1ListerWatcher(config: RestConfig, host: string, ns: string): { lw: ListerWatcher<ConfigMap>; close: () => Promise<void> } {
+  const agent = new Agent({ allowH2: false, connect: { ca: config.caData, cert: config.certData, key: config.keyData } });
+  const client = createResourceClientFactory(config).resource(ConfigMap).namespace(ns);
+  const lw: ListerWatcher<ConfigMap> = {
+    list: (o) => client.list(o),
+    watch: (o) => {
+      const query = new URLSearchParams({ watch: 'true' });
+      for (const key of ['resourceVersion', 'resourceVersionMatch', 'timeoutSeconds', 'allowWatchBookmarks', 'sendInitialEvents'] as const) {
+        if (o[key] !== undefined) query.set(key, String(o[key]));
+      }
+      const path = `/api/v1/namespaces/${ns}/configmaps?${query}`;
+      return watchStream<ConfigMap>(
+        async (signal) => {
+          const res = await request(`${host}${path}`, { dispatcher: agent, signal, headers: { accept: 'application/json' } });
+          if (res.statusCode >= 300) throw ApiError.fromResponse(res.statusCode, await res.body.text());
+          return res;
+        },
+        { request: { method: 'GET', path }, origin: host, signal: o.signal, inactivityTimeoutMs: o.inactivityTimeoutMs },
+      );
+    },
+  };
+  return { lw, close: () => agent.close() };
+}
+
+describe('informer recovery (own control plane)', () => {
+  let env: ControlPlane;
+  let proxy: TcpProxy;
+  let viaProxy: RestConfig;
+
+  beforeAll(async () => {
+    env = await startControlPlane({ kubernetesVersion: '1.37.2' });
+    proxy = await startTcpProxy('127.0.0.1', Number(new URL(env.host).port));
+    viaProxy = { ...env.config, host: proxy.url };
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await env?.stop();
+  });
+
+  it('recovers from restartApiServer() mid-watch while objects change, with no missed final state', async () => {
+    const ns = await createTestNamespace(env.config, 'restart');
+    const client = createResourceClientFactory(env.config).resource(ConfigMap).namespace(ns);
+    for (let i = 0; i < 30; i++) await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `pre-${i}` }, data: { v: '0' } });
+
+    const controller = new AbortController();
+    const informer = createSharedIndexInformer<ConfigMap>(client, { name: 'restart' });
+    const j = journal();
+    informer.addEventHandler(j.handler);
+    const running = informer.start(controller.signal);
+    await informer.waitForSync();
+
+    // A writer that creates, updates and deletes until told to stop; failures (during the restart) are tolerated.
+    const live = new Set([...Array(30).keys()].map((i) => `pre-${i}`));
+    const deletedByWriter = new Set<string>();
+    const stopWriter = new AbortController();
+    let created = 0;
+    let failures = 0;
+    const writer = (async () => {
+      for (let step = 0; !stopWriter.signal.aborted; step++) {
+        try {
+          const names = [...live];
+          if (step % 3 === 0 || names.length < 5) {
+            const name = `new-${created++}`;
+            await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { v: '0' } });
+            live.add(name);
+          } else if (step % 3 === 1) {
+            const name = names[step % names.length]!;
+            const cm = await client.get(name);
+            await client.update({ ...cm, data: { v: String(step) } });
+          } else {
+            const name = names[step % names.length]!;
+            await client.delete(name);
+            live.delete(name);
+            deletedByWriter.add(name);
+          }
+        } catch {
+          failures++;
+          await sleep(100);
+        }
+        await sleep(15);
+      }
+    })();
+
+    await sleep(1000);
+    await env.restartApiServer();
+    await sleep(1500);
+    stopWriter.abort();
+    await writer;
+
+    await waitFor(() => cacheMatchesServer(env.config, ns, informer), 'the cache to equal a fresh LIST');
+    expect(deletedByWriter.size).toBeGreaterThan(5);
+    for (const name of deletedByWriter) {
+      expect(j.deleted.has(name), `onDelete for ${name}`).toBe(true);
+      expect(j.events.get(name)?.at(-1), `nothing after the deletion of ${name}`).toMatch(/delete|tombstone/);
+    }
+    const health = informer.health();
+    expect(health).toMatchObject({ synced: true, lastError: undefined });
+    controller.abort();
+    await running;
+    expect(failures).toBeGreaterThan(0); // the writer did run into the restart
+  });
+
+  it('reports objects deleted while it was cut off as tombstones after the relist a restart forces', async () => {
+    const ns = await createTestNamespace(env.config, 'tombstones');
+    const client = createResourceClientFactory(env.config).resource(ConfigMap).namespace(ns);
+    for (let i = 0; i < 15; i++) await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` }, data: { v: '0' } });
+
+    const controller = new AbortController();
+    const informer = createSharedIndexInformer<ConfigMap>(createResourceClientFactory(viaProxy).resource(ConfigMap).namespace(ns), {
+      name: 'tombstones',
+    });
+    const j = journal();
+    informer.addEventHandler(j.handler);
+    const running = informer.start(controller.signal);
+    await informer.waitForSync();
+    expect(informer.health().relists).toBe(0);
+
+    proxy.setMode('drop');
+    for (let i = 0; i < 5; i++) await client.delete(`cm-${i}`);
+    for (let i = 5; i < 10; i++) await client.update({ ...(await client.get(`cm-${i}`)), data: { v: '1' } });
+    await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'born-offline' } });
+    // A restarted API server's watch cache starts after these changes: resuming from before them is 410 Gone.
+    await env.restartApiServer();
+    proxy.setMode('pass');
+
+    await waitFor(() => cacheMatchesServer(env.config, ns, informer), 'the cache to equal a fresh LIST');
+    await waitFor(() => j.deleted.size === 5, 'five deletions');
+    for (let i = 0; i < 5; i++) expect(j.deleted.get(`cm-${i}`)).toBe('tombstone');
+    expect(j.events.get('born-offline')).toEqual(['add']);
+    expect(informer.health().relists).toBe(1);
+    controller.abort();
+    await running;
+  });
+
+  it('detects a half-open watch with its inactivity watchdog and recovers within the configured bound', async () => {
+    const ns = await createTestNamespace(env.config, 'half-open');
+    const client = createResourceClientFactory(env.config).resource(ConfigMap).namespace(ns);
+    await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ticker' }, data: { v: '0' } });
+
+    const inactivityTimeoutMs = 2000;
+    const backoffMaxFirstMs = 800 * 2; // the default first delay, 800 ms, with up to 100% jitter
+    const stalls: number[] = [];
+    const logger: CacheLogger = {
+      debug: (o) => {
+        if (hasErrorCode((o as { err?: unknown }).err, 'ERR_KUBE_WATCH_STALLED')) stalls.push(Date.now());
+      },
+      warn: () => undefined,
+      error: () => undefined,
+    };
+    // The watch goes through the proxy on an HTTP/1.1 connection of its own. Over the client's default transport
+    // (HTTP/2, one multiplexed connection per origin) a stalled connection also stalls every later watch on it until
+    // undici's HTTP/2 PING check resets the session (60–120 s): reported to the client's owner.
+    const { lw, close } = http1ListerWatcher(env.config, proxy.url, ns);
+    const controller = new AbortController();
+    const informer = createSharedIndexInformer<ConfigMap>(lw, {
+      name: 'half-open',
+      inactivityTimeoutMs,
+      logger,
+    });
+    const running = informer.start(controller.signal);
+    await informer.waitForSync();
+
+    // Keep the watch busy (one change every 250 ms) so a healthy watch never trips the 2 s watchdog.
+    const stopTicker = new AbortController();
+    let last = 0;
+    const ticker = (async () => {
+      while (!stopTicker.signal.aborted) {
+        const cm = await client.get('ticker');
+        await client.update({ ...cm, data: { v: String(++last) } });
+        await sleep(250);
+      }
+    })();
+    const current = (): string | undefined => informer.getIndexer().getByKey(`${ns}/ticker`)?.data?.['v'];
+    await waitFor(() => Number(current()) >= 3, 'the watch to follow the ticker');
+    expect(stalls).toEqual([]);
+
+    expect(proxy.stall()).toBeGreaterThanOrEqual(1);
+    const stalledAt = Date.now();
+    const wanted = last + 1;
+    await waitFor(() => Number(current()) >= wanted, 'a change made after the stall', 15_000);
+    const recoveredMs = Date.now() - stalledAt;
+    stopTicker.abort();
+    await ticker;
+
+    expect(stalls).toHaveLength(1);
+    expect(stalls[0]! - stalledAt).toBeGreaterThanOrEqual(inactivityTimeoutMs - 300);
+    expect(stalls[0]! - stalledAt).toBeLessThanOrEqual(inactivityTimeoutMs + 500);
+    expect(recoveredMs).toBeLessThanOrEqual(inactivityTimeoutMs + backoffMaxFirstMs + 1500);
+    expect(informer.health()).toMatchObject({ synced: true, relists: 0, lastError: undefined });
+    controller.abort();
+    await running;
+    await close();
+  });
+});
