@@ -171,4 +171,6 @@ export type {
 // Generated API types and descriptors: a namespace per group-version (corev1, appsv1, …) and flat names for kinds
 // unique among the stable group-versions (Pod, Deployment, …), each both a type and a resource descriptor.
 export * from './generated/index.js';
-export { createClientset, type Clientset } from './clientset.js';
+export { createClientset, createClientsetFromFactory, type Clientset } from './clientset.js';
+export type { GetLogsOptions, ResourceClient, StatusMethods, Verb } from './typed.js';
+export { generateTypesFromCrd, type GenerateTypesFromCrdOptions } from './codegen/index.js';

@@ -96,6 +96,13 @@ class ResourceClient<T extends KubeObject, L extends KubeList<T>> implements Nam
     return name;
   }
 
+  /** The object with apiVersion and kind filled in from the descriptor where missing (custom resources need them). */
+  private typed(obj: T): T {
+    if ((obj.apiVersion && obj.kind) || !this.location.kind) return obj;
+    const apiVersion = this.location.group ? `${this.location.group}/${this.location.version}` : this.location.version;
+    return { ...obj, apiVersion: obj.apiVersion ?? apiVersion, kind: obj.kind ?? this.location.kind };
+  }
+
   private withNamespace(obj: KubeObject): ResourceClient<T, L> {
     const ns = obj.metadata?.namespace;
     return !this.ns && ns ? new ResourceClient<T, L>(this.rc, this.location, ns) : this;
@@ -131,16 +138,17 @@ class ResourceClient<T extends KubeObject, L extends KubeList<T>> implements Nam
   }
 
   async create(obj: T, options: WriteOptions = {}): Promise<T> {
-    return writeParams(this.withNamespace(obj).req('POST'), options).body(obj).do(options).into<T>();
+    return writeParams(this.withNamespace(obj).req('POST'), options).body(this.typed(obj)).do(options).into<T>();
   }
 
   async update(obj: T, options: WriteOptions = {}): Promise<T> {
-    return writeParams(this.withNamespace(obj).req('PUT', this.nameOf(obj)), options).body(obj).do(options).into<T>();
+    const req = this.withNamespace(obj).req('PUT', this.nameOf(obj));
+    return writeParams(req, options).body(this.typed(obj)).do(options).into<T>();
   }
 
   async updateStatus(obj: T, options: WriteOptions = {}): Promise<T> {
     const req = this.withNamespace(obj).req('PUT', this.nameOf(obj), 'status');
-    return writeParams(req, options).body(obj).do(options).into<T>();
+    return writeParams(req, options).body(this.typed(obj)).do(options).into<T>();
   }
 
   async patch<P extends PatchType>(
