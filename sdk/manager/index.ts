@@ -1,8 +1,63 @@
 /**
- * kubeloop/manager: the Manager, @Reconciler, controllers, predicates, handlers, controllerutil, events, metrics,
- * health probes and DI tokens.
+ * kubeloop/manager: what operator authors write against. A Manager owns the shared informer cache, the clients, a
+ * tsyringe DI container, metrics, health probes and leader election, and runs controllers built from `@Reconciler`
+ * classes (or by hand with `controllerFor(mgr)`).
  *
- * Not built yet: this entry point exists so the package layout and its exports map are fixed (issue:
- * sdk/leaderelection and sdk/manager).
+ * ```ts
+ * @Reconciler({ for: Widget, owns: [Deployment] })
+ * class WidgetReconciler implements Reconciler {
+ *   constructor(@inject(CLIENT) private client: Client) {}
+ *   async reconcile(req: ReconcileRequest, ctx: ReconcileContext): Promise<ReconcileResult> { … }
+ * }
+ * const mgr = await createManager({ leaderElection: { enabled: true, id: 'widget-operator' } });
+ * mgr.register(WidgetReconciler);
+ * await mgr.start(setupSignalHandler());
+ * ```
  */
-export {};
+import 'reflect-metadata';
+
+export { inject } from 'tsyringe';
+export {
+  createManager,
+  type Manager,
+  type ManagerOptions,
+  type LeaderElectionOptions,
+  type Runnable,
+} from './manager.js';
+export {
+  Reconciler,
+  reconcilerOptionsOf,
+  type ReconcilerOptions,
+  type ReconcilerClass,
+  type RbacRule,
+  type WatchSpec,
+} from './decorator.js';
+export {
+  TerminalError,
+  isTerminalError,
+  type Reconcile,
+  type ReconcileRequest,
+  type ReconcileResult,
+  type ReconcileContext,
+} from './reconcile.js';
+export { controllerFor, ControllerBuilder, type ForOptions } from './builder.js';
+export type { CacheOptions, CachedList } from './cache.js';
+export { ManagerCache } from './cache.js';
+export type {
+  Client,
+  ClientGetOptions,
+  ClientListOptions,
+  ClientPatchOptions,
+  StatusWriter,
+} from './client-types.js';
+export { CLIENT, CLIENTSET, DYNAMIC_CLIENT, DISCOVERY_CLIENT, REST_CONFIG, LOGGER, EVENT_RECORDER, MANAGER } from './tokens.js';
+export type {
+  Predicate,
+  PredicateLike,
+  CachedObject,
+  CreateEvent,
+  UpdateEvent,
+  DeleteEvent,
+  GenericEvent,
+} from './predicates.js';
+export type { EventHandler, RequestQueue } from './handlers.js';

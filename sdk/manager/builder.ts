@@ -1,0 +1,115 @@
+import type { ResourceDescriptor } from '../client/index.js';
+import type { RateLimiter } from '../workqueue/index.js';
+import type { ControllerSource } from './controller.js';
+import type { WatchSpec } from './decorator.js';
+import { enqueueRequestForObject, enqueueRequestForOwner, type EventHandler } from './handlers.js';
+import type { PredicateLike } from './predicates.js';
+import type { Reconcile } from './reconcile.js';
+
+/** What a controller is made of, before the manager builds it. */
+export interface ControllerSpec {
+  name: string;
+  forResource: ResourceDescriptor;
+  sources: ControllerSource[];
+  maxConcurrentReconciles: number;
+  rateLimiter?: RateLimiter<string>;
+}
+
+/** The manager side of the builder: where a completed controller goes. */
+export interface ControllerRegistry {
+  addController(spec: ControllerSpec, reconciler: Reconcile): void;
+}
+
+export interface ForOptions {
+  predicates?: PredicateLike[];
+}
+
+/**
+ * Builds a controller, as controller-runtime's builder does:
+ * `controllerFor(mgr).for(Widget).owns(Deployment).withOptions({ maxConcurrentReconciles: 2 }).complete(reconciler)`.
+ * Everything `@Reconciler({...})` can say, this can say; the decorator is turned into these calls.
+ */
+export class ControllerBuilder {
+  private primary: { resource: ResourceDescriptor; predicates: PredicateLike[] } | undefined;
+  private readonly owned: { resource: ResourceDescriptor; predicates: PredicateLike[] }[] = [];
+  private readonly watched: WatchSpec[] = [];
+  private readonly filters: PredicateLike[] = [];
+  private controllerName: string | undefined;
+  private maxConcurrent = 1;
+  private rateLimiter: RateLimiter<string> | undefined;
+
+  constructor(private readonly registry: ControllerRegistry) {}
+
+  /** The primary resource: each of its events enqueues the object's own key. Required, once. */
+  for(resource: ResourceDescriptor, options: ForOptions = {}): this {
+    if (this.primary) throw new Error(`for() was already called with ${this.primary.resource.kind}`);
+    this.primary = { resource, predicates: options.predicates ?? [] };
+    return this;
+  }
+
+  /** A resource the controller creates and owns: events of objects it controls enqueue the owner. */
+  owns(resource: ResourceDescriptor, options: ForOptions = {}): this {
+    this.owned.push({ resource, predicates: options.predicates ?? [] });
+    return this;
+  }
+
+  /** Any resource with a handler that maps its events to requests. */
+  watches(resource: ResourceDescriptor, handler: EventHandler, options: ForOptions = {}): this {
+    this.watched.push({ resource, handler, predicates: options.predicates ?? [] });
+    return this;
+  }
+
+  /** Predicates applied to every watched resource's events. */
+  withEventFilter(predicate: PredicateLike): this {
+    this.filters.push(predicate);
+    return this;
+  }
+
+  /** The controller's name in metrics and logs. Default: the primary kind in lower case. */
+  named(name: string): this {
+    this.controllerName = name;
+    return this;
+  }
+
+  withOptions(options: { maxConcurrentReconciles?: number; rateLimiter?: RateLimiter<string> }): this {
+    if (options.maxConcurrentReconciles !== undefined) {
+      if (!Number.isInteger(options.maxConcurrentReconciles) || options.maxConcurrentReconciles < 1) {
+        throw new RangeError(`maxConcurrentReconciles must be a whole number ≥ 1, not ${options.maxConcurrentReconciles}`);
+      }
+      this.maxConcurrent = options.maxConcurrentReconciles;
+    }
+    if (options.rateLimiter) this.rateLimiter = options.rateLimiter;
+    return this;
+  }
+
+  /** Builds the controller and hands it to the manager, which starts it with the others. */
+  complete(reconciler: Reconcile): void {
+    if (!this.primary) throw new Error('a controller needs for(resource) before complete()');
+    if (typeof reconciler?.reconcile !== 'function') throw new TypeError('complete() needs an object with a reconcile() method');
+    const primary = this.primary.resource;
+    const sources: ControllerSource[] = [
+      { resource: primary, handler: enqueueRequestForObject(), predicates: [...this.filters, ...this.primary.predicates] },
+      ...this.owned.map((o) => ({
+        resource: o.resource,
+        handler: enqueueRequestForOwner({ group: primary.group, kind: primary.kind }, { onlyController: true }),
+        predicates: [...this.filters, ...o.predicates],
+      })),
+      ...this.watched.map((w) => ({ resource: w.resource, handler: w.handler, predicates: [...this.filters, ...(w.predicates ?? [])] })),
+    ];
+    this.registry.addController(
+      {
+        name: this.controllerName ?? primary.kind.toLowerCase(),
+        forResource: primary,
+        sources,
+        maxConcurrentReconciles: this.maxConcurrent,
+        ...(this.rateLimiter && { rateLimiter: this.rateLimiter }),
+      },
+      reconciler,
+    );
+  }
+}
+
+/** Starts building a controller for a manager. */
+export function controllerFor(manager: ControllerRegistry): ControllerBuilder {
+  return new ControllerBuilder(manager);
+}

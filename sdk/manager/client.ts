@@ -1,0 +1,189 @@
+import * as api from '../client/index.js';
+import {
+  createResourceClientFactory,
+  parseGroupVersion,
+  type ApplyConfiguration,
+  type DeleteCollectionOptions,
+  type DeleteOptions,
+  type KubeList,
+  type KubeObject,
+  type NamespaceableResourceInterface,
+  type RequestOptions,
+  type ResourceClientFactory,
+  type ResourceDescriptor,
+  type RESTMapper,
+  type RestConfig,
+  type WriteOptions,
+} from '../client/index.js';
+import type { ManagerCache } from './cache.js';
+import type { Client, ClientGetOptions, ClientListOptions, ClientPatchOptions, StatusWriter } from './client-types.js';
+
+function isDescriptor(value: unknown): value is ResourceDescriptor {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Partial<ResourceDescriptor>;
+  return typeof v.kind === 'string' && typeof v.plural === 'string' && typeof v.version === 'string' && typeof v.namespaced === 'boolean';
+}
+
+/** Every built-in descriptor kubeloop/client exports (flat names and per group-version namespaces). */
+function builtinDescriptors(): ResourceDescriptor[] {
+  const out: ResourceDescriptor[] = [];
+  for (const value of Object.values(api)) {
+    if (isDescriptor(value)) out.push(value);
+    else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      for (const inner of Object.values(value as Record<string, unknown>)) if (isDescriptor(inner)) out.push(inner);
+    }
+  }
+  return out;
+}
+
+const gvkKey = (group: string, version: string, kind: string): string => `${group}/${version}/${kind}`;
+
+/**
+ * Finds the resource of an object from its apiVersion and kind: descriptors the manager knows (every built-in kind,
+ * and every kind a controller registered), then discovery through the RESTMapper (for CRDs nobody declared).
+ */
+export class ResourceRegistry {
+  private readonly byGvk = new Map<string, ResourceDescriptor>();
+
+  constructor(private readonly mapper: RESTMapper) {
+    for (const d of builtinDescriptors()) this.add(d);
+  }
+
+  add(d: ResourceDescriptor): void {
+    const key = gvkKey(d.group, d.version, d.kind);
+    if (!this.byGvk.has(key)) this.byGvk.set(key, d);
+  }
+
+  async forObject(obj: KubeObject, signal?: AbortSignal): Promise<ResourceDescriptor> {
+    if (!obj.apiVersion || !obj.kind) {
+      throw new TypeError(`the object ${obj.metadata?.name ?? ''} has no apiVersion and kind: set them (or use a typed client)`);
+    }
+    const { group, version } = parseGroupVersion(obj.apiVersion);
+    const known = this.byGvk.get(gvkKey(group, version, obj.kind));
+    if (known) return known;
+    const mapping = await this.mapper.restMapping({ group, kind: obj.kind, version }, signal ? { signal } : {});
+    const d: ResourceDescriptor = {
+      group,
+      version,
+      kind: obj.kind,
+      plural: mapping.resource.resource,
+      namespaced: mapping.scope === 'Namespaced',
+    };
+    this.add(d);
+    return d;
+  }
+}
+
+function copy<T>(value: unknown, unsafe: boolean | undefined): T {
+  return (unsafe ? value : structuredClone(value)) as T;
+}
+
+/**
+ * The manager's generic client: cached reads (copies by default), direct writes. See {@link Client}.
+ */
+export class CachedClient implements Client {
+  private readonly factory: ResourceClientFactory;
+
+  constructor(
+    config: RestConfig,
+    private readonly cache: ManagerCache,
+    private readonly registry: ResourceRegistry,
+  ) {
+    this.factory = createResourceClientFactory(config);
+  }
+
+  private direct(resource: ResourceDescriptor, namespace?: string): NamespaceableResourceInterface<KubeObject> | ReturnType<NamespaceableResourceInterface<KubeObject>['namespace']> {
+    const r = this.factory.resource(resource);
+    return resource.namespaced && namespace ? r.namespace(namespace) : r;
+  }
+
+  private async target(obj: KubeObject, signal?: AbortSignal) {
+    const resource = await this.registry.forObject(obj, signal);
+    return this.direct(resource, obj.metadata?.namespace);
+  }
+
+  async get<T extends KubeObject>(
+    resource: ResourceDescriptor<T>,
+    key: { namespace?: string; name: string },
+    options: ClientGetOptions = {},
+  ): Promise<T> {
+    this.registry.add(resource);
+    if (options.uncached) {
+      const obj = await this.direct(resource, key.namespace).get(key.name, options);
+      return obj as T;
+    }
+    const cached = await this.cache.get(resource, key.namespace ?? '', key.name, options.signal);
+    return copy<T>(cached, options.unsafeDisableDeepCopy);
+  }
+
+  async list<T extends KubeObject>(resource: ResourceDescriptor<T>, options: ClientListOptions = {}): Promise<KubeList<T>> {
+    this.registry.add(resource);
+    if (options.uncached) {
+      const fieldSelector = [
+        options.fieldSelector,
+        ...Object.entries(options.matchingFields ?? {}).map(([k, v]) => `${k}=${v}`),
+      ].filter(Boolean).join(',');
+      const list = await this.direct(resource, options.namespace).listAll({
+        ...(options.labelSelector && { labelSelector: options.labelSelector }),
+        ...(fieldSelector && { fieldSelector }),
+        ...(options.signal && { signal: options.signal }),
+      });
+      return list as KubeList<T>;
+    }
+    const list = await this.cache.list(resource, {
+      ...(options.namespace && { namespace: options.namespace }),
+      ...(options.labelSelector && { labelSelector: options.labelSelector }),
+      ...(options.matchingFields && { matchingFields: options.matchingFields }),
+      ...(options.signal && { signal: options.signal }),
+    });
+    return { ...list, items: copy<T[]>(list.items, options.unsafeDisableDeepCopy) };
+  }
+
+  async create<T extends KubeObject>(obj: T, options: WriteOptions = {}): Promise<T> {
+    return (await (await this.target(obj, options.signal)).create(obj, options)) as T;
+  }
+
+  async update<T extends KubeObject>(obj: T, options: WriteOptions = {}): Promise<T> {
+    return (await (await this.target(obj, options.signal)).update(obj, options)) as T;
+  }
+
+  async patch<T extends KubeObject>(obj: T, patch: unknown, options: ClientPatchOptions): Promise<T> {
+    const name = obj.metadata?.name;
+    if (!name) throw new TypeError('patch needs an object with metadata.name');
+    return (await (await this.target(obj, options.signal)).patch(name, patch as never, options)) as T;
+  }
+
+  async apply<T extends KubeObject>(
+    obj: ApplyConfiguration<T>,
+    options: { fieldManager: string; force?: boolean } & RequestOptions,
+  ): Promise<T> {
+    return (await (await this.target(obj as KubeObject, options.signal)).apply(obj as never, options)) as T;
+  }
+
+  async delete(obj: KubeObject, options: DeleteOptions = {}): Promise<void> {
+    const name = obj.metadata?.name;
+    if (!name) throw new TypeError('delete needs an object with metadata.name');
+    await (await this.target(obj, options.signal)).delete(name, options);
+  }
+
+  async deleteAllOf(resource: ResourceDescriptor, options: DeleteCollectionOptions & { namespace?: string } = {}): Promise<void> {
+    const { namespace, ...rest } = options;
+    await this.direct(resource, namespace).deleteCollection(rest);
+  }
+
+  status(): StatusWriter {
+    return {
+      update: async <T extends KubeObject>(obj: T, options: WriteOptions = {}): Promise<T> =>
+        (await (await this.target(obj, options.signal)).updateStatus(obj, options)) as T,
+      patch: async <T extends KubeObject>(obj: T, patch: unknown, options: ClientPatchOptions): Promise<T> => {
+        const name = obj.metadata?.name;
+        if (!name) throw new TypeError('status().patch needs an object with metadata.name');
+        return (await (await this.target(obj, options.signal)).patch(name, patch as never, { ...options, subresource: 'status' })) as T;
+      },
+      apply: async <T extends KubeObject>(
+        obj: ApplyConfiguration<T>,
+        options: { fieldManager: string; force?: boolean } & RequestOptions,
+      ): Promise<T> => (await (await this.target(obj as KubeObject, options.signal)).applyStatus(obj as never, options)) as T,
+    };
+  }
+}

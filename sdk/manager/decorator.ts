@@ -1,0 +1,78 @@
+import { injectable } from 'tsyringe';
+import type { ResourceDescriptor } from '../client/index.js';
+import type { EventHandler } from './handlers.js';
+import type { PredicateLike } from './predicates.js';
+import type { Reconcile } from './reconcile.js';
+
+/** An RBAC rule a reconciler needs beyond what `for`/`owns`/`watches` imply (for `kubeloop generate manifests`). */
+export interface RbacRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+  /** Cluster-wide rule (ClusterRole) even when the operator is namespaced. Default: false. */
+  clusterScoped?: boolean;
+}
+
+/** A secondary resource watched with a handler of its own. */
+export interface WatchSpec {
+  resource: ResourceDescriptor;
+  handler: EventHandler;
+  predicates?: PredicateLike[];
+}
+
+/** What `@Reconciler({...})` records: everything the builder can say, as plain data. */
+export interface ReconcilerOptions {
+  /** The primary resource: its events enqueue the object's own key. */
+  for: ResourceDescriptor;
+  /** Resources this controller creates and owns (controller owner reference): their events enqueue the owner. */
+  owns?: ResourceDescriptor[];
+  /** Other resources and how their events map to requests. */
+  watches?: WatchSpec[];
+  /** The controller's name, in metrics and logs. Default: the `for` kind in lower case. Unique per manager. */
+  name?: string;
+  /** Workers reconciling different keys at once. Default: 1. */
+  maxConcurrentReconciles?: number;
+  /** Filters for events of the `for` resource. */
+  predicates?: PredicateLike[];
+  /** Filters for every watched resource's events (controller-runtime's WithEventFilter). */
+  eventFilters?: PredicateLike[];
+  /** Extra RBAC rules for generated manifests (finalizers, events and leases are implied and need not be listed). */
+  rbac?: RbacRule[];
+}
+
+/** A class whose instances reconcile, with its constructor's injection tokens when parameter decorators are not used. */
+export interface ReconcilerClass<R extends Reconcile = Reconcile> {
+  new (...args: never[]): R;
+  /** Injection tokens of the constructor's parameters, in order: `static inject = [CLIENT, CLIENTSET] as const`. */
+  inject?: readonly unknown[];
+}
+
+const metadataKey = Symbol.for('kubeloop.reconciler.options');
+
+/**
+ * Marks a class as a reconciler and records its options as plain static metadata (the CLI reads it to generate RBAC
+ * without running anything). It makes the class injectable and does nothing else: the manager turns the metadata into
+ * builder calls when the class is registered (`mgr.register(WidgetReconciler)`).
+ *
+ * Works as a legacy (`experimentalDecorators`) and as a standard (TC39) class decorator.
+ */
+export function Reconciler(options: ReconcilerOptions) {
+  return function decorate<C extends abstract new (...args: never[]) => unknown>(target: C, _context?: ClassDecoratorContext<C>): C {
+    if (!options?.for) throw new TypeError(`@Reconciler on ${target.name}: the "for" resource is required`);
+    Object.defineProperty(target, metadataKey, { value: Object.freeze({ ...options }), enumerable: false });
+    injectable()(target as unknown as new (...args: unknown[]) => unknown);
+    return target;
+  };
+}
+
+/** The options recorded by `@Reconciler`, or undefined for an undecorated class. */
+export function reconcilerOptionsOf(target: unknown): ReconcilerOptions | undefined {
+  return typeof target === 'function' ? (target as unknown as Record<symbol, ReconcilerOptions | undefined>)[metadataKey] : undefined;
+}
+
+/**
+ * The interface of a reconciler class, sharing its name with the decorator (as in controller-runtime, where
+ * `reconcile.Reconciler` is the interface): `class WidgetReconciler implements Reconciler`.
+ */
+export interface Reconciler extends Reconcile {}

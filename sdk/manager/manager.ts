@@ -1,0 +1,332 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { container as rootContainer, type DependencyContainer, type InjectionToken } from 'tsyringe';
+import {
+  KubeloopError,
+  createClientset,
+  createDiscoveryClient,
+  createDynamicClient,
+  createRESTMapper,
+  inClusterNamespace,
+  loadConfig,
+  type RestConfig,
+} from '../client/index.js';
+import { createLeaderElector, createLeaseLock } from '../leaderelection/index.js';
+import { ManagerCache, type CacheOptions } from './cache.js';
+import { CachedClient, ResourceRegistry } from './client.js';
+import type { Client } from './client-types.js';
+import { Controller } from './controller.js';
+import { controllerFor, type ControllerSpec } from './builder.js';
+import { reconcilerOptionsOf, type ReconcilerClass } from './decorator.js';
+import { createEventRecorder, type EventRecorder } from './events.js';
+import { createDefaultLogger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import type { Reconcile } from './reconcile.js';
+import { startMetricsServer, startProbeServer, type Check, type Server } from './servers.js';
+import { CLIENT, CLIENTSET, DISCOVERY_CLIENT, DYNAMIC_CLIENT, EVENT_RECORDER, LOGGER, MANAGER, REST_CONFIG } from './tokens.js';
+
+/** Something the manager runs: resolves when its signal aborts and it has stopped. */
+export interface Runnable {
+  start(signal: AbortSignal): Promise<void>;
+}
+
+export interface LeaderElectionOptions {
+  /** Default: false. Turn it on whenever more than one replica may run. */
+  enabled: boolean;
+  /** The Lease's name; also the event source. Required when enabled. */
+  id?: string;
+  /** The Lease's namespace. Default: the pod's namespace in a cluster, else `default`. */
+  namespace?: string;
+  /** Default: hostname + '_' + a random UUID. */
+  identity?: string;
+  /** Default: 15000. */
+  leaseDurationMs?: number;
+  /** Default: 10000. */
+  renewDeadlineMs?: number;
+  /** Default: 2000. */
+  retryPeriodMs?: number;
+  /** Give the lease up on a clean stop so a successor takes over at once. Default: true. */
+  releaseOnCancel?: boolean;
+}
+
+export interface ManagerOptions {
+  /** Default: `await loadConfig()` ($KUBECONFIG, ~/.kube/config, then in-cluster). */
+  config?: RestConfig;
+  /** What the shared cache holds. Default: every namespace, no selectors. */
+  cache?: CacheOptions;
+  /** Default: off. */
+  leaderElection?: LeaderElectionOptions;
+  /** Where `/metrics` is served: `:8080`, `127.0.0.1:8080`, or `0` to disable. Default: `:8080`. */
+  metricsBindAddress?: string;
+  /** Where `/healthz` and `/readyz` are served, or `0` to disable. Default: `:8081`. */
+  healthProbeBindAddress?: string;
+  /** How long a stop waits for reconciles and runnables to finish. Default: 30000. */
+  gracefulShutdownTimeoutMs?: number;
+  /** Default: a JSON pino logger that redacts credentials and Secret data. */
+  logger?: Logger;
+  /** The parent of the manager's DI container. Default: tsyringe's root container. */
+  container?: DependencyContainer;
+}
+
+/**
+ * Owns what controllers share: the informer cache, the clients, the DI container, metrics, health probes and leader
+ * election; runs controllers and other runnables.
+ *
+ * Guarantees (lifecycle): register before start; caches start first, controllers and leader-gated runnables start
+ * only once elected (at once without leader election) and only after their caches synced; `/readyz` fails until every
+ * informer synced. When the signal aborts, everything stops in reverse order within `gracefulShutdownTimeoutMs` and
+ * the lease is released.
+ *
+ * Errors: losing the lease stops everything and `start()` rejects with code `ERR_LEADER_ELECTION_LOST` (let it end
+ * the process, non-zero, as controller-runtime does: another replica has taken over). Registering after start, or two
+ * controllers with one name, throws `ERR_MANAGER_REGISTRATION`.
+ */
+export interface Manager {
+  readonly config: RestConfig;
+  readonly client: Client;
+  readonly cache: ManagerCache;
+  readonly container: DependencyContainer;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly eventRecorder: EventRecorder;
+  /** Registers a `@Reconciler` class: constructs it through the container and builds its controller. */
+  register(reconcilerClass: ReconcilerClass): void;
+  /** Adds a runnable; leader-gated by default. */
+  add(runnable: Runnable, options?: { needLeaderElection?: boolean }): void;
+  addHealthzCheck(name: string, check: Check): void;
+  addReadyzCheck(name: string, check: Check): void;
+  /** Runs until the signal aborts (resolves) or leadership is lost (rejects). */
+  start(signal: AbortSignal): Promise<void>;
+  /** Resolves once this replica leads (at once without leader election). */
+  elected(): Promise<void>;
+}
+
+function registrationError(message: string): KubeloopError {
+  return new KubeloopError('ERR_MANAGER_REGISTRATION', message);
+}
+
+function construct(container: DependencyContainer, cls: ReconcilerClass): Reconcile {
+  const tokens = cls.inject;
+  try {
+    if (tokens) {
+      const args = tokens.map((t) => container.resolve(t as InjectionToken<unknown>));
+      return new (cls as unknown as new (...a: unknown[]) => Reconcile)(...args);
+    }
+    return container.resolve(cls as unknown as InjectionToken<Reconcile>);
+  } catch (cause) {
+    throw registrationError(
+      `cannot construct ${cls.name}: ${(cause as Error).message}. Give each constructor parameter a token with ` +
+        `@inject(TOKEN), or list them in \`static inject = [CLIENT, …] as const\` (for toolchains without parameter decorators)`,
+    );
+  }
+}
+
+class ManagerImpl implements Manager {
+  readonly client: Client;
+  private readonly specs: { spec: ControllerSpec; reconciler: Reconcile }[] = [];
+  private readonly runnables: { runnable: Runnable; leader: boolean }[] = [];
+  private readonly healthz = new Map<string, Check>([['ping', () => undefined]]);
+  private readonly readyz = new Map<string, Check>();
+  private started = false;
+  private electedResolve!: () => void;
+  private readonly electedPromise = new Promise<void>((resolve) => (this.electedResolve = resolve));
+
+  constructor(
+    readonly config: RestConfig,
+    readonly cache: ManagerCache,
+    readonly container: DependencyContainer,
+    readonly log: Logger,
+    readonly metrics: Metrics,
+    readonly eventRecorder: EventRecorder,
+    client: Client,
+    private readonly options: ManagerOptions,
+  ) {
+    this.client = client;
+    this.readyz.set('informers', () => {
+      const pending = this.cache.health().filter((h) => !h.synced);
+      if (pending.length) throw new Error(`not synced: ${pending.map((h) => `${h.resource}${h.namespace ? ` in ${h.namespace}` : ''}`).join(', ')}`);
+    });
+  }
+
+  register(reconcilerClass: ReconcilerClass): void {
+    const options = reconcilerOptionsOf(reconcilerClass);
+    if (!options) throw registrationError(`${reconcilerClass.name} has no @Reconciler({...}) decorator; use controllerFor(mgr) to build it by hand`);
+    const reconciler = construct(this.container, reconcilerClass);
+    const builder = controllerFor(this).for(options.for, { predicates: options.predicates ?? [] });
+    for (const owned of options.owns ?? []) builder.owns(owned);
+    for (const w of options.watches ?? []) builder.watches(w.resource, w.handler, { predicates: w.predicates ?? [] });
+    for (const f of options.eventFilters ?? []) builder.withEventFilter(f);
+    if (options.name) builder.named(options.name);
+    if (options.maxConcurrentReconciles !== undefined) builder.withOptions({ maxConcurrentReconciles: options.maxConcurrentReconciles });
+    builder.complete(reconciler);
+  }
+
+  addController(spec: ControllerSpec, reconciler: Reconcile): void {
+    if (this.started) throw registrationError(`controller ${spec.name} was registered after the manager started`);
+    if (this.specs.some((s) => s.spec.name === spec.name)) {
+      throw registrationError(`two controllers are named ${spec.name}: give one another name (named() or @Reconciler({ name }))`);
+    }
+    this.specs.push({ spec, reconciler });
+  }
+
+  add(runnable: Runnable, options: { needLeaderElection?: boolean } = {}): void {
+    if (this.started) throw registrationError('a runnable was added after the manager started');
+    this.runnables.push({ runnable, leader: options.needLeaderElection ?? true });
+  }
+
+  addHealthzCheck(name: string, check: Check): void {
+    this.healthz.set(name, check);
+  }
+
+  addReadyzCheck(name: string, check: Check): void {
+    this.readyz.set(name, check);
+  }
+
+  elected(): Promise<void> {
+    return this.electedPromise;
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    if (this.started) throw registrationError('the manager was already started');
+    this.started = true;
+    const stop = new AbortController();
+    const onAbort = (): void => stop.abort(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+
+    const log = this.log;
+    const grace = this.options.gracefulShutdownTimeoutMs ?? 30_000;
+    const unobserve = this.metrics.observeRestClient();
+    const servers: Server[] = [];
+    let failure: Error | undefined;
+    const fail = (err: Error): void => {
+      failure ??= err;
+      stop.abort(err);
+    };
+
+    try {
+      const metricsAddress = this.options.metricsBindAddress ?? ':8080';
+      const probeAddress = this.options.healthProbeBindAddress ?? ':8081';
+      if (metricsAddress !== '0') servers.push(await startMetricsServer({ bindAddress: metricsAddress, registry: this.metrics.registry }));
+      if (probeAddress !== '0') {
+        servers.push(
+          await startProbeServer({
+            bindAddress: probeAddress,
+            checks: { healthz: Object.fromEntries(this.healthz), readyz: Object.fromEntries(this.readyz) },
+          }),
+        );
+      }
+      for (const s of servers) log.info({ address: s.address }, 'serving');
+
+      const controllers = this.specs.map(
+        ({ spec, reconciler }) =>
+          new Controller({
+            name: spec.name,
+            reconciler,
+            sources: spec.sources,
+            informers: this.cache,
+            log: log.child({ controller: spec.name }),
+            maxConcurrentReconciles: spec.maxConcurrentReconciles,
+            ...(spec.rateLimiter && { rateLimiter: spec.rateLimiter }),
+            gracefulShutdownTimeoutMs: grace,
+            metrics: this.metrics.controller,
+            queueMetricsProvider: this.metrics.workqueue(spec.name),
+          }),
+      );
+      // Informers of every controller exist before the cache starts, so they all start (and sync) together.
+      for (const spec of this.specs) for (const source of spec.spec.sources) this.cache.informers(source.resource);
+      const background: Promise<unknown>[] = [this.cache.start(stop.signal)];
+      for (const r of this.runnables.filter((x) => !x.leader)) background.push(r.runnable.start(stop.signal).catch((err: Error) => fail(err)));
+
+      const runLeading = (leading: AbortSignal): Promise<unknown> => {
+        this.electedResolve();
+        return Promise.all([
+          ...controllers.map((c) => c.start(leading).catch((err: Error) => fail(err))),
+          ...this.runnables.filter((x) => x.leader).map((r) => r.runnable.start(leading).catch((err: Error) => fail(err))),
+        ]);
+      };
+
+      const le = this.options.leaderElection;
+      if (le?.enabled) {
+        if (!le.id) throw new KubeloopError('ERR_MANAGER_OPTIONS', 'leaderElection.id is required when leader election is enabled');
+        const namespace = le.namespace ?? (await inClusterNamespace().catch(() => undefined)) ?? 'default';
+        const identity = le.identity ?? `${hostname()}_${randomUUID()}`;
+        const lock = createLeaseLock({ client: createClientset(this.config), namespace, name: le.id, identity });
+        let leadingWork: Promise<unknown> | undefined;
+        const elector = createLeaderElector({
+          lock,
+          name: le.id,
+          ...(le.leaseDurationMs !== undefined && { leaseDurationMs: le.leaseDurationMs }),
+          ...(le.renewDeadlineMs !== undefined && { renewDeadlineMs: le.renewDeadlineMs }),
+          ...(le.retryPeriodMs !== undefined && { retryPeriodMs: le.retryPeriodMs }),
+          releaseOnCancel: le.releaseOnCancel ?? true,
+          metricsProvider: this.metrics.leaderElection,
+          callbacks: {
+            onStartedLeading: (leading: AbortSignal) => {
+              log.info({ lease: `${namespace}/${le.id}`, identity }, 'became leader');
+              leadingWork = runLeading(leading);
+            },
+            onStoppedLeading: () => {
+              if (!stop.signal.aborted) {
+                fail(new KubeloopError('ERR_LEADER_ELECTION_LOST', `lost the lease ${namespace}/${le.id}: stopping (another replica takes over)`));
+              }
+            },
+            onNewLeader: (leader: string) => {
+              if (leader !== identity) log.info({ leader }, 'another replica leads');
+            },
+          },
+        });
+        background.push(elector.start(stop.signal).then(() => leadingWork));
+      } else {
+        background.push(runLeading(stop.signal));
+      }
+
+      await new Promise<void>((resolve) => {
+        if (stop.signal.aborted) resolve();
+        else stop.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      log.info('stopping');
+      const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), grace).unref());
+      if ((await Promise.race([Promise.allSettled(background), timer])) === 'timeout') {
+        log.warn({ gracefulShutdownTimeoutMs: grace }, 'runnables still running after the graceful shutdown timeout');
+      }
+    } catch (err) {
+      failure ??= err as Error;
+      stop.abort(err);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      await this.eventRecorder.shutdown?.();
+      await Promise.allSettled(servers.map((s) => s.close()));
+      unobserve();
+    }
+    if (failure) throw failure;
+  }
+}
+
+/**
+ * Makes a manager: resolves the config, creates the cache, the clients and the DI container (a child of
+ * `options.container`, with the tokens CLIENT, CLIENTSET, DYNAMIC_CLIENT, DISCOVERY_CLIENT, REST_CONFIG, LOGGER,
+ * EVENT_RECORDER and MANAGER registered). Nothing runs until `start()`.
+ */
+export async function createManager(options: ManagerOptions = {}): Promise<Manager> {
+  const config = options.config ?? (await loadConfig());
+  const log = options.logger ?? createDefaultLogger();
+  const metrics = createMetrics();
+  const cache = new ManagerCache(config, options.cache);
+  const discovery = createDiscoveryClient(config);
+  const registry = new ResourceRegistry(createRESTMapper(discovery));
+  const client = new CachedClient(config, cache, registry);
+  const eventRecorder = createEventRecorder({ config, component: options.leaderElection?.id ?? 'kubeloop-manager', log });
+  const container = (options.container ?? rootContainer).createChildContainer();
+  const manager = new ManagerImpl(config, cache, container, log, metrics, eventRecorder, client, options);
+  container.register(REST_CONFIG, { useValue: config });
+  container.register(CLIENT, { useValue: client });
+  container.register(CLIENTSET, { useValue: createClientset(config) });
+  container.register(DYNAMIC_CLIENT, { useValue: createDynamicClient(config) });
+  container.register(DISCOVERY_CLIENT, { useValue: discovery });
+  container.register(LOGGER, { useValue: log });
+  container.register(EVENT_RECORDER, { useValue: eventRecorder });
+  container.register(MANAGER, { useValue: manager });
+  return manager;
+}
