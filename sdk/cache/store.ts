@@ -95,7 +95,7 @@ export interface IndexerOptions<T> {
 const emptyValues: readonly string[] = [];
 
 class MapIndexer<T> implements Indexer<T> {
-  private readonly items = new Map<string, T>();
+  private items = new Map<string, T>();
   private readonly keyFunc: KeyFunc<T>;
   private readonly indexers = new Map<string, IndexFunc<T>>();
   private readonly indices = new Map<string, Map<string, Set<string>>>();
@@ -154,15 +154,29 @@ class MapIndexer<T> implements Indexer<T> {
   }
 
   replace(items: Iterable<T>): void {
-    const entries: [string, T][] = [];
-    for (const obj of items) entries.push([this.keyFunc(obj), obj]);
-    const filed = entries.map(([, obj]) => this.valuesOf(obj));
-    this.items.clear();
-    for (const index of this.indices.values()) index.clear();
-    entries.forEach(([key, obj], i) => {
-      this.items.set(key, obj);
-      this.file(key, filed[i]!);
-    });
+    // Built aside and swapped in: an index function that throws leaves the store as it was.
+    const nextItems = new Map<string, T>();
+    const fns = [...this.indexers];
+    const targets = fns.map(() => new Map<string, Set<string>>());
+    for (const obj of items) {
+      const key = this.keyFunc(obj);
+      const old = nextItems.get(key);
+      if (old !== undefined) {
+        // The same key twice: the last one wins, filed once.
+        fns.forEach(([, fn], i) => {
+          for (const value of fn(old) ?? emptyValues) targets[i]!.get(value)?.delete(key);
+        });
+      }
+      nextItems.set(key, obj);
+      for (let i = 0; i < fns.length; i++) {
+        for (const value of fns[i]![1](obj) ?? emptyValues) addTo(targets[i]!, value, key);
+      }
+    }
+    for (const index of targets) {
+      for (const [value, keys] of index) if (keys.size === 0) index.delete(value);
+    }
+    this.items = nextItems;
+    fns.forEach(([name], i) => this.indices.set(name, targets[i]!));
   }
 
   byIndex(indexName: string, indexedValue: string): T[] {
