@@ -127,6 +127,8 @@ async function child(variant, connFile) {
   process.stdout.write(JSON.stringify({ ms: t1 - t0, cpuMs: (cpu.user + cpu.system) / 1000, heapPerObject: heap / n, rss: process.memoryUsage().rss, keep: keep ? 1 : 0 }));
 }
 
+const ratio = (a, b) => (b ? `${(a / b).toFixed(2)}×` : '');
+
 const median = (xs) => {
   const s = xs.toSorted((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -192,7 +194,6 @@ async function parent() {
       const ms = median(xs.map((x) => x.ms));
       const cpu = median(xs.map((x) => x.cpuMs));
       const heap = median(xs.map((x) => x.heapPerObject));
-      const ratio = (a, b) => (b ? `${(a / b).toFixed(2)}×` : '');
       const spread = `${Math.round(Math.min(...xs.map((x) => x.ms)))}–${Math.round(Math.max(...xs.map((x) => x.ms)))}`;
       console.log(
         `| ${v}: ${variants[v]} | ${Math.round(ms)} | ${ratio(ms, f?.ms)} | ${Math.round(cpu)} | ${ratio(cpu, f?.cpu)} | ${Math.round(heap)} | ${ratio(heap, f?.heap)} | ${spread} |`,
