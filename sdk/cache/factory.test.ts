@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import type { KubeObject, NamespaceableResourceInterface, ResourceDescriptor } from '../client/index.js';
+import { createSharedInformerFactory } from './factory.js';
+import { FakeListerWatcher } from './fake-list-watch.js';
+import type { ResourceFactoryLike } from './list-watch.js';
+
+const ConfigMap: ResourceDescriptor = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
+const Node: ResourceDescriptor = { group: '', version: 'v1', kind: 'Node', plural: 'nodes', namespaced: false };
+
+const obj = (ns: string, name: string, labels: Record<string, string> = {}): KubeObject => ({
+  metadata: { ...(ns && { namespace: ns }), name, labels },
+});
+
+/** A resource factory over fakes: one FakeListerWatcher per (plural, namespace) that `seed` fills. */
+function fakeSource() {
+  const fakes = new Map<string, FakeListerWatcher<KubeObject>>();
+  const fakeFor = (plural: string, ns: string): FakeListerWatcher<KubeObject> => {
+    const key = `${plural}|${ns}`;
+    let fake = fakes.get(key);
+    if (!fake) {
+      fake = new FakeListerWatcher<KubeObject>();
+      fakes.set(key, fake);
+    }
+    return fake;
+  };
+  const source: ResourceFactoryLike = {
+    resource: <T extends KubeObject>(d: { plural: string }) =>
+      Object.assign(fakeFor(d.plural, ''), { namespace: (ns: string) => fakeFor(d.plural, ns) }) as unknown as NamespaceableResourceInterface<T>,
+  };
+  return { source, fakeFor };
+}
+
+describe('SharedInformerFactory', () => {
+  it('hands out one informer per resource and scope, with listers over its cache', async () => {
+    const { source, fakeFor } = fakeSource();
+    fakeFor('configmaps', 'a').add(obj('a', 'x', { app: 'web' }));
+    fakeFor('configmaps', 'a').add(obj('a', 'y', { app: 'db' }));
+    fakeFor('configmaps', '').add(obj('b', 'z'));
+    fakeFor('nodes', '').add(obj('', 'n1'));
+    const factory = createSharedInformerFactory(source, { namespace: 'a' });
+    const inA = factory.forResource(ConfigMap);
+    expect(factory.forResource(ConfigMap).informer).toBe(inA.informer);
+    expect(factory.forResource({ group: '', version: 'v1', resource: 'configmaps' }).informer).toBe(inA.informer);
+    const everywhere = factory.forResource(ConfigMap, { namespace: '' });
+    expect(everywhere.informer).not.toBe(inA.informer);
+    expect(factory.forResource(ConfigMap, { labelSelector: 'app=web' }).informer).not.toBe(inA.informer);
+    const nodes = factory.forResource(Node); // cluster-scoped: the factory's namespace does not apply
+
+    const controller = new AbortController();
+    const running = factory.start(controller.signal);
+    expect(await factory.waitForCacheSync(controller.signal)).toBe(true);
+    expect(inA.lister.list().map((o) => o.metadata?.name).toSorted()).toEqual(['x', 'y']);
+    expect(inA.lister.list({ labelSelector: 'app in (web)' }).map((o) => o.metadata?.name)).toEqual(['x']);
+    expect(inA.lister.namespace('a').get('y')?.metadata?.labels).toEqual({ app: 'db' });
+    expect(inA.lister.namespace('b').list()).toEqual([]);
+    expect(everywhere.lister.namespace('b').get('z')).toBeDefined();
+    expect(nodes.lister.get('n1')).toBeDefined();
+    expect(factory.health().map((h) => `${h.resource} ${h.namespace} ${h.labelSelector} ${h.synced}`).toSorted()).toEqual([
+      'v1/configmaps   true',
+      'v1/configmaps a  true',
+      'v1/configmaps a app=web true',
+      'v1/nodes   true',
+    ]);
+
+    // Asked for after start: started at once.
+    const late = factory.forResource(ConfigMap, { namespace: 'late' });
+    fakeFor('configmaps', 'late').add(obj('late', 'l'));
+    expect(await late.informer.waitForSync(AbortSignal.timeout(2000))).toBe(true);
+    expect(late.lister.namespace('late').get('l')).toBeDefined();
+
+    controller.abort();
+    await running;
+    expect(inA.informer.isStopped && late.informer.isStopped).toBe(true);
+  });
+
+  it('answers waitForCacheSync with false when its signal aborts first', async () => {
+    const { source, fakeFor } = fakeSource();
+    fakeFor('configmaps', '').failNext('watch', new Error('down'));
+    // A list that hangs until aborted.
+    fakeFor('configmaps', '').list = (o) =>
+      new Promise((_, reject) => o.signal?.addEventListener('abort', () => reject(o.signal?.reason as Error)));
+    const factory = createSharedInformerFactory(source, { informerOptions: { backoff: { initialMs: 60_000 } } });
+    factory.forResource(ConfigMap);
+    const controller = new AbortController();
+    const running = factory.start(controller.signal);
+    expect(await factory.waitForCacheSync(AbortSignal.timeout(50))).toBe(false);
+    controller.abort();
+    await running;
+  });
+
+  it('needs a RestConfig for metadata-only informers', () => {
+    const { source } = fakeSource();
+    expect(() => createSharedInformerFactory(source).forResource(ConfigMap, { metadataOnly: true })).toThrow(/needs a RestConfig/);
+  });
+});
