@@ -13,7 +13,11 @@
  * - `ERR_KUBE_DISCOVERY_STALE`: an aggregated API reported itself stale in discovery.
  * - `ERR_KUBE_NO_MATCH`: the RESTMapper knows no resource or kind by that name, even after a refresh.
  * - `ERR_KUBE_AMBIGUOUS_MATCH`: a short name stands for several different resources.
- * - `ERR_ENVTEST`: the local control plane could not be built, started or stopped.
+ * - `ERR_KUBE_INVALID_SELECTOR`: a label selector does not parse (kubeloop/cache).
+ * - `ERR_KUBE_INFORMER_STARTED`, `ERR_KUBE_INFORMER_STOPPED`: an informer was configured after start, or restarted.
+ * - `ERR_ENVTEST`: the local control plane could not be built, started or stopped (kubeloop/envtest).
+ * - `ERR_TERMINAL`: a reconcile error that is not retried (kubeloop/manager's TerminalError).
+ * - `ERR_MANAGER_REGISTRATION`, `ERR_MANAGER_OPTIONS`, `ERR_LEADER_ELECTION_LOST`: the manager's lifecycle errors.
  */
 import type { Status, StatusDetails } from './meta/types.js';
 

@@ -1,7 +1,5 @@
-import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ApiError,
   createResourceClientFactory,
   hasErrorCode,
   type KubeObject,
@@ -18,7 +16,6 @@ import {
   type SharedIndexInformer,
 } from '../../sdk/cache/index.js';
 // The client's own watch decoder and watchdog, over a connection of the test's choosing (see the half-open test).
-import { watchStream } from '../../sdk/client/rest/watch.js';
 import { startControlPlane, type ControlPlane } from '../../sdk/envtest/index.js';
 import { createTestNamespace } from '../support/cluster.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
@@ -76,31 +73,17 @@ function journal() {
 }
 
 /**
- * List through the client; watch through the client's watch decoder (with its inactivity watchdog) over HTTP/1.1
- * connections of their own, one per watch, to `host`. See the half-open test for why.
+ * Lists straight to the API server, watches through the proxy (which can stall): both with kubeloop's client. Watches
+ * use HTTP/1.1 connections of their own, so a stalled connection takes only its own watch down.
  */
-function http1ListerWatcher(config: RestConfig, host: string, ns: string): { lw: ListerWatcher<ConfigMap>; close: () => Promise<void> } {
-  const agent = new Agent({ allowH2: false, connect: { ca: config.caData, cert: config.certData, key: config.keyData } });
-  const client = createResourceClientFactory(config).resource(ConfigMap).namespace(ns);
+function proxiedWatches(config: RestConfig, viaProxy: RestConfig, ns: string): { lw: ListerWatcher<ConfigMap>; close: () => Promise<void> } {
+  const direct = createResourceClientFactory(config).resource(ConfigMap).namespace(ns);
+  const proxied = createResourceClientFactory(viaProxy).resource(ConfigMap).namespace(ns);
   const lw: ListerWatcher<ConfigMap> = {
-    list: (o) => client.list(o),
-    watch: (o) => {
-      const query = new URLSearchParams({ watch: 'true' });
-      for (const key of ['resourceVersion', 'resourceVersionMatch', 'timeoutSeconds', 'allowWatchBookmarks', 'sendInitialEvents'] as const) {
-        if (o[key] !== undefined) query.set(key, String(o[key]));
-      }
-      const path = `/api/v1/namespaces/${ns}/configmaps?${query}`;
-      return watchStream<ConfigMap>(
-        async (signal) => {
-          const res = await request(`${host}${path}`, { dispatcher: agent, signal, headers: { accept: 'application/json' } });
-          if (res.statusCode >= 300) throw ApiError.fromResponse(res.statusCode, await res.body.text());
-          return res;
-        },
-        { request: { method: 'GET', path }, origin: host, signal: o.signal, inactivityTimeoutMs: o.inactivityTimeoutMs },
-      );
-    },
+    list: (o) => direct.list(o),
+    watch: (o) => proxied.watch(o),
   };
-  return { lw, close: () => agent.close() };
+  return { lw, close: async () => undefined };
 }
 
 describe('informer recovery (own control plane)', () => {
@@ -235,10 +218,7 @@ describe('informer recovery (own control plane)', () => {
       warn: () => undefined,
       error: () => undefined,
     };
-    // The watch goes through the proxy on an HTTP/1.1 connection of its own. Over the client's default transport
-    // (HTTP/2, one multiplexed connection per origin) a stalled connection also stalls every later watch on it until
-    // undici's HTTP/2 PING check resets the session (60–120 s): reported to the client's owner.
-    const { lw, close } = http1ListerWatcher(env.config, proxy.url, ns);
+    const { lw, close } = proxiedWatches(env.config, viaProxy, ns);
     const controller = new AbortController();
     const informer = createSharedIndexInformer<ConfigMap>(lw, {
       name: 'half-open',

@@ -16,9 +16,13 @@ export interface ConnectionSpec {
 }
 
 interface Pair {
-  /** Ordinary requests: undici's default timeouts. */
+  /** Ordinary requests: undici's default timeouts; HTTP/2 where the server offers it (one multiplexed connection). */
   request: Dispatcher;
-  /** Watches and log streams: no body timeout; the watch's own inactivity watchdog replaces it. */
+  /**
+   * Watches and log streams: no body timeout (the watch's own inactivity watchdog replaces it), and HTTP/1.1, one
+   * connection per stream. On a shared HTTP/2 connection a half-open network path would take every watch down with
+   * it, and a watch restarted after its watchdog fired would go out on the same dead connection.
+   */
   stream: Dispatcher;
 }
 
@@ -40,7 +44,7 @@ function keyOf(spec: ConnectionSpec): string {
   return hash.digest('hex');
 }
 
-function create(spec: ConnectionSpec, options: { bodyTimeout?: number }): Dispatcher {
+function create(spec: ConnectionSpec, options: { bodyTimeout?: number; allowH2?: boolean }): Dispatcher {
   const tls = {
     ...(spec.caData && { ca: spec.caData }),
     ...(spec.certData && { cert: spec.certData }),
@@ -78,7 +82,7 @@ export function dispatchersFor(spec: ConnectionSpec): Pair {
   const key = keyOf(spec);
   let pair = pool.get(key);
   if (!pair) {
-    pair = { request: create(spec, {}), stream: create(spec, { bodyTimeout: 0 }) };
+    pair = { request: create(spec, {}), stream: create(spec, { bodyTimeout: 0, allowH2: false }) };
     pool.set(key, pair);
   }
   return pair;
