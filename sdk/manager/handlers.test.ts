@@ -92,9 +92,9 @@ describe('enqueueRequestForOwner', () => {
   });
 });
 
-describe('enqueueRequestsFromMapFunc', () => {
-  const cm = (name: string): CachedObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns' } });
+const cm = (name: string): CachedObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns' } });
 
+describe('enqueueRequestsFromMapFunc', () => {
   it('enqueues what a synchronous function returns, before the method returns', () => {
     const h = enqueueRequestsFromMapFunc((o) => [{ namespace: 'ns', name: `w-${o.metadata?.name}` }]);
     const q = recorder();
