@@ -1,12 +1,13 @@
-import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { pino, type Bindings, type ChildLoggerOptions, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 /** What replaces a redacted value in a log line. */
 export const redactedValue = '[REDACTED]';
 
-// Fields that hold credentials in a RestConfig, a kubeconfig (its YAML names too), HTTP headers and common token
-// responses. Each is redacted wherever it sits, up to four levels deep (`config.bearerToken`,
-// `ctx.cluster.config.bearerToken`, …), since pino's redaction paths match one level per wildcard.
-const credentialKeys = [
+/**
+ * Field names whose values are credentials, wherever they appear (compared in lower case): those of a RestConfig, of
+ * a kubeconfig (its YAML names too), of HTTP headers and of common token responses.
+ */
+export const credentialFields: readonly string[] = [
   'token',
   'bearerToken',
   'password',
@@ -22,31 +23,11 @@ const credentialKeys = [
   'accessToken',
   'refreshToken',
   'authorization',
-  'Authorization',
+  'proxy-authorization',
   'cookie',
   'set-cookie',
 ];
-// Objects whose every value may be a credential: an exec plugin's environment.
-const credentialObjects = ['exec.env'];
-
-function keyPath(key: string): string {
-  return /^[A-Za-z_$][\w$]*$/.test(key) ? key : `[${JSON.stringify(key)}]`;
-}
-
-function atEveryDepth(path: string): string[] {
-  const out: string[] = [];
-  for (let depth = 0; depth <= 3; depth++) {
-    const prefix = '*.'.repeat(depth);
-    out.push(path.startsWith('[') && depth > 0 ? `${prefix.slice(0, -1)}${path}` : `${prefix}${path}`);
-  }
-  return out;
-}
-
-/** The pino redaction paths kubeloop's logger uses: credential fields at every depth up to four. */
-export const defaultRedactPaths: readonly string[] = [
-  ...credentialKeys.flatMap((k) => atEveryDepth(keyPath(k))),
-  ...credentialObjects.flatMap(atEveryDepth),
-];
+const credentialSet = new Set(credentialFields.map((f) => f.toLowerCase()));
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
@@ -59,16 +40,28 @@ function censorValues(data: unknown): unknown {
   return Object.fromEntries(Object.keys(data).map((k) => [k, redactedValue]));
 }
 
-const maxSecretDepth = 8;
+const maxDepth = 8;
+
+/** What replaces the value at `key` of `parent`, or `undefined` to look inside it. */
+function censored(parent: Record<string, unknown>, key: string, value: unknown): unknown {
+  if (value === undefined || value === null) return undefined;
+  if (credentialSet.has(key.toLowerCase())) return redactedValue;
+  if (parent['kind'] === 'Secret' && (key === 'data' || key === 'stringData')) return censorValues(value);
+  // An exec credential plugin's environment often carries cloud credentials.
+  if (key === 'env' && Array.isArray(value) && typeof parent['command'] === 'string' && typeof parent['apiVersion'] === 'string') {
+    return redactedValue;
+  }
+  return undefined;
+}
 
 /**
- * A copy of `value` in which every Secret (an object with `kind: 'Secret'`) has the values of its `data` and
- * `stringData` replaced by `[REDACTED]` (keys are kept, so a log still says which keys a Secret has). Looks through
- * plain objects and arrays up to eight levels deep; returns `value` itself when nothing needed redacting. Never
- * changes `value`.
+ * A copy of `value` with credentials and Secret data replaced by `[REDACTED]`: every field named in
+ * {@link credentialFields}, an exec plugin's `env`, and the values of `data` and `stringData` of every object with
+ * `kind: 'Secret'` (keys are kept, so a log still says which keys a Secret has). Looks through plain objects and
+ * arrays up to eight levels deep; returns `value` itself when nothing needed redacting. Never changes `value`.
  */
 export function redactSecrets<T>(value: T, depth = 0): T {
-  if (depth > maxSecretDepth) return value;
+  if (depth > maxDepth) return value;
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
     value.forEach((item: unknown, i) => {
@@ -79,32 +72,17 @@ export function redactSecrets<T>(value: T, depth = 0): T {
   }
   if (!isPlainObject(value)) return value;
   let copy: Record<string, unknown> | undefined;
-  if (value['kind'] === 'Secret') {
-    for (const field of ['data', 'stringData']) {
-      if (value[field] !== undefined) (copy ??= { ...value })[field] = censorValues(value[field]);
-    }
-  }
   for (const [k, v] of Object.entries(value)) {
-    if (typeof v !== 'object' || v === null || (copy && (k === 'data' || k === 'stringData'))) continue;
+    const replacement = censored(value, k, v);
+    if (replacement !== undefined) {
+      (copy ??= { ...value })[k] = replacement;
+      continue;
+    }
+    if (typeof v !== 'object' || v === null) continue;
     const redacted = redactSecrets(v, depth + 1);
     if (redacted !== v) (copy ??= { ...value })[k] = redacted;
   }
   return (copy ?? value) as T;
-}
-
-/**
- * The pino options that make any pino logger redact as kubeloop's does: credential fields ({@link defaultRedactPaths}
- * plus `extraPaths`) and Secret data, in log objects and child bindings. For an application that makes its own
- * logger: `pino({ ...redactionOptions(), level: 'debug' })`.
- */
-export function redactionOptions(extraPaths: readonly string[] = []): Pick<LoggerOptions, 'redact' | 'formatters'> {
-  return {
-    redact: { paths: [...defaultRedactPaths, ...extraPaths], censor: redactedValue },
-    formatters: {
-      log: (obj) => redactSecrets(obj),
-      bindings: (bindings) => redactSecrets(bindings),
-    },
-  };
 }
 
 /** Options of {@link createDefaultLogger}. */
@@ -117,28 +95,48 @@ export interface DefaultLoggerOptions {
   redactPaths?: readonly string[];
   /** Where lines go. Default: standard output. */
   destination?: DestinationStream;
+  /** More pino options (serializers, hooks, `base`, …), applied before kubeloop's redaction and formatting. */
+  pinoOptions?: LoggerOptions;
 }
 
 /**
- * The logger a manager uses when given none: pino, one JSON object per line on standard output, ISO timestamps,
- * level names (`"level":"info"`).
+ * The logger a manager uses when given none, and a good one for an operator's `main`: pino, one JSON object per line
+ * on standard output, ISO timestamps, level names (`"level":"info"`).
  *
  * Guarantees: credentials never appear: RestConfig and kubeconfig credential fields (`bearerToken`, `token`,
  * `password`, `keyData`, `certData`, `client-key-data`, …), `authorization` and `cookie` headers (so
- * `req.headers.authorization`), an exec plugin's `env`, at any depth up to four, and the `data` and `stringData`
- * values of every Secret object logged (up to eight levels deep, lists of Secrets included) are replaced by
- * `[REDACTED]`. The logged objects themselves are never changed.
+ * `req.headers.authorization`), an exec plugin's `env`, and the `data` and `stringData` values of every Secret
+ * (lists of Secrets included) are replaced by `[REDACTED]` at any depth up to eight, in log objects and in child
+ * bindings. The logged objects themselves are never changed.
  *
  * Caveats: redaction works on field names: a credential logged inside a message string, or under another field name,
- * is not found. A proxy URL with a password in it (`proxyUrl`) is not redacted.
+ * is not found; nor is a password inside a URL (`proxyUrl`). Error objects go through pino's error serializer
+ * unchanged (kubeloop's errors never carry credentials). Each log object is walked once, which costs about as much
+ * as serializing it.
  */
 export function createDefaultLogger(options: DefaultLoggerOptions = {}): Logger {
+  const extra = options.pinoOptions ?? {};
+  const redactPaths = [...(options.redactPaths ?? [])];
   const loggerOptions: LoggerOptions = {
-    level: options.level ?? process.env['LOG_LEVEL'] ?? 'info',
-    ...(options.name !== undefined && { name: options.name }),
     timestamp: pino.stdTimeFunctions.isoTime,
-    ...redactionOptions(options.redactPaths),
+    ...extra,
+    level: options.level ?? extra.level ?? process.env['LOG_LEVEL'] ?? 'info',
+    ...(options.name !== undefined && { name: options.name }),
+    ...(redactPaths.length > 0 && { redact: { paths: redactPaths, censor: redactedValue } }),
+    formatters: {
+      level: (label) => ({ level: label }),
+      ...extra.formatters,
+      log: (obj) => redactSecrets(extra.formatters?.log ? extra.formatters.log(obj) : obj),
+      bindings: (bindings) => redactSecrets(extra.formatters?.bindings ? extra.formatters.bindings(bindings) : bindings),
+    },
   };
-  loggerOptions.formatters = { ...loggerOptions.formatters, level: (label) => ({ level: label }) };
-  return options.destination ? pino(loggerOptions, options.destination) : pino(loggerOptions);
+  const logger = options.destination ? pino(loggerOptions, options.destination) : pino(loggerOptions);
+  // pino applies `formatters.bindings` to the base bindings only: redact those of children too. Children inherit
+  // from their parent, so this one override covers grandchildren.
+  const child = logger.child as unknown as (this: Logger, bindings: Bindings, options?: ChildLoggerOptions) => Logger;
+  const redactingChild = function (this: Logger, bindings: Bindings, childOptions?: ChildLoggerOptions): Logger {
+    return child.call(this, redactSecrets(bindings), childOptions);
+  };
+  Object.defineProperty(logger, 'child', { value: redactingChild, writable: true, configurable: true });
+  return logger;
 }
