@@ -9,6 +9,7 @@ import {
   or,
   setControllerReference,
   setStatusCondition,
+  type CachedObject,
   type Client,
   type EventRecorder,
   type ReconcileContext,
@@ -27,7 +28,7 @@ import { WebApp, type WebAppCondition } from './webapp.js';
   for: WebApp,
   owns: [Deployment, Service],
   // Spec changes (generation) and deletion only: status writes by this reconciler do not wake it again.
-  predicates: [or(generationChanged(), (obj) => obj.metadata?.deletionTimestamp !== undefined)],
+  predicates: [or(generationChanged(), (obj: CachedObject) => obj.metadata?.deletionTimestamp !== undefined)],
   maxConcurrentReconciles: 2,
 })
 export class WebAppReconciler implements Reconciler {
@@ -49,22 +50,25 @@ export class WebAppReconciler implements Reconciler {
     const labels = { 'app.kubernetes.io/name': req.name, 'app.kubernetes.io/managed-by': 'webapp-operator' };
     const port = spec.port ?? 8080;
 
+    const wantedSpec: appsv1.DeploymentSpec = {
+      replicas: spec.replicas ?? 1,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: { containers: [{ name: 'web', image: spec.image, ports: [{ containerPort: port }] }] },
+      },
+    };
     const deployment: appsv1.Deployment = {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: req.name, namespace: req.namespace },
+      spec: wantedSpec,
     };
-    const deploymentResult = await createOrUpdate(this.client, deployment, (d) => {
+    // createOrUpdate reads the live object (from the cache), lets the function set what this operator owns, and
+    // writes only when something changed.
+    const deploymentResult = await createOrUpdate(this.client, deployment, (d: appsv1.Deployment) => {
       d.metadata!.labels = { ...d.metadata?.labels, ...labels };
-      d.spec = {
-        ...d.spec,
-        replicas: spec.replicas ?? 1,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: { containers: [{ name: 'web', image: spec.image, ports: [{ containerPort: port }] }] },
-        },
-      };
+      d.spec = { ...d.spec, ...wantedSpec };
       setControllerReference(app, d);
     });
 
@@ -73,7 +77,7 @@ export class WebAppReconciler implements Reconciler {
       kind: 'Service',
       metadata: { name: req.name, namespace: req.namespace },
     };
-    await createOrUpdate(this.client, service, (s) => {
+    await createOrUpdate(this.client, service, (s: corev1.Service) => {
       s.metadata!.labels = { ...s.metadata?.labels, ...labels };
       s.spec = { ...s.spec, selector: labels, ports: [{ name: 'http', port, targetPort: port }] };
       setControllerReference(app, s);

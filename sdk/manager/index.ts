@@ -61,3 +61,79 @@ export type {
   GenericEvent,
 } from './predicates.js';
 export type { EventHandler, RequestQueue } from './handlers.js';
+export {
+  toPredicate,
+  matchesAll,
+  generationChanged,
+  resourceVersionChanged,
+  labelsChanged,
+  annotationsChanged,
+  labelSelector,
+  and,
+  or,
+  not,
+  type PredicateFuncs,
+  type PredicateEvents,
+} from './predicates.js';
+export {
+  enqueueRequestForObject,
+  enqueueRequestForOwner,
+  enqueueRequestsFromMapFunc,
+  type OwnerResource,
+  type EnqueueRequestForOwnerOptions,
+  type MapFunc,
+  type AsyncEventHandler,
+  type EnqueueRequestsFromMapFuncOptions,
+} from './handlers.js';
+export {
+  setControllerReference,
+  setOwnerReference,
+  removeOwnerReference,
+  getControllerOf,
+  hasControllerReference,
+  hasOwnerReference,
+  addFinalizer,
+  removeFinalizer,
+  containsFinalizer,
+  createOrUpdate,
+  createOrPatch,
+  setStatusCondition,
+  findStatusCondition,
+  removeStatusCondition,
+  isStatusConditionPresentAndEqual,
+  isStatusConditionTrue,
+  isStatusConditionFalse,
+  AlreadyOwnedError,
+  OwnerReferenceError,
+  MutateKeyError,
+  UnknownResourceError,
+  type OwnerObject,
+  type OwnerReferenceOptions,
+  type OperationResult,
+  type PatchOperationResult,
+  type MutateFn,
+  type CreateOrUpdateOptions,
+  type ConditionInput,
+} from './controllerutil.js';
+export {
+  createEventRecorder,
+  type EventRecorder,
+  type EventRecorderOptions,
+  type EventType,
+  type EventSubject,
+  type EventInput,
+  type EventSink,
+} from './events.js';
+export { createMetrics, type Metrics, type CreateMetricsOptions, type ReconcileOutcome } from './metrics.js';
+export {
+  startProbeServer,
+  startMetricsServer,
+  parseBindAddress,
+  BindAddressError,
+  type Check,
+  type Server,
+  type ProbeServerOptions,
+  type MetricsServerOptions,
+} from './servers.js';
+export { setupSignalHandler, createSignalHandler, SignalReceivedError } from './signals.js';
+export { createDefaultLogger, redactSecrets, type DefaultLoggerOptions } from './logger.js';

@@ -126,8 +126,9 @@ class ManagerImpl implements Manager {
   readonly client: Client;
   private readonly specs: { spec: ControllerSpec; reconciler: Reconcile }[] = [];
   private readonly runnables: { runnable: Runnable; leader: boolean }[] = [];
-  private readonly healthz = new Map<string, Check>([['ping', () => undefined]]);
-  private readonly readyz = new Map<string, Check>();
+  // Plain objects: the probe server reads them at each request, so checks added later count.
+  private readonly healthz: Record<string, Check> = { ping: () => undefined };
+  private readonly readyz: Record<string, Check> = {};
   private started = false;
   private electedResolve!: () => void;
   private readonly electedPromise = new Promise<void>((resolve) => (this.electedResolve = resolve));
@@ -143,10 +144,10 @@ class ManagerImpl implements Manager {
     private readonly options: ManagerOptions,
   ) {
     this.client = client;
-    this.readyz.set('informers', () => {
+    this.readyz['informers'] = () => {
       const pending = this.cache.health().filter((h) => !h.synced);
       if (pending.length) throw new Error(`not synced: ${pending.map((h) => `${h.resource}${h.namespace ? ` in ${h.namespace}` : ''}`).join(', ')}`);
-    });
+    };
   }
 
   register(reconcilerClass: ReconcilerClass): void {
@@ -176,11 +177,11 @@ class ManagerImpl implements Manager {
   }
 
   addHealthzCheck(name: string, check: Check): void {
-    this.healthz.set(name, check);
+    this.healthz[name] = check;
   }
 
   addReadyzCheck(name: string, check: Check): void {
-    this.readyz.set(name, check);
+    this.readyz[name] = check;
   }
 
   elected(): Promise<void> {
@@ -213,7 +214,8 @@ class ManagerImpl implements Manager {
         servers.push(
           await startProbeServer({
             bindAddress: probeAddress,
-            checks: { healthz: Object.fromEntries(this.healthz), readyz: Object.fromEntries(this.readyz) },
+            checks: { healthz: this.healthz, readyz: this.readyz },
+            log,
           }),
         );
       }
@@ -239,12 +241,12 @@ class ManagerImpl implements Manager {
       const background: Promise<unknown>[] = [this.cache.start(stop.signal)];
       for (const r of this.runnables.filter((x) => !x.leader)) background.push(r.runnable.start(stop.signal).catch((err: Error) => fail(err)));
 
-      const runLeading = (leading: AbortSignal): Promise<unknown> => {
+      const runLeading = (leading: AbortSignal): Promise<void> => {
         this.electedResolve();
         return Promise.all([
           ...controllers.map((c) => c.start(leading).catch((err: Error) => fail(err))),
           ...this.runnables.filter((x) => x.leader).map((r) => r.runnable.start(leading).catch((err: Error) => fail(err))),
-        ]);
+        ]).then(() => undefined);
       };
 
       const le = this.options.leaderElection;
@@ -253,7 +255,6 @@ class ManagerImpl implements Manager {
         const namespace = le.namespace ?? (await inClusterNamespace().catch(() => undefined)) ?? 'default';
         const identity = le.identity ?? `${hostname()}_${randomUUID()}`;
         const lock = createLeaseLock({ client: createClientset(this.config), namespace, name: le.id, identity });
-        let leadingWork: Promise<unknown> | undefined;
         const elector = createLeaderElector({
           lock,
           name: le.id,
@@ -262,10 +263,12 @@ class ManagerImpl implements Manager {
           ...(le.retryPeriodMs !== undefined && { retryPeriodMs: le.retryPeriodMs }),
           releaseOnCancel: le.releaseOnCancel ?? true,
           metricsProvider: this.metrics.leaderElection,
+          logger: log.child({ component: 'leader-election' }),
           callbacks: {
+            // The returned promise settles once controllers stopped: only then is the lease released.
             onStartedLeading: (leading: AbortSignal) => {
               log.info({ lease: `${namespace}/${le.id}`, identity }, 'became leader');
-              leadingWork = runLeading(leading);
+              return runLeading(leading);
             },
             onStoppedLeading: () => {
               if (!stop.signal.aborted) {
@@ -277,7 +280,7 @@ class ManagerImpl implements Manager {
             },
           },
         });
-        background.push(elector.start(stop.signal).then(() => leadingWork));
+        background.push(elector.start(stop.signal).catch((err: Error) => fail(err)));
       } else {
         background.push(runLeading(stop.signal));
       }
