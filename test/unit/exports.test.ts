@@ -37,4 +37,13 @@ describe('package exports', () => {
     );
     expect(out.trim()).toBe('function');
   });
+
+  it('exports what a first operator needs from the facade', () => {
+    const out = execFileSync(
+      process.execPath,
+      ['--input-type=module', '-e', "const m = await import('kubeloop'); console.log(['createManager', 'Reconciler', 'inject', 'CLIENT', 'defineResource', 'createOrUpdate', 'setupSignalHandler'].map((n) => typeof m[n]).join(','));"],
+      { cwd: root, encoding: 'utf8' },
+    );
+    expect(out.trim()).toBe('function,function,function,symbol,function,function,function');
+  });
 });
