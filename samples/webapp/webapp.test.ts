@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Deployment, Service, createClientset, createDynamicClient, type RestConfig } from 'kubeloop/client';
+import { createClientset, createDynamicClient, type RestConfig } from 'kubeloop/client';
 import { createManager, type Manager } from 'kubeloop/manager';
 import { createTestNamespace, sharedCluster } from '../../test/support/cluster.js';
 import { WebApp, webAppCrd } from './webapp.js';
