@@ -17,6 +17,7 @@ export interface ControllerSpec {
 
 /** The manager side of the builder: where a completed controller goes. */
 export interface ControllerRegistry {
+  /** Used by `controllerFor(mgr)…complete()`; throws `ERR_MANAGER_REGISTRATION` after start or on a duplicate name. */
   addController(spec: ControllerSpec, reconciler: Reconcile): void;
 }
 

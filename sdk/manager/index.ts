@@ -40,7 +40,7 @@ export {
   type ReconcileResult,
   type ReconcileContext,
 } from './reconcile.js';
-export { controllerFor, ControllerBuilder, type ForOptions } from './builder.js';
+export { controllerFor, ControllerBuilder, type ForOptions, type ControllerRegistry, type ControllerSpec } from './builder.js';
 export type { CacheOptions, CachedList } from './cache.js';
 export { ManagerCache } from './cache.js';
 export type {

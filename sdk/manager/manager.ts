@@ -17,7 +17,7 @@ import { ManagerCache, type CacheOptions } from './cache.js';
 import { CachedClient, ResourceRegistry } from './client.js';
 import type { Client } from './client-types.js';
 import { Controller } from './controller.js';
-import { controllerFor, type ControllerSpec } from './builder.js';
+import { controllerFor, type ControllerRegistry, type ControllerSpec } from './builder.js';
 import { reconcilerOptionsOf, type ReconcilerClass } from './decorator.js';
 import { createEventRecorder, type EventRecorder } from './events.js';
 import { createDefaultLogger } from './logger.js';
@@ -82,7 +82,7 @@ export interface ManagerOptions {
  * the process, non-zero, as controller-runtime does: another replica has taken over). Registering after start, or two
  * controllers with one name, throws `ERR_MANAGER_REGISTRATION`.
  */
-export interface Manager {
+export interface Manager extends ControllerRegistry {
   readonly config: RestConfig;
   readonly client: Client;
   readonly cache: ManagerCache;
