@@ -1,20 +1,73 @@
-// `npm start`: starts a local control plane (etcd + kube-apiserver v1.37.2 on 127.0.0.1) and prints how to reach it.
-// Stop it with Ctrl-C. Later, this becomes the sample operator's demo.
+// `npm start`: the WebApp sample operator on a local control plane, end to end.
+// Starts etcd + kube-apiserver v1.37.2 on 127.0.0.1, installs the WebApp CRD, runs the operator (a kubeloop Manager
+// with the WebApp reconciler), creates a WebApp and shows what the operator made of it. Then it keeps running, so you
+// can use kubectl against it, until Ctrl-C.
+import 'reflect-metadata';
+import { pino } from 'pino';
+import { createClientset, createDynamicClient } from '../dist/sdk/client/index.js';
 import { startControlPlane } from '../dist/sdk/envtest/index.js';
+import { createManager } from '../dist/sdk/manager/index.js';
+import { WebApp, webAppCrd } from '../dist/samples/webapp/webapp.js';
+import { WebAppReconciler } from '../dist/samples/webapp/webapp-reconciler.js';
 
+const say = (text) => process.stdout.write(`${text}\n`);
 const env = await startControlPlane({ kubernetesVersion: '1.37.2' });
-console.log(`
-kube-apiserver is listening on ${env.host} (etcd on ${env.etcdUrl}).
-
-  export KUBECONFIG=${env.kubeconfigPath}
-  ${env.binaries.kubectl ?? 'kubectl'} get namespaces
-
-Press Ctrl-C to stop it; its folder ${env.workDir} is removed on exit.
-`);
+const stop = new AbortController();
+let running;
 const shutdown = async () => {
+  say('\nstopping the operator and the control plane');
+  stop.abort();
+  await running?.catch(() => undefined);
   await env.stop();
   process.exit(0);
 };
 process.once('SIGINT', shutdown);
 process.once('SIGTERM', shutdown);
-setInterval(() => {}, 1 << 30);
+
+const config = env.config;
+const crds = createDynamicClient(config).resource({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' });
+await crds.create(webAppCrd);
+for (;;) {
+  const crd = await crds.get(webAppCrd.metadata.name);
+  if ((crd.status?.conditions ?? []).some((c) => c.type === 'Established' && c.status === 'True')) break;
+  await new Promise((r) => setTimeout(r, 100));
+}
+say(`installed the CRD ${webAppCrd.metadata.name}`);
+
+const mgr = await createManager({
+  config,
+  leaderElection: { enabled: true, id: 'webapp-operator', namespace: 'default' },
+  metricsBindAddress: '127.0.0.1:8080',
+  healthProbeBindAddress: '127.0.0.1:8081',
+  logger: pino({ level: process.env.LOG_LEVEL ?? 'warn' }),
+});
+mgr.register(WebAppReconciler);
+running = mgr.start(stop.signal);
+await mgr.elected();
+say('the WebApp operator is running (leader elected; metrics on 127.0.0.1:8080/metrics, probes on 127.0.0.1:8081)');
+
+const apps = createDynamicClient(config).resource({ group: WebApp.group, version: 'v1', resource: 'webapps' }).namespace('default');
+await apps.create({ apiVersion: `${WebApp.group}/v1`, kind: 'WebApp', metadata: { name: 'hello' }, spec: { image: 'nginx:1.27', replicas: 2 } });
+say('created WebApp default/hello (nginx:1.27, 2 replicas)');
+const cs = createClientset(config);
+for (let i = 0; i < 100; i++) {
+  const app = await apps.get('hello');
+  if (app.status?.conditions?.length) {
+    const d = await cs.appsV1().deployments('default').get('hello');
+    const s = await cs.coreV1().services('default').get('hello');
+    say(`the operator made Deployment ${d.metadata.name} (${d.spec.replicas} replicas of ${d.spec.template.spec.containers[0].image})`);
+    say(`                 and Service ${s.metadata.name} (port ${s.spec.ports[0].port})`);
+    say(`WebApp status: ${JSON.stringify(app.status.conditions[0])}`);
+    say('(no kubelet runs here, so the replicas never become ready: the operator looks again every 10 s)');
+    break;
+  }
+  await new Promise((r) => setTimeout(r, 100));
+}
+say(`
+Try it:
+  export KUBECONFIG=${env.kubeconfigPath}
+  ${env.binaries.kubectl ?? 'kubectl'} get webapps,deployments,services
+  ${env.binaries.kubectl ?? 'kubectl'} patch webapp hello --type merge -p '{"spec":{"replicas":3}}'
+  curl -s 127.0.0.1:8080/metrics | grep controller_runtime_reconcile_total
+
+Press Ctrl-C to stop; the control plane's folder ${env.workDir} is removed on exit.`);

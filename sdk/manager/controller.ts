@@ -37,6 +37,7 @@ export interface ControllerOptions {
   reconciler: Reconcile;
   sources: ControllerSource[];
   informers: InformerSource;
+  /** The controller's logger; each reconcile gets `log.child({ namespace, name, reconcileID })`. */
   log: Logger;
   /** Default: 1. */
   maxConcurrentReconciles?: number;
@@ -160,7 +161,8 @@ export class Controller {
   private async reconcileKey(key: string, signal: AbortSignal): Promise<void> {
     const { namespace, name } = splitObjectKey(key);
     const reconcileID = randomUUID();
-    const log = this.options.log.child({ controller: this.name, namespace, name, reconcileID });
+    // The controller's logger already carries `controller`.
+    const log = this.options.log.child({ namespace, name, reconcileID });
     const metrics = this.options.metrics;
     metrics?.activeWorkers(this.name, 1);
     const started = performance.now();
