@@ -1,0 +1,158 @@
+/** The `kubeloop` command line, on commander: parsing, help, and turning errors into messages and exit codes. */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { isKubeloopError } from '../../client/index.js';
+import { createApi } from './create-api.js';
+import { CliError } from './errors.js';
+import { initProject } from './init.js';
+import { generateManifests } from './manifests.js';
+import { createOutput, type Output, type OutputStreams } from './output.js';
+import { loadProject } from './project.js';
+import { packageRoot } from './render.js';
+import { generateTypes, writeTypes } from './types.js';
+
+export interface RunOptions {
+  /** Where output goes. Default: the process's standard output and error. */
+  streams?: OutputStreams;
+  /** The folder relative paths and the project are found from. Default: `process.cwd()`. */
+  cwd?: string;
+  /** Environment of child processes (npm). Default: `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+function parseBoolean(value: string): boolean {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new CliError('ERR_CLI_USAGE', `expected true or false, got "${value}"`);
+}
+
+const projectOption = (): Option => new Option('--project <dir>', 'the project folder (default: the nearest folder with kubeloop.json)');
+
+function buildProgram(out: Output, cwd: string, env: NodeJS.ProcessEnv): Command {
+  const version = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  const program = new Command('kubeloop')
+    .description('Scaffold, generate and build Kubernetes operators in TypeScript with kubeloop.')
+    .version(version, '-v, --version', "print kubeloop's version")
+    .enablePositionalOptions()
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('init')
+    .description('create a new operator project in <dir> (a new or empty folder)')
+    .argument('<dir>', 'the folder to create')
+    .option('--name <name>', "the project's name, and the prefix of its Kubernetes objects (default: the folder's name)")
+    .option('--domain <domain>', 'the domain of its API groups', 'example.com')
+    .option('--skip-install', 'do not run npm install')
+    .option('--kubeloop-from <tarball|dir|range>', 'install kubeloop from a packed tarball, a folder, or a version range (default: this version from npm)')
+    .action(async (dir: string, opts: { name?: string; domain: string; skipInstall?: boolean; kubeloopFrom?: string }) => {
+      await initProject({
+        dir: resolve(cwd, dir),
+        domain: opts.domain,
+        out,
+        env,
+        ...(opts.name !== undefined && { name: opts.name }),
+        ...(opts.skipInstall && { skipInstall: true }),
+        ...(opts.kubeloopFrom !== undefined && { kubeloopFrom: resolveFrom(cwd, opts.kubeloopFrom) }),
+      });
+    });
+
+  const create = program.command('create').description('add to a project');
+  create
+    .command('api')
+    .description('add a kind: its resource module (types, descriptor, CRD schema), a reconciler registered in src/main.ts, and a test')
+    .requiredOption('--group <group>', 'API group: a short name (webapp, gets the project domain) or a full one (webapp.example.com)')
+    .requiredOption('--version <version>', 'API version: v1, v1beta1, v1alpha1, …')
+    .requiredOption('--kind <Kind>', 'the kind, in PascalCase: Guestbook')
+    .option('--plural <plural>', "the resource's plural (default: the kind's English plural, in lower case)")
+    .addOption(new Option('--namespaced [bool]', 'namespaced (true, the default) or cluster-scoped (false)').argParser(parseBoolean))
+    .addOption(new Option('--no-namespaced', 'cluster-scoped: the same as --namespaced=false'))
+    .option('--no-reconciler', 'add the resource alone, without a reconciler and its test')
+    .addOption(projectOption())
+    .action(
+      async (opts: { group: string; version: string; kind: string; plural?: string; namespaced?: boolean; reconciler: boolean; project?: string }) => {
+        const project = await loadProject(resolve(cwd, opts.project ?? '.'));
+        await createApi({
+          project,
+          group: opts.group,
+          version: opts.version,
+          kind: opts.kind,
+          out,
+          ...(opts.plural !== undefined && { plural: opts.plural }),
+          ...(opts.namespaced !== undefined && { namespaced: opts.namespaced }),
+          ...(!opts.reconciler && { reconciler: false }),
+        });
+      },
+    );
+
+  const generate = program.command('generate').description('generate code and manifests');
+  generate
+    .command('manifests')
+    .description('write CRDs (config/crd) and the RBAC ClusterRole (config/rbac/role.yaml) from the compiled resource and reconciler modules')
+    .addOption(projectOption())
+    .action(async (opts: { project?: string }) => {
+      const project = await loadProject(resolve(cwd, opts.project ?? '.'));
+      const { manifests, changes } = await generateManifests(project);
+      for (const c of changes) out.info(`${c.action.padEnd(9)} ${c.path}`);
+      const rules = manifests.reconcilers.length;
+      out.info(`${manifests.crds.length} CRD${manifests.crds.length === 1 ? '' : 's'}, RBAC from ${rules} reconciler${rules === 1 ? '' : 's'}`);
+    });
+  generate
+    .command('types')
+    .description('write TypeScript types and resource descriptors for the CustomResourceDefinitions in a YAML file')
+    .requiredOption('--crd <file>', 'a YAML (or JSON) file with one or more CustomResourceDefinitions')
+    .option('--out <file>', 'write to this file (default: standard output)')
+    .option('--import-from <module>', 'the module the output imports kubeloop names from', 'kubeloop/client')
+    .option('--versions <list>', 'comma-separated versions to generate (default: every served version)')
+    .action(async (opts: { crd: string; out?: string; importFrom: string; versions?: string }) => {
+      const text = await generateTypes({
+        crd: resolve(cwd, opts.crd),
+        importFrom: opts.importFrom,
+        ...(opts.versions !== undefined && { versions: opts.versions.split(',').map((v) => v.trim()).filter(Boolean) }),
+      });
+      if (opts.out) {
+        await writeTypes(resolve(cwd, opts.out), text);
+        out.progress(`wrote ${opts.out}`);
+      } else {
+        out.data(text);
+      }
+    });
+  return program;
+}
+
+/** A path-like `--kubeloop-from` relative to `cwd`; a version range as it is. */
+function resolveFrom(cwd: string, from: string): string {
+  return /^(\.{0,2}\/)/.test(from) || from.endsWith('.tgz') ? resolve(cwd, from) : from;
+}
+
+/**
+ * Runs the CLI with `argv` (the arguments after `kubeloop`); resolves to the exit code: 0, or 1 after an error
+ * message on standard error. Never throws and never exits the process.
+ */
+export async function run(argv: readonly string[], options: RunOptions = {}): Promise<number> {
+  const streams = options.streams ?? { stdout: process.stdout, stderr: process.stderr };
+  const out = createOutput(streams);
+  const program = buildProgram(out, options.cwd ?? process.cwd(), options.env ?? process.env);
+  const write = { writeOut: (s: string) => void streams.stdout.write(s), writeErr: (s: string) => void streams.stderr.write(s) };
+  program.configureOutput(write);
+  for (const c of program.commands) {
+    c.configureOutput(write).exitOverride();
+    for (const sub of c.commands) sub.configureOutput(write).exitOverride();
+  }
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are "errors" that exit 0; commander has already printed its message.
+      return err.exitCode;
+    }
+    if (err instanceof CliError || isKubeloopError(err)) {
+      streams.stderr.write(`error: ${(err as Error).message}\n`);
+      return 1;
+    }
+    streams.stderr.write(`error: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}
