@@ -1,0 +1,374 @@
+import { Agent, createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { RestConfig, Status } from '../client/index.js';
+import { createLoopbackServingCertificate } from './internal/tls.js';
+import { reasonFor } from './internal/status.js';
+
+/**
+ * - `pass`: connections are forwarded.
+ * - `drop`: every open connection is destroyed, and new ones are closed as soon as they arrive.
+ */
+export type FaultProxyMode = 'pass' | 'drop';
+
+/** Options of {@link startFaultProxy}. */
+export interface FaultProxyOptions {
+  /** The API server to stand in front of, and how to reach it (host, TLS, credentials): `env.config`. */
+  target: RestConfig;
+  /**
+   * `tcp`: forward bytes; TLS and authentication stay between the client and the API server.
+   * `http`: terminate TLS with the proxy's own certificate, forward each request with the target's credentials, and
+   * answer the requests chosen with {@link FaultProxy.failRequests} with faults. Default: `tcp`.
+   */
+  layer?: 'tcp' | 'http';
+}
+
+/** Which requests a fault applies to (HTTP layer). Every field given must match. */
+export interface HttpFaultMatch {
+  /** `GET`, `PUT`, … */
+  method?: string;
+  /** A path prefix (`/api/v1/namespaces/ns/configmaps`), or a RegExp tested on path and query. */
+  path?: string | RegExp;
+  /** Only watches (`watch=true`), or only other requests. Default: both. */
+  watch?: boolean;
+  when?: (request: ProxiedRequest) => boolean;
+}
+
+/**
+ * What the proxy answers instead of the API server:
+ * - `{ status, reason?, message?, retryAfterSeconds? }`: that HTTP status with a metav1.Status body (and a
+ *   `Retry-After` header when `retryAfterSeconds` is given), e.g. 429, 500, 503, 410;
+ * - `{ watchError, reason?, message? }`: HTTP 200, then one watch `ERROR` event carrying a Status with that code,
+ *   then the end of the stream: how the API server tells a watch its resourceVersion is too old (410);
+ * - `{ reset: true }`: the connection is destroyed without an answer.
+ */
+export type HttpFault =
+  | { status: number; reason?: string; message?: string; retryAfterSeconds?: number }
+  | { watchError: number; reason?: string; message?: string }
+  | { reset: true };
+
+/** A request that reached the HTTP layer, and how it was answered. */
+export interface ProxiedRequest {
+  method: string;
+  /** Path and query. */
+  path: string;
+  watch: boolean;
+  /** The HTTP status sent back (undefined while a stream is open, or after a reset). */
+  status?: number;
+  /** True when a fault answered it. */
+  faulted: boolean;
+}
+
+/** A registered fault. */
+export interface HttpFaultRule {
+  /** How many requests it answered. */
+  readonly hits: number;
+  remove(): void;
+}
+
+/**
+ * A loopback proxy between a client and an API server, for fault tests: it can cut connections, leave them half-open,
+ * slow them down, and (HTTP layer) answer chosen requests with errors.
+ *
+ * Guarantees: `config` reaches the target through the proxy. TCP layer: it is the target's config with another host
+ * (the API server's certificate must name 127.0.0.1, as envtest's does), so client certificates keep working. HTTP
+ * layer: it trusts the proxy's own throw-away CA (made at start, valid one day, for 127.0.0.1/::1/localhost) and
+ * carries no credentials: the proxy sends the target's (client certificate, bearer token) upstream, so every request
+ * acts as the target's user. Requests without a fault, watches included, stream through unchanged.
+ *
+ * Caveats: `stall`, `setMode` and `setLatencyMs` act on the TCP connections between client and proxy, in both
+ * layers. With the HTTP layer, one client connection may carry several requests (keep-alive), and a fault answers one
+ * request, not a connection. `failRequests` throws a TypeError on the TCP layer.
+ */
+export interface FaultProxy {
+  /** `https://127.0.0.1:<port>`. */
+  readonly url: string;
+  readonly port: number;
+  /** A RestConfig that reaches the target through this proxy. */
+  readonly config: RestConfig;
+  /** Client connections open now (stalled ones included). */
+  readonly connections: number;
+  /** What reached the HTTP layer, in order (empty on the TCP layer). */
+  readonly requests: readonly ProxiedRequest[];
+  setMode(mode: FaultProxyMode): void;
+  /**
+   * Stops forwarding on every open connection without closing it, in both directions: the peers see a silent,
+   * half-open connection. Connections made afterwards pass (unless the mode is `drop`). Returns how many it stalled.
+   */
+  stall(): number;
+  /** Delays every chunk, in both directions, by this much (order kept). 0 turns it off. Default: 0. */
+  setLatencyMs(ms: number): void;
+  /**
+   * Answers matching requests with `fault` (HTTP layer only): `failRequests({ method: 'GET', path: '/api/v1/namespaces/ns/configmaps/a' },
+   * { status: 429, retryAfterSeconds: 1 }, { times: 2 })`. Rules are tried in the order they were added.
+   */
+  failRequests(match: HttpFaultMatch, fault: HttpFault, options?: { times?: number }): HttpFaultRule;
+  /** Destroys every connection and stops listening. */
+  close(): Promise<void>;
+}
+
+interface Pair {
+  client: Socket;
+  upstream: Socket;
+  stalled: boolean;
+}
+
+const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+
+function copyHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !hopByHop.has(k)) out[k] = v;
+  return out;
+}
+
+function listen(server: Server | HttpsServer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      if (!address || typeof address === 'string') reject(new Error('the proxy has no TCP address'));
+      else resolve(address.port);
+    });
+  });
+}
+
+function statusBody(code: number, reason: string | undefined, message: string | undefined, retryAfterSeconds?: number): Status {
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: message ?? `injected by the fault proxy: ${code}`,
+    reason: reason ?? reasonFor(code),
+    code,
+    ...(retryAfterSeconds !== undefined && { details: { retryAfterSeconds } }),
+  };
+}
+
+interface Rule {
+  match: HttpFaultMatch;
+  fault: HttpFault;
+  times: number;
+  hits: number;
+}
+
+function matches(match: HttpFaultMatch, req: ProxiedRequest): boolean {
+  if (match.method !== undefined && match.method.toUpperCase() !== req.method) return false;
+  if (match.path !== undefined) {
+    if (typeof match.path === 'string' ? !req.path.startsWith(match.path) : !match.path.test(req.path)) return false;
+  }
+  if (match.watch !== undefined && match.watch !== req.watch) return false;
+  return !match.when || match.when(req);
+}
+
+/** The HTTP layer: a TLS server that forwards to the target or answers with a fault. */
+async function startHttpLayer(target: RestConfig, requests: ProxiedRequest[], rules: Rule[]) {
+  const cert = await createLoopbackServingCertificate('kubeloop-fault-proxy');
+  const upstream = new URL(target.host);
+  const agent = new Agent({
+    keepAlive: true,
+    ...(target.caData && { ca: target.caData }),
+    ...(target.certData && { cert: target.certData }),
+    ...(target.keyData && { key: target.keyData }),
+    ...(target.serverName && { servername: target.serverName }),
+    rejectUnauthorized: !target.insecureSkipTLSVerify,
+  });
+  const prefix = upstream.pathname.replace(/\/$/, '');
+
+  const answer = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = req.url ?? '/';
+    const watch = /[?&]watch=(true|1)(&|$)/.test(path) || path.includes('/watch/');
+    const record: ProxiedRequest = { method: req.method ?? 'GET', path, watch, faulted: false };
+    requests.push(record);
+    const rule = rules.find((r) => r.hits < r.times && matches(r.match, record));
+    if (rule) {
+      rule.hits++;
+      record.faulted = true;
+      const fault = rule.fault;
+      req.resume();
+      if ('reset' in fault) {
+        req.socket.destroy();
+        return;
+      }
+      if ('watchError' in fault) {
+        record.status = 200;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(`${JSON.stringify({ type: 'ERROR', object: statusBody(fault.watchError, fault.reason, fault.message) })}\n`);
+        return;
+      }
+      record.status = fault.status;
+      res.writeHead(fault.status, {
+        'content-type': 'application/json',
+        ...(fault.retryAfterSeconds !== undefined && { 'retry-after': String(fault.retryAfterSeconds) }),
+      });
+      res.end(JSON.stringify(statusBody(fault.status, fault.reason, fault.message, fault.retryAfterSeconds)));
+      return;
+    }
+    const headers = copyHeaders(req.headers);
+    if (target.bearerToken) headers['authorization'] = `Bearer ${target.bearerToken}`;
+    const up = httpsRequest(
+      {
+        agent,
+        protocol: 'https:',
+        hostname: upstream.hostname,
+        port: upstream.port || 443,
+        method: req.method,
+        path: `${prefix}${path}`,
+        headers,
+      },
+      (upRes) => {
+        record.status = upRes.statusCode;
+        res.writeHead(upRes.statusCode ?? 502, copyHeaders(upRes.headers));
+        res.flushHeaders();
+        upRes.pipe(res);
+        upRes.on('error', () => res.destroy());
+      },
+    );
+    up.on('error', () => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
+      res.destroy();
+    });
+    res.on('close', () => up.destroy());
+    req.pipe(up);
+  };
+
+  const server = createHttpsServer({ key: cert.keyPem, cert: cert.certPem, ALPNProtocols: ['http/1.1'] }, answer);
+  server.keepAliveTimeout = 60_000;
+  const port = await listen(server);
+  return {
+    port,
+    caPem: cert.caPem,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      agent.destroy();
+    },
+  };
+}
+
+/**
+ * Starts a {@link FaultProxy} on 127.0.0.1 (a random port) in front of `options.target`:
+ *
+ * ```ts
+ * const env = await startControlPlane();
+ * const proxy = await startFaultProxy({ target: env.config, layer: 'http' });
+ * proxy.failRequests({ path: '/api/v1/namespaces/ns/configmaps', watch: true }, { watchError: 410 }, { times: 1 });
+ * const cs = createClientset(proxy.config);   // goes through the proxy
+ * ```
+ */
+export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
+  const target = new URL(options.target.host);
+  const requests: ProxiedRequest[] = [];
+  const rules: Rule[] = [];
+  const http = options.layer === 'http' ? await startHttpLayer(options.target, requests, rules) : undefined;
+  const upstreamHost = http ? '127.0.0.1' : target.hostname;
+  const upstreamPort = http ? http.port : Number(target.port || 443);
+
+  const pairs = new Set<Pair>();
+  let mode: FaultProxyMode = 'pass';
+  let latencyMs = 0;
+
+  /** Writes chunks to `to` in order, each `latencyMs` after it arrived. */
+  const forwarder = (pair: Pair, to: Socket) => {
+    let lastDue = 0;
+    return (chunk: Buffer): void => {
+      if (pair.stalled) return;
+      if (latencyMs <= 0 && lastDue <= Date.now()) {
+        to.write(chunk);
+        return;
+      }
+      const due = Math.max(Date.now() + latencyMs, lastDue);
+      lastDue = due;
+      setTimeout(() => {
+        if (!pair.stalled && !to.destroyed) to.write(chunk);
+      }, due - Date.now());
+    };
+  };
+
+  const server: Server = createServer((client) => {
+    if (mode === 'drop') {
+      client.destroy();
+      return;
+    }
+    const upstream = connect({ host: upstreamHost, port: upstreamPort });
+    const pair: Pair = { client, upstream, stalled: false };
+    pairs.add(pair);
+    const end = (): void => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('data', forwarder(pair, upstream));
+    upstream.on('data', forwarder(pair, client));
+    client.on('close', end);
+    upstream.on('close', end);
+    client.on('error', end);
+    upstream.on('error', end);
+  });
+  const port = await listen(server);
+  const url = `https://127.0.0.1:${port}`;
+  const config: RestConfig = http
+    ? {
+        host: url,
+        caData: http.caPem,
+        ...(options.target.userAgent && { userAgent: options.target.userAgent }),
+        ...(options.target.timeoutMs !== undefined && { timeoutMs: options.target.timeoutMs }),
+      }
+    : { ...options.target, host: `${url}${target.pathname.replace(/\/$/, '')}` };
+
+  const destroyAll = (): void => {
+    for (const p of pairs) {
+      p.client.destroy();
+      p.upstream.destroy();
+    }
+    pairs.clear();
+  };
+
+  return {
+    url,
+    port,
+    config,
+    get connections() {
+      return pairs.size;
+    },
+    requests,
+    setMode(next) {
+      mode = next;
+      if (next === 'drop') destroyAll();
+    },
+    stall() {
+      let n = 0;
+      for (const p of pairs) {
+        if (p.stalled) continue;
+        p.stalled = true;
+        p.client.pause();
+        p.upstream.pause();
+        n++;
+      }
+      return n;
+    },
+    setLatencyMs(ms) {
+      if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`setLatencyMs needs a finite ms >= 0, got ${ms}`);
+      latencyMs = ms;
+    },
+    failRequests(match, fault, opts = {}) {
+      if (!http) throw new TypeError("failRequests needs the HTTP layer: startFaultProxy({ target, layer: 'http' })");
+      const rule: Rule = { match, fault, times: opts.times ?? Infinity, hits: 0 };
+      rules.push(rule);
+      return {
+        get hits() {
+          return rule.hits;
+        },
+        remove() {
+          const i = rules.indexOf(rule);
+          if (i >= 0) rules.splice(i, 1);
+        },
+      };
+    },
+    async close() {
+      destroyAll();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await http?.close();
+    },
+  };
+}
