@@ -8,7 +8,7 @@ import {
 } from '../../sdk/cache/index.js';
 import { startControlPlane, type ControlPlane } from '../../sdk/envtest/index.js';
 import { createTestNamespace } from '../support/cluster.js';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { startFaultProxy, type FaultProxy } from '../../sdk/testing/index.js';
 
 interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
@@ -36,11 +36,11 @@ async function etcd(env: ControlPlane, path: string, body: unknown): Promise<Rec
 // resourceVersion too old for real: the server answers 410 Gone (in the stream) to the resumed watch.
 describe('410 Gone after an etcd compaction (own control plane, watch cache off)', () => {
   let env: ControlPlane;
-  let proxy: TcpProxy;
+  let proxy: FaultProxy;
 
   beforeAll(async () => {
     env = await startControlPlane({ kubernetesVersion: '1.37.2', apiServerFlags: ['--watch-cache=false'] });
-    proxy = await startTcpProxy('127.0.0.1', Number(new URL(env.host).port));
+    proxy = await startFaultProxy({ target: env.config });
   });
   afterAll(async () => {
     await proxy?.close();
@@ -53,7 +53,7 @@ describe('410 Gone after an etcd compaction (own control plane, watch cache off)
     for (let i = 0; i < 10; i++) await direct.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` }, data: { v: '0' } });
 
     const calls: string[] = [];
-    const viaProxy = createResourceClientFactory({ ...env.config, host: proxy.url }).resource(ConfigMap).namespace(ns);
+    const viaProxy = createResourceClientFactory(proxy.config).resource(ConfigMap).namespace(ns);
     const lw: ListerWatcher<ConfigMap> = {
       list: (o) => {
         calls.push('list');

@@ -18,7 +18,7 @@ import {
 // The client's own watch decoder and watchdog, over a connection of the test's choosing (see the half-open test).
 import { startControlPlane, type ControlPlane } from '../../sdk/envtest/index.js';
 import { createTestNamespace } from '../support/cluster.js';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { startFaultProxy, type FaultProxy } from '../../sdk/testing/index.js';
 
 interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
@@ -88,13 +88,13 @@ function proxiedWatches(config: RestConfig, viaProxy: RestConfig, ns: string): {
 
 describe('informer recovery (own control plane)', () => {
   let env: ControlPlane;
-  let proxy: TcpProxy;
+  let proxy: FaultProxy;
   let viaProxy: RestConfig;
 
   beforeAll(async () => {
     env = await startControlPlane({ kubernetesVersion: '1.37.2' });
-    proxy = await startTcpProxy('127.0.0.1', Number(new URL(env.host).port));
-    viaProxy = { ...env.config, host: proxy.url };
+    proxy = await startFaultProxy({ target: env.config });
+    viaProxy = proxy.config;
   });
   afterAll(async () => {
     await proxy?.close();

@@ -7,7 +7,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ApiError,
   ConfigMap,
-  Deployment,
   createClientsetFromFactory,
   createDynamicClient,
   createResourceClientFactory,
@@ -127,6 +126,9 @@ async function collect<T>(events: AsyncIterable<WatchEvent<T>> & { close(): void
   }
   return out;
 }
+
+/** A ConfigMap `s` to apply. */
+const applied = (ns: string, data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 's', namespace: ns }, data });
 
 const summary = (events: WatchEvent<KubeObject>[]): string[] => events.map((e) => `${e.type} ${e.object.metadata?.name ?? ''}`);
 
@@ -456,7 +458,6 @@ function conformance(makeBackend: () => Promise<Backend>): void {
   });
 
   describe('server-side apply', () => {
-    const applied = (ns: string, data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 's', namespace: ns }, data });
 
     it('creates, updates, conflicts with another manager’s field unless forced, and removes fields a manager stops applying', async () => {
       const ns = await b.namespace();
