@@ -41,7 +41,9 @@ const methods: Record<FakeVerb, string> = {
 function requestInfo(call: FakeAction): RequestInfo {
   const base = call.group ? `/apis/${call.group}/${call.version}` : `/api/${call.version}`;
   const ns = call.namespace ? `/namespaces/${call.namespace}` : '';
-  const name = call.name !== undefined ? `/${call.name}` : '';
+  // A create posts to the collection: its name is in the body, not the URL.
+  const named = call.name !== undefined && !(call.verb === 'create' && !call.subresource);
+  const name = named ? `/${call.name}` : '';
   const sub = call.subresource ? `/${call.subresource}` : '';
   return { method: methods[call.verb], path: `${base}${ns}/${call.resource}${name}${sub}` };
 }
@@ -175,7 +177,7 @@ class FakeResourceClient<T extends KubeObject, L extends KubeList<T>> implements
   create(obj: T, options: WriteOptions = {}): Promise<T> {
     const ns = this.nsFor(obj);
     return this.run<T>(
-      { verb: 'create', namespace: ns, ...this.writeFields(options), body: jsonCopy(obj) },
+      { verb: 'create', namespace: ns, name: obj.metadata?.name, ...this.writeFields(options), body: jsonCopy(obj) },
       (info) => this.backend.tracker.create(info, ns, obj, { dryRun: options.dryRun, fieldManager: options.fieldManager }),
       options.signal,
     );

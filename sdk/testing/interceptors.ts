@@ -18,6 +18,7 @@ export interface FakeAction {
   resource: string;
   /** `''` for cluster-scoped resources, and for list/watch across all namespaces. */
   namespace: string;
+  /** The object's name: in the URL, or for a create the name in the object sent (absent with `generateName`). */
   name?: string;
   /** `status` for `status().update(…)`, `updateStatus`, `applyStatus`. */
   subresource?: string;
