@@ -55,7 +55,7 @@ describe('rest_client_* metrics of real API requests, served at /metrics', () =>
         code: 'ERR_KUBE_TRANSPORT',
       });
       const text = await metrics.registry.getSingleMetricAsString('rest_client_requests_total');
-      expect(text).toMatch(/rest_client_requests_total\{code="<error>",method="POST",host="127\.0\.0\.1:1"\} [1-9]\d*\n/);
+      expect(text).toMatch(/rest_client_requests_total\{code="<error>",method="POST",host="127\.0\.0\.1:1"\} [1-9]\d*$/m);
     } finally {
       unobserve();
     }
