@@ -22,7 +22,13 @@ for (const file of files) {
     const dt = (prof.timeDeltas[i] ?? 0) / 1000;
     hits.set(prof.samples[i], (hits.get(prof.samples[i]) ?? 0) + dt);
   }
+  // Samples under the inspector's own calls (BENCH_PROFILE_WINDOW starting the profiler) are not the workload.
+  const underInspector = (id) => {
+    for (let cur = id; cur !== undefined; cur = parent.get(cur)) if (nodes.get(cur).callFrame.url === 'node:inspector') return true;
+    return false;
+  };
   for (const [id, ms] of hits) {
+    if (underInspector(id)) continue;
     const n = nodes.get(id);
     const { functionName, url, lineNumber } = n.callFrame;
     const key = `${functionName || '(anonymous)'} ${shortUrl(url)}:${lineNumber + 1}`;

@@ -96,6 +96,7 @@ const differences = {
     'CPU/event = the peer process\'s CPU (from /proc, between "synced" and the last event) ÷ events.',
     'KL and GO count an update whose resourceVersion did not change, or an add after the handler synced (KL: not `isInInitialList`), as a relist event; CN counts adds after `start()` resolved; FLOOR has no cache (n/a).',
     'FLOOR: a raw watch from the LIST\'s resourceVersion, one JSON.parse per line, no store.',
+    'Caveat: heap drift is the settled heap after the updates minus before, over a window of seconds; it shows retained growth, not a slow leak over hours.',
   ],
   S4: [
     'KL: `createQueue()`, add ×1000 then `tryGet`/`done` until empty; GO: client-go `workqueue.NewTyped[string]()`, `Add` ×1000 then `Get`/`Done` while `Len() > 0`. Same loop, same keys. bench/workqueue/workqueue-bench.mjs has kubeloop\'s full set (async workers, rate limiters, metrics).',
@@ -104,7 +105,7 @@ const differences = {
   ],
   S6: [
     'Each peer GETs (or merge-PATCHes one annotation of) the same ConfigMap; one request before the clock starts opens the connection.',
-    'GO: HTTP/2 (one connection, multiplexed), no client throttling (QPS −1; client-go\'s default of 5/s would dominate). KL, CN and FLOOR: HTTP/1.1 over undici (KL, FLOOR) or node-fetch (CN) connection pools.',
+    'GO: HTTP/2 (one connection, multiplexed), no client throttling (QPS −1; client-go\'s default of 5/s would dominate). KL and FLOOR: undici 8, which negotiates HTTP/2 by default (KL\'s watches use separate HTTP/1.1 connections). CN: the fetch-based stack of its generated client.',
     'CPU/request = the peer process\'s CPU from /proc over the measured phase ÷ requests.',
     'No 64-concurrent PATCHes: in a trial every peer got 35–45 req/s with p50 ≈ 1 s, because the API server serialises (and retries on conflict) concurrent updates of one object; those figures say nothing about the clients and cost minutes.',
   ],

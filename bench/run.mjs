@@ -130,10 +130,11 @@ function pinControlPlane(workDir) {
 let goBin;
 const nodePeer = (name) => (scenario, connFile, params) => {
   const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${name}-${scenario}-${params.tag ?? ''}-${Date.now()}.cpuprofile`] : [];
+  const window = profDir && name === 'kl' ? { BENCH_PROFILE_WINDOW: join(profDir, `window-${name}-${scenario}-${params.tag ?? ''}-${Date.now()}.cpuprofile`) } : {};
   return {
     file: process.execPath,
     args: ['--expose-gc', ...(name === 'kl' ? prof : []), join(root, 'bench/peers/node/peer.mjs'), name, scenario, connFile, JSON.stringify(params)],
-    env: { NODE_ENV: 'production' },
+    env: { NODE_ENV: 'production', ...window },
   };
 };
 const goPeer = (proto) => (scenario, connFile, params) => {
@@ -159,7 +160,10 @@ function runPeer(peer, scenario, connFile, params, onGo, timeoutMs = 300_000) {
     const t0 = performance.now();
     const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stderr = '';
-    child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+    child.stderr.on('data', (d) => {
+      stderr = (stderr + d).slice(-4000);
+      if (process.env.BENCH_STDERR) process.stderr.write(d); // a peer's own logging, when debugging a peer
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     let spawnToReadyMs;
     let cpu0;

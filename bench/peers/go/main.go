@@ -12,6 +12,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"runtime"
@@ -32,6 +33,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -391,6 +393,10 @@ func main() {
 	if len(os.Args) < 3 {
 		fmt.Fprintln(os.Stderr, "usage: peer <s1|s3|s4|s6|s8> '<json>'")
 		os.Exit(2)
+	}
+	if v := os.Getenv("BENCH_KLOG_V"); v != "" { // client-go's request logging (headers at 8), for checking a peer's wire format
+		klog.InitFlags(nil)
+		_ = flag.Set("v", v)
 	}
 	var p params
 	if err := json.Unmarshal([]byte(os.Args[2]), &p); err != nil {

@@ -5,7 +5,7 @@
 // kl is kubeloop (dist/, as users run it), cn is @kubernetes/client-node 2.x, floor is raw undici + JSON.parse.
 // Protocol (the same as bench/peers/go): prepare, print {"ready":true}, wait for the line "go", run the measured
 // phase, print one JSON result line, then wait for stdin to close (so the harness can read /proc/<pid>/ first).
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -19,18 +19,37 @@ const tsAnnotation = 'bench.kubeloop.dev/ts';
 
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 const emit = (v) => process.stdout.write(`${JSON.stringify(v)}\n`);
+// With BENCH_PROFILE_WINDOW=<file>, a V8 CPU profile of the measured phase alone (from "go" to the end of the
+// measured phase) is written there: `--cpu-prof` would also hold module loading and the forced GCs of heap figures.
+let session;
 async function ready() {
   emit({ ready: true });
   const { value } = await lines.next();
   if (value !== 'go') throw new Error(`expected go, got ${value}`);
+  if (process.env.BENCH_PROFILE_WINDOW) {
+    const { Session } = await import('node:inspector/promises');
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 100 });
+    await session.post('Profiler.start');
+  }
+}
+async function stopProfile() {
+  if (!session) return;
+  const { profile } = await session.post('Profiler.stop');
+  writeFileSync(process.env.BENCH_PROFILE_WINDOW, JSON.stringify(profile));
+  session = undefined;
 }
 /** The measured phase is over: the harness reads the process's CPU from /proc before heap figures are taken. */
 async function measured() {
+  await stopProfile();
   emit({ measured: true });
   const { value } = await lines.next();
   if (value !== 'ok') throw new Error(`expected ok, got ${value}`);
 }
 async function finish(result) {
+  await stopProfile();
   emit({ ...result, facts: { node: process.version, ...result.facts } });
   for (;;) if ((await lines.next()).done) break;
   process.exit(0);
