@@ -159,6 +159,21 @@ describe('createEventRecorder', () => {
     expect(r2.log.warnings).toEqual(['could not write an event; dropped']);
   });
 
+  it('retries a series patch that got no answer, folding later repeats into it', async () => {
+    let patches = 0;
+    const sink = fakeSink((call) => (call.op === 'patch' && ++patches === 1 ? new TransportError('reset') : undefined));
+    const { rec, clock } = recorder(sink, { retryDelayMs: 100 });
+    rec.event(widget, 'Normal', 'Synced', 'ok');
+    await rec.flush();
+    rec.event(widget, 'Normal', 'Synced', 'ok');
+    await expect.poll(() => sink.calls.length).toBe(2);
+    rec.event(widget, 'Normal', 'Synced', 'ok');
+    rec.event(widget, 'Normal', 'Synced', 'ok');
+    clock.advance(100);
+    await rec.flush();
+    expect(sink.calls.map((c) => (c.op === 'patch' ? c.patch.series.count : c.op))).toEqual(['create', 2, 4]);
+  });
+
   it('re-creates the Event with its series when the series patch finds it gone', async () => {
     const sink = fakeSink((call) => (call.op === 'patch' ? apiError(404, 'NotFound') : undefined));
     const { rec } = recorder(sink);

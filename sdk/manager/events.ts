@@ -264,7 +264,10 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
     log.debug({ err, attempt: job.attempts, event: job.series.event.metadata?.name }, 'writing an event failed; retrying');
     const timer = clock.setTimer(() => {
       retries.delete(timer);
-      if (!enqueue(job) && job.kind === 'create') forget(job.series);
+      if (!enqueue(job)) {
+        if (job.kind === 'create') forget(job.series);
+        else job.series.patchQueued = false;
+      }
       notifyIdle();
     }, retryDelayMs);
     timer.unref();
