@@ -22,7 +22,12 @@ export interface FakeFieldIndex<T extends KubeObject = KubeObject> {
   /** The index's name, as used in `matchingFields`: `spec.nodeName`. */
   field: string;
   /** The values an object is indexed under. */
-  extract: (obj: T) => readonly string[];
+  extract(obj: T): readonly string[];
+}
+
+/** A typed {@link FakeFieldIndex}: `fieldIndex(Pod, 'spec.nodeName', (p) => [p.spec?.nodeName ?? ''])`. */
+export function fieldIndex<T extends KubeObject>(resource: ResourceDescriptor<T>, field: string, extract: (obj: T) => readonly string[]): FakeFieldIndex<T> {
+  return { resource, field, extract };
 }
 
 type Target = NamespaceableResourceInterface<KubeObject> | ResourceInterface<KubeObject>;

@@ -43,7 +43,7 @@
 import 'reflect-metadata';
 
 export { createFakeClient, type FakeClient, type FakeClientOptions } from './fake-client.js';
-export type { FakeFieldIndex } from './client.js';
+export { fieldIndex, type FakeFieldIndex } from './client.js';
 export { ObjectTracker, type ObjectTrackerOptions, type TrackerWriteOptions, type TrackerPatchOptions, type ResourceInfo } from './tracker.js';
 export { createFakeResourceClientFactory, type FakeBackend } from './fake-factory.js';
 export {
