@@ -17,7 +17,14 @@
  * - `ERR_KUBE_INFORMER_STARTED`, `ERR_KUBE_INFORMER_STOPPED`: an informer was configured after start, or restarted.
  * - `ERR_ENVTEST`: the local control plane could not be built, started or stopped (kubeloop/envtest).
  * - `ERR_TERMINAL`: a reconcile error that is not retried (kubeloop/manager's TerminalError).
- * - `ERR_MANAGER_REGISTRATION`, `ERR_MANAGER_OPTIONS`, `ERR_LEADER_ELECTION_LOST`: the manager's lifecycle errors.
+ * - `ERR_MANAGER_REGISTRATION`, `ERR_MANAGER_OPTIONS`: the manager's registration and option errors.
+ * - `ERR_LEADER_ELECTION_CONFIG`, `ERR_LEADER_ELECTION_LOCK`, `ERR_LEADER_ELECTION_LOST`, `ERR_LEADER_ELECTION_STARTED`:
+ *   leader election options, lock failures, leadership lost, an elector started twice (kubeloop/leaderelection).
+ * - `ERR_ALREADY_OWNED`, `ERR_INVALID_OWNER_REFERENCE`, `ERR_MUTATE_CHANGED_KEY`, `ERR_UNKNOWN_RESOURCE`:
+ *   controllerutil (owner references, createOrUpdate).
+ * - `ERR_EVENT_RECORDER_OPTIONS`, `ERR_EVENT_RECORDER_STOPPED`: the event recorder.
+ * - `ERR_INVALID_BIND_ADDRESS`, `ERR_LISTEN`: the metrics and probe servers.
+ * - `ERR_SIGNAL`: the process received SIGINT or SIGTERM (the reason of setupSignalHandler's signal).
  */
 import type { Status, StatusDetails } from './meta/types.js';
 

@@ -123,8 +123,16 @@ export {
   type EventSubject,
   type EventInput,
   type EventSink,
+  type EventLogger,
 } from './events.js';
-export { createMetrics, type Metrics, type CreateMetricsOptions, type ReconcileOutcome } from './metrics.js';
+export {
+  createMetrics,
+  type Metrics,
+  type CreateMetricsOptions,
+  type ReconcileOutcome,
+  type ControllerMetricsRecorder,
+  type LeaderElectionMetricsAdapter,
+} from './metrics.js';
 export {
   startProbeServer,
   startMetricsServer,
