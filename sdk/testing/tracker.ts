@@ -466,11 +466,13 @@ export class ObjectTracker {
     if (!managedAlready) recordUpdate(current, next, this.writeContext(info, options), info.statusSubresource);
     if (jsonEqual(withoutManagedFieldTimes(next), withoutManagedFieldTimes(current))) return jsonCopy(current);
     if (options.dryRun?.length) return next;
-    const stored = this.store(info, 'MODIFIED', next, current);
-    if (metaOf(stored)['deletionTimestamp'] && finalizersOf(stored).length === 0) {
-      this.store(info, 'DELETED', stored, stored);
+    if (metaOf(current)['deletionTimestamp'] && finalizersOf(next).length === 0) {
+      // The last finalizer went: the server deletes the stored object instead of writing this state. Watches see one
+      // DELETED event (of the last stored state); the caller gets the state it asked for.
+      this.store(info, 'DELETED', current, current);
+      return next;
     }
-    return stored;
+    return this.store(info, 'MODIFIED', next, current);
   }
 
   private specChanged(info: ResourceInfo, before: JsonObject, after: JsonObject): boolean {

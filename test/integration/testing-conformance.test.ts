@@ -523,6 +523,23 @@ function conformance(makeBackend: () => Promise<Backend>): void {
       expect(rvs[2]).toBeGreaterThan(rvs[1]!);
     });
 
+    it('reports the start of a deletion as MODIFIED and the removal of the last finalizer as one DELETED', async () => {
+      const ns = await b.namespace();
+      const cms = b.clientset.coreV1().configMaps(ns);
+      const c = await b.client.create<corev1.ConfigMap>({ ...cm(ns, 'f'), metadata: { name: 'f', namespace: ns, finalizers: ['example.com/hold'] } });
+      const events = collect(cms.watch({ resourceVersion: c.metadata!.resourceVersion! }), 2);
+      await sleep(100);
+      await b.client.delete(c);
+      const marked = await b.client.get(ConfigMap, { namespace: ns, name: 'f' });
+      const released = await b.client.update({ ...marked, metadata: { ...marked.metadata, finalizers: [] } });
+      expect(released.metadata?.finalizers ?? []).toEqual([]);
+      const got = await events;
+      expect(summary(got)).toEqual(['MODIFIED f', 'DELETED f']);
+      expect(got[0]!.object.metadata?.deletionTimestamp).toBeDefined();
+      expect(Number(got[1]!.object.metadata?.resourceVersion)).toBeGreaterThan(Number(marked.metadata?.resourceVersion));
+      expect(isNotFound(await caught(b.client.get(ConfigMap, { namespace: ns, name: 'f' })))).toBe(true);
+    });
+
     it('starts with the current objects when no resourceVersion is given', async () => {
       const ns = await b.namespace();
       await b.client.create(cm(ns, 'x'));
