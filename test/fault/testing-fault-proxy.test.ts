@@ -113,6 +113,21 @@ describe('fault proxy (own control plane)', () => {
     expect(broken.hits).toBe(1);
   });
 
+  it('HTTP layer: a connection reset is retried for a read, and reported for a write whose outcome is unknown', async () => {
+    const ns = await createTestNamespace(env.config, 'http-reset');
+    const cms = createClientset(http.config).coreV1().configMaps(ns);
+    await cms.create(cm('a', { v: '1' }));
+    const read = http.failRequests({ method: 'GET', path: `/api/v1/namespaces/${ns}/configmaps/a` }, { reset: true }, { times: 1 });
+    expect((await cms.get('a')).data).toEqual({ v: '1' });
+    expect(read.hits).toBe(1);
+    const write = http.failRequests({ method: 'POST', path: `/api/v1/namespaces/${ns}/configmaps` }, { reset: true }, { times: 1 });
+    const err = await cms.create(cm('b')).catch((e: unknown) => e);
+    expect(hasErrorCode(err, 'ERR_KUBE_TRANSPORT')).toBe(true);
+    expect(write.hits).toBe(1);
+    // The proxy dropped the request: the server never saw it.
+    expect((await createClientset(env.config).coreV1().configMaps(ns).list()).items.map((i) => i.metadata?.name)).toEqual(['a']);
+  });
+
   for (const variant of ['an in-stream ERROR event', 'an HTTP 410 answer'] as const) {
     it(`HTTP layer: a watch answered with 410 (${variant}) makes the informer relist once, and only once`, async () => {
       const ns = await createTestNamespace(env.config, 'http-410');
