@@ -11,6 +11,7 @@ import {
   isNotFound,
   isTooManyRequests,
   type KubeObject,
+  type ObjectOf,
   type corev1,
 } from '../client/index.js';
 import { createSharedInformerFactory } from '../cache/index.js';
@@ -117,6 +118,38 @@ describe('createFakeClient: one store, three views', () => {
       })(),
     );
     expect(isGone(err)).toBe(true);
+  });
+
+  it('applies status through applyStatus, leaving the rest alone', async () => {
+    const client = createFakeClient({ resources: [Widget], objects: [{ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'ns' }, spec: { size: 1 } } as KubeObject] });
+    const w = await client.status().apply<ObjectOf<typeof Widget>>(
+      { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'ns' }, spec: { size: 9 }, status: { phase: 'Ready' } },
+      { fieldManager: 'ctrl' },
+    );
+    expect(w.status).toEqual({ phase: 'Ready' });
+    expect(w.spec).toEqual({ size: 1 });
+    expect(w.metadata?.managedFields).toEqual([expect.objectContaining({ manager: 'ctrl', operation: 'Apply', subresource: 'status', fieldsV1: { 'f:status': { 'f:phase': {} } } })]);
+  });
+
+  it('ends open watches normally, or with an error, on endWatches()', async () => {
+    const client = createFakeClient({ objects: [cm('a')] });
+    const seen: string[] = [];
+    const consumed = (async () => {
+      for await (const e of client.clientset.coreV1().configMaps('ns').watch()) seen.push(e.type);
+      return 'ended';
+    })();
+    while (seen.length === 0) await new Promise((r) => setTimeout(r, 1));
+    client.tracker.endWatches();
+    expect(await consumed).toBe('ended');
+    const failing = rejection(
+      (async () => {
+        for await (const _ of client.clientset.coreV1().configMaps('ns').watch({ resourceVersion: client.tracker.resourceVersion })) break;
+      })(),
+    );
+    await new Promise((r) => setTimeout(r, 5));
+    client.tracker.endWatches(new Error('cut'));
+    expect(((await failing) as Error).message).toBe('cut');
+    expect(seen).toEqual(['ADDED']);
   });
 
   it('feeds a shared informer factory given its factory', async () => {
