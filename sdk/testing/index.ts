@@ -26,8 +26,9 @@
  * - No admission, defaulting or schema validation: objects come back as sent (a real Deployment gains `strategy`,
  *   `revisionHistoryLimit`, …; a real Service gains a `clusterIP`). Names are checked (DNS subdomain; DNS label for
  *   Namespaces and Services; path segment for RBAC kinds); nothing else is.
- * - No garbage collector and no namespace lifecycle: owner references are kept but dependents are never deleted
- *   (as in envtest, which runs no controller-manager); objects may be created in namespaces that do not exist.
+ * - No controllers, kubelet, garbage collector or namespace lifecycle (as in envtest, which runs no
+ *   controller-manager): Deployments never get Pods or status, owner references are kept but dependents are never
+ *   deleted, Pods are deleted at once (no graceful termination), objects may be created in namespaces that do not exist.
  * - No version conversion: each group-version of a kind is stored apart.
  * - Field selectors accept any field path (the server only those each kind declares); lists ignore
  *   `resourceVersion` and pages are not a consistent snapshot; watches send no periodic bookmarks.
