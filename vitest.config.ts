@@ -30,6 +30,17 @@ export default defineConfig({
       {
         oxc,
         test: {
+          // Scaffolds an operator with the CLI, installs it from a packed tarball, builds, tests and runs it against
+          // a control plane of its own: minutes, not seconds.
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        oxc,
+        test: {
           // Each file starts the control planes it may kill, restart or cut off.
           name: 'fault',
           include: ['test/fault/**/*.test.ts'],

@@ -1,0 +1,278 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClientset, createDynamicClient, isForbidden, type RestConfig, type Unstructured } from '../../sdk/client/index.js';
+import { startControlPlane, type ControlPlane } from '../../sdk/envtest/index.js';
+import { createAll, dryRunCreate, eventually, parseObjects, repoRoot, runCli, runCommand, type Ran } from './support/cli.js';
+
+// The whole path of a user, end to end: `kubeloop init` from a tarball of this checkout (`npm pack` of the built
+// package) → `kubeloop create api` → `npm run manifests` → type-check and the project's own tests → the manifests
+// accepted by a real API server → the built operator run as its ServiceAccount (a TokenRequest token, the CA and
+// KUBERNETES_SERVICE_HOST/PORT: the in-cluster configuration), with only the RBAC it generated → a Guestbook
+// reconciled → SIGTERM → exit 0 with the lease released. Steps share one project and run in order; each prints its
+// duration. npm uses the user's cache and prefers it to the registry.
+const project = { name: 'guestbook-operator', domain: 'e2e.kubeloop.dev' };
+const namespace = `${project.name}-system`;
+const leaseName = `${project.name}.${project.domain}`;
+const group = `webapp.${project.domain}`;
+
+let root: string;
+let dir: string;
+let env: ControlPlane | undefined;
+let operator: ChildProcess | undefined;
+let operatorLog = '';
+let operatorExit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
+let objects: Unstructured[] = [];
+const timings: [string, number][] = [];
+
+const npmEnv: NodeJS.ProcessEnv = {
+  ...process.env,
+  npm_config_prefer_offline: 'true',
+  npm_config_update_notifier: 'false',
+  npm_config_audit: 'false',
+  npm_config_fund: 'false',
+};
+
+async function step<T>(name: string, work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  try {
+    return await work();
+  } finally {
+    const ms = Date.now() - started;
+    timings.push([name, ms]);
+    process.stderr.write(`[e2e] ${name}: ${(ms / 1000).toFixed(1)} s\n`);
+  }
+}
+
+function ok(ran: Ran, what: string): Ran {
+  if (ran.code !== 0) throw new Error(`${what} exited ${ran.code ?? ran.signal}:\n${ran.stdout.slice(-4000)}\n${ran.stderr.slice(-4000)}`);
+  return ran;
+}
+
+function npm(args: string[], cwd: string): Promise<Ran> {
+  return runCommand(process.platform === 'win32' ? 'npm.cmd' : 'npm', args, { cwd, env: npmEnv, timeoutMs: 480_000 });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+async function httpGet(url: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  return { status: res.status, body: await res.text() };
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'kubeloop-e2e-'));
+  dir = join(root, project.name);
+});
+
+afterAll(async () => {
+  if (operator && operator.exitCode === null && operator.signalCode === null) {
+    operator.kill('SIGKILL');
+    await operatorExit;
+  }
+  await env?.stop();
+  if (process.env['KUBELOOP_E2E_KEEP']) process.stderr.write(`[e2e] kept ${root}\n`);
+  else await rm(root, { recursive: true, force: true });
+  const total = timings.reduce((sum, [, ms]) => sum + ms, 0);
+  process.stderr.write(`[e2e] total ${(total / 1000).toFixed(1)} s: ${timings.map(([n, ms]) => `${n} ${(ms / 1000).toFixed(1)} s`).join('; ')}\n`);
+});
+
+describe('a scaffolded operator, from kubeloop init to a clean stop in a cluster', () => {
+  it('is created by kubeloop init from a packed tarball of this checkout, with progress shown', async () => {
+    const tarball = await step('npm pack', async () => {
+      // `npm test` built dist/ just before (pretest); packing without scripts keeps other tests' dist/ untouched.
+      if (!existsSync(join(repoRoot, 'dist/sdk/cli/bin.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+      const ran = ok(await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', root], repoRoot), 'npm pack');
+      const [packed] = JSON.parse(ran.stdout) as { filename: string }[];
+      return join(root, packed!.filename);
+    });
+    const ran = await step('kubeloop init (npm install)', () =>
+      runCli(['init', project.name, '--domain', project.domain, '--kubeloop-from', tarball], { cwd: root, env: npmEnv, timeoutMs: 480_000 }),
+    );
+    ok(ran, 'kubeloop init');
+    expect(ran.stderr).toContain('Writing');
+    expect(ran.stderr).toContain('Installing dependencies with npm');
+    expect(ran.stderr).toMatch(/Installed in \d+ s/);
+    const installed = JSON.parse(await readFile(join(dir, 'node_modules/kubeloop/package.json'), 'utf8')) as { version: string };
+    const ours = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    expect(installed.version).toBe(ours.version);
+    expect(JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'))).toMatchObject({ dependencies: { kubeloop: `file:${tarball}` } });
+    expect(existsSync(join(dir, 'package-lock.json'))).toBe(true);
+  });
+
+  it('gets an API from the installed kubeloop command', async () => {
+    const ran = await step('kubeloop create api', () =>
+      runCommand(join(dir, 'node_modules/.bin/kubeloop'), ['create', 'api', '--group', 'webapp', '--version', 'v1', '--kind', 'Guestbook'], { cwd: dir }),
+    );
+    ok(ran, 'kubeloop create api');
+    expect(ran.stdout).toContain(`Added Guestbook ${group}/v1 (namespaced, plural guestbooks)`);
+    expect(await readFile(join(dir, 'src/main.ts'), 'utf8')).toContain('mgr.register(GuestbookReconciler);');
+  });
+
+  it('generates its manifests, type-checks, and passes its own tests', async () => {
+    const manifests = ok(await step('npm run manifests', () => npm(['run', 'manifests'], dir)), 'npm run manifests');
+    expect(manifests.stdout).toContain(`config/crd/bases/${group}_guestbooks.yaml`);
+    expect(manifests.stdout).toContain('1 CRD, RBAC from 1 reconciler');
+    ok(await step('npm run typecheck', () => npm(['run', 'typecheck'], dir)), 'npm run typecheck');
+    const tests = ok(await step('npm test (the project, its own control plane)', () => npm(['test'], dir)), 'npm test');
+    expect(tests.stdout.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '')).toMatch(/Tests\s+3 passed \(3\)/);
+  });
+
+  it('has manifests a real API server accepts (kustomize build, server-side dry-run create)', async () => {
+    env = await step('start a control plane', () => startControlPlane({ kubernetesVersion: '1.37.2', progress: () => undefined }));
+    const kubectl = env.binaries.kubectl;
+    if (!kubectl) throw new Error('the control plane has no kubectl (KUBEBUILDER_ASSETS must hold kubectl)');
+    const rendered = ok(await runCommand(kubectl, ['kustomize', join(dir, 'config/default')], { cwd: dir }), 'kubectl kustomize');
+    objects = parseObjects(rendered.stdout);
+    expect(objects.map((o) => o.kind).toSorted()).toEqual([
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'CustomResourceDefinition',
+      'Deployment',
+      'Namespace',
+      'Role',
+      'RoleBinding',
+      'Service',
+      'ServiceAccount',
+    ]);
+    const submitted = await step('dry-run create every manifest', () => dryRunCreate(env!.config, objects));
+    expect(submitted.map(({ accepted }) => `${accepted.kind}/${accepted.metadata?.name}`).toSorted()).toEqual(
+      objects.map((o) => `${o.kind}/${o.metadata?.name}`).toSorted(),
+    );
+  });
+
+  it('runs in-cluster as its ServiceAccount with only its generated RBAC, and reconciles a Guestbook', async () => {
+    const admin = env!.config;
+    const cs = createClientset(admin);
+    const port = new URL(env!.host).port;
+
+    const saName = await step('install the CRD and the RBAC', async () => {
+      const crds = createDynamicClient(admin).resource({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' });
+      await createAll(admin, objects.filter((o) => ['CustomResourceDefinition', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(o.kind!)));
+      await eventually('the CRD to be established', async () => {
+        const status = (await crds.get(`guestbooks.${group}`))['status'] as { conditions?: { type: string; status: string }[] } | undefined;
+        return status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
+      });
+      return objects.find((o) => o.kind === 'ServiceAccount')!.metadata!.name!;
+    });
+
+    // What the kubelet would mount: a token for the ServiceAccount from the TokenRequest API, the cluster CA and
+    // the namespace. The operator finds them through KUBELOOP_SERVICE_ACCOUNT_DIR, and the API server through
+    // KUBERNETES_SERVICE_HOST/PORT (127.0.0.1 is in the serving certificate). HOME is empty: no kubeconfig to find.
+    const saDir = join(root, 'serviceaccount');
+    const home = join(root, 'home');
+    const token = await step('TokenRequest for the ServiceAccount', async () => {
+      const request = await cs.coreV1().serviceAccounts(namespace).createToken(saName, { spec: { audiences: [], expirationSeconds: 3600 } });
+      const value = request.status?.token;
+      if (!value) throw new Error('the TokenRequest returned no token');
+      await mkdir(saDir, { recursive: true });
+      await mkdir(home, { recursive: true });
+      await writeFile(join(saDir, 'token'), value, { mode: 0o600 });
+      await writeFile(join(saDir, 'ca.crt'), env!.caData);
+      await writeFile(join(saDir, 'namespace'), namespace);
+      return value;
+    });
+
+    // The identity is not an admin: reading Secrets, which no reconciler declared, is forbidden.
+    const asOperator: RestConfig = { host: env!.host, caData: env!.caData, bearerToken: token };
+    await expect(createClientset(asOperator).coreV1().secrets('kube-system').list()).rejects.toSatisfy(isForbidden);
+
+    const [metricsPort, probePort] = [await freePort(), await freePort()];
+    await step('start the operator and wait for the lease and /readyz', async () => {
+      operator = spawn(
+        process.execPath,
+        ['dist/main.js', '--leader-elect', `--metrics-bind-address=127.0.0.1:${metricsPort}`, `--health-probe-bind-address=127.0.0.1:${probePort}`],
+        {
+          cwd: dir,
+          env: {
+            PATH: process.env['PATH'] ?? '',
+            HOME: home,
+            KUBERNETES_SERVICE_HOST: '127.0.0.1',
+            KUBERNETES_SERVICE_PORT: port,
+            KUBELOOP_SERVICE_ACCOUNT_DIR: saDir,
+            LOG_LEVEL: 'info',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      operator.stdout!.on('data', (c: Buffer) => (operatorLog += c.toString()));
+      operator.stderr!.on('data', (c: Buffer) => (operatorLog += c.toString()));
+      const child = operator;
+      operatorExit = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+      const lease = await eventually(
+        'the operator to hold the lease',
+        async () => {
+          if (child.exitCode !== null) throw new Error(`the operator exited with ${child.exitCode}:\n${operatorLog}`);
+          const l = await cs.coordinationV1().leases(namespace).get(leaseName);
+          return l.spec?.holderIdentity ? l : undefined;
+        },
+        30_000,
+      ).catch((err: unknown) => {
+        throw new Error(`${(err as Error).message}\noperator log:\n${operatorLog}`);
+      });
+      expect(lease.spec?.holderIdentity).toMatch(/_/);
+      await eventually('/readyz to answer 200', async () => ((await httpGet(`http://127.0.0.1:${probePort}/readyz`)).status === 200 ? true : undefined));
+    });
+    expect(operatorLog).toContain('"msg":"became leader"');
+    expect((await httpGet(`http://127.0.0.1:${probePort}/healthz`)).status).toBe(200);
+
+    await step('create a Guestbook and see it reconciled', async () => {
+      const shop = 'shop';
+      await cs.coreV1().namespaces().create({ metadata: { name: shop } });
+      const guestbooks = createDynamicClient(admin).resource({ group, version: 'v1', resource: 'guestbooks' }).namespace(shop);
+      const created = await guestbooks.create({ apiVersion: `${group}/v1`, kind: 'Guestbook', metadata: { name: 'visitors' }, spec: { message: 'hello from e2e' } });
+
+      const configMap = await eventually('the owned ConfigMap', () => cs.coreV1().configMaps(shop).get('visitors'));
+      expect(configMap.data).toEqual({ message: 'hello from e2e' });
+      expect(configMap.metadata?.ownerReferences).toEqual([
+        expect.objectContaining({ apiVersion: `${group}/v1`, kind: 'Guestbook', name: 'visitors', uid: created.metadata?.uid, controller: true }),
+      ]);
+      const status = await eventually('status Ready=True', async () => {
+        const s = (await guestbooks.get('visitors'))['status'] as { observedGeneration?: number; conditions?: { type: string; status: string; reason: string }[] } | undefined;
+        return s?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? s : undefined;
+      });
+      expect(status.observedGeneration).toBe(1);
+      expect(status.conditions).toEqual([expect.objectContaining({ type: 'Ready', status: 'True', reason: 'Reconciled' })]);
+      const event = await eventually('the Created event', async () => {
+        const list = await cs.eventsV1().events(shop).list();
+        return list.items.find((e) => e.reason === 'Created' && e.regarding?.name === 'visitors');
+      });
+      expect(event.note).toBe('created ConfigMap visitors');
+
+      await guestbooks.patch('visitors', { spec: { message: 'changed' } }, { patchType: 'merge' });
+      await eventually('the ConfigMap to follow the spec', async () => ((await cs.coreV1().configMaps(shop).get('visitors')).data?.['message'] === 'changed' ? true : undefined));
+    });
+
+    const metrics = await httpGet(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(metrics.body).toMatch(/controller_runtime_reconcile_total\{[^}]*controller="guestbook"[^}]*result="success"[^}]*\} [1-9]/);
+    expect(metrics.body).toMatch(/leader_election_master_status\{[^}]*\} 1/);
+    // Every permission the operator used was granted: a missing one shows up as a 403 in its log.
+    expect(operatorLog).not.toMatch(/forbidden|"statusCode":403/i);
+  });
+
+  it('stops on SIGTERM: exit code 0 and the lease released for a successor', async () => {
+    const child = operator!;
+    const exit = await step('SIGTERM to exit', async () => {
+      child.kill('SIGTERM');
+      return Promise.race([
+        operatorExit!,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the operator did not exit within 30 s:\n${operatorLog}`)), 30_000)),
+      ]);
+    });
+    expect(exit, operatorLog).toEqual({ code: 0, signal: null });
+    expect(operatorLog).toContain('"msg":"released the lease"');
+    const lease = await createClientset(env!.config).coordinationV1().leases(namespace).get(leaseName);
+    expect(lease.spec?.holderIdentity ?? '').toBe('');
+  });
+});
