@@ -100,6 +100,17 @@ function metaOf(obj: JsonObject): JsonObject {
   return m as JsonObject;
 }
 
+/** apiVersion, kind and metadata first, as the server writes them. */
+function ordered(obj: JsonObject): JsonObject {
+  const { apiVersion, kind, metadata, ...rest } = obj;
+  return {
+    ...(apiVersion !== undefined && { apiVersion }),
+    ...(kind !== undefined && { kind }),
+    ...(metadata !== undefined && { metadata }),
+    ...rest,
+  };
+}
+
 function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
@@ -185,7 +196,7 @@ export class ObjectTracker {
   private store(info: ResourceInfo, type: Change['type'], obj: JsonObject, previous: JsonObject | undefined): JsonObject {
     const b = this.bucket(info);
     this.rv++;
-    const stored = jsonCopy(obj);
+    const stored = ordered(jsonCopy(obj));
     metaOf(stored)['resourceVersion'] = String(this.rv);
     const key = this.keyOf(info, str(metaOf(stored)['namespace']) ?? '', str(metaOf(stored)['name']) ?? '');
     if (type === 'DELETED') b.objects.delete(key);
