@@ -111,22 +111,31 @@ describe('a scaffolded operator, from kubeloop init to a clean stop in a cluster
     expect(existsSync(join(dir, 'package-lock.json'))).toBe(true);
   });
 
-  it('gets an API from the installed kubeloop command', async () => {
+  it('gets a namespaced and a cluster-scoped API from the installed kubeloop command', async () => {
+    const kubeloop = join(dir, 'node_modules/.bin/kubeloop');
     const ran = await step('kubeloop create api', () =>
-      runCommand(join(dir, 'node_modules/.bin/kubeloop'), ['create', 'api', '--group', 'webapp', '--version', 'v1', '--kind', 'Guestbook'], { cwd: dir }),
+      runCommand(kubeloop, ['create', 'api', '--group', 'webapp', '--version', 'v1', '--kind', 'Guestbook'], { cwd: dir }),
     );
     ok(ran, 'kubeloop create api');
     expect(ran.stdout).toContain(`Added Guestbook ${group}/v1 (namespaced, plural guestbooks)`);
-    expect(await readFile(join(dir, 'src/main.ts'), 'utf8')).toContain('mgr.register(GuestbookReconciler);');
+    const cluster = ok(
+      await runCommand(kubeloop, ['create', 'api', '--group', 'infra', '--version', 'v1alpha1', '--kind', 'Region', '--namespaced=false'], { cwd: dir }),
+      'kubeloop create api --namespaced=false',
+    );
+    expect(cluster.stdout).toContain(`Added Region infra.${project.domain}/v1alpha1 (cluster-scoped, plural regions)`);
+    const main = await readFile(join(dir, 'src/main.ts'), 'utf8');
+    expect(main).toContain('mgr.register(GuestbookReconciler);');
+    expect(main).toContain('mgr.register(RegionReconciler);');
   });
 
   it('generates its manifests, type-checks, and passes its own tests', async () => {
     const manifests = ok(await step('npm run manifests', () => npm(['run', 'manifests'], dir)), 'npm run manifests');
     expect(manifests.stdout).toContain(`config/crd/bases/${group}_guestbooks.yaml`);
-    expect(manifests.stdout).toContain('1 CRD, RBAC from 1 reconciler');
+    expect(manifests.stdout).toContain(`config/crd/bases/infra.${project.domain}_regions.yaml`);
+    expect(manifests.stdout).toContain('2 CRDs, RBAC from 2 reconcilers');
     ok(await step('npm run typecheck', () => npm(['run', 'typecheck'], dir)), 'npm run typecheck');
     const tests = ok(await step('npm test (the project, its own control plane)', () => npm(['test'], dir)), 'npm test');
-    expect(tests.stdout.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '')).toMatch(/Tests\s+3 passed \(3\)/);
+    expect(tests.stdout.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '')).toMatch(/Tests\s+4 passed \(4\)/);
   });
 
   it('has manifests a real API server accepts (kustomize build, server-side dry-run create)', async () => {
@@ -138,6 +147,7 @@ describe('a scaffolded operator, from kubeloop init to a clean stop in a cluster
     expect(objects.map((o) => o.kind).toSorted()).toEqual([
       'ClusterRole',
       'ClusterRoleBinding',
+      'CustomResourceDefinition',
       'CustomResourceDefinition',
       'Deployment',
       'Namespace',
@@ -160,10 +170,12 @@ describe('a scaffolded operator, from kubeloop init to a clean stop in a cluster
     const saName = await step('install the CRD and the RBAC', async () => {
       const crds = createDynamicClient(admin).resource({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' });
       await createAll(admin, objects.filter((o) => ['CustomResourceDefinition', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(o.kind!)));
-      await eventually('the CRD to be established', async () => {
-        const status = (await crds.get(`guestbooks.${group}`))['status'] as { conditions?: { type: string; status: string }[] } | undefined;
-        return status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
-      });
+      for (const name of [`guestbooks.${group}`, `regions.infra.${project.domain}`]) {
+        await eventually(`the CRD ${name} to be established`, async () => {
+          const status = (await crds.get(name))['status'] as { conditions?: { type: string; status: string }[] } | undefined;
+          return status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
+        });
+      }
       return objects.find((o) => o.kind === 'ServiceAccount')!.metadata!.name!;
     });
 
@@ -254,8 +266,22 @@ describe('a scaffolded operator, from kubeloop init to a clean stop in a cluster
       await eventually('the ConfigMap to follow the spec', async () => ((await cs.coreV1().configMaps(shop).get('visitors')).data?.['message'] === 'changed' ? true : undefined));
     });
 
+    await step('create a cluster-scoped Region and see it reconciled', async () => {
+      const regions = createDynamicClient(admin).resource({ group: `infra.${project.domain}`, version: 'v1alpha1', resource: 'regions' });
+      await regions.create({ apiVersion: `infra.${project.domain}/v1alpha1`, kind: 'Region', metadata: { name: 'eu' }, spec: {} });
+      const status = await eventually('Region status Ready=True', async () => {
+        const s = (await regions.get('eu'))['status'] as { observedGeneration?: number; conditions?: { type: string; status: string }[] } | undefined;
+        return s?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? s : undefined;
+      });
+      expect(status.observedGeneration).toBe(1);
+      // The Event about a cluster-scoped object goes to the default namespace.
+      await eventually('the Region event', async () => (await cs.eventsV1().events('default').list()).items.find((e) => e.regarding?.name === 'eu'));
+    });
+
     const metrics = await httpGet(`http://127.0.0.1:${metricsPort}/metrics`);
-    expect(metrics.body).toMatch(/controller_runtime_reconcile_total\{[^}]*controller="guestbook"[^}]*result="success"[^}]*\} [1-9]/);
+    for (const controller of ['guestbook', 'region']) {
+      expect(metrics.body).toMatch(new RegExp(`controller_runtime_reconcile_total\\{[^}]*controller="${controller}"[^}]*result="success"[^}]*\\} [1-9]`));
+    }
     expect(metrics.body).toMatch(/leader_election_master_status\{[^}]*\} 1/);
     // Every permission the operator used was granted: a missing one shows up as a 403 in its log.
     expect(operatorLog).not.toMatch(/forbidden|"statusCode":403/i);
