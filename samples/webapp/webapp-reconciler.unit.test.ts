@@ -3,7 +3,16 @@
 // from and what the reconcile must do. (The same reconciler is tested against a real API server in webapp.test.ts.)
 import { describe, expect, it } from 'vitest';
 import { Deployment, Service, isConflict, type KubeObject, type appsv1, type corev1 } from 'kubeloop/client';
-import { describeAction, failWith, intercept, reconcileOnce, type Interceptor, type ReconcileOnceResult } from 'kubeloop/testing';
+import {
+  createControllerHarness,
+  createFakeClock,
+  describeAction,
+  failWith,
+  intercept,
+  reconcileOnce,
+  type Interceptor,
+  type ReconcileOnceResult,
+} from 'kubeloop/testing';
 import { WebApp, group } from './webapp.js';
 import { WebAppReconciler } from './webapp-reconciler.js';
 
@@ -134,5 +143,22 @@ describe('sample: WebAppReconciler unit tests with kubeloop/testing (no API serv
     });
     expect(r.writes.map(describeAction)).toEqual(c.writes);
     await c.check(r);
+  });
+});
+
+describe('sample: WebAppReconciler requeues on a fake clock', () => {
+  it('looks again every 10 s until the Deployment is ready, then stops, without waiting', async () => {
+    const clock = createFakeClock();
+    const h = createControllerHarness(WebAppReconciler, { clock, objects: [webapp()] });
+    h.enqueue({ namespace: ns, name: 'web' });
+    expect((await h.runReady()).map((r) => r.result)).toEqual([{ requeueAfterMs: 10_000 }]);
+    expect(await h.advance(9_999)).toEqual([]);
+    expect((await h.advance(1)).map((r) => [r.atMs, r.result])).toEqual([[10_000, { requeueAfterMs: 10_000 }]]);
+    // The replicas become ready (a kubelet and the Deployment controller would do this in a cluster).
+    const d = await h.client.get(Deployment, { namespace: ns, name: 'web' });
+    await h.client.status().update({ ...d, status: { readyReplicas: 2 } });
+    expect((await h.advance(10_000)).map((r) => [r.atMs, r.result])).toEqual([[20_000, {}]]);
+    expect(await h.advance(60_000)).toEqual([]);
+    h.shutDown();
   });
 });
