@@ -4,7 +4,7 @@
  * interruption leaves nothing behind.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { CliError } from './errors.js';
@@ -32,6 +32,8 @@ export interface InitOptions {
   out: Output;
   /** Environment for npm. Default: this process's. */
   env?: NodeJS.ProcessEnv;
+  /** The folder relative paths (`dir`, `kubeloopFrom`) start from. Default: `process.cwd()`. */
+  cwd?: string;
 }
 
 interface KubeloopManifest {
@@ -87,7 +89,8 @@ function range(deps: Record<string, string> | undefined, pkg: string): string {
 /** Creates the project; returns its folder. See {@link InitOptions}. */
 export async function initProject(options: InitOptions): Promise<string> {
   const { out } = options;
-  const dir = resolve(options.dir);
+  const cwd = options.cwd ?? process.cwd();
+  const dir = resolve(cwd, options.dir);
   const name = checkProjectName(options.name ?? basename(dir));
   const domain = checkDomain(options.domain ?? 'example.com');
   const target = await checkTarget(dir);
@@ -99,7 +102,7 @@ export async function initProject(options: InitOptions): Promise<string> {
     namespace,
     leaseName: `${name}.${domain}`,
     image: `${name}:latest`,
-    kubeloopDependency: await kubeloopDependency(options.kubeloopFrom, manifest.version, process.cwd()),
+    kubeloopDependency: await kubeloopDependency(options.kubeloopFrom, manifest.version, cwd),
     kubeloopVersion: manifest.version,
     reflectMetadataVersion: range(manifest.dependencies, 'reflect-metadata'),
     jsYamlVersion: range(manifest.dependencies, 'js-yaml'),
@@ -122,7 +125,7 @@ export async function initProject(options: InitOptions): Promise<string> {
 
   await mkdir(dirname(dir), { recursive: true });
   const staging = join(dirname(dir), `.${basename(dir)}.kubeloop-init-${randomBytes(4).toString('hex')}`);
-  const shown = relative(process.cwd(), dir) || '.';
+  const shown = relative(cwd, dir) || '.';
   try {
     out.progress(`Writing ${files.size} files for ${name} (API groups under ${domain})`);
     for (const [path, text] of files) {
@@ -157,7 +160,6 @@ export async function initProject(options: InitOptions): Promise<string> {
     }
     throw err;
   }
-  if (!existsSync(join(dir, projectFileName))) throw new Error(`${dir} is incomplete after kubeloop init`);
   out.info(`Created ${name} in ${shown}.`);
   out.info('Next:');
   out.info(`  cd ${shown}`);

@@ -45,16 +45,17 @@ function buildProgram(out: Output, cwd: string, env: NodeJS.ProcessEnv): Command
     .option('--name <name>', "the project's name, and the prefix of its Kubernetes objects (default: the folder's name)")
     .option('--domain <domain>', 'the domain of its API groups', 'example.com')
     .option('--skip-install', 'do not run npm install')
-    .option('--kubeloop-from <tarball|dir|range>', 'install kubeloop from a packed tarball, a folder, or a version range (default: this version from npm)')
+    .option('--kubeloop-from <tarball|dir|range>', 'install kubeloop from a packed tarball, a folder (./path or /path), or a version range (default: this version from npm)')
     .action(async (dir: string, opts: { name?: string; domain: string; skipInstall?: boolean; kubeloopFrom?: string }) => {
       await initProject({
-        dir: resolve(cwd, dir),
+        dir,
+        cwd,
         domain: opts.domain,
         out,
         env,
         ...(opts.name !== undefined && { name: opts.name }),
         ...(opts.skipInstall && { skipInstall: true }),
-        ...(opts.kubeloopFrom !== undefined && { kubeloopFrom: resolveFrom(cwd, opts.kubeloopFrom) }),
+        ...(opts.kubeloopFrom !== undefined && { kubeloopFrom: opts.kubeloopFrom }),
       });
     });
 
@@ -119,11 +120,6 @@ function buildProgram(out: Output, cwd: string, env: NodeJS.ProcessEnv): Command
       }
     });
   return program;
-}
-
-/** A path-like `--kubeloop-from` relative to `cwd`; a version range as it is. */
-function resolveFrom(cwd: string, from: string): string {
-  return /^(\.{0,2}\/)/.test(from) || from.endsWith('.tgz') ? resolve(cwd, from) : from;
 }
 
 /**
