@@ -5,6 +5,7 @@ import { isDeletedFinalStateUnknown, type DeepReadonly, type HandlerRegistration
 import {
   createRateLimitingQueue,
   defaultControllerRateLimiter,
+  type Clock,
   type MetricsProvider,
   type RateLimiter,
   type RateLimitingQueue,
@@ -49,6 +50,8 @@ export interface ControllerOptions {
   gracefulShutdownTimeoutMs?: number;
   metrics?: ControllerMetrics;
   queueMetricsProvider?: MetricsProvider;
+  /** Time for the queue's delays (`requeueAfterMs`) and the default rate limiter's backoff. Default: the real clock. */
+  clock?: Clock;
 }
 
 /**
@@ -74,7 +77,8 @@ export class Controller {
     this.name = options.name;
     this.queue = createRateLimitingQueue<string>({
       name: options.name,
-      rateLimiter: options.rateLimiter ?? defaultControllerRateLimiter(),
+      ...(options.clock && { clock: options.clock }),
+      rateLimiter: options.rateLimiter ?? defaultControllerRateLimiter(options.clock ? { clock: options.clock } : {}),
       ...(options.queueMetricsProvider && { metricsProvider: options.queueMetricsProvider }),
     });
   }

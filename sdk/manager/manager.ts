@@ -13,6 +13,7 @@ import {
   type RestConfig,
 } from '../client/index.js';
 import { createLeaderElector, createLeaseLock } from '../leaderelection/index.js';
+import type { Clock } from '../workqueue/index.js';
 import { ManagerCache, type CacheOptions } from './cache.js';
 import { CachedClient, ResourceRegistry } from './client.js';
 import type { Client } from './client-types.js';
@@ -67,6 +68,11 @@ export interface ManagerOptions {
   logger?: Logger;
   /** The parent of the manager's DI container. Default: tsyringe's root container. */
   container?: DependencyContainer;
+  /**
+   * Time for the controllers' queues (requeueAfterMs, backoff) and the event recorder: a fake clock
+   * (`createFakeClock()` from kubeloop/testing) makes them testable without waiting. Default: the real clock.
+   */
+  clock?: Clock;
 }
 
 /**
@@ -234,6 +240,7 @@ class ManagerImpl implements Manager {
             gracefulShutdownTimeoutMs: grace,
             metrics: this.metrics.controller,
             queueMetricsProvider: this.metrics.workqueue(spec.name),
+            ...(this.options.clock && { clock: this.options.clock }),
           }),
       );
       // Informers of every controller exist before the cache starts, so they all start (and sync) together.
@@ -320,7 +327,12 @@ export async function createManager(options: ManagerOptions = {}): Promise<Manag
   const discovery = createDiscoveryClient(config);
   const registry = new ResourceRegistry(createRESTMapper(discovery));
   const client = new CachedClient(config, cache, registry);
-  const eventRecorder = createEventRecorder({ config, component: options.leaderElection?.id ?? 'kubeloop-manager', log });
+  const eventRecorder = createEventRecorder({
+    config,
+    component: options.leaderElection?.id ?? 'kubeloop-manager',
+    log,
+    ...(options.clock && { clock: options.clock }),
+  });
   const container = (options.container ?? rootContainer).createChildContainer();
   const manager = new ManagerImpl(config, cache, container, log, metrics, eventRecorder, client, options);
   container.register(REST_CONFIG, { useValue: config });

@@ -16,6 +16,7 @@ import {
   type ReconcileRequest,
   type ReconcileResult,
 } from '../../sdk/manager/index.js';
+import { createFakeClock } from '../../sdk/workqueue/index.js';
 import { createTestNamespace, sharedCluster, uniqueName } from '../support/cluster.js';
 
 const silent = pino({ level: 'silent' });
@@ -85,6 +86,26 @@ describe('Manager against the real API server', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(attempts.get('flaky')).toBe(3); // succeeded on the third try, then left alone
     expect(attempts.get('broken')).toBe(1); // terminal: not retried
+  });
+
+  it('runs requeueAfterMs and backoff on the clock it is given, so a fake clock needs no waiting', async () => {
+    const ns = await createTestNamespace(config, 'clock');
+    const clock = createFakeClock();
+    let calls = 0;
+    const mgr = await createManager({ config, cache: { namespaces: [ns] }, metricsBindAddress: '0', healthProbeBindAddress: '0', logger: silent, clock });
+    controllerFor(mgr).for(ConfigMap).complete({
+      reconcile: async () => {
+        calls++;
+        return { requeueAfterMs: 3_600_000 };
+      },
+    });
+    await run(mgr);
+    await createClientset(config).coreV1().configMaps(ns).create({ metadata: { name: 'hourly' } });
+    await eventually('the first reconcile', () => calls === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(calls).toBe(1); // an hour has not passed on the fake clock
+    clock.advance(3_600_000);
+    await eventually('the requeued reconcile', () => calls === 2);
   });
 
   it('constructs reconcilers through the container, with @inject or with static inject, and reads copies from the cache', async () => {
