@@ -13,6 +13,7 @@ export interface ControllerSpec {
   sources: ControllerSource[];
   maxConcurrentReconciles: number;
   rateLimiter?: RateLimiter<string>;
+  reconcileTimeoutMs?: number;
 }
 
 /** The manager side of the builder: where a completed controller goes. */
@@ -38,6 +39,7 @@ export class ControllerBuilder {
   private controllerName: string | undefined;
   private maxConcurrent = 1;
   private rateLimiter: RateLimiter<string> | undefined;
+  private reconcileTimeoutMs: number | undefined;
 
   constructor(private readonly registry: ControllerRegistry) {}
 
@@ -72,7 +74,11 @@ export class ControllerBuilder {
     return this;
   }
 
-  withOptions(options: { maxConcurrentReconciles?: number; rateLimiter?: RateLimiter<string> }): this {
+  /**
+   * `maxConcurrentReconciles` (default 1), `rateLimiter` (default: client-go's controller rate limiter) and
+   * `reconcileTimeoutMs` (default: none; aborts the reconcile's signal after that long).
+   */
+  withOptions(options: { maxConcurrentReconciles?: number; rateLimiter?: RateLimiter<string>; reconcileTimeoutMs?: number }): this {
     if (options.maxConcurrentReconciles !== undefined) {
       if (!Number.isInteger(options.maxConcurrentReconciles) || options.maxConcurrentReconciles < 1) {
         throw new RangeError(`maxConcurrentReconciles must be a whole number ≥ 1, not ${options.maxConcurrentReconciles}`);
@@ -80,6 +86,7 @@ export class ControllerBuilder {
       this.maxConcurrent = options.maxConcurrentReconciles;
     }
     if (options.rateLimiter) this.rateLimiter = options.rateLimiter;
+    if (options.reconcileTimeoutMs !== undefined) this.reconcileTimeoutMs = options.reconcileTimeoutMs;
     return this;
   }
 
@@ -104,6 +111,7 @@ export class ControllerBuilder {
         sources,
         maxConcurrentReconciles: this.maxConcurrent,
         ...(this.rateLimiter && { rateLimiter: this.rateLimiter }),
+        ...(this.reconcileTimeoutMs !== undefined && { reconcileTimeoutMs: this.reconcileTimeoutMs }),
       },
       reconciler,
     );

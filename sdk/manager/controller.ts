@@ -44,6 +44,11 @@ export interface ControllerOptions {
   maxConcurrentReconciles?: number;
   /** Default: `defaultControllerRateLimiter()`. */
   rateLimiter?: RateLimiter<string>;
+  /**
+   * Abort a reconcile's `context.signal` after this long (its API calls then fail; the reconcile counts as failed and
+   * is retried with backoff). Default: 0, no limit.
+   */
+  reconcileTimeoutMs?: number;
   /** How long start() waits for the informers' first sync before failing. Default: 120000. */
   cacheSyncTimeoutMs?: number;
   /** How long stopping waits for reconciles in flight. Default: 30000. */
@@ -170,8 +175,10 @@ export class Controller {
     const metrics = this.options.metrics;
     metrics?.activeWorkers(this.name, 1);
     const started = performance.now();
+    const timeoutMs = this.options.reconcileTimeoutMs ?? 0;
+    const reconcileSignal = timeoutMs > 0 ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : signal;
     try {
-      const result = await this.options.reconciler.reconcile({ namespace, name }, { signal, log, reconcileID });
+      const result = await this.options.reconciler.reconcile({ namespace, name }, { signal: reconcileSignal, log, reconcileID });
       const seconds = (performance.now() - started) / 1000;
       this.queue.forget(key);
       if (result?.requeueAfterMs !== undefined && result.requeueAfterMs > 0) {
@@ -180,8 +187,10 @@ export class Controller {
       } else {
         metrics?.reconciled(this.name, 'success', seconds, false);
       }
-    } catch (err) {
+    } catch (thrown) {
       const seconds = (performance.now() - started) / 1000;
+      // `throw 'text'` and rejections with non-Errors still get a message and a stack in the log.
+      const err = thrown instanceof Error ? thrown : new Error(`reconcile threw a non-Error value: ${String(thrown)}`, { cause: thrown });
       if (isTerminalError(err)) {
         this.queue.forget(key);
         log.error({ err }, 'reconcile failed with a terminal error; not retrying until the object changes');

@@ -33,6 +33,8 @@ export interface ReconcilerOptions {
   name?: string;
   /** Workers reconciling different keys at once. Default: 1. */
   maxConcurrentReconciles?: number;
+  /** Abort a reconcile's signal after this long. Default: no limit. */
+  reconcileTimeoutMs?: number;
   /** Filters for events of the `for` resource. */
   predicates?: PredicateLike[];
   /** Filters for every watched resource's events (controller-runtime's WithEventFilter). */

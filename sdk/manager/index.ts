@@ -115,6 +115,7 @@ export {
   type CreateOrUpdateOptions,
   type ConditionInput,
 } from './controllerutil.js';
+export { finalizer, type FinalizerEvent } from './finalizer.js';
 export {
   createEventRecorder,
   type EventRecorder,

@@ -150,9 +150,13 @@ class ManagerImpl implements Manager {
     private readonly options: ManagerOptions,
   ) {
     this.client = client;
+    // Not ready until every informer synced, nor while one has lost its watch to an error (403, unreachable server).
     this.readyz['informers'] = () => {
-      const pending = this.cache.health().filter((h) => !h.synced);
-      if (pending.length) throw new Error(`not synced: ${pending.map((h) => `${h.resource}${h.namespace ? ` in ${h.namespace}` : ''}`).join(', ')}`);
+      const pending = this.cache.health().filter((h) => !h.synced || (!h.watching && h.lastError !== undefined));
+      if (pending.length) {
+        const what = pending.map((h) => `${h.resource}${h.namespace ? ` in ${h.namespace}` : ''}${h.synced ? ' (watch failing)' : ' (not synced)'}`);
+        throw new Error(what.join(', '));
+      }
     };
   }
 
@@ -165,7 +169,10 @@ class ManagerImpl implements Manager {
     for (const w of options.watches ?? []) builder.watches(w.resource, w.handler, { predicates: w.predicates ?? [] });
     for (const f of options.eventFilters ?? []) builder.withEventFilter(f);
     if (options.name) builder.named(options.name);
-    if (options.maxConcurrentReconciles !== undefined) builder.withOptions({ maxConcurrentReconciles: options.maxConcurrentReconciles });
+    builder.withOptions({
+      ...(options.maxConcurrentReconciles !== undefined && { maxConcurrentReconciles: options.maxConcurrentReconciles }),
+      ...(options.reconcileTimeoutMs !== undefined && { reconcileTimeoutMs: options.reconcileTimeoutMs }),
+    });
     builder.complete(reconciler);
   }
 
@@ -237,6 +244,7 @@ class ManagerImpl implements Manager {
             log: log.child({ controller: spec.name }),
             maxConcurrentReconciles: spec.maxConcurrentReconciles,
             ...(spec.rateLimiter && { rateLimiter: spec.rateLimiter }),
+            ...(spec.reconcileTimeoutMs !== undefined && { reconcileTimeoutMs: spec.reconcileTimeoutMs }),
             gracefulShutdownTimeoutMs: grace,
             metrics: this.metrics.controller,
             queueMetricsProvider: this.metrics.workqueue(spec.name),

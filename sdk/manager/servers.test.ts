@@ -59,7 +59,7 @@ describe('startProbeServer', () => {
     expect((await get(s, '/healthz?verbose')).body).toBe('[+]ping ok\nhealthz check passed\n');
   });
 
-  it('answers 200 ok when every check passes, 500 naming the failed check otherwise', async () => {
+  it('answers 200 ok when every check passes, 503 naming the failed check otherwise', async () => {
     const s = await probe({
       bindAddress: '127.0.0.1:0',
       checks: { healthz: { ping: ok }, readyz: { informers: failing, leader: async () => {}, cache: ok } },
@@ -67,7 +67,7 @@ describe('startProbeServer', () => {
     expect(s.address).toBe(`127.0.0.1:${s.port}`);
     expect(await get(s, '/healthz')).toMatchObject({ status: 200, body: 'ok' });
     const ready = await get(s, '/readyz');
-    expect(ready.status).toBe(500);
+    expect(ready.status).toBe(503);
     expect(ready.body).toBe('[+]cache ok\n[-]informers failed: informer pods not synced (still listing)\n[+]leader ok\nreadyz check failed\n');
     expect(ready.headers.get('content-type')).toBe('text/plain; charset=utf-8');
     expect(await get(s, '/readyz?exclude=informers')).toMatchObject({ status: 200, body: 'ok' });
@@ -77,7 +77,7 @@ describe('startProbeServer', () => {
   it('serves one check at /readyz/<name>, 404 for an unknown one', async () => {
     const s = await probe({ bindAddress: '127.0.0.1:0', checks: { healthz: { ping: ok }, readyz: { informers: failing, cache: ok } } });
     expect(await get(s, '/readyz/cache')).toMatchObject({ status: 200, body: 'ok' });
-    expect(await get(s, '/readyz/informers')).toMatchObject({ status: 500, body: 'internal server error: informer pods not synced (still listing)\n' });
+    expect(await get(s, '/readyz/informers')).toMatchObject({ status: 503, body: 'service unavailable: informer pods not synced (still listing)\n' });
     expect(await get(s, '/readyz/nope')).toMatchObject({ status: 404 });
     expect(await get(s, '/healthz/ping')).toMatchObject({ status: 200 });
     expect(await get(s, '/livez')).toMatchObject({ status: 404 });
@@ -88,7 +88,7 @@ describe('startProbeServer', () => {
     const s = await probe({ bindAddress: '127.0.0.1:0', checks: { healthz: {}, readyz } });
     expect((await get(s, '/readyz')).status).toBe(200);
     readyz['late'] = failing;
-    expect((await get(s, '/readyz')).status).toBe(500);
+    expect((await get(s, '/readyz')).status).toBe(503);
   });
 
   it('fails a check that does not answer in time, and aborts its signal', async () => {
@@ -108,7 +108,7 @@ describe('startProbeServer', () => {
       log: { warn: (obj) => warnings.push(obj) },
     });
     const res = await get(s, '/healthz');
-    expect(res.status).toBe(500);
+    expect(res.status).toBe(503);
     expect(res.body).toContain('[-]hanging failed: no answer within 50 ms');
     expect(aborted).toBeInstanceOf(Error);
     expect(warnings).toEqual([{ check: 'hanging', endpoint: 'healthz', error: 'no answer within 50 ms' }]);

@@ -140,7 +140,7 @@ async function runCheck(name: string, check: Check, timeoutMs: number): Promise<
 }
 
 /**
- * Serves Kubernetes-style probes: `/healthz` and `/readyz` (200 `ok` when every check passes; 500 listing each check
+ * Serves Kubernetes-style probes: `/healthz` and `/readyz` (200 `ok` when every check passes; 503 listing each check
  * as `[+]name ok` or `[-]name failed: reason` when one fails; `?verbose` lists them on success too;
  * `?exclude=name` skips a check), and `/healthz/<name>`, `/readyz/<name>` for one check (404 if unknown). With no
  * checks, a `ping` check that always passes is reported. GET and HEAD only.
@@ -180,7 +180,7 @@ export function startProbeServer(options: ProbeServerOptions): Promise<Server> {
       const result = await runCheck(check[0], check[1], timeoutMs);
       if (result.error !== undefined) {
         options.log?.warn({ check: result.name, endpoint, error: result.error }, 'probe check failed');
-        send(res, 500, `internal server error: ${result.error}\n`);
+        send(res, 503, `service unavailable: ${result.error}\n`);
       } else {
         send(res, 200, 'ok');
       }
@@ -199,7 +199,7 @@ export function startProbeServer(options: ProbeServerOptions): Promise<Server> {
     const lines = results.map((r) => (r.error === undefined ? `[+]${r.name} ok` : `[-]${r.name} failed: ${r.error}`));
     for (const name of excluded) if (all.some(([n]) => n === name)) lines.push(`[+]${name} excluded: ok`);
     lines.push(failed.length === 0 ? `${endpoint} check passed` : `${endpoint} check failed`);
-    send(res, failed.length === 0 ? 200 : 500, `${lines.join('\n')}\n`);
+    send(res, failed.length === 0 ? 200 : 503, `${lines.join('\n')}\n`);
   });
 }
 
