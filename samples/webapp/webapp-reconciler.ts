@@ -1,9 +1,10 @@
-import { Deployment, Service, isNotFound, type appsv1, type corev1 } from 'kubeloop/client';
+import { Deployment, Service, ignoreNotFound, isNotFound, type appsv1, type corev1 } from 'kubeloop/client';
 import {
   CLIENT,
   EVENT_RECORDER,
   Reconciler,
   createOrUpdate,
+  finalizer,
   generationChanged,
   inject,
   or,
@@ -16,13 +17,14 @@ import {
   type ReconcileRequest,
   type ReconcileResult,
 } from 'kubeloop/manager';
-import { WebApp, type WebAppCondition } from './webapp.js';
+import { WebApp, cleanupFinalizer, type WebAppCondition } from './webapp.js';
 
 /**
  * Keeps a Deployment and a Service in step with each WebApp, and reports readiness in the WebApp's status.
  *
  * Reads come from the manager's cache; the Deployment and Service are owned by the WebApp (controller reference), so
- * their changes wake this reconciler too.
+ * their changes wake this reconciler too. A finalizer lets it delete them itself when the WebApp goes (a cluster's
+ * garbage collector would too; the finalizer shows the pattern, and works where no garbage collector runs).
  */
 @Reconciler({
   for: WebApp,
@@ -45,7 +47,24 @@ export class WebAppReconciler implements Reconciler {
       if (isNotFound(err)) return {}; // deleted: its Deployment and Service go with it (owner references)
       throw err;
     }
-    if (app.metadata?.deletionTimestamp) return {};
+    return finalizer(this.client, cleanupFinalizer, app, async (event) =>
+      event.type === 'cleanup' ? this.cleanup(event.object, ctx) : this.apply(event.object, req, ctx),
+    );
+  }
+
+  /** The WebApp is being deleted: delete what it owns, then the finalizer goes. */
+  private async cleanup(app: WebApp, ctx: ReconcileContext): Promise<ReconcileResult> {
+    const { namespace, name } = app.metadata ?? {};
+    const owned = [
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace } },
+      { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace } },
+    ];
+    for (const obj of owned) await ignoreNotFound(this.client.delete(obj, { signal: ctx.signal }));
+    this.recorder.event(app, 'Normal', 'Deleted', `deleted Deployment and Service ${name ?? ''}`, 'Cleanup');
+    return {};
+  }
+
+  private async apply(app: WebApp, req: ReconcileRequest, ctx: ReconcileContext): Promise<ReconcileResult> {
     const spec = app.spec!;
     const labels = { 'app.kubernetes.io/name': req.name, 'app.kubernetes.io/managed-by': 'webapp-operator' };
     const port = spec.port ?? 8080;

@@ -13,15 +13,16 @@ import {
   type Interceptor,
   type ReconcileOnceResult,
 } from 'kubeloop/testing';
-import { WebApp, group } from './webapp.js';
+import { WebApp, cleanupFinalizer, group } from './webapp.js';
 import { WebAppReconciler } from './webapp-reconciler.js';
 
 const ns = 'shop';
 const uid = '4c1f0e4e-1111-4222-8333-444455556666';
+/** A WebApp as the operator leaves it: with its cleanup finalizer (pass `finalizers: []` for a brand-new one). */
 const webapp = (extra: { deletionTimestamp?: string; finalizers?: string[] } = {}): WebApp => ({
   apiVersion: `${group}/v1`,
   kind: 'WebApp',
-  metadata: { name: 'web', namespace: ns, uid, generation: 3, ...extra },
+  metadata: { name: 'web', namespace: ns, uid, generation: 3, finalizers: [cleanupFinalizer], ...extra },
   spec: { image: 'nginx:1.27', replicas: 2, port: 8080 },
 });
 const controllerRef = { apiVersion: `${group}/v1`, kind: 'WebApp', name: 'web', uid, controller: true, blockOwnerDeletion: true };
@@ -64,9 +65,9 @@ const statusPatch = `patch webapps.${group}/status ${ns}/web (merge)`;
 
 const cases: Case[] = [
   {
-    name: 'a new WebApp: creates its Deployment and Service, owned by it, and writes its status',
-    objects: [webapp()],
-    writes: [`create deployments.apps ${ns}/web`, `create services ${ns}/web`, statusPatch],
+    name: 'a new WebApp: adds its finalizer, creates its Deployment and Service, owned by it, and writes its status',
+    objects: [webapp({ finalizers: [] })],
+    writes: [`patch webapps.${group} ${ns}/web (json)`, `create deployments.apps ${ns}/web`, `create services ${ns}/web`, statusPatch],
     async check({ result, error, events, client }) {
       expect(error).toBeUndefined();
       expect(result).toEqual({ requeueAfterMs: 10_000 });
@@ -78,6 +79,7 @@ const cases: Case[] = [
       expect(s.metadata?.ownerReferences).toEqual([controllerRef]);
       expect(s.spec?.ports).toEqual([{ name: 'http', port: 8080, targetPort: 8080 }]);
       const app = await client.get(WebApp, { namespace: ns, name: 'web' });
+      expect(app.metadata?.finalizers).toEqual([cleanupFinalizer]);
       expect(app.status?.observedGeneration).toBe(3);
       expect(app.status?.conditions?.[0]).toMatchObject({ type: 'Available', status: 'False', reason: 'ReplicasNotReady', observedGeneration: 3 });
       expect(events).toEqual([
@@ -113,7 +115,19 @@ const cases: Case[] = [
     },
   },
   {
-    name: 'a WebApp being deleted: does nothing',
+    name: 'a WebApp being deleted: deletes its Deployment and Service, then removes its finalizer',
+    objects: [webapp({ deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: ['example.com/keep', cleanupFinalizer] }), ownedDeployment(2), ownedService()],
+    writes: [`delete deployments.apps ${ns}/web`, `delete services ${ns}/web`, `patch webapps.${group} ${ns}/web (json)`],
+    async check({ result, error, client, events }) {
+      expect(error).toBeUndefined();
+      expect(result).toEqual({});
+      await expect(client.get(Deployment, { namespace: ns, name: 'web' })).rejects.toThrow(/not found/);
+      expect((await client.get(WebApp, { namespace: ns, name: 'web' })).metadata?.finalizers).toEqual(['example.com/keep']);
+      expect(events).toEqual([expect.objectContaining({ reason: 'Deleted' })]);
+    },
+  },
+  {
+    name: 'a WebApp being deleted without our finalizer: does nothing',
     objects: [webapp({ deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: ['example.com/keep'] })],
     writes: [],
     check({ result, error }) {

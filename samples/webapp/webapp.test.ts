@@ -1,9 +1,9 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClientset, createDynamicClient, type RestConfig } from 'kubeloop/client';
+import { createClientset, createDynamicClient, isNotFound, type RestConfig } from 'kubeloop/client';
 import { createManager, type Manager } from 'kubeloop/manager';
 import { createTestNamespace, sharedCluster } from '../../test/support/cluster.js';
-import { WebApp, webAppCrd } from './webapp.js';
+import { WebApp, cleanupFinalizer, webAppCrd } from './webapp.js';
 import { WebAppReconciler } from './webapp-reconciler.js';
 
 async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
@@ -108,5 +108,25 @@ describe('sample: the WebApp operator against a real API server', () => {
       return d.spec?.replicas === 3 ? d : undefined;
     });
     expect(mgr.cache.health().every((h) => h.synced)).toBe(true);
+  });
+
+  it('re-creates a Deployment someone deleted, and cleans up through its finalizer when the WebApp is deleted', async () => {
+    const cs = createClientset(config);
+    const apps = createDynamicClient(config).resource({ group: WebApp.group, version: 'v1', resource: 'webapps' }).namespace(ns);
+    await apps.create({ apiVersion: `${WebApp.group}/v1`, kind: 'WebApp', metadata: { name: 'wiki' }, spec: { image: 'mediawiki:1' } });
+    const first = await eventually('the Deployment', () => cs.appsV1().deployments(ns).get('wiki'));
+    await cs.appsV1().deployments(ns).delete('wiki');
+    const second = await eventually('the Deployment re-created', async () => {
+      const d = await cs.appsV1().deployments(ns).get('wiki');
+      return d.metadata?.uid !== first.metadata?.uid ? d : undefined;
+    });
+    expect(second.metadata?.ownerReferences?.[0]?.name).toBe('wiki');
+    expect((await apps.get('wiki')).metadata?.finalizers).toEqual([cleanupFinalizer]);
+
+    // No garbage collector runs here: the operator's finalizer deletes what the WebApp owned.
+    await apps.delete('wiki');
+    await eventually('the WebApp gone', () => apps.get('wiki').then(() => undefined, (err: unknown) => (isNotFound(err) ? true : undefined)));
+    await expect(cs.appsV1().deployments(ns).get('wiki')).rejects.toSatisfy(isNotFound);
+    await expect(cs.coreV1().services(ns).get('wiki')).rejects.toSatisfy(isNotFound);
   });
 });

@@ -26,7 +26,10 @@ export interface WebAppStatus {
 
 export type WebApp = CustomObject<WebAppSpec, WebAppStatus>;
 
-export const group = 'samples.kubeloop.dev';
+export const group = 'apps.kubeloop.dev';
+
+/** The finalizer the operator puts on each WebApp, so it can clean up before the WebApp goes. */
+export const cleanupFinalizer = `${group}/cleanup`;
 
 /** The descriptor: `client.get(WebApp, { namespace, name })`, `@Reconciler({ for: WebApp })`. */
 export const WebApp = defineResource<WebAppSpec, WebAppStatus>({

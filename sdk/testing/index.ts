@@ -19,7 +19,7 @@
  *   objects: [webapp],
  *   request: { namespace: 'ns', name: 'web' },
  * });
- * expect(writes.map(describeAction)).toEqual(['create deployments.apps ns', 'create services ns', 'patch webapps.samples.kubeloop.dev/status ns/web (merge)']);
+ * expect(writes.map(describeAction)).toEqual(['create deployments.apps ns', 'create services ns', 'patch webapps.apps.kubeloop.dev/status ns/web (merge)']);
  * ```
  *
  * ## Differences from the real API server (the fake's Caveats)
