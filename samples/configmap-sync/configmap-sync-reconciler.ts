@@ -25,6 +25,7 @@ export interface ConfigMapSyncSource {
 /** Where the shared ConfigMap lives. In a real operator this would come from flags; the sample fixes it. */
 export const source: ConfigMapSyncSource = { namespace: 'config-source', name: 'shared-config' };
 
+const asking = (ns: CachedObject): boolean => ns.metadata?.labels?.[injectLabel] === 'true';
 const isSource = (obj: CachedObject): boolean => obj.metadata?.namespace === source.namespace && obj.metadata?.name === source.name;
 
 /**
@@ -66,7 +67,6 @@ export class ConfigMapSyncReconciler implements Reconcile {
  * someone) wakes its own namespace, which puts it back.
  */
 export function setupConfigMapSync(mgr: Manager): void {
-  const asking = (ns: CachedObject): boolean => ns.metadata?.labels?.[injectLabel] === 'true';
   controllerFor(mgr)
     .named('configmap-sync')
     .for(Namespace, { predicates: [asking] })
