@@ -1,32 +1,38 @@
-// `npm start`: the WebApp sample operator on a local control plane, end to end.
-// Starts etcd + kube-apiserver v1.37.2 on 127.0.0.1, installs the WebApp CRD, runs the operator (a kubeloop Manager
-// with the WebApp reconciler), creates a WebApp and shows what the operator made of it. Then it keeps running, so you
-// can use kubectl against it, until Ctrl-C.
+// `npm start`: the WebApp sample operator, end to end.
+// With no kubeconfig given (`npm start -- --kubeconfig FILE`, or $KUBECONFIG), it starts etcd + kube-apiserver v1.37.2
+// on 127.0.0.1 first. It installs the WebApp CRD, runs the operator (a kubeloop Manager with the WebApp reconciler),
+// creates a WebApp and shows what the operator made of it. Then it keeps running, so you can use kubectl against it,
+// until Ctrl-C.
 import 'reflect-metadata';
 import { pino } from 'pino';
-import { createClientset, createDynamicClient } from '../dist/sdk/client/index.js';
+import { createClientset, createDynamicClient, loadClientConfig } from '../dist/sdk/client/index.js';
 import { startControlPlane } from '../dist/sdk/envtest/index.js';
 import { createManager } from '../dist/sdk/manager/index.js';
 import { WebApp, webAppCrd } from '../dist/samples/webapp/webapp.js';
 import { WebAppReconciler } from '../dist/samples/webapp/webapp-reconciler.js';
 
 const say = (text) => process.stdout.write(`${text}\n`);
-const env = await startControlPlane({ kubernetesVersion: '1.37.2' });
+const flag = process.argv.indexOf('--kubeconfig');
+const kubeconfig = flag >= 0 ? process.argv[flag + 1] : process.env.KUBECONFIG;
+// A given cluster is used as it is; otherwise a local control plane is started (and stopped on exit).
+const env = kubeconfig ? undefined : await startControlPlane({ kubernetesVersion: '1.37.2' });
+const config = env ? env.config : (await loadClientConfig({ kubeconfig })).config;
 const stop = new AbortController();
 let running;
 const shutdown = async () => {
   say('\nstopping the operator and the control plane');
   stop.abort();
   await running?.catch(() => undefined);
-  await env.stop();
+  await env?.stop();
   process.exit(0);
 };
 process.once('SIGINT', shutdown);
 process.once('SIGTERM', shutdown);
 
-const config = env.config;
 const crds = createDynamicClient(config).resource({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' });
-await crds.create(webAppCrd);
+await crds.create(webAppCrd).catch((err) => {
+  if (err.statusCode !== 409) throw err; // installed before
+});
 for (;;) {
   const crd = await crds.get(webAppCrd.metadata.name);
   if ((crd.status?.conditions ?? []).some((c) => c.type === 'Established' && c.status === 'True')) break;
@@ -47,7 +53,9 @@ await mgr.elected();
 say('the WebApp operator is running (leader elected; metrics on 127.0.0.1:8080/metrics, probes on 127.0.0.1:8081)');
 
 const apps = createDynamicClient(config).resource({ group: WebApp.group, version: 'v1', resource: 'webapps' }).namespace('default');
-await apps.create({ apiVersion: `${WebApp.group}/v1`, kind: 'WebApp', metadata: { name: 'hello' }, spec: { image: 'nginx:1.27', replicas: 2 } });
+await apps.create({ apiVersion: `${WebApp.group}/v1`, kind: 'WebApp', metadata: { name: 'hello' }, spec: { image: 'nginx:1.27', replicas: 2 } }).catch((err) => {
+  if (err.statusCode !== 409) throw err;
+});
 say('created WebApp default/hello (nginx:1.27, 2 replicas)');
 const cs = createClientset(config);
 for (let i = 0; i < 100; i++) {
@@ -63,11 +71,12 @@ for (let i = 0; i < 100; i++) {
   }
   await new Promise((r) => setTimeout(r, 100));
 }
+const kubectl = env?.binaries.kubectl ?? 'kubectl';
 say(`
 Try it:
-  export KUBECONFIG=${env.kubeconfigPath}
-  ${env.binaries.kubectl ?? 'kubectl'} get webapps,deployments,services
-  ${env.binaries.kubectl ?? 'kubectl'} patch webapp hello --type merge -p '{"spec":{"replicas":3}}'
+  export KUBECONFIG=${env?.kubeconfigPath ?? kubeconfig}
+  ${kubectl} get webapps,deployments,services
+  ${kubectl} patch webapp hello --type merge -p '{"spec":{"replicas":3}}'
   curl -s 127.0.0.1:8080/metrics | grep controller_runtime_reconcile_total
 
-Press Ctrl-C to stop; the control plane's folder ${env.workDir} is removed on exit.`);
+Press Ctrl-C to stop.${env ? ` The control plane's folder ${env.workDir} is removed on exit.` : ''}`);
