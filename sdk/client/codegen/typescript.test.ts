@@ -3,8 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { docComment, pascalCase, propertyKey, SchemaMapper } from './typescript.js';
 
+const resolveRef = (ref: string): string => `metav1.${ref.slice(ref.lastIndexOf('.') + 1)}`;
+
 describe('SchemaMapper', () => {
-  const resolveRef = (ref: string): string => `metav1.${ref.slice(ref.lastIndexOf('.') + 1)}`;
 
   it('resolves $ref, unwraps a one-element allOf and keeps the outer description and default', () => {
     const mapper = new SchemaMapper({ resolveRef });
