@@ -1,13 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClientset, createDynamicClient, isForbidden, type RestConfig, type Unstructured } from '../../sdk/client/index.js';
 import { startControlPlane, type ControlPlane } from '../../sdk/envtest/index.js';
 import { createAll, dryRunCreate, eventually, parseObjects, repoRoot, runCli, runCommand, type Ran } from './support/cli.js';
+import { httpGet, startOperator, writeServiceAccountFolder, type RunningOperator } from './support/operator.js';
 
 // The whole path of a user, end to end: `kubeloop init` from a tarball of this checkout (`npm pack` of the built
 // package) → `kubeloop create api` → `npm run manifests` → type-check and the project's own tests → the manifests
@@ -23,9 +22,7 @@ const group = `webapp.${project.domain}`;
 let root: string;
 let dir: string;
 let env: ControlPlane | undefined;
-let operator: ChildProcess | undefined;
-let operatorLog = '';
-let operatorExit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
+let operator: RunningOperator | undefined;
 let objects: Unstructured[] = [];
 const timings: [string, number][] = [];
 
@@ -57,29 +54,15 @@ function npm(args: string[], cwd: string): Promise<Ran> {
   return runCommand(process.platform === 'win32' ? 'npm.cmd' : 'npm', args, { cwd, env: npmEnv, timeoutMs: 480_000 });
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-async function httpGet(url: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-  return { status: res.status, body: await res.text() };
-}
-
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'kubeloop-e2e-'));
   dir = join(root, project.name);
 });
 
 afterAll(async () => {
-  if (operator && operator.exitCode === null && operator.signalCode === null) {
-    operator.kill('SIGKILL');
-    await operatorExit;
+  if (operator?.running()) {
+    operator.child.kill('SIGKILL');
+    await operator.exited;
   }
   await env?.stop();
   if (process.env['KUBELOOP_E2E_KEEP']) process.stderr.write(`[e2e] kept ${root}\n`);
@@ -165,7 +148,6 @@ describe('a scaffolded operator, from kubeloop init to a clean stop in a cluster
   it('runs in-cluster as its ServiceAccount with only its generated RBAC, and reconciles a Guestbook', async () => {
     const admin = env!.config;
     const cs = createClientset(admin);
-    const port = new URL(env!.host).port;
 
     const saName = await step('install the CRD and the RBAC', async () => {
       const crds = createDynamicClient(admin).resource({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' });
@@ -179,65 +161,36 @@ describe('a scaffolded operator, from kubeloop init to a clean stop in a cluster
       return objects.find((o) => o.kind === 'ServiceAccount')!.metadata!.name!;
     });
 
-    // What the kubelet would mount: a token for the ServiceAccount from the TokenRequest API, the cluster CA and
-    // the namespace. The operator finds them through KUBELOOP_SERVICE_ACCOUNT_DIR, and the API server through
-    // KUBERNETES_SERVICE_HOST/PORT (127.0.0.1 is in the serving certificate). HOME is empty: no kubeconfig to find.
-    const saDir = join(root, 'serviceaccount');
-    const home = join(root, 'home');
-    const token = await step('TokenRequest for the ServiceAccount', async () => {
-      const request = await cs.coreV1().serviceAccounts(namespace).createToken(saName, { spec: { audiences: [], expirationSeconds: 3600 } });
-      const value = request.status?.token;
-      if (!value) throw new Error('the TokenRequest returned no token');
-      await mkdir(saDir, { recursive: true });
-      await mkdir(home, { recursive: true });
-      await writeFile(join(saDir, 'token'), value, { mode: 0o600 });
-      await writeFile(join(saDir, 'ca.crt'), env!.caData);
-      await writeFile(join(saDir, 'namespace'), namespace);
-      return value;
-    });
+    // What the kubelet would mount, found through KUBELOOP_SERVICE_ACCOUNT_DIR; the API server through
+    // KUBERNETES_SERVICE_HOST/PORT (127.0.0.1 is in the serving certificate); an empty HOME: no kubeconfig to find.
+    const sa = await step('TokenRequest for the ServiceAccount', () =>
+      writeServiceAccountFolder(admin, { dir: join(root, 'serviceaccount'), namespace, serviceAccount: saName, caData: env!.caData }),
+    );
 
     // The identity is not an admin: reading Secrets, which no reconciler declared, is forbidden.
-    const asOperator: RestConfig = { host: env!.host, caData: env!.caData, bearerToken: token };
+    const asOperator: RestConfig = { host: env!.host, caData: env!.caData, bearerToken: sa.token };
     await expect(createClientset(asOperator).coreV1().secrets('kube-system').list()).rejects.toSatisfy(isForbidden);
 
-    const [metricsPort, probePort] = [await freePort(), await freePort()];
-    await step('start the operator and wait for the lease and /readyz', async () => {
-      operator = spawn(
-        process.execPath,
-        ['dist/main.js', '--leader-elect', `--metrics-bind-address=127.0.0.1:${metricsPort}`, `--health-probe-bind-address=127.0.0.1:${probePort}`],
-        {
-          cwd: dir,
-          env: {
-            PATH: process.env['PATH'] ?? '',
-            HOME: home,
-            KUBERNETES_SERVICE_HOST: '127.0.0.1',
-            KUBERNETES_SERVICE_PORT: port,
-            KUBELOOP_SERVICE_ACCOUNT_DIR: saDir,
-            LOG_LEVEL: 'info',
-          },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      operator.stdout!.on('data', (c: Buffer) => (operatorLog += c.toString()));
-      operator.stderr!.on('data', (c: Buffer) => (operatorLog += c.toString()));
-      const child = operator;
-      operatorExit = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const running = await step('start the operator and wait for the lease and /readyz', async () => {
+      const started = await startOperator({ projectDir: dir, host: env!.host, serviceAccountDir: sa.dir, home: join(root, 'home') });
+      operator = started;
       const lease = await eventually(
         'the operator to hold the lease',
         async () => {
-          if (child.exitCode !== null) throw new Error(`the operator exited with ${child.exitCode}:\n${operatorLog}`);
+          if (!started.running()) throw new Error(`the operator exited:\n${started.log()}`);
           const l = await cs.coordinationV1().leases(namespace).get(leaseName);
           return l.spec?.holderIdentity ? l : undefined;
         },
         30_000,
       ).catch((err: unknown) => {
-        throw new Error(`${(err as Error).message}\noperator log:\n${operatorLog}`);
+        throw new Error(`${(err as Error).message}\noperator log:\n${started.log()}`);
       });
       expect(lease.spec?.holderIdentity).toMatch(/_/);
-      await eventually('/readyz to answer 200', async () => ((await httpGet(`http://127.0.0.1:${probePort}/readyz`)).status === 200 ? true : undefined));
+      await eventually('/readyz to answer 200', async () => ((await httpGet(`http://127.0.0.1:${started.probePort}/readyz`)).status === 200 ? true : undefined));
+      return started;
     });
-    expect(operatorLog).toContain('"msg":"became leader"');
-    expect((await httpGet(`http://127.0.0.1:${probePort}/healthz`)).status).toBe(200);
+    expect(running.log()).toContain('"msg":"became leader"');
+    expect((await httpGet(`http://127.0.0.1:${running.probePort}/healthz`)).status).toBe(200);
 
     await step('create a Guestbook and see it reconciled', async () => {
       const shop = 'shop';
@@ -278,26 +231,26 @@ describe('a scaffolded operator, from kubeloop init to a clean stop in a cluster
       await eventually('the Region event', async () => (await cs.eventsV1().events('default').list()).items.find((e) => e.regarding?.name === 'eu'));
     });
 
-    const metrics = await httpGet(`http://127.0.0.1:${metricsPort}/metrics`);
+    const metrics = await httpGet(`http://127.0.0.1:${running.metricsPort}/metrics`);
     for (const controller of ['guestbook', 'region']) {
       expect(metrics.body).toMatch(new RegExp(`controller_runtime_reconcile_total\\{[^}]*controller="${controller}"[^}]*result="success"[^}]*\\} [1-9]`));
     }
     expect(metrics.body).toMatch(/leader_election_master_status\{[^}]*\} 1/);
     // Every permission the operator used was granted: a missing one shows up as a 403 in its log.
-    expect(operatorLog).not.toMatch(/forbidden|"statusCode":403/i);
+    expect(running.log()).not.toMatch(/forbidden|"statusCode":403/i);
   });
 
   it('stops on SIGTERM: exit code 0 and the lease released for a successor', async () => {
-    const child = operator!;
+    const running = operator!;
     const exit = await step('SIGTERM to exit', async () => {
-      child.kill('SIGTERM');
+      running.child.kill('SIGTERM');
       return Promise.race([
-        operatorExit!,
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the operator did not exit within 30 s:\n${operatorLog}`)), 30_000)),
+        running.exited,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the operator did not exit within 30 s:\n${running.log()}`)), 30_000)),
       ]);
     });
-    expect(exit, operatorLog).toEqual({ code: 0, signal: null });
-    expect(operatorLog).toContain('"msg":"released the lease"');
+    expect(exit, running.log()).toEqual({ code: 0, signal: null });
+    expect(running.log()).toContain('"msg":"released the lease"');
     const lease = await createClientset(env!.config).coordinationV1().leases(namespace).get(leaseName);
     expect(lease.spec?.holderIdentity ?? '').toBe('');
   });

@@ -44,6 +44,7 @@ describe('kubeloop init', () => {
       'config/default/metrics_service.yaml',
       'config/manager/kustomization.yaml',
       'config/manager/manager.yaml',
+      'config/manager/watch_namespaces_patch.yaml',
       'config/rbac/kustomization.yaml',
       'config/rbac/leader_election_role.yaml',
       'config/rbac/leader_election_role_binding.yaml',
@@ -78,6 +79,7 @@ describe('kubeloop init', () => {
       sourceDir: 'src',
       outDir: 'dist',
       reconcilersDir: 'src/reconcilers',
+      watchNamespaces: [],
       apis: [],
     });
     const tsconfig = await readFile(join(dir, 'tsconfig.json'), 'utf8');

@@ -9,7 +9,7 @@ import { mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/prom
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { CliError } from './errors.js';
 import { generateManifests } from './manifests.js';
-import { checkDomain, checkProjectName } from './names.js';
+import { checkDomain, checkNamespace, checkProjectName } from './names.js';
 import { runNpm } from './npm.js';
 import type { Output } from './output.js';
 import { projectFileName, projectFileText, type ProjectFile } from './project.js';
@@ -22,6 +22,8 @@ export interface InitOptions {
   name?: string;
   /** Default: `example.com`. */
   domain?: string;
+  /** Watch these namespaces only (a Role in each, not a ClusterRole). Default: every namespace. */
+  watchNamespaces?: string[];
   /** Do not run `npm install`. Default: false. */
   skipInstall?: boolean;
   /**
@@ -93,6 +95,7 @@ export async function initProject(options: InitOptions): Promise<string> {
   const dir = resolve(cwd, options.dir);
   const name = checkProjectName(options.name ?? basename(dir));
   const domain = checkDomain(options.domain ?? 'example.com');
+  const watchNamespaces = (options.watchNamespaces ?? []).map(checkNamespace);
   const target = await checkTarget(dir);
   const manifest = kubeloopManifest();
   const namespace = `${name}-system`;
@@ -119,6 +122,7 @@ export async function initProject(options: InitOptions): Promise<string> {
     sourceDir: 'src',
     outDir: 'dist',
     reconcilersDir: 'src/reconcilers',
+    watchNamespaces,
     apis: [],
   };
   files.set(projectFileName, projectFileText(projectFile));

@@ -29,6 +29,14 @@ export function checkProjectName(name: string): string {
   return name;
 }
 
+/** A namespace name: a DNS-1123 label. */
+export function checkNamespace(namespace: string): string {
+  if (!dnsLabel.test(namespace) || namespace.length > 63) {
+    throw usage(`invalid namespace "${namespace}": use lower-case letters, digits and '-', at most 63 characters`);
+  }
+  return namespace;
+}
+
 /** The domain of the project's API groups: a DNS-1123 subdomain with at least one dot (`example.com`). */
 export function checkDomain(domain: string): string {
   if (!isDnsSubdomain(domain) || !domain.includes('.')) {

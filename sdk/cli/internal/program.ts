@@ -44,9 +44,10 @@ function buildProgram(out: Output, cwd: string, env: NodeJS.ProcessEnv): Command
     .argument('<dir>', 'the folder to create')
     .option('--name <name>', "the project's name, and the prefix of its Kubernetes objects (default: the folder's name)")
     .option('--domain <domain>', 'the domain of its API groups', 'example.com')
+    .option('--watch-namespaces <list>', 'comma-separated namespaces the operator watches, with a Role in each (default: every namespace, one ClusterRole)')
     .option('--skip-install', 'do not run npm install')
     .option('--kubeloop-from <tarball|dir|range>', 'install kubeloop from a packed tarball, a folder (./path or /path), or a version range (default: this version from npm)')
-    .action(async (dir: string, opts: { name?: string; domain: string; skipInstall?: boolean; kubeloopFrom?: string }) => {
+    .action(async (dir: string, opts: { name?: string; domain: string; watchNamespaces?: string; skipInstall?: boolean; kubeloopFrom?: string }) => {
       await initProject({
         dir,
         cwd,
@@ -54,6 +55,7 @@ function buildProgram(out: Output, cwd: string, env: NodeJS.ProcessEnv): Command
         out,
         env,
         ...(opts.name !== undefined && { name: opts.name }),
+        ...(opts.watchNamespaces !== undefined && { watchNamespaces: opts.watchNamespaces.split(',').map((n) => n.trim()) }),
         ...(opts.skipInstall && { skipInstall: true }),
         ...(opts.kubeloopFrom !== undefined && { kubeloopFrom: opts.kubeloopFrom }),
       });
@@ -90,7 +92,7 @@ function buildProgram(out: Output, cwd: string, env: NodeJS.ProcessEnv): Command
   const generate = program.command('generate').description('generate code and manifests');
   generate
     .command('manifests')
-    .description('write CRDs (config/crd) and the RBAC ClusterRole (config/rbac/role.yaml) from the compiled resource and reconciler modules')
+    .description('write CRDs (config/crd), the RBAC roles (config/rbac/role.yaml) and the watched namespaces (config/manager) from the compiled resource and reconciler modules')
     .addOption(projectOption())
     .action(async (opts: { project?: string }) => {
       const project = await loadProject(resolve(cwd, opts.project ?? '.'));

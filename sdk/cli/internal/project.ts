@@ -37,6 +37,11 @@ export interface ProjectFile {
   outDir: string;
   /** The folder holding reconciler modules; every module in it is read by `generate manifests`. Default: `src/reconcilers`. */
   reconcilersDir: string;
+  /**
+   * The namespaces the operator watches; empty for every namespace. `generate manifests` turns it into a Role per
+   * namespace (instead of one ClusterRole) and the Deployment's `WATCH_NAMESPACES`. Default: empty.
+   */
+  watchNamespaces: string[];
   apis: ProjectApi[];
 }
 
@@ -74,6 +79,10 @@ export function checkProjectFile(value: unknown, where: string): ProjectFile {
   for (const field of ['sourceDir', 'outDir', 'reconcilersDir'] as const) {
     if (v[field] !== undefined && !isString(v[field])) throw bad(field, 'must be a non-empty string');
   }
+  const watchNamespaces = v['watchNamespaces'] ?? [];
+  if (!Array.isArray(watchNamespaces) || !watchNamespaces.every((n) => typeof n === 'string' && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n))) {
+    throw bad('watchNamespaces', 'must be a list of namespace names');
+  }
   const apis = v['apis'] ?? [];
   if (!Array.isArray(apis)) throw bad('apis', 'must be a list');
   const checked = apis.map((api: unknown, i): ProjectApi => {
@@ -101,6 +110,7 @@ export function checkProjectFile(value: unknown, where: string): ProjectFile {
     sourceDir: (v['sourceDir'] as string | undefined) ?? 'src',
     outDir: (v['outDir'] as string | undefined) ?? 'dist',
     reconcilersDir: (v['reconcilersDir'] as string | undefined) ?? 'src/reconcilers',
+    watchNamespaces: watchNamespaces as string[],
     apis: checked,
   };
 }

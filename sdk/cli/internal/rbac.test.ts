@@ -8,7 +8,7 @@ const Gadget = defineResource({ group: 'apps.example.com', version: 'v1', kind: 
 
 describe('rulesFor', () => {
   it('derives read, write, status, finalizer and event rules from the declarations, merged and sorted', () => {
-    const { rules, problems } = rulesFor([
+    const { clusterRules: rules, namespaceRules, problems } = rulesFor([
       {
         name: 'WidgetReconciler',
         source: 'src/reconcilers/widget.ts',
@@ -22,6 +22,7 @@ describe('rulesFor', () => {
       { name: 'GadgetReconciler', source: 'src/reconcilers/gadget.ts', options: { for: Gadget, owns: [ConfigMap] } },
     ]);
     expect(problems).toEqual([]);
+    expect(namespaceRules).toEqual([]);
     expect(rules).toEqual([
       { apiGroups: [''], resources: ['configmaps', 'services'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] },
       { apiGroups: [''], resources: ['secrets'], resourceNames: ['token'], verbs: ['get'] },
@@ -36,8 +37,46 @@ describe('rulesFor', () => {
   it('gives the same rules whatever the order of the reconcilers', () => {
     const a = { name: 'A', source: 'a.ts', options: { for: Widget, owns: [Secret] } };
     const b = { name: 'B', source: 'b.ts', options: { for: Gadget, rbac: [{ apiGroups: ['*'], resources: ['pods'], verbs: ['*', 'get'] }] } };
-    expect(rulesFor([a, b]).rules).toEqual(rulesFor([b, a]).rules);
-    expect(rulesFor([b]).rules).toContainEqual({ apiGroups: ['*'], resources: ['pods'], verbs: ['*'] });
+    expect(rulesFor([a, b])).toEqual(rulesFor([b, a]));
+    expect(rulesFor([a, b], { namespaced: true })).toEqual(rulesFor([b, a], { namespaced: true }));
+    expect(rulesFor([b]).clusterRules).toContainEqual({ apiGroups: ['*'], resources: ['pods'], verbs: ['*'] });
+  });
+
+  it('splits cluster-wide and per-namespace rules for an operator that watches some namespaces', () => {
+    const { clusterRules, namespaceRules } = rulesFor(
+      [
+        {
+          name: 'WidgetReconciler',
+          source: 'w.ts',
+          options: {
+            for: Widget,
+            owns: [Deployment],
+            rbac: [
+              { apiGroups: [''], resources: ['nodes'], verbs: ['get'], clusterScoped: true },
+              { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+            ],
+          },
+        },
+        { name: 'GadgetReconciler', source: 'g.ts', options: { for: Gadget, owns: [ConfigMap] } },
+      ],
+      { namespaced: true },
+    );
+    expect(clusterRules).toEqual([
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get'] },
+      { apiGroups: ['apps.example.com'], resources: ['gadgets'], verbs: ['get', 'list', 'patch', 'update', 'watch'] },
+      { apiGroups: ['apps.example.com'], resources: ['gadgets/finalizers'], verbs: ['update'] },
+      // Gadgets are cluster-scoped: Events about them are written to the default namespace.
+      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+    ]);
+    expect(namespaceRules).toEqual([
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] },
+      { apiGroups: ['apps.example.com'], resources: ['widgets'], verbs: ['get', 'list', 'patch', 'update', 'watch'] },
+      { apiGroups: ['apps.example.com'], resources: ['widgets/finalizers'], verbs: ['update'] },
+      { apiGroups: ['apps.example.com'], resources: ['widgets/status'], verbs: ['get', 'patch', 'update'] },
+      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+    ]);
   });
 
   it('reports malformed rbac declarations', () => {

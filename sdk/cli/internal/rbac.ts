@@ -1,6 +1,6 @@
 /**
  * RBAC rules from `@Reconciler` metadata: what a controller's watches, reads and writes need, derived the same way for
- * every reconciler so that the generated ClusterRole is minimal and stable.
+ * every reconciler so that the generated roles are minimal and stable.
  *
  * | declared | rule |
  * | --- | --- |
@@ -9,6 +9,11 @@
  * | `watches: [{ resource: W }]` | `W`: get, list, watch |
  * | any reconciler | `events.k8s.io` `events`: create, patch (the manager's event recorder) |
  * | `rbac: [...]` | as written |
+ *
+ * An operator that watches every namespace gets all of them in one ClusterRole. One that watches some namespaces
+ * (`watchNamespaces` in kubeloop.json) gets the rules of namespaced resources in a Role per namespace, and those of
+ * cluster-scoped resources, and `rbac` rules marked `clusterScoped`, in the ClusterRole; Events go to the ClusterRole
+ * too when a primary resource is cluster-scoped (its Events are written to the `default` namespace).
  *
  * The leader-election lease is not here: its Role is namespaced, in the operator's own namespace, and fixed
  * (`config/rbac/leader_election_role.yaml`).
@@ -88,27 +93,43 @@ function problemsOf(rule: RbacRule, where: string): string[] {
   return problems;
 }
 
-/**
- * The rules the reconcilers need, and problems in their `rbac` declarations (an empty list when all is well). Rules
- * declared with `clusterScoped` land in the same ClusterRole: the generated operator watches every namespace.
- */
-export function rulesFor(reconcilers: readonly ReconcilerMetadata[]): { rules: rbacv1.PolicyRule[]; problems: string[] } {
-  const grants = new Grants();
+export interface RulesForOptions {
+  /** The operator watches some namespaces only: split the rules into cluster-wide and per-namespace ones. Default: false. */
+  namespaced?: boolean;
+}
+
+export interface DerivedRules {
+  /** For the ClusterRole: every rule, or (namespaced) those of cluster-scoped resources. */
+  clusterRules: rbacv1.PolicyRule[];
+  /** For a Role in each watched namespace (namespaced only; else empty). */
+  namespaceRules: rbacv1.PolicyRule[];
+  /** Malformed `rbac` declarations, each naming its module and reconciler; empty when all is well. */
+  problems: string[];
+}
+
+/** The rules the reconcilers need. See the table at the top of this module. */
+export function rulesFor(reconcilers: readonly ReconcilerMetadata[], options: RulesForOptions = {}): DerivedRules {
+  const cluster = new Grants();
+  const perNamespace = options.namespaced ? new Grants() : cluster;
+  const scoped = (namespaced: boolean): Grants => (namespaced ? perNamespace : cluster);
   const problems: string[] = [];
-  for (const { name, source, options } of reconcilers) {
-    const primary = options.for;
+  for (const { name, source, options: declared } of reconcilers) {
+    const primary = declared.for;
+    const grants = scoped(primary.namespaced);
     grants.addResource(primary, [...readVerbs, 'patch', 'update']);
     if (primary.subresources?.includes('status')) grants.addResource(primary, ['get', 'patch', 'update'], 'status');
     grants.addResource(primary, ['update'], 'finalizers');
-    for (const owned of options.owns ?? []) grants.addResource(owned, ownVerbs);
-    for (const watch of options.watches ?? []) grants.addResource(watch.resource, readVerbs);
-    grants.add('events.k8s.io', 'events', ['create', 'patch']);
-    for (const [i, rule] of (options.rbac ?? []).entries()) {
+    for (const owned of declared.owns ?? []) scoped(owned.namespaced).addResource(owned, ownVerbs);
+    for (const watch of declared.watches ?? []) scoped(watch.resource.namespaced).addResource(watch.resource, readVerbs);
+    perNamespace.add('events.k8s.io', 'events', ['create', 'patch']);
+    if (!primary.namespaced) cluster.add('events.k8s.io', 'events', ['create', 'patch']);
+    for (const [i, rule] of (declared.rbac ?? []).entries()) {
       const found = problemsOf(rule, `${source} (${name}) rbac[${i}]`);
       problems.push(...found);
       if (found.length) continue;
-      for (const group of rule.apiGroups) for (const resource of rule.resources) grants.add(group, resource, rule.verbs, rule.resourceNames ?? []);
+      const target = scoped(rule.clusterScoped !== true);
+      for (const group of rule.apiGroups) for (const resource of rule.resources) target.add(group, resource, rule.verbs, rule.resourceNames ?? []);
     }
   }
-  return { rules: grants.rules(), problems };
+  return { clusterRules: cluster.rules(), namespaceRules: options.namespaced ? perNamespace.rules() : [], problems };
 }

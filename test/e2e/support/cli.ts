@@ -79,11 +79,11 @@ export function parseObjects(text: string): Unstructured[] {
   return loadAll(text).filter((d): d is Unstructured => typeof d === 'object' && d !== null);
 }
 
-/** Every object in the YAML files under `dir` (recursively; kustomization files aside), files in name order. */
+/** Every object in the YAML files under `dir` (recursively; kustomizations and patches aside), files in name order. */
 export async function objectsUnder(dir: string): Promise<Unstructured[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   const files = entries
-    .filter((e) => e.isFile() && e.name.endsWith('.yaml') && e.name !== 'kustomization.yaml')
+    .filter((e) => e.isFile() && e.name.endsWith('.yaml') && e.name !== 'kustomization.yaml' && !e.name.endsWith('_patch.yaml'))
     .map((e) => join(e.parentPath, e.name))
     .toSorted();
   const objects: Unstructured[] = [];
