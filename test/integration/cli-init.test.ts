@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseObjects, repoRoot, runCli } from '../e2e/support/cli.js';
+import { cliBin, parseObjects, repoRoot, runCli } from '../e2e/support/cli.js';
 
 // `kubeloop init`, run as the built command in temporary folders: what a new project holds, and how bad input is
 // refused without leaving anything behind. No cluster is needed; npm runs only in the install-failure test.
@@ -209,6 +210,31 @@ describe('kubeloop init', () => {
     expect(ran.code).toBe(0);
     const pkg = JSON.parse(await readFile(join(root, 'from-tarball/package.json'), 'utf8')) as { dependencies: Record<string, string> };
     expect(pkg.dependencies['kubeloop']).toBe(`file:${join(root, 'kubeloop-9.9.9.tgz')}`);
+  });
+
+  it('keeps showing progress during a long install, and leaves nothing behind when interrupted', async () => {
+    // An npm that never finishes, first on the PATH.
+    const before = await readdir(root);
+    const bin = join(root, 'slow-npm');
+    await mkdir(bin);
+    await writeFile(join(bin, 'npm'), '#!/bin/sh\nexec sleep 120\n', { mode: 0o755 });
+    const child = spawn(process.execPath, [cliBin, 'init', 'interrupted'], {
+      cwd: root,
+      env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 20_000;
+    while (!stderr.includes('… still installing dependencies') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(stderr).toMatch(/… still installing dependencies \(\d+ s\)/);
+    expect((await readdir(root)).filter((f) => f.startsWith('.interrupted.kubeloop-init-'))).toHaveLength(1);
+    child.kill('SIGINT');
+    expect(await exited).toBe(1);
+    expect(stderr).toContain('error: interrupted by SIGINT while installing dependencies');
+    expect(stderr).toContain('Nothing was written');
+    expect((await readdir(root)).toSorted()).toEqual([...before, 'slow-npm'].toSorted());
   });
 
   it('shows progress while npm installs, and leaves nothing behind when the install fails', async () => {
