@@ -16,6 +16,16 @@ import {
 } from '../../../sdk/client/index.js';
 
 export const repoRoot = resolve(import.meta.dirname, '../../..');
+
+const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+
+/**
+ * The command line that runs `command` so that the kernel kills it when this process dies (util-linux `setpriv
+ * --pdeathsig`, where present, as kubeloop/envtest does): an interrupted test run leaves no operator or npm behind.
+ */
+export function dyingWithParent(command: string, args: readonly string[]): [string, string[]] {
+  return setpriv ? [setpriv, ['--pdeathsig', 'SIGKILL', '--', command, ...args]] : [command, [...args]];
+}
 /** The built CLI (`npm run build`, which `npm test` runs first). */
 export const cliBin = join(repoRoot, 'dist/sdk/cli/bin.js');
 
@@ -29,7 +39,8 @@ export interface Ran {
 /** Runs a command to its end, collecting its output. */
 export function runCommand(command: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Ran> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, [...args], { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [file, argv] = dyingWithParent(command, args);
+    const child = spawn(file, argv, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

@@ -9,6 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createClientset, type RestConfig } from '../../../sdk/client/index.js';
+import { dyingWithParent } from './cli.js';
 
 /** A free TCP port on 127.0.0.1 (free when this returns). */
 export async function freePort(): Promise<number> {
@@ -74,9 +75,15 @@ export async function startOperator(options: {
   const [metricsPort, probePort] = [await freePort(), await freePort()];
   const url = new URL(options.host);
   await mkdir(options.home, { recursive: true });
+  const [file, argv] = dyingWithParent(process.execPath, [
+    'dist/main.js',
+    '--leader-elect',
+    `--metrics-bind-address=127.0.0.1:${metricsPort}`,
+    `--health-probe-bind-address=127.0.0.1:${probePort}`,
+  ]);
   const child = spawn(
-    process.execPath,
-    ['dist/main.js', '--leader-elect', `--metrics-bind-address=127.0.0.1:${metricsPort}`, `--health-probe-bind-address=127.0.0.1:${probePort}`],
+    file,
+    argv,
     {
       cwd: options.projectDir,
       env: {
