@@ -114,6 +114,7 @@ export {
 } from './rest/rest-client.js';
 export {
   createResourceClientFactory,
+  listAllPages,
   typedClient,
   type ResourceClientFactory,
   type ResourceLocation,

@@ -19,6 +19,7 @@ import 'reflect-metadata';
 export { inject } from 'tsyringe';
 export {
   createManager,
+  constructReconciler,
   type Manager,
   type ManagerOptions,
   type LeaderElectionOptions,

@@ -112,7 +112,13 @@ function registrationError(message: string): KubeloopError {
   return new KubeloopError('ERR_MANAGER_REGISTRATION', message);
 }
 
-function construct(container: DependencyContainer, cls: ReconcilerClass): Reconcile {
+/**
+ * Builds a reconciler class through a DI container: with its `static inject` tokens when it lists them, else through
+ * tsyringe (`@inject(TOKEN)` parameters). What `mgr.register()` does; exported for test harnesses.
+ *
+ * Errors: `ERR_MANAGER_REGISTRATION`, saying how to give the constructor its tokens.
+ */
+export function constructReconciler(container: DependencyContainer, cls: ReconcilerClass): Reconcile {
   const tokens = cls.inject;
   try {
     if (tokens) {
@@ -163,7 +169,7 @@ class ManagerImpl implements Manager {
   register(reconcilerClass: ReconcilerClass): void {
     const options = reconcilerOptionsOf(reconcilerClass);
     if (!options) throw registrationError(`${reconcilerClass.name} has no @Reconciler({...}) decorator; use controllerFor(mgr) to build it by hand`);
-    const reconciler = construct(this.container, reconcilerClass);
+    const reconciler = constructReconciler(this.container, reconcilerClass);
     const builder = controllerFor(this).for(options.for, { predicates: options.predicates ?? [] });
     for (const owned of options.owns ?? []) builder.owns(owned);
     for (const w of options.watches ?? []) builder.watches(w.resource, w.handler, { predicates: w.predicates ?? [] });

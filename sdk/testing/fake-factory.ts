@@ -1,6 +1,6 @@
 import {
   ApiError,
-  isGone,
+  listAllPages,
   type ApplyConfiguration,
   type ApplyOptions,
   type DeleteCollectionOptions,
@@ -154,24 +154,8 @@ class FakeResourceClient<T extends KubeObject, L extends KubeList<T>> implements
     );
   }
 
-  async listAll(options: Omit<ListOptions, 'continue'> = {}): Promise<L> {
-    for (let restarts = 0; ; restarts++) {
-      try {
-        const first = await this.list(options);
-        const items = [...first.items];
-        let token = first.metadata.continue;
-        let last = first;
-        while (token) {
-          last = await this.list({ ...options, continue: token });
-          items.push(...last.items);
-          token = last.metadata.continue;
-        }
-        return { ...first, metadata: { ...last.metadata, continue: undefined }, items } as L;
-      } catch (err) {
-        if (isGone(err) && restarts === 0) continue;
-        throw err;
-      }
-    }
+  listAll(options: Omit<ListOptions, 'continue'> = {}): Promise<L> {
+    return listAllPages((o) => this.list(o), options);
   }
 
   create(obj: T, options: WriteOptions = {}): Promise<T> {

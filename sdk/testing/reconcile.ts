@@ -18,6 +18,7 @@ import {
   type ReconcileRequest,
   type ReconcileResult,
   type ReconcilerClass,
+  constructReconciler,
 } from '../manager/index.js';
 import { createRecordingEventRecorder, type RecordedEvent, type RecordingEventRecorder } from './events.js';
 import { createFakeClient, type FakeClient } from './fake-client.js';
@@ -85,19 +86,10 @@ function isReconcilerClass(value: unknown): value is ReconcilerClass {
 }
 
 function construct(container: DependencyContainer, cls: ReconcilerClass): Reconcile {
-  const tokens = cls.inject;
   try {
-    if (tokens) {
-      const args = tokens.map((t) => container.resolve(t as InjectionToken<unknown>));
-      return new (cls as unknown as new (...a: unknown[]) => Reconcile)(...args);
-    }
-    return container.resolve(cls as unknown as InjectionToken<Reconcile>);
+    return constructReconciler(container, cls);
   } catch (cause) {
-    throw new TypeError(
-      `cannot construct ${cls.name}: ${(cause as Error).message}. Give each constructor parameter a token with ` +
-        `@inject(TOKEN), or list them in \`static inject = [CLIENT, …] as const\`; pass tokens of your own in \`services\``,
-      { cause },
-    );
+    throw new TypeError(`${(cause as Error).message}; pass tokens of your own in \`services\``, { cause });
   }
 }
 

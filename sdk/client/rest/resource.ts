@@ -72,6 +72,33 @@ export function fillListItemKinds<L extends { apiVersion?: string; kind?: string
   return list;
 }
 
+/**
+ * Every page of a paginated list, concatenated: what `listAll` does over any `list` function (the real client's or
+ * a fake's). A continue token that expired (410) restarts the list once from the start, as a reflector would.
+ */
+export async function listAllPages<T extends KubeObject, L extends KubeList<T>>(
+  list: (options: ListOptions) => Promise<L>,
+  options: Omit<ListOptions, 'continue'> = {},
+): Promise<L> {
+  for (let restarts = 0; ; restarts++) {
+    try {
+      const first = await list(options);
+      const items = [...first.items];
+      let token = first.metadata.continue;
+      let last = first;
+      while (token) {
+        last = await list({ ...options, continue: token });
+        items.push(...last.items);
+        token = last.metadata.continue;
+      }
+      return { ...first, metadata: { ...last.metadata, continue: undefined }, items } as L;
+    } catch (err) {
+      if (isGone(err) && restarts === 0) continue;
+      throw err;
+    }
+  }
+}
+
 class ResourceClient<T extends KubeObject, L extends KubeList<T>> implements NamespaceableResourceInterface<T, L> {
   constructor(
     private readonly rc: RestClient,
@@ -116,25 +143,8 @@ class ResourceClient<T extends KubeObject, L extends KubeList<T>> implements Nam
     return fillListItemKinds(await listParams(this.req('GET'), options).do(options).into<L>());
   }
 
-  async listAll(options: Omit<ListOptions, 'continue'> = {}): Promise<L> {
-    for (let restarts = 0; ; restarts++) {
-      try {
-        const first = await this.list(options);
-        const items = [...first.items];
-        let token = first.metadata.continue;
-        let last = first;
-        while (token) {
-          last = await this.list({ ...options, continue: token });
-          items.push(...last.items);
-          token = last.metadata.continue;
-        }
-        return { ...first, metadata: { ...last.metadata, continue: undefined }, items } as L;
-      } catch (err) {
-        // The continue token expired (410): start again from a fresh list, once.
-        if (isGone(err) && restarts === 0) continue;
-        throw err;
-      }
-    }
+  listAll(options: Omit<ListOptions, 'continue'> = {}): Promise<L> {
+    return listAllPages((o) => this.list(o), options);
   }
 
   async create(obj: T, options: WriteOptions = {}): Promise<T> {
