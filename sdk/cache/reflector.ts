@@ -97,6 +97,8 @@ export class Reflector<T extends KubeObject> {
   private resourceVersion = '';
   /** The next attempt lists (or WatchLists) instead of resuming the watch. */
   private needList = true;
+  /** The message of the last list/watch failure, so a repeat is logged at debug level only. */
+  private lastFailure: string | undefined;
   private started = false;
   private state = {
     synced: false,
@@ -146,6 +148,7 @@ export class Reflector<T extends KubeObject> {
           if (this.needList) await this.list(signal);
         }
         await this.watch(signal);
+        this.lastFailure = undefined;
       } catch (err) {
         if (signal.aborted) break;
         if (isGone(err)) {
@@ -156,7 +159,11 @@ export class Reflector<T extends KubeObject> {
           continue;
         }
         const delay = this.backoff.next();
-        this.logger?.debug({ reflector: this.options.name, err, delayMs: Math.round(delay) }, 'list/watch failed; retrying');
+        // A new kind of failure (a 403, an unreachable server) is a warning; the same one again is debug noise.
+        const message = (err as Error | undefined)?.message ?? String(err);
+        const log = message === this.lastFailure ? this.logger?.debug : this.logger?.warn;
+        this.lastFailure = message;
+        log?.call(this.logger, { reflector: this.options.name, err, delayMs: Math.round(delay) }, 'list/watch failed; retrying');
         await sleep(delay, signal);
       }
     }

@@ -25,6 +25,8 @@
  * - `ERR_EVENT_RECORDER_OPTIONS`, `ERR_EVENT_RECORDER_STOPPED`: the event recorder.
  * - `ERR_INVALID_BIND_ADDRESS`, `ERR_LISTEN`: the metrics and probe servers.
  * - `ERR_SIGNAL`: the process received SIGINT or SIGTERM (the reason of setupSignalHandler's signal).
+ * - `ERR_CLI_USAGE`, `ERR_CLI_PROJECT`, `ERR_CLI_MANIFESTS`, `ERR_CLI_INSTALL`: the `kubeloop` command (bad arguments,
+ *   a missing or broken project, manifests that cannot be generated, a failed npm install).
  */
 import type { Status, StatusDetails } from './meta/types.js';
 

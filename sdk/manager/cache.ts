@@ -25,6 +25,13 @@ export interface CacheOptions {
   resyncPeriodMs?: number;
 }
 
+/** Where informers report list and watch failures (403, unreachable server): the manager's logger. */
+export interface CacheLog {
+  debug(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
 const fieldIndexPrefix = 'field:';
 
 /** A list answered from the cache: the shared, read-only objects. */
@@ -64,13 +71,14 @@ export class ManagerCache implements InformerSource {
   private readonly selectors = new Map<string, { labelSelector?: string; fieldSelector?: string }>();
   private signal: AbortSignal | undefined;
 
-  constructor(config: RestConfig, private readonly options: CacheOptions = {}) {
+  constructor(config: RestConfig, private readonly options: CacheOptions = {}, log?: CacheLog) {
     const namespaces = options.namespaces?.length ? options.namespaces : [''];
     this.factories = namespaces.map((namespace) => ({
       namespace,
       factory: createSharedInformerFactory(config, {
         namespace,
         ...(options.resyncPeriodMs !== undefined && { resyncPeriodMs: options.resyncPeriodMs }),
+        ...(log && { informerOptions: { logger: log } }),
       }),
     }));
     for (const entry of options.byResource ?? []) {
