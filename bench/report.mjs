@@ -62,7 +62,7 @@ const metrics = {
     { key: 'peak', head: 'peak RSS (MB)', get: (r) => r.peakRssMB },
     { key: 'ready', head: 'create → synced (ms)', get: (r) => r.readyMs },
     { key: 'spawn', head: 'spawn → synced (ms)', get: (r) => r.spawnToReadyMs },
-    { key: 'idleCpu', head: 'idle CPU (ms)', get: (r) => r.procCpuMs },
+    { key: 'idleCpu', head: 'idle CPU, rusage (ms)', get: (r) => r.idleCpuMs },
   ],
 };
 
@@ -71,7 +71,7 @@ const caseTitle = {
   S3: (c) => `${c.n.toLocaleString('en')} ${c.kind} cached, ${c.events} updates at ${c.rate}/s`,
   S4: (c) => `1000 keys × ${c.rounds} rounds; 100k delayed items`,
   S6: (c) => `${c.ops} ${c.op.toUpperCase()}s of one ConfigMap, ${c.concurrency === 1 ? 'sequential' : `${c.concurrency} concurrent`}`,
-  S8: (c) => `manager/informers for ConfigMaps, Secrets, Services on an empty namespace, then ${c.settleMs} ms idle`,
+  S8: (c) => `manager + 3 informers (ConfigMaps, Secrets, Services), empty namespace, ${c.settleMs} ms idle`,
 };
 
 const scenarioNames = {
@@ -96,6 +96,7 @@ const differences = {
     'CPU/event = the peer process\'s CPU (from /proc, between "synced" and the last event) ÷ events.',
     'KL and GO count an update whose resourceVersion did not change, or an add after the handler synced (KL: not `isInInitialList`), as a relist event; CN counts adds after `start()` resolved; FLOOR has no cache (n/a).',
     'FLOOR: a raw watch from the LIST\'s resourceVersion, one JSON.parse per line, no store.',
+    'When the writer cannot reach the rate (the control plane and the writer share one core), the achieved rate is printed under the table: the case is then "as fast as this server goes", and the lag mostly measures the server\'s backlog, the same for every peer.',
     'Caveat: heap drift is the settled heap after the updates minus before, over a window of seconds; it shows retained growth, not a slow leak over hours.',
   ],
   S4: [
@@ -113,6 +114,7 @@ const differences = {
     'KL: `createManager` (metrics and probe servers off, cache limited to the namespace) and three `controllerFor(...).for(...)` controllers with a no-op reconcile; synced = `mgr.cache.health()` all synced.',
     'GO: a controller-runtime v0.25 Manager (metrics and probes off, cache limited to the namespace) with three no-op controllers; synced = `WaitForCacheSync`.',
     'CN: three `makeInformer`s; FLOOR: three raw LIST + WATCH requests. Neither has a manager.',
+    'Idle CPU is the process\'s own rusage over the idle wait only (before the forced GCs of the heap figure); /proc\'s 10 ms ticks are too coarse for it.',
     '"create → synced" is measured in the process from before the first import of the library (Node) or `NewManager` (Go); "spawn → synced" adds process start and module loading.',
   ],
 };
@@ -141,7 +143,8 @@ function table(summary, defs) {
       cells.push(`${fmt(s.median)}${spread}`);
       if (!m.noRatio) {
         const kl = summary.kl?.[m.key]?.median;
-        cells.push(p === 'kl' || !Number.isFinite(kl) ? '' : `${fmt(kl / s.median)}×`);
+        const r = kl / s.median;
+        cells.push(p === 'kl' || !Number.isFinite(r) ? '' : `${fmt(r)}×`);
       }
     }
     rows.push(`| ${cells.join(' | ')} |`);
@@ -194,7 +197,7 @@ function targets(summaries) {
       line('S3', `${tag}: CPU per event ≤ 0.5× CN`, r <= 0.5, `${fmt(r)}×`);
     }
     line('S3', `${tag}: no relists at steady state`, kl.relists.max === 0, `max ${fmt(kl.relists.max)} relist events`);
-    line('S3', `${tag}: no heap drift (settled heap after ÷ before the updates)`, undefined, `median ${fmt(kl.drift.median)} KB (a short window: see the caveat)`);
+    line('S3', `${tag}: no heap drift (settled heap after − before the updates)`, undefined, `median ${fmt(kl.drift.median)} KB (a short window: see the caveat)`);
   }
   for (const { s } of summaries.S4 ?? []) {
     if (!s.kl) continue;
@@ -285,6 +288,7 @@ export function renderReport(results) {
     `| pinning | ${results.pin ? `control plane and the harness on CPU ${results.pin.server}, the measured client on CPU ${results.pin.client} (taskset)` : 'none'} |`,
   );
   if (results.durationS) md.push(`| duration | ${results.durationS} s |`);
+  for (const m of results.merged ?? []) md.push(`| re-run | ${m.scenarios.join(', ')} on ${m.facts.date} (kubeloop ${m.facts.kubeloop}) with \`--merge\` |`);
   md.push('');
   for (const scenario of ['S1', 'S3', 'S4', 'S6', 'S8']) {
     const cases = results.scenarios[scenario];
@@ -311,6 +315,23 @@ export function renderReport(results) {
     for (const d of differences[scenario]) md.push(`- ${d}`);
     md.push('');
   }
+  // Headline: KL ÷ each peer for the main figure of each case, placed after the facts.
+  const headline = { S1: ['ms', 'cpu', 'rss'], S3: ['cpuEv', 'p99'], S4: ['cycles'], S6: ['p50', 'rps', 'cpuReq'], S8: ['rss', 'ready'] };
+  const peerOrder = ['go-json', 'go-pb', 'cn', 'floor'];
+  const summaryRows = ['## Summary: KL ÷ peer (medians of this run)\n', `| scenario, case | figure | ${peerOrder.map((p) => short[p]).join(' | ')} |`, `| --- | --- | ${peerOrder.map(() => '---:').join(' | ')} |`];
+  for (const [scenario, keys] of Object.entries(headline)) {
+    for (const { c, s } of summaries[scenario] ?? []) {
+      if (!s.kl) continue;
+      for (const key of keys) {
+        const m = metrics[scenario].find((x) => x.key === key);
+        const kl = s.kl[key].median;
+        const cells = peerOrder.map((p) => (s[p] && Number.isFinite(s[p][key]?.median) ? `${fmt(kl / s[p][key].median)}×` : '—'));
+        summaryRows.push(`| ${scenario} ${caseTitle[scenario](c).split(' (')[0]} | ${m.head}${m.higher ? ' (higher is better)' : ''} | ${cells.join(' | ')} |`);
+      }
+    }
+  }
+  const factsEnd = md.indexOf('') + 1;
+  md.splice(factsEnd, 0, ...summaryRows, '');
   const t = targets(summaries);
   if (t.length) {
     md.push('## Targets (PERFORMANCE.md), this run\n');

@@ -28,6 +28,7 @@ const { values: opts } = parseArgs({
     'no-pin': { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
     out: { type: 'string' },
+    merge: { type: 'boolean', default: false },
   },
 });
 const mode = opts.full ? 'full' : 'quick';
@@ -328,6 +329,14 @@ async function main() {
   const work = mkdtempSync(join(tmpdir(), 'kubeloop-bench-'));
   const started = new Date();
   const results = { mode, reps, facts: machineFacts(started), pin: pin ? { server: serverCpus, client: clientCpus, serverPids: serverPids.length } : null, scenarios: {} };
+  if (opts.merge) {
+    // Re-run some scenarios into an existing results file: the others are kept, with the facts of their own run.
+    const previous = JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8'));
+    results.scenarios = previous.scenarios;
+    results.merged = [...(previous.merged ?? []), { scenarios, facts: results.facts }];
+    results.facts = previous.facts;
+    results.durationS = previous.durationS;
+  }
   try {
     const connFile = join(work, 'conn.json');
     writeFileSync(connFile, JSON.stringify({ config: env.config, kubeconfigPath: env.kubeconfigPath }), { mode: 0o600 });
@@ -408,7 +417,7 @@ async function main() {
     rmSync(work, { recursive: true, force: true });
     await env.stop();
   }
-  results.durationS = Math.round((Date.now() - started.getTime()) / 1000);
+  if (!opts.merge) results.durationS = Math.round((Date.now() - started.getTime()) / 1000);
   save(results);
   log(`done in ${results.durationS} s: ${join(outDir, 'report.md')}`);
   if (profDir) log(`CPU profiles of kubeloop's peer: ${profDir}`);

@@ -388,7 +388,9 @@ async function idle(readyMs) {
   await ready();
   const cpu0 = cpuMs();
   await new Promise((r) => setTimeout(r, p.settleMs));
-  await finish({ readyMs, idleCpuMs: cpuMs() - cpu0, heapBytes: heapAfterGC() });
+  const idleCpuMs = cpuMs() - cpu0;
+  await measured(); // before the forced GCs of the heap figure
+  await finish({ readyMs, idleCpuMs, heapBytes: heapAfterGC() });
 }
 
 /** S4: kubeloop's workqueue, the same loop as the Go peer's (bench/workqueue has the full set). */
