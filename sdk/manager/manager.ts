@@ -336,7 +336,8 @@ class ManagerImpl implements Manager {
 export async function createManager(options: ManagerOptions = {}): Promise<Manager> {
   const config = options.config ?? (await loadConfig());
   const log = options.logger ?? createDefaultLogger();
-  const metrics = createMetrics();
+  // Process and runtime metrics (their event-loop monitor wakes the process 100 times a second) only when served.
+  const metrics = createMetrics(undefined, { defaultMetrics: (options.metricsBindAddress ?? ':8080') !== '0' });
   const cache = new ManagerCache(config, options.cache, log.child({ component: 'cache' }));
   const discovery = createDiscoveryClient(config);
   const registry = new ResourceRegistry(createRESTMapper(discovery));

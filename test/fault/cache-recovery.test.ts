@@ -211,13 +211,11 @@ describe('informer recovery (own control plane)', () => {
     const inactivityTimeoutMs = 2000;
     const backoffMaxFirstMs = 800 * 2; // the default first delay, 800 ms, with up to 100% jitter
     const stalls: number[] = [];
-    const logger: CacheLogger = {
-      debug: (o) => {
-        if (hasErrorCode((o as { err?: unknown }).err, 'ERR_KUBE_WATCH_STALLED')) stalls.push(Date.now());
-      },
-      warn: () => undefined,
-      error: () => undefined,
+    // A new kind of failure is logged as a warning, a repeat at debug level: listen to both.
+    const onLog = (o: object): void => {
+      if (hasErrorCode((o as { err?: unknown }).err, 'ERR_KUBE_WATCH_STALLED')) stalls.push(Date.now());
     };
+    const logger: CacheLogger = { debug: onLog, warn: onLog, error: () => undefined };
     const { lw, close } = proxiedWatches(env.config, viaProxy, ns);
     const controller = new AbortController();
     const informer = createSharedIndexInformer<ConfigMap>(lw, {

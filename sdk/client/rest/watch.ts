@@ -53,29 +53,37 @@ export function watchStream<T>(
     signal.addEventListener('abort', onAbort, { once: true });
     arm();
     try {
-      const decoder = new TextDecoder();
-      let pending = '';
-      for await (const chunk of body as AsyncIterable<Uint8Array>) {
+      // Newline-delimited JSON, split on the raw bytes: a newline byte never occurs inside a multi-byte UTF-8
+      // character, so each complete line is decoded once, straight from the chunk it lies in. Only a line split
+      // across chunks is joined first.
+      let carry: Buffer[] = [];
+      const parse = (line: string): WatchEvent<T> | undefined => {
+        if (line.length === 0 || line === '\r') return undefined;
+        const event = JSON.parse(line) as { type: string; object: unknown };
+        if (event.type === 'ERROR') throw ApiError.fromStatus(event.object as Status, options.request);
+        return event as WatchEvent<T>;
+      };
+      for await (const chunk of body as AsyncIterable<Buffer>) {
         arm();
-        const text = pending + decoder.decode(chunk, { stream: true });
         let start = 0;
-        for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-          const line = text.slice(start, nl);
+        for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
+          let line: string;
+          if (carry.length > 0) {
+            carry.push(chunk.subarray(start, nl));
+            line = Buffer.concat(carry).toString('utf8');
+            carry = [];
+          } else {
+            line = chunk.toString('utf8', start, nl);
+          }
           start = nl + 1;
-          if (line.length === 0 || line === '\r') continue;
-          const event = JSON.parse(line) as { type: string; object: unknown };
-          if (event.type === 'ERROR') throw ApiError.fromStatus(event.object as Status, options.request);
-          yield event as WatchEvent<T>;
+          const event = parse(line);
+          if (event) yield event;
         }
-        pending = text.slice(start);
+        if (start < chunk.length) carry.push(chunk.subarray(start));
       }
       if (stalled) throw new WatchStalledError(inactivityMs, options.request);
-      const last = pending.trim();
-      if (last) {
-        const event = JSON.parse(last) as { type: string; object: unknown };
-        if (event.type === 'ERROR') throw ApiError.fromStatus(event.object as Status, options.request);
-        yield event as WatchEvent<T>;
-      }
+      const event = carry.length > 0 ? parse(Buffer.concat(carry).toString('utf8').trim()) : undefined;
+      if (event) yield event;
     } catch (err) {
       if (stalled) throw new WatchStalledError(inactivityMs, options.request);
       if (closer.signal.aborted) return;

@@ -27,6 +27,12 @@ interface Pair {
 }
 
 const pool = new Map<string, Pair>();
+let generation = 0;
+
+/** Changes each time the pool is emptied, so holders of a dispatcher know to look it up again. */
+export function poolGeneration(): number {
+  return generation;
+}
 
 function keyOf(spec: ConnectionSpec): string {
   const hash = createHash('sha256');
@@ -95,6 +101,7 @@ export function dispatchersFor(spec: ConnectionSpec): Pair {
 export async function closeAllConnections(): Promise<void> {
   const pairs = [...pool.values()];
   pool.clear();
+  generation++;
   await Promise.all(pairs.flatMap((p) => [p.request.close(), p.stream.destroy()]));
 }
 

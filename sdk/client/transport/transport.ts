@@ -6,7 +6,7 @@ import { request as undiciRequest, type Dispatcher } from 'undici';
 import type { RestConfig } from '../config/types.js';
 import { ApiError, ConfigError, TransportError, type RequestInfo } from '../errors.js';
 import { createCredentialProvider, type CredentialProvider } from './credentials.js';
-import { dispatchersFor, type ConnectionSpec } from './dispatchers.js';
+import { dispatchersFor, poolGeneration, type ConnectionSpec } from './dispatchers.js';
 import { connectionBroke, describeNetworkError, failedBeforeSending } from './network-errors.js';
 import { proxyForUrl } from './proxy-env.js';
 import { TokenBucket } from './rate-limiter.js';
@@ -100,6 +100,9 @@ export class Transport {
   private readonly connection: ConnectionSpec;
   private readonly onWarning: (message: string) => void;
   private readonly acceptEncoding: string;
+  private dispatcherMemo:
+    | { generation: number; certData: string | undefined; keyData: string | undefined; pair: ReturnType<typeof dispatchersFor> }
+    | undefined;
 
   constructor(config: RestConfig) {
     let base: URL;
@@ -194,10 +197,7 @@ export class Transport {
         throw this.networkError(err, req, deadline, timeoutMs);
       }
       const creds = await this.credentials.get();
-      const dispatchers = dispatchersFor({
-        ...this.connection,
-        ...(creds.certData && { certData: creds.certData, keyData: creds.keyData }),
-      });
+      const dispatchers = this.dispatchers(creds.certData, creds.keyData);
       const started = performance.now();
       let res: Dispatcher.ResponseData;
       try {
@@ -243,6 +243,16 @@ export class Transport {
       }
       return res;
     }
+  }
+
+  /** The pooled dispatchers for the client certificate in use, looked up again only when it changes (exec plugins). */
+  private dispatchers(certData: string | undefined, keyData: string | undefined): ReturnType<typeof dispatchersFor> {
+    const memo = this.dispatcherMemo;
+    const generation = poolGeneration();
+    if (memo && memo.generation === generation && memo.certData === certData && memo.keyData === keyData) return memo.pair;
+    const pair = dispatchersFor({ ...this.connection, ...(certData && { certData, keyData }) });
+    this.dispatcherMemo = { generation, certData, keyData, pair };
+    return pair;
   }
 
   private observe(req: HttpRequest, statusCode: number | 'error', started: number): void {
