@@ -205,6 +205,23 @@ describe('createEventRecorder', () => {
     expect(log.warnings).toEqual(['the event queue is full: dropping events until it drains', 'dropped events: the event queue was full']);
   });
 
+  it('limits new Events per object (burst, then one per refill period); other objects and repeats are not limited', async () => {
+    const sink = fakeSink();
+    const { rec, clock, log } = recorder(sink, { objectBurst: 3, objectRefillMs: 60_000 });
+    for (let i = 0; i < 5; i++) rec.event(widget, 'Normal', 'Step', `step ${i}`);
+    const other = { ...widget, metadata: { ...widget.metadata, name: 'w2', uid: 'uid-2' } };
+    rec.event(other, 'Normal', 'Step', 'step 0');
+    rec.event(widget, 'Normal', 'Step', 'step 0'); // a repeat joins its series
+    await rec.flush();
+    const created = sink.calls.filter((c) => c.op === 'create').map((c) => `${(c as Extract<Call, { op: 'create' }>).event.regarding?.name}:${(c as Extract<Call, { op: 'create' }>).event.note}`);
+    expect(created).toEqual(['w1:step 0', 'w1:step 1', 'w1:step 2', 'w2:step 0']);
+    expect(log.warnings).toEqual(['too many new events for one object: dropping them for a while']);
+    clock.advance(60_000);
+    rec.event(widget, 'Normal', 'Step', 'step 5');
+    await rec.flush();
+    expect(sink.calls.filter((c) => c.op === 'create')).toHaveLength(5);
+  });
+
   it('never throws into the caller, even when the sink throws synchronously', async () => {
     const throwing: EventSink = {
       create: () => {

@@ -113,6 +113,13 @@ export interface EventRecorderOptions {
   retryDelayMs?: number;
   /** Time for the aggregation window and retries. Default: the real clock. */
   clock?: Clock;
+  /**
+   * Per-object rate limit of new Events (client-go's spam filter): each object may start `objectBurst` Events at
+   * once, then one every `objectRefillMs`. Repeats that join a series are not limited (they are coalesced anyway).
+   * Default: 25 and 300000 (5 minutes).
+   */
+  objectBurst?: number;
+  objectRefillMs?: number;
 }
 
 interface Series {
@@ -213,6 +220,26 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
   const maxSeries = options.maxSeries ?? 4096;
   const maxAttempts = options.maxAttempts ?? 12;
   const retryDelayMs = options.retryDelayMs ?? 10_000;
+
+  const objectBurst = options.objectBurst ?? 25;
+  const objectRefillMs = options.objectRefillMs ?? 300_000;
+  const buckets = new Map<string, { tokens: number; atMs: number }>();
+  let limited = 0;
+  /** Takes a token of the object's bucket; false when the object has had too many new Events lately. */
+  const allow = (objectKey: string, nowMs: number): boolean => {
+    const b = buckets.get(objectKey) ?? { tokens: objectBurst, atMs: nowMs };
+    b.tokens = Math.min(objectBurst, b.tokens + (nowMs - b.atMs) / objectRefillMs);
+    b.atMs = nowMs;
+    buckets.delete(objectKey);
+    buckets.set(objectKey, b);
+    if (buckets.size > maxSeries) {
+      const oldest = buckets.keys().next().value;
+      if (oldest !== undefined) buckets.delete(oldest);
+    }
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  };
 
   const seriesByKey = new Map<string, Series>();
   const queue: Job[] = [];
@@ -372,6 +399,12 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
         return;
       }
 
+      const objectKey = JSON.stringify([regarding.apiVersion, regarding.kind, regarding.namespace, regarding.name, regarding.uid]);
+      if (!allow(objectKey, nowMs)) {
+        if (limited++ === 0) log.warn({ regarding, reason }, 'too many new events for one object: dropping them for a while');
+        return;
+      }
+      limited = 0;
       const name = regarding.name || 'unknown';
       const event: eventsv1.Event = {
         apiVersion: 'events.k8s.io/v1',
