@@ -39,7 +39,7 @@ describe('applyFileChanges', () => {
       { path: join(dir, 'b.txt'), text: 'b1' },
       { path: join(dir, 'blocker'), text: 'c1' },
     ]);
-    await expect(attempt).rejects.toThrow();
+    await expect(attempt).rejects.toThrow(/EISDIR/);
     expect(await readFile(join(dir, 'a.txt'), 'utf8')).toBe('a0');
     expect((await readdir(dir)).toSorted()).toEqual(['a.txt', 'blocker']);
   });
