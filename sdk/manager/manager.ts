@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import { Gauge, type Registry } from 'prom-client';
 import { container as rootContainer, type DependencyContainer, type InjectionToken } from 'tsyringe';
 import {
   KubeloopError,
@@ -12,6 +13,7 @@ import {
   loadConfig,
   type RestConfig,
 } from '../client/index.js';
+import type { FactoryInformerHealth } from '../cache/index.js';
 import { createLeaderElector, createLeaseLock } from '../leaderelection/index.js';
 import type { Clock } from '../workqueue/index.js';
 import { ManagerCache, type CacheOptions } from './cache.js';
@@ -329,6 +331,36 @@ class ManagerImpl implements Manager {
 }
 
 /**
+ * Informer health as metrics, read from the cache at each scrape: `kubeloop_informer_synced`,
+ * `kubeloop_informer_watching`, `kubeloop_informer_relists`, `kubeloop_informer_consecutive_failures` and
+ * `kubeloop_informer_last_event_age_seconds`, each `{resource,namespace}`.
+ */
+function registerInformerMetrics(registry: Registry, cache: ManagerCache): void {
+  const gauge = (name: string, help: string, value: (h: FactoryInformerHealth) => number | undefined): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['resource', 'namespace'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const h of cache.health()) {
+          const v = value(h);
+          if (v !== undefined) this.set({ resource: h.resource, namespace: h.namespace }, v);
+        }
+      },
+    });
+  };
+  gauge('kubeloop_informer_synced', 'Whether the informer has its initial list (1) or not (0).', (h) => (h.synced ? 1 : 0));
+  gauge('kubeloop_informer_watching', 'Whether the informer has a watch open (1) or not (0).', (h) => (h.watching ? 1 : 0));
+  gauge('kubeloop_informer_relists', 'Lists after the first one (410 Gone, or a watch that could not resume).', (h) => h.relists);
+  gauge('kubeloop_informer_consecutive_failures', 'Failed list or watch attempts in a row.', (h) => h.consecutiveFailures);
+  gauge('kubeloop_informer_last_event_age_seconds', 'Seconds since the last watch event, bookmark or list.', (h) =>
+    h.lastEventAgeMs === undefined ? undefined : h.lastEventAgeMs / 1000,
+  );
+}
+
+/**
  * Makes a manager: resolves the config, creates the cache, the clients and the DI container (a child of
  * `options.container`, with the tokens CLIENT, CLIENTSET, DYNAMIC_CLIENT, DISCOVERY_CLIENT, REST_CONFIG, LOGGER,
  * EVENT_RECORDER and MANAGER registered). Nothing runs until `start()`.
@@ -339,6 +371,7 @@ export async function createManager(options: ManagerOptions = {}): Promise<Manag
   // Process and runtime metrics (their event-loop monitor wakes the process 100 times a second) only when served.
   const metrics = createMetrics(undefined, { defaultMetrics: (options.metricsBindAddress ?? ':8080') !== '0' });
   const cache = new ManagerCache(config, options.cache, log.child({ component: 'cache' }));
+  registerInformerMetrics(metrics.registry, cache);
   const discovery = createDiscoveryClient(config);
   const registry = new ResourceRegistry(createRESTMapper(discovery));
   const client = new CachedClient(config, cache, registry);

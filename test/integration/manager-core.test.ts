@@ -204,6 +204,9 @@ describe('Manager against the real API server', () => {
     expect(metrics.text).toMatch(/workqueue_adds_total\{name="probed",controller="probed"\} [1-9]/);
     expect(metrics.text).toMatch(/rest_client_requests_total\{code="200",method="GET",host="127\.0\.0\.1:\d+"\} [1-9]/);
     expect(metrics.text).toContain('nodejs_heap_size_used_bytes');
+    expect(metrics.text).toContain(`kubeloop_informer_synced{resource="v1/configmaps",namespace="${ns}"} 1`);
+    expect(metrics.text).toContain(`kubeloop_informer_watching{resource="v1/configmaps",namespace="${ns}"} 1`);
+    expect(metrics.text).toMatch(/kubeloop_informer_last_event_age_seconds\{resource="v1\/configmaps",namespace="[^"]+"\} \d/);
   });
 
   it('runs controllers only on the elected replica, and a successor takes over when the leader stops', async () => {
