@@ -14,7 +14,7 @@ interface Run {
 
 /** Runs the binary build script with a cache of its own and without KUBEBUILDER_ASSETS. */
 function build(cacheDir: string): Promise<Run> {
-  const env = { ...process.env, KUBELOOP_CACHE_DIR: cacheDir };
+  const env: NodeJS.ProcessEnv = { ...process.env, KUBELOOP_CACHE_DIR: cacheDir };
   delete env['KUBEBUILDER_ASSETS'];
   return new Promise((resolve) => {
     const child = spawn('bash', [join(goModulesDir(), 'build-binaries.sh')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
