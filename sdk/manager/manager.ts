@@ -337,11 +337,11 @@ class ManagerImpl implements Manager {
  */
 function registerInformerMetrics(registry: Registry, cache: ManagerCache): void {
   const gauge = (name: string, help: string, value: (h: FactoryInformerHealth) => number | undefined): void => {
-    new Gauge({
+    const metric = new Gauge({
       name,
       help,
       labelNames: ['resource', 'namespace'] as const,
-      registers: [registry],
+      registers: [],
       collect() {
         this.reset();
         for (const h of cache.health()) {
@@ -350,6 +350,7 @@ function registerInformerMetrics(registry: Registry, cache: ManagerCache): void 
         }
       },
     });
+    registry.registerMetric(metric);
   };
   gauge('kubeloop_informer_synced', 'Whether the informer has its initial list (1) or not (0).', (h) => (h.synced ? 1 : 0));
   gauge('kubeloop_informer_watching', 'Whether the informer has a watch open (1) or not (0).', (h) => (h.watching ? 1 : 0));
