@@ -338,31 +338,44 @@ export class Reflector<T extends KubeObject> {
     intercept: (event: WatchEvent<T>) => boolean,
   ): Promise<number> {
     let count = 0;
+    /** Applies one event; false once the signal aborted. */
+    const apply = (event: WatchEvent<T>): boolean => {
+      if (signal.aborted) return false;
+      count++;
+      if (count === 1) this.succeeded();
+      const rv = event.object?.metadata?.resourceVersion;
+      if (intercept(event)) return true;
+      switch (event.type) {
+        case 'ADDED':
+          this.store.add(event.object);
+          break;
+        case 'MODIFIED':
+          this.store.update(event.object);
+          break;
+        case 'DELETED':
+          this.store.delete(event.object);
+          break;
+        case 'BOOKMARK':
+          break;
+        default:
+          this.logger?.warn({ reflector: this.options.name, type: String(event.type) }, 'unknown watch event type');
+          return true;
+      }
+      if (rv) this.resourceVersion = rv;
+      return true;
+    };
     try {
-      for await (const event of w) {
-        if (signal.aborted) break;
-        count++;
-        if (count === 1) this.succeeded();
-        this.state.lastEventAt = Date.now();
-        const rv = event.object?.metadata?.resourceVersion;
-        if (intercept(event)) continue;
-        switch (event.type) {
-          case 'ADDED':
-            this.store.add(event.object);
-            break;
-          case 'MODIFIED':
-            this.store.update(event.object);
-            break;
-          case 'DELETED':
-            this.store.delete(event.object);
-            break;
-          case 'BOOKMARK':
-            break;
-          default:
-            this.logger?.warn({ reflector: this.options.name, type: String(event.type) }, 'unknown watch event type');
-            continue;
+      // One await per chunk where the watch offers batches (kubeloop's client does), else one per event.
+      if (w.batches) {
+        outer: for await (const batch of w.batches()) {
+          this.state.lastEventAt = Date.now();
+          for (const event of batch) if (!apply(event)) break outer;
         }
-        if (rv) this.resourceVersion = rv;
+      } else {
+        for await (const event of w) {
+          this.state.lastEventAt = Date.now();
+          if (!apply(event)) break;
+        }
       }
     } finally {
       w.close();

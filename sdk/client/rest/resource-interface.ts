@@ -25,6 +25,12 @@ import type {
  */
 export interface Watch<T> extends AsyncIterable<WatchEvent<T>>, AsyncDisposable {
   close(): void;
+  /**
+   * The same stream, one array per chunk received (never empty): for consumers of many small events, such as a
+   * reflector's initial sync, that would rather await once per chunk than once per event. A watch is iterated once,
+   * either by event or by batch.
+   */
+  batches?(): AsyncIterable<readonly WatchEvent<T>[]>;
 }
 
 /**

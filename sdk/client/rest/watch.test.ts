@@ -66,6 +66,25 @@ describe('watch decoding', () => {
     expect((res.body as unknown as Readable).destroyed).toBe(true);
   });
 
+  it('hands out the events in batches with batches(), those before an in-stream error first', async () => {
+    const ev = (n: number) => JSON.stringify({ type: 'ADDED', object: { metadata: { name: `o${n}` } } });
+    const error = JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' } });
+    const chunks = [`${ev(1)}\n${ev(2)}\n${ev(3).slice(0, 10)}`, `${ev(3).slice(10)}\n`, `${ev(4)}\n${error}\n${ev(5)}\n`];
+    const batches: string[][] = [];
+    const err = await (async () => {
+      for await (const batch of watchStream(async () => response(chunks), info).batches!()) {
+        batches.push(batch.map((e) => (e.object as { metadata: { name: string } }).metadata.name));
+      }
+    })().catch((e: unknown) => e);
+    // How the bytes are cut into chunks is the stream's business; every batch is non-empty and the order is kept.
+    expect(batches.every((b) => b.length > 0)).toBe(true);
+    expect(batches.flat()).toEqual(['o1', 'o2', 'o3', 'o4']);
+    expect(err).toBeInstanceOf(ApiError);
+    const w = watchStream(async () => response([]), info);
+    w.batches!();
+    expect(() => w[Symbol.asyncIterator]()).toThrow('a watch can be iterated once');
+  });
+
   it('close() ends the iteration and destroys the stream', async () => {
     const res = response([], { hold: true });
     const watch = watchStream(async () => res, info);

@@ -24,7 +24,8 @@ export function watchStream<T>(
   const signal = options.signal ? AbortSignal.any([options.signal, closer.signal]) : closer.signal;
   const inactivityMs = options.inactivityTimeoutMs ?? 0;
 
-  async function* events(): AsyncGenerator<WatchEvent<T>, void, undefined> {
+  /** The stream decoded one chunk at a time: the events of each chunk as one array (never empty). */
+  async function* chunks(): AsyncGenerator<WatchEvent<T>[], void, undefined> {
     if (closer.signal.aborted) return;
     let res: StreamResponse;
     try {
@@ -57,6 +58,7 @@ export function watchStream<T>(
       // character, so each complete line is decoded once, straight from the chunk it lies in. Only a line split
       // across chunks is joined first.
       let carry: Buffer[] = [];
+      let batch: WatchEvent<T>[] = [];
       const parse = (line: string): WatchEvent<T> | undefined => {
         if (line.length === 0 || line === '\r') return undefined;
         const event = JSON.parse(line) as { type: string; object: unknown };
@@ -76,14 +78,27 @@ export function watchStream<T>(
             line = chunk.toString('utf8', start, nl);
           }
           start = nl + 1;
-          const event = parse(line);
-          if (event) yield event;
+          let event: WatchEvent<T> | undefined;
+          try {
+            event = parse(line);
+          } catch (err) {
+            // Events before an in-stream error are delivered first.
+            if (batch.length > 0) yield batch;
+            batch = [];
+            throw err;
+          }
+          if (event) batch.push(event);
         }
         if (start < chunk.length) carry.push(chunk.subarray(start));
+        if (batch.length > 0) {
+          const full = batch;
+          batch = [];
+          yield full;
+        }
       }
       if (stalled) throw new WatchStalledError(inactivityMs, options.request);
       const event = carry.length > 0 ? parse(Buffer.concat(carry).toString('utf8').trim()) : undefined;
-      if (event) yield event;
+      if (event) yield [event];
     } catch (err) {
       if (stalled) throw new WatchStalledError(inactivityMs, options.request);
       if (closer.signal.aborted) return;
@@ -100,16 +115,34 @@ export function watchStream<T>(
     }
   }
 
-  let iterator: AsyncGenerator<WatchEvent<T>, void, undefined> | undefined;
+  async function* events(source: AsyncGenerator<WatchEvent<T>[], void, undefined>): AsyncGenerator<WatchEvent<T>, void, undefined> {
+    try {
+      for await (const batch of source) yield* batch;
+    } finally {
+      await source.return(undefined);
+    }
+  }
+
+  let iterator: AsyncGenerator<unknown, void, undefined> | undefined;
+  const claim = (): void => {
+    if (iterator) throw new Error('a watch can be iterated once');
+  };
   const close = (): void => {
     closer.abort();
     void iterator?.return(undefined);
   };
   return {
     [Symbol.asyncIterator]() {
-      if (iterator) throw new Error('a watch can be iterated once');
-      iterator = events();
-      return iterator;
+      claim();
+      const it = events(chunks());
+      iterator = it;
+      return it;
+    },
+    batches() {
+      claim();
+      const it = chunks();
+      iterator = it;
+      return it;
     },
     close,
     async [Symbol.asyncDispose]() {
