@@ -358,24 +358,38 @@ export async function createOrUpdate<T extends KubeObject>(
   mutate: MutateFn<T>,
   options: CreateOrUpdateOptions<T> = {},
 ): Promise<OperationResult> {
-  const resource = resolveResource(obj, options.resource, 'createOrUpdate');
   const write = writeOptionsOf(options);
-  const key = { namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' };
-  let existing: T;
-  try {
-    existing = await client.get(resource, key, { ...(write.signal && { signal: write.signal }) });
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    await mutateChecked(obj, mutate);
-    replaceContents(obj, await client.create(obj, write));
-    return 'created';
-  }
-  replaceContents(obj, existing);
+  if (await createIfAbsent(client, obj, mutate, options, write, 'createOrUpdate')) return 'created';
   const before = structuredClone(obj);
   await mutateChecked(obj, mutate);
   if (jsonEqual(before, obj)) return 'unchanged';
   replaceContents(obj, await client.update(obj, write));
   return 'updated';
+}
+
+/**
+ * The shared start of createOrUpdate and createOrPatch: reads the live object into `obj` and returns false, or, when
+ * there is none, mutates `obj`, creates it (the answer replaces `obj`'s contents) and returns true.
+ */
+async function createIfAbsent<T extends KubeObject>(
+  client: Client,
+  obj: T,
+  mutate: MutateFn<T>,
+  options: CreateOrUpdateOptions<T>,
+  write: ReturnType<typeof writeOptionsOf>,
+  caller: string,
+): Promise<boolean> {
+  const resource = resolveResource(obj, options.resource, caller);
+  const key = { namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' };
+  try {
+    replaceContents(obj, await client.get(resource, key, { ...(write.signal && { signal: write.signal }) }));
+    return false;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  await mutateChecked(obj, mutate);
+  replaceContents(obj, await client.create(obj, write));
+  return true;
 }
 
 /**
@@ -400,19 +414,8 @@ export async function createOrPatch<T extends KubeObject>(
   mutate: MutateFn<T>,
   options: CreateOrUpdateOptions<T> = {},
 ): Promise<PatchOperationResult> {
-  const resource = resolveResource(obj, options.resource, 'createOrPatch');
   const write = writeOptionsOf(options);
-  const key = { namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' };
-  let existing: T;
-  try {
-    existing = await client.get(resource, key, { ...(write.signal && { signal: write.signal }) });
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    await mutateChecked(obj, mutate);
-    replaceContents(obj, await client.create(obj, write));
-    return 'created';
-  }
-  replaceContents(obj, existing);
+  if (await createIfAbsent(client, obj, mutate, options, write, 'createOrPatch')) return 'created';
   const { status: beforeStatus, ...before } = structuredClone(obj) as KubeObject & { status?: unknown };
   await mutateChecked(obj, mutate);
   const { status: afterStatus, ...after } = structuredClone(obj) as KubeObject & { status?: unknown };
