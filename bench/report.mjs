@@ -1,6 +1,6 @@
 // Turns bench/run.mjs's results into the report (markdown) and its charts (SVG, hand-rolled: no plotting dependency).
 // Also usable alone, to re-render a results file: node bench/report.mjs bench/results/quick/results.json
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -119,6 +119,26 @@ const differences = {
   ],
 };
 
+/** The scenarios in files of their own under bench/scenarios/ (see run.mjs), by id: S2, S5, S7, … */
+export async function loadScenarioModules() {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');
+  const mods = {};
+  if (!existsSync(dir)) return mods;
+  for (const file of readdirSync(dir).filter((f) => /^s\d+\.mjs$/.test(f)).sort()) {
+    const mod = await import(join(dir, file));
+    mods[mod.id] = mod;
+  }
+  return mods;
+}
+const plugins = await loadScenarioModules();
+for (const [id, { report }] of Object.entries(plugins)) {
+  metrics[id] = report.metrics;
+  caseTitle[id] = report.caseTitle;
+  scenarioNames[id] = report.name;
+  differences[id] = report.differences;
+}
+const scenarioOrder = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7', 'S8'];
+
 function summarize(runs, defs, c) {
   const out = {};
   for (const [peer, rs] of Object.entries(runs)) {
@@ -220,7 +240,10 @@ function targets(summaries) {
     }
     line('S8', 'ready ≤ 0.5 s after the API server answers', s.kl.ready.median <= 500, `${fmt(s.kl.ready.median)} ms create → synced`);
   }
-  return out;
+  for (const [id, { report }] of Object.entries(plugins)) {
+    if (summaries[id]) report.targets(summaries[id], (what, ok, figure) => line(id, what, ok, figure));
+  }
+  return out.toSorted((a, b) => scenarioOrder.indexOf(a.scenario) - scenarioOrder.indexOf(b.scenario));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -290,7 +313,7 @@ export function renderReport(results) {
   if (results.durationS) md.push(`| duration | ${results.durationS} s |`);
   for (const m of results.merged ?? []) md.push(`| re-run | ${m.scenarios.join(', ')} on ${m.facts.date} (kubeloop ${m.facts.kubeloop}) with \`--merge\` |`);
   md.push('');
-  for (const scenario of ['S1', 'S3', 'S4', 'S6', 'S8']) {
+  for (const scenario of scenarioOrder) {
     const cases = results.scenarios[scenario];
     if (!cases) continue;
     md.push(`## ${scenarioNames[scenario]}\n`);
@@ -308,15 +331,18 @@ export function renderReport(results) {
         const wl = Object.values(c.runs['go-json'] ?? []).map((r) => r.facts?.watchListClient);
         if (wl.length) md.push(`\nclient-go WatchListClient feature: ${wl[0] ? 'on' : 'off'}.`);
       }
+      for (const note of plugins[scenario]?.report.notes?.(c) ?? []) md.push(`\n${note}`);
       if (c.errors?.length) md.push(`\nFailed runs: ${c.errors.map(esc).join('; ')}`);
       md.push('');
     }
+    for (const line of plugins[scenario]?.report.extra?.(summaries[scenario], { fmt, median }) ?? []) md.push(line);
     md.push('What differs between peers:\n');
     for (const d of differences[scenario]) md.push(`- ${d}`);
     md.push('');
   }
   // Headline: KL ÷ each peer for the main figure of each case, placed after the facts.
-  const headline = { S1: ['ms', 'cpu', 'rss'], S3: ['cpuEv', 'p99'], S4: ['cycles'], S6: ['p50', 'rps', 'cpuReq'], S8: ['rss', 'ready'] };
+  const builtinHeadline = { S1: ['ms', 'cpu', 'rss'], S3: ['cpuEv', 'p99'], S4: ['cycles'], S6: ['p50', 'rps', 'cpuReq'], S8: ['rss', 'ready'] };
+  const headline = Object.fromEntries(scenarioOrder.map((id) => [id, builtinHeadline[id] ?? plugins[id]?.report.headline ?? []]));
   const peerOrder = ['go-json', 'go-pb', 'cn', 'floor'];
   const summaryRows = ['## Summary: KL ÷ peer (medians of this run)\n', `| scenario, case | figure | ${peerOrder.map((p) => short[p]).join(' | ')} |`, `| --- | --- | ${peerOrder.map(() => '---:').join(' | ')} |`];
   for (const [scenario, keys] of Object.entries(headline)) {
@@ -347,6 +373,9 @@ export function renderReport(results) {
   if (summaries.S3) charts['s3-cpu-per-event.svg'] = barChart('S3 watch ingest: client CPU per event', 'µs', panelsFor(summaries, 'S3', 'cpuEv'));
   if (summaries.S6) charts['s6-p50.svg'] = barChart('S6 REST latency: p50', 'ms', panelsFor(summaries, 'S6', 'p50'));
   if (summaries.S8) charts['s8-rss.svg'] = barChart('S8 idle footprint: RSS', 'MB', panelsFor(summaries, 'S8', 'rss'));
+  for (const [id, { report }] of Object.entries(plugins)) {
+    if (summaries[id] && report.charts) Object.assign(charts, report.charts(summaries[id], { barChart, panels: (key) => panelsFor(summaries, id, key) }));
+  }
   if (Object.keys(charts).length) {
     md.push('## Charts\n');
     for (const name of Object.keys(charts)) md.push(`![${name}](${name})\n`);

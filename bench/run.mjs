@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { renderReport } from './report.mjs';
+import { loadScenarioModules, renderReport } from './report.mjs';
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');
 const dist = (p) => join(root, 'dist/sdk', p);
@@ -34,7 +34,8 @@ const { values: opts } = parseArgs({
 const mode = opts.full ? 'full' : 'quick';
 const allPeers = ['kl', 'go-json', 'go-pb', 'cn', 'floor'];
 const peerNames = opts.peers ? opts.peers.split(',') : allPeers;
-const scenarios = (opts.scenarios ?? 'S1,S3,S4,S6,S8').toUpperCase().split(',');
+const scenarioOrder = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7', 'S8'];
+const scenarios = (opts.scenarios ?? scenarioOrder.join(',')).toUpperCase().split(',');
 const reps = Number(opts.reps ?? (opts.full ? 5 : 3));
 const outDir = resolve(opts.out ?? join(root, 'bench/results', mode));
 const profDir = opts['cpu-prof'] ? join(tmpdir(), `kubeloop-bench-profiles-${process.pid}`) : undefined; // kubeloop's peer only
@@ -150,16 +151,28 @@ const peers = {
   floor: { label: 'undici + JSON.parse', command: nodePeer('floor'), scenarios: ['s1', 's3', 's6', 's8'] },
 };
 
+// Scenarios in files of their own (bench/scenarios/s2.mjs, …): each exports `id`, the `peers` that implement it,
+// `plan(full)`, `run(ctx)` (which pushes its cases onto ctx.cases and calls ctx.save() after each) and `report`
+// (what report.mjs needs to render it). Their peers' sides are bench/peers/node/<id>.mjs and bench/peers/go/<id>.go.
+const plugins = await loadScenarioModules();
+for (const [id, mod] of Object.entries(plugins)) for (const p of mod.peers) peers[p]?.scenarios.push(id.toLowerCase());
+
+/** The command line of one peer process for a scenario, pinned to the client CPU (for scenarios that run peers themselves). */
+function peerCommand(peer, scenario, connFile, params) {
+  const { file, args, env } = peers[peer].command(scenario, connFile, params);
+  const [cmd, argv] = pin ? ['taskset', ['-c', clientCpus, file, ...args]] : [file, args];
+  return { cmd, argv, env: { ...process.env, ...env } };
+}
+
 /**
  * Runs one peer process through the protocol. `onGo` runs once the peer is told to go (S3's writer); the result is
  * the peer's JSON plus the harness's /proc figures: procCpuMs (ready → measured), peak and current RSS.
  */
 function runPeer(peer, scenario, connFile, params, onGo, timeoutMs = 300_000) {
-  const { file, args, env } = peers[peer].command(scenario, connFile, params);
-  const [cmd, argv] = pin ? ['taskset', ['-c', clientCpus, file, ...args]] : [file, args];
+  const { cmd, argv, env } = peerCommand(peer, scenario, connFile, params);
   return new Promise((resolvePromise, reject) => {
     const t0 = performance.now();
-    const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'], env });
     let stderr = '';
     child.stderr.on('data', (d) => {
       stderr = (stderr + d).slice(-4000);
@@ -367,7 +380,8 @@ async function main() {
       return { namespace, bytes: seeded[namespace]?.bytes };
     };
 
-    if (scenarios.includes('S1')) {
+    const steps = {};
+    steps.S1 = async () => {
       results.scenarios.S1 = [];
       for (const { kind, n, reps: r } of plan.s1) {
         const { namespace, bytes } = await ensureSeeded(kind, n);
@@ -376,8 +390,8 @@ async function main() {
         results.scenarios.S1.push({ kind, n, objectBytes: bytes, ...out });
         save(results);
       }
-    }
-    if (scenarios.includes('S3')) {
+    };
+    steps.S3 = async () => {
       results.scenarios.S3 = [];
       for (const { kind, n, rate, events } of plan.s3) {
         const { namespace } = await ensureSeeded(kind, n);
@@ -389,13 +403,13 @@ async function main() {
         results.scenarios.S3.push({ kind, n, rate, events, ...out });
         save(results);
       }
-    }
-    if (scenarios.includes('S4')) {
+    };
+    steps.S4 = async () => {
       log('S4 workqueue');
       results.scenarios.S4 = [{ ...plan.s4, ...(await interleave('s4', plan.s4)) }];
       save(results);
-    }
-    if (scenarios.includes('S6')) {
+    };
+    steps.S6 = async () => {
       results.scenarios.S6 = [];
       const namespace = 'bench-rest';
       await seed(factory, 'configmaps', namespace, 1);
@@ -405,13 +419,23 @@ async function main() {
         results.scenarios.S6.push({ ...s, ...out });
         save(results);
       }
-    }
-    if (scenarios.includes('S8')) {
+    };
+    steps.S8 = async () => {
       const namespace = 'bench-empty';
       await seed(factory, 'configmaps', namespace, 0);
       log('S8 idle footprint: three informers / controllers on an empty namespace');
       results.scenarios.S8 = [{ ...plan.s8, ...(await interleave('s8', { namespace, ...plan.s8 })) }];
       save(results);
+    };
+    const ctx = { full: opts.full, reps, factory, env, connFile, interleave, runPeer, peerCommand, peerNames, ensureSeeded, seed, log, save: () => save(results) };
+    for (const id of scenarioOrder) {
+      if (!scenarios.includes(id)) continue;
+      if (steps[id]) await steps[id]();
+      else if (plugins[id]) {
+        results.scenarios[id] = [];
+        await plugins[id].run({ ...ctx, plan: plugins[id].plan(opts.full), cases: results.scenarios[id] });
+        save(results);
+      }
     }
   } finally {
     rmSync(work, { recursive: true, force: true });

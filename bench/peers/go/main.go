@@ -64,6 +64,10 @@ const tsAnnotation = "bench.kubeloop.dev/ts"
 
 var stdin = bufio.NewReader(os.Stdin)
 
+// scenarios holds the scenarios that live in files of their own (s2.go, s5.go, …): each registers itself from an
+// init function and parses its own parameters from the JSON the harness passes (kubeconfig and proto included).
+var scenarios = map[string]func(raw []byte){}
+
 func emit(v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -393,7 +397,7 @@ func s4(p params) {
 
 func main() {
 	if len(os.Args) < 3 {
-		fmt.Fprintln(os.Stderr, "usage: peer <s1|s3|s4|s6|s8> '<json>'")
+		fmt.Fprintln(os.Stderr, "usage: peer <scenario> '<json>'")
 		os.Exit(2)
 	}
 	if v := os.Getenv("BENCH_KLOG_V"); v != "" { // client-go's request logging (headers at 8), for checking a peer's wire format
@@ -404,19 +408,15 @@ func main() {
 	if err := json.Unmarshal([]byte(os.Args[2]), &p); err != nil {
 		panic(err)
 	}
-	switch os.Args[1] {
-	case "s1":
-		s1(p)
-	case "s3":
-		s3(p)
-	case "s4":
-		s4(p)
-	case "s6":
-		s6(p)
-	case "s8":
-		s8(p)
-	default:
-		fmt.Fprintf(os.Stderr, "unknown scenario %s\n", os.Args[1])
-		os.Exit(2)
+	builtin := map[string]func(params){"s1": s1, "s3": s3, "s4": s4, "s6": s6, "s8": s8}
+	if run, ok := builtin[os.Args[1]]; ok {
+		run(p)
+		return
 	}
+	if run, ok := scenarios[os.Args[1]]; ok {
+		run([]byte(os.Args[2]))
+		return
+	}
+	fmt.Fprintf(os.Stderr, "unknown scenario %s\n", os.Args[1])
+	os.Exit(2)
 }

@@ -1,75 +1,30 @@
 // The Node peers of kubeloop's benchmarks (bench/README.md), one process per measurement:
 //
-//   node --expose-gc bench/peers/node/peer.mjs <kl|cn|floor> <s1|s3|s4|s6|s8> <conn.json> '<json parameters>'
+//   node --expose-gc bench/peers/node/peer.mjs <kl|cn|floor> <scenario> <conn.json> '<json parameters>'
 //
 // kl is kubeloop (dist/, as users run it), cn is @kubernetes/client-node 2.x, floor is raw undici + JSON.parse.
 // Protocol (the same as bench/peers/go): prepare, print {"ready":true}, wait for the line "go", run the measured
 // phase, print one JSON result line, then wait for stdin to close (so the harness can read /proc/<pid>/ first).
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-
-const root = resolve(fileURLToPath(import.meta.url), '../../../..');
-const dist = (p) => join(root, 'dist/sdk', p);
-const [peer, scenario, connFile, paramsJson] = process.argv.slice(2);
-const conn = JSON.parse(readFileSync(connFile, 'utf8'));
-const p = JSON.parse(paramsJson);
-const tsAnnotation = 'bench.kubeloop.dev/ts';
-
-const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-const emit = (v) => process.stdout.write(`${JSON.stringify(v)}\n`);
-// With BENCH_PROFILE_WINDOW=<file>, a V8 CPU profile of the measured phase alone (from "go" to the end of the
-// measured phase) is written there: `--cpu-prof` would also hold module loading and the forced GCs of heap figures.
-let session;
-async function ready() {
-  emit({ ready: true });
-  const { value } = await lines.next();
-  if (value !== 'go') throw new Error(`expected go, got ${value}`);
-  if (process.env.BENCH_PROFILE_WINDOW) {
-    const { Session } = await import('node:inspector/promises');
-    session = new Session();
-    session.connect();
-    await session.post('Profiler.enable');
-    await session.post('Profiler.setSamplingInterval', { interval: 100 });
-    await session.post('Profiler.start');
-  }
-}
-async function stopProfile() {
-  if (!session) return;
-  const { profile } = await session.post('Profiler.stop');
-  writeFileSync(process.env.BENCH_PROFILE_WINDOW, JSON.stringify(profile));
-  session = undefined;
-}
-/** The measured phase is over: the harness reads the process's CPU from /proc before heap figures are taken. */
-async function measured() {
-  await stopProfile();
-  emit({ measured: true });
-  const { value } = await lines.next();
-  if (value !== 'ok') throw new Error(`expected ok, got ${value}`);
-}
-async function finish(result) {
-  await stopProfile();
-  emit({ ...result, facts: { node: process.version, ...result.facts } });
-  for (;;) if ((await lines.next()).done) break;
-  process.exit(0);
-}
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-const heapAfterGC = () => {
-  globalThis.gc();
-  globalThis.gc();
-  return process.memoryUsage().heapUsed;
-};
-const nowMs = () => performance.timeOrigin + performance.now();
-const percentile = (sorted, q) => (sorted.length ? sorted[Math.floor(q * (sorted.length - 1))] : 0);
-const kindPath = (kind) => (kind === 'pods' ? 'pods' : 'configmaps');
-const descriptor = (kind) =>
-  kind === 'pods'
-    ? { group: '', version: 'v1', kind: 'Pod', plural: 'pods', namespaced: true }
-    : { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
+// protocol.mjs has the protocol and shared helpers; a scenario with a file of its own here (s2.mjs, s5.mjs, …)
+// exports run(peer) and is loaded by name.
+import { existsSync } from 'node:fs';
+import {
+  conn,
+  cpuMs,
+  descriptor,
+  dist,
+  finish,
+  heapAfterGC,
+  kindPath,
+  measured,
+  nowMs,
+  p,
+  peer,
+  percentile,
+  ready,
+  scenario,
+  tsAnnotation,
+} from './protocol.mjs';
 
 // ---------------------------------------------------------------------------------------------------------------
 // kubeloop
@@ -427,5 +382,7 @@ async function s4() {
 }
 
 const peers = { kl, cn, floor };
-if (scenario === 's4') await s4();
+const own = new URL(`./${scenario}.mjs`, import.meta.url);
+if (existsSync(own)) await (await import(own.href)).run(peer);
+else if (scenario === 's4') await s4();
 else await peers[peer][scenario]();
