@@ -144,7 +144,7 @@ function summarize(runs, defs, c) {
   for (const [peer, rs] of Object.entries(runs)) {
     out[peer] = {};
     for (const m of defs) {
-      const xs = rs.map((r) => m.get({ ...r, ops: c.ops }));
+      const xs = rs.map((r) => m.get({ ...r, ops: c.ops }, c));
       out[peer][m.key] = { median: median(xs), min: Math.min(...xs.filter(Number.isFinite)), max: Math.max(...xs.filter(Number.isFinite)), n: xs.length };
     }
   }
