@@ -67,7 +67,7 @@ const metrics = {
 };
 
 const caseTitle = {
-  S1: (c) => `${c.n.toLocaleString('en')} ${c.kind}${c.objectBytes ? ` (${c.objectBytes} B of JSON each, with managedFields)` : ''}`,
+  S1: (c) => `${c.n.toLocaleString('en')} ${c.kind}${c.metadata ? ', metadata only' : ''}${c.objectBytes ? ` (${c.objectBytes} B of JSON each, with managedFields)` : ''}`,
   S3: (c) => `${c.n.toLocaleString('en')} ${c.kind} cached, ${c.events} updates at ${c.rate}/s`,
   S4: (c) => `1000 keys × ${c.rounds} rounds; 100k delayed items`,
   S6: (c) => `${c.ops} ${c.op.toUpperCase()}s of one ConfigMap, ${c.concurrency === 1 ? 'sequential' : `${c.concurrency} concurrent`}`,
@@ -89,6 +89,7 @@ const differences = {
     'GO-JSON / GO-PB: a client-go `SharedInformerFactory` for the namespace with `TransformStripManagedFields` (so both caches drop managedFields); the initial list is whatever client-go v0.37 does by default (`watchListClient` in the results says whether WatchList was on), no client throttling (QPS −1).',
     'CN: `makeInformer` (one LIST, then a watch); it keeps managedFields (no transform hook) and `start()` resolves when the list is cached and the watch request sent.',
     'FLOOR: one LIST + one `JSON.parse` of the whole answer; no cache, no watch, managedFields kept, no gzip. Its "heap/object" is the parsed list.',
+    'Metadata only: KL `createSharedIndexInformer(metadataListWatchFor(...))` (PartialObjectMetadata, what a manager\'s `.metadataOnly()` uses); GO-JSON client-go\'s `metadatainformer` with `TransformStripManagedFields` (what controller-runtime\'s `OnlyMetadata` uses); FLOOR one LIST with `Accept: application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1`. CN has no metadata-only informer, and GO-PB is left out (client-go\'s metadata client speaks JSON).',
     'Settled heap: Node `heapUsed` after two full GCs minus before the informer was created; Go `HeapAlloc` after two `runtime.GC()` the same way. Peak RSS is the whole process (runtime included) from VmHWM.',
   ],
   S3: [

@@ -49,6 +49,8 @@ const plan = opts.full
         { kind: 'pods', n: 1000 },
         { kind: 'pods', n: 10_000 },
         { kind: 'configmaps', n: 50_000, reps: 3 },
+        { kind: 'configmaps', n: 10_000, metadata: true },
+        { kind: 'pods', n: 10_000, metadata: true },
       ],
       s3: [
         { kind: 'configmaps', n: 10_000, rate: 200, events: 2000 },
@@ -67,6 +69,7 @@ const plan = opts.full
         { kind: 'configmaps', n: 1000 },
         { kind: 'configmaps', n: 10_000 },
         { kind: 'pods', n: 1000 },
+        { kind: 'configmaps', n: 10_000, metadata: true },
       ],
       s3: [{ kind: 'configmaps', n: 1000, rate: 200, events: 600 }],
       s4: { rounds: 300 },
@@ -357,7 +360,7 @@ async function main() {
 
     /** Runs each peer `r` times, interleaved; collects runs[peer] = [result…]. */
     const interleave = async (scenario, params, r = reps, onGo) => {
-      const order = peerNames.filter((p) => peers[p].scenarios.includes(scenario));
+      const order = peerNames.filter((p) => peers[p].scenarios.includes(scenario) && !params.skip?.includes(p));
       const runs = Object.fromEntries(order.map((p) => [p, []]));
       const errors = [];
       for (let i = 0; i < r; i++) {
@@ -383,11 +386,13 @@ async function main() {
     const steps = {};
     steps.S1 = async () => {
       results.scenarios.S1 = [];
-      for (const { kind, n, reps: r } of plan.s1) {
+      for (const { kind, n, reps: r, metadata } of plan.s1) {
         const { namespace, bytes } = await ensureSeeded(kind, n);
-        log(`S1 cold sync: ${n} ${kind}`);
-        const out = await interleave('s1', { namespace, kind, n, tag: `${kind}-${n}-` }, r ?? reps);
-        results.scenarios.S1.push({ kind, n, objectBytes: bytes, ...out });
+        log(`S1 cold sync: ${n} ${kind}${metadata ? ', metadata only' : ''}`);
+        // Metadata-only: CN has no such informer; GO-PB would be GO-JSON again (client-go's metadata client speaks JSON).
+        const params = { namespace, kind, n, tag: `${kind}-${n}-${metadata ? 'meta-' : ''}`, ...(metadata && { metadata, skip: ['cn', 'go-pb'] }) };
+        const out = await interleave('s1', params, r ?? reps);
+        results.scenarios.S1.push({ kind, n, objectBytes: bytes, ...(metadata && { metadata }), ...out });
         save(results);
       }
     };

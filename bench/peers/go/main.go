@@ -29,6 +29,8 @@ import (
 	"k8s.io/client-go/features"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
@@ -58,6 +60,7 @@ type params struct {
 	Concurrency int    `json:"concurrency"` // s6
 	SettleMs    int    `json:"settleMs"`    // s8: idle time before the footprint is read
 	Rounds      int    `json:"rounds"`      // s4
+	Metadata    bool   `json:"metadata"`    // s1: a metadata-only informer (PartialObjectMetadata)
 }
 
 const tsAnnotation = "bench.kubeloop.dev/ts"
@@ -146,6 +149,19 @@ func informerFor(p params, cs kubernetes.Interface) (informers.SharedInformerFac
 	}
 }
 
+// metadataInformerFor is S1's metadata-only variant: client-go's metadata informer (PartialObjectMetadata), what
+// controller-runtime's OnlyMetadata uses, with managedFields stripped as in the other informers.
+func metadataInformerFor(p params) (metadatainformer.SharedInformerFactory, cache.SharedIndexInformer) {
+	mc := metadata.NewForConfigOrDie(config(p))
+	f := metadatainformer.NewFilteredSharedInformerFactory(mc, 0, p.Namespace, nil)
+	gvr := corev1.SchemeGroupVersion.WithResource(p.Kind)
+	inf := f.ForResource(gvr).Informer()
+	if err := inf.SetTransform(crcache.TransformStripManagedFields()); err != nil {
+		panic(err)
+	}
+	return f, inf
+}
+
 // waitSynced polls every 0.2 ms: cache.WaitForCacheSync polls every 100 ms, which would round every sync time up.
 func waitSynced(hasSynced func() bool) {
 	for !hasSynced() {
@@ -176,9 +192,17 @@ func s1(p params) {
 	ready()
 	cpu0 := cpuMs()
 	t0 := time.Now()
-	f, inf := informerFor(p, cs)
+	var inf cache.SharedIndexInformer
 	ctx, cancel := context.WithCancel(context.Background())
-	f.Start(ctx.Done())
+	if p.Metadata {
+		f, i := metadataInformerFor(p)
+		inf = i
+		f.Start(ctx.Done())
+	} else {
+		f, i := informerFor(p, cs)
+		inf = i
+		f.Start(ctx.Done())
+	}
 	waitSynced(inf.HasSynced)
 	ms := float64(time.Since(t0).Microseconds()) / 1e3
 	cpu := cpuMs() - cpu0

@@ -30,9 +30,12 @@ import {
 // kubeloop
 const kl = {
   async informer(kind) {
-    const { createSharedIndexInformer } = await import(dist('cache/index.js'));
+    const { createSharedIndexInformer, metadataListWatchFor, resolveResource } = await import(dist('cache/index.js'));
     const { createResourceClientFactory } = await import(dist('client/index.js'));
-    const lw = createResourceClientFactory(conn.config).resource(descriptor(kind)).namespace(p.namespace);
+    // S1's metadata-only variant: PartialObjectMetadata from the server (what `.metadataOnly()` uses in a manager).
+    const lw = p.metadata
+      ? metadataListWatchFor(conn.config, resolveResource(descriptor(kind)), p.namespace)
+      : createResourceClientFactory(conn.config).resource(descriptor(kind)).namespace(p.namespace);
     // Defaults: WatchList initial list, managedFields stripped; NODE_ENV=production (objects not frozen).
     return createSharedIndexInformer(lw);
   },
@@ -186,6 +189,7 @@ const cn = {
 
 // ---------------------------------------------------------------------------------------------------------------
 // the floor: raw undici and JSON.parse, nothing else
+const metadataAccept = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
 const floor = {
   async agent() {
     const { Agent, request } = await import('undici');
@@ -217,7 +221,7 @@ const floor = {
     await ready();
     const cpu0 = cpuMs();
     const t0 = performance.now();
-    const res = await get(`/api/v1/namespaces/${p.namespace}/${kindPath(p.kind)}`);
+    const res = await get(`/api/v1/namespaces/${p.namespace}/${kindPath(p.kind)}`, p.metadata ? { headers: { accept: metadataAccept } } : {});
     const list = JSON.parse(await res.body.text());
     const ms = performance.now() - t0;
     const cpu = cpuMs() - cpu0;
