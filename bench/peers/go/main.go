@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"regexp"
 	"runtime"
 	"sort"
 	"strconv"
@@ -137,10 +138,11 @@ func config(p params) *rest.Config {
 	return cfg
 }
 
-func informerFor(p params, cs kubernetes.Interface) (informers.SharedInformerFactory, cache.SharedIndexInformer) {
+func informerFor(p params, cs kubernetes.Interface, options ...informers.SharedInformerOption) (informers.SharedInformerFactory, cache.SharedIndexInformer) {
 	// kubeloop's informers drop managedFields by default; this makes client-go do the same.
-	f := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(p.Namespace),
-		informers.WithTransform(crcache.TransformStripManagedFields()))
+	options = append([]informers.SharedInformerOption{informers.WithNamespace(p.Namespace),
+		informers.WithTransform(crcache.TransformStripManagedFields())}, options...)
+	f := informers.NewSharedInformerFactoryWithOptions(cs, 0, options...)
 	switch p.Kind {
 	case "pods":
 		return f, f.Core().V1().Pods().Informer()
@@ -186,9 +188,13 @@ func facts(p params) map[string]any {
 }
 
 // s1: cold sync of one informer.
-func s1(p params) {
+func s1(p params) { coldSync(p) }
+
+// coldSync is S1's measurement, which S2 repeats with other initial-list options for the informer factory.
+func coldSync(p params, options ...informers.SharedInformerOption) {
 	cs := kubernetes.NewForConfigOrDie(config(p))
 	heap0 := heapAfterGC()
+	rssBefore := vmRSSMB()
 	ready()
 	cpu0 := cpuMs()
 	t0 := time.Now()
@@ -199,7 +205,7 @@ func s1(p params) {
 		inf = i
 		f.Start(ctx.Done())
 	} else {
-		f, i := informerFor(p, cs)
+		f, i := informerFor(p, cs, options...)
 		inf = i
 		f.Start(ctx.Done())
 	}
@@ -211,7 +217,8 @@ func s1(p params) {
 		panic(fmt.Sprintf("cached %d of %d", got, p.N))
 	}
 	heap := heapAfterGC() - heap0
-	r := map[string]any{"ms": ms, "cpuMs": cpu, "heapPerObject": float64(heap) / float64(p.N), "facts": facts(p)}
+	r := map[string]any{"ms": ms, "cpuMs": cpu, "heapPerObject": float64(heap) / float64(p.N), "rssBeforeMB": rssBefore,
+		"facts": facts(p)}
 	runtime.KeepAlive(inf)
 	finish(r)
 	cancel()
@@ -443,4 +450,18 @@ func main() {
 	}
 	fmt.Fprintf(os.Stderr, "unknown scenario %s\n", os.Args[1])
 	os.Exit(2)
+}
+
+// vmRSSMB is the process's resident set now, from /proc/self/status.
+func vmRSSMB() float64 {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	m := regexp.MustCompile(`(?m)^VmRSS:\s+(\d+) kB`).FindSubmatch(status)
+	if m == nil {
+		return 0
+	}
+	kb, _ := strconv.ParseFloat(string(m[1]), 64)
+	return kb / 1024
 }

@@ -28,6 +28,11 @@ import {
 
 // ---------------------------------------------------------------------------------------------------------------
 // kubeloop
+const strategies = {
+  'watch-list': { initialList: 'watch-list' },
+  'list-500': { initialList: 'list', pageSize: 500 },
+  'list-all': { initialList: 'list', pageSize: 0 },
+};
 const kl = {
   async informer(kind) {
     const { createSharedIndexInformer, metadataListWatchFor, resolveResource } = await import(dist('cache/index.js'));
@@ -36,13 +41,15 @@ const kl = {
     const lw = p.metadata
       ? metadataListWatchFor(conn.config, resolveResource(descriptor(kind)), p.namespace)
       : createResourceClientFactory(conn.config).resource(descriptor(kind)).namespace(p.namespace);
-    // Defaults: WatchList initial list, managedFields stripped; NODE_ENV=production (objects not frozen).
-    return createSharedIndexInformer(lw);
+    // Defaults: WatchList initial list, managedFields stripped; NODE_ENV=production (objects not frozen). S2 sets
+    // the initial-list strategy.
+    return createSharedIndexInformer(lw, strategies[p.strategy ?? 'watch-list']);
   },
   async s1() {
     await import(dist('cache/index.js'));
     await import(dist('client/index.js'));
     const heap0 = heapAfterGC();
+    const rssBeforeMB = process.memoryUsage().rss / 2 ** 20;
     await ready();
     const cpu0 = cpuMs();
     const t0 = performance.now();
@@ -56,11 +63,13 @@ const kl = {
     const size = informer.getIndexer().size;
     if (size !== p.n) throw new Error(`cached ${size} of ${p.n}`);
     const heap = heapAfterGC() - heap0;
-    const result = { ms, cpuMs: cpu, heapPerObject: heap / p.n };
+    const result = { ms, cpuMs: cpu, heapPerObject: heap / p.n, rssBeforeMB };
     controller.abort();
     await running;
     await finish(result);
   },
+  /** S2: S1 with the initial-list strategy of p.strategy. */
+  s2: () => kl.s1(),
   async s3() {
     const informer = await kl.informer(p.kind);
     const w = watcher();
