@@ -360,6 +360,18 @@ export function renderReport(results) {
   const factsEnd = md.indexOf('') + 1;
   md.splice(factsEnd, 0, ...summaryRows, '');
   const t = targets(summaries);
+  const summary = [
+    `# kubeloop benchmarks: summary (${results.mode} mode)\n`,
+    `Ratios of kubeloop to each peer, medians of one run of \`npm run bench${results.mode === 'full' ? ' -- --full' : ''}\` on ${f.date.slice(0, 10)}` +
+      ` (${f.cpu}, kubeloop ${f.kubeloop}); every figure, its spread and what differs between peers are in [report.md](report.md).` +
+      ` Targets: ${t.filter((x) => x.status === 'met').length} met, ${t.filter((x) => x.status === 'missed').length} missed.\n`,
+    '## Targets (PERFORMANCE.md)\n',
+    '| scenario | target | figure | status |\n| --- | --- | --- | --- |',
+    ...t.map((x) => `| ${x.scenario} | ${x.what} | ${x.figure} | ${x.status} |`),
+    '',
+    ...summaryRows,
+    '',
+  ].join('\n');
   if (t.length) {
     md.push('## Targets (PERFORMANCE.md), this run\n');
     md.push('| scenario | target | figure | status |\n| --- | --- | --- | --- |');
@@ -381,12 +393,18 @@ export function renderReport(results) {
     md.push('## Charts\n');
     for (const name of Object.keys(charts)) md.push(`![${name}](${name})\n`);
   }
-  return { markdown: `${md.join('\n')}\n`, charts };
+  return { markdown: `${md.join('\n')}\n`, summary, charts };
+}
+
+/** Writes report.md, summary.md and the charts of `results` into `dir`. */
+export function writeReport(dir, results) {
+  const { markdown, summary, charts } = renderReport(results);
+  writeFileSync(join(dir, 'report.md'), markdown);
+  writeFileSync(join(dir, 'summary.md'), summary);
+  for (const [name, svg] of Object.entries(charts)) writeFileSync(join(dir, name), svg);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const file = process.argv[2];
-  const { markdown, charts } = renderReport(JSON.parse(readFileSync(file, 'utf8')));
-  writeFileSync(join(dirname(file), 'report.md'), markdown);
-  for (const [name, svg] of Object.entries(charts)) writeFileSync(join(dirname(file), name), svg);
+  writeReport(dirname(file), JSON.parse(readFileSync(file, 'utf8')));
 }

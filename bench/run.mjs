@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadScenarioModules, renderReport } from './report.mjs';
+import { loadScenarioModules, writeReport } from './report.mjs';
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');
 const dist = (p) => join(root, 'dist/sdk', p);
@@ -454,9 +454,7 @@ async function main() {
 
 function save(results) {
   writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
-  const { markdown, charts } = renderReport(results);
-  writeFileSync(join(outDir, 'report.md'), markdown);
-  for (const [name, svg] of Object.entries(charts)) writeFileSync(join(outDir, name), svg);
+  writeReport(outDir, results);
 }
 
 function machineFacts(date) {
