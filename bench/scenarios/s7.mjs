@@ -42,6 +42,13 @@ function microTimeMs(s) {
   return Date.parse(`${m[1]}Z`) + (m[2] ? Number(`0.${m[2]}`) * 1000 : 0);
 }
 
+/** ['A', 'A', '-', 'B'] → 'A×2 -×1 B×1': the holders the watch saw, in order ('-' is the released, empty holder). */
+const runLengths = (xs) =>
+  xs
+    .reduce((acc, x) => (acc.at(-1)?.[0] === x ? (acc.at(-1)[1]++, acc) : [...acc, [x, 1]]), [])
+    .map(([x, n]) => `${x}×${n}`)
+    .join(' ');
+
 /** One replica process; collects its event lines and lets the harness wait for one. */
 function replica(ctx, peer, params) {
   const { cmd, argv, env } = ctx.peerCommand(peer, 's7', ctx.connFile, params);
@@ -189,6 +196,7 @@ async function once(ctx, peer, c, rep) {
       aLeadingToKillMs: t0 - a.events.find((e) => e.event === 'leading').t,
       bSawAToKillMs: t0 - bSawA.t,
       leaseStates: holders.length,
+      holders: runLengths(holders.map((h) => (h.holder === idA ? 'A' : h.holder === idB ? 'B' : h.holder === '' ? '-' : h.holder))),
       watchErrors: watch.seen.filter((s) => s.type === 'WATCH_ERROR').map((s) => s.error),
     };
   } finally {
@@ -257,7 +265,8 @@ export const report = {
     }
     lines.push(
       c.mode === 'kill'
-        ? `Bound (client-go's worst case, leaseDuration + 2 × retryPeriod × 1.2): ${killBoundMs(c)} ms.`
+        ? `Bound (client-go's worst case, leaseDuration + 2 × retryPeriod × 1.2): ${killBoundMs(c)} ms. ` +
+          "The takeover after expiry is B's lag in seeing A's last renewal (B counts leaseDuration from its own first sight of it) plus its wait for its next attempt after that: each is at most one retry wait, retryPeriod × [1, 1.2) for KL, × [1, 2.2) for client-go."
         : `Bound (retryPeriod × 1.2 + 0.5 s): ${releaseBoundMs(c)} ms.`,
     );
     return lines;
