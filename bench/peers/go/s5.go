@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"go.uber.org/zap/zapcore"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -187,7 +186,7 @@ func runS5(raw []byte) {
 		panic(err)
 	}
 	base := params{Kubeconfig: p.Kubeconfig, Proto: p.Proto}
-	log.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.WarnLevel)))
+	log.SetLogger(zap.New(zap.WriteTo(os.Stderr))) // as in s8: info level, a few lines at start
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		panic(err)
