@@ -135,6 +135,75 @@ describe('SharedIndexInformer', () => {
     await stop();
   });
 
+  it('keeps the namespace and user indexes right across a relist, with tombstones for what vanished', async () => {
+    const fake = new FakeListerWatcher<CM>();
+    fake.add(cm('a', 'web', 'ns1'));
+    fake.add(cm('b', 'db', 'ns1'));
+    fake.add(cm('c', 'web', 'ns2'));
+    const byV = (o: DeepReadonly<CM>): string[] => [o.data?.['v'] ?? ''];
+    const transformed: string[] = [];
+    const { informer, start, stop } = run(fake, {
+      indexers: { v: byV },
+      transform: (o) => {
+        transformed.push(o.metadata?.name ?? '');
+        return o;
+      },
+    });
+    const rec = recorder();
+    informer.addEventHandler(rec.handler);
+    start();
+    await informer.waitForSync();
+    await waitFor(() => rec.lines.length === 3, 'initial');
+    expect(rec.lines).toEqual(['add ns1/a v=web initial', 'add ns1/b v=db initial', 'add ns2/c v=web initial']);
+    expect(transformed).toEqual(['a', 'b', 'c']);
+    const ix = informer.getIndexer();
+    expect(ix.indexKeys('v', 'web')).toEqual(['ns1/a', 'ns2/c']);
+    expect(ix.indexKeys('namespace', 'ns1')).toEqual(['ns1/a', 'ns1/b']);
+    rec.lines.length = 0;
+    transformed.length = 0;
+
+    fake.breakWatches(new TransportError('reset'));
+    fake.modify(cm('a', 'db', 'ns1'));
+    fake.delete(cm('c', 'web', 'ns2'));
+    fake.add(cm('d', 'web', 'ns3'));
+    fake.compact();
+    await waitFor(() => informer.health().relists === 1 && rec.lines.length === 4, 'relist notifications');
+    expect(rec.lines).toEqual(['update ns1/a web->db', 'update ns1/b db->db', 'add ns3/d v=web', 'tombstone ns2/c v=web']);
+    expect(transformed.toSorted()).toEqual(['a', 'b', 'd']);
+    expect(ix.listKeys().toSorted()).toEqual(['ns1/a', 'ns1/b', 'ns3/d']);
+    expect(ix.indexKeys('v', 'web')).toEqual(['ns3/d']);
+    expect(ix.indexKeys('v', 'db').toSorted()).toEqual(['ns1/a', 'ns1/b']);
+    expect(ix.listIndexFuncValues('v').toSorted()).toEqual(['db', 'web']);
+    expect(ix.listIndexFuncValues('namespace').toSorted()).toEqual(['ns1', 'ns3']);
+    expect(ix.byIndex('namespace', 'ns2')).toEqual([]);
+    await stop();
+  });
+
+  it('keeps its previous content when an index function fails during a relist', async () => {
+    const fake = new FakeListerWatcher<CM>();
+    fake.add(cm('a'));
+    const errors: string[] = [];
+    const logger = { debug() {}, warn() {}, error: (_: object, msg: string) => void errors.push(msg) };
+    const picky = (o: DeepReadonly<CM>): string[] => {
+      if (o.data?.['v'] === 'bad') throw new Error('bad object');
+      return [o.data?.['v'] ?? ''];
+    };
+    const { informer, start, stop } = run(fake, { indexers: { v: picky }, logger });
+    const rec = recorder();
+    informer.addEventHandler(rec.handler);
+    start();
+    await informer.waitForSync();
+    await waitFor(() => rec.lines.length === 1, 'initial');
+    fake.breakWatches(new TransportError('reset'));
+    fake.add(cm('b', 'bad'));
+    fake.compact();
+    await waitFor(() => errors.some((m) => m.includes('during a relist')), 'the failed relist');
+    expect(informer.getIndexer().listKeys()).toEqual(['ns/a']);
+    expect(informer.getIndexer().indexKeys('v', '0')).toEqual(['ns/a']);
+    expect(rec.lines).toEqual(['add ns/a v=0 initial']);
+    await stop();
+  });
+
   it('reports a deletion once: a DELETED event for an object no longer cached is dropped', async () => {
     const events: WatchEvent<CM>[] = [
       { type: 'DELETED', object: { ...cm('a'), metadata: { namespace: 'ns', name: 'a', resourceVersion: '5' } } },
