@@ -204,6 +204,59 @@ describe('SharedIndexInformer', () => {
     await stop();
   });
 
+  it('shows the WatchList initial objects only all together at the bookmark, each transformed once', async () => {
+    const rv = (o: CM, resourceVersion: string): CM => ({ ...o, metadata: { ...o.metadata, resourceVersion } });
+    const initial: WatchEvent<CM>[] = [
+      { type: 'ADDED', object: rv(cm('a', '1'), '1') },
+      { type: 'ADDED', object: rv(cm('b'), '2') },
+      { type: 'MODIFIED', object: rv(cm('a', '2'), '3') },
+      { type: 'DELETED', object: rv(cm('b'), '4') },
+      { type: 'ADDED', object: rv(cm('c'), '5') },
+    ];
+    const bookmark: WatchEvent<CM> = {
+      type: 'BOOKMARK',
+      object: { metadata: { resourceVersion: '5', annotations: { 'k8s.io/initial-events-end': 'true' } } } as CM,
+    };
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const lw: ListerWatcher<CM> = {
+      list: async (): Promise<KubeList<CM>> => ({ metadata: { resourceVersion: '1' }, items: [] }),
+      watch: (o): Watch<CM> => ({
+        async *[Symbol.asyncIterator]() {
+          yield* initial.splice(0);
+          await released;
+          yield bookmark;
+          if (!o.signal?.aborted) await new Promise<void>((resolve) => o.signal?.addEventListener('abort', () => resolve()));
+        },
+        close() {},
+        async [Symbol.asyncDispose]() {},
+      }),
+    };
+    const transformed: string[] = [];
+    const { informer, start, stop } = run(lw, {
+      transform: (o) => {
+        transformed.push(`${o.metadata?.name}=${o.data?.['v']}`);
+        return o;
+      },
+    });
+    const rec = recorder();
+    informer.addEventHandler(rec.handler);
+    start();
+    await waitFor(() => informer.health().lastEventAgeMs !== undefined, 'the initial objects');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(informer.hasSynced()).toBe(false);
+    expect(informer.getIndexer().size).toBe(0);
+    release();
+    await informer.waitForSync();
+    expect(informer.getIndexer().listKeys()).toEqual(['ns/a', 'ns/c']);
+    expect(informer.getIndexer().indexKeys('namespace', 'ns')).toEqual(['ns/a', 'ns/c']);
+    expect(informer.lastSyncResourceVersion()).toBe('5');
+    await waitFor(() => rec.lines.length === 2, 'notifications');
+    expect(rec.lines).toEqual(['add ns/a v=2 initial', 'add ns/c v=0 initial']);
+    expect(transformed).toEqual(['a=2', 'c=0']);
+    await stop();
+  });
+
   it('reports a deletion once: a DELETED event for an object no longer cached is dropped', async () => {
     const events: WatchEvent<CM>[] = [
       { type: 'DELETED', object: { ...cm('a'), metadata: { namespace: 'ns', name: 'a', resourceVersion: '5' } } },
