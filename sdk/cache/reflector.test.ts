@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, TransportError, type KubeObject, type ListOptions } from '../client/index.js';
+import { ApiError, TransportError, type KubeObject, type ListOptions, type Watch, type WatchEvent, type WatchOptions } from '../client/index.js';
 import { FakeListerWatcher } from './fake-list-watch.js';
 import { Reflector, type ReflectorOptions } from './reflector.js';
 import { createStore } from './store.js';
@@ -78,6 +78,44 @@ describe('Reflector', () => {
     });
     expect(reflector.lastSyncResourceVersion()).toBe(fake.resourceVersion);
     expect(reflector.health()).toMatchObject({ synced: true, watching: true, relists: 0, consecutiveFailures: 0 });
+    await stop();
+  });
+
+  it('hands the initial events to replace in arrival order, applying any change or deletion before the bookmark', async () => {
+    const fake = new FakeListerWatcher<KubeObject>();
+    const withRv = (o: KubeObject, rv: string): KubeObject => ({ ...o, metadata: { ...o.metadata, resourceVersion: rv } });
+    const events: WatchEvent<KubeObject>[] = [
+      { type: 'ADDED', object: withRv(cm('a'), '1') },
+      { type: 'ADDED', object: withRv(cm('b'), '2') },
+      { type: 'ADDED', object: withRv(cm('c'), '3') },
+      { type: 'MODIFIED', object: withRv(cm('a', '2'), '4') },
+      { type: 'DELETED', object: withRv(cm('b'), '5') },
+      { type: 'ADDED', object: withRv(cm('d'), '6') },
+      { type: 'BOOKMARK', object: { metadata: { resourceVersion: '6', annotations: { 'k8s.io/initial-events-end': 'true' } } } as KubeObject },
+    ];
+    const lw = {
+      list: (o: ListOptions) => fake.list(o),
+      watch: (o: WatchOptions): Watch<KubeObject> => ({
+        async *[Symbol.asyncIterator]() {
+          yield* events.splice(0);
+          if (!o.signal?.aborted) await new Promise<void>((resolve) => o.signal?.addEventListener('abort', () => resolve()));
+        },
+        close() {},
+        async [Symbol.asyncDispose]() {},
+      }),
+    };
+    const seen: string[][] = [];
+    const { store, reflector, replaces, stop } = setup(fake, { listerWatcher: lw });
+    const replace = store.replace.bind(store);
+    store.replace = (items) => {
+      seen.push([...items].map((o) => `${o.metadata?.name}=${dataOf(o)}`));
+      replace(items);
+    };
+    await waitFor(() => reflector.health().synced, 'sync');
+    expect(replaces).toEqual(['6']);
+    expect(seen).toEqual([['a=2', 'c=', 'd=']]);
+    expect(store.listKeys()).toEqual(['ns/a', 'ns/c', 'ns/d']);
+    expect(reflector.lastSyncResourceVersion()).toBe('6');
     await stop();
   });
 

@@ -245,7 +245,10 @@ export class Reflector<T extends KubeObject> {
    * throws when it failed after its initial phase.
    */
   private async watchList(signal: AbortSignal): Promise<boolean> {
-    const initial = new Map<string, T>();
+    // The initial state in arrival order, handed to the store as it is (the store keys each object once). The server
+    // sends only ADDED events before the bookmark; should a change come too, the objects are keyed here from then on.
+    let initial: T[] = [];
+    let keyed: Map<string, T> | undefined;
     let done = false;
     const w = this.lw.watch({
       ...this.selectors(),
@@ -265,13 +268,20 @@ export class Reflector<T extends KubeObject> {
         if (event.type === 'BOOKMARK') {
           if (obj.metadata?.annotations?.[initialEventsEnd] === 'true') {
             done = true;
-            this.replaced([...initial.values()], obj.metadata.resourceVersion ?? '');
-            initial.clear();
+            const items = keyed ? [...keyed.values()] : initial;
+            initial = [];
+            keyed = undefined;
+            this.replaced(items, obj.metadata.resourceVersion ?? '');
           }
           return true;
         }
-        if (event.type === 'DELETED') initial.delete(metaNamespaceKey(obj));
-        else initial.set(metaNamespaceKey(obj), obj);
+        if (event.type === 'ADDED' && !keyed) {
+          initial.push(obj);
+          return true;
+        }
+        keyed ??= new Map(initial.map((o): [string, T] => [metaNamespaceKey(o), o]));
+        if (event.type === 'DELETED') keyed.delete(metaNamespaceKey(obj));
+        else keyed.set(metaNamespaceKey(obj), obj);
         return true;
       });
     } catch (err) {

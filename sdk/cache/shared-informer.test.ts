@@ -135,6 +135,128 @@ describe('SharedIndexInformer', () => {
     await stop();
   });
 
+  it('keeps the namespace and user indexes right across a relist, with tombstones for what vanished', async () => {
+    const fake = new FakeListerWatcher<CM>();
+    fake.add(cm('a', 'web', 'ns1'));
+    fake.add(cm('b', 'db', 'ns1'));
+    fake.add(cm('c', 'web', 'ns2'));
+    const byV = (o: DeepReadonly<CM>): string[] => [o.data?.['v'] ?? ''];
+    const transformed: string[] = [];
+    const { informer, start, stop } = run(fake, {
+      indexers: { v: byV },
+      transform: (o) => {
+        transformed.push(o.metadata?.name ?? '');
+        return o;
+      },
+    });
+    const rec = recorder();
+    informer.addEventHandler(rec.handler);
+    start();
+    await informer.waitForSync();
+    await waitFor(() => rec.lines.length === 3, 'initial');
+    expect(rec.lines).toEqual(['add ns1/a v=web initial', 'add ns1/b v=db initial', 'add ns2/c v=web initial']);
+    expect(transformed).toEqual(['a', 'b', 'c']);
+    const ix = informer.getIndexer();
+    expect(ix.indexKeys('v', 'web')).toEqual(['ns1/a', 'ns2/c']);
+    expect(ix.indexKeys('namespace', 'ns1')).toEqual(['ns1/a', 'ns1/b']);
+    rec.lines.length = 0;
+    transformed.length = 0;
+
+    fake.breakWatches(new TransportError('reset'));
+    fake.modify(cm('a', 'db', 'ns1'));
+    fake.delete(cm('c', 'web', 'ns2'));
+    fake.add(cm('d', 'web', 'ns3'));
+    fake.compact();
+    await waitFor(() => informer.health().relists === 1 && rec.lines.length === 4, 'relist notifications');
+    expect(rec.lines).toEqual(['update ns1/a web->db', 'update ns1/b db->db', 'add ns3/d v=web', 'tombstone ns2/c v=web']);
+    expect(transformed.toSorted()).toEqual(['a', 'b', 'd']);
+    expect(ix.listKeys().toSorted()).toEqual(['ns1/a', 'ns1/b', 'ns3/d']);
+    expect(ix.indexKeys('v', 'web')).toEqual(['ns3/d']);
+    expect(ix.indexKeys('v', 'db').toSorted()).toEqual(['ns1/a', 'ns1/b']);
+    expect(ix.listIndexFuncValues('v').toSorted()).toEqual(['db', 'web']);
+    expect(ix.listIndexFuncValues('namespace').toSorted()).toEqual(['ns1', 'ns3']);
+    expect(ix.byIndex('namespace', 'ns2')).toEqual([]);
+    await stop();
+  });
+
+  it('keeps its previous content when an index function fails during a relist', async () => {
+    const fake = new FakeListerWatcher<CM>();
+    fake.add(cm('a'));
+    const errors: string[] = [];
+    const logger = { debug() {}, warn() {}, error: (_: object, msg: string) => void errors.push(msg) };
+    const picky = (o: DeepReadonly<CM>): string[] => {
+      if (o.data?.['v'] === 'bad') throw new Error('bad object');
+      return [o.data?.['v'] ?? ''];
+    };
+    const { informer, start, stop } = run(fake, { indexers: { v: picky }, logger });
+    const rec = recorder();
+    informer.addEventHandler(rec.handler);
+    start();
+    await informer.waitForSync();
+    await waitFor(() => rec.lines.length === 1, 'initial');
+    fake.breakWatches(new TransportError('reset'));
+    fake.add(cm('b', 'bad'));
+    fake.compact();
+    await waitFor(() => errors.some((m) => m.includes('during a relist')), 'the failed relist');
+    expect(informer.getIndexer().listKeys()).toEqual(['ns/a']);
+    expect(informer.getIndexer().indexKeys('v', '0')).toEqual(['ns/a']);
+    expect(rec.lines).toEqual(['add ns/a v=0 initial']);
+    await stop();
+  });
+
+  it('shows the WatchList initial objects only all together at the bookmark, each transformed once', async () => {
+    const rv = (o: CM, resourceVersion: string): CM => ({ ...o, metadata: { ...o.metadata, resourceVersion } });
+    const initial: WatchEvent<CM>[] = [
+      { type: 'ADDED', object: rv(cm('a', '1'), '1') },
+      { type: 'ADDED', object: rv(cm('b'), '2') },
+      { type: 'MODIFIED', object: rv(cm('a', '2'), '3') },
+      { type: 'DELETED', object: rv(cm('b'), '4') },
+      { type: 'ADDED', object: rv(cm('c'), '5') },
+    ];
+    const bookmark: WatchEvent<CM> = {
+      type: 'BOOKMARK',
+      object: { metadata: { resourceVersion: '5', annotations: { 'k8s.io/initial-events-end': 'true' } } } as CM,
+    };
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const lw: ListerWatcher<CM> = {
+      list: async (): Promise<KubeList<CM>> => ({ metadata: { resourceVersion: '1' }, items: [] }),
+      watch: (o): Watch<CM> => ({
+        async *[Symbol.asyncIterator]() {
+          yield* initial.splice(0);
+          await released;
+          yield bookmark;
+          if (!o.signal?.aborted) await new Promise<void>((resolve) => o.signal?.addEventListener('abort', () => resolve()));
+        },
+        close() {},
+        async [Symbol.asyncDispose]() {},
+      }),
+    };
+    const transformed: string[] = [];
+    const { informer, start, stop } = run(lw, {
+      transform: (o) => {
+        transformed.push(`${o.metadata?.name}=${o.data?.['v']}`);
+        return o;
+      },
+    });
+    const rec = recorder();
+    informer.addEventHandler(rec.handler);
+    start();
+    await waitFor(() => informer.health().lastEventAgeMs !== undefined, 'the initial objects');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(informer.hasSynced()).toBe(false);
+    expect(informer.getIndexer().size).toBe(0);
+    release();
+    await informer.waitForSync();
+    expect(informer.getIndexer().listKeys()).toEqual(['ns/a', 'ns/c']);
+    expect(informer.getIndexer().indexKeys('namespace', 'ns')).toEqual(['ns/a', 'ns/c']);
+    expect(informer.lastSyncResourceVersion()).toBe('5');
+    await waitFor(() => rec.lines.length === 2, 'notifications');
+    expect(rec.lines).toEqual(['add ns/a v=2 initial', 'add ns/c v=0 initial']);
+    expect(transformed).toEqual(['a=2', 'c=0']);
+    await stop();
+  });
+
   it('reports a deletion once: a DELETED event for an object no longer cached is dropped', async () => {
     const events: WatchEvent<CM>[] = [
       { type: 'DELETED', object: { ...cm('a'), metadata: { namespace: 'ns', name: 'a', resourceVersion: '5' } } },

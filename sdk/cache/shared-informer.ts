@@ -1,7 +1,7 @@
 import { KubeloopError, type KubeObject } from '../client/index.js';
 import { HandlerBuffer, type Notification } from './handler-buffer.js';
 import { Reflector, type ReflectorOptions, type ReflectorStore } from './reflector.js';
-import { createIndexer, metaNamespaceKey, type Indexer, type IndexerReader, type Indexers } from './store.js';
+import { MapIndexer, metaNamespaceKey, type IndexerReader, type Indexers } from './store.js';
 import {
   DeletedFinalStateUnknown,
   type CacheLogger,
@@ -89,7 +89,7 @@ const minResyncMs = 1000;
  * never settles keeps `start` from resolving.
  */
 export class SharedIndexInformer<T extends KubeObject> {
-  private readonly indexer: Indexer<DeepReadonly<T>>;
+  private readonly indexer: MapIndexer<DeepReadonly<T>>;
   private readonly listeners = new Set<Listener<DeepReadonly<T>>>();
   private readonly options: SharedIndexInformerOptions<T>;
   private readonly freeze: boolean;
@@ -107,7 +107,7 @@ export class SharedIndexInformer<T extends KubeObject> {
     options: SharedIndexInformerOptions<T> = {},
   ) {
     this.options = options;
-    this.indexer = createIndexer<DeepReadonly<T>>({ ...(options.indexers && { indexers: options.indexers }) });
+    this.indexer = new MapIndexer<DeepReadonly<T>>({ ...(options.indexers && { indexers: options.indexers }) });
     this.freeze = options.freeze ?? process.env['NODE_ENV'] !== 'production';
     this.transform = 'transform' in options ? options.transform : stripManagedFields;
   }
@@ -287,32 +287,31 @@ export class SharedIndexInformer<T extends KubeObject> {
 
   private applyReplace(items: T[]): void {
     const first = !this.synced;
-    const prepared: DeepReadonly<T>[] = [];
+    // Each object is transformed and keyed once; the map becomes the store's content as it is.
+    const next = new Map<string, DeepReadonly<T>>();
     for (const item of items) {
       const obj = this.prepare(item);
-      if (obj !== undefined) prepared.push(obj);
+      // The same key twice: the last one wins, in the first one's place (as the store's own replace).
+      if (obj !== undefined) next.set(metaNamespaceKey(obj), obj);
     }
     const notes: Notification<DeepReadonly<T>>[] = [];
-    if (this.listeners.size > 0 || this.indexer.size > 0) {
-      const seen = new Set<string>();
-      for (const obj of prepared) {
-        const key = metaNamespaceKey(obj);
-        seen.add(key);
+    if (this.listeners.size > 0) {
+      for (const [key, obj] of next) {
         const old = this.indexer.getByKey(key);
         notes.push(old === undefined ? { type: 'add', obj, initial: first } : { type: 'update', oldObj: old, newObj: obj });
       }
-      for (const key of this.indexer.listKeys()) {
-        if (!seen.has(key)) notes.push({ type: 'delete', obj: new DeletedFinalStateUnknown(key, this.indexer.getByKey(key)!) });
+      for (const [key, old] of this.indexer.entries()) {
+        if (!next.has(key)) notes.push({ type: 'delete', obj: new DeletedFinalStateUnknown(key, old) });
       }
     }
     try {
-      this.indexer.replace(prepared);
+      this.indexer.replaceKeyed(next);
     } catch (err) {
       this.report(err, 'an index function failed during a relist; the cache keeps its previous content');
       return;
     }
     this.synced = true;
-    if (this.listeners.size > 0) for (const n of notes) this.notify(n);
+    for (const n of notes) this.notify(n);
     if (first) for (const finish of this.syncWaiters) finish();
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../client/index.js';
-import { createIndexer, createStore, metaNamespaceKey, namespaceIndex } from './store.js';
+import { MapIndexer, createIndexer, createStore, metaNamespaceKey, namespaceIndex } from './store.js';
 
 const obj = (namespace: string | undefined, name: string, labels: Record<string, string> = {}): KubeObject => ({
   apiVersion: 'v1',
@@ -76,6 +76,41 @@ describe('Indexer', () => {
     expect(ix.byIndex(namespaceIndex, 'c')).toHaveLength(1);
   });
 
+  it('keeps the last of two objects with one key in a replace, in the first one\'s place, filed once', () => {
+    const ix = createIndexer<KubeObject>({ indexers: { app: byApp } });
+    ix.replace([obj('a', '1', { app: 'web' }), obj('a', '2', { app: 'web' }), obj('a', '1', { app: 'db' })]);
+    expect(ix.listKeys()).toEqual(['a/1', 'a/2']);
+    expect(ix.getByKey('a/1')?.metadata?.labels).toEqual({ app: 'db' });
+    expect(ix.indexKeys('app', 'web')).toEqual(['a/2']);
+    expect(ix.indexKeys('app', 'db')).toEqual(['a/1']);
+    expect(ix.listIndexFuncValues('app').toSorted()).toEqual(['db', 'web']);
+  });
+
+  it('adopts a keyed map in replaceKeyed and builds every index over it', () => {
+    const ix = new MapIndexer<KubeObject>({ indexers: { app: byApp } });
+    ix.add(obj('old', 'gone', { app: 'web' }));
+    const next = new Map([
+      ['a/1', obj('a', '1', { app: 'web' })],
+      ['b/2', obj('b', '2', { app: 'db' })],
+      ['b/3', obj('b', '3')],
+    ]);
+    ix.replaceKeyed(next);
+    expect(ix.listKeys()).toEqual(['a/1', 'b/2', 'b/3']);
+    expect(ix.getByKey('b/2')).toBe(next.get('b/2'));
+    expect(ix.get(obj('a', '1'))).toBe(next.get('a/1'));
+    expect(ix.listIndexFuncValues(namespaceIndex).toSorted()).toEqual(['a', 'b']);
+    expect(ix.indexKeys(namespaceIndex, 'b')).toEqual(['b/2', 'b/3']);
+    expect(ix.indexKeys('app', 'web')).toEqual(['a/1']);
+    expect(ix.listIndexFuncValues('app').toSorted()).toEqual(['db', 'web']);
+    expect([...ix.entries()].map(([key]) => key)).toEqual(['a/1', 'b/2', 'b/3']);
+    // Later writes go through the usual paths and keep the indexes in step.
+    ix.delete(obj('b', '2'));
+    ix.add(obj('c', '4', { app: 'web' }));
+    expect(ix.indexKeys('app', 'web').toSorted()).toEqual(['a/1', 'c/4']);
+    expect(ix.listIndexFuncValues('app').toSorted()).toEqual(['web']);
+    expect(ix.indexKeys(namespaceIndex, 'b')).toEqual(['b/3']);
+  });
+
   it('files existing objects under an index added later', () => {
     const ix = createIndexer<KubeObject>();
     ix.add(obj('a', '1', { app: 'web' }));
@@ -105,5 +140,7 @@ describe('Indexer', () => {
     expect(ix.indexKeys('picky', 'ok')).toEqual(['a/1']);
     expect(() => ix.replace([obj('a', '2', { bad: 'yes' })])).toThrow('bad object');
     expect(ix.listKeys()).toEqual(['a/1']);
+    expect(ix.indexKeys(namespaceIndex, 'a')).toEqual(['a/1']);
+    expect(ix.indexKeys('picky', 'ok')).toEqual(['a/1']);
   });
 });

@@ -94,7 +94,11 @@ export interface IndexerOptions<T> {
 
 const emptyValues: readonly string[] = [];
 
-class MapIndexer<T> implements Indexer<T> {
+/**
+ * The in-memory {@link Indexer}. Exported for the informer, which builds a relist's content keyed and hands it over
+ * with `replaceKeyed`; not part of the package's exports.
+ */
+export class MapIndexer<T> implements Indexer<T> {
   private items = new Map<string, T>();
   private readonly keyFunc: KeyFunc<T>;
   private readonly indexers = new Map<string, IndexFunc<T>>();
@@ -129,6 +133,11 @@ class MapIndexer<T> implements Indexer<T> {
     return [...this.items.keys()];
   }
 
+  /** Every key with its object, without a copy: for the informer's relist, which reads them before it replaces. */
+  entries(): MapIterator<[string, T]> {
+    return this.items.entries();
+  }
+
   add(obj: T): void {
     const key = this.keyFunc(obj);
     const old = this.items.get(key);
@@ -154,29 +163,28 @@ class MapIndexer<T> implements Indexer<T> {
   }
 
   replace(items: Iterable<T>): void {
-    // Built aside and swapped in: an index function that throws leaves the store as it was.
-    const nextItems = new Map<string, T>();
-    const fns = [...this.indexers];
+    const next = new Map<string, T>();
+    // The same key twice: the last one wins, in the first one's place.
+    for (const obj of items) next.set(this.keyFunc(obj), obj);
+    this.replaceKeyed(next);
+  }
+
+  /**
+   * Replaces the whole content with `items`, keyed already: the store takes the map itself (the caller must not touch
+   * it afterwards) and only builds the indexes. Each key must be what the key function gives for its object.
+   */
+  replaceKeyed(items: Map<string, T>): void {
+    // Indexes built aside and swapped in: an index function that throws leaves the store as it was.
+    const fns = [...this.indexers.values()];
     const targets = fns.map(() => new Map<string, Set<string>>());
-    for (const obj of items) {
-      const key = this.keyFunc(obj);
-      const old = nextItems.get(key);
-      if (old !== undefined) {
-        // The same key twice: the last one wins, filed once.
-        fns.forEach(([, fn], i) => {
-          for (const value of fn(old) ?? emptyValues) targets[i]!.get(value)?.delete(key);
-        });
-      }
-      nextItems.set(key, obj);
+    for (const [key, obj] of items) {
       for (let i = 0; i < fns.length; i++) {
-        for (const value of fns[i]![1](obj) ?? emptyValues) addTo(targets[i]!, value, key);
+        for (const value of fns[i]!(obj) ?? emptyValues) addTo(targets[i]!, value, key);
       }
     }
-    for (const index of targets) {
-      for (const [value, keys] of index) if (keys.size === 0) index.delete(value);
-    }
-    this.items = nextItems;
-    fns.forEach(([name], i) => this.indices.set(name, targets[i]!));
+    this.items = items;
+    let i = 0;
+    for (const name of this.indexers.keys()) this.indices.set(name, targets[i++]!);
   }
 
   byIndex(indexName: string, indexedValue: string): T[] {

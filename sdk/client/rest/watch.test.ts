@@ -94,4 +94,43 @@ describe('watch decoding', () => {
     await expect(done).resolves.toEqual([]);
     expect((res.body as unknown as Readable).destroyed).toBe(true);
   });
+
+  it('pauses the body while the consumer holds back, and reads on once it asks again', async () => {
+    const res = response([], { hold: true });
+    const stream = res.body as unknown as Readable;
+    const ev = (n: number) => `${JSON.stringify({ type: 'ADDED', object: { metadata: { name: `o${n}` } } })}\n`;
+    const batches = watchStream(async () => res, info).batches!()[Symbol.asyncIterator]();
+    const first = batches.next();
+    stream.push(ev(0));
+    expect((await first).value?.length).toBe(1);
+    // The consumer holds on to its batch: what arrives meanwhile waits, and the body pauses.
+    for (let i = 1; i <= 40; i++) stream.push(ev(i));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(stream.isPaused()).toBe(true);
+    const names: string[] = [];
+    const rest = (async () => {
+      for (let r = await batches.next(); !r.done; r = await batches.next()) {
+        for (const e of r.value) names.push((e.object as { metadata: { name: string } }).metadata.name);
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 20));
+    stream.push(null);
+    await rest;
+    expect(names).toEqual(Array.from({ length: 40 }, (_, i) => `o${i + 1}`));
+  });
+
+  it('raises a stream that fails or is destroyed before its end as a TransportError, after the events it had', async () => {
+    for (const fail of [(s: Readable) => s.destroy(new Error('socket hang up')), (s: Readable) => s.destroy()]) {
+      const res = response(['{"type":"ADDED","object":{}}\n'], { hold: true });
+      const events: string[] = [];
+      const done = (async () => {
+        for await (const e of watchStream(async () => res, info)) events.push(e.type);
+      })().catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 20));
+      fail(res.body as unknown as Readable);
+      const err = await done;
+      expect(events).toEqual(['ADDED']);
+      expect(err).toBeInstanceOf(TransportError);
+    }
+  });
 });

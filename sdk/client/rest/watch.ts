@@ -4,6 +4,9 @@ import type { StreamResponse } from '../transport/transport.js';
 import { describeNetworkError } from '../transport/network-errors.js';
 import type { Watch } from './resource-interface.js';
 
+/** How many received chunks may wait for the consumer before the body is paused. */
+const maxQueuedChunks = 16;
+
 export interface WatchStreamOptions {
   request: RequestInfo;
   origin: string;
@@ -52,6 +55,36 @@ export function watchStream<T>(
       body.destroy();
     };
     signal.addEventListener('abort', onAbort, { once: true });
+    // The body is read with 'data' events, not its async iterator (which reads and concatenates whatever is buffered
+    // and takes several ticks per chunk): the chunks that arrived while the consumer was busy are decoded together,
+    // after one await. More than `maxQueuedChunks` waiting pauses the body, so a slow consumer holds the stream back.
+    const received: Buffer[] = [];
+    let ended = false;
+    let failure: unknown;
+    let wake: (() => void) | undefined;
+    const onData = (chunk: Buffer): void => {
+      arm();
+      received.push(chunk);
+      if (received.length >= maxQueuedChunks) body.pause();
+      wake?.();
+    };
+    const onEnd = (): void => {
+      ended = true;
+      wake?.();
+    };
+    const onError = (err: unknown): void => {
+      failure ??= err;
+      wake?.();
+    };
+    const onClose = (): void => {
+      // Closed before its end without an error: destroyed (by the watchdog, or on close or abort).
+      if (!ended) failure ??= new Error('the watch stream closed before its end');
+      wake?.();
+    };
+    body.on('data', onData);
+    body.on('end', onEnd);
+    body.on('error', onError);
+    body.on('close', onClose);
     arm();
     try {
       // Newline-delimited JSON, split on the raw bytes: a newline byte never occurs inside a multi-byte UTF-8
@@ -65,31 +98,43 @@ export function watchStream<T>(
         if (event.type === 'ERROR') throw ApiError.fromStatus(event.object as Status, options.request);
         return event as WatchEvent<T>;
       };
-      for await (const chunk of body as AsyncIterable<Buffer>) {
-        arm();
-        let start = 0;
-        for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
-          let line: string;
-          if (carry.length > 0) {
-            carry.push(chunk.subarray(start, nl));
-            line = Buffer.concat(carry).toString('utf8');
-            carry = [];
-          } else {
-            line = chunk.toString('utf8', start, nl);
-          }
-          start = nl + 1;
-          let event: WatchEvent<T> | undefined;
-          try {
-            event = parse(line);
-          } catch (err) {
-            // Events before an in-stream error are delivered first.
-            if (batch.length > 0) yield batch;
-            batch = [];
-            throw err;
-          }
-          if (event) batch.push(event);
+      for (;;) {
+        if (received.length === 0 && !ended && failure === undefined) {
+          // Every listener above wakes this up.
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+          continue;
         }
-        if (start < chunk.length) carry.push(chunk.subarray(start));
+        // As the async iterator did: a failed stream drops what it had not handed out yet.
+        if (failure !== undefined) throw failure;
+        if (received.length === 0) break;
+        const taken = received.splice(0, received.length);
+        if (body.isPaused()) body.resume();
+        for (const chunk of taken) {
+          let start = 0;
+          for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
+            let line: string;
+            if (carry.length > 0) {
+              carry.push(chunk.subarray(start, nl));
+              line = Buffer.concat(carry).toString('utf8');
+              carry = [];
+            } else {
+              line = chunk.toString('utf8', start, nl);
+            }
+            start = nl + 1;
+            let event: WatchEvent<T> | undefined;
+            try {
+              event = parse(line);
+            } catch (err) {
+              // Events before an in-stream error are delivered first.
+              if (batch.length > 0) yield batch;
+              batch = [];
+              throw err;
+            }
+            if (event) batch.push(event);
+          }
+          if (start < chunk.length) carry.push(chunk.subarray(start));
+        }
         if (batch.length > 0) {
           const full = batch;
           batch = [];
@@ -111,6 +156,10 @@ export function watchStream<T>(
     } finally {
       if (timer) clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('close', onClose);
+      // `onError` stays: undici's body emits an error when destroyed before its end, and an unheard one would crash.
       if (!body.destroyed) body.destroy();
     }
   }
