@@ -139,6 +139,50 @@ describe('Reflector', () => {
     await stop();
   });
 
+  it("passes each object of every LIST page and WatchList event through the store's prepare as it arrives", async () => {
+    for (const initialList of ['list', 'watch-list'] as const) {
+      const fake = new FakeListerWatcher<KubeObject>();
+      for (let i = 0; i < 5; i++) fake.add(cm(`o${i}`));
+      const log: string[] = [];
+      const store = createStore<KubeObject>();
+      const lw = {
+        list: async (o: Parameters<typeof fake.list>[0]) => {
+          log.push('list');
+          return fake.list(o);
+        },
+        watch: (o: Parameters<typeof fake.watch>[0]) => fake.watch(o),
+      };
+      const sink = {
+        // Drops o1, and marks what it keeps: replace must get exactly what prepare returned.
+        prepare: (o: KubeObject) => {
+          log.push(`prepare ${o.metadata?.name}`);
+          return o.metadata?.name === 'o1' ? undefined : { ...o, data: { v: 'prepared' } };
+        },
+        replace: (items: KubeObject[]) => {
+          log.push('replace');
+          store.replace(items);
+        },
+        add: (o: KubeObject) => store.add(o),
+        update: (o: KubeObject) => store.update(o),
+        delete: (o: KubeObject) => store.delete(o),
+      };
+      const controller = new AbortController();
+      const reflector = new Reflector<KubeObject>({ listerWatcher: lw, store: sink, initialList, pageSize: 2 });
+      const done = reflector.start(controller.signal);
+      await waitFor(() => reflector.health().synced, 'sync');
+      const prepares = ['o0', 'o1', 'o2', 'o3', 'o4'].map((n) => `prepare ${n}`);
+      expect(log).toEqual(
+        initialList === 'list'
+          ? ['list', ...prepares.slice(0, 2), 'list', ...prepares.slice(2, 4), 'list', prepares[4], 'replace']
+          : [...prepares, 'replace'],
+      );
+      expect(store.listKeys().toSorted()).toEqual(['ns/o0', 'ns/o2', 'ns/o3', 'ns/o4']);
+      expect(store.list().map(dataOf)).toEqual(['prepared', 'prepared', 'prepared', 'prepared']);
+      controller.abort();
+      await done;
+    }
+  });
+
   it('lists everything in one request when a continue token expires', async () => {
     const fake = new FakeListerWatcher<KubeObject>();
     for (let i = 0; i < 5; i++) fake.add(cm(`o${i}`));

@@ -18,6 +18,13 @@ import type { CacheLogger, InformerError, InformerHealth, ListerWatcher } from '
  * client-go's DeltaFIFO: each call is applied synchronously, in the order the API server sent the changes.
  */
 export interface ReflectorStore<T> {
+  /**
+   * Optional: each object of an initial state (a WatchList's initial events, each LIST page) as it arrives, before the
+   * `replace` that hands it over; returns what `replace` receives in its place, or undefined to leave it out. An
+   * informer transforms here, so what it does not keep (managedFields) is garbage at once instead of being held until
+   * the whole list is in: a WatchList's peak memory stays near the size of the cache it builds.
+   */
+  prepare?(obj: T): T | undefined;
   /** The whole content after a list (or a WatchList's initial events), at `resourceVersion`. */
   replace(items: T[], resourceVersion: string): void;
   add(obj: T): void;
@@ -199,6 +206,11 @@ export class Reflector<T extends KubeObject> {
     };
   }
 
+  /** An object of an initial state, as the store wants it kept (see {@link ReflectorStore.prepare}). */
+  private prepare(obj: T): T | undefined {
+    return this.store.prepare ? this.store.prepare(obj) : obj;
+  }
+
   private replaced(items: T[], resourceVersion: string): void {
     this.resourceVersion = resourceVersion;
     this.needList = false;
@@ -216,9 +228,15 @@ export class Reflector<T extends KubeObject> {
     const base: ListOptions = { ...this.selectors(), signal, timeoutMs, resourceVersion: '' };
     let items: T[] = [];
     let list: KubeList<T>;
+    const keep = (page: T[]): void => {
+      for (const item of page) {
+        const kept = this.prepare(item);
+        if (kept !== undefined) items.push(kept);
+      }
+    };
     try {
       list = await this.lw.list({ ...base, ...(pageSize > 0 && { limit: pageSize }) });
-      items = list.items;
+      keep(list.items);
       while (list.metadata.continue) {
         try {
           list = await this.lw.list({ ...base, limit: pageSize, continue: list.metadata.continue, resourceVersion: undefined });
@@ -226,10 +244,11 @@ export class Reflector<T extends KubeObject> {
           if (!isGone(err) || signal.aborted) throw err;
           // The continue token expired: the whole list in one request instead, as client-go does.
           list = await this.lw.list(base);
-          items = list.items;
+          items = [];
+          keep(list.items);
           break;
         }
-        for (const item of list.items) items.push(item);
+        keep(list.items);
       }
     } catch (err) {
       if (!signal.aborted) this.fail(err, 'list');
@@ -276,12 +295,18 @@ export class Reflector<T extends KubeObject> {
           return true;
         }
         if (event.type === 'ADDED' && !keyed) {
-          initial.push(obj);
+          const kept = this.prepare(obj);
+          if (kept !== undefined) initial.push(kept);
           return true;
         }
         keyed ??= new Map(initial.map((o): [string, T] => [metaNamespaceKey(o), o]));
-        if (event.type === 'DELETED') keyed.delete(metaNamespaceKey(obj));
-        else keyed.set(metaNamespaceKey(obj), obj);
+        if (event.type === 'DELETED') {
+          keyed.delete(metaNamespaceKey(obj));
+        } else {
+          const kept = this.prepare(obj);
+          if (kept === undefined) keyed.delete(metaNamespaceKey(obj));
+          else keyed.set(metaNamespaceKey(obj), kept);
+        }
         return true;
       });
     } catch (err) {

@@ -240,7 +240,9 @@ export class SharedIndexInformer<T extends KubeObject> {
   }
 
   private readonly sink: ReflectorStore<T> = {
-    replace: (items) => this.applyReplace(items),
+    // Objects of an initial state are transformed (and frozen) as they arrive; replace gets them ready to store.
+    prepare: (obj) => this.prepare(obj) as T | undefined,
+    replace: (items) => this.applyReplace(items as DeepReadonly<T>[]),
     add: (obj) => this.applyUpsert(obj),
     update: (obj) => this.applyUpsert(obj),
     delete: (obj) => this.applyDelete(obj),
@@ -285,15 +287,13 @@ export class SharedIndexInformer<T extends KubeObject> {
     if (obj !== undefined) this.notify({ type: 'delete', obj });
   }
 
-  private applyReplace(items: T[]): void {
+  /** A whole new content: `items` went through {@link prepare} as the reflector received them. */
+  private applyReplace(items: DeepReadonly<T>[]): void {
     const first = !this.synced;
-    // Each object is transformed and keyed once; the map becomes the store's content as it is.
+    // Each object is keyed once; the map becomes the store's content as it is.
     const next = new Map<string, DeepReadonly<T>>();
-    for (const item of items) {
-      const obj = this.prepare(item);
-      // The same key twice: the last one wins, in the first one's place (as the store's own replace).
-      if (obj !== undefined) next.set(metaNamespaceKey(obj), obj);
-    }
+    // The same key twice: the last one wins, in the first one's place (as the store's own replace).
+    for (const obj of items) next.set(metaNamespaceKey(obj), obj);
     const notes: Notification<DeepReadonly<T>>[] = [];
     if (this.listeners.size > 0) {
       for (const [key, obj] of next) {
