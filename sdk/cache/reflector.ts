@@ -88,9 +88,9 @@ class ShortWatchError extends Error {}
  *
  * Caveats: a WatchList or a page-less LIST holds the whole initial state in memory once before it replaces the store;
  * with pagination only the pages received so far are held. The watchdog (`inactivityTimeoutMs`) closes a silent watch
- * and opens another; whether that one gets a fresh connection is the transport's business: over one multiplexed
- * HTTP/2 connection, a dead connection stalls the new watch too until the transport drops it (undici pings HTTP/2
- * connections every 60 s). Default timings are client-go's: LIST pages of 500, watches of 5–10 min, backoff 800 ms
+ * and opens another; whether that one gets a fresh connection is the transport's business (kubeloop's gives each
+ * watch a connection of its own; over one shared HTTP/2 connection, a dead connection would stall the new watch too
+ * until the transport dropped it). Default timings are client-go's: LIST pages of 500, watches of 5–10 min, backoff 800 ms
  * to 30 s; the 5 min watchdog is kubeloop's own (client-go has none) and stays clear of the about-once-a-minute
  * bookmarks of a quiet watch.
  */

@@ -10,7 +10,7 @@ import { createTestNamespace, sharedCluster, uniqueName } from '../support/clust
 
 const configMaps = { group: '', version: 'v1', resource: 'configmaps' };
 
-/** Watch streams still open on kubeloop's connection pools (HTTP/2 multiplexes them over few sockets). */
+/** Watch streams still open on kubeloop's connections (each stream has a connection of its own while it is open). */
 function openStreams(): number {
   return connectionStats().streams.running;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Agent, ProxyAgent, Socks5ProxyAgent, type Dispatcher } from 'undici';
+import { Agent, Client, ProxyAgent, Socks5ProxyAgent, type Dispatcher } from 'undici';
 import { ConfigError } from '../errors.js';
 
 /** What a TLS connection to the API server is made of. Bearer tokens are headers and do not appear here. */
@@ -15,15 +15,28 @@ export interface ConnectionSpec {
   proxyUrl?: string;
 }
 
+/** A dispatcher for one stream; `close` (idempotent) lets its connection go once the stream is over. */
+export interface StreamDispatcher {
+  dispatcher: Dispatcher;
+  close(): void;
+}
+
 interface Pair {
   /** Ordinary requests: undici's default timeouts; HTTP/2 where the server offers it (one multiplexed connection). */
   request: Dispatcher;
   /**
-   * Watches and log streams: no body timeout (the watch's own inactivity watchdog replaces it), and HTTP/1.1, one
-   * connection per stream. On a shared HTTP/2 connection a half-open network path would take every watch down with
-   * it, and a watch restarted after its watchdog fired would go out on the same dead connection.
+   * Watches and log streams: no body timeout (the watch's own inactivity watchdog replaces it), and a connection of
+   * their own, HTTP/2 where the server offers it. On a shared connection a half-open network path would take every
+   * watch down with it, and a watch restarted after its watchdog fired would go out on the same dead connection; so
+   * each stream opens its own, which goes when the stream ends. HTTP/2 rather than HTTP/1.1: a watch's events arrive
+   * as chunks, and undici's HTTP/1.1 parser (WebAssembly, called back per chunk) costs more per event than Node's
+   * HTTP/2 frames (S1 and S3 of the benchmarks). Through a proxy, streams share one HTTP/1.1 pool as before.
    */
-  stream: Dispatcher;
+  openStream(): StreamDispatcher;
+  /** The stream connections open now. */
+  streams: Set<Dispatcher>;
+  /** Through a proxy: the pool streams share. */
+  proxiedStreams?: Dispatcher;
 }
 
 const pool = new Map<string, Pair>();
@@ -50,14 +63,18 @@ function keyOf(spec: ConnectionSpec): string {
   return hash.digest('hex');
 }
 
-function create(spec: ConnectionSpec, options: { bodyTimeout?: number; allowH2?: boolean }): Dispatcher {
-  const tls = {
+function tlsOf(spec: ConnectionSpec) {
+  return {
     ...(spec.caData && { ca: spec.caData }),
     ...(spec.certData && { cert: spec.certData }),
     ...(spec.keyData && { key: spec.keyData }),
     ...(spec.serverName && { servername: spec.serverName }),
     rejectUnauthorized: spec.insecureSkipTLSVerify !== true,
   };
+}
+
+function create(spec: ConnectionSpec, options: { bodyTimeout?: number; allowH2?: boolean }): Dispatcher {
+  const tls = tlsOf(spec);
   const common = { ...options, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000 };
   if (!spec.proxyUrl) return new Agent({ ...common, connect: tls });
   let proxy: URL;
@@ -88,10 +105,37 @@ export function dispatchersFor(spec: ConnectionSpec): Pair {
   const key = keyOf(spec);
   let pair = pool.get(key);
   if (!pair) {
-    pair = { request: create(spec, {}), stream: create(spec, { bodyTimeout: 0, allowH2: false }) };
+    pair = streamsFor(spec, create(spec, {}));
     pool.set(key, pair);
   }
   return pair;
+}
+
+function streamsFor(spec: ConnectionSpec, request: Dispatcher): Pair {
+  const streams = new Set<Dispatcher>();
+  if (spec.proxyUrl) {
+    const proxiedStreams = create(spec, { bodyTimeout: 0, allowH2: false });
+    return { request, streams, proxiedStreams, openStream: () => ({ dispatcher: proxiedStreams, close() {} }) };
+  }
+  const tls = tlsOf(spec);
+  return {
+    request,
+    streams,
+    openStream() {
+      const client = new Client(spec.origin, { allowH2: true, bodyTimeout: 0, connect: tls });
+      streams.add(client);
+      let closed = false;
+      return {
+        dispatcher: client,
+        close() {
+          if (closed) return;
+          closed = true;
+          streams.delete(client);
+          void client.destroy().catch(() => undefined);
+        },
+      };
+    },
+  };
 }
 
 /**
@@ -102,7 +146,9 @@ export async function closeAllConnections(): Promise<void> {
   const pairs = [...pool.values()];
   pool.clear();
   generation++;
-  await Promise.all(pairs.flatMap((p) => [p.request.close(), p.stream.destroy()]));
+  await Promise.all(
+    pairs.flatMap((p) => [p.request.close(), ...[...p.streams, ...(p.proxiedStreams ? [p.proxiedStreams] : [])].map((d) => d.destroy())]),
+  );
 }
 
 /** Requests in flight and connections open on the pooled dispatchers (undici pool statistics), for leak checks. */
@@ -118,7 +164,12 @@ export function connectionStats(): { requests: { running: number; pending: numbe
   };
   for (const pair of pool.values()) {
     add(pair.request, out.requests);
-    add(pair.stream, out.streams);
+    if (pair.proxiedStreams) add(pair.proxiedStreams, out.streams);
+    // A stream's own connection counts while its stream is open (it is closed when the stream ends).
+    for (const client of pair.streams) {
+      out.streams.running++;
+      if (!(client as Client).closed && !(client as Client).destroyed) out.connected++;
+    }
   }
   return out;
 }

@@ -198,12 +198,14 @@ export class Transport {
       }
       const creds = await this.credentials.get();
       const dispatchers = this.dispatchers(creds.certData, creds.keyData);
+      // A stream has a connection of its own, which goes when its body closes (ended, destroyed, or dumped on retry).
+      const stream = kind === 'stream' ? dispatchers.openStream() : undefined;
       const started = performance.now();
       let res: Dispatcher.ResponseData;
       try {
         res = await undiciRequest(this.url(req.path), {
           method: req.method,
-          dispatcher: kind === 'stream' ? dispatchers.stream : dispatchers.request,
+          dispatcher: stream ? stream.dispatcher : dispatchers.request,
           headers: {
             'user-agent': this.userAgent,
             accept: 'application/json',
@@ -215,6 +217,7 @@ export class Transport {
           signal,
         });
       } catch (err) {
+        stream?.close();
         this.observe(req, 'error', started);
         const retryable = req.method === 'GET' ? connectionBroke(err) : failedBeforeSending(err);
         if (retryable && attempt < maxReadRetries && !signal?.aborted) {
@@ -224,6 +227,11 @@ export class Transport {
           continue;
         }
         throw this.networkError(err, req, deadline, timeoutMs);
+      }
+      if (stream) {
+        const { close } = stream;
+        res.body.once('close', close);
+        if (res.body.destroyed) close();
       }
       this.observe(req, res.statusCode, started);
       for (const warning of parseWarnings(res.headers['warning'])) this.onWarning(warning);
