@@ -21,6 +21,7 @@ import {
   p,
   peer,
   percentile,
+  quietManagerOptions,
   ready,
   scenario,
   tsAnnotation,
@@ -102,14 +103,7 @@ const kl = {
     const t0 = performance.now();
     const { createManager, controllerFor } = await import(dist('manager/index.js'));
     const { ConfigMap, Secret, Service } = await import(dist('client/index.js'));
-    const { default: pino } = await import('pino');
-    const mgr = await createManager({
-      config: conn.config,
-      cache: { namespaces: [p.namespace] },
-      metricsBindAddress: '0',
-      healthProbeBindAddress: '0',
-      logger: pino({ level: 'warn' }, process.stderr),
-    });
+    const mgr = await createManager(await quietManagerOptions());
     for (const [name, r] of [['configmaps', ConfigMap], ['secrets', Secret], ['services', Service]]) {
       controllerFor(mgr).for(r).named(name).complete({ reconcile: async () => ({}) });
     }

@@ -65,3 +65,15 @@ export const descriptor = (kind) =>
   kind === 'pods'
     ? { group: '', version: 'v1', kind: 'Pod', plural: 'pods', namespaced: true }
     : { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
+
+/** kubeloop's Manager options of the manager scenarios: cache limited to the namespace, metrics and probes off. */
+export async function quietManagerOptions() {
+  const { default: pino } = await import('pino');
+  return {
+    config: conn.config,
+    cache: { namespaces: [p.namespace] },
+    metricsBindAddress: '0',
+    healthProbeBindAddress: '0',
+    logger: pino({ level: 'warn' }, process.stderr),
+  };
+}

@@ -4,22 +4,15 @@
 // first reconcile is done. Phase B: the harness bumps spec.size of p.changes Widgets; each status patch that moves
 // observedGeneration to a new generation records now − the change's timestamp annotation.
 import { writeFileSync } from 'node:fs';
-import { cpuMs, conn, dist, finish, measured, nowMs, p, percentile, ready, tsAnnotation } from './protocol.mjs';
+import { cpuMs, dist, finish, measured, nowMs, p, percentile, quietManagerOptions, ready, tsAnnotation } from './protocol.mjs';
 
 export async function run(peer) {
   if (peer !== 'kl') throw new Error(`s5 has no ${peer} peer`);
   const { createManager, controllerFor } = await import(dist('manager/index.js'));
   const { defineResource } = await import(dist('client/index.js'));
-  const { default: pino } = await import('pino');
   const Widget = defineResource({ group: 'bench.kubeloop.dev', version: 'v1', kind: 'Widget', plural: 'widgets', namespaced: true });
 
-  const mgr = await createManager({
-    config: conn.config,
-    cache: { namespaces: [p.namespace] },
-    metricsBindAddress: '0',
-    healthProbeBindAddress: '0',
-    logger: pino({ level: 'warn' }, process.stderr),
-  });
+  const mgr = await createManager(await quietManagerOptions());
   const client = mgr.client;
 
   // Queue latency: an extra handler on the same informer records when each key was added.
