@@ -363,7 +363,9 @@ export function renderReport(results) {
   const summary = [
     `# kubeloop benchmarks: summary (${results.mode} mode)\n`,
     `Ratios of kubeloop to each peer, medians of one run of \`npm run bench${results.mode === 'full' ? ' -- --full' : ''}\` on ${f.date.slice(0, 10)}` +
-      ` (${f.cpu}, kubeloop ${f.kubeloop}); every figure, its spread and what differs between peers are in [report.md](report.md).` +
+      ` (${f.cpu}, kubeloop ${f.kubeloop})` +
+      (results.merged?.length ? `; re-run with \`--merge\`: ${results.merged.map((m) => `${m.scenarios.join(', ')} (kubeloop ${m.facts.kubeloop})`).join('; ')}` : '') +
+      `; every figure, its spread and what differs between peers are in [report.md](report.md).` +
       ` Targets: ${t.filter((x) => x.status === 'met').length} met, ${t.filter((x) => x.status === 'missed').length} missed.\n`,
     '## Targets (PERFORMANCE.md)\n',
     '| scenario | target | figure | status |\n| --- | --- | --- | --- |',
