@@ -1,6 +1,4 @@
-import { createServer } from 'node:net';
 import { pino, type Logger } from 'pino';
-import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigMap, createClientset, type Clientset, type DiscoveryClient, type DynamicClient } from '../../sdk/client/index.js';
 import { connectToControlPlane } from '../../sdk/envtest/index.js';
@@ -20,6 +18,7 @@ import {
   type ReconcileResult,
 } from '../../sdk/manager/index.js';
 import type { InjectedReport } from '../fixtures/operator-process.js';
+import { eventually, freePort, httpGet } from '../support/wait.js';
 import { createTestNamespace, sharedCluster, uniqueName } from '../support/cluster.js';
 
 // The manager's "done when" list, against the real API server: dependency injection of every client in code that
@@ -28,30 +27,6 @@ import { createTestNamespace, sharedCluster, uniqueName } from '../support/clust
 // around the informers' first sync.
 
 const silent = pino({ level: 'silent' });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-async function eventually<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen in ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function get(url: string): Promise<{ status: number; text: string }> {
-  const res = await request(url);
-  return { status: res.statusCode, text: await res.body.text() };
-}
 
 /** Prints a measured figure on standard output and records it as an annotation of the test. */
 async function figure(annotate: (message: string) => Promise<unknown>, message: string): Promise<void> {
@@ -244,8 +219,8 @@ describe('Manager acceptance against the real API server', () => {
     const user = uniqueName('readyz-operator');
     const userConfig = await cluster.addUser({ name: user });
     const [metricsPort, probePort] = [await freePort(), await freePort()];
-    const probe = (path: string) => get(`http://127.0.0.1:${probePort}${path}`);
-    const metrics = () => get(`http://127.0.0.1:${metricsPort}/metrics`);
+    const probe = (path: string) => httpGet(`http://127.0.0.1:${probePort}${path}`);
+    const metrics = () => httpGet(`http://127.0.0.1:${metricsPort}/metrics`);
     const mgr = await createManager({
       config: userConfig,
       cache: { namespaces: [ns] },

@@ -1,6 +1,4 @@
-import { createServer } from 'node:net';
 import { pino } from 'pino';
-import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigMap, Secret, createClientset, isNotFound } from '../../sdk/client/index.js';
 import {
@@ -17,33 +15,10 @@ import {
   type ReconcileResult,
 } from '../../sdk/manager/index.js';
 import { createFakeClock } from '../../sdk/workqueue/index.js';
+import { eventually, freePort, httpGet } from '../support/wait.js';
 import { createTestNamespace, sharedCluster, uniqueName } from '../support/cluster.js';
 
 const silent = pino({ level: 'silent' });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-async function eventually<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen in ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function get(url: string): Promise<{ status: number; text: string }> {
-  const res = await request(url);
-  return { status: res.statusCode, text: await res.body.text() };
-}
 
 /** Managers started by a test, stopped after it. */
 const running: { stop: AbortController; done: Promise<void> }[] = [];
@@ -191,13 +166,13 @@ describe('Manager against the real API server', () => {
     await run(mgr);
     await createClientset(config).coreV1().configMaps(ns).create({ metadata: { name: 'm' } });
     await eventually('a reconcile', () => reconciled > 0);
-    expect((await get(`http://127.0.0.1:${probePort}/healthz`)).status).toBe(200);
+    expect((await httpGet(`http://127.0.0.1:${probePort}/healthz`)).status).toBe(200);
     const ready = await eventually('readyz 200', async () => {
-      const r = await get(`http://127.0.0.1:${probePort}/readyz?verbose`);
+      const r = await httpGet(`http://127.0.0.1:${probePort}/readyz?verbose`);
       return r.status === 200 ? r : undefined;
     });
     expect(ready.text).toContain('informers');
-    const metrics = await get(`http://127.0.0.1:${metricsPort}/metrics`);
+    const metrics = await httpGet(`http://127.0.0.1:${metricsPort}/metrics`);
     expect(metrics.status).toBe(200);
     expect(metrics.text).toMatch(/controller_runtime_reconcile_total\{controller="probed",result="success"\} [1-9]/);
     expect(metrics.text).toContain('controller_runtime_max_concurrent_reconciles{controller="probed"} 1');

@@ -2,17 +2,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigMap, createClientset, isNotFound, type corev1 } from '../../sdk/client/index.js';
 import { controllerFor, createManager, finalizer, type Manager } from '../../sdk/manager/index.js';
+import { eventually } from '../support/wait.js';
 import { createTestNamespace, sharedCluster } from '../support/cluster.js';
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen in ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('finalizer() against the real API server', () => {
   const { config } = sharedCluster();
