@@ -6,12 +6,8 @@ import { dump } from 'js-yaml';
 import type { RestConfig } from '../client/index.js';
 import { EnvtestError } from './errors.js';
 import { ensureBinaries, type Binaries } from './internal/binaries.js';
-import {
-  createCertificateAuthority,
-  createServiceAccountKeys,
-  loadCertificateAuthority,
-  type CertificateAuthority,
-} from './internal/pki.js';
+import { createCertificateAuthority, loadCertificateAuthority, type CertificateAuthority } from '../webhook/index.js';
+import { createServiceAccountKeys } from './internal/service-account-keys.js';
 import {
   freePort,
   logTail,

@@ -203,7 +203,7 @@ describe('authentication modes against the real API server', () => {
   });
 
   it('verifies TLS: a wrong or missing CA fails closed with a clear error; insecureSkipTLSVerify is explicit', async () => {
-    const other = await (await import('../../sdk/envtest/internal/pki.js')).createCertificateAuthority('some-other-ca');
+    const other = await (await import('../../sdk/webhook/index.js')).createCertificateAuthority('some-other-ca');
     const wrongCa: RestConfig = { ...config, caData: other.certPem };
     const err = await whoAmI(wrongCa).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransportError);

@@ -10,10 +10,11 @@ const allowed: Record<string, string[]> = {
   workqueue: [],
   cache: ['client'],
   leaderelection: ['client'],
-  manager: ['client', 'cache', 'workqueue', 'leaderelection'],
-  envtest: ['client'],
-  testing: ['client', 'cache', 'workqueue', 'manager'],
-  cli: ['client', 'manager'],
+  manager: ['client', 'cache', 'workqueue', 'leaderelection', 'webhook'],
+  envtest: ['client', 'webhook'],
+  webhook: ['client'],
+  testing: ['client', 'cache', 'workqueue', 'manager', 'webhook'],
+  cli: ['client', 'manager', 'webhook'],
 };
 const sdk = resolve(import.meta.dirname, '../../sdk');
 

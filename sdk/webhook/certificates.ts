@@ -1,14 +1,14 @@
 // @peculiar/x509 resolves its services through tsyringe, which needs the Reflect polyfill loaded first.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { generateKeyPairSync, randomBytes, webcrypto } from 'node:crypto';
+import { randomBytes, webcrypto } from 'node:crypto';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 type CryptoKey = webcrypto.CryptoKey;
 
 const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-const validityMs = 10 * 365 * 24 * 3600 * 1000;
+const tenYearsMs = 10 * 365 * 24 * 3600 * 1000;
 
 /** A certificate and its private key, both PEM. */
 export interface KeyPair {
@@ -19,6 +19,8 @@ export interface KeyPair {
 /** A certificate authority that can sign more certificates. */
 export interface CertificateAuthority extends KeyPair {
   sign(request: LeafRequest): Promise<KeyPair>;
+  /** When the CA's certificate expires. */
+  readonly notAfter: Date;
 }
 
 export interface LeafRequest {
@@ -27,6 +29,10 @@ export interface LeafRequest {
   usage: 'server' | 'client';
   dnsNames?: string[];
   ipAddresses?: string[];
+  /** How long the certificate is valid from now. Default: ten years. */
+  validityMs?: number;
+  /** What "now" is. Default: the real time. */
+  now?: Date;
 }
 
 /** Escapes a value for an RFC 4514 distinguished name. */
@@ -44,18 +50,21 @@ async function exportKey(key: CryptoKey): Promise<string> {
   return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
 }
 
-function window(): { notBefore: Date; notAfter: Date } {
-  const now = Date.now();
-  return { notBefore: new Date(now - 3600_000), notAfter: new Date(now + validityMs) };
+function window(validityMs = tenYearsMs, now = new Date()): { notBefore: Date; notAfter: Date } {
+  // An hour back, for clocks that run behind.
+  return { notBefore: new Date(now.getTime() - 3600_000), notAfter: new Date(now.getTime() + validityMs) };
 }
 
-/** Creates a self-signed ECDSA P-256 certificate authority. */
-export async function createCertificateAuthority(commonName: string): Promise<CertificateAuthority> {
+/**
+ * Creates a self-signed ECDSA P-256 certificate authority, valid for `validityMs` (default ten years) from `now`.
+ * Its certificates are what the webhook server serves and what a webhook configuration's `caBundle` trusts.
+ */
+export async function createCertificateAuthority(commonName: string, options: { validityMs?: number; now?: Date } = {}): Promise<CertificateAuthority> {
   const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: `CN=${dnValue(commonName)}`,
-    ...window(),
+    ...window(options.validityMs, options.now),
     signingAlgorithm: algorithm,
     keys,
     extensions: [
@@ -78,6 +87,7 @@ async function authority(cert: x509.X509Certificate, signingKey: CryptoKey): Pro
   return {
     certPem: cert.toString('pem'),
     keyPem: await exportKey(signingKey),
+    notAfter: cert.notAfter,
     async sign(request) {
       const leafKeys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
       const subject = [
@@ -92,7 +102,7 @@ async function authority(cert: x509.X509Certificate, signingKey: CryptoKey): Pro
         serialNumber: serial(),
         subject,
         issuer: cert.subject,
-        ...window(),
+        ...window(request.validityMs, request.now),
         signingAlgorithm: algorithm,
         publicKey: leafKeys.publicKey,
         signingKey,
@@ -111,12 +121,7 @@ async function authority(cert: x509.X509Certificate, signingKey: CryptoKey): Pro
   };
 }
 
-/** An ECDSA key pair for signing service-account tokens: private key (PKCS#8) and public key (SPKI), PEM. */
-export function createServiceAccountKeys(): { privateKeyPem: string; publicKeyPem: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', {
-    namedCurve: 'prime256v1',
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-  });
-  return { privateKeyPem: privateKey, publicKeyPem: publicKey };
+/** When a PEM certificate expires. */
+export function certificateNotAfter(certPem: string): Date {
+  return new x509.X509Certificate(certPem).notAfter;
 }
