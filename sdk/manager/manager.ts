@@ -16,6 +16,14 @@ import {
 import type { FactoryInformerHealth } from '../cache/index.js';
 import { createLeaderElector, createLeaseLock } from '../leaderelection/index.js';
 import type { Clock } from '../workqueue/index.js';
+import {
+  createWebhookServer,
+  registerWebhookInstance,
+  webhookOptionsOf,
+  type Conversion,
+  type WebhookServer,
+  type WebhookServerOptions,
+} from '../webhook/index.js';
 import { ManagerCache, type CacheOptions } from './cache.js';
 import { CachedClient, ResourceRegistry } from './client.js';
 import type { Client } from './client-types.js';
@@ -68,6 +76,12 @@ export interface ManagerOptions {
   gracefulShutdownTimeoutMs?: number;
   /** Default: a JSON pino logger that redacts credentials and Secret data. */
   logger?: Logger;
+  /**
+   * The webhook server (kubeloop/webhook): port 9443, certificates from `/tmp/k8s-webhook-server/serving-certs`
+   * (`tls.crt`, `tls.key`), as controller-runtime. It runs on every replica, leader or not, once a webhook or a
+   * conversion is registered. Default: those defaults.
+   */
+  webhook?: Omit<WebhookServerOptions, 'registry' | 'log'>;
   /** The parent of the manager's DI container. Default: tsyringe's root container. */
   container?: DependencyContainer;
   /**
@@ -98,8 +112,17 @@ export interface Manager extends ControllerRegistry {
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly eventRecorder: EventRecorder;
-  /** Registers a `@Reconciler` class: constructs it through the container and builds its controller. */
-  register(reconcilerClass: ReconcilerClass): void;
+  /**
+   * The admission and conversion webhook server: `mgr.webhookServer.register('/validate-pods', handler)` serves a raw
+   * handler. Started on every replica with the manager, once anything is registered on it.
+   */
+  readonly webhookServer: WebhookServer;
+  /**
+   * Registers a `@Reconciler` class (constructed through the container, its controller built), a `@Webhook` class
+   * (constructed through the container, its defaulter and validator served) or a conversion made by
+   * `defineConversion` (served at `/convert`). A class may carry both decorators.
+   */
+  register(what: ReconcilerClass | Conversion): void;
   /** Adds a runnable; leader-gated by default. */
   add(runnable: Runnable, options?: { needLeaderElection?: boolean }): void;
   addHealthzCheck(name: string, check: Check): void;
@@ -121,13 +144,17 @@ function registrationError(message: string): KubeloopError {
  * Errors: `ERR_MANAGER_REGISTRATION`, saying how to give the constructor its tokens.
  */
 export function constructReconciler(container: DependencyContainer, cls: ReconcilerClass): Reconcile {
+  return construct<Reconcile>(container, cls);
+}
+
+function construct<T>(container: DependencyContainer, cls: { name: string; inject?: readonly unknown[] }): T {
   const tokens = cls.inject;
   try {
     if (tokens) {
       const args = tokens.map((t) => container.resolve(t as InjectionToken<unknown>));
-      return new (cls as unknown as new (...a: unknown[]) => Reconcile)(...args);
+      return new (cls as unknown as new (...a: unknown[]) => T)(...args);
     }
-    return container.resolve(cls as unknown as InjectionToken<Reconcile>);
+    return container.resolve(cls as unknown as InjectionToken<T>);
   } catch (cause) {
     throw registrationError(
       `cannot construct ${cls.name}: ${(cause as Error).message}. Give each constructor parameter a token with ` +
@@ -155,6 +182,7 @@ class ManagerImpl implements Manager {
     readonly metrics: Metrics,
     readonly eventRecorder: EventRecorder,
     client: Client,
+    readonly webhookServer: WebhookServer,
     private readonly options: ManagerOptions,
   ) {
     this.client = client;
@@ -168,10 +196,24 @@ class ManagerImpl implements Manager {
     };
   }
 
-  register(reconcilerClass: ReconcilerClass): void {
-    const options = reconcilerOptionsOf(reconcilerClass);
-    if (!options) throw registrationError(`${reconcilerClass.name} has no @Reconciler({...}) decorator; use controllerFor(mgr) to build it by hand`);
-    const reconciler = constructReconciler(this.container, reconcilerClass);
+  register(what: ReconcilerClass | Conversion): void {
+    if (typeof what !== 'function') {
+      if (this.started) throw registrationError(`the conversion of ${what.kind}.${what.group} was registered after the manager started`);
+      this.webhookServer.registerConversion(what);
+      return;
+    }
+    const options = reconcilerOptionsOf(what);
+    const webhook = webhookOptionsOf(what);
+    if (!options && !webhook) {
+      throw registrationError(`${what.name} has neither a @Reconciler({...}) nor a @Webhook({...}) decorator; use controllerFor(mgr) or webhookFor(mgr) to build it by hand`);
+    }
+    if (this.started) throw registrationError(`${what.name} was registered after the manager started`);
+    const instance = construct<Reconcile>(this.container, what);
+    if (webhook) registerWebhookInstance(this, what, instance);
+    if (options) this.registerReconciler(options, instance);
+  }
+
+  private registerReconciler(options: NonNullable<ReturnType<typeof reconcilerOptionsOf>>, reconciler: Reconcile): void {
     const builder = controllerFor(this).for(options.for, { predicates: options.predicates ?? [] });
     for (const owned of options.owns ?? []) builder.owns(owned);
     for (const w of options.watches ?? []) builder.watches(w.resource, w.handler, { predicates: w.predicates ?? [] });
@@ -241,6 +283,14 @@ class ManagerImpl implements Manager {
         );
       }
       for (const s of servers) log.info({ address: s.address }, 'serving');
+      // Webhooks answer on every replica, leader or not, and before the caches sync: the API server calls them for
+      // the writes that create what the caches will list.
+      const background: Promise<unknown>[] = [];
+      if (this.webhookServer.hasHandlers || this.options.webhook) {
+        this.readyz['webhook'] = this.webhookServer.startedChecker();
+        background.push(this.webhookServer.start(stop.signal).catch((err: Error) => fail(err)));
+        await Promise.race([this.webhookServer.listening(), new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }))]);
+      }
 
       const controllers = this.specs.map(
         ({ spec, reconciler }) =>
@@ -261,7 +311,7 @@ class ManagerImpl implements Manager {
       );
       // Informers of every controller exist before the cache starts, so they all start (and sync) together.
       for (const spec of this.specs) for (const source of spec.spec.sources) this.cache.informers(source.resource);
-      const background: Promise<unknown>[] = [this.cache.start(stop.signal)];
+      background.push(this.cache.start(stop.signal));
       for (const r of this.runnables.filter((x) => !x.leader)) background.push(r.runnable.start(stop.signal).catch((err: Error) => fail(err)));
 
       const runLeading = (leading: AbortSignal): Promise<void> => {
@@ -383,7 +433,8 @@ export async function createManager(options: ManagerOptions = {}): Promise<Manag
     ...(options.clock && { clock: options.clock }),
   });
   const container = (options.container ?? rootContainer).createChildContainer();
-  const manager = new ManagerImpl(config, cache, container, log, metrics, eventRecorder, client, options);
+  const webhookServer = createWebhookServer({ ...options.webhook, registry: metrics.registry, log: log.child({ component: 'webhook' }) });
+  const manager = new ManagerImpl(config, cache, container, log, metrics, eventRecorder, client, webhookServer, options);
   container.register(REST_CONFIG, { useValue: config });
   container.register(CLIENT, { useValue: client });
   container.register(CLIENTSET, { useValue: createClientset(config) });
