@@ -12,6 +12,9 @@ import { WebhookError } from './errors.js';
 import { CertWatcher, type ServingCertificate } from './internal/cert-watcher.js';
 import type { AdmissionReview, ConversionReview } from './types.js';
 
+/** Where the webhook server reads its certificate by default, as controller-runtime. */
+export const defaultCertDir = '/tmp/k8s-webhook-server/serving-certs';
+
 /** Options of the webhook server (the manager's `webhook` option). Each default is controller-runtime's. */
 export interface WebhookServerOptions {
   /** Default: 9443. 0 picks a free port (see {@link WebhookServer.port}). */
@@ -132,7 +135,7 @@ function webhookMetrics(registry: Registry | undefined) {
 
 /** Makes a webhook server. Nothing listens until `start()`. See {@link WebhookServer}. */
 export function createWebhookServer(options: WebhookServerOptions = {}): WebhookServer {
-  const certDir = options.certDir ?? '/tmp/k8s-webhook-server/serving-certs';
+  const certDir = options.certDir ?? defaultCertDir;
   const certPath = join(certDir, options.certName ?? 'tls.crt');
   const keyPath = join(certDir, options.keyName ?? 'tls.key');
   const maxBytes = options.maxRequestBytes ?? 7 * 1024 * 1024;
