@@ -55,6 +55,7 @@ export {
   type CertProvisioner,
   type CertProvisionerOptions,
   type CertProvisionerRunnable,
+  type ManagerCertProvisionerOptions,
 } from './provisioner.js';
 export { webhookFor, registerWebhookInstance, WebhookBuilder, type WebhookBuilderOptions, type WebhookRegistry } from './builder.js';
 export { createJsonPatch, applyJsonPatch, type JsonPatchOperation } from './internal/json-patch.js';

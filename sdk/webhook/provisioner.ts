@@ -106,6 +106,20 @@ export interface CertProvisionerOptions {
   log?: WebhookLogger;
 }
 
+/**
+ * The manager's `webhook.certProvisioner` option: {@link CertProvisionerOptions} less what the manager supplies (its
+ * clientset and logger; the webhook server's `certDir`, `certName` and `keyName`).
+ */
+export interface ManagerCertProvisionerOptions extends Omit<CertProvisionerOptions, 'clientset' | 'namespace' | 'certDir' | 'certName' | 'keyName' | 'log'> {
+  /** Default: the pod's namespace in a cluster, else `default`. */
+  namespace?: string;
+  /**
+   * Every replica writes the pair into the webhook server's `certDir`. Set false when the Secret is mounted there as a
+   * volume (the kubelet then updates the files, within about a minute of a renewal). Default: true.
+   */
+  writeCertDir?: boolean;
+}
+
 /** Something a manager runs (kubeloop/manager's Runnable). */
 export interface CertProvisionerRunnable {
   /** Runs until the signal aborts; resolves once stopped. Failures are logged and retried, never thrown. */
