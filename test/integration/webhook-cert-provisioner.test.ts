@@ -29,6 +29,7 @@ import {
   createWebhookServer,
   defineConversion,
   type AdmissionRequest,
+  type CertProvisionerOptions,
   type WebhookLogger,
 } from '../../sdk/webhook/index.js';
 import { createFakeClock } from '../../sdk/workqueue/index.js';
@@ -124,6 +125,19 @@ async function fixture(cs: Clientset, prefix: string): Promise<Fixture> {
   return { ns, port, vwcName, crdName, group };
 }
 
+/** Starts a provisioner's leader and replica runnables (stopped after the test) and waits for the first pair. */
+async function startProvisioner(options: CertProvisionerOptions): Promise<{ stop: AbortController }> {
+  const provisioner = createCertProvisioner(options);
+  const stop = new AbortController();
+  const runs = [provisioner.leader.start(stop.signal), provisioner.replica.start(stop.signal)];
+  cleanups.push(async () => {
+    stop.abort();
+    await Promise.all(runs);
+  });
+  await provisioner.ready(AbortSignal.timeout(30_000));
+  return { stop };
+}
+
 /** The hub (v1) and a spoke (v2) of the test's Gizmo kind, converted by renaming spec.size. */
 function gizmos(group: string) {
   const v1 = defineResource<{ size?: number }>({ group, version: 'v1', kind: 'Gizmo', plural: 'gizmos', namespaced: true });
@@ -151,7 +165,7 @@ describe('webhook certificate provisioner against a real API server', () => {
     cleanups.push(() => rm(certDir, { recursive: true, force: true }));
     const clock = createFakeClock({ startMs: Math.floor(Date.now() / 1000) * 1000 });
     const logs: unknown[] = [];
-    const provisioner = createCertProvisioner({
+    const { stop } = await startProvisioner({
       clientset: cs,
       namespace: ns,
       secretName,
@@ -165,14 +179,6 @@ describe('webhook certificate provisioner against a real API server', () => {
       clock,
       log: captureLog(logs),
     });
-    const stop = new AbortController();
-    const leader = provisioner.leader.start(stop.signal);
-    const replica = provisioner.replica.start(stop.signal);
-    cleanups.push(async () => {
-      stop.abort();
-      await Promise.all([leader, replica]);
-    });
-    await provisioner.ready(AbortSignal.timeout(30_000));
 
     // The Secret: kubernetes.io/tls, a certificate for the Service's names (and the IP), signed by the CA in ca.crt.
     let secret = await cs.coreV1().secrets(ns).get(secretName);
@@ -226,16 +232,26 @@ describe('webhook certificate provisioner against a real API server', () => {
     await typedClient(config, v1).namespace(ns).create({ apiVersion: `${group}/v1`, kind: 'Gizmo', metadata: { name: 'g' }, spec: { size: 3 } });
     expect((await eventually('the conversion webhook to answer', () => typedClient(config, v2).namespace(ns).get('g').catch(() => undefined), 30_000)).spec).toEqual({ sizeInches: 3 });
 
-    // Past the renewal point on the fake clock: a new certificate from the same CA, which the caBundles still trust.
-    clock.advance(41 * 60_000);
+    // Up to the renewal point (40 minutes in) on the fake clock nothing changes; past it, a new certificate from the
+    // same CA, which the caBundles still trust. Time moves a minute per poll: whenever the leader is waiting, a check
+    // falls due. (A check in progress while time jumps schedules its successor from the new time.)
+    const start = clock.now();
+    for (let minute = 1; minute < 40; minute++) {
+      clock.advance(60_000);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(text(await cs.coreV1().secrets(ns).get(secretName), 'tls.crt')).toBe(firstPem);
     secret = await eventually('the renewal', async () => {
+      clock.advance(60_000);
       const current = await cs.coreV1().secrets(ns).get(secretName);
       return text(current, 'tls.crt') !== firstPem ? current : undefined;
     });
     const renewed = new X509Certificate(text(secret, 'tls.crt'));
     expect(renewed.serialNumber).not.toBe(first.serialNumber);
     expect(secret.data!['ca.crt']).toBe(bundle);
-    expect(renewed.validFromDate.getTime()).toBe(clock.now() - 3600_000);
+    // Issued past the renewal point on the fake clock (notBefore is an hour back), which is still valid in real time.
+    expect(renewed.validFromDate.getTime()).toBeGreaterThanOrEqual(start + 40 * 60_000 - 3600_000);
+    expect(renewed.validFromDate.getTime()).toBeLessThanOrEqual(clock.now() - 3600_000);
     expect(renewed.checkIssued(ca) && renewed.verify(ca.publicKey)).toBe(true);
     await eventually('the replica to write the renewed pair', async () => (await readFile(join(certDir, 'tls.crt'), 'utf8')) === text(secret, 'tls.crt'));
 
@@ -261,23 +277,7 @@ describe('webhook certificate provisioner against a real API server', () => {
   it('sets the caBundle again when someone overwrites it (at the next check) and repairs a Secret whose key is lost (at once)', async () => {
     const { ns, vwcName, crdName } = await fixture(cs, 'certs-repair');
     const clock = createFakeClock({ startMs: Math.floor(Date.now() / 1000) * 1000 });
-    const provisioner = createCertProvisioner({
-      clientset: cs,
-      namespace: ns,
-      secretName,
-      serviceName,
-      validatingWebhookConfigurations: [vwcName],
-      crds: [crdName],
-      clock,
-    });
-    const stop = new AbortController();
-    const leader = provisioner.leader.start(stop.signal);
-    const replica = provisioner.replica.start(stop.signal);
-    cleanups.push(async () => {
-      stop.abort();
-      await Promise.all([leader, replica]);
-    });
-    await provisioner.ready(AbortSignal.timeout(30_000));
+    await startProvisioner({ clientset: cs, namespace: ns, secretName, serviceName, validatingWebhookConfigurations: [vwcName], crds: [crdName], clock });
     const secrets = cs.coreV1().secrets(ns);
     const vwcs = cs.admissionregistrationV1().validatingWebhookConfigurations();
     let secret = await secrets.get(secretName);
@@ -286,8 +286,10 @@ describe('webhook certificate provisioner against a real API server', () => {
 
     // `kubectl apply` of the manifests puts an empty caBundle back.
     await vwcs.patch(vwcName, [{ op: 'remove', path: '/webhooks/1/clientConfig/caBundle' }], { patchType: 'json' });
-    clock.advance(60_000);
-    await eventually('the caBundle to be set again', async () => (await vwcs.get(vwcName)).webhooks?.every((w) => w.clientConfig.caBundle === bundle));
+    await eventually('the caBundle to be set again at a check', async () => {
+      clock.advance(60_000);
+      return (await vwcs.get(vwcName)).webhooks?.every((w) => w.clientConfig.caBundle === bundle);
+    });
 
     // tls.key replaced by a key of another certificate: the watch sees it, and the same CA signs a new pair without
     // waiting for a check.
