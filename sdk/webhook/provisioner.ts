@@ -115,7 +115,9 @@ export interface ManagerCertProvisionerOptions extends Omit<CertProvisionerOptio
   namespace?: string;
   /**
    * Every replica writes the pair into the webhook server's `certDir`. Set false when the Secret is mounted there as a
-   * volume (the kubelet then updates the files, within about a minute of a renewal). Default: true.
+   * volume (the kubelet then updates the files, within about a minute of a renewal); the server then starts once the
+   * Secret holds a pair, and fails to start (the pod restarts) if the kubelet has not put the files there yet — on a
+   * first install. Default: true.
    */
   writeCertDir?: boolean;
 }
@@ -168,10 +170,10 @@ export interface CertProvisionerRunnable {
  *
  * RBAC (what the operator's Role and ClusterRole need):
  * ```yaml
- * # Role in the operator's namespace
+ * # Role in the operator's namespace (get, list, watch and update may be narrowed with resourceNames; create cannot)
  * - apiGroups: [""]
  *   resources: [secrets]
- *   verbs: [get, list, watch, create, update, patch]
+ *   verbs: [get, list, watch, create, update]
  * # ClusterRole
  * - apiGroups: [admissionregistration.k8s.io]
  *   resources: [mutatingwebhookconfigurations, validatingwebhookconfigurations]

@@ -342,6 +342,52 @@ describe('webhook certificate provisioner against a real API server', () => {
     });
   });
 
+  it('works with exactly the RBAC rules its doc lists, narrowed by resourceNames', async () => {
+    const { ns, vwcName, crdName } = await fixture(cs, 'certs-rbac-ok');
+    const name = uniqueName('cert-provisioner');
+    const user = await (await connectToControlPlane(sharedCluster().workDir)).addUser({ name });
+    const rbac = cs.rbacAuthorizationV1();
+    await rbac.roles(ns).create({
+      metadata: { name },
+      rules: [
+        { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'update'], resourceNames: [secretName] },
+        { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+      ],
+    });
+    await rbac.roleBindings(ns).create({ metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [{ kind: 'User', name }] });
+    await rbac.clusterRoles().create({
+      metadata: { name },
+      rules: [
+        { apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingwebhookconfigurations'], verbs: ['get', 'patch'], resourceNames: [vwcName] },
+        { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: ['get', 'patch'], resourceNames: [crdName] },
+      ],
+    });
+    cleanups.push(() => rbac.clusterRoles().delete(name));
+    await rbac.clusterRoleBindings().create({ metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name }, subjects: [{ kind: 'User', name }] });
+    cleanups.push(() => rbac.clusterRoleBindings().delete(name));
+
+    const lines: unknown[] = [];
+    const certDir = await mkdtemp(join(tmpdir(), 'certs-'));
+    cleanups.push(() => rm(certDir, { recursive: true, force: true }));
+    await startProvisioner({
+      clientset: createClientset(user),
+      namespace: ns,
+      secretName,
+      serviceName,
+      validatingWebhookConfigurations: [vwcName],
+      crds: [crdName],
+      certDir,
+      log: captureLog(lines),
+    });
+    const secret = await cs.coreV1().secrets(ns).get(secretName);
+    await eventually('both caBundles to be set', async () => {
+      const vwc = await cs.admissionregistrationV1().validatingWebhookConfigurations().get(vwcName);
+      const crd = await cs.apiextensionsV1().customResourceDefinitions().get(crdName);
+      return vwc.webhooks?.every((w) => w.clientConfig.caBundle === secret.data!['ca.crt']) && crd.spec.conversion?.webhook?.clientConfig?.caBundle === secret.data!['ca.crt'];
+    });
+    expect(lines.filter((l) => (l as { level: string }).level !== 'info')).toEqual([]);
+  });
+
   it('logs what RBAC forbids and retries, creating nothing', async () => {
     const ns = await createTestNamespace(config, 'certs-rbac');
     // A user the API server knows and RBAC grants nothing.
