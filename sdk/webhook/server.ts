@@ -150,6 +150,7 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
   });
   listeningPromise.catch(() => undefined);
   let startedOnce = false;
+  let inFlight = 0;
 
   const add = (path: string, route: Route): void => {
     if (!path.startsWith('/')) throw new WebhookError('ERR_WEBHOOK_REGISTRATION', `webhook path ${JSON.stringify(path)} must start with /`);
@@ -222,6 +223,15 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    inFlight++;
+    try {
+      await serve(req, res);
+    } finally {
+      inFlight--;
+    }
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'https://webhook').pathname;
     const route = routes.get(path);
     if (!route) {
@@ -339,7 +349,7 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
       }
       if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
       watcher.close();
-      await shutdown(https, options.shutdownTimeoutMs ?? 30_000);
+      await shutdown(https, () => inFlight, options.shutdownTimeoutMs ?? 30_000);
       log.info({ port }, 'webhook server stopped');
     },
     startedChecker() {
@@ -379,14 +389,14 @@ function send(res: ServerResponse, status: number, type: string, body: string, h
   res.end(body);
 }
 
-/** Stops accepting, waits for requests in flight up to the timeout, then closes every connection. */
-async function shutdown(server: HttpsServer, timeoutMs: number): Promise<void> {
+/**
+ * Stops accepting, waits until no request is in flight (up to the timeout), then closes every connection: the API
+ * server keeps its connections open between calls, so waiting for them to close would always take the full timeout.
+ */
+async function shutdown(server: HttpsServer, inFlight: () => number, timeoutMs: number): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
-  const timer = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
-  await Promise.race([closed, timer]);
-  clearInterval(idleSweep);
+  const deadline = Date.now() + timeoutMs;
+  while (inFlight() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   server.closeAllConnections();
   await closed;
 }
