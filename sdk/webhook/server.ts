@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect, type SecureVersion } from 'node:tls';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { allowed, denied, responseForError, type AdmissionHandler, type WebhookLogger } from './admission.js';
+import { denied, responseForError, type AdmissionHandler, type WebhookLogger } from './admission.js';
 import { conversionKey, convertReview, type Conversion } from './conversion.js';
 import { conversionPath } from './decorator.js';
 import { WebhookError } from './errors.js';
@@ -211,7 +211,11 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
         reqLog.warn({ timeoutMs: route.timeoutMs }, 'webhook handler timed out; request denied');
         return reviewOf(review, { ...denied(`the webhook did not answer within ${route.timeoutMs} ms`, 504) }, request.uid);
       }
-      return reviewOf(review, answer ?? allowed(), request.uid);
+      if (!answer) {
+        reqLog.warn({}, 'webhook handler returned no response; request denied');
+        return reviewOf(review, denied('the webhook handler returned no response', 500), request.uid);
+      }
+      return reviewOf(review, answer, request.uid);
     } catch (err) {
       const response = responseForError(err, request);
       if (response.status?.code !== 422) reqLog.warn({ error: response.status?.message }, 'webhook handler failed; request denied');

@@ -301,3 +301,20 @@ describe('failure policies while the webhook server is down', () => {
     expect((err as Error).message).toMatch(/failed calling webhook "fail\.kubeloop\.dev".*connection refused/);
   });
 });
+
+describe('a manager whose webhook server cannot start', () => {
+  it('stops with a coded error that says where the certificate should be', async () => {
+    const mgr = await createManager({
+      config: sharedCluster().config,
+      webhook: { host: '127.0.0.1', port: 0, certDir: join(tmpdir(), 'kubeloop-no-such-certs') },
+      metricsBindAddress: '0',
+      healthProbeBindAddress: '0',
+      logger: pino({ level: 'silent' }),
+    });
+    mgr.webhookServer.register('/validate-anything', () => allowed());
+    await expect(mgr.start(new AbortController().signal)).rejects.toMatchObject({
+      code: 'ERR_WEBHOOK_CERTIFICATE',
+      message: expect.stringMatching(/kubeloop-no-such-certs\/tls\.crt .*Mount the certificate Secret there/),
+    });
+  });
+});
