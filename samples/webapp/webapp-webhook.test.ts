@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { isInvalid, typedClient, type admissionregistrationv1 } from 'kubeloop/client';
+import { isInvalid, typedClient } from 'kubeloop/client';
 import { installCrds, installWebhooks, type WebhookInstallation } from 'kubeloop/envtest';
 import { createManager, type Manager } from 'kubeloop/manager';
-import { defaultingPath, validatingPath, webhookFor, type AdmissionContext } from 'kubeloop/webhook';
+import { webhookFor, type AdmissionContext } from 'kubeloop/webhook';
 import { createTestNamespace, sharedCluster } from '../../test/support/cluster.js';
 import { eventually } from '../../test/support/wait.js';
 import { WebApp, WebAppV1alpha1, webAppCrd } from './webapp.js';
-import { WebAppWebhook, webAppConversion } from './webapp-webhook.js';
+import { WebAppWebhook, webAppConversion, webAppWebhookConfigurations } from './webapp-webhook.js';
 
 interface Kubectl {
   code: number;
@@ -51,32 +51,9 @@ describe('sample: the WebApp webhooks against a real API server', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'webapp-webhook-'));
     ns = await createTestNamespace(config, 'webapp-webhook');
-    // What `kubeloop generate manifests` writes for WebAppWebhook, narrowed to this namespace.
-    const scope = { matchLabels: { 'kubernetes.io/metadata.name': ns } };
-    const rules: admissionregistrationv1.RuleWithOperations[] = [
-      { apiGroups: [WebApp.group], apiVersions: ['v1'], resources: ['webapps'], operations: ['CREATE', 'UPDATE'] },
-    ];
-    const common = {
-      admissionReviewVersions: ['v1'],
-      sideEffects: 'None' as const,
-      failurePolicy: 'Fail' as const,
-      timeoutSeconds: 5,
-      namespaceSelector: scope,
-      rules,
-    };
-    const mutating: admissionregistrationv1.MutatingWebhookConfiguration = {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'MutatingWebhookConfiguration',
-      metadata: { name: `webapp-mutating-${ns}` },
-      webhooks: [{ name: 'mwebapp-v1.apps.kubeloop.dev', clientConfig: { service: { name: 'svc', namespace: ns, path: defaultingPath(WebApp) } }, ...common }],
-    };
-    const validating: admissionregistrationv1.ValidatingWebhookConfiguration = {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'ValidatingWebhookConfiguration',
-      metadata: { name: `webapp-validating-${ns}` },
-      webhooks: [{ name: 'vwebapp-v1.apps.kubeloop.dev', clientConfig: { service: { name: 'svc', namespace: ns, path: validatingPath(WebApp) } }, ...common }],
-    };
-    installation = await installWebhooks(config, { configurations: [mutating, validating] });
+    // The sample's webhook configurations, narrowed to this namespace.
+    const configurations = webAppWebhookConfigurations({ nameSuffix: ns, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } });
+    installation = await installWebhooks(config, { configurations });
     await installCrds(config, { objects: [webAppCrd as never] }, installation);
 
     mgr = await createManager({

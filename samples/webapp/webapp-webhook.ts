@@ -1,15 +1,18 @@
+import type { admissionregistrationv1 } from 'kubeloop/client';
 import {
   Webhook,
   ValidationError,
+  defaultingPath,
   defineConversion,
   fieldError,
+  validatingPath,
   type AdmissionContext,
   type Defaulter,
   type FieldError,
   type Validator,
   type Warnings,
 } from 'kubeloop/webhook';
-import { WebApp, WebAppV1alpha1 } from './webapp.js';
+import { WebApp, WebAppV1alpha1, webhookService } from './webapp.js';
 
 export const maxReplicas = 10;
 
@@ -93,3 +96,41 @@ export const webAppConversion = defineConversion({
     },
   ],
 });
+
+/**
+ * The webhook configurations of WebAppWebhook, as `kubeloop generate manifests` would write them: the API server
+ * calls the operator's Service at the webhook's paths. `namespaceSelector` narrows them (tests on a shared control
+ * plane); envtest's `installWebhooks` rewrites the clientConfig to its local server.
+ */
+export function webAppWebhookConfigurations(options: { nameSuffix?: string; namespaceSelector?: admissionregistrationv1.MutatingWebhook['namespaceSelector'] } = {}): [
+  admissionregistrationv1.MutatingWebhookConfiguration,
+  admissionregistrationv1.ValidatingWebhookConfiguration,
+] {
+  const suffix = options.nameSuffix ? `-${options.nameSuffix}` : '';
+  const rules: admissionregistrationv1.RuleWithOperations[] = [
+    { apiGroups: [WebApp.group], apiVersions: [WebApp.version], resources: ['webapps'], operations: ['CREATE', 'UPDATE'] },
+  ];
+  const common = {
+    admissionReviewVersions: ['v1'],
+    sideEffects: 'None' as const,
+    failurePolicy: 'Fail' as const,
+    matchPolicy: 'Equivalent' as const,
+    timeoutSeconds: 5,
+    rules,
+    ...(options.namespaceSelector && { namespaceSelector: options.namespaceSelector }),
+  };
+  return [
+    {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'MutatingWebhookConfiguration',
+      metadata: { name: `webapp-mutating-webhook-configuration${suffix}` },
+      webhooks: [{ name: `mwebapp-v1.${WebApp.group}`, clientConfig: { service: { ...webhookService, path: defaultingPath(WebApp) } }, reinvocationPolicy: 'Never', ...common }],
+    },
+    {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      metadata: { name: `webapp-validating-webhook-configuration${suffix}` },
+      webhooks: [{ name: `vwebapp-v1.${WebApp.group}`, clientConfig: { service: { ...webhookService, path: validatingPath(WebApp) } }, ...common }],
+    },
+  ];
+}

@@ -218,7 +218,7 @@ class ManagerImpl implements Manager {
     const options = reconcilerOptionsOf(what);
     const webhook = webhookOptionsOf(what);
     if (!options && !webhook) {
-      throw registrationError(`${what.name} has neither a @Reconciler({...}) nor a @Webhook({...}) decorator; use controllerFor(mgr) or webhookFor(mgr) to build it by hand`);
+      throw registrationError(`${what.name} has no @Reconciler({...}) or @Webhook({...}) decorator; use controllerFor(mgr) or webhookFor(mgr) to build it by hand`);
     }
     if (this.started) throw registrationError(`${what.name} was registered after the manager started`);
     const instance = construct<Reconcile>(this.container, what);
@@ -276,6 +276,10 @@ class ManagerImpl implements Manager {
     const grace = this.options.gracefulShutdownTimeoutMs ?? 30_000;
     const unobserve = this.metrics.observeRestClient();
     const servers: Server[] = [];
+    // The webhook server stops last, as in controller-runtime: writes the stopping controllers still make may go
+    // through this replica's own webhooks.
+    const webhookStop = new AbortController();
+    let webhookDone: Promise<unknown> = Promise.resolve();
     let failure: Error | undefined;
     const fail = (err: Error): void => {
       failure ??= err;
@@ -303,9 +307,9 @@ class ManagerImpl implements Manager {
         this.readyz['webhook'] = this.webhookServer.startedChecker();
         // A provisioned certificate may wait for the leader (a first install): start the server once it is written.
         const certificates = this.webhookCertificates?.ready(stop.signal);
-        const serving = certificates ? certificates.then(() => this.webhookServer.start(stop.signal), () => undefined) : this.webhookServer.start(stop.signal);
-        background.push(serving.catch((err: Error) => fail(err)));
-        if (!certificates) await Promise.race([this.webhookServer.listening(), new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }))]);
+        const serve = (): Promise<void> => this.webhookServer.start(webhookStop.signal);
+        webhookDone = (certificates ? certificates.then(serve, () => undefined) : serve()).catch((err: Error) => fail(err));
+        if (!certificates) await Promise.race([this.webhookServer.listening().catch(() => undefined), new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }))]);
       }
 
       const controllers = this.specs.map(
@@ -388,6 +392,8 @@ class ManagerImpl implements Manager {
       stop.abort(err);
     } finally {
       signal.removeEventListener('abort', onAbort);
+      webhookStop.abort();
+      await webhookDone;
       await this.eventRecorder.shutdown?.();
       await Promise.allSettled(servers.map((s) => s.close()));
       unobserve();

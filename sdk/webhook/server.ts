@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect, type SecureVersion } from 'node:tls';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { allowed, denied, responseForError, type AdmissionHandler, type WebhookLogger } from './admission.js';
+import { denied, responseForError, type AdmissionHandler, type WebhookLogger } from './admission.js';
 import { conversionKey, convertReview, type Conversion } from './conversion.js';
 import { conversionPath } from './decorator.js';
 import { WebhookError } from './errors.js';
@@ -153,6 +153,7 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
   });
   listeningPromise.catch(() => undefined);
   let startedOnce = false;
+  let inFlight = 0;
 
   const add = (path: string, route: Route): void => {
     if (!path.startsWith('/')) throw new WebhookError('ERR_WEBHOOK_REGISTRATION', `webhook path ${JSON.stringify(path)} must start with /`);
@@ -213,7 +214,11 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
         reqLog.warn({ timeoutMs: route.timeoutMs }, 'webhook handler timed out; request denied');
         return reviewOf(review, { ...denied(`the webhook did not answer within ${route.timeoutMs} ms`, 504) }, request.uid);
       }
-      return reviewOf(review, answer ?? allowed(), request.uid);
+      if (!answer) {
+        reqLog.warn({}, 'webhook handler returned no response; request denied');
+        return reviewOf(review, denied('the webhook handler returned no response', 500), request.uid);
+      }
+      return reviewOf(review, answer, request.uid);
     } catch (err) {
       const response = responseForError(err, request);
       if (response.status?.code !== 422) reqLog.warn({ error: response.status?.message }, 'webhook handler failed; request denied');
@@ -225,6 +230,15 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    inFlight++;
+    try {
+      await serve(req, res);
+    } finally {
+      inFlight--;
+    }
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'https://webhook').pathname;
     const route = routes.get(path);
     if (!route) {
@@ -342,7 +356,7 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
       }
       if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
       watcher.close();
-      await shutdown(https, options.shutdownTimeoutMs ?? 30_000);
+      await shutdown(https, () => inFlight, options.shutdownTimeoutMs ?? 30_000);
       log.info({ port }, 'webhook server stopped');
     },
     startedChecker() {
@@ -382,14 +396,14 @@ function send(res: ServerResponse, status: number, type: string, body: string, h
   res.end(body);
 }
 
-/** Stops accepting, waits for requests in flight up to the timeout, then closes every connection. */
-async function shutdown(server: HttpsServer, timeoutMs: number): Promise<void> {
+/**
+ * Stops accepting, waits until no request is in flight (up to the timeout), then closes every connection: the API
+ * server keeps its connections open between calls, so waiting for them to close would always take the full timeout.
+ */
+async function shutdown(server: HttpsServer, inFlight: () => number, timeoutMs: number): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
-  const timer = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
-  await Promise.race([closed, timer]);
-  clearInterval(idleSweep);
+  const deadline = Date.now() + timeoutMs;
+  while (inFlight() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   server.closeAllConnections();
   await closed;
 }
