@@ -27,7 +27,9 @@
  * - `ERR_WEBHOOK_VALIDATION`: a validator denied an object (kubeloop/webhook's ValidationError, sent as 422 Invalid).
  * - `ERR_WEBHOOK_OPTIONS`, `ERR_WEBHOOK_REGISTRATION`, `ERR_WEBHOOK_STARTED`: a webhook's options, a path or kind
  *   registered twice or a class without its methods, a webhook server started twice.
- * - `ERR_WEBHOOK_CERTIFICATE`: the webhook server's certificate files are missing or do not form a pair.
+ * - `ERR_WEBHOOK_CERTIFICATE`: the webhook server's certificate files are missing or do not form a pair, or the
+ *   certificate provisioner cannot write its Secret.
+ * - `ERR_WEBHOOK_CA_BUNDLE`: the certificate provisioner cannot set the caBundle of a webhook configuration or CRD.
  * - `ERR_WEBHOOK_TIMEOUT`: a webhook handler did not answer within its timeout (the reason of its aborted signal).
  * - `ERR_WEBHOOK_CONVERSION`: a conversion between two versions that the kind's conversion does not know.
  * - `ERR_SIGNAL`: the process received SIGINT or SIGTERM (the reason of setupSignalHandler's signal).
