@@ -92,6 +92,7 @@ export {
   metadataWatchAccept,
   type ResourceRef,
   type GroupVersionResourceRef,
+  InformerSourceError,
   type InformerSource,
   type ResourceFactoryLike,
   type ResolvedResource,

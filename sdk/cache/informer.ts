@@ -19,7 +19,7 @@ export interface InformerOptions<T extends KubeObject> extends Omit<ReflectorOpt
    * The kind the informer holds, as client-go's `objType`: an object whose `apiVersion` or `kind` says otherwise is
    * reported and left out. It also names the informer in logs (its plural). Default: no check.
    */
-  objectType?: ResourceDescriptor<T>;
+  objectType?: ResourceDescriptor<NoInfer<T>>;
   /** Index functions besides the built-in `namespace` index. */
   indexers?: Indexers<DeepReadonly<T>>;
   /** Default: {@link stripManagedFields}. `undefined` stores objects as received. */
