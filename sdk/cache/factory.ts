@@ -21,7 +21,10 @@ export interface InformerScope {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
-  /** Cache `PartialObjectMetadata` (metadata only) instead of whole objects. Needs a RestConfig. Default: false. */
+  /**
+   * Cache `PartialObjectMetadata` (metadata only) instead of whole objects. Needs a RestConfig behind the factory's
+   * source (see {@link createSharedInformerFactory}). Default: false.
+   */
   metadataOnly?: boolean;
 }
 

@@ -49,9 +49,9 @@ export interface FakeClientOptions {
 export interface FakeClient extends Client {
   /** The objects, and the server's rules. `tracker.add(obj)` puts an object in without recording an action. */
   readonly tracker: ObjectTracker;
-  /** The ResourceClientFactory everything here is built on: pass it to `createSharedInformerFactory` for informers. */
+  /** The ResourceClientFactory everything here is built on. It (or `clientset`) can feed `createSharedInformerFactory`. */
   readonly factory: ResourceClientFactory;
-  /** A typed Clientset over the same objects (`createClientsetFromFactory(factory)`). */
+  /** A typed Clientset over the same objects (`createClientsetFromFactory(factory)`): `createSharedInformerFactory(client.clientset)`. */
   readonly clientset: Clientset;
   /** A DynamicClient over the same objects. */
   readonly dynamic: DynamicClient;
