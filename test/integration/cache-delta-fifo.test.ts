@@ -20,14 +20,7 @@ import {
   type ListerWatcher,
 } from '../../sdk/cache/index.js';
 import { createTestNamespace, sharedCluster } from '../support/cluster.js';
-
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+import { eventually } from '../support/wait.js';
 
 /** Handler calls as lines: `add a v=0 initial`, `update a 0->1`, `delete b`, `tombstone ns/b`. */
 function recorder() {
@@ -124,7 +117,7 @@ describe('createInformer and the DeltaFIFO against the real API server', () => {
     let b = await cms.get('b');
     for (const v of ['1', '2']) b = await cms.update({ ...b, data: { v } });
     await cms.delete('c');
-    await waitFor(() => rec.lines.length === 4, 'four calls');
+    await eventually('four calls', () => rec.lines.length === 4);
     expect(rec.lines).toEqual(['add d v=1', 'update b 0->1', 'update b 1->2', 'delete c']);
     expect(storeAtCall).toEqual(['b=1', 'b=2']);
 
@@ -147,16 +140,16 @@ describe('createInformer and the DeltaFIFO against the real API server', () => {
     const controller = new AbortController();
     const running = informer.start(controller.signal);
     expect(await informer.waitForSync(AbortSignal.timeout(20_000))).toBe(true);
-    await waitFor(() => rec.lines.filter((l) => l.endsWith('resync')).length >= 2, 'a resync of both objects', 5000);
+    await eventually('a resync of both objects', () => rec.lines.filter((l) => l.endsWith('resync')).length >= 2, 5000);
     expect(rec.lines.filter((l) => l.endsWith('resync')).toSorted().slice(0, 2)).toEqual(['update a 0->0 resync', 'update gone 0->0 resync']);
 
     link.cut();
-    await waitFor(() => link.cutWatches > 0, 'the reflector to watch again');
+    await eventually('the reflector to watch again', () => link.cutWatches > 0);
     await cms.delete('gone');
     await cms.update({ ...(await cms.get('a')), data: { v: '1' } });
     rec.lines.length = 0;
     link.restore();
-    await waitFor(() => rec.lines.some((l) => l.startsWith('tombstone')), 'the relist');
+    await eventually('the relist', () => rec.lines.some((l) => l.startsWith('tombstone')));
     expect(rec.lines.filter((l) => !l.endsWith('resync'))).toEqual(['update a 0->1', `tombstone ${ns}/gone v=0`]);
     expect(informer.getStore().listKeys()).toEqual([`${ns}/a`]);
     expect(informer.health().relists).toBe(1);
@@ -190,7 +183,7 @@ describe('createInformer and the DeltaFIFO against the real API server', () => {
     await cms.create({ metadata: { name: 'b' }, data: { v: '0' } });
     await cms.delete('a');
     // Nothing popped meanwhile: a's changes gather in one entry, ahead of b's.
-    await waitFor(() => fifo.length === 2 && fifo.getByKey(`${ns}/a`)?.length === 3, 'the watch events');
+    await eventually('the watch events', () => fifo.length === 2 && fifo.getByKey(`${ns}/a`)?.length === 3);
     expect(fifo.listKeys()).toEqual([`${ns}/a`, `${ns}/b`]);
     while (fifo.length > 0) await fifo.pop(apply);
     expect(seen.slice(1)).toEqual(['Updated a v=1', 'Updated a v=2', 'Deleted a v=2', 'Added b v=0']);

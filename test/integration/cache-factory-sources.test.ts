@@ -11,14 +11,7 @@ import {
 } from '../../sdk/client/index.js';
 import { createSharedInformerFactory, type InformerSource } from '../../sdk/cache/index.js';
 import { createTestNamespace, sharedCluster } from '../support/cluster.js';
-
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+import { eventually } from '../support/wait.js';
 
 describe('createSharedInformerFactory sources against the real API server', () => {
   const { config } = sharedCluster();
@@ -54,7 +47,7 @@ describe('createSharedInformerFactory sources against the real API server', () =
       await cs.coreV1().configMaps(ns).create({ metadata: { name: 'after' }, data: { v: '1' } });
       const before = await cs.coreV1().configMaps(ns).get('before');
       await cs.coreV1().configMaps(ns).update({ ...before, data: { v: '2' } });
-      await waitFor(() => seen.length === 3, 'the watch events');
+      await eventually('the watch events', () => seen.length === 3);
       expect(seen).toEqual(['add before initial', 'add after', 'update before 0->2']);
       expect(factory.health()).toEqual([expect.objectContaining({ resource: 'v1/configmaps', namespace: ns, synced: true, lastError: undefined })]);
       controller.abort();
