@@ -1,8 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import type { KubeObject, NamespaceableResourceInterface, ResourceDescriptor } from '../client/index.js';
+import {
+  createClientset,
+  createClientsetFromFactory,
+  createDynamicClient,
+  createResourceClientFactory,
+  hasErrorCode,
+  resourceClientFactoryOf,
+  restConfigOf,
+  type GroupVersionResource,
+  type KubeObject,
+  type NamespaceableResourceInterface,
+  type ResourceClientFactory,
+  type ResourceDescriptor,
+  type RestConfig,
+} from '../client/index.js';
 import { createSharedInformerFactory } from './factory.js';
 import { FakeListerWatcher } from './fake-list-watch.js';
-import type { ResourceFactoryLike } from './list-watch.js';
+import { InformerSourceError, type InformerSource, type ResourceFactoryLike } from './list-watch.js';
 
 const ConfigMap: ResourceDescriptor = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
 const Node: ResourceDescriptor = { group: '', version: 'v1', kind: 'Node', plural: 'nodes', namespaced: false };
@@ -91,5 +105,75 @@ describe('SharedInformerFactory', () => {
   it('needs a RestConfig for metadata-only informers', () => {
     const { source } = fakeSource();
     expect(() => createSharedInformerFactory(source).forResource(ConfigMap, { metadataOnly: true })).toThrow(/needs a RestConfig/);
+  });
+
+  it('takes a Clientset, as client-go’s NewSharedInformerFactory(clientset, …), and lists through its factory', async () => {
+    const { source, fakeFor } = fakeSource();
+    fakeFor('configmaps', 'a').add(obj('a', 'x'));
+    fakeFor('nodes', '').add(obj('', 'n1'));
+    const clientset = createClientsetFromFactory(source as unknown as ResourceClientFactory);
+    const factory = createSharedInformerFactory(clientset, { namespace: 'a' });
+    const configMaps = factory.forResource(ConfigMap);
+    const nodes = factory.forResource(Node);
+    const controller = new AbortController();
+    const running = factory.start(controller.signal);
+    expect(await factory.waitForCacheSync(controller.signal)).toBe(true);
+    expect(configMaps.lister.namespace('a').get('x')).toBeDefined();
+    expect(nodes.lister.get('n1')).toBeDefined();
+    controller.abort();
+    await running;
+  });
+
+  it('takes a DynamicClient-shaped source, which names the plural `resource`', async () => {
+    const { fakeFor } = fakeSource();
+    fakeFor('configmaps', 'a').add(obj('a', 'x'));
+    const dynamicLike = {
+      resource: (gvr: GroupVersionResource) =>
+        Object.assign(fakeFor(gvr.resource, ''), { namespace: (ns: string) => fakeFor(gvr.resource, ns) }) as unknown as NamespaceableResourceInterface<KubeObject>,
+    };
+    const factory = createSharedInformerFactory(dynamicLike as unknown as InformerSource, { namespace: 'a' });
+    const { lister } = factory.forResource({ group: '', version: 'v1', resource: 'configmaps' });
+    const controller = new AbortController();
+    const running = factory.start(controller.signal);
+    expect(await factory.waitForCacheSync(controller.signal)).toBe(true);
+    expect(lister.namespace('a').get('x')).toBeDefined();
+    controller.abort();
+    await running;
+  });
+
+  it('finds the RestConfig behind a Clientset, a DynamicClient or a factory, for metadata-only informers', () => {
+    const config: RestConfig = { host: 'https://127.0.0.1:1' };
+    for (const source of [config, createClientset(config), createDynamicClient(config), createResourceClientFactory(config)]) {
+      // Nothing is listed until start: making the informer only needs the config.
+      expect(createSharedInformerFactory(source).forResource(ConfigMap, { metadataOnly: true }).informer.isStarted).toBe(false);
+    }
+    expect(restConfigOf(createClientset(config))).toBe(config);
+    expect(resourceClientFactoryOf(createClientset(config))).toBeDefined();
+    expect(resourceClientFactoryOf(config)).toBeUndefined();
+  });
+
+  it('rejects anything else with ERR_KUBE_INFORMER_SOURCE, saying what it takes and never printing a value', () => {
+    const wrong: [unknown, RegExp][] = [
+      [undefined, /got undefined/],
+      [null, /got null/],
+      ['https://127.0.0.1:6443', /got string/],
+      [{}, /got an object without properties/],
+      [{ bearerToken: 'secret-token-value', host: 6443 }, /got an object with bearerToken, host$/],
+      [{ coreV1: () => ({}), appsV1: () => ({}) }, /got a Clientset that createClientset or createClientsetFromFactory did not make/],
+    ];
+    for (const [source, got] of wrong) {
+      let err: unknown;
+      try {
+        createSharedInformerFactory(source as InformerSource);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(InformerSourceError);
+      expect(hasErrorCode(err, 'ERR_KUBE_INFORMER_SOURCE')).toBe(true);
+      const message = (err as Error).message;
+      expect(message).toMatch(/takes a Clientset \(createClientset\(config\)\), a RestConfig \(an object with a host\), a resource-client factory/);
+      expect(message).toMatch(got);
+      expect(message).not.toContain('secret-token-value');
+    }
   });
 });

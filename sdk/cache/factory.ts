@@ -21,7 +21,10 @@ export interface InformerScope {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
-  /** Cache `PartialObjectMetadata` (metadata only) instead of whole objects. Needs a RestConfig. Default: false. */
+  /**
+   * Cache `PartialObjectMetadata` (metadata only) instead of whole objects. Needs a RestConfig behind the factory's
+   * source (see {@link createSharedInformerFactory}). Default: false.
+   */
   metadataOnly?: boolean;
 }
 
@@ -66,7 +69,8 @@ interface Entry {
  * Guarantees: asking twice for the same thing returns the same informer (and one watch). Informers asked for after
  * `start` are started at once with the signal of the first `start`.
  *
- * Errors: `forResource` with `metadataOnly` throws a `TypeError` when the factory was given no RestConfig.
+ * Errors: `forResource` with `metadataOnly` throws a `TypeError` when the factory was given no RestConfig (see
+ * {@link createSharedInformerFactory}).
  */
 export interface SharedInformerFactory {
   /** The informer and lister of a resource, typed by its descriptor; a GVR gives `Unstructured` objects. */
@@ -121,7 +125,9 @@ class Factory implements SharedInformerFactory {
       if (full.metadataOnly) {
         const config = configOf(this.source);
         if (!config) {
-          throw new TypeError('a metadata-only informer needs a RestConfig: pass one to createSharedInformerFactory (or a factory with a config)');
+          throw new TypeError(
+            'a metadata-only informer needs a RestConfig: pass createSharedInformerFactory a RestConfig, or a Clientset, DynamicClient or factory made from one',
+          );
         }
         lw = metadataListWatchFor(config, res, full.namespace);
       } else {
@@ -175,14 +181,20 @@ function formatResource(r: ResolvedResource): string {
 }
 
 /**
- * Makes a {@link SharedInformerFactory}.
+ * Makes a {@link SharedInformerFactory}: client-go's `NewSharedInformerFactory(clientset, resync)` (or
+ * `NewSharedInformerFactoryWithOptions` with `namespace`).
  *
- * `source` is a RestConfig, or anything with a `resource(descriptor)` method that returns a namespaceable resource
- * client (`createResourceClientFactory(config)`, a DynamicClient). Metadata-only informers need a RestConfig: pass
- * one directly, or a factory object that also has a `config` property.
+ * `source` is a Clientset (`createClientset(config)`, or a fake client's `clientset`), a RestConfig, a resource-client
+ * factory (`createResourceClientFactory(config)`, a fake client's `factory`, or anything with a `resource(descriptor)`
+ * method that returns a namespaceable resource client), or a DynamicClient. Every informer lists and watches through
+ * it, so a fake client's views give informers over the fake's objects. Metadata-only informers need a RestConfig: one
+ * passed directly, the one behind a Clientset, DynamicClient or factory made from a config, or a factory object's
+ * `config` property.
+ *
+ * Errors: throws {@link InformerSourceError} (`ERR_KUBE_INFORMER_SOURCE`) at once when `source` is none of these.
  *
  * ```ts
- * const factory = createSharedInformerFactory(config, { namespace: 'ns' });
+ * const factory = createSharedInformerFactory(createClientset(config), { namespace: 'ns' });
  * const { informer, lister } = factory.forResource(ConfigMap);
  * informer.addEventHandler({ onAdd: (cm) => queue.add(objectKey(cm)) });
  * void factory.start(signal);

@@ -6,6 +6,8 @@
  * - {@link SharedIndexInformer}: a cache of one resource plus handlers (`onAdd`, `onUpdate`, `onDelete`), each with
  *   its own buffer; health for `/readyz`.
  * - {@link Reflector}: list, then watch from the list's resourceVersion, resume, relist on 410, back off on errors.
+ * - {@link createDeltaFIFO}: client-go's DeltaFIFO, a queue of each key's changes that a reflector can write to, and
+ *   {@link createInformer} (client-go's NewInformer) built on it: reflector → DeltaFIFO → cache and one handler.
  * - {@link createIndexer} / {@link createStore}: keyed stores with named indexes; {@link createLister}.
  * - {@link parseLabelSelector}: the API server's label selector syntax, evaluated in memory.
  * - {@link FakeListerWatcher}: an in-memory API server for one resource, for unit tests of code built on informers.
@@ -13,11 +15,11 @@
  * Objects in a cache are shared: typed {@link DeepReadonly} and frozen unless `NODE_ENV=production`. Copy before
  * changing one (`structuredClone`).
  *
- * Between the reflector and the cache there is no DeltaFIFO: the reflector applies each change synchronously to the
- * informer's store (see {@link ReflectorStore}), and each handler has its own buffer. JavaScript runs one event at a
- * time, so this keeps client-go's guarantees (in-order per key, store updated before handlers hear of a change,
- * relist as one replacement with tombstones for vanished objects, one deletion reported once) without a queue of
- * deltas per key.
+ * Between the reflector and a SharedIndexInformer's cache there is no DeltaFIFO: the reflector applies each change
+ * synchronously to the informer's store (see {@link ReflectorStore}), and each handler has its own buffer. JavaScript
+ * runs one event at a time, so this keeps client-go's guarantees (in-order per key, store updated before handlers hear
+ * of a change, relist as one replacement with tombstones for vanished objects, one deletion reported once) without a
+ * queue of deltas per key. The DeltaFIFO is there for code written against client-go's, and for {@link createInformer}.
  */
 export {
   createIndexer,
@@ -66,6 +68,20 @@ export {
   type HandlerRegistration,
   type TransformFunc,
 } from './shared-informer.js';
+export {
+  createDeltaFIFO,
+  isRequeueError,
+  RequeueError,
+  DeltaFIFOClosedError,
+  type DeltaFIFO,
+  type DeltaFIFOOptions,
+  type Delta,
+  type Deltas,
+  type DeltaType,
+  type KeyListerGetter,
+  type PopProcessFunc,
+} from './delta-fifo.js';
+export { createInformer, type Informer, type InformerOptions } from './informer.js';
 export { FakeListerWatcher, type FakeListerWatcherOptions } from './fake-list-watch.js';
 export { createLister, type Lister, type NamespaceLister, type ListerListOptions } from './lister.js';
 export {
@@ -76,6 +92,7 @@ export {
   metadataWatchAccept,
   type ResourceRef,
   type GroupVersionResourceRef,
+  InformerSourceError,
   type InformerSource,
   type ResourceFactoryLike,
   type ResolvedResource,

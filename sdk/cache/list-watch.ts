@@ -1,6 +1,11 @@
 import {
   createResourceClientFactory,
+  KubeloopError,
+  resourceClientFactoryOf,
   restClientFor,
+  restConfigOf,
+  type Clientset,
+  type DynamicClient,
   type GroupVersionResource,
   type KubeList,
   type KubeObject,
@@ -22,12 +27,16 @@ export interface GroupVersionResourceRef extends GroupVersionResource {
   namespaced?: boolean;
 }
 
-/** Where informers get their list and watch calls: a RestConfig, or any `resource(descriptor)` factory. */
-export type InformerSource = RestConfig | ResourceFactoryLike;
+/**
+ * Where informers get their list and watch calls: a Clientset (`createClientset(config)`, client-go's
+ * `NewSharedInformerFactory(clientset, …)`), a RestConfig, a resource-client factory (`createResourceClientFactory`,
+ * a fake client's `factory`, or any object with a `resource(descriptor)` method), or a DynamicClient.
+ */
+export type InformerSource = Clientset | RestConfig | ResourceFactoryLike | DynamicClient;
 
 /**
- * Anything that makes resource clients from a descriptor, like `createResourceClientFactory(config)` (and the
- * DynamicClient). With a `config`, it can serve metadata-only informers too.
+ * Anything that makes resource clients from a descriptor, like `createResourceClientFactory(config)`. With a
+ * `config`, it can serve metadata-only informers too.
  */
 export interface ResourceFactoryLike {
   resource<T extends KubeObject>(descriptor: {
@@ -37,6 +46,34 @@ export interface ResourceFactoryLike {
     kind?: string;
   }): NamespaceableResourceInterface<T>;
   config?: RestConfig;
+}
+
+/**
+ * `createSharedInformerFactory` was given something it cannot list and watch with. `ERR_KUBE_INFORMER_SOURCE`; the
+ * message says what it takes and what it got (the type and, for an object, its keys: never a value).
+ */
+export class InformerSourceError extends KubeloopError {
+  constructor(got: string) {
+    super(
+      'ERR_KUBE_INFORMER_SOURCE',
+      'createSharedInformerFactory takes a Clientset (createClientset(config)), a RestConfig (an object with a host), ' +
+        'a resource-client factory (an object with a resource(descriptor) method, such as createResourceClientFactory(config)) ' +
+        `or a DynamicClient; got ${got}`,
+    );
+  }
+}
+
+/** What a wrong source is, for the error: its type, and for an object its first keys. */
+function describeSource(source: unknown): string {
+  if (source === null) return 'null';
+  if (typeof source !== 'object') return typeof source;
+  const keys = Object.keys(source);
+  if (typeof (source as Record<string, unknown>)['coreV1'] === 'function') {
+    return 'a Clientset that createClientset or createClientsetFromFactory did not make';
+  }
+  if (keys.length === 0) return 'an object without properties';
+  const shown = keys.slice(0, 8).join(', ');
+  return `an object with ${shown}${keys.length > 8 ? ', …' : ''}`;
 }
 
 /** Normalized resource identity. */
@@ -55,18 +92,32 @@ export function resolveResource(ref: ResourceRef): ResolvedResource {
   return { group: ref.group, version: ref.version, plural: ref.resource, kind: undefined, namespaced: ref.namespaced ?? true };
 }
 
-function isRestConfig(source: InformerSource): source is RestConfig {
-  return typeof (source as ResourceFactoryLike).resource !== 'function' && typeof (source as RestConfig).host === 'string';
+function hasResource(source: unknown): source is ResourceFactoryLike {
+  return typeof source === 'object' && source !== null && typeof (source as ResourceFactoryLike).resource === 'function';
+}
+
+function isRestConfig(source: unknown): source is RestConfig {
+  return typeof source === 'object' && source !== null && !hasResource(source) && typeof (source as RestConfig).host === 'string';
 }
 
 /** The RestConfig behind a source, if it has one. */
 export function configOf(source: InformerSource): RestConfig | undefined {
-  return isRestConfig(source) ? source : source.config;
+  if (isRestConfig(source)) return source;
+  return restConfigOf(source) ?? (source as ResourceFactoryLike).config;
 }
 
-/** A source as a resource-client factory. */
+/**
+ * A source as a resource-client factory: the factory a Clientset or DynamicClient was built on, the source itself if
+ * it has a `resource` method, or one made from a RestConfig.
+ *
+ * Errors: throws {@link InformerSourceError} for anything else.
+ */
 export function factoryOf(source: InformerSource): ResourceFactoryLike {
-  return isRestConfig(source) ? createResourceClientFactory(source) : source;
+  const linked = resourceClientFactoryOf(source);
+  if (linked) return linked;
+  if (hasResource(source)) return source;
+  if (isRestConfig(source)) return createResourceClientFactory(source);
+  throw new InformerSourceError(describeSource(source));
 }
 
 /** List and watch of full objects through a resource-client factory. */
@@ -80,7 +131,9 @@ export function listWatchFor<T extends KubeObject>(
     version: resource.version,
     plural: resource.plural,
     ...(resource.kind && { kind: resource.kind }),
-  });
+    // A DynamicClient (or one shaped like it) names the plural `resource`.
+    resource: resource.plural,
+  } as Parameters<ResourceFactoryLike['resource']>[0]);
   return namespace ? all.namespace(namespace) : all;
 }
 

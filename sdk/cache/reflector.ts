@@ -14,8 +14,8 @@ import { metaNamespaceKey } from './store.js';
 import type { CacheLogger, InformerError, InformerHealth, ListerWatcher } from './types.js';
 
 /**
- * Where a reflector writes: a store, or an informer that turns each write into notifications. This interface replaces
- * client-go's DeltaFIFO: each call is applied synchronously, in the order the API server sent the changes.
+ * Where a reflector writes: a store, an informer that turns each write into notifications, or a DeltaFIFO. Each
+ * call is made synchronously, in the order the API server sent the changes.
  */
 export interface ReflectorStore<T> {
   /**

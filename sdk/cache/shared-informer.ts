@@ -21,7 +21,8 @@ export function stripManagedFields<T extends KubeObject>(obj: T): T {
   return obj;
 }
 
-function deepFreeze(value: unknown): void {
+/** Freezes an object and everything it holds. Not exported from the package. */
+export function deepFreeze(value: unknown): void {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
   Object.freeze(value);
   if (Array.isArray(value)) {
@@ -345,10 +346,18 @@ export class SharedIndexInformer<T extends KubeObject> {
   }
 
   private report(err: unknown, message: string): void {
-    const name = this.options.name ?? 'informer';
-    if (this.options.logger) this.options.logger.error({ err, informer: name }, message);
-    else process.emitWarning(`${name}: ${message}: ${err instanceof Error ? err.message : String(err)}`, 'KubeloopInformerWarning');
+    reportInformerError(this.options.logger, this.options.name, err, message);
   }
+}
+
+/**
+ * Reports a failure of an informer's handler, transform or index function: to the logger at error level, or as a
+ * process warning without one. Not exported from the package.
+ */
+export function reportInformerError(logger: CacheLogger | undefined, name: string | undefined, err: unknown, message: string): void {
+  const informer = name ?? 'informer';
+  if (logger) logger.error({ err, informer }, message);
+  else process.emitWarning(`${informer}: ${message}: ${err instanceof Error ? err.message : String(err)}`, 'KubeloopInformerWarning');
 }
 
 /** Makes a {@link SharedIndexInformer} over any lister-watcher (a ResourceInterface is one). */

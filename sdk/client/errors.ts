@@ -15,6 +15,10 @@
  * - `ERR_KUBE_AMBIGUOUS_MATCH`: a short name stands for several different resources.
  * - `ERR_KUBE_INVALID_SELECTOR`: a label selector does not parse (kubeloop/cache).
  * - `ERR_KUBE_INFORMER_STARTED`, `ERR_KUBE_INFORMER_STOPPED`: an informer was configured after start, or restarted.
+ * - `ERR_KUBE_INFORMER_SOURCE`: createSharedInformerFactory was given neither a Clientset, a RestConfig, a
+ *   resource-client factory nor a DynamicClient (kubeloop/cache's InformerSourceError).
+ * - `ERR_KUBE_FIFO_CLOSED`: a DeltaFIFO was closed and is empty: `pop` has nothing more to hand out (kubeloop/cache).
+ * - `ERR_KUBE_FIFO_REQUEUE`: a DeltaFIFO's process asked for its deltas to be queued again (kubeloop/cache's RequeueError).
  * - `ERR_ENVTEST`: the local control plane could not be built, started or stopped (kubeloop/envtest).
  * - `ERR_TERMINAL`: a reconcile error that is not retried (kubeloop/manager's TerminalError).
  * - `ERR_MANAGER_REGISTRATION`, `ERR_MANAGER_OPTIONS`: the manager's registration and option errors.

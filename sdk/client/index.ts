@@ -120,6 +120,7 @@ export {
   type ResourceLocation,
 } from './rest/resource.js';
 export { createDynamicClient, type DynamicClient } from './dynamic/dynamic-client.js';
+export { resourceClientFactoryOf, restConfigOf } from './rest/links.js';
 export {
   observeRequests,
   defaultWarningHandler,

@@ -14,6 +14,7 @@ import type {
   UpdateOptions,
 } from './rest/options.js';
 import type { NamespaceableResourceInterface, ResourceInterface } from './rest/resource-interface.js';
+import { linkResourceClientFactory } from './rest/links.js';
 import type { ResourceClientFactory } from './rest/resource.js';
 
 export type {
@@ -176,5 +177,7 @@ export function buildClientset<C>(
     let group: object | undefined;
     clientset[accessor] = () => (group ??= groupClient(factory, resources));
   }
+  // So that what takes a Clientset (an informer factory) can make clients of any resource the same way.
+  linkResourceClientFactory(clientset, factory);
   return clientset as C;
 }

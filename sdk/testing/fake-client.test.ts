@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   ApiError,
   ConfigMap,
+  Deployment,
   Namespace,
   Pod,
+  Secret,
   defineResource,
   isConflict,
   isGone,
@@ -12,6 +14,7 @@ import {
   isTooManyRequests,
   type KubeObject,
   type ObjectOf,
+  type appsv1,
   type corev1,
 } from '../client/index.js';
 import { createSharedInformerFactory } from '../cache/index.js';
@@ -121,7 +124,7 @@ describe('createFakeClient: one store, three views', () => {
   });
 
   it('applies status through applyStatus, leaving the rest alone', async () => {
-    const client = createFakeClient({ resources: [Widget], objects: [{ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'ns' }, spec: { size: 1 } } as KubeObject] });
+    const client = createFakeClient({ resources: [Widget], objects: [{ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'ns' }, spec: { size: 1 } }] });
     const w = await client.status().apply<ObjectOf<typeof Widget>>(
       { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'ns' }, spec: { size: 9 }, status: { phase: 'Ready' } },
       { fieldManager: 'ctrl' },
@@ -150,6 +153,55 @@ describe('createFakeClient: one store, three views', () => {
     client.tracker.endWatches(new Error('cut'));
     expect(((await failing) as Error).message).toBe('cut');
     expect(seen).toEqual(['ADDED']);
+  });
+
+  it('starts from objects of any kind written inline with their fields, and from typed ones', async () => {
+    const deployment: appsv1.Deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: 'ns' },
+      spec: { selector: { matchLabels: { app: 'web' } }, template: { spec: { containers: [{ name: 'web', image: 'nginx' }] } } },
+    };
+    const client = createFakeClient({
+      resources: [Widget],
+      objects: [
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'ns' }, data: { mode: 'fast' } },
+        { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace: 'ns' }, stringData: { token: 't' }, type: 'Opaque' },
+        { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'ns' }, spec: { size: 3 } },
+        deployment,
+      ],
+    });
+    expect((await client.get(ConfigMap, { namespace: 'ns', name: 'settings' })).data).toEqual({ mode: 'fast' });
+    expect((await client.get(Secret, { namespace: 'ns', name: 'creds' })).type).toBe('Opaque');
+    expect((await client.get(Widget, { namespace: 'ns', name: 'w' })).spec).toEqual({ size: 3 });
+    expect((await client.get(Deployment, { namespace: 'ns', name: 'web' })).spec?.template.spec?.containers[0]?.image).toBe('nginx');
+    const added = client.tracker.add({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'more', namespace: 'ns' }, data: { a: 'b' } });
+    expect(added.data).toEqual({ a: 'b' });
+    expect(added.metadata.resourceVersion).toBeDefined();
+  });
+
+  it('feeds a shared informer factory given its clientset, as NewSharedInformerFactory(clientset, …)', async () => {
+    const client = createFakeClient({
+      objects: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'ns' }, data: { v: '0' } }],
+    });
+    const informers = createSharedInformerFactory(client.clientset, { namespace: 'ns' });
+    const { informer, lister } = informers.forResource(ConfigMap);
+    const seen: string[] = [];
+    informer.addEventHandler({ onAdd: (o, initial) => void seen.push(`add ${o.metadata?.name}=${o.data?.['v']}${initial ? ' initial' : ''}`) });
+    const stop = new AbortController();
+    const running = informers.start(stop.signal);
+    expect(await informers.waitForCacheSync(stop.signal)).toBe(true);
+    expect(lister.namespace('ns').get('a')?.data).toEqual({ v: '0' });
+    await client.clientset.coreV1().configMaps('ns').create({ metadata: { name: 'b' }, data: { v: '1' } });
+    const deadline = Date.now() + 5000;
+    while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(seen).toEqual(['add a=0 initial', 'add b=1']);
+    // The informer watched through the fake (a WatchList: its initial state and then changes on one stream).
+    expect(client.actions.filter((a) => a.verb === 'list' || a.verb === 'watch').map((a) => `${a.verb} ${a.resource} ${a.namespace}`)).toEqual([
+      'watch configmaps ns',
+    ]);
+    stop.abort();
+    await running;
   });
 
   it('feeds a shared informer factory given its factory', async () => {

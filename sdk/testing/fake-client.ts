@@ -24,8 +24,12 @@ import { ObjectTracker } from './tracker.js';
 
 /** Options of {@link createFakeClient}. */
 export interface FakeClientOptions {
-  /** The starting state (each needs apiVersion, kind, name, and a namespace if namespaced). Default: none. */
-  objects?: readonly KubeObject[];
+  /**
+   * The starting state: objects of any kind, typed (`ConfigMap`, `Deployment`, a `defineResource` type) or written
+   * inline with their fields (`{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: {…} }`).
+   * Each needs apiVersion, kind, name, and a namespace if namespaced. Default: none.
+   */
+  objects?: readonly (KubeObject | Unstructured)[];
   /** Custom resources to serve besides the built-in ones: `defineResource(…)` descriptors. Default: none. */
   resources?: readonly ResourceDescriptor[];
   /** Interceptors, in order (see {@link FakeClient.intercept}). Default: none. */
@@ -45,9 +49,9 @@ export interface FakeClientOptions {
 export interface FakeClient extends Client {
   /** The objects, and the server's rules. `tracker.add(obj)` puts an object in without recording an action. */
   readonly tracker: ObjectTracker;
-  /** The ResourceClientFactory everything here is built on: pass it to `createSharedInformerFactory` for informers. */
+  /** The ResourceClientFactory everything here is built on. It (or `clientset`) can feed `createSharedInformerFactory`. */
   readonly factory: ResourceClientFactory;
-  /** A typed Clientset over the same objects (`createClientsetFromFactory(factory)`). */
+  /** A typed Clientset over the same objects (`createClientsetFromFactory(factory)`): `createSharedInformerFactory(client.clientset)`. */
   readonly clientset: Clientset;
   /** A DynamicClient over the same objects. */
   readonly dynamic: DynamicClient;

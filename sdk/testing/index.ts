@@ -1,8 +1,9 @@
 /**
  * kubeloop/testing: fakes and helpers for operator authors' tests, and fault injection against a real API server.
  *
- * - {@link createFakeClient}: the generic `Client` over an in-memory API server ({@link ObjectTracker}), with a typed
- *   Clientset, a DynamicClient and a `ResourceClientFactory` (for informers) over the same objects. It follows the
+ * - {@link createFakeClient}: the generic `Client` over an in-memory API server ({@link ObjectTracker}), started from
+ *   objects of any kind, with a typed Clientset, a DynamicClient and a `ResourceClientFactory` over the same objects
+ *   (the Clientset or the factory can feed `createSharedInformerFactory`). It follows the
  *   server's rules where reconcilers depend on them (resourceVersions and 409 Conflicts, generation, the status
  *   subresource, finalizers and deletionTimestamp, selectors, patches, server-side apply, watches) and throws the same
  *   `ApiError`s. A conformance suite runs the same cases against it and against kube-apiserver.

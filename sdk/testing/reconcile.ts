@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { container as rootContainer, type DependencyContainer, type InjectionToken } from 'tsyringe';
-import { splitObjectKey, type KubeObject, type RestConfig, type ResourceDescriptor } from '../client/index.js';
+import { splitObjectKey, type KubeObject, type RestConfig, type ResourceDescriptor, type Unstructured } from '../client/index.js';
 import { createRateLimitingQueue, defaultControllerRateLimiter, type FakeClock, type RateLimiter, type RateLimitingQueue } from '../workqueue/index.js';
 import {
   CLIENT,
@@ -32,8 +32,8 @@ export const fakeRestConfig: RestConfig = Object.freeze({ host: 'https://fake-ap
 export interface ReconcileTestOptions {
   /** The key to reconcile. */
   request: ReconcileRequest;
-  /** Objects to start from: added to `client` (or to a new fake client). Default: none. */
-  objects?: readonly KubeObject[];
+  /** Objects to start from, of any kind, as `createFakeClient`'s `objects`: added to `client` (or to a new fake client). Default: none. */
+  objects?: readonly (KubeObject | Unstructured)[];
   /**
    * Custom resources the fake serves, besides built-in ones. Default: the reconciler's `@Reconciler` `for`, `owns`
    * and `watches` resources. Ignored when `client` is given.

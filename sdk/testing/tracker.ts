@@ -343,9 +343,9 @@ export class ObjectTracker {
    * Puts an object in as a test's starting state: like create, but keeps the `uid`, `creationTimestamp`,
    * `generation`, `deletionTimestamp` and `status` it has. Throws a TypeError for an object without apiVersion, kind
    * or name, of a resource the tracker does not know, or with a `deletionTimestamp` and no finalizers (the server
-   * would have removed it).
+   * would have removed it). Returns the stored object (a copy), typed as given.
    */
-  add(object: KubeObject): KubeObject {
+  add<T extends KubeObject>(object: T): T & KubeObject {
     const obj = jsonCopy(object) as JsonObject;
     const apiVersion = str(obj['apiVersion']);
     const kind = str(obj['kind']);
@@ -367,7 +367,7 @@ export class ObjectTracker {
     meta['creationTimestamp'] ??= this.stamp();
     if (info.generation) meta['generation'] ??= 1;
     delete meta['resourceVersion'];
-    return this.store(info, previous ? 'MODIFIED' : 'ADDED', obj, previous) as KubeObject;
+    return this.store(info, previous ? 'MODIFIED' : 'ADDED', obj, previous) as unknown as T & KubeObject;
   }
 
   create(info: ResourceInfo, namespace: string, object: unknown, options: TrackerWriteOptions = {}): JsonObject {

@@ -1,6 +1,7 @@
 import type { RestConfig } from '../config/types.js';
 import type { GroupVersionResource, KubeList, Unstructured } from '../meta/types.js';
 import type { NamespaceableResourceInterface } from '../rest/resource-interface.js';
+import { linkResourceClientFactory } from '../rest/links.js';
 import { createResourceClientFactory } from '../rest/resource.js';
 
 /**
@@ -13,8 +14,10 @@ export interface DynamicClient {
 
 export function createDynamicClient(config: RestConfig): DynamicClient {
   const factory = createResourceClientFactory(config);
-  return {
+  const client: DynamicClient = {
     resource: (gvr) =>
       factory.resource<Unstructured>({ group: gvr.group, version: gvr.version, plural: gvr.resource }),
   };
+  linkResourceClientFactory(client, factory);
+  return client;
 }

@@ -13,6 +13,7 @@ import type {
   WriteOptions,
 } from './options.js';
 import type { NamespaceableResourceInterface, ResourceInterface, SubresourceOptions, Watch } from './resource-interface.js';
+import { linkRestConfig } from './links.js';
 import { RestClient, type Request } from './rest-client.js';
 
 /** Where a resource lives: enough to build its URLs. `kind` is known for typed clients, not always for dynamic ones. */
@@ -255,7 +256,7 @@ export interface ResourceClientFactory {
 /** A factory of resource clients for one RestConfig; clients of one group-version share one RESTClient. */
 export function createResourceClientFactory(config: RestConfig): ResourceClientFactory {
   const restClients = new Map<string, RestClient>();
-  return {
+  const factory: ResourceClientFactory = {
     resource<T extends KubeObject, L extends KubeList<T> = KubeList<T>>(
       descriptor: ResourceDescriptor<T> | ResourceLocation,
     ): NamespaceableResourceInterface<T, L> {
@@ -268,6 +269,8 @@ export function createResourceClientFactory(config: RestConfig): ResourceClientF
       return new ResourceClient<T, L>(rc, descriptor, '');
     },
   };
+  linkRestConfig(factory, config);
+  return factory;
 }
 
 /** A client for one resource, typed by its descriptor: `typedClient(config, Widget).namespace('a').get('x')`. */
