@@ -8,6 +8,8 @@
  * - {@link DelayingQueue} adds `addAfter(key, ms)`, with one timer and one heap for every delayed key.
  * - {@link RateLimitingQueue} adds `addRateLimited`, `forget` and `numRequeues` over a {@link RateLimiter}:
  *   per-key exponential backoff, a token bucket, fast-slow, max-of, and {@link defaultControllerRateLimiter}.
+ * - {@link PriorityQueue} is a rate-limiting queue that hands out higher priorities first (FIFO within one), as
+ *   controller-runtime's priority queue: what a controller uses; {@link lowPriority} is for initial lists and resyncs.
  * - Named queues report client-go's series through a {@link MetricsProvider}; nothing is recorded by default.
  * - Every wait reads a {@link Clock}; {@link createFakeClock} moves time by hand in tests.
  *
@@ -26,6 +28,13 @@ export {
   type RateLimitingQueue,
   type RateLimitingQueueOptions,
 } from './rate-limiting-queue.js';
+export {
+  createPriorityQueue,
+  lowPriority,
+  type PriorityQueue,
+  type PriorityAddOptions,
+  type PrioritizedKey,
+} from './priority-queue.js';
 export {
   createExponentialFailureRateLimiter,
   createTokenBucketRateLimiter,
