@@ -5,12 +5,15 @@ import type { WatchSpec } from './decorator.js';
 import { enqueueRequestForObject, enqueueRequestForOwner, type EventHandler } from './handlers.js';
 import type { PredicateLike } from './predicates.js';
 import type { Reconcile } from './reconcile.js';
+import type { Source } from './source.js';
 
 /** What a controller is made of, before the manager builds it. */
 export interface ControllerSpec {
   name: string;
   forResource: ResourceDescriptor;
   sources: ControllerSource[];
+  /** Sources besides informers (`watchesRawSource`). */
+  rawSources?: Source[];
   maxConcurrentReconciles: number;
   rateLimiter?: RateLimiter<string>;
   reconcileTimeoutMs?: number;
@@ -36,6 +39,7 @@ export class ControllerBuilder {
   private readonly owned: { resource: ResourceDescriptor; predicates: PredicateLike[] }[] = [];
   private readonly watched: WatchSpec[] = [];
   private readonly filters: PredicateLike[] = [];
+  private readonly rawSources: Source[] = [];
   private controllerName: string | undefined;
   private maxConcurrent = 1;
   private rateLimiter: RateLimiter<string> | undefined;
@@ -59,6 +63,16 @@ export class ControllerBuilder {
   /** Any resource with a handler that maps its events to requests. */
   watches(resource: ResourceDescriptor, handler: EventHandler, options: ForOptions = {}): this {
     this.watched.push({ resource, handler, predicates: options.predicates ?? [] });
+    return this;
+  }
+
+  /**
+   * A source other than an informer: `channelSource()`, `pollingSource({ everyMs, list })` or your own (as
+   * controller-runtime's `WatchesRawSource`). Its handler and predicates are its own; `withEventFilter` does not
+   * apply to it.
+   */
+  watchesRawSource(source: Source): this {
+    this.rawSources.push(source);
     return this;
   }
 
@@ -109,6 +123,7 @@ export class ControllerBuilder {
         name: this.controllerName ?? primary.kind.toLowerCase(),
         forResource: primary,
         sources,
+        ...(this.rawSources.length > 0 && { rawSources: [...this.rawSources] }),
         maxConcurrentReconciles: this.maxConcurrent,
         ...(this.rateLimiter && { rateLimiter: this.rateLimiter }),
         ...(this.reconcileTimeoutMs !== undefined && { reconcileTimeoutMs: this.reconcileTimeoutMs }),

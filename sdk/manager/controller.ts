@@ -1,18 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { splitObjectKey, type KubeObject, type ResourceDescriptor } from '../client/index.js';
-import { isDeletedFinalStateUnknown, type DeepReadonly, type HandlerRegistration, type SharedIndexInformer } from '../cache/index.js';
+import { objectKey, splitObjectKey, type KubeObject, type ResourceDescriptor } from '../client/index.js';
+import type { SharedIndexInformer } from '../cache/index.js';
 import {
-  createRateLimitingQueue,
+  createPriorityQueue,
   defaultControllerRateLimiter,
   type Clock,
   type MetricsProvider,
+  type PriorityQueue,
   type RateLimiter,
-  type RateLimitingQueue,
 } from '../workqueue/index.js';
 import type { EventHandler, RequestQueue } from './handlers.js';
-import { toPredicate, type CachedObject, type Predicate, type PredicateLike } from './predicates.js';
-import { isTerminalError, type Reconcile, type ReconcileRequest } from './reconcile.js';
+import type { PredicateLike } from './predicates.js';
+import { applyReconcileOutcome, type Reconcile, type ReconcileEnding, type ReconcileResult } from './reconcile.js';
+import { informerSource, type Source } from './source.js';
 
 /** Where a controller's informers come from: the manager's shared cache (one informer per cached namespace). */
 export interface InformerSource {
@@ -36,8 +37,11 @@ export interface ControllerSource {
 export interface ControllerOptions {
   name: string;
   reconciler: Reconcile;
+  /** Watched resources, each turned into an {@link informerSource} over `informers`. */
   sources: ControllerSource[];
   informers: InformerSource;
+  /** Sources of other kinds (`channelSource()`, `pollingSource()`, your own). Default: none. */
+  rawSources?: readonly Source[];
   /** The controller's logger; each reconcile gets `log.child({ namespace, name, reconcileID })`. */
   log: Logger;
   /** Default: 1. */
@@ -60,27 +64,29 @@ export interface ControllerOptions {
 }
 
 /**
- * Workers over a rate-limited queue of `namespace/name` keys, fed by informer events (controller-runtime's Controller).
+ * Workers over a priority queue of `namespace/name` keys, fed by sources: informer events, channels, polls
+ * (controller-runtime's Controller).
  *
  * Guarantees: a key is reconciled by one worker at a time; events for a key that is waiting are merged into one
- * reconcile; a key that changes while being reconciled is reconciled again afterwards. Workers start only after every
- * source's informer has synced. A reconcile that throws never crashes the process: it is logged, counted and retried
- * with backoff (see {@link Reconcile} for every outcome).
+ * reconcile; a key that changes while being reconciled is reconciled again afterwards. Keys from initial lists and
+ * resyncs wait behind changes (priority -100 against 0; a result's `priority` sets its requeue's). Workers start only
+ * after every source synced, for informers meaning each handler was handed the whole initial list. A reconcile that
+ * throws never crashes the process: it is logged, counted and retried with backoff (see {@link Reconcile} for every
+ * outcome, applied by {@link applyReconcileOutcome}).
  *
  * Caveats: when the signal aborts, reconciles in flight see their `context.signal` aborted (their API calls fail
  * fast); stopping waits for them up to `gracefulShutdownTimeoutMs`, then abandons them.
  */
 export class Controller {
   readonly name: string;
-  readonly queue: RateLimitingQueue<string>;
+  readonly queue: PriorityQueue<string>;
   private readonly options: ControllerOptions;
-  private readonly registrations: HandlerRegistration[] = [];
   private started = false;
 
   constructor(options: ControllerOptions) {
     this.options = options;
     this.name = options.name;
-    this.queue = createRateLimitingQueue<string>({
+    this.queue = createPriorityQueue<string>({
       name: options.name,
       ...(options.clock && { clock: options.clock }),
       rateLimiter: options.rateLimiter ?? defaultControllerRateLimiter(options.clock ? { clock: options.clock } : {}),
@@ -88,22 +94,40 @@ export class Controller {
     });
   }
 
-  /** Runs until the signal aborts: registers handlers, waits for the caches, then runs the workers. */
+  /** Runs until the signal aborts: starts the sources, waits for them to sync, then runs the workers. */
   async start(signal: AbortSignal): Promise<void> {
     if (this.started) throw new Error(`controller ${this.name} was already started`);
     this.started = true;
     const { log } = this.options;
-    const informers = this.options.sources.flatMap((source) =>
-      this.options.informers.informers(source.resource).map((informer) => {
-        this.registrations.push(informer.addEventHandler(this.adapter(source)));
-        return informer;
-      }),
-    );
-    const syncTimeout = AbortSignal.timeout(this.options.cacheSyncTimeoutMs ?? 120_000);
-    const synced = await Promise.all(informers.map((i) => i.waitForSync(AbortSignal.any([signal, syncTimeout]))));
-    if (!synced.every(Boolean)) {
-      this.stopSources();
+    const stopSources = new AbortController();
+    const stop = (): void => {
+      stopSources.abort();
       this.queue.shutDown();
+    };
+    const sources: Source[] = [
+      ...this.options.sources.map((s) =>
+        informerSource({ informers: this.options.informers.informers(s.resource), handler: s.handler, predicates: s.predicates }),
+      ),
+      ...(this.options.rawSources ?? []),
+    ];
+    const queue: RequestQueue = {
+      add: (request, opts) =>
+        this.queue.addWithOptions(objectKey(request), {
+          ...(opts?.priority !== undefined && { priority: opts.priority }),
+          ...(opts?.afterMs !== undefined && { afterMs: opts.afterMs }),
+        }),
+    };
+    const syncSignal = AbortSignal.any([signal, AbortSignal.timeout(this.options.cacheSyncTimeoutMs ?? 120_000)]);
+    let synced: boolean[];
+    try {
+      for (const source of sources) await source.start({ queue, signal: stopSources.signal, log });
+      synced = await Promise.all(sources.map((source) => source.waitForSync?.(syncSignal) ?? true));
+    } catch (err) {
+      stop();
+      throw err;
+    }
+    if (!synced.every(Boolean)) {
+      stop();
       if (signal.aborted) return;
       throw new Error(`controller ${this.name}: timed out waiting for the caches to sync`);
     }
@@ -116,8 +140,7 @@ export class Controller {
       else signal.addEventListener('abort', () => resolve(), { once: true });
     });
     log.info('stopping workers');
-    this.stopSources();
-    this.queue.shutDown();
+    stop();
     const grace = this.options.gracefulShutdownTimeoutMs ?? 30_000;
     const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), grace).unref());
     if ((await Promise.race([Promise.all(running), timer])) === 'timeout') {
@@ -125,49 +148,19 @@ export class Controller {
     }
   }
 
-  private stopSources(): void {
-    for (const r of this.registrations.splice(0)) r.remove();
-  }
-
-  /** Turns informer events into predicate-filtered handler calls that enqueue keys. */
-  private adapter(source: ControllerSource): Parameters<SharedIndexInformer<KubeObject>['addEventHandler']>[0] {
-    const predicates: Required<Predicate>[] = source.predicates.map(toPredicate);
-    const handler = source.handler;
-    const queue: RequestQueue = {
-      add: (request: ReconcileRequest) =>
-        this.queue.add(request.namespace ? `${request.namespace}/${request.name}` : request.name),
-    };
-    return {
-      onAdd: (obj: DeepReadonly<KubeObject>) => {
-        const event = { object: obj as CachedObject };
-        if (predicates.every((p) => p.create(event))) handler.create?.(event, queue);
-      },
-      onUpdate: (oldObj: DeepReadonly<KubeObject>, newObj: DeepReadonly<KubeObject>) => {
-        const event = { objectOld: oldObj as CachedObject, objectNew: newObj as CachedObject };
-        if (predicates.every((p) => p.update(event))) handler.update?.(event, queue);
-      },
-      onDelete: (objOrTombstone: unknown) => {
-        const unknownState = isDeletedFinalStateUnknown(objOrTombstone);
-        const object = (unknownState ? (objOrTombstone as { obj: unknown }).obj : objOrTombstone) as CachedObject;
-        const event = { object, deleteStateUnknown: unknownState };
-        if (predicates.every((p) => p.delete(event))) handler.delete?.(event, queue);
-      },
-    };
-  }
-
   private async worker(signal: AbortSignal): Promise<void> {
     for (;;) {
-      const key = await this.queue.get();
-      if (key === undefined) return;
+      const next = await this.queue.getWithPriority();
+      if (next === undefined) return;
       try {
-        await this.reconcileKey(key, signal);
+        await this.reconcileKey(next.key, next.priority, signal);
       } finally {
-        this.queue.done(key);
+        this.queue.done(next.key);
       }
     }
   }
 
-  private async reconcileKey(key: string, signal: AbortSignal): Promise<void> {
+  private async reconcileKey(key: string, priority: number, signal: AbortSignal): Promise<void> {
     const { namespace, name } = splitObjectKey(key);
     const reconcileID = randomUUID();
     // The controller's logger already carries `controller`.
@@ -177,29 +170,29 @@ export class Controller {
     const started = performance.now();
     const timeoutMs = this.options.reconcileTimeoutMs ?? 0;
     const reconcileSignal = timeoutMs > 0 ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : signal;
+    let ending: ReconcileEnding;
     try {
-      const result = await this.options.reconciler.reconcile({ namespace, name }, { signal: reconcileSignal, log, reconcileID });
-      const seconds = (performance.now() - started) / 1000;
-      this.queue.forget(key);
-      if (result?.requeueAfterMs !== undefined && result.requeueAfterMs > 0) {
-        this.queue.addAfter(key, result.requeueAfterMs);
-        metrics?.reconciled(this.name, 'requeue_after', seconds, false);
-      } else {
-        metrics?.reconciled(this.name, 'success', seconds, false);
-      }
+      const result: ReconcileResult | undefined = await this.options.reconciler.reconcile({ namespace, name }, { signal: reconcileSignal, log, reconcileID });
+      ending = { result };
     } catch (thrown) {
+      ending = { error: thrown };
+    }
+    try {
       const seconds = (performance.now() - started) / 1000;
+      const disposition = applyReconcileOutcome(this.queue, key, priority, ending);
+      if (disposition === 'success' || disposition === 'requeue_after') {
+        metrics?.reconciled(this.name, disposition, seconds, false);
+        return;
+      }
+      const thrown = (ending as { error: unknown }).error;
       // `throw 'text'` and rejections with non-Errors still get a message and a stack in the log.
       const err = thrown instanceof Error ? thrown : new Error(`reconcile threw a non-Error value: ${String(thrown)}`, { cause: thrown });
-      if (isTerminalError(err)) {
-        this.queue.forget(key);
+      if (disposition === 'terminal') {
         log.error({ err }, 'reconcile failed with a terminal error; not retrying until the object changes');
-        metrics?.reconciled(this.name, 'error', seconds, true);
       } else {
-        this.queue.addRateLimited(key);
         log.error({ err, retries: this.queue.numRequeues(key) }, 'reconcile failed; retrying with backoff');
-        metrics?.reconciled(this.name, 'error', seconds, false);
       }
+      metrics?.reconciled(this.name, 'error', seconds, disposition === 'terminal');
     } finally {
       metrics?.activeWorkers(this.name, -1);
     }

@@ -3,6 +3,7 @@ import type { ResourceDescriptor } from '../client/index.js';
 import type { EventHandler } from './handlers.js';
 import type { PredicateLike } from './predicates.js';
 import type { Reconcile } from './reconcile.js';
+import type { Source } from './source.js';
 
 /** An RBAC rule a reconciler needs beyond what `for`/`owns`/`watches` imply (for `kubeloop generate manifests`). */
 export interface RbacRule {
@@ -29,6 +30,8 @@ export interface ReconcilerOptions {
   owns?: ResourceDescriptor[];
   /** Other resources and how their events map to requests. */
   watches?: WatchSpec[];
+  /** Sources besides informers: `channelSource()`, `pollingSource({ everyMs, list })`, your own. */
+  sources?: Source[];
   /** The controller's name, in metrics and logs. Default: the `for` kind in lower case. Unique per manager. */
   name?: string;
   /** Workers reconciling different keys at once. Default: 1. */

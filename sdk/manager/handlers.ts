@@ -2,20 +2,35 @@ import { parseGroupVersion } from '../client/index.js';
 import type { ReconcileRequest } from './reconcile.js';
 import type { CachedObject, CreateEvent, DeleteEvent, GenericEvent, UpdateEvent } from './predicates.js';
 
-/** Where an event handler puts reconcile requests: de-duplicated by `namespace/name`. */
+/** Options of {@link RequestQueue.add}. */
+export interface RequestQueueAddOptions {
+  /**
+   * Higher is reconciled first. Default: what the source gives the event: 0 for a change, `lowPriority` (-100, from
+   * kubeloop/workqueue) for an initial list or a resync.
+   */
+  priority?: number;
+  /** Enqueue after this long instead of now. Default: 0. */
+  afterMs?: number;
+}
+
+/** Where an event handler puts reconcile requests: de-duplicated by `namespace/name` (the highest priority wins). */
 export interface RequestQueue {
-  add(request: ReconcileRequest): void;
+  add(request: ReconcileRequest, options?: RequestQueueAddOptions): void;
 }
 
 /**
  * Turns events of a watched resource into reconcile requests (controller-runtime's handler.EventHandler). Each
- * method is optional; a missing one enqueues nothing.
+ * method is optional; a missing one enqueues nothing. `generic` events come from a `Source` such as
+ * `channelSource()` or `pollingSource()`.
+ *
+ * A method may return a promise: the controller awaits it before this handler gets the next event of the same
+ * informer (or channel), so an async handler's requests stay in the order of the events.
  */
 export interface EventHandler {
-  create?(event: CreateEvent, queue: RequestQueue): void;
-  update?(event: UpdateEvent, queue: RequestQueue): void;
-  delete?(event: DeleteEvent, queue: RequestQueue): void;
-  generic?(event: GenericEvent, queue: RequestQueue): void;
+  create?(event: CreateEvent, queue: RequestQueue): void | Promise<void>;
+  update?(event: UpdateEvent, queue: RequestQueue): void | Promise<void>;
+  delete?(event: DeleteEvent, queue: RequestQueue): void | Promise<void>;
+  generic?(event: GenericEvent, queue: RequestQueue): void | Promise<void>;
 }
 
 function requestFor(obj: CachedObject): ReconcileRequest {
@@ -94,8 +109,9 @@ export function enqueueRequestForOwner(
 export type MapFunc = (obj: CachedObject) => readonly ReconcileRequest[] | Promise<readonly ReconcileRequest[]>;
 
 /**
- * An {@link EventHandler} whose methods may return a promise: the one {@link enqueueRequestsFromMapFunc} makes. It is
- * an EventHandler too; a controller that awaits what a method returns keeps a handler's events in order.
+ * An {@link EventHandler} with every method, each of which may return a promise: the one
+ * {@link enqueueRequestsFromMapFunc} makes. The controller awaits what a method returns, which keeps the events of one
+ * informer in order for this handler.
  */
 export interface AsyncEventHandler {
   create(event: CreateEvent, queue: RequestQueue): void | Promise<void>;
@@ -127,8 +143,7 @@ function addAll(q: RequestQueue, lists: (readonly ReconcileRequest[])[]): void {
  * their requests is enqueued, each once.
  *
  * Guarantees: a synchronous `fn` enqueues before the handler method returns. An async one enqueues when it settles;
- * the method then returns that promise (resolved, never rejected), so a controller may await it to keep events in
- * order.
+ * the method then returns that promise (resolved, never rejected), which the controller awaits: events stay in order.
  *
  * Errors: a `fn` that throws or rejects is reported to `onError` and enqueues nothing for that event; it never
  * reaches the informer.

@@ -36,6 +36,10 @@ export {
 export {
   TerminalError,
   isTerminalError,
+  applyReconcileOutcome,
+  type ReconcileDisposition,
+  type ReconcileEnding,
+  type OutcomeQueue,
   type Reconcile,
   type ReconcileRequest,
   type ReconcileResult,
@@ -61,7 +65,19 @@ export type {
   DeleteEvent,
   GenericEvent,
 } from './predicates.js';
-export type { EventHandler, RequestQueue } from './handlers.js';
+export type { EventHandler, RequestQueue, RequestQueueAddOptions } from './handlers.js';
+export {
+  channelSource,
+  pollingSource,
+  informerSource,
+  type Source,
+  type SourceContext,
+  type SourceItem,
+  type ChannelSource,
+  type GenericSourceOptions,
+  type PollingSourceOptions,
+  type InformerSourceOptions,
+} from './source.js';
 export {
   toPredicate,
   matchesAll,

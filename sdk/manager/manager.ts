@@ -230,6 +230,7 @@ class ManagerImpl implements Manager {
     const builder = controllerFor(this).for(options.for, { predicates: options.predicates ?? [] });
     for (const owned of options.owns ?? []) builder.owns(owned);
     for (const w of options.watches ?? []) builder.watches(w.resource, w.handler, { predicates: w.predicates ?? [] });
+    for (const source of options.sources ?? []) builder.watchesRawSource(source);
     for (const f of options.eventFilters ?? []) builder.withEventFilter(f);
     if (options.name) builder.named(options.name);
     builder.withOptions({
@@ -318,6 +319,7 @@ class ManagerImpl implements Manager {
             name: spec.name,
             reconciler,
             sources: spec.sources,
+            ...(spec.rawSources && { rawSources: spec.rawSources }),
             informers: this.cache,
             log: log.child({ controller: spec.name }),
             maxConcurrentReconciles: spec.maxConcurrentReconciles,

@@ -3,8 +3,8 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { container as rootContainer, type DependencyContainer, type InjectionToken } from 'tsyringe';
-import { splitObjectKey, type KubeObject, type RestConfig, type ResourceDescriptor, type Unstructured } from '../client/index.js';
-import { createRateLimitingQueue, defaultControllerRateLimiter, type FakeClock, type RateLimiter, type RateLimitingQueue } from '../workqueue/index.js';
+import { objectKey, splitObjectKey, type KubeObject, type RestConfig, type ResourceDescriptor, type Unstructured } from '../client/index.js';
+import { createPriorityQueue, defaultControllerRateLimiter, type FakeClock, type PriorityQueue, type RateLimiter } from '../workqueue/index.js';
 import {
   CLIENT,
   CLIENTSET,
@@ -12,6 +12,7 @@ import {
   EVENT_RECORDER,
   LOGGER,
   REST_CONFIG,
+  applyReconcileOutcome,
   isTerminalError,
   reconcilerOptionsOf,
   type Reconcile,
@@ -223,24 +224,27 @@ export interface ControllerHarnessOptions extends Omit<ReconcileTestOptions, 're
   rateLimiter?: RateLimiter<string>;
 }
 
-/** One reconcile run by a {@link ControllerHarness}: its outcome, the key, and the fake clock's time when it ran. */
+/** One reconcile run by a {@link ControllerHarness}: its outcome, the key, its priority, and the fake clock's time when it ran. */
 export interface HarnessReconcile extends ReconcileOnceResult {
   key: string;
+  /** The priority the key was handed out with (0 unless enqueued or requeued with another). */
+  priority: number;
   atMs: number;
 }
 
 /**
- * A controller's work loop over a rate-limiting queue on a fake clock, without informers: the test adds keys, moves
- * time, and sees which reconciles ran when. Outcomes follow the manager's Controller: success forgets the key's
- * backoff; `requeueAfterMs` forgets it and adds it back after that long; a throw adds it back with per-key exponential
- * backoff (5 ms, 10 ms, 20 ms, …); a `TerminalError` forgets it.
+ * A controller's work loop over a priority queue on a fake clock, without informers: the test adds keys, moves
+ * time, and sees which reconciles ran when and in which order. Outcomes are the manager Controller's, applied by the
+ * same function (`applyReconcileOutcome` of kubeloop/manager): success forgets the key's backoff; `requeueAfterMs`
+ * forgets it and adds it back after that long (with the result's `priority`); a throw adds it back with per-key
+ * exponential backoff (5 ms, 10 ms, 20 ms, …); a `TerminalError` forgets it.
  */
 export interface ControllerHarness {
   readonly client: FakeClient;
-  readonly queue: RateLimitingQueue<string>;
+  readonly queue: PriorityQueue<string>;
   readonly clock: FakeClock;
-  /** Adds a key now (`namespace/name`, or `name` for cluster-scoped objects). */
-  enqueue(request: ReconcileRequest): void;
+  /** Adds a key now (`namespace/name`, or `name` for cluster-scoped objects), with a priority (default 0, higher first). */
+  enqueue(request: ReconcileRequest, options?: { priority?: number }): void;
   /** Reconciles every key that is ready, one at a time, until none is; the clock does not move. */
   runReady(): Promise<HarnessReconcile[]>;
   /** Moves the fake clock forward by `ms` (delayed keys become ready on the way), then {@link runReady}. */
@@ -264,27 +268,21 @@ export interface ControllerHarness {
 export function createControllerHarness(target: ReconcilerClass | Reconcile, options: ControllerHarnessOptions): ControllerHarness {
   const h = harness(target, { ...options, request: { namespace: '', name: '' } });
   const clock = options.clock;
-  const queue = createRateLimitingQueue<string>({
+  const queue = createPriorityQueue<string>({
     clock,
     rateLimiter: options.rateLimiter ?? defaultControllerRateLimiter<string>({ clock }),
   });
   const runReady = async (): Promise<HarnessReconcile[]> => {
     const ran: HarnessReconcile[] = [];
     while (queue.len() > 0) {
-      const key = await queue.get();
-      if (key === undefined) break;
+      const next = await queue.getWithPriority();
+      if (next === undefined) break;
+      const { key, priority } = next;
       try {
         const { namespace, name } = splitObjectKey(key);
         const r = await round(h, { namespace, name }, options.signal);
-        ran.push({ ...r, key, atMs: clock.now() });
-        if (r.error !== undefined) {
-          if (isTerminalError(r.error)) queue.forget(key);
-          else queue.addRateLimited(key);
-        } else {
-          queue.forget(key);
-          const after = r.result?.requeueAfterMs;
-          if (after !== undefined && after > 0) queue.addAfter(key, after);
-        }
+        ran.push({ ...r, key, priority, atMs: clock.now() });
+        applyReconcileOutcome(queue, key, priority, r.error !== undefined ? { error: r.error } : { result: r.result });
       } finally {
         queue.done(key);
       }
@@ -295,7 +293,7 @@ export function createControllerHarness(target: ReconcilerClass | Reconcile, opt
     client: h.client,
     queue,
     clock,
-    enqueue: (request) => queue.add(request.namespace ? `${request.namespace}/${request.name}` : request.name),
+    enqueue: (request, opts) => queue.addWithOptions(objectKey(request), { priority: opts?.priority ?? 0 }),
     runReady,
     advance: async (ms) => {
       clock.advance(ms);
