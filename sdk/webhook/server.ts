@@ -283,7 +283,7 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
       if (!routes.has(conversionPath)) add(conversionPath, { name: conversionPath, timeoutMs: defaultTimeoutMs, handler: 'conversion' });
       conversions.set(key, conversion);
     },
-    paths: () => [...routes.keys()].sort(),
+    paths: () => [...routes.keys()].toSorted(),
     get hasHandlers() {
       return routes.size > 0;
     },

@@ -37,7 +37,7 @@ export function createJsonPatch(from: unknown, to: unknown): JsonPatchOperation[
 function diff(from: unknown, to: unknown, path: string, ops: JsonPatchOperation[]): void {
   if (equal(from, to)) return;
   if (isObject(from) && isObject(to)) {
-    const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])].sort();
+    const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])].toSorted();
     for (const key of keys) {
       const child = `${path}/${pointerSegment(key)}`;
       const [a, b] = [from[key], to[key]];
