@@ -21,6 +21,7 @@ import {
   registerWebhookInstance,
   webhookOptionsOf,
   type Conversion,
+  type WebhookClass,
   type WebhookServer,
   type WebhookServerOptions,
 } from '../webhook/index.js';
@@ -122,7 +123,7 @@ export interface Manager extends ControllerRegistry {
    * (constructed through the container, its defaulter and validator served) or a conversion made by
    * `defineConversion` (served at `/convert`). A class may carry both decorators.
    */
-  register(what: ReconcilerClass | Conversion): void;
+  register(what: ReconcilerClass | WebhookClass | Conversion): void;
   /** Adds a runnable; leader-gated by default. */
   add(runnable: Runnable, options?: { needLeaderElection?: boolean }): void;
   addHealthzCheck(name: string, check: Check): void;
@@ -196,7 +197,7 @@ class ManagerImpl implements Manager {
     };
   }
 
-  register(what: ReconcilerClass | Conversion): void {
+  register(what: ReconcilerClass | WebhookClass | Conversion): void {
     if (typeof what !== 'function') {
       if (this.started) throw registrationError(`the conversion of ${what.kind}.${what.group} was registered after the manager started`);
       this.webhookServer.registerConversion(what);
