@@ -80,6 +80,7 @@ describe('kubeloop init', () => {
       sourceDir: 'src',
       outDir: 'dist',
       reconcilersDir: 'src/reconcilers',
+      webhooksDir: 'src/webhooks',
       watchNamespaces: [],
       apis: [],
     });
