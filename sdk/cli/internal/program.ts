@@ -92,14 +92,20 @@ function buildProgram(out: Output, cwd: string, env: NodeJS.ProcessEnv): Command
   const generate = program.command('generate').description('generate code and manifests');
   generate
     .command('manifests')
-    .description('write CRDs (config/crd), the RBAC roles (config/rbac/role.yaml) and the watched namespaces (config/manager) from the compiled resource and reconciler modules')
+    .description(
+      'write CRDs (config/crd), the RBAC roles (config/rbac/role.yaml), the watched namespaces (config/manager) and the webhook configurations ' +
+        '(config/webhook, config/certmanager) from the compiled resource, reconciler and webhook modules',
+    )
     .addOption(projectOption())
     .action(async (opts: { project?: string }) => {
       const project = await loadProject(resolve(cwd, opts.project ?? '.'));
-      const { manifests, changes } = await generateManifests(project);
+      const { manifests, changes, notes } = await generateManifests(project);
       for (const c of changes) out.info(`${c.action.padEnd(9)} ${c.path}`);
-      const rules = manifests.reconcilers.length;
-      out.info(`${manifests.crds.length} CRD${manifests.crds.length === 1 ? '' : 's'}, RBAC from ${rules} reconciler${rules === 1 ? '' : 's'}`);
+      const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+      const { crds, reconcilers, webhooks, conversions } = manifests;
+      const extra = webhooks.length || conversions.length ? `, ${count(webhooks.length, 'webhook class')}, ${count(conversions.length, 'conversion')}` : '';
+      out.info(`${count(crds.length, 'CRD')}, RBAC from ${count(reconcilers.length, 'reconciler')}${extra}`);
+      for (const note of notes) out.info(`note: ${note}`);
     });
   generate
     .command('types')
