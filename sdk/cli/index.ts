@@ -39,6 +39,7 @@ export { run, type RunOptions } from './internal/program.js';
 export { CliError, type CliErrorCode } from './internal/errors.js';
 export { initProject, type InitOptions } from './internal/init.js';
 export { createApi, importsMarker, registerMarker, type CreateApiOptions } from './internal/create-api.js';
+export { createWebhook, type CreateWebhookOptions } from './internal/create-webhook.js';
 export { generateManifests, computeManifests, generatedMarker, type GeneratedManifests } from './internal/manifests.js';
 export { generateTypes, type GenerateTypesOptions } from './internal/types.js';
 export { loadProject, projectFileName, type Project, type ProjectFile, type ProjectApi } from './internal/project.js';
