@@ -1,6 +1,6 @@
 import { createServer, type Server as HttpsServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect, type SecureVersion } from 'node:tls';
@@ -150,6 +150,9 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
   });
   listeningPromise.catch(() => undefined);
   let startedOnce = false;
+  /** Requests whose answers are not sent yet, and every open connection (TLS handshakes included). */
+  let inFlight = 0;
+  const sockets = new Set<Socket>();
 
   const add = (path: string, route: Route): void => {
     if (!path.startsWith('/')) throw new WebhookError('ERR_WEBHOOK_REGISTRATION', `webhook path ${JSON.stringify(path)} must start with /`);
@@ -322,9 +325,15 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
           );
         }
         https = createServer({ ...tlsBase, ...pair, ...clientCa, requestTimeout: 30_000, keepAliveTimeout: 30_000 }, (req, res) => {
+          inFlight++;
+          res.once('close', () => inFlight--);
           void handle(req, res);
         });
         https.on('tlsClientError', () => undefined);
+        https.on('connection', (socket: Socket) => {
+          sockets.add(socket);
+          socket.once('close', () => sockets.delete(socket));
+        });
         await new Promise<void>((resolve, reject) => {
           https.once('error', (err) => reject(new WebhookError('ERR_LISTEN', `the webhook server cannot listen on ${options.host ?? ''}:${options.port ?? 9443}: ${err.message}`, { cause: err })));
           https.listen({ port: options.port ?? 9443, ...(options.host && { host: options.host }) }, () => resolve());
@@ -339,7 +348,7 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
       }
       if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
       watcher.close();
-      await shutdown(https, options.shutdownTimeoutMs ?? 30_000);
+      await shutdown(https, options.shutdownTimeoutMs ?? 30_000, () => inFlight, sockets);
       log.info({ port }, 'webhook server stopped');
     },
     startedChecker() {
@@ -379,14 +388,16 @@ function send(res: ServerResponse, status: number, type: string, body: string, h
   res.end(body);
 }
 
-/** Stops accepting, waits for requests in flight up to the timeout, then closes every connection. */
-async function shutdown(server: HttpsServer, timeoutMs: number): Promise<void> {
+/**
+ * Stops accepting, waits for requests in flight up to the timeout, then closes every connection. Requests and sockets
+ * are counted here rather than left to `closeIdleConnections`, which spares a connection that has not sent a request yet
+ * (the API server dials ahead of need) or is still in its TLS handshake: either would hold the stop until the timeout.
+ */
+async function shutdown(server: HttpsServer, timeoutMs: number, inFlight: () => number, sockets: ReadonlySet<Socket>): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
-  const timer = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
-  await Promise.race([closed, timer]);
-  clearInterval(idleSweep);
+  const deadline = Date.now() + timeoutMs;
+  while (inFlight() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   server.closeAllConnections();
+  for (const socket of sockets) socket.destroy();
   await closed;
 }
