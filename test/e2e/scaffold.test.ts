@@ -7,7 +7,7 @@ import { createClientset, createDynamicClient, isForbidden, isInvalid, type Rest
 import { startControlPlane, type ControlPlane } from '../../sdk/envtest/index.js';
 import { createAll, dryRunCreate, eventually, parseObjects, repoRoot, runCli, runCommand, type Ran } from './support/cli.js';
 import { freePort, httpGet, startOperator, writeServiceAccountFolder, type RunningOperator } from './support/operator.js';
-import { certManagerStubCrds, installCrds, pointWebhooksAt, writeServingCertificate } from './support/webhooks.js';
+import { certManagerStubCrds, installCrds, kindsWithWebhooks, pointWebhooksAt, writeServingCertificate } from './support/webhooks.js';
 
 // The whole path of a user, end to end: `kubeloop init` from a tarball of this checkout (`npm pack` of the built
 // package) → `kubeloop create api` → `kubeloop create webhook` (a defaulter, a validator, a conversion to a new
@@ -153,23 +153,7 @@ describe('a scaffolded operator, from kubeloop init to a clean stop in a cluster
     if (!kubectl) throw new Error('the control plane has no kubectl (KUBEBUILDER_ASSETS must hold kubectl)');
     const rendered = ok(await runCommand(kubectl, ['kustomize', join(dir, 'config/default')], { cwd: dir }), 'kubectl kustomize');
     objects = parseObjects(rendered.stdout);
-    expect(objects.map((o) => o.kind).toSorted()).toEqual([
-      'Certificate',
-      'ClusterRole',
-      'ClusterRoleBinding',
-      'CustomResourceDefinition',
-      'CustomResourceDefinition',
-      'Deployment',
-      'Issuer',
-      'MutatingWebhookConfiguration',
-      'Namespace',
-      'Role',
-      'RoleBinding',
-      'Service',
-      'Service',
-      'ServiceAccount',
-      'ValidatingWebhookConfiguration',
-    ]);
+    expect(objects.map((o) => o.kind).toSorted()).toEqual(kindsWithWebhooks);
     // The control plane has no cert-manager: stand-ins of its CRDs let the dry run admit the Issuer and Certificate.
     await installCrds(env!.config, certManagerStubCrds);
     const submitted = await step('dry-run create every manifest', () => dryRunCreate(env!.config, objects));

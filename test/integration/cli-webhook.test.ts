@@ -22,7 +22,7 @@ import {
   succeeded,
   type Ran,
 } from '../e2e/support/cli.js';
-import { certManagerStubCrds, installCrds, pointWebhooksAt, writeServingCertificate } from '../e2e/support/webhooks.js';
+import { certManagerStubCrds, installCrds, kindsWithWebhooks, pointWebhooksAt, writeServingCertificate } from '../e2e/support/webhooks.js';
 
 // `kubeloop create webhook` on a project made by the CLI (init --skip-install, its packages linked to this checkout,
 // two kinds from create api): the files it writes and registers, its refusals, then `generate manifests` on the built
@@ -248,23 +248,7 @@ describe('generate manifests, with webhooks', () => {
     await installCrds(config, certManagerStubCrds, { ignoreExisting: true });
     const rendered = await runCommand(kubectl!, ['kustomize', join(project, 'config/default')], { cwd: project });
     const objects = parseObjects(rendered.stdout);
-    expect(objects.map((o) => o.kind).toSorted()).toEqual([
-      'Certificate',
-      'ClusterRole',
-      'ClusterRoleBinding',
-      'CustomResourceDefinition',
-      'CustomResourceDefinition',
-      'Deployment',
-      'Issuer',
-      'MutatingWebhookConfiguration',
-      'Namespace',
-      'Role',
-      'RoleBinding',
-      'Service',
-      'Service',
-      'ServiceAccount',
-      'ValidatingWebhookConfiguration',
-    ]);
+    expect(objects.map((o) => o.kind).toSorted()).toEqual(kindsWithWebhooks);
     const submitted = await dryRunCreate(config, objects);
     for (const { object, accepted } of submitted) {
       expect(identity(accepted), identity(object)).toBe(identity(object));

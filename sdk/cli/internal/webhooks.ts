@@ -22,6 +22,7 @@
  * own objects and no annotation.
  */
 import type { admissionregistrationv1, apiextensionsv1, KubeObject, ResourceDescriptor } from '../../client/index.js';
+import { isObject, isResourceDescriptor } from './crd.js';
 import { conversionPath, resolveWebhookOptions, type Conversion, type Operation, type WebhookOptions } from '../../webhook/index.js';
 
 /** A `@Webhook` class found in a module: its export name, module, and recorded options. */
@@ -53,15 +54,13 @@ export const servingCertSecret = 'webhook-server-cert';
 /** The container port of the webhook server: controller-runtime's default. */
 export const webhookServerPort = 9443;
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** True for a value made by `defineConversion` (of this copy of kubeloop or another). */
 export function isConversion(value: unknown): value is Conversion {
   return (
     isObject(value) &&
     typeof value['group'] === 'string' &&
     typeof value['kind'] === 'string' &&
-    isObject(value['hub']) &&
+    isResourceDescriptor(value['hub']) &&
     Array.isArray(value['spokes']) &&
     typeof value['convert'] === 'function'
   );

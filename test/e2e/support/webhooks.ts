@@ -93,3 +93,25 @@ function stubCrd(kind: string, plural: string): Unstructured {
  * API server to know the kinds, so that a dry run admits config/certmanager. They check nothing of the spec.
  */
 export const certManagerStubCrds: readonly Unstructured[] = [stubCrd('Issuer', 'issuers'), stubCrd('Certificate', 'certificates')];
+
+/**
+ * The kinds `kubectl kustomize config/default` renders for a project with two kinds, one of them with a webhook class
+ * and a conversion, sorted: what the CLI tests and the end-to-end test expect.
+ */
+export const kindsWithWebhooks: readonly string[] = [
+  'Certificate',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'CustomResourceDefinition',
+  'Deployment',
+  'Issuer',
+  'MutatingWebhookConfiguration',
+  'Namespace',
+  'Role',
+  'RoleBinding',
+  'Service',
+  'Service',
+  'ServiceAccount',
+  'ValidatingWebhookConfiguration',
+];
