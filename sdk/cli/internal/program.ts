@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { isKubeloopError } from '../../client/index.js';
 import { createApi } from './create-api.js';
-import { createWebhook } from './create-webhook.js';
+import { createWebhook, type CreateWebhookOptions } from './create-webhook.js';
 import { CliError } from './errors.js';
 import { initProject } from './init.js';
 import { generateManifests } from './manifests.js';
@@ -102,16 +102,7 @@ function buildProgram(out: Output, cwd: string, env: NodeJS.ProcessEnv): Command
     .option('--spoke <list>', 'with --conversion: comma-separated spoke versions, each added if new (default: the other versions of the kind)')
     .addOption(projectOption())
     .action(
-      async (opts: {
-        group: string;
-        version: string;
-        kind: string;
-        defaulting?: boolean;
-        programmaticValidation?: boolean;
-        conversion?: boolean;
-        spoke?: string;
-        project?: string;
-      }) => {
+      async (opts: Pick<CreateWebhookOptions, 'group' | 'version' | 'kind' | 'defaulting' | 'programmaticValidation' | 'conversion'> & { spoke?: string; project?: string }) => {
         const project = await loadProject(resolve(cwd, opts.project ?? '.'));
         await createWebhook({
           project,
