@@ -1,8 +1,9 @@
 // `npm start`: the WebApp sample operator, end to end.
 // With no kubeconfig given (`npm start -- --kubeconfig FILE`, or $KUBECONFIG), it starts etcd + kube-apiserver v1.37.2
-// on 127.0.0.1 first. It installs the WebApp CRD, runs the operator (a kubeloop Manager with the WebApp reconciler),
-// creates a WebApp and shows what the operator made of it. Then it keeps running, so you can use kubectl against it,
-// until Ctrl-C.
+// on 127.0.0.1 first, with the WebApp CRD and webhook configurations pointed at the operator's local webhook server.
+// It runs the operator (a kubeloop Manager with the WebApp reconciler, and on a local control plane its defaulting,
+// validating and conversion webhooks), creates a WebApp and shows what the operator made of it. Then it keeps running,
+// so you can use kubectl against it, until Ctrl-C.
 import 'reflect-metadata';
 import { pino } from 'pino';
 import { createClientset, createDynamicClient, loadClientConfig } from '../dist/sdk/client/index.js';
@@ -10,12 +11,20 @@ import { startControlPlane } from '../dist/sdk/envtest/index.js';
 import { createManager } from '../dist/sdk/manager/index.js';
 import { WebApp, webAppCrd } from '../dist/samples/webapp/webapp.js';
 import { WebAppReconciler } from '../dist/samples/webapp/webapp-reconciler.js';
+import { WebAppWebhook, webAppConversion, webAppWebhookConfigurations } from '../dist/samples/webapp/webapp-webhook.js';
 
 const say = (text) => process.stdout.write(`${text}\n`);
 const flag = process.argv.indexOf('--kubeconfig');
 const kubeconfig = flag >= 0 ? process.argv[flag + 1] : process.env.KUBECONFIG;
-// A given cluster is used as it is; otherwise a local control plane is started (and stopped on exit).
-const env = kubeconfig ? undefined : await startControlPlane({ kubernetesVersion: '1.37.2' });
+// A given cluster is used as it is; otherwise a local control plane is started (and stopped on exit), with the CRD
+// and the webhook configurations installed against this process's webhook server.
+const env = kubeconfig
+  ? undefined
+  : await startControlPlane({
+      kubernetesVersion: '1.37.2',
+      crds: { objects: [webAppCrd] },
+      webhooks: { configurations: webAppWebhookConfigurations() },
+    });
 const config = env ? env.config : (await loadClientConfig({ kubeconfig })).config;
 const stop = new AbortController();
 let running;
@@ -29,16 +38,20 @@ const shutdown = async () => {
 process.once('SIGINT', shutdown);
 process.once('SIGTERM', shutdown);
 
-const crds = createDynamicClient(config).resource({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' });
-await crds.create(webAppCrd).catch((err) => {
-  if (err.statusCode !== 409) throw err; // installed before
-});
-for (;;) {
-  const crd = await crds.get(webAppCrd.metadata.name);
-  if ((crd.status?.conditions ?? []).some((c) => c.type === 'Established' && c.status === 'True')) break;
-  await new Promise((r) => setTimeout(r, 100));
+if (!env) {
+  // A cluster of its own cannot call back into this process: the CRD goes in without its conversion webhook (the
+  // API server then only rewrites apiVersion between v1alpha1 and v1), and the admission webhooks are not installed.
+  const crds = createDynamicClient(config).resource({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' });
+  await crds.create({ ...webAppCrd, spec: { ...webAppCrd.spec, conversion: { strategy: 'None' } } }).catch((err) => {
+    if (err.statusCode !== 409) throw err; // installed before
+  });
+  for (;;) {
+    const crd = await crds.get(webAppCrd.metadata.name);
+    if ((crd.status?.conditions ?? []).some((c) => c.type === 'Established' && c.status === 'True')) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
-say(`installed the CRD ${webAppCrd.metadata.name}`);
+say(`installed the CRD ${webAppCrd.metadata.name}${env ? ` and the webhook configurations (webhook server on 127.0.0.1:${env.webhookOptions.port})` : ' (no webhooks: they need the operator in the cluster)'}`);
 
 const mgr = await createManager({
   config,
@@ -46,8 +59,13 @@ const mgr = await createManager({
   metricsBindAddress: '127.0.0.1:8080',
   healthProbeBindAddress: '127.0.0.1:8081',
   logger: pino({ level: process.env.LOG_LEVEL ?? 'warn' }),
+  ...(env && { webhook: env.webhookOptions }),
 });
 mgr.register(WebAppReconciler);
+if (env) {
+  mgr.register(WebAppWebhook);
+  mgr.register(webAppConversion);
+}
 running = mgr.start(stop.signal);
 await mgr.elected();
 say('the WebApp operator is running (leader elected; metrics on 127.0.0.1:8080/metrics, probes on 127.0.0.1:8081)');
@@ -77,6 +95,8 @@ Try it:
   export KUBECONFIG=${env?.kubeconfigPath ?? kubeconfig}
   ${kubectl} get webapps,deployments,services
   ${kubectl} patch webapp hello --type merge -p '{"spec":{"replicas":3}}'
+  ${kubectl} patch webapp hello --type merge -p '{"spec":{"replicas":30}}'     # refused by the validating webhook
+  ${kubectl} get webapps.v1alpha1.${WebApp.group} hello -o yaml             # converted by the conversion webhook
   curl -s 127.0.0.1:8080/metrics | grep controller_runtime_reconcile_total
 
 Press Ctrl-C to stop.${env ? ` The control plane's folder ${env.workDir} is removed on exit.` : ''}`);

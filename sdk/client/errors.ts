@@ -23,7 +23,15 @@
  * - `ERR_ALREADY_OWNED`, `ERR_INVALID_OWNER_REFERENCE`, `ERR_MUTATE_CHANGED_KEY`, `ERR_UNKNOWN_RESOURCE`:
  *   controllerutil (owner references, createOrUpdate).
  * - `ERR_EVENT_RECORDER_OPTIONS`, `ERR_EVENT_RECORDER_STOPPED`: the event recorder.
- * - `ERR_INVALID_BIND_ADDRESS`, `ERR_LISTEN`: the metrics and probe servers.
+ * - `ERR_INVALID_BIND_ADDRESS`, `ERR_LISTEN`: the metrics, probe and webhook servers.
+ * - `ERR_WEBHOOK_VALIDATION`: a validator denied an object (kubeloop/webhook's ValidationError, sent as 422 Invalid).
+ * - `ERR_WEBHOOK_OPTIONS`, `ERR_WEBHOOK_REGISTRATION`, `ERR_WEBHOOK_STARTED`: a webhook's options, a path or kind
+ *   registered twice or a class without its methods, a webhook server started twice.
+ * - `ERR_WEBHOOK_CERTIFICATE`: the webhook server's certificate files are missing or do not form a pair, or the
+ *   certificate provisioner cannot write its Secret.
+ * - `ERR_WEBHOOK_CA_BUNDLE`: the certificate provisioner cannot set the caBundle of a webhook configuration or CRD.
+ * - `ERR_WEBHOOK_TIMEOUT`: a webhook handler did not answer within its timeout (the reason of its aborted signal).
+ * - `ERR_WEBHOOK_CONVERSION`: a conversion between two versions that the kind's conversion does not know.
  * - `ERR_SIGNAL`: the process received SIGINT or SIGTERM (the reason of setupSignalHandler's signal).
  * - `ERR_CLI_USAGE`, `ERR_CLI_PROJECT`, `ERR_CLI_MANIFESTS`, `ERR_CLI_INSTALL`: the `kubeloop` command (bad arguments,
  *   a missing or broken project, manifests that cannot be generated, a failed npm install).

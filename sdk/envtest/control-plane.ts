@@ -9,6 +9,14 @@ import { ensureBinaries, type Binaries } from './internal/binaries.js';
 import { createCertificateAuthority, loadCertificateAuthority, type CertificateAuthority } from '../webhook/index.js';
 import { createServiceAccountKeys } from './internal/service-account-keys.js';
 import {
+  installCrds,
+  installWebhooks,
+  type CrdInstallOptions,
+  type WebhookInstallation,
+  type WebhookInstallOptions,
+  type WebhookServingOptions,
+} from './webhooks.js';
+import {
   freePort,
   logTail,
   reapOrphans,
@@ -36,6 +44,18 @@ export interface ControlPlaneOptions {
   etcdFlags?: string[];
   /** How long etcd and the API server may take to become ready, each. Default: 60000. */
   startTimeoutMs?: number;
+  /**
+   * Admission webhook configurations to install, pointed at a local HTTPS server (see {@link installWebhooks}):
+   * `{ paths: ['config/webhook'] }`. The server to run is described by `env.webhookOptions`, which go into
+   * `createManager({ webhook: env.webhookOptions })`. Default: none.
+   */
+  webhooks?: WebhookInstallOptions;
+  /**
+   * CustomResourceDefinitions to install once the API server is ready, waiting until each is Established
+   * (see {@link installCrds}); with `webhooks`, CRDs converted by a webhook are pointed at the local server's
+   * `/convert`. Default: none.
+   */
+  crds?: CrdInstallOptions;
   /** Progress lines (the binary build, start-up). Default: standard error. */
   progress?: (line: string) => void;
   signal?: AbortSignal;
@@ -90,6 +110,11 @@ export interface ControlPlaneAccess {
   addUser(user: EnvtestUser): Promise<RestConfig>;
   /** Writes a kubeconfig file for a RestConfig of this control plane; returns its path. */
   writeKubeconfig(config: RestConfig, name: string): Promise<string>;
+  /**
+   * Where the local webhook server must listen and the certificate it serves, when the control plane was started
+   * with `webhooks`: `createManager({ webhook: env.webhookOptions })`. Undefined otherwise.
+   */
+  readonly webhookOptions: WebhookServingOptions | undefined;
 }
 
 const flagName = (flag: string): string => flag.split('=')[0] ?? flag;
@@ -252,9 +277,21 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     throw new EnvtestError(`the control plane did not start: ${(err as Error).message}`, { cause: err });
   }
 
-  const access = await accessFor(workDir, host, ca);
+  let access = await accessFor(workDir, host, ca, undefined);
   await access.writeKubeconfig(access.config, 'admin');
-  await writeFile(join(workDir, stateFile), JSON.stringify({ host } satisfies State));
+  let webhooks: WebhookInstallation | undefined;
+  try {
+    if (options.webhooks) {
+      webhooks = await installWebhooks(access.config, { certDir: join(workDir, 'webhook-certs'), ...options.webhooks });
+      access = { ...access, webhookOptions: webhooks.webhookOptions };
+      progress(`[envtest] ${webhooks.installed.length} webhook configuration(s) point at https://${webhooks.webhookOptions.host}:${webhooks.webhookOptions.port}`);
+    }
+    if (options.crds) progress(`[envtest] ${(await installCrds(access.config, options.crds, webhooks)).length} CRD(s) established`);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  await writeFile(join(workDir, stateFile), JSON.stringify({ host, webhookOptions: access.webhookOptions } satisfies State));
   return {
     ...access,
     etcdUrl,
@@ -277,6 +314,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
 const stateFile = 'envtest.json';
 interface State {
   host: string;
+  webhookOptions?: WebhookServingOptions | undefined;
 }
 
 /**
@@ -291,13 +329,18 @@ export async function connectToControlPlane(workDir: string): Promise<ControlPla
       await readFile(join(pki, 'ca.crt'), 'utf8'),
       await readFile(join(pki, 'ca.key'), 'utf8'),
     );
-    return await accessFor(workDir, state.host, ca);
+    return await accessFor(workDir, state.host, ca, state.webhookOptions);
   } catch (err) {
     throw new EnvtestError(`no running control plane in ${workDir}: ${(err as Error).message}`, { cause: err });
   }
 }
 
-async function accessFor(workDir: string, host: string, ca: CertificateAuthority): Promise<ControlPlaneAccess> {
+async function accessFor(
+  workDir: string,
+  host: string,
+  ca: CertificateAuthority,
+  webhookOptions: WebhookServingOptions | undefined,
+): Promise<ControlPlaneAccess> {
   const configFor = (client: { certPem: string; keyPem: string }): RestConfig => ({
     host,
     caData: ca.certPem,
@@ -320,6 +363,7 @@ async function accessFor(workDir: string, host: string, ca: CertificateAuthority
     workDir,
     writeKubeconfig,
     addUser: async (user) => configFor(await signUser(ca, user)),
+    webhookOptions,
   };
 }
 

@@ -10,6 +10,10 @@
  * const user = await env.addUser({ name: 'op', groups: ['system:authenticated'] });
  * await env.stop();
  * ```
+ *
+ * With webhooks: `startControlPlane({ crds: { paths: ['config/crd/bases'] }, webhooks: { paths: ['config/webhook'] } })`
+ * installs the CRDs and the webhook configurations, pointed at a local HTTPS server; run the manager with
+ * `createManager({ config: env.config, webhook: env.webhookOptions })`.
  */
 export {
   startControlPlane,
@@ -19,5 +23,13 @@ export {
   type ControlPlaneOptions,
   type EnvtestUser,
 } from './control-plane.js';
+export {
+  installWebhooks,
+  installCrds,
+  type WebhookInstallOptions,
+  type WebhookInstallation,
+  type WebhookServingOptions,
+  type CrdInstallOptions,
+} from './webhooks.js';
 export { ensureBinaries, type Binaries, type EnsureBinariesOptions } from './internal/binaries.js';
 export { EnvtestError } from './errors.js';

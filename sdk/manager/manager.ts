@@ -17,10 +17,14 @@ import type { FactoryInformerHealth } from '../cache/index.js';
 import { createLeaderElector, createLeaseLock } from '../leaderelection/index.js';
 import type { Clock } from '../workqueue/index.js';
 import {
+  createCertProvisioner,
   createWebhookServer,
+  defaultCertDir,
   registerWebhookInstance,
   webhookOptionsOf,
+  type CertProvisioner,
   type Conversion,
+  type ManagerCertProvisionerOptions,
   type WebhookClass,
   type WebhookServer,
   type WebhookServerOptions,
@@ -81,8 +85,14 @@ export interface ManagerOptions {
    * The webhook server (kubeloop/webhook): port 9443, certificates from `/tmp/k8s-webhook-server/serving-certs`
    * (`tls.crt`, `tls.key`), as controller-runtime. It runs on every replica, leader or not, once a webhook or a
    * conversion is registered. Default: those defaults.
+   *
+   * `certProvisioner` (kubeloop/webhook's createCertProvisioner) makes and renews the serving certificate for clusters
+   * without cert-manager: the leader keeps it in a Secret and sets the caBundle of the named webhook configurations and
+   * CRDs; every replica writes it into `certDir`, and its webhook server starts once the first pair is there (so on a
+   * first install, leader-gated work may start before this replica serves webhooks). Default: off, the certificate
+   * comes from `certDir` as it is.
    */
-  webhook?: Omit<WebhookServerOptions, 'registry' | 'log'>;
+  webhook?: Omit<WebhookServerOptions, 'registry' | 'log'> & { certProvisioner?: ManagerCertProvisionerOptions };
   /** The parent of the manager's DI container. Default: tsyringe's root container. */
   container?: DependencyContainer;
   /**
@@ -172,6 +182,8 @@ class ManagerImpl implements Manager {
   private readonly healthz: Record<string, Check> = { ping: () => undefined };
   private readonly readyz: Record<string, Check> = {};
   private started = false;
+  /** Set by createManager when the webhook server's certificate comes from the built-in provisioner. */
+  webhookCertificates: CertProvisioner | undefined;
   private electedResolve!: () => void;
   private readonly electedPromise = new Promise<void>((resolve) => (this.electedResolve = resolve));
 
@@ -206,7 +218,7 @@ class ManagerImpl implements Manager {
     const options = reconcilerOptionsOf(what);
     const webhook = webhookOptionsOf(what);
     if (!options && !webhook) {
-      throw registrationError(`${what.name} has neither a @Reconciler({...}) nor a @Webhook({...}) decorator; use controllerFor(mgr) or webhookFor(mgr) to build it by hand`);
+      throw registrationError(`${what.name} has no @Reconciler({...}) or @Webhook({...}) decorator; use controllerFor(mgr) or webhookFor(mgr) to build it by hand`);
     }
     if (this.started) throw registrationError(`${what.name} was registered after the manager started`);
     const instance = construct<Reconcile>(this.container, what);
@@ -264,6 +276,10 @@ class ManagerImpl implements Manager {
     const grace = this.options.gracefulShutdownTimeoutMs ?? 30_000;
     const unobserve = this.metrics.observeRestClient();
     const servers: Server[] = [];
+    // The webhook server stops last, as in controller-runtime: writes the stopping controllers still make may go
+    // through this replica's own webhooks.
+    const webhookStop = new AbortController();
+    let webhookDone: Promise<unknown> = Promise.resolve();
     let failure: Error | undefined;
     const fail = (err: Error): void => {
       failure ??= err;
@@ -289,8 +305,11 @@ class ManagerImpl implements Manager {
       const background: Promise<unknown>[] = [];
       if (this.webhookServer.hasHandlers || this.options.webhook) {
         this.readyz['webhook'] = this.webhookServer.startedChecker();
-        background.push(this.webhookServer.start(stop.signal).catch((err: Error) => fail(err)));
-        await Promise.race([this.webhookServer.listening(), new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }))]);
+        // A provisioned certificate may wait for the leader (a first install): start the server once it is written.
+        const certificates = this.webhookCertificates?.ready(stop.signal);
+        const serve = (): Promise<void> => this.webhookServer.start(webhookStop.signal);
+        webhookDone = (certificates ? certificates.then(serve, () => undefined) : serve()).catch((err: Error) => fail(err));
+        if (!certificates) await Promise.race([this.webhookServer.listening().catch(() => undefined), new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }))]);
       }
 
       const controllers = this.specs.map(
@@ -373,6 +392,8 @@ class ManagerImpl implements Manager {
       stop.abort(err);
     } finally {
       signal.removeEventListener('abort', onAbort);
+      webhookStop.abort();
+      await webhookDone;
       await this.eventRecorder.shutdown?.();
       await Promise.allSettled(servers.map((s) => s.close()));
       unobserve();
@@ -412,6 +433,21 @@ function registerInformerMetrics(registry: Registry, cache: ManagerCache): void 
   );
 }
 
+/** The built-in certificate provisioner: its leader runnable leader-gated, its replica runnable on every replica. */
+async function addCertProvisioner(mgr: ManagerImpl, options: ManagerCertProvisionerOptions, server: WebhookServerOptions): Promise<CertProvisioner> {
+  const { writeCertDir = true, namespace, ...rest } = options;
+  const provisioner = createCertProvisioner({
+    ...rest,
+    clientset: createClientset(mgr.config),
+    namespace: namespace ?? (await inClusterNamespace().catch(() => undefined)) ?? 'default',
+    ...(writeCertDir && { certDir: server.certDir ?? defaultCertDir, certName: server.certName, keyName: server.keyName }),
+    log: mgr.log.child({ component: 'webhook-certificates' }),
+  });
+  mgr.add(provisioner.leader, { needLeaderElection: true });
+  mgr.add(provisioner.replica, { needLeaderElection: false });
+  return provisioner;
+}
+
 /**
  * Makes a manager: resolves the config, creates the cache, the clients and the DI container (a child of
  * `options.container`, with the tokens CLIENT, CLIENTSET, DYNAMIC_CLIENT, DISCOVERY_CLIENT, REST_CONFIG, LOGGER,
@@ -434,8 +470,10 @@ export async function createManager(options: ManagerOptions = {}): Promise<Manag
     ...(options.clock && { clock: options.clock }),
   });
   const container = (options.container ?? rootContainer).createChildContainer();
-  const webhookServer = createWebhookServer({ ...options.webhook, registry: metrics.registry, log: log.child({ component: 'webhook' }) });
+  const { certProvisioner, ...webhookOptions } = options.webhook ?? {};
+  const webhookServer = createWebhookServer({ ...webhookOptions, registry: metrics.registry, log: log.child({ component: 'webhook' }) });
   const manager = new ManagerImpl(config, cache, container, log, metrics, eventRecorder, client, webhookServer, options);
+  if (certProvisioner) manager.webhookCertificates = await addCertProvisioner(manager, certProvisioner, webhookOptions);
   container.register(REST_CONFIG, { useValue: config });
   container.register(CLIENT, { useValue: client });
   container.register(CLIENTSET, { useValue: createClientset(config) });

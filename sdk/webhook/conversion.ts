@@ -25,12 +25,10 @@ export interface Conversion {
   convert(obj: KubeObject, desiredAPIVersion: string): KubeObject;
 }
 
-/** The versions of one kind and how they convert. */
-export interface ConversionOptions<H extends ResourceDescriptor> {
+/** The versions of one kind and how they convert: each spoke's functions are typed by its own descriptor. */
+export interface ConversionOptions<H extends ResourceDescriptor, S extends readonly ResourceDescriptor[]> {
   hub: H;
-  // Each spoke's own type is checked where it is written; the list holds any spoke of this hub.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  spokes: Spoke<H, any>[];
+  spokes: { [K in keyof S]: Spoke<H, S[K]> };
 }
 
 /**
@@ -50,9 +48,9 @@ export interface ConversionOptions<H extends ResourceDescriptor> {
  * Errors: `ERR_WEBHOOK_OPTIONS` when a spoke is of another group or kind, or two spokes (or a spoke and the hub) name
  * the same version.
  */
-export function defineConversion<H extends ResourceDescriptor>(options: ConversionOptions<H>): Conversion {
+export function defineConversion<H extends ResourceDescriptor, const S extends readonly ResourceDescriptor[]>(options: ConversionOptions<H, S>): Conversion {
   const { hub } = options;
-  const spokes = options.spokes as Spoke<ResourceDescriptor, ResourceDescriptor>[];
+  const spokes = options.spokes as unknown as Spoke<ResourceDescriptor, ResourceDescriptor>[];
   const versions = new Set([hub.version]);
   for (const s of spokes) {
     if (s.resource.group !== hub.group || s.resource.kind !== hub.kind) {

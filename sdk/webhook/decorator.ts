@@ -1,3 +1,5 @@
+// tsyringe (injectable) needs the Reflect polyfill loaded first.
+import 'reflect-metadata';
 import { injectable } from 'tsyringe';
 import type { ResourceDescriptor } from '../client/index.js';
 import { WebhookError } from './errors.js';
@@ -73,9 +75,9 @@ export function validatingPath(resource: ResourceDescriptor): string {
 /** The path CRD conversion is served at, as controller-runtime. */
 export const conversionPath = '/convert';
 
+// As controller-runtime: the core group is empty, so a ConfigMap's path is `/validate--v1-configmap`.
 function pathSegment(r: ResourceDescriptor): string {
-  const group = r.group === '' ? 'core' : r.group.replaceAll('.', '-');
-  return `${group}-${r.version}-${r.kind.toLowerCase()}`;
+  return `${r.group.replaceAll('.', '-')}-${r.version}-${r.kind.toLowerCase()}`;
 }
 
 /**

@@ -47,7 +47,16 @@ export {
 } from './admission.js';
 export { ValidationError, WebhookError, fieldError, isValidationError, type FieldError, type FieldErrorType } from './errors.js';
 export { defineConversion, type Conversion, type ConversionOptions, type Spoke } from './conversion.js';
-export { createWebhookServer, type WebhookServer, type WebhookServerOptions, type RegisterOptions } from './server.js';
+export { createWebhookServer, defaultCertDir, type WebhookServer, type WebhookServerOptions, type RegisterOptions } from './server.js';
+export {
+  createCertProvisioner,
+  realCertClock,
+  type CertClock,
+  type CertProvisioner,
+  type CertProvisionerOptions,
+  type CertProvisionerRunnable,
+  type ManagerCertProvisionerOptions,
+} from './provisioner.js';
 export { webhookFor, registerWebhookInstance, WebhookBuilder, type WebhookBuilderOptions, type WebhookRegistry } from './builder.js';
 export { createJsonPatch, applyJsonPatch, type JsonPatchOperation } from './internal/json-patch.js';
 export {

@@ -1,16 +1,19 @@
 import { createServer, type Server as HttpsServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect, type SecureVersion } from 'node:tls';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { allowed, denied, responseForError, type AdmissionHandler, type WebhookLogger } from './admission.js';
+import { denied, responseForError, type AdmissionHandler, type WebhookLogger } from './admission.js';
 import { conversionKey, convertReview, type Conversion } from './conversion.js';
 import { conversionPath } from './decorator.js';
 import { WebhookError } from './errors.js';
 import { CertWatcher, type ServingCertificate } from './internal/cert-watcher.js';
 import type { AdmissionReview, ConversionReview } from './types.js';
+
+/** Where the webhook server reads its certificate by default, as controller-runtime. */
+export const defaultCertDir = '/tmp/k8s-webhook-server/serving-certs';
 
 /** Options of the webhook server (the manager's `webhook` option). Each default is controller-runtime's. */
 export interface WebhookServerOptions {
@@ -132,7 +135,7 @@ function webhookMetrics(registry: Registry | undefined) {
 
 /** Makes a webhook server. Nothing listens until `start()`. See {@link WebhookServer}. */
 export function createWebhookServer(options: WebhookServerOptions = {}): WebhookServer {
-  const certDir = options.certDir ?? '/tmp/k8s-webhook-server/serving-certs';
+  const certDir = options.certDir ?? defaultCertDir;
   const certPath = join(certDir, options.certName ?? 'tls.crt');
   const keyPath = join(certDir, options.keyName ?? 'tls.key');
   const maxBytes = options.maxRequestBytes ?? 7 * 1024 * 1024;
@@ -150,9 +153,7 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
   });
   listeningPromise.catch(() => undefined);
   let startedOnce = false;
-  /** Requests whose answers are not sent yet, and every open connection (TLS handshakes included). */
   let inFlight = 0;
-  const sockets = new Set<Socket>();
 
   const add = (path: string, route: Route): void => {
     if (!path.startsWith('/')) throw new WebhookError('ERR_WEBHOOK_REGISTRATION', `webhook path ${JSON.stringify(path)} must start with /`);
@@ -213,7 +214,11 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
         reqLog.warn({ timeoutMs: route.timeoutMs }, 'webhook handler timed out; request denied');
         return reviewOf(review, { ...denied(`the webhook did not answer within ${route.timeoutMs} ms`, 504) }, request.uid);
       }
-      return reviewOf(review, answer ?? allowed(), request.uid);
+      if (!answer) {
+        reqLog.warn({}, 'webhook handler returned no response; request denied');
+        return reviewOf(review, denied('the webhook handler returned no response', 500), request.uid);
+      }
+      return reviewOf(review, answer, request.uid);
     } catch (err) {
       const response = responseForError(err, request);
       if (response.status?.code !== 422) reqLog.warn({ error: response.status?.message }, 'webhook handler failed; request denied');
@@ -225,6 +230,15 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    inFlight++;
+    try {
+      await serve(req, res);
+    } finally {
+      inFlight--;
+    }
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'https://webhook').pathname;
     const route = routes.get(path);
     if (!route) {
@@ -325,15 +339,9 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
           );
         }
         https = createServer({ ...tlsBase, ...pair, ...clientCa, requestTimeout: 30_000, keepAliveTimeout: 30_000 }, (req, res) => {
-          inFlight++;
-          res.once('close', () => inFlight--);
           void handle(req, res);
         });
         https.on('tlsClientError', () => undefined);
-        https.on('connection', (socket: Socket) => {
-          sockets.add(socket);
-          socket.once('close', () => sockets.delete(socket));
-        });
         await new Promise<void>((resolve, reject) => {
           https.once('error', (err) => reject(new WebhookError('ERR_LISTEN', `the webhook server cannot listen on ${options.host ?? ''}:${options.port ?? 9443}: ${err.message}`, { cause: err })));
           https.listen({ port: options.port ?? 9443, ...(options.host && { host: options.host }) }, () => resolve());
@@ -348,7 +356,7 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
       }
       if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
       watcher.close();
-      await shutdown(https, options.shutdownTimeoutMs ?? 30_000, () => inFlight, sockets);
+      await shutdown(https, () => inFlight, options.shutdownTimeoutMs ?? 30_000);
       log.info({ port }, 'webhook server stopped');
     },
     startedChecker() {
@@ -389,15 +397,13 @@ function send(res: ServerResponse, status: number, type: string, body: string, h
 }
 
 /**
- * Stops accepting, waits for requests in flight up to the timeout, then closes every connection. Requests and sockets
- * are counted here rather than left to `closeIdleConnections`, which spares a connection that has not sent a request yet
- * (the API server dials ahead of need) or is still in its TLS handshake: either would hold the stop until the timeout.
+ * Stops accepting, waits until no request is in flight (up to the timeout), then closes every connection: the API
+ * server keeps its connections open between calls, so waiting for them to close would always take the full timeout.
  */
-async function shutdown(server: HttpsServer, timeoutMs: number, inFlight: () => number, sockets: ReadonlySet<Socket>): Promise<void> {
+async function shutdown(server: HttpsServer, inFlight: () => number, timeoutMs: number): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   const deadline = Date.now() + timeoutMs;
   while (inFlight() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   server.closeAllConnections();
-  for (const socket of sockets) socket.destroy();
   await closed;
 }
