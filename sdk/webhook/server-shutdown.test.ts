@@ -8,9 +8,9 @@ import { allowed } from './admission.js';
 import { createCertificateAuthority } from './certificates.js';
 import { createWebhookServer, type WebhookServer } from './server.js';
 
-// Stopping the webhook server: answers in flight are sent, and connections that carry no request do not hold the
-// stop up. The API server dials connections ahead of need; one that never sent a request must not keep the process
-// alive for shutdownTimeoutMs (a minute here, beyond the test's timeout).
+// Stopping the webhook server: answers in flight are sent, and connections that carry no request, or are still in
+// their TLS handshake, do not hold the stop up: neither may keep the process alive for shutdownTimeoutMs (a minute
+// here, beyond the test's timeout).
 let dir: string;
 let caPem: string;
 let server: WebhookServer;
@@ -65,11 +65,26 @@ describe('webhook server shutdown', () => {
     stopped = server.start(stop.signal);
     await server.listening();
     const idle = await openTls();
+    // Sent and answered: a request on another connection, so the idle one has been accepted by the server for sure.
+    expect((await review('/validate')).status).toBe(200);
     const ended = new Promise((resolve) => idle.once('close', resolve));
     stop.abort();
     await stopped;
     await ended;
     expect(idle.destroyed).toBe(true);
+  });
+
+  it('does not wait for a connection still in its TLS handshake', { timeout: 10_000 }, async () => {
+    server.register('/validate', () => allowed());
+    stopped = server.start(stop.signal);
+    await server.listening();
+    // The client's handshake completes before the server's: stopping at once catches the server mid-handshake.
+    const handshaking = await openTls();
+    const ended = new Promise((resolve) => handshaking.once('close', resolve));
+    stop.abort();
+    await stopped;
+    await ended;
+    expect(handshaking.destroyed).toBe(true);
   });
 
   it('sends the answer of a request in flight before closing', { timeout: 10_000 }, async () => {
