@@ -3,11 +3,22 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClientset, createDynamicClient, isForbidden, isInvalid, type RestConfig, type Unstructured } from '../../sdk/client/index.js';
-import { startControlPlane, type ControlPlane } from '../../sdk/envtest/index.js';
+import {
+  createClientset,
+  createDynamicClient,
+  isForbidden,
+  isInvalid,
+  type RestConfig,
+  type Unstructured,
+  type admissionregistrationv1,
+  type apiextensionsv1,
+} from '../../sdk/client/index.js';
+
+type WebhookConfiguration = admissionregistrationv1.MutatingWebhookConfiguration | admissionregistrationv1.ValidatingWebhookConfiguration;
+import { installCrds, installWebhooks, startControlPlane, type ControlPlane } from '../../sdk/envtest/index.js';
 import { createAll, dryRunCreate, eventually, parseObjects, repoRoot, runCli, runCommand, type Ran } from './support/cli.js';
-import { freePort, httpGet, startOperator, writeServiceAccountFolder, type RunningOperator } from './support/operator.js';
-import { certManagerStubCrds, installCrds, kindsWithWebhooks, pointWebhooksAt, writeServingCertificate } from './support/webhooks.js';
+import { httpGet, startOperator, writeServiceAccountFolder, type RunningOperator } from './support/operator.js';
+import { certManagerStubCrds, kindsWithWebhooks } from './support/webhooks.js';
 
 // The whole path of a user, end to end: `kubeloop init` from a tarball of this checkout (`npm pack` of the built
 // package) → `kubeloop create api` → `kubeloop create webhook` (a defaulter, a validator, a conversion to a new
@@ -155,7 +166,7 @@ describe('a scaffolded operator, from kubeloop init to a clean stop in a cluster
     objects = parseObjects(rendered.stdout);
     expect(objects.map((o) => o.kind).toSorted()).toEqual(kindsWithWebhooks);
     // The control plane has no cert-manager: stand-ins of its CRDs let the dry run admit the Issuer and Certificate.
-    await installCrds(env!.config, certManagerStubCrds);
+    await installCrds(env!.config, { objects: certManagerStubCrds });
     const submitted = await step('dry-run create every manifest', () => dryRunCreate(env!.config, objects));
     expect(submitted.map(({ accepted }) => `${accepted.kind}/${accepted.metadata?.name}`).toSorted()).toEqual(
       objects.map((o) => `${o.kind}/${o.metadata?.name}`).toSorted(),
@@ -165,22 +176,18 @@ describe('a scaffolded operator, from kubeloop init to a clean stop in a cluster
   it('runs in-cluster as its ServiceAccount with only its generated RBAC, serves its webhooks, and reconciles a Guestbook', async () => {
     const admin = env!.config;
     const cs = createClientset(admin);
-    // No cluster network and no cert-manager here: the webhook configurations and the CRD's conversion webhook call
-    // the operator on 127.0.0.1 with a test CA instead of through the webhook Service.
-    const webhookPort = await freePort();
-    const serving = await writeServingCertificate(join(root, 'serving-certs'));
-    const pointed = pointWebhooksAt(objects, webhookPort, serving.caPem);
-
-    const saName = await step('install the CRDs, the RBAC and the webhook configurations', async () => {
-      await installCrds(admin, pointed.filter((o) => o.kind === 'CustomResourceDefinition'));
-      await createAll(
-        admin,
-        pointed.filter((o) =>
-          ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'].includes(o.kind!),
-        ),
-      );
-      return objects.find((o) => o.kind === 'ServiceAccount')!.metadata!.name!;
+    // No cluster network and no cert-manager here: kubeloop/envtest points the webhook configurations and the CRD's
+    // conversion webhook at the operator on 127.0.0.1 with a CA made for the test, instead of at the webhook Service.
+    const serving = await step('install the CRDs, the RBAC and the webhook configurations', async () => {
+      const installation = await installWebhooks(admin, {
+        configurations: objects.filter((o) => o.kind === 'MutatingWebhookConfiguration' || o.kind === 'ValidatingWebhookConfiguration') as WebhookConfiguration[],
+        certDir: join(root, 'serving-certs'),
+      });
+      await installCrds(admin, { objects: objects.filter((o) => o.kind === 'CustomResourceDefinition') as unknown as apiextensionsv1.CustomResourceDefinition[] }, installation);
+      await createAll(admin, objects.filter((o) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(o.kind!)));
+      return installation.webhookOptions;
     });
+    const saName = objects.find((o) => o.kind === 'ServiceAccount')!.metadata!.name!;
 
     // What the kubelet would mount, found through KUBELOOP_SERVICE_ACCOUNT_DIR; the API server through
     // KUBERNETES_SERVICE_HOST/PORT (127.0.0.1 is in the serving certificate); an empty HOME: no kubeconfig to find.
@@ -198,7 +205,7 @@ describe('a scaffolded operator, from kubeloop init to a clean stop in a cluster
         host: env!.host,
         serviceAccountDir: sa.dir,
         home: join(root, 'home'),
-        env: { WEBHOOK_PORT: String(webhookPort), WEBHOOK_CERT_DIR: serving.certDir },
+        env: { WEBHOOK_PORT: String(serving.port), WEBHOOK_CERT_DIR: serving.certDir },
       });
       operator = started;
       const lease = await eventually(

@@ -22,7 +22,8 @@ import {
   succeeded,
   type Ran,
 } from '../e2e/support/cli.js';
-import { certManagerStubCrds, installCrds, kindsWithWebhooks, pointWebhooksAt, writeServingCertificate } from '../e2e/support/webhooks.js';
+import { installCrds, installWebhooks } from '../../sdk/envtest/index.js';
+import { certManagerStubCrds, kindsWithWebhooks } from '../e2e/support/webhooks.js';
 
 // `kubeloop create webhook` on a project made by the CLI (init --skip-install, its packages linked to this checkout,
 // two kinds from create api): the files it writes and registers, its refusals, then `generate manifests` on the built
@@ -94,7 +95,7 @@ describe('kubeloop create webhook', () => {
     expect(conversion).toContain('{ resource: GuestbookV1alpha1, toHub: v1alpha1ToHub, fromHub: hubToV1alpha1 },');
     expect(conversion).toContain('function v1alpha1ToHub({ spec, status, ...rest }: GuestbookV1alpha1): Guestbook {');
     const test = await read('test/guestbook-conversion.test.ts');
-    expect(test).toContain("env = await startControlPlane({ crds: { paths: [join(root, 'config/crd/bases')] } });");
+    expect(test).toContain("env = await startControlPlane({ crds: { paths: [join(root, 'config/crd/bases')] }, webhooks: {} });");
     expect(test).toContain("it('serves a Guestbook written as v1alpha1 in v1, and back'");
     expect(await read('src/main.ts')).toContain('  mgr.register(guestbookConversion);\n');
     const file = JSON.parse(await read('kubeloop.json')) as { apis: { kind: string; version: string; path: string; reconciler?: string }[] };
@@ -150,7 +151,7 @@ describe('kubeloop create webhook', () => {
 });
 
 describe('generate manifests, with webhooks', () => {
-  it('builds the project (the sources; its tests type-check only with the envtest webhook options)', async () => {
+  it('builds the project (src/, into dist/)', async () => {
     const ran = await runTsc(['-p', 'tsconfig.build.json'], project);
     expect(ran.code, ran.stdout).toBe(0);
     expect(existsSync(join(project, 'dist/webhooks/guestbook-webhook.js'))).toBe(true);
@@ -245,7 +246,7 @@ describe('generate manifests, with webhooks', () => {
 
   it('has manifests the API server admits, every one of them (server-side dry run; cert-manager’s kinds from stand-in CRDs)', async () => {
     const { config, kubectl } = sharedCluster();
-    await installCrds(config, certManagerStubCrds, { ignoreExisting: true });
+    await installCrds(config, { objects: certManagerStubCrds });
     const rendered = await runCommand(kubectl!, ['kustomize', join(project, 'config/default')], { cwd: project });
     const objects = parseObjects(rendered.stdout);
     expect(objects.map((o) => o.kind).toSorted()).toEqual(kindsWithWebhooks);
@@ -258,14 +259,14 @@ describe('generate manifests, with webhooks', () => {
 
   it('serves its webhooks from the built operator: the API server defaults, refuses and converts through the generated configurations', async () => {
     const { config, kubeconfigPath } = sharedCluster();
-    const [webhookPort, probePort] = [await freePort(), await freePort()];
-    const { certDir, caPem } = await writeServingCertificate(join(root, 'serving-certs'));
-    const crds = pointWebhooksAt(await objectsUnder(join(project, 'config/crd')), webhookPort, caPem);
-    const configurations = pointWebhooksAt(parseObjects(await read('config/webhook/manifests.yaml')), webhookPort, caPem);
+    const probePort = await freePort();
+    // As the project's own tests do (through startControlPlane): the configurations and the conversion CRD call a local
+    // server on 127.0.0.1 with a CA made for the test, instead of the webhook Service with cert-manager's CA.
+    const installation = await installWebhooks(config, { paths: [join(project, 'config/webhook/manifests.yaml')], certDir: join(root, 'serving-certs') });
+    const { port: webhookPort, certDir } = installation.webhookOptions;
     const dyn = createDynamicClient(config);
-    const resourceOf = (o: Unstructured): string => (o.kind === 'MutatingWebhookConfiguration' ? 'mutatingwebhookconfigurations' : 'validatingwebhookconfigurations');
-    const admission = (o: Unstructured) => dyn.resource({ group: 'admissionregistration.k8s.io', version: 'v1', resource: resourceOf(o) });
     const crdClient = dyn.resource({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' });
+    let crds: string[] = [];
 
     const [file, args] = dyingWithParent(process.execPath, [
       'dist/main.js',
@@ -286,8 +287,7 @@ describe('generate manifests, with webhooks', () => {
     operator.stderr.on('data', (c: Buffer) => (log += c.toString()));
     const exited = new Promise((resolve) => operator.once('exit', resolve));
     try {
-      await installCrds(config, crds);
-      for (const c of configurations) await admission(c).create(c);
+      crds = (await installCrds(config, { paths: [join(project, 'config/crd/bases')] }, installation)).map((c) => c.metadata!.name!);
       await eventually(`the operator's /readyz (webhook server included) to answer 200`, async () => {
         if (operator.exitCode !== null) throw new Error(`the operator exited ${operator.exitCode}:\n${log}`);
         return (await httpGet(`http://127.0.0.1:${probePort}/readyz`)).status === 200 ? true : undefined;
@@ -321,10 +321,10 @@ describe('generate manifests, with webhooks', () => {
       expect((await v1.get('from-spoke'))['spec']).toEqual({ message: 'old version' });
       expect(log).not.toMatch(/"level":(50|60)/);
     } finally {
-      for (const c of configurations) await admission(c).delete(c.metadata!.name!).catch(() => undefined);
+      await installation.uninstall();
       operator.kill('SIGTERM');
       await exited;
-      for (const crd of crds) await crdClient.delete(crd.metadata!.name!).catch(() => undefined);
+      for (const crd of crds) await crdClient.delete(crd).catch(() => undefined);
     }
   });
 
