@@ -18,8 +18,9 @@
  * Certificate for the Service's DNS names writing the Secret `webhook-server-cert`, mounted where the manager's webhook
  * server reads it; cert-manager's CA injector fills in the `caBundle` of the webhook configurations and the converted
  * CRDs from their `cert-manager.io/inject-ca-from` annotation. {@link certManagerProvisioning} is the one place that
- * knows this: a provisioner without cert-manager (the operator minting its own certificate) plugs in there with its
- * own objects and no annotation.
+ * knows this. kubeloop/webhook's own provisioner (`createManager({ webhook: { certProvisioner } })`, no cert-manager)
+ * is not generated for yet; it would plug in there: no Issuer, Certificate or annotation, the provisioner's RBAC rules,
+ * and the names of the webhook configurations and converted CRDs handed to main.ts.
  */
 import type { admissionregistrationv1, apiextensionsv1, KubeObject, ResourceDescriptor } from '../../client/index.js';
 import { isObject, isResourceDescriptor } from './crd.js';
