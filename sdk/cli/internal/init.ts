@@ -122,6 +122,7 @@ export async function initProject(options: InitOptions): Promise<string> {
     sourceDir: 'src',
     outDir: 'dist',
     reconcilersDir: 'src/reconcilers',
+    webhooksDir: 'src/webhooks',
     watchNamespaces,
     apis: [],
   };

@@ -38,6 +38,11 @@ export interface ProjectFile {
   /** The folder holding reconciler modules; every module in it is read by `generate manifests`. Default: `src/reconcilers`. */
   reconcilersDir: string;
   /**
+   * The folder holding `@Webhook` classes (`kubeloop create webhook` writes them there); every module in it is read by
+   * `generate manifests`. Default: `src/webhooks`.
+   */
+  webhooksDir: string;
+  /**
    * The namespaces the operator watches; empty for every namespace. `generate manifests` turns it into a Role per
    * namespace (instead of one ClusterRole) and the Deployment's `WATCH_NAMESPACES`. Default: empty.
    */
@@ -76,7 +81,7 @@ export function checkProjectFile(value: unknown, where: string): ProjectFile {
   const v = value as Record<string, unknown>;
   if (v['version'] !== 1) throw bad('version', `is ${JSON.stringify(v['version'])}; this kubeloop reads version 1`);
   for (const field of ['name', 'domain', 'namespace'] as const) if (!isString(v[field])) throw bad(field, 'must be a non-empty string');
-  for (const field of ['sourceDir', 'outDir', 'reconcilersDir'] as const) {
+  for (const field of ['sourceDir', 'outDir', 'reconcilersDir', 'webhooksDir'] as const) {
     if (v[field] !== undefined && !isString(v[field])) throw bad(field, 'must be a non-empty string');
   }
   const watchNamespaces = v['watchNamespaces'] ?? [];
@@ -110,6 +115,7 @@ export function checkProjectFile(value: unknown, where: string): ProjectFile {
     sourceDir: (v['sourceDir'] as string | undefined) ?? 'src',
     outDir: (v['outDir'] as string | undefined) ?? 'dist',
     reconcilersDir: (v['reconcilersDir'] as string | undefined) ?? 'src/reconcilers',
+    webhooksDir: (v['webhooksDir'] as string | undefined) ?? 'src/webhooks',
     watchNamespaces: watchNamespaces as string[],
     apis: checked,
   };
