@@ -83,6 +83,7 @@ describe('kubeloop init', () => {
       reconcilersDir: 'src/reconcilers',
       webhooksDir: 'src/webhooks',
       watchNamespaces: [],
+      webhookCertificates: 'cert-manager',
       apis: [],
     });
     const tsconfig = await readFile(join(dir, 'tsconfig.json'), 'utf8');

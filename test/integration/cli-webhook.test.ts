@@ -328,6 +328,89 @@ describe('generate manifests, with webhooks', () => {
     }
   });
 
+  it('with webhookCertificates "kubeloop", writes the built-in provisioner instead of cert-manager, and the built operator provisions its certificate', async () => {
+    const { config, kubeconfigPath, kubectl } = sharedCluster();
+    const file = JSON.parse(await read('kubeloop.json')) as Record<string, unknown>;
+    await writeFile(join(project, 'kubeloop.json'), JSON.stringify({ ...file, webhookCertificates: 'kubeloop' }, null, 2));
+    try {
+      succeeded(await cli('generate', 'manifests'), 'generate manifests');
+      expect(existsSync(join(project, 'config/certmanager/certificate.yaml'))).toBe(false);
+      expect(await read('config/webhook/kustomization.yaml')).toContain('- certificates_rbac.yaml');
+      expect(await read('config/webhook/manifests.yaml')).not.toContain('cert-manager.io');
+      const rendered = parseObjects((await runCommand(kubectl!, ['kustomize', join(project, 'config/default')], { cwd: project })).stdout);
+      expect(rendered.filter((o) => o.kind === 'Issuer' || o.kind === 'Certificate')).toEqual([]);
+      const rbac = rendered.filter((o) => o.metadata?.name === `${name}-webhook-certificates`);
+      expect(rbac.map((o) => o.kind).toSorted()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
+      // The rest was dry-run above (and the namespace it created stays): the provisioner's RBAC is what is new here.
+      for (const { object, accepted } of await dryRunCreate(config, rbac)) expect(identity(accepted), identity(object)).toBe(identity(object));
+
+      // The operator, run with the Deployment's WEBHOOK_CERT_PROVISIONER (in a namespace of this test's own), keeps
+      // the certificate in the Secret, patches the caBundle of the generated configurations and writes the pair.
+      const deployment = rendered.find((o) => o.kind === 'Deployment')!;
+      const env = (deployment['spec'] as { template: { spec: { containers: { env?: { name: string; value: string }[] }[] } } }).template.spec.containers[0]!.env ?? [];
+      const options = JSON.parse(env.find((e) => e.name === 'WEBHOOK_CERT_PROVISIONER')!.value) as Record<string, unknown>;
+      const ns = `${name}-certs`;
+      const dyn = createDynamicClient(config);
+      await dyn.resource({ group: '', version: 'v1', resource: 'namespaces' }).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+      const configurations = rendered.filter((o) => o.kind === 'MutatingWebhookConfiguration' || o.kind === 'ValidatingWebhookConfiguration');
+      const clientFor = (kind: string) =>
+        dyn.resource({ group: 'admissionregistration.k8s.io', version: 'v1', resource: `${kind.toLowerCase()}s` });
+      // Created so the provisioner has something to patch, with failurePolicy Ignore: nothing serves them here.
+      for (const c of configurations) {
+        const webhooks = (c['webhooks'] as { failurePolicy?: string }[]).map((w) => ({ ...w, failurePolicy: 'Ignore' }));
+        await clientFor(c.kind!).create({ ...c, webhooks });
+      }
+      const certDir = await mkdtemp(join(tmpdir(), 'kubeloop-cli-certs-'));
+      const [file2, args] = dyingWithParent(process.execPath, [
+        'dist/main.js',
+        '--kubeconfig',
+        kubeconfigPath,
+        '--leader-elect',
+        '--leader-election-namespace',
+        ns,
+        '--metrics-bind-address=0',
+        '--health-probe-bind-address=0',
+        '--webhook-port',
+        String(await freePort()),
+        '--webhook-cert-dir',
+        certDir,
+        '--log-level=warn',
+      ]);
+      const operator = spawn(file2, args, {
+        cwd: project,
+        env: { PATH: process.env['PATH'] ?? '', HOME: root, WEBHOOK_CERT_PROVISIONER: JSON.stringify({ ...options, namespace: ns }) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let log = '';
+      operator.stderr.on('data', (c: Buffer) => (log += c.toString()));
+      operator.stdout.on('data', (c: Buffer) => (log += c.toString()));
+      const exited = new Promise((resolve) => operator.once('exit', resolve));
+      try {
+        const secret = await eventually('the provisioner to write its Secret', async () => {
+          if (operator.exitCode !== null) throw new Error(`the operator exited ${operator.exitCode}:\n${log}`);
+          return dyn.resource({ group: '', version: 'v1', resource: 'secrets' }).namespace(ns).get('webhook-server-cert').catch(() => undefined);
+        });
+        const caBundle = (secret['data'] as Record<string, string>)['ca.crt'];
+        expect(caBundle).toBeTruthy();
+        for (const c of configurations) {
+          await eventually(`the caBundle of ${c.kind} ${c.metadata?.name}`, async () => {
+            const current = await clientFor(c.kind!).get(c.metadata!.name!);
+            return (current['webhooks'] as { clientConfig: { caBundle?: string } }[]).every((w) => w.clientConfig.caBundle === caBundle);
+          });
+        }
+        await eventually('the pair in the webhook server folder', async () => (existsSync(join(certDir, 'tls.crt')) && existsSync(join(certDir, 'tls.key'))) || undefined);
+      } finally {
+        operator.kill('SIGTERM');
+        await exited;
+        for (const c of configurations) await clientFor(c.kind!).delete(c.metadata!.name!).catch(() => undefined);
+        await rm(certDir, { recursive: true, force: true });
+      }
+    } finally {
+      await writeFile(join(project, 'kubeloop.json'), JSON.stringify(file, null, 2));
+      succeeded(await cli('generate', 'manifests'), 'generate manifests');
+    }
+  });
+
   it('refuses two classes that default one kind, naming both, and writes nothing', async () => {
     const extra = `import { Webhook, type Defaulter } from 'kubeloop/webhook';
 import { Guestbook } from '../api/webapp/v1/guestbook.js';

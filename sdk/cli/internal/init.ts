@@ -124,6 +124,7 @@ export async function initProject(options: InitOptions): Promise<string> {
     reconcilersDir: 'src/reconcilers',
     webhooksDir: 'src/webhooks',
     watchNamespaces,
+    webhookCertificates: 'cert-manager',
     apis: [],
   };
   files.set(projectFileName, projectFileText(projectFile));

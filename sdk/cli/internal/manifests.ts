@@ -210,7 +210,7 @@ export async function computeManifests(project: Project): Promise<GeneratedManif
     built.map((b) => b.crd),
     conversions,
     project.file,
-    certManagerProvisioning(project.file).caAnnotations,
+    project.file.webhookCertificates === 'kubeloop' ? {} : certManagerProvisioning(project.file).caAnnotations,
   );
   const webhookProblems = [...entries.problems, ...converted.problems];
   if (webhookProblems.length) {
@@ -265,20 +265,24 @@ export async function computeManifests(project: Project): Promise<GeneratedManif
         spec: { template: { spec: { containers: [{ name: 'manager', env: [{ name: 'WATCH_NAMESPACES', value: watchNamespaces.join(',') }] }] } } },
       }),
   );
-  for (const [path, text] of webhookFiles(project, entries, webhooks, conversions)) files.set(path, text);
+  const convertedCrds = crds.filter(({ crd }) => crd.spec.conversion?.strategy === 'Webhook').map(({ crd }) => crd.metadata!.name!);
+  for (const [path, text] of webhookFiles(project, entries, webhooks, conversions, convertedCrds)) files.set(path, text);
   return { crds, reconcilers, webhooks, conversions, files };
 }
 
 /**
  * config/webhook and config/certmanager. `config/webhook/kustomization.yaml` is a kustomize Component that
  * config/default always includes: empty while the project has no webhooks, else the webhook configurations, their
- * Service, the Deployment's webhook port and certificate volume, and the certificate (config/certmanager).
+ * Service, the Deployment's webhook port and certificate volume, and the certificate: cert-manager's
+ * (config/certmanager), or with kubeloop.json `webhookCertificates: "kubeloop"` the built-in provisioner's RBAC
+ * (config/webhook/certificates_rbac.yaml).
  */
 function webhookFiles(
   project: Project,
   entries: ReturnType<typeof webhookEntries>,
   webhooks: readonly WebhookMetadata[],
   conversions: readonly ConversionMetadata[],
+  convertedCrds: readonly string[],
 ): Map<string, string> {
   const files = new Map<string, string>();
   const component = { apiVersion: 'kustomize.config.k8s.io/v1alpha1', kind: 'Component' };
@@ -289,7 +293,8 @@ function webhookFiles(
     );
     return files;
   }
-  const objects = webhookObjects(entries, project.file);
+  const objects = webhookObjects(entries, project.file, convertedCrds);
+  const builtIn = project.file.webhookCertificates === 'kubeloop';
   const from = [...new Set([...webhooks.map((w) => w.source), ...conversions.map((c) => c.source)])].toSorted().join(', ');
   const header = (what: string): string => `# ${generatedMarker}: ${what}, from ${from}. DO NOT EDIT.\n`;
   const resources: string[] = [];
@@ -302,11 +307,23 @@ function webhookFiles(
     `${webhookDir}/manager_webhook_patch.yaml`,
     header("the webhook server's port and serving certificate in the manager's Deployment") + toYaml(objects.deploymentPatch),
   );
+  if (builtIn) {
+    files.set(
+      `${webhookDir}/certificates_rbac.yaml`,
+      header("the RBAC of kubeloop's built-in certificate provisioner (kubeloop.json webhookCertificates: kubeloop)") +
+        objects.certificates.map(toYaml).join('---\n'),
+    );
+  }
   files.set(
     `${webhookDir}/kustomization.yaml`,
     header('the webhooks, their Service, certificate and port') +
-      toYaml({ ...component, resources: [...resources, 'service.yaml', '../certmanager'], patches: [{ path: 'manager_webhook_patch.yaml' }] }),
+      toYaml({
+        ...component,
+        resources: [...resources, 'service.yaml', builtIn ? 'certificates_rbac.yaml' : '../certmanager'],
+        patches: [{ path: 'manager_webhook_patch.yaml' }],
+      }),
   );
+  if (builtIn) return files;
   files.set(
     `${certManagerDir}/certificate.yaml`,
     header("the webhook server's certificate, issued by cert-manager (https://cert-manager.io), which must be installed in the cluster") +

@@ -47,6 +47,12 @@ export interface ProjectFile {
    * namespace (instead of one ClusterRole) and the Deployment's `WATCH_NAMESPACES`. Default: empty.
    */
   watchNamespaces: string[];
+  /**
+   * Who provisions the webhook server's certificate: `cert-manager` (an Issuer and a Certificate; cert-manager must run
+   * in the cluster) or `kubeloop` (the operator's built-in provisioner keeps it in a Secret and patches each caBundle).
+   * Default: `cert-manager`.
+   */
+  webhookCertificates: 'cert-manager' | 'kubeloop';
   apis: ProjectApi[];
 }
 
@@ -88,6 +94,10 @@ export function checkProjectFile(value: unknown, where: string): ProjectFile {
   if (!Array.isArray(watchNamespaces) || !watchNamespaces.every((n) => typeof n === 'string' && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n))) {
     throw bad('watchNamespaces', 'must be a list of namespace names');
   }
+  const webhookCertificates = v['webhookCertificates'] ?? 'cert-manager';
+  if (webhookCertificates !== 'cert-manager' && webhookCertificates !== 'kubeloop') {
+    throw bad('webhookCertificates', `is ${JSON.stringify(webhookCertificates)}; use "cert-manager" or "kubeloop"`);
+  }
   const apis = v['apis'] ?? [];
   if (!Array.isArray(apis)) throw bad('apis', 'must be a list');
   const checked = apis.map((api: unknown, i): ProjectApi => {
@@ -117,6 +127,7 @@ export function checkProjectFile(value: unknown, where: string): ProjectFile {
     reconcilersDir: (v['reconcilersDir'] as string | undefined) ?? 'src/reconcilers',
     webhooksDir: (v['webhooksDir'] as string | undefined) ?? 'src/webhooks',
     watchNamespaces: watchNamespaces as string[],
+    webhookCertificates,
     apis: checked,
   };
 }

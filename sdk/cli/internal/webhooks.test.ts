@@ -205,6 +205,45 @@ describe('webhookObjects', () => {
   });
 });
 
+describe('webhookObjects with the built-in certificate provisioner (webhookCertificates: kubeloop)', () => {
+  const builtIn = { ...project, webhookCertificates: 'kubeloop' as const };
+  const entries = webhookEntries([{ name: 'WebAppWebhook', source: 'src/webhooks/web-app-webhook.ts', options: { for: WebApp, defaulting: true, validating: true } }], builtIn);
+
+  it('hands the provisioner its names in WEBHOOK_CERT_PROVISIONER and gives the replicas a writable certificate folder', () => {
+    const objects = webhookObjects(entries, builtIn, ['webapps.apps.shop.example']);
+    const container = (objects.deploymentPatch as { spec: { template: { spec: { containers: { env: { name: string; value: string }[]; volumeMounts: object[] }[]; volumes: object[] } } } }).spec.template.spec;
+    expect(JSON.parse(container.containers[0]!.env.find((e) => e.name === 'WEBHOOK_CERT_PROVISIONER')!.value)).toEqual({
+      secretName: 'webhook-server-cert',
+      serviceName: 'shop-webhook-service',
+      mutatingWebhookConfigurations: ['shop-mutating-webhook-configuration'],
+      validatingWebhookConfigurations: ['shop-validating-webhook-configuration'],
+      crds: ['webapps.apps.shop.example'],
+    });
+    expect(container.containers[0]!.volumeMounts).toEqual([{ name: 'webhook-certs', mountPath: '/tmp/k8s-webhook-server/serving-certs', readOnly: false }]);
+    expect(container.volumes).toEqual([{ name: 'webhook-certs', emptyDir: {} }]);
+    for (const c of objects.configurations) expect(c.metadata?.annotations).toEqual({});
+  });
+
+  it('grants exactly the verbs the provisioner uses, its own configurations and CRDs by name', () => {
+    const [role, roleBinding, clusterRole, clusterRoleBinding] = webhookObjects(entries, builtIn, ['webapps.apps.shop.example']).certificates as {
+      kind: string;
+      metadata: { name: string; namespace?: string };
+      rules?: object[];
+      subjects?: object[];
+    }[];
+    expect(role).toMatchObject({ kind: 'Role', metadata: { name: 'shop-webhook-certificates', namespace: 'shop-system' } });
+    expect(role!.rules).toEqual([{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'update'] }]);
+    expect(clusterRole!.rules).toEqual([
+      { apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations'], resourceNames: ['shop-mutating-webhook-configuration'], verbs: ['get', 'patch'] },
+      { apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingwebhookconfigurations'], resourceNames: ['shop-validating-webhook-configuration'], verbs: ['get', 'patch'] },
+      { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], resourceNames: ['webapps.apps.shop.example'], verbs: ['get', 'patch'] },
+    ]);
+    for (const binding of [roleBinding, clusterRoleBinding]) {
+      expect(binding!.subjects).toEqual([{ kind: 'ServiceAccount', name: 'shop-controller-manager', namespace: 'shop-system' }]);
+    }
+  });
+});
+
 describe('withConversions', () => {
   const ca = { 'cert-manager.io/inject-ca-from': 'shop-system/shop-serving-cert' };
 

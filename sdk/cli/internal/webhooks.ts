@@ -14,13 +14,16 @@
  * call through `<name>-webhook-service` in the operator's namespace, and the options of `@Webhook` (failure policy,
  * side effects, timeout, selectors, match and reinvocation policies) with their defaults filled in.
  *
- * Certificates: the serving certificate comes from cert-manager, as kubebuilder scaffolds it: a self-signed Issuer and a
- * Certificate for the Service's DNS names writing the Secret `webhook-server-cert`, mounted where the manager's webhook
- * server reads it; cert-manager's CA injector fills in the `caBundle` of the webhook configurations and the converted
- * CRDs from their `cert-manager.io/inject-ca-from` annotation. {@link certManagerProvisioning} is the one place that
- * knows this. kubeloop/webhook's own provisioner (`createManager({ webhook: { certProvisioner } })`, no cert-manager)
- * is not generated for yet; it would plug in there: no Issuer, Certificate or annotation, the provisioner's RBAC rules,
- * and the names of the webhook configurations and converted CRDs handed to main.ts.
+ * Certificates, two ways (kubeloop.json `webhookCertificates`):
+ * - `cert-manager` (the default), as kubebuilder scaffolds it: a self-signed Issuer and a Certificate for the Service's
+ *   DNS names writing the Secret `webhook-server-cert`, mounted where the manager's webhook server reads it;
+ *   cert-manager's CA injector fills in the `caBundle` of the webhook configurations and the converted CRDs from their
+ *   `cert-manager.io/inject-ca-from` annotation ({@link certManagerProvisioning}).
+ * - `kubeloop`, for clusters without cert-manager: kubeloop/webhook's own provisioner
+ *   (`createManager({ webhook: { certProvisioner } })`): the leader keeps a CA and the serving certificate in the
+ *   Secret and patches each `caBundle`; every replica writes the pair into an emptyDir at the certificate folder. The
+ *   Deployment hands the provisioner's options to main.ts as `WEBHOOK_CERT_PROVISIONER` (JSON), and the provisioner
+ *   gets exactly the RBAC it uses ({@link kubeloopProvisioning}).
  */
 import type { admissionregistrationv1, apiextensionsv1, KubeObject, ResourceDescriptor } from '../../client/index.js';
 import { isObject, isResourceDescriptor } from './crd.js';
@@ -46,6 +49,22 @@ export interface WebhookProject {
   namespace: string;
   /** The project's domain: it qualifies the names of webhooks for kinds of a group without a dot (`apps`, core). */
   domain: string;
+  /** Who provisions the serving certificate. Default: `cert-manager`. */
+  webhookCertificates?: CertificateProvisioning;
+}
+
+/** Who provisions the webhook server's certificate: cert-manager, or kubeloop's built-in provisioner. */
+export type CertificateProvisioning = 'cert-manager' | 'kubeloop';
+
+/** How a way of provisioning shows in the manifests. */
+export interface Provisioning {
+  /** Objects of their own: cert-manager's Issuer and Certificate, or the provisioner's RBAC. */
+  objects: object[];
+  /** Annotations on the webhook configurations and converted CRDs. */
+  caAnnotations: Record<string, string>;
+  /** What the manager's container gets: the certificate folder's volume, and the environment. */
+  volume: object;
+  env: { name: string; value: string }[];
 }
 
 /** Where the webhook server's certificate is mounted in the manager's container: controller-runtime's default. */
@@ -105,7 +124,7 @@ const labelsOf = (project: WebhookProject): Record<string, string> => ({ 'app.ku
  * How the serving certificate is provisioned: cert-manager's self-signed Issuer and a Certificate for the webhook
  * Service's DNS names, and the annotation that has cert-manager's CA injector fill in each `caBundle`.
  */
-export function certManagerProvisioning(project: WebhookProject): { objects: object[]; caAnnotations: Record<string, string> } {
+export function certManagerProvisioning(project: WebhookProject): Provisioning {
   const names = webhookNames(project);
   const { namespace } = project;
   return {
@@ -128,7 +147,80 @@ export function certManagerProvisioning(project: WebhookProject): { objects: obj
       },
     ],
     caAnnotations: { 'cert-manager.io/inject-ca-from': `${namespace}/${names.certificate}` },
+    volume: { name: 'webhook-certs', secret: { secretName: servingCertSecret } },
+    env: [],
   };
+}
+
+/** The names the built-in provisioner is given: the configurations and CRDs whose caBundle it keeps. */
+export interface ProvisionedNames {
+  mutatingWebhookConfigurations: string[];
+  validatingWebhookConfigurations: string[];
+  crds: string[];
+}
+
+/**
+ * kubeloop's built-in provisioner: its options as `WEBHOOK_CERT_PROVISIONER` (JSON, read by main.ts), the certificate
+ * folder as an emptyDir every replica writes into, and the RBAC it uses: Secrets in the operator's namespace (get,
+ * list, watch, create, update), and get and patch on its own webhook configurations and CRDs, by name.
+ */
+export function kubeloopProvisioning(project: WebhookProject, provisioned: ProvisionedNames): Provisioning {
+  const names = webhookNames(project);
+  const { namespace } = project;
+  const labels = labelsOf(project);
+  const role = `${project.name}-webhook-certificates`;
+  const subjects = [{ kind: 'ServiceAccount', name: names.deployment, namespace }];
+  const byName = (apiGroup: string, resource: string, list: string[]): object[] =>
+    list.length > 0 ? [{ apiGroups: [apiGroup], resources: [resource], resourceNames: list, verbs: ['get', 'patch'] }] : [];
+  const options = {
+    secretName: servingCertSecret,
+    serviceName: names.service,
+    ...(provisioned.mutatingWebhookConfigurations.length > 0 && { mutatingWebhookConfigurations: provisioned.mutatingWebhookConfigurations }),
+    ...(provisioned.validatingWebhookConfigurations.length > 0 && { validatingWebhookConfigurations: provisioned.validatingWebhookConfigurations }),
+    ...(provisioned.crds.length > 0 && { crds: provisioned.crds }),
+  };
+  return {
+    objects: [
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: role, namespace, labels },
+        rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'update'] }],
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: role, namespace, labels },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role },
+        subjects,
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: role, labels },
+        rules: [
+          ...byName('admissionregistration.k8s.io', 'mutatingwebhookconfigurations', provisioned.mutatingWebhookConfigurations),
+          ...byName('admissionregistration.k8s.io', 'validatingwebhookconfigurations', provisioned.validatingWebhookConfigurations),
+          ...byName('apiextensions.k8s.io', 'customresourcedefinitions', provisioned.crds),
+        ],
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: role, labels },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+        subjects,
+      },
+    ],
+    caAnnotations: {},
+    volume: { name: 'webhook-certs', emptyDir: {} },
+    env: [{ name: 'WEBHOOK_CERT_PROVISIONER', value: JSON.stringify(options) }],
+  };
+}
+
+/** The provisioning the project chose (kubeloop.json `webhookCertificates`). */
+export function provisioningFor(project: WebhookProject, provisioned: ProvisionedNames): Provisioning {
+  return project.webhookCertificates === 'kubeloop' ? kubeloopProvisioning(project, provisioned) : certManagerProvisioning(project);
 }
 
 /** The webhook configurations' entries and what is wrong with the webhooks, each problem naming its class and module. */
@@ -270,16 +362,27 @@ export interface WebhookObjects {
   service: KubeObject;
   /** A strategic-merge patch of the Deployment: the webhook server's port and the certificate Secret's volume. */
   deploymentPatch: KubeObject;
-  /** What provisions the serving certificate (cert-manager's Issuer and Certificate). */
+  /** What provisions the serving certificate: cert-manager's Issuer and Certificate, or the built-in provisioner's RBAC. */
   certificates: object[];
 }
 
-/** The webhook configurations, Service, Deployment patch and certificate objects for the given entries. */
-export function webhookObjects(entries: Pick<WebhookConfigurations, 'mutating' | 'validating'>, project: WebhookProject): WebhookObjects {
+/**
+ * The webhook configurations, Service, Deployment patch and certificate objects for the given entries; `convertedCrds`
+ * names the CRDs with a conversion webhook (the built-in provisioner keeps their caBundle).
+ */
+export function webhookObjects(
+  entries: Pick<WebhookConfigurations, 'mutating' | 'validating'>,
+  project: WebhookProject,
+  convertedCrds: readonly string[] = [],
+): WebhookObjects {
   const names = webhookNames(project);
   const { namespace } = project;
   const labels = labelsOf(project);
-  const provisioning = certManagerProvisioning(project);
+  const provisioning = provisioningFor(project, {
+    mutatingWebhookConfigurations: entries.mutating.length > 0 ? [names.mutating] : [],
+    validatingWebhookConfigurations: entries.validating.length > 0 ? [names.validating] : [],
+    crds: [...convertedCrds],
+  });
   const metadata = (name: string) => ({ name, labels, annotations: provisioning.caAnnotations });
   const configurations: KubeObject[] = [];
   if (entries.mutating.length > 0) {
@@ -316,10 +419,12 @@ export function webhookObjects(entries: Pick<WebhookConfigurations, 'mutating' |
             {
               name: 'manager',
               ports: [{ name: 'webhook-server', containerPort: webhookServerPort, protocol: 'TCP' }],
-              volumeMounts: [{ name: 'webhook-certs', mountPath: servingCertDir, readOnly: true }],
+              ...(provisioning.env.length > 0 && { env: provisioning.env }),
+              // Written by each replica when the built-in provisioner keeps the certificate, else a Secret volume.
+              volumeMounts: [{ name: 'webhook-certs', mountPath: servingCertDir, readOnly: project.webhookCertificates !== 'kubeloop' }],
             },
           ],
-          volumes: [{ name: 'webhook-certs', secret: { secretName: servingCertSecret } }],
+          volumes: [provisioning.volume],
         },
       },
     },
