@@ -125,8 +125,10 @@ describe('event sources and the priority queue against the real API server', () 
         `${(changedReconciledAt - changedAt).toFixed(0)} ms after the update, with ${backlogLeft} initial keys still queued; ` +
         `the backlog drained ${(drainedAt - started).toFixed(0)} ms after start`,
     );
-    // Its initial-list key (low priority) is last in FIFO order; the update (priority 0) jumps the backlog.
-    expect(position - positionAtChange).toBeLessThan(200);
+    // Its initial-list key (low priority) is last in FIFO order; the update (priority 0) jumps the backlog. The keys
+    // reconciled between the change and it are those the worker got through while the write and its watch event
+    // travelled (a few ms), so the bound is on what was still queued, not on that gap.
+    expect(position).toBeLessThan(total - 1000);
     expect(backlogLeft).toBeGreaterThan(1000);
   }, 240_000);
 });
