@@ -1,6 +1,7 @@
 import { realClock, type Clock, type ClockTimer } from './clock.js';
 import { DelayHeap } from './internal/delay-heap.js';
 import { Deque } from './internal/deque.js';
+import { DrainWaiters } from './internal/drain-waiters.js';
 import { QueueMetricsRecorder } from './internal/queue-metrics.js';
 import { noopMetricsProvider } from './metrics.js';
 import type { QueueGetOptions } from './queue.js';
@@ -85,7 +86,7 @@ class PriorityQueueImpl<K> implements PriorityQueue<K> {
   #shuttingDown = false;
   /** Callers of `get` waiting for a key, oldest first (a Set keeps insertion order and deletes in O(1)). */
   readonly #waiters = new Set<Waiter<K>>();
-  #drainWaiters: (() => void)[] = [];
+  readonly #drainWaiters = new DrainWaiters();
   readonly #delayed = new DelayHeap<K>();
   readonly #delayedPriority = new Map<K, number>();
   #timer: ClockTimer | undefined;
@@ -185,9 +186,7 @@ class PriorityQueueImpl<K> implements PriorityQueue<K> {
     if (entry.state === processingDirty) this.#metrics?.drop(key);
     this.#entries.delete(key);
     if (this.#processingCount === 0 && this.#shuttingDown) {
-      const waiters = this.#drainWaiters;
-      this.#drainWaiters = [];
-      for (const resolve of waiters) resolve();
+      this.#drainWaiters.release();
     }
   }
 
@@ -218,20 +217,7 @@ class PriorityQueueImpl<K> implements PriorityQueue<K> {
   shutDownWithDrain(options?: { signal?: AbortSignal }): Promise<void> {
     this.shutDown();
     if (this.#processingCount === 0) return Promise.resolve();
-    const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        this.#drainWaiters = this.#drainWaiters.filter((waiter) => waiter !== onDrained);
-        reject(signal!.reason);
-      };
-      const onDrained = (): void => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#drainWaiters.push(onDrained);
-    });
+    return this.#drainWaiters.wait(options?.signal);
   }
 
   shuttingDown(): boolean {

@@ -1,5 +1,6 @@
 import { realClock, type Clock } from './clock.js';
 import { Deque } from './internal/deque.js';
+import { DrainWaiters } from './internal/drain-waiters.js';
 import { QueueMetricsRecorder } from './internal/queue-metrics.js';
 import { noopMetricsProvider, type MetricsProvider } from './metrics.js';
 
@@ -106,7 +107,7 @@ export class QueueImpl<K> implements Queue<K> {
   #shuttingDown = false;
   #waitersHead: Waiter<K> | undefined;
   #waitersTail: Waiter<K> | undefined;
-  #drainWaiters: (() => void)[] = [];
+  readonly #drainWaiters = new DrainWaiters();
   protected readonly clock: Clock;
   protected readonly metrics: QueueMetricsRecorder<K> | undefined;
 
@@ -218,20 +219,7 @@ export class QueueImpl<K> implements Queue<K> {
   shutDownWithDrain(options?: { signal?: AbortSignal }): Promise<void> {
     this.shutDown();
     if (this.#processingCount === 0) return Promise.resolve();
-    const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        this.#drainWaiters = this.#drainWaiters.filter((waiter) => waiter !== onDrained);
-        reject(signal!.reason);
-      };
-      const onDrained = (): void => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#drainWaiters.push(onDrained);
-    });
+    return this.#drainWaiters.wait(options?.signal);
   }
 
   shuttingDown(): boolean {
@@ -262,9 +250,7 @@ export class QueueImpl<K> implements Queue<K> {
   }
 
   #drained(): void {
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const resolve of waiters) resolve();
+    this.#drainWaiters.release();
   }
 }
 
