@@ -14,6 +14,7 @@ import {
   type SharedInformerFactory,
 } from '../cache/index.js';
 import type { InformerSource } from './controller.js';
+import type { CacheView } from './read-your-writes.js';
 
 /** Which objects the manager's cache holds. */
 export interface CacheOptions {
@@ -23,6 +24,11 @@ export interface CacheOptions {
   byResource?: { resource: ResourceDescriptor; labelSelector?: string; fieldSelector?: string }[];
   /** Resync period of informer handlers. Default: 0 (none; controllers requeue themselves). */
   resyncPeriodMs?: number;
+  /**
+   * The RestConfig the informers list and watch with, when it is not the manager's: another user or rate limit for
+   * watches, or (in fault tests) a path through a proxy that slows them. Default: the manager's `config`.
+   */
+  config?: RestConfig;
 }
 
 /** Where informers report list and watch failures (403, unreachable server): the manager's logger. */
@@ -75,7 +81,7 @@ export class ManagerCache implements InformerSource {
     const namespaces = options.namespaces?.length ? options.namespaces : [''];
     this.factories = namespaces.map((namespace) => ({
       namespace,
-      factory: createSharedInformerFactory(config, {
+      factory: createSharedInformerFactory(options.config ?? config, {
         namespace,
         ...(options.resyncPeriodMs !== undefined && { resyncPeriodMs: options.resyncPeriodMs }),
         ...(log && { informerOptions: { logger: log } }),
@@ -161,6 +167,23 @@ export class ManagerCache implements InformerSource {
     const ok = await Promise.all(informers.map((i) => i.waitForSync(combined)));
     if (!ok.every(Boolean)) throw combined.reason ?? new Error(`the cache of ${resourceId(resource)} did not sync`);
     return informers;
+  }
+
+  /**
+   * What the informers of a resource hold, once synced, for reads of one's own writes: the informer that holds
+   * `namespace` (every informer of the resource for `''`).
+   */
+  async views(resource: ResourceDescriptor, namespace: string, signal?: AbortSignal): Promise<CacheView[]> {
+    // A stopping manager ends the waits of reads in flight.
+    if (this.signal?.aborted) throw this.signal.reason;
+    const informers = await this.synced(resource, signal);
+    const scoped = resource.namespaced && namespace
+      ? informers.filter((_, i) => this.factories[i]!.namespace === '' || this.factories[i]!.namespace === namespace)
+      : informers;
+    return scoped.map((informer) => ({
+      get: (key: string) => informer.getIndexer().getByKey(key),
+      resourceVersion: () => informer.lastSyncResourceVersion(),
+    }));
   }
 
   /** A cached object by key: the frozen, shared object itself. Throws a NotFound ApiError when absent. */

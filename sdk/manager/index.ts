@@ -43,6 +43,7 @@ export {
 } from './reconcile.js';
 export { controllerFor, ControllerBuilder, type ForOptions, type ControllerRegistry, type ControllerSpec } from './builder.js';
 export type { CacheOptions, CachedList } from './cache.js';
+export { compareResourceVersions, type ReadYourOwnWritesOptions } from './read-your-writes.js';
 export { ManagerCache } from './cache.js';
 export type {
   Client,

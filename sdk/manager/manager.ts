@@ -31,6 +31,7 @@ import {
 } from '../webhook/index.js';
 import { ManagerCache, type CacheOptions } from './cache.js';
 import { CachedClient, ResourceRegistry } from './client.js';
+import { ReadYourWrites, type ReadYourOwnWritesOptions } from './read-your-writes.js';
 import type { Client } from './client-types.js';
 import { Controller } from './controller.js';
 import { controllerFor, type ControllerRegistry, type ControllerSpec } from './builder.js';
@@ -71,6 +72,13 @@ export interface ManagerOptions {
   config?: RestConfig;
   /** What the shared cache holds. Default: every namespace, no selectors. */
   cache?: CacheOptions;
+  /**
+   * The cache-backed `CLIENT`. `readYourOwnWrites`: after a write through it, a cached read of that object sees that
+   * write or a newer one (and, after a delete, not the deleted object), waiting up to `timeoutMs` (default 10000) for
+   * the informer to catch up, then failing with `ERR_READ_YOUR_WRITES_TIMEOUT`; `false` reads the cache as it is.
+   * Default: `true`.
+   */
+  client?: { readYourOwnWrites?: boolean | ReadYourOwnWritesOptions };
   /** Default: off. */
   leaderElection?: LeaderElectionOptions;
   /** Where `/metrics` is served: `:8080`, `127.0.0.1:8080`, or `0` to disable. Default: `:8080`. */
@@ -462,7 +470,8 @@ export async function createManager(options: ManagerOptions = {}): Promise<Manag
   registerInformerMetrics(metrics.registry, cache);
   const discovery = createDiscoveryClient(config);
   const registry = new ResourceRegistry(createRESTMapper(discovery));
-  const client = new CachedClient(config, cache, registry);
+  const ownWrites = options.client?.readYourOwnWrites ?? true;
+  const client = new CachedClient(config, cache, registry, ownWrites === false ? undefined : new ReadYourWrites(ownWrites === true ? {} : ownWrites));
   const eventRecorder = createEventRecorder({
     config,
     component: options.leaderElection?.id ?? 'kubeloop-manager',
