@@ -1,7 +1,8 @@
-import type { ResourceDescriptor } from '../client/index.js';
+import type { KubeObject, ResourceDescriptor } from '../client/index.js';
+import type { DeepReadonly } from '../cache/index.js';
 import type { RateLimiter } from '../workqueue/index.js';
 import type { ControllerSource } from './controller.js';
-import type { WatchSpec } from './decorator.js';
+import type { FieldIndexSpec, WatchSpec } from './decorator.js';
 import { enqueueRequestForObject, enqueueRequestForOwner, type EventHandler } from './handlers.js';
 import type { PredicateLike } from './predicates.js';
 import type { Reconcile } from './reconcile.js';
@@ -14,6 +15,8 @@ export interface ControllerSpec {
   maxConcurrentReconciles: number;
   rateLimiter?: RateLimiter<string>;
   reconcileTimeoutMs?: number;
+  /** Field indexes to register in the cache (`withIndex`). Default: none. */
+  indexes?: FieldIndexSpec[];
 }
 
 /** The manager side of the builder: where a completed controller goes. */
@@ -40,6 +43,7 @@ export class ControllerBuilder {
   private maxConcurrent = 1;
   private rateLimiter: RateLimiter<string> | undefined;
   private reconcileTimeoutMs: number | undefined;
+  private readonly indexes: FieldIndexSpec[] = [];
 
   constructor(private readonly registry: ControllerRegistry) {}
 
@@ -59,6 +63,15 @@ export class ControllerBuilder {
   /** Any resource with a handler that maps its events to requests. */
   watches(resource: ResourceDescriptor, handler: EventHandler, options: ForOptions = {}): this {
     this.watched.push({ resource, handler, predicates: options.predicates ?? [] });
+    return this;
+  }
+
+  /**
+   * A field index the reconciler lists with, registered in the manager's cache:
+   * `withIndex(Pod, 'spec.nodeName', (p) => [p.spec?.nodeName ?? ''])`, then `client.list(Pod, { matchingFields })`.
+   */
+  withIndex<T extends KubeObject>(resource: ResourceDescriptor<T>, field: string, extract: (obj: DeepReadonly<T>) => string[]): this {
+    this.indexes.push({ resource, field, extract } as unknown as FieldIndexSpec);
     return this;
   }
 
@@ -112,6 +125,7 @@ export class ControllerBuilder {
         maxConcurrentReconciles: this.maxConcurrent,
         ...(this.rateLimiter && { rateLimiter: this.rateLimiter }),
         ...(this.reconcileTimeoutMs !== undefined && { reconcileTimeoutMs: this.reconcileTimeoutMs }),
+        ...(this.indexes.length > 0 && { indexes: [...this.indexes] }),
       },
       reconciler,
     );

@@ -1,5 +1,6 @@
 import {
   ApiError,
+  KubeloopError,
   formatGroupVersion,
   type KubeObject,
   type ResourceDescriptor,
@@ -39,6 +40,18 @@ export interface CacheLog {
 }
 
 const fieldIndexPrefix = 'field:';
+
+/**
+ * A cached list by a field nobody indexed (`matchingFields` other than `metadata.name` and `metadata.namespace`):
+ * code `ERR_CACHE_MISSING_INDEX`. The fake client of kubeloop/testing throws the same.
+ */
+export function missingIndexError(resource: string, field: string): KubeloopError {
+  return new KubeloopError(
+    'ERR_CACHE_MISSING_INDEX',
+    `no field index "${field}" for ${resource}: declare it with @Reconciler({ indexes }), the builder's withIndex(), ` +
+      `or mgr.cache.indexField() (or list with { uncached: true } to send it as a field selector)`,
+  );
+}
 
 /** A list answered from the cache: the shared, read-only objects. */
 export interface CachedList {
@@ -122,6 +135,11 @@ export class ManagerCache implements InformerSource {
     if (indexes.has(field)) throw new Error(`field index ${field} of ${id} is already registered`);
     indexes.set(field, extract as FieldExtractor);
     for (const informer of this.informers(resource)) this.applyIndexes(informer, new Map([[field, extract as FieldExtractor]]));
+  }
+
+  /** The extract function of a registered field index, or undefined. */
+  fieldIndexOf(resource: ResourceDescriptor, field: string): FieldExtractor | undefined {
+    return this.fieldIndexes.get(resourceId(resource))?.get(field);
   }
 
   private applyIndexes(informer: SharedIndexInformer<KubeObject>, indexes: Map<string, FieldExtractor>): void {
@@ -240,7 +258,7 @@ export class ManagerCache implements InformerSource {
     if (field === 'metadata.namespace') return (obj.metadata?.namespace ?? '') === value;
     const extract = this.fieldIndexes.get(resourceId(resource))?.get(field);
     if (!extract) {
-      throw new Error(`no field index "${field}" for ${resourceId(resource)}: register it with mgr.cache.indexField()`);
+      throw missingIndexError(resourceId(resource), field);
     }
     return extract(obj).includes(value);
   }
