@@ -30,6 +30,12 @@ export interface CacheOptions {
    * watches, or (in fault tests) a path through a proxy that slows them. Default: the manager's `config`.
    */
   config?: RestConfig;
+  /**
+   * A cached read of a resource no controller, index or earlier read asked the cache for throws
+   * `ERR_CACHE_MISSING_INFORMER` instead of starting an informer for it (controller-runtime's ReaderFailOnMissingInformer):
+   * it keeps the cache, and the RBAC it needs, to what was declared. Default: false.
+   */
+  readerFailOnMissingInformer?: boolean;
 }
 
 /** Where informers report list and watch failures (403, unreachable server): the manager's logger. */
@@ -89,6 +95,8 @@ export class ManagerCache implements InformerSource {
   private readonly fieldIndexes = new Map<string, Map<string, FieldExtractor>>();
   private readonly selectors = new Map<string, { labelSelector?: string; fieldSelector?: string }>();
   private signal: AbortSignal | undefined;
+  /** Resources with informers, by resourceId. */
+  private readonly known = new Set<string>();
 
   constructor(config: RestConfig, private readonly options: CacheOptions = {}, log?: CacheLog) {
     const namespaces = options.namespaces?.length ? options.namespaces : [''];
@@ -112,6 +120,7 @@ export class ManagerCache implements InformerSource {
   informers(resource: ResourceDescriptor): SharedIndexInformer<KubeObject>[] {
     const factories = resource.namespaced ? this.factories : this.factories.slice(0, 1);
     const scope = this.selectors.get(resourceId(resource)) ?? {};
+    this.known.add(resourceId(resource));
     return factories.map(({ factory }) => {
       const { informer } = factory.forResource(resource, scope);
       const indexes = this.fieldIndexes.get(resourceId(resource));
@@ -178,6 +187,13 @@ export class ManagerCache implements InformerSource {
     if (!this.signal) {
       throw new Error(
         `the cache is not started: cached reads of ${resourceId(resource)} work once the manager runs (or read with { uncached: true })`,
+      );
+    }
+    if (this.options.readerFailOnMissingInformer && !this.known.has(resourceId(resource))) {
+      throw new KubeloopError(
+        'ERR_CACHE_MISSING_INFORMER',
+        `no informer caches ${resourceId(resource)} and readerFailOnMissingInformer is set: watch it with a controller ` +
+          `(for, owns, watches), call mgr.cache.informers() before start, or read with { uncached: true }`,
       );
     }
     const informers = this.informers(resource);

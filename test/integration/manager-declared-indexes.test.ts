@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigMap, createClientset, hasErrorCode } from '../../sdk/client/index.js';
+import { ConfigMap, Secret, createClientset, hasErrorCode } from '../../sdk/client/index.js';
 import {
   CLIENT,
   CLOCK,
@@ -85,5 +85,28 @@ describe('@Reconciler indexes, provided tokens and CLOCK against the real API se
     expect(() => mgr.register(ColorCounter)).toThrow(/nothing is registered for the token REPORT_PREFIX/);
     mgr.provide(REPORT_PREFIX, 'r');
     expect(() => mgr.register(ColorCounter)).not.toThrow();
+  });
+});
+
+describe('cache.readerFailOnMissingInformer against the real API server', () => {
+  const { config } = sharedCluster();
+
+  it('a cached read of a resource nobody watches throws ERR_CACHE_MISSING_INFORMER; a watched one is read', async () => {
+    const ns = await createTestNamespace(config, 'strict');
+    const mgr = await createManager({
+      config,
+      cache: { namespaces: [ns], readerFailOnMissingInformer: true },
+      metricsBindAddress: '0',
+      healthProbeBindAddress: '0',
+      logger: silent,
+    });
+    mgr.cache.informers(ConfigMap);
+    run(mgr);
+    await createClientset(config).coreV1().configMaps(ns).create({ metadata: { name: 'seen' } });
+    await eventually('the ConfigMap in the cache', async () => (await mgr.client.list(ConfigMap, { namespace: ns })).items.length === 1);
+    const err = await mgr.client.list(Secret, { namespace: ns }).catch((e: unknown) => e);
+    expect(hasErrorCode(err, 'ERR_CACHE_MISSING_INFORMER')).toBe(true);
+    expect(mgr.cache.health().map((h) => h.resource)).toEqual(['v1/configmaps']);
+    expect((await mgr.client.list(Secret, { namespace: ns, uncached: true })).items).toEqual([]);
   });
 });
