@@ -1,6 +1,6 @@
 import { createServer, type Server as HttpsServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect, type SecureVersion } from 'node:tls';
@@ -154,6 +154,8 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
   listeningPromise.catch(() => undefined);
   let startedOnce = false;
   let inFlight = 0;
+  /** Every open connection, TLS handshakes included (the HTTP layer learns of a connection only once it is secure). */
+  const sockets = new Set<Socket>();
 
   const add = (path: string, route: Route): void => {
     if (!path.startsWith('/')) throw new WebhookError('ERR_WEBHOOK_REGISTRATION', `webhook path ${JSON.stringify(path)} must start with /`);
@@ -342,6 +344,10 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
           void handle(req, res);
         });
         https.on('tlsClientError', () => undefined);
+        https.on('connection', (socket: Socket) => {
+          sockets.add(socket);
+          socket.once('close', () => sockets.delete(socket));
+        });
         await new Promise<void>((resolve, reject) => {
           https.once('error', (err) => reject(new WebhookError('ERR_LISTEN', `the webhook server cannot listen on ${options.host ?? ''}:${options.port ?? 9443}: ${err.message}`, { cause: err })));
           https.listen({ port: options.port ?? 9443, ...(options.host && { host: options.host }) }, () => resolve());
@@ -356,7 +362,7 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
       }
       if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
       watcher.close();
-      await shutdown(https, () => inFlight, options.shutdownTimeoutMs ?? 30_000);
+      await shutdown(https, () => inFlight, options.shutdownTimeoutMs ?? 30_000, sockets);
       log.info({ port }, 'webhook server stopped');
     },
     startedChecker() {
@@ -399,11 +405,14 @@ function send(res: ServerResponse, status: number, type: string, body: string, h
 /**
  * Stops accepting, waits until no request is in flight (up to the timeout), then closes every connection: the API
  * server keeps its connections open between calls, so waiting for them to close would always take the full timeout.
+ * `closeAllConnections` knows only connections whose TLS handshake is done; the sockets are closed too, so that a stop
+ * during a handshake does not wait for the timeout either.
  */
-async function shutdown(server: HttpsServer, inFlight: () => number, timeoutMs: number): Promise<void> {
+async function shutdown(server: HttpsServer, inFlight: () => number, timeoutMs: number, sockets: ReadonlySet<Socket>): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   const deadline = Date.now() + timeoutMs;
   while (inFlight() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   server.closeAllConnections();
+  for (const socket of sockets) socket.destroy();
   await closed;
 }

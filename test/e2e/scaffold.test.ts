@@ -3,16 +3,30 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClientset, createDynamicClient, isForbidden, type RestConfig, type Unstructured } from '../../sdk/client/index.js';
-import { startControlPlane, type ControlPlane } from '../../sdk/envtest/index.js';
+import {
+  createClientset,
+  createDynamicClient,
+  isForbidden,
+  isInvalid,
+  type RestConfig,
+  type Unstructured,
+  type admissionregistrationv1,
+  type apiextensionsv1,
+} from '../../sdk/client/index.js';
+
+type WebhookConfiguration = admissionregistrationv1.MutatingWebhookConfiguration | admissionregistrationv1.ValidatingWebhookConfiguration;
+import { installCrds, installWebhooks, startControlPlane, type ControlPlane } from '../../sdk/envtest/index.js';
 import { createAll, dryRunCreate, eventually, parseObjects, repoRoot, runCli, runCommand, type Ran } from './support/cli.js';
 import { httpGet, startOperator, writeServiceAccountFolder, type RunningOperator } from './support/operator.js';
+import { certManagerStubCrds, kindsWithWebhooks } from './support/webhooks.js';
 
 // The whole path of a user, end to end: `kubeloop init` from a tarball of this checkout (`npm pack` of the built
-// package) → `kubeloop create api` → `npm run manifests` → type-check and the project's own tests → the manifests
-// accepted by a real API server → the built operator run as its ServiceAccount (a TokenRequest token, the CA and
-// KUBERNETES_SERVICE_HOST/PORT: the in-cluster configuration), with only the RBAC it generated → a Guestbook
-// reconciled → SIGTERM → exit 0 with the lease released. Steps share one project and run in order; each prints its
+// package) → `kubeloop create api` → `kubeloop create webhook` (a defaulter, a validator, a conversion to a new
+// version) → `npm run manifests` → type-check and the project's own tests (the webhook tests with webhooks installed
+// by kubeloop/envtest) → the manifests accepted by a real API server → the built operator run as its ServiceAccount
+// (a TokenRequest token, the CA and KUBERNETES_SERVICE_HOST/PORT: the in-cluster configuration), with only the RBAC it
+// generated, serving its webhooks to the API server → a Guestbook defaulted, validated, converted and reconciled →
+// SIGTERM → exit 0 with the lease released. Steps share one project and run in order; each prints its
 // duration. npm uses the user's cache and prefers it to the registry.
 const project = { name: 'guestbook-operator', domain: 'e2e.kubeloop.dev' };
 const namespace = `${project.name}-system`;
@@ -111,14 +125,37 @@ describe('a scaffolded operator, from kubeloop init to a clean stop in a cluster
     expect(main).toContain('mgr.register(RegionReconciler);');
   });
 
+  it('gets a defaulting and validating webhook and a conversion to a new version v1beta1', async () => {
+    const ran = await step('kubeloop create webhook', () =>
+      runCommand(
+        join(dir, 'node_modules/.bin/kubeloop'),
+        ['create', 'webhook', '--group', 'webapp', '--version', 'v1', '--kind', 'Guestbook', '--defaulting', '--programmatic-validation', '--conversion', '--spoke', 'v1beta1'],
+        { cwd: dir },
+      ),
+    );
+    ok(ran, 'kubeloop create webhook');
+    expect(ran.stdout).toContain(`Added defaulting, validation, conversion webhooks for Guestbook ${group}/v1:`);
+    for (const file of ['src/webhooks/guestbook-webhook.ts', 'src/api/webapp/v1beta1/guestbook.ts', 'src/api/webapp/guestbook-conversion.ts']) {
+      expect(existsSync(join(dir, file)), file).toBe(true);
+    }
+    const main = await readFile(join(dir, 'src/main.ts'), 'utf8');
+    expect(main).toContain('mgr.register(GuestbookWebhook);');
+    expect(main).toContain('mgr.register(guestbookConversion);');
+  });
+
   it('generates its manifests, type-checks, and passes its own tests', async () => {
     const manifests = ok(await step('npm run manifests', () => npm(['run', 'manifests'], dir)), 'npm run manifests');
     expect(manifests.stdout).toContain(`config/crd/bases/${group}_guestbooks.yaml`);
     expect(manifests.stdout).toContain(`config/crd/bases/infra.${project.domain}_regions.yaml`);
-    expect(manifests.stdout).toContain('2 CRDs, RBAC from 2 reconcilers');
+    expect(manifests.stdout).toContain('2 CRDs, RBAC from 2 reconcilers, 1 webhook class, 1 conversion');
+    expect(manifests.stdout).toContain('created   config/webhook/manifests.yaml');
     ok(await step('npm run typecheck', () => npm(['run', 'typecheck'], dir)), 'npm run typecheck');
-    const tests = ok(await step('npm test (the project, its own control plane)', () => npm(['test'], dir)), 'npm test');
-    expect(tests.stdout.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '')).toMatch(/Tests\s+4 passed \(4\)/);
+    const tests = ok(await step('npm test (the project, its own control planes)', () => npm(['test'], dir)), 'npm test');
+    const output = tests.stdout.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
+    // Two reconciler tests of Guestbook, one of Region, the manifests test, three webhook tests, one conversion test.
+    expect(output).toMatch(/Tests\s+8 passed \(8\)/);
+    expect(output).toContain('test/guestbook-webhook.test.ts');
+    expect(output).toContain('test/guestbook-conversion.test.ts');
   });
 
   it('has manifests a real API server accepts (kustomize build, server-side dry-run create)', async () => {
@@ -127,39 +164,30 @@ describe('a scaffolded operator, from kubeloop init to a clean stop in a cluster
     if (!kubectl) throw new Error('the control plane has no kubectl (KUBEBUILDER_ASSETS must hold kubectl)');
     const rendered = ok(await runCommand(kubectl, ['kustomize', join(dir, 'config/default')], { cwd: dir }), 'kubectl kustomize');
     objects = parseObjects(rendered.stdout);
-    expect(objects.map((o) => o.kind).toSorted()).toEqual([
-      'ClusterRole',
-      'ClusterRoleBinding',
-      'CustomResourceDefinition',
-      'CustomResourceDefinition',
-      'Deployment',
-      'Namespace',
-      'Role',
-      'RoleBinding',
-      'Service',
-      'ServiceAccount',
-    ]);
+    expect(objects.map((o) => o.kind).toSorted()).toEqual(kindsWithWebhooks);
+    // The control plane has no cert-manager: stand-ins of its CRDs let the dry run admit the Issuer and Certificate.
+    await installCrds(env!.config, { objects: certManagerStubCrds });
     const submitted = await step('dry-run create every manifest', () => dryRunCreate(env!.config, objects));
     expect(submitted.map(({ accepted }) => `${accepted.kind}/${accepted.metadata?.name}`).toSorted()).toEqual(
       objects.map((o) => `${o.kind}/${o.metadata?.name}`).toSorted(),
     );
   });
 
-  it('runs in-cluster as its ServiceAccount with only its generated RBAC, and reconciles a Guestbook', async () => {
+  it('runs in-cluster as its ServiceAccount with only its generated RBAC, serves its webhooks, and reconciles a Guestbook', async () => {
     const admin = env!.config;
     const cs = createClientset(admin);
-
-    const saName = await step('install the CRD and the RBAC', async () => {
-      const crds = createDynamicClient(admin).resource({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' });
-      await createAll(admin, objects.filter((o) => ['CustomResourceDefinition', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(o.kind!)));
-      for (const name of [`guestbooks.${group}`, `regions.infra.${project.domain}`]) {
-        await eventually(`the CRD ${name} to be established`, async () => {
-          const status = (await crds.get(name))['status'] as { conditions?: { type: string; status: string }[] } | undefined;
-          return status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
-        });
-      }
-      return objects.find((o) => o.kind === 'ServiceAccount')!.metadata!.name!;
+    // No cluster network and no cert-manager here: kubeloop/envtest points the webhook configurations and the CRD's
+    // conversion webhook at the operator on 127.0.0.1 with a CA made for the test, instead of at the webhook Service.
+    const serving = await step('install the CRDs, the RBAC and the webhook configurations', async () => {
+      const installation = await installWebhooks(admin, {
+        configurations: objects.filter((o) => o.kind === 'MutatingWebhookConfiguration' || o.kind === 'ValidatingWebhookConfiguration') as WebhookConfiguration[],
+        certDir: join(root, 'serving-certs'),
+      });
+      await installCrds(admin, { objects: objects.filter((o) => o.kind === 'CustomResourceDefinition') as unknown as apiextensionsv1.CustomResourceDefinition[] }, installation);
+      await createAll(admin, objects.filter((o) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(o.kind!)));
+      return installation.webhookOptions;
     });
+    const saName = objects.find((o) => o.kind === 'ServiceAccount')!.metadata!.name!;
 
     // What the kubelet would mount, found through KUBELOOP_SERVICE_ACCOUNT_DIR; the API server through
     // KUBERNETES_SERVICE_HOST/PORT (127.0.0.1 is in the serving certificate); an empty HOME: no kubeconfig to find.
@@ -172,7 +200,13 @@ describe('a scaffolded operator, from kubeloop init to a clean stop in a cluster
     await expect(createClientset(asOperator).coreV1().secrets('kube-system').list()).rejects.toSatisfy(isForbidden);
 
     const running = await step('start the operator and wait for the lease and /readyz', async () => {
-      const started = await startOperator({ projectDir: dir, host: env!.host, serviceAccountDir: sa.dir, home: join(root, 'home') });
+      const started = await startOperator({
+        projectDir: dir,
+        host: env!.host,
+        serviceAccountDir: sa.dir,
+        home: join(root, 'home'),
+        env: { WEBHOOK_PORT: String(serving.port), WEBHOOK_CERT_DIR: serving.certDir },
+      });
       operator = started;
       const lease = await eventually(
         'the operator to hold the lease',
@@ -217,6 +251,18 @@ describe('a scaffolded operator, from kubeloop init to a clean stop in a cluster
 
       await guestbooks.patch('visitors', { spec: { message: 'changed' } }, { patchType: 'merge' });
       await eventually('the ConfigMap to follow the spec', async () => ((await cs.coreV1().configMaps(shop).get('visitors')).data?.['message'] === 'changed' ? true : undefined));
+    });
+
+    await step("the operator's webhooks: defaulted, refused, converted", async () => {
+      const guestbooks = createDynamicClient(admin).resource({ group, version: 'v1', resource: 'guestbooks' }).namespace('shop');
+      const defaulted = await guestbooks.create({ apiVersion: `${group}/v1`, kind: 'Guestbook', metadata: { name: 'defaulted' }, spec: {} });
+      expect(defaulted['spec']).toEqual({ message: 'Hello' });
+      const blank = guestbooks.create({ apiVersion: `${group}/v1`, kind: 'Guestbook', metadata: { name: 'blank' }, spec: { message: ' ' } });
+      await expect(blank).rejects.toSatisfy(isInvalid);
+      await expect(blank).rejects.toThrow('spec.message: Invalid value: " ": must not be blank');
+      const asV1beta1 = await createDynamicClient(admin).resource({ group, version: 'v1beta1', resource: 'guestbooks' }).namespace('shop').get('visitors');
+      expect(asV1beta1.apiVersion).toBe(`${group}/v1beta1`);
+      expect(asV1beta1['spec']).toEqual({ message: 'changed' });
     });
 
     await step('create a cluster-scoped Region and see it reconciled', async () => {

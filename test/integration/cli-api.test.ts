@@ -1,8 +1,8 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, succeeded } from '../e2e/support/cli.js';
+import { runCli, snapshot, succeeded } from '../e2e/support/cli.js';
 
 // `kubeloop create api` in projects made by `kubeloop init --skip-install`: the files it adds, the registration in
 // src/main.ts, kubeloop.json, and bad input refused with nothing written. (cli-manifests.test.ts builds what it
@@ -17,17 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
-
-/** Every file of the project with its text: to show that a refused command changed nothing. */
-async function snapshot(dir: string): Promise<Record<string, string>> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  const out: Record<string, string> = {};
-  for (const e of entries.filter((x) => x.isFile()).toSorted((a, b) => (join(a.parentPath, a.name) < join(b.parentPath, b.name) ? -1 : 1))) {
-    const path = join(e.parentPath, e.name);
-    out[path.slice(dir.length + 1)] = await readFile(path, 'utf8');
-  }
-  return out;
-}
 
 describe('kubeloop create api', () => {
   it('adds a resource module, a reconciler registered in main, and its test', async () => {

@@ -52,6 +52,7 @@ describe('kubeloop init', () => {
       'config/rbac/role.yaml',
       'config/rbac/role_binding.yaml',
       'config/rbac/service_account.yaml',
+      'config/webhook/kustomization.yaml',
       'kubeloop.json',
       'package.json',
       'src/main.ts',
@@ -80,7 +81,9 @@ describe('kubeloop init', () => {
       sourceDir: 'src',
       outDir: 'dist',
       reconcilersDir: 'src/reconcilers',
+      webhooksDir: 'src/webhooks',
       watchNamespaces: [],
+      webhookCertificates: 'cert-manager',
       apis: [],
     });
     const tsconfig = await readFile(join(dir, 'tsconfig.json'), 'utf8');
@@ -92,6 +95,8 @@ describe('kubeloop init', () => {
       '// kubeloop:scaffold:imports',
       '// kubeloop:scaffold:reconcilers',
       "'leader-elect': { type: 'boolean' }",
+      "'webhook-port': { type: 'string' }",
+      "process.env['WEBHOOK_CERT_DIR']",
       "envFlag('LEADER_ELECT')",
       "process.env['METRICS_BIND_ADDRESS'] ?? ':8080'",
       "process.env['HEALTH_PROBE_BIND_ADDRESS'] ?? ':8081'",

@@ -218,6 +218,7 @@ describe('kubeloop generate manifests', () => {
       'unchanged config/crd/kustomization.yaml',
       'unchanged config/rbac/role.yaml',
       'unchanged config/manager/watch_namespaces_patch.yaml',
+      'unchanged config/webhook/kustomization.yaml',
     ]);
     expect(await Promise.all(files.map((f) => readFile(join(project, f), 'utf8')))).toEqual(before);
   });

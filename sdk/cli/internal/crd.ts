@@ -24,7 +24,8 @@ export interface GeneratedCrd {
   sources: string[];
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** True for a plain object (not null, not an array). */
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** True for a value shaped like a resource descriptor (`defineResource`'s result, or a built-in one). */
 export function isResourceDescriptor(value: unknown): value is ResourceDescriptor {

@@ -2,15 +2,14 @@
  * `kubeloop create api`: a resource module (types, descriptor and CRD version), a reconciler registered in
  * `src/main.ts`, and a test of it against a real API server. Every file is checked before any is written.
  */
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { CliError } from './errors.js';
 import { applyFileChanges } from './files.js';
-import { camelCase, checkKind, checkPlural, checkVersion, fullGroup, kebabCase, pluralOf, shortGroup } from './names.js';
+import { camelCase, checkKind, checkPlural, checkVersion, fullGroup, kebabCase, pluralOf } from './names.js';
 import type { Output } from './output.js';
 import { projectFileName, projectFileText, type Project, type ProjectApi } from './project.js';
 import { renderTemplateFile } from './render.js';
+import { importPath, refuseExisting, registerInMain, renderResourceModule } from './scaffold.js';
 
 export interface CreateApiOptions {
   project: Project;
@@ -27,27 +26,7 @@ export interface CreateApiOptions {
   out: Output;
 }
 
-export const importsMarker = '// kubeloop:scaffold:imports';
-export const registerMarker = '// kubeloop:scaffold:reconcilers';
-const mainFile = 'main.ts';
-
-const toPosix = (path: string): string => path.split(sep).join('/');
-
-/** A relative ESM import specifier from one project file to another, `.ts` turned into `.js`. */
-function importPath(from: string, to: string): string {
-  const rel = toPosix(relative(dirname(from), to)).replace(/\.ts$/, '.js');
-  return rel.startsWith('.') ? rel : `./${rel}`;
-}
-
-/** Inserts `line` before the marker line, with the marker's indentation. */
-function insertBefore(text: string, marker: string, line: string): string | undefined {
-  const lines = text.split('\n');
-  const at = lines.findIndex((l) => l.trim() === marker);
-  if (at < 0) return undefined;
-  const indent = /^\s*/.exec(lines[at]!)![0];
-  lines.splice(at, 0, indent + line);
-  return lines.join('\n');
-}
+export { importsMarker, registerMarker } from './scaffold.js';
 
 /** Adds the API; returns the project-relative paths written. */
 export async function createApi(options: CreateApiOptions): Promise<string[]> {
@@ -73,58 +52,36 @@ export async function createApi(options: CreateApiOptions): Promise<string[]> {
   }
 
   const base = kebabCase(kind);
-  const resourcePath = `${file.sourceDir}/api/${shortGroup(group)}/${version}/${base}.ts`;
+  const resource = await renderResourceModule(project, { group, version, kind, plural, namespaced }, sameKind.length === 0);
   const reconcilerPath = `${file.reconcilersDir}/${base}-reconciler.ts`;
   const testPath = `test/${base}-reconciler.test.ts`;
-  const mainPath = `${file.sourceDir}/${mainFile}`;
 
   const values = {
     kind,
     kindCamel: camelCase(kind),
     kindLower: kind.toLowerCase(),
-    group,
-    version,
-    plural,
     namespaced,
-    storage: sameKind.length === 0,
-    resourceImport: importPath(reconcilerPath, resourcePath),
-    testResourceImport: importPath(testPath, resourcePath),
+    resourceImport: importPath(reconcilerPath, resource.path),
+    testResourceImport: importPath(testPath, resource.path),
     testReconcilerImport: importPath(testPath, reconcilerPath),
     testSupportImport: './support.js',
-    name: file.name,
   };
   const writes = new Map<string, string>();
-  writes.set(resourcePath, await renderTemplateFile('api/resource.ts.tmpl', values));
+  writes.set(resource.path, resource.text);
   if (withReconciler) {
     writes.set(reconcilerPath, await renderTemplateFile('api/reconciler.ts.tmpl', values));
     writes.set(testPath, await renderTemplateFile('api/reconciler.test.ts.tmpl', values));
   }
-  const existing = [...writes.keys()].filter((p) => existsSync(join(project.dir, p)));
-  if (existing.length) {
-    throw new CliError('ERR_CLI_USAGE', `${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}: nothing was written; move ${existing.length === 1 ? 'it' : 'them'} away or choose another kind`);
-  }
+  refuseExisting(project, writes.keys(), 'choose another kind');
 
+  let mainPath: string | undefined;
   if (withReconciler) {
-    let main: string;
-    try {
-      main = await readFile(join(project.dir, mainPath), 'utf8');
-    } catch (err) {
-      throw new CliError('ERR_CLI_PROJECT', `cannot read ${mainPath} to register the reconciler: ${(err as Error).message}`, { cause: err });
-    }
-    const className = `${kind}Reconciler`;
-    const withImport = insertBefore(main, importsMarker, `import { ${className} } from '${importPath(mainPath, reconcilerPath)}';`);
-    const withRegister = withImport && insertBefore(withImport, registerMarker, `mgr.register(${className});`);
-    if (!withRegister) {
-      throw new CliError(
-        'ERR_CLI_PROJECT',
-        `${mainPath} lacks the line "${withImport ? registerMarker : importsMarker}" that marks where reconcilers are ${withImport ? 'registered' : 'imported'}: ` +
-          'put it back (see templates/init/src/main.ts.tmpl in kubeloop), or pass --no-reconciler. Nothing was written',
-      );
-    }
-    writes.set(mainPath, withRegister);
+    const main = await registerInMain(project, [{ name: `${kind}Reconciler`, module: reconcilerPath }], 'the reconciler', ', or pass --no-reconciler');
+    mainPath = main.path;
+    writes.set(main.path, main.text);
   }
 
-  const api: ProjectApi = { group, version, kind, plural, namespaced, path: resourcePath, ...(withReconciler && { reconciler: reconcilerPath }) };
+  const api: ProjectApi = { ...resource.api, ...(withReconciler && { reconciler: reconcilerPath }) };
   writes.set(projectFileName, projectFileText({ ...file, apis: [...file.apis, api] }));
 
   await applyFileChanges([...writes].map(([path, text]) => ({ path: join(project.dir, path), text })));

@@ -122,7 +122,9 @@ export async function initProject(options: InitOptions): Promise<string> {
     sourceDir: 'src',
     outDir: 'dist',
     reconcilersDir: 'src/reconcilers',
+    webhooksDir: 'src/webhooks',
     watchNamespaces,
+    webhookCertificates: 'cert-manager',
     apis: [],
   };
   files.set(projectFileName, projectFileText(projectFile));

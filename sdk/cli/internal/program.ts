@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { isKubeloopError } from '../../client/index.js';
 import { createApi } from './create-api.js';
+import { createWebhook, type CreateWebhookOptions } from './create-webhook.js';
 import { CliError } from './errors.js';
 import { initProject } from './init.js';
 import { generateManifests } from './manifests.js';
@@ -89,17 +90,51 @@ function buildProgram(out: Output, cwd: string, env: NodeJS.ProcessEnv): Command
       },
     );
 
+  create
+    .command('webhook')
+    .description('add webhooks to a kind made by create api: a @Webhook class that defaults and/or validates it, a conversion between its versions; each registered in src/main.ts, with a test')
+    .requiredOption('--group <group>', 'API group of the kind: a short name (webapp) or a full one (webapp.example.com)')
+    .requiredOption('--version <version>', 'the version admitted; with --conversion, the hub (the version stored)')
+    .requiredOption('--kind <Kind>', 'the kind, in PascalCase: Guestbook')
+    .option('--defaulting', 'a defaulter: the mutating webhook sets defaults')
+    .option('--programmatic-validation', 'a validator: the validating webhook refuses invalid creates and updates with field errors')
+    .option('--conversion', 'a conversion between the hub (--version) and the other versions, served at /convert')
+    .option('--spoke <list>', 'with --conversion: comma-separated spoke versions, each added if new (default: the other versions of the kind)')
+    .addOption(projectOption())
+    .action(
+      async (opts: Pick<CreateWebhookOptions, 'group' | 'version' | 'kind' | 'defaulting' | 'programmaticValidation' | 'conversion'> & { spoke?: string; project?: string }) => {
+        const project = await loadProject(resolve(cwd, opts.project ?? '.'));
+        await createWebhook({
+          project,
+          group: opts.group,
+          version: opts.version,
+          kind: opts.kind,
+          out,
+          ...(opts.defaulting && { defaulting: true }),
+          ...(opts.programmaticValidation && { programmaticValidation: true }),
+          ...(opts.conversion && { conversion: true }),
+          ...(opts.spoke !== undefined && { spokes: opts.spoke.split(',').map((v) => v.trim()).filter(Boolean) }),
+        });
+      },
+    );
+
   const generate = program.command('generate').description('generate code and manifests');
   generate
     .command('manifests')
-    .description('write CRDs (config/crd), the RBAC roles (config/rbac/role.yaml) and the watched namespaces (config/manager) from the compiled resource and reconciler modules')
+    .description(
+      'write CRDs (config/crd), the RBAC roles (config/rbac/role.yaml), the watched namespaces (config/manager) and the webhook configurations ' +
+        '(config/webhook, config/certmanager) from the compiled resource, reconciler and webhook modules',
+    )
     .addOption(projectOption())
     .action(async (opts: { project?: string }) => {
       const project = await loadProject(resolve(cwd, opts.project ?? '.'));
-      const { manifests, changes } = await generateManifests(project);
+      const { manifests, changes, notes } = await generateManifests(project);
       for (const c of changes) out.info(`${c.action.padEnd(9)} ${c.path}`);
-      const rules = manifests.reconcilers.length;
-      out.info(`${manifests.crds.length} CRD${manifests.crds.length === 1 ? '' : 's'}, RBAC from ${rules} reconciler${rules === 1 ? '' : 's'}`);
+      const count = (n: number, what: string, plural = `${what}s`): string => `${n} ${n === 1 ? what : plural}`;
+      const { crds, reconcilers, webhooks, conversions } = manifests;
+      const extra = webhooks.length || conversions.length ? `, ${count(webhooks.length, 'webhook class', 'webhook classes')}, ${count(conversions.length, 'conversion')}` : '';
+      out.info(`${count(crds.length, 'CRD')}, RBAC from ${count(reconcilers.length, 'reconciler')}${extra}`);
+      for (const note of notes) out.info(`note: ${note}`);
     });
   generate
     .command('types')

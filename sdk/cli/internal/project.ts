@@ -38,10 +38,21 @@ export interface ProjectFile {
   /** The folder holding reconciler modules; every module in it is read by `generate manifests`. Default: `src/reconcilers`. */
   reconcilersDir: string;
   /**
+   * The folder holding `@Webhook` classes (`kubeloop create webhook` writes them there); every module in it is read by
+   * `generate manifests`. Default: `src/webhooks`.
+   */
+  webhooksDir: string;
+  /**
    * The namespaces the operator watches; empty for every namespace. `generate manifests` turns it into a Role per
    * namespace (instead of one ClusterRole) and the Deployment's `WATCH_NAMESPACES`. Default: empty.
    */
   watchNamespaces: string[];
+  /**
+   * Who provisions the webhook server's certificate: `cert-manager` (an Issuer and a Certificate; cert-manager must run
+   * in the cluster) or `kubeloop` (the operator's built-in provisioner keeps it in a Secret and patches each caBundle).
+   * Default: `cert-manager`.
+   */
+  webhookCertificates: 'cert-manager' | 'kubeloop';
   apis: ProjectApi[];
 }
 
@@ -76,12 +87,16 @@ export function checkProjectFile(value: unknown, where: string): ProjectFile {
   const v = value as Record<string, unknown>;
   if (v['version'] !== 1) throw bad('version', `is ${JSON.stringify(v['version'])}; this kubeloop reads version 1`);
   for (const field of ['name', 'domain', 'namespace'] as const) if (!isString(v[field])) throw bad(field, 'must be a non-empty string');
-  for (const field of ['sourceDir', 'outDir', 'reconcilersDir'] as const) {
+  for (const field of ['sourceDir', 'outDir', 'reconcilersDir', 'webhooksDir'] as const) {
     if (v[field] !== undefined && !isString(v[field])) throw bad(field, 'must be a non-empty string');
   }
   const watchNamespaces = v['watchNamespaces'] ?? [];
   if (!Array.isArray(watchNamespaces) || !watchNamespaces.every((n) => typeof n === 'string' && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n))) {
     throw bad('watchNamespaces', 'must be a list of namespace names');
+  }
+  const webhookCertificates = v['webhookCertificates'] ?? 'cert-manager';
+  if (webhookCertificates !== 'cert-manager' && webhookCertificates !== 'kubeloop') {
+    throw bad('webhookCertificates', `is ${JSON.stringify(webhookCertificates)}; use "cert-manager" or "kubeloop"`);
   }
   const apis = v['apis'] ?? [];
   if (!Array.isArray(apis)) throw bad('apis', 'must be a list');
@@ -110,7 +125,9 @@ export function checkProjectFile(value: unknown, where: string): ProjectFile {
     sourceDir: (v['sourceDir'] as string | undefined) ?? 'src',
     outDir: (v['outDir'] as string | undefined) ?? 'dist',
     reconcilersDir: (v['reconcilersDir'] as string | undefined) ?? 'src/reconcilers',
+    webhooksDir: (v['webhooksDir'] as string | undefined) ?? 'src/webhooks',
     watchNamespaces: watchNamespaces as string[],
+    webhookCertificates,
     apis: checked,
   };
 }

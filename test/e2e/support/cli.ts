@@ -85,6 +85,17 @@ export async function linkCheckout(projectDir: string): Promise<void> {
   }
 }
 
+/** Every file under `dir` with its text, by relative path: to show that a refused command changed nothing. */
+export async function snapshot(dir: string): Promise<Record<string, string>> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const out: Record<string, string> = {};
+  for (const e of entries.filter((x) => x.isFile()).toSorted((a, b) => (join(a.parentPath, a.name) < join(b.parentPath, b.name) ? -1 : 1))) {
+    const path = join(e.parentPath, e.name);
+    out[path.slice(dir.length + 1)] = await readFile(path, 'utf8');
+  }
+  return out;
+}
+
 /** The objects in YAML text. */
 export function parseObjects(text: string): Unstructured[] {
   return loadAll(text).filter((d): d is Unstructured => typeof d === 'object' && d !== null);
