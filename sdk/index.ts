@@ -16,6 +16,7 @@ export {
   // writing a reconciler
   Reconciler,
   inject,
+  createToken,
   TerminalError,
   CLIENT,
   CLIENTSET,
@@ -33,6 +34,7 @@ export {
   containsFinalizer,
   setStatusCondition,
   type Client,
+  type InjectionToken,
   type EventRecorder,
   type Manager,
   type ManagerOptions,

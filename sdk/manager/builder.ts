@@ -1,7 +1,8 @@
-import type { ResourceDescriptor } from '../client/index.js';
+import type { KubeObject, ResourceDescriptor } from '../client/index.js';
+import type { DeepReadonly } from '../cache/index.js';
 import type { RateLimiter } from '../workqueue/index.js';
 import type { ControllerSource } from './controller.js';
-import type { WatchSpec } from './decorator.js';
+import type { FieldIndexSpec, WatchSpec } from './decorator.js';
 import { enqueueRequestForObject, enqueueRequestForOwner, type EventHandler } from './handlers.js';
 import type { PredicateLike } from './predicates.js';
 import type { Reconcile } from './reconcile.js';
@@ -17,6 +18,8 @@ export interface ControllerSpec {
   maxConcurrentReconciles: number;
   rateLimiter?: RateLimiter<string>;
   reconcileTimeoutMs?: number;
+  /** Field indexes to register in the cache (`withIndex`). Default: none. */
+  indexes?: FieldIndexSpec[];
 }
 
 /** The manager side of the builder: where a completed controller goes. */
@@ -44,6 +47,7 @@ export class ControllerBuilder {
   private maxConcurrent = 1;
   private rateLimiter: RateLimiter<string> | undefined;
   private reconcileTimeoutMs: number | undefined;
+  private readonly indexes: FieldIndexSpec[] = [];
 
   constructor(private readonly registry: ControllerRegistry) {}
 
@@ -73,6 +77,15 @@ export class ControllerBuilder {
    */
   watchesRawSource(source: Source): this {
     this.rawSources.push(source);
+    return this;
+  }
+
+  /**
+   * A field index the reconciler lists with, registered in the manager's cache:
+   * `withIndex(Pod, 'spec.nodeName', (p) => [p.spec?.nodeName ?? ''])`, then `client.list(Pod, { matchingFields })`.
+   */
+  withIndex<T extends KubeObject>(resource: ResourceDescriptor<T>, field: string, extract: (obj: DeepReadonly<T>) => string[]): this {
+    this.indexes.push({ resource, field, extract } as unknown as FieldIndexSpec);
     return this;
   }
 
@@ -127,6 +140,7 @@ export class ControllerBuilder {
         maxConcurrentReconciles: this.maxConcurrent,
         ...(this.rateLimiter && { rateLimiter: this.rateLimiter }),
         ...(this.reconcileTimeoutMs !== undefined && { reconcileTimeoutMs: this.reconcileTimeoutMs }),
+        ...(this.indexes.length > 0 && { indexes: [...this.indexes] }),
       },
       reconciler,
     );

@@ -1,5 +1,6 @@
 import {
   ApiError,
+  KubeloopError,
   formatGroupVersion,
   type KubeObject,
   type ResourceDescriptor,
@@ -14,6 +15,7 @@ import {
   type SharedInformerFactory,
 } from '../cache/index.js';
 import type { InformerSource } from './controller.js';
+import type { CacheView } from './read-your-writes.js';
 
 /** Which objects the manager's cache holds. */
 export interface CacheOptions {
@@ -23,6 +25,17 @@ export interface CacheOptions {
   byResource?: { resource: ResourceDescriptor; labelSelector?: string; fieldSelector?: string }[];
   /** Resync period of informer handlers. Default: 0 (none; controllers requeue themselves). */
   resyncPeriodMs?: number;
+  /**
+   * The RestConfig the informers list and watch with, when it is not the manager's: another user or rate limit for
+   * watches, or (in fault tests) a path through a proxy that slows them. Default: the manager's `config`.
+   */
+  config?: RestConfig;
+  /**
+   * A cached read of a resource no controller, index or earlier read asked the cache for throws
+   * `ERR_CACHE_MISSING_INFORMER` instead of starting an informer for it (controller-runtime's ReaderFailOnMissingInformer):
+   * it keeps the cache, and the RBAC it needs, to what was declared. Default: false.
+   */
+  readerFailOnMissingInformer?: boolean;
 }
 
 /** Where informers report list and watch failures (403, unreachable server): the manager's logger. */
@@ -33,6 +46,18 @@ export interface CacheLog {
 }
 
 const fieldIndexPrefix = 'field:';
+
+/**
+ * A cached list by a field nobody indexed (`matchingFields` other than `metadata.name` and `metadata.namespace`):
+ * code `ERR_CACHE_MISSING_INDEX`. The fake client of kubeloop/testing throws the same.
+ */
+export function missingIndexError(resource: string, field: string): KubeloopError {
+  return new KubeloopError(
+    'ERR_CACHE_MISSING_INDEX',
+    `no field index "${field}" for ${resource}: declare it with @Reconciler({ indexes }), the builder's withIndex(), ` +
+      `or mgr.cache.indexField() (or list with { uncached: true } to send it as a field selector)`,
+  );
+}
 
 /** A list answered from the cache: the shared, read-only objects. */
 export interface CachedList {
@@ -70,12 +95,14 @@ export class ManagerCache implements InformerSource {
   private readonly fieldIndexes = new Map<string, Map<string, FieldExtractor>>();
   private readonly selectors = new Map<string, { labelSelector?: string; fieldSelector?: string }>();
   private signal: AbortSignal | undefined;
+  /** Resources with informers, by resourceId. */
+  private readonly known = new Set<string>();
 
   constructor(config: RestConfig, private readonly options: CacheOptions = {}, log?: CacheLog) {
     const namespaces = options.namespaces?.length ? options.namespaces : [''];
     this.factories = namespaces.map((namespace) => ({
       namespace,
-      factory: createSharedInformerFactory(config, {
+      factory: createSharedInformerFactory(options.config ?? config, {
         namespace,
         ...(options.resyncPeriodMs !== undefined && { resyncPeriodMs: options.resyncPeriodMs }),
         ...(log && { informerOptions: { logger: log } }),
@@ -93,6 +120,7 @@ export class ManagerCache implements InformerSource {
   informers(resource: ResourceDescriptor): SharedIndexInformer<KubeObject>[] {
     const factories = resource.namespaced ? this.factories : this.factories.slice(0, 1);
     const scope = this.selectors.get(resourceId(resource)) ?? {};
+    this.known.add(resourceId(resource));
     return factories.map(({ factory }) => {
       const { informer } = factory.forResource(resource, scope);
       const indexes = this.fieldIndexes.get(resourceId(resource));
@@ -116,6 +144,11 @@ export class ManagerCache implements InformerSource {
     if (indexes.has(field)) throw new Error(`field index ${field} of ${id} is already registered`);
     indexes.set(field, extract as FieldExtractor);
     for (const informer of this.informers(resource)) this.applyIndexes(informer, new Map([[field, extract as FieldExtractor]]));
+  }
+
+  /** The extract function of a registered field index, or undefined. */
+  fieldIndexOf(resource: ResourceDescriptor, field: string): FieldExtractor | undefined {
+    return this.fieldIndexes.get(resourceId(resource))?.get(field);
   }
 
   private applyIndexes(informer: SharedIndexInformer<KubeObject>, indexes: Map<string, FieldExtractor>): void {
@@ -156,11 +189,35 @@ export class ManagerCache implements InformerSource {
         `the cache is not started: cached reads of ${resourceId(resource)} work once the manager runs (or read with { uncached: true })`,
       );
     }
+    if (this.options.readerFailOnMissingInformer && !this.known.has(resourceId(resource))) {
+      throw new KubeloopError(
+        'ERR_CACHE_MISSING_INFORMER',
+        `no informer caches ${resourceId(resource)} and readerFailOnMissingInformer is set: watch it with a controller ` +
+          `(for, owns, watches), call mgr.cache.informers() before start, or read with { uncached: true }`,
+      );
+    }
     const informers = this.informers(resource);
     const combined = signal ? AbortSignal.any([signal, this.signal]) : this.signal;
     const ok = await Promise.all(informers.map((i) => i.waitForSync(combined)));
     if (!ok.every(Boolean)) throw combined.reason ?? new Error(`the cache of ${resourceId(resource)} did not sync`);
     return informers;
+  }
+
+  /**
+   * What the informers of a resource hold, once synced, for reads of one's own writes: the informer that holds
+   * `namespace` (every informer of the resource for `''`).
+   */
+  async views(resource: ResourceDescriptor, namespace: string, signal?: AbortSignal): Promise<CacheView[]> {
+    // A stopping manager ends the waits of reads in flight.
+    if (this.signal?.aborted) throw this.signal.reason;
+    const informers = await this.synced(resource, signal);
+    const scoped = resource.namespaced && namespace
+      ? informers.filter((_, i) => this.factories[i]!.namespace === '' || this.factories[i]!.namespace === namespace)
+      : informers;
+    return scoped.map((informer) => ({
+      get: (key: string) => informer.getIndexer().getByKey(key),
+      resourceVersion: () => informer.lastSyncResourceVersion(),
+    }));
   }
 
   /** A cached object by key: the frozen, shared object itself. Throws a NotFound ApiError when absent. */
@@ -217,7 +274,7 @@ export class ManagerCache implements InformerSource {
     if (field === 'metadata.namespace') return (obj.metadata?.namespace ?? '') === value;
     const extract = this.fieldIndexes.get(resourceId(resource))?.get(field);
     if (!extract) {
-      throw new Error(`no field index "${field}" for ${resourceId(resource)}: register it with mgr.cache.indexField()`);
+      throw missingIndexError(resourceId(resource), field);
     }
     return extract(obj).includes(value);
   }

@@ -48,6 +48,11 @@ export interface StatusWriter {
  * cache (an informer starts on first use, and the read waits for its sync) and return copies; writes go to the API
  * server. Each call resolves the resource from the descriptor, or from the object's apiVersion and kind (built-in
  * kinds, kinds registered with the manager, then discovery).
+ *
+ * Guarantees (the manager's `CLIENT`, `readYourOwnWrites` on by default): after a write through this client resolves,
+ * a cached read of that object returns that write or a newer state, and after a delete it never returns the deleted
+ * object alive: the read waits, bounded by `client.readYourOwnWrites.timeoutMs` (default 10000), for the informer to
+ * catch up, then fails with `ERR_READ_YOUR_WRITES_TIMEOUT`. Writes by anyone else may still be seen late.
  */
 export interface Client {
   get<T extends KubeObject>(resource: ResourceDescriptor<T>, key: { namespace?: string; name: string }, options?: ClientGetOptions): Promise<T>;

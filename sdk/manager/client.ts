@@ -16,6 +16,7 @@ import {
   type WriteOptions,
 } from '../client/index.js';
 import type { ManagerCache } from './cache.js';
+import type { ReadYourWrites } from './read-your-writes.js';
 import type { Client, ClientGetOptions, ClientListOptions, ClientPatchOptions, StatusWriter } from './client-types.js';
 
 function isDescriptor(value: unknown): value is ResourceDescriptor {
@@ -79,7 +80,8 @@ function copy<T>(value: unknown, unsafe: boolean | undefined): T {
 }
 
 /**
- * The manager's generic client: cached reads (copies by default), direct writes. See {@link Client}.
+ * The manager's generic client: cached reads (copies by default), direct writes. See {@link Client}. With a
+ * {@link ReadYourWrites}, cached reads wait for the cache to reach this client's own writes.
  */
 export class CachedClient implements Client {
   private readonly factory: ResourceClientFactory;
@@ -88,18 +90,22 @@ export class CachedClient implements Client {
     config: RestConfig,
     private readonly cache: ManagerCache,
     private readonly registry: ResourceRegistry,
+    private readonly ownWrites?: ReadYourWrites,
   ) {
     this.factory = createResourceClientFactory(config);
+  }
+
+  /** Runs a write and remembers its answer for reads of one's own writes. */
+  private async write<T extends KubeObject>(obj: KubeObject, signal: AbortSignal | undefined, call: (r: ReturnType<CachedClient['direct']>) => Promise<unknown>): Promise<T> {
+    const resource = await this.registry.forObject(obj, signal);
+    const written = (await call(this.direct(resource, obj.metadata?.namespace))) as T;
+    this.ownWrites?.wrote(resource, written);
+    return written;
   }
 
   private direct(resource: ResourceDescriptor, namespace?: string): NamespaceableResourceInterface<KubeObject> | ReturnType<NamespaceableResourceInterface<KubeObject>['namespace']> {
     const r = this.factory.resource(resource);
     return resource.namespaced && namespace ? r.namespace(namespace) : r;
-  }
-
-  private async target(obj: KubeObject, signal?: AbortSignal) {
-    const resource = await this.registry.forObject(obj, signal);
-    return this.direct(resource, obj.metadata?.namespace);
   }
 
   async get<T extends KubeObject>(
@@ -111,6 +117,10 @@ export class CachedClient implements Client {
     if (options.uncached) {
       const obj = await this.direct(resource, key.namespace).get(key.name, options);
       return obj as T;
+    }
+    if (this.ownWrites?.has(resource)) {
+      const namespace = key.namespace ?? '';
+      await this.ownWrites.waitForKey(resource, namespace, key.name, async () => (await this.cache.views(resource, namespace, options.signal))[0]!, options.signal);
     }
     const cached = await this.cache.get(resource, key.namespace ?? '', key.name, options.signal);
     return copy<T>(cached, options.unsafeDisableDeepCopy);
@@ -130,6 +140,10 @@ export class CachedClient implements Client {
       });
       return list as KubeList<T>;
     }
+    if (this.ownWrites?.has(resource)) {
+      const namespace = options.namespace ?? '';
+      await this.ownWrites.waitForList(resource, namespace, () => this.cache.views(resource, namespace, options.signal), options.signal);
+    }
     const list = await this.cache.list(resource, {
       ...(options.namespace && { namespace: options.namespace }),
       ...(options.labelSelector && { labelSelector: options.labelSelector }),
@@ -140,30 +154,32 @@ export class CachedClient implements Client {
   }
 
   async create<T extends KubeObject>(obj: T, options: WriteOptions = {}): Promise<T> {
-    return (await (await this.target(obj, options.signal)).create(obj, options)) as T;
+    return this.write<T>(obj, options.signal, (r) => r.create(obj, options));
   }
 
   async update<T extends KubeObject>(obj: T, options: WriteOptions = {}): Promise<T> {
-    return (await (await this.target(obj, options.signal)).update(obj, options)) as T;
+    return this.write<T>(obj, options.signal, (r) => r.update(obj, options));
   }
 
   async patch<T extends KubeObject>(obj: T, patch: unknown, options: ClientPatchOptions): Promise<T> {
     const name = obj.metadata?.name;
     if (!name) throw new TypeError('patch needs an object with metadata.name');
-    return (await (await this.target(obj, options.signal)).patch(name, patch as never, options)) as T;
+    return this.write<T>(obj, options.signal, (r) => r.patch(name, patch as never, options));
   }
 
   async apply<T extends KubeObject>(
     obj: ApplyConfiguration<T>,
     options: { fieldManager: string; force?: boolean } & RequestOptions,
   ): Promise<T> {
-    return (await (await this.target(obj as KubeObject, options.signal)).apply(obj as never, options)) as T;
+    return this.write<T>(obj as KubeObject, options.signal, (r) => r.apply(obj as never, options));
   }
 
   async delete(obj: KubeObject, options: DeleteOptions = {}): Promise<void> {
     const name = obj.metadata?.name;
     if (!name) throw new TypeError('delete needs an object with metadata.name');
-    await (await this.target(obj, options.signal)).delete(name, options);
+    const resource = await this.registry.forObject(obj, options.signal);
+    await this.direct(resource, obj.metadata?.namespace).delete(name, options);
+    this.ownWrites?.deleted(resource, obj);
   }
 
   async deleteAllOf(resource: ResourceDescriptor, options: DeleteCollectionOptions & { namespace?: string } = {}): Promise<void> {
@@ -173,17 +189,17 @@ export class CachedClient implements Client {
 
   status(): StatusWriter {
     return {
-      update: async <T extends KubeObject>(obj: T, options: WriteOptions = {}): Promise<T> =>
-        (await (await this.target(obj, options.signal)).updateStatus(obj, options)) as T,
-      patch: async <T extends KubeObject>(obj: T, patch: unknown, options: ClientPatchOptions): Promise<T> => {
+      update: <T extends KubeObject>(obj: T, options: WriteOptions = {}): Promise<T> =>
+        this.write<T>(obj, options.signal, (r) => r.updateStatus(obj, options)),
+      patch: <T extends KubeObject>(obj: T, patch: unknown, options: ClientPatchOptions): Promise<T> => {
         const name = obj.metadata?.name;
-        if (!name) throw new TypeError('status().patch needs an object with metadata.name');
-        return (await (await this.target(obj, options.signal)).patch(name, patch as never, { ...options, subresource: 'status' })) as T;
+        if (!name) return Promise.reject(new TypeError('status().patch needs an object with metadata.name'));
+        return this.write<T>(obj, options.signal, (r) => r.patch(name, patch as never, { ...options, subresource: 'status' }));
       },
-      apply: async <T extends KubeObject>(
+      apply: <T extends KubeObject>(
         obj: ApplyConfiguration<T>,
         options: { fieldManager: string; force?: boolean } & RequestOptions,
-      ): Promise<T> => (await (await this.target(obj as KubeObject, options.signal)).applyStatus(obj as never, options)) as T,
+      ): Promise<T> => this.write<T>(obj as KubeObject, options.signal, (r) => r.applyStatus(obj as never, options)),
     };
   }
 }

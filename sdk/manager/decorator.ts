@@ -1,5 +1,6 @@
 import { injectable } from 'tsyringe';
-import type { ResourceDescriptor } from '../client/index.js';
+import type { KubeObject, ResourceDescriptor } from '../client/index.js';
+import type { DeepReadonly } from '../cache/index.js';
 import type { EventHandler } from './handlers.js';
 import type { PredicateLike } from './predicates.js';
 import type { Reconcile } from './reconcile.js';
@@ -20,6 +21,28 @@ export interface WatchSpec {
   resource: ResourceDescriptor;
   handler: EventHandler;
   predicates?: PredicateLike[];
+}
+
+/**
+ * A field index a reconciler lists with: `client.list(Pod, { matchingFields: { 'spec.nodeName': 'n1' } })` reads it.
+ * Make one typed with {@link defineFieldIndex}. The manager registers it in its cache (as `mgr.cache.indexField`);
+ * `reconcileOnce` and the harnesses of kubeloop/testing give it to their fake client.
+ */
+export interface FieldIndexSpec<T extends KubeObject = KubeObject> {
+  resource: ResourceDescriptor<T>;
+  /** The name used in `matchingFields`, by convention the field's path: `spec.nodeName`. */
+  field: string;
+  /** The values an object is indexed under (several for a list field; `[]` for none). */
+  extract(obj: DeepReadonly<T>): string[];
+}
+
+/** A typed {@link FieldIndexSpec}: `defineFieldIndex(Job, '.metadata.controller', (job) => [...])`. */
+export function defineFieldIndex<T extends KubeObject>(
+  resource: ResourceDescriptor<T>,
+  field: string,
+  extract: (obj: DeepReadonly<T>) => string[],
+): FieldIndexSpec<T> {
+  return { resource, field, extract };
 }
 
 /** What `@Reconciler({...})` records: everything the builder can say, as plain data. */
@@ -44,6 +67,13 @@ export interface ReconcilerOptions {
   eventFilters?: PredicateLike[];
   /** Extra RBAC rules for generated manifests (finalizers, events and leases are implied and need not be listed). */
   rbac?: RbacRule[];
+  /**
+   * Field indexes the reconciler lists with (the builder's `withIndex`): registered in the manager's cache when the
+   * class is registered, and in kubeloop/testing's fake client by `reconcileOnce`. Two controllers may declare the
+   * same index with the same `extract` function. Default: none.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry keeps its own resource's type
+  indexes?: FieldIndexSpec<any>[];
 }
 
 /** A class whose instances reconcile, with its constructor's injection tokens when parameter decorators are not used. */

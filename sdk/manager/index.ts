@@ -16,7 +16,7 @@
  */
 import 'reflect-metadata';
 
-export { inject } from 'tsyringe';
+export { inject, type InjectionToken } from 'tsyringe';
 export {
   createManager,
   constructReconciler,
@@ -28,6 +28,8 @@ export {
 export {
   Reconciler,
   reconcilerOptionsOf,
+  defineFieldIndex,
+  type FieldIndexSpec,
   type ReconcilerOptions,
   type ReconcilerClass,
   type RbacRule,
@@ -47,7 +49,8 @@ export {
 } from './reconcile.js';
 export { controllerFor, ControllerBuilder, type ForOptions, type ControllerRegistry, type ControllerSpec } from './builder.js';
 export type { CacheOptions, CachedList } from './cache.js';
-export { ManagerCache } from './cache.js';
+export { compareResourceVersions, type ReadYourOwnWritesOptions } from './read-your-writes.js';
+export { ManagerCache, missingIndexError } from './cache.js';
 export type {
   Client,
   ClientGetOptions,
@@ -55,7 +58,7 @@ export type {
   ClientPatchOptions,
   StatusWriter,
 } from './client-types.js';
-export { CLIENT, CLIENTSET, DYNAMIC_CLIENT, DISCOVERY_CLIENT, REST_CONFIG, LOGGER, EVENT_RECORDER, MANAGER } from './tokens.js';
+export { CLIENT, CLIENTSET, CLOCK, DYNAMIC_CLIENT, DISCOVERY_CLIENT, REST_CONFIG, LOGGER, EVENT_RECORDER, MANAGER, createToken } from './tokens.js';
 export type {
   Predicate,
   PredicateLike,

@@ -15,7 +15,7 @@ import {
 } from '../client/index.js';
 import type { FactoryInformerHealth } from '../cache/index.js';
 import { createLeaderElector, createLeaseLock } from '../leaderelection/index.js';
-import type { Clock } from '../workqueue/index.js';
+import { realClock, type Clock, type WallClock } from '../workqueue/index.js';
 import {
   createCertProvisioner,
   createWebhookServer,
@@ -31,6 +31,7 @@ import {
 } from '../webhook/index.js';
 import { ManagerCache, type CacheOptions } from './cache.js';
 import { CachedClient, ResourceRegistry } from './client.js';
+import { ReadYourWrites, type ReadYourOwnWritesOptions } from './read-your-writes.js';
 import type { Client } from './client-types.js';
 import { Controller } from './controller.js';
 import { controllerFor, type ControllerRegistry, type ControllerSpec } from './builder.js';
@@ -40,7 +41,7 @@ import { createDefaultLogger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { Reconcile } from './reconcile.js';
 import { startMetricsServer, startProbeServer, type Check, type Server } from './servers.js';
-import { CLIENT, CLIENTSET, DISCOVERY_CLIENT, DYNAMIC_CLIENT, EVENT_RECORDER, LOGGER, MANAGER, REST_CONFIG } from './tokens.js';
+import { CLIENT, CLIENTSET, CLOCK, DISCOVERY_CLIENT, DYNAMIC_CLIENT, EVENT_RECORDER, LOGGER, MANAGER, REST_CONFIG, tokenName } from './tokens.js';
 
 /** Something the manager runs: resolves when its signal aborts and it has stopped. */
 export interface Runnable {
@@ -71,6 +72,13 @@ export interface ManagerOptions {
   config?: RestConfig;
   /** What the shared cache holds. Default: every namespace, no selectors. */
   cache?: CacheOptions;
+  /**
+   * The cache-backed `CLIENT`. `readYourOwnWrites`: after a write through it, a cached read of that object sees that
+   * write or a newer one (and, after a delete, not the deleted object), waiting up to `timeoutMs` (default 10000) for
+   * the informer to catch up, then failing with `ERR_READ_YOUR_WRITES_TIMEOUT`; `false` reads the cache as it is.
+   * Default: `true`.
+   */
+  client?: { readYourOwnWrites?: boolean | ReadYourOwnWritesOptions };
   /** Default: off. */
   leaderElection?: LeaderElectionOptions;
   /** Where `/metrics` is served: `:8080`, `127.0.0.1:8080`, or `0` to disable. Default: `:8080`. */
@@ -96,8 +104,15 @@ export interface ManagerOptions {
   /** The parent of the manager's DI container. Default: tsyringe's root container. */
   container?: DependencyContainer;
   /**
+   * Values for your own injection tokens (see `createToken`), registered in the manager's container before any
+   * reconciler is built: `provide: [[BILLING_API, billingClient]]`. Default: none.
+   */
+  provide?: Iterable<readonly [InjectionToken<unknown>, unknown]>;
+  /**
    * Time for the controllers' queues (requeueAfterMs, backoff) and the event recorder: a fake clock
-   * (`createFakeClock()` from kubeloop/testing) makes them testable without waiting. Default: the real clock.
+   * (`createFakeClock()` from kubeloop/testing) makes them testable without waiting. Registered as `CLOCK`, so
+   * reconcilers that read the time (`clock.wallTime()`) follow it too; a clock without `wallTime` gets the system's.
+   * Default: the real clock.
    */
   clock?: Clock;
 }
@@ -138,6 +153,11 @@ export interface Manager extends ControllerRegistry {
   add(runnable: Runnable, options?: { needLeaderElection?: boolean }): void;
   addHealthzCheck(name: string, check: Check): void;
   addReadyzCheck(name: string, check: Check): void;
+  /**
+   * Gives an injection token a value in the manager's container, for reconcilers registered afterwards:
+   * `mgr.provide(BILLING_API, client)`. Throws `ERR_MANAGER_REGISTRATION` after start.
+   */
+  provide<T>(token: InjectionToken<T>, value: T): void;
   /** Runs until the signal aborts (resolves) or leadership is lost (rejects). */
   start(signal: AbortSignal): Promise<void>;
   /** Resolves once this replica leads (at once without leader election). */
@@ -158,8 +178,28 @@ export function constructReconciler(container: DependencyContainer, cls: Reconci
   return construct<Reconcile>(container, cls);
 }
 
+/** The injection tokens of a class's constructor: `static inject`, else what tsyringe's `@inject` recorded. */
+function constructorTokens(cls: { inject?: readonly unknown[] }): readonly unknown[] {
+  if (cls.inject) return cls.inject;
+  const recorded = (Reflect as unknown as { getOwnMetadata?(key: string, target: unknown): Record<number, unknown> | undefined })
+    .getOwnMetadata?.('injectionTokens', cls);
+  if (!recorded) return [];
+  // tsyringe records `{ token, multiple, isOptional }` per parameter (or `{ token, transform }`); optional ones may stay unregistered.
+  return Object.entries(recorded)
+    .toSorted(([a], [b]) => Number(a) - Number(b))
+    .map(([, d]) => (typeof d === 'object' && d !== null && 'token' in d ? ((d as { isOptional?: boolean }).isOptional ? undefined : (d as { token: unknown }).token) : d));
+}
+
 function construct<T>(container: DependencyContainer, cls: { name: string; inject?: readonly unknown[] }): T {
   const tokens = cls.inject;
+  // Name the token nothing registered (tsyringe's own message blames the parameter's position only).
+  const missing = constructorTokens(cls).find((t) => (typeof t === 'symbol' || typeof t === 'string') && !container.isRegistered(t as InjectionToken<unknown>, true));
+  if (missing !== undefined) {
+    throw registrationError(
+      `cannot construct ${cls.name}: nothing is registered for the token ${tokenName(missing)}. Give it a value with ` +
+        `createManager({ provide: [[TOKEN, value]] }) or mgr.provide(TOKEN, value) (reconcileOnce: { services: [[TOKEN, value]] })`,
+    );
+  }
   try {
     if (tokens) {
       const args = tokens.map((t) => container.resolve(t as InjectionToken<unknown>));
@@ -232,6 +272,7 @@ class ManagerImpl implements Manager {
     for (const w of options.watches ?? []) builder.watches(w.resource, w.handler, { predicates: w.predicates ?? [] });
     for (const source of options.sources ?? []) builder.watchesRawSource(source);
     for (const f of options.eventFilters ?? []) builder.withEventFilter(f);
+    for (const i of options.indexes ?? []) builder.withIndex(i.resource, i.field, i.extract);
     if (options.name) builder.named(options.name);
     builder.withOptions({
       ...(options.maxConcurrentReconciles !== undefined && { maxConcurrentReconciles: options.maxConcurrentReconciles }),
@@ -245,6 +286,14 @@ class ManagerImpl implements Manager {
     if (this.specs.some((s) => s.spec.name === spec.name)) {
       throw registrationError(`two controllers are named ${spec.name}: give one another name (named() or @Reconciler({ name }))`);
     }
+    for (const index of spec.indexes ?? []) {
+      const existing = this.cache.fieldIndexOf(index.resource, index.field);
+      if (existing === index.extract) continue;
+      if (existing) {
+        throw registrationError(`controller ${spec.name} declares the field index ${index.field} of ${index.resource.kind}, which another declaration registered with another function`);
+      }
+      this.cache.indexField(index.resource, index.field, index.extract);
+    }
     this.specs.push({ spec, reconciler });
   }
 
@@ -255,6 +304,11 @@ class ManagerImpl implements Manager {
 
   addHealthzCheck(name: string, check: Check): void {
     this.healthz[name] = check;
+  }
+
+  provide<T>(token: InjectionToken<T>, value: T): void {
+    if (this.started) throw registrationError(`${tokenName(token)} was provided after the manager started`);
+    this.container.register(token, { useValue: value });
   }
 
   addReadyzCheck(name: string, check: Check): void {
@@ -435,6 +489,13 @@ function registerInformerMetrics(registry: Registry, cache: ManagerCache): void 
   );
 }
 
+/** The clock reconcilers get as `CLOCK`: the given one, with the system's wall-clock time when it has none. */
+function wallClockOf(clock: Clock | undefined): WallClock {
+  if (!clock) return realClock;
+  if (typeof (clock as Partial<WallClock>).wallTime === 'function') return clock as WallClock;
+  return { now: () => clock.now(), setTimer: (cb, ms) => clock.setTimer(cb, ms), wallTime: () => new Date() };
+}
+
 /** The built-in certificate provisioner: its leader runnable leader-gated, its replica runnable on every replica. */
 async function addCertProvisioner(mgr: ManagerImpl, options: ManagerCertProvisionerOptions, server: WebhookServerOptions): Promise<CertProvisioner> {
   const { writeCertDir = true, namespace, ...rest } = options;
@@ -464,7 +525,8 @@ export async function createManager(options: ManagerOptions = {}): Promise<Manag
   registerInformerMetrics(metrics.registry, cache);
   const discovery = createDiscoveryClient(config);
   const registry = new ResourceRegistry(createRESTMapper(discovery));
-  const client = new CachedClient(config, cache, registry);
+  const ownWrites = options.client?.readYourOwnWrites ?? true;
+  const client = new CachedClient(config, cache, registry, ownWrites === false ? undefined : new ReadYourWrites(ownWrites === true ? {} : ownWrites));
   const eventRecorder = createEventRecorder({
     config,
     component: options.leaderElection?.id ?? 'kubeloop-manager',
@@ -484,5 +546,7 @@ export async function createManager(options: ManagerOptions = {}): Promise<Manag
   container.register(LOGGER, { useValue: log });
   container.register(EVENT_RECORDER, { useValue: eventRecorder });
   container.register(MANAGER, { useValue: manager });
+  container.register(CLOCK, { useValue: wallClockOf(options.clock) });
+  for (const [token, value] of options.provide ?? []) container.register(token, { useValue: value });
   return manager;
 }

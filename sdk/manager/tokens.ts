@@ -9,6 +9,24 @@ import type {
 import type { Client } from './client-types.js';
 import type { EventRecorder } from './events.js';
 import type { Manager } from './manager.js';
+import type { WallClock } from '../workqueue/index.js';
+
+/**
+ * A typed injection token for a dependency of your own (a clock, an external API client): give it a value with
+ * `createManager({ provide: [[TOKEN, value]] })` or `mgr.provide(TOKEN, value)` (and `services` in reconcileOnce),
+ * and take it with `@inject(TOKEN)` or `static inject = [TOKEN]`. Each call makes a new, unique token; `name` shows in
+ * error messages.
+ */
+export function createToken<T>(name: string): InjectionToken<T> {
+  return Symbol(name) as InjectionToken<T>;
+}
+
+/** A printable name of a token, for error messages. */
+export function tokenName(token: unknown): string {
+  if (typeof token === 'symbol') return token.description ?? token.toString();
+  if (typeof token === 'function') return token.name || 'an anonymous class';
+  return JSON.stringify(token) ?? String(token);
+}
 
 /**
  * The DI tokens the manager registers in its container. Inject by token, never by emitted type metadata:
@@ -22,3 +40,5 @@ export const REST_CONFIG: InjectionToken<RestConfig> = Symbol.for('kubeloop.REST
 export const LOGGER: InjectionToken<Logger> = Symbol.for('kubeloop.LOGGER');
 export const EVENT_RECORDER: InjectionToken<EventRecorder> = Symbol.for('kubeloop.EVENT_RECORDER');
 export const MANAGER: InjectionToken<Manager> = Symbol.for('kubeloop.MANAGER');
+/** The manager's clock (`createManager({ clock })`, default the real one): timers, a monotonic `now()` and wall-clock `wallTime()`. */
+export const CLOCK: InjectionToken<WallClock> = Symbol.for('kubeloop.CLOCK');

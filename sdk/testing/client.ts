@@ -13,7 +13,7 @@ import {
   type ResourceInterface,
   type WriteOptions,
 } from '../client/index.js';
-import type { Client, ClientGetOptions, ClientListOptions, ClientPatchOptions, StatusWriter } from '../manager/index.js';
+import { missingIndexError, type Client, type ClientGetOptions, type ClientListOptions, type ClientPatchOptions, type StatusWriter } from '../manager/index.js';
 import type { ResourceRegistry } from './internal/resources.js';
 
 /** A field index of the fake client: what `mgr.cache.indexField` declares for the real one. */
@@ -36,8 +36,9 @@ type Target = NamespaceableResourceInterface<KubeObject> | ResourceInterface<Kub
  * The generic {@link Client} over any {@link ResourceClientFactory}, reading straight from it (no cache). Resources
  * are resolved from a descriptor, or from an object's apiVersion and kind through the registry.
  *
- * `matchingFields` uses the indexes given (evaluated on the listed objects); fields without an index go to the server
- * as a field selector, as an uncached list does.
+ * `matchingFields` uses the indexes given (evaluated on the listed objects); `metadata.name` and `metadata.namespace`
+ * need none. Another field without an index throws `ERR_CACHE_MISSING_INDEX`, as the manager's cached list does;
+ * with `uncached: true` it goes to the server as a field selector, as an uncached list does.
  */
 export class FactoryClient implements Client {
   constructor(
@@ -83,7 +84,8 @@ export class FactoryClient implements Client {
     for (const [field, value] of Object.entries(options.matchingFields ?? {})) {
       const index = this.indexes.find((i) => i.field === field && i.resource.plural === resource.plural && i.resource.group === resource.group);
       if (index) indexed.push([index, value]);
-      else selectors.push(`${field}=${value}`);
+      else if (options.uncached || field === 'metadata.name' || field === 'metadata.namespace') selectors.push(`${field}=${value}`);
+      else throw missingIndexError(`${resource.group ? `${resource.group}/` : ''}${resource.version}/${resource.plural}`, field);
     }
     const list = await this.at(resource, options.namespace).listAll({
       ...(options.labelSelector && { labelSelector: options.labelSelector }),

@@ -7,6 +7,7 @@ import {
   Pod,
   Secret,
   defineResource,
+  hasErrorCode,
   isConflict,
   isGone,
   isNoMatch,
@@ -98,7 +99,7 @@ describe('createFakeClient: one store, three views', () => {
     expect(isNoMatch(await rejection(client.create({ apiVersion: 'nope.io/v1', kind: 'Thing', metadata: { name: 'x', namespace: 'ns' } })))).toBe(true);
   });
 
-  it('filters lists by registered field indexes, and other fields as field selectors', async () => {
+  it('filters lists by registered field indexes; an unindexed field throws ERR_CACHE_MISSING_INDEX as the cache does, unless uncached', async () => {
     const client = createFakeClient({
       objects: [
         { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p1', namespace: 'ns' }, spec: { nodeName: 'n1', containers: [] } } as KubeObject,
@@ -107,7 +108,11 @@ describe('createFakeClient: one store, three views', () => {
       indexes: [fieldIndex(Pod, 'node', (p) => [p.spec?.nodeName ?? ''])],
     });
     expect((await client.list(Pod, { matchingFields: { node: 'n2' } })).items.map((p) => p.metadata?.name)).toEqual(['p2']);
-    expect((await client.list(Pod, { matchingFields: { 'spec.nodeName': 'n1' } })).items.map((p) => p.metadata?.name)).toEqual(['p1']);
+    expect((await client.list(Pod, { matchingFields: { 'metadata.name': 'p1' } })).items.map((p) => p.metadata?.name)).toEqual(['p1']);
+    const err = await rejection(client.list(Pod, { matchingFields: { 'spec.nodeName': 'n1' } }));
+    expect(hasErrorCode(err, 'ERR_CACHE_MISSING_INDEX')).toBe(true);
+    expect((err as Error).message).toContain('no field index "spec.nodeName" for v1/pods');
+    expect((await client.list(Pod, { matchingFields: { 'spec.nodeName': 'n1' }, uncached: true })).items.map((p) => p.metadata?.name)).toEqual(['p1']);
   });
 
   it('answers watches from an old resourceVersion with 410 after compact()', async () => {

@@ -94,4 +94,4 @@ export {
  * A clock that moves only when told to (re-exported from kubeloop/workqueue). Give it to a queue
  * (`createRateLimitingQueue({ clock })`), a rate limiter, the event recorder, or {@link createControllerHarness}.
  */
-export { createFakeClock, type FakeClock, type FakeClockOptions, type Clock } from '../workqueue/index.js';
+export { createFakeClock, type FakeClock, type FakeClockOptions, type Clock, type WallClock } from '../workqueue/index.js';

@@ -5,11 +5,14 @@ import { ConfigMap, defineResource, isConflict, isNotFound, type Clientset, type
 import {
   CLIENT,
   CLIENTSET,
+  CLOCK,
   EVENT_RECORDER,
   LOGGER,
   REST_CONFIG,
   Reconciler,
   TerminalError,
+  createToken,
+  defineFieldIndex,
   inject,
   type Client,
   type EventRecorder,
@@ -18,7 +21,7 @@ import {
   type ReconcileRequest,
   type ReconcileResult,
 } from '../manager/index.js';
-import { createFakeClock } from '../workqueue/index.js';
+import { createFakeClock, type WallClock } from '../workqueue/index.js';
 import { createFakeClient } from './fake-client.js';
 import { describeAction, failWith, intercept } from './interceptors.js';
 import { createControllerHarness, fakeRestConfig, reconcileOnce, reconcileUntilStable } from './reconcile.js';
@@ -125,7 +128,61 @@ describe('reconcileOnce', () => {
         return {};
       }
     }
-    await expect(reconcileOnce(Needy, { request: { namespace: 'ns', name: 'x' } })).rejects.toThrow(/cannot construct Needy.*services/s);
+    await expect(reconcileOnce(Needy, { request: { namespace: 'ns', name: 'x' } })).rejects.toThrow(
+      /cannot construct Needy: nothing is registered for the token test\.NOBODY_REGISTERED_THIS.*services/s,
+    );
+  });
+
+  it('names the unregistered @inject token, not just its position', async () => {
+    const BILLING = createToken<{ charge(): void }>('BILLING_API');
+    @Reconciler({ for: ConfigMap })
+    class Billing implements Reconcile {
+      constructor(@inject(CLIENT) readonly client: Client, @inject(BILLING) readonly billing: { charge(): void }) {}
+      async reconcile(): Promise<ReconcileResult> {
+        this.billing.charge();
+        return {};
+      }
+    }
+    await expect(reconcileOnce(Billing, { request: { namespace: 'ns', name: 'x' } })).rejects.toThrow(/nothing is registered for the token BILLING_API/);
+    let charged = 0;
+    await reconcileOnce(Billing, { request: { namespace: 'ns', name: 'x' }, services: [[BILLING, { charge: () => charged++ }]] });
+    expect(charged).toBe(1);
+  });
+
+  it('gives the fake client the field indexes declared with @Reconciler, and a list by an undeclared field throws as the cache does', async () => {
+    const byColor = defineFieldIndex(ConfigMap, 'data.color', (cm) => [cm.data?.['color'] ?? '']);
+    @Reconciler({ for: ConfigMap, indexes: [byColor] })
+    class Colors implements Reconcile {
+      constructor(@inject(CLIENT) readonly client: Client) {}
+      async reconcile(req: ReconcileRequest): Promise<ReconcileResult> {
+        const same = await this.client.list(ConfigMap, { namespace: req.namespace, matchingFields: { 'data.color': 'red' } });
+        await this.client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: req.namespace, name: 'count' }, data: { red: String(same.items.length) } });
+        await this.client.list(ConfigMap, { namespace: req.namespace, matchingFields: { 'data.size': 'big' } });
+        return {};
+      }
+    }
+    const cmOf = (name: string, color: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'ns', name }, data: { color } });
+    const r = await reconcileOnce(Colors, { request: { namespace: 'ns', name: 'a' }, objects: [cmOf('a', 'red'), cmOf('b', 'blue'), cmOf('c', 'red')] });
+    expect((await r.client.get(ConfigMap, { namespace: 'ns', name: 'count' })).data).toEqual({ red: '2' });
+    expect(r.error).toMatchObject({ code: 'ERR_CACHE_MISSING_INDEX' });
+  });
+
+  it('drives CLOCK (timers and wallTime) and the fake client timestamps from one fake clock', async () => {
+    const clock = createFakeClock({ startTime: Date.parse('2026-03-01T10:00:00Z') });
+    @Reconciler({ for: ConfigMap })
+    class Stamper implements Reconcile {
+      static inject = [CLIENT, CLOCK] as const;
+      constructor(readonly client: Client, readonly time: WallClock) {}
+      async reconcile(req: ReconcileRequest): Promise<ReconcileResult> {
+        await this.client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: req.namespace, name: req.name }, data: { at: this.time.wallTime().toISOString() } });
+        return {};
+      }
+    }
+    clock.advance(90_000);
+    const r = await reconcileOnce(Stamper, { request: { namespace: 'ns', name: 'stamp' }, clock });
+    const cm = await r.client.get(ConfigMap, { namespace: 'ns', name: 'stamp' });
+    expect(cm.data).toEqual({ at: '2026-03-01T10:01:30.000Z' });
+    expect(cm.metadata?.creationTimestamp).toBe('2026-03-01T10:01:30Z');
   });
 
   it('takes an instance as well as a class', async () => {

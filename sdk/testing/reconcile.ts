@@ -4,10 +4,11 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { container as rootContainer, type DependencyContainer, type InjectionToken } from 'tsyringe';
 import { objectKey, splitObjectKey, type KubeObject, type RestConfig, type ResourceDescriptor, type Unstructured } from '../client/index.js';
-import { createPriorityQueue, defaultControllerRateLimiter, type FakeClock, type PriorityQueue, type RateLimiter } from '../workqueue/index.js';
+import { createPriorityQueue, defaultControllerRateLimiter, realClock, type FakeClock, type PriorityQueue, type RateLimiter, type WallClock } from '../workqueue/index.js';
 import {
   CLIENT,
   CLIENTSET,
+  CLOCK,
   DYNAMIC_CLIENT,
   EVENT_RECORDER,
   LOGGER,
@@ -44,7 +45,12 @@ export interface ReconcileTestOptions {
   client?: FakeClient;
   /** Interceptors added to the client for this run (and left there). Default: none. */
   interceptors?: readonly Interceptor[];
-  /** More injection tokens and their values, for the reconciler's own dependencies: `[[CLOCK, clock]]`. */
+  /**
+   * The reconciler's `CLOCK`, and the fake client's timestamps when no `client` is given: a fake clock
+   * (`createFakeClock({ startTime })`) drives its `wallTime()` and timers. Default: the real clock.
+   */
+  clock?: WallClock;
+  /** More injection tokens and their values, for the reconciler's own dependencies: `[[BILLING_API, api]]`. */
   services?: Iterable<readonly [InjectionToken<unknown>, unknown]>;
   /** The parent of the DI container the reconciler is built in. Default: tsyringe's root container. */
   container?: DependencyContainer;
@@ -97,7 +103,16 @@ function construct(container: DependencyContainer, cls: ReconcilerClass): Reconc
 function harness(target: ReconcilerClass | Reconcile, options: ReconcileTestOptions): Harness {
   const metadata = isReconcilerClass(target) ? reconcilerOptionsOf(target) : undefined;
   const declared = metadata ? [metadata.for, ...(metadata.owns ?? []), ...(metadata.watches ?? []).map((w) => w.resource)] : [];
-  const client = options.client ?? createFakeClient({ resources: options.resources ?? declared });
+  const clock = options.clock;
+  // Field indexes declared with @Reconciler({ indexes }), as the manager registers them.
+  const indexes = metadata?.indexes ?? [];
+  const client =
+    options.client ??
+    createFakeClient({
+      resources: options.resources ?? declared,
+      indexes,
+      ...(clock && { now: () => clock.wallTime() }),
+    });
   for (const obj of options.objects ?? []) client.tracker.add(obj);
   for (const interceptor of options.interceptors ?? []) client.intercept(interceptor.match, interceptor.handle, interceptor);
   const recorder = createRecordingEventRecorder();
@@ -112,6 +127,7 @@ function harness(target: ReconcilerClass | Reconcile, options: ReconcileTestOpti
     container.register(REST_CONFIG, { useValue: fakeRestConfig });
     container.register(LOGGER, { useValue: logger });
     container.register(EVENT_RECORDER, { useValue: recorder });
+    container.register(CLOCK, { useValue: clock ?? realClock });
     for (const [token, value] of options.services ?? []) container.register(token, { useValue: value });
     reconciler = construct(container, target);
   } else {

@@ -21,6 +21,18 @@ export interface Clock {
   setTimer(callback: () => void, delayMs: number): ClockTimer;
 }
 
+/**
+ * A {@link Clock} that also tells the wall-clock time, for code that schedules by the calendar (a cron schedule, an
+ * expiry date) and must be testable: a fake clock moves `wallTime()` and `now()` together, and fires timers.
+ *
+ * Guarantees: `wallTime()` of a fake clock moves exactly as `now()` does. The real clock's follows the system clock,
+ * which may jump (NTP, a manual change): measure durations with `now()`.
+ */
+export interface WallClock extends Clock {
+  /** The current date and time. */
+  wallTime(): Date;
+}
+
 /** The largest delay Node's `setTimeout` honours; longer timers are chained. */
 const maxTimeoutMs = 2_147_483_647;
 
@@ -67,8 +79,9 @@ class RealTimer implements ClockTimer {
  * The default clock: `performance.now()` and Node timers. Its timers keep the process alive unless `unref()`ed, and
  * delays longer than Node's limit (about 24.8 days) are honoured by chaining timers.
  */
-export const realClock: Clock = {
+export const realClock: WallClock = {
   now: () => performance.now(),
+  wallTime: () => new Date(),
   setTimer: (callback, delayMs) => new RealTimer(callback, delayMs),
 };
 
@@ -77,7 +90,7 @@ export const realClock: Clock = {
  * Timer callbacks run synchronously inside `advance` and `step`; promises they settle resolve after those return, so
  * `await` once (or use a wait-for-condition) before asserting on asynchronous consumers.
  */
-export interface FakeClock extends Clock {
+export interface FakeClock extends WallClock {
   /**
    * Moves time forward by `ms`, firing every timer that falls due on the way, earliest first (ties in the order the
    * timers were made). Each callback sees `now()` equal to its own due time; timers made by callbacks fire too if they
@@ -97,6 +110,8 @@ export interface FakeClock extends Clock {
 export interface FakeClockOptions {
   /** The initial reading of `now()`. Default: 0. */
   startMs?: number;
+  /** The initial `wallTime()`; it then moves with `now()`. Default: the system time when the clock is made. */
+  startTime?: Date | number;
 }
 
 interface FakeTimer {
@@ -108,6 +123,8 @@ interface FakeTimer {
 /** Makes a {@link FakeClock}. */
 export function createFakeClock(options: FakeClockOptions = {}): FakeClock {
   let now = options.startMs ?? 0;
+  const origin = now;
+  const startWallMs = options.startTime === undefined ? Date.now() : new Date(options.startTime).getTime();
   let seq = 0;
   // Pending timers sorted by (dueAt, seq). Test code keeps few timers; a sorted array is plenty.
   const pending: FakeTimer[] = [];
@@ -134,6 +151,7 @@ export function createFakeClock(options: FakeClockOptions = {}): FakeClock {
 
   return {
     now: () => now,
+    wallTime: () => new Date(startWallMs + (now - origin)),
     setTimer(callback, delayMs) {
       const timer: FakeTimer = { dueAt: now + Math.max(0, delayMs), seq: seq++, callback };
       insert(timer);
