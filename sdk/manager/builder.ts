@@ -7,6 +7,7 @@ import { enqueueRequestForObject, enqueueRequestForOwner, type EventHandler } fr
 import type { PredicateLike } from './predicates.js';
 import type { Reconcile } from './reconcile.js';
 import type { Source } from './source.js';
+import { isMetadataOnly } from './metadata-only.js';
 
 /** What a controller is made of, before the manager builds it. */
 export interface ControllerSpec {
@@ -32,6 +33,16 @@ export interface ForOptions {
   predicates?: PredicateLike[];
 }
 
+/** Options of `owns` and `watches`. */
+export interface WatchOptions extends ForOptions {
+  /**
+   * Watch through a metadata-only informer: handlers and predicates get `PartialObjectMetadata` (name, labels,
+   * annotations, owner references…), and the cache never holds the whole objects for this watch (controller-runtime's
+   * `builder.OnlyMetadata`). Same as passing `metadataOnly(resource)`. Default: false.
+   */
+  metadataOnly?: boolean;
+}
+
 /**
  * Builds a controller, as controller-runtime's builder does:
  * `controllerFor(mgr).for(Widget).owns(Deployment).withOptions({ maxConcurrentReconciles: 2 }).complete(reconciler)`.
@@ -39,7 +50,7 @@ export interface ForOptions {
  */
 export class ControllerBuilder {
   private primary: { resource: ResourceDescriptor; predicates: PredicateLike[] } | undefined;
-  private readonly owned: { resource: ResourceDescriptor; predicates: PredicateLike[] }[] = [];
+  private readonly owned: { resource: ResourceDescriptor; predicates: PredicateLike[]; metadataOnly: boolean }[] = [];
   private readonly watched: WatchSpec[] = [];
   private readonly filters: PredicateLike[] = [];
   private readonly rawSources: Source[] = [];
@@ -58,15 +69,18 @@ export class ControllerBuilder {
     return this;
   }
 
-  /** A resource the controller creates and owns: events of objects it controls enqueue the owner. */
-  owns(resource: ResourceDescriptor, options: ForOptions = {}): this {
-    this.owned.push({ resource, predicates: options.predicates ?? [] });
+  /**
+   * A resource the controller creates and owns: events of objects it controls enqueue the owner.
+   * `owns(Secret, { metadataOnly: true })` caches only the Secrets' metadata, enough for owner references.
+   */
+  owns(resource: ResourceDescriptor, options: WatchOptions = {}): this {
+    this.owned.push({ resource, predicates: options.predicates ?? [], metadataOnly: options.metadataOnly ?? false });
     return this;
   }
 
-  /** Any resource with a handler that maps its events to requests. */
-  watches(resource: ResourceDescriptor, handler: EventHandler, options: ForOptions = {}): this {
-    this.watched.push({ resource, handler, predicates: options.predicates ?? [] });
+  /** Any resource with a handler that maps its events to requests; `{ metadataOnly: true }` as for {@link owns}. */
+  watches(resource: ResourceDescriptor, handler: EventHandler, options: WatchOptions = {}): this {
+    this.watched.push({ resource, handler, predicates: options.predicates ?? [], metadataOnly: options.metadataOnly ?? false });
     return this;
   }
 
@@ -128,8 +142,14 @@ export class ControllerBuilder {
         resource: o.resource,
         handler: enqueueRequestForOwner({ group: primary.group, kind: primary.kind }, { onlyController: true }),
         predicates: [...this.filters, ...o.predicates],
+        metadataOnly: o.metadataOnly || isMetadataOnly(o.resource),
       })),
-      ...this.watched.map((w) => ({ resource: w.resource, handler: w.handler, predicates: [...this.filters, ...(w.predicates ?? [])] })),
+      ...this.watched.map((w) => ({
+        resource: w.resource,
+        handler: w.handler,
+        predicates: [...this.filters, ...(w.predicates ?? [])],
+        metadataOnly: Boolean(w.metadataOnly) || isMetadataOnly(w.resource),
+      })),
     ];
     this.registry.addController(
       {

@@ -15,13 +15,55 @@ import {
   type SharedInformerFactory,
 } from '../cache/index.js';
 import type { InformerSource } from './controller.js';
+import { isMetadataOnly, plainDescriptor } from './metadata-only.js';
 import type { CacheView } from './read-your-writes.js';
+
+/**
+ * How the manager's cache holds one resource, overriding the cache-wide defaults (controller-runtime's
+ * `cache.Options.ByObject`): `{ resource: Secret, labelSelector: 'owner=me', metadataOnly: true }`.
+ */
+export interface ByObjectOptions {
+  resource: ResourceDescriptor;
+  /** Cache this resource in these namespaces instead of the cache's `namespaces`. Default: the cache's. Ignored for cluster-scoped resources. */
+  namespaces?: string[];
+  /** Objects outside it are invisible to cached reads and to controllers. Default: none. */
+  labelSelector?: string;
+  /** Sent to the API server with the list and watch (`metadata.name=x`, `type=kubernetes.io/tls`). Default: none. */
+  fieldSelector?: string;
+  /**
+   * Changes each object before it is stored (drop fields to save memory). It replaces the default transform,
+   * `stripManagedFields` from kubeloop/cache: call it in yours to keep both. It gets what the informer lists:
+   * `PartialObjectMetadata` when `metadataOnly`. Default: `stripManagedFields`.
+   */
+  transform?: (obj: KubeObject) => KubeObject;
+  /**
+   * Cache only the metadata (`PartialObjectMetadata`, listed and watched with the API server's metadata encoding): every
+   * informer of this resource, for controllers and for reads, holds metadata only. Cached reads of it must then ask for
+   * metadata (`client.get(metadataOnly(Secret), key)`, which returns `PartialObjectMetadata`); a read of whole objects
+   * throws `ERR_CACHE_METADATA_ONLY` instead of caching them after all. Default: false.
+   */
+  metadataOnly?: boolean;
+  /**
+   * Cached reads of this resource through the manager's Client hand out the cached object itself (frozen, shared)
+   * instead of a copy, unless a read says otherwise with its own `unsafeDisableDeepCopy`. Default: false (copies).
+   */
+  unsafeDisableDeepCopy?: boolean;
+}
 
 /** Which objects the manager's cache holds. */
 export interface CacheOptions {
   /** Cache only these namespaces (one informer per namespace and resource). Default: every namespace. */
   namespaces?: string[];
-  /** Per-resource label and field selectors: objects outside them are invisible to cached reads and to controllers. */
+  /**
+   * Per-resource overrides: namespaces, selectors, transform, metadata-only, deep copies. One entry per resource
+   * (a second one throws `ERR_CACHE_OPTIONS`). Default: none.
+   */
+  byObject?: ByObjectOptions[];
+  /**
+   * Per-resource label and field selectors.
+   * @deprecated Use `byObject`, which says the same (`{ resource, labelSelector, fieldSelector }`) and more; entries
+   * here are read as `byObject` entries.
+   */
   byResource?: { resource: ResourceDescriptor; labelSelector?: string; fieldSelector?: string }[];
   /** Resync period of informer handlers. Default: 0 (none; controllers requeue themselves). */
   resyncPeriodMs?: number;
@@ -33,9 +75,28 @@ export interface CacheOptions {
   /**
    * A cached read of a resource no controller, index or earlier read asked the cache for throws
    * `ERR_CACHE_MISSING_INFORMER` instead of starting an informer for it (controller-runtime's ReaderFailOnMissingInformer):
-   * it keeps the cache, and the RBAC it needs, to what was declared. Default: false.
+   * it keeps the cache, and the RBAC it needs, to what was declared. Metadata-only informers count apart: a controller
+   * that `owns` a resource with `metadataOnly` does not make whole-object reads of it allowed. Default: false.
    */
   readerFailOnMissingInformer?: boolean;
+}
+
+/** Which informers a cached read or a controller's watch uses. */
+export interface InformerLookup {
+  /**
+   * The metadata-only informers of the resource (`PartialObjectMetadata`), as a descriptor made by `metadataOnly()`
+   * asks for. Default: false (whole objects).
+   */
+  metadataOnly?: boolean;
+}
+
+/** How many objects one informer of the cache holds: `kubeloop_informer_objects`. */
+export interface InformerObjectCount {
+  /** `group/version/plural` (`v1/configmaps` for the core group). */
+  resource: string;
+  namespace: string;
+  metadataOnly: boolean;
+  objects: number;
 }
 
 /** Where informers report list and watch failures (403, unreachable server): the manager's logger. */
@@ -72,6 +133,10 @@ function resourceId(r: ResourceDescriptor): string {
   return `${formatGroupVersion(r)}/${r.plural}`;
 }
 
+function knownId(id: string, metadataOnly: boolean): string {
+  return metadataOnly ? `${id}#metadata` : id;
+}
+
 function notFound(resource: ResourceDescriptor, name: string): ApiError {
   const group = resource.group ? `.${resource.group}` : '';
   const body = JSON.stringify({
@@ -86,46 +151,114 @@ function notFound(resource: ResourceDescriptor, name: string): ApiError {
   return ApiError.fromResponse(404, body);
 }
 
+/** An informer of the cache with what it was made for. */
+interface CachedInformer {
+  resource: string;
+  namespace: string;
+  metadataOnly: boolean;
+  informer: SharedIndexInformer<KubeObject>;
+}
+
 /**
- * The manager's shared informer cache: one informer per resource (per namespace when scoped), created on first use,
- * shared by every controller and every cached read. Field indexes (`indexField`) make `matchingFields` lookups cheap.
+ * The manager's shared informer cache: one informer per resource (per namespace when scoped; a second, metadata-only
+ * one when asked for), created on first use, shared by every controller and every cached read. Field indexes
+ * (`indexField`) make `matchingFields` lookups cheap; `byObject` sets namespaces, selectors, a transform,
+ * metadata-only caching and deep copies per resource.
+ *
+ * Errors: the constructor throws `ERR_CACHE_OPTIONS` for two `byObject` (or `byResource`) entries of one resource.
  */
 export class ManagerCache implements InformerSource {
-  private readonly factories: { namespace: string; factory: SharedInformerFactory }[];
+  /** Factories by namespace, and by `byObject` entry for resources that have one. */
+  private readonly factories = new Map<string, SharedInformerFactory>();
   private readonly fieldIndexes = new Map<string, Map<string, FieldExtractor>>();
-  private readonly selectors = new Map<string, { labelSelector?: string; fieldSelector?: string }>();
+  private readonly byObject = new Map<string, ByObjectOptions>();
+  private readonly cached = new Map<string, CachedInformer>();
   private signal: AbortSignal | undefined;
-  /** Resources with informers, by resourceId. */
+  private readonly running: Promise<void>[] = [];
+  /** Informers asked for, by resourceId (with `#metadata` for metadata-only ones). */
   private readonly known = new Set<string>();
 
-  constructor(config: RestConfig, private readonly options: CacheOptions = {}, log?: CacheLog) {
-    const namespaces = options.namespaces?.length ? options.namespaces : [''];
-    this.factories = namespaces.map((namespace) => ({
-      namespace,
-      factory: createSharedInformerFactory(options.config ?? config, {
-        namespace,
-        ...(options.resyncPeriodMs !== undefined && { resyncPeriodMs: options.resyncPeriodMs }),
-        ...(log && { informerOptions: { logger: log } }),
-      }),
-    }));
-    for (const entry of options.byResource ?? []) {
-      this.selectors.set(resourceId(entry.resource), {
-        ...(entry.labelSelector && { labelSelector: entry.labelSelector }),
-        ...(entry.fieldSelector && { fieldSelector: entry.fieldSelector }),
-      });
+  constructor(private readonly config: RestConfig, private readonly options: CacheOptions = {}, private readonly log?: CacheLog) {
+    for (const entry of [...(options.byResource ?? []), ...(options.byObject ?? [])]) {
+      const id = resourceId(entry.resource);
+      if (this.byObject.has(id)) {
+        throw new KubeloopError('ERR_CACHE_OPTIONS', `cache.byObject has two entries for ${id} (byResource counts too): merge them into one`);
+      }
+      this.byObject.set(id, entry);
     }
+    // The cache-wide factories exist from the start, so health() lists them before anything was asked for.
+    for (const namespace of this.defaultNamespaces()) this.factoryFor(namespace, undefined);
   }
 
-  /** The informers of a resource (one per cached namespace; one for cluster-scoped resources), made on first use. */
-  informers(resource: ResourceDescriptor): SharedIndexInformer<KubeObject>[] {
-    const factories = resource.namespaced ? this.factories : this.factories.slice(0, 1);
-    const scope = this.selectors.get(resourceId(resource)) ?? {};
-    this.known.add(resourceId(resource));
-    return factories.map(({ factory }) => {
-      const { informer } = factory.forResource(resource, scope);
-      const indexes = this.fieldIndexes.get(resourceId(resource));
-      if (indexes) this.applyIndexes(informer, indexes);
-      return informer;
+  private defaultNamespaces(): string[] {
+    return this.options.namespaces?.length ? this.options.namespaces : [''];
+  }
+
+  /** The namespaces a resource is cached in: its `byObject` entry's, else the cache's; `['']` for cluster-scoped ones. */
+  namespacesOf(resource: ResourceDescriptor): string[] {
+    if (!resource.namespaced) return [''];
+    const own = this.byObject.get(resourceId(resource))?.namespaces;
+    return own?.length ? own : this.defaultNamespaces();
+  }
+
+  /** The `byObject` entry of a resource, if any. */
+  byObjectOf(resource: ResourceDescriptor): Readonly<ByObjectOptions> | undefined {
+    return this.byObject.get(resourceId(resource));
+  }
+
+  /** A factory per namespace for resources without a transform of their own; one per namespace and entry otherwise. */
+  private factoryFor(namespace: string, entry: ByObjectOptions | undefined): SharedInformerFactory {
+    const own = entry?.transform !== undefined;
+    const key = own ? `${namespace}|${resourceId(entry.resource)}` : namespace;
+    let factory = this.factories.get(key);
+    if (!factory) {
+      const informerOptions = {
+        ...(this.log && { logger: this.log }),
+        ...(own && { transform: entry.transform }),
+      };
+      factory = createSharedInformerFactory(this.options.config ?? this.config, {
+        namespace,
+        ...(this.options.resyncPeriodMs !== undefined && { resyncPeriodMs: this.options.resyncPeriodMs }),
+        ...(Object.keys(informerOptions).length > 0 && { informerOptions }),
+      });
+      this.factories.set(key, factory);
+      if (this.signal) this.running.push(factory.start(this.signal));
+    }
+    return factory;
+  }
+
+  /**
+   * The informers of a resource (one per cached namespace; one for cluster-scoped resources), made on first use.
+   * With `metadataOnly` (or a `byObject` entry that says so), the metadata-only ones, holding `PartialObjectMetadata`.
+   */
+  informers(resource: ResourceDescriptor, lookup: InformerLookup = {}): SharedIndexInformer<KubeObject>[] {
+    return this.scoped(resource, lookup).map((c) => c.informer);
+  }
+
+  private scoped(resource: ResourceDescriptor, lookup: InformerLookup): CachedInformer[] {
+    const id = resourceId(resource);
+    const entry = this.byObject.get(id);
+    const metadataOnly = Boolean(lookup.metadataOnly || isMetadataOnly(resource) || entry?.metadataOnly);
+    const plain = plainDescriptor(resource);
+    const scope = {
+      ...(entry?.labelSelector && { labelSelector: entry.labelSelector }),
+      ...(entry?.fieldSelector && { fieldSelector: entry.fieldSelector }),
+      metadataOnly,
+    };
+    this.known.add(knownId(id, metadataOnly));
+    return this.namespacesOf(resource).map((namespace) => {
+      const key = `${id}|${namespace}|${metadataOnly}`;
+      let cached = this.cached.get(key);
+      if (!cached) {
+        const { informer } = this.factoryFor(namespace, entry).forResource(plain as ResourceDescriptor<KubeObject>, scope as { metadataOnly?: false });
+        cached = { resource: id, namespace, metadataOnly, informer };
+        this.cached.set(key, cached);
+      }
+      // Index functions are written for whole objects: metadata-only informers get them only when the resource is
+      // cached as metadata alone.
+      const indexes = this.fieldIndexes.get(id);
+      if (indexes && (!metadataOnly || entry?.metadataOnly)) this.applyIndexes(cached.informer, indexes);
+      return cached;
     });
   }
 
@@ -169,37 +302,63 @@ export class ManagerCache implements InformerSource {
     return this.signal !== undefined;
   }
 
-  start(signal: AbortSignal): Promise<void> {
+  /** Starts every informer, and any asked for later; resolves once `signal` aborted and they all stopped. */
+  async start(signal: AbortSignal): Promise<void> {
     this.signal = signal;
-    return Promise.all(this.factories.map(({ factory }) => factory.start(signal))).then(() => undefined);
+    for (const factory of this.factories.values()) this.running.push(factory.start(signal));
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await Promise.all(this.running);
   }
 
   async waitForCacheSync(signal?: AbortSignal): Promise<boolean> {
-    const results = await Promise.all(this.factories.map(({ factory }) => factory.waitForCacheSync(signal)));
+    const results = await Promise.all([...this.factories.values()].map((factory) => factory.waitForCacheSync(signal)));
     return results.every(Boolean);
   }
 
   health(): FactoryInformerHealth[] {
-    return this.factories.flatMap(({ factory }) => factory.health());
+    return [...this.factories.values()].flatMap((factory) => factory.health());
   }
 
-  private async synced(resource: ResourceDescriptor, signal?: AbortSignal): Promise<SharedIndexInformer<KubeObject>[]> {
+  /** How many objects each informer holds, for the `kubeloop_informer_objects` gauge. */
+  objectCounts(): InformerObjectCount[] {
+    return [...this.cached.values()].map((c) => ({
+      resource: c.resource,
+      namespace: c.namespace,
+      metadataOnly: c.metadataOnly,
+      objects: c.informer.getIndexer().listKeys().length,
+    }));
+  }
+
+  private async synced(resource: ResourceDescriptor, lookup: InformerLookup, signal?: AbortSignal): Promise<CachedInformer[]> {
+    const id = resourceId(resource);
     if (!this.signal) {
       throw new Error(
-        `the cache is not started: cached reads of ${resourceId(resource)} work once the manager runs (or read with { uncached: true })`,
+        `the cache is not started: cached reads of ${id} work once the manager runs (or read with { uncached: true })`,
       );
     }
-    if (this.options.readerFailOnMissingInformer && !this.known.has(resourceId(resource))) {
+    const entry = this.byObject.get(id);
+    const metadataOnly = Boolean(lookup.metadataOnly || isMetadataOnly(resource) || entry?.metadataOnly);
+    if (entry?.metadataOnly && !(lookup.metadataOnly || isMetadataOnly(resource))) {
+      throw new KubeloopError(
+        'ERR_CACHE_METADATA_ONLY',
+        `${id} is cached as metadata only (cache.byObject): read metadataOnly(${resource.kind}) (PartialObjectMetadata), ` +
+          `or with { uncached: true } for whole objects`,
+      );
+    }
+    if (this.options.readerFailOnMissingInformer && !this.known.has(knownId(id, metadataOnly))) {
       throw new KubeloopError(
         'ERR_CACHE_MISSING_INFORMER',
-        `no informer caches ${resourceId(resource)} and readerFailOnMissingInformer is set: watch it with a controller ` +
-          `(for, owns, watches), call mgr.cache.informers() before start, or read with { uncached: true }`,
+        `no ${metadataOnly ? 'metadata-only ' : ''}informer caches ${id} and readerFailOnMissingInformer is set: watch it with a controller ` +
+          `(for, owns, watches${metadataOnly ? ' with metadataOnly' : ''}), call mgr.cache.informers() before start, or read with { uncached: true }`,
       );
     }
-    const informers = this.informers(resource);
+    const informers = this.scoped(resource, lookup);
     const combined = signal ? AbortSignal.any([signal, this.signal]) : this.signal;
-    const ok = await Promise.all(informers.map((i) => i.waitForSync(combined)));
-    if (!ok.every(Boolean)) throw combined.reason ?? new Error(`the cache of ${resourceId(resource)} did not sync`);
+    const ok = await Promise.all(informers.map((c) => c.informer.waitForSync(combined)));
+    if (!ok.every(Boolean)) throw combined.reason ?? new Error(`the cache of ${id} did not sync`);
     return informers;
   }
 
@@ -207,24 +366,28 @@ export class ManagerCache implements InformerSource {
    * What the informers of a resource hold, once synced, for reads of one's own writes: the informer that holds
    * `namespace` (every informer of the resource for `''`).
    */
-  async views(resource: ResourceDescriptor, namespace: string, signal?: AbortSignal): Promise<CacheView[]> {
+  async views(resource: ResourceDescriptor, namespace: string, signal?: AbortSignal, lookup: InformerLookup = {}): Promise<CacheView[]> {
     // A stopping manager ends the waits of reads in flight.
     if (this.signal?.aborted) throw this.signal.reason;
-    const informers = await this.synced(resource, signal);
-    const scoped = resource.namespaced && namespace
-      ? informers.filter((_, i) => this.factories[i]!.namespace === '' || this.factories[i]!.namespace === namespace)
-      : informers;
-    return scoped.map((informer) => ({
+    const informers = await this.synced(resource, lookup, signal);
+    const scoped = resource.namespaced && namespace ? informers.filter((c) => c.namespace === '' || c.namespace === namespace) : informers;
+    return scoped.map(({ informer }) => ({
       get: (key: string) => informer.getIndexer().getByKey(key),
       resourceVersion: () => informer.lastSyncResourceVersion(),
     }));
   }
 
   /** A cached object by key: the frozen, shared object itself. Throws a NotFound ApiError when absent. */
-  async get(resource: ResourceDescriptor, namespace: string, name: string, signal?: AbortSignal): Promise<DeepReadonly<KubeObject>> {
-    const informers = await this.synced(resource, signal);
+  async get(
+    resource: ResourceDescriptor,
+    namespace: string,
+    name: string,
+    signal?: AbortSignal,
+    lookup: InformerLookup = {},
+  ): Promise<DeepReadonly<KubeObject>> {
+    const informers = await this.synced(resource, lookup, signal);
     const key = resource.namespaced && namespace ? `${namespace}/${name}` : name;
-    for (const informer of informers) {
+    for (const { informer } of informers) {
       const obj = informer.getIndexer().getByKey(key);
       if (obj) return obj;
     }
@@ -234,14 +397,16 @@ export class ManagerCache implements InformerSource {
   /** Cached objects that match: the frozen, shared objects themselves. */
   async list(
     resource: ResourceDescriptor,
-    options: { namespace?: string; labelSelector?: string; matchingFields?: Record<string, string>; signal?: AbortSignal },
+    options: InformerLookup & { namespace?: string; labelSelector?: string; matchingFields?: Record<string, string>; signal?: AbortSignal },
   ): Promise<CachedList> {
-    const informers = await this.synced(resource, options.signal);
+    const informers = await this.synced(resource, { metadataOnly: options.metadataOnly ?? false }, options.signal);
+    // synced() let the read through: it is a metadata one whenever the resource is cached as metadata only.
+    const metadataOnly = Boolean(options.metadataOnly || isMetadataOnly(resource) || this.byObject.get(resourceId(resource))?.metadataOnly);
     const selector = options.labelSelector ? parseLabelSelector(options.labelSelector) : undefined;
     const fields = Object.entries(options.matchingFields ?? {});
     const items: DeepReadonly<KubeObject>[] = [];
     let resourceVersion = '';
-    for (const informer of informers) {
+    for (const { informer } of informers) {
       const indexer = informer.getIndexer();
       resourceVersion = informer.lastSyncResourceVersion();
       let candidates: DeepReadonly<KubeObject>[];
@@ -257,8 +422,8 @@ export class ManagerCache implements InformerSource {
       }
     }
     return {
-      apiVersion: formatGroupVersion(resource),
-      kind: `${resource.kind}List`,
+      apiVersion: metadataOnly ? 'meta.k8s.io/v1' : formatGroupVersion(resource),
+      kind: metadataOnly ? 'PartialObjectMetadataList' : `${resource.kind}List`,
       metadata: { resourceVersion },
       items,
     };

@@ -18,6 +18,7 @@ import {
 import type { ManagerCache } from './cache.js';
 import type { ReadYourWrites } from './read-your-writes.js';
 import type { Client, ClientGetOptions, ClientListOptions, ClientPatchOptions, StatusWriter } from './client-types.js';
+import { isMetadataOnly, plainDescriptor, toPartialObjectMetadata, withResourceKind } from './metadata-only.js';
 
 function isDescriptor(value: unknown): value is ResourceDescriptor {
   if (typeof value !== 'object' || value === null) return false;
@@ -113,44 +114,60 @@ export class CachedClient implements Client {
     key: { namespace?: string; name: string },
     options: ClientGetOptions = {},
   ): Promise<T> {
-    this.registry.add(resource);
+    const metadata = isMetadataOnly(resource);
+    const plain = plainDescriptor(resource);
+    this.registry.add(plain);
     if (options.uncached) {
-      const obj = await this.direct(resource, key.namespace).get(key.name, options);
-      return obj as T;
+      const obj = await this.direct(plain, key.namespace).get(key.name, options);
+      return (metadata ? toPartialObjectMetadata(plain, obj) : obj) as T;
     }
-    if (this.ownWrites?.has(resource)) {
+    const lookup = { metadataOnly: metadata };
+    if (this.ownWrites?.has(plain)) {
       const namespace = key.namespace ?? '';
-      await this.ownWrites.waitForKey(resource, namespace, key.name, async () => (await this.cache.views(resource, namespace, options.signal))[0]!, options.signal);
+      await this.ownWrites.waitForKey(plain, namespace, key.name, async () => (await this.cache.views(plain, namespace, options.signal, lookup))[0]!, options.signal);
     }
-    const cached = await this.cache.get(resource, key.namespace ?? '', key.name, options.signal);
-    return copy<T>(cached, options.unsafeDisableDeepCopy);
+    const cached = await this.cache.get(plain, key.namespace ?? '', key.name, options.signal, lookup);
+    const out = copy<KubeObject>(cached, this.unsafe(plain, options));
+    return (metadata ? withResourceKind(plain, out) : out) as T;
+  }
+
+  /** A read's deep-copy choice: its own, else its resource's `byObject` entry's, else copies. */
+  private unsafe(resource: ResourceDescriptor, options: { unsafeDisableDeepCopy?: boolean }): boolean {
+    return options.unsafeDisableDeepCopy ?? this.cache.byObjectOf(resource)?.unsafeDisableDeepCopy ?? false;
   }
 
   async list<T extends KubeObject>(resource: ResourceDescriptor<T>, options: ClientListOptions = {}): Promise<KubeList<T>> {
-    this.registry.add(resource);
+    const metadata = isMetadataOnly(resource);
+    const plain = plainDescriptor(resource);
+    this.registry.add(plain);
     if (options.uncached) {
       const fieldSelector = [
         options.fieldSelector,
         ...Object.entries(options.matchingFields ?? {}).map(([k, v]) => `${k}=${v}`),
       ].filter(Boolean).join(',');
-      const list = await this.direct(resource, options.namespace).listAll({
+      const list = await this.direct(plain, options.namespace).listAll({
         ...(options.labelSelector && { labelSelector: options.labelSelector }),
         ...(fieldSelector && { fieldSelector }),
         ...(options.signal && { signal: options.signal }),
       });
-      return list as KubeList<T>;
+      if (!metadata) return list as KubeList<T>;
+      const items = list.items.map((item) => toPartialObjectMetadata(plain, item));
+      return { ...list, apiVersion: 'meta.k8s.io/v1', kind: 'PartialObjectMetadataList', items } as KubeList<T>;
     }
-    if (this.ownWrites?.has(resource)) {
+    const lookup = { metadataOnly: metadata };
+    if (this.ownWrites?.has(plain)) {
       const namespace = options.namespace ?? '';
-      await this.ownWrites.waitForList(resource, namespace, () => this.cache.views(resource, namespace, options.signal), options.signal);
+      await this.ownWrites.waitForList(plain, namespace, () => this.cache.views(plain, namespace, options.signal, lookup), options.signal);
     }
-    const list = await this.cache.list(resource, {
+    const list = await this.cache.list(plain, {
+      ...lookup,
       ...(options.namespace && { namespace: options.namespace }),
       ...(options.labelSelector && { labelSelector: options.labelSelector }),
       ...(options.matchingFields && { matchingFields: options.matchingFields }),
       ...(options.signal && { signal: options.signal }),
     });
-    return { ...list, items: copy<T[]>(list.items, options.unsafeDisableDeepCopy) };
+    const items = copy<KubeObject[]>(list.items, this.unsafe(plain, options));
+    return { ...list, items: (metadata ? items.map((item) => withResourceKind(plain, item)) : items) as T[] };
   }
 
   async create<T extends KubeObject>(obj: T, options: WriteOptions = {}): Promise<T> {

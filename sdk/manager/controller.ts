@@ -17,7 +17,8 @@ import { informerSource, type Source } from './source.js';
 
 /** Where a controller's informers come from: the manager's shared cache (one informer per cached namespace). */
 export interface InformerSource {
-  informers(resource: ResourceDescriptor): SharedIndexInformer<KubeObject>[];
+  /** With `metadataOnly`, informers that hold `PartialObjectMetadata` only. */
+  informers(resource: ResourceDescriptor, lookup?: { metadataOnly?: boolean }): SharedIndexInformer<KubeObject>[];
 }
 
 /** What a controller reports; the manager feeds controller-runtime's metric series from it. */
@@ -32,6 +33,8 @@ export interface ControllerSource {
   resource: ResourceDescriptor;
   handler: EventHandler;
   predicates: PredicateLike[];
+  /** Watch through metadata-only informers: handlers and predicates see `PartialObjectMetadata`. Default: false. */
+  metadataOnly?: boolean;
 }
 
 export interface ControllerOptions {
@@ -106,7 +109,7 @@ export class Controller {
     };
     const sources: Source[] = [
       ...this.options.sources.map((s) =>
-        informerSource({ informers: this.options.informers.informers(s.resource), handler: s.handler, predicates: s.predicates }),
+        informerSource({ informers: this.options.informers.informers(s.resource, { metadataOnly: s.metadataOnly ?? false }), handler: s.handler, predicates: s.predicates }),
       ),
       ...(this.options.rawSources ?? []),
     ];

@@ -21,6 +21,21 @@ export interface WatchSpec {
   resource: ResourceDescriptor;
   handler: EventHandler;
   predicates?: PredicateLike[];
+  /** Watch through a metadata-only informer (handlers see `PartialObjectMetadata`). Default: false. */
+  metadataOnly?: boolean;
+}
+
+/** An owned resource with options: `{ resource: Secret, metadataOnly: true }`. */
+export interface OwnsSpec {
+  resource: ResourceDescriptor;
+  predicates?: PredicateLike[];
+  /** Cache only the owned objects' metadata (enough for owner references). Default: false. */
+  metadataOnly?: boolean;
+}
+
+/** The descriptor of an `owns` entry. */
+export function ownedResource(owned: ResourceDescriptor | OwnsSpec): ResourceDescriptor {
+  return 'resource' in owned ? owned.resource : owned;
 }
 
 /**
@@ -49,8 +64,11 @@ export function defineFieldIndex<T extends KubeObject>(
 export interface ReconcilerOptions {
   /** The primary resource: its events enqueue the object's own key. */
   for: ResourceDescriptor;
-  /** Resources this controller creates and owns (controller owner reference): their events enqueue the owner. */
-  owns?: ResourceDescriptor[];
+  /**
+   * Resources this controller creates and owns (controller owner reference): their events enqueue the owner. An entry
+   * `{ resource: Secret, metadataOnly: true }` (or `metadataOnly(Secret)`) watches only their metadata.
+   */
+  owns?: (ResourceDescriptor | OwnsSpec)[];
   /** Other resources and how their events map to requests. */
   watches?: WatchSpec[];
   /** Sources besides informers: `channelSource()`, `pollingSource({ everyMs, list })`, your own. */

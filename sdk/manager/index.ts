@@ -29,7 +29,9 @@ export {
   Reconciler,
   reconcilerOptionsOf,
   defineFieldIndex,
+  ownedResource,
   type FieldIndexSpec,
+  type OwnsSpec,
   type ReconcilerOptions,
   type ReconcilerClass,
   type RbacRule,
@@ -47,8 +49,8 @@ export {
   type ReconcileResult,
   type ReconcileContext,
 } from './reconcile.js';
-export { controllerFor, ControllerBuilder, type ForOptions, type ControllerRegistry, type ControllerSpec } from './builder.js';
-export type { CacheOptions, CachedList } from './cache.js';
+export { controllerFor, ControllerBuilder, type ForOptions, type WatchOptions, type ControllerRegistry, type ControllerSpec } from './builder.js';
+export type { ByObjectOptions, CacheOptions, CachedList, InformerLookup, InformerObjectCount } from './cache.js';
 export { compareResourceVersions, type ReadYourOwnWritesOptions } from './read-your-writes.js';
 export { ManagerCache, missingIndexError } from './cache.js';
 export type {
@@ -58,6 +60,7 @@ export type {
   ClientPatchOptions,
   StatusWriter,
 } from './client-types.js';
+export { metadataOnly, isMetadataOnly, toPartialObjectMetadata } from './metadata-only.js';
 export { CLIENT, CLIENTSET, CLOCK, DYNAMIC_CLIENT, DISCOVERY_CLIENT, REST_CONFIG, LOGGER, EVENT_RECORDER, MANAGER, createToken } from './tokens.js';
 export type {
   Predicate,

@@ -268,8 +268,11 @@ class ManagerImpl implements Manager {
 
   private registerReconciler(options: NonNullable<ReturnType<typeof reconcilerOptionsOf>>, reconciler: Reconcile): void {
     const builder = controllerFor(this).for(options.for, { predicates: options.predicates ?? [] });
-    for (const owned of options.owns ?? []) builder.owns(owned);
-    for (const w of options.watches ?? []) builder.watches(w.resource, w.handler, { predicates: w.predicates ?? [] });
+    for (const owned of options.owns ?? []) {
+      if ('resource' in owned) builder.owns(owned.resource, { predicates: owned.predicates ?? [], metadataOnly: owned.metadataOnly ?? false });
+      else builder.owns(owned);
+    }
+    for (const w of options.watches ?? []) builder.watches(w.resource, w.handler, { predicates: w.predicates ?? [], metadataOnly: w.metadataOnly ?? false });
     for (const source of options.sources ?? []) builder.watchesRawSource(source);
     for (const f of options.eventFilters ?? []) builder.withEventFilter(f);
     for (const i of options.indexes ?? []) builder.withIndex(i.resource, i.field, i.extract);
@@ -386,7 +389,9 @@ class ManagerImpl implements Manager {
           }),
       );
       // Informers of every controller exist before the cache starts, so they all start (and sync) together.
-      for (const spec of this.specs) for (const source of spec.spec.sources) this.cache.informers(source.resource);
+      for (const spec of this.specs) {
+        for (const source of spec.spec.sources) this.cache.informers(source.resource, { metadataOnly: source.metadataOnly ?? false });
+      }
       background.push(this.cache.start(stop.signal));
       for (const r of this.runnables.filter((x) => !x.leader)) background.push(r.runnable.start(stop.signal).catch((err: Error) => fail(err)));
 
@@ -461,7 +466,8 @@ class ManagerImpl implements Manager {
 /**
  * Informer health as metrics, read from the cache at each scrape: `kubeloop_informer_synced`,
  * `kubeloop_informer_watching`, `kubeloop_informer_relists`, `kubeloop_informer_consecutive_failures` and
- * `kubeloop_informer_last_event_age_seconds`, each `{resource,namespace}`.
+ * `kubeloop_informer_last_event_age_seconds`, each `{resource,namespace}`, and the number of cached objects,
+ * `kubeloop_informer_objects{resource,namespace,metadata_only}`.
  */
 function registerInformerMetrics(registry: Registry, cache: ManagerCache): void {
   const gauge = (name: string, help: string, value: (h: FactoryInformerHealth) => number | undefined): void => {
@@ -486,6 +492,21 @@ function registerInformerMetrics(registry: Registry, cache: ManagerCache): void 
   gauge('kubeloop_informer_consecutive_failures', 'Failed list or watch attempts in a row.', (h) => h.consecutiveFailures);
   gauge('kubeloop_informer_last_event_age_seconds', 'Seconds since the last watch event, bookmark or list.', (h) =>
     h.lastEventAgeMs === undefined ? undefined : h.lastEventAgeMs / 1000,
+  );
+  // A resource may have a whole-object and a metadata-only informer in one namespace: `metadata_only` tells them apart.
+  registry.registerMetric(
+    new Gauge({
+      name: 'kubeloop_informer_objects',
+      help: 'Objects the informer holds in its cache.',
+      labelNames: ['resource', 'namespace', 'metadata_only'] as const,
+      registers: [],
+      collect() {
+        this.reset();
+        for (const c of cache.objectCounts()) {
+          this.set({ resource: c.resource, namespace: c.namespace, metadata_only: String(c.metadataOnly) }, c.objects);
+        }
+      },
+    }),
   );
 }
 

@@ -13,7 +13,7 @@ import {
   type ResourceInterface,
   type WriteOptions,
 } from '../client/index.js';
-import { missingIndexError, type Client, type ClientGetOptions, type ClientListOptions, type ClientPatchOptions, type StatusWriter } from '../manager/index.js';
+import { isMetadataOnly, missingIndexError, toPartialObjectMetadata, type Client, type ClientGetOptions, type ClientListOptions, type ClientPatchOptions, type StatusWriter } from '../manager/index.js';
 import type { ResourceRegistry } from './internal/resources.js';
 
 /** A field index of the fake client: what `mgr.cache.indexField` declares for the real one. */
@@ -75,7 +75,9 @@ export class FactoryClient implements Client {
   }
 
   async get<T extends KubeObject>(resource: ResourceDescriptor<T>, key: { namespace?: string; name: string }, options: ClientGetOptions = {}): Promise<T> {
-    return (await this.at(resource, key.namespace).get(key.name, options.signal ? { signal: options.signal } : {})) as T;
+    const obj = await this.at(resource, key.namespace).get(key.name, options.signal ? { signal: options.signal } : {});
+    // A metadataOnly(…) descriptor reads metadata, as the manager's client does.
+    return (isMetadataOnly(resource) ? toPartialObjectMetadata(resource, obj) : obj) as T;
   }
 
   async list<T extends KubeObject>(resource: ResourceDescriptor<T>, options: ClientListOptions = {}): Promise<KubeList<T>> {
@@ -93,7 +95,9 @@ export class FactoryClient implements Client {
       ...(options.signal && { signal: options.signal }),
     });
     const items = list.items.filter((item) => indexed.every(([index, value]) => index.extract(item).includes(value)));
-    return { ...list, items } as KubeList<T>;
+    if (!isMetadataOnly(resource)) return { ...list, items } as KubeList<T>;
+    const metadata = items.map((item) => toPartialObjectMetadata(resource, item));
+    return { ...list, apiVersion: 'meta.k8s.io/v1', kind: 'PartialObjectMetadataList', items: metadata } as unknown as KubeList<T>;
   }
 
   async create<T extends KubeObject>(obj: T, options: WriteOptions = {}): Promise<T> {

@@ -15,6 +15,7 @@ import {
   REST_CONFIG,
   applyReconcileOutcome,
   isTerminalError,
+  ownedResource,
   reconcilerOptionsOf,
   type Reconcile,
   type ReconcileRequest,
@@ -102,7 +103,7 @@ function construct(container: DependencyContainer, cls: ReconcilerClass): Reconc
 
 function harness(target: ReconcilerClass | Reconcile, options: ReconcileTestOptions): Harness {
   const metadata = isReconcilerClass(target) ? reconcilerOptionsOf(target) : undefined;
-  const declared = metadata ? [metadata.for, ...(metadata.owns ?? []), ...(metadata.watches ?? []).map((w) => w.resource)] : [];
+  const declared = metadata ? [metadata.for, ...(metadata.owns ?? []).map(ownedResource), ...(metadata.watches ?? []).map((w) => w.resource)] : [];
   const clock = options.clock;
   // Field indexes declared with @Reconciler({ indexes }), as the manager registers them.
   const indexes = metadata?.indexes ?? [];

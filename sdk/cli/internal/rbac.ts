@@ -119,7 +119,11 @@ export function rulesFor(reconcilers: readonly ReconcilerMetadata[], options: Ru
     grants.addResource(primary, [...readVerbs, 'patch', 'update']);
     if (primary.subresources?.includes('status')) grants.addResource(primary, ['get', 'patch', 'update'], 'status');
     grants.addResource(primary, ['update'], 'finalizers');
-    for (const owned of declared.owns ?? []) scoped(owned.namespaced).addResource(owned, ownVerbs);
+    for (const entry of declared.owns ?? []) {
+      // A metadata-only owns entry needs the same verbs: list and watch of metadata are list and watch.
+      const owned = 'resource' in entry ? entry.resource : entry;
+      scoped(owned.namespaced).addResource(owned, ownVerbs);
+    }
     for (const watch of declared.watches ?? []) scoped(watch.resource.namespaced).addResource(watch.resource, readVerbs);
     perNamespace.add('events.k8s.io', 'events', ['create', 'patch']);
     if (!primary.namespaced) cluster.add('events.k8s.io', 'events', ['create', 'patch']);
