@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigMap, Secret, createClientset, hasErrorCode, type KubeObject } from '../../sdk/client/index.js';
 import { stripManagedFields } from '../../sdk/cache/index.js';
 import {
@@ -14,22 +14,11 @@ import {
   type ReconcileResult,
 } from '../../sdk/manager/index.js';
 import { createTestNamespace, sharedCluster } from '../support/cluster.js';
+import { managerRunner } from '../support/managers.js';
 import { eventually } from '../support/wait.js';
 
-const silent = pino({ level: 'silent' });
-const running: { stop: AbortController; done: Promise<void> }[] = [];
-function run(mgr: Manager): void {
-  const stop = new AbortController();
-  running.push({ stop, done: mgr.start(stop.signal) });
-}
-afterEach(async () => {
-  for (const r of running.splice(0)) {
-    r.stop.abort();
-    await r.done.catch(() => undefined);
-  }
-});
-
-const quiet = { metricsBindAddress: '0', healthProbeBindAddress: '0', logger: silent } as const;
+const run = managerRunner();
+const quiet = { metricsBindAddress: '0', healthProbeBindAddress: '0', logger: pino({ level: 'silent' }) } as const;
 const names = (items: readonly KubeObject[]): string[] => items.map((i) => i.metadata?.name ?? '').toSorted();
 
 /** Reads one gauge's samples as `labels → value`. */

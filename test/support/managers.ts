@@ -1,0 +1,20 @@
+import { afterEach } from 'vitest';
+import type { Manager } from '../../sdk/manager/index.js';
+
+/**
+ * Starts managers for the tests of one file and stops each (waiting for it) after its test:
+ * `const run = managerRunner(); … run(mgr);`. Call at the top level of a test file.
+ */
+export function managerRunner(): (mgr: Manager) => void {
+  const running: { stop: AbortController; done: Promise<void> }[] = [];
+  afterEach(async () => {
+    for (const r of running.splice(0)) {
+      r.stop.abort();
+      await r.done.catch(() => undefined);
+    }
+  });
+  return (mgr) => {
+    const stop = new AbortController();
+    running.push({ stop, done: mgr.start(stop.signal) });
+  };
+}
