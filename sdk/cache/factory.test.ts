@@ -176,4 +176,37 @@ describe('SharedInformerFactory', () => {
       expect(message).not.toContain('secret-token-value');
     }
   });
+
+  it('stopInformer stops one informer, drops it from health, and a later forResource makes a fresh one', async () => {
+    const { source, fakeFor } = fakeSource();
+    fakeFor('configmaps', 'a').add(obj('a', 'x'));
+    fakeFor('nodes', '').add(obj('', 'n1'));
+    const factory = createSharedInformerFactory(source, { namespace: 'a' });
+    const cms = factory.forResource(ConfigMap);
+    const nodes = factory.forResource(Node);
+    const stop = new AbortController();
+    const done = factory.start(stop.signal);
+    expect(await factory.waitForCacheSync(stop.signal)).toBe(true);
+    expect(fakeFor('configmaps', 'a').openWatches).toBe(1);
+
+    expect(await factory.stopInformer(ConfigMap)).toBe(true);
+    expect(cms.informer.isStopped).toBe(true);
+    expect(fakeFor('configmaps', 'a').openWatches).toBe(0);
+    expect(factory.health().map((h) => h.resource)).toEqual(['v1/nodes']);
+    expect(nodes.informer.isStopped).toBe(false);
+    expect(await factory.stopInformer(ConfigMap)).toBe(false);
+    expect(await factory.stopInformer(ConfigMap, { namespace: 'other' })).toBe(false);
+
+    // Asked for again after start: a fresh informer, started at once, with a new list.
+    fakeFor('configmaps', 'a').add(obj('a', 'y'));
+    const again = factory.forResource(ConfigMap);
+    expect(again.informer).not.toBe(cms.informer);
+    expect(await factory.waitForCacheSync(stop.signal)).toBe(true);
+    expect(again.lister.list().map((o) => o.metadata?.name).toSorted()).toEqual(['x', 'y']);
+    expect(factory.health().map((h) => h.resource).toSorted()).toEqual(['v1/configmaps', 'v1/nodes']);
+    stop.abort();
+    await done;
+    expect(fakeFor('configmaps', 'a').openWatches).toBe(0);
+    expect(fakeFor('nodes', '').openWatches).toBe(0);
+  });
 });

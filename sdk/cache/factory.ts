@@ -60,6 +60,8 @@ interface Entry {
   informer: SharedIndexInformer<KubeObject>;
   lister: Lister<KubeObject>;
   done: Promise<void> | undefined;
+  /** Stops this informer alone (see {@link SharedInformerFactory.stopInformer}). */
+  stop: AbortController;
 }
 
 /**
@@ -67,7 +69,12 @@ interface Entry {
  * them together: client-go's SharedInformerFactory.
  *
  * Guarantees: asking twice for the same thing returns the same informer (and one watch). Informers asked for after
- * `start` are started at once with the signal of the first `start`.
+ * `start` are started at once with the signal of the first `start`. An informer stopped with `stopInformer` is
+ * forgotten: asking for it again makes a fresh one (a new list and watch, handlers to add again).
+ *
+ * Recovery: an informer of a resource the API server does not serve (a CRD not installed yet, or deleted) waits for it
+ * and relists when it is back; `health()` shows it as `waitingForResource` meanwhile, and `waitForCacheSync` waits for
+ * it like any informer that has not synced.
  *
  * Errors: `forResource` with `metadataOnly` throws a `TypeError` when the factory was given no RestConfig (see
  * {@link createSharedInformerFactory}).
@@ -86,6 +93,12 @@ export interface SharedInformerFactory {
   waitForCacheSync(signal?: AbortSignal): Promise<boolean>;
   /** Health of every informer, for `/readyz` and metrics. */
   health(): FactoryInformerHealth[];
+  /**
+   * Stops the informer of a resource and scope (the same arguments `forResource` took) and forgets it: its watch ends,
+   * its handlers hear nothing more, and it leaves `health()`. A later `forResource` makes a fresh one. Resolves true
+   * once it stopped (its handlers' calls in progress settled), false when the factory has no such informer.
+   */
+  stopInformer(resource: ResourceRef, scope?: InformerScope): Promise<boolean>;
 }
 
 /** The same factory when `metadataOnly: true` is its default: every informer holds `PartialObjectMetadata`. */
@@ -100,6 +113,8 @@ function abortPromise(signal: AbortSignal): Promise<void> {
 
 class Factory implements SharedInformerFactory {
   private readonly entries = new Map<string, Entry>();
+  /** Informers stopped alone and still stopping: `start` waits for them too. */
+  private readonly stopping = new Set<Promise<void>>();
   private readonly factory: ResourceFactoryLike;
   private signal: AbortSignal | undefined;
 
@@ -110,8 +125,8 @@ class Factory implements SharedInformerFactory {
     this.factory = factoryOf(source);
   }
 
-  forResource<T extends KubeObject>(resource: ResourceRef<T>, scope: InformerScope = {}): InformerAndLister<T> {
-    const res = resolveResource(resource as ResourceRef);
+  private keyOf(resource: ResourceRef, scope: InformerScope): { res: ResolvedResource; full: Required<InformerScope>; key: string } {
+    const res = resolveResource(resource);
     const full: Required<InformerScope> = {
       namespace: res.namespaced ? (scope.namespace ?? this.options.namespace ?? '') : '',
       labelSelector: scope.labelSelector ?? this.options.labelSelector ?? '',
@@ -119,6 +134,11 @@ class Factory implements SharedInformerFactory {
       metadataOnly: scope.metadataOnly ?? this.options.metadataOnly ?? false,
     };
     const key = JSON.stringify([res.group, res.version, res.plural, full.namespace, full.labelSelector, full.fieldSelector, full.metadataOnly]);
+    return { res, full, key };
+  }
+
+  forResource<T extends KubeObject>(resource: ResourceRef<T>, scope: InformerScope = {}): InformerAndLister<T> {
+    const { res, full, key } = this.keyOf(resource as ResourceRef, scope);
     let entry = this.entries.get(key);
     if (!entry) {
       let lw: ListerWatcher<KubeObject>;
@@ -140,7 +160,14 @@ class Factory implements SharedInformerFactory {
         ...(full.fieldSelector && { fieldSelector: full.fieldSelector }),
         ...(this.options.resyncPeriodMs !== undefined && { resyncPeriodMs: this.options.resyncPeriodMs }),
       });
-      entry = { resource: res, scope: full, informer, lister: createLister<KubeObject>(informer.getIndexer()), done: undefined };
+      entry = {
+        resource: res,
+        scope: full,
+        informer,
+        lister: createLister<KubeObject>(informer.getIndexer()),
+        done: undefined,
+        stop: new AbortController(),
+      };
       this.entries.set(key, entry);
       if (this.signal && !this.signal.aborted) this.run(entry, this.signal);
     }
@@ -149,14 +176,32 @@ class Factory implements SharedInformerFactory {
 
   private run(entry: Entry, signal: AbortSignal): void {
     if (entry.informer.isStarted) return;
-    entry.done = entry.informer.start(signal);
+    entry.done = entry.informer.start(AbortSignal.any([signal, entry.stop.signal]));
+  }
+
+  async stopInformer(resource: ResourceRef, scope: InformerScope = {}): Promise<boolean> {
+    const { key } = this.keyOf(resource, scope);
+    const entry = this.entries.get(key);
+    if (!entry) return false;
+    this.entries.delete(key);
+    entry.stop.abort();
+    if (entry.done) {
+      const done = entry.done;
+      this.stopping.add(done);
+      try {
+        await done;
+      } finally {
+        this.stopping.delete(done);
+      }
+    }
+    return true;
   }
 
   async start(signal: AbortSignal): Promise<void> {
     this.signal ??= signal;
     for (const entry of this.entries.values()) this.run(entry, signal);
     await abortPromise(signal);
-    await Promise.all([...this.entries.values()].map((e) => e.done));
+    await Promise.all([...[...this.entries.values()].map((e) => e.done), ...this.stopping]);
   }
 
   async waitForCacheSync(signal?: AbortSignal): Promise<boolean> {

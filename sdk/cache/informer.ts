@@ -124,7 +124,7 @@ class FifoInformer<T extends KubeObject> implements Informer<T> {
   health(): InformerHealth {
     const synced = this.hasSynced();
     if (this.reflector) return { ...this.reflector.health(), synced };
-    return { synced, watching: false, lastEventAgeMs: undefined, relists: 0, consecutiveFailures: 0, lastError: undefined, resourceVersion: '' };
+    return { synced, watching: false, lastEventAgeMs: undefined, relists: 0, consecutiveFailures: 0, lastError: undefined, resourceVersion: '', waitingForResource: false };
   }
 
   async start(signal: AbortSignal): Promise<void> {

@@ -50,6 +50,10 @@ function setup(fake: FakeListerWatcher<KubeObject>, options: Partial<ReflectorOp
 const forbidden = (): ApiError =>
   ApiError.fromResponse(403, JSON.stringify({ kind: 'Status', code: 403, reason: 'Forbidden', message: 'no list' }));
 
+/** The API server's answer for a resource it does not serve (a CRD not installed). */
+const notServed = (): ApiError =>
+  ApiError.fromResponse(404, JSON.stringify({ kind: 'Status', code: 404, reason: 'NotFound', message: 'the server could not find the requested resource' }));
+
 const dataOf = (o: KubeObject | undefined): string | undefined => (o as { data?: { v?: string } } | undefined)?.data?.v;
 
 describe('Reflector', () => {
@@ -327,5 +331,43 @@ describe('Reflector', () => {
     await stop();
     expect(reflector.health().watching).toBe(false);
     await expect(reflector.start(new AbortController().signal)).rejects.toThrow(/started once/);
+  });
+
+  it('parks on 404 (resource not served), retries with backoff, and relists once the resource is served', async () => {
+    const fake = new FakeListerWatcher<KubeObject>();
+    fake.add(cm('a'));
+    // WatchList and LIST both answer 404 three times over: the CRD is not installed yet.
+    for (let i = 0; i < 3; i++) fake.failNext('watch', notServed());
+    const { store, reflector, replaces, stop } = setup(fake);
+    await waitFor(() => reflector.health().waitingForResource, 'the reflector to park');
+    expect(reflector.health()).toMatchObject({ synced: false, waitingForResource: true, lastError: { statusCode: 404, during: 'list' } });
+    // A 404 on the WatchList parks at once: no LIST is sent for a resource that is not served.
+    expect(fake.calls.every((c) => c.verb === 'watch')).toBe(true);
+    await waitFor(() => reflector.health().synced, 'the list once the resource is served');
+    expect(reflector.health()).toMatchObject({ waitingForResource: false, consecutiveFailures: 0, lastError: undefined });
+    expect(store.listKeys()).toEqual(['ns/a']);
+    expect(replaces).toHaveLength(1);
+    await stop();
+  });
+
+  it('parks when its resource is deleted while watched and relists from scratch when it is back', async () => {
+    const fake = new FakeListerWatcher<KubeObject>();
+    fake.add(cm('a'));
+    const { store, reflector, replaces, stop } = setup(fake, { initialList: 'list' });
+    await waitFor(() => reflector.health().watching, 'the watch');
+    // The CRD goes away: its objects are deleted, the watch ends, and the next attempts answer 404.
+    fake.delete(cm('a'));
+    await waitFor(() => store.listKeys().length === 0, 'the delete');
+    fake.failNext('watch', notServed());
+    fake.failNext('list', notServed());
+    fake.failNext('list', notServed());
+    fake.breakWatches();
+    await waitFor(() => reflector.health().waitingForResource, 'the reflector to park');
+    fake.add(cm('b'));
+    await waitFor(() => !reflector.health().waitingForResource && store.listKeys().includes('ns/b'), 'the relist');
+    // A relist (not a watch resumed from the old resourceVersion) brought the new resource in.
+    expect(replaces).toHaveLength(2);
+    expect(fake.calls.filter((c) => c.verb === 'list').length).toBeGreaterThanOrEqual(4);
+    await stop();
   });
 });

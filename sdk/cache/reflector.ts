@@ -3,6 +3,7 @@ import {
   hasErrorCode,
   isGone,
   isKubeloopError,
+  isNotFound,
   type KubeList,
   type KubeObject,
   type ListOptions,
@@ -81,7 +82,10 @@ class ShortWatchError extends Error {}
  * Recovery: 410 Gone, as an HTTP answer or an in-stream ERROR event, means the resourceVersion is too old: the
  * reflector relists at once (a consistent read, `resourceVersion=""`, so the relist cannot be too old itself). Any
  * other failure (network, 403, 5xx, a stalled watch) waits per the backoff and retries: a failed watch resumes from
- * the same resourceVersion, a failed list lists again. The reflector never gives up.
+ * the same resourceVersion, a failed list lists again. The reflector never gives up. A 404 on a list or watch means the
+ * API server does not serve the resource (a CRD not installed yet, or deleted while watched): the reflector parks
+ * (`waitingForResource` in its health), keeps the store as it is, retries per the backoff, and relists once the
+ * resource is served again, so the store (and an informer's handlers) get every object of the new resource.
  *
  * Errors: none are thrown; each failure is recorded in {@link Reflector.health} (`lastError`, `consecutiveFailures`)
  * and logged at debug level. `start` resolves when the signal aborts.
@@ -114,6 +118,7 @@ export class Reflector<T extends KubeObject> {
     lists: 0,
     consecutiveFailures: 0,
     lastError: undefined as InformerError | undefined,
+    waitingForResource: false,
   };
 
   constructor(options: ReflectorOptions<T>) {
@@ -140,6 +145,7 @@ export class Reflector<T extends KubeObject> {
       consecutiveFailures: s.consecutiveFailures,
       lastError: s.lastError,
       resourceVersion: this.resourceVersion,
+      waitingForResource: s.waitingForResource,
     };
   }
 
@@ -166,6 +172,19 @@ export class Reflector<T extends KubeObject> {
           continue;
         }
         const delay = this.backoff.next();
+        if (isNotFound(err)) {
+          // The resource is not served (its CRD is absent): wait, then list afresh once it is back. The resourceVersion
+          // of a deleted resource's watch means nothing to a new one.
+          if (!this.state.waitingForResource) {
+            this.logger?.warn({ reflector: this.options.name, err }, 'the resource is not served (CRD not installed?); waiting for it');
+          }
+          this.state.waitingForResource = true;
+          this.lastFailure = undefined;
+          this.resourceVersion = '';
+          this.needList = true;
+          await sleep(delay, signal);
+          continue;
+        }
         // A new kind of failure (a 403, an unreachable server) is a warning; the same one again is debug noise.
         const message = (err as Error | undefined)?.message ?? String(err);
         const log = message === this.lastFailure ? this.logger?.debug : this.logger?.warn;
@@ -218,6 +237,7 @@ export class Reflector<T extends KubeObject> {
     this.state.lastEventAt = Date.now();
     this.store.replace(items, resourceVersion);
     this.state.synced = true;
+    this.state.waitingForResource = false;
     this.succeeded();
   }
 
@@ -314,6 +334,11 @@ export class Reflector<T extends KubeObject> {
       if (signal.aborted) throw err;
       if (done) {
         this.fail(err, 'watch');
+        throw err;
+      }
+      if (isNotFound(err)) {
+        // The resource is not served: a LIST would get the same 404, so the reflector parks at once.
+        this.fail(err, 'list');
         throw err;
       }
       if (err instanceof ApiError && (err.statusCode === 400 || err.statusCode === 422 || err.statusCode === 406)) {

@@ -214,6 +214,7 @@ export class SharedIndexInformer<T extends KubeObject> {
       consecutiveFailures: 0,
       lastError: undefined,
       resourceVersion: '',
+      waitingForResource: false,
     };
   }
 

@@ -100,4 +100,9 @@ export interface InformerHealth {
   lastError: InformerError | undefined;
   /** The resourceVersion the cache is at. */
   resourceVersion: string;
+  /**
+   * The last list or watch got 404: the API server does not serve the resource (its CRD is not installed yet, or was
+   * deleted). The informer keeps what it holds, retries with backoff, and relists once the resource is served again.
+   */
+  waitingForResource: boolean;
 }
