@@ -9,6 +9,7 @@ import {
 import {
   createSharedInformerFactory,
   parseLabelSelector,
+  type BackoffOptions,
   type DeepReadonly,
   type FactoryInformerHealth,
   type SharedIndexInformer,
@@ -79,6 +80,11 @@ export interface CacheOptions {
    * that `owns` a resource with `metadataOnly` does not make whole-object reads of it allowed. Default: false.
    */
   readerFailOnMissingInformer?: boolean;
+  /**
+   * Delays between failed list or watch attempts of every informer, which are also the retries of an informer whose
+   * resource is not served (a CRD not installed yet). Default: 800 ms doubling to 30 s, jitter 1.0 (client-go's).
+   */
+  backoff?: BackoffOptions;
 }
 
 /** Which informers a cached read or a controller's watch uses. */
@@ -165,6 +171,15 @@ interface CachedInformer {
  * (`indexField`) make `matchingFields` lookups cheap; `byObject` sets namespaces, selectors, a transform,
  * metadata-only caching and deep copies per resource.
  *
+ * Informers can be asked for at any time, also after the manager started (`informers(resource)` starts them at once):
+ * that is how a watch is added at run time. `removeInformer` stops one that nothing needs any more.
+ *
+ * Recovery: an informer of a custom resource whose CRD is not installed (or is deleted while watched) does not fail:
+ * it waits for the resource (`waitingForResource` in `health()`, the `kubeloop_informer_waiting_for_resource` gauge),
+ * retries per `backoff`, and relists once the CRD is served again, so handlers hear of every object it has then.
+ * Cached reads of it wait for that first list, bounded by their signal. A waiting informer does not fail the manager's
+ * `/readyz` (see the manager's `informers` check), and a controller of it waits without its cache-sync timeout.
+ *
  * Errors: the constructor throws `ERR_CACHE_OPTIONS` for two `byObject` (or `byResource`) entries of one resource.
  */
 export class ManagerCache implements InformerSource {
@@ -214,6 +229,7 @@ export class ManagerCache implements InformerSource {
     if (!factory) {
       const informerOptions = {
         ...(this.log && { logger: this.log }),
+        ...(this.options.backoff && { backoff: this.options.backoff }),
         ...(own && { transform: entry.transform }),
       };
       factory = createSharedInformerFactory(this.options.config ?? this.config, {
@@ -260,6 +276,36 @@ export class ManagerCache implements InformerSource {
       if (indexes && (!metadataOnly || entry?.metadataOnly)) this.applyIndexes(cached.informer, indexes);
       return cached;
     });
+  }
+
+  /**
+   * Stops the informers of a resource (one per cached namespace) and forgets them, as controller-runtime's
+   * `cache.RemoveInformer`: their watches end, they leave `health()` and the informer metrics, and the next cached read,
+   * `informers()` call or index of the resource makes fresh ones (a new list). With `readerFailOnMissingInformer`, reads
+   * of it throw again until something asks for it. `lookup.metadataOnly` picks the metadata-only informers.
+   *
+   * Caveats: a controller that watches the resource stops hearing of it: remove only what no controller needs. Resolves
+   * true once they stopped (handler calls in progress settled), false when the cache had none.
+   */
+  async removeInformer(resource: ResourceDescriptor, lookup: InformerLookup = {}): Promise<boolean> {
+    const id = resourceId(resource);
+    const entry = this.byObject.get(id);
+    const metadataOnly = Boolean(lookup.metadataOnly || isMetadataOnly(resource) || entry?.metadataOnly);
+    const plain = plainDescriptor(resource);
+    const scope = {
+      ...(entry?.labelSelector && { labelSelector: entry.labelSelector }),
+      ...(entry?.fieldSelector && { fieldSelector: entry.fieldSelector }),
+      metadataOnly,
+    };
+    this.known.delete(knownId(id, metadataOnly));
+    const stopped = await Promise.all(
+      this.namespacesOf(resource).map(async (namespace) => {
+        const key = `${id}|${namespace}|${metadataOnly}`;
+        if (!this.cached.delete(key)) return false;
+        return this.factoryFor(namespace, entry).stopInformer(plain, { ...scope, namespace });
+      }),
+    );
+    return stopped.some(Boolean);
   }
 
   /**

@@ -56,7 +56,10 @@ export interface ControllerOptions {
    * is retried with backoff). Default: 0, no limit.
    */
   reconcileTimeoutMs?: number;
-  /** How long start() waits for the informers' first sync before failing. Default: 120000. */
+  /**
+   * How long start() waits for the informers' first sync before failing; time an informer spends waiting for its
+   * resource (a CRD not installed yet) does not count. Default: 120000.
+   */
   cacheSyncTimeoutMs?: number;
   /** How long stopping waits for reconciles in flight. Default: 30000. */
   gracefulShutdownTimeoutMs?: number;
@@ -107,10 +110,13 @@ export class Controller {
       stopSources.abort();
       this.queue.shutDown();
     };
+    const watched: SharedIndexInformer<KubeObject>[] = [];
     const sources: Source[] = [
-      ...this.options.sources.map((s) =>
-        informerSource({ informers: this.options.informers.informers(s.resource, { metadataOnly: s.metadataOnly ?? false }), handler: s.handler, predicates: s.predicates }),
-      ),
+      ...this.options.sources.map((s) => {
+        const informers = this.options.informers.informers(s.resource, { metadataOnly: s.metadataOnly ?? false });
+        watched.push(...informers);
+        return informerSource({ informers, handler: s.handler, predicates: s.predicates });
+      }),
       ...(this.options.rawSources ?? []),
     ];
     const queue: RequestQueue = {
@@ -120,7 +126,8 @@ export class Controller {
           ...(opts?.afterMs !== undefined && { afterMs: opts.afterMs }),
         }),
     };
-    const syncSignal = AbortSignal.any([signal, AbortSignal.timeout(this.options.cacheSyncTimeoutMs ?? 120_000)]);
+    const syncTimeout = syncDeadline(watched, this.options.cacheSyncTimeoutMs ?? 120_000);
+    const syncSignal = AbortSignal.any([signal, syncTimeout.signal]);
     let synced: boolean[];
     try {
       for (const source of sources) await source.start({ queue, signal: stopSources.signal, log });
@@ -128,6 +135,8 @@ export class Controller {
     } catch (err) {
       stop();
       throw err;
+    } finally {
+      syncTimeout.clear();
     }
     if (!synced.every(Boolean)) {
       stop();
@@ -200,4 +209,20 @@ export class Controller {
       metrics?.activeWorkers(this.name, -1);
     }
   }
+}
+
+/**
+ * Aborts once `timeoutMs` passed without every informer synced; the time an informer spends waiting for its resource
+ * (a CRD not installed yet) does not count, so a controller of an absent kind waits for it instead of failing.
+ */
+function syncDeadline(informers: readonly SharedIndexInformer<KubeObject>[], timeoutMs: number): { signal: AbortSignal; clear: () => void } {
+  const controller = new AbortController();
+  let deadline = Date.now() + timeoutMs;
+  const timer = setInterval(() => {
+    const now = Date.now();
+    if (informers.some((i) => i.health().waitingForResource)) deadline = now + timeoutMs;
+    else if (now >= deadline) controller.abort(new Error(`timed out after ${timeoutMs} ms`));
+  }, Math.max(10, Math.min(1000, timeoutMs / 4)));
+  timer.unref();
+  return { signal: controller.signal, clear: () => clearInterval(timer) };
 }

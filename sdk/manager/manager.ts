@@ -240,8 +240,12 @@ class ManagerImpl implements Manager {
   ) {
     this.client = client;
     // Not ready until every informer synced, nor while one has lost its watch to an error (403, unreachable server).
+    // An informer waiting for its resource (a CRD not installed) does not count: the rest of the operator serves,
+    // the controllers of that resource wait for it, and the wait shows in health and metrics instead.
     this.readyz['informers'] = () => {
-      const pending = this.cache.health().filter((h) => !h.synced || (!h.watching && h.lastError !== undefined));
+      const pending = this.cache
+        .health()
+        .filter((h) => !h.waitingForResource && (!h.synced || (!h.watching && h.lastError !== undefined)));
       if (pending.length) {
         const what = pending.map((h) => `${h.resource}${h.namespace ? ` in ${h.namespace}` : ''}${h.synced ? ' (watch failing)' : ' (not synced)'}`);
         throw new Error(what.join(', '));
@@ -465,7 +469,7 @@ class ManagerImpl implements Manager {
 
 /**
  * Informer health as metrics, read from the cache at each scrape: `kubeloop_informer_synced`,
- * `kubeloop_informer_watching`, `kubeloop_informer_relists`, `kubeloop_informer_consecutive_failures` and
+ * `kubeloop_informer_watching`, `kubeloop_informer_waiting_for_resource`, `kubeloop_informer_relists`, `kubeloop_informer_consecutive_failures` and
  * `kubeloop_informer_last_event_age_seconds`, each `{resource,namespace}`, and the number of cached objects,
  * `kubeloop_informer_objects{resource,namespace,metadata_only}`.
  */
@@ -488,6 +492,9 @@ function registerInformerMetrics(registry: Registry, cache: ManagerCache): void 
   };
   gauge('kubeloop_informer_synced', 'Whether the informer has its initial list (1) or not (0).', (h) => (h.synced ? 1 : 0));
   gauge('kubeloop_informer_watching', 'Whether the informer has a watch open (1) or not (0).', (h) => (h.watching ? 1 : 0));
+  gauge('kubeloop_informer_waiting_for_resource', 'Whether the informer waits for its resource to be served, e.g. a CRD to be installed (1) or not (0).', (h) =>
+    h.waitingForResource ? 1 : 0,
+  );
   gauge('kubeloop_informer_relists', 'Lists after the first one (410 Gone, or a watch that could not resume).', (h) => h.relists);
   gauge('kubeloop_informer_consecutive_failures', 'Failed list or watch attempts in a row.', (h) => h.consecutiveFailures);
   gauge('kubeloop_informer_last_event_age_seconds', 'Seconds since the last watch event, bookmark or list.', (h) =>
