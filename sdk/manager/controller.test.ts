@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { KubeObject, ResourceDescriptor } from '../client/index.js';
+import { ApiError, type KubeObject, type ResourceDescriptor } from '../client/index.js';
 import { FakeListerWatcher, SharedIndexInformer } from '../cache/index.js';
 import { createFakeClock, lowPriority, type FakeClock } from '../workqueue/index.js';
 import { Controller, type ControllerSource } from './controller.js';
@@ -276,5 +276,55 @@ describe('Controller events', () => {
     expect(r.calls[0]).toBe('ext/item-1');
     expect(r.calls[1]).toBe('ext/item-3');
     expect(lists).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('Controller cache-sync timeout and informers waiting for their resource', () => {
+  const status = (code: number, reason: string): ApiError =>
+    ApiError.fromResponse(code, JSON.stringify({ kind: 'Status', code, reason, message: reason }));
+
+  /** A controller whose informer's first `failures` attempts get `err`; 25 ms between attempts, 100 ms sync timeout. */
+  async function attempt(err: () => ApiError, failures: number): Promise<{ calls: string[]; done: Promise<unknown>; abort: AbortController }> {
+    const lw = new FakeListerWatcher<KubeObject>();
+    lw.add(cm('a'));
+    for (let i = 0; i < failures; i++) lw.failNext('list', err());
+    const informer = new SharedIndexInformer<KubeObject>(lw, { backoff: { initialMs: 25, maxMs: 25, jitter: 0 }, initialList: 'list' });
+    const calls: string[] = [];
+    const controller = new Controller({
+      name: 'sync-timeout',
+      reconciler: { reconcile: async (req) => (calls.push(req.name), {}) },
+      sources: [{ resource: Widget, handler: enqueueRequestForObject(), predicates: [] }],
+      informers: { informers: () => [informer] },
+      log,
+      cacheSyncTimeoutMs: 100,
+      gracefulShutdownTimeoutMs: 1000,
+    });
+    const abort = new AbortController();
+    const informerDone = informer.start(abort.signal);
+    const done = controller.start(abort.signal).then(
+      () => 'stopped',
+      (e: unknown) => e,
+    );
+    stops.push(async () => {
+      abort.abort();
+      await Promise.all([informerDone, done]);
+    });
+    return { calls, done, abort };
+  }
+
+  it('waits past cacheSyncTimeoutMs while the informer waits for its resource (404), then runs', async () => {
+    // About 20 × 25 ms = 500 ms of 404s: five times the sync timeout.
+    const r = await attempt(() => status(404, 'NotFound'), 20);
+    await vi.waitFor(() => expect(r.calls).toEqual(['a']), { timeout: 3000 });
+    r.abort.abort();
+    expect(await r.done).toBe('stopped');
+  });
+
+  it('still times out when the informer fails for another reason (403)', async () => {
+    const r = await attempt(() => status(403, 'Forbidden'), 20);
+    const outcome = await r.done;
+    expect(outcome).toBeInstanceOf(Error);
+    expect((outcome as Error).message).toContain('timed out waiting for the caches to sync');
+    expect(r.calls).toEqual([]);
   });
 });
