@@ -284,10 +284,10 @@ describe('Controller cache-sync timeout and informers waiting for their resource
     ApiError.fromResponse(code, JSON.stringify({ kind: 'Status', code, reason, message: reason }));
 
   /** A controller whose informer's first `failures` attempts get `err`; 25 ms between attempts, 100 ms sync timeout. */
-  async function attempt(err: () => ApiError, failures: number): Promise<{ calls: string[]; done: Promise<unknown>; abort: AbortController }> {
+  async function attempt(answer: () => ApiError, failures: number): Promise<{ calls: string[]; done: Promise<unknown>; abort: AbortController }> {
     const lw = new FakeListerWatcher<KubeObject>();
     lw.add(cm('a'));
-    for (let i = 0; i < failures; i++) lw.failNext('list', err());
+    for (let i = 0; i < failures; i++) lw.failNext('list', answer());
     const informer = new SharedIndexInformer<KubeObject>(lw, { backoff: { initialMs: 25, maxMs: 25, jitter: 0 }, initialList: 'list' });
     const calls: string[] = [];
     const controller = new Controller({
