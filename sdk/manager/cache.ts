@@ -251,16 +251,21 @@ export class ManagerCache implements InformerSource {
     return this.scoped(resource, lookup).map((c) => c.informer);
   }
 
-  private scoped(resource: ResourceDescriptor, lookup: InformerLookup): CachedInformer[] {
+  /** What the informers of a resource are made for: its `byObject` entry, metadata-only or not, the factory scope. */
+  private informerSpec(resource: ResourceDescriptor, lookup: InformerLookup) {
     const id = resourceId(resource);
     const entry = this.byObject.get(id);
     const metadataOnly = Boolean(lookup.metadataOnly || isMetadataOnly(resource) || entry?.metadataOnly);
-    const plain = plainDescriptor(resource);
     const scope = {
       ...(entry?.labelSelector && { labelSelector: entry.labelSelector }),
       ...(entry?.fieldSelector && { fieldSelector: entry.fieldSelector }),
       metadataOnly,
     };
+    return { id, entry, metadataOnly, plain: plainDescriptor(resource), scope };
+  }
+
+  private scoped(resource: ResourceDescriptor, lookup: InformerLookup): CachedInformer[] {
+    const { id, entry, metadataOnly, plain, scope } = this.informerSpec(resource, lookup);
     this.known.add(knownId(id, metadataOnly));
     return this.namespacesOf(resource).map((namespace) => {
       const key = `${id}|${namespace}|${metadataOnly}`;
@@ -288,15 +293,7 @@ export class ManagerCache implements InformerSource {
    * true once they stopped (handler calls in progress settled), false when the cache had none.
    */
   async removeInformer(resource: ResourceDescriptor, lookup: InformerLookup = {}): Promise<boolean> {
-    const id = resourceId(resource);
-    const entry = this.byObject.get(id);
-    const metadataOnly = Boolean(lookup.metadataOnly || isMetadataOnly(resource) || entry?.metadataOnly);
-    const plain = plainDescriptor(resource);
-    const scope = {
-      ...(entry?.labelSelector && { labelSelector: entry.labelSelector }),
-      ...(entry?.fieldSelector && { fieldSelector: entry.fieldSelector }),
-      metadataOnly,
-    };
+    const { id, entry, metadataOnly, plain, scope } = this.informerSpec(resource, lookup);
     this.known.delete(knownId(id, metadataOnly));
     const stopped = await Promise.all(
       this.namespacesOf(resource).map(async (namespace) => {

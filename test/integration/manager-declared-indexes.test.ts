@@ -108,5 +108,12 @@ describe('cache.readerFailOnMissingInformer against the real API server', () => 
     expect(hasErrorCode(err, 'ERR_CACHE_MISSING_INFORMER')).toBe(true);
     expect(mgr.cache.health().map((h) => h.resource)).toEqual(['v1/configmaps']);
     expect((await mgr.client.list(Secret, { namespace: ns, uncached: true })).items).toEqual([]);
+
+    // A removed informer makes reads throw again, until something asks for the resource.
+    expect(await mgr.cache.removeInformer(ConfigMap)).toBe(true);
+    const removed = await mgr.client.get(ConfigMap, { namespace: ns, name: 'seen' }).catch((e: unknown) => e);
+    expect(hasErrorCode(removed, 'ERR_CACHE_MISSING_INFORMER')).toBe(true);
+    mgr.cache.informers(ConfigMap);
+    expect((await mgr.client.get(ConfigMap, { namespace: ns, name: 'seen' })).metadata?.name).toBe('seen');
   });
 });

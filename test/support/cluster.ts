@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { Agent, request } from 'undici';
-import type { RestConfig } from '../../sdk/client/index.js';
+import { createDynamicClient, type RestConfig, type Unstructured } from '../../sdk/client/index.js';
 
 /** What global-setup.ts hands to every integration test: the admin identity of the shared control plane. */
 export interface SharedCluster {
@@ -72,4 +72,39 @@ export async function createTestNamespace(config: RestConfig, prefix = 'test'): 
   });
   if (res.status !== 201) throw new Error(`creating namespace ${name}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
   return name;
+}
+
+/**
+ * Installs a namespaced CustomResourceDefinition with one served version, `v1`, whose `spec` takes anything, and waits
+ * until it is Established. Use a unique group per test (`${uniqueName('x')}.example.com`); delete it when done.
+ */
+export async function installCrd(config: RestConfig, crd: { group: string; plural: string; kind: string }): Promise<void> {
+  const crds = createDynamicClient(config).resource({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' });
+  const name = `${crd.plural}.${crd.group}`;
+  await crds.create({
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name },
+    spec: {
+      group: crd.group,
+      scope: 'Namespaced',
+      names: { plural: crd.plural, singular: crd.kind.toLowerCase(), kind: crd.kind, listKind: `${crd.kind}List` },
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } } },
+        },
+      ],
+    },
+  } as Unstructured);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const got = await crds.get(name);
+    const conditions = (got['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
+    if (conditions.some((c) => c.type === 'Established' && c.status === 'True')) return;
+    if (Date.now() > deadline) throw new Error(`CRD ${name} not established within 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
