@@ -6,7 +6,6 @@ import {
   defineResource,
   type KubeObject,
   type ResourceDescriptor,
-  type Unstructured,
 } from '../../sdk/client/index.js';
 import {
   createSharedIndexInformer,
@@ -16,7 +15,7 @@ import {
   type ListerWatcher,
 } from '../../sdk/cache/index.js';
 import { connectToControlPlane } from '../../sdk/envtest/index.js';
-import { createTestNamespace, sharedCluster, uniqueName } from '../support/cluster.js';
+import { createTestNamespace, installCrd, sharedCluster, uniqueName } from '../support/cluster.js';
 
 interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
@@ -195,32 +194,7 @@ describe('informers against the real API server', () => {
     const dyn = createDynamicClient(config);
 
     beforeAll(async () => {
-      await dyn.resource(crds).create({
-        apiVersion: 'apiextensions.k8s.io/v1',
-        kind: 'CustomResourceDefinition',
-        metadata: { name: `gadgets.${group}` },
-        spec: {
-          group,
-          scope: 'Namespaced',
-          names: { plural: 'gadgets', singular: 'gadget', kind: 'Gadget', listKind: 'GadgetList' },
-          versions: [
-            {
-              name: 'v1',
-              served: true,
-              storage: true,
-              schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } } },
-            },
-          ],
-        },
-      } as Unstructured);
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const crd = await dyn.resource(crds).get(`gadgets.${group}`);
-        const conditions = (crd['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
-        if (conditions.some((c) => c.type === 'Established' && c.status === 'True')) break;
-        if (Date.now() > deadline) throw new Error('CRD not established');
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await installCrd(config, { group, plural: 'gadgets', kind: 'Gadget' });
     });
     afterAll(async () => {
       await dyn.resource(crds).delete(`gadgets.${group}`);
