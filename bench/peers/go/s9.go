@@ -22,9 +22,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"sort"
@@ -54,6 +58,8 @@ import (
 func init() {
 	scenarios["s9"] = runS9
 	scenarios["s9load"] = runS9Load
+	scenarios["s9serve"] = runS9Serve
+	scenarios["s9direct"] = runS9Direct
 }
 
 type s9Params struct {
@@ -288,5 +294,146 @@ func runS9Load(raw []byte) {
 		default:
 			panic("unknown op " + c.Op)
 		}
+	}
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// bench/webhook/server-bench.mjs: the webhook servers alone, without the API server
+
+type s9ServeParams struct {
+	Port       int    `json:"port"`
+	CertDir    string `json:"certDir"`
+	MaxPayload int    `json:"maxPayload"`
+	HTTP1      bool   `json:"http1"` // offer only http/1.1 by ALPN, as kubebuilder's scaffold does (--enable-http2=false)
+}
+
+// runS9Serve is controller-runtime's webhook server alone (webhook.NewServer + admission.WithValidator, what the
+// manager's builder registers): it prints {"ready":true,"path":…} once it answers TLS handshakes and serves until
+// stdin closes.
+func runS9Serve(raw []byte) {
+	var p s9ServeParams
+	if err := json.Unmarshal(raw, &p); err != nil {
+		panic(err)
+	}
+	opts := webhook.Options{Host: "127.0.0.1", Port: p.Port, CertDir: p.CertDir}
+	if p.HTTP1 {
+		opts.TLSOpts = []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }}
+	}
+	srv := webhook.NewServer(opts)
+	path := "/validate--v1-configmap"
+	srv.Register(path, admission.WithValidator[*corev1.ConfigMap](clientgoscheme.Scheme, &cmValidator{maxPayload: p.MaxPayload}))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		if err := srv.Start(ctx); err != nil {
+			panic(err)
+		}
+	}()
+	for srv.StartedChecker()((*http.Request)(nil)) != nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+	emit(map[string]any{"ready": true, "path": path})
+	finish(map[string]any{})
+}
+
+type s9DirectCommand struct {
+	URL         string `json:"url"`
+	Body        string `json:"body"` // a file
+	CA          string `json:"ca"`   // a file
+	N           int    `json:"n"`
+	Concurrency int    `json:"concurrency"`
+	HTTP1       bool   `json:"http1"`
+	GapUs       int    `json:"gapUs"` // each worker's pause between requests (the API server's own time per request)
+}
+
+// runS9Direct is the client of bench/webhook/server-bench.mjs: for each command line (JSON), n POSTs of the same
+// AdmissionReview, `concurrency` at a time, over Go's HTTP transport as the API server's webhook client uses it
+// (HTTP/2 when the server offers it, else HTTP/1.1 keep-alive connections, one per request in flight).
+func runS9Direct([]byte) {
+	emit(map[string]any{"ready": true})
+	for {
+		line, err := stdin.ReadString('\n')
+		if err != nil {
+			return
+		}
+		var c s9DirectCommand
+		if err := json.Unmarshal([]byte(line), &c); err != nil {
+			panic(err)
+		}
+		body, err := os.ReadFile(c.Body)
+		if err != nil {
+			panic(err)
+		}
+		caPEM, err := os.ReadFile(c.CA)
+		if err != nil {
+			panic(err)
+		}
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(caPEM)
+		tr := &http.Transport{
+			TLSClientConfig:     &tls.Config{RootCAs: pool},
+			ForceAttemptHTTP2:   !c.HTTP1,
+			MaxIdleConnsPerHost: c.Concurrency + 1,
+		}
+		if c.HTTP1 {
+			tr.TLSClientConfig.NextProtos = []string{"http/1.1"}
+			tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+		}
+		client := &http.Client{Transport: tr}
+		lat := make([]float64, c.N)
+		var next atomic.Int64
+		var errs atomic.Int64
+		var firstErr atomic.Value
+		var proto atomic.Value
+		t0 := time.Now()
+		var wg sync.WaitGroup
+		for w := 0; w < c.Concurrency; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					i := int(next.Add(1) - 1)
+					if i >= c.N {
+						return
+					}
+					if c.GapUs > 0 {
+						time.Sleep(time.Duration(c.GapUs) * time.Microsecond)
+					}
+					s := time.Now()
+					res, err := client.Post(c.URL, "application/json", bytes.NewReader(body))
+					if err == nil {
+						var review struct {
+							Response struct {
+								Allowed bool `json:"allowed"`
+							} `json:"response"`
+						}
+						err = json.NewDecoder(res.Body).Decode(&review)
+						_, _ = io.Copy(io.Discard, res.Body)
+						res.Body.Close()
+						proto.Store(res.Proto)
+						if err == nil && (res.StatusCode != 200 || !review.Response.Allowed) {
+							err = fmt.Errorf("status %d, allowed %v", res.StatusCode, review.Response.Allowed)
+						}
+					}
+					lat[i] = float64(time.Since(s).Nanoseconds()) / 1e6
+					if err != nil {
+						errs.Add(1)
+						firstErr.CompareAndSwap(nil, err.Error())
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		wall := time.Since(t0).Seconds()
+		tr.CloseIdleConnections()
+		sort.Float64s(lat)
+		r := map[string]any{
+			"n": c.N, "concurrency": c.Concurrency, "wallMs": wall * 1000, "reqPerSec": float64(c.N) / wall,
+			"p50Ms": percentile(lat, 0.5), "p99Ms": percentile(lat, 0.99), "errors": errs.Load(), "proto": proto.Load(),
+		}
+		if e := firstErr.Load(); e != nil {
+			r["firstError"] = e
+		}
+		emit(r)
 	}
 }
