@@ -15,7 +15,7 @@
 //
 // The peers' sides: bench/peers/node/s9.mjs (kubeloop's Manager + webhookFor) and bench/peers/go/s9.go
 // (controller-runtime's Manager + NewWebhookManagedBy; the same binary is the load generator, "s9load").
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,20 @@ import { createInterface } from 'node:readline';
 
 export const id = 'S9';
 export const peers = ['kl', 'go-json'];
+/**
+ * Pseudo-peers: "none" (no webhook at all: the baseline) and "go-h1" (the GO-JSON peer with HTTP/2 off, as
+ * kubebuilder's scaffold serves it; Node's https server speaks HTTP/1.1 only, so this is the like-for-like protocol).
+ */
+const extraPeers = { 'go-h1': { peer: 'go-json', params: { http1: true } } };
+/**
+ * BENCH_S9_KL_BUILDS=lean=/tmp/a/sdk,h2=/tmp/b/sdk adds pseudo-peers kl-lean, kl-h2, …: kubeloop's peer run from
+ * other builds of dist/sdk (patched copies), interleaved with the others, to measure a change to the webhook server
+ * before making it.
+ */
+for (const entry of (process.env.BENCH_S9_KL_BUILDS ?? '').split(',').filter(Boolean)) {
+  const [name, dir] = entry.split('=');
+  extraPeers[`kl-${name}`] = { peer: 'kl', env: { BENCH_KL_DIST: dir } };
+}
 
 const namespace = 'bench-s9';
 const webhookName = 's9.bench.kubeloop.dev';
@@ -44,9 +58,9 @@ const VWC = {
 export function plan(full) {
   return full
     ? [
-        { concurrency: 1, requests: 5000, warmup: 500 },
-        { concurrency: 16, requests: 20_000, warmup: 2000 },
-        { concurrency: 64, requests: 20_000, warmup: 2000 },
+        { concurrency: 1, requests: 3000, warmup: 500 },
+        { concurrency: 16, requests: 10_000, warmup: 1000 },
+        { concurrency: 64, requests: 10_000, warmup: 2000 },
       ]
     : [
         { concurrency: 1, requests: 2000, warmup: 300 },
@@ -122,6 +136,25 @@ function freePort() {
   });
 }
 
+/**
+ * TCP connections of the webhook's port, from `ss`: established ones (the API server's pool to the webhook) and those
+ * in TIME_WAIT on either side (connections closed during the run: a pool too small for the concurrency, or a server
+ * that closes). Undefined without `ss`.
+ */
+function connections(port) {
+  const count = (args) => {
+    try {
+      return execFileSync('ss', ['-Htan', ...args], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    established: count(['state', 'established', `( sport = :${port} )`]),
+    timeWait: count(['state', 'time-wait', `( sport = :${port} or dport = :${port} )`]),
+  };
+}
+
 /** The kube-apiserver of this control plane, to read its CPU around each measured run. */
 function apiserverPid(workDir) {
   for (const entry of readdirSync('/proc')) {
@@ -193,7 +226,10 @@ async function once(ctx, s, peer, c, rep) {
   }
   const port = await freePort();
   const params = { namespace, port, certDir: s.certDir, maxPayload, tag: `${c.concurrency}-${rep}` };
-  const { cmd, argv, env } = ctx.peerCommand(peer, 's9', ctx.connFile, params);
+  const extra = extraPeers[peer];
+  const command = ctx.peerCommand(extra?.peer ?? peer, 's9', ctx.connFile, { ...params, ...extra?.params });
+  const { cmd, argv } = command;
+  const env = { ...command.env, ...extra?.env };
   const t0 = performance.now();
   const p = lineProcess(cmd, argv, env, `${peer} s9`);
   try {
@@ -213,6 +249,7 @@ async function once(ctx, s, peer, c, rep) {
     const r = await loadOf(c.requests);
     const api1 = ctx.procCpuMs(s.apiPid);
     const cpu1 = ctx.procCpuMs(p.child.pid);
+    const conns = connections(port);
     p.send('stop');
     const result = await p.next(30_000);
     const mem = ctx.procMemMB(p.child.pid);
@@ -222,6 +259,7 @@ async function once(ctx, s, peer, c, rep) {
       ...result,
       ...mem,
       url,
+      connections: conns,
       spawnToReadyMs,
       probeMs: pr.ms,
       procCpuMs: cpu1 - cpu0,
@@ -253,6 +291,8 @@ export async function run(ctx) {
     const ready = await load.next(30_000);
     if (!ready.ready) throw new Error(`the load generator: expected ready, got ${JSON.stringify(ready)}`);
     const order = ['none', ...ctx.peerNames.filter((p) => peers.includes(p))];
+    if (order.includes('go-json')) order.push('go-h1');
+    if (order.includes('kl')) order.push(...Object.keys(extraPeers).filter((p) => p.startsWith('kl-')));
     for (const c of ctx.plan) {
       log(`S9 admission webhook: ${c.requests} dry-run creates, ${c.concurrency} at a time (after ${c.warmup} to warm up), ${ctx.reps} repetitions`);
       const out = { ...c, runs: Object.fromEntries(order.map((p) => [p, []])), errors: [] };
@@ -293,8 +333,8 @@ const caseTitle = (c) => `${c.requests.toLocaleString('en')} dry-run creates, ${
 
 export const report = {
   name: 'S9 admission webhook',
-  labels: { none: 'no webhook (baseline)' },
-  short: { none: 'no webhook' },
+  labels: { none: 'no webhook (baseline)', 'go-h1': 'GO-JSON with HTTP/2 off (HTTP/1.1)' },
+  short: { none: 'no webhook', 'go-h1': 'GO HTTP/1.1' },
   metrics: [
     { key: 'p50', head: 'p50 (ms)', get: (r) => r.p50Ms },
     { key: 'p99', head: 'p99 (ms)', get: (r) => r.p99Ms },
@@ -310,9 +350,11 @@ export const report = {
     'Workload, the same for both peers: a validating webhook for ConfigMaps that requires `data.payload` and bounds its length (4096 bytes), denying with a 422 Invalid and a field cause, allowing every measured object. Installed as a ValidatingWebhookConfiguration with `clientConfig.url: https://127.0.0.1:<port>/validate-…` (the peer\'s own path), the harness\'s CA as `caBundle` (ECDSA P-256, a serving certificate for IP 127.0.0.1 written to a temporary certDir the peer serves from), rules CREATE/UPDATE of v1 configmaps, a namespaceSelector for `bench-s9` only, failurePolicy Fail, sideEffects None (without it dry-run requests are refused), timeoutSeconds 10. Each peer run gets a fresh port and the configuration is re-created; the load generator waits until a ConfigMap without `data.payload` is denied (the webhook is in effect) before the warm-up.',
     'Load: a Go load generator (client-go clientset, JSON, one HTTP/2 connection, QPS −1; the same for every peer) pinned with the control plane, makes dry-run creates (`dryRun=All`: the API server runs admission, webhooks included, and writes nothing to etcd) of a ConfigMap with two labels and 1000 bytes of `data.payload`, N requests with C workers; latency = the create call\'s time in the load generator, so it includes the API server\'s whole request path and the webhook call. Warm-up requests at the same concurrency come first, outside the window. The baseline, "no webhook", runs the same load with no ValidatingWebhookConfiguration at all.',
     'KL: `createManager({ webhook: { host: "127.0.0.1", port, certDir } })` with metrics and probes servers off, `webhookFor(mgr).for(ConfigMap).withValidator({ validateCreate, validateUpdate, validateDelete })` (the validator throws `new ValidationError([fieldError("data.payload", "Required value")])`), served at `/validate-core-v1-configmap`; Node\'s `https` server, HTTP/1.1 only (no ALPN), so the API server calls it over a pool of keep-alive connections, one per request in flight; pino at warn; `NODE_ENV=production`.',
-    'GO-JSON: controller-runtime v0.25.2 `ctrl.NewManager` with `WebhookServer: webhook.NewServer(webhook.Options{Host: "127.0.0.1", Port, CertDir})`, metrics and probes off, and `ctrl.NewWebhookManagedBy(mgr, &corev1.ConfigMap{}).WithValidator(v)` (a typed `admission.Validator[*corev1.ConfigMap]` returning `apierrors.NewInvalid` with `field.Required`), served at `/validate--v1-configmap`. controller-runtime\'s server offers HTTP/2 by ALPN (its default; kubebuilder\'s scaffold turns it off with `--enable-http2=false`), so the API server multiplexes every call on one connection. zap at info.',
+    'GO-JSON: controller-runtime v0.25.2 `ctrl.NewManager` with `WebhookServer: webhook.NewServer(webhook.Options{Host: "127.0.0.1", Port, CertDir})`, metrics and probes off, and `ctrl.NewWebhookManagedBy(mgr, &corev1.ConfigMap{}).WithValidator(v)` (a typed `admission.Validator[*corev1.ConfigMap]` returning `apierrors.NewInvalid` with `field.Required`), served at `/validate--v1-configmap`. controller-runtime\'s server offers HTTP/2 by ALPN (its default), so the API server multiplexes every call on one connection. zap at info. "GO-JSON with HTTP/2 off" is the same peer with `TLSOpts` setting `NextProtos` to `http/1.1`, as kubebuilder\'s scaffold does by default (`--enable-http2=false`): the same protocol as kubeloop\'s, so the gap between the two GO rows is what HTTP/2 is worth here. The targets compare KL with GO-JSON, controller-runtime\'s default.',
+    'Connections (notes under each table, from `ss` at the end of the load): over HTTP/1.1 the API server opens one connection per call in flight and keeps up to 25 idle per host (client-go\'s transport default); none were closed during the runs measured here.',
     'Webhook server time/request = Δsum ÷ Δcount of the peer\'s own `controller_runtime_webhook_latency_seconds` over the measured window (both servers observe it around the whole request: body read, decode, validate, encode, write; Go\'s from its `promhttp` instrumentation, kubeloop\'s from the request handler\'s start to the end of `res.end()`); its buckets are too coarse for percentiles, so the mean. Webhook process CPU/request = the peer\'s own rusage over the window ÷ requests it counted. API server CPU/request is read from /proc for the control plane\'s kube-apiserver over the window (it includes its webhook client: TLS, HTTP/1.1 vs HTTP/2, encoding the AdmissionReview).',
-    'The API server, etcd and the load generator share one CPU (the control plane\'s) and the webhook process has the other: at 16 and more in flight the API server\'s CPU is what bounds requests/s for every peer, so requests/s mostly says whether the webhook adds to that bound; the sequential case is where the webhook\'s latency shows.',
+    'The API server, etcd and the load generator share one CPU (the control plane\'s) and the webhook process has the other: at 16 and more in flight the API server\'s CPU is what bounds requests/s for every peer, so requests/s mostly says how much CPU the API server spends per call to each webhook (its own column); the sequential case is where the webhook\'s latency shows. On this shared machine (other agents\' control planes run on the same two CPUs) the spread between repetitions is large: read the medians with their min–max.',
+    '`BENCH_S9_KL_BUILDS=name=/path/to/sdk,…` adds pseudo-peers `kl-<name>` (kubeloop\'s peer from another build of dist/sdk, interleaved with the others): how a change to the webhook server was measured before it was made (results/ANALYSIS.md).',
   ],
   notes(c) {
     const lines = [];
@@ -320,6 +362,10 @@ export const report = {
       .filter(([p]) => p !== 'none')
       .map(([p, rs]) => `${p} ${rs.map((r) => r.handled).join('/')}`);
     if (handled.length) lines.push(`Requests counted by the webhook per run (of ${c.requests}): ${handled.join('; ')}. Warm-up: ${c.warmup} requests per run.`);
+    const conns = Object.entries(c.runs)
+      .filter(([p, rs]) => p !== 'none' && rs.some((r) => r.connections))
+      .map(([p, rs]) => `${p} ${rs.map((r) => `${r.connections.established ?? '?'}/${r.connections.timeWait ?? '?'}`).join(', ')}`);
+    if (conns.length) lines.push(`Connections to the webhook at the end of each run, established/closed during the run (TIME_WAIT, warm-up included): ${conns.join('; ')}.`);
     return lines;
   },
   targets(list, line) {

@@ -1,15 +1,17 @@
 // The webhook servers of S9 alone, without the API server: a Go client (bench/peers/go, "s9direct": Go's HTTP
 // transport, as the API server's webhook client uses it) POSTs the AdmissionReview the API server sends for S9's
 // dry-run ConfigMap create straight to one server process, n requests `concurrency` at a time, after a warm-up.
-// Per-request latency (client side), requests/s and the server's CPU per request (/proc), for kubeloop's server and
+// The client offers HTTP/2 and HTTP/1.1 by ALPN, as the API server does; the server picks. Per-request latency (client side), requests/s and the server's CPU per request (/proc), for kubeloop's server and
 // variants that each take one thing away (to price it), Node's bare https server, and controller-runtime's server
 // over HTTP/2 (its default) and HTTP/1.1 (kubebuilder's scaffold):
 //
 //   node bench/webhook/server-bench.mjs [--n=5000] [--concurrency=1,16] [--reps=3] [--variants=kl,go-h2,…]
 //                                       [--gap-us=0] [--kl-module=/path/to/webhook/index.js] [--no-pin] [--cpu-prof=<dir>]
+//                                       [--kl-builds=lean=/tmp/a/sdk/webhook/index.js,…]
 //
 // --kl-module loads kubeloop's webhook module from elsewhere for the kl* variants (a patched copy, to measure a
-// change before making it). --gap-us makes each client worker pause between requests, as the API server's own work
+// change before making it); --kl-builds adds variants kl@<name>: the kl variant with that module, interleaved with
+// the others. --gap-us makes each client worker pause between requests, as the API server's own work
 // does between the webhook calls of one client (the server goes idle in between). --cpu-prof writes V8 CPU profiles of the Node servers there (whole process, warm-up
 // included; bench/profile-summary.mjs reads them). The server runs on the last CPU, the client on CPU 0 (taskset). Prints a markdown table.
 import { execFileSync, spawn } from 'node:child_process';
@@ -31,6 +33,7 @@ const { values: opts } = parseArgs({
     warmup: { type: 'string', default: '1000' },
     'gap-us': { type: 'string', default: '0' },
     'kl-module': { type: 'string' },
+    'kl-builds': { type: 'string', default: '' },
     'no-pin': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
   },
@@ -39,7 +42,13 @@ const n = Number(opts.n);
 const warmup = Number(opts.warmup);
 const reps = Number(opts.reps);
 const levels = opts.concurrency.split(',').map(Number);
-const variantNames = opts.variants.split(',');
+const builds = Object.fromEntries(
+  opts['kl-builds']
+    .split(',')
+    .filter(Boolean)
+    .map((x) => x.split('=')),
+);
+const variantNames = [...opts.variants.split(','), ...Object.keys(builds).map((b) => `kl@${b}`)];
 
 const sh = (cmd, args) => {
   try {
@@ -180,13 +189,13 @@ async function main() {
             ? pinned(serverCpu, goBin, ['s9serve', JSON.stringify({ port, certDir: dir, maxPayload: 4096, http1 })])
             : pinned(serverCpu, process.execPath, [
                 ...(opts['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${opts['cpu-prof']}`, `--cpu-prof-name=${variant}-c${c}-${rep}.cpuprofile`] : []),
-                join(root, 'bench/webhook/server-variant.mjs'), variant, String(port), dir, ...(opts['kl-module'] ? [opts['kl-module']] : [])]);
+                join(root, 'bench/webhook/server-variant.mjs'), variant.split('@')[0], String(port), dir, ...[builds[variant.split('@')[1]] ?? opts['kl-module']].filter(Boolean)]);
           const server = lineProcess(cmd, args, { NODE_ENV: 'production' });
           const ready = await server.next();
           if (!ready.ready) throw new Error(`${variant}: ${JSON.stringify(ready)}`);
           const url = `https://127.0.0.1:${port}${ready.path}`;
           const post = async (count) => {
-            client.send({ url, body: bodyFile, ca: join(dir, 'ca.crt'), n: count, concurrency: c, http1: !go || http1, gapUs: Number(opts['gap-us']) });
+            client.send({ url, body: bodyFile, ca: join(dir, 'ca.crt'), n: count, concurrency: c, gapUs: Number(opts['gap-us']) });
             const r = await client.next();
             if (r.errors) throw new Error(`${variant}: ${r.errors} errors: ${r.firstError}`);
             return r;

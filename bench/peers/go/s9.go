@@ -69,6 +69,7 @@ type s9Params struct {
 	Port       int    `json:"port"`
 	CertDir    string `json:"certDir"`
 	MaxPayload int    `json:"maxPayload"`
+	HTTP1      bool   `json:"http1"` // offer only http/1.1 by ALPN, as kubebuilder's scaffold does (--enable-http2=false)
 }
 
 // cmValidator is the validator both peers implement: data.payload is required and at most MaxPayload bytes long.
@@ -121,6 +122,16 @@ func webhookLatency() (sum float64, count uint64) {
 	return sum, count
 }
 
+// webhookOptions are the webhook server's: controller-runtime's defaults (HTTP/2 offered by ALPN), or with HTTP/2
+// off the way kubebuilder's scaffold turns it off (cmd/main.go's disableHTTP2 when --enable-http2=false).
+func webhookOptions(port int, certDir string, http1 bool) webhook.Options {
+	opts := webhook.Options{Host: "127.0.0.1", Port: port, CertDir: certDir}
+	if http1 {
+		opts.TLSOpts = []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }}
+	}
+	return opts
+}
+
 func readLine(want string) {
 	line, err := stdin.ReadString('\n')
 	if err != nil || strings.TrimSpace(line) != want {
@@ -140,7 +151,7 @@ func runS9(raw []byte) {
 		Cache:                  crcache.Options{DefaultNamespaces: map[string]crcache.Config{p.Namespace: {}}},
 		Metrics:                server.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		WebhookServer:          webhook.NewServer(webhook.Options{Host: "127.0.0.1", Port: p.Port, CertDir: p.CertDir}),
+		WebhookServer:          webhook.NewServer(webhookOptions(p.Port, p.CertDir, p.HTTP1)),
 	})
 	if err != nil {
 		panic(err)
@@ -300,26 +311,15 @@ func runS9Load(raw []byte) {
 // ---------------------------------------------------------------------------------------------------------------
 // bench/webhook/server-bench.mjs: the webhook servers alone, without the API server
 
-type s9ServeParams struct {
-	Port       int    `json:"port"`
-	CertDir    string `json:"certDir"`
-	MaxPayload int    `json:"maxPayload"`
-	HTTP1      bool   `json:"http1"` // offer only http/1.1 by ALPN, as kubebuilder's scaffold does (--enable-http2=false)
-}
-
 // runS9Serve is controller-runtime's webhook server alone (webhook.NewServer + admission.WithValidator, what the
 // manager's builder registers): it prints {"ready":true,"path":…} once it answers TLS handshakes and serves until
 // stdin closes.
 func runS9Serve(raw []byte) {
-	var p s9ServeParams
+	var p s9Params
 	if err := json.Unmarshal(raw, &p); err != nil {
 		panic(err)
 	}
-	opts := webhook.Options{Host: "127.0.0.1", Port: p.Port, CertDir: p.CertDir}
-	if p.HTTP1 {
-		opts.TLSOpts = []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }}
-	}
-	srv := webhook.NewServer(opts)
+	srv := webhook.NewServer(webhookOptions(p.Port, p.CertDir, p.HTTP1))
 	path := "/validate--v1-configmap"
 	srv.Register(path, admission.WithValidator[*corev1.ConfigMap](clientgoscheme.Scheme, &cmValidator{maxPayload: p.MaxPayload}))
 	ctx, cancel := context.WithCancel(context.Background())

@@ -6,7 +6,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export const root = resolve(fileURLToPath(import.meta.url), '../../../..');
-export const dist = (p) => join(root, 'dist/sdk', p);
+// BENCH_KL_DIST runs kubeloop's peer from another build of dist/sdk (a patched copy, to measure a change first).
+export const dist = (p) => join(process.env.BENCH_KL_DIST ?? join(root, 'dist/sdk'), p);
 export const [peer, scenario, connFile, paramsJson] = process.argv.slice(2);
 export const conn = JSON.parse(readFileSync(connFile, 'utf8'));
 export const p = JSON.parse(paramsJson);
