@@ -56,6 +56,12 @@ const VWC = {
  * server opens its connections to the webhook, V8 compiles the hot path), outside the measured window.
  */
 export function plan(full) {
+  // BENCH_S9_CONCURRENCY=1,16 keeps only those cases (for A/B runs of patched builds).
+  const only = process.env.BENCH_S9_CONCURRENCY?.split(',').map(Number);
+  return planFor(full).filter((c) => !only || only.includes(c.concurrency));
+}
+
+function planFor(full) {
   return full
     ? [
         { concurrency: 1, requests: 3000, warmup: 500 },
