@@ -137,8 +137,11 @@ for (const [id, { report }] of Object.entries(plugins)) {
   caseTitle[id] = report.caseTitle;
   scenarioNames[id] = report.name;
   differences[id] = report.differences;
+  // Pseudo-peers of a scenario (S9's "no webhook" baseline): their names in tables and charts.
+  Object.assign(labels, report.labels);
+  Object.assign(short, report.short);
 }
-const scenarioOrder = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7', 'S8'];
+const scenarioOrder = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7', 'S8', 'S9'];
 
 function summarize(runs, defs, c) {
   const out = {};

@@ -34,7 +34,7 @@ const { values: opts } = parseArgs({
 const mode = opts.full ? 'full' : 'quick';
 const allPeers = ['kl', 'go-json', 'go-pb', 'cn', 'floor'];
 const peerNames = opts.peers ? opts.peers.split(',') : allPeers;
-const scenarioOrder = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7', 'S8'];
+const scenarioOrder = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7', 'S8', 'S9'];
 const scenarios = (opts.scenarios ?? scenarioOrder.join(',')).toUpperCase().split(',');
 const reps = Number(opts.reps ?? (opts.full ? 5 : 3));
 const outDir = resolve(opts.out ?? join(root, 'bench/results', mode));
@@ -159,6 +159,20 @@ const peers = {
 // (what report.mjs needs to render it). Their peers' sides are bench/peers/node/<id>.mjs and bench/peers/go/<id>.go.
 const plugins = await loadScenarioModules();
 for (const [id, mod] of Object.entries(plugins)) for (const p of mod.peers) peers[p]?.scenarios.push(id.toLowerCase());
+
+/** The command line of a helper process the harness runs beside the control plane (S9's load generator), pinned to its CPU. */
+function serverCommand(file, args) {
+  return pin ? { cmd: 'taskset', argv: ['-c', serverCpus, file, ...args] } : { cmd: file, argv: args };
+}
+
+/** The Go peer's binary (also S9's load generator), built once per harness run. */
+function goBinary() {
+  if (!goBin) {
+    log('building the Go peer');
+    goBin = execFileSync('bash', [join(root, 'bench/peers/go/build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  }
+  return goBin;
+}
 
 /** The command line of one peer process for a scenario, pinned to the client CPU (for scenarios that run peers themselves). */
 function peerCommand(peer, scenario, connFile, params) {
@@ -333,10 +347,7 @@ async function main() {
   mkdirSync(outDir, { recursive: true });
   if (profDir) mkdirSync(profDir, { recursive: true });
   const wantGo = peerNames.some((p) => p.startsWith('go-'));
-  if (wantGo) {
-    log('building the Go peer');
-    goBin = execFileSync('bash', [join(root, 'bench/peers/go/build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-  }
+  if (wantGo) goBinary();
   const { startControlPlane } = await import(dist('envtest/index.js'));
   const { createResourceClientFactory } = await import(dist('client/index.js'));
   log('starting the control plane');
@@ -432,7 +443,25 @@ async function main() {
       results.scenarios.S8 = [{ ...plan.s8, ...(await interleave('s8', { namespace, ...plan.s8 })) }];
       save(results);
     };
-    const ctx = { full: opts.full, reps, factory, env, connFile, interleave, runPeer, peerCommand, peerNames, ensureSeeded, seed, log, save: () => save(results) };
+    const ctx = {
+      full: opts.full,
+      reps,
+      factory,
+      env,
+      connFile,
+      interleave,
+      runPeer,
+      peerCommand,
+      serverCommand,
+      goBinary,
+      procCpuMs,
+      procMemMB,
+      peerNames,
+      ensureSeeded,
+      seed,
+      log,
+      save: () => save(results),
+    };
     for (const id of scenarioOrder) {
       if (!scenarios.includes(id)) continue;
       if (steps[id]) await steps[id]();

@@ -6,7 +6,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export const root = resolve(fileURLToPath(import.meta.url), '../../../..');
-export const dist = (p) => join(root, 'dist/sdk', p);
+// BENCH_KL_DIST runs kubeloop's peer from another build of dist/sdk (a patched copy, to measure a change first).
+export const dist = (p) => join(process.env.BENCH_KL_DIST ?? join(root, 'dist/sdk'), p);
 export const [peer, scenario, connFile, paramsJson] = process.argv.slice(2);
 export const conn = JSON.parse(readFileSync(connFile, 'utf8'));
 export const p = JSON.parse(paramsJson);
@@ -17,8 +18,8 @@ export const emit = (v) => process.stdout.write(`${JSON.stringify(v)}\n`);
 // With BENCH_PROFILE_WINDOW=<file>, a V8 CPU profile of the measured phase alone (from "go" to the end of the
 // measured phase) is written there: `--cpu-prof` would also hold module loading and the forced GCs of heap figures.
 let session;
-export async function ready() {
-  emit({ ready: true });
+export async function ready(extra = {}) {
+  emit({ ready: true, ...extra });
   const { value } = await lines.next();
   if (value !== 'go') throw new Error(`expected go, got ${value}`);
   if (process.env.BENCH_PROFILE_WINDOW) {
@@ -35,6 +36,11 @@ async function stopProfile() {
   const { profile } = await session.post('Profiler.stop');
   writeFileSync(process.env.BENCH_PROFILE_WINDOW, JSON.stringify(profile));
   session = undefined;
+}
+/** Waits for the line `want` on stdin (a scenario whose harness side drives the measured phase, as S9's). */
+export async function line(want) {
+  const { value } = await lines.next();
+  if (value !== want) throw new Error(`expected ${want}, got ${value}`);
 }
 /** The measured phase is over: the harness reads the process's CPU from /proc before heap figures are taken. */
 export async function measured() {
