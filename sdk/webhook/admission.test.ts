@@ -78,7 +78,7 @@ describe('validatingHandler', () => {
     },
   };
 
-  it('calls the method of the operation with copies of the objects, and returns warnings', async () => {
+  it('calls the method of the operation with the request objects, and returns warnings', async () => {
     const handler = validatingHandler(validator);
     expect(await handler(request('CREATE', widget({ size: 0 })), ctx)).toEqual({ allowed: true, warnings: ['size 0 does nothing'] });
     expect(await handler(request('UPDATE', widget({ size: 2 }), widget({ size: 1 })), ctx)).toEqual({ allowed: true });

@@ -150,22 +150,23 @@ export function defaultingHandler<T extends KubeObject>(defaulter: Defaulter<T>)
 
 /**
  * The handler of a {@link Validator}: CREATE → `validateCreate(object)`, UPDATE → `validateUpdate(oldObject, object)`,
- * DELETE → `validateDelete(oldObject)`. Each gets its own copy of the objects. Warnings go back with the answer.
+ * DELETE → `validateDelete(oldObject)`. The objects are the request's own, parsed for this request alone (no copy:
+ * a validator that changes them changes nothing the API server sees). Warnings go back with the answer.
  */
 export function validatingHandler<T extends KubeObject>(validator: Validator<T>): AdmissionHandler {
   return async (request, ctx) => {
     const context = contextFor(request as AdmissionRequest<T>, ctx);
-    const copy = (o: KubeObject | undefined): T => structuredClone(o ?? {}) as T;
+    const asObject = (o: KubeObject | undefined): T => (o ?? {}) as T;
     let warnings: Warnings | void;
     switch (request.operation) {
       case 'CREATE':
-        warnings = await validator.validateCreate(copy(request.object), context);
+        warnings = await validator.validateCreate(asObject(request.object), context);
         break;
       case 'UPDATE':
-        warnings = await validator.validateUpdate(copy(request.oldObject), copy(request.object), context);
+        warnings = await validator.validateUpdate(asObject(request.oldObject), asObject(request.object), context);
         break;
       case 'DELETE':
-        warnings = await validator.validateDelete(copy(request.oldObject), context);
+        warnings = await validator.validateDelete(asObject(request.oldObject), context);
         break;
       default:
         return allowed();

@@ -10,7 +10,7 @@ import { conversionKey, convertReview, type Conversion } from './conversion.js';
 import { conversionPath } from './decorator.js';
 import { WebhookError } from './errors.js';
 import { CertWatcher, type ServingCertificate } from './internal/cert-watcher.js';
-import type { AdmissionReview, ConversionReview } from './types.js';
+import type { AdmissionResponse, AdmissionReview, ConversionReview } from './types.js';
 
 /** Where the webhook server reads its certificate by default, as controller-runtime. */
 export const defaultCertDir = '/tmp/k8s-webhook-server/serving-certs';
@@ -95,6 +95,8 @@ interface Route {
   name: string;
   timeoutMs: number;
   handler: AdmissionHandler | 'conversion';
+  /** The route's series, labelled once at registration. */
+  metrics?: { inFlight: { inc(): void; dec(): void }; ok: { inc(): void }; latency: { observe(seconds: number): void } };
 }
 
 const silent: WebhookLogger = { info() {}, warn() {}, error() {}, debug() {}, child: () => silent };
@@ -160,20 +162,31 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
   const add = (path: string, route: Route): void => {
     if (!path.startsWith('/')) throw new WebhookError('ERR_WEBHOOK_REGISTRATION', `webhook path ${JSON.stringify(path)} must start with /`);
     if (routes.has(path)) throw new WebhookError('ERR_WEBHOOK_REGISTRATION', `a webhook is already registered at ${path}`);
+    if (metrics) route.metrics = { inFlight: metrics.inFlight.labels(path), ok: metrics.total.labels(path, '200'), latency: metrics.latency.labels(path) };
     routes.set(path, route);
   };
 
-  async function readBody(req: IncomingMessage): Promise<Buffer> {
+  function readBody(req: IncomingMessage): Promise<Buffer> {
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > maxBytes) throw new BadRequest(`request body of ${declared} bytes is over the limit of ${maxBytes} bytes`);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > maxBytes) throw new BadRequest(`request body is over the limit of ${maxBytes} bytes`);
-      chunks.push(chunk);
-    }
-    return Buffer.concat(chunks);
+    if (declared > maxBytes) return Promise.reject(new BadRequest(`request body of ${declared} bytes is over the limit of ${maxBytes} bytes`));
+    // 'data' events rather than the stream's async iterator: one promise per body, not one per chunk.
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const onData = (chunk: Buffer): void => {
+        size += chunk.length;
+        if (size > maxBytes) {
+          req.off('data', onData);
+          req.resume();
+          reject(new BadRequest(`request body is over the limit of ${maxBytes} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      };
+      req.on('data', onData);
+      req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+      req.once('error', reject);
+    });
   }
 
   function parseReview(req: IncomingMessage, body: Buffer, expected: 'AdmissionReview' | 'ConversionReview'): AdmissionReview | ConversionReview {
@@ -192,42 +205,51 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
     return r as AdmissionReview | ConversionReview;
   }
 
-  async function admit(route: Route & { handler: AdmissionHandler }, review: AdmissionReview, clientGone: AbortSignal): Promise<AdmissionReview> {
+  async function admit(route: Route & { handler: AdmissionHandler }, review: AdmissionReview, controller: AbortController): Promise<AdmissionReview> {
     const request = review.request!;
-    const controller = new AbortController();
-    const onGone = (): void => controller.abort(clientGone.reason);
-    clientGone.addEventListener('abort', onGone, { once: true });
-    const reqLog = log.child({
-      webhook: route.name,
-      uid: request.uid,
-      kind: request.kind?.kind,
-      namespace: request.namespace,
-      name: request.name,
-      operation: request.operation,
-    });
+    // The request's logger is made only when something logs: pino's child() serialises its bindings at once.
+    let reqLog: WebhookLogger | undefined;
+    const childLog = (): WebhookLogger =>
+      (reqLog ??= log.child({
+        webhook: route.name,
+        uid: request.uid,
+        kind: request.kind?.kind,
+        namespace: request.namespace,
+        name: request.name,
+        operation: request.operation,
+      }));
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), route.timeoutMs);
-    });
     try {
-      const answer = await Promise.race([Promise.resolve().then(() => (route.handler as AdmissionHandler)(request, { signal: controller.signal, log: reqLog })), timeout]);
+      // The handler is called at once; only an answer that is a promise is raced against the timeout.
+      let answer: AdmissionResponse | Promise<AdmissionResponse> | 'timeout' = route.handler(request, {
+        signal: controller.signal,
+        get log() {
+          return childLog();
+        },
+      });
+      if (typeof (answer as Partial<PromiseLike<unknown>> | undefined)?.then === 'function') {
+        const pending = answer as PromiseLike<AdmissionResponse>;
+        answer = await new Promise<AdmissionResponse | 'timeout'>((resolve, reject) => {
+          timer = setTimeout(() => resolve('timeout'), route.timeoutMs);
+          pending.then(resolve, reject);
+        });
+      }
       if (answer === 'timeout') {
         controller.abort(new WebhookError('ERR_WEBHOOK_TIMEOUT', `handler did not answer within ${route.timeoutMs} ms`));
-        reqLog.warn({ timeoutMs: route.timeoutMs }, 'webhook handler timed out; request denied');
-        return reviewOf(review, { ...denied(`the webhook did not answer within ${route.timeoutMs} ms`, 504) }, request.uid);
+        childLog().warn({ timeoutMs: route.timeoutMs }, 'webhook handler timed out; request denied');
+        return reviewOf(review, denied(`the webhook did not answer within ${route.timeoutMs} ms`, 504), request.uid);
       }
       if (!answer) {
-        reqLog.warn({}, 'webhook handler returned no response; request denied');
+        childLog().warn({}, 'webhook handler returned no response; request denied');
         return reviewOf(review, denied('the webhook handler returned no response', 500), request.uid);
       }
-      return reviewOf(review, answer, request.uid);
+      return reviewOf(review, answer as AdmissionResponse, request.uid);
     } catch (err) {
       const response = responseForError(err, request);
-      if (response.status?.code !== 422) reqLog.warn({ error: response.status?.message }, 'webhook handler failed; request denied');
+      if (response.status?.code !== 422) childLog().warn({ error: response.status?.message }, 'webhook handler failed; request denied');
       return reviewOf(review, response, request.uid);
     } finally {
       clearTimeout(timer);
-      clientGone.removeEventListener('abort', onGone);
     }
   }
 
@@ -241,17 +263,20 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
   }
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'https://webhook').pathname;
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query < 0 ? url : url.slice(0, query);
     const route = routes.get(path);
     if (!route) {
       send(res, 404, 'text/plain', `no webhook at ${path}\n`);
       return;
     }
     const started = process.hrtime.bigint();
-    metrics?.inFlight.inc({ webhook: path });
+    const series = route.metrics;
+    series?.inFlight.inc();
     let code = 200;
     const clientGone = new AbortController();
-    res.on('close', () => {
+    res.once('close', () => {
       if (!res.writableFinished) clientGone.abort(new Error('the caller closed the connection'));
     });
     try {
@@ -270,7 +295,7 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
           if (result.status !== 'Success') log.warn({ webhook: route.name, uid: review.request!.uid, error: result.message }, 'conversion failed');
         } else {
           const review = parseReview(req, body, 'AdmissionReview') as AdmissionReview;
-          answer = await admit(route as Route & { handler: AdmissionHandler }, review, clientGone.signal);
+          answer = await admit(route as Route & { handler: AdmissionHandler }, review, clientGone);
         }
       } catch (err) {
         if (!(err instanceof BadRequest)) throw err;
@@ -286,9 +311,11 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
       if (!res.headersSent) send(res, code, 'text/plain', 'internal error\n');
       else res.destroy();
     } finally {
-      metrics?.inFlight.dec({ webhook: path });
-      metrics?.total.inc({ webhook: path, code: String(code) });
-      metrics?.latency.observe({ webhook: path }, Number(process.hrtime.bigint() - started) / 1e9);
+      if (series) {
+        series.inFlight.dec();
+        (code === 200 ? series.ok : metrics!.total.labels(path, String(code))).inc();
+        series.latency.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      }
     }
   }
 
