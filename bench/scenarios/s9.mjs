@@ -15,12 +15,11 @@
 //
 // The peers' sides: bench/peers/node/s9.mjs (kubeloop's Manager + webhookFor) and bench/peers/go/s9.go
 // (controller-runtime's Manager + NewWebhookManagedBy; the same binary is the load generator, "s9load").
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { freePort, lineProcess } from '../line-process.mjs';
 
 export const id = 'S9';
 export const peers = ['kl', 'go-json'];
@@ -74,73 +73,6 @@ function planFor(full) {
       ];
 }
 
-/** A child process speaking JSON lines: send a line, wait for the next message that matches. */
-function lineProcess(cmd, argv, env, name) {
-  const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'], env });
-  child.stdin.on('error', () => undefined);
-  let stderr = '';
-  child.stderr.on('data', (d) => {
-    stderr = (stderr + d).slice(-4000);
-    if (process.env.BENCH_STDERR) process.stderr.write(d);
-  });
-  const queue = [];
-  let waiter;
-  let exitInfo;
-  const fail = () => new Error(`${name} exited ${exitInfo.code ?? exitInfo.signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  const exited = new Promise((resolve) => {
-    child.on('exit', (code, signal) => {
-      exitInfo = { code, signal };
-      waiter?.reject(fail());
-      waiter = undefined;
-      resolve(exitInfo);
-    });
-  });
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    let msg;
-    try {
-      msg = JSON.parse(line);
-    } catch {
-      return;
-    }
-    if (waiter) {
-      const w = waiter;
-      waiter = undefined;
-      w.resolve(msg);
-    } else queue.push(msg);
-  });
-  /** The next JSON line (in order). */
-  const next = (timeoutMs = 120_000) => {
-    if (queue.length) return Promise.resolve(queue.shift());
-    if (exitInfo) return Promise.reject(fail());
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        waiter = undefined;
-        reject(new Error(`${name}: no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-      waiter = { resolve: (v) => (clearTimeout(timer), resolve(v)), reject: (e) => (clearTimeout(timer), reject(e)) };
-    });
-  };
-  const send = (line) => child.stdin.write(`${typeof line === 'string' ? line : JSON.stringify(line)}\n`);
-  const end = async () => {
-    if (exitInfo) return;
-    child.stdin.end();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  };
-  return { child, next, send, end };
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * TCP connections of the webhook's port, from `ss`: established ones (the API server's pool to the webhook) and those

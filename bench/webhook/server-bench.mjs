@@ -14,14 +14,17 @@
 // the others. --gap-us makes each client worker pause between requests, as the API server's own work
 // does between the webhook calls of one client (the server goes idle in between). --cpu-prof writes V8 CPU profiles of the Node servers there (whole process, warm-up
 // included; bench/profile-summary.mjs reads them). The server runs on the last CPU, the client on CPU 0 (taskset). Prints a markdown table.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { review } from './review.mjs';
+import { freePort, lineProcess } from '../line-process.mjs';
+
+/** A peer process with extra environment variables, named after its program in error messages. */
+const lineProcessWith = (cmd, args, env = {}) => lineProcess(cmd, args, { ...process.env, ...env }, basename(cmd));
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
 const { values: opts } = parseArgs({
@@ -67,95 +70,7 @@ function procCpuMs(pid) {
   return ((Number(f[11]) + Number(f[12])) * 1000) / clockTicks;
 }
 
-/** A child speaking JSON lines (the protocol of bench/peers): the next message, in order. */
-function lineProcess(cmd, args, env = {}) {
-  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } });
-  const queue = [];
-  let waiter;
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    let msg;
-    try {
-      msg = JSON.parse(line);
-    } catch {
-      return;
-    }
-    if (waiter) {
-      const w = waiter;
-      waiter = undefined;
-      w(msg);
-    } else queue.push(msg);
-  });
-  child.on('exit', (code) => waiter?.({ exited: code }));
-  return {
-    child,
-    next: () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => (waiter = r))),
-    send: (line) => child.stdin.write(`${typeof line === 'string' ? line : JSON.stringify(line)}\n`),
-    end: () =>
-      new Promise((r) => {
-        if (child.exitCode !== null) return r();
-        child.on('exit', r);
-        child.stdin.end();
-      }),
-  };
-}
 
-function freePort() {
-  return new Promise((r) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => r(port));
-    });
-  });
-}
-
-/** The AdmissionReview the API server sends for S9's dry-run create (captured from kube-apiserver v1.37.2). */
-function review() {
-  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  return {
-    kind: 'AdmissionReview',
-    apiVersion: 'admission.k8s.io/v1',
-    request: {
-      uid: '6a4d0b4e-5c61-4f6b-9a51-0d3f3c1f2a77',
-      kind: { group: '', version: 'v1', kind: 'ConfigMap' },
-      resource: { group: '', version: 'v1', resource: 'configmaps' },
-      requestKind: { group: '', version: 'v1', kind: 'ConfigMap' },
-      requestResource: { group: '', version: 'v1', resource: 'configmaps' },
-      name: 's9-1',
-      namespace: 'bench-s9',
-      operation: 'CREATE',
-      userInfo: {
-        username: 'kubeloop-admin',
-        groups: ['system:masters', 'system:authenticated'],
-        extra: { 'authentication.kubernetes.io/credential-id': [`X509SHA256=${'0123456789abcdef'.repeat(4)}`] },
-      },
-      object: {
-        kind: 'ConfigMap',
-        apiVersion: 'v1',
-        metadata: {
-          name: 's9-1',
-          namespace: 'bench-s9',
-          uid: '2cb32c62-0ad8-40d2-b907-61d2e513217c',
-          creationTimestamp: now,
-          labels: { app: 'bench', shard: '1' },
-          managedFields: [
-            {
-              manager: 'peer',
-              operation: 'Update',
-              apiVersion: 'v1',
-              time: now,
-              fieldsType: 'FieldsV1',
-              fieldsV1: { 'f:data': { '.': {}, 'f:payload': {} }, 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {}, 'f:shard': {} } } },
-            },
-          ],
-        },
-        data: { payload: 'x'.repeat(1000) },
-      },
-      oldObject: null,
-      dryRun: true,
-      options: { kind: 'CreateOptions', apiVersion: 'meta.k8s.io/v1', dryRun: ['All'] },
-    },
-  };
-}
 
 const median = (xs) => {
   const s = xs.filter(Number.isFinite).toSorted((a, b) => a - b);
@@ -175,7 +90,7 @@ async function main() {
   writeFileSync(join(dir, 'ca.crt'), ca.certPem);
   const bodyFile = join(dir, 'review.json');
   writeFileSync(bodyFile, JSON.stringify(review()));
-  const client = lineProcess(...pinned(0, goBin, ['s9direct', '{}']));
+  const client = lineProcessWith(...pinned(0, goBin, ['s9direct', '{}']));
   await client.next();
   const results = {};
   try {
@@ -190,7 +105,7 @@ async function main() {
             : pinned(serverCpu, process.execPath, [
                 ...(opts['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${opts['cpu-prof']}`, `--cpu-prof-name=${variant}-c${c}-${rep}.cpuprofile`] : []),
                 join(root, 'bench/webhook/server-variant.mjs'), variant.split('@')[0], String(port), dir, ...[builds[variant.split('@')[1]] ?? opts['kl-module']].filter(Boolean)]);
-          const server = lineProcess(cmd, args, { NODE_ENV: 'production' });
+          const server = lineProcessWith(cmd, args, { NODE_ENV: 'production' });
           const ready = await server.next();
           if (!ready.ready) throw new Error(`${variant}: ${JSON.stringify(ready)}`);
           const url = `https://127.0.0.1:${port}${ready.path}`;
