@@ -121,7 +121,7 @@ export class Controller {
     let synced: boolean[];
     try {
       for (const source of sources) await source.start({ queue, signal: stopSources.signal, log });
-      synced = await Promise.all(sources.map((source) => source.waitForSync?.(syncSignal) ?? true));
+      synced = await Promise.all(sources.map(async (source) => (await source.waitForSync?.(syncSignal)) ?? true));
     } catch (err) {
       stop();
       throw err;
