@@ -1,4 +1,4 @@
-import type { KubeObject, PartialObjectMetadata, ResourceDescriptor, Unstructured } from '../client/index.js';
+import { ArgumentError, type KubeObject, type PartialObjectMetadata, type ResourceDescriptor, type Unstructured } from '../client/index.js';
 import { createLister, type Lister } from './lister.js';
 import {
   configOf,
@@ -145,7 +145,7 @@ class Factory implements SharedInformerFactory {
       if (full.metadataOnly) {
         const config = configOf(this.source);
         if (!config) {
-          throw new TypeError(
+          throw new ArgumentError(
             'a metadata-only informer needs a RestConfig: pass createSharedInformerFactory a RestConfig, or a Clientset, DynamicClient or factory made from one',
           );
         }

@@ -266,7 +266,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     recordOwner();
     const version = JSON.parse((await get('/version')).body) as { gitVersion?: string };
     if (options.kubernetesVersion && version.gitVersion !== `v${options.kubernetesVersion.replace(/^v/, '')}`) {
-      throw new Error(
+      throw new EnvtestError(
         `kube-apiserver reports ${version.gitVersion}, but kubernetesVersion ${options.kubernetesVersion} was asked ` +
           `for (binaries in ${binaries.dir})`,
       );

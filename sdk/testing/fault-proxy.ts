@@ -1,7 +1,7 @@
 import { Agent, createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import type { RestConfig, Status } from '../client/index.js';
+import { ArgumentError, ArgumentRangeError, type RestConfig, type Status } from '../client/index.js';
 import { createLoopbackServingCertificate } from './internal/tls.js';
 import { reasonFor } from './internal/status.js';
 
@@ -349,11 +349,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       return n;
     },
     setLatencyMs(ms) {
-      if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`setLatencyMs needs a finite ms >= 0, got ${ms}`);
+      if (!Number.isFinite(ms) || ms < 0) throw new ArgumentRangeError(`setLatencyMs needs a finite ms >= 0, got ${ms}`);
       latencyMs = ms;
     },
     failRequests(match, fault, opts = {}) {
-      if (!http) throw new TypeError("failRequests needs the HTTP layer: startFaultProxy({ target, layer: 'http' })");
+      if (!http) throw new ArgumentError("failRequests needs the HTTP layer: startFaultProxy({ target, layer: 'http' })");
       const rule: Rule = { match, fault, times: opts.times ?? Infinity, hits: 0 };
       rules.push(rule);
       return {

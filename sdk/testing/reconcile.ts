@@ -3,7 +3,15 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { container as rootContainer, type DependencyContainer, type InjectionToken } from 'tsyringe';
-import { objectKey, splitObjectKey, type KubeObject, type RestConfig, type ResourceDescriptor, type Unstructured } from '../client/index.js';
+import {
+  ArgumentError,
+  objectKey,
+  splitObjectKey,
+  type KubeObject,
+  type RestConfig,
+  type ResourceDescriptor,
+  type Unstructured,
+} from '../client/index.js';
 import { createPriorityQueue, defaultControllerRateLimiter, realClock, type FakeClock, type PriorityQueue, type RateLimiter, type WallClock } from '../workqueue/index.js';
 import {
   CLIENT,
@@ -97,7 +105,7 @@ function construct(container: DependencyContainer, cls: ReconcilerClass): Reconc
   try {
     return constructReconciler(container, cls);
   } catch (cause) {
-    throw new TypeError(`${(cause as Error).message}; pass tokens of your own in \`services\``, { cause });
+    throw new ArgumentError(`${(cause as Error).message}; pass tokens of your own in \`services\``, { cause });
   }
 }
 

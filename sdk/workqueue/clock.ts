@@ -1,3 +1,5 @@
+import { ArgumentRangeError } from './internal/errors.js';
+
 /** A pending one-shot timer made by a {@link Clock}. */
 export interface ClockTimer {
   /** Stops the timer. Does nothing if it already fired or was cancelled. */
@@ -166,7 +168,7 @@ export function createFakeClock(options: FakeClockOptions = {}): FakeClock {
       };
     },
     advance(ms) {
-      if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`advance(ms) needs a finite ms >= 0, got ${ms}`);
+      if (!Number.isFinite(ms) || ms < 0) throw new ArgumentRangeError(`advance(ms) needs a finite ms >= 0, got ${ms}`);
       const target = now + ms;
       while (pending.length > 0 && pending[0]!.dueAt <= target) fireNext();
       now = target;

@@ -3,6 +3,7 @@ import { Deque } from './internal/deque.js';
 import { DrainWaiters } from './internal/drain-waiters.js';
 import { QueueMetricsRecorder } from './internal/queue-metrics.js';
 import { noopMetricsProvider, type MetricsProvider } from './metrics.js';
+import { ArgumentError, ArgumentRangeError } from './internal/errors.js';
 
 /** Options of {@link Queue.get}. */
 export interface QueueGetOptions {
@@ -116,13 +117,13 @@ export class QueueImpl<K> implements Queue<K> {
     const provider = options.metricsProvider ?? noopMetricsProvider;
     if (options.name !== undefined && options.name !== '' && provider !== noopMetricsProvider) {
       const periodMs = options.unfinishedWorkUpdatePeriodMs ?? 500;
-      if (!(periodMs > 0)) throw new RangeError(`unfinishedWorkUpdatePeriodMs must be > 0, got ${periodMs}`);
+      if (!(periodMs > 0)) throw new ArgumentRangeError(`unfinishedWorkUpdatePeriodMs must be > 0, got ${periodMs}`);
       this.metrics = new QueueMetricsRecorder<K>(provider.newQueueMetrics(options.name), this.clock, periodMs);
     }
   }
 
   add(key: K): void {
-    if (key === undefined) throw new TypeError('a work queue key cannot be undefined');
+    if (key === undefined) throw new ArgumentError('a work queue key cannot be undefined');
     if (this.#shuttingDown) return;
     const state = this.#state.get(key);
     if (state === undefined) {

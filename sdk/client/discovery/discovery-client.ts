@@ -1,5 +1,5 @@
 import type { RestConfig } from '../config/types.js';
-import { isForbidden, isNotFound } from '../errors.js';
+import { ArgumentError, ArgumentRangeError, isForbidden, isNotFound } from '../errors.js';
 import { restClientFor, type RestClient } from '../rest/rest-client.js';
 import type { HttpResponse } from '../transport/transport.js';
 import { GroupDiscoveryFailedError, isGroupDiscoveryFailed, StaleGroupVersionError } from './errors.js';
@@ -111,7 +111,7 @@ function onlyNamespaced(lists: APIResourceList[]): APIResourceList[] {
 function groupVersionPath(groupVersion: string): string {
   const parts = groupVersion.split('/');
   if (parts.length > 2 || parts.some((p) => !p)) {
-    throw new TypeError(`"${groupVersion}" is not a group-version: expected "group/version", or "v1" for the core group`);
+    throw new ArgumentError(`"${groupVersion}" is not a group-version: expected "group/version", or "v1" for the core group`);
   }
   return parts.length === 1 ? `/api/${groupVersion}` : `/apis/${groupVersion}`;
 }
@@ -129,7 +129,7 @@ class CachedDiscoveryClient implements DiscoveryClient {
     this.#rc = restClientFor(config, { groupVersion: { group: '', version: 'v1' } });
     this.#aggregated = options.aggregated ?? true;
     const ttl = options.cacheTtlMs ?? Number.POSITIVE_INFINITY;
-    if (!(ttl >= 0)) throw new RangeError(`cacheTtlMs must be 0 or more, not ${ttl}`);
+    if (!(ttl >= 0)) throw new ArgumentRangeError(`cacheTtlMs must be 0 or more, not ${ttl}`);
     this.#ttlMs = ttl;
   }
 
