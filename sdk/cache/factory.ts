@@ -76,8 +76,8 @@ interface Entry {
  * and relists when it is back; `health()` shows it as `waitingForResource` meanwhile, and `waitForCacheSync` waits for
  * it like any informer that has not synced.
  *
- * Errors: `forResource` with `metadataOnly` throws a `TypeError` when the factory was given no RestConfig (see
- * {@link createSharedInformerFactory}).
+ * Errors: `forResource` with `metadataOnly` throws an `ArgumentError` (`ERR_KUBE_INVALID_ARGUMENT`, a `TypeError`) when
+ * the factory was given no RestConfig (see {@link createSharedInformerFactory}).
  */
 export interface SharedInformerFactory {
   /** The informer and lister of a resource, typed by its descriptor; a GVR gives `Unstructured` objects. */

@@ -75,8 +75,8 @@ export interface IndexerReader<T> extends StoreReader<T> {
  * Guarantees: indexes are kept in step with the content on every write. Index functions run before anything changes,
  * so one that throws leaves the store as it was (the error propagates to the writer).
  *
- * Errors: asking for an index that does not exist throws a `TypeError` naming it; so does adding an index whose name
- * is taken.
+ * Errors: asking for an index that does not exist throws an `ArgumentError` (`ERR_KUBE_INVALID_ARGUMENT`, a
+ * `TypeError`) naming it; so does adding an index whose name is taken.
  */
 export interface Indexer<T> extends Store<T>, IndexerReader<T> {
   /** Adds index functions; existing objects are filed under the new indexes at once. */

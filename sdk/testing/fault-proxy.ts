@@ -79,7 +79,8 @@ export interface HttpFaultRule {
  * Caveats: `stall`, `setMode` and `setLatencyMs` act on the TCP connections between client and proxy, in both
  * layers. With the HTTP layer, one client connection may carry several requests (keep-alive), and a fault answers one
  * request, not a connection. The HTTP layer speaks HTTP/1.1 only and does not proxy protocol upgrades (exec,
- * attach, port-forward). `failRequests` throws a TypeError on the TCP layer.
+ * attach, port-forward). `failRequests` throws an `ArgumentError`
+ * (`ERR_KUBE_INVALID_ARGUMENT`, a TypeError) on the TCP layer.
  */
 export interface FaultProxy {
   /** `https://127.0.0.1:<port>`. */

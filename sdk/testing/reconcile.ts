@@ -184,7 +184,7 @@ async function round(h: Harness, request: ReconcileRequest, signal: AbortSignal 
  * those of this reconcile only, even on a shared `client`.
  *
  * Errors: a class that cannot be built (a constructor parameter without a token, a token nobody registered) throws
- * a TypeError saying so.
+ * an `ArgumentError` (`ERR_KUBE_INVALID_ARGUMENT`, a TypeError) saying so.
  *
  * Caveats: `DISCOVERY_CLIENT` and `MANAGER` are not registered: pass fakes in `services` if the reconciler needs them.
  * Reads see every write at once, where the real `CLIENT` reads an informer cache that may lag behind.

@@ -342,7 +342,8 @@ export class ObjectTracker {
 
   /**
    * Puts an object in as a test's starting state: like create, but keeps the `uid`, `creationTimestamp`,
-   * `generation`, `deletionTimestamp` and `status` it has. Throws a TypeError for an object without apiVersion, kind
+   * `generation`, `deletionTimestamp` and `status` it has. Throws an `ArgumentError` (`ERR_KUBE_INVALID_ARGUMENT`, a
+   * TypeError) for an object without apiVersion, kind
    * or name, of a resource the tracker does not know, or with a `deletionTimestamp` and no finalizers (the server
    * would have removed it). Returns the stored object (a copy), typed as given.
    */

@@ -96,7 +96,8 @@ export interface FakeClock extends WallClock {
   /**
    * Moves time forward by `ms`, firing every timer that falls due on the way, earliest first (ties in the order the
    * timers were made). Each callback sees `now()` equal to its own due time; timers made by callbacks fire too if they
-   * fall due within the same advance. Throws a RangeError for a negative or non-finite `ms`.
+   * fall due within the same advance. Throws a RangeError (code `ERR_KUBE_INVALID_ARGUMENT`) for a negative or
+   * non-finite `ms`.
    */
   advance(ms: number): void;
   /**

@@ -50,7 +50,8 @@ export interface QueueOptions {
  *   promptly instead.)
  * - `done` of a key that is not being processed does nothing. A key handed out and never `done` is never handed out
  *   again, and keeps `shutDownWithDrain()` waiting.
- * - `undefined` is not a key (`get()` uses it to say "shut down"); `add(undefined)` throws a TypeError.
+ * - `undefined` is not a key (`get()` uses it to say "shut down"); `add(undefined)` throws a TypeError
+ *   (code `ERR_KUBE_INVALID_ARGUMENT`).
  */
 export interface Queue<K = string> {
   /** Queues `key` unless it is already waiting; if it is being processed, it is processed again after `done`. */

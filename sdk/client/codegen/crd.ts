@@ -72,8 +72,9 @@ const rootFields = new Set(['apiVersion', 'kind', 'metadata']);
 
 /**
  * TypeScript interfaces and `defineResource` descriptors for every version of the CustomResourceDefinitions in
- * `crd` (YAML text with one or more documents, or parsed objects). Throws a TypeError naming the CRD and field when
- * one cannot be used (no group, kind or plural; a version without a schema).
+ * `crd` (YAML text with one or more documents, or parsed objects). Throws an `ArgumentError`
+ * (`ERR_KUBE_INVALID_ARGUMENT`, a TypeError) naming the CRD and field when one cannot be used (no group, kind or
+ * plural; a version without a schema).
  */
 export function generateTypesFromCrd(crd: string | object | readonly object[], options: GenerateTypesFromCrdOptions = {}): string {
   const importFrom = options.importFrom ?? 'kubeloop/client';

@@ -56,7 +56,7 @@ export interface DiscoveryCallOptions {
  * - {@link GroupDiscoveryFailedError} (`ERR_KUBE_DISCOVERY_FAILED`) from `serverGroupsAndResources` and
  *   `serverPreferred*Resources` when some group-versions failed (or are Stale): it carries what succeeded.
  * - An aborted call rejects with its signal's reason.
- * - `TypeError` for a malformed group-version (`a/b/c`).
+ * - `ArgumentError` (`ERR_KUBE_INVALID_ARGUMENT`, a `TypeError`) for a malformed group-version (`a/b/c`).
  *
  * Caveats: the cache does not notice new or removed CRDs and API services by itself; call `invalidate()`, set a TTL,
  * or use the RESTMapper, which invalidates on a miss.
@@ -286,7 +286,8 @@ class CachedDiscoveryClient implements DiscoveryClient {
 /**
  * A DiscoveryClient for the API server `config` names, with an in-memory cache. See {@link DiscoveryClient}.
  *
- * Errors: throws `RangeError` for a negative `cacheTtlMs`, and `ConfigError` for an unusable `config.host`.
+ * Errors: throws `ArgumentRangeError` (`ERR_KUBE_INVALID_ARGUMENT`, a `RangeError`) for a negative `cacheTtlMs`,
+ * and `ConfigError` for an unusable `config.host`.
  */
 export function createDiscoveryClient(config: RestConfig, options: DiscoveryClientOptions = {}): DiscoveryClient {
   return new CachedDiscoveryClient(config, options);
