@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { container as rootContainer, type DependencyContainer, type InjectionToken } from 'tsyringe';
 import {
+  AlreadyStartedError,
   KubeloopError,
   createClientset,
   createDiscoveryClient,
@@ -248,7 +249,7 @@ class ManagerImpl implements Manager {
         .filter((h) => !h.waitingForResource && (!h.synced || (!h.watching && h.lastError !== undefined)));
       if (pending.length) {
         const what = pending.map((h) => `${h.resource}${h.namespace ? ` in ${h.namespace}` : ''}${h.synced ? ' (watch failing)' : ' (not synced)'}`);
-        throw new Error(what.join(', '));
+        throw new KubeloopError('ERR_CACHE_NOT_SYNCED', what.join(', '));
       }
     };
   }
@@ -324,7 +325,7 @@ class ManagerImpl implements Manager {
   }
 
   async start(signal: AbortSignal): Promise<void> {
-    if (this.started) throw registrationError('the manager was already started');
+    if (this.started) throw new AlreadyStartedError('manager', 'the manager was already started');
     this.started = true;
     const stop = new AbortController();
     const onAbort = (): void => stop.abort(signal.reason);
