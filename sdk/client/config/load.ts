@@ -89,8 +89,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<RestC
  * command or apiVersion. When nothing is found at all, the error says where it looked and what to do. Credentials
  * never appear in messages.
  *
- * Caveats: files are read once; a client certificate file that is rotated later needs a new config. `~` inside a
- * kubeconfig is not expanded, as in client-go.
+ * Caveats: CA, client certificate and key files are read here and named in `caFile`, `certFile` and `keyFile`, so the
+ * transport re-reads them as they rotate; a token file likewise. `~` inside a kubeconfig is not expanded, as in
+ * client-go.
  */
 export async function loadClientConfig(options: LoadConfigOptions = {}): Promise<ClientConfig> {
   const env = options.env ?? process.env;
@@ -369,6 +370,7 @@ async function toRestConfig(
       `file ${c['certificate-authority']}`,
       place,
     );
+    config.caFile = c['certificate-authority'];
   }
   if (c['tls-server-name']) config.serverName = c['tls-server-name'];
   if (c['insecure-skip-tls-verify'] === true) {
@@ -438,6 +440,11 @@ async function userConfig(user: Origin<KubeconfigUser>, cluster: KubeconfigClust
       'client key',
       place(u['client-key-data'] ? 'client-key-data' : 'client-key'),
     );
+    // Files are re-read by the transport as they rotate (client-go: only when both are files).
+    if (u['client-certificate'] && u['client-key']) {
+      config.certFile = u['client-certificate'];
+      config.keyFile = u['client-key'];
+    }
   }
 
   // Tokens and basic authentication: one method only.
