@@ -120,7 +120,12 @@ export function createExecCredentialSource(
   const now = options.now ?? Date.now;
   const refreshBeforeMs = options.refreshBeforeExpiryMs ?? 10_000;
   let cached: { credential: ExecCredential; refreshAt: number } | undefined;
-  let running: { promise: Promise<ExecCredential>; startedAt: number; waitersTimedOut: number } | undefined;
+  interface Run {
+    promise: Promise<ExecCredential>;
+    startedAt: number;
+    waitersTimedOut: number;
+  }
+  let running: Run | undefined;
   let lastError: string | undefined;
 
   const fresh = async (): Promise<ExecCredential> => {
@@ -148,7 +153,7 @@ export function createExecCredentialSource(
     credential(signal) {
       if (cached && now() < cached.refreshAt) return Promise.resolve(cached.credential);
       if (!running) {
-        const run = { startedAt: now(), waitersTimedOut: 0 } as NonNullable<typeof running>;
+        const run: Run = { promise: Promise.resolve({}), startedAt: now(), waitersTimedOut: 0 };
         // Cleared before any caller resumes, so a caller that asks again right away starts a new run if need be.
         run.promise = fresh().finally(() => {
           if (running === run) running = undefined;
@@ -187,16 +192,7 @@ function waitFor<T>(promise: Promise<T>, signal: AbortSignal, onTimeout: () => v
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(gaveUp());
     signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
 
