@@ -265,6 +265,12 @@ describe('exec credential plugins under load, hung and aborted', () => {
     abort.abort(reason);
     await expect(aborted).rejects.toBe(reason);
 
+    // A watch has no timeout of its own: it waits for a credential as long as the config's timeoutMs (else 60 s).
+    const watch = restClientFor(plugin.config, { groupVersion: core }).get().namespace(ns).resource('configmaps').watch();
+    const watchErr = await watch[Symbol.asyncIterator]().next().catch((e: unknown) => e);
+    expect(watchErr).toBeInstanceOf(TransportError);
+    expect((watchErr as Error).message).toMatch(/gave up after 300 ms waiting for the exec plugin .*node.* to give a credential/);
+
     // An informer listing with that config records the timeout as its last error.
     const reflector = new Reflector<Unstructured>({
       listerWatcher: createDynamicClient(plugin.config).resource({ ...core, resource: 'configmaps' }).namespace(ns),
