@@ -215,7 +215,7 @@ describe('createInformer (reflector → DeltaFIFO → store and handler)', () =>
     const { informer, stop } = run(fake);
     expect(await informer.waitForSync()).toBe(true);
     await expect(informer.start(new AbortController().signal)).rejects.toSatisfy((err: unknown) =>
-      hasErrorCode(err, 'ERR_KUBE_INFORMER_STARTED'),
+      hasErrorCode(err, 'ERR_KUBE_ALREADY_STARTED'),
     );
     await stop();
     expect(fake.openWatches).toBe(0);
