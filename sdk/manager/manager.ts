@@ -10,6 +10,7 @@ import {
   createDiscoveryClient,
   createDynamicClient,
   createRESTMapper,
+  ExecCredentialError,
   execPluginHealth,
   inClusterNamespace,
   loadConfig,
@@ -263,7 +264,7 @@ class ManagerImpl implements Manager {
             `exec plugin ${h.command} has run for ${Math.round((h.runningForMs ?? 0) / 1000)} s without giving a credential ` +
             `(${h.waitersTimedOut} request${h.waitersTimedOut === 1 ? '' : 's'} timed out waiting for it)`,
         );
-        throw new Error(what.join('; '));
+        throw new ExecCredentialError(what.join('; '));
       }
     };
   }

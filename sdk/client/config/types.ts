@@ -25,6 +25,7 @@ export interface RestConfig {
    * old one are closed (requests in flight finish; watches and log streams are cut, and restart with the new pair).
    */
   certFile?: string;
+  /** The file `keyData` comes from (kubeconfig `client-key`); set together with `certFile`. */
   keyFile?: string;
   /** Name to verify the server's certificate against (SNI), when it differs from `host`'s name. */
   serverName?: string;
