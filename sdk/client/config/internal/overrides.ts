@@ -76,7 +76,10 @@ function entry<T extends object>(
 }
 
 /** The cluster with the overrides that concern it (server identity, proxy). */
-export function overrideCluster(found: Found<KubeconfigCluster> | undefined, o: ConfigOverrides): Entry<KubeconfigCluster> {
+export function overrideCluster(
+  found: Found<KubeconfigCluster> | undefined,
+  o: ConfigOverrides,
+): Entry<KubeconfigCluster> {
   return entry(found, 'clusters', (set) => {
     if (o.server) set('server', 'server', o.server);
     if (o.proxyUrl) set('proxy-url', 'proxyUrl', o.proxyUrl);

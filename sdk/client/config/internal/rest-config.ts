@@ -17,10 +17,14 @@ import type { Entry } from './overrides.js';
  * server without a scheme (which is `http://`, since clientcmd decides before any TLS setting is merged), gets none of
  * them, so nothing secret crosses the network in clear. The files they name are still read and checked.
  */
-export async function toRestConfig(cluster: Entry<KubeconfigCluster>, user: Entry<KubeconfigUser> | undefined): Promise<RestConfig> {
+export async function toRestConfig(
+  cluster: Entry<KubeconfigCluster>,
+  user: Entry<KubeconfigUser> | undefined,
+): Promise<RestConfig> {
   const c = cluster.value;
   if (!c.server) {
-    throw new ConfigError(cluster.name ? `cluster "${cluster.name}" has no server` : 'no server', cluster.place('server'));
+    const message = cluster.name ? `cluster "${cluster.name}" has no server` : 'no server';
+    throw new ConfigError(message, cluster.place('server'));
   }
   const host = normalizeServer(c.server, cluster.place('server'));
   const tls = host.startsWith('https:');
@@ -46,7 +50,8 @@ async function serverIdentity(cluster: Entry<KubeconfigCluster>, tls: boolean): 
   }
   if (c['certificate-authority-data']) {
     const place = cluster.place('certificate-authority-data');
-    out.caData = requireCertificatePem(decodeBase64(c['certificate-authority-data']), 'certificate-authority-data', place);
+    const text = decodeBase64(c['certificate-authority-data']);
+    out.caData = requireCertificatePem(text, 'certificate-authority-data', place);
   } else if (c['certificate-authority']) {
     const place = cluster.place('certificate-authority');
     const text = await readReferencedFile(c['certificate-authority'], 'certificate authority file', place);
@@ -70,7 +75,11 @@ async function serverIdentity(cluster: Entry<KubeconfigCluster>, tls: boolean): 
  * certificate goes with a token or basic auth. An exec plugin is checked, but kept only when no token, token file,
  * user name or client certificate is set: client-go never runs it then.
  */
-async function userIdentity(user: Entry<KubeconfigUser>, cluster: KubeconfigCluster, tls: boolean): Promise<Partial<RestConfig>> {
+async function userIdentity(
+  user: Entry<KubeconfigUser>,
+  cluster: KubeconfigCluster,
+  tls: boolean,
+): Promise<Partial<RestConfig>> {
   const u = user.value;
   const provider = u['auth-provider'];
   if (provider) {
@@ -125,7 +134,13 @@ async function clientCertificate(user: Entry<KubeconfigUser>, tls: boolean): Pro
  * Refuses a certificate and key that are not one pair, or that do not parse, here rather than at the first TLS
  * handshake. Messages name the user entry, never the key.
  */
-function checkKeyPair(certPem: string, keyPem: string, user: Entry<KubeconfigUser>, certPlace: Place, keyPlace: Place): void {
+function checkKeyPair(
+  certPem: string,
+  keyPem: string,
+  user: Entry<KubeconfigUser>,
+  certPlace: Place,
+  keyPlace: Place,
+): void {
   const who = user.name ? `user "${user.name}"` : 'the user';
   let cert: X509Certificate;
   try {

@@ -28,9 +28,13 @@ const goTypedTag = defineScalarTag<string>('tag:kubeloop.dev,2026:go-typed', {
 const rawSchema = FAILSAFE_SCHEMA.withTags(mergeTag, goTypedTag);
 
 const goBoolsAndFloats = new Set(
-  'y Y yes Yes YES true True TRUE on On ON n N no No NO false False FALSE off Off OFF .nan .NaN .NAN .inf .Inf .INF +.inf +.Inf +.INF -.inf -.Inf -.INF'.split(
-    ' ',
-  ),
+  [
+    'y Y yes Yes YES true True TRUE on On ON',
+    'n N no No NO false False FALSE off Off OFF',
+    '.nan .NaN .NAN .inf .Inf .INF +.inf +.Inf +.INF -.inf -.Inf -.INF',
+  ]
+    .join(' ')
+    .split(' '),
 );
 const goInt = /^([-+]?)(0[bB][01]+|0[oO][0-7]+|0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/;
 const goFloat = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
@@ -138,9 +142,8 @@ export class YamlNode {
     if (!isScalar(this.typed)) return undefined;
     if (typeof this.raw === 'string') {
       if (this.raw.startsWith(goTypedMark)) {
-        throw this.error(
-          `must be a string, but YAML reads this unquoted value as a ${typeof this.typed === 'boolean' ? 'boolean' : 'number'} (as kubectl does): put it in quotes`,
-        );
+        const type = typeof this.typed === 'boolean' ? 'boolean' : 'number';
+        throw this.error(`must be a string, but YAML reads this unquoted value as a ${type} (as kubectl does): put it in quotes`);
       }
       return this.raw;
     }
