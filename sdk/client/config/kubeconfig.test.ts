@@ -422,9 +422,9 @@ describe('loadKubeconfig errors', () => {
       ['users: [{name: u, user: {token: {nested: x}}}]', 'users[u].user.token', /must be a string/],
       ['users: [{name: u, user: {as-groups: a}}]', 'users[u].user.as-groups', /must be a list/],
       [
-        'clusters: [{name: c, cluster: {extensions: [{extension: 1}]}}]',
-        'clusters[c].cluster.extensions[0].name',
-        /is missing/,
+        'clusters: [{name: c, cluster: {extensions: [{extension: 1}, {extension: 2}]}}]',
+        'clusters[c].cluster.extensions[1].name',
+        /holds "" twice/,
       ],
     ];
     for (const [text, field, message] of cases) {

@@ -267,8 +267,7 @@ function extensions(node: YamlNode): NamedExtension[] | undefined {
   const seen = new Set<string>();
   return items.map((item) => {
     if (!item.isMapping()) throw item.error('must be a mapping with name and extension');
-    const name = item.string('name');
-    if (name === undefined) throw item.error('is missing', 'name');
+    const name = item.string('name') ?? ''; // as in client-go; a second one without a name is a duplicate
     if (seen.has(name)) throw item.error(`holds "${name}" twice; names must be unique`, 'name');
     seen.add(name);
     return { name, extension: item.get('extension')?.plain() ?? null };

@@ -124,7 +124,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<RestC
  *    a cluster, user or context name, or `current-context`, wins. Files in the list that do not exist are skipped.
  * 3. Else `~/.kube/config`, if it exists.
  * 4. When no kubeconfig gives a context (none found, or no `current-context` and no `context` option), the
- *    in-cluster configuration, if `KUBERNETES_SERVICE_HOST`/`_PORT` are set and a token file exists.
+ *    in-cluster configuration, if `KUBERNETES_SERVICE_HOST`/`_PORT` are set and a token file exists. There the
+ *    `token` and `certificateAuthority` overrides apply, as in client-go, and (deliberately, client-go ignores
+ *    them) `requestTimeoutMs` and `impersonate`; the others are ignored, as in client-go.
  * `context`, `cluster`, `user`, `namespace`, `server` and the other overrides (kubectl's flags, see
  * {@link LoadConfigOptions}) replace what the kubeconfig says, with client-go's precedence.
  *
