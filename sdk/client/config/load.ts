@@ -288,6 +288,34 @@ const filesOf = (merged: MergedKubeconfig): string | undefined =>
 const known = (map: Map<string, unknown>): string =>
   map.size ? `known: ${[...map.keys()].map((k) => `"${k}"`).join(', ')}` : 'there are none';
 
+/** The context: asked for, or the current one; none when neither is set. */
+function chooseContext(
+  merged: MergedKubeconfig,
+  looked: string[],
+  options: LoadConfigOptions,
+): Origin<KubeconfigContext> | undefined {
+  if (options.context) {
+    const context = merged.contexts.get(options.context);
+    if (!context) {
+      throw new ConfigError(`context "${options.context}" not found (${known(merged.contexts)})`, {
+        file: filesOf(merged) ?? looked.join(', '),
+        field: 'contexts',
+      });
+    }
+    return context;
+  }
+  const current = merged.currentContext;
+  if (!current) return undefined;
+  const context = merged.contexts.get(current.value);
+  if (!context) {
+    throw new ConfigError(
+      `current-context is "${current.value}", but no context has that name (${known(merged.contexts)})`,
+      { file: current.file, field: 'current-context' },
+    );
+  }
+  return context;
+}
+
 async function resolveClientConfig(
   merged: MergedKubeconfig,
   looked: string[],
@@ -299,29 +327,7 @@ async function resolveClientConfig(
     ...(options.serviceAccountDir !== undefined && { serviceAccountDir: options.serviceAccountDir }),
   };
 
-  // The context: asked for, or the current one.
-  let context: Origin<KubeconfigContext> | undefined;
-  if (options.context) {
-    context = merged.contexts.get(options.context);
-    if (!context) {
-      throw new ConfigError(`context "${options.context}" not found (${known(merged.contexts)})`, {
-        file: filesOf(merged) ?? looked.join(', '),
-        field: 'contexts',
-      });
-    }
-  } else if (merged.currentContext) {
-    const current = merged.currentContext;
-    context = merged.contexts.get(current.value);
-    if (!context) {
-      throw new ConfigError(
-        `current-context is "${current.value}", but no context has that name (${known(merged.contexts)})`,
-        {
-          file: current.file,
-          field: 'current-context',
-        },
-      );
-    }
-  }
+  const context = chooseContext(merged, looked, options);
   const contextField = context && `contexts[${context.name}].context`;
 
   // The cluster: asked for, or the context's.
