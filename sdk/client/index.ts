@@ -9,6 +9,9 @@ export {
   ApiError,
   TransportError,
   WatchStalledError,
+  ArgumentError,
+  ArgumentRangeError,
+  AlreadyStartedError,
   isKubeloopError,
   hasErrorCode,
   isNotFound,
@@ -24,6 +27,7 @@ export {
   type KubeloopErrorOptions,
   type RequestInfo,
 } from './errors.js';
+export { errorCodes, type ErrorCode } from './error-codes.js';
 export type { RestConfig, ExecConfig, ImpersonationConfig } from './config/types.js';
 export {
   loadConfig,

@@ -1,5 +1,6 @@
 import * as api from '../client/index.js';
 import {
+  ArgumentError,
   createResourceClientFactory,
   parseGroupVersion,
   type ApplyConfiguration,
@@ -58,7 +59,7 @@ export class ResourceRegistry {
 
   async forObject(obj: KubeObject, signal?: AbortSignal): Promise<ResourceDescriptor> {
     if (!obj.apiVersion || !obj.kind) {
-      throw new TypeError(`the object ${obj.metadata?.name ?? ''} has no apiVersion and kind: set them (or use a typed client)`);
+      throw new ArgumentError(`the object ${obj.metadata?.name ?? ''} has no apiVersion and kind: set them (or use a typed client)`);
     }
     const { group, version } = parseGroupVersion(obj.apiVersion);
     const known = this.byGvk.get(gvkKey(group, version, obj.kind));
@@ -180,7 +181,7 @@ export class CachedClient implements Client {
 
   async patch<T extends KubeObject>(obj: T, patch: unknown, options: ClientPatchOptions): Promise<T> {
     const name = obj.metadata?.name;
-    if (!name) throw new TypeError('patch needs an object with metadata.name');
+    if (!name) throw new ArgumentError('patch needs an object with metadata.name');
     return this.write<T>(obj, options.signal, (r) => r.patch(name, patch as never, options));
   }
 
@@ -193,7 +194,7 @@ export class CachedClient implements Client {
 
   async delete(obj: KubeObject, options: DeleteOptions = {}): Promise<void> {
     const name = obj.metadata?.name;
-    if (!name) throw new TypeError('delete needs an object with metadata.name');
+    if (!name) throw new ArgumentError('delete needs an object with metadata.name');
     const resource = await this.registry.forObject(obj, options.signal);
     await this.direct(resource, obj.metadata?.namespace).delete(name, options);
     this.ownWrites?.deleted(resource, obj);
@@ -210,7 +211,7 @@ export class CachedClient implements Client {
         this.write<T>(obj, options.signal, (r) => r.updateStatus(obj, options)),
       patch: <T extends KubeObject>(obj: T, patch: unknown, options: ClientPatchOptions): Promise<T> => {
         const name = obj.metadata?.name;
-        if (!name) return Promise.reject(new TypeError('status().patch needs an object with metadata.name'));
+        if (!name) return Promise.reject(new ArgumentError('status().patch needs an object with metadata.name'));
         return this.write<T>(obj, options.signal, (r) => r.patch(name, patch as never, { ...options, subresource: 'status' }));
       },
       apply: <T extends KubeObject>(

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { container as rootContainer, type DependencyContainer, type InjectionToken } from 'tsyringe';
 import {
+  AlreadyStartedError,
   KubeloopError,
   createClientset,
   createDiscoveryClient,
@@ -248,7 +249,7 @@ class ManagerImpl implements Manager {
         .filter((h) => !h.waitingForResource && (!h.synced || (!h.watching && h.lastError !== undefined)));
       if (pending.length) {
         const what = pending.map((h) => `${h.resource}${h.namespace ? ` in ${h.namespace}` : ''}${h.synced ? ' (watch failing)' : ' (not synced)'}`);
-        throw new Error(what.join(', '));
+        throw new KubeloopError('ERR_CACHE_NOT_SYNCED', what.join(', '));
       }
     };
   }
@@ -281,10 +282,7 @@ class ManagerImpl implements Manager {
     for (const f of options.eventFilters ?? []) builder.withEventFilter(f);
     for (const i of options.indexes ?? []) builder.withIndex(i.resource, i.field, i.extract);
     if (options.name) builder.named(options.name);
-    builder.withOptions({
-      ...(options.maxConcurrentReconciles !== undefined && { maxConcurrentReconciles: options.maxConcurrentReconciles }),
-      ...(options.reconcileTimeoutMs !== undefined && { reconcileTimeoutMs: options.reconcileTimeoutMs }),
-    });
+    builder.withOptions(options);
     builder.complete(reconciler);
   }
 
@@ -327,7 +325,7 @@ class ManagerImpl implements Manager {
   }
 
   async start(signal: AbortSignal): Promise<void> {
-    if (this.started) throw registrationError('the manager was already started');
+    if (this.started) throw new AlreadyStartedError('manager', 'the manager was already started');
     this.started = true;
     const stop = new AbortController();
     const onAbort = (): void => stop.abort(signal.reason);
@@ -377,15 +375,10 @@ class ManagerImpl implements Manager {
       const controllers = this.specs.map(
         ({ spec, reconciler }) =>
           new Controller({
-            name: spec.name,
+            ...spec,
             reconciler,
-            sources: spec.sources,
-            ...(spec.rawSources && { rawSources: spec.rawSources }),
             informers: this.cache,
             log: log.child({ controller: spec.name }),
-            maxConcurrentReconciles: spec.maxConcurrentReconciles,
-            ...(spec.rateLimiter && { rateLimiter: spec.rateLimiter }),
-            ...(spec.reconcileTimeoutMs !== undefined && { reconcileTimeoutMs: spec.reconcileTimeoutMs }),
             gracefulShutdownTimeoutMs: grace,
             metrics: this.metrics.controller,
             queueMetricsProvider: this.metrics.workqueue(spec.name),
