@@ -11,9 +11,10 @@ export interface RequestCredentials {
 }
 
 /**
- * The credentials of a RestConfig, in the order client-go applies them: an exec plugin, else a token file (re-read as
- * it rotates), else a static bearer token, else basic auth; a static client certificate in every case where the exec
- * plugin gives none. Impersonation headers come on top.
+ * The credentials of a RestConfig, in the order client-go applies them: a token file (re-read as it rotates), else a
+ * static bearer token, else basic auth when a user name is set (a password alone sends nothing); a static client
+ * certificate in every case. An exec plugin runs only when none of those is set, as client-go never runs it next to
+ * a token, a user name or a client certificate. Impersonation headers come on top.
  */
 export interface CredentialProvider {
   /** The credentials; a wait for an exec plugin ends when `signal` aborts (its run goes on for other requests). */
@@ -30,7 +31,10 @@ export function createCredentialProvider(config: RestConfig): CredentialProvider
   const fromFiles = Boolean(config.certFile && config.keyFile);
   const staticCert =
     !fromFiles && config.certData && config.keyData ? { certData: config.certData, keyData: config.keyData } : {};
-  if (config.exec) {
+  const otherAuth = Boolean(
+    config.bearerToken || config.bearerTokenFile || config.username || staticCert.certData || fromFiles,
+  );
+  if (config.exec && !otherAuth) {
     const exec = sharedExecCredentialSource(config.exec, {
       server: config.host,
       ...(config.caData && { caData: config.caData }),
@@ -66,8 +70,8 @@ export function createCredentialProvider(config: RestConfig): CredentialProvider
   }
   let auth: Record<string, string> = {};
   if (config.bearerToken) auth = { authorization: `Bearer ${config.bearerToken}` };
-  else if (config.username !== undefined || config.password !== undefined) {
-    const basic = Buffer.from(`${config.username ?? ''}:${config.password ?? ''}`).toString('base64');
+  else if (config.username) {
+    const basic = Buffer.from(`${config.username}:${config.password ?? ''}`).toString('base64');
     auth = { authorization: `Basic ${basic}` };
   }
   const fixed: RequestCredentials = { headers: { ...impersonation, ...auth }, ...staticCert };
