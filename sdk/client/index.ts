@@ -34,6 +34,7 @@ export {
   loadClientConfig,
   buildConfigFromFlags,
   type LoadConfigOptions,
+  type ImpersonateOverride,
   type ClientConfig,
 } from './config/load.js';
 export { inClusterConfig, inClusterNamespace, type InClusterOptions } from './config/in-cluster.js';
