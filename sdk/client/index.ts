@@ -75,6 +75,7 @@ export type {
   WatchEventType,
 } from './meta/types.js';
 export { parseGroupVersion, formatGroupVersion, objectKey, splitObjectKey } from './meta/group-version.js';
+export { jsonEqual } from './meta/json.js';
 export {
   defineResource,
   gvrOf,
