@@ -34,6 +34,7 @@ export {
   loadClientConfig,
   buildConfigFromFlags,
   type LoadConfigOptions,
+  type ImpersonateOverride,
   type ClientConfig,
 } from './config/load.js';
 export { inClusterConfig, inClusterNamespace, type InClusterOptions } from './config/in-cluster.js';
@@ -52,7 +53,7 @@ export {
   type NamedUser,
   type ParseKubeconfigOptions,
 } from './config/kubeconfig.js';
-export { ExecCredentialError } from './auth/exec.js';
+export { ExecCredentialError, execPluginHealth, type ExecPluginHealth } from './auth/exec.js';
 
 export type {
   TypeMeta,
@@ -74,6 +75,7 @@ export type {
   WatchEventType,
 } from './meta/types.js';
 export { parseGroupVersion, formatGroupVersion, objectKey, splitObjectKey } from './meta/group-version.js';
+export { jsonEqual } from './meta/json.js';
 export {
   defineResource,
   gvrOf,
