@@ -11,6 +11,7 @@ import {
   createSharedInformerFactory,
   parseLabelSelector,
   type BackoffOptions,
+  type CacheLogger,
   type DeepReadonly,
   type FactoryInformerHealth,
   type SharedIndexInformer,
@@ -107,11 +108,7 @@ export interface InformerObjectCount {
 }
 
 /** Where informers report list and watch failures (403, unreachable server): the manager's logger. */
-export interface CacheLog {
-  debug(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
+export type CacheLog = CacheLogger;
 
 const fieldIndexPrefix = 'field:';
 
