@@ -53,7 +53,7 @@ export {
   type NamedUser,
   type ParseKubeconfigOptions,
 } from './config/kubeconfig.js';
-export { ExecCredentialError } from './auth/exec.js';
+export { ExecCredentialError, execPluginHealth, type ExecPluginHealth } from './auth/exec.js';
 
 export type {
   TypeMeta,
