@@ -17,7 +17,7 @@ import {
   type SharedIndexInformer,
   type SharedInformerFactory,
 } from '../cache/index.js';
-import type { InformerSource } from './controller.js';
+import type { InformerProvider } from './controller.js';
 import { isMetadataOnly, plainDescriptor } from './metadata-only.js';
 import type { CacheView } from './read-your-writes.js';
 
@@ -180,7 +180,7 @@ interface CachedInformer {
  *
  * Errors: the constructor throws `ERR_CACHE_OPTIONS` for two `byObject` (or `byResource`) entries of one resource.
  */
-export class ManagerCache implements InformerSource {
+export class ManagerCache implements InformerProvider {
   /** Factories by namespace, and by `byObject` entry for resources that have one. */
   private readonly factories = new Map<string, SharedInformerFactory>();
   private readonly fieldIndexes = new Map<string, Map<string, FieldExtractor>>();
