@@ -40,7 +40,18 @@ export class InvalidSelectorError extends KubeloopError {
   }
 }
 
-const isIdent = (c: string): boolean => !/[\s,()!=<>]/.test(c);
+/** The lexer's whitespace, as apimachinery's: space, tab, CR and LF only (a form feed or NBSP is part of a token). */
+const isSpace = (c: string): boolean => c === ' ' || c === '\t' || c === '\r' || c === '\n';
+const isIdent = (c: string): boolean => !isSpace(c) && !'=!(),<>'.includes(c);
+const int64Min = -(2n ** 63n);
+const int64Max = 2n ** 63n - 1n;
+
+/** `text` as Go's strconv.ParseInt(text, 10, 64) reads it (an optional sign, decimal digits, in int64), or undefined. */
+function parseInt64(text: string): bigint | undefined {
+  if (!/^[+-]?\d+$/.test(text)) return undefined;
+  const n = BigInt(text);
+  return n < int64Min || n > int64Max ? undefined : n;
+}
 const nameRe = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const prefixRe = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -94,9 +105,9 @@ class Selector implements LabelSelector {
           break;
         case 'gt':
         case 'lt': {
-          if (value === undefined || !/^-?\d+$/.test(value)) return false;
-          const have = Number(value);
-          const want = Number(r.values[0]);
+          const have = value === undefined ? undefined : parseInt64(value);
+          const want = parseInt64(r.values[0] ?? '');
+          if (have === undefined || want === undefined) return false;
           if (r.operator === 'gt' ? !(have > want) : !(have < want)) return false;
           break;
         }
@@ -137,7 +148,12 @@ export const everything: LabelSelector = new Selector([]);
 /**
  * Parses a label selector in the API server's syntax: comma-separated requirements, each `key=value` (or `==`),
  * `key!=value`, `key in (a,b)`, `key notin (a,b)`, `key` (exists), `!key` (does not exist), `key>n`, `key<n`.
- * Whitespace around tokens is ignored. `''` matches everything.
+ * Space, tab, CR and LF around tokens are ignored (any other character, a form feed or a non-breaking space
+ * included, is part of a token and so makes the key or value invalid), as in apimachinery. `''` matches everything.
+ *
+ * `>` and `<` compare as int64, as the API server does: the selector's number must be a valid label value and an
+ * int64 (so no sign: `key>-1` is refused, and so is a 20-digit number), and a label whose value is not an int64
+ * never matches.
  *
  * Errors: {@link InvalidSelectorError} naming the selector and what is wrong (unknown operator, missing value, bad
  * key or value, unclosed parenthesis).
@@ -150,7 +166,7 @@ export function parseLabelSelector(selector: string): LabelSelector {
     throw new InvalidSelectorError(selector, problem);
   };
   const skipSpace = (): void => {
-    while (pos < text.length && /\s/.test(text[pos]!)) pos++;
+    while (pos < text.length && isSpace(text[pos]!)) pos++;
   };
   const readIdent = (): string => {
     const start = pos;
@@ -194,7 +210,9 @@ export function parseLabelSelector(selector: string): LabelSelector {
         pos++;
         skipSpace();
         const value = readIdent();
-        if (!/^-?\d+$/.test(value)) fail(`${key} ${rest[0]} needs an integer, not ${JSON.stringify(value)}`);
+        if (parseInt64(value) === undefined) fail(`${key} ${rest[0]} needs an integer (int64), not ${JSON.stringify(value)}`);
+        const problem = valueProblem(value);
+        if (problem) fail(`${key} ${rest[0]} needs a label value: ${problem}`);
         requirements.push({ key, operator: rest.startsWith('>') ? 'gt' : 'lt', values: [value] });
       } else {
         const word = readIdent();
