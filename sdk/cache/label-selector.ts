@@ -1,4 +1,6 @@
-import { KubeloopError } from '../client/index.js';
+import { InvalidSelectorError } from '../client/index.js';
+
+export { InvalidSelectorError };
 
 /** The operators of a label selector requirement. */
 export type SelectorOperator = '=' | '!=' | 'in' | 'notin' | 'exists' | '!' | 'gt' | 'lt';
@@ -28,16 +30,6 @@ export interface LabelSelectorObject {
     operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
     values?: readonly string[];
   }[];
-}
-
-/** A label selector that cannot be parsed or holds an invalid key or value. `selector` is the input. */
-export class InvalidSelectorError extends KubeloopError {
-  readonly selector: string;
-
-  constructor(selector: string, problem: string) {
-    super('ERR_KUBE_INVALID_SELECTOR', `label selector ${JSON.stringify(selector)}: ${problem}`);
-    this.selector = selector;
-  }
 }
 
 /** The lexer's whitespace, as apimachinery's: space, tab, CR and LF only (a form feed or NBSP is part of a token). */

@@ -13,7 +13,9 @@
  * - `ERR_KUBE_DISCOVERY_STALE`: an aggregated API reported itself stale in discovery.
  * - `ERR_KUBE_NO_MATCH`: the RESTMapper knows no resource or kind by that name, even after a refresh.
  * - `ERR_KUBE_AMBIGUOUS_MATCH`: a short name stands for several different resources.
- * - `ERR_KUBE_INVALID_SELECTOR`: a label selector does not parse (kubeloop/cache).
+ * - `ERR_KUBE_INVALID_SELECTOR`: a label or field selector does not parse (InvalidSelectorError, kubeloop/client,
+ *   re-exported by kubeloop/cache).
+ * - `ERR_KUBE_INVALID_QUANTITY`: a resource quantity does not parse, or is too large to compute with (QuantityError).
  * - `ERR_KUBE_INFORMER_STARTED`, `ERR_KUBE_INFORMER_STOPPED`: an informer was configured after start, or restarted.
  * - `ERR_KUBE_INFORMER_SOURCE`: createSharedInformerFactory was given neither a Clientset, a RestConfig, a
  *   resource-client factory nor a DynamicClient (kubeloop/cache's InformerSourceError).

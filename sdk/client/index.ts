@@ -71,6 +71,26 @@ export type {
 } from './meta/types.js';
 export { parseGroupVersion, formatGroupVersion, objectKey, splitObjectKey } from './meta/group-version.js';
 export {
+  parseFieldSelector,
+  fieldSelectorFromSet,
+  escapeFieldSelectorValue,
+  everythingFields,
+  InvalidSelectorError,
+  type FieldSelector,
+  type FieldSelectorOperator,
+  type FieldSelectorRequirement,
+} from './meta/field-selector.js';
+export {
+  parseQuantity,
+  canonicalQuantity,
+  compareQuantities,
+  addQuantities,
+  subtractQuantities,
+  QuantityError,
+  type QuantityValue,
+  type QuantityFormat,
+} from './meta/quantity.js';
+export {
   defineResource,
   gvrOf,
   type ResourceDescriptor,
