@@ -46,7 +46,7 @@ describe('parseLabelSelector', () => {
     expect(sel.requirements).toHaveLength(4);
     expect(sel.matches({ 'app.kubernetes.io/name': 'web', env: 'dev', tier: 'fe' })).toBe(true);
     expect(sel.matches({ 'app.kubernetes.io/name': 'web', env: 'dev', tier: 'fe', canary: 'y' })).toBe(false);
-    expect(sel.toString()).toBe('app.kubernetes.io/name=web,env notin (prod),!canary,tier');
+    expect(sel.toString()).toBe('app.kubernetes.io/name=web,!canary,env notin (prod),tier'); // sorted by key, as apimachinery
     expect(parseLabelSelector(sel.toString()).toString()).toBe(sel.toString());
   });
 
@@ -114,6 +114,11 @@ describe('parseLabelSelector: > and < compare as int64, as apimachinery', () => 
     expect(() => parseLabelSelector(input)).toThrow(message);
   });
 
+  it('sorts requirements by key, as apimachinery (String() of "b=1,a=2,!c" is "a=2,b=1,!c")', () => {
+    expect(parseLabelSelector('b=1,a=2,!c').toString()).toBe('a=2,b=1,!c');
+    expect(parseLabelSelector('x,x=1,!w').requirements.map((r) => r.operator)).toEqual(['!', 'exists', '=']);
+  });
+
   it('keeps leading zeros in the canonical form', () => {
     expect(parseLabelSelector('n > 007').toString()).toBe('n>007');
     expect(matches('n>007', { n: '8' })).toBe(true);
@@ -150,7 +155,7 @@ describe('labelSelectorFromObject', () => {
     });
     expect(sel.matches({ app: 'web', tier: 'fe' })).toBe(true);
     expect(sel.matches({ app: 'web', tier: 'fe', canary: '1' })).toBe(false);
-    expect(sel.toString()).toBe('app=web,tier in (be,fe),!canary');
+    expect(sel.toString()).toBe('app=web,!canary,tier in (be,fe)');
     expect(labelSelectorFromObject({}).empty).toBe(true);
   });
 

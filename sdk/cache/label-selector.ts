@@ -14,11 +14,12 @@ export interface SelectorRequirement {
 
 /** A parsed label selector: every requirement must hold. An empty selector matches everything. */
 export interface LabelSelector {
+  /** The requirements, sorted by key (stably) as apimachinery's parser sorts them. */
   readonly requirements: readonly SelectorRequirement[];
   /** True when there are no requirements. */
   readonly empty: boolean;
   matches(labels: Readonly<Record<string, string>> | undefined): boolean;
-  /** The canonical text form, as the API server accepts it. */
+  /** The canonical text form, as the API server accepts it: apimachinery's String(), requirements sorted by key. */
   toString(): string;
 }
 
@@ -69,8 +70,16 @@ function valueProblem(value: string): string | undefined {
   return undefined;
 }
 
+/** Requirements sorted by key (stable), as apimachinery sorts them: the order of `requirements` and toString(). */
+const byKey = (requirements: readonly SelectorRequirement[]): SelectorRequirement[] =>
+  requirements.toSorted((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+
 class Selector implements LabelSelector {
-  constructor(readonly requirements: readonly SelectorRequirement[]) {}
+  readonly requirements: readonly SelectorRequirement[];
+
+  constructor(requirements: readonly SelectorRequirement[]) {
+    this.requirements = byKey(requirements);
+  }
 
   get empty(): boolean {
     return this.requirements.length === 0;
