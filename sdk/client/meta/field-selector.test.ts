@@ -7,7 +7,7 @@ import {
   InvalidSelectorError,
   parseFieldSelector,
   type FieldSelector,
-  type FieldSelectorRequirement,
+  type FieldSelectorTerm,
 } from './field-selector.js';
 
 const fields: Readonly<Record<string, string>> = { 'metadata.name': 'web', 'metadata.namespace': 'prod', 'status.phase': 'Running' };
@@ -46,7 +46,7 @@ describe('parseFieldSelector, as fields.ParseSelector', () => {
   });
 
   it('unescapes values and splits at unescaped commas only', () => {
-    const reqs: readonly FieldSelectorRequirement[] = parseFieldSelector('spec.x=a\\,b\\=c\\\\d,status.phase!=Failed').requirements();
+    const reqs: readonly FieldSelectorTerm[] = parseFieldSelector('spec.x=a\\,b\\=c\\\\d,status.phase!=Failed').requirements();
     expect(reqs).toEqual([
       { field: 'spec.x', operator: '=', value: 'a,b=c\\d' },
       { field: 'status.phase', operator: '!=', value: 'Failed' },

@@ -11,7 +11,9 @@ import { KubeloopError } from '../errors.js';
  * `ERR_KUBE_INVALID_SELECTOR`). `selector` is the input; `kind` says which grammar refused it.
  */
 export class InvalidSelectorError extends KubeloopError {
+  /** The selector as given. */
   readonly selector: string;
+  /** Which grammar refused it: a label selector's or a field selector's. */
   readonly kind: 'label' | 'field';
 
   constructor(selector: string, problem: string, kind: 'label' | 'field' = 'label') {
@@ -24,10 +26,13 @@ export class InvalidSelectorError extends KubeloopError {
 /** `=` (also written `==`) or `!=`. */
 export type FieldSelectorOperator = '=' | '!=';
 
-/** One term of a field selector, its value unescaped. */
-export interface FieldSelectorRequirement {
+/** One term of a field selector (apimachinery's fields.Requirement), its value unescaped. */
+export interface FieldSelectorTerm {
+  /** The field path as written (`metadata.name`); never unescaped or trimmed. */
   readonly field: string;
+  /** `=` (also for `==`) or `!=`. */
   readonly operator: FieldSelectorOperator;
+  /** The value, its escapes undone. */
   readonly value: string;
 }
 
@@ -42,7 +47,7 @@ export interface FieldSelector {
   /** True when the selector has no terms (it selects everything). */
   empty(): boolean;
   /** The terms, in the canonical order (see toString). */
-  requirements(): readonly FieldSelectorRequirement[];
+  requirements(): readonly FieldSelectorTerm[];
   /** The value `field` must equal (a `field=value` term), or undefined: apimachinery's RequiresExactMatch. */
   requiresExactMatch(field: string): string | undefined;
   /**
@@ -58,7 +63,7 @@ export function escapeFieldSelectorValue(value: string): string {
 }
 
 class Terms implements FieldSelector {
-  constructor(private readonly terms: readonly FieldSelectorRequirement[]) {}
+  constructor(private readonly terms: readonly FieldSelectorTerm[]) {}
 
   matches(fields: Readonly<Record<string, string>>): boolean {
     return this.terms.every((t) => {
@@ -71,7 +76,7 @@ class Terms implements FieldSelector {
     return this.terms.length === 0;
   }
 
-  requirements(): readonly FieldSelectorRequirement[] {
+  requirements(): readonly FieldSelectorTerm[] {
     return this.terms;
   }
 
@@ -149,7 +154,7 @@ function splitTerm(term: string): { field: string; operator: FieldSelectorOperat
  */
 export function parseFieldSelector(selector: string): FieldSelector {
   if (selector === '') return everythingFields;
-  const terms: FieldSelectorRequirement[] = [];
+  const terms: FieldSelectorTerm[] = [];
   for (const term of splitTerms(selector).toSorted(byUtf8)) {
     if (term === '') continue;
     const parts = splitTerm(term);
@@ -169,6 +174,6 @@ export function parseFieldSelector(selector: string): FieldSelector {
 export function fieldSelectorFromSet(set: Readonly<Record<string, string>>): FieldSelector {
   const terms = Object.keys(set)
     .toSorted(byUtf8)
-    .map((field): FieldSelectorRequirement => ({ field, operator: '=', value: set[field]! }));
+    .map((field): FieldSelectorTerm => ({ field, operator: '=', value: set[field]! }));
   return terms.length ? new Terms(terms) : everythingFields;
 }

@@ -47,11 +47,17 @@ export interface QuantityValue {
   toString(): string;
   /** The same as toString(), so that JSON.stringify writes the string the API expects. */
   toJSON(): string;
+  /** -1, 0 or 1 as this is less than, equal to or greater than `other` (exact: `1500m` equals `1.5`). */
   cmp(other: QuantityValue): -1 | 0 | 1;
+  /** The exact sum, in this format (in `other`'s when this is zero). */
   add(other: QuantityValue): QuantityValue;
+  /** The exact difference, in this format (in `other`'s when this is zero). */
   sub(other: QuantityValue): QuantityValue;
+  /** The negated quantity, in the same format. */
   neg(): QuantityValue;
+  /** -1, 0 or 1 as the quantity is negative, zero or positive. */
   sign(): -1 | 0 | 1;
+  /** True for a zero quantity (`0`, `0Ki`, `-0`). */
   isZero(): boolean;
   /** The value as an integer, rounded away from zero (`1500m` → 2n, `-1500m` → -2n), as Quantity.Value(). */
   value(): bigint;
