@@ -160,92 +160,106 @@ export const everything: LabelSelector = new Selector([]);
  * key or value, unclosed parenthesis).
  */
 export function parseLabelSelector(selector: string): LabelSelector {
-  const requirements: SelectorRequirement[] = [];
-  let pos = 0;
-  const text = selector;
-  const fail = (problem: string): never => {
-    throw new InvalidSelectorError(selector, problem);
-  };
-  const skipSpace = (): void => {
-    while (pos < text.length && isSpace(text[pos]!)) pos++;
-  };
-  const readIdent = (): string => {
-    const start = pos;
-    while (pos < text.length && isIdent(text[pos]!)) pos++;
-    return text.slice(start, pos);
-  };
-  const readKey = (): string => {
-    skipSpace();
-    const key = readIdent();
-    if (!key) fail(`expected a label key at position ${pos}`);
-    const problem = keyProblem(key);
-    if (problem) fail(problem);
-    return key;
-  };
-  const readValue = (): string => {
-    skipSpace();
-    const value = readIdent();
-    const problem = valueProblem(value);
-    if (problem) fail(problem);
-    return value;
-  };
+  return new SelectorParser(selector).parse();
+}
 
-  skipSpace();
-  if (pos === text.length) return everything;
-  for (;;) {
-    skipSpace();
-    if (text[pos] === '!') {
-      pos++;
-      requirements.push({ key: readKey(), operator: '!', values: [] });
-    } else {
-      const key = readKey();
-      skipSpace();
-      const rest = text.slice(pos);
-      if (pos === text.length || text[pos] === ',') {
-        requirements.push({ key, operator: 'exists', values: [] });
-      } else if (rest.startsWith('==') || rest.startsWith('=') || rest.startsWith('!=')) {
-        const op = rest.startsWith('!=') ? '!=' : '=';
-        pos += rest.startsWith('==') || rest.startsWith('!=') ? 2 : 1;
-        requirements.push({ key, operator: op, values: [readValue()] });
-      } else if (rest.startsWith('>') || rest.startsWith('<')) {
-        pos++;
-        skipSpace();
-        const value = readIdent();
-        if (parseInt64(value) === undefined) fail(`${key} ${rest[0]} needs an integer (int64), not ${JSON.stringify(value)}`);
-        const problem = valueProblem(value);
-        if (problem) fail(`${key} ${rest[0]} needs a label value: ${problem}`);
-        requirements.push({ key, operator: rest.startsWith('>') ? 'gt' : 'lt', values: [value] });
+/** A recursive-descent reader of one label selector's text; every method fails with an InvalidSelectorError. */
+class SelectorParser {
+  private pos = 0;
+
+  constructor(private readonly text: string) {}
+
+  parse(): LabelSelector {
+    const requirements: SelectorRequirement[] = [];
+    this.skipSpace();
+    if (this.pos === this.text.length) return everything;
+    for (;;) {
+      this.skipSpace();
+      if (this.text[this.pos] === '!') {
+        this.pos++;
+        requirements.push({ key: this.readKey(), operator: '!', values: [] });
       } else {
-        const word = readIdent();
-        if (word !== 'in' && word !== 'notin') {
-          fail(`expected =, ==, !=, in, notin, > or < after ${JSON.stringify(key)}, found ${JSON.stringify(word || text[pos] || '')}`);
-        }
-        skipSpace();
-        if (text[pos] !== '(') fail(`expected '(' after ${JSON.stringify(`${key} ${word}`)}`);
-        pos++;
-        const values: string[] = [];
-        for (;;) {
-          values.push(readValue());
-          skipSpace();
-          if (text[pos] === ',') {
-            pos++;
-            continue;
-          }
-          if (text[pos] === ')') {
-            pos++;
-            break;
-          }
-          fail(`expected ',' or ')' in the values of ${JSON.stringify(key)}`);
-        }
-        requirements.push({ key, operator: word as 'in' | 'notin', values: [...new Set(values)].toSorted() });
+        requirements.push(this.readRequirement(this.readKey()));
       }
+      this.skipSpace();
+      if (this.pos === this.text.length) break;
+      if (this.text[this.pos] !== ',') this.fail(`expected ',' at position ${this.pos}, found ${JSON.stringify(this.text[this.pos])}`);
+      this.pos++;
     }
-    skipSpace();
-    if (pos === text.length) break;
-    if (text[pos] !== ',') fail(`expected ',' at position ${pos}, found ${JSON.stringify(text[pos])}`);
-    pos++;
+    return new Selector(requirements);
   }
-  return new Selector(requirements);
+
+  private fail(problem: string): never {
+    throw new InvalidSelectorError(this.text, problem);
+  }
+
+  private skipSpace(): void {
+    while (this.pos < this.text.length && isSpace(this.text[this.pos]!)) this.pos++;
+  }
+
+  private readIdent(): string {
+    const start = this.pos;
+    while (this.pos < this.text.length && isIdent(this.text[this.pos]!)) this.pos++;
+    return this.text.slice(start, this.pos);
+  }
+
+  private readKey(): string {
+    this.skipSpace();
+    const key = this.readIdent();
+    if (!key) this.fail(`expected a label key at position ${this.pos}`);
+    const problem = keyProblem(key);
+    if (problem) this.fail(problem);
+    return key;
+  }
+
+  private readValue(): string {
+    this.skipSpace();
+    const value = this.readIdent();
+    const problem = valueProblem(value);
+    if (problem) this.fail(problem);
+    return value;
+  }
+
+  /** What follows a key: nothing (exists), `=`/`==`/`!=` value, `>`/`<` int64, or `in`/`notin` (values). */
+  private readRequirement(key: string): SelectorRequirement {
+    this.skipSpace();
+    const rest = this.text.slice(this.pos);
+    if (this.pos === this.text.length || rest.startsWith(',')) return { key, operator: 'exists', values: [] };
+    if (rest.startsWith('==') || rest.startsWith('=') || rest.startsWith('!=')) {
+      this.pos += rest.startsWith('==') || rest.startsWith('!=') ? 2 : 1;
+      return { key, operator: rest.startsWith('!=') ? '!=' : '=', values: [this.readValue()] };
+    }
+    if (rest.startsWith('>') || rest.startsWith('<')) {
+      this.pos++;
+      this.skipSpace();
+      const value = this.readIdent();
+      if (parseInt64(value) === undefined) this.fail(`${key} ${rest[0]} needs an integer (int64), not ${JSON.stringify(value)}`);
+      const problem = valueProblem(value);
+      if (problem) this.fail(`${key} ${rest[0]} needs a label value: ${problem}`);
+      return { key, operator: rest.startsWith('>') ? 'gt' : 'lt', values: [value] };
+    }
+    const word = this.readIdent();
+    if (word !== 'in' && word !== 'notin') {
+      this.fail(`expected =, ==, !=, in, notin, > or < after ${JSON.stringify(key)}, found ${JSON.stringify(word || this.text[this.pos] || '')}`);
+    }
+    return { key, operator: word, values: this.readValues(key, word) };
+  }
+
+  /** `(a, b, …)` after `key in`/`key notin`: the values, de-duplicated and sorted. */
+  private readValues(key: string, word: string): string[] {
+    this.skipSpace();
+    if (this.text[this.pos] !== '(') this.fail(`expected '(' after ${JSON.stringify(`${key} ${word}`)}`);
+    this.pos++;
+    const values: string[] = [];
+    for (;;) {
+      values.push(this.readValue());
+      this.skipSpace();
+      const c = this.text[this.pos];
+      if (c !== ',' && c !== ')') this.fail(`expected ',' or ')' in the values of ${JSON.stringify(key)}`);
+      this.pos++;
+      if (c === ')') return [...new Set(values)].toSorted();
+    }
+  }
 }
 
 /**
