@@ -76,6 +76,8 @@ export type {
 } from './meta/types.js';
 export { parseGroupVersion, formatGroupVersion, objectKey, splitObjectKey } from './meta/group-version.js';
 export { jsonEqual } from './meta/json.js';
+export { formatMicroTime, isMicroTime } from './meta/micro-time.js';
+export type { Logger } from './meta/logger.js';
 export {
   parseFieldSelector,
   fieldSelectorFromSet,
