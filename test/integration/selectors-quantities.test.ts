@@ -12,6 +12,7 @@ import {
 import { createManager } from '../../sdk/manager/index.js';
 import { pino } from 'pino';
 import { createTestNamespace, sharedCluster } from '../support/cluster.js';
+import { eventually } from '../support/wait.js';
 
 // kubeloop's selector parsers and quantity formatting, checked against what the real API server does with the same
 // input: what it refuses (400), what it selects, and how it writes a quantity back.
@@ -126,6 +127,8 @@ describe('selectors and quantities against the real API server', () => {
     try {
       const names = async (fieldSelector: string): Promise<string[]> =>
         (await mgr.client.list(ConfigMap, { namespace: ns, fieldSelector })).items.map((i) => i.metadata?.name ?? '').toSorted();
+      // Cached reads work once the manager runs.
+      await eventually('the cache serves reads', async () => ((await names('')).length > 0 ? true : undefined), { retryErrors: true });
       expect(await names('data.color=red')).toEqual(['a']);
       expect(await names('metadata.name=b')).toEqual(['b']);
       expect(await names('data.color=red,metadata.name=b')).toEqual([]);
