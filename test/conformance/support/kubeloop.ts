@@ -1,0 +1,218 @@
+/**
+ * kubeloop's side of the differential suite: each case run through kubeloop's public API and reported in the shape
+ * of support/results.ts. kubectl's flags become `LoadConfigOptions` in one place, {@link optionsFromFlags}.
+ */
+import { delimiter, join } from 'node:path';
+import { parseLabelSelector } from '../../../sdk/cache/index.js';
+import * as client from '../../../sdk/client/index.js';
+import { loadClientConfig, type LoadConfigOptions, type RestConfig } from '../../../sdk/client/index.js';
+import { digest, type KubeconfigResult, type QuantityResult, type SelectorResult } from './results.js';
+
+/** A kubeconfig case with its paths made absolute: what both sides are given. */
+export interface PreparedCase {
+  id: string;
+  dir: string;
+  explicitPath?: string;
+  kubeconfigEnv?: string;
+  flags?: Record<string, string[]>;
+}
+
+/** A flag value kubectl itself would refuse. */
+class FlagError extends Error {}
+
+/** kubectl's `--request-timeout`: whole seconds, or a Go duration (`1m30s`, `250ms`); in milliseconds. */
+export function parseRequestTimeout(text: string): number {
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const parts = [...text.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)];
+  if (!parts.length || parts.map((p) => p[0]).join('') !== text) throw new FlagError(`--request-timeout ${text}`);
+  return parts.reduce((ms, p) => ms + Number(p[1]) * (units[p[2] ?? ''] ?? 0), 0);
+}
+
+/**
+ * kubectl's override flags (by name, each with its values in order) as kubeloop's `LoadConfigOptions`: the one
+ * adapter between the two vocabularies.
+ */
+export function optionsFromFlags(flags: Record<string, string[]>): LoadConfigOptions {
+  const options: Record<string, unknown> = {};
+  const impersonate: { user?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> } = {};
+  const plain: Record<string, string> = {
+    server: 'server',
+    context: 'context',
+    cluster: 'cluster',
+    user: 'user',
+    namespace: 'namespace',
+    token: 'token',
+    username: 'username',
+    password: 'password',
+    'client-certificate': 'clientCertificate',
+    'client-key': 'clientKey',
+    'certificate-authority': 'certificateAuthority',
+    'tls-server-name': 'tlsServerName',
+    'proxy-url': 'proxyUrl',
+  };
+  for (const [flag, values] of Object.entries(flags)) {
+    const last = values.at(-1) ?? '';
+    const option = plain[flag];
+    if (option) options[option] = last;
+    else if (flag === 'insecure-skip-tls-verify') {
+      if (!['', 'true', 'false'].includes(last)) throw new FlagError(`--${flag}=${last}`);
+      options.insecureSkipTLSVerify = last !== 'false';
+    } else if (flag === 'request-timeout') options.requestTimeoutMs = parseRequestTimeout(last);
+    else if (flag === 'as') impersonate.user = last;
+    else if (flag === 'as-uid') impersonate.uid = last;
+    else if (flag === 'as-group') impersonate.groups = [...values];
+    else if (flag === 'as-user-extra') {
+      impersonate.extra = {};
+      for (const kv of values) {
+        const eq = kv.indexOf('=');
+        if (eq < 0) throw new FlagError(`--as-user-extra ${kv}`);
+        (impersonate.extra[kv.slice(0, eq)] ??= []).push(kv.slice(eq + 1));
+      }
+    } else throw new FlagError(`--${flag} has no kubeloop option`);
+  }
+  if (Object.keys(impersonate).length) options.impersonate = impersonate;
+  // The override options are being added to LoadConfigOptions (issue #15); until then they are passed untyped.
+  return options as LoadConfigOptions;
+}
+
+const relative = (path: string, dir: string): string => (path.startsWith(`${dir}/`) ? `$DIR${path.slice(dir.length)}` : path);
+
+/** What kubeloop's loadClientConfig makes of a case, normalized as the oracle normalizes client-go's. */
+export async function kubeloopKubeconfig(c: PreparedCase): Promise<KubeconfigResult> {
+  let options: LoadConfigOptions;
+  try {
+    options = optionsFromFlags(c.flags ?? {});
+  } catch (err) {
+    if (err instanceof FlagError) return { error: 'flags', tls: {}, auth: {} };
+    throw err;
+  }
+  const env: NodeJS.ProcessEnv = { HOME: join(c.dir, 'no-home') };
+  if (c.kubeconfigEnv !== undefined) env.KUBECONFIG = c.kubeconfigEnv;
+  try {
+    const loaded = await loadClientConfig({
+      ...options,
+      ...(c.explicitPath && { kubeconfig: c.explicitPath }),
+      env,
+      serviceAccountDir: join(c.dir, 'no-service-account'),
+    });
+    return { ...fromRestConfig(loaded.config, c.dir), namespace: loaded.namespace };
+  } catch (err) {
+    if (err instanceof client.ConfigError) return { error: 'load', tls: {}, auth: {} };
+    if (client.isKubeloopError(err)) return { error: `load:${err.code}`, tls: {}, auth: {} };
+    return { error: `crash: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`, tls: {}, auth: {} };
+  }
+}
+
+function fromRestConfig(config: RestConfig, dir: string): KubeconfigResult {
+  const r: KubeconfigResult = { host: config.host, tls: {}, auth: {} };
+  if (config.caData) r.tls.ca = digest(config.caData);
+  if (config.certData) r.tls.cert = digest(config.certData);
+  if (config.keyData) r.tls.key = digest(config.keyData);
+  if (config.serverName) r.tls.serverName = config.serverName;
+  if (config.insecureSkipTLSVerify) r.tls.insecure = true;
+  if (config.bearerTokenFile) r.auth.tokenFile = relative(config.bearerTokenFile, dir);
+  else if (config.bearerToken) r.auth.token = digest(config.bearerToken);
+  if (config.username) r.auth.username = config.username;
+  if (config.password) r.auth.password = digest(config.password);
+  const e = config.exec;
+  if (e) {
+    // kubeloop's plugin runner applies v1beta1's default, IfAvailable, when it runs; client-go's loader sets it.
+    const mode = e.interactiveMode ?? (e.apiVersion.endsWith('/v1beta1') ? 'IfAvailable' : undefined);
+    r.auth.exec = {
+      command: relative(e.command, dir),
+      apiVersion: e.apiVersion,
+      ...(e.args?.length && { args: e.args }),
+      ...(e.env?.length && { env: Object.fromEntries(e.env.map((v) => [v.name, v.value])) }),
+      ...(e.installHint && { installHint: e.installHint }),
+      ...(mode && { interactiveMode: mode }),
+      ...(e.provideClusterInfo && { provideClusterInfo: true }),
+    };
+  }
+  const i = config.impersonate;
+  if (i && (i.userName || i.uid || i.groups?.length || (i.extra && Object.keys(i.extra).length))) {
+    r.impersonate = {
+      ...(i.userName && { user: i.userName }),
+      ...(i.uid && { uid: i.uid }),
+      ...(i.groups?.length && { groups: i.groups }),
+      ...(i.extra && Object.keys(i.extra).length && { extra: i.extra }),
+    };
+  }
+  if (config.proxyUrl) r.proxy = config.proxyUrl;
+  if (config.timeoutMs) r.timeoutMs = config.timeoutMs;
+  if (config.disableCompression) r.disableCompression = true;
+  return r;
+}
+
+/** kubeloop's label selector (kubeloop/cache parseLabelSelector) on one selector and the label sets. */
+export function kubeloopLabelSelector(selector: string, sets: Record<string, string>[]): SelectorResult {
+  let parsed: ReturnType<typeof parseLabelSelector>;
+  try {
+    parsed = parseLabelSelector(selector);
+  } catch {
+    return { error: true };
+  }
+  return { error: false, string: parsed.toString(), ...(parsed.empty && { empty: true }), matches: sets.map((s) => parsed.matches(s)) };
+}
+
+/** The field selector kubeloop/client is getting (issue #15): `parseFieldSelector(s)`. */
+interface FieldSelectorLike {
+  matches(fields: Record<string, string>): boolean;
+  toString(): string;
+  empty(): boolean;
+}
+
+/** The Quantity kubeloop/client is getting (issue #15): `parseQuantity(s)`. */
+interface QuantityLike {
+  toString(): string;
+  cmp(other: QuantityLike): number;
+  add(other: QuantityLike): QuantityLike | undefined;
+  sub(other: QuantityLike): QuantityLike | undefined;
+  value(): bigint;
+  milliValue(): bigint;
+}
+
+const exported = client as unknown as Record<string, unknown>;
+
+/** kubeloop's field selector parser, or undefined while kubeloop/client has none. */
+export const parseFieldSelector = exported.parseFieldSelector as ((s: string) => FieldSelectorLike) | undefined;
+/** kubeloop's Quantity parser, or undefined while kubeloop/client has none. */
+export const parseQuantity = exported.parseQuantity as ((s: string) => QuantityLike) | undefined;
+
+export function kubeloopFieldSelector(selector: string, sets: Record<string, string>[]): SelectorResult {
+  if (!parseFieldSelector) return { error: true, missing: 'kubeloop/client exports no parseFieldSelector' };
+  let parsed: FieldSelectorLike;
+  try {
+    parsed = parseFieldSelector(selector);
+  } catch {
+    return { error: true };
+  }
+  return { error: false, string: parsed.toString(), ...(parsed.empty() && { empty: true }), matches: sets.map((s) => parsed.matches(s)) };
+}
+
+export function kubeloopQuantity(value: string, other: string | undefined): QuantityResult {
+  const parse = parseQuantity;
+  if (!parse) return { error: true, missing: 'kubeloop/client exports no parseQuantity' };
+  let q: QuantityLike;
+  try {
+    q = parse(value);
+  } catch {
+    return { error: true };
+  }
+  const r: QuantityResult = { error: false, string: q.toString(), value: String(q.value()), milliValue: String(q.milliValue()) };
+  if (other === undefined) return r;
+  try {
+    parse(other);
+  } catch {
+    return { ...r, otherError: true };
+  }
+  // add and sub may return a new Quantity or change the receiver; each starts from a fresh parse.
+  const op = (name: 'add' | 'sub'): string => {
+    const receiver = parse(value);
+    return (receiver[name](parse(other)) ?? receiver).toString();
+  };
+  return { ...r, cmp: q.cmp(parse(other)), add: op('add'), sub: op('sub') };
+}
+
+/** The KUBECONFIG list separator of this platform. */
+export const listDelimiter = delimiter;
