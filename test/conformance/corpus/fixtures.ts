@@ -94,3 +94,9 @@ export async function writeFixtures(dir: string): Promise<Fixtures> {
 
 /** base64 of a text, as kubeconfig `*-data` fields hold it. */
 export const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
+
+/** Fixtures with empty texts and paths: enough to list the cases (ids and titles) before anything is written. */
+export function placeholderFixtures(): Fixtures {
+  const paths = { ca1: '', ca2: '', certA: '', keyA: '', certB: '', keyB: '', notPem: '', token: '', emptyToken: '', blankToken: '', plugin: '' };
+  return { dir: '', ca1: '', ca2: '', certA: '', keyA: '', certB: '', keyB: '', paths };
+}

@@ -100,7 +100,7 @@ const printable = (value: unknown): string => (value === undefined ? '(unset)' :
 /** Leaf-by-leaf comparison of two JSON values; an error is compared as "refused or not", never by stage or text. */
 export function compare(clientGo: unknown, kubeloop: unknown, path = ''): Difference[] {
   if (isObject(clientGo) && isObject(kubeloop)) {
-    const keys = [...new Set([...Object.keys(clientGo), ...Object.keys(kubeloop)])].sort();
+    const keys = [...new Set([...Object.keys(clientGo), ...Object.keys(kubeloop)])].toSorted();
     return keys.flatMap((k) => compare(clientGo[k], kubeloop[k], path ? `${path}.${k}` : k));
   }
   if (JSON.stringify(clientGo) === JSON.stringify(kubeloop)) return [];
