@@ -160,6 +160,19 @@ const peers = {
 const plugins = await loadScenarioModules();
 for (const [id, mod] of Object.entries(plugins)) for (const p of mod.peers) peers[p]?.scenarios.push(id.toLowerCase());
 
+// BENCH_KL_BUILDS=before=/tmp/a/dist/sdk,… adds pseudo-peers kl-before, …: kubeloop's peer run from other builds of
+// dist/sdk, in every scenario kubeloop's peer runs, interleaved with the others: an A/B of two commits in one run, so
+// that both see the same machine noise (how S5 was checked for a regression: results/ANALYSIS.md).
+for (const entry of (process.env.BENCH_KL_BUILDS ?? '').split(',').filter(Boolean)) {
+  const [name, dir] = entry.split('=');
+  const command = (scenario, connFile, params) => {
+    const c = nodePeer('kl')(scenario, connFile, params);
+    return { ...c, env: { ...c.env, BENCH_KL_DIST: resolve(dir) } };
+  };
+  peers[`kl-${name}`] = { label: `kubeloop (${name})`, command, scenarios: [...peers.kl.scenarios] };
+  if (peerNames.includes('kl')) peerNames.push(`kl-${name}`);
+}
+
 /** The command line of a helper process the harness runs beside the control plane (S9's load generator), pinned to its CPU. */
 function serverCommand(file, args) {
   return pin ? { cmd: 'taskset', argv: ['-c', serverCpus, file, ...args] } : { cmd: file, argv: args };

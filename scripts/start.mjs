@@ -35,8 +35,8 @@ const shutdown = async () => {
   await env?.stop();
   process.exit(0);
 };
-process.once('SIGINT', shutdown);
-process.once('SIGTERM', shutdown);
+process.once('SIGINT', () => void shutdown());
+process.once('SIGTERM', () => void shutdown());
 
 if (!env) {
   // A cluster of its own cannot call back into this process: the CRD goes in without its conversion webhook (the

@@ -54,7 +54,9 @@ const crd = {
 export function plan(full) {
   const cases = [1, 4, 16].map((workers) => ({ k: 1000, workers, changes: 200, rate: 100 }));
   if (full) cases.push(...[4, 16].map((workers) => ({ k: 10_000, workers, changes: 200, rate: 100 })));
-  return cases;
+  // BENCH_S5_WORKERS=16 keeps only those cases (for A/B runs of two builds: BENCH_KL_BUILDS in run.mjs).
+  const only = process.env.BENCH_S5_WORKERS?.split(',').map(Number);
+  return cases.filter((c) => !only || only.includes(c.workers));
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

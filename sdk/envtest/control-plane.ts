@@ -124,19 +124,11 @@ function mergeFlags(defaults: string[], overrides: string[] = []): string[] {
   return [...defaults.filter((f) => !replaced.has(flagName(f))), ...overrides];
 }
 
-/** Starts etcd and kube-apiserver on loopback. See {@link ControlPlane}. */
-export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
-  const progress = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const timeoutMs = options.startTimeoutMs ?? 60_000;
-  const started = Date.now();
-  reapOrphans();
-  const binaries = await ensureBinaries({ assetsDir: options.assetsDir, progress, signal: options.signal });
-
-  const workDir = await mkdtemp(join(tmpdir(), workDirPrefix));
+/** The work folder's certificates: a CA, the API server's serving certificate, the admin's and the SA keys. */
+async function writePki(workDir: string): Promise<{ pki: string; ca: CertificateAuthority; admin: { certPem: string; keyPem: string } }> {
   const pki = join(workDir, 'pki');
   await mkdir(pki);
   const file = (name: string): string => join(pki, name);
-
   const ca = await createCertificateAuthority('kubeloop-envtest-ca');
   const serving = await ca.sign({
     commonName: 'kube-apiserver',
@@ -154,13 +146,29 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     writeFile(file('sa.key'), sa.privateKeyPem, { mode: 0o600 }),
     writeFile(file('sa.pub'), sa.publicKeyPem),
   ]);
+  return { pki, ca, admin };
+}
 
+/** Where the processes listen: free loopback ports. */
+interface Endpoints {
+  etcdUrl: string;
+  peerUrl: string;
+  apiPort: number;
+  host: string;
+}
+
+async function freeEndpoints(): Promise<Endpoints> {
   const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
-  const etcdUrl = `http://127.0.0.1:${etcdPort}`;
-  const peerUrl = `http://127.0.0.1:${peerPort}`;
-  const host = `https://127.0.0.1:${apiPort}`;
+  return {
+    etcdUrl: `http://127.0.0.1:${etcdPort}`,
+    peerUrl: `http://127.0.0.1:${peerPort}`,
+    apiPort,
+    host: `https://127.0.0.1:${apiPort}`,
+  };
+}
 
-  const etcdArgs = mergeFlags(
+function etcdFlagsFor(workDir: string, { etcdUrl, peerUrl }: Endpoints, overrides: string[] | undefined): string[] {
+  return mergeFlags(
     [
       `--name=envtest`,
       `--data-dir=${join(workDir, 'etcd')}`,
@@ -172,9 +180,13 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       `--unsafe-no-fsync=true`,
       `--log-level=warn`,
     ],
-    options.etcdFlags,
+    overrides,
   );
-  const apiArgs = mergeFlags(
+}
+
+function apiServerFlagsFor(pki: string, { etcdUrl, apiPort }: Endpoints, overrides: string[] | undefined): string[] {
+  const file = (name: string): string => join(pki, name);
+  return mergeFlags(
     [
       `--etcd-servers=${etcdUrl}`,
       `--bind-address=127.0.0.1`,
@@ -195,83 +207,156 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       `--cert-dir=${pki}`,
       `--v=0`,
     ],
-    options.apiServerFlags,
+    overrides,
   );
+}
 
+/** GETs of the API server as the admin, for readiness and /version. */
+interface AdminProbe {
+  get(path: string): Promise<{ status: number; body: string }>;
+  close(): Promise<void>;
+}
+
+function adminProbe(host: string, ca: CertificateAuthority, admin: { certPem: string; keyPem: string }): AdminProbe {
   const tls = new Agent({ connect: { ca: ca.certPem, cert: admin.certPem, key: admin.keyPem, servername: 'localhost' } });
-  const get = async (path: string): Promise<{ status: number; body: string }> => {
-    const res = await request(`${host}${path}`, { dispatcher: tls, signal: AbortSignal.timeout(5000) });
-    return { status: res.statusCode, body: await res.body.text() };
+  return {
+    async get(path) {
+      const res = await request(`${host}${path}`, { dispatcher: tls, signal: AbortSignal.timeout(5000) });
+      return { status: res.statusCode, body: await res.body.text() };
+    },
+    close: () => tls.close(),
   };
+}
 
-  let etcd: ManagedProcess | undefined;
-  let apiServer: ManagedProcess | undefined;
-  let stopped = false;
+/** Waits until `ready` says so; stops the process when it exits first or is not ready in time. */
+async function readyOrStopped(proc: ManagedProcess, where: string, timeoutMs: number, ready: () => Promise<boolean>): Promise<ManagedProcess> {
+  try {
+    await waitFor(`${proc.name} on ${where}`, timeoutMs, ready, () =>
+      proc.hasExited() ? `${proc.name} exited early; its log ends:\n${logTail(proc.logFile)}` : undefined,
+    );
+  } catch (err) {
+    await proc.stop(1000);
+    throw err;
+  }
+  return proc;
+}
 
-  const startEtcd = async (): Promise<ManagedProcess> => {
+/**
+ * The control plane's processes: starting each until ready, recording them as owned by this process (for the reaper
+ * of a later start-up), and stopping them and removing the work folder.
+ */
+class Processes {
+  etcd: ManagedProcess | undefined;
+  apiServer: ManagedProcess | undefined;
+  stopped = false;
+
+  constructor(
+    private readonly launch: {
+      workDir: string;
+      binaries: Binaries;
+      endpoints: Endpoints;
+      etcdArgs: string[];
+      apiArgs: string[];
+      timeoutMs: number;
+      probe: AdminProbe;
+    },
+  ) {}
+
+  async startEtcd(): Promise<void> {
+    const { workDir, binaries, endpoints, etcdArgs, timeoutMs } = this.launch;
     const proc = startProcess('etcd', binaries.etcd, etcdArgs, join(workDir, 'etcd.log'));
-    try {
-      await waitFor(
-        `etcd on ${etcdUrl}`,
-        timeoutMs,
-        async () => {
-          const res = await request(`${etcdUrl}/health`, { signal: AbortSignal.timeout(2000) });
-          return res.statusCode === 200 && (await res.body.text()).includes('"true"');
-        },
-        () => (proc.hasExited() ? `etcd exited early; its log ends:\n${logTail(proc.logFile)}` : undefined),
-      );
-    } catch (err) {
-      await proc.stop(1000);
-      throw err;
-    }
-    return proc;
-  };
+    this.etcd = await readyOrStopped(proc, endpoints.etcdUrl, timeoutMs, async () => {
+      const res = await request(`${endpoints.etcdUrl}/health`, { signal: AbortSignal.timeout(2000) });
+      return res.statusCode === 200 && (await res.body.text()).includes('"true"');
+    });
+    this.recordOwner();
+  }
 
-  const startApiServer = async (): Promise<ManagedProcess> => {
+  /** Ready: /readyz answers 200 and the default namespace exists. */
+  async startApiServer(): Promise<void> {
+    const { workDir, binaries, endpoints, apiArgs, timeoutMs, probe } = this.launch;
     const proc = startProcess('kube-apiserver', binaries.kubeApiServer, apiArgs, join(workDir, 'kube-apiserver.log'));
-    try {
-      await waitFor(
-        `kube-apiserver on ${host}`,
-        timeoutMs,
-        async () => (await get('/readyz')).status === 200 && (await get('/api/v1/namespaces/default')).status === 200,
-        () =>
-          proc.hasExited() ? `kube-apiserver exited early; its log ends:\n${logTail(proc.logFile)}` : undefined,
-      );
-    } catch (err) {
-      await proc.stop(1000);
-      throw err;
-    }
-    return proc;
-  };
+    this.apiServer = await readyOrStopped(
+      proc,
+      endpoints.host,
+      timeoutMs,
+      async () => (await probe.get('/readyz')).status === 200 && (await probe.get('/api/v1/namespaces/default')).status === 200,
+    );
+    this.recordOwner();
+  }
 
-  const recordOwner = (): void => {
-    const procs = [etcd, apiServer].filter((p): p is ManagedProcess => p !== undefined);
-    writeOwner(workDir, procs, procs.map((p) => (p === etcd ? binaries.etcd : binaries.kubeApiServer)));
-  };
+  recordOwner(): void {
+    const { workDir, binaries } = this.launch;
+    const procs = [this.etcd, this.apiServer].filter((p): p is ManagedProcess => p !== undefined);
+    writeOwner(workDir, procs, procs.map((p) => (p === this.etcd ? binaries.etcd : binaries.kubeApiServer)));
+  }
 
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    await apiServer?.stop();
-    await etcd?.stop();
-    await tls.close();
-    await rm(workDir, { recursive: true, force: true });
-  };
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.apiServer?.stop();
+    await this.etcd?.stop();
+    await this.launch.probe.close();
+    await rm(this.launch.workDir, { recursive: true, force: true });
+  }
+}
+
+/** Fails when the API server is not of the Kubernetes version asked for; returns the version it reports. */
+async function checkVersion(probe: AdminProbe, kubernetesVersion: string | undefined, binaries: Binaries): Promise<string | undefined> {
+  const version = JSON.parse((await probe.get('/version')).body) as { gitVersion?: string };
+  if (kubernetesVersion && version.gitVersion !== `v${kubernetesVersion.replace(/^v/, '')}`) {
+    throw new Error(
+      `kube-apiserver reports ${version.gitVersion}, but kubernetesVersion ${kubernetesVersion} was asked ` +
+        `for (binaries in ${binaries.dir})`,
+    );
+  }
+  return version.gitVersion;
+}
+
+/** Installs the webhook configurations, then the CRDs, asked for; returns the access with its webhook options. */
+async function installExtras(
+  access: ControlPlaneAccess,
+  options: ControlPlaneOptions,
+  progress: (line: string) => void,
+): Promise<ControlPlaneAccess> {
+  let webhooks: WebhookInstallation | undefined;
+  if (options.webhooks) {
+    webhooks = await installWebhooks(access.config, { certDir: join(access.workDir, 'webhook-certs'), ...options.webhooks });
+    access = { ...access, webhookOptions: webhooks.webhookOptions };
+    progress(`[envtest] ${webhooks.installed.length} webhook configuration(s) point at https://${webhooks.webhookOptions.host}:${webhooks.webhookOptions.port}`);
+  }
+  if (options.crds) progress(`[envtest] ${(await installCrds(access.config, options.crds, webhooks)).length} CRD(s) established`);
+  return access;
+}
+
+/** Starts etcd and kube-apiserver on loopback. See {@link ControlPlane}. */
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const progress = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const started = Date.now();
+  reapOrphans();
+  const binaries = await ensureBinaries({ assetsDir: options.assetsDir, progress, signal: options.signal });
+  const workDir = await mkdtemp(join(tmpdir(), workDirPrefix));
+  const { pki, ca, admin } = await writePki(workDir);
+  const endpoints = await freeEndpoints();
+  const { etcdUrl, host } = endpoints;
+  const probe = adminProbe(host, ca, admin);
+  const processes = new Processes({
+    workDir,
+    binaries,
+    endpoints,
+    etcdArgs: etcdFlagsFor(workDir, endpoints, options.etcdFlags),
+    apiArgs: apiServerFlagsFor(pki, endpoints, options.apiServerFlags),
+    timeoutMs: options.startTimeoutMs ?? 60_000,
+    probe,
+  });
+  const stop = (): Promise<void> => processes.stop();
 
   try {
-    etcd = await startEtcd();
-    recordOwner();
+    await processes.startEtcd();
     progress(`[envtest] etcd ready on ${etcdUrl} (${Date.now() - started} ms)`);
-    apiServer = await startApiServer();
-    recordOwner();
-    const version = JSON.parse((await get('/version')).body) as { gitVersion?: string };
-    if (options.kubernetesVersion && version.gitVersion !== `v${options.kubernetesVersion.replace(/^v/, '')}`) {
-      throw new Error(
-        `kube-apiserver reports ${version.gitVersion}, but kubernetesVersion ${options.kubernetesVersion} was asked ` +
-          `for (binaries in ${binaries.dir})`,
-      );
-    }
-    progress(`[envtest] kube-apiserver ${version.gitVersion} ready on ${host} (${Date.now() - started} ms)`);
+    await processes.startApiServer();
+    const version = await checkVersion(probe, options.kubernetesVersion, binaries);
+    progress(`[envtest] kube-apiserver ${version} ready on ${host} (${Date.now() - started} ms)`);
   } catch (err) {
     await stop();
     throw new EnvtestError(`the control plane did not start: ${(err as Error).message}`, { cause: err });
@@ -279,14 +364,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
 
   let access = await accessFor(workDir, host, ca, undefined);
   await access.writeKubeconfig(access.config, 'admin');
-  let webhooks: WebhookInstallation | undefined;
   try {
-    if (options.webhooks) {
-      webhooks = await installWebhooks(access.config, { certDir: join(workDir, 'webhook-certs'), ...options.webhooks });
-      access = { ...access, webhookOptions: webhooks.webhookOptions };
-      progress(`[envtest] ${webhooks.installed.length} webhook configuration(s) point at https://${webhooks.webhookOptions.host}:${webhooks.webhookOptions.port}`);
-    }
-    if (options.crds) progress(`[envtest] ${(await installCrds(access.config, options.crds, webhooks)).length} CRD(s) established`);
+    access = await installExtras(access, options, progress);
   } catch (err) {
     await stop();
     throw err;
@@ -297,14 +376,13 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     etcdUrl,
     binaries,
     async restartApiServer() {
-      if (stopped) throw new EnvtestError('restartApiServer() after stop()');
-      await apiServer?.stop();
+      if (processes.stopped) throw new EnvtestError('restartApiServer() after stop()');
+      await processes.apiServer?.stop();
       try {
-        apiServer = await startApiServer();
+        await processes.startApiServer();
       } catch (err) {
         throw new EnvtestError(`kube-apiserver did not come back: ${(err as Error).message}`, { cause: err });
       }
-      recordOwner();
     },
     stop,
     [Symbol.asyncDispose]: stop,

@@ -1,7 +1,7 @@
 import type { KubeObject, ResourceDescriptor } from '../client/index.js';
 import type { DeepReadonly } from '../cache/index.js';
-import type { RateLimiter } from '../workqueue/index.js';
 import type { ControllerSource } from './controller.js';
+import { pickControllerOptions, type ControllerOptions } from './controller-options.js';
 import type { FieldIndexSpec, WatchSpec } from './decorator.js';
 import { enqueueRequestForObject, enqueueRequestForOwner, type EventHandler } from './handlers.js';
 import type { PredicateLike } from './predicates.js';
@@ -9,16 +9,13 @@ import type { Reconcile } from './reconcile.js';
 import type { Source } from './source.js';
 import { isMetadataOnly } from './metadata-only.js';
 
-/** What a controller is made of, before the manager builds it. */
-export interface ControllerSpec {
+/** What a controller is made of, before the manager builds it: its watches and its {@link ControllerOptions}. */
+export interface ControllerSpec extends ControllerOptions {
   name: string;
   forResource: ResourceDescriptor;
   sources: ControllerSource[];
   /** Sources besides informers (`watchesRawSource`). */
   rawSources?: Source[];
-  maxConcurrentReconciles: number;
-  rateLimiter?: RateLimiter<string>;
-  reconcileTimeoutMs?: number;
   /** Field indexes to register in the cache (`withIndex`). Default: none. */
   indexes?: FieldIndexSpec[];
 }
@@ -55,9 +52,7 @@ export class ControllerBuilder {
   private readonly filters: PredicateLike[] = [];
   private readonly rawSources: Source[] = [];
   private controllerName: string | undefined;
-  private maxConcurrent = 1;
-  private rateLimiter: RateLimiter<string> | undefined;
-  private reconcileTimeoutMs: number | undefined;
+  private options: ControllerOptions = {};
   private readonly indexes: FieldIndexSpec[] = [];
 
   constructor(private readonly registry: ControllerRegistry) {}
@@ -116,18 +111,11 @@ export class ControllerBuilder {
   }
 
   /**
-   * `maxConcurrentReconciles` (default 1), `rateLimiter` (default: client-go's controller rate limiter) and
-   * `reconcileTimeoutMs` (default: none; aborts the reconcile's signal after that long).
+   * How the controller runs ({@link ControllerOptions}; each field's default is in its doc). Fields left undefined
+   * keep what an earlier call set.
    */
-  withOptions(options: { maxConcurrentReconciles?: number; rateLimiter?: RateLimiter<string>; reconcileTimeoutMs?: number }): this {
-    if (options.maxConcurrentReconciles !== undefined) {
-      if (!Number.isInteger(options.maxConcurrentReconciles) || options.maxConcurrentReconciles < 1) {
-        throw new RangeError(`maxConcurrentReconciles must be a whole number ≥ 1, not ${options.maxConcurrentReconciles}`);
-      }
-      this.maxConcurrent = options.maxConcurrentReconciles;
-    }
-    if (options.rateLimiter) this.rateLimiter = options.rateLimiter;
-    if (options.reconcileTimeoutMs !== undefined) this.reconcileTimeoutMs = options.reconcileTimeoutMs;
+  withOptions(options: ControllerOptions): this {
+    this.options = { ...this.options, ...pickControllerOptions(options) };
     return this;
   }
 
@@ -157,9 +145,8 @@ export class ControllerBuilder {
         forResource: primary,
         sources,
         ...(this.rawSources.length > 0 && { rawSources: [...this.rawSources] }),
-        maxConcurrentReconciles: this.maxConcurrent,
-        ...(this.rateLimiter && { rateLimiter: this.rateLimiter }),
-        ...(this.reconcileTimeoutMs !== undefined && { reconcileTimeoutMs: this.reconcileTimeoutMs }),
+        maxConcurrentReconciles: 1,
+        ...this.options,
         ...(this.indexes.length > 0 && { indexes: [...this.indexes] }),
       },
       reconciler,

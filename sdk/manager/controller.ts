@@ -8,8 +8,8 @@ import {
   type Clock,
   type MetricsProvider,
   type PriorityQueue,
-  type RateLimiter,
 } from '../workqueue/index.js';
+import type { ControllerOptions } from './controller-options.js';
 import type { EventHandler, RequestQueue } from './handlers.js';
 import type { PredicateLike } from './predicates.js';
 import { applyReconcileOutcome, type Reconcile, type ReconcileEnding, type ReconcileResult } from './reconcile.js';
@@ -37,7 +37,11 @@ export interface ControllerSource {
   metadataOnly?: boolean;
 }
 
-export interface ControllerOptions {
+/**
+ * What the manager hands a {@link Controller}: its {@link ControllerOptions} (each default in their docs) and what it
+ * is wired to.
+ */
+export interface ControllerSetup extends ControllerOptions {
   name: string;
   reconciler: Reconcile;
   /** Watched resources, each turned into an {@link informerSource} over `informers`. */
@@ -47,20 +51,6 @@ export interface ControllerOptions {
   rawSources?: readonly Source[];
   /** The controller's logger; each reconcile gets `log.child({ namespace, name, reconcileID })`. */
   log: Logger;
-  /** Default: 1. */
-  maxConcurrentReconciles?: number;
-  /** Default: `defaultControllerRateLimiter()`. */
-  rateLimiter?: RateLimiter<string>;
-  /**
-   * Abort a reconcile's `context.signal` after this long (its API calls then fail; the reconcile counts as failed and
-   * is retried with backoff). Default: 0, no limit.
-   */
-  reconcileTimeoutMs?: number;
-  /**
-   * How long start() waits for the informers' first sync before failing; time an informer spends waiting for its
-   * resource (a CRD not installed yet) does not count. Default: 120000.
-   */
-  cacheSyncTimeoutMs?: number;
   /** How long stopping waits for reconciles in flight. Default: 30000. */
   gracefulShutdownTimeoutMs?: number;
   metrics?: ControllerMetrics;
@@ -86,10 +76,10 @@ export interface ControllerOptions {
 export class Controller {
   readonly name: string;
   readonly queue: PriorityQueue<string>;
-  private readonly options: ControllerOptions;
+  private readonly options: ControllerSetup;
   private started = false;
 
-  constructor(options: ControllerOptions) {
+  constructor(options: ControllerSetup) {
     this.options = options;
     this.name = options.name;
     this.queue = createPriorityQueue<string>({
@@ -131,7 +121,7 @@ export class Controller {
     let synced: boolean[];
     try {
       for (const source of sources) await source.start({ queue, signal: stopSources.signal, log });
-      synced = await Promise.all(sources.map((source) => source.waitForSync?.(syncSignal) ?? true));
+      synced = await Promise.all(sources.map(async (source) => (await source.waitForSync?.(syncSignal)) ?? true));
     } catch (err) {
       stop();
       throw err;

@@ -1,6 +1,7 @@
 import { injectable } from 'tsyringe';
 import type { KubeObject, ResourceDescriptor } from '../client/index.js';
 import type { DeepReadonly } from '../cache/index.js';
+import type { ControllerOptions } from './controller-options.js';
 import type { EventHandler } from './handlers.js';
 import type { PredicateLike } from './predicates.js';
 import type { Reconcile } from './reconcile.js';
@@ -60,8 +61,11 @@ export function defineFieldIndex<T extends KubeObject>(
   return { resource, field, extract };
 }
 
-/** What `@Reconciler({...})` records: everything the builder can say, as plain data. */
-export interface ReconcilerOptions {
+/**
+ * What `@Reconciler({...})` records: everything the builder can say, as plain data: what to watch, and how the
+ * controller runs ({@link ControllerOptions}, the builder's `withOptions`).
+ */
+export interface ReconcilerOptions extends ControllerOptions {
   /** The primary resource: its events enqueue the object's own key. */
   for: ResourceDescriptor;
   /**
@@ -75,10 +79,6 @@ export interface ReconcilerOptions {
   sources?: Source[];
   /** The controller's name, in metrics and logs. Default: the `for` kind in lower case. Unique per manager. */
   name?: string;
-  /** Workers reconciling different keys at once. Default: 1. */
-  maxConcurrentReconciles?: number;
-  /** Abort a reconcile's signal after this long. Default: no limit. */
-  reconcileTimeoutMs?: number;
   /** Filters for events of the `for` resource. */
   predicates?: PredicateLike[];
   /** Filters for every watched resource's events (controller-runtime's WithEventFilter). */

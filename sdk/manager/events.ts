@@ -1,15 +1,14 @@
 import { hostname } from 'node:os';
 import {
   createClientset,
-  isAlreadyExists,
-  isKubeloopError,
-  isNotFound,
   KubeloopError,
   type corev1,
   type eventsv1,
   type RestConfig,
 } from '../client/index.js';
-import { realClock, type Clock, type ClockTimer } from '../workqueue/index.js';
+import { realClock, type Clock } from '../workqueue/index.js';
+import { createEventCorrelator } from './internal/event-correlator.js';
+import { EventWriter } from './internal/event-writer.js';
 
 /** `Normal` for what went as expected, `Warning` for what an operator of the cluster should look at. */
 export type EventType = 'Normal' | 'Warning';
@@ -122,23 +121,6 @@ export interface EventRecorderOptions {
   objectRefillMs?: number;
 }
 
-interface Series {
-  key: string;
-  namespace: string;
-  event: eventsv1.Event;
-  count: number;
-  lastObservedMs: number;
-  lastObservedTime: string;
-  state: 'queued' | 'sending' | 'created' | 'dropped';
-  patchQueued: boolean;
-}
-
-interface Job {
-  kind: 'create' | 'patch';
-  series: Series;
-  attempts: number;
-}
-
 const maxNoteBytes = 1024;
 const maxShortField = 128;
 const qualifiedName = /^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
@@ -185,6 +167,28 @@ function uniqueNanos(): bigint {
   return lastNanos;
 }
 
+/** An occurrence as the Event to create: references, cut fields, a unique name, the current time. */
+function buildEvent(input: EventInput, component: string, instance: string): eventsv1.Event {
+  const regarding = referenceOf(input.regarding);
+  const related = input.related ? referenceOf(input.related) : undefined;
+  const reason = input.reason.slice(0, maxShortField);
+  const name = regarding.name || 'unknown';
+  return {
+    apiVersion: 'events.k8s.io/v1',
+    kind: 'Event',
+    metadata: { name: `${name.slice(0, 253 - 17)}.${uniqueNanos().toString(16)}`, namespace: regarding.namespace || 'default' },
+    eventTime: microTime(Date.now()),
+    reportingController: component,
+    reportingInstance: instance,
+    action: (input.action || input.reason).slice(0, maxShortField),
+    reason,
+    note: cutBytes(input.note, maxNoteBytes),
+    type: input.type,
+    regarding,
+    ...(related && { related }),
+  };
+}
+
 /**
  * Makes an {@link EventRecorder} writing events.k8s.io/v1 Events with `reportingController: component`.
  *
@@ -211,275 +215,53 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
   }
   const sink = options.sink ?? (options.config ? clientSink(options.config) : undefined);
   if (!sink) throw new KubeloopError('ERR_EVENT_RECORDER_OPTIONS', 'createEventRecorder needs a config (or a sink)');
-  const log = options.log;
+  const { log, component } = options;
   const clock = options.clock ?? realClock;
-  const component = options.component;
   const instance = (options.instance ?? `${component}-${hostname()}`).slice(0, maxShortField);
-  const maxQueue = options.maxQueueLength ?? 1000;
-  const windowMs = options.aggregationWindowMs ?? 360_000;
-  const maxSeries = options.maxSeries ?? 4096;
-  const maxAttempts = options.maxAttempts ?? 12;
-  const retryDelayMs = options.retryDelayMs ?? 10_000;
-
-  const objectBurst = options.objectBurst ?? 25;
-  const objectRefillMs = options.objectRefillMs ?? 300_000;
-  const buckets = new Map<string, { tokens: number; atMs: number }>();
-  let limited = 0;
-  /** Takes a token of the object's bucket; false when the object has had too many new Events lately. */
-  const allow = (objectKey: string, nowMs: number): boolean => {
-    const b = buckets.get(objectKey) ?? { tokens: objectBurst, atMs: nowMs };
-    b.tokens = Math.min(objectBurst, b.tokens + (nowMs - b.atMs) / objectRefillMs);
-    b.atMs = nowMs;
-    buckets.delete(objectKey);
-    buckets.set(objectKey, b);
-    if (buckets.size > maxSeries) {
-      const oldest = buckets.keys().next().value;
-      if (oldest !== undefined) buckets.delete(oldest);
-    }
-    if (b.tokens < 1) return false;
-    b.tokens -= 1;
-    return true;
-  };
-
-  const seriesByKey = new Map<string, Series>();
-  const queue: Job[] = [];
-  const retries = new Set<ClockTimer>();
-  const aborter = new AbortController();
-  let inFlight = false;
-  let closed = false;
-  let dropped = 0;
-  let idleWaiters: (() => void)[] = [];
+  const correlator = createEventCorrelator({
+    aggregationWindowMs: options.aggregationWindowMs ?? 360_000,
+    maxSeries: options.maxSeries ?? 4096,
+    objectBurst: options.objectBurst ?? 25,
+    objectRefillMs: options.objectRefillMs ?? 300_000,
+    clock,
+  });
+  const writer = new EventWriter({
+    sink,
+    log,
+    maxQueueLength: options.maxQueueLength ?? 1000,
+    maxAttempts: options.maxAttempts ?? 12,
+    retryDelayMs: options.retryDelayMs ?? 10_000,
+    clock,
+    onDropped: (series) => correlator.forget(series),
+  });
   let shuttingDown: Promise<void> | undefined;
-
-  const idle = (): boolean => queue.length === 0 && !inFlight && retries.size === 0;
-  const notifyIdle = (): void => {
-    if (!idle()) return;
-    if (dropped > 0) {
-      log.warn({ dropped, maxQueueLength: maxQueue }, 'dropped events: the event queue was full');
-      dropped = 0;
-    }
-    const waiters = idleWaiters;
-    idleWaiters = [];
-    for (const w of waiters) w();
-  };
-
-  const enqueue = (job: Job): boolean => {
-    if (closed || queue.length >= maxQueue) {
-      if (!closed) {
-        if (dropped === 0) log.warn({ maxQueueLength: maxQueue }, 'the event queue is full: dropping events until it drains');
-        dropped++;
-      }
-      return false;
-    }
-    queue.push(job);
-    // Written after the caller's synchronous code: recording never runs client code inside a reconcile's stack.
-    if (!inFlight) queueMicrotask(() => void drain());
-    return true;
-  };
-
-  const eventBody = (s: Series): eventsv1.Event =>
-    s.count >= 2 ? { ...s.event, series: { count: s.count, lastObservedTime: s.lastObservedTime } } : s.event;
-
-  const forget = (s: Series): void => {
-    s.state = 'dropped';
-    if (seriesByKey.get(s.key) === s) seriesByKey.delete(s.key);
-  };
-
-  /** Retries a job that got no answer, later; false when out of tries. */
-  const retry = (job: Job, err: unknown): boolean => {
-    if (closed || job.attempts >= maxAttempts) return false;
-    log.debug({ err, attempt: job.attempts, event: job.series.event.metadata?.name }, 'writing an event failed; retrying');
-    const timer = clock.setTimer(() => {
-      retries.delete(timer);
-      if (!enqueue(job)) {
-        if (job.kind === 'create') forget(job.series);
-        else job.series.patchQueued = false;
-      }
-      notifyIdle();
-    }, retryDelayMs);
-    timer.unref();
-    retries.add(timer);
-    return true;
-  };
-
-  const run = async (job: Job): Promise<void> => {
-    const s = job.series;
-    const signal = aborter.signal;
-    job.attempts++;
-    if (job.kind === 'create') {
-      s.state = 'sending';
-      try {
-        await sink.create(s.namespace, eventBody(s), { signal });
-        s.state = 'created';
-      } catch (err) {
-        if (isAlreadyExists(err)) {
-          s.state = 'created';
-        } else if (isKubeloopError(err) && err.code === 'ERR_KUBE_API') {
-          forget(s);
-          log.warn({ err, event: s.event.metadata?.name, reason: s.event.reason }, 'the API server rejected an event; dropped');
-        } else if (!retry(job, err)) {
-          forget(s);
-          if (!signal.aborted) log.warn({ err, event: s.event.metadata?.name, reason: s.event.reason }, 'could not write an event; dropped');
-        } else {
-          s.state = 'queued';
-        }
-      }
-      return;
-    }
-    s.patchQueued = false;
-    // A create still to come carries the count itself; a dropped Event gets no series.
-    if (s.state !== 'created') return;
-    const series = { count: s.count, lastObservedTime: s.lastObservedTime };
-    try {
-      await sink.patch(s.namespace, s.event.metadata!.name!, { series }, { signal });
-    } catch (err) {
-      if (isNotFound(err)) {
-        // The Event expired or was deleted: start it again, with its series.
-        s.state = 'queued';
-        await run({ kind: 'create', series: s, attempts: 0 });
-      } else if (isKubeloopError(err) && err.code === 'ERR_KUBE_API') {
-        log.warn({ err, event: s.event.metadata?.name, reason: s.event.reason }, 'the API server rejected an event series update; dropped');
-      } else if (!s.patchQueued && retry(job, err)) {
-        s.patchQueued = true;
-      } else if (!signal.aborted && !s.patchQueued) {
-        log.warn({ err, event: s.event.metadata?.name, reason: s.event.reason }, 'could not update an event series; dropped');
-      }
-    }
-  };
-
-  const drain = async (): Promise<void> => {
-    if (inFlight) return;
-    inFlight = true;
-    try {
-      for (let job = queue.shift(); job; job = queue.shift()) {
-        try {
-          await run(job);
-        } catch (err) {
-          log.warn({ err }, 'event recorder failure');
-        }
-      }
-    } finally {
-      inFlight = false;
-      notifyIdle();
-    }
-  };
 
   const record = (input: EventInput): void => {
     try {
-      if (closed) return;
-      const regarding = referenceOf(input.regarding);
-      const related = input.related ? referenceOf(input.related) : undefined;
-      const reason = input.reason.slice(0, maxShortField);
-      const action = (input.action || input.reason).slice(0, maxShortField);
-      const note = cutBytes(input.note, maxNoteBytes);
-      const nowMs = clock.now();
-      const wallMs = Date.now();
-      const key = JSON.stringify([
-        regarding.apiVersion,
-        regarding.kind,
-        regarding.namespace,
-        regarding.name,
-        regarding.uid,
-        input.type,
-        reason,
-        action,
-        note,
-        related && [related.apiVersion, related.kind, related.namespace, related.name, related.uid],
-      ]);
-
-      const existing = seriesByKey.get(key);
-      if (existing && existing.state !== 'dropped' && nowMs - existing.lastObservedMs <= windowMs) {
-        existing.count++;
-        existing.lastObservedMs = nowMs;
-        existing.lastObservedTime = microTime(wallMs);
-        // A create not yet sent carries the count itself; otherwise one pending patch carries the latest count.
-        if (existing.state !== 'queued' && !existing.patchQueued) {
-          existing.patchQueued = enqueue({ kind: 'patch', series: existing, attempts: 0 });
+      if (writer.closed) return;
+      const event = buildEvent(input, component, instance);
+      const correlation = correlator.correlate(event);
+      if (correlation.kind === 'repeat') {
+        writer.repeated(correlation.series);
+      } else if (correlation.kind === 'limited') {
+        if (correlation.first) {
+          log.warn({ regarding: event.regarding, reason: event.reason }, 'too many new events for one object: dropping them for a while');
         }
-        return;
-      }
-
-      const objectKey = JSON.stringify([regarding.apiVersion, regarding.kind, regarding.namespace, regarding.name, regarding.uid]);
-      if (!allow(objectKey, nowMs)) {
-        if (limited++ === 0) log.warn({ regarding, reason }, 'too many new events for one object: dropping them for a while');
-        return;
-      }
-      limited = 0;
-      const name = regarding.name || 'unknown';
-      const event: eventsv1.Event = {
-        apiVersion: 'events.k8s.io/v1',
-        kind: 'Event',
-        metadata: { name: `${name.slice(0, 253 - 17)}.${uniqueNanos().toString(16)}`, namespace: regarding.namespace || 'default' },
-        eventTime: microTime(wallMs),
-        reportingController: component,
-        reportingInstance: instance,
-        action,
-        reason,
-        note,
-        type: input.type,
-        regarding,
-        ...(related && { related }),
-      };
-      const s: Series = {
-        key,
-        namespace: event.metadata!.namespace!,
-        event,
-        count: 1,
-        lastObservedMs: nowMs,
-        lastObservedTime: event.eventTime,
-        state: 'queued',
-        patchQueued: false,
-      };
-      if (!enqueue({ kind: 'create', series: s, attempts: 0 })) return;
-      seriesByKey.delete(key);
-      seriesByKey.set(key, s);
-      if (seriesByKey.size > maxSeries) {
-        const oldest = seriesByKey.keys().next().value;
-        if (oldest !== undefined) seriesByKey.delete(oldest);
+      } else if (writer.create(correlation.series)) {
+        correlator.remember(correlation.series);
       }
     } catch (err) {
       log.warn({ err }, 'could not record an event');
     }
   };
 
-  const flush = (flushOptions: { signal?: AbortSignal } = {}): Promise<void> => {
-    if (idle()) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const signal = flushOptions.signal;
-      if (signal?.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      const onAbort = (): void => {
-        idleWaiters = idleWaiters.filter((w) => w !== done);
-        reject(signal!.reason);
-      };
-      const done = (): void => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      idleWaiters.push(done);
-    });
-  };
-
   return {
     event: (regarding, type, reason, note, action) =>
       record({ regarding, type, reason, note, ...(action !== undefined && { action }) }),
     record,
-    flush,
+    flush: (flushOptions) => writer.flush(flushOptions),
     shutdown(shutdownOptions = {}) {
-      shuttingDown ??= (async () => {
-        closed = true;
-        const timeout = AbortSignal.timeout(shutdownOptions.timeoutMs ?? 5000);
-        // Retries wait seconds each: give up on them at once; what is queued gets its chance.
-        for (const t of retries) t.cancel();
-        retries.clear();
-        await flush({ signal: timeout }).catch(() => undefined);
-        queue.length = 0;
-        aborter.abort(new KubeloopError('ERR_EVENT_RECORDER_STOPPED', 'the event recorder was shut down'));
-        await flush({ signal: AbortSignal.timeout(1000) }).catch(() => undefined);
-      })();
+      shuttingDown ??= writer.shutdown(shutdownOptions.timeoutMs ?? 5000);
       return shuttingDown;
     },
   };

@@ -22,13 +22,13 @@ const rsRef = (name: string, controller?: boolean): OwnerReference => ({
 });
 
 describe('enqueueRequestForObject', () => {
-  it('enqueues the object itself for every event, the new object on update', () => {
+  it('enqueues the object itself for every event, the new object on update', async () => {
     const h = enqueueRequestForObject();
     const q = recorder();
-    h.create({ object: pod('a', 'ns') }, q);
-    h.update({ objectOld: pod('old', 'ns'), objectNew: pod('new', 'ns') }, q);
-    h.delete({ object: pod('d', 'ns'), deleteStateUnknown: true }, q);
-    h.generic({ object: { metadata: { name: 'node-1' } } }, q);
+    await h.create({ object: pod('a', 'ns') }, q);
+    await h.update({ objectOld: pod('old', 'ns'), objectNew: pod('new', 'ns') }, q);
+    await h.delete({ object: pod('d', 'ns'), deleteStateUnknown: true }, q);
+    await h.generic({ object: { metadata: { name: 'node-1' } } }, q);
     expect(q.requests).toEqual([
       { namespace: 'ns', name: 'a' },
       { namespace: 'ns', name: 'new' },
@@ -39,10 +39,10 @@ describe('enqueueRequestForObject', () => {
 });
 
 describe('enqueueRequestForOwner', () => {
-  it('enqueues owners of the group and kind, in the object namespace, ignoring other kinds and groups', () => {
+  it('enqueues owners of the group and kind, in the object namespace, ignoring other kinds and groups', async () => {
     const h = enqueueRequestForOwner({ group: 'apps', kind: 'ReplicaSet' });
     const q = recorder();
-    h.create(
+    await h.create(
       {
         object: pod('p', 'ns', [
           rsRef('rs1', true),
@@ -59,18 +59,18 @@ describe('enqueueRequestForOwner', () => {
     ]);
   });
 
-  it('onlyController follows the controller reference only', () => {
+  it('onlyController follows the controller reference only', async () => {
     const h = enqueueRequestForOwner({ group: 'apps', kind: 'ReplicaSet' }, { onlyController: true });
     const q = recorder();
-    h.create({ object: pod('p', 'ns', [rsRef('plain'), rsRef('not', false), rsRef('ctrl', true)]) }, q);
-    h.delete({ object: pod('q', 'ns', [rsRef('plain')]), deleteStateUnknown: false }, q);
+    await h.create({ object: pod('p', 'ns', [rsRef('plain'), rsRef('not', false), rsRef('ctrl', true)]) }, q);
+    await h.delete({ object: pod('q', 'ns', [rsRef('plain')]), deleteStateUnknown: false }, q);
     expect(q.requests).toEqual([{ namespace: 'ns', name: 'ctrl' }]);
   });
 
-  it('on update enqueues the owners of the old and the new object, each once', () => {
+  it('on update enqueues the owners of the old and the new object, each once', async () => {
     const h = enqueueRequestForOwner({ group: 'apps', kind: 'ReplicaSet' });
     const q = recorder();
-    h.update({ objectOld: pod('p', 'ns', [rsRef('a'), rsRef('b')]), objectNew: pod('p', 'ns', [rsRef('b'), rsRef('c')]) }, q);
+    await h.update({ objectOld: pod('p', 'ns', [rsRef('a'), rsRef('b')]), objectNew: pod('p', 'ns', [rsRef('b'), rsRef('c')]) }, q);
     expect(q.requests).toEqual([
       { namespace: 'ns', name: 'a' },
       { namespace: 'ns', name: 'b' },
@@ -78,16 +78,16 @@ describe('enqueueRequestForOwner', () => {
     ]);
   });
 
-  it('a cluster-scoped owner (namespaced: false, as its descriptor says) gets namespace ""', () => {
+  it('a cluster-scoped owner (namespaced: false, as its descriptor says) gets namespace ""', async () => {
     const h = enqueueRequestForOwner({ group: 'example.com', kind: 'Cluster', namespaced: false });
     const q = recorder();
-    h.generic({ object: pod('p', 'ns', [{ apiVersion: 'example.com/v1', kind: 'Cluster', name: 'c1', uid: 'u' }]) }, q);
+    await h.generic({ object: pod('p', 'ns', [{ apiVersion: 'example.com/v1', kind: 'Cluster', name: 'c1', uid: 'u' }]) }, q);
     expect(q.requests).toEqual([{ namespace: '', name: 'c1' }]);
   });
 
-  it('enqueues nothing for an object without owners', () => {
+  it('enqueues nothing for an object without owners', async () => {
     const q = recorder();
-    enqueueRequestForOwner({ group: 'apps', kind: 'ReplicaSet' }).create({ object: { metadata: { name: 'x' } } }, q);
+    await enqueueRequestForOwner({ group: 'apps', kind: 'ReplicaSet' }).create({ object: { metadata: { name: 'x' } } }, q);
     expect(q.requests).toEqual([]);
   });
 });
@@ -95,23 +95,23 @@ describe('enqueueRequestForOwner', () => {
 const cm = (name: string): CachedObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns' } });
 
 describe('enqueueRequestsFromMapFunc', () => {
-  it('enqueues what a synchronous function returns, before the method returns', () => {
+  it('enqueues what a synchronous function returns, before the method returns', async () => {
     const h = enqueueRequestsFromMapFunc((o) => [{ namespace: 'ns', name: `w-${o.metadata?.name}` }]);
     const q = recorder();
     expect(h.create({ object: cm('a') }, q)).toBeUndefined();
-    h.delete({ object: cm('b'), deleteStateUnknown: false }, q);
-    h.generic({ object: cm('c') }, q);
+    await h.delete({ object: cm('b'), deleteStateUnknown: false }, q);
+    await h.generic({ object: cm('c') }, q);
     expect(q.requests.map((r) => r.name)).toEqual(['w-a', 'w-b', 'w-c']);
   });
 
-  it('on update maps old and new objects and enqueues the union, each once', () => {
+  it('on update maps old and new objects and enqueues the union, each once', async () => {
     const h = enqueueRequestsFromMapFunc((o) =>
       o.metadata?.name === 'old'
         ? [{ namespace: 'ns', name: 'x' }, { namespace: 'ns', name: 'y' }]
         : [{ namespace: 'ns', name: 'y' }, { namespace: 'other', name: 'y' }],
     );
     const q = recorder();
-    h.update({ objectOld: cm('old'), objectNew: cm('new') }, q);
+    await h.update({ objectOld: cm('old'), objectNew: cm('new') }, q);
     expect(q.requests).toEqual([
       { namespace: 'ns', name: 'x' },
       { namespace: 'ns', name: 'y' },

@@ -281,10 +281,7 @@ class ManagerImpl implements Manager {
     for (const f of options.eventFilters ?? []) builder.withEventFilter(f);
     for (const i of options.indexes ?? []) builder.withIndex(i.resource, i.field, i.extract);
     if (options.name) builder.named(options.name);
-    builder.withOptions({
-      ...(options.maxConcurrentReconciles !== undefined && { maxConcurrentReconciles: options.maxConcurrentReconciles }),
-      ...(options.reconcileTimeoutMs !== undefined && { reconcileTimeoutMs: options.reconcileTimeoutMs }),
-    });
+    builder.withOptions(options);
     builder.complete(reconciler);
   }
 
@@ -377,15 +374,10 @@ class ManagerImpl implements Manager {
       const controllers = this.specs.map(
         ({ spec, reconciler }) =>
           new Controller({
-            name: spec.name,
+            ...spec,
             reconciler,
-            sources: spec.sources,
-            ...(spec.rawSources && { rawSources: spec.rawSources }),
             informers: this.cache,
             log: log.child({ controller: spec.name }),
-            maxConcurrentReconciles: spec.maxConcurrentReconciles,
-            ...(spec.rateLimiter && { rateLimiter: spec.rateLimiter }),
-            ...(spec.reconcileTimeoutMs !== undefined && { reconcileTimeoutMs: spec.reconcileTimeoutMs }),
             gracefulShutdownTimeoutMs: grace,
             metrics: this.metrics.controller,
             queueMetricsProvider: this.metrics.workqueue(spec.name),
