@@ -2,6 +2,7 @@
  * kubeloop's side of the differential suite: each case run through kubeloop's public API and reported in the shape
  * of support/results.ts. kubectl's flags become `LoadConfigOptions` in one place, {@link optionsFromFlags}.
  */
+import { readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { parseLabelSelector } from '../../../sdk/cache/index.js';
 import * as client from '../../../sdk/client/index.js';
@@ -104,11 +105,19 @@ export async function kubeloopKubeconfig(c: PreparedCase): Promise<KubeconfigRes
   }
 }
 
-function fromRestConfig(config: RestConfig, dir: string): KubeconfigResult {
+/** RestConfig with the file fields of issue #15's rotation work, read when present. */
+type WithFiles = RestConfig & { caFile?: string; certFile?: string; keyFile?: string };
+
+/** The PEM text a config uses: its data, else its file's content now. */
+const pem = (data: string | undefined, file: string | undefined): string | undefined =>
+  data || (file ? readFileSync(file, 'utf8') : undefined);
+
+function fromRestConfig(config: WithFiles, dir: string): KubeconfigResult {
   const r: KubeconfigResult = { host: config.host, tls: {}, auth: {} };
-  if (config.caData) r.tls.ca = digest(config.caData);
-  if (config.certData) r.tls.cert = digest(config.certData);
-  if (config.keyData) r.tls.key = digest(config.keyData);
+  const [ca, cert, key] = [pem(config.caData, config.caFile), pem(config.certData, config.certFile), pem(config.keyData, config.keyFile)];
+  if (ca) r.tls.ca = digest(ca);
+  if (cert) r.tls.cert = digest(cert);
+  if (key) r.tls.key = digest(key);
   if (config.serverName) r.tls.serverName = config.serverName;
   if (config.insecureSkipTLSVerify) r.tls.insecure = true;
   if (config.bearerTokenFile) r.auth.tokenFile = relative(config.bearerTokenFile, dir);
