@@ -4,16 +4,9 @@ import { createClientset, isNotFound } from 'kubeloop/client';
 import { createManager } from 'kubeloop/manager';
 import { sharedCluster, uniqueName } from '../../test/support/cluster.js';
 import { copyOfLabel, injectLabel, setupConfigMapSync, source } from './configmap-sync-reconciler.js';
+import { eventually, type EventuallyOptions } from '../../test/support/wait.js';
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen in ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const poll: EventuallyOptions = { intervalMs: 50, retryErrors: true };
 
 describe('sample: ConfigMap sync (built-in kinds only) against a real API server', () => {
   const { config } = sharedCluster();
@@ -42,7 +35,7 @@ describe('sample: ConfigMap sync (built-in kinds only) against a real API server
     const quiet = uniqueName('quiet');
     await cs.coreV1().namespaces().create({ metadata: { name: asking, labels: { [injectLabel]: 'true' } } });
     await cs.coreV1().namespaces().create({ metadata: { name: quiet } });
-    const copy = await eventually('the copy', () => cs.coreV1().configMaps(asking).get(source.name));
+    const copy = await eventually('the copy', () => cs.coreV1().configMaps(asking).get(source.name), poll);
     expect(copy.data).toEqual({ motd: 'hello' });
     expect(copy.metadata?.labels?.[copyOfLabel]).toBe(`${source.namespace}.${source.name}`);
 
@@ -51,15 +44,15 @@ describe('sample: ConfigMap sync (built-in kinds only) against a real API server
     await eventually('the copy following the source', async () => {
       const cm = await cs.coreV1().configMaps(asking).get(source.name);
       return cm.data?.['motd'] === motd ? cm : undefined;
-    });
+    }, poll);
 
     await cs.coreV1().configMaps(asking).patch(source.name, { data: { motd: 'tampered' } }, { patchType: 'merge' });
     await eventually('the edited copy restored', async () => {
       const cm = await cs.coreV1().configMaps(asking).get(source.name);
       return cm.data?.['motd'] === motd ? cm : undefined;
-    });
+    }, poll);
     await cs.coreV1().configMaps(asking).delete(source.name);
-    await eventually('the deleted copy re-created', () => cs.coreV1().configMaps(asking).get(source.name));
+    await eventually('the deleted copy re-created', () => cs.coreV1().configMaps(asking).get(source.name), poll);
 
     const absent = await cs.coreV1().configMaps(quiet).get(source.name).catch((err: unknown) => err);
     expect(isNotFound(absent)).toBe(true);

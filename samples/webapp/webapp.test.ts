@@ -5,21 +5,9 @@ import { createManager, type Manager } from 'kubeloop/manager';
 import { createTestNamespace, sharedCluster } from '../../test/support/cluster.js';
 import { WebApp, cleanupFinalizer, webAppCrd } from './webapp.js';
 import { WebAppReconciler } from './webapp-reconciler.js';
+import { eventually, type EventuallyOptions } from '../../test/support/wait.js';
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`${what} did not happen in ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const poll: EventuallyOptions = { timeoutMs: 20_000, intervalMs: 100, retryErrors: true };
 
 async function installCrd(config: RestConfig): Promise<void> {
   const crds = createDynamicClient(config).resource({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' });
@@ -30,7 +18,7 @@ async function installCrd(config: RestConfig): Promise<void> {
     const crd = await crds.get(webAppCrd.metadata.name);
     const conditions = (crd['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
     return conditions.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
-  });
+  }, poll);
 }
 
 describe('sample: the WebApp operator against a real API server', () => {
@@ -63,20 +51,20 @@ describe('sample: the WebApp operator against a real API server', () => {
     const apps = createDynamicClient(config).resource({ group: WebApp.group, version: 'v1', resource: 'webapps' }).namespace(ns);
     const created = await apps.create({ apiVersion: `${WebApp.group}/v1`, kind: 'WebApp', metadata: { name: 'shop' }, spec: { image: 'nginx:1.27', replicas: 2 } });
 
-    const deployment = await eventually('the Deployment', () => cs.appsV1().deployments(ns).get('shop'));
+    const deployment = await eventually('the Deployment', () => cs.appsV1().deployments(ns).get('shop'), poll);
     expect(deployment.spec?.replicas).toBe(2);
     expect(deployment.spec?.template.spec?.containers[0]?.image).toBe('nginx:1.27');
     expect(deployment.metadata?.ownerReferences).toEqual([
       expect.objectContaining({ kind: 'WebApp', name: 'shop', uid: created.metadata?.uid, controller: true, blockOwnerDeletion: true }),
     ]);
-    const service = await eventually('the Service', () => cs.coreV1().services(ns).get('shop'));
+    const service = await eventually('the Service', () => cs.coreV1().services(ns).get('shop'), poll);
     expect(service.spec?.ports?.[0]?.port).toBe(8080);
 
     const notReady = await eventually('a status', async () => {
       const app = await apps.get('shop');
       const status = app['status'] as { conditions?: { type: string; status: string }[]; observedGeneration?: number } | undefined;
       return status?.conditions?.length ? status : undefined;
-    });
+    }, poll);
     expect(notReady.observedGeneration).toBe(1);
     expect(notReady.conditions).toEqual([expect.objectContaining({ type: 'Available', status: 'False', reason: 'ReplicasNotReady' })]);
 
@@ -87,7 +75,7 @@ describe('sample: the WebApp operator against a real API server', () => {
       const app = await apps.get('shop');
       const status = app['status'] as { readyReplicas?: number; conditions?: { type: string; status: string }[] } | undefined;
       return status?.conditions?.[0]?.status === 'True' ? status : undefined;
-    });
+    }, poll);
     expect(ready.readyReplicas).toBe(2);
   });
 
@@ -95,18 +83,18 @@ describe('sample: the WebApp operator against a real API server', () => {
     const cs = createClientset(config);
     const apps = createDynamicClient(config).resource({ group: WebApp.group, version: 'v1', resource: 'webapps' }).namespace(ns);
     await apps.create({ apiVersion: `${WebApp.group}/v1`, kind: 'WebApp', metadata: { name: 'blog' }, spec: { image: 'ghost:5' } });
-    await eventually('the Deployment', () => cs.appsV1().deployments(ns).get('blog'));
+    await eventually('the Deployment', () => cs.appsV1().deployments(ns).get('blog'), poll);
     await apps.patch('blog', { spec: { replicas: 3, image: 'ghost:6' } }, { patchType: 'merge' });
     await eventually('3 replicas of ghost:6', async () => {
       const d = await cs.appsV1().deployments(ns).get('blog');
       return d.spec?.replicas === 3 && d.spec.template.spec?.containers[0]?.image === 'ghost:6' ? d : undefined;
-    });
+    }, poll);
     // Drift: someone scales the Deployment by hand; the owned object's change makes the operator restore it.
     await cs.appsV1().deployments(ns).patch('blog', { spec: { replicas: 7 } }, { patchType: 'merge' });
     await eventually('the replicas restored', async () => {
       const d = await cs.appsV1().deployments(ns).get('blog');
       return d.spec?.replicas === 3 ? d : undefined;
-    });
+    }, poll);
     expect(mgr.cache.health().every((h) => h.synced)).toBe(true);
   });
 
@@ -114,18 +102,18 @@ describe('sample: the WebApp operator against a real API server', () => {
     const cs = createClientset(config);
     const apps = createDynamicClient(config).resource({ group: WebApp.group, version: 'v1', resource: 'webapps' }).namespace(ns);
     await apps.create({ apiVersion: `${WebApp.group}/v1`, kind: 'WebApp', metadata: { name: 'wiki' }, spec: { image: 'mediawiki:1' } });
-    const first = await eventually('the Deployment', () => cs.appsV1().deployments(ns).get('wiki'));
+    const first = await eventually('the Deployment', () => cs.appsV1().deployments(ns).get('wiki'), poll);
     await cs.appsV1().deployments(ns).delete('wiki');
     const second = await eventually('the Deployment re-created', async () => {
       const d = await cs.appsV1().deployments(ns).get('wiki');
       return d.metadata?.uid !== first.metadata?.uid ? d : undefined;
-    });
+    }, poll);
     expect(second.metadata?.ownerReferences?.[0]?.name).toBe('wiki');
     expect((await apps.get('wiki')).metadata?.finalizers).toEqual([cleanupFinalizer]);
 
     // No garbage collector runs here: the operator's finalizer deletes what the WebApp owned.
     await apps.delete('wiki');
-    await eventually('the WebApp gone', () => apps.get('wiki').then(() => undefined, (err: unknown) => (isNotFound(err) ? true : undefined)));
+    await eventually('the WebApp gone', () => apps.get('wiki').then(() => undefined, (err: unknown) => (isNotFound(err) ? true : undefined)), poll);
     await expect(cs.appsV1().deployments(ns).get('wiki')).rejects.toSatisfy(isNotFound);
     await expect(cs.coreV1().services(ns).get('wiki')).rejects.toSatisfy(isNotFound);
   });

@@ -12,6 +12,9 @@ import { FakeListerWatcher } from './fake-list-watch.js';
 import { Reflector } from './reflector.js';
 import { createStore, type Store } from './store.js';
 import { DeletedFinalStateUnknown, isDeletedFinalStateUnknown } from './types.js';
+import { eventually, type EventuallyOptions } from '../../test/support/wait.js';
+
+const poll: EventuallyOptions = { timeoutMs: 3000, intervalMs: 2 };
 
 type CM = KubeObject & { data?: Record<string, string> };
 
@@ -389,7 +392,7 @@ describe('DeltaFIFO', () => {
     await next();
     await next();
     expect(fifo.hasSynced()).toBe(true);
-    await waitFor(() => fake.openWatches === 1, 'the watch');
+    await eventually('the watch', () => fake.openWatches === 1, poll);
     fake.modify(cm('a', '2'));
     fake.delete(cm('b', '1'));
     fake.add(cm('c', '1'));
@@ -402,7 +405,7 @@ describe('DeltaFIFO', () => {
     fake.breakWatches();
     fake.delete(cm('b', '2'));
     fake.compact();
-    await waitFor(() => fifo.length >= 2, 'the relist');
+    await eventually('the relist', () => fifo.length >= 2, poll);
     while (fifo.length > 0) await next();
     controller.abort();
     fifo.close();
@@ -422,10 +425,3 @@ describe('DeltaFIFO', () => {
   });
 });
 
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}

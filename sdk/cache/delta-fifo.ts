@@ -1,4 +1,4 @@
-import { hasErrorCode, KubeloopError } from '../client/index.js';
+import { ArgumentError, hasErrorCode, KubeloopError } from '../client/index.js';
 import type { ReflectorStore } from './reflector.js';
 import { metaNamespaceKey, type KeyFunc } from './store.js';
 import { DeletedFinalStateUnknown, isDeletedFinalStateUnknown } from './types.js';
@@ -183,7 +183,7 @@ class FIFO<T> implements DeltaFIFO<T> {
   keyOf(obj: T | DeletedFinalStateUnknown<T> | Deltas<T>): string {
     if (Array.isArray(obj)) {
       const newest = (obj as Deltas<T>).at(-1);
-      if (!newest) throw new TypeError('the key of empty deltas is undefined');
+      if (!newest) throw new ArgumentError('the key of empty deltas is undefined');
       return this.keyOf(newest.object);
     }
     if (isDeletedFinalStateUnknown(obj as T | DeletedFinalStateUnknown<T>)) return (obj as DeletedFinalStateUnknown<T>).key;

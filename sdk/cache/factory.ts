@@ -1,4 +1,4 @@
-import type { KubeObject, PartialObjectMetadata, ResourceDescriptor, Unstructured } from '../client/index.js';
+import { ArgumentError, type KubeObject, type PartialObjectMetadata, type ResourceDescriptor, type Unstructured } from '../client/index.js';
 import { createLister, type Lister } from './lister.js';
 import {
   configOf,
@@ -76,8 +76,8 @@ interface Entry {
  * and relists when it is back; `health()` shows it as `waitingForResource` meanwhile, and `waitForCacheSync` waits for
  * it like any informer that has not synced.
  *
- * Errors: `forResource` with `metadataOnly` throws a `TypeError` when the factory was given no RestConfig (see
- * {@link createSharedInformerFactory}).
+ * Errors: `forResource` with `metadataOnly` throws an `ArgumentError` (`ERR_KUBE_INVALID_ARGUMENT`, a `TypeError`) when
+ * the factory was given no RestConfig (see {@link createSharedInformerFactory}).
  */
 export interface SharedInformerFactory {
   /** The informer and lister of a resource, typed by its descriptor; a GVR gives `Unstructured` objects. */
@@ -145,7 +145,7 @@ class Factory implements SharedInformerFactory {
       if (full.metadataOnly) {
         const config = configOf(this.source);
         if (!config) {
-          throw new TypeError(
+          throw new ArgumentError(
             'a metadata-only informer needs a RestConfig: pass createSharedInformerFactory a RestConfig, or a Clientset, DynamicClient or factory made from one',
           );
         }

@@ -3,6 +3,9 @@ import { hasErrorCode, type KubeObject, type ResourceDescriptor } from '../clien
 import { FakeListerWatcher } from './fake-list-watch.js';
 import { createInformer, type Informer, type InformerOptions } from './informer.js';
 import { isDeletedFinalStateUnknown, type CacheLogger, type DeepReadonly, type DeletedFinalStateUnknown } from './types.js';
+import { eventually, type EventuallyOptions } from '../../test/support/wait.js';
+
+const poll: EventuallyOptions = { timeoutMs: 5000, intervalMs: 2 };
 
 type CM = KubeObject & { data?: Record<string, string> };
 const ConfigMap: ResourceDescriptor<CM> = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
@@ -13,14 +16,6 @@ const cm = (name: string, v = '0'): CM => ({
   metadata: { namespace: 'ns', name, managedFields: [{ manager: 'test', operation: 'Update' }] },
   data: { v },
 });
-
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
 
 const name = (o: DeepReadonly<CM>): string => `${o.metadata?.namespace}/${o.metadata?.name}`;
 
@@ -95,11 +90,11 @@ describe('createInformer (reflector → DeltaFIFO → store and handler)', () =>
     expect(informer.getIndexer().byIndex('namespace', 'ns')).toHaveLength(2);
 
     lines.length = 0;
-    await waitFor(() => fake.openWatches === 1, 'the watch');
+    await eventually('the watch', () => fake.openWatches === 1, poll);
     fake.modify(cm('a', '1'));
     fake.add(cm('c', '1'));
     fake.delete(cm('b'));
-    await waitFor(() => lines.length === 3, 'three calls');
+    await eventually('three calls', () => lines.length === 3, poll);
     expect(lines).toEqual(['update ns/a 0->1 (cached 1)', 'add ns/c v=1 (cached 1)', 'delete ns/b (cached none)']);
     expect(informer.getStore().listKeys().toSorted()).toEqual(['ns/a', 'ns/c']);
     expect(informer.lastSyncResourceVersion()).toBe(fake.resourceVersion);
@@ -112,13 +107,13 @@ describe('createInformer (reflector → DeltaFIFO → store and handler)', () =>
     fake.add(cm('b'));
     const { informer, lines, stop } = run(fake);
     await informer.waitForSync();
-    await waitFor(() => fake.openWatches === 1, 'the watch');
+    await eventually('the watch', () => fake.openWatches === 1, poll);
     lines.length = 0;
     fake.breakWatches();
     fake.delete(cm('b'));
     fake.modify(cm('a', '2'));
     fake.compact();
-    await waitFor(() => lines.length === 2, 'the relist');
+    await eventually('the relist', () => lines.length === 2, poll);
     expect(lines).toEqual(['update ns/a 0->2 (cached 2)', 'tombstone ns/b v=0 (cached none)']);
     expect(informer.health().relists).toBe(1);
     await stop();
@@ -130,7 +125,7 @@ describe('createInformer (reflector → DeltaFIFO → store and handler)', () =>
     const started = Date.now();
     const { informer, lines, stop } = run(fake, { resyncPeriodMs: 1000 });
     await informer.waitForSync();
-    await waitFor(() => lines.length >= 2, 'a resync', 3000);
+    await eventually('a resync', () => lines.length >= 2, { ...poll, timeoutMs: 3000 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(990);
     expect(lines.slice(0, 2)).toEqual(['add ns/a v=0 initial (cached 0)', 'update ns/a 0->0 same (cached 0)']);
     await stop();
@@ -161,19 +156,19 @@ describe('createInformer (reflector → DeltaFIFO → store and handler)', () =>
     await informer.waitForSync();
     fake.add(cm('slow'));
     fake.add(cm('next'));
-    await waitFor(() => calls.length === 1, 'the slow call');
+    await eventually('the slow call', () => calls.length === 1, poll);
     await new Promise((resolve) => setTimeout(resolve, 20));
     // The next change waits for the slow one, and so does the store.
     expect(calls).toEqual(['start slow']);
     expect(informer.getStore().getByKey('ns/next')).toBeUndefined();
     release();
-    await waitFor(() => calls.length === 4, 'the next call');
+    await eventually('the next call', () => calls.length === 4, poll);
     expect(calls).toEqual(['start slow', 'end slow', 'start next', 'end next']);
 
     fake.add(cm('throws'));
     fake.add(cm('broken', 'bad-index'));
     fake.add(cm('after'));
-    await waitFor(() => calls.includes('end after'), 'the call after the failures');
+    await eventually('the call after the failures', () => calls.includes('end after'), poll);
     expect(informer.getStore().getByKey('ns/broken')).toBeUndefined();
     expect(informer.getIndexer().byIndex('byV', '0').map((o) => o.metadata?.name).toSorted()).toEqual(['after', 'next', 'slow', 'throws']);
     expect(logger.errors).toEqual([
@@ -200,7 +195,7 @@ describe('createInformer (reflector → DeltaFIFO → store and handler)', () =>
     expect(informer.getStore().listKeys()).toEqual(['ns/a']);
     expect(informer.getStore().getByKey('ns/a')?.data).toEqual({ v: 'transformed' });
     fake.add(cm('odd', '7'));
-    await waitFor(() => informer.getStore().getByKey('ns/odd') !== undefined, 'the odd object');
+    await eventually('the odd object', () => informer.getStore().getByKey('ns/odd') !== undefined, poll);
     expect(informer.getStore().getByKey('ns/odd')?.data).toEqual({ v: '7' });
     expect(Object.isFrozen(informer.getStore().getByKey('ns/odd'))).toBe(true);
     expect(logger.errors).toEqual([
@@ -215,7 +210,7 @@ describe('createInformer (reflector → DeltaFIFO → store and handler)', () =>
     const { informer, stop } = run(fake);
     expect(await informer.waitForSync()).toBe(true);
     await expect(informer.start(new AbortController().signal)).rejects.toSatisfy((err: unknown) =>
-      hasErrorCode(err, 'ERR_KUBE_INFORMER_STARTED'),
+      hasErrorCode(err, 'ERR_KUBE_ALREADY_STARTED'),
     );
     await stop();
     expect(fake.openWatches).toBe(0);
@@ -225,7 +220,7 @@ describe('createInformer (reflector → DeltaFIFO → store and handler)', () =>
     failing.failNext('list', new Error('down'));
     const { informer: unsynced, controller, stop: stop2 } = run(failing, { backoff: { initialMs: 60_000, random: () => 0 } });
     const waiting = unsynced.waitForSync(controller.signal);
-    await waitFor(() => unsynced.health().consecutiveFailures === 1, 'the failed list');
+    await eventually('the failed list', () => unsynced.health().consecutiveFailures === 1, poll);
     expect(unsynced.hasSynced()).toBe(false);
     await stop2();
     expect(await waiting).toBe(false);

@@ -1,4 +1,4 @@
-import { KubeloopError, type KubeObject, type ResourceDescriptor } from '../client/index.js';
+import { AlreadyStartedError, type KubeObject, type ResourceDescriptor } from '../client/index.js';
 import { createDeltaFIFO, type DeltaFIFO, type Deltas } from './delta-fifo.js';
 import { Reflector, type ReflectorOptions, type ReflectorStore } from './reflector.js';
 import { deepFreeze, reportInformerError, stripManagedFields, type TransformFunc } from './shared-informer.js';
@@ -51,7 +51,7 @@ export interface Informer<T extends KubeObject> {
    * Lists, watches and calls the handler until `signal` aborts; resolves then, once the handler call in progress has
    * settled. Never rejects.
    *
-   * Errors: throws `ERR_KUBE_INFORMER_STARTED` when called twice.
+   * Errors: throws `ERR_KUBE_ALREADY_STARTED` when called twice.
    */
   start(signal: AbortSignal): Promise<void>;
 }
@@ -128,7 +128,7 @@ class FifoInformer<T extends KubeObject> implements Informer<T> {
   }
 
   async start(signal: AbortSignal): Promise<void> {
-    if (this.started) throw new KubeloopError('ERR_KUBE_INFORMER_STARTED', 'the informer was started already');
+    if (this.started) throw new AlreadyStartedError('informer', 'the informer was started already');
     this.started = true;
     this.reflector = new Reflector<T>({
       ...this.options,

@@ -3,6 +3,9 @@ import { ApiError, TransportError, type KubeObject, type ListOptions, type Watch
 import { FakeListerWatcher } from './fake-list-watch.js';
 import { Reflector, type ReflectorOptions } from './reflector.js';
 import { createStore } from './store.js';
+import { eventually, type EventuallyOptions } from '../../test/support/wait.js';
+
+const poll: EventuallyOptions = { timeoutMs: 2000, intervalMs: 2 };
 
 const cm = (name: string, data = ''): KubeObject & { data?: Record<string, string> } => ({
   apiVersion: 'v1',
@@ -10,14 +13,6 @@ const cm = (name: string, data = ''): KubeObject & { data?: Record<string, strin
   metadata: { namespace: 'ns', name },
   data: { v: data },
 });
-
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
 
 function setup(fake: FakeListerWatcher<KubeObject>, options: Partial<ReflectorOptions<KubeObject>> = {}) {
   const store = createStore<KubeObject>();
@@ -66,12 +61,12 @@ describe('Reflector', () => {
     fake.add(cm('a'));
     fake.add(cm('b'));
     const { store, reflector, stop } = setup(fake);
-    await waitFor(() => reflector.health().synced, 'sync');
+    await eventually('sync', () => reflector.health().synced, poll);
     expect(store.listKeys().toSorted()).toEqual(['ns/a', 'ns/b']);
     fake.modify(cm('a', '2'));
     fake.delete(cm('b'));
     fake.add(cm('c'));
-    await waitFor(() => store.size === 2 && dataOf(store.getByKey('ns/a')) === '2', 'changes');
+    await eventually('changes', () => store.size === 2 && dataOf(store.getByKey('ns/a')) === '2', poll);
     expect(store.listKeys().toSorted()).toEqual(['ns/a', 'ns/c']);
     expect(fake.calls.map((c) => c.verb)).toEqual(['watch']);
     expect(fake.calls[0]!.options).toMatchObject({
@@ -115,7 +110,7 @@ describe('Reflector', () => {
       seen.push([...items].map((o) => `${o.metadata?.name}=${dataOf(o)}`));
       replace(items);
     };
-    await waitFor(() => reflector.health().synced, 'sync');
+    await eventually('sync', () => reflector.health().synced, poll);
     expect(replaces).toEqual(['6']);
     expect(seen).toEqual([['a=2', 'c=', 'd=']]);
     expect(store.listKeys()).toEqual(['ns/a', 'ns/c', 'ns/d']);
@@ -127,7 +122,7 @@ describe('Reflector', () => {
     const fake = new FakeListerWatcher<KubeObject>({ watchList: false });
     for (let i = 0; i < 5; i++) fake.add(cm(`o${i}`));
     const { store, reflector, stop } = setup(fake, { pageSize: 2 });
-    await waitFor(() => reflector.health().watching && fake.openWatches === 1, 'watch');
+    await eventually('watch', () => reflector.health().watching && fake.openWatches === 1, poll);
     expect(store.size).toBe(5);
     const lists = fake.calls.filter((c) => c.verb === 'list');
     expect(lists).toHaveLength(3);
@@ -137,7 +132,7 @@ describe('Reflector', () => {
     fake.add(cm('late'));
     fake.compact();
     fake.breakWatches();
-    await waitFor(() => reflector.health().relists === 1 && fake.openWatches === 1, 'relist');
+    await eventually('relist', () => reflector.health().relists === 1 && fake.openWatches === 1, poll);
     expect(store.size).toBe(6);
     expect(fake.calls.filter((c) => c.verb === 'watch' && (c.options as { sendInitialEvents?: boolean }).sendInitialEvents)).toHaveLength(1);
     await stop();
@@ -173,7 +168,7 @@ describe('Reflector', () => {
       const controller = new AbortController();
       const reflector = new Reflector<KubeObject>({ listerWatcher: lw, store: sink, initialList, pageSize: 2 });
       const done = reflector.start(controller.signal);
-      await waitFor(() => reflector.health().synced, 'sync');
+      await eventually('sync', () => reflector.health().synced, poll);
       const prepares = ['o0', 'o1', 'o2', 'o3', 'o4'].map((n) => `prepare ${n}`);
       expect(log).toEqual(
         initialList === 'list'
@@ -203,7 +198,7 @@ describe('Reflector', () => {
       watch: (o: Parameters<typeof fake.watch>[0]) => fake.watch(o),
     };
     const { store, reflector, stop } = setup(fake, { listerWatcher: lw, initialList: 'list', pageSize: 2 });
-    await waitFor(() => reflector.health().synced, 'sync');
+    await eventually('sync', () => reflector.health().synced, poll);
     expect(store.size).toBe(5);
     const lists = fake.calls.filter((c) => c.verb === 'list').map((c) => c.options as ListOptions);
     expect(lists).toHaveLength(3);
@@ -216,13 +211,13 @@ describe('Reflector', () => {
     const fake = new FakeListerWatcher<KubeObject>();
     fake.add(cm('a'));
     const { store, reflector, replaces, stop } = setup(fake);
-    await waitFor(() => fake.openWatches === 1, 'watch');
+    await eventually('watch', () => fake.openWatches === 1, poll);
     fake.modify(cm('a', '1'));
-    await waitFor(() => dataOf(store.getByKey('ns/a')) === '1', 'first change');
+    await eventually('first change', () => dataOf(store.getByKey('ns/a')) === '1', poll);
     const seenRv = reflector.lastSyncResourceVersion();
     fake.endWatches();
     fake.modify(cm('a', '2')); // happens while no watch is open
-    await waitFor(() => dataOf(store.getByKey('ns/a')) === '2', 'change made between watches');
+    await eventually('change made between watches', () => dataOf(store.getByKey('ns/a')) === '2', poll);
     const resumed = fake.calls.at(-1)!;
     expect(resumed.verb).toBe('watch');
     expect(resumed.options).toMatchObject({ resourceVersion: seenRv, allowWatchBookmarks: true });
@@ -237,13 +232,13 @@ describe('Reflector', () => {
   it('backs off after a broken watch, records the error, and clears it once watching again', async () => {
     const fake = new FakeListerWatcher<KubeObject>();
     const { store, reflector, stop } = setup(fake);
-    await waitFor(() => fake.openWatches === 1, 'watch');
+    await eventually('watch', () => fake.openWatches === 1, poll);
     fake.failNext('watch', new TransportError('connect ECONNREFUSED 127.0.0.1:1'));
     fake.breakWatches();
-    await waitFor(() => reflector.health().consecutiveFailures === 2, 'two failures');
+    await eventually('two failures', () => reflector.health().consecutiveFailures === 2, poll);
     expect(reflector.health().lastError).toMatchObject({ code: 'ERR_KUBE_TRANSPORT', during: 'watch' });
     fake.add(cm('after'));
-    await waitFor(() => store.size === 1, `recovery (${JSON.stringify(fake.calls.map((c) => [c.verb, c.options.resourceVersion]))}, ${JSON.stringify(reflector.health().lastError?.message)})`);
+    await eventually(`recovery (${JSON.stringify(fake.calls.map((c) => [c.verb, c.options.resourceVersion]))}, ${JSON.stringify(reflector.health().lastError?.message)})`, () => store.size === 1, poll);
     expect(reflector.health()).toMatchObject({ consecutiveFailures: 0, lastError: undefined, relists: 0 });
     await stop();
   });
@@ -253,12 +248,12 @@ describe('Reflector', () => {
     fake.add(cm('keep'));
     fake.add(cm('gone'));
     const { store, reflector, replaces, stop } = setup(fake);
-    await waitFor(() => fake.openWatches === 1, 'watch');
+    await eventually('watch', () => fake.openWatches === 1, poll);
     fake.failNext('watch', new TransportError('reset'));
     fake.breakWatches();
     fake.delete(cm('gone'));
     fake.compact(); // the reflector's resourceVersion is now too old
-    await waitFor(() => reflector.health().relists === 1 && fake.openWatches === 1, 'relist');
+    await eventually('relist', () => reflector.health().relists === 1 && fake.openWatches === 1, poll);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(reflector.health().relists).toBe(1);
     expect(replaces).toHaveLength(2);
@@ -269,11 +264,11 @@ describe('Reflector', () => {
   it('relists when the 410 comes as an HTTP answer to the watch', async () => {
     const fake = new FakeListerWatcher<KubeObject>();
     const { reflector, stop } = setup(fake);
-    await waitFor(() => fake.openWatches === 1, 'watch');
+    await eventually('watch', () => fake.openWatches === 1, poll);
     const gone = ApiError.fromResponse(410, JSON.stringify({ kind: 'Status', code: 410, reason: 'Gone', message: 'too old' }));
     fake.failNext('watch', gone);
     fake.endWatches();
-    await waitFor(() => reflector.health().relists === 1, 'relist');
+    await eventually('relist', () => reflector.health().relists === 1, poll);
     expect(fake.calls.filter((c) => c.verb === 'watch')).toHaveLength(3);
     await stop();
   });
@@ -327,7 +322,7 @@ describe('Reflector', () => {
   it('resolves start when aborted, closing the watch', async () => {
     const fake = new FakeListerWatcher<KubeObject>();
     const { reflector, stop } = setup(fake);
-    await waitFor(() => fake.openWatches === 1, 'watch');
+    await eventually('watch', () => fake.openWatches === 1, poll);
     await stop();
     expect(reflector.health().watching).toBe(false);
     await expect(reflector.start(new AbortController().signal)).rejects.toThrow(/started once/);
@@ -339,11 +334,11 @@ describe('Reflector', () => {
     // WatchList and LIST both answer 404 three times over: the CRD is not installed yet.
     for (let i = 0; i < 3; i++) fake.failNext('watch', notServed());
     const { store, reflector, replaces, stop } = setup(fake);
-    await waitFor(() => reflector.health().waitingForResource, 'the reflector to park');
+    await eventually('the reflector to park', () => reflector.health().waitingForResource, poll);
     expect(reflector.health()).toMatchObject({ synced: false, waitingForResource: true, lastError: { statusCode: 404, during: 'list' } });
     // A 404 on the WatchList parks at once: no LIST is sent for a resource that is not served.
     expect(fake.calls.every((c) => c.verb === 'watch')).toBe(true);
-    await waitFor(() => reflector.health().synced, 'the list once the resource is served');
+    await eventually('the list once the resource is served', () => reflector.health().synced, poll);
     expect(reflector.health()).toMatchObject({ waitingForResource: false, consecutiveFailures: 0, lastError: undefined });
     expect(store.listKeys()).toEqual(['ns/a']);
     expect(replaces).toHaveLength(1);
@@ -354,17 +349,17 @@ describe('Reflector', () => {
     const fake = new FakeListerWatcher<KubeObject>();
     fake.add(cm('a'));
     const { store, reflector, replaces, stop } = setup(fake, { initialList: 'list' });
-    await waitFor(() => reflector.health().watching, 'the watch');
+    await eventually('the watch', () => reflector.health().watching, poll);
     // The CRD goes away: its objects are deleted, the watch ends, and the next attempts answer 404.
     fake.delete(cm('a'));
-    await waitFor(() => store.listKeys().length === 0, 'the delete');
+    await eventually('the delete', () => store.listKeys().length === 0, poll);
     fake.failNext('watch', notServed());
     fake.failNext('list', notServed());
     fake.failNext('list', notServed());
     fake.breakWatches();
-    await waitFor(() => reflector.health().waitingForResource, 'the reflector to park');
+    await eventually('the reflector to park', () => reflector.health().waitingForResource, poll);
     fake.add(cm('b'));
-    await waitFor(() => !reflector.health().waitingForResource && store.listKeys().includes('ns/b'), 'the relist');
+    await eventually('the relist', () => !reflector.health().waitingForResource && store.listKeys().includes('ns/b'), poll);
     // A relist (not a watch resumed from the old resourceVersion) brought the new resource in.
     expect(replaces).toHaveLength(2);
     expect(fake.calls.filter((c) => c.verb === 'list').length).toBeGreaterThanOrEqual(4);

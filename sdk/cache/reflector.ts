@@ -1,4 +1,5 @@
 import {
+  AlreadyStartedError,
   ApiError,
   hasErrorCode,
   isGone,
@@ -151,7 +152,7 @@ export class Reflector<T extends KubeObject> {
 
   /** Lists and watches until `signal` aborts; never rejects. Can run once. */
   async start(signal: AbortSignal): Promise<void> {
-    if (this.started) throw new TypeError('a Reflector can be started once');
+    if (this.started) throw new AlreadyStartedError('reflector', 'a Reflector can be started once');
     this.started = true;
     while (!signal.aborted) {
       try {

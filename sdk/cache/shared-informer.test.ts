@@ -3,6 +3,9 @@ import { TransportError, type KubeList, type KubeObject, type Watch, type WatchE
 import { FakeListerWatcher } from './fake-list-watch.js';
 import { createSharedIndexInformer, type SharedIndexInformerOptions } from './shared-informer.js';
 import { isDeletedFinalStateUnknown, type DeepReadonly, type DeletedFinalStateUnknown, type ListerWatcher } from './types.js';
+import { eventually, type EventuallyOptions } from '../../test/support/wait.js';
+
+const poll: EventuallyOptions = { timeoutMs: 3000, intervalMs: 2 };
 
 type CM = KubeObject & { data?: Record<string, string> };
 
@@ -12,14 +15,6 @@ const cm = (name: string, v = '0', ns = 'ns'): CM => ({
   metadata: { namespace: ns, name, managedFields: [{ manager: 'test', operation: 'Update' }] },
   data: { v },
 });
-
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
 
 const name = (o: DeepReadonly<CM>): string => `${o.metadata?.namespace}/${o.metadata?.name}`;
 
@@ -68,7 +63,7 @@ describe('SharedIndexInformer', () => {
     expect(reg.hasSynced()).toBe(false);
     start();
     expect(await informer.waitForSync()).toBe(true);
-    await waitFor(() => reg.hasSynced(), 'registration sync');
+    await eventually('registration sync', () => reg.hasSynced(), poll);
     expect(rec.lines.toSorted()).toEqual(['add ns/a v=0 initial', 'add ns/b v=0 initial']);
 
     const a = informer.getIndexer().getByKey('ns/a')!;
@@ -83,7 +78,7 @@ describe('SharedIndexInformer', () => {
     fake.delete(cm('a'));
     fake.add(cm('a', '3'));
     fake.add(cm('c'));
-    await waitFor(() => rec.lines.length === 5, 'five notifications');
+    await eventually('five notifications', () => rec.lines.length === 5, poll);
     expect(rec.lines).toEqual(['update ns/a 0->1', 'update ns/a 1->2', 'delete ns/a', 'add ns/a v=3', 'add ns/c v=0']);
     expect(informer.getIndexer().byIndex('namespace', 'ns')).toHaveLength(3);
     await stop();
@@ -99,14 +94,14 @@ describe('SharedIndexInformer', () => {
     start();
     await informer.waitForSync();
     fake.modify(cm('a', '1'));
-    await waitFor(() => informer.getIndexer().getByKey('ns/a')?.data?.['v'] === '1', 'update in cache');
+    await eventually('update in cache', () => informer.getIndexer().getByKey('ns/a')?.data?.['v'] === '1', poll);
     const rec = recorder();
     const reg = informer.addEventHandler(rec.handler);
     expect(reg.hasSynced()).toBe(false);
-    await waitFor(() => reg.hasSynced(), 'late registration sync');
+    await eventually('late registration sync', () => reg.hasSynced(), poll);
     expect(rec.lines.toSorted()).toEqual(['add ns/a v=1 initial', 'add ns/b v=0 initial']);
     fake.delete(cm('b'));
-    await waitFor(() => rec.lines.length === 3, 'live delete');
+    await eventually('live delete', () => rec.lines.length === 3, poll);
     expect(rec.lines[2]).toBe('delete ns/b');
     await stop();
   });
@@ -121,7 +116,7 @@ describe('SharedIndexInformer', () => {
     informer.addEventHandler(rec.handler);
     start();
     await informer.waitForSync();
-    await waitFor(() => rec.lines.length === 3, 'initial');
+    await eventually('initial', () => rec.lines.length === 3, poll);
     rec.lines.length = 0;
 
     fake.breakWatches(new TransportError('reset'));
@@ -129,7 +124,7 @@ describe('SharedIndexInformer', () => {
     fake.delete(cm('vanish'));
     fake.add(cm('new'));
     fake.compact();
-    await waitFor(() => informer.health().relists === 1 && rec.lines.length === 4, 'relist notifications');
+    await eventually('relist notifications', () => informer.health().relists === 1 && rec.lines.length === 4, poll);
     expect(rec.lines.toSorted()).toEqual(['add ns/new v=0', 'tombstone ns/vanish v=7', 'update ns/change 0->1', 'update ns/keep 0->0']);
     expect(informer.getIndexer().listKeys().toSorted()).toEqual(['ns/change', 'ns/keep', 'ns/new']);
     await stop();
@@ -153,7 +148,7 @@ describe('SharedIndexInformer', () => {
     informer.addEventHandler(rec.handler);
     start();
     await informer.waitForSync();
-    await waitFor(() => rec.lines.length === 3, 'initial');
+    await eventually('initial', () => rec.lines.length === 3, poll);
     expect(rec.lines).toEqual(['add ns1/a v=web initial', 'add ns1/b v=db initial', 'add ns2/c v=web initial']);
     expect(transformed).toEqual(['a', 'b', 'c']);
     const ix = informer.getIndexer();
@@ -167,7 +162,7 @@ describe('SharedIndexInformer', () => {
     fake.delete(cm('c', 'web', 'ns2'));
     fake.add(cm('d', 'web', 'ns3'));
     fake.compact();
-    await waitFor(() => informer.health().relists === 1 && rec.lines.length === 4, 'relist notifications');
+    await eventually('relist notifications', () => informer.health().relists === 1 && rec.lines.length === 4, poll);
     expect(rec.lines).toEqual(['update ns1/a web->db', 'update ns1/b db->db', 'add ns3/d v=web', 'tombstone ns2/c v=web']);
     expect(transformed.toSorted()).toEqual(['a', 'b', 'd']);
     expect(ix.listKeys().toSorted()).toEqual(['ns1/a', 'ns1/b', 'ns3/d']);
@@ -193,11 +188,11 @@ describe('SharedIndexInformer', () => {
     informer.addEventHandler(rec.handler);
     start();
     await informer.waitForSync();
-    await waitFor(() => rec.lines.length === 1, 'initial');
+    await eventually('initial', () => rec.lines.length === 1, poll);
     fake.breakWatches(new TransportError('reset'));
     fake.add(cm('b', 'bad'));
     fake.compact();
-    await waitFor(() => errors.some((m) => m.includes('during a relist')), 'the failed relist');
+    await eventually('the failed relist', () => errors.some((m) => m.includes('during a relist')), poll);
     expect(informer.getIndexer().listKeys()).toEqual(['ns/a']);
     expect(informer.getIndexer().indexKeys('v', '0')).toEqual(['ns/a']);
     expect(rec.lines).toEqual(['add ns/a v=0 initial']);
@@ -242,7 +237,7 @@ describe('SharedIndexInformer', () => {
     const rec = recorder();
     informer.addEventHandler(rec.handler);
     start();
-    await waitFor(() => informer.health().lastEventAgeMs !== undefined, 'the initial objects');
+    await eventually('the initial objects', () => informer.health().lastEventAgeMs !== undefined, poll);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(informer.hasSynced()).toBe(false);
     expect(informer.getIndexer().size).toBe(0);
@@ -253,7 +248,7 @@ describe('SharedIndexInformer', () => {
     expect(informer.getIndexer().listKeys()).toEqual(['ns/a', 'ns/c']);
     expect(informer.getIndexer().indexKeys('namespace', 'ns')).toEqual(['ns/a', 'ns/c']);
     expect(informer.lastSyncResourceVersion()).toBe('5');
-    await waitFor(() => rec.lines.length === 2, 'notifications');
+    await eventually('notifications', () => rec.lines.length === 2, poll);
     expect(rec.lines).toEqual(['add ns/a v=2 initial', 'add ns/c v=0 initial']);
     expect(transformed).toEqual(['a=1', 'b=0', 'a=2', 'c=0']); // none again at the bookmark
     await stop();
@@ -279,8 +274,8 @@ describe('SharedIndexInformer', () => {
     const rec = recorder();
     informer.addEventHandler(rec.handler);
     start();
-    await waitFor(() => informer.lastSyncResourceVersion() === '6', 'both events');
-    await waitFor(() => rec.lines.length === 2, 'notifications');
+    await eventually('both events', () => informer.lastSyncResourceVersion() === '6', poll);
+    await eventually('notifications', () => rec.lines.length === 2, poll);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(rec.lines).toEqual(['add ns/a v=0 initial', 'delete ns/a']);
     await stop();
@@ -303,10 +298,10 @@ describe('SharedIndexInformer', () => {
     start();
     await informer.waitForSync();
     for (let i = 0; i < 50; i++) fake.add(cm(`o${i}`));
-    await waitFor(() => fast.lines.length === 50 && informer.getIndexer().size === 50, 'fast handler and cache');
+    await eventually('fast handler and cache', () => fast.lines.length === 50 && informer.getIndexer().size === 50, poll);
     expect(slowSeen).toEqual(['o0']);
     release();
-    await waitFor(() => slowSeen.length === 50, 'slow handler catches up');
+    await eventually('slow handler catches up', () => slowSeen.length === 50, poll);
     await stop();
   });
 
@@ -318,12 +313,12 @@ describe('SharedIndexInformer', () => {
     start();
     await informer.waitForSync();
     fake.add(cm('a'));
-    await waitFor(() => rec.lines.length === 1, 'first');
+    await eventually('first', () => rec.lines.length === 1, poll);
     reg.remove();
     reg.remove();
     expect(reg.hasSynced()).toBe(false);
     fake.add(cm('b'));
-    await waitFor(() => informer.getIndexer().size === 2, 'cache');
+    await eventually('cache', () => informer.getIndexer().size === 2, poll);
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(rec.lines).toEqual(['add ns/a v=0']);
     await stop();
@@ -339,7 +334,7 @@ describe('SharedIndexInformer', () => {
     informer.addEventHandler(never.handler, { resyncPeriodMs: 0 });
     const started = Date.now();
     start();
-    await waitFor(() => every.lines.includes('update ns/a 0->0'), 'a resync', 3000);
+    await eventually('a resync', () => every.lines.includes('update ns/a 0->0'), { ...poll, timeoutMs: 3000 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     expect(never.lines).toEqual(['add ns/a v=0 initial']);
     await stop();
@@ -377,7 +372,7 @@ describe('SharedIndexInformer', () => {
     await informer.waitForSync();
     fake.add(cm('bad'));
     fake.add(cm('good'));
-    await waitFor(() => seen.length === 1, 'good');
+    await eventually('good', () => seen.length === 1, poll);
     expect(errors).toEqual(['an event handler failed on add']);
     await stop();
   });

@@ -1,4 +1,4 @@
-import { KubeloopError, type KubeObject } from '../client/index.js';
+import { AlreadyStartedError, KubeloopError, type KubeObject } from '../client/index.js';
 import { HandlerBuffer, type Notification } from './handler-buffer.js';
 import { Reflector, type ReflectorOptions, type ReflectorStore } from './reflector.js';
 import { MapIndexer, metaNamespaceKey, type IndexerReader, type Indexers } from './store.js';
@@ -221,10 +221,10 @@ export class SharedIndexInformer<T extends KubeObject> {
   /**
    * Lists, watches and notifies until `signal` aborts; resolves then, once handler calls in progress have settled.
    *
-   * Errors: throws `ERR_KUBE_INFORMER_STARTED` when called twice.
+   * Errors: throws `ERR_KUBE_ALREADY_STARTED` when called twice.
    */
   async start(signal: AbortSignal): Promise<void> {
-    if (this.started) throw new KubeloopError('ERR_KUBE_INFORMER_STARTED', 'the informer was started already');
+    if (this.started) throw new AlreadyStartedError('informer', 'the informer was started already');
     this.started = true;
     const reflectorOptions: ReflectorOptions<T> = { ...this.options, listerWatcher: this.listerWatcher, store: this.sink };
     this.reflector = new Reflector<T>(reflectorOptions);

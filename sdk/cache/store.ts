@@ -1,4 +1,4 @@
-import { objectKey, type KubeObject } from '../client/index.js';
+import { ArgumentError, objectKey, type KubeObject } from '../client/index.js';
 
 /** Makes an object's key. The default, {@link metaNamespaceKey}, gives `namespace/name` (or `name`). */
 export type KeyFunc<T> = (obj: T) => string;
@@ -75,8 +75,8 @@ export interface IndexerReader<T> extends StoreReader<T> {
  * Guarantees: indexes are kept in step with the content on every write. Index functions run before anything changes,
  * so one that throws leaves the store as it was (the error propagates to the writer).
  *
- * Errors: asking for an index that does not exist throws a `TypeError` naming it; so does adding an index whose name
- * is taken.
+ * Errors: asking for an index that does not exist throws an `ArgumentError` (`ERR_KUBE_INVALID_ARGUMENT`, a
+ * `TypeError`) naming it; so does adding an index whose name is taken.
  */
 export interface Indexer<T> extends Store<T>, IndexerReader<T> {
   /** Adds index functions; existing objects are filed under the new indexes at once. */
@@ -201,7 +201,7 @@ export class MapIndexer<T> implements Indexer<T> {
 
   index(indexName: string, obj: T): T[] {
     const fn = this.indexers.get(indexName);
-    if (!fn) throw new TypeError(`index ${JSON.stringify(indexName)} does not exist`);
+    if (!fn) throw new ArgumentError(`index ${JSON.stringify(indexName)} does not exist`);
     const index = this.indexOf(indexName);
     const keys = new Set<string>();
     for (const value of fn(obj)) for (const key of index.get(value) ?? []) keys.add(key);
@@ -218,7 +218,7 @@ export class MapIndexer<T> implements Indexer<T> {
 
   addIndexers(indexers: Indexers<T>): void {
     for (const name of Object.keys(indexers)) {
-      if (this.indexers.has(name)) throw new TypeError(`index ${JSON.stringify(name)} already exists`);
+      if (this.indexers.has(name)) throw new ArgumentError(`index ${JSON.stringify(name)} already exists`);
     }
     for (const [name, fn] of Object.entries(indexers)) {
       const index = new Map<string, Set<string>>();
@@ -232,7 +232,7 @@ export class MapIndexer<T> implements Indexer<T> {
 
   private indexOf(indexName: string): Map<string, Set<string>> {
     const index = this.indices.get(indexName);
-    if (!index) throw new TypeError(`index ${JSON.stringify(indexName)} does not exist`);
+    if (!index) throw new ArgumentError(`index ${JSON.stringify(indexName)} does not exist`);
     return index;
   }
 

@@ -3,43 +3,13 @@
  * `code` and an ES2022 `cause`. The predicates (`isKubeloopError`, and the `is*` helpers for API errors) check a
  * brand, not `instanceof`, so they work when two copies of kubeloop are loaded in one process.
  *
- * Codes:
- * - `ERR_KUBE_API`: the API server answered with a non-2xx status ({@link ApiError}).
- * - `ERR_KUBE_CONFIG`: a kubeconfig, in-cluster environment or RestConfig is unusable ({@link ConfigError}).
- * - `ERR_KUBE_TRANSPORT`: the request never got an answer: TLS, DNS, connection refused or reset, timeout.
- * - `ERR_KUBE_WATCH_STALLED`: a watch stream went silent longer than its inactivity limit.
- * - `ERR_KUBE_EXEC`: an exec credential plugin could not be run or gave no usable credential.
- * - `ERR_KUBE_DISCOVERY_FAILED`: discovery of some group-versions failed (the error carries what succeeded).
- * - `ERR_KUBE_DISCOVERY_STALE`: an aggregated API reported itself stale in discovery.
- * - `ERR_KUBE_NO_MATCH`: the RESTMapper knows no resource or kind by that name, even after a refresh.
- * - `ERR_KUBE_AMBIGUOUS_MATCH`: a short name stands for several different resources.
- * - `ERR_KUBE_INVALID_SELECTOR`: a label selector does not parse (kubeloop/cache).
- * - `ERR_KUBE_INFORMER_STARTED`, `ERR_KUBE_INFORMER_STOPPED`: an informer was configured after start, or restarted.
- * - `ERR_KUBE_INFORMER_SOURCE`: createSharedInformerFactory was given neither a Clientset, a RestConfig, a
- *   resource-client factory nor a DynamicClient (kubeloop/cache's InformerSourceError).
- * - `ERR_KUBE_FIFO_CLOSED`: a DeltaFIFO was closed and is empty: `pop` has nothing more to hand out (kubeloop/cache).
- * - `ERR_KUBE_FIFO_REQUEUE`: a DeltaFIFO's process asked for its deltas to be queued again (kubeloop/cache's RequeueError).
- * - `ERR_ENVTEST`: the local control plane could not be built, started or stopped (kubeloop/envtest).
- * - `ERR_TERMINAL`: a reconcile error that is not retried (kubeloop/manager's TerminalError).
- * - `ERR_MANAGER_REGISTRATION`, `ERR_MANAGER_OPTIONS`: the manager's registration and option errors.
- * - `ERR_LEADER_ELECTION_CONFIG`, `ERR_LEADER_ELECTION_LOCK`, `ERR_LEADER_ELECTION_LOST`, `ERR_LEADER_ELECTION_STARTED`:
- *   leader election options, lock failures, leadership lost, an elector started twice (kubeloop/leaderelection).
- * - `ERR_ALREADY_OWNED`, `ERR_INVALID_OWNER_REFERENCE`, `ERR_MUTATE_CHANGED_KEY`, `ERR_UNKNOWN_RESOURCE`:
- *   controllerutil (owner references, createOrUpdate).
- * - `ERR_EVENT_RECORDER_OPTIONS`, `ERR_EVENT_RECORDER_STOPPED`: the event recorder.
- * - `ERR_INVALID_BIND_ADDRESS`, `ERR_LISTEN`: the metrics, probe and webhook servers.
- * - `ERR_WEBHOOK_VALIDATION`: a validator denied an object (kubeloop/webhook's ValidationError, sent as 422 Invalid).
- * - `ERR_WEBHOOK_OPTIONS`, `ERR_WEBHOOK_REGISTRATION`, `ERR_WEBHOOK_STARTED`: a webhook's options, a path or kind
- *   registered twice or a class without its methods, a webhook server started twice.
- * - `ERR_WEBHOOK_CERTIFICATE`: the webhook server's certificate files are missing or do not form a pair, or the
- *   certificate provisioner cannot write its Secret.
- * - `ERR_WEBHOOK_CA_BUNDLE`: the certificate provisioner cannot set the caBundle of a webhook configuration or CRD.
- * - `ERR_WEBHOOK_TIMEOUT`: a webhook handler did not answer within its timeout (the reason of its aborted signal).
- * - `ERR_WEBHOOK_CONVERSION`: a conversion between two versions that the kind's conversion does not know.
- * - `ERR_SIGNAL`: the process received SIGINT or SIGTERM (the reason of setupSignalHandler's signal).
- * - `ERR_CLI_USAGE`, `ERR_CLI_PROJECT`, `ERR_CLI_MANIFESTS`, `ERR_CLI_INSTALL`: the `kubeloop` command (bad arguments,
- *   a missing or broken project, manifests that cannot be generated, a failed npm install).
+ * Every code, with what it means, is in {@link errorCodes} (`error-codes.ts`); `code` is typed by {@link ErrorCode}.
+ *
+ * Argument errors ({@link ArgumentError}, {@link ArgumentRangeError}) extend `TypeError` and `RangeError`, as the plain
+ * errors they replace did, and still count as kubeloop errors: they carry the brand, and `instanceof KubeloopError`
+ * checks the brand (so it is also true for an error of another loaded copy of kubeloop).
  */
+import type { ErrorCode } from './error-codes.js';
 import type { Status, StatusDetails } from './meta/types.js';
 
 const brand = Symbol.for('kubeloop.error');
@@ -50,13 +20,61 @@ export interface KubeloopErrorOptions {
 
 /** Base class of every kubeloop error: a stable `code`, a message that says what to do next, an optional cause. */
 export class KubeloopError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly [brand] = true;
 
-  constructor(code: string, message: string, options: KubeloopErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: KubeloopErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = new.target.name;
+  }
+
+  /**
+   * `err instanceof KubeloopError` checks the brand, so it holds for the argument errors (which extend TypeError and
+   * RangeError) and for errors of another copy of kubeloop; `instanceof` a subclass stays the usual prototype check.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return this === KubeloopError ? isKubeloopError(value) : Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+}
+
+/**
+ * A function, constructor or option was given a value it cannot use; the message names it and what is wrong. Code
+ * `ERR_KUBE_INVALID_ARGUMENT`. A `TypeError`, as the plain errors it replaced, and a kubeloop error (the brand; see
+ * {@link KubeloopError}). {@link ArgumentRangeError} is the same for a number out of its range.
+ */
+export class ArgumentError extends TypeError {
+  readonly code = 'ERR_KUBE_INVALID_ARGUMENT' as const;
+  readonly [brand] = true;
+
+  constructor(message: string, options: KubeloopErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+  }
+}
+
+/** A number outside its allowed range: code `ERR_KUBE_INVALID_ARGUMENT`, a `RangeError` (see {@link ArgumentError}). */
+export class ArgumentRangeError extends RangeError {
+  readonly code = 'ERR_KUBE_INVALID_ARGUMENT' as const;
+  readonly [brand] = true;
+
+  constructor(message: string, options: KubeloopErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * Something that runs once was started again: code `ERR_KUBE_ALREADY_STARTED`. `component` names it (`controller
+ * web`, `manager`, `informer`, `leader elector lock`, `webhook server`, …); the message defaults to
+ * `<component> was already started`.
+ */
+export class AlreadyStartedError extends KubeloopError {
+  readonly component: string;
+
+  constructor(component: string, message = `${component} was already started`) {
+    super('ERR_KUBE_ALREADY_STARTED', message);
+    this.component = component;
   }
 }
 
@@ -66,7 +84,7 @@ export function isKubeloopError(err: unknown): err is KubeloopError {
 }
 
 /** True for a kubeloop error with the given code. */
-export function hasErrorCode(err: unknown, code: string): err is KubeloopError {
+export function hasErrorCode(err: unknown, code: ErrorCode): err is KubeloopError {
   return isKubeloopError(err) && err.code === code;
 }
 

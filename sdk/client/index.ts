@@ -9,6 +9,9 @@ export {
   ApiError,
   TransportError,
   WatchStalledError,
+  ArgumentError,
+  ArgumentRangeError,
+  AlreadyStartedError,
   isKubeloopError,
   hasErrorCode,
   isNotFound,
@@ -24,12 +27,14 @@ export {
   type KubeloopErrorOptions,
   type RequestInfo,
 } from './errors.js';
+export { errorCodes, type ErrorCode } from './error-codes.js';
 export type { RestConfig, ExecConfig, ImpersonationConfig } from './config/types.js';
 export {
   loadConfig,
   loadClientConfig,
   buildConfigFromFlags,
   type LoadConfigOptions,
+  type ImpersonateOverride,
   type ClientConfig,
 } from './config/load.js';
 export { inClusterConfig, inClusterNamespace, type InClusterOptions } from './config/in-cluster.js';
@@ -48,7 +53,7 @@ export {
   type NamedUser,
   type ParseKubeconfigOptions,
 } from './config/kubeconfig.js';
-export { ExecCredentialError } from './auth/exec.js';
+export { ExecCredentialError, execPluginHealth, type ExecPluginHealth } from './auth/exec.js';
 
 export type {
   TypeMeta,
@@ -70,6 +75,7 @@ export type {
   WatchEventType,
 } from './meta/types.js';
 export { parseGroupVersion, formatGroupVersion, objectKey, splitObjectKey } from './meta/group-version.js';
+export { jsonEqual } from './meta/json.js';
 export {
   defineResource,
   gvrOf,

@@ -305,7 +305,7 @@ class Processes {
 async function checkVersion(probe: AdminProbe, kubernetesVersion: string | undefined, binaries: Binaries): Promise<string | undefined> {
   const version = JSON.parse((await probe.get('/version')).body) as { gitVersion?: string };
   if (kubernetesVersion && version.gitVersion !== `v${kubernetesVersion.replace(/^v/, '')}`) {
-    throw new Error(
+    throw new EnvtestError(
       `kube-apiserver reports ${version.gitVersion}, but kubernetesVersion ${kubernetesVersion} was asked ` +
         `for (binaries in ${binaries.dir})`,
     );

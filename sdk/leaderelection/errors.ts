@@ -7,13 +7,13 @@ import { KubeloopError, hasErrorCode, type KubeloopErrorOptions } from '../clien
  *   for an answer of the API server, a `TransportError`, or a `TimeoutError` DOMException for a request that hung).
  * - `ERR_LEADER_ELECTION_LOST`: leadership ended because the lease could not be renewed within `renewDeadlineMs`, or
  *   another candidate was seen holding it. This is the `reason` of the signal handed to `onStartedLeading`.
- * - `ERR_LEADER_ELECTION_STARTED`: `start()` was called a second time on one elector.
+ *
+ * A second `start()` of one elector throws `ERR_KUBE_ALREADY_STARTED` (kubeloop/client's AlreadyStartedError).
  */
 export type LeaderElectionErrorCode =
   | 'ERR_LEADER_ELECTION_CONFIG'
   | 'ERR_LEADER_ELECTION_LOCK'
-  | 'ERR_LEADER_ELECTION_LOST'
-  | 'ERR_LEADER_ELECTION_STARTED';
+  | 'ERR_LEADER_ELECTION_LOST';
 
 /** An error of kubeloop/leaderelection. See {@link LeaderElectionErrorCode} for what each `code` means. */
 export class LeaderElectionError extends KubeloopError {

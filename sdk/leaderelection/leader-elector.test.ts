@@ -282,7 +282,7 @@ describe('createLeaderElector: options', () => {
   it('can be started once', async () => {
     const clock = new TestClock();
     const c = candidate(clock, new FakeServer(), 'me');
-    await expect(c.elector.start()).rejects.toMatchObject({ code: 'ERR_LEADER_ELECTION_STARTED' });
+    await expect(c.elector.start()).rejects.toMatchObject({ code: 'ERR_KUBE_ALREADY_STARTED' });
     c.stop.abort();
     await clock.advance(1);
     await c.done;

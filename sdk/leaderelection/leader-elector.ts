@@ -1,4 +1,4 @@
-import { isAlreadyExists, isConflict } from '../client/index.js';
+import { AlreadyStartedError, isAlreadyExists, isConflict } from '../client/index.js';
 import {
   deadlineController,
   raceAbort,
@@ -122,7 +122,7 @@ export interface LeaderElectorOptions {
  * again, as controller-runtime does.
  *
  * Errors: `start()` rejects only with the error `onStartedLeading` threw or rejected with (after stepping down), or
- * with `ERR_LEADER_ELECTION_STARTED` on a second call. Lock failures are never thrown: each is logged as a
+ * with `ERR_KUBE_ALREADY_STARTED` (AlreadyStartedError) on a second call. Lock failures are never thrown: each is logged as a
  * {@link LeaderElectionError} `ERR_LEADER_ELECTION_LOCK` naming the lock, the identity, the verb and the server's
  * answer (at `warn` when a new kind of failure appears, `debug` while it repeats, `debug` for lost races).
  *
@@ -268,7 +268,7 @@ class Elector implements LeaderElector {
 
   async start(signal: AbortSignal = new AbortController().signal): Promise<void> {
     if (this.#started) {
-      throw new LeaderElectionError('ERR_LEADER_ELECTION_STARTED', `leader elector ${this.name}: start() may be called only once`);
+      throw new AlreadyStartedError(`leader elector ${this.name}`, `leader elector ${this.name}: start() may be called only once`);
     }
     this.#started = true;
     this.#o.metrics.masterStatus.set(0);

@@ -1,3 +1,5 @@
+import { ArgumentRangeError } from '../client/index.js';
+
 /**
  * metav1.MicroTime on the wire: RFC 3339 in UTC with exactly six fractional digits, `2026-11-25T12:00:00.123456Z`.
  * The API server rejects a Lease whose `acquireTime` or `renewTime` has another shape (no fraction, three digits, an
@@ -8,15 +10,16 @@
  * Formats milliseconds since the Unix epoch (fractional milliseconds carry the microseconds) as a MicroTime string.
  * Sub-microsecond parts are truncated.
  *
- * Errors: a RangeError for a value that is not finite or lies outside years 0000–9999.
+ * Errors: an ArgumentRangeError (`ERR_KUBE_INVALID_ARGUMENT`, a RangeError) for a value that is not finite or lies outside
+ * years 0000–9999.
  */
 export function formatMicroTime(epochMs: number): string {
-  if (!Number.isFinite(epochMs)) throw new RangeError(`formatMicroTime needs a finite time in ms, got ${epochMs}`);
+  if (!Number.isFinite(epochMs)) throw new ArgumentRangeError(`formatMicroTime needs a finite time in ms, got ${epochMs}`);
   const wholeMs = Math.floor(epochMs);
   // Rounding the product first keeps 0.123456 ms from becoming 123.4559999 µs.
   const micros = Math.min(999, Math.floor(Math.round((epochMs - wholeMs) * 1e6) / 1e3));
   const iso = new Date(wholeMs).toISOString();
-  if (iso.length !== 24) throw new RangeError(`formatMicroTime supports years 0000-9999, got ${iso}`);
+  if (iso.length !== 24) throw new ArgumentRangeError(`formatMicroTime supports years 0000-9999, got ${iso}`);
   return `${iso.slice(0, 23)}${String(micros).padStart(3, '0')}Z`;
 }
 

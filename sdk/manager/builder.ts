@@ -1,4 +1,4 @@
-import type { KubeObject, ResourceDescriptor } from '../client/index.js';
+import { ArgumentError, KubeloopError, type KubeObject, type ResourceDescriptor } from '../client/index.js';
 import type { DeepReadonly } from '../cache/index.js';
 import type { ControllerSource } from './controller.js';
 import { pickControllerOptions, type ControllerOptions } from './controller-options.js';
@@ -59,7 +59,7 @@ export class ControllerBuilder {
 
   /** The primary resource: each of its events enqueues the object's own key. Required, once. */
   for(resource: ResourceDescriptor, options: ForOptions = {}): this {
-    if (this.primary) throw new Error(`for() was already called with ${this.primary.resource.kind}`);
+    if (this.primary) throw new KubeloopError('ERR_MANAGER_REGISTRATION', `for() was already called with ${this.primary.resource.kind}`);
     this.primary = { resource, predicates: options.predicates ?? [] };
     return this;
   }
@@ -121,8 +121,8 @@ export class ControllerBuilder {
 
   /** Builds the controller and hands it to the manager, which starts it with the others. */
   complete(reconciler: Reconcile): void {
-    if (!this.primary) throw new Error('a controller needs for(resource) before complete()');
-    if (typeof reconciler?.reconcile !== 'function') throw new TypeError('complete() needs an object with a reconcile() method');
+    if (!this.primary) throw new KubeloopError('ERR_MANAGER_REGISTRATION', 'a controller needs for(resource) before complete()');
+    if (typeof reconciler?.reconcile !== 'function') throw new ArgumentError('complete() needs an object with a reconcile() method');
     const primary = this.primary.resource;
     const sources: ControllerSource[] = [
       { resource: primary, handler: enqueueRequestForObject(), predicates: [...this.filters, ...this.primary.predicates] },

@@ -2,6 +2,7 @@ import {
   ApiError,
   KubeloopError,
   formatGroupVersion,
+  objectKey,
   type KubeObject,
   type ResourceDescriptor,
   type RestConfig,
@@ -317,7 +318,7 @@ export class ManagerCache implements InformerSource {
       indexes = new Map();
       this.fieldIndexes.set(id, indexes);
     }
-    if (indexes.has(field)) throw new Error(`field index ${field} of ${id} is already registered`);
+    if (indexes.has(field)) throw new KubeloopError('ERR_CACHE_INDEX_CONFLICT', `field index ${field} of ${id} is already registered`);
     indexes.set(field, extract as FieldExtractor);
     for (const informer of this.informers(resource)) this.applyIndexes(informer, new Map([[field, extract as FieldExtractor]]));
   }
@@ -378,7 +379,8 @@ export class ManagerCache implements InformerSource {
   private async synced(resource: ResourceDescriptor, lookup: InformerLookup, signal?: AbortSignal): Promise<CachedInformer[]> {
     const id = resourceId(resource);
     if (!this.signal) {
-      throw new Error(
+      throw new KubeloopError(
+        'ERR_KUBE_NOT_STARTED',
         `the cache is not started: cached reads of ${id} work once the manager runs (or read with { uncached: true })`,
       );
     }
@@ -401,7 +403,7 @@ export class ManagerCache implements InformerSource {
     const informers = this.scoped(resource, lookup);
     const combined = signal ? AbortSignal.any([signal, this.signal]) : this.signal;
     const ok = await Promise.all(informers.map((c) => c.informer.waitForSync(combined)));
-    if (!ok.every(Boolean)) throw combined.reason ?? new Error(`the cache of ${id} did not sync`);
+    if (!ok.every(Boolean)) throw combined.reason ?? new KubeloopError('ERR_CACHE_NOT_SYNCED', `the cache of ${id} did not sync`);
     return informers;
   }
 
@@ -429,7 +431,7 @@ export class ManagerCache implements InformerSource {
     lookup: InformerLookup = {},
   ): Promise<DeepReadonly<KubeObject>> {
     const informers = await this.synced(resource, lookup, signal);
-    const key = resource.namespaced && namespace ? `${namespace}/${name}` : name;
+    const key = objectKey({ ...(resource.namespaced && { namespace }), name });
     for (const { informer } of informers) {
       const obj = informer.getIndexer().getByKey(key);
       if (obj) return obj;

@@ -1,5 +1,6 @@
-import * as api from '../client/index.js';
 import {
+  ArgumentError,
+  builtinResources,
   createResourceClientFactory,
   parseGroupVersion,
   type ApplyConfiguration,
@@ -20,24 +21,6 @@ import type { ReadYourWrites } from './read-your-writes.js';
 import type { Client, ClientGetOptions, ClientListOptions, ClientPatchOptions, StatusWriter } from './client-types.js';
 import { isMetadataOnly, plainDescriptor, toPartialObjectMetadata, withResourceKind } from './metadata-only.js';
 
-function isDescriptor(value: unknown): value is ResourceDescriptor {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Partial<ResourceDescriptor>;
-  return typeof v.kind === 'string' && typeof v.plural === 'string' && typeof v.version === 'string' && typeof v.namespaced === 'boolean';
-}
-
-/** Every built-in descriptor kubeloop/client exports (flat names and per group-version namespaces). */
-function builtinDescriptors(): ResourceDescriptor[] {
-  const out: ResourceDescriptor[] = [];
-  for (const value of Object.values(api)) {
-    if (isDescriptor(value)) out.push(value);
-    else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      for (const inner of Object.values(value as Record<string, unknown>)) if (isDescriptor(inner)) out.push(inner);
-    }
-  }
-  return out;
-}
-
 const gvkKey = (group: string, version: string, kind: string): string => `${group}/${version}/${kind}`;
 
 /**
@@ -48,7 +31,7 @@ export class ResourceRegistry {
   private readonly byGvk = new Map<string, ResourceDescriptor>();
 
   constructor(private readonly mapper: RESTMapper) {
-    for (const d of builtinDescriptors()) this.add(d);
+    for (const d of builtinResources) this.add(d);
   }
 
   add(d: ResourceDescriptor): void {
@@ -58,7 +41,7 @@ export class ResourceRegistry {
 
   async forObject(obj: KubeObject, signal?: AbortSignal): Promise<ResourceDescriptor> {
     if (!obj.apiVersion || !obj.kind) {
-      throw new TypeError(`the object ${obj.metadata?.name ?? ''} has no apiVersion and kind: set them (or use a typed client)`);
+      throw new ArgumentError(`the object ${obj.metadata?.name ?? ''} has no apiVersion and kind: set them (or use a typed client)`);
     }
     const { group, version } = parseGroupVersion(obj.apiVersion);
     const known = this.byGvk.get(gvkKey(group, version, obj.kind));
@@ -180,7 +163,7 @@ export class CachedClient implements Client {
 
   async patch<T extends KubeObject>(obj: T, patch: unknown, options: ClientPatchOptions): Promise<T> {
     const name = obj.metadata?.name;
-    if (!name) throw new TypeError('patch needs an object with metadata.name');
+    if (!name) throw new ArgumentError('patch needs an object with metadata.name');
     return this.write<T>(obj, options.signal, (r) => r.patch(name, patch as never, options));
   }
 
@@ -193,7 +176,7 @@ export class CachedClient implements Client {
 
   async delete(obj: KubeObject, options: DeleteOptions = {}): Promise<void> {
     const name = obj.metadata?.name;
-    if (!name) throw new TypeError('delete needs an object with metadata.name');
+    if (!name) throw new ArgumentError('delete needs an object with metadata.name');
     const resource = await this.registry.forObject(obj, options.signal);
     await this.direct(resource, obj.metadata?.namespace).delete(name, options);
     this.ownWrites?.deleted(resource, obj);
@@ -210,7 +193,7 @@ export class CachedClient implements Client {
         this.write<T>(obj, options.signal, (r) => r.updateStatus(obj, options)),
       patch: <T extends KubeObject>(obj: T, patch: unknown, options: ClientPatchOptions): Promise<T> => {
         const name = obj.metadata?.name;
-        if (!name) return Promise.reject(new TypeError('status().patch needs an object with metadata.name'));
+        if (!name) return Promise.reject(new ArgumentError('status().patch needs an object with metadata.name'));
         return this.write<T>(obj, options.signal, (r) => r.patch(name, patch as never, { ...options, subresource: 'status' }));
       },
       apply: <T extends KubeObject>(

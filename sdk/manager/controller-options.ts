@@ -1,4 +1,5 @@
 import type { RateLimiter } from '../workqueue/index.js';
+import { ArgumentRangeError } from '../client/index.js';
 
 /**
  * How a controller runs, the one shape of these settings (controller-runtime's `controller.Options`): the fields of
@@ -31,7 +32,7 @@ const optionKeys = ['maxConcurrentReconciles', 'rateLimiter', 'reconcileTimeoutM
 export function pickControllerOptions(options: ControllerOptions): ControllerOptions {
   const max = options.maxConcurrentReconciles;
   if (max !== undefined && (!Number.isInteger(max) || max < 1)) {
-    throw new RangeError(`maxConcurrentReconciles must be a whole number ≥ 1, not ${max}`);
+    throw new ArgumentRangeError(`maxConcurrentReconciles must be a whole number ≥ 1, not ${max}`);
   }
   const picked: Record<string, unknown> = {};
   for (const key of optionKeys) if (options[key] !== undefined) picked[key] = options[key];

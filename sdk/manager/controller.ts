@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { objectKey, splitObjectKey, type KubeObject, type ResourceDescriptor } from '../client/index.js';
+import {
+  KubeloopError,
+  AlreadyStartedError,
+  objectKey,
+  splitObjectKey,
+  type KubeObject,
+  type ResourceDescriptor,
+} from '../client/index.js';
 import type { SharedIndexInformer } from '../cache/index.js';
 import {
   createPriorityQueue,
@@ -92,7 +99,7 @@ export class Controller {
 
   /** Runs until the signal aborts: starts the sources, waits for them to sync, then runs the workers. */
   async start(signal: AbortSignal): Promise<void> {
-    if (this.started) throw new Error(`controller ${this.name} was already started`);
+    if (this.started) throw new AlreadyStartedError(`controller ${this.name}`);
     this.started = true;
     const { log } = this.options;
     const stopSources = new AbortController();
@@ -131,7 +138,7 @@ export class Controller {
     if (!synced.every(Boolean)) {
       stop();
       if (signal.aborted) return;
-      throw new Error(`controller ${this.name}: timed out waiting for the caches to sync`);
+      throw new KubeloopError('ERR_CACHE_NOT_SYNCED', `controller ${this.name}: timed out waiting for the caches to sync`);
     }
     const workers = this.options.maxConcurrentReconciles ?? 1;
     this.options.metrics?.maxConcurrentReconciles(this.name, workers);

@@ -1,5 +1,5 @@
 import { injectable } from 'tsyringe';
-import type { KubeObject, ResourceDescriptor } from '../client/index.js';
+import { ArgumentError, type KubeObject, type ResourceDescriptor } from '../client/index.js';
 import type { DeepReadonly } from '../cache/index.js';
 import type { ControllerOptions } from './controller-options.js';
 import type { EventHandler } from './handlers.js';
@@ -112,7 +112,7 @@ const metadataKey = Symbol.for('kubeloop.reconciler.options');
  */
 export function Reconciler(options: ReconcilerOptions) {
   return function decorate<C extends abstract new (...args: never[]) => unknown>(target: C, _context?: ClassDecoratorContext<C>): C {
-    if (!options?.for) throw new TypeError(`@Reconciler on ${target.name}: the "for" resource is required`);
+    if (!options?.for) throw new ArgumentError(`@Reconciler on ${target.name}: the "for" resource is required`);
     Object.defineProperty(target, metadataKey, { value: Object.freeze({ ...options }), enumerable: false });
     injectable()(target as unknown as new (...args: unknown[]) => unknown);
     return target;

@@ -4,11 +4,14 @@ import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { container as rootContainer, type DependencyContainer, type InjectionToken } from 'tsyringe';
 import {
+  AlreadyStartedError,
   KubeloopError,
   createClientset,
   createDiscoveryClient,
   createDynamicClient,
   createRESTMapper,
+  ExecCredentialError,
+  execPluginHealth,
   inClusterNamespace,
   loadConfig,
   type RestConfig,
@@ -123,7 +126,7 @@ export interface ManagerOptions {
  *
  * Guarantees (lifecycle): register before start; caches start first, controllers and leader-gated runnables start
  * only once elected (at once without leader election) and only after their caches synced; `/readyz` fails until every
- * informer synced. When the signal aborts, everything stops in reverse order within `gracefulShutdownTimeoutMs` and
+ * informer synced, and while an exec credential plugin hangs (its check `credentials` names the plugin). When the signal aborts, everything stops in reverse order within `gracefulShutdownTimeoutMs` and
  * the lease is released.
  *
  * Errors: losing the lease stops everything and `start()` rejects with code `ERR_LEADER_ELECTION_LOST` (let it end
@@ -248,7 +251,20 @@ class ManagerImpl implements Manager {
         .filter((h) => !h.waitingForResource && (!h.synced || (!h.watching && h.lastError !== undefined)));
       if (pending.length) {
         const what = pending.map((h) => `${h.resource}${h.namespace ? ` in ${h.namespace}` : ''}${h.synced ? ' (watch failing)' : ' (not synced)'}`);
-        throw new Error(what.join(', '));
+        throw new KubeloopError('ERR_CACHE_NOT_SYNCED', what.join(', '));
+      }
+    };
+    // Not ready while an exec credential plugin runs on after a request's timeout gave up on it: requests wait for it
+    // (informers show the timeouts as their lastError). Names the command only, never its arguments or output.
+    this.readyz['credentials'] = () => {
+      const stuck = execPluginHealth().filter((h) => h.stuck);
+      if (stuck.length) {
+        const what = stuck.map(
+          (h) =>
+            `exec plugin ${h.command} has run for ${Math.round((h.runningForMs ?? 0) / 1000)} s without giving a credential ` +
+            `(${h.waitersTimedOut} request${h.waitersTimedOut === 1 ? '' : 's'} timed out waiting for it)`,
+        );
+        throw new ExecCredentialError(what.join('; '));
       }
     };
   }
@@ -324,7 +340,7 @@ class ManagerImpl implements Manager {
   }
 
   async start(signal: AbortSignal): Promise<void> {
-    if (this.started) throw registrationError('the manager was already started');
+    if (this.started) throw new AlreadyStartedError('manager', 'the manager was already started');
     this.started = true;
     const stop = new AbortController();
     const onAbort = (): void => stop.abort(signal.reason);

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { KubeObject } from '../client/index.js';
+import { ArgumentRangeError, type KubeObject } from '../client/index.js';
 import { isDeletedFinalStateUnknown, type DeepReadonly, type HandlerRegistration, type SharedIndexInformer } from '../cache/index.js';
 import { lowPriority } from '../workqueue/index.js';
 import { enqueueRequestForObject, type EventHandler, type RequestQueue, type RequestQueueAddOptions } from './handlers.js';
@@ -219,7 +219,7 @@ export interface PollingSourceOptions extends GenericSourceOptions {
  * first one failing does not stop the controller.
  */
 export function pollingSource(options: PollingSourceOptions): Source {
-  if (!(options.everyMs > 0)) throw new RangeError(`pollingSource: everyMs must be > 0, not ${options.everyMs}`);
+  if (!(options.everyMs > 0)) throw new ArgumentRangeError(`pollingSource: everyMs must be > 0, not ${options.everyMs}`);
   const deliver = genericDelivery(options);
   const firstRounds = new Set<Promise<void>>();
   return {

@@ -1,4 +1,5 @@
 import {
+  ArgumentError,
   NoMatchError,
   parseGroupVersion,
   type ApplyConfiguration,
@@ -54,7 +55,7 @@ export class FactoryClient implements Client {
 
   private resourceOf(obj: KubeObject): ResourceDescriptor {
     if (!obj.apiVersion || !obj.kind) {
-      throw new TypeError(`the object ${obj.metadata?.name ?? ''} has no apiVersion and kind: set them (or use a typed client)`);
+      throw new ArgumentError(`the object ${obj.metadata?.name ?? ''} has no apiVersion and kind: set them (or use a typed client)`);
     }
     const info = this.registry.forKind(obj.apiVersion, obj.kind);
     if (!info) {
@@ -70,7 +71,7 @@ export class FactoryClient implements Client {
 
   private static nameOf(obj: KubeObject, call: string): string {
     const name = obj.metadata?.name;
-    if (!name) throw new TypeError(`${call} needs an object with metadata.name`);
+    if (!name) throw new ArgumentError(`${call} needs an object with metadata.name`);
     return name;
   }
 

@@ -23,6 +23,7 @@ import { createFakeClock } from '../workqueue/index.js';
 import { fieldIndex } from './client.js';
 import { createFakeClient } from './fake-client.js';
 import { delayBy, describeAction, failWith, intercept, isWriteAction } from './interceptors.js';
+import { eventually } from '../../test/support/wait.js';
 
 const Widget = defineResource<{ size?: number }, { phase?: string }>({ group: 'example.com', version: 'v1', kind: 'Widget', namespaced: true });
 
@@ -198,8 +199,7 @@ describe('createFakeClient: one store, three views', () => {
     expect(await informers.waitForCacheSync(stop.signal)).toBe(true);
     expect(lister.namespace('ns').get('a')?.data).toEqual({ v: '0' });
     await client.clientset.coreV1().configMaps('ns').create({ metadata: { name: 'b' }, data: { v: '1' } });
-    const deadline = Date.now() + 5000;
-    while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await eventually('the second add', () => seen.length >= 2, { timeoutMs: 5000, intervalMs: 5 });
     expect(seen).toEqual(['add a=0 initial', 'add b=1']);
     // The informer watched through the fake (a WatchList: its initial state and then changes on one stream).
     expect(client.actions.filter((a) => a.verb === 'list' || a.verb === 'watch').map((a) => `${a.verb} ${a.resource} ${a.namespace}`)).toEqual([
@@ -220,8 +220,7 @@ describe('createFakeClient: one store, three views', () => {
     await informers.waitForCacheSync(stop.signal);
     expect(lister.namespace('ns').get('a')?.data).toEqual({ v: '0' });
     await client.patch(cm('a'), { data: { v: '1' } }, { patchType: 'merge' });
-    const deadline = Date.now() + 5000;
-    while (seen.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await eventually('the update', () => seen.length > 0, { timeoutMs: 5000, intervalMs: 5 });
     expect(seen).toEqual(['a=1']);
     stop.abort();
     await running;

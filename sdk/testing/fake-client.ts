@@ -110,7 +110,8 @@ class FakeClientImpl extends FactoryClient implements FakeClient {
  * in `actions` and passes the interceptors.
  *
  * Errors: a starting object of a kind the fake does not know (built-in kinds are known; pass custom ones in
- * `resources`) throws a TypeError; so does one with a deletionTimestamp and no finalizers. A write of an object whose
+ * `resources`) throws an `ArgumentError` (`ERR_KUBE_INVALID_ARGUMENT`, a TypeError); so does one with a
+ * deletionTimestamp and no finalizers. A write of an object whose
  * kind is unknown rejects with `NoMatchError`, as the real client does for a kind discovery does not know.
  */
 export function createFakeClient(options: FakeClientOptions = {}): FakeClient {

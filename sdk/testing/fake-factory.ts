@@ -1,4 +1,5 @@
 import {
+  ArgumentError,
   ApiError,
   listAllPages,
   type ApplyConfiguration,
@@ -110,7 +111,7 @@ class FakeResourceClient<T extends KubeObject, L extends KubeList<T>> implements
 
   private nameOf(obj: KubeObject): string {
     const name = obj.metadata?.name;
-    if (!name) throw new TypeError(`the ${this.location.kind ?? this.location.plural} has no metadata.name`);
+    if (!name) throw new ArgumentError(`the ${this.location.kind ?? this.location.plural} has no metadata.name`);
     return name;
   }
 
@@ -191,7 +192,7 @@ class FakeResourceClient<T extends KubeObject, L extends KubeList<T>> implements
     options: WriteOptions & { patchType: P; force?: boolean; subresource?: string },
   ): Promise<T> {
     if (options.patchType === 'apply' && !options.fieldManager) {
-      throw new TypeError('a server-side apply patch needs options.fieldManager');
+      throw new ArgumentError('a server-side apply patch needs options.fieldManager');
     }
     return this.patchIn(this.nsFor(), name, body, options);
   }
@@ -228,7 +229,7 @@ class FakeResourceClient<T extends KubeObject, L extends KubeList<T>> implements
   }
 
   private async applyTo(obj: ApplyConfiguration<T>, options: ApplyOptions, subresource: string | undefined): Promise<T> {
-    if (!options?.fieldManager) throw new TypeError('apply needs options.fieldManager');
+    if (!options?.fieldManager) throw new ArgumentError('apply needs options.fieldManager');
     const o = obj as KubeObject;
     return this.patchIn(this.nsFor(o), this.nameOf(o), obj, { ...options, patchType: 'apply', ...(subresource && { subresource }) });
   }

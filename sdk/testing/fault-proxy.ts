@@ -1,7 +1,7 @@
 import { Agent, createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import type { RestConfig, Status } from '../client/index.js';
+import { ArgumentError, ArgumentRangeError, type RestConfig, type Status } from '../client/index.js';
 import { createLoopbackServingCertificate } from './internal/tls.js';
 import { reasonFor } from './internal/status.js';
 
@@ -79,7 +79,8 @@ export interface HttpFaultRule {
  * Caveats: `stall`, `setMode` and `setLatencyMs` act on the TCP connections between client and proxy, in both
  * layers. With the HTTP layer, one client connection may carry several requests (keep-alive), and a fault answers one
  * request, not a connection. The HTTP layer speaks HTTP/1.1 only and does not proxy protocol upgrades (exec,
- * attach, port-forward). `failRequests` throws a TypeError on the TCP layer.
+ * attach, port-forward). `failRequests` throws an `ArgumentError`
+ * (`ERR_KUBE_INVALID_ARGUMENT`, a TypeError) on the TCP layer.
  */
 export interface FaultProxy {
   /** `https://127.0.0.1:<port>`. */
@@ -349,11 +350,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       return n;
     },
     setLatencyMs(ms) {
-      if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`setLatencyMs needs a finite ms >= 0, got ${ms}`);
+      if (!Number.isFinite(ms) || ms < 0) throw new ArgumentRangeError(`setLatencyMs needs a finite ms >= 0, got ${ms}`);
       latencyMs = ms;
     },
     failRequests(match, fault, opts = {}) {
-      if (!http) throw new TypeError("failRequests needs the HTTP layer: startFaultProxy({ target, layer: 'http' })");
+      if (!http) throw new ArgumentError("failRequests needs the HTTP layer: startFaultProxy({ target, layer: 'http' })");
       const rule: Rule = { match, fault, times: opts.times ?? Infinity, hits: 0 };
       rules.push(rule);
       return {

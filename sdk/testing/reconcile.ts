@@ -3,7 +3,15 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { container as rootContainer, type DependencyContainer, type InjectionToken } from 'tsyringe';
-import { objectKey, splitObjectKey, type KubeObject, type RestConfig, type ResourceDescriptor, type Unstructured } from '../client/index.js';
+import {
+  ArgumentError,
+  objectKey,
+  splitObjectKey,
+  type KubeObject,
+  type RestConfig,
+  type ResourceDescriptor,
+  type Unstructured,
+} from '../client/index.js';
 import { createPriorityQueue, defaultControllerRateLimiter, realClock, type FakeClock, type PriorityQueue, type RateLimiter, type WallClock } from '../workqueue/index.js';
 import {
   CLIENT,
@@ -97,7 +105,7 @@ function construct(container: DependencyContainer, cls: ReconcilerClass): Reconc
   try {
     return constructReconciler(container, cls);
   } catch (cause) {
-    throw new TypeError(`${(cause as Error).message}; pass tokens of your own in \`services\``, { cause });
+    throw new ArgumentError(`${(cause as Error).message}; pass tokens of your own in \`services\``, { cause });
   }
 }
 
@@ -176,7 +184,7 @@ async function round(h: Harness, request: ReconcileRequest, signal: AbortSignal 
  * those of this reconcile only, even on a shared `client`.
  *
  * Errors: a class that cannot be built (a constructor parameter without a token, a token nobody registered) throws
- * a TypeError saying so.
+ * an `ArgumentError` (`ERR_KUBE_INVALID_ARGUMENT`, a TypeError) saying so.
  *
  * Caveats: `DISCOVERY_CLIENT` and `MANAGER` are not registered: pass fakes in `services` if the reconciler needs them.
  * Reads see every write at once, where the real `CLIENT` reads an informer cache that may lag behind.

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
+  ArgumentError,
+  jsonEqual,
   type DeleteCollectionOptions,
   type DeleteOptions,
   type KubeList,
@@ -12,7 +14,7 @@ import {
   type WatchOptions,
 } from '../client/index.js';
 import { applyConfig, recordUpdate, withoutManagedFieldTimes, type WriteContext } from './internal/fields.js';
-import { isObject, jsonCopy, jsonEqual, type JsonObject } from './internal/json.js';
+import { isObject, jsonCopy, type JsonObject } from './internal/json.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './internal/patch.js';
 import { ResourceRegistry, type ResourceInfo } from './internal/resources.js';
 import { parseFieldSelector, parseLabels } from './internal/selectors.js';
@@ -341,7 +343,8 @@ export class ObjectTracker {
 
   /**
    * Puts an object in as a test's starting state: like create, but keeps the `uid`, `creationTimestamp`,
-   * `generation`, `deletionTimestamp` and `status` it has. Throws a TypeError for an object without apiVersion, kind
+   * `generation`, `deletionTimestamp` and `status` it has. Throws an `ArgumentError` (`ERR_KUBE_INVALID_ARGUMENT`, a
+   * TypeError) for an object without apiVersion, kind
    * or name, of a resource the tracker does not know, or with a `deletionTimestamp` and no finalizers (the server
    * would have removed it). Returns the stored object (a copy), typed as given.
    */
@@ -349,17 +352,17 @@ export class ObjectTracker {
     const obj = jsonCopy(object) as JsonObject;
     const apiVersion = str(obj['apiVersion']);
     const kind = str(obj['kind']);
-    if (!apiVersion || !kind) throw new TypeError(`a starting object needs apiVersion and kind: ${JSON.stringify(object.metadata ?? {})}`);
+    if (!apiVersion || !kind) throw new ArgumentError(`a starting object needs apiVersion and kind: ${JSON.stringify(object.metadata ?? {})}`);
     const info = this.registry.forKind(apiVersion, kind);
-    if (!info) throw new TypeError(`the fake serves no resource of kind ${kind} (${apiVersion}): pass its descriptor in \`resources\``);
+    if (!info) throw new ArgumentError(`the fake serves no resource of kind ${kind} (${apiVersion}): pass its descriptor in \`resources\``);
     const meta = metaOf(obj);
     const name = str(meta['name']);
-    if (!name) throw new TypeError(`a starting ${kind} needs metadata.name`);
+    if (!name) throw new ArgumentError(`a starting ${kind} needs metadata.name`);
     const namespace = info.namespaced ? (str(meta['namespace']) ?? '') : '';
-    if (info.namespaced && !namespace) throw new TypeError(`the starting ${kind} ${name} needs metadata.namespace (${kind} is namespaced)`);
+    if (info.namespaced && !namespace) throw new ArgumentError(`the starting ${kind} ${name} needs metadata.namespace (${kind} is namespaced)`);
     if (!info.namespaced) delete meta['namespace'];
     if (meta['deletionTimestamp'] && finalizersOf(obj).length === 0) {
-      throw new TypeError(`the starting ${kind} ${name} has a deletionTimestamp but no finalizers: the API server would have removed it`);
+      throw new ArgumentError(`the starting ${kind} ${name} has a deletionTimestamp but no finalizers: the API server would have removed it`);
     }
     const key = this.keyOf(info, namespace, name);
     const previous = this.bucket(info).objects.get(key);

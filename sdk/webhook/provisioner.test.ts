@@ -7,6 +7,9 @@ import { ApiError, type JsonPatchOperation, type Secret } from '../client/index.
 import type { WebhookLogger } from './admission.js';
 import type { CaBundleTarget, CaBundleTargetObject, CertApi } from './internal/cert-api.js';
 import { createCertProvisioner, provisionerWith, type CertClock, type CertProvisionerOptions } from './provisioner.js';
+import { eventually, type EventuallyOptions } from '../../test/support/wait.js';
+
+const poll: EventuallyOptions = { timeoutMs: 10_000, intervalMs: 2 };
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Fakes: a wall clock that moves only when told to, and an in-memory "API server" holding one Secret and the objects
@@ -195,15 +198,6 @@ function captureLog(lines: LogLine[]): WebhookLogger {
   return log;
 }
 
-/** Polls (in real time) until `check` holds: the provisioner's work is asynchronous crypto and fake I/O. */
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen in ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
-
 const dirs: string[] = [];
 const stops: AbortController[] = [];
 afterEach(() => {
@@ -236,7 +230,7 @@ function setup(options: Partial<CertProvisionerOptions> = {}, propagationMs = op
   stops.push(stop);
   const run = { leader: provisioner.leader.start(stop.signal), replica: provisioner.replica.start(stop.signal) };
   /** The leader is between checks: its timer is pending (a check in progress has none). */
-  const idle = () => until('the leader to finish its check', () => clock.pendingTimers() > 0);
+  const idle = () => eventually('the leader to finish its check', () => clock.pendingTimers() > 0, poll);
   return { clock, api, certDir, logs, provisioner, stop, run, idle };
 }
 
@@ -306,7 +300,7 @@ describe('createCertProvisioner', () => {
 
     clock.advance(dayMs);
     await idle();
-    await until('the replica to write the renewed pair', () => readFileSync(join(certDir, 'tls.crt'), 'utf8') !== first);
+    await eventually('the replica to write the renewed pair', () => readFileSync(join(certDir, 'tls.crt'), 'utf8') !== first, poll);
     const renewed = text(api.secret, 'tls.crt');
     expect(renewed).not.toBe(first);
     expect(text(api.secret, 'ca.crt')).toBe(caBefore);
@@ -383,13 +377,13 @@ describe('createCertProvisioner', () => {
     const broken = structuredClone(api.secret!);
     delete broken.data!['tls.key'];
     api.put(broken);
-    await until('the pair to be repaired', () => !!api.secret?.data?.['tls.key'] && text(api.secret, 'tls.crt') !== cert);
+    await eventually('the pair to be repaired', () => !!api.secret?.data?.['tls.key'] && text(api.secret, 'tls.crt') !== cert, poll);
     await idle();
     expect(text(api.secret, 'ca.crt')).toBe(ca);
 
     // The Secret deleted: a new CA, published, and a pair it signed.
     api.put(undefined);
-    await until('the Secret to be made again', () => api.secret !== undefined);
+    await eventually('the Secret to be made again', () => api.secret !== undefined, poll);
     await idle();
     expect(text(api.secret, 'ca.crt')).not.toBe(ca);
     const bundle = api.secret!.data!['ca.crt'];
@@ -471,14 +465,14 @@ describe('createCertProvisioner', () => {
     const blocker = join(parent, 'file');
     writeFileSync(blocker, 'not a folder');
     const { clock, provisioner, logs } = setup({ certDir: join(blocker, 'sub') });
-    await until('a write failure', () => logs.some((l) => l.msg === 'cannot write the webhook serving certificate; retrying in 5 s'));
+    await eventually('a write failure', () => logs.some((l) => l.msg === 'cannot write the webhook serving certificate; retrying in 5 s'), poll);
     const stop = new AbortController();
     const waiting = provisioner.ready(stop.signal);
     stop.abort(new Error('gave up'));
     await expect(waiting).rejects.toThrow('gave up');
     const before = logs.length;
     clock.advance(5_000);
-    await until('another attempt', () => logs.slice(before).some((l) => l.msg === 'cannot write the webhook serving certificate; retrying in 5 s'));
+    await eventually('another attempt', () => logs.slice(before).some((l) => l.msg === 'cannot write the webhook serving certificate; retrying in 5 s'), poll);
   });
 
   it('stops both runnables when the signal aborts', async () => {

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect, type SecureVersion } from 'node:tls';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { KubeloopError, AlreadyStartedError } from '../client/index.js';
 import { denied, responseForError, type AdmissionHandler, type WebhookLogger } from './admission.js';
 import { conversionKey, convertReview, type Conversion } from './conversion.js';
 import { conversionPath } from './decorator.js';
@@ -277,7 +278,7 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
     let code = 200;
     const clientGone = new AbortController();
     res.once('close', () => {
-      if (!res.writableFinished) clientGone.abort(new Error('the caller closed the connection'));
+      if (!res.writableFinished) clientGone.abort(new WebhookError('ERR_WEBHOOK_CALLER_GONE', 'the caller closed the connection'));
     });
     try {
       if (req.method !== 'POST') {
@@ -338,7 +339,7 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
     },
     listening: () => listeningPromise,
     async start(signal) {
-      if (startedOnce) throw new WebhookError('ERR_WEBHOOK_STARTED', 'the webhook server was already started');
+      if (startedOnce) throw new AlreadyStartedError('webhook server', 'the webhook server was already started');
       startedOnce = true;
       let https: HttpsServer;
       let watcher: CertWatcher;
@@ -394,7 +395,7 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
     },
     startedChecker() {
       return async ({ signal }) => {
-        if (port === undefined) throw new Error('the webhook server is not listening yet');
+        if (port === undefined) throw new KubeloopError('ERR_KUBE_NOT_STARTED', 'the webhook server is not listening yet');
         await new Promise<void>((resolve, reject) => {
           // A handshake with ourselves: no hostname to verify against, and nothing is sent.
           const host = options.host && options.host !== '0.0.0.0' && options.host !== '::' ? options.host : '127.0.0.1';
@@ -404,7 +405,7 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
             socket.end();
             resolve();
           });
-          socket.once('error', (err) => reject(new Error(`the webhook server does not complete a TLS handshake: ${err.message}`)));
+          socket.once('error', (err) => reject(new WebhookError('ERR_WEBHOOK_NOT_READY', `the webhook server does not complete a TLS handshake: ${err.message}`)));
         });
       };
     },

@@ -1,3 +1,5 @@
+import { ArgumentRangeError } from './internal/errors.js';
+
 /** A pending one-shot timer made by a {@link Clock}. */
 export interface ClockTimer {
   /** Stops the timer. Does nothing if it already fired or was cancelled. */
@@ -94,7 +96,8 @@ export interface FakeClock extends WallClock {
   /**
    * Moves time forward by `ms`, firing every timer that falls due on the way, earliest first (ties in the order the
    * timers were made). Each callback sees `now()` equal to its own due time; timers made by callbacks fire too if they
-   * fall due within the same advance. Throws a RangeError for a negative or non-finite `ms`.
+   * fall due within the same advance. Throws a RangeError (code `ERR_KUBE_INVALID_ARGUMENT`) for a negative or
+   * non-finite `ms`.
    */
   advance(ms: number): void;
   /**
@@ -166,7 +169,7 @@ export function createFakeClock(options: FakeClockOptions = {}): FakeClock {
       };
     },
     advance(ms) {
-      if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`advance(ms) needs a finite ms >= 0, got ${ms}`);
+      if (!Number.isFinite(ms) || ms < 0) throw new ArgumentRangeError(`advance(ms) needs a finite ms >= 0, got ${ms}`);
       const target = now + ms;
       while (pending.length > 0 && pending[0]!.dueAt <= target) fireNext();
       now = target;

@@ -1,6 +1,7 @@
 import type { ClockTimer } from './clock.js';
 import { DelayHeap } from './internal/delay-heap.js';
 import { QueueImpl, type Queue, type QueueOptions } from './queue.js';
+import { ArgumentError } from './internal/errors.js';
 
 /** Options of {@link createDelayingQueue}: those of a plain queue; `clock` also times the delays. */
 export type DelayingQueueOptions = QueueOptions;
@@ -41,7 +42,7 @@ export class DelayingQueueImpl<K> extends QueueImpl<K> implements DelayingQueue<
       this.add(key);
       return;
     }
-    if (key === undefined) throw new TypeError('a work queue key cannot be undefined');
+    if (key === undefined) throw new ArgumentError('a work queue key cannot be undefined');
     const readyAt = this.clock.now() + ms;
     if (this.#heap.push(key, readyAt) && readyAt < this.#timerAt) this.#arm();
   }

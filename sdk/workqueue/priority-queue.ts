@@ -7,6 +7,7 @@ import { noopMetricsProvider } from './metrics.js';
 import type { QueueGetOptions } from './queue.js';
 import { defaultControllerRateLimiter, type RateLimiter } from './rate-limiters.js';
 import type { RateLimitingQueue, RateLimitingQueueOptions } from './rate-limiting-queue.js';
+import { ArgumentError, ArgumentRangeError } from './internal/errors.js';
 
 /**
  * The priority of keys from an initial list or a resync (controller-runtime's `handler.LowPriority`): below the
@@ -100,7 +101,7 @@ class PriorityQueueImpl<K> implements PriorityQueue<K> {
     const provider = options.metricsProvider ?? noopMetricsProvider;
     if (options.name !== undefined && options.name !== '' && provider !== noopMetricsProvider) {
       const periodMs = options.unfinishedWorkUpdatePeriodMs ?? 500;
-      if (!(periodMs > 0)) throw new RangeError(`unfinishedWorkUpdatePeriodMs must be > 0, got ${periodMs}`);
+      if (!(periodMs > 0)) throw new ArgumentRangeError(`unfinishedWorkUpdatePeriodMs must be > 0, got ${periodMs}`);
       this.#metrics = new QueueMetricsRecorder<K>(provider.newQueueMetrics(options.name), this.#clock, periodMs);
     }
     this.#rateLimiter = options.rateLimiter ?? defaultControllerRateLimiter<K>({ clock: this.#clock });
@@ -119,7 +120,7 @@ class PriorityQueueImpl<K> implements PriorityQueue<K> {
   }
 
   addWithOptions(key: K, options: PriorityAddOptions): void {
-    if (key === undefined) throw new TypeError('a work queue key cannot be undefined');
+    if (key === undefined) throw new ArgumentError('a work queue key cannot be undefined');
     if (this.#shuttingDown) return;
     const priority = options.priority ?? 0;
     const ms = options.rateLimited ? this.#rateLimiter.when(key) : (options.afterMs ?? 0);
@@ -225,7 +226,7 @@ class PriorityQueueImpl<K> implements PriorityQueue<K> {
   }
 
   #add(key: K, priority: number): void {
-    if (key === undefined) throw new TypeError('a work queue key cannot be undefined');
+    if (key === undefined) throw new ArgumentError('a work queue key cannot be undefined');
     if (this.#shuttingDown) return;
     const entry = this.#entries.get(key);
     if (entry === undefined) {

@@ -3,6 +3,7 @@ import { Deque } from './internal/deque.js';
 import { DrainWaiters } from './internal/drain-waiters.js';
 import { QueueMetricsRecorder } from './internal/queue-metrics.js';
 import { noopMetricsProvider, type MetricsProvider } from './metrics.js';
+import { ArgumentError, ArgumentRangeError } from './internal/errors.js';
 
 /** Options of {@link Queue.get}. */
 export interface QueueGetOptions {
@@ -49,7 +50,8 @@ export interface QueueOptions {
  *   promptly instead.)
  * - `done` of a key that is not being processed does nothing. A key handed out and never `done` is never handed out
  *   again, and keeps `shutDownWithDrain()` waiting.
- * - `undefined` is not a key (`get()` uses it to say "shut down"); `add(undefined)` throws a TypeError.
+ * - `undefined` is not a key (`get()` uses it to say "shut down"); `add(undefined)` throws a TypeError
+ *   (code `ERR_KUBE_INVALID_ARGUMENT`).
  */
 export interface Queue<K = string> {
   /** Queues `key` unless it is already waiting; if it is being processed, it is processed again after `done`. */
@@ -116,13 +118,13 @@ export class QueueImpl<K> implements Queue<K> {
     const provider = options.metricsProvider ?? noopMetricsProvider;
     if (options.name !== undefined && options.name !== '' && provider !== noopMetricsProvider) {
       const periodMs = options.unfinishedWorkUpdatePeriodMs ?? 500;
-      if (!(periodMs > 0)) throw new RangeError(`unfinishedWorkUpdatePeriodMs must be > 0, got ${periodMs}`);
+      if (!(periodMs > 0)) throw new ArgumentRangeError(`unfinishedWorkUpdatePeriodMs must be > 0, got ${periodMs}`);
       this.metrics = new QueueMetricsRecorder<K>(provider.newQueueMetrics(options.name), this.clock, periodMs);
     }
   }
 
   add(key: K): void {
-    if (key === undefined) throw new TypeError('a work queue key cannot be undefined');
+    if (key === undefined) throw new ArgumentError('a work queue key cannot be undefined');
     if (this.#shuttingDown) return;
     const state = this.#state.get(key);
     if (state === undefined) {

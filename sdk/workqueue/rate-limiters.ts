@@ -1,4 +1,5 @@
 import { realClock, type Clock } from './clock.js';
+import { ArgumentRangeError } from './internal/errors.js';
 
 /**
  * Decides how long a key waits before it is retried. A {@link RateLimitingQueue} calls `when` on every
@@ -17,7 +18,7 @@ export interface RateLimiter<K = string> {
 }
 
 function requireNonNegative(name: string, value: number): number {
-  if (!(value >= 0)) throw new RangeError(`${name} must be a number >= 0, got ${value}`);
+  if (!(value >= 0)) throw new ArgumentRangeError(`${name} must be a number >= 0, got ${value}`);
   return value;
 }
 
@@ -76,8 +77,8 @@ export function createTokenBucketRateLimiter<K = string>(options: TokenBucketRat
   const ratePerSecond = options.ratePerSecond ?? 10;
   const burst = options.burst ?? 100;
   const clock = options.clock ?? realClock;
-  if (!(ratePerSecond > 0)) throw new RangeError(`ratePerSecond must be > 0, got ${ratePerSecond}`);
-  if (!Number.isInteger(burst) || burst < 1) throw new RangeError(`burst must be an integer >= 1, got ${burst}`);
+  if (!(ratePerSecond > 0)) throw new ArgumentRangeError(`ratePerSecond must be > 0, got ${ratePerSecond}`);
+  if (!Number.isInteger(burst) || burst < 1) throw new ArgumentRangeError(`burst must be an integer >= 1, got ${burst}`);
   let tokens = burst;
   let last = clock.now();
   return {

@@ -16,9 +16,13 @@ import {
 
 type WebhookConfiguration = admissionregistrationv1.MutatingWebhookConfiguration | admissionregistrationv1.ValidatingWebhookConfiguration;
 import { installCrds, installWebhooks, startControlPlane, type ControlPlane } from '../../sdk/envtest/index.js';
-import { createAll, dryRunCreate, eventually, parseObjects, repoRoot, runCli, runCommand, type Ran } from './support/cli.js';
+import { createAll, dryRunCreate, parseObjects, repoRoot, runCli, runCommand, type Ran } from './support/cli.js';
 import { httpGet, startOperator, writeServiceAccountFolder, type RunningOperator } from './support/operator.js';
 import { certManagerStubCrds, kindsWithWebhooks } from './support/webhooks.js';
+import { eventually, type EventuallyOptions } from '../support/wait.js';
+
+/** Polls the API server the way the CLI-built operators converge: errors count as not yet. */
+const poll: EventuallyOptions = { timeoutMs: 30_000, intervalMs: 100, retryErrors: true };
 
 // The whole path of a user, end to end: `kubeloop init` from a tarball of this checkout (`npm pack` of the built
 // package) → `kubeloop create api` → `kubeloop create webhook` (a defaulter, a validator, a conversion to a new
@@ -208,19 +212,15 @@ describe('a scaffolded operator, from kubeloop init to a clean stop in a cluster
         env: { WEBHOOK_PORT: String(serving.port), WEBHOOK_CERT_DIR: serving.certDir },
       });
       operator = started;
-      const lease = await eventually(
-        'the operator to hold the lease',
-        async () => {
+      const lease = await eventually('the operator to hold the lease', async () => {
           if (!started.running()) throw new Error(`the operator exited:\n${started.log()}`);
           const l = await cs.coordinationV1().leases(namespace).get(leaseName);
           return l.spec?.holderIdentity ? l : undefined;
-        },
-        30_000,
-      ).catch((err: unknown) => {
+        }, { ...poll, timeoutMs: 30_000 }).catch((err: unknown) => {
         throw new Error(`${(err as Error).message}\noperator log:\n${started.log()}`);
       });
       expect(lease.spec?.holderIdentity).toMatch(/_/);
-      await eventually('/readyz to answer 200', async () => ((await httpGet(`http://127.0.0.1:${started.probePort}/readyz`)).status === 200 ? true : undefined));
+      await eventually('/readyz to answer 200', async () => ((await httpGet(`http://127.0.0.1:${started.probePort}/readyz`)).status === 200 ? true : undefined), poll);
       return started;
     });
     expect(running.log()).toContain('"msg":"became leader"');
@@ -232,7 +232,7 @@ describe('a scaffolded operator, from kubeloop init to a clean stop in a cluster
       const guestbooks = createDynamicClient(admin).resource({ group, version: 'v1', resource: 'guestbooks' }).namespace(shop);
       const created = await guestbooks.create({ apiVersion: `${group}/v1`, kind: 'Guestbook', metadata: { name: 'visitors' }, spec: { message: 'hello from e2e' } });
 
-      const configMap = await eventually('the owned ConfigMap', () => cs.coreV1().configMaps(shop).get('visitors'));
+      const configMap = await eventually('the owned ConfigMap', () => cs.coreV1().configMaps(shop).get('visitors'), poll);
       expect(configMap.data).toEqual({ message: 'hello from e2e' });
       expect(configMap.metadata?.ownerReferences).toEqual([
         expect.objectContaining({ apiVersion: `${group}/v1`, kind: 'Guestbook', name: 'visitors', uid: created.metadata?.uid, controller: true }),
@@ -240,17 +240,17 @@ describe('a scaffolded operator, from kubeloop init to a clean stop in a cluster
       const status = await eventually('status Ready=True', async () => {
         const s = (await guestbooks.get('visitors'))['status'] as { observedGeneration?: number; conditions?: { type: string; status: string; reason: string }[] } | undefined;
         return s?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? s : undefined;
-      });
+      }, poll);
       expect(status.observedGeneration).toBe(1);
       expect(status.conditions).toEqual([expect.objectContaining({ type: 'Ready', status: 'True', reason: 'Reconciled' })]);
       const event = await eventually('the Created event', async () => {
         const list = await cs.eventsV1().events(shop).list();
         return list.items.find((e) => e.reason === 'Created' && e.regarding?.name === 'visitors');
-      });
+      }, poll);
       expect(event.note).toBe('created ConfigMap visitors');
 
       await guestbooks.patch('visitors', { spec: { message: 'changed' } }, { patchType: 'merge' });
-      await eventually('the ConfigMap to follow the spec', async () => ((await cs.coreV1().configMaps(shop).get('visitors')).data?.['message'] === 'changed' ? true : undefined));
+      await eventually('the ConfigMap to follow the spec', async () => ((await cs.coreV1().configMaps(shop).get('visitors')).data?.['message'] === 'changed' ? true : undefined), poll);
     });
 
     await step("the operator's webhooks: defaulted, refused, converted", async () => {
@@ -271,10 +271,10 @@ describe('a scaffolded operator, from kubeloop init to a clean stop in a cluster
       const status = await eventually('Region status Ready=True', async () => {
         const s = (await regions.get('eu'))['status'] as { observedGeneration?: number; conditions?: { type: string; status: string }[] } | undefined;
         return s?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? s : undefined;
-      });
+      }, poll);
       expect(status.observedGeneration).toBe(1);
       // The Event about a cluster-scoped object goes to the default namespace.
-      await eventually('the Region event', async () => (await cs.eventsV1().events('default').list()).items.find((e) => e.regarding?.name === 'eu'));
+      await eventually('the Region event', async () => (await cs.eventsV1().events('default').list()).items.find((e) => e.regarding?.name === 'eu'), poll);
     });
 
     const metrics = await httpGet(`http://127.0.0.1:${running.metricsPort}/metrics`);

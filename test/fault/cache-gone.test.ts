@@ -9,6 +9,7 @@ import {
 import { startControlPlane, type ControlPlane } from '../../sdk/envtest/index.js';
 import { createTestNamespace } from '../support/cluster.js';
 import { startFaultProxy, type FaultProxy } from '../../sdk/testing/index.js';
+import { eventually } from '../support/wait.js';
 
 interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
@@ -16,14 +17,6 @@ interface ConfigMap extends KubeObject {
 const ConfigMap: ResourceDescriptor<ConfigMap> = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 async function etcd(env: ControlPlane, path: string, body: unknown): Promise<Record<string, unknown>> {
   const res = await request(`${env.etcdUrl}${path}`, { method: 'POST', body: JSON.stringify(body) });
@@ -76,7 +69,7 @@ describe('410 Gone after an etcd compaction (own control plane, watch cache off)
     const running = informer.start(controller.signal);
     await informer.waitForSync();
     const syncedRv = Number(informer.lastSyncResourceVersion());
-    await waitFor(() => calls.some((c) => c.startsWith('watch from')) || calls.at(-1) === 'watch-list', 'a watch');
+    await eventually('a watch', () => calls.some((c) => c.startsWith('watch from')) || calls.at(-1) === 'watch-list', 30_000);
 
     // Cut the informer off, change things, and compact etcd past the informer's resourceVersion.
     proxy.setMode('drop');
@@ -89,8 +82,8 @@ describe('410 Gone after an etcd compaction (own control plane, watch cache off)
     const callsBefore = calls.length;
     proxy.setMode('pass');
 
-    await waitFor(() => informer.health().relists === 1 && informer.health().watching, 'the relist');
-    await waitFor(() => informer.getIndexer().size === 7, 'seven objects');
+    await eventually('the relist', () => informer.health().relists === 1 && informer.health().watching, 30_000);
+    await eventually('seven objects', () => informer.getIndexer().size === 7, 30_000);
     await sleep(2000);
     expect(informer.health().relists).toBe(1);
     const after = calls.slice(callsBefore);

@@ -19,6 +19,7 @@ import {
 import { startControlPlane, type ControlPlane } from '../../sdk/envtest/index.js';
 import { createTestNamespace } from '../support/cluster.js';
 import { startFaultProxy, type FaultProxy } from '../../sdk/testing/index.js';
+import { eventually } from '../support/wait.js';
 
 interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
@@ -26,14 +27,6 @@ interface ConfigMap extends KubeObject {
 const ConfigMap: ResourceDescriptor<ConfigMap> = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** name → resourceVersion of what the server holds now, by a fresh LIST. */
 async function serverState(config: RestConfig, ns: string): Promise<Map<string, string>> {
@@ -151,7 +144,7 @@ describe('informer recovery (own control plane)', () => {
     stopWriter.abort();
     await writer;
 
-    await waitFor(() => cacheMatchesServer(env.config, ns, informer), 'the cache to equal a fresh LIST');
+    await eventually('the cache to equal a fresh LIST', () => cacheMatchesServer(env.config, ns, informer), 30_000);
     expect(deletedByWriter.size).toBeGreaterThan(5);
     // Every deleted object the informer had seen got an onDelete, and nothing after it. (One created and deleted
     // while the informer was cut off never reached the cache, so it has nothing to report.)
@@ -194,8 +187,8 @@ describe('informer recovery (own control plane)', () => {
     await env.restartApiServer();
     proxy.setMode('pass');
 
-    await waitFor(() => cacheMatchesServer(env.config, ns, informer), 'the cache to equal a fresh LIST');
-    await waitFor(() => j.deleted.size === 5, 'five deletions');
+    await eventually('the cache to equal a fresh LIST', () => cacheMatchesServer(env.config, ns, informer), 30_000);
+    await eventually('five deletions', () => j.deleted.size === 5, 30_000);
     for (let i = 0; i < 5; i++) expect(j.deleted.get(`cm-${i}`)).toBe('tombstone');
     expect(j.events.get('born-offline')).toEqual(['add']);
     expect(informer.health().relists).toBe(1);
@@ -237,13 +230,13 @@ describe('informer recovery (own control plane)', () => {
       }
     })();
     const current = (): string | undefined => informer.getIndexer().getByKey(`${ns}/ticker`)?.data?.['v'];
-    await waitFor(() => Number(current()) >= 3, 'the watch to follow the ticker');
+    await eventually('the watch to follow the ticker', () => Number(current()) >= 3, 30_000);
     expect(stalls).toEqual([]);
 
     expect(proxy.stall()).toBeGreaterThanOrEqual(1);
     const stalledAt = Date.now();
     const wanted = last + 1;
-    await waitFor(() => Number(current()) >= wanted, 'a change made after the stall', 15_000);
+    await eventually('a change made after the stall', () => Number(current()) >= wanted, 15_000);
     const recoveredMs = Date.now() - stalledAt;
     stopTicker.abort();
     await ticker;

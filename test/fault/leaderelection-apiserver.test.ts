@@ -8,6 +8,9 @@ import {
   isLeadershipLost,
   type LeaderElector,
 } from '../../sdk/leaderelection/index.js';
+import { eventually, type EventuallyOptions } from '../support/wait.js';
+
+const poll: EventuallyOptions = { intervalMs: 5 };
 
 // The leader loses its API server: the signal handed to onStartedLeading must abort within the renew deadline, before
 // any other candidate can take over. The leader reaches the API server through a loopback proxy that can refuse
@@ -130,14 +133,6 @@ function startCandidate(config: RestConfig, name: string, identity: string): Can
   return c;
 }
 
-async function waitFor(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
-  const started = performance.now();
-  while (!condition()) {
-    if (performance.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 function sampleExclusion(candidates: Candidate[]): { stop(): void; violations(): number } {
   let violations = 0;
   const timer = setInterval(() => {
@@ -168,9 +163,9 @@ describe('leader election when the API server goes away (own control plane)', ()
     proxy = await startSwitchableProxy(Number(new URL(env.host).port));
     const name = `fault-lease-${++leaseNumber}`;
     const a = startCandidate({ ...env.config, host: proxy.url }, name, 'candidate-a');
-    await waitFor('a to lead', () => a.elector.isLeader(), 10_000);
+    await eventually('a to lead', () => a.elector.isLeader(), { ...poll, timeoutMs: 10_000 });
     const b = startCandidate(env.config, name, 'candidate-b');
-    await waitFor('b to see a', () => b.elector.getLeader() === 'candidate-a', 5000);
+    await eventually('b to see a', () => b.elector.getLeader() === 'candidate-a', { ...poll, timeoutMs: 5000 });
     await new Promise((resolve) => setTimeout(resolve, timing.leaseDurationMs));
     expect(b.elector.isLeader()).toBe(false);
     return { a, b, proxy, name };
@@ -184,9 +179,9 @@ describe('leader election when the API server goes away (own control plane)', ()
     const sampler = sampleExclusion([a, b]);
     const cutAt = performance.now();
     leaderProxy.setMode(mode);
-    await waitFor('a to step down', () => !a.elector.isLeader(), timing.renewDeadlineMs + 5000);
+    await eventually('a to step down', () => !a.elector.isLeader(), { ...poll, timeoutMs: timing.renewDeadlineMs + 5000 });
     await a.done;
-    await waitFor('b to take over', () => b.elector.isLeader(), 15_000);
+    await eventually('b to take over', () => b.elector.isLeader(), { ...poll, timeoutMs: 15_000 });
     sampler.stop();
     const lostAfterMs = a.abortedAt! - cutAt;
     const takeoverAfterMs = b.startedAt! - cutAt;
@@ -213,9 +208,9 @@ describe('leader election when the API server goes away (own control plane)', ()
   it('steps down during an API server restart longer than the renew deadline; one candidate leads afterwards', async ({ annotate }) => {
     const name = `fault-lease-${++leaseNumber}`;
     const a = startCandidate(env.config, name, 'candidate-a');
-    await waitFor('a to lead', () => a.elector.isLeader(), 10_000);
+    await eventually('a to lead', () => a.elector.isLeader(), { ...poll, timeoutMs: 10_000 });
     const b = startCandidate(env.config, name, 'candidate-b');
-    await waitFor('b to see a', () => b.elector.getLeader() === 'candidate-a', 5000);
+    await eventually('b to see a', () => b.elector.getLeader() === 'candidate-a', { ...poll, timeoutMs: 5000 });
     const sampler = sampleExclusion([a, b]);
     const restartAt = performance.now();
     await env.restartApiServer();
@@ -223,8 +218,8 @@ describe('leader election when the API server goes away (own control plane)', ()
     await figure(annotate, `API server restart took ${restartMs.toFixed(0)} ms`);
     // The restart must outlast the renew deadline for this test to mean anything.
     expect(restartMs).toBeGreaterThan(timing.renewDeadlineMs);
-    await waitFor('a to step down', () => !a.elector.isLeader(), 5000);
-    await waitFor('b to take over', () => b.elector.isLeader(), 15_000);
+    await eventually('a to step down', () => !a.elector.isLeader(), { ...poll, timeoutMs: 5000 });
+    await eventually('b to take over', () => b.elector.isLeader(), { ...poll, timeoutMs: 15_000 });
     sampler.stop();
     expect(a.abortedAt! - restartAt).toBeLessThanOrEqual(timing.renewDeadlineMs + slackMs);
     expect(isLeadershipLost(a.leadingSignal?.reason)).toBe(true);

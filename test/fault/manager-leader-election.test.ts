@@ -10,6 +10,9 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { createClientset, isNotFound, type Clientset } from '../../sdk/client/index.js';
 import { startControlPlane, type ControlPlane } from '../../sdk/envtest/index.js';
 import type { InjectedReport } from '../fixtures/operator-process.js';
+import { eventually, type EventuallyOptions } from '../support/wait.js';
+
+const poll: EventuallyOptions = { intervalMs: 10 };
 
 // Operator processes as users run them: test/fixtures/operator-process.ts compiled by tsc (its own tsconfig, legacy
 // decorators with emitted metadata, `kubeloop/*` imported by package name) into a temporary folder laid out like an
@@ -61,16 +64,6 @@ interface OperatorProcess {
 
 const first = (p: OperatorProcess, event: OperatorEvent['event']): OperatorEvent | undefined => p.events.find((e) => e.event === event);
 const reconciles = (p: OperatorProcess): OperatorEvent[] => p.events.filter((e) => e.event === 'reconcile');
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** Runs `body` every `intervalMs` until stopped; resolves `stop()` once the iteration in flight is done. */
 function every(intervalMs: number, body: () => Promise<void>): { stop(): Promise<void> } {
@@ -194,7 +187,7 @@ describe('a manager in three operator processes with leader election on one Leas
     dumpOnFailure([op]);
     await clientset.coreV1().configMaps(ns).create({ metadata: { name: 'probe' } });
 
-    const injected = await waitFor('the injected report', () => first(op, 'injected'), 30_000);
+    const injected = await eventually('the injected report', () => first(op, 'injected'), { ...poll, timeoutMs: 30_000 });
     expect(injected.report).toEqual({
       client: true,
       clientset: true,
@@ -203,7 +196,7 @@ describe('a manager in three operator processes with leader election on one Leas
       logger: true,
       paramtypes: 5,
     } satisfies InjectedReport);
-    await waitFor('a reconcile of probe', () => reconciles(op).find((e) => e.name === 'probe'), 10_000);
+    await eventually('a reconcile of probe', () => reconciles(op).find((e) => e.name === 'probe'), { ...poll, timeoutMs: 10_000 });
     expect(await leaseHolder(ns, 'di-operator')).toBe('di-check');
 
     op.child.kill('SIGTERM');
@@ -249,11 +242,11 @@ describe('a manager in three operator processes with leader election on one Leas
     const changesReconciledAfter = (p: OperatorProcess, t: number): number => new Set(reconciles(p).filter((e) => e.t >= t).map((e) => e.n)).size;
 
     // Phase 1: every process runs with a synced cache; one leads and reconciles the writer's changes.
-    await waitFor('every process to sync its cache', () => procs.every((p) => first(p, 'synced')), 60_000);
+    await eventually('every process to sync its cache', () => procs.every((p) => first(p, 'synced')), { ...poll, timeoutMs: 60_000 });
     const allSynced = Math.max(...procs.map((p) => first(p, 'synced')!.t));
-    const leader1 = await waitFor('a leader', () => leaderOf(procs), 30_000);
+    const leader1 = await eventually('a leader', () => leaderOf(procs), { ...poll, timeoutMs: 30_000 });
     expect(await leaseHolder(ns, lease)).toBe(leader1.identity);
-    await waitFor(`${leader1.identity} to reconcile 10 changes after all synced`, () => changesReconciledAfter(leader1, allSynced) >= 10, 10_000);
+    await eventually(`${leader1.identity} to reconcile 10 changes after all synced`, () => changesReconciledAfter(leader1, allSynced) >= 10, { ...poll, timeoutMs: 10_000 });
 
     // Phase 2: SIGKILL the leader: a successor waits for the lease to expire.
     const rest = procs.filter((p) => p !== leader1);
@@ -261,7 +254,7 @@ describe('a manager in three operator processes with leader election on one Leas
     const killedAt = Date.now();
     leader1.child.kill('SIGKILL');
     const failoverBoundMs = timing.leaseDurationMs + 2 * retryMaxMs + slackMs;
-    const leader2 = await waitFor('a leader after the SIGKILL', () => leaderOf(rest), failoverBoundMs + 10_000);
+    const leader2 = await eventually('a leader after the SIGKILL', () => leaderOf(rest), { ...poll, timeoutMs: failoverBoundMs + 10_000 });
     const failoverMs = first(leader2, 'leading')!.t - killedAt;
     await figure(annotate, `SIGKILL of ${leader1.identity}: ${leader2.identity} led after ${failoverMs} ms (bound ${failoverBoundMs} ms)`);
     expect(failoverMs).toBeLessThanOrEqual(failoverBoundMs);
@@ -270,7 +263,7 @@ describe('a manager in three operator processes with leader election on one Leas
     expect(await leader1.exited).toMatchObject({ signal: 'SIGKILL' });
     expect(await leaseHolder(ns, lease)).toBe(leader2.identity);
     const leading2 = first(leader2, 'leading')!.t;
-    await waitFor(`${leader2.identity} to reconcile 5 changes`, () => changesReconciledAfter(leader2, leading2) >= 5, 10_000);
+    await eventually(`${leader2.identity} to reconcile 5 changes`, () => changesReconciledAfter(leader2, leading2) >= 5, { ...poll, timeoutMs: 10_000 });
 
     // Phase 3: SIGTERM the new leader: it stops its controllers, releases the lease and exits 0; the last process
     // takes over at its next retry.
@@ -278,7 +271,7 @@ describe('a manager in three operator processes with leader election on one Leas
     const termAt = Date.now();
     leader2.child.kill('SIGTERM');
     const handoverBoundMs = retryMaxMs + slackMs;
-    await waitFor('a leader after the SIGTERM', () => leaderOf([leader3]), timing.leaseDurationMs + handoverBoundMs + 10_000);
+    await eventually('a leader after the SIGTERM', () => leaderOf([leader3]), { ...poll, timeoutMs: timing.leaseDurationMs + handoverBoundMs + 10_000 });
     const handoverMs = first(leader3, 'leading')!.t - termAt;
     const exit2 = await leader2.exited;
     await figure(annotate, `SIGTERM of ${leader2.identity}: ${leader3.identity} led after ${handoverMs} ms (bound ${handoverBoundMs} ms); ${leader2.identity} exited after ${exit2.t - termAt} ms`);
@@ -287,12 +280,12 @@ describe('a manager in three operator processes with leader election on one Leas
     expect(first(leader2, 'stopped')).toBeDefined();
     expect(['', leader3.identity]).toContain(await leaseHolder(ns, lease));
     const leading3 = first(leader3, 'leading')!.t;
-    await waitFor(`${leader3.identity} to reconcile 5 changes`, () => changesReconciledAfter(leader3, leading3) >= 5, 10_000);
-    await waitFor(`a sample of the Lease naming ${leader3.identity}`, () => holders.at(-1)?.holder === leader3.identity, 10_000);
+    await eventually(`${leader3.identity} to reconcile 5 changes`, () => changesReconciledAfter(leader3, leading3) >= 5, { ...poll, timeoutMs: 10_000 });
+    await eventually(`a sample of the Lease naming ${leader3.identity}`, () => holders.at(-1)?.holder === leader3.identity, { ...poll, timeoutMs: 10_000 });
     await Promise.all(loops.splice(0).map((l) => l.stop()));
     // The server's record: the last leader reconciled the last write and annotated the object.
-    await waitFor(`${leader3.identity} to reconcile the last write`, () => reconciles(leader3).some((e) => e.n === String(written)), 10_000);
-    await waitFor(`the annotation reconciled-by: ${leader3.identity}`, async () => (await cms.get('hot')).metadata?.annotations?.['reconciled-by'] === leader3.identity, 10_000);
+    await eventually(`${leader3.identity} to reconcile the last write`, () => reconciles(leader3).some((e) => e.n === String(written)), { ...poll, timeoutMs: 10_000 });
+    await eventually(`the annotation reconciled-by: ${leader3.identity}`, async () => (await cms.get('hot')).metadata?.annotations?.['reconciled-by'] === leader3.identity, { ...poll, timeoutMs: 10_000 });
 
     // Exactly one process reconciled at any time: each only while it led, and never while another did.
     expect(procs.flatMap((p) => p.events.filter((e) => e.event === 'failed'))).toEqual([]);

@@ -12,16 +12,9 @@ import { createSharedIndexInformer, type ListerWatcher } from '../../sdk/cache/i
 import { startControlPlane, type ControlPlane } from '../../sdk/envtest/index.js';
 import { startFaultProxy, type FaultProxy } from '../../sdk/testing/index.js';
 import { createTestNamespace } from '../support/cluster.js';
+import { eventually } from '../support/wait.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 function cm(name: string, data: Record<string, string> = {}): corev1.ConfigMap {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data };
@@ -163,8 +156,8 @@ describe('fault proxy (own control plane)', () => {
         await direct.update({ ...(await direct.get('cm-1')), data: { v: '1' } });
         http.setMode('pass');
         const callsBefore = calls.length;
-        await waitFor(() => rule.hits === 1 && informer.health().relists === 1, 'the 410 and the relist');
-        await waitFor(() => informer.getIndexer().getByKey(`${ns}/cm-1`)?.data?.['v'] === '1', 'the change made while cut off');
+        await eventually('the 410 and the relist', () => rule.hits === 1 && informer.health().relists === 1, 30_000);
+        await eventually('the change made while cut off', () => informer.getIndexer().getByKey(`${ns}/cm-1`)?.data?.['v'] === '1', 30_000);
         await sleep(1500);
         expect(informer.health().relists).toBe(1);
         expect(rule.hits).toBe(1);
@@ -172,7 +165,7 @@ describe('fault proxy (own control plane)', () => {
         expect(after.filter((c) => c === 'list' || c === 'watch-list')).toHaveLength(1);
         expect(informer.health()).toMatchObject({ synced: true, watching: true });
         await direct.create(cm('late', { v: '2' }));
-        await waitFor(() => informer.getIndexer().getByKey(`${ns}/late`) !== undefined, 'a change after the relist');
+        await eventually('a change after the relist', () => informer.getIndexer().getByKey(`${ns}/late`) !== undefined, 30_000);
       } finally {
         stop.abort();
         await running;
@@ -195,7 +188,7 @@ describe('fault proxy (own control plane)', () => {
         failure = err;
       }
     })();
-    await waitFor(() => first.length === 1, 'the initial event');
+    await eventually('the initial event', () => first.length === 1, 30_000);
     expect(tcp.stall()).toBeGreaterThanOrEqual(1);
     const stalledAt = Date.now();
     await direct.create(cm('b'));

@@ -16,19 +16,12 @@ import {
 } from '../../sdk/cache/index.js';
 import { connectToControlPlane } from '../../sdk/envtest/index.js';
 import { createTestNamespace, installCrd, sharedCluster, uniqueName } from '../support/cluster.js';
+import { eventually } from '../support/wait.js';
 
 interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
 }
 const ConfigMap: ResourceDescriptor<ConfigMap> = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
-
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** Creates `count` ConfigMaps `cm-<i>` in parallel batches. */
 async function createConfigMaps(ns: string, count: number, labels: (i: number) => Record<string, string> = () => ({})): Promise<void> {
@@ -72,7 +65,7 @@ describe('informers against the real API server', () => {
     const reg = informer.addEventHandler({ onAdd: (cm, isInInitialList) => void (isInInitialList && initial.push(cm.metadata!.name!)) });
     const running = factory.start(controller.signal);
     expect(await factory.waitForCacheSync(controller.signal)).toBe(true);
-    await waitFor(() => reg.hasSynced(), 'handler sync');
+    await eventually('handler sync', () => reg.hasSynced(), 20_000);
 
     expect(initial).toHaveLength(1000);
     expect(new Set(initial).size).toBe(1000);
@@ -119,13 +112,13 @@ describe('informers against the real API server', () => {
       }),
     );
     await client.update({ ...(await client.get('pre')), data: { v: '9' } });
-    await waitFor(() => names.every((n) => byKey.get(n)?.length === 5) && byKey.get('pre')?.length === 2, 'all events');
+    await eventually('all events', () => names.every((n) => byKey.get(n)?.length === 5) && byKey.get('pre')?.length === 2, 20_000);
     for (const n of names) expect(byKey.get(n)).toEqual(['add 1', 'update 1->2', 'update 2->3', 'update 3->4', 'delete']);
     expect(byKey.get('pre')).toEqual(['add 0', 'update 0->9']);
 
     const late: string[] = [];
     const reg = informer.addEventHandler({ onAdd: (cm, initial) => void late.push(`${cm.metadata!.name} ${cm.data?.['v']} ${initial}`) });
-    await waitFor(() => reg.hasSynced(), 'late handler sync');
+    await eventually('late handler sync', () => reg.hasSynced(), 20_000);
     expect(late).toEqual(['pre 9 true']);
     controller.abort();
     await running;
@@ -157,11 +150,11 @@ describe('informers against the real API server', () => {
       const running = informer.start(controller.signal);
       expect(await informer.waitForSync(AbortSignal.timeout(20_000))).toBe(true);
       expect(informer.getIndexer().size).toBe(size);
-      await waitFor(() => calls.length === expected.length, `${initialList} calls`);
+      await eventually(`${initialList} calls`, () => calls.length === expected.length, 20_000);
       expect(calls).toEqual(expected);
       await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `after-${initialList}` } });
       size++;
-      await waitFor(() => informer.getIndexer().size === size, `${initialList}: a change after sync`);
+      await eventually(`${initialList}: a change after sync`, () => informer.getIndexer().size === size, 20_000);
       controller.abort();
       await running;
     }
@@ -180,7 +173,7 @@ describe('informers against the real API server', () => {
     expect(item).not.toHaveProperty('data');
     expect(lister.list({ labelSelector: 'n in (1,2)' })).toHaveLength(2);
     await cms(ns).create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'later' }, data: { big: 'x'.repeat(1000) } });
-    await waitFor(() => informer.getIndexer().size === 21, 'watch event');
+    await eventually('watch event', () => informer.getIndexer().size === 21, 20_000);
     const later = lister.namespace(ns).get('later');
     expect(later?.kind).toBe('PartialObjectMetadata');
     expect(later).not.toHaveProperty('data');
@@ -215,7 +208,7 @@ describe('informers against the real API server', () => {
       expect(byGvr.lister.namespace(ns).get('g1')?.['spec']).toEqual({ size: 1 });
       expect(typed.lister.namespace(ns).get('g1')?.spec?.size).toBe(1);
       await dyn.resource(gvr).namespace(ns).create({ apiVersion: `${group}/v1`, kind: 'Gadget', metadata: { name: 'g2' }, spec: { size: 2 } });
-      await waitFor(() => typed.lister.list().length === 2, 'second gadget');
+      await eventually('second gadget', () => typed.lister.list().length === 2, 20_000);
       controller.abort();
       await running;
     });

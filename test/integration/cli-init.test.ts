@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliBin, parseObjects, repoRoot, runCli } from '../e2e/support/cli.js';
+import { eventually } from '../support/wait.js';
 
 // `kubeloop init`, run as the built command in temporary folders: what a new project holds, and how bad input is
 // refused without leaving anything behind. No cluster is needed; npm runs only in the install-failure test.
@@ -231,8 +232,7 @@ describe('kubeloop init', () => {
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const deadline = Date.now() + 20_000;
-    while (!stderr.includes('… still installing dependencies') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await eventually('the progress line', () => stderr.includes('… still installing dependencies'), { timeoutMs: 20_000, intervalMs: 100 });
     expect(stderr).toMatch(/… still installing dependencies \(\d+ s\)/);
     expect((await readdir(root)).filter((f) => f.startsWith('.interrupted.kubeloop-init-'))).toHaveLength(1);
     child.kill('SIGINT');

@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamicClient, isInvalid, type Unstructured } from '../../sdk/client/index.js';
 import { sharedCluster } from '../support/cluster.js';
-import { dryRunCreate, eventually, linkCheckout, objectsUnder, parseObjects, runCli, runCommand, runTsc, succeeded, type Ran } from '../e2e/support/cli.js';
+import { dryRunCreate, linkCheckout, objectsUnder, parseObjects, runCli, runCommand, runTsc, succeeded, type Ran } from '../e2e/support/cli.js';
+import { eventually, type EventuallyOptions } from '../support/wait.js';
+
+/** Polls the API server the way the CLI-built operators converge: errors count as not yet. */
+const poll: EventuallyOptions = { timeoutMs: 30_000, intervalMs: 100, retryErrors: true };
 
 // `kubeloop generate manifests` on a project made by the CLI (init --skip-install, its packages linked to this
 // checkout, create api twice plus hand-written modules), built with tsc: the CRDs and the ClusterRole it writes,
@@ -258,10 +262,10 @@ describe('kubeloop generate manifests', () => {
       await eventually(`${crd.metadata?.name} established`, async () => {
         const status = (await crds.get(crd.metadata!.name!))['status'] as { conditions?: { type: string; status: string }[] } | undefined;
         return status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
-      });
+      }, poll);
     }
     const pools = createDynamicClient(config).resource({ group: `infra.${domain}`, version: 'v1', resource: 'pools' });
-    const pool = await eventually('a Pool', () => pools.create({ apiVersion: `infra.${domain}/v1`, kind: 'Pool', metadata: { name: 'p1' }, spec: { size: 'small' } }));
+    const pool = await eventually('a Pool', () => pools.create({ apiVersion: `infra.${domain}/v1`, kind: 'Pool', metadata: { name: 'p1' }, spec: { size: 'small' } }), poll);
     expect(pool['spec']).toEqual({ size: 'small', replicas: 1 });
     const scale = await pools.getSubresource<{ spec: { replicas: number } }>('p1', 'scale');
     expect(scale.spec.replicas).toBe(1);

@@ -5,8 +5,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClientset, createDynamicClient, type Unstructured } from '../../sdk/client/index.js';
 import { sharedCluster } from '../support/cluster.js';
-import { createAll, eventually, linkCheckout, parseObjects, runCli, runCommand, runTsc, succeeded } from '../e2e/support/cli.js';
+import { createAll, linkCheckout, parseObjects, runCli, runCommand, runTsc, succeeded } from '../e2e/support/cli.js';
 import { startOperator, writeServiceAccountFolder, type RunningOperator } from '../e2e/support/operator.js';
+import { eventually, type EventuallyOptions } from '../support/wait.js';
+
+/** Polls the API server the way the CLI-built operators converge: errors count as not yet. */
+const poll: EventuallyOptions = { timeoutMs: 30_000, intervalMs: 100, retryErrors: true };
 
 // An operator that watches one namespace (`kubeloop init --watch-namespaces`): generate manifests splits its RBAC
 // into a Role in that namespace and a ClusterRole for the cluster-scoped kind, and sets WATCH_NAMESPACES on the
@@ -89,7 +93,7 @@ describe('an operator watching some namespaces', () => {
       await eventually(`${crd} established`, async () => {
         const status = (await crds.get(crd))['status'] as { conditions?: { type: string; status: string }[] } | undefined;
         return status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
-      });
+      }, poll);
     }
     const sa = await writeServiceAccountFolder(admin, {
       dir: join(root, 'serviceaccount'),
@@ -112,7 +116,7 @@ describe('an operator watching some namespaces', () => {
     await eventually('the lease', async () => {
       if (!running.running()) throw new Error(`the operator exited:\n${running.log()}`);
       return (await cs.coordinationV1().leases(operatorNamespace).get(`${name}.${domain}`)).spec?.holderIdentity ? true : undefined;
-    }).catch((err: unknown) => {
+    }, poll).catch((err: unknown) => {
       throw new Error(`${(err as Error).message}\n${running.log()}`);
     });
 
@@ -120,19 +124,19 @@ describe('an operator watching some namespaces', () => {
     const body = { apiVersion: `shop.${domain}/v1`, kind: 'Guestbook', metadata: { name: 'g' }, spec: { message: 'hi' } };
     await guestbooks(unwatched).create(body);
     await guestbooks(watched).create(body);
-    await eventually('the ConfigMap in the watched namespace', () => cs.coreV1().configMaps(watched).get('g')).catch((err: unknown) => {
+    await eventually('the ConfigMap in the watched namespace', () => cs.coreV1().configMaps(watched).get('g'), poll).catch((err: unknown) => {
       throw new Error(`${(err as Error).message}\noperator log:\n${running.log()}`);
     });
     await eventually('Ready in the watched namespace', async () => {
       const status = (await guestbooks(watched).get('g'))['status'] as { conditions?: { type: string; status: string }[] } | undefined;
       return status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
-    });
+    }, poll);
     const regions = createDynamicClient(admin).resource({ group: `infra.${domain}`, version: 'v1', resource: 'regions' });
     await regions.create({ apiVersion: `infra.${domain}/v1`, kind: 'Region', metadata: { name: `r-${id}` }, spec: {} });
     await eventually('Ready on the cluster-scoped Region', async () => {
       const status = (await regions.get(`r-${id}`))['status'] as { conditions?: { type: string; status: string }[] } | undefined;
       return status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
-    });
+    }, poll);
 
     // The Guestbook outside the watched namespace, created first, was never seen: no status, no ConfigMap.
     expect((await guestbooks(unwatched).get('g'))['status']).toBeUndefined();

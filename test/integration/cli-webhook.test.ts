@@ -7,11 +7,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamicClient, isInvalid, isNotFound, type Unstructured } from '../../sdk/client/index.js';
 import { sharedCluster } from '../support/cluster.js';
-import { freePort, httpGet } from '../support/wait.js';
+import { eventually, type EventuallyOptions, freePort, httpGet } from '../support/wait.js';
 import {
   dryRunCreate,
   dyingWithParent,
-  eventually,
   linkCheckout,
   objectsUnder,
   parseObjects,
@@ -24,6 +23,9 @@ import {
 } from '../e2e/support/cli.js';
 import { installCrds, installWebhooks } from '../../sdk/envtest/index.js';
 import { certManagerStubCrds, kindsWithWebhooks } from '../e2e/support/webhooks.js';
+
+/** Polls the API server the way the CLI-built operators converge: errors count as not yet. */
+const poll: EventuallyOptions = { timeoutMs: 30_000, intervalMs: 100, retryErrors: true };
 
 // `kubeloop create webhook` on a project made by the CLI (init --skip-install, its packages linked to this checkout,
 // two kinds from create api): the files it writes and registers, its refusals, then `generate manifests` on the built
@@ -291,7 +293,7 @@ describe('generate manifests, with webhooks', () => {
       await eventually(`the operator's /readyz (webhook server included) to answer 200`, async () => {
         if (operator.exitCode !== null) throw new Error(`the operator exited ${operator.exitCode}:\n${log}`);
         return (await httpGet(`http://127.0.0.1:${probePort}/readyz`)).status === 200 ? true : undefined;
-      }).catch((err: unknown) => {
+      }, poll).catch((err: unknown) => {
         throw new Error(`${(err as Error).message}\n${log}`);
       });
 
@@ -304,7 +306,7 @@ describe('generate manifests, with webhooks', () => {
       const defaulted = await eventually('the API server to call the defaulting webhook', async () => {
         const dry = await v1.create({ apiVersion, kind: 'Guestbook', metadata: { name: 'probe' }, spec: {} }, { dryRun: ['All'] });
         return (dry['spec'] as { message?: string }).message === 'Hello' ? dry : undefined;
-      });
+      }, poll);
       expect(defaulted['spec']).toEqual({ message: 'Hello' });
 
       const stored = await v1.create({ apiVersion, kind: 'Guestbook', metadata: { name: 'defaulted' }, spec: {} });
@@ -389,16 +391,16 @@ describe('generate manifests, with webhooks', () => {
         const secret = await eventually('the provisioner to write its Secret', async () => {
           if (operator.exitCode !== null) throw new Error(`the operator exited ${operator.exitCode}:\n${log}`);
           return dyn.resource({ group: '', version: 'v1', resource: 'secrets' }).namespace(ns).get('webhook-server-cert').catch(() => undefined);
-        });
+        }, poll);
         const caBundle = (secret['data'] as Record<string, string>)['ca.crt'];
         expect(caBundle).toBeTruthy();
         for (const c of configurations) {
           await eventually(`the caBundle of ${c.kind} ${c.metadata?.name}`, async () => {
             const current = await clientFor(c.kind!).get(c.metadata!.name!);
             return (current['webhooks'] as { clientConfig: { caBundle?: string } }[]).every((w) => w.clientConfig.caBundle === caBundle);
-          });
+          }, poll);
         }
-        await eventually('the pair in the webhook server folder', async () => (existsSync(join(certDir, 'tls.crt')) && existsSync(join(certDir, 'tls.key'))) || undefined);
+        await eventually('the pair in the webhook server folder', async () => (existsSync(join(certDir, 'tls.crt')) && existsSync(join(certDir, 'tls.key'))) || undefined, poll);
       } finally {
         operator.kill('SIGTERM');
         await exited;

@@ -10,18 +10,11 @@ import type { apiextensionsv1 } from '../../sdk/client/generated/index.js';
 import { typedClient } from '../../sdk/client/rest/resource.js';
 import { WidgetV1, WidgetV1alpha1 } from '../types/crd/widgets.js';
 import { createTestNamespace, sharedCluster } from '../support/cluster.js';
+import { eventually, type EventuallyOptions } from '../support/wait.js';
+
+const poll: EventuallyOptions = { intervalMs: 100 };
 
 const fixture = join(import.meta.dirname, '../../sdk/client/codegen/testdata/widgets.example.com.yaml');
-
-async function until<T>(what: string, deadlineMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('Clientset: apiextensions.k8s.io/v1 and generated CRD types', () => {
   const { config } = sharedCluster();
@@ -33,19 +26,19 @@ describe('Clientset: apiextensions.k8s.io/v1 and generated CRD types', () => {
     await crds.delete('widgets.example.com').catch((err: unknown) => {
       if (!isNotFound(err)) throw err;
     });
-    await until('the old CRD to go', 30_000, async () => (await crds.get('widgets.example.com').catch(() => undefined)) ? undefined : true);
+    await eventually('the old CRD to go', async () => (await crds.get('widgets.example.com').catch(() => undefined)) ? undefined : true, { ...poll, timeoutMs: 30_000 });
     const created = await crds.create(crd);
     expect(created.spec.versions.map((v) => v.name)).toEqual(['v1alpha1', 'v1']);
-    const established = await until('the CRD to be established', 30_000, async () => {
+    const established = await eventually('the CRD to be established', async () => {
       const current = await crds.get('widgets.example.com');
       return current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? current : undefined;
-    });
+    }, { ...poll, timeoutMs: 30_000 });
     expect(established.status?.acceptedNames?.kind).toBe('Widget');
 
     const ns = await createTestNamespace(config, 'cs-crd');
     const widgets = typedClient(config, WidgetV1).namespace(ns);
     // The new resource may take a moment to be served after Established.
-    const widget = await until('widgets to be served', 30_000, () =>
+    const widget = await eventually('widgets to be served', () =>
       widgets
         .create({
           apiVersion: 'example.com/v1',
@@ -53,8 +46,7 @@ describe('Clientset: apiextensions.k8s.io/v1 and generated CRD types', () => {
           metadata: { name: 'w' },
           spec: { color: 'blue', port: 'http', weight: null, labels: { a: 'b' }, config: { free: [1, 'x'] }, tags: [{ key: 'k' }] },
         })
-        .catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err))),
-    );
+        .catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err))), { ...poll, timeoutMs: 30_000 });
     // Defaults from the schema, values kept as sent (nullable, int-or-string, preserved unknown fields).
     expect(widget.spec).toMatchObject({ color: 'blue', port: 'http', replicas: 1, config: { free: [1, 'x'] }, schedule: { cron: '@daily' } });
     expect(widget.spec?.tags).toEqual([{ key: 'k', value: '' }]);

@@ -4,6 +4,7 @@ import { createDiscoveryClient } from '../../sdk/client/discovery/discovery-clie
 import { GroupDiscoveryFailedError, isGroupDiscoveryFailed } from '../../sdk/client/discovery/errors.js';
 import type { APIGroup, APIResource, APIResourceList } from '../../sdk/client/discovery/types.js';
 import { sharedCluster, uniqueName } from '../support/cluster.js';
+import { eventually } from '../support/wait.js';
 
 /** Runs `work` and returns the paths of the requests it sent to the cluster of `config`. */
 async function pathsRequested<T>(config: RestConfig, work: () => Promise<T>): Promise<{ result: T; paths: string[] }> {
@@ -207,12 +208,14 @@ describe('DiscoveryClient against the real API server', () => {
       for (const aggregated of [true, false]) {
         const disco = createDiscoveryClient(config, { aggregated, cacheTtlMs: 0 });
         // The aggregator publishes the new group-version (as Stale, since nothing answers) within moments.
-        let err: unknown;
-        for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
-          err = await disco.serverGroupsAndResources().then(() => undefined, (e: unknown) => e);
-          if (isGroupDiscoveryFailed(err) && err.failed.has(`${group}/v1alpha1`)) break;
-          await new Promise((resolve) => setTimeout(resolve, 200));
-        }
+        const err = await eventually(
+          `${group}/v1alpha1 among the failed group-versions`,
+          async () => {
+            const thrown = await disco.serverGroupsAndResources().then(() => undefined, (e: unknown) => e);
+            return isGroupDiscoveryFailed(thrown) && thrown.failed.has(`${group}/v1alpha1`) ? thrown : undefined;
+          },
+          { timeoutMs: 20_000, intervalMs: 200 },
+        );
         expect(err, `aggregated: ${aggregated}`).toBeInstanceOf(GroupDiscoveryFailedError);
         const failure = err as GroupDiscoveryFailedError;
         expect(failure.code).toBe('ERR_KUBE_DISCOVERY_FAILED');

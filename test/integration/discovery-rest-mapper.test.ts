@@ -5,6 +5,9 @@ import { type AmbiguousMatchError, isAmbiguousMatch, isGroupDiscoveryFailed, isN
 import { createRESTMapper } from '../../sdk/client/discovery/rest-mapper.js';
 import type { APIResourceList } from '../../sdk/client/discovery/types.js';
 import { sharedCluster, uniqueName } from '../support/cluster.js';
+import { eventually, type EventuallyOptions } from '../support/wait.js';
+
+const poll: EventuallyOptions = { timeoutMs: 30_000, intervalMs: 100 };
 
 const crds = { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' };
 
@@ -41,14 +44,6 @@ function crdObject(spec: CrdSpec): Unstructured {
   };
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /**
  * Creates the CRDs, waits until each is Established and served by discovery (aggregated discovery is updated a moment
  * after), runs `work`, and deletes them.
@@ -62,14 +57,14 @@ async function withCrds(config: RestConfig, specs: CrdSpec[], work: () => Promis
       names.push(created.metadata!.name!);
     }
     for (const name of names) {
-      await until(`CRD ${name} to be Established`, async () => {
+      await eventually(`CRD ${name} to be Established`, async () => {
         const crd = await client.get(name);
         const conditions = (crd['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
         return conditions.some((c) => c.type === 'Established' && c.status === 'True');
-      });
+      }, poll);
     }
     const watcher = createDiscoveryClient(config, { cacheTtlMs: 0 });
-    await until('discovery to serve the CRDs', async () => {
+    await eventually('discovery to serve the CRDs', async () => {
       let lists: APIResourceList[];
       try {
         [, lists] = await watcher.serverGroupsAndResources();
@@ -80,7 +75,7 @@ async function withCrds(config: RestConfig, specs: CrdSpec[], work: () => Promis
       return specs.every((s) =>
         lists.some((l) => l.groupVersion === `${s.group}/v1` && l.resources.some((r) => r.name === s.plural)),
       );
-    });
+    }, poll);
     await work();
   } finally {
     for (const name of names) await client.delete(name);

@@ -8,6 +8,7 @@ import {
   type Unstructured,
 } from '../../sdk/client/index.js';
 import { createTestNamespace, sharedCluster, uniqueName } from '../support/cluster.js';
+import { eventually } from '../support/wait.js';
 
 const configMaps = { group: '', version: 'v1', resource: 'configmaps' };
 const deployments = { group: 'apps', version: 'v1', resource: 'deployments' };
@@ -162,14 +163,15 @@ describe('DynamicClient against the real API server', () => {
           ],
         },
       });
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const crd = await dyn.resource(crds).get(`widgets.${group}`);
-        const conditions = (crd['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
-        if (conditions.some((c) => c.type === 'Established' && c.status === 'True')) break;
-        if (Date.now() > deadline) throw new Error('CRD not established');
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await eventually(
+        'the CRD to be established',
+        async () => {
+          const crd = await dyn.resource(crds).get(`widgets.${group}`);
+          const conditions = (crd['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
+          return conditions.some((c) => c.type === 'Established' && c.status === 'True');
+        },
+        { timeoutMs: 30_000, intervalMs: 100 },
+      );
       ns = await createTestNamespace(config, 'crd');
     });
     afterAll(async () => {

@@ -9,6 +9,9 @@ import {
   type LeaderElector,
 } from '../../sdk/leaderelection/index.js';
 import { createTestNamespace, rawRequest, sharedCluster, uniqueName } from '../support/cluster.js';
+import { eventually, type EventuallyOptions } from '../support/wait.js';
+
+const poll: EventuallyOptions = { intervalMs: 5 };
 
 // Leader election against the shared kube-apiserver, with short durations: lease 2000 / renew 1500 / retry 300 ms.
 const timing = { leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 300 } as const;
@@ -101,15 +104,6 @@ function startCandidate(
   return c;
 }
 
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> {
-  const started = performance.now();
-  while (!(await condition())) {
-    if (performance.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return performance.now() - started;
-}
-
 /** Samples every few milliseconds that no two candidates lead at once; `stop()` resolves how many samples it took. */
 function sampleExclusion(candidates: Candidate[]): { stop(): number; violations: () => number } {
   let samples = 0;
@@ -138,12 +132,12 @@ describe('leader election over a real Lease', () => {
     const ns = await createTestNamespace(cluster.config, 'le');
     const name = uniqueName('lease');
     const a = startCandidate(cluster.config, ns, name, 'candidate-a', { releaseOnCancel: true });
-    await waitFor('a to lead', () => a.elector.isLeader(), 10_000);
+    await eventually('a to lead', () => a.elector.isLeader(), { ...poll, timeoutMs: 10_000 });
     const b = startCandidate(cluster.config, ns, name, 'candidate-b', { releaseOnCancel: true });
     const sampler = sampleExclusion([a, b]);
 
     // b sees a's lease and waits; a keeps renewing.
-    await waitFor('b to see a', () => b.elector.getLeader() === 'candidate-a', 5000);
+    await eventually('b to see a', () => b.elector.getLeader() === 'candidate-a', { ...poll, timeoutMs: 5000 });
     const first = await readLease(cluster.config, ns, name);
     await new Promise((resolve) => setTimeout(resolve, timing.leaseDurationMs * 2));
     expect(b.elector.isLeader()).toBe(false);
@@ -162,7 +156,7 @@ describe('leader election over a real Lease', () => {
 
     const stoppedAt = performance.now();
     a.stop.abort();
-    await waitFor('b to take over', () => b.elector.isLeader(), 10_000);
+    await eventually('b to take over', () => b.elector.isLeader(), { ...poll, timeoutMs: 10_000 });
     const failoverMs = b.startedAt! - stoppedAt;
     await a.done;
     const samples = sampler.stop();
@@ -193,9 +187,9 @@ describe('leader election over a real Lease', () => {
     const ns = await createTestNamespace(cluster.config, 'le');
     const name = uniqueName('lease');
     const a = startCandidate(cluster.config, ns, name, 'candidate-a');
-    await waitFor('a to lead', () => a.elector.isLeader(), 10_000);
+    await eventually('a to lead', () => a.elector.isLeader(), { ...poll, timeoutMs: 10_000 });
     const b = startCandidate(cluster.config, ns, name, 'candidate-b');
-    await waitFor('b to see a', () => b.elector.getLeader() === 'candidate-a', 5000);
+    await eventually('b to see a', () => b.elector.getLeader() === 'candidate-a', { ...poll, timeoutMs: 5000 });
     const sampler = sampleExclusion([a, b]);
     await new Promise((resolve) => setTimeout(resolve, timing.leaseDurationMs));
 
@@ -203,7 +197,7 @@ describe('leader election over a real Lease', () => {
     a.stop.abort();
     await a.done;
     const lastRenewal = Date.parse((await readLease(cluster.config, ns, name)).spec!.renewTime!);
-    await waitFor('b to take over', () => b.elector.isLeader(), 15_000);
+    await eventually('b to take over', () => b.elector.isLeader(), { ...poll, timeoutMs: 15_000 });
     const failoverMs = b.startedAt! - killedAt;
     sampler.stop();
     const bound = timing.leaseDurationMs + 2 * timing.retryPeriodMs * 1.2 + slackMs;
@@ -242,7 +236,7 @@ describe('leader election over a real Lease', () => {
     const startedAt = performance.now();
     const ahead = startCandidate(cluster.config, ns, name, 'candidate-a');
     const behind = startCandidate(cluster.config, ns, `${name}-behind`, 'candidate-b');
-    await waitFor('both to lead', () => ahead.elector.isLeader() && behind.elector.isLeader(), 10_000);
+    await eventually('both to lead', () => ahead.elector.isLeader() && behind.elector.isLeader(), { ...poll, timeoutMs: 10_000 });
     for (const c of [ahead, behind]) {
       const tookMs = c.startedAt! - startedAt;
       expect(tookMs).toBeGreaterThanOrEqual(timing.leaseDurationMs);
@@ -260,7 +254,7 @@ describe('leader election over a real Lease', () => {
     const config = await env.addUser({ name: user });
     const c = startCandidate(config, ns, name, 'candidate-a');
 
-    await waitFor('a warning', () => c.logs.some((l) => l.level === 'warn'), 5000);
+    await eventually('a warning', () => c.logs.some((l) => l.level === 'warn'), { ...poll, timeoutMs: 5000 });
     await new Promise((resolve) => setTimeout(resolve, timing.retryPeriodMs * 1.2 * 4));
     const warnings = c.logs.filter((l) => l.level === 'warn');
     expect(warnings).toHaveLength(1);
@@ -286,7 +280,7 @@ describe('leader election over a real Lease', () => {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'leader-election' },
       subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: user }],
     });
-    await waitFor('a to lead once allowed', () => c.elector.isLeader(), 15_000);
+    await eventually('a to lead once allowed', () => c.elector.isLeader(), { ...poll, timeoutMs: 15_000 });
     expect((await readLease(cluster.config, ns, name)).spec?.holderIdentity).toBe('candidate-a');
     c.stop.abort();
     await expect(c.done).resolves.toBeUndefined();

@@ -34,6 +34,9 @@ import {
   setStatusCondition,
 } from '../../sdk/manager/controllerutil.js';
 import { createTestNamespace, sharedCluster, uniqueName } from '../support/cluster.js';
+import { eventually, type EventuallyOptions } from '../support/wait.js';
+
+const poll: EventuallyOptions = { timeoutMs: 30_000, intervalMs: 50 };
 
 const group = `${uniqueName('cu')}.example.com`;
 const Gizmo = defineResource<{ size?: number; extra?: string }, { conditions?: metav1.Condition[]; seen?: number }>({
@@ -72,16 +75,6 @@ const crd: apiextensionsv1.CustomResourceDefinition = {
     ],
   },
 };
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, deadlineMs = 30_000): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const unused = (): never => {
   throw new Error('not used here');
@@ -124,10 +117,10 @@ function directClient(config: RestConfig, known: ResourceDescriptor[]): Client {
 
 /** Waits until a read through `client` sees `resourceVersion` (a cache catches up after a write). */
 async function seen(client: Client, resource: ResourceDescriptor, ns: string, name: string, resourceVersion: string | undefined): Promise<void> {
-  await until(`the client to see ${name}@${resourceVersion}`, async () => {
+  await eventually(`the client to see ${name}@${resourceVersion}`, async () => {
     const obj = await client.get(resource, { namespace: ns, name }).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
     return obj?.metadata?.resourceVersion === resourceVersion ? true : undefined;
-  });
+  }, poll);
 }
 
 describe('controllerutil against the real API server', () => {
@@ -139,14 +132,14 @@ describe('controllerutil against the real API server', () => {
 
   beforeAll(async () => {
     await cs.apiextensionsV1().customResourceDefinitions().create(crd);
-    await until('the Gizmo CRD to be served', async () => {
+    await eventually('the Gizmo CRD to be served', async () => {
       const current = await cs.apiextensionsV1().customResourceDefinitions().get(crd.metadata!.name!);
       if (!current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return undefined;
       return gizmos('default').list().then(
         () => true,
         (err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)),
       );
-    });
+    }, poll);
   });
 
   afterAll(async () => {
@@ -296,7 +289,7 @@ describe('controllerutil against the real API server', () => {
       let removed = false;
       expect(await createOrUpdate(client, structuredClone(key) as GizmoObject, (g) => void (removed = removeFinalizer(g, 'example.com/cleanup')), { resource: Gizmo })).toBe('updated');
       expect(removed).toBe(true);
-      await until('the gizmo to be deleted', () => gizmos(ns).get('f').then(() => undefined, (err: unknown) => (isNotFound(err) ? true : Promise.reject(err))));
+      await eventually('the gizmo to be deleted', () => gizmos(ns).get('f').then(() => undefined, (err: unknown) => (isNotFound(err) ? true : Promise.reject(err))), poll);
     });
   });
 });

@@ -28,6 +28,7 @@ import { createFakeClient } from '../../sdk/testing/index.js';
 import { FactoryClient } from '../../sdk/testing/client.js';
 import { ResourceRegistry } from '../../sdk/testing/internal/resources.js';
 import { createTestNamespace, sharedCluster } from '../support/cluster.js';
+import { eventually } from '../support/wait.js';
 
 const group = 'conformance.testing.kubeloop.dev';
 
@@ -579,8 +580,7 @@ function conformance(makeBackend: () => Promise<Backend>): void {
         const c = await b.client.create(cm(ns, 'new', { v: '1' }));
         await b.client.update({ ...c, data: { v: '2' } });
         await b.client.delete(c);
-        const deadline = Date.now() + 10_000;
-        while (seen.length < 4 && Date.now() < deadline) await sleep(20);
+        await eventually('four notifications', () => seen.length >= 4, 10_000);
         expect(seen).toEqual(['add pre', 'add new', 'update new 2', 'delete new']);
         expect(informer.getIndexer().list().map((o) => o.metadata?.name)).toEqual(['pre']);
       } finally {
@@ -612,16 +612,11 @@ describe('fake client conformance: kube-apiserver v1.37', () => {
     // Wait until both resources are served.
     const probeNs = await createTestNamespace(config, 'conf-probe');
     for (const res of [Widget, Gadget]) {
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        try {
-          await client.list(res, { namespace: probeNs });
-          break;
-        } catch (err) {
-          if (Date.now() > deadline) throw err;
-          await sleep(200);
-        }
-      }
+      await eventually(`${res.kind} to be served`, async () => Boolean(await client.list(res, { namespace: probeNs })), {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+        retryErrors: true,
+      });
     }
     return { client, clientset: createClientsetFromFactory(factory), factory, namespace: () => createTestNamespace(config, 'conf') };
   });

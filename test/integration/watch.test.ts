@@ -7,20 +7,13 @@ import {
 } from '../../sdk/client/index.js';
 import { connectionStats } from '../../sdk/client/transport/dispatchers.js';
 import { createTestNamespace, sharedCluster, uniqueName } from '../support/cluster.js';
+import { eventually } from '../support/wait.js';
 
 const configMaps = { group: '', version: 'v1', resource: 'configmaps' };
 
 /** Watch streams still open on kubeloop's connections (each stream has a connection of its own while it is open). */
 function openStreams(): number {
   return connectionStats().streams.running;
-}
-
-async function waitUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('watch against the real API server', () => {
@@ -110,7 +103,7 @@ describe('watch against the real API server', () => {
         else await w[Symbol.asyncDispose]();
       }),
     );
-    await waitUntil(() => openStreams() <= before);
+    await eventually('the closed watches to release their streams', () => openStreams() <= before, { timeoutMs: 10_000, intervalMs: 50 });
     expect(openStreams()).toBe(before);
   });
 });

@@ -1,14 +1,44 @@
 import { createServer } from 'node:net';
 import { request } from 'undici';
 
-/** Polls `probe` until it returns something other than undefined or false; throws naming `what` after the timeout. */
-export async function eventually<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+/** How {@link eventually} polls. */
+export interface EventuallyOptions {
+  /** Give up after this long. Default: 15000. */
+  timeoutMs?: number;
+  /** Wait this long between two probes. Default: 20. */
+  intervalMs?: number;
+  /**
+   * A probe that throws or rejects counts as "not yet" (an API call failing while the cluster converges), and the last
+   * error is named on timeout. Default: false, the error fails the wait at once.
+   */
+  retryErrors?: boolean;
+}
+
+/**
+ * The one wait-until helper of the tests: polls `probe` until it returns something other than undefined or false, and
+ * resolves that value; throws naming `what` after the timeout. The third argument is the timeout in ms, or
+ * {@link EventuallyOptions}: `await eventually('the Deployment', () => get(name), { timeoutMs: 30_000, retryErrors: true })`.
+ */
+export async function eventually<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  options: number | EventuallyOptions = {},
+): Promise<T> {
+  const { timeoutMs = 15_000, intervalMs = 20, retryErrors = false } = typeof options === 'number' ? { timeoutMs: options } : options;
+  const deadline = performance.now() + timeoutMs;
+  let last: unknown;
   for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen in ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      if (!retryErrors) throw err;
+      last = err;
+    }
+    if (performance.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `; the last error: ${String(last)}`}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 

@@ -46,6 +46,8 @@ function violations(root: string): string[] {
         continue;
       }
       const target = relative(root, resolve(dirname(file), spec));
+      // Tests beside the code may use the shared test helpers (test/support: waiting, free ports); nothing else may.
+      if (file.endsWith('.test.ts') && resolve(dirname(file), spec).startsWith(`${resolve(root, '../test/support')}/`)) continue;
       if (target.startsWith('..')) {
         found.push(`${relative(root, file)} imports ${spec}, outside sdk/`);
         continue;
@@ -70,6 +72,23 @@ describe('architecture', () => {
   it('has one index.ts per sdk package', () => {
     for (const pkg of Object.keys(allowed)) {
       expect(readdirSync(join(sdk, pkg)), pkg).toContain('index.ts');
+    }
+  });
+
+  it('lets only tests beside the code import the shared test helpers', () => {
+    const parent = mkdtempSync(join(tmpdir(), 'arch-'));
+    const root = join(parent, 'sdk');
+    try {
+      mkdirSync(join(root, 'cache'), { recursive: true });
+      writeFileSync(join(root, 'cache', 'index.ts'), "import { eventually } from '../../test/support/wait.js';\n");
+      writeFileSync(join(root, 'cache', 'store.test.ts'), "import { eventually } from '../../test/support/wait.js';\n");
+      writeFileSync(join(root, 'cache', 'other.test.ts'), "import { fixture } from '../../test/fixtures/x.js';\n");
+      expect(violations(root)).toEqual([
+        'cache/index.ts imports ../../test/support/wait.js, outside sdk/',
+        'cache/other.test.ts imports ../../test/fixtures/x.js, outside sdk/',
+      ]);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
     }
   });
 

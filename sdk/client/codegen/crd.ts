@@ -18,6 +18,7 @@
 import { loadAll } from 'js-yaml';
 import type { JsonSchema } from './schema.js';
 import { docLines, pascalCase, quote, SchemaMapper, type PropertyInfo } from './typescript.js';
+import { ArgumentError } from '../errors.js';
 
 export interface GenerateTypesFromCrdOptions {
   /** The module the output imports `defineResource` and the object-model types from. Default: `'kubeloop/client'`. */
@@ -63,7 +64,7 @@ function isCrd(doc: unknown): doc is Crd {
 function crdsOf(input: string | object | readonly object[]): Crd[] {
   const docs: unknown[] = typeof input === 'string' ? loadAll(input) : Array.isArray(input) ? input : [input];
   const crds = docs.filter(isCrd);
-  if (!crds.length) throw new TypeError('generateTypesFromCrd: no CustomResourceDefinition in the input');
+  if (!crds.length) throw new ArgumentError('generateTypesFromCrd: no CustomResourceDefinition in the input');
   return crds;
 }
 
@@ -71,8 +72,9 @@ const rootFields = new Set(['apiVersion', 'kind', 'metadata']);
 
 /**
  * TypeScript interfaces and `defineResource` descriptors for every version of the CustomResourceDefinitions in
- * `crd` (YAML text with one or more documents, or parsed objects). Throws a TypeError naming the CRD and field when
- * one cannot be used (no group, kind or plural; a version without a schema).
+ * `crd` (YAML text with one or more documents, or parsed objects). Throws an `ArgumentError`
+ * (`ERR_KUBE_INVALID_ARGUMENT`, a TypeError) naming the CRD and field when one cannot be used (no group, kind or
+ * plural; a version without a schema).
  */
 export function generateTypesFromCrd(crd: string | object | readonly object[], options: GenerateTypesFromCrdOptions = {}): string {
   const importFrom = options.importFrom ?? 'kubeloop/client';
@@ -92,19 +94,19 @@ export function generateTypesFromCrd(crd: string | object | readonly object[], o
     const group = spec?.group;
     const kind = spec?.names?.kind;
     const plural = spec?.names?.plural;
-    if (!group || !kind || !plural) throw new TypeError(`generateTypesFromCrd: ${where} needs spec.group, spec.names.kind and spec.names.plural`);
+    if (!group || !kind || !plural) throw new ArgumentError(`generateTypesFromCrd: ${where} needs spec.group, spec.names.kind and spec.names.plural`);
     const namespaced = spec.scope !== 'Cluster';
     let versions: CrdVersion[] = spec.versions?.length ? spec.versions : spec.version ? [{ name: spec.version, served: true }] : [];
     versions = versions.filter((v) => (options.versions ? options.versions.includes(v.name) : v.served !== false));
-    if (!versions.length) throw new TypeError(`generateTypesFromCrd: ${where} has no version to generate`);
+    if (!versions.length) throw new ArgumentError(`generateTypesFromCrd: ${where} has no version to generate`);
     const suffixed = options.versionSuffix ?? versions.length > 1;
 
     for (const version of versions) {
       const schema = version.schema?.openAPIV3Schema ?? spec.validation?.openAPIV3Schema;
-      if (!schema) throw new TypeError(`generateTypesFromCrd: ${where} version ${version.name} has no openAPIV3Schema`);
+      if (!schema) throw new ArgumentError(`generateTypesFromCrd: ${where} version ${version.name} has no openAPIV3Schema`);
       mapper.suffix = suffixed ? pascalCase(version.name) : '';
       const name = mapper.uniqueName(kind, mapper.suffix);
-      if (name !== kind + mapper.suffix) throw new TypeError(`generateTypesFromCrd: ${where}: the name ${kind + mapper.suffix} is taken`);
+      if (name !== kind + mapper.suffix) throw new ArgumentError(`generateTypesFromCrd: ${where}: the name ${kind + mapper.suffix} is taken`);
       names.push(name);
       const subresources = version.subresources ?? spec.subresources ?? {};
       const subresourceNames = (['status', 'scale'] as const).filter((s) => subresources[s] !== undefined);

@@ -15,6 +15,7 @@
  * Inline object schemas (CRDs nest them) become named interfaces: the parent's name plus the property's, in PascalCase.
  */
 import type { JsonSchema } from './schema.js';
+import { ArgumentError } from '../errors.js';
 
 export interface SchemaMapperOptions {
   /** The TypeScript type a `$ref` stands for. Default: refs are an error (CRD schemas have none). */
@@ -136,7 +137,7 @@ export class SchemaMapper {
     this.resolveRef =
       options.resolveRef ??
       ((ref) => {
-        throw new Error(`unexpected $ref ${ref}: this schema must be self-contained`);
+        throw new ArgumentError(`unexpected $ref ${ref}: this schema must be self-contained`);
       });
   }
 

@@ -1,5 +1,5 @@
 import type { RestConfig } from '../config/types.js';
-import { isForbidden, isNotFound } from '../errors.js';
+import { ArgumentError, ArgumentRangeError, isForbidden, isNotFound } from '../errors.js';
 import { restClientFor, type RestClient } from '../rest/rest-client.js';
 import type { HttpResponse } from '../transport/transport.js';
 import { GroupDiscoveryFailedError, isGroupDiscoveryFailed, StaleGroupVersionError } from './errors.js';
@@ -56,7 +56,7 @@ export interface DiscoveryCallOptions {
  * - {@link GroupDiscoveryFailedError} (`ERR_KUBE_DISCOVERY_FAILED`) from `serverGroupsAndResources` and
  *   `serverPreferred*Resources` when some group-versions failed (or are Stale): it carries what succeeded.
  * - An aborted call rejects with its signal's reason.
- * - `TypeError` for a malformed group-version (`a/b/c`).
+ * - `ArgumentError` (`ERR_KUBE_INVALID_ARGUMENT`, a `TypeError`) for a malformed group-version (`a/b/c`).
  *
  * Caveats: the cache does not notice new or removed CRDs and API services by itself; call `invalidate()`, set a TTL,
  * or use the RESTMapper, which invalidates on a miss.
@@ -111,7 +111,7 @@ function onlyNamespaced(lists: APIResourceList[]): APIResourceList[] {
 function groupVersionPath(groupVersion: string): string {
   const parts = groupVersion.split('/');
   if (parts.length > 2 || parts.some((p) => !p)) {
-    throw new TypeError(`"${groupVersion}" is not a group-version: expected "group/version", or "v1" for the core group`);
+    throw new ArgumentError(`"${groupVersion}" is not a group-version: expected "group/version", or "v1" for the core group`);
   }
   return parts.length === 1 ? `/api/${groupVersion}` : `/apis/${groupVersion}`;
 }
@@ -129,7 +129,7 @@ class CachedDiscoveryClient implements DiscoveryClient {
     this.#rc = restClientFor(config, { groupVersion: { group: '', version: 'v1' } });
     this.#aggregated = options.aggregated ?? true;
     const ttl = options.cacheTtlMs ?? Number.POSITIVE_INFINITY;
-    if (!(ttl >= 0)) throw new RangeError(`cacheTtlMs must be 0 or more, not ${ttl}`);
+    if (!(ttl >= 0)) throw new ArgumentRangeError(`cacheTtlMs must be 0 or more, not ${ttl}`);
     this.#ttlMs = ttl;
   }
 
@@ -286,7 +286,8 @@ class CachedDiscoveryClient implements DiscoveryClient {
 /**
  * A DiscoveryClient for the API server `config` names, with an in-memory cache. See {@link DiscoveryClient}.
  *
- * Errors: throws `RangeError` for a negative `cacheTtlMs`, and `ConfigError` for an unusable `config.host`.
+ * Errors: throws `ArgumentRangeError` (`ERR_KUBE_INVALID_ARGUMENT`, a `RangeError`) for a negative `cacheTtlMs`,
+ * and `ConfigError` for an unusable `config.host`.
  */
 export function createDiscoveryClient(config: RestConfig, options: DiscoveryClientOptions = {}): DiscoveryClient {
   return new CachedDiscoveryClient(config, options);

@@ -8,6 +8,7 @@ import {
   type MappingQuery,
 } from './errors.js';
 import type { APIGroup, APIResourceList, ResourceScope } from './types.js';
+import { ArgumentError } from '../errors.js';
 
 /** A kind to map: `{ group: 'apps', kind: 'Deployment' }`; the core group is `''`. No version: the preferred one. */
 export interface GroupKindQuery {
@@ -207,7 +208,7 @@ class LazyRESTMapper implements RESTMapper {
   }
 
   #mapResource(query: ResourceQuery, options: DiscoveryCallOptions): Promise<RESTMapping> {
-    if (!query.resource) return Promise.reject(new TypeError('resource must not be empty'));
+    if (!query.resource) return Promise.reject(new ArgumentError('resource must not be empty'));
     return this.#resolve(
       query,
       (index) => {

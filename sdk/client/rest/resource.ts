@@ -1,5 +1,5 @@
 import type { RestConfig } from '../config/types.js';
-import { isGone } from '../errors.js';
+import { ArgumentError, isGone } from '../errors.js';
 import type { ResourceDescriptor } from '../meta/descriptor.js';
 import type { GroupVersion, KubeList, KubeObject } from '../meta/types.js';
 import type {
@@ -120,7 +120,7 @@ class ResourceClient<T extends KubeObject, L extends KubeList<T>> implements Nam
 
   private nameOf(obj: KubeObject): string {
     const name = obj.metadata?.name;
-    if (!name) throw new TypeError(`the ${this.location.kind ?? this.location.plural} has no metadata.name`);
+    if (!name) throw new ArgumentError(`the ${this.location.kind ?? this.location.plural} has no metadata.name`);
     return name;
   }
 
@@ -169,7 +169,7 @@ class ResourceClient<T extends KubeObject, L extends KubeList<T>> implements Nam
   ): Promise<T> {
     const sub = options.subresource ? [options.subresource] : [];
     if (options.patchType === 'apply' && !options.fieldManager) {
-      throw new TypeError('a server-side apply patch needs options.fieldManager');
+      throw new ArgumentError('a server-side apply patch needs options.fieldManager');
     }
     const req = writeParams(this.req('PATCH', name, ...sub), options)
       .setHeader('content-type', patchContentTypes[options.patchType])
@@ -186,7 +186,7 @@ class ResourceClient<T extends KubeObject, L extends KubeList<T>> implements Nam
   }
 
   private async applyTo(obj: ApplyConfiguration<T>, options: ApplyOptions, subresource?: string): Promise<T> {
-    if (!options?.fieldManager) throw new TypeError('apply needs options.fieldManager');
+    if (!options?.fieldManager) throw new ArgumentError('apply needs options.fieldManager');
     return this.withNamespace(obj as KubeObject).patch(this.nameOf(obj as KubeObject), obj, {
       ...options,
       patchType: 'apply',

@@ -3,6 +3,7 @@ import type { GroupVersion, KubeObject } from '../meta/types.js';
 import { transportFor, type HttpMethod, type HttpResponse, type Transport } from '../transport/transport.js';
 import type { Watch } from './resource-interface.js';
 import { streamLines, watchStream } from './watch.js';
+import { ArgumentError } from '../errors.js';
 
 export interface RestClientOptions {
   groupVersion: GroupVersion;
@@ -107,7 +108,7 @@ export class Request {
     return this;
   }
   name(name: string): this {
-    if (!name) throw new TypeError('name must not be empty');
+    if (!name) throw new ArgumentError('name must not be empty');
     this.objectName = name;
     return this;
   }

@@ -1,4 +1,4 @@
-import { ApiError, TransportError, WatchStalledError, type RequestInfo } from '../errors.js';
+import { AlreadyStartedError, ApiError, TransportError, WatchStalledError, type RequestInfo } from '../errors.js';
 import type { Status, WatchEvent } from '../meta/types.js';
 import type { StreamResponse } from '../transport/transport.js';
 import { describeNetworkError } from '../transport/network-errors.js';
@@ -174,7 +174,7 @@ export function watchStream<T>(
 
   let iterator: AsyncGenerator<unknown, void, undefined> | undefined;
   const claim = (): void => {
-    if (iterator) throw new Error('a watch can be iterated once');
+    if (iterator) throw new AlreadyStartedError('watch', 'a watch can be iterated once');
   };
   const close = (): void => {
     closer.abort();

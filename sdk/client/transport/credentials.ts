@@ -1,4 +1,4 @@
-import { createExecCredentialSource } from '../auth/exec.js';
+import { printable, sharedExecCredentialSource } from '../auth/exec.js';
 import { createTokenFileSource } from '../auth/token-file.js';
 import type { RestConfig } from '../config/types.js';
 
@@ -11,29 +11,40 @@ export interface RequestCredentials {
 }
 
 /**
- * The credentials of a RestConfig, in the order client-go applies them: an exec plugin, else a token file (re-read as
- * it rotates), else a static bearer token, else basic auth; a static client certificate in every case where the exec
- * plugin gives none. Impersonation headers come on top.
+ * The credentials of a RestConfig, in the order client-go applies them: a token file (re-read as it rotates), else a
+ * static bearer token, else basic auth when a user name is set (a password alone sends nothing); a static client
+ * certificate in every case. An exec plugin runs only when none of those is set, as client-go never runs it next to
+ * a token, a user name or a client certificate. Impersonation headers come on top.
  */
 export interface CredentialProvider {
-  get(): Promise<RequestCredentials>;
+  /** The credentials; a wait for an exec plugin ends when `signal` aborts (its run goes on for other requests). */
+  get(signal?: AbortSignal): Promise<RequestCredentials>;
+  /** What `get` may wait for, for error messages (`the exec plugin NAME`); undefined when it never waits long. */
+  readonly waitingFor?: string;
   /** The server said 401: drop cached credentials. True if fetching them again may help (then retry once). */
   invalidate(): boolean;
 }
 
 export function createCredentialProvider(config: RestConfig): CredentialProvider {
   const impersonation = impersonationHeaders(config);
-  const staticCert = config.certData && config.keyData ? { certData: config.certData, keyData: config.keyData } : {};
-  if (config.exec) {
-    const exec = createExecCredentialSource(config.exec, {
+  // A certificate read from files comes from the transport, which re-reads them as they rotate.
+  const fromFiles = Boolean(config.certFile && config.keyFile);
+  const staticCert =
+    !fromFiles && config.certData && config.keyData ? { certData: config.certData, keyData: config.keyData } : {};
+  const otherAuth = Boolean(
+    config.bearerToken || config.bearerTokenFile || config.username || staticCert.certData || fromFiles,
+  );
+  if (config.exec && !otherAuth) {
+    const exec = sharedExecCredentialSource(config.exec, {
       server: config.host,
       ...(config.caData && { caData: config.caData }),
       ...(config.serverName && { serverName: config.serverName }),
       ...(config.insecureSkipTLSVerify && { insecureSkipTLSVerify: true }),
     });
     return {
-      async get() {
-        const cred = await exec.credential();
+      waitingFor: `the exec plugin ${printable(config.exec.command)}`,
+      async get(signal) {
+        const cred = await exec.credential(signal);
         const headers = { ...impersonation, ...(cred.token && { authorization: `Bearer ${cred.token}` }) };
         return cred.certData && cred.keyData
           ? { headers, certData: cred.certData, keyData: cred.keyData }
@@ -59,8 +70,8 @@ export function createCredentialProvider(config: RestConfig): CredentialProvider
   }
   let auth: Record<string, string> = {};
   if (config.bearerToken) auth = { authorization: `Bearer ${config.bearerToken}` };
-  else if (config.username !== undefined || config.password !== undefined) {
-    const basic = Buffer.from(`${config.username ?? ''}:${config.password ?? ''}`).toString('base64');
+  else if (config.username) {
+    const basic = Buffer.from(`${config.username}:${config.password ?? ''}`).toString('base64');
     auth = { authorization: `Basic ${basic}` };
   }
   const fixed: RequestCredentials = { headers: { ...impersonation, ...auth }, ...staticCert };

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { EnvtestError } from '../errors.js';
 
 /**
  * Child processes of the control plane, and the three guards that keep them from outliving the process that started
@@ -189,13 +190,13 @@ export async function waitFor(
   let last = '';
   for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
     const fatal = abortIf();
-    if (fatal) throw new Error(`${what}: ${fatal}`);
+    if (fatal) throw new EnvtestError(`${what}: ${fatal}`);
     try {
       if (await check()) return;
     } catch (err) {
       last = (err as Error).message;
     }
-    if (Date.now() > deadline) throw new Error(`${what}: not ready after ${timeoutMs} ms${last ? ` (${last})` : ''}`);
+    if (Date.now() > deadline) throw new EnvtestError(`${what}: not ready after ${timeoutMs} ms${last ? ` (${last})` : ''}`);
     await sleep(delay);
   }
 }

@@ -156,19 +156,3 @@ export async function createAll(config: RestConfig, objects: readonly Unstructur
     await (mapping.scope === 'Namespaced' ? resource.namespace(object.metadata?.namespace ?? 'default') : resource).create(object);
   }
 }
-
-/** Polls until `probe` returns a value (errors count as "not yet"); fails after `timeoutMs` naming the last error. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
