@@ -6,7 +6,13 @@ import { readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { parseLabelSelector } from '../../../sdk/cache/index.js';
 import * as client from '../../../sdk/client/index.js';
-import { loadClientConfig, type LoadConfigOptions, type RestConfig } from '../../../sdk/client/index.js';
+import { printable } from '../../../sdk/client/auth/exec.js';
+import {
+  loadClientConfig,
+  type ImpersonateOverride,
+  type LoadConfigOptions,
+  type RestConfig,
+} from '../../../sdk/client/index.js';
 import { digest, type KubeconfigResult, type QuantityResult, type SelectorResult } from './results.js';
 
 /** A kubeconfig case with its paths made absolute: what both sides are given. */
@@ -35,9 +41,9 @@ export function parseRequestTimeout(text: string): number {
  * adapter between the two vocabularies.
  */
 export function optionsFromFlags(flags: Record<string, string[]>): LoadConfigOptions {
-  const options: Record<string, unknown> = {};
-  const impersonate: { user?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> } = {};
-  const plain: Record<string, string> = {
+  const options: LoadConfigOptions = {};
+  const impersonate: ImpersonateOverride = {};
+  const plain: Record<string, 'server' | 'context' | 'cluster' | 'user' | 'namespace' | 'token' | 'username' | 'password' | 'clientCertificate' | 'clientKey' | 'certificateAuthority' | 'tlsServerName' | 'proxyUrl'> = {
     server: 'server',
     context: 'context',
     cluster: 'cluster',
@@ -73,8 +79,7 @@ export function optionsFromFlags(flags: Record<string, string[]>): LoadConfigOpt
     } else throw new FlagError(`--${flag} has no kubeloop option`);
   }
   if (Object.keys(impersonate).length) options.impersonate = impersonate;
-  // The override options are being added to LoadConfigOptions (issue #15); until then they are passed untyped.
-  return options as LoadConfigOptions;
+  return options;
 }
 
 const relative = (path: string, dir: string): string => (path.startsWith(`${dir}/`) ? `$DIR${path.slice(dir.length)}` : path);
@@ -105,14 +110,11 @@ export async function kubeloopKubeconfig(c: PreparedCase): Promise<KubeconfigRes
   }
 }
 
-/** RestConfig with the file fields of issue #15's rotation work, read when present. */
-type WithFiles = RestConfig & { caFile?: string; certFile?: string; keyFile?: string };
-
 /** The PEM text a config uses: its data, else its file's content now. */
 const pem = (data: string | undefined, file: string | undefined): string | undefined =>
   data || (file ? readFileSync(file, 'utf8') : undefined);
 
-function fromRestConfig(config: WithFiles, dir: string): KubeconfigResult {
+function fromRestConfig(config: RestConfig, dir: string): KubeconfigResult {
   const r: KubeconfigResult = { host: config.host, tls: {}, auth: {} };
   const [ca, cert, key] = [pem(config.caData, config.caFile), pem(config.certData, config.certFile), pem(config.keyData, config.keyFile)];
   if (ca) r.tls.ca = digest(ca);
@@ -133,7 +135,8 @@ function fromRestConfig(config: WithFiles, dir: string): KubeconfigResult {
       apiVersion: e.apiVersion,
       ...(e.args?.length && { args: e.args }),
       ...(e.env?.length && { env: Object.fromEntries(e.env.map((v) => [v.name, v.value])) }),
-      ...(e.installHint && { installHint: e.installHint }),
+      // kubeloop keeps the hint as written and escapes it where it prints it; client-go escapes it at load.
+      ...(e.installHint && { installHint: printable(e.installHint) }),
       ...(mode && { interactiveMode: mode }),
       ...(e.provideClusterInfo && { provideClusterInfo: true }),
     };
