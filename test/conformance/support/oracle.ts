@@ -14,13 +14,14 @@ const buildScript = join(import.meta.dirname, '..', 'oracle', 'build.sh');
 export function findOracle(env: NodeJS.ProcessEnv = process.env): { path: string } | { missing: string } {
   const given = env.KUBELOOP_CONFORMANCE_ORACLE;
   if (given && existsSync(given)) return { path: given };
-  const build = spawnSync('bash', [buildScript], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The build's progress goes to the test run's stderr: a cold build downloads client-go and compiles it.
+  const build = spawnSync('bash', [buildScript], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'] });
   const path = build.stdout.trim().split('\n').pop();
   if (build.status === 0 && path && existsSync(path)) return { path };
   if (build.status === 3) {
     return { missing: 'Go is not installed and the client-go oracle is not cached (set KUBELOOP_CONFORMANCE_ORACLE or install Go 1.26)' };
   }
-  throw new Error(`building the client-go oracle failed (exit ${build.status}):\n${build.stderr}`);
+  throw new Error(`building the client-go oracle failed (exit ${build.status}); its output is above`);
 }
 
 /** Runs the oracle with one JSON request; returns its JSON answer. */
