@@ -41,6 +41,9 @@ export const fake = {
   fileToken: 'fake-token-from-file-5555',
   password: 'fake-password-1',
   otherPassword: 'fake-password-override-2',
+  /** Written unquoted, so YAML reads it as a number: the refusal must not quote it. */
+  numericToken: '98765432109876',
+  numericPassword: '4242424242',
 } as const;
 
 export async function writeFixtures(dir: string): Promise<Fixtures> {

@@ -286,6 +286,8 @@ function yamlText(f: Fixtures): KubeconfigCase[] {
     one('yaml-token-null', 'token: null', head('token: null')),
     one('yaml-token-tilde', 'token: ~', head('token: ~')),
     one('yaml-token-hex', 'token: 0x1F (unquoted)', head('token: 0x1F')),
+    one('yaml-token-digits', 'a long all-digit token, unquoted (its refusal must not show it)', head(`token: ${fake.numericToken}`)),
+    one('yaml-password-digits', 'an all-digit password, unquoted', head(`username: alice\npassword: ${fake.numericPassword}`)),
     one('yaml-token-quoted', 'token: "0123" (quoted)', head('token: "0123"')),
     one('yaml-username-yes', 'username: yes (YAML 1.1 boolean)', head(`username: yes\npassword: ${fake.password}`)),
     one('yaml-username-on', 'username: on (YAML 1.1 boolean)', head(`username: on\npassword: ${fake.password}`)),

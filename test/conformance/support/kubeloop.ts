@@ -13,6 +13,7 @@ import {
   type LoadConfigOptions,
   type RestConfig,
 } from '../../../sdk/client/index.js';
+import { fake } from '../corpus/fixtures.js';
 import { digest, type KubeconfigResult, type QuantityResult, type SelectorResult } from './results.js';
 
 /** A kubeconfig case with its paths made absolute: what both sides are given. */
@@ -82,6 +83,15 @@ export function optionsFromFlags(flags: Record<string, string[]>): LoadConfigOpt
   return options;
 }
 
+/** Which fake credential of the corpus an error's message (or its cause's) shows, if any. */
+function leakedCredential(err: unknown): string | undefined {
+  const texts: string[] = [];
+  for (let e: unknown = err; e instanceof Error; e = e.cause) texts.push(e.message);
+  const text = texts.join('\n');
+  const secrets: [string, string][] = [...Object.entries(fake), ['a private key', 'PRIVATE KEY-----']];
+  return secrets.find(([, value]) => text.includes(value))?.[0];
+}
+
 const relative = (path: string, dir: string): string => (path.startsWith(`${dir}/`) ? `$DIR${path.slice(dir.length)}` : path);
 
 /** What kubeloop's loadClientConfig makes of a case, normalized as the oracle normalizes client-go's. */
@@ -104,6 +114,8 @@ export async function kubeloopKubeconfig(c: PreparedCase): Promise<KubeconfigRes
     });
     return { ...fromRestConfig(loaded.config, c.dir), namespace: loaded.namespace };
   } catch (err) {
+    const leaked = leakedCredential(err);
+    if (leaked) return { error: `crash: the error message shows ${leaked}`, tls: {}, auth: {} };
     if (err instanceof client.ConfigError) return { error: 'load', tls: {}, auth: {} };
     if (client.isKubeloopError(err)) return { error: `load:${err.code}`, tls: {}, auth: {} };
     return { error: `crash: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`, tls: {}, auth: {} };
