@@ -347,7 +347,6 @@ class ManagerImpl implements Manager {
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
 
-    const log = this.log;
     const grace = this.options.gracefulShutdownTimeoutMs ?? 30_000;
     const unobserve = this.metrics.observeRestClient();
     const servers: Server[] = [];
@@ -362,48 +361,17 @@ class ManagerImpl implements Manager {
     };
 
     try {
-      const metricsAddress = this.options.metricsBindAddress ?? ':8080';
-      const probeAddress = this.options.healthProbeBindAddress ?? ':8081';
-      if (metricsAddress !== '0') servers.push(await startMetricsServer({ bindAddress: metricsAddress, registry: this.metrics.registry }));
-      if (probeAddress !== '0') {
-        servers.push(
-          await startProbeServer({
-            bindAddress: probeAddress,
-            checks: { healthz: this.healthz, readyz: this.readyz },
-            log,
-          }),
-        );
-      }
-      for (const s of servers) log.info({ address: s.address }, 'serving');
+      await this.startServers(servers);
       // Webhooks answer on every replica, leader or not, and before the caches sync: the API server calls them for
       // the writes that create what the caches will list.
       const background: Promise<unknown>[] = [];
       if (this.webhookServer.hasHandlers || this.options.webhook) {
-        this.readyz['webhook'] = this.webhookServer.startedChecker();
-        // A provisioned certificate may wait for the leader (a first install): start the server once it is written.
-        const certificates = this.webhookCertificates?.ready(stop.signal);
-        const serve = (): Promise<void> => this.webhookServer.start(webhookStop.signal);
-        webhookDone = (certificates ? certificates.then(serve, () => undefined) : serve()).catch((err: Error) => fail(err));
-        if (!certificates) await Promise.race([this.webhookServer.listening().catch(() => undefined), new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }))]);
+        const webhooks = this.startWebhookServer(stop.signal, webhookStop.signal, fail);
+        webhookDone = webhooks.done;
+        if (webhooks.listening) await Promise.race([webhooks.listening, new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }))]);
       }
 
-      const controllers = this.specs.map(
-        ({ spec, reconciler }) =>
-          new Controller({
-            ...spec,
-            reconciler,
-            informers: this.cache,
-            log: log.child({ controller: spec.name }),
-            gracefulShutdownTimeoutMs: grace,
-            metrics: this.metrics.controller,
-            queueMetricsProvider: this.metrics.workqueue(spec.name),
-            ...(this.options.clock && { clock: this.options.clock }),
-          }),
-      );
-      // Informers of every controller exist before the cache starts, so they all start (and sync) together.
-      for (const spec of this.specs) {
-        for (const source of spec.spec.sources) this.cache.informers(source.resource, { metadataOnly: source.metadataOnly ?? false });
-      }
+      const controllers = this.createControllers(grace);
       background.push(this.cache.start(stop.signal));
       for (const r of this.runnables.filter((x) => !x.leader)) background.push(r.runnable.start(stop.signal).catch((err: Error) => fail(err)));
 
@@ -414,52 +382,11 @@ class ManagerImpl implements Manager {
           ...this.runnables.filter((x) => x.leader).map((r) => r.runnable.start(leading).catch((err: Error) => fail(err))),
         ]).then(() => undefined);
       };
-
       const le = this.options.leaderElection;
-      if (le?.enabled) {
-        if (!le.id) throw new KubeloopError('ERR_MANAGER_OPTIONS', 'leaderElection.id is required when leader election is enabled');
-        const namespace = le.namespace ?? (await inClusterNamespace().catch(() => undefined)) ?? 'default';
-        const identity = le.identity ?? `${hostname()}_${randomUUID()}`;
-        const lock = createLeaseLock({ client: createClientset(this.config), namespace, name: le.id, identity });
-        const elector = createLeaderElector({
-          lock,
-          name: le.id,
-          ...(le.leaseDurationMs !== undefined && { leaseDurationMs: le.leaseDurationMs }),
-          ...(le.renewDeadlineMs !== undefined && { renewDeadlineMs: le.renewDeadlineMs }),
-          ...(le.retryPeriodMs !== undefined && { retryPeriodMs: le.retryPeriodMs }),
-          releaseOnCancel: le.releaseOnCancel ?? true,
-          metricsProvider: this.metrics.leaderElection,
-          logger: log.child({ component: 'leader-election' }),
-          callbacks: {
-            // The returned promise settles once controllers stopped: only then is the lease released.
-            onStartedLeading: (leading: AbortSignal) => {
-              log.info({ lease: `${namespace}/${le.id}`, identity }, 'became leader');
-              return runLeading(leading);
-            },
-            onStoppedLeading: () => {
-              if (!stop.signal.aborted) {
-                fail(new KubeloopError('ERR_LEADER_ELECTION_LOST', `lost the lease ${namespace}/${le.id}: stopping (another replica takes over)`));
-              }
-            },
-            onNewLeader: (leader: string) => {
-              if (leader !== identity) log.info({ leader }, 'another replica leads');
-            },
-          },
-        });
-        background.push(elector.start(stop.signal).catch((err: Error) => fail(err)));
-      } else {
-        background.push(runLeading(stop.signal));
-      }
+      if (le?.enabled) background.push((await this.runLeaderElection(le, runLeading, stop.signal, fail)).running);
+      else background.push(runLeading(stop.signal));
 
-      await new Promise<void>((resolve) => {
-        if (stop.signal.aborted) resolve();
-        else stop.signal.addEventListener('abort', () => resolve(), { once: true });
-      });
-      log.info('stopping');
-      const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), grace).unref());
-      if ((await Promise.race([Promise.allSettled(background), timer])) === 'timeout') {
-        log.warn({ gracefulShutdownTimeoutMs: grace }, 'runnables still running after the graceful shutdown timeout');
-      }
+      await this.stopped(stop.signal, background, grace);
     } catch (err) {
       failure ??= err as Error;
       stop.abort(err);
@@ -472,6 +399,115 @@ class ManagerImpl implements Manager {
       unobserve();
     }
     if (failure) throw failure;
+  }
+
+  /** Starts the metrics and probe servers (each unless its address is `0`), adding each to `servers` once it listens. */
+  private async startServers(servers: Server[]): Promise<void> {
+    const log = this.log;
+    const metricsAddress = this.options.metricsBindAddress ?? ':8080';
+    const probeAddress = this.options.healthProbeBindAddress ?? ':8081';
+    if (metricsAddress !== '0') servers.push(await startMetricsServer({ bindAddress: metricsAddress, registry: this.metrics.registry }));
+    if (probeAddress !== '0') {
+      servers.push(
+        await startProbeServer({
+          bindAddress: probeAddress,
+          checks: { healthz: this.healthz, readyz: this.readyz },
+          log,
+        }),
+      );
+    }
+    for (const s of servers) log.info({ address: s.address }, 'serving');
+  }
+
+  /**
+   * Starts the webhook server (once a provisioned certificate is written, when there is a provisioner): `done` settles
+   * once it stopped, `listening` (without a provisioner) once it listens or failed to.
+   */
+  private startWebhookServer(stop: AbortSignal, webhookStop: AbortSignal, fail: (err: Error) => void): { done: Promise<unknown>; listening?: Promise<unknown> } {
+    this.readyz['webhook'] = this.webhookServer.startedChecker();
+    // A provisioned certificate may wait for the leader (a first install): start the server once it is written.
+    const certificates = this.webhookCertificates?.ready(stop);
+    const serve = (): Promise<void> => this.webhookServer.start(webhookStop);
+    const done = (certificates ? certificates.then(serve, () => undefined) : serve()).catch((err: Error) => fail(err));
+    return certificates ? { done } : { done, listening: this.webhookServer.listening().catch(() => undefined) };
+  }
+
+  /** The controllers, with their informers made so that they all start (and sync) together with the cache. */
+  private createControllers(grace: number): Controller[] {
+    const controllers = this.specs.map(
+      ({ spec, reconciler }) =>
+        new Controller({
+          ...spec,
+          reconciler,
+          informers: this.cache,
+          log: this.log.child({ controller: spec.name }),
+          gracefulShutdownTimeoutMs: grace,
+          metrics: this.metrics.controller,
+          queueMetricsProvider: this.metrics.workqueue(spec.name),
+          ...(this.options.clock && { clock: this.options.clock }),
+        }),
+    );
+    // Informers of every controller exist before the cache starts, so they all start (and sync) together.
+    for (const spec of this.specs) {
+      for (const source of spec.spec.sources) this.cache.informers(source.resource, { metadataOnly: source.metadataOnly ?? false });
+    }
+    return controllers;
+  }
+
+  /**
+   * Starts the leader elector, which runs `runLeading` while this replica holds the lease; `running` settles once the
+   * elector stopped. Losing the lease fails the manager.
+   */
+  private async runLeaderElection(
+    le: LeaderElectionOptions,
+    runLeading: (leading: AbortSignal) => Promise<void>,
+    stop: AbortSignal,
+    fail: (err: Error) => void,
+  ): Promise<{ running: Promise<unknown> }> {
+    const log = this.log;
+    if (!le.id) throw new KubeloopError('ERR_MANAGER_OPTIONS', 'leaderElection.id is required when leader election is enabled');
+    const namespace = le.namespace ?? (await inClusterNamespace().catch(() => undefined)) ?? 'default';
+    const identity = le.identity ?? `${hostname()}_${randomUUID()}`;
+    const lock = createLeaseLock({ client: createClientset(this.config), namespace, name: le.id, identity });
+    const elector = createLeaderElector({
+      lock,
+      name: le.id,
+      ...(le.leaseDurationMs !== undefined && { leaseDurationMs: le.leaseDurationMs }),
+      ...(le.renewDeadlineMs !== undefined && { renewDeadlineMs: le.renewDeadlineMs }),
+      ...(le.retryPeriodMs !== undefined && { retryPeriodMs: le.retryPeriodMs }),
+      releaseOnCancel: le.releaseOnCancel ?? true,
+      metricsProvider: this.metrics.leaderElection,
+      logger: log.child({ component: 'leader-election' }),
+      callbacks: {
+        // The returned promise settles once controllers stopped: only then is the lease released.
+        onStartedLeading: (leading: AbortSignal) => {
+          log.info({ lease: `${namespace}/${le.id}`, identity }, 'became leader');
+          return runLeading(leading);
+        },
+        onStoppedLeading: () => {
+          if (!stop.aborted) {
+            fail(new KubeloopError('ERR_LEADER_ELECTION_LOST', `lost the lease ${namespace}/${le.id}: stopping (another replica takes over)`));
+          }
+        },
+        onNewLeader: (leader: string) => {
+          if (leader !== identity) log.info({ leader }, 'another replica leads');
+        },
+      },
+    });
+    return { running: elector.start(stop).catch((err: Error) => fail(err)) };
+  }
+
+  /** Waits for the stop, then up to `grace` for everything running to end. */
+  private async stopped(stop: AbortSignal, background: Promise<unknown>[], grace: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      if (stop.aborted) resolve();
+      else stop.addEventListener('abort', () => resolve(), { once: true });
+    });
+    this.log.info('stopping');
+    const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), grace).unref());
+    if ((await Promise.race([Promise.allSettled(background), timer])) === 'timeout') {
+      this.log.warn({ gracefulShutdownTimeoutMs: grace }, 'runnables still running after the graceful shutdown timeout');
+    }
   }
 }
 
