@@ -9,8 +9,12 @@ import * as client from '../../../sdk/client/index.js';
 import { printable } from '../../../sdk/client/auth/exec.js';
 import {
   loadClientConfig,
+  parseFieldSelector,
+  parseQuantity,
+  type FieldSelector,
   type ImpersonateOverride,
   type LoadConfigOptions,
+  type QuantityValue,
   type RestConfig,
 } from '../../../sdk/client/index.js';
 import { fake } from '../corpus/fixtures.js';
@@ -179,33 +183,9 @@ export function kubeloopLabelSelector(selector: string, sets: Record<string, str
   return { error: false, string: parsed.toString(), ...(parsed.empty && { empty: true }), matches: sets.map((s) => parsed.matches(s)) };
 }
 
-/** The field selector kubeloop/client is getting (issue #15): `parseFieldSelector(s)`. */
-interface FieldSelectorLike {
-  matches(fields: Record<string, string>): boolean;
-  toString(): string;
-  empty(): boolean;
-}
-
-/** The Quantity kubeloop/client is getting (issue #15): `parseQuantity(s)`. */
-interface QuantityLike {
-  toString(): string;
-  cmp(other: QuantityLike): number;
-  add(other: QuantityLike): QuantityLike | undefined;
-  sub(other: QuantityLike): QuantityLike | undefined;
-  value(): bigint;
-  milliValue(): bigint;
-}
-
-const exported = client as unknown as Record<string, unknown>;
-
-/** kubeloop's field selector parser, or undefined while kubeloop/client has none. */
-export const parseFieldSelector = exported.parseFieldSelector as ((s: string) => FieldSelectorLike) | undefined;
-/** kubeloop's Quantity parser, or undefined while kubeloop/client has none. */
-export const parseQuantity = exported.parseQuantity as ((s: string) => QuantityLike) | undefined;
-
+/** kubeloop's field selector (kubeloop/client parseFieldSelector) on one selector and the field sets. */
 export function kubeloopFieldSelector(selector: string, sets: Record<string, string>[]): SelectorResult {
-  if (!parseFieldSelector) return { error: true, missing: 'kubeloop/client exports no parseFieldSelector' };
-  let parsed: FieldSelectorLike;
+  let parsed: FieldSelector;
   try {
     parsed = parseFieldSelector(selector);
   } catch {
@@ -214,28 +194,23 @@ export function kubeloopFieldSelector(selector: string, sets: Record<string, str
   return { error: false, string: parsed.toString(), ...(parsed.empty() && { empty: true }), matches: sets.map((s) => parsed.matches(s)) };
 }
 
+/** kubeloop's Quantity (kubeloop/client parseQuantity): its text, value, milli-value, and arithmetic with `other`. */
 export function kubeloopQuantity(value: string, other: string | undefined): QuantityResult {
-  const parse = parseQuantity;
-  if (!parse) return { error: true, missing: 'kubeloop/client exports no parseQuantity' };
-  let q: QuantityLike;
+  let q: QuantityValue;
   try {
-    q = parse(value);
+    q = parseQuantity(value);
   } catch {
     return { error: true };
   }
   const r: QuantityResult = { error: false, string: q.toString(), value: String(q.value()), milliValue: String(q.milliValue()) };
   if (other === undefined) return r;
+  let o: QuantityValue;
   try {
-    parse(other);
+    o = parseQuantity(other);
   } catch {
     return { ...r, otherError: true };
   }
-  // add and sub may return a new Quantity or change the receiver; each starts from a fresh parse.
-  const op = (name: 'add' | 'sub'): string => {
-    const receiver = parse(value);
-    return (receiver[name](parse(other)) ?? receiver).toString();
-  };
-  return { ...r, cmp: q.cmp(parse(other)), add: op('add'), sub: op('sub') };
+  return { ...r, cmp: q.cmp(o), add: q.add(o).toString(), sub: q.sub(o).toString() };
 }
 
 /** The KUBECONFIG list separator of this platform. */

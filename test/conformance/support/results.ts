@@ -35,8 +35,6 @@ export interface KubeconfigResult {
 
 export interface SelectorResult {
   error: boolean;
-  /** kubeloop only: why there is no result (the parser is not exported yet). */
-  missing?: string;
   string?: string;
   empty?: boolean;
   matches?: boolean[];
@@ -44,8 +42,6 @@ export interface SelectorResult {
 
 export interface QuantityResult {
   error: boolean;
-  /** kubeloop only: why there is no result (the parser is not exported yet). */
-  missing?: string;
   string?: string;
   value?: string;
   milliValue?: string;
@@ -124,8 +120,7 @@ export function compareKubeconfig(clientGo: KubeconfigResult, kubeloop: Kubeconf
   return compare(a, b);
 }
 
-function compareRefusal(clientGo: { error: boolean }, kubeloop: { error: boolean; missing?: string }): Difference[] {
-  if (kubeloop.missing) return [{ field: 'error', clientGo: clientGo.error ? 'refused' : 'accepted', kubeloop: kubeloop.missing }];
+function compareRefusal(clientGo: { error: boolean }, kubeloop: { error: boolean }): Difference[] {
   if (clientGo.error === kubeloop.error) return [];
   return [{ field: 'error', clientGo: clientGo.error ? 'refused' : 'accepted', kubeloop: kubeloop.error ? 'refused' : 'accepted' }];
 }
@@ -144,7 +139,7 @@ export function compareSelector(clientGo: SelectorResult, kubeloop: SelectorResu
 
 /** Compares two Quantity results. */
 export function compareQuantity(clientGo: QuantityResult, kubeloop: QuantityResult): Difference[] {
-  if (clientGo.error || kubeloop.error || kubeloop.missing) return compareRefusal(clientGo, kubeloop);
+  if (clientGo.error || kubeloop.error) return compareRefusal(clientGo, kubeloop);
   return compare(clientGo, kubeloop);
 }
 
