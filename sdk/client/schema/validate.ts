@@ -9,7 +9,7 @@
  * the old one is not refused for the schema or for rules that do not read `oldSelf`.
  */
 import { jsonEqual } from '../meta/json.js';
-import type { KubeObject } from '../meta/types.js';
+import type { KubeObject, Unstructured } from '../meta/types.js';
 import type { JSONSchemaProps } from '../generated/apiextensions-v1.js';
 import type { ResourceDescriptor } from '../meta/descriptor.js';
 import { evaluateRule, isTransitionRule, toCel } from './cel.js';
@@ -265,7 +265,7 @@ class Walk {
  * `validateObject(Widget, widget)` → `[{ type: 'FieldValueInvalid', field: 'spec.replicas', message: 'Invalid value: 200: …' }]`.
  * The errors are sorted by field.
  */
-export function validateObject<T extends KubeObject>(resource: ResourceDescriptor<T> | SchemaCarrier, obj: T | KubeObject, oldObj?: T | KubeObject): FieldError[] {
+export function validateObject<T extends KubeObject>(resource: ResourceDescriptor<T> | SchemaCarrier, obj: T | Unstructured, oldObj?: T | Unstructured): FieldError[] {
   const schema = schemaOf(resource);
   if (!schema) return [];
   const walk = new Walk();
