@@ -16,6 +16,8 @@ export const errorCodes = {
   ERR_KUBE_API: 'the API server answered with a non-2xx status (ApiError)',
   ERR_KUBE_CONFIG: 'a kubeconfig, in-cluster environment or RestConfig is unusable (ConfigError)',
   ERR_KUBE_TRANSPORT: 'the request never got an answer: TLS, DNS, connection refused or reset, timeout (TransportError)',
+  ERR_KUBE_DECODE:
+    'a 2xx answer whose body cannot be read: not JSON, truncated, empty or null, or a watch ERROR event without a Status (ResponseDecodeError)',
   ERR_KUBE_WATCH_STALLED: 'a watch stream went silent longer than its inactivity limit (WatchStalledError)',
   ERR_KUBE_EXEC: 'an exec credential plugin could not be run or gave no usable credential (ExecCredentialError)',
   ERR_KUBE_DISCOVERY_FAILED: 'discovery of some group-versions failed; the error carries what succeeded (GroupDiscoveryFailedError)',

@@ -1,4 +1,4 @@
-import { AlreadyStartedError, ApiError, TransportError, WatchStalledError, type RequestInfo } from '../errors.js';
+import { AlreadyStartedError, ApiError, ResponseDecodeError, TransportError, WatchStalledError, type RequestInfo } from '../errors.js';
 import type { Status, WatchEvent } from '../meta/types.js';
 import type { StreamResponse } from '../transport/transport.js';
 import { describeNetworkError } from '../transport/network-errors.js';
@@ -13,6 +13,18 @@ export interface WatchStreamOptions {
   signal?: AbortSignal | undefined;
   /** 0: no watchdog. */
   inactivityTimeoutMs?: number | undefined;
+}
+
+/**
+ * The error an in-stream ERROR event stands for: the ApiError of its Status, or (an object that is no Status, such as
+ * `null`) a ResponseDecodeError that says so, as client-go's `FromObject` reports an unexpected object.
+ */
+function watchErrorEvent(object: unknown, request: RequestInfo): Error {
+  if (object !== null && typeof object === 'object' && (object as Partial<Status>).kind === 'Status') {
+    return ApiError.fromStatus(object as Status, request);
+  }
+  const what = object === null ? 'null' : Array.isArray(object) ? 'an array' : typeof object === 'object' ? 'an object that is not a Status' : `a JSON ${typeof object}`;
+  return new ResponseDecodeError(`the watch sent an ERROR event whose object is ${what}, not a Status`, request);
 }
 
 /**
@@ -95,7 +107,7 @@ export function watchStream<T>(
       const parse = (line: string): WatchEvent<T> | undefined => {
         if (line.length === 0 || line === '\r') return undefined;
         const event = JSON.parse(line) as { type: string; object: unknown };
-        if (event.type === 'ERROR') throw ApiError.fromStatus(event.object as Status, options.request);
+        if (event.type === 'ERROR') throw watchErrorEvent(event.object, options.request);
         return event as WatchEvent<T>;
       };
       for (;;) {
@@ -149,9 +161,11 @@ export function watchStream<T>(
       if (closer.signal.aborted) return;
       if (options.signal?.aborted) throw options.signal.reason;
       if (err instanceof SyntaxError) {
-        throw new TransportError(`the watch stream held invalid JSON: ${err.message}`, options.request, { cause: err });
+        // Not the parser's message: it quotes the line, which may hold Secret data. A transport error still, as a
+        // stream cut inside an event ends with a partial line.
+        throw new TransportError('the watch stream held a line that is not JSON (cut inside an event, or not a watch)', options.request);
       }
-      if (err instanceof ApiError) throw err;
+      if (err instanceof ApiError || err instanceof ResponseDecodeError) throw err;
       throw new TransportError(describeNetworkError(err, options.origin), options.request, { cause: err });
     } finally {
       if (timer) clearTimeout(timer);
