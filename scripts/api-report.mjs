@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Extractor, ExtractorConfig } from '@microsoft/api-extractor';
+import { Extractor, ExtractorConfig, ExtractorLogLevel } from '@microsoft/api-extractor';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { check: { type: 'boolean', default: false } } });
@@ -40,12 +40,12 @@ for (const entry of entries) {
       tsdocMetadata: { enabled: false },
       messages: {
         // The report is about the shape of the surface; doc-comment style and "forgotten export" notes are not errors.
-        compilerMessageReporting: { default: { logLevel: 'warning' } },
+        compilerMessageReporting: { default: { logLevel: ExtractorLogLevel.Warning } },
         extractorMessageReporting: {
-          default: { logLevel: 'none' },
-          'ae-missing-release-tag': { logLevel: 'none' },
+          default: { logLevel: ExtractorLogLevel.None },
+          'ae-missing-release-tag': { logLevel: ExtractorLogLevel.None },
         },
-        tsdocMessageReporting: { default: { logLevel: 'none' } },
+        tsdocMessageReporting: { default: { logLevel: ExtractorLogLevel.None } },
       },
     },
     configObjectFullPath: join(root, 'api', 'api-extractor.json'),
@@ -67,5 +67,5 @@ process.exitCode = values.check && changed ? 1 : 0;
 
 /** api-extractor prints its progress lines through this callback: keep errors and warnings only. */
 function quiet(message) {
-  if (message.logLevel !== 'error' && message.logLevel !== 'warning') message.handled = true;
+  if (message.logLevel !== ExtractorLogLevel.Error && message.logLevel !== ExtractorLogLevel.Warning) message.handled = true;
 }

@@ -1,3 +1,4 @@
+import { objectKey } from '../client/index.js';
 import { parseLabelSelector, type LabelSelector } from './label-selector.js';
 import { namespaceIndex, type IndexerReader } from './store.js';
 import type { DeepReadonly } from './types.js';
@@ -52,7 +53,7 @@ export function createLister<T>(indexer: IndexerReader<DeepReadonly<T>>): Lister
     list: (options) => filter<T>(indexer.list(), selectorOf(options)),
     get: (name) => indexer.getByKey(name),
     namespace: (namespace) => ({
-      get: (name) => indexer.getByKey(namespace ? `${namespace}/${name}` : name),
+      get: (name) => indexer.getByKey(objectKey({ namespace, name })),
       list: (options) => filter<T>(indexer.byIndex(namespaceIndex, namespace), selectorOf(options)),
     }),
   };

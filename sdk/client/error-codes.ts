@@ -54,6 +54,7 @@ export const errorCodes = {
   ERR_EVENT_RECORDER_STOPPED: 'the event recorder was shut down',
   ERR_INVALID_BIND_ADDRESS: 'a metrics, probe or webhook bind address does not parse (BindAddressError)',
   ERR_LISTEN: 'a metrics, probe or webhook server cannot listen: the port is taken or not allowed',
+  ERR_HEALTH_CHECK_TIMEOUT: 'a health or readiness check did not answer within its timeout (the reason of its aborted signal)',
   ERR_SIGNAL: "the process received SIGINT or SIGTERM (the reason of setupSignalHandler's signal, SignalReceivedError)",
   // kubeloop/leaderelection
   ERR_LEADER_ELECTION_CONFIG: 'leader election options that cannot work (LeaderElectionError)',
@@ -67,6 +68,8 @@ export const errorCodes = {
     "the webhook server's certificate files are missing or do not form a pair, or the certificate provisioner cannot write its Secret",
   ERR_WEBHOOK_CA_BUNDLE: 'the certificate provisioner cannot set the caBundle of a webhook configuration or CRD',
   ERR_WEBHOOK_TIMEOUT: 'a webhook handler did not answer within its timeout (the reason of its aborted signal)',
+  ERR_WEBHOOK_CALLER_GONE: "the caller closed the connection before the webhook answered (the reason of the handler's aborted signal)",
+  ERR_WEBHOOK_NOT_READY: "the webhook server's readiness check: the server does not complete a TLS handshake with itself",
   ERR_WEBHOOK_CONVERSION: "a conversion between two versions that the kind's conversion does not know",
   // the kubeloop command
   ERR_CLI_USAGE: 'the kubeloop command: bad arguments (CliError)',

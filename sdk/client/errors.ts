@@ -44,7 +44,7 @@ export class KubeloopError extends Error {
  * {@link KubeloopError}). {@link ArgumentRangeError} is the same for a number out of its range.
  */
 export class ArgumentError extends TypeError {
-  readonly code = 'ERR_KUBE_INVALID_ARGUMENT' satisfies ErrorCode;
+  readonly code = 'ERR_KUBE_INVALID_ARGUMENT' as const;
   readonly [brand] = true;
 
   constructor(message: string, options: KubeloopErrorOptions = {}) {
@@ -55,7 +55,7 @@ export class ArgumentError extends TypeError {
 
 /** A number outside its allowed range: code `ERR_KUBE_INVALID_ARGUMENT`, a `RangeError` (see {@link ArgumentError}). */
 export class ArgumentRangeError extends RangeError {
-  readonly code = 'ERR_KUBE_INVALID_ARGUMENT' satisfies ErrorCode;
+  readonly code = 'ERR_KUBE_INVALID_ARGUMENT' as const;
   readonly [brand] = true;
 
   constructor(message: string, options: KubeloopErrorOptions = {}) {

@@ -35,6 +35,7 @@ export {
   loadClientConfig,
   buildConfigFromFlags,
   type LoadConfigOptions,
+  type ImpersonateOverride,
   type ClientConfig,
 } from './config/load.js';
 export { inClusterConfig, inClusterNamespace, type InClusterOptions } from './config/in-cluster.js';
@@ -75,6 +76,7 @@ export type {
   WatchEventType,
 } from './meta/types.js';
 export { parseGroupVersion, formatGroupVersion, objectKey, splitObjectKey } from './meta/group-version.js';
+export { jsonEqual } from './meta/json.js';
 export {
   defineResource,
   gvrOf,

@@ -2,6 +2,7 @@ import {
   ApiError,
   KubeloopError,
   formatGroupVersion,
+  objectKey,
   type KubeObject,
   type ResourceDescriptor,
   type RestConfig,
@@ -430,7 +431,7 @@ export class ManagerCache implements InformerSource {
     lookup: InformerLookup = {},
   ): Promise<DeepReadonly<KubeObject>> {
     const informers = await this.synced(resource, lookup, signal);
-    const key = resource.namespaced && namespace ? `${namespace}/${name}` : name;
+    const key = objectKey({ ...(resource.namespaced && { namespace }), name });
     for (const { informer } of informers) {
       const obj = informer.getIndexer().getByKey(key);
       if (obj) return obj;

@@ -1,6 +1,6 @@
-import * as api from '../client/index.js';
 import {
   ArgumentError,
+  builtinResources,
   createResourceClientFactory,
   parseGroupVersion,
   type ApplyConfiguration,
@@ -21,24 +21,6 @@ import type { ReadYourWrites } from './read-your-writes.js';
 import type { Client, ClientGetOptions, ClientListOptions, ClientPatchOptions, StatusWriter } from './client-types.js';
 import { isMetadataOnly, plainDescriptor, toPartialObjectMetadata, withResourceKind } from './metadata-only.js';
 
-function isDescriptor(value: unknown): value is ResourceDescriptor {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Partial<ResourceDescriptor>;
-  return typeof v.kind === 'string' && typeof v.plural === 'string' && typeof v.version === 'string' && typeof v.namespaced === 'boolean';
-}
-
-/** Every built-in descriptor kubeloop/client exports (flat names and per group-version namespaces). */
-function builtinDescriptors(): ResourceDescriptor[] {
-  const out: ResourceDescriptor[] = [];
-  for (const value of Object.values(api)) {
-    if (isDescriptor(value)) out.push(value);
-    else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      for (const inner of Object.values(value as Record<string, unknown>)) if (isDescriptor(inner)) out.push(inner);
-    }
-  }
-  return out;
-}
-
 const gvkKey = (group: string, version: string, kind: string): string => `${group}/${version}/${kind}`;
 
 /**
@@ -49,7 +31,7 @@ export class ResourceRegistry {
   private readonly byGvk = new Map<string, ResourceDescriptor>();
 
   constructor(private readonly mapper: RESTMapper) {
-    for (const d of builtinDescriptors()) this.add(d);
+    for (const d of builtinResources) this.add(d);
   }
 
   add(d: ResourceDescriptor): void {

@@ -36,7 +36,8 @@ export {
   type PatchOperationResult,
 } from './controllerutil/create-or-update.js';
 export { UnknownResourceError } from './controllerutil/resource.js';
-export { jsonEqual, mergePatch } from './controllerutil/json-merge.js';
+export { mergePatch } from './controllerutil/json-merge.js';
+export { jsonEqual } from '../client/index.js';
 export {
   findStatusCondition,
   isStatusConditionFalse,

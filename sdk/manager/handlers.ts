@@ -1,4 +1,4 @@
-import { parseGroupVersion } from '../client/index.js';
+import { objectKey, parseGroupVersion } from '../client/index.js';
 import type { ReconcileRequest } from './reconcile.js';
 import type { CachedObject, CreateEvent, DeleteEvent, GenericEvent, UpdateEvent } from './predicates.js';
 
@@ -89,7 +89,7 @@ export function enqueueRequestForOwner(
       if (onlyController && ref.controller !== true) continue;
       if (ref.kind !== owner.kind || parseGroupVersion(ref.apiVersion).group !== owner.group) continue;
       const request = { namespace: namespaced ? (obj.metadata?.namespace ?? '') : '', name: ref.name };
-      into.set(`${request.namespace}/${request.name}`, request);
+      into.set(objectKey(request), request);
     }
   };
   const enqueue = (q: RequestQueue, ...objects: CachedObject[]): void => {
@@ -132,7 +132,7 @@ export interface EnqueueRequestsFromMapFuncOptions {
 function addAll(q: RequestQueue, lists: (readonly ReconcileRequest[])[]): void {
   const requests = new Map<string, ReconcileRequest>();
   for (const list of lists) {
-    for (const r of list) requests.set(`${r.namespace}/${r.name}`, { namespace: r.namespace, name: r.name });
+    for (const r of list) requests.set(objectKey(r), { namespace: r.namespace, name: r.name });
   }
   for (const request of requests.values()) q.add(request);
 }

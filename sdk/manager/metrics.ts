@@ -75,15 +75,10 @@ const queueBuckets = Array.from({ length: 12 }, (_, i) => Number((1e-8 * 10 ** i
 // client-go's request latency buckets.
 const requestBuckets = [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60];
 
-/**
- * Makes the metrics of one manager on `registry` (default: a new Registry; never prom-client's global one).
- *
- * Errors: prom-client throws when a series of the same name is already on the registry: give each manager its own.
- */
-export function createMetrics(registry: Registry = new Registry(), options: CreateMetricsOptions = {}): Metrics {
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
-  const registers = [registry];
+type Registers = Registry[];
 
+/** The controller_runtime_* family: reconciles, their results and durations, workers. */
+function controllerMetrics(registers: Registers): ControllerMetricsRecorder {
   const reconcileTotal = new Counter({
     name: 'controller_runtime_reconcile_total',
     help: 'Reconciles per controller, by result: success, error, requeue, requeue_after.',
@@ -122,6 +117,31 @@ export function createMetrics(registry: Registry = new Registry(), options: Crea
     registers,
   });
 
+  return {
+    reconciled(name, result, seconds, terminal) {
+      reconcileTotal.inc({ controller: name, result });
+      reconcileTime.observe({ controller: name }, seconds);
+      if (result === 'error') {
+        reconcileErrors.inc({ controller: name });
+        if (terminal) terminalErrors.inc({ controller: name });
+      }
+    },
+    activeWorkers(name, delta) {
+      activeWorkers.inc({ controller: name }, delta);
+    },
+    maxConcurrentReconciles(name, value) {
+      maxConcurrent.set({ controller: name }, value);
+      // Every series of a controller exists from its start, at zero, so rates and alerts see it before it acts.
+      activeWorkers.inc({ controller: name }, 0);
+      for (const result of ['success', 'error', 'requeue', 'requeue_after'] as const) reconcileTotal.inc({ controller: name, result }, 0);
+      reconcileErrors.inc({ controller: name }, 0);
+      terminalErrors.inc({ controller: name }, 0);
+    },
+  };
+}
+
+/** The workqueue_* family: a metrics provider per controller's queue. */
+function workqueueMetrics(registers: Registers): (controller: string) => MetricsProvider {
   const queueLabels = ['name', 'controller'] as const;
   const wqDepth = new Gauge({ name: 'workqueue_depth', help: 'Keys waiting in the work queue.', labelNames: queueLabels, registers });
   const wqAdds = new Counter({ name: 'workqueue_adds_total', help: 'Keys added to the work queue.', labelNames: queueLabels, registers });
@@ -153,6 +173,24 @@ export function createMetrics(registry: Registry = new Registry(), options: Crea
   });
   const wqRetries = new Counter({ name: 'workqueue_retries_total', help: 'Keys re-added with a delay (retries).', labelNames: queueLabels, registers });
 
+  return (controllerName: string): MetricsProvider => ({
+    newQueueMetrics(name: string): QueueMetrics {
+      const labels = { name, controller: controllerName };
+      return {
+        depth: { inc: () => wqDepth.inc(labels), dec: () => wqDepth.dec(labels) },
+        adds: { inc: () => wqAdds.inc(labels) },
+        latency: { observe: (v) => wqLatency.observe(labels, v) },
+        workDuration: { observe: (v) => wqWork.observe(labels, v) },
+        unfinishedWorkSeconds: { set: (v) => wqUnfinished.set(labels, v) },
+        longestRunningProcessorSeconds: { set: (v) => wqLongest.set(labels, v) },
+        retries: { inc: () => wqRetries.inc(labels) },
+      };
+    },
+  });
+}
+
+/** The rest_client_* family, fed by kubeloop/client's request observers; returns the subscribe. */
+function restClientMetrics(registers: Registers): () => () => void {
   const restRequests = new Counter({
     name: 'rest_client_requests_total',
     help: 'API requests, by HTTP status code, method and host.',
@@ -167,6 +205,15 @@ export function createMetrics(registry: Registry = new Registry(), options: Crea
     registers,
   });
 
+  return () =>
+    observeRequests((e) => {
+      restRequests.inc({ code: e.statusCode === 'error' ? '<error>' : String(e.statusCode), method: e.method, host: e.host });
+      restDuration.observe({ verb: e.method, host: e.host }, e.durationMs / 1000);
+    });
+}
+
+/** The leader_election_master_status series. */
+function leaderElectionMetrics(registers: Registers): Pick<Metrics, 'leaderElection' | 'setLeaderElectionStatus'> {
   const leaderStatus = new Gauge({
     name: 'leader_election_master_status',
     help: 'Whether this process leads (1) or not (0), per lease name.',
@@ -174,58 +221,27 @@ export function createMetrics(registry: Registry = new Registry(), options: Crea
     registers,
   });
 
-  const controller: ControllerMetricsRecorder = {
-    reconciled(name, result, seconds, terminal) {
-      reconcileTotal.inc({ controller: name, result });
-      reconcileTime.observe({ controller: name }, seconds);
-      if (result === 'error') {
-        reconcileErrors.inc({ controller: name });
-        if (terminal) terminalErrors.inc({ controller: name });
-      }
-    },
-    activeWorkers(name, delta) {
-      activeWorkers.inc({ controller: name }, delta);
-    },
-    maxConcurrentReconciles(name, value) {
-      maxConcurrent.set({ controller: name }, value);
-      // Every series of a controller exists from its start, at zero, so rates and alerts see it before it acts.
-      activeWorkers.inc({ controller: name }, 0);
-      for (const result of ['success', 'error', 'requeue', 'requeue_after'] as const) reconcileTotal.inc({ controller: name, result }, 0);
-      reconcileErrors.inc({ controller: name }, 0);
-      terminalErrors.inc({ controller: name }, 0);
-    },
-  };
-
-  const workqueue = (controllerName: string): MetricsProvider => ({
-    newQueueMetrics(name: string): QueueMetrics {
-      const labels = { name, controller: controllerName };
-      return {
-        depth: { inc: () => wqDepth.inc(labels), dec: () => wqDepth.dec(labels) },
-        adds: { inc: () => wqAdds.inc(labels) },
-        latency: { observe: (v) => wqLatency.observe(labels, v) },
-        workDuration: { observe: (v) => wqWork.observe(labels, v) },
-        unfinishedWorkSeconds: { set: (v) => wqUnfinished.set(labels, v) },
-        longestRunningProcessorSeconds: { set: (v) => wqLongest.set(labels, v) },
-        retries: { inc: () => wqRetries.inc(labels) },
-      };
-    },
-  });
-
   return {
-    registry,
-    controller,
-    workqueue,
     leaderElection: {
       newLeaderElectionMetrics: (name) => ({ masterStatus: { set: (v) => leaderStatus.set({ name }, v) } }),
     },
     setLeaderElectionStatus(name, leading) {
       leaderStatus.set({ name }, leading ? 1 : 0);
     },
-    observeRestClient() {
-      return observeRequests((e) => {
-        restRequests.inc({ code: e.statusCode === 'error' ? '<error>' : String(e.statusCode), method: e.method, host: e.host });
-        restDuration.observe({ verb: e.method, host: e.host }, e.durationMs / 1000);
-      });
-    },
   };
+}
+
+/**
+ * Makes the metrics of one manager on `registry` (default: a new Registry; never prom-client's global one).
+ *
+ * Errors: prom-client throws when a series of the same name is already on the registry: give each manager its own.
+ */
+export function createMetrics(registry: Registry = new Registry(), options: CreateMetricsOptions = {}): Metrics {
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  // Created in this order, which is the order of the families on the registry's page.
+  const controller = controllerMetrics(registers);
+  const workqueue = workqueueMetrics(registers);
+  const observeRestClient = restClientMetrics(registers);
+  return { registry, controller, workqueue, ...leaderElectionMetrics(registers), observeRestClient };
 }

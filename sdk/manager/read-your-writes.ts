@@ -1,4 +1,4 @@
-import { KubeloopError, type KubeObject, type ResourceDescriptor } from '../client/index.js';
+import { KubeloopError, objectKey, type KubeObject, type ResourceDescriptor } from '../client/index.js';
 import type { DeepReadonly } from '../cache/index.js';
 
 /** Options of the manager client's reads of its own writes (`createManager({ client: { readYourOwnWrites } })`). */
@@ -47,8 +47,8 @@ interface Pending {
 }
 
 const resourceKey = (r: ResourceDescriptor): string => `${r.group}/${r.version}/${r.plural}`;
-const objectKey = (r: ResourceDescriptor, namespace: string, name: string): string =>
-  r.namespaced && namespace ? `${namespace}/${name}` : name;
+/** The object's key in the informer of `r`: a cluster-scoped resource's objects have no namespace. */
+const keyIn = (r: ResourceDescriptor, namespace: string, name: string): string => objectKey({ ...(r.namespaced && { namespace }), name });
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -136,7 +136,7 @@ export class ReadYourWrites {
       if (old.at >= horizon) break;
       byKey.delete(key);
     }
-    const key = objectKey(resource, namespace, name);
+    const key = keyIn(resource, namespace, name);
     byKey.delete(key);
     byKey.set(key, { ...entry, at: now });
   }
@@ -154,7 +154,7 @@ export class ReadYourWrites {
     view: () => Promise<CacheView>,
     signal?: AbortSignal,
   ): Promise<void> {
-    const key = objectKey(resource, namespace, name);
+    const key = keyIn(resource, namespace, name);
     const entry = this.pending.get(resourceKey(resource))?.get(key);
     if (!entry) return;
     await this.waitFor(resource, [[key, entry]], () => view().then((v) => [v]), signal);

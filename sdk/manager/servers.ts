@@ -124,7 +124,7 @@ async function runCheck(name: string, check: Check, timeoutMs: number): Promise<
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const err = new Error(`no answer within ${timeoutMs} ms`);
+      const err = new KubeloopError('ERR_HEALTH_CHECK_TIMEOUT', `no answer within ${timeoutMs} ms`);
       controller.abort(err);
       reject(err);
     }, timeoutMs);

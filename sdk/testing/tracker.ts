@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   ArgumentError,
+  jsonEqual,
   type DeleteCollectionOptions,
   type DeleteOptions,
   type KubeList,
@@ -13,7 +14,7 @@ import {
   type WatchOptions,
 } from '../client/index.js';
 import { applyConfig, recordUpdate, withoutManagedFieldTimes, type WriteContext } from './internal/fields.js';
-import { isObject, jsonCopy, jsonEqual, type JsonObject } from './internal/json.js';
+import { isObject, jsonCopy, type JsonObject } from './internal/json.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './internal/patch.js';
 import { ResourceRegistry, type ResourceInfo } from './internal/resources.js';
 import { parseFieldSelector, parseLabels } from './internal/selectors.js';

@@ -1,4 +1,4 @@
-import type { KubeObject, ObjectOf, ResourceDescriptor, Status } from '../client/index.js';
+import { objectKey, type KubeObject, type ObjectOf, type ResourceDescriptor, type Status } from '../client/index.js';
 import { WebhookError } from './errors.js';
 import type { ConversionRequest, ConversionResponse } from './types.js';
 
@@ -120,7 +120,7 @@ export function convertReview(conversions: ReadonlyMap<string, Conversion>, requ
   for (const obj of request.objects ?? []) {
     const group = groupOf(obj.apiVersion ?? '');
     const conversion = conversions.get(conversionKey(group, obj.kind ?? ''));
-    const name = obj.metadata?.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : (obj.metadata?.name ?? '');
+    const name = objectKey(obj);
     if (!conversion) return failure(`no conversion is registered for ${obj.kind}.${group} (object ${name})`);
     try {
       converted.push(conversion.convert(obj, request.desiredAPIVersion));

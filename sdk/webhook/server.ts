@@ -278,7 +278,7 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
     let code = 200;
     const clientGone = new AbortController();
     res.once('close', () => {
-      if (!res.writableFinished) clientGone.abort(new Error('the caller closed the connection'));
+      if (!res.writableFinished) clientGone.abort(new WebhookError('ERR_WEBHOOK_CALLER_GONE', 'the caller closed the connection'));
     });
     try {
       if (req.method !== 'POST') {
@@ -405,7 +405,7 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
             socket.end();
             resolve();
           });
-          socket.once('error', (err) => reject(new Error(`the webhook server does not complete a TLS handshake: ${err.message}`)));
+          socket.once('error', (err) => reject(new WebhookError('ERR_WEBHOOK_NOT_READY', `the webhook server does not complete a TLS handshake: ${err.message}`)));
         });
       };
     },

@@ -107,7 +107,8 @@ describe('loadConfig with kubeconfigs of a real control plane', () => {
         `  user: {client-certificate: ./${name}.crt, client-key: ${name}.key}`,
         'contexts:',
         `- name: here`,
-        `  context: {cluster: envtest, user: ${name}, namespace: on}`,
+        // Quoted: unquoted, YAML 1.1 reads `on` as a boolean, which kubectl (and kubeloop) refuse in a string field.
+        `  context: {cluster: envtest, user: ${name}, namespace: "on"}`,
       ].join('\n'),
     );
     const { config, namespace } = await loadClientConfig({ kubeconfig: path, env: {} });

@@ -14,8 +14,9 @@ import {
 import { createTokenBucketRateLimiter, createQueue } from '../../sdk/workqueue/index.js';
 
 // Every error kubeloop throws carries a code from one table (sdk/client/error-codes.ts), and the README lists the
-// same codes. A plain `throw new Error(…)` (or TypeError, RangeError, or a Promise.reject of one) in sdk/ fails this
-// test unless it is in the allow-list below, with the reason no user can reach it.
+// same codes. A plain `throw new Error(…)` (or TypeError or RangeError; also a rejection with one, or one as the reason
+// of an aborted signal) in sdk/ fails this test unless it is in the allow-list below, with the reason no user can
+// reach it.
 const root = resolve(import.meta.dirname, '../..');
 const sdk = join(root, 'sdk');
 
@@ -28,6 +29,9 @@ const allowed: [file: string, line: string, reason: string][] = [
   ['sdk/cli/internal/render.ts', "kubeloop's package.json was not found", "kubeloop's own install is broken: not an input of the user"],
   ['sdk/cli/internal/render.ts', 'unknown template variable', 'the templates are kubeloop\'s own: a broken one is a kubeloop bug, caught by the CLI tests'],
   ['sdk/cli/internal/render.ts', 'malformed template tag', "the templates are kubeloop's own: a broken one is a kubeloop bug, caught by the CLI tests"],
+  ['sdk/envtest/internal/processes.ts', "reject(new Error('no port'))", 'a listening socket always has a TCP port: an invariant of node:net'],
+  ['sdk/testing/fault-proxy.ts', 'the proxy has no TCP address', 'a listening TCP server always has an address: an invariant of node:net'],
+  ['sdk/manager/controller.ts', 'controller.abort(new Error(`timed out after', 'the reason of a private signal: waitForSync turns it into false, and the controller throws ERR_CACHE_NOT_SYNCED'],
   ['sdk/cli/internal/init.ts', "kubeloop's package.json has no", "kubeloop's own package.json lacks a dependency: a kubeloop bug, not an input of the user"],
 ];
 
@@ -36,7 +40,8 @@ const foreignCodes = new Set(['ERR_SSL', 'ERR_TLS', 'ERR_TLS_CERT_ALTNAME_INVALI
 
 const uncoded = [
   /\bthrow\b[^;]*?\bnew (?:Error|TypeError|RangeError)\(/,
-  /\bPromise\.reject\(\s*new (?:Error|TypeError|RangeError)\(/,
+  // a rejection (Promise.reject, a promise's reject) or the reason of an aborted signal
+  /\b(?:reject|abort)\(\s*new (?:Error|TypeError|RangeError)\(/,
 ];
 
 function sourceFiles(dir: string): string[] {
@@ -109,10 +114,12 @@ describe('error codes', () => {
       "if (!x) throw new Error('x is missing');",
       'throw reason ?? new TypeError(`bad ${y}`);',
       "return Promise.reject(new RangeError('too big'));",
+      "socket.once('error', (err) => reject(new Error(err.message)));",
+      "controller.abort(new Error('gone'));",
       "throw new ArgumentError('x is missing');",
       "throw new KubeloopError('ERR_KUBE_API', 'no');",
     ];
-    expect(lines.map((line) => uncoded.some((re) => re.test(line)))).toEqual([true, true, true, false, false]);
+    expect(lines.map((line) => uncoded.some((re) => re.test(line)))).toEqual([true, true, true, true, true, false, false]);
   });
 });
 

@@ -281,6 +281,7 @@ class Generator {
       files.push({ path: `${pkg.file}.ts`, content: header + this.packageModule(pkg, names) });
     }
     files.push({ path: 'clientset.ts', content: header + this.clientsetModule() });
+    files.push({ path: 'resources.ts', content: header + this.resourcesModule() });
     files.push({ path: 'index.ts', content: header + this.indexModule([...byPackage.values()].map((e) => e.pkg)) });
     return files;
   }
@@ -492,6 +493,30 @@ class Generator {
     );
   }
 
+  /** The table of every built-in resource's descriptor, so nothing has to find them among the exports at run time. */
+  private resourcesModule(): string {
+    const imports = new Map<string, GoPackage>();
+    const entries: { key: string; ref: string }[] = [];
+    for (const [schema, r] of this.resourceBySchema) {
+      const pkg = goPackage(packageId(schema));
+      imports.set(pkg.file, pkg);
+      entries.push({ key: `${r.group}/${r.version}/${r.kind}`, ref: `${pkg.alias}.${localName(schema)}` });
+    }
+    const importLines = [...imports.values()]
+      .toSorted((a, b) => (a.alias < b.alias ? -1 : 1))
+      .map((p) => `import * as ${p.alias} from './${p.file}.js';\n`)
+      .join('');
+    const rows = entries.toSorted((a, b) => (a.key < b.key ? -1 : 1)).map((e) => `  ${e.ref},\n`);
+    const doc = docComment([
+      'The descriptor of every built-in kind served as a resource, alpha and beta included, sorted by group, version and',
+      'kind: what tells the resource of a built-in object from its apiVersion and kind.',
+    ]);
+    return (
+      `\nimport type * as kubeloop from '../typed.js';\n${importLines}\n` +
+      `${doc}export const builtinResources: readonly kubeloop.ResourceDescriptor[] = [\n${rows.join('')}];\n`
+    );
+  }
+
   private indexModule(packages: GoPackage[]): string {
     const lines: string[] = [];
     const sorted = [...packages].toSorted((a, b) => (a.alias < b.alias ? -1 : 1));
@@ -527,6 +552,7 @@ class Generator {
     lines.push(`export type { IntOrString, Quantity, RawExtension } from './apimachinery.js';\n`);
     const clientNames = this.groupVersions.filter((gv) => gv.resources.length).map((gv) => `type ${pascalCase(gv.accessor)}Client`);
     lines.push(`\nexport { createClientsetFromFactory, type Clientset, ${clientNames.join(', ')} } from './clientset.js';\n`);
+    lines.push(`export { builtinResources } from './resources.js';\n`);
     return `\n${lines.join('')}`;
   }
 }

@@ -157,35 +157,81 @@ users:
     expect(kc.users[0]?.user.exec?.provideClusterInfo).toBe(true);
   });
 
-  it('keeps string fields as written, even when YAML 1.1 would read a number or a boolean', async () => {
+  it('refuses, as kubectl does, an unquoted value that YAML reads as a number or boolean in a string field', async () => {
+    // kubectl turns the YAML into JSON first (go-yaml v2, YAML 1.1), so `token: 0123` is the number 83 there and
+    // fails to decode into a string field. Each case names the field and never shows the value.
+    const cases: [string, string][] = [
+      ['users: [{name: u, user: {token: 0123}}]', 'users[u].user.token'],
+      ['users: [{name: u, user: {username: on}}]', 'users[u].user.username'],
+      ['users: [{name: u, user: {password: 0x1F}}]', 'users[u].user.password'],
+      ['users: [{name: u, user: {as-groups: [ok, yes]}}]', 'users[u].user.as-groups[1]'],
+      ['users: [{name: u, user: {exec: {command: p, env: [{name: NUM, value: 010}]}}}]', 'users[u].user.exec.env[0].value'],
+      ['clusters: [{name: c, cluster: {tls-server-name: 1e3}}]', 'clusters[c].cluster.tls-server-name'],
+      ['clusters: [{name: 0644, cluster: {}}]', 'clusters[0].name'],
+      ['contexts: [{name: c, context: {namespace: no}}]', 'contexts[c].context.namespace'],
+      ['current-context: y', 'current-context'],
+    ];
+    for (const [text, field] of cases) {
+      const file = await write(text);
+      expect(await configError(loadKubeconfig(file))).toMatchObject(
+        fault({ file, field, message: /must be a string, but YAML reads this unquoted value as a (number|boolean).*quotes/ }),
+      );
+    }
+  });
+
+  it('keeps quoted values, timestamps, sexagesimal numbers and other plain text as written, as kubectl does', async () => {
     const kc = parseKubeconfig(`
-current-context: yes
+current-context: "yes"
 clusters:
-- name: 0644
-  cluster: {server: https://x, tls-server-name: 1e3}
+- name: '0644'
+  cluster: {server: https://x, tls-server-name: 1.2.3}
 users:
-- name: no
+- name: "no"
   user:
-    token: 0123
-    username: on
-    password: 0x1F
-    as-groups: [yes, 007, ~]
-    exec: {command: plugin, apiVersion: v1, args: [--n, 0b11, "true"], env: [{name: N, value: 010}]}
+    token: "0123"
+    username: 2001-01-01
+    password: 12:30:00
+    as-groups: [tRue, ~, !!str 007]
+    exec: {command: plugin, apiVersion: v1, args: [--n, "0b11", 'true', 0x_G]}
 contexts:
-- name: yes
-  context: {cluster: 0644, user: no, namespace: off}
+- name: "yes"
+  context: {cluster: '0644', user: "no", namespace: _1}
 `);
     expect(kc['current-context']).toBe('yes');
-    expect(kc.clusters[0]).toEqual({ name: '0644', cluster: { server: 'https://x', 'tls-server-name': '1e3' } });
+    expect(kc.clusters[0]).toEqual({ name: '0644', cluster: { server: 'https://x', 'tls-server-name': '1.2.3' } });
     const user = kc.users[0]!;
     expect(user.name).toBe('no');
     expect(user.user.token).toBe('0123');
-    expect(user.user.username).toBe('on');
-    expect(user.user.password).toBe('0x1F');
-    expect(user.user['as-groups']).toEqual(['yes', '007', '']);
-    expect(user.user.exec?.args).toEqual(['--n', '0b11', 'true']);
-    expect(user.user.exec?.env).toEqual([{ name: 'N', value: '010' }]);
-    expect(kc.contexts[0]).toEqual({ name: 'yes', context: { cluster: '0644', user: 'no', namespace: 'off' } });
+    expect(user.user.username).toBe('2001-01-01');
+    expect(user.user.password).toBe('12:30:00');
+    expect(user.user['as-groups']).toEqual(['tRue', '', '007']);
+    expect(user.user.exec?.args).toEqual(['--n', '0b11', 'true', '0x_G']);
+    expect(kc.contexts[0]).toEqual({ name: 'yes', context: { cluster: '0644', user: 'no', namespace: '_1' } });
+  });
+
+  it("types plain scalars as go-yaml v2 does (kubectl's YAML reader)", () => {
+    // Each scalar as go-yaml v2 (sigs.k8s.io/yaml, in client-go v0.37) turns it into JSON: a number or boolean, or
+    // a string. Taken from that library's output on the same text.
+    const numberOrBoolean = [
+      'y', 'Y', 'n', 'N', 'yes', 'No', 'on', 'OFF', 'true', 'True', 'TRUE', '.inf', '.NaN', '-.inf', '0123', '0o17',
+      '0O7', '0x1f', '0X1F', '0b101', '0B1', '-0b1', '+0x1', '1_000', '1__0', '0x_1', '0_1', '1_', '-_1', '1e3',
+      '1E3', '1.5', '+12', '-0', '08', '0.', '1.', '.5', '+.5', '.5e3', '-1.5e+3', '1e-400',
+      '0xffffffffffffffff', '-0x8000000000000000', '+0x7fffffffffffffff', '-9223372036854775808',
+      '18446744073709551615', '18446744073709551616', '0777777777777777777777777',
+    ];
+    const strings = [
+      'tRue', 'yES', 'On2', '1:20', '12:30:00', '2001-01-01', '1.2.3', '=', '1e400', '0x10000000000000000',
+      '-0x8000000000000001', '+0x8000000000000000', '0b', '0xG', '._5', '_1', 'v1', '6443x',
+    ];
+    const read = (scalar: string): string | Error => {
+      try {
+        return parseKubeconfig(`current-context: ${scalar}\n`)['current-context'] ?? '';
+      } catch (err) {
+        return err as Error;
+      }
+    };
+    for (const scalar of numberOrBoolean) expect(read(scalar), scalar).toBeInstanceOf(ConfigError);
+    for (const scalar of strings) expect(read(scalar), scalar).toBe(scalar);
   });
 
   it('reads extensions as YAML 1.1 data: octal numbers, booleans, timestamps kept as text', async () => {
@@ -322,11 +368,13 @@ describe('loadKubeconfig errors', () => {
     );
   });
 
-  it('refuses several YAML documents', async () => {
+  it('refuses several YAML documents (kubectl reads the first only), but not empty ones after the first', async () => {
     const file = await write('kind: Config\n---\nkind: Config\n');
     expect(await configError(loadKubeconfig(file))).toMatchObject(
-      fault({ file, message: /expected one YAML document, found 2/ }),
+      fault({ file, message: /expected one YAML document, found 2.*kubectl would silently read only the first/ }),
     );
+    const trailing = await write('---\ncurrent-context: a\n---\n# nothing more\n---\n');
+    expect((await loadKubeconfig(trailing))['current-context']).toBe('a');
   });
 
   it('refuses another kind or apiVersion', async () => {
@@ -370,25 +418,26 @@ describe('loadKubeconfig errors', () => {
     const cases: [string, string, RegExp][] = [
       ['clusters: {name: c}', 'clusters', /must be a list/],
       ['clusters: [just-a-name]', 'clusters[0]', /must be a mapping with name and cluster/],
-      ['users: [{user: {token: x}}]', 'users[0].name', /is missing/],
       ['contexts: [{name: c, context: [a]}]', 'contexts[c].context', /must be a mapping/],
       ['users: [{name: u, user: {token: {nested: x}}}]', 'users[u].user.token', /must be a string/],
       ['users: [{name: u, user: {as-groups: a}}]', 'users[u].user.as-groups', /must be a list/],
       [
-        'users: [{name: u, user: {exec: {command: x, env: [{value: v}]}}}]',
-        'users[u].user.exec.env[0].name',
-        /is missing/,
-      ],
-      [
-        'clusters: [{name: c, cluster: {extensions: [{extension: 1}]}}]',
-        'clusters[c].cluster.extensions[0].name',
-        /is missing/,
+        'clusters: [{name: c, cluster: {extensions: [{extension: 1}, {extension: 2}]}}]',
+        'clusters[c].cluster.extensions[1].name',
+        /holds "" twice/,
       ],
     ];
     for (const [text, field, message] of cases) {
       const file = await write(text);
       expect(await configError(loadKubeconfig(file))).toMatchObject(fault({ file, field, message }));
     }
+  });
+
+  it('reads a missing name as the empty name, and an exec variable without a name, as client-go does', () => {
+    // client-go loads these; they fail only when a context uses them (see loadConfig).
+    const kc = parseKubeconfig('users: [{user: {exec: {command: p, env: [{value: v}]}}}]\ncontexts: [{context: {}}]\n');
+    expect(kc.users).toEqual([{ name: '', user: { exec: { command: 'p', env: [{ name: '', value: 'v' }] } } }]);
+    expect(kc.contexts).toEqual([{ name: '', context: {} }]);
   });
 
   it('refuses a name used twice in one list', async () => {

@@ -117,20 +117,25 @@ export interface ParseKubeconfigOptions {
 }
 
 /**
- * Reads and validates one kubeconfig file, as kubectl reads it: YAML 1.1 scalars for boolean fields, string fields
- * kept as written, relative file paths resolved against the file's folder. An empty file is an empty kubeconfig.
+ * Reads and validates one kubeconfig file, as kubectl reads it: YAML 1.1 scalars as go-yaml v2 resolves them, so
+ * boolean fields take `true`/`yes`/`on`/…, and a string field refuses an unquoted value that YAML reads as a number
+ * or boolean (`token: 0123`, `namespace: no`), as kubectl does; relative file paths resolved against the file's
+ * folder. An empty file is an empty kubeconfig.
  *
  * Guarantees: the result has only the fields above, each of its declared type; names within `clusters`, `users`,
- * `contexts` and `extensions` are unique and non-empty; `*-data` fields are valid base64. References between entries
- * (a context's cluster and user), servers, and the files named in the kubeconfig are checked later, when a context is
- * used (see `loadConfig`), so one broken entry does not spoil the others.
+ * `contexts` and `extensions` are unique (a missing name is `''`, as in client-go); `*-data` fields are valid base64.
+ * What client-go also refuses for the whole file is refused here: a field of the wrong type, bad base64, a duplicate
+ * name. Everything client-go checks only for the context in use (references between entries, servers, the files
+ * named, exec plugins, conflicting credentials) is checked later, when a context is used (see `loadConfig`), so one
+ * broken entry does not spoil the others.
  *
  * Errors: a {@link ConfigError} naming the file (and the field, e.g. `users[dev].user.client-key-data`) when the
  * file is missing or unreadable, the YAML is malformed (with its line), the document is not a mapping, or a field has
  * the wrong type. Messages never contain a field's value.
  *
  * Caveats: unknown fields are dropped. `~` in paths is not expanded (as in client-go). Duplicate YAML keys keep the
- * last value, as kubectl does.
+ * last value, as kubectl does. A second YAML document with content is refused, where kubectl silently reads only the
+ * first.
  */
 export async function loadKubeconfig(path: string): Promise<Kubeconfig> {
   const file = resolve(path);
@@ -228,11 +233,10 @@ function readExec(node: YamlNode, base: string | undefined): KubeconfigExec {
     command:
       command !== undefined && (command.includes('/') || command.includes(sep)) ? localPath(command, base) : command,
     args: node.strings('args'),
+    // A variable without a name is an error only when the plugin is used (as in client-go).
     env: node.list('env')?.map((item) => {
       if (!item.isMapping()) throw item.error('must be a mapping with name and value');
-      const name = item.string('name');
-      if (name === undefined) throw item.error('is missing', 'name');
-      return { name, value: item.string('value') ?? '' };
+      return { name: item.string('name') ?? '', value: item.string('value') ?? '' };
     }),
     apiVersion: node.string('apiVersion'),
     installHint: node.string('installHint'),
@@ -241,14 +245,14 @@ function readExec(node: YamlNode, base: string | undefined): KubeconfigExec {
   });
 }
 
-/** A `[{ name, <key>: {...} }]` list, items addressed as `list[name]` in errors. Names must be unique. */
+/** A `[{ name, <key>: {...} }]` list, items addressed as `list[name]` in errors. Names must be unique (client-go refuses duplicates too). */
 function named<T>(doc: YamlNode, list: string, key: string, read: (node: YamlNode) => T): [name: string, value: T][] {
   const items = doc.list(list) ?? [];
   const seen = new Set<string>();
   return items.map((item, index) => {
     if (!item.isMapping()) throw item.error(`must be a mapping with name and ${key}`);
-    const name = item.string('name');
-    if (name === undefined) throw item.error('is missing', 'name');
+    // A missing name is the empty name, as in client-go: harmless unless a context refers to it.
+    const name = item.string('name') ?? '';
     if (seen.has(name)) throw doc.error(`holds "${name}" twice; names must be unique`, `${list}[${index}].name`);
     seen.add(name);
     const entry = item.at(`${list}[${name}]`);
@@ -263,8 +267,7 @@ function extensions(node: YamlNode): NamedExtension[] | undefined {
   const seen = new Set<string>();
   return items.map((item) => {
     if (!item.isMapping()) throw item.error('must be a mapping with name and extension');
-    const name = item.string('name');
-    if (name === undefined) throw item.error('is missing', 'name');
+    const name = item.string('name') ?? ''; // as in client-go; a second one without a name is a duplicate
     if (seen.has(name)) throw item.error(`holds "${name}" twice; names must be unique`, 'name');
     seen.add(name);
     return { name, extension: item.get('extension')?.plain() ?? null };

@@ -12,39 +12,89 @@ import {
   inClusterPossible,
   type InClusterOptions,
 } from './in-cluster.js';
+import { readReferencedFile, requireCertificatePem } from './internal/files.js';
 import {
-  decodeBase64,
-  readReferencedFile,
-  requireCertificatePem,
-  requirePrivateKeyPem,
-  type Place,
-} from './internal/files.js';
+  overrideCluster,
+  overrideUser,
+  overridesUser,
+  type ConfigOverrides,
+  type ImpersonateOverride,
+} from './internal/overrides.js';
+import { toRestConfig } from './internal/rest-config.js';
 import {
   loadKubeconfig,
   type Kubeconfig,
   type KubeconfigCluster,
   type KubeconfigContext,
-  type KubeconfigExec,
   type KubeconfigUser,
 } from './kubeconfig.js';
-import type { ExecConfig, ImpersonationConfig, RestConfig } from './types.js';
+import type { RestConfig } from './types.js';
 
+export type { ImpersonateOverride };
+
+/**
+ * Where to find the configuration, and kubectl's overrides on top of it. The overrides have kubectl's flag names
+ * (camel-cased) and client-go's `ConfigOverrides` precedence: one that is set replaces the kubeconfig's value, one
+ * that is unset leaves it. Relative file paths resolve against the working directory, as kubectl's flags do.
+ */
 export interface LoadConfigOptions {
   /**
    * A kubeconfig file to use alone; it must exist. Default: the files in `$KUBECONFIG` (merged), else
    * `~/.kube/config`, else the in-cluster configuration.
    */
   kubeconfig?: string;
-  /** Use this context instead of the kubeconfig's `current-context`. */
+  /** Use this context instead of the kubeconfig's `current-context` (`--context`). Default: `current-context`. */
   context?: string;
-  /** Use this cluster (by name) instead of the context's. */
+  /** Use this cluster (by name) instead of the context's (`--cluster`). Default: the context's. */
   cluster?: string;
-  /** Use this user (by name) instead of the context's. */
+  /** Use this user (by name) instead of the context's (`--user`). Default: the context's. */
   user?: string;
-  /** Use this namespace instead of the context's. */
+  /** Use this namespace instead of the context's (`--namespace`). Default: the context's, else `default`. */
   namespace?: string;
-  /** Use this API server URL instead of the cluster's (`kubectl --server`). */
+  /**
+   * Use this API server URL instead of the cluster's (`--server`). It also clears the cluster's `tls-server-name`
+   * (another server has another certificate) unless `tlsServerName` is given, as kubectl does. Default: the cluster's.
+   */
   server?: string;
+  /**
+   * A bearer token (`--token`). Default: the user's. It replaces the user's `tokenFile` too; together with the
+   * user's username/password it is an error (two methods), and it keeps an exec plugin from running, as in kubectl.
+   */
+  token?: string;
+  /** User name for basic authentication (`--username`). Default: the user's. */
+  username?: string;
+  /** Password for basic authentication (`--password`); sent only with a user name. Default: the user's. */
+  password?: string;
+  /** Path of a PEM client certificate (`--client-certificate`); replaces the user's certificate. Default: the user's. */
+  clientCertificate?: string;
+  /** Path of the PEM key of the client certificate (`--client-key`); replaces the user's key. Default: the user's. */
+  clientKey?: string;
+  /**
+   * Path of a PEM CA bundle (`--certificate-authority`). It replaces the cluster's CA data, CA file and
+   * insecure-skip-tls-verify (unless `insecureSkipTLSVerify` is true too). Default: the cluster's.
+   */
+  certificateAuthority?: string;
+  /**
+   * Skip verification of the server's certificate (`--insecure-skip-tls-verify`). `true` drops the cluster's CA, as
+   * kubectl does; `false` (like leaving it out) keeps the cluster's setting. Default: the cluster's.
+   */
+  insecureSkipTLSVerify?: boolean;
+  /** Name to verify the server's certificate against (`--tls-server-name`). Default: the cluster's (see `server`). */
+  tlsServerName?: string;
+  /** Proxy for every request, `http://`, `https://` or `socks5://` (`--proxy-url`). Default: the cluster's. */
+  proxyUrl?: string;
+  /**
+   * Timeout of a single request in milliseconds (`--request-timeout`, there in seconds or with a unit); 0 means
+   * none. Becomes `RestConfig.timeoutMs`. Default: 0.
+   */
+  requestTimeoutMs?: number;
+  /**
+   * Act as another user (`--as`, `--as-uid`, `--as-group`, `--as-user-extra`). Each part that is set replaces the
+   * user's (`as`, `as-uid`, `as-groups`); `extra` is merged key by key over the user's `as-user-extra`. A uid, groups
+   * or extra need a user name, from here or the kubeconfig. Note the name `user`, where RestConfig's
+   * `ImpersonationConfig` says `userName`. Default: the kubeconfig user's impersonation.
+   */
+  impersonate?: ImpersonateOverride;
   /** Environment for `KUBECONFIG`, `HOME` and the in-cluster variables. Default: `process.env`. */
   env?: NodeJS.ProcessEnv;
   /** Service account folder for the in-cluster configuration. Default: `/var/run/secrets/kubernetes.io/serviceaccount`. */
@@ -74,20 +124,28 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<RestC
  *    a cluster, user or context name, or `current-context`, wins. Files in the list that do not exist are skipped.
  * 3. Else `~/.kube/config`, if it exists.
  * 4. When no kubeconfig gives a context (none found, or no `current-context` and no `context` option), the
- *    in-cluster configuration, if `KUBERNETES_SERVICE_HOST`/`_PORT` are set and a token file exists.
- * `context`, `cluster`, `user`, `namespace` and `server` override what the kubeconfig says.
+ *    in-cluster configuration, if `KUBERNETES_SERVICE_HOST`/`_PORT` are set and a token file exists. There the
+ *    `token` and `certificateAuthority` overrides apply, as in client-go, and (deliberately, client-go ignores
+ *    them) `requestTimeoutMs` and `impersonate`; the others are ignored, as in client-go.
+ * `context`, `cluster`, `user`, `namespace`, `server` and the other overrides (kubectl's flags, see
+ * {@link LoadConfigOptions}) replace what the kubeconfig says, with client-go's precedence.
  *
- * Guarantees: the RestConfig carries PEM text for the CA and client certificate (read from files or decoded from
- * `*-data`), `bearerTokenFile` rather than the token for token files, `exec` with the cluster's
- * `client.authentication.k8s.io/exec` extension as `config`, and `insecureSkipTLSVerify` only when the kubeconfig
- * says `true`. Only the chosen context, cluster and user are checked, so broken unused entries do no harm.
+ * Guarantees, as clientcmd's `ClientConfig()`: the RestConfig carries PEM text for the CA and client certificate
+ * (read from files or decoded from `*-data`), `bearerTokenFile` rather than the token for token files, `exec` with
+ * the cluster's `client.authentication.k8s.io/exec` extension as `config`, and `insecureSkipTLSVerify` only when
+ * the kubeconfig or an override says `true`. Credentials and TLS settings are kept only for an `https://` server: a
+ * plain `http://` one, or one without a scheme (`host:6443` is `http://`, as in client-go), gets none. An exec plugin
+ * is kept only when no token, token file, user name or client certificate is set (client-go never runs it then); a
+ * password without a user name and a client key without a certificate are ignored, as in client-go. Only the chosen
+ * context, cluster and user are checked, so broken unused entries do no harm.
  *
- * Errors: a {@link ConfigError} naming the file and field at fault: a missing explicit kubeconfig; an unreadable or
- * malformed one anywhere in the list; an unknown context, cluster or user; a context whose cluster or user does not
- * exist; a missing or invalid server; unreadable CA, certificate, key or token files; a client certificate without
- * its key; `token` together with `tokenFile`; two authentication methods; an `auth-provider`; an exec plugin without
- * command or apiVersion. When nothing is found at all, the error says where it looked and what to do. Credentials
- * never appear in messages.
+ * Errors: a {@link ConfigError} naming the file and field at fault (an override's field is `options.<name>`): a
+ * missing explicit kubeconfig; an unreadable or malformed one anywhere in the list; an unknown context, cluster or
+ * user; a context whose cluster or user does not exist; a missing or invalid server; unreadable CA, certificate,
+ * key or token files, or an empty token file; CA data together with a CA file; a client certificate without its
+ * key, or with another pair's key; `token` together with `tokenFile`; two authentication methods; an
+ * `auth-provider`; an invalid exec plugin; a negative `requestTimeoutMs`. When nothing is found at all, the error
+ * says where it looked and what to do. Credentials and URL query strings never appear in messages.
  *
  * Caveats: files are read once; a client certificate file that is rotated later needs a new config. `~` inside a
  * kubeconfig is not expanded, as in client-go.
@@ -230,6 +288,34 @@ const filesOf = (merged: MergedKubeconfig): string | undefined =>
 const known = (map: Map<string, unknown>): string =>
   map.size ? `known: ${[...map.keys()].map((k) => `"${k}"`).join(', ')}` : 'there are none';
 
+/** The context: asked for, or the current one; none when neither is set. */
+function chooseContext(
+  merged: MergedKubeconfig,
+  looked: string[],
+  options: LoadConfigOptions,
+): Origin<KubeconfigContext> | undefined {
+  if (options.context) {
+    const context = merged.contexts.get(options.context);
+    if (!context) {
+      throw new ConfigError(`context "${options.context}" not found (${known(merged.contexts)})`, {
+        file: filesOf(merged) ?? looked.join(', '),
+        field: 'contexts',
+      });
+    }
+    return context;
+  }
+  const current = merged.currentContext;
+  if (!current) return undefined;
+  const context = merged.contexts.get(current.value);
+  if (!context) {
+    throw new ConfigError(
+      `current-context is "${current.value}", but no context has that name (${known(merged.contexts)})`,
+      { file: current.file, field: 'current-context' },
+    );
+  }
+  return context;
+}
+
 async function resolveClientConfig(
   merged: MergedKubeconfig,
   looked: string[],
@@ -241,29 +327,7 @@ async function resolveClientConfig(
     ...(options.serviceAccountDir !== undefined && { serviceAccountDir: options.serviceAccountDir }),
   };
 
-  // The context: asked for, or the current one.
-  let context: Origin<KubeconfigContext> | undefined;
-  if (options.context) {
-    context = merged.contexts.get(options.context);
-    if (!context) {
-      throw new ConfigError(`context "${options.context}" not found (${known(merged.contexts)})`, {
-        file: filesOf(merged) ?? looked.join(', '),
-        field: 'contexts',
-      });
-    }
-  } else if (merged.currentContext) {
-    const current = merged.currentContext;
-    context = merged.contexts.get(current.value);
-    if (!context) {
-      throw new ConfigError(
-        `current-context is "${current.value}", but no context has that name (${known(merged.contexts)})`,
-        {
-          file: current.file,
-          field: 'current-context',
-        },
-      );
-    }
-  }
+  const context = chooseContext(merged, looked, options);
   const contextField = context && `contexts[${context.name}].context`;
 
   // The cluster: asked for, or the context's.
@@ -301,23 +365,87 @@ async function resolveClientConfig(
     }
   }
 
+  const overrides = overridesOf(options);
   if (!cluster && !options.server) {
     // Nothing chosen: client-go's "empty config", where the in-cluster configuration takes over.
     if (await inClusterPossible(inCluster)) {
       return {
-        config: await inClusterConfig(inCluster),
+        config: await inClusterWithOverrides(inCluster, overrides, options),
         namespace: options.namespace || (await inClusterNamespace(inCluster)),
       };
     }
     throw nothingFound(merged, looked, inCluster);
   }
 
-  const config = await toRestConfig(cluster ?? { name: '', value: {}, file: '' }, user, options.server);
+  const effectiveUser = user || overridesUser(overrides) ? overrideUser(user, overrides) : undefined;
+  const config = await toRestConfig(overrideCluster(cluster, overrides), effectiveUser);
+  const timeoutMs = requestTimeout(options);
   return {
-    config,
+    config: timeoutMs ? { ...config, timeoutMs } : config,
     namespace: options.namespace || context?.value.namespace || 'default',
     ...(context && { context: context.name }),
   };
+}
+
+function overridesOf(o: LoadConfigOptions): ConfigOverrides {
+  return {
+    server: o.server,
+    token: o.token,
+    username: o.username,
+    password: o.password,
+    clientCertificate: o.clientCertificate,
+    clientKey: o.clientKey,
+    certificateAuthority: o.certificateAuthority,
+    insecureSkipTLSVerify: o.insecureSkipTLSVerify,
+    tlsServerName: o.tlsServerName,
+    proxyUrl: o.proxyUrl,
+    impersonate: o.impersonate,
+  };
+}
+
+function requestTimeout(options: LoadConfigOptions): number {
+  const ms = options.requestTimeoutMs ?? 0;
+  if (!Number.isFinite(ms) || ms < 0) {
+    throw new ConfigError('requestTimeoutMs must be a number of milliseconds, 0 or more', {
+      field: 'options.requestTimeoutMs',
+    });
+  }
+  return ms;
+}
+
+/**
+ * The in-cluster configuration with the overrides client-go applies there (a token, replacing the token file; a CA
+ * file), and two it ignores but kubeloop applies on purpose: the request timeout and impersonation. The others
+ * (client certificate, basic auth, insecure, tls-server-name, proxy) are ignored, as in client-go.
+ */
+async function inClusterWithOverrides(
+  inCluster: InClusterOptions,
+  overrides: ConfigOverrides,
+  options: LoadConfigOptions,
+): Promise<RestConfig> {
+  const { bearerTokenFile, ...config } = await inClusterConfig(inCluster);
+  const out: RestConfig = overrides.token ? { ...config, bearerToken: overrides.token } : { ...config, bearerTokenFile };
+  if (overrides.certificateAuthority) {
+    const place = { field: 'options.certificateAuthority' };
+    const text = await readReferencedFile(overrides.certificateAuthority, 'certificate authority file', place);
+    out.caData = requireCertificatePem(text, `file ${overrides.certificateAuthority}`, place);
+  }
+  const as = overrides.impersonate;
+  if (as && (as.user || as.uid || as.groups?.length || (as.extra && Object.keys(as.extra).length))) {
+    if (!as.user) {
+      throw new ConfigError('impersonating a uid, groups or extra needs a user to impersonate', {
+        field: 'options.impersonate.user',
+      });
+    }
+    out.impersonate = {
+      userName: as.user,
+      ...(as.uid && { uid: as.uid }),
+      ...(as.groups?.length && { groups: [...as.groups] }),
+      ...(as.extra && Object.keys(as.extra).length && { extra: { ...as.extra } }),
+    };
+  }
+  const timeoutMs = requestTimeout(options);
+  return timeoutMs ? { ...out, timeoutMs } : out;
 }
 
 function nothingFound(merged: MergedKubeconfig, looked: string[], inCluster: InClusterOptions): ConfigError {
@@ -340,209 +468,4 @@ function nothingFound(merged: MergedKubeconfig, looked: string[], inCluster: InC
     `no Kubernetes configuration found (${where}; ${pod}). ` +
       'Set KUBECONFIG, create ~/.kube/config, pass { kubeconfig: path }, or run in a pod with a service account',
   );
-}
-
-/** Turns the chosen cluster and user into a RestConfig. Checks only what they use. */
-async function toRestConfig(
-  cluster: Origin<KubeconfigCluster>,
-  user: Origin<KubeconfigUser> | undefined,
-  serverOverride: string | undefined,
-): Promise<RestConfig> {
-  const c = cluster.value;
-  const cPlace = (key: string): Place => ({
-    file: cluster.file || undefined,
-    field: cluster.name ? `clusters[${cluster.name}].cluster.${key}` : key,
-  });
-  const config: Partial<RestConfig> = {};
-
-  // TLS towards the server.
-  if (c['certificate-authority-data']) {
-    config.caData = requireCertificatePem(
-      decodeBase64(c['certificate-authority-data']),
-      'certificate-authority-data',
-      cPlace('certificate-authority-data'),
-    );
-  } else if (c['certificate-authority']) {
-    const place = cPlace('certificate-authority');
-    config.caData = requireCertificatePem(
-      await readReferencedFile(c['certificate-authority'], 'certificate authority file', place),
-      `file ${c['certificate-authority']}`,
-      place,
-    );
-  }
-  if (c['tls-server-name']) config.serverName = c['tls-server-name'];
-  if (c['insecure-skip-tls-verify'] === true) {
-    if (config.caData) {
-      throw new ConfigError(
-        'insecure-skip-tls-verify is true but a certificate authority is set too: keep one of them',
-        cPlace('insecure-skip-tls-verify'),
-      );
-    }
-    config.insecureSkipTLSVerify = true;
-  }
-  if (c['proxy-url']) config.proxyUrl = checkProxyUrl(c['proxy-url'], cPlace('proxy-url'));
-  if (c['disable-compression'] === true) config.disableCompression = true;
-
-  if (user) Object.assign(config, await userConfig(user, c));
-
-  const server = serverOverride || c.server;
-  if (!server) throw new ConfigError(`cluster "${cluster.name}" has no server`, cPlace('server'));
-  const tlsHint = Boolean(config.caData || config.certData || config.insecureSkipTLSVerify);
-  const host = normalizeServer(server, tlsHint, serverOverride ? { field: 'server' } : cPlace('server'));
-  return { host, ...config };
-}
-
-async function userConfig(user: Origin<KubeconfigUser>, cluster: KubeconfigCluster): Promise<Partial<RestConfig>> {
-  const u = user.value;
-  const place = (key: string): Place => ({ file: user.file, field: `users[${user.name}].user.${key}` });
-  const config: Partial<RestConfig> = {};
-
-  const provider = u['auth-provider'];
-  if (provider) {
-    throw new ConfigError(
-      `auth-provider "${provider.name}" is not supported: the in-tree auth providers (gcp, azure, oidc) were removed ` +
-        'from Kubernetes. Use an exec credential plugin instead (gke-gcloud-auth-plugin, kubelogin, kubectl oidc-login, …)',
-      place('auth-provider'),
-    );
-  }
-
-  // Client certificate: data or file, never both, and always with its key.
-  for (const [file, data] of [
-    ['client-certificate', 'client-certificate-data'],
-    ['client-key', 'client-key-data'],
-  ] as const) {
-    if (u[file] && u[data]) throw new ConfigError(`both ${file} and ${data} are set: keep one`, place(data));
-  }
-  const hasCert = Boolean(u['client-certificate'] || u['client-certificate-data']);
-  const hasKey = Boolean(u['client-key'] || u['client-key-data']);
-  if (hasCert !== hasKey) {
-    throw new ConfigError(
-      hasCert
-        ? 'a client certificate needs its key (client-key or client-key-data)'
-        : 'a client key needs its certificate (client-certificate or client-certificate-data)',
-      place(hasCert ? 'client-key' : 'client-certificate'),
-    );
-  }
-  if (hasCert) {
-    config.certData = requireCertificatePem(
-      u['client-certificate-data']
-        ? decodeBase64(u['client-certificate-data'])
-        : await readReferencedFile(u['client-certificate']!, 'client certificate file', place('client-certificate')),
-      'client certificate',
-      place(u['client-certificate-data'] ? 'client-certificate-data' : 'client-certificate'),
-    );
-    config.keyData = requirePrivateKeyPem(
-      u['client-key-data']
-        ? decodeBase64(u['client-key-data'])
-        : await readReferencedFile(u['client-key']!, 'client key file', place('client-key')),
-      'client key',
-      place(u['client-key-data'] ? 'client-key-data' : 'client-key'),
-    );
-  }
-
-  // Tokens and basic authentication: one method only.
-  if (u.token && u.tokenFile) throw new ConfigError('both token and tokenFile are set: keep one', place('tokenFile'));
-  if ((u.token || u.tokenFile) && (u.username || u.password)) {
-    throw new ConfigError(
-      'more than one authentication method: a token and a username/password; keep one',
-      place(u.token ? 'token' : 'tokenFile'),
-    );
-  }
-  if (u.token) config.bearerToken = u.token;
-  if (u.tokenFile) {
-    const token = await readReferencedFile(u.tokenFile, 'token file', place('tokenFile'));
-    if (!token.trim()) throw new ConfigError(`the token file ${u.tokenFile} is empty`, place('tokenFile'));
-    config.bearerTokenFile = u.tokenFile;
-  }
-  if (u.username) config.username = u.username;
-  if (u.password) config.password = u.password;
-
-  if (u.exec) config.exec = execConfig(u.exec, cluster, place);
-
-  const impersonate: ImpersonationConfig = {};
-  if (u.as) impersonate.userName = u.as;
-  if (u['as-uid']) impersonate.uid = u['as-uid'];
-  if (u['as-groups']?.length) impersonate.groups = u['as-groups'];
-  if (u['as-user-extra'] && Object.keys(u['as-user-extra']).length) impersonate.extra = u['as-user-extra'];
-  if (Object.keys(impersonate).length) {
-    if (!impersonate.userName) {
-      throw new ConfigError('impersonating a uid, groups or extra needs a user to impersonate (as)', place('as'));
-    }
-    config.impersonate = impersonate;
-  }
-  return config;
-}
-
-const execApiVersions = new Set(['client.authentication.k8s.io/v1', 'client.authentication.k8s.io/v1beta1']);
-const interactiveModes = new Set(['Never', 'IfAvailable', 'Always']);
-
-function execConfig(exec: KubeconfigExec, cluster: KubeconfigCluster, place: (key: string) => Place): ExecConfig {
-  if (!exec.command) throw new ConfigError('the exec plugin has no command', place('exec.command'));
-  if (!exec.apiVersion) throw new ConfigError('the exec plugin has no apiVersion', place('exec.apiVersion'));
-  if (!execApiVersions.has(exec.apiVersion)) {
-    throw new ConfigError(
-      `exec apiVersion "${exec.apiVersion}" is not supported; use client.authentication.k8s.io/v1 or /v1beta1`,
-      place('exec.apiVersion'),
-    );
-  }
-  if (exec.interactiveMode !== undefined && !interactiveModes.has(exec.interactiveMode)) {
-    throw new ConfigError(
-      `exec interactiveMode "${exec.interactiveMode}" is not one of Never, IfAvailable, Always`,
-      place('exec.interactiveMode'),
-    );
-  }
-  if (exec.apiVersion === 'client.authentication.k8s.io/v1' && exec.interactiveMode === undefined) {
-    throw new ConfigError(
-      'client.authentication.k8s.io/v1 exec plugins need interactiveMode (Never, IfAvailable or Always)',
-      place('exec.interactiveMode'),
-    );
-  }
-  const out: ExecConfig = { command: exec.command, apiVersion: exec.apiVersion };
-  if (exec.args) out.args = exec.args;
-  if (exec.env) out.env = exec.env;
-  if (exec.provideClusterInfo) out.provideClusterInfo = true;
-  if (exec.interactiveMode) out.interactiveMode = exec.interactiveMode as NonNullable<ExecConfig['interactiveMode']>;
-  if (exec.installHint) out.installHint = exec.installHint;
-  const extension = cluster.extensions?.find((e) => e.name === 'client.authentication.k8s.io/exec');
-  if (extension) out.config = extension.extension;
-  return out;
-}
-
-/** Redacts `user:password@` in a URL before it goes into a message. */
-const redactUserInfo = (url: string): string => url.replace(/\/\/[^/@]*@/, '//***@');
-
-/**
- * The server as `scheme://host[:port][/prefix]`, without a trailing slash. A server without a scheme gets `https://`
- * when TLS is configured (CA, client certificate or insecure), else `http://`, as client-go does.
- */
-function normalizeServer(server: string, tlsHint: boolean, place: Place): string {
-  const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(server) ? server : `${tlsHint ? 'https' : 'http'}://${server}`;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new ConfigError(`server "${redactUserInfo(server)}" is not a URL (expected https://host:port)`, place);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError(`server "${redactUserInfo(server)}" must be an http:// or https:// URL`, place);
-  }
-  if (!url.hostname) throw new ConfigError(`server "${redactUserInfo(server)}" has no host`, place);
-  if (url.username || url.password) {
-    throw new ConfigError('server must not carry a user name or password; put credentials in the user entry', place);
-  }
-  if (url.search || url.hash) throw new ConfigError(`server "${server}" must not have a query or fragment`, place);
-  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
-}
-
-function checkProxyUrl(proxy: string, place: Place): string {
-  let url: URL;
-  try {
-    url = new URL(proxy);
-  } catch {
-    throw new ConfigError(`proxy-url "${redactUserInfo(proxy)}" is not a URL`, place);
-  }
-  if (!['http:', 'https:', 'socks5:'].includes(url.protocol)) {
-    throw new ConfigError(`proxy-url "${redactUserInfo(proxy)}" must use http, https or socks5`, place);
-  }
-  return proxy;
 }

@@ -3,7 +3,11 @@
  * Certificates and keys are PEM text. Every field is optional but `host`.
  */
 export interface RestConfig {
-  /** Base URL of the API server, e.g. `https://127.0.0.1:6443`. A path part is kept as a prefix. */
+  /**
+   * Base URL of the API server, e.g. `https://127.0.0.1:6443`. A path part is kept as a prefix. The config is used as
+   * given: credentials set here go to an `http://` host too (as with client-go's rest.Config); `loadConfig` is what
+   * leaves them out for a server that is not `https://`.
+   */
   host: string;
 
   /** PEM bundle of the certificate authorities that sign the server's certificate. Default: the system roots. */
@@ -21,10 +25,13 @@ export interface RestConfig {
   bearerToken?: string;
   /** A file holding the bearer token; re-read periodically, since projected tokens rotate. Wins over `bearerToken`. */
   bearerTokenFile?: string;
-  /** HTTP basic authentication (rarely enabled on real clusters). */
+  /** HTTP basic authentication (rarely enabled on real clusters); sent only when `username` is set, as in client-go. */
   username?: string;
   password?: string;
-  /** An exec credential plugin (client.authentication.k8s.io) that prints a token or a client certificate. */
+  /**
+   * An exec credential plugin (client.authentication.k8s.io) that prints a token or a client certificate. Run only
+   * when no `bearerToken`, `bearerTokenFile`, `username` or `certData` is set, as in client-go.
+   */
   exec?: ExecConfig;
   /** Act as another user: `Impersonate-User`, `-Uid`, `-Group`, `-Extra-*` headers. */
   impersonate?: ImpersonationConfig;

@@ -11,9 +11,10 @@ export interface RequestCredentials {
 }
 
 /**
- * The credentials of a RestConfig, in the order client-go applies them: an exec plugin, else a token file (re-read as
- * it rotates), else a static bearer token, else basic auth; a static client certificate in every case where the exec
- * plugin gives none. Impersonation headers come on top.
+ * The credentials of a RestConfig, in the order client-go applies them: a token file (re-read as it rotates), else a
+ * static bearer token, else basic auth when a user name is set (a password alone sends nothing); a static client
+ * certificate in every case. An exec plugin runs only when none of those is set, as client-go never runs it next to
+ * a token, a user name or a client certificate. Impersonation headers come on top.
  */
 export interface CredentialProvider {
   get(): Promise<RequestCredentials>;
@@ -24,7 +25,8 @@ export interface CredentialProvider {
 export function createCredentialProvider(config: RestConfig): CredentialProvider {
   const impersonation = impersonationHeaders(config);
   const staticCert = config.certData && config.keyData ? { certData: config.certData, keyData: config.keyData } : {};
-  if (config.exec) {
+  const otherAuth = Boolean(config.bearerToken || config.bearerTokenFile || config.username || staticCert.certData);
+  if (config.exec && !otherAuth) {
     const exec = createExecCredentialSource(config.exec, {
       server: config.host,
       ...(config.caData && { caData: config.caData }),
@@ -59,8 +61,8 @@ export function createCredentialProvider(config: RestConfig): CredentialProvider
   }
   let auth: Record<string, string> = {};
   if (config.bearerToken) auth = { authorization: `Bearer ${config.bearerToken}` };
-  else if (config.username !== undefined || config.password !== undefined) {
-    const basic = Buffer.from(`${config.username ?? ''}:${config.password ?? ''}`).toString('base64');
+  else if (config.username) {
+    const basic = Buffer.from(`${config.username}:${config.password ?? ''}`).toString('base64');
     auth = { authorization: `Basic ${basic}` };
   }
   const fixed: RequestCredentials = { headers: { ...impersonation, ...auth }, ...staticCert };

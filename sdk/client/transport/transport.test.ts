@@ -115,6 +115,20 @@ describe('Transport', () => {
     expect(warnings).toEqual(['v1beta1 is deprecated', 'unknown field "x"']);
   });
 
+  it('picks one authentication method as client-go does: no exec plugin next to a token, no password without a user', async () => {
+    const authorization: (string | undefined)[] = [];
+    const host = await serve((req, res) => {
+      authorization.push(req.headers['authorization']);
+      res.writeHead(200).end('{}');
+    });
+    // The plugin would fail (no such program), so a request that succeeds did not run it.
+    const exec = { command: '/nonexistent/plugin', apiVersion: 'client.authentication.k8s.io/v1', interactiveMode: 'Never' as const };
+    await new Transport({ host, bearerToken: 'secret-token', exec }).request({ method: 'GET', path: '/x' });
+    await new Transport({ host, username: 'admin', exec }).request({ method: 'GET', path: '/x' });
+    await new Transport({ host, password: 'secret-password' }).request({ method: 'GET', path: '/x' });
+    expect(authorization).toEqual(['Bearer secret-token', `Basic ${Buffer.from('admin:').toString('base64')}`, undefined]);
+  });
+
   it('keeps credentials out of error messages', async () => {
     const host = await serve((_req, res) => res.writeHead(404, { 'content-type': 'application/json' }).end(
       JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: 'secrets "s" not found' }),

@@ -1,8 +1,8 @@
 // createOrUpdate and createOrPatch: read a child, let `mutate` set its desired state, write only what changed. Part of
 // controllerutil (../controllerutil.ts).
-import { isNotFound, KubeloopError, type KubeObject, type ResourceDescriptor, type WriteOptions } from '../../client/index.js';
+import { isNotFound, jsonEqual, KubeloopError, type KubeObject, type ResourceDescriptor, type WriteOptions } from '../../client/index.js';
 import type { Client } from '../client-types.js';
-import { jsonEqual, mergePatch } from './json-merge.js';
+import { mergePatch } from './json-merge.js';
 import { resolveResource } from './resource.js';
 
 /** What {@link createOrUpdate} did. */

@@ -1,6 +1,6 @@
 // Owner references: an object's owners (the garbage collector deletes it with them) and its controller (`owns()`
 // watches reconcile it). Part of controllerutil (../controllerutil.ts).
-import { KubeloopError, parseGroupVersion, type KubeObject, type OwnerReference } from '../../client/index.js';
+import { KubeloopError, objectKey, parseGroupVersion, type KubeObject, type OwnerReference } from '../../client/index.js';
 
 /** What an owner must have to be referenced: read from the API server, it has all of these. */
 export interface OwnerObject {
@@ -17,7 +17,7 @@ export class AlreadyOwnedError extends KubeloopError {
   readonly object: { kind: string; namespace: string; name: string };
 
   constructor(owner: OwnerReference, object: { kind: string; namespace: string; name: string }) {
-    const where = object.namespace ? `${object.namespace}/${object.name}` : object.name;
+    const where = objectKey(object);
     super(
       'ERR_ALREADY_OWNED',
       `${object.kind || 'object'} ${where} is already controlled by ${owner.kind} ${owner.name} (uid ${owner.uid}); ` +

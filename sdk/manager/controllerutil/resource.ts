@@ -1,7 +1,6 @@
 // Which resource an object is, for createOrUpdate/createOrPatch: its descriptor when given, else the built-in kind of
 // its apiVersion and kind. Part of controllerutil (../controllerutil.ts).
-import * as kubeClient from '../../client/index.js';
-import { KubeloopError, parseGroupVersion, type KubeObject, type ResourceDescriptor } from '../../client/index.js';
+import { builtinResources, KubeloopError, parseGroupVersion, type KubeObject, type ResourceDescriptor } from '../../client/index.js';
 
 /** The resource of an object cannot be told from its apiVersion and kind alone. */
 export class UnknownResourceError extends KubeloopError {
@@ -12,29 +11,9 @@ export class UnknownResourceError extends KubeloopError {
 
 let builtins: Map<string, ResourceDescriptor> | undefined;
 
-function isDescriptor(value: unknown): value is ResourceDescriptor {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Partial<Record<keyof ResourceDescriptor, unknown>>;
-  return (
-    typeof v.group === 'string' &&
-    typeof v.version === 'string' &&
-    typeof v.kind === 'string' &&
-    typeof v.plural === 'string' &&
-    typeof v.namespaced === 'boolean'
-  );
-}
-
 /** The descriptor of a built-in kind, by apiVersion and kind. */
 function builtinDescriptor(apiVersion: string, kind: string): ResourceDescriptor | undefined {
-  if (!builtins) {
-    builtins = new Map();
-    for (const value of Object.values(kubeClient)) {
-      if (typeof value !== 'object' || value === null) continue;
-      for (const d of isDescriptor(value) ? [value] : Object.values(value as Record<string, unknown>)) {
-        if (isDescriptor(d)) builtins.set(`${d.group}/${d.version}/${d.kind}`, d);
-      }
-    }
-  }
+  builtins ??= new Map(builtinResources.map((d) => [`${d.group}/${d.version}/${d.kind}`, d]));
   const gv = parseGroupVersion(apiVersion);
   return builtins.get(`${gv.group}/${gv.version}/${kind}`);
 }

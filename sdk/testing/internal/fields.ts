@@ -1,5 +1,5 @@
-import type { ManagedFieldsEntry } from '../../client/index.js';
-import { isObject, jsonCopy, jsonEqual, type JsonObject } from './json.js';
+import { jsonEqual, type ManagedFieldsEntry } from '../../client/index.js';
+import { isObject, jsonCopy, type JsonObject } from './json.js';
 import { listKind } from './patch.js';
 
 /**

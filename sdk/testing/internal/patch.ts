@@ -1,5 +1,5 @@
-import type { ApiError } from '../../client/index.js';
-import { isObject, jsonCopy, jsonEqual, type JsonObject } from './json.js';
+import { jsonEqual, type ApiError } from '../../client/index.js';
+import { isObject, jsonCopy, type JsonObject } from './json.js';
 import { badRequest, statusError } from './status.js';
 
 /**

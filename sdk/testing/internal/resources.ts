@@ -1,5 +1,4 @@
-import * as api from '../../client/index.js';
-import { parseGroupVersion, type GroupVersionResource, type ResourceDescriptor, type ResourceLocation } from '../../client/index.js';
+import { builtinResources, parseGroupVersion, type GroupVersionResource, type ResourceDescriptor, type ResourceLocation } from '../../client/index.js';
 
 /** What the fake knows about one resource: where it lives and how the server treats its objects. */
 export interface ResourceInfo {
@@ -17,35 +16,6 @@ export interface ResourceInfo {
   generation: boolean;
   /** `group/version/plural`. */
   key: string;
-}
-
-function isDescriptor(value: unknown): value is ResourceDescriptor {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Partial<ResourceDescriptor>;
-  return typeof v.kind === 'string' && typeof v.plural === 'string' && typeof v.version === 'string' && typeof v.namespaced === 'boolean';
-}
-
-let builtins: ResourceDescriptor[] | undefined;
-
-/** Every built-in descriptor kubeloop/client exports (flat names and the per-group-version namespaces). */
-export function builtinDescriptors(): ResourceDescriptor[] {
-  if (builtins) return builtins;
-  const seen = new Set<string>();
-  const out: ResourceDescriptor[] = [];
-  const take = (d: ResourceDescriptor): void => {
-    const key = `${d.group}/${d.version}/${d.plural}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    out.push(d);
-  };
-  for (const value of Object.values(api)) {
-    if (isDescriptor(value)) take(value);
-    else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      for (const inner of Object.values(value as Record<string, unknown>)) if (isDescriptor(inner)) take(inner);
-    }
-  }
-  builtins = out;
-  return out;
 }
 
 /**
@@ -102,7 +72,7 @@ export class ResourceRegistry {
   private readonly byKind = new Map<string, ResourceInfo>();
 
   constructor(custom: readonly ResourceDescriptor[] = []) {
-    for (const d of builtinDescriptors()) this.add(d, true);
+    for (const d of builtinResources) this.add(d, true);
     for (const d of custom) this.add(d, false);
   }
 

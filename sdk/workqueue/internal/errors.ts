@@ -8,7 +8,7 @@ const brand = Symbol.for('kubeloop.error');
 
 /** A value a work queue cannot use (an undefined key). */
 export class ArgumentError extends TypeError {
-  readonly code = 'ERR_KUBE_INVALID_ARGUMENT';
+  readonly code = 'ERR_KUBE_INVALID_ARGUMENT' as const;
   readonly [brand] = true;
 
   constructor(message: string) {
@@ -19,7 +19,7 @@ export class ArgumentError extends TypeError {
 
 /** A number outside its allowed range (a negative delay, a zero rate). */
 export class ArgumentRangeError extends RangeError {
-  readonly code = 'ERR_KUBE_INVALID_ARGUMENT';
+  readonly code = 'ERR_KUBE_INVALID_ARGUMENT' as const;
   readonly [brand] = true;
 
   constructor(message: string) {

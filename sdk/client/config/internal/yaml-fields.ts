@@ -1,16 +1,64 @@
 /**
- * Reads typed fields out of a YAML document the way kubectl does, with one improvement.
+ * Reads typed fields out of a YAML document the way kubectl does.
  *
- * The text is parsed twice: once with the YAML 1.1 schema (so `yes`/`no`/`on`/`off` are booleans and `0644` is
- * octal, as in the Go YAML library kubectl uses) and once with the failsafe schema, where every scalar is its source
- * text. A boolean field takes the YAML 1.1 value; a string field takes the source text, so `token: 0123` stays
- * `"0123"` and `namespace: no` stays `"no"` (kubectl would turn them into `"83"` and `"false"`). Both parses see the
- * same structure: merge keys (`<<`) are on in both, and duplicate keys keep the last value in both, as in kubectl.
+ * kubectl (client-go's clientcmd) turns the YAML into JSON first (sigs.k8s.io/yaml, on go-yaml v2's YAML 1.1
+ * resolution) and then decodes the JSON into typed fields. So an unquoted scalar that YAML 1.1 reads as a number or a
+ * boolean (`0123`, `1e3`, `yes`, `on`, `y`) is not a string, and a string field holding one is an error there. The
+ * same here: a string field refuses such a scalar and asks for quotes, rather than quietly keeping `"0123"` (kubectl
+ * refuses it) or turning it into `"83"`. Timestamps and sexagesimal forms (`12:30:00`) stay strings, as in go-yaml.
+ *
+ * The text is parsed twice: once with the YAML 1.1 schema, for boolean fields (`yes`/`no`/`on`/`off` are booleans,
+ * as in go-yaml v2), and once with the failsafe schema, where every scalar is its source text and a plain scalar that
+ * go-yaml v2 would type as a number or boolean is marked. Both parses see the same structure: merge keys (`<<`) are
+ * on in both, and duplicate keys keep the last value in both, as in kubectl.
  */
-import { FAILSAFE_SCHEMA, YAML11_SCHEMA, YAMLException, loadAll, mergeTag } from 'js-yaml';
+import { FAILSAFE_SCHEMA, NOT_RESOLVED, YAML11_SCHEMA, YAMLException, defineScalarTag, loadAll, mergeTag } from 'js-yaml';
 import { ConfigError } from '../../errors.js';
 
-const rawSchema = FAILSAFE_SCHEMA.withTags(mergeTag);
+/** Prefix of a plain scalar's source text that go-yaml v2 types as a number or boolean (never in real text). */
+const goTypedMark = '\u0000go-typed:';
+
+/** In the failsafe parse, marks the plain scalars that go-yaml v2 does not read as strings. */
+const goTypedTag = defineScalarTag<string>('tag:kubeloop.dev,2026:go-typed', {
+  implicit: true,
+  resolve: (source) => (goYamlTypes(source) ? goTypedMark + source : NOT_RESOLVED),
+  identify: () => false,
+});
+
+const rawSchema = FAILSAFE_SCHEMA.withTags(mergeTag, goTypedTag);
+
+const goBoolsAndFloats = new Set(
+  [
+    'y Y yes Yes YES true True TRUE on On ON',
+    'n N no No NO false False FALSE off Off OFF',
+    '.nan .NaN .NAN .inf .Inf .INF +.inf +.Inf +.INF -.inf -.Inf -.INF',
+  ]
+    .join(' ')
+    .split(' '),
+);
+const goInt = /^([-+]?)(0[bB][01]+|0[oO][0-7]+|0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/;
+const goFloat = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
+
+/**
+ * Whether go-yaml v2 resolves this plain scalar to a boolean or a number (so JSON, and kubectl, see no string):
+ * its YAML 1.1 booleans, `.inf`/`.nan`, and, after dropping `_`, Go integer literals (`0123` octal, `0x`, `0o`,
+ * `0b`) within 64 bits and finite decimal floats. Timestamps, sexagesimal numbers and everything else are strings.
+ */
+export function goYamlTypes(source: string): boolean {
+  if (goBoolsAndFloats.has(source)) return true;
+  if (source.startsWith('.')) return /^\.[0-9]+([eE][-+]?[0-9]+)?$/.test(source);
+  if (!/^[-+0-9]/.test(source)) return false;
+  const bare = source.replaceAll('_', '');
+  const int = goInt.exec(bare);
+  if (int) {
+    const digits = int[2]!;
+    // A plain leading-zero run is octal; larger than 64 bits it still reads as a decimal float below.
+    const value = /^0[0-7]+$/.test(digits) ? BigInt(`0o${digits.slice(1)}`) : BigInt(digits === '0' ? 0 : digits);
+    const limit = int[1] === '-' ? 2n ** 63n : int[1] === '+' ? 2n ** 63n - 1n : 2n ** 64n - 1n;
+    if (value <= limit) return true;
+  }
+  return goFloat.test(bare) && Number.isFinite(Number(bare));
+}
 
 /** A value of the document with its source text twin and where it sits, for error messages. */
 export class YamlNode {
@@ -86,10 +134,19 @@ export class YamlNode {
     return text === '' ? undefined : text;
   }
 
-  /** This node as a string scalar, or undefined when it is a mapping or list. */
+  /**
+   * This node as a string scalar, or undefined when it is a mapping or list. An unquoted scalar that kubectl reads
+   * as a number or boolean is an error that says to quote it (never quoting the value).
+   */
   scalarText(): string | undefined {
     if (!isScalar(this.typed)) return undefined;
-    if (typeof this.raw === 'string') return this.raw;
+    if (typeof this.raw === 'string') {
+      if (this.raw.startsWith(goTypedMark)) {
+        const type = typeof this.typed === 'boolean' ? 'boolean' : 'number';
+        throw this.error(`must be a string, but YAML reads this unquoted value as a ${type} (as kubectl does): put it in quotes`);
+      }
+      return this.raw;
+    }
     return typeof this.typed === 'string' ? this.typed : undefined;
   }
 
@@ -171,7 +228,8 @@ function plain(typed: unknown, raw: unknown): unknown {
 }
 
 /**
- * Parses one YAML document. An empty document (nothing, or only comments) is `null`.
+ * Parses one YAML document. An empty document (nothing, or only comments) is `null`; empty documents after the first
+ * are ignored, a second one with content is an error.
  *
  * Errors: a ConfigError naming the file with the line and column of malformed YAML. The message holds the parser's
  * reason only, never the source snippet, which could show a credential.
@@ -190,8 +248,15 @@ export function parseYaml(text: string, file: string | undefined): YamlNode {
     }
     throw new ConfigError('malformed YAML', { file, cause: err });
   }
-  if (typed.length > 1) {
-    throw new ConfigError(`expected one YAML document, found ${typed.length} (separated by ---)`, { file });
+  // kubectl reads the first document and ignores the rest, even malformed; kubeloop refuses a second one that holds
+  // anything, since it is usually two files concatenated by mistake. Empty documents (a trailing ---) do no harm.
+  const documents = typed.filter((doc, i) => i === 0 || (doc !== null && doc !== undefined));
+  if (documents.length > 1) {
+    throw new ConfigError(
+      `expected one YAML document, found ${documents.length} (separated by ---); kubectl would silently read only ` +
+        'the first: keep one, or split them into files listed in KUBECONFIG',
+      { file },
+    );
   }
   return new YamlNode(typed[0] ?? null, raw[0] ?? null, '', file);
 }
