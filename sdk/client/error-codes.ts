@@ -39,6 +39,8 @@ export const errorCodes = {
   ERR_MANAGER_REGISTRATION:
     'a controller, webhook, runnable or dependency registered after the manager started, twice, or without what it needs',
   ERR_MANAGER_OPTIONS: "the manager's options cannot work",
+  ERR_MANAGER_API_SERVER_UNREACHABLE:
+    "the manager's liveness check: nothing came from the API server for longer than liveness.apiServerUnreachableMs (/healthz fails)",
   ERR_CACHE_OPTIONS: 'the cache options hold two byObject entries for one resource',
   ERR_CACHE_METADATA_ONLY: 'a full read of a resource that the cache holds only as metadata, with that fallback turned off',
   ERR_CACHE_MISSING_INFORMER: 'a cached read of a resource no informer caches, with readerFailOnMissingInformer set',

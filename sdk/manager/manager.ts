@@ -39,6 +39,7 @@ import { controllerFor, type ControllerRegistry, type ControllerSpec } from './b
 import { reconcilerOptionsOf, type ReconcilerClass } from './decorator.js';
 import { createEventRecorder, type EventRecorder } from './events.js';
 import { createDefaultLogger } from './logger.js';
+import { ApiServerContact, type LivenessOptions } from './liveness.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { Reconcile } from './reconcile.js';
 import { startMetricsServer, startProbeServer, type Check, type Server } from './servers.js';
@@ -94,6 +95,13 @@ export interface ManagerOptions {
    * Keep a pod's `terminationGracePeriodSeconds` above it. Default: 30000 (controller-runtime's 30 s).
    */
   gracefulShutdownTimeoutMs?: number;
+  /**
+   * The `apiserver` check of `/healthz`: it fails once nothing has come from the API server (an answer to any request,
+   * a watch event or bookmark) for `apiServerUnreachableMs`, so that Kubernetes restarts a process cut off from it;
+   * a quiet process asks for `/version` every `probeIntervalMs`. Default: 90000 and 10000; `apiServerUnreachableMs:
+   * 0` turns the check off.
+   */
+  liveness?: LivenessOptions;
   /** Default: a JSON pino logger that redacts credentials and Secret data. */
   logger?: Logger;
   /**
@@ -236,6 +244,7 @@ class ManagerImpl implements Manager {
   private started = false;
   /** Set by createManager when the webhook server's certificate comes from the built-in provisioner. */
   webhookCertificates: CertProvisioner | undefined;
+  private readonly apiServerContact: ApiServerContact;
   private electedResolve!: () => void;
   private readonly electedPromise = new Promise<void>((resolve) => (this.electedResolve = resolve));
 
@@ -251,6 +260,8 @@ class ManagerImpl implements Manager {
     private readonly options: ManagerOptions,
   ) {
     this.client = client;
+    this.apiServerContact = new ApiServerContact(config.host, createDiscoveryClient(config), () => this.cache.health(), options.liveness);
+    if (this.apiServerContact.enabled) this.healthz['apiserver'] = this.apiServerContact.check;
     // Not ready until every informer synced, nor while one has lost its watch to an error (403, unreachable server).
     // An informer waiting for its resource (a CRD not installed) does not count: the rest of the operator serves,
     // the controllers of that resource wait for it, and the wait shows in health and metrics instead.
@@ -361,6 +372,7 @@ class ManagerImpl implements Manager {
     const afterLeaderWork = new AbortController();
 
     try {
+      this.apiServerContact.start(stop.signal);
       servers.push(...(await this.startServers()));
       if (this.webhookServer.hasHandlers || this.options.webhook) {
         // Webhooks answer on every replica, leader or not, and before the caches sync: the API server calls them for
