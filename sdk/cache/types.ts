@@ -1,4 +1,4 @@
-import type { KubeList, KubeObject, ListOptions, Watch, WatchOptions } from '../client/index.js';
+import type { KubeList, KubeObject, ListOptions, Logger, Watch, WatchOptions } from '../client/index.js';
 
 /**
  * A type made read-only at every depth: what caches hand out. The objects are also frozen at run time unless
@@ -60,12 +60,8 @@ export interface ListerWatcher<T extends KubeObject> {
   watch(options: WatchOptions): Watch<T>;
 }
 
-/** A pino-shaped logger; kubeloop never makes a global one. */
-export interface CacheLogger {
-  debug(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
+/** The levels of kubeloop/client's structural {@link Logger} that informers and reflectors write (a pino logger fits). */
+export type CacheLogger = Pick<Logger, 'debug' | 'warn' | 'error'>;
 
 /** The last failure of an informer's list or watch, as plain data for health endpoints and metrics. */
 export interface InformerError {

@@ -54,7 +54,7 @@ export {
   type NamedUser,
   type ParseKubeconfigOptions,
 } from './config/kubeconfig.js';
-export { ExecCredentialError } from './auth/exec.js';
+export { ExecCredentialError, execPluginHealth, type ExecPluginHealth } from './auth/exec.js';
 
 export type {
   TypeMeta,
@@ -77,6 +77,8 @@ export type {
 } from './meta/types.js';
 export { parseGroupVersion, formatGroupVersion, objectKey, splitObjectKey } from './meta/group-version.js';
 export { jsonEqual } from './meta/json.js';
+export { formatMicroTime, isMicroTime } from './meta/micro-time.js';
+export type { Logger } from './meta/logger.js';
 export {
   defineResource,
   gvrOf,

@@ -1,21 +1,15 @@
-/** A pending one-shot timer made by a {@link LeaderElectionClock}. */
-export interface LeaderElectionTimer {
-  /** Stops the timer. Does nothing if it already fired or was cancelled. */
-  cancel(): void;
-}
+import { realClock, type Clock, type ClockTimer } from '../clock/index.js';
+
+/** A pending one-shot timer made by a {@link LeaderElectionClock}: the shared clock's timer. */
+export type LeaderElectionTimer = ClockTimer;
 
 /**
- * Time as the elector sees it. kubeloop/workqueue's `Clock` and `FakeClock` have this shape, so a test can share one
- * fake clock between the two packages.
- *
- * Guarantees expected of an implementation: `now()` never goes backwards (only differences mean something); a
- * timer's callback runs at most once, never before `delayMs` has passed on this clock, never after `cancel()`.
+ * Time as the elector sees it: the one `Clock` kubeloop/workqueue has too (so a test can share one fake clock,
+ * `createFakeClock()`, between the two packages), with the wall time it stamps the Lease with. `now()` measures the
+ * renew deadline and lease expiry; its guarantees are the Clock's: it never goes backwards, and a timer's callback
+ * runs at most once, never before `delayMs` has passed on this clock, never after `cancel()`.
  */
-export interface LeaderElectionClock {
-  /** Milliseconds since an arbitrary origin: measures the renew deadline and lease expiry. */
-  now(): number;
-  /** Calls `callback` once, `delayMs` from now. */
-  setTimer(callback: () => void, delayMs: number): LeaderElectionTimer;
+export interface LeaderElectionClock extends Clock {
   /**
    * Milliseconds since the Unix epoch, used only to stamp `acquireTime` and `renewTime` (nothing compares those with a
    * clock). Default when absent: `Date.now()`.
@@ -23,15 +17,10 @@ export interface LeaderElectionClock {
   epochMs?(): number;
 }
 
-/** The default clock: `performance.now()`, Node timers, and `Date.now()` for the stamps. */
+/** The default clock: the real clock (`performance.now()`, Node timers never firing early), and `Date.now()` for the stamps. */
 export const realLeaderElectionClock: LeaderElectionClock = {
-  now: () => performance.now(),
-  setTimer(callback, delayMs) {
-    // Node may fire a timer up to a millisecond early against performance.now(): round up so a deadline never fires
-    // before it is due.
-    const handle = setTimeout(callback, Math.max(1, Math.ceil(delayMs)));
-    return { cancel: () => clearTimeout(handle) };
-  },
+  now: realClock.now,
+  setTimer: realClock.setTimer,
   epochMs: () => Date.now(),
 };
 

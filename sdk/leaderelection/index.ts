@@ -37,5 +37,5 @@ export {
   type LeaderElectionGauge,
 } from './metrics.js';
 export { realLeaderElectionClock, type LeaderElectionClock, type LeaderElectionTimer } from './clock.js';
-export { formatMicroTime, isMicroTime } from './micro-time.js';
+export { formatMicroTime, isMicroTime } from '../client/index.js';
 export { LeaderElectionError, isLeadershipLost, type LeaderElectionErrorCode } from './errors.js';

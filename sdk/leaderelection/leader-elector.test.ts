@@ -42,11 +42,12 @@ class TestClock implements LeaderElectionClock {
     return epochStart + this.#now;
   }
 
-  setTimer(callback: () => void, delayMs: number): { cancel(): void } {
+  setTimer(callback: () => void, delayMs: number): { cancel(): void; unref(): void } {
     const timer: PendingTimer = { dueAt: this.#now + Math.max(0, delayMs), seq: this.#seq++, callback };
     this.#timers.push(timer);
     this.#timers.sort((a, b) => a.dueAt - b.dueAt || a.seq - b.seq);
-    return { cancel: () => void (this.#timers = this.#timers.filter((t) => t !== timer)) };
+    // A fake timer never holds the process: unref has nothing to do.
+    return { cancel: () => void (this.#timers = this.#timers.filter((t) => t !== timer)), unref: () => undefined };
   }
 
   pendingTimers(): number {

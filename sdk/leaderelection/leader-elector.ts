@@ -1,4 +1,4 @@
-import { AlreadyStartedError, isAlreadyExists, isConflict } from '../client/index.js';
+import { AlreadyStartedError, formatMicroTime, isAlreadyExists, isConflict, type Logger } from '../client/index.js';
 import {
   deadlineController,
   raceAbort,
@@ -8,7 +8,6 @@ import {
 } from './clock.js';
 import { LeaderElectionError } from './errors.js';
 import { noopLeaderElectionMetricsProvider, type LeaderElectionMetrics, type LeaderElectionMetricsProvider } from './metrics.js';
-import { formatMicroTime } from './micro-time.js';
 import type { LeaderElectionRecord, ResourceLock } from './resource-lock.js';
 
 /**
@@ -54,13 +53,8 @@ export interface LeaderCallbacks {
   onNewLeader?(identity: string): void;
 }
 
-/** A pino-shaped logger; kubeloop never makes a global one. */
-export interface LeaderElectionLogger {
-  debug(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
+/** The levels of kubeloop/client's structural {@link Logger} the elector writes (a pino logger fits). */
+export type LeaderElectionLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
 /** Options of {@link createLeaderElector}. Durations are milliseconds; each must be a finite number > 0. */
 export interface LeaderElectorOptions {

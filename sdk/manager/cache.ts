@@ -11,12 +11,13 @@ import {
   createSharedInformerFactory,
   parseLabelSelector,
   type BackoffOptions,
+  type CacheLogger,
   type DeepReadonly,
   type FactoryInformerHealth,
   type SharedIndexInformer,
   type SharedInformerFactory,
 } from '../cache/index.js';
-import type { InformerSource } from './controller.js';
+import type { InformerProvider } from './controller.js';
 import { isMetadataOnly, plainDescriptor } from './metadata-only.js';
 import type { CacheView } from './read-your-writes.js';
 
@@ -107,11 +108,7 @@ export interface InformerObjectCount {
 }
 
 /** Where informers report list and watch failures (403, unreachable server): the manager's logger. */
-export interface CacheLog {
-  debug(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
+export type CacheLog = CacheLogger;
 
 const fieldIndexPrefix = 'field:';
 
@@ -183,7 +180,7 @@ interface CachedInformer {
  *
  * Errors: the constructor throws `ERR_CACHE_OPTIONS` for two `byObject` (or `byResource`) entries of one resource.
  */
-export class ManagerCache implements InformerSource {
+export class ManagerCache implements InformerProvider {
   /** Factories by namespace, and by `byObject` entry for resources that have one. */
   private readonly factories = new Map<string, SharedInformerFactory>();
   private readonly fieldIndexes = new Map<string, Map<string, FieldExtractor>>();

@@ -22,8 +22,11 @@ import type { PredicateLike } from './predicates.js';
 import { applyReconcileOutcome, type Reconcile, type ReconcileEnding, type ReconcileResult } from './reconcile.js';
 import { informerSource, type Source } from './source.js';
 
-/** Where a controller's informers come from: the manager's shared cache (one informer per cached namespace). */
-export interface InformerSource {
+/**
+ * Where a controller's informers come from: the manager's shared cache (one informer per cached namespace). Not to be
+ * confused with kubeloop/cache's `InformerSource`, what an informer factory lists and watches through.
+ */
+export interface InformerProvider {
   /** With `metadataOnly`, informers that hold `PartialObjectMetadata` only. */
   informers(resource: ResourceDescriptor, lookup?: { metadataOnly?: boolean }): SharedIndexInformer<KubeObject>[];
 }
@@ -53,7 +56,7 @@ export interface ControllerSetup extends ControllerOptions {
   reconciler: Reconcile;
   /** Watched resources, each turned into an {@link informerSource} over `informers`. */
   sources: ControllerSource[];
-  informers: InformerSource;
+  informers: InformerProvider;
   /** Sources of other kinds (`channelSource()`, `pollingSource()`, your own). Default: none. */
   rawSources?: readonly Source[];
   /** The controller's logger; each reconcile gets `log.child({ namespace, name, reconcileID })`. */

@@ -1,9 +1,11 @@
 import { hostname } from 'node:os';
 import {
   createClientset,
+  formatMicroTime,
   KubeloopError,
   type corev1,
   type eventsv1,
+  type Logger,
   type RestConfig,
 } from '../client/index.js';
 import { realClock, type Clock } from '../workqueue/index.js';
@@ -80,11 +82,8 @@ export interface EventSink {
   ): Promise<unknown>;
 }
 
-/** A pino-shaped logger (pino's Logger fits). */
-export interface EventLogger {
-  debug(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
+/** The levels of kubeloop/client's structural {@link Logger} the event recorder writes (pino's Logger fits). */
+export type EventLogger = Pick<Logger, 'debug' | 'warn'>;
 
 /** Options of {@link createEventRecorder}. */
 export interface EventRecorderOptions {
@@ -124,11 +123,6 @@ export interface EventRecorderOptions {
 const maxNoteBytes = 1024;
 const maxShortField = 128;
 const qualifiedName = /^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-
-/** metav1.MicroTime: RFC 3339 in UTC with six fractional digits. */
-function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
 
 function cutBytes(text: string, maxBytes: number): string {
   if (Buffer.byteLength(text) <= maxBytes) return text;
@@ -177,7 +171,7 @@ function buildEvent(input: EventInput, component: string, instance: string): eve
     apiVersion: 'events.k8s.io/v1',
     kind: 'Event',
     metadata: { name: `${name.slice(0, 253 - 17)}.${uniqueNanos().toString(16)}`, namespace: regarding.namespace || 'default' },
-    eventTime: microTime(Date.now()),
+    eventTime: formatMicroTime(Date.now()),
     reportingController: component,
     reportingInstance: instance,
     action: (input.action || input.reason).slice(0, maxShortField),

@@ -10,6 +10,8 @@ import {
   createDiscoveryClient,
   createDynamicClient,
   createRESTMapper,
+  ExecCredentialError,
+  execPluginHealth,
   inClusterNamespace,
   loadConfig,
   type RestConfig,
@@ -138,7 +140,8 @@ export interface ManagerOptions {
  *
  * Guarantees (lifecycle): register before start; caches start first, controllers and leader-gated runnables start
  * only once elected (at once without leader election) and only after their caches synced; `/readyz` fails until every
- * informer synced. When the signal aborts (a graceful stop), in controller-runtime's order: the runnables that are not
+ * informer synced, and while an exec credential plugin hangs (its check `credentials` names the plugin). When the
+ * signal aborts (a graceful stop), in controller-runtime's order: the runnables that are not
  * leader-gated stop; the controllers stop taking keys, their reconciles in flight see `context.signal` aborted and get
  * up to `gracefulShutdownTimeoutMs` (default 30 s) to finish, **while the lease is still renewed**; then the caches
  * stop and the lease is released (`releaseOnCancel`, on by default), so a successor starts reconciling only after this
@@ -274,6 +277,19 @@ class ManagerImpl implements Manager {
         throw new KubeloopError('ERR_CACHE_NOT_SYNCED', what.join(', '));
       }
     };
+    // Not ready while an exec credential plugin runs on after a request's timeout gave up on it: requests wait for it
+    // (informers show the timeouts as their lastError). Names the command only, never its arguments or output.
+    this.readyz['credentials'] = () => {
+      const stuck = execPluginHealth().filter((h) => h.stuck);
+      if (stuck.length) {
+        const what = stuck.map(
+          (h) =>
+            `exec plugin ${h.command} has run for ${Math.round((h.runningForMs ?? 0) / 1000)} s without giving a credential ` +
+            `(${h.waitersTimedOut} request${h.waitersTimedOut === 1 ? '' : 's'} timed out waiting for it)`,
+        );
+        throw new ExecCredentialError(what.join('; '));
+      }
+    };
   }
 
   register(what: ReconcilerClass | WebhookClass | Conversion): void {
@@ -374,15 +390,12 @@ class ManagerImpl implements Manager {
     try {
       this.apiServerContact.start(stop.signal);
       servers.push(...(await this.startServers()));
+      // Webhooks answer on every replica, leader or not, and before the caches sync: the API server calls them for
+      // the writes that create what the caches will list.
       if (this.webhookServer.hasHandlers || this.options.webhook) {
-        // Webhooks answer on every replica, leader or not, and before the caches sync: the API server calls them for
-        // the writes that create what the caches will list.
-        this.readyz['webhook'] = this.webhookServer.startedChecker();
-        // A provisioned certificate may wait for the leader (a first install): start the server once it is written.
-        const certificates = this.webhookCertificates?.ready(stop.signal);
-        const serve = (): Promise<void> => this.webhookServer.start(webhookStop.signal);
-        webhookDone = (certificates ? certificates.then(serve, () => undefined) : serve()).catch((err: Error) => fail(err));
-        if (!certificates) await Promise.race([this.webhookServer.listening().catch(() => undefined), new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }))]);
+        const webhooks = this.startWebhookServer(stop.signal, webhookStop.signal, fail);
+        webhookDone = webhooks.done;
+        if (webhooks.listening) await Promise.race([webhooks.listening, new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }))]);
       }
       const controllers = this.buildControllers(grace);
       const background: Promise<unknown>[] = [this.cache.start(afterLeaderWork.signal)];
@@ -445,6 +458,19 @@ class ManagerImpl implements Manager {
     }
     for (const s of servers) this.log.info({ address: s.address }, 'serving');
     return servers;
+  }
+
+  /**
+   * Starts the webhook server (once a provisioned certificate is written, when there is a provisioner): `done` settles
+   * once it stopped, `listening` (without a provisioner) once it listens or failed to.
+   */
+  private startWebhookServer(stop: AbortSignal, webhookStop: AbortSignal, fail: (err: Error) => void): { done: Promise<unknown>; listening?: Promise<unknown> } {
+    this.readyz['webhook'] = this.webhookServer.startedChecker();
+    // A provisioned certificate may wait for the leader (a first install): start the server once it is written.
+    const certificates = this.webhookCertificates?.ready(stop);
+    const serve = (): Promise<void> => this.webhookServer.start(webhookStop);
+    const done = (certificates ? certificates.then(serve, () => undefined) : serve()).catch((err: Error) => fail(err));
+    return certificates ? { done } : { done, listening: this.webhookServer.listening().catch(() => undefined) };
   }
 
   /** The registered controllers, and their informers created so that they all start (and sync) together. */

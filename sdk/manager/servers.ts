@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { KubeloopError } from '../client/index.js';
+import { KubeloopError, type Logger } from '../client/index.js';
 
 /**
  * One health or readiness check: resolves (or returns) when healthy, throws or rejects with the reason when not.
@@ -111,7 +111,7 @@ export interface ProbeServerOptions {
   /** How long a check may take before it counts as failed. Default: 10000. */
   checkTimeoutMs?: number;
   /** Hears of each failed check (pino-shaped). Default: none. */
-  log?: { warn(obj: object, msg: string): void };
+  log?: Pick<Logger, 'warn'>;
 }
 
 interface CheckResult {

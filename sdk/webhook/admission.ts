@@ -1,16 +1,10 @@
-import type { KubeObject, Status } from '../client/index.js';
+import type { KubeObject, Logger, Status } from '../client/index.js';
 import { isValidationError, type ValidationError } from './errors.js';
 import { createJsonPatch } from './internal/json-patch.js';
 import type { AdmissionRequest, AdmissionResponse, Operation, UserInfo, Warnings } from './types.js';
 
-/** The structural logger a webhook is given (pino's shape; a pino logger fits). */
-export interface WebhookLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-  child(bindings: Record<string, unknown>): WebhookLogger;
-}
+/** The logger a webhook is given: kubeloop/client's structural {@link Logger} (a pino logger fits). */
+export type WebhookLogger = Logger;
 
 /** What a handler knows of the request besides the object: controller-runtime's admission.Request, flattened. */
 export interface AdmissionContext<T extends KubeObject = KubeObject> {

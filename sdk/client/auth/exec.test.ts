@@ -5,7 +5,13 @@ import { PassThrough, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasErrorCode, type KubeloopError } from '../errors.js';
 import type { ExecConfig } from '../config/types.js';
-import { createExecCredentialSource, ExecCredentialError, type ExecCredentialSourceOptions } from './exec.js';
+import {
+  createExecCredentialSource,
+  ExecCredentialError,
+  printable,
+  sharedExecCredentialSource,
+  type ExecCredentialSourceOptions,
+} from './exec.js';
 
 const v1 = 'client.authentication.k8s.io/v1';
 const v1beta1 = 'client.authentication.k8s.io/v1beta1';
@@ -15,7 +21,8 @@ const cluster = { server: 'https://api.example.com:6443' };
 // One plugin, steered by environment variables the tests set through `exec.env`:
 // OUTPUT (printed on stdout), STDERR, EXIT, SLEEP_MS, COUNT_FILE (one line per run), INFO_FILE (receives
 // KUBERNETES_EXEC_INFO, argv and two variables), FAIL_AFTER (exit 1 once COUNT_FILE has that many lines),
-// READ_STDIN (the token is the first line of standard input).
+// READ_STDIN (the token is the first line of standard input), WAIT_FILE (waits until that file exists: a plugin the test
+// holds running, for as long as it likes, without timing anything).
 const pluginSource = `
 import { appendFileSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 const env = process.env;
@@ -25,6 +32,7 @@ if (env.INFO_FILE) writeFileSync(env.INFO_FILE, JSON.stringify({
   info: JSON.parse(env.KUBERNETES_EXEC_INFO), argv: process.argv.slice(2), base: env.BASE_VAR, override: env.OVERRIDE_VAR,
 }));
 if (env.SLEEP_MS) await new Promise((r) => setTimeout(r, Number(env.SLEEP_MS)));
+while (env.WAIT_FILE && !existsSync(env.WAIT_FILE)) await new Promise((r) => setTimeout(r, 10));
 if (env.STDERR) process.stderr.write(env.STDERR);
 if (env.FAIL_AFTER && runs >= Number(env.FAIL_AFTER)) { process.stderr.write('refresh failed'); process.exit(1); }
 let output = env.OUTPUT ?? '';
@@ -308,6 +316,69 @@ describe('exec credential plugins: caching', () => {
   });
 });
 
+describe('exec credential plugins: waiting', () => {
+  /** A source whose plugin runs until `release()` creates its gate file. */
+  function held(): { source: ReturnType<typeof createExecCredentialSource>; count: string; release: () => Promise<void> } {
+    const count = tempFile('count');
+    const gate = tempFile('gate');
+    const source = createExecCredentialSource(
+      execConfig({ OUTPUT: credential({ token: secret }), COUNT_FILE: count, WAIT_FILE: gate }),
+      cluster,
+      quiet(),
+    );
+    return { source, count, release: () => writeFile(gate, '') };
+  }
+
+  it('rejects a caller whose signal aborts at once, with its reason; the run goes on for the other callers', async () => {
+    const { source, count, release } = held();
+    const patient = source.credential();
+    let patientDone = false;
+    void patient.then(() => (patientDone = true));
+    const abort = new AbortController();
+    const impatient = source.credential(abort.signal);
+    const reason = new Error('the caller gave up');
+    abort.abort(reason);
+    await expect(impatient).rejects.toBe(reason);
+    expect(patientDone).toBe(false);
+    expect(source.health()).toMatchObject({ running: true, stuck: false, waitersTimedOut: 0 });
+    // A caller whose signal already aborted does not wait at all.
+    await expect(source.credential(AbortSignal.abort(reason))).rejects.toBe(reason);
+    await release();
+    expect(await patient).toMatchObject({ token: secret });
+    expect(await runs(count)).toBe(1);
+  });
+
+  it('shows a run that outlived a caller’s timeout as stuck, until it ends', async () => {
+    const { source, count, release } = held();
+    const err = await source.credential(AbortSignal.timeout(20)).catch((e: unknown) => e);
+    expect((err as Error).name).toBe('TimeoutError');
+    const health = source.health();
+    expect(health).toMatchObject({ command: process.execPath, running: true, stuck: true, waitersTimedOut: 1, lastError: undefined });
+    expect(health.runningForMs).toBeGreaterThanOrEqual(0);
+    expect(JSON.stringify(health)).not.toContain(plugin); // the arguments are not shown
+    // A later caller joins the run in progress: no second run.
+    const joined = source.credential();
+    await release();
+    expect(await joined).toMatchObject({ token: secret });
+    expect(await runs(count)).toBe(1);
+    expect(source.health()).toMatchObject({ running: false, stuck: false, waitersTimedOut: 0, runningForMs: undefined });
+  });
+
+  it('reports the last failed run in health, without the plugin output', async () => {
+    const source = createExecCredentialSource(execConfig({ OUTPUT: secret, EXIT: '3' }), cluster, quiet());
+    await execError(source.credential());
+    expect(source.health().lastError).toMatch(/exited with code 3/);
+    expect(source.health().lastError).not.toContain(secret);
+  });
+
+  it('shares one source, and so one run, between equal configurations', () => {
+    const config = execConfig({ OUTPUT: credential({ token: secret }) });
+    const a = sharedExecCredentialSource(config, cluster);
+    expect(sharedExecCredentialSource({ ...config }, { ...cluster })).toBe(a);
+    expect(sharedExecCredentialSource(config, { server: 'https://other:6443' })).not.toBe(a);
+  });
+});
+
 describe('exec credential plugins: errors', () => {
   it('says a missing command is not installed, with the install hint', async () => {
     const source = createExecCredentialSource(
@@ -323,6 +394,27 @@ describe('exec credential plugins: errors', () => {
     const err = await execError(source.credential());
     expect(err.message).toMatch(/exec plugin kubeloop-no-such-plugin not found/);
     expect(err.message).toContain('Install it with: brew install kubeloop-plugin');
+  });
+
+  it('escapes control characters of the install hint, as client-go does, so a terminal shows them instead of obeying', async () => {
+    const source = createExecCredentialSource(
+      {
+        apiVersion: v1,
+        interactiveMode: 'Never',
+        command: 'kubeloop-no-such-plugin',
+        installHint: 'Run:\tinstall \u001b[2J\u001b]8;;https://x.example\u0007here\u001b]8;;\u0007\u009b\u200b\u0000 done\r\n',
+      },
+      cluster,
+      quiet(),
+    );
+    const err = await execError(source.credential());
+    expect(err.message).toContain('Run:\tinstall U+001B[2JU+001B]8;;https://x.exampleU+0007hereU+001B]8;;U+0007U+009BU+200BU+0000 done\r\n');
+    expect(err.message).toBe(printable(err.message));
+  });
+
+  it('keeps letters, marks, numbers, punctuation, symbols and separators of any script', () => {
+    expect(printable('Installez: brew install plugin — 插件 ✓ é\u00a0')).toBe('Installez: brew install plugin — 插件 ✓ é\u00a0');
+    expect(printable('a\u007fb\u{e0001}c\u202ed')).toBe('aU+007FbU+E0001cU+202Ed');
   });
 
   it('says a command that is not executable cannot run', async () => {

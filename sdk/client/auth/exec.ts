@@ -3,6 +3,7 @@
  * with a token or a client certificate, as kubectl runs `aws eks get-token`, `gke-gcloud-auth-plugin` or `kubelogin`.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { KubeloopError, type KubeloopErrorOptions } from '../errors.js';
 import type { ExecConfig } from '../config/types.js';
 
@@ -53,13 +54,34 @@ export interface ExecCredentialSourceOptions {
 }
 
 export interface ExecCredentialSource {
-  /** The cached credential, or a fresh one from running the plugin. */
-  credential(): Promise<ExecCredential>;
+  /**
+   * The cached credential, or a fresh one from running the plugin. When `signal` aborts first, rejects at once with
+   * its reason; the plugin's run goes on for the other callers, and a later call joins it.
+   */
+  credential(signal?: AbortSignal): Promise<ExecCredential>;
   /**
    * Forget the cached credential, so the next `credential()` runs the plugin (call it once on a 401). With `stale`,
    * only if the cached credential is that one: a credential another caller already refreshed is kept.
    */
   invalidate(stale?: ExecCredential): void;
+  /** The plugin's state, for health checks. Never holds a credential or the plugin's arguments. */
+  health(): ExecPluginHealth;
+}
+
+/** What an exec plugin is doing, for `/readyz` and logs. */
+export interface ExecPluginHealth {
+  /** The plugin's command, with control characters escaped. */
+  command: string;
+  /** A run is in progress. */
+  running: boolean;
+  /** How long the run in progress has taken so far, in milliseconds; undefined when none. */
+  runningForMs: number | undefined;
+  /** Callers whose timeout passed while they waited for the run in progress. */
+  waitersTimedOut: number;
+  /** A run is in progress and a caller's timeout passed while it waited: the plugin hangs, or is slower than the requests allow. */
+  stuck: boolean;
+  /** The message of the last failed run; undefined once a run succeeded after it. */
+  lastError: string | undefined;
 }
 
 const apiVersions = new Set(['client.authentication.k8s.io/v1', 'client.authentication.k8s.io/v1beta1']);
@@ -86,7 +108,9 @@ const stderrTailBytes = 2048;
  * is killed (with the tail of its standard error), or prints something other than an ExecCredential of the
  * configured apiVersion with a token or a certificate and key. Never the plugin's standard output or its arguments.
  *
- * Caveats: there is no timeout: an interactive plugin may take as long as its user.
+ * Caveats: the plugin itself has no timeout (an interactive plugin may take as long as its user, as in client-go);
+ * callers bound their wait with a signal, and a run their timeout gave up on shows as `stuck` in {@link
+ * ExecCredentialSource.health} until it ends.
  */
 export function createExecCredentialSource(
   exec: ExecConfig,
@@ -96,14 +120,22 @@ export function createExecCredentialSource(
   const now = options.now ?? Date.now;
   const refreshBeforeMs = options.refreshBeforeExpiryMs ?? 10_000;
   let cached: { credential: ExecCredential; refreshAt: number } | undefined;
-  let running: Promise<ExecCredential> | undefined;
+  interface Run {
+    promise: Promise<ExecCredential>;
+    startedAt: number;
+    waitersTimedOut: number;
+  }
+  let running: Run | undefined;
+  let lastError: string | undefined;
 
   const fresh = async (): Promise<ExecCredential> => {
     const startedAt = now();
     let credential: ExecCredential;
     try {
       credential = await runPlugin(exec, cluster, options);
+      lastError = undefined;
     } catch (err) {
+      lastError = (err as Error).message;
       if (cached && cached.credential.expiresAt !== undefined && now() < cached.credential.expiresAt)
         return cached.credential;
       throw err;
@@ -118,38 +150,108 @@ export function createExecCredentialSource(
   };
 
   return {
-    credential() {
+    credential(signal) {
       if (cached && now() < cached.refreshAt) return Promise.resolve(cached.credential);
-      running ??= fresh().finally(() => {
-        running = undefined;
-      });
-      return running;
+      if (!running) {
+        const run: Run = { promise: Promise.resolve({}), startedAt: now(), waitersTimedOut: 0 };
+        // Cleared before any caller resumes, so a caller that asks again right away starts a new run if need be.
+        run.promise = fresh().finally(() => {
+          if (running === run) running = undefined;
+        });
+        // A run whose every caller gave up reports no unhandled rejection.
+        run.promise.catch(() => undefined);
+        running = run;
+      }
+      const run = running;
+      return signal ? waitFor(run.promise, signal, () => run.waitersTimedOut++) : run.promise;
     },
     invalidate(stale) {
       if (stale === undefined || cached?.credential === stale) cached = undefined;
     },
+    health() {
+      const run = running;
+      return {
+        command: printable(exec.command),
+        running: run !== undefined,
+        runningForMs: run ? now() - run.startedAt : undefined,
+        waitersTimedOut: run?.waitersTimedOut ?? 0,
+        stuck: run !== undefined && run.waitersTimedOut > 0,
+        lastError,
+      };
+    },
   };
+}
+
+/** `promise`, or the signal's reason as soon as it aborts; `onTimeout` counts a wait ended by a timeout signal. */
+function waitFor<T>(promise: Promise<T>, signal: AbortSignal, onTimeout: () => void): Promise<T> {
+  const gaveUp = (): unknown => {
+    if ((signal.reason as Error | undefined)?.name === 'TimeoutError') onTimeout();
+    return signal.reason;
+  };
+  if (signal.aborted) return Promise.reject(gaveUp());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(gaveUp());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+const shared = new Map<string, ExecCredentialSource>();
+
+/**
+ * The process-wide source of one plugin for one cluster: every client of an equal exec configuration shares its
+ * cached credential and its runs, as client-go's exec authenticators are cached by configuration.
+ */
+export function sharedExecCredentialSource(exec: ExecConfig, cluster: ExecClusterInfo): ExecCredentialSource {
+  const key = createHash('sha256').update(JSON.stringify([exec, cluster])).digest('hex');
+  let source = shared.get(key);
+  if (!source) {
+    source = createExecCredentialSource(exec, cluster);
+    shared.set(key, source);
+  }
+  return source;
+}
+
+/**
+ * The health of every exec plugin the process's clients use (see {@link ExecCredentialSource.health}): the manager's
+ * `/readyz` is not ready while one is `stuck`.
+ */
+export function execPluginHealth(): ExecPluginHealth[] {
+  return [...shared.values()].map((source) => source.health());
+}
+
+/**
+ * Text from a kubeconfig made safe to print: every character but letters, marks, numbers, punctuation, symbols,
+ * separators and the whitespace controls (tab, line feed, vertical tab, form feed, carriage return) is written as
+ * `U+XXXX`, so a terminal escape sequence in an `installHint` is shown, not obeyed. client-go's clientcmd does the
+ * same to `installHint`.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    /[^\p{L}\p{M}\p{N}\p{P}\p{S}\p{Z}\t\n\v\f\r]/gu,
+    (ch) => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`,
+  );
 }
 
 function checkConfig(exec: ExecConfig): 'Never' | 'IfAvailable' | 'Always' {
   if (!exec.command) throw new ExecCredentialError('the exec plugin has no command');
   if (!apiVersions.has(exec.apiVersion)) {
     throw new ExecCredentialError(
-      `exec plugin ${exec.command}: apiVersion "${exec.apiVersion}" is not supported; use client.authentication.k8s.io/v1 or v1beta1`,
+      `exec plugin ${printable(exec.command)}: apiVersion "${exec.apiVersion}" is not supported; use client.authentication.k8s.io/v1 or v1beta1`,
     );
   }
   const mode = exec.interactiveMode;
   if (mode === undefined) {
     if (exec.apiVersion === 'client.authentication.k8s.io/v1') {
       throw new ExecCredentialError(
-        `exec plugin ${exec.command}: client.authentication.k8s.io/v1 needs interactiveMode (Never, IfAvailable or Always)`,
+        `exec plugin ${printable(exec.command)}: client.authentication.k8s.io/v1 needs interactiveMode (Never, IfAvailable or Always)`,
       );
     }
     return 'IfAvailable';
   }
   if (mode !== 'Never' && mode !== 'IfAvailable' && mode !== 'Always') {
     throw new ExecCredentialError(
-      `exec plugin ${exec.command}: interactiveMode "${String(mode)}" is not one of Never, IfAvailable, Always`,
+      `exec plugin ${printable(exec.command)}: interactiveMode "${String(mode)}" is not one of Never, IfAvailable, Always`,
     );
   }
   return mode;
@@ -182,7 +284,7 @@ function runPlugin(
   const tty = stdin.isTTY === true;
   if (mode === 'Always' && !tty) {
     throw new ExecCredentialError(
-      `exec plugin ${exec.command} needs an interactive terminal (interactiveMode Always), but standard input is not a TTY`,
+      `exec plugin ${printable(exec.command)} needs an interactive terminal (interactiveMode Always), but standard input is not a TTY`,
     );
   }
   const interactive = mode !== 'Never' && tty;
@@ -226,7 +328,7 @@ function runPlugin(
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
         reject(
           new ExecCredentialError(
-            `exec plugin ${exec.command} ${how}${tail ? `; its standard error ends:\n${tail}` : ''}`,
+            `exec plugin ${printable(exec.command)} ${how}${tail ? `; its standard error ends:\n${printable(tail)}` : ''}`,
           ),
         );
         return;
@@ -242,22 +344,22 @@ function runPlugin(
 
 function spawnError(exec: ExecConfig, err: NodeJS.ErrnoException): ExecCredentialError {
   if (err.code === 'ENOENT') {
-    const hint = exec.installHint ? `\n\n${exec.installHint}` : '';
+    const hint = exec.installHint ? `\n\n${printable(exec.installHint)}` : '';
     return new ExecCredentialError(
-      `exec plugin ${exec.command} not found: it is not installed, or not on PATH. kubeconfig's users[].user.exec names it.${hint}`,
+      `exec plugin ${printable(exec.command)} not found: it is not installed, or not on PATH. kubeconfig's users[].user.exec names it.${hint}`,
       { cause: err },
     );
   }
   if (err.code === 'EACCES')
-    return new ExecCredentialError(`exec plugin ${exec.command} is not executable (permission denied)`, { cause: err });
-  return new ExecCredentialError(`exec plugin ${exec.command} could not be started: ${err.code ?? err.message}`, {
+    return new ExecCredentialError(`exec plugin ${printable(exec.command)} is not executable (permission denied)`, { cause: err });
+  return new ExecCredentialError(`exec plugin ${printable(exec.command)} could not be started: ${err.code ?? err.message}`, {
     cause: err,
   });
 }
 
 function parseCredential(exec: ExecConfig, stdout: string): ExecCredential {
   const bad = (what: string): ExecCredentialError =>
-    new ExecCredentialError(`exec plugin ${exec.command} printed ${what}`);
+    new ExecCredentialError(`exec plugin ${printable(exec.command)} printed ${what}`);
   let doc: unknown;
   try {
     doc = JSON.parse(stdout);

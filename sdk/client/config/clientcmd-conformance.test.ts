@@ -348,6 +348,7 @@ describe('kubectl overrides (LoadConfigOptions), with clientcmd precedence', () 
     expect(await load('{server: https://x, insecure-skip-tls-verify: true}', '{}', { certificateAuthority: ca })).toEqual({
       host: 'https://x',
       caData: otherCaPem,
+      caFile: ca,
     });
     expect(await load(server, '{}', { certificateAuthority: ca })).toMatchObject({ caData: otherCaPem });
     // false is kubectl's default for the flag, so it changes nothing.
@@ -364,7 +365,14 @@ describe('kubectl overrides (LoadConfigOptions), with clientcmd precedence', () 
     });
     expect(
       await load('{server: https://x}', '{client-certificate: alice.crt, client-key: alice.key}', { token: overrideToken }),
-    ).toEqual({ host: 'https://x', bearerToken: overrideToken, certData: alice.certPem, keyData: alice.keyPem });
+    ).toEqual({
+      host: 'https://x',
+      bearerToken: overrideToken,
+      certData: alice.certPem,
+      keyData: alice.keyPem,
+      certFile: join(dir, 'alice.crt'),
+      keyFile: join(dir, 'alice.key'),
+    });
     expect(await load('{server: https://x}', `{exec: ${execV1}}`, { token: overrideToken })).toEqual({
       host: 'https://x',
       bearerToken: overrideToken,
@@ -401,6 +409,8 @@ describe('kubectl overrides (LoadConfigOptions), with clientcmd precedence', () 
       host: 'https://x',
       certData: bob.certPem,
       keyData: bob.keyPem,
+      certFile: overrides.clientCertificate,
+      keyFile: overrides.clientKey,
     });
     expect(
       await configError(load('{server: https://x}', user, { clientCertificate: join(dir, 'bob.crt') })),
@@ -468,6 +478,7 @@ describe('kubectl overrides (LoadConfigOptions), with clientcmd precedence', () 
       host: 'https://10.96.0.1:443',
       bearerToken: overrideToken,
       caData: otherCaPem,
+      caFile: join(dir, 'other-ca.crt'),
       impersonate: { userName: 'jane', groups: ['g'] },
       timeoutMs: 2000,
     });

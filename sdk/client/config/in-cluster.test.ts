@@ -45,6 +45,7 @@ describe('inClusterConfig', () => {
       host: 'https://10.96.0.1:443',
       bearerTokenFile: join(sa, 'token'),
       caData: caPem,
+      caFile: join(sa, 'ca.crt'),
     });
   });
 

@@ -21,7 +21,8 @@ export interface InClusterOptions {
  * the service account token as `bearerTokenFile`, and the cluster CA from `ca.crt`.
  *
  * Guarantees: the token is referenced by path, never copied into the config, so the transport re-reads it as the
- * kubelet rotates it; the token file was readable and non-empty when this returned.
+ * kubelet rotates it; the token file was readable and non-empty when this returned. `ca.crt`, when present, is named
+ * in `caFile` too, so a CA bundle rotated in the cluster (the kubelet updates the file) is used by new connections.
  *
  * Errors: a {@link ConfigError} when either variable is unset (not running in a pod), the port is not a port number,
  * the token file is missing, unreadable or empty, or `ca.crt` exists but cannot be read or holds no certificate.
@@ -72,7 +73,11 @@ export async function inClusterConfig(options: InClusterOptions = {}): Promise<R
       });
     }
   }
-  return { host: `https://${hostPart}:${port}`, bearerTokenFile: tokenFile, ...(caData !== undefined && { caData }) };
+  return {
+    host: `https://${hostPart}:${port}`,
+    bearerTokenFile: tokenFile,
+    ...(caData !== undefined && { caData, caFile }),
+  };
 }
 
 /**

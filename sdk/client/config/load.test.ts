@@ -178,7 +178,7 @@ contexts:
     const sa = await serviceAccount('ops');
     const got = await loadClientConfig({ env: { ...podEnv, HOME: join(dir, 'empty-home') }, serviceAccountDir: sa });
     expect(got).toEqual({
-      config: { host: 'https://10.96.0.1:443', bearerTokenFile: join(sa, 'token'), caData: caPem },
+      config: { host: 'https://10.96.0.1:443', bearerTokenFile: join(sa, 'token'), caData: caPem, caFile: join(sa, 'ca.crt') },
       namespace: 'ops',
     });
     const named = await loadClientConfig({
@@ -370,7 +370,16 @@ describe('cluster and user to RestConfig', () => {
         '{client-certificate: client.crt, client-key: ./client.key}',
       ),
     );
-    expect(config).toEqual({ host: 'https://x', caData: caPem, certData: certPem, keyData: keyPem });
+    // The files are named too, so the transport re-reads them as they rotate.
+    expect(config).toEqual({
+      host: 'https://x',
+      caData: caPem,
+      caFile: join(dir, 'ca.crt'),
+      certData: certPem,
+      certFile: join(dir, 'client.crt'),
+      keyData: keyPem,
+      keyFile: join(dir, 'client.key'),
+    });
   });
 
   it('refuses certificate-authority-data together with certificate-authority, as client-go does', async () => {

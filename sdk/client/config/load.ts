@@ -147,8 +147,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<RestC
  * `auth-provider`; an invalid exec plugin; a negative `requestTimeoutMs`. When nothing is found at all, the error
  * says where it looked and what to do. Credentials and URL query strings never appear in messages.
  *
- * Caveats: files are read once; a client certificate file that is rotated later needs a new config. `~` inside a
- * kubeconfig is not expanded, as in client-go.
+ * Caveats: CA, client certificate and key files are read here and named in `caFile`, `certFile` and `keyFile`, so the
+ * transport re-reads them as they rotate; a token file likewise. `~` inside a kubeconfig is not expanded, as in
+ * client-go.
  */
 export async function loadClientConfig(options: LoadConfigOptions = {}): Promise<ClientConfig> {
   const env = options.env ?? process.env;
@@ -429,6 +430,7 @@ async function inClusterWithOverrides(
     const place = { field: 'options.certificateAuthority' };
     const text = await readReferencedFile(overrides.certificateAuthority, 'certificate authority file', place);
     out.caData = requireCertificatePem(text, `file ${overrides.certificateAuthority}`, place);
+    out.caFile = overrides.certificateAuthority;
   }
   const as = overrides.impersonate;
   if (as && (as.user || as.uid || as.groups?.length || (as.extra && Object.keys(as.extra).length))) {

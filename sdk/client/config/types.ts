@@ -12,10 +12,25 @@ export interface RestConfig {
 
   /** PEM bundle of the certificate authorities that sign the server's certificate. Default: the system roots. */
   caData?: string;
+  /**
+   * The file `caData` comes from (kubeconfig `certificate-authority`, the in-cluster `ca.crt`). When set, the file is
+   * the source: the transport reads it before the first request, looks at it again at most once a second, and new
+   * connections use what it holds now; `caData` is the content at load time, used only while the file cannot be read,
+   * is empty or holds no certificate. Replace both (or drop `caFile`) to use another CA.
+   */
+  caFile?: string;
   /** PEM client certificate, for x509 client authentication; needs `keyData`. */
   certData?: string;
   /** PEM private key of `certData`. */
   keyData?: string;
+  /**
+   * The files `certData` and `keyData` come from (kubeconfig `client-certificate` and `client-key`); both or neither.
+   * When set, they are the source, re-read as `caFile` is; when the pair changes, pooled connections made with the
+   * old one are closed (requests in flight finish; watches and log streams are cut, and restart with the new pair).
+   */
+  certFile?: string;
+  /** The file `keyData` comes from (kubeconfig `client-key`); set together with `certFile`. */
+  keyFile?: string;
   /** Name to verify the server's certificate against (SNI), when it differs from `host`'s name. */
   serverName?: string;
   /** Skip verification of the server's certificate. Never the default: set it only on purpose. */

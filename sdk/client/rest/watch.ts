@@ -2,7 +2,9 @@ import { AlreadyStartedError, ApiError, ResponseDecodeError, TransportError, Wat
 import type { Status, WatchEvent } from '../meta/types.js';
 import type { StreamResponse } from '../transport/transport.js';
 import { describeNetworkError } from '../transport/network-errors.js';
+import type { Readable } from 'node:stream';
 import type { Watch } from './resource-interface.js';
+import { LineSplitter } from './line-splitter.js';
 
 /** How many received chunks may wait for the consumer before the body is paused. */
 const maxQueuedChunks = 16;
@@ -13,6 +15,187 @@ export interface WatchStreamOptions {
   signal?: AbortSignal | undefined;
   /** 0: no watchdog. */
   inactivityTimeoutMs?: number | undefined;
+}
+
+/** Destroys the body when no data came for `inactivityMs` (0: never); `arm()` on each chunk starts the wait anew. */
+class InactivityWatchdog {
+  #timer: NodeJS.Timeout | undefined;
+  /** True once it destroyed the body. */
+  stalled = false;
+
+  constructor(
+    private readonly inactivityMs: number,
+    private readonly body: Readable,
+  ) {}
+
+  arm(): void {
+    if (this.inactivityMs <= 0) return;
+    if (this.#timer) this.#timer.refresh();
+    else {
+      this.#timer = setTimeout(() => {
+        this.stalled = true;
+        this.body.destroy();
+      }, this.inactivityMs);
+      this.#timer.unref();
+    }
+  }
+
+  stop(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+  }
+}
+
+/**
+ * Reads a body with 'data' events, not its async iterator (which reads and concatenates whatever is buffered and takes
+ * several ticks per chunk): the chunks that arrived while the consumer was busy are taken together, after one await.
+ * More than `maxQueuedChunks` waiting pauses the body, so a slow consumer holds the stream back.
+ */
+class ChunkReader {
+  readonly #received: Buffer[] = [];
+  #ended = false;
+  #failure: unknown;
+  #wake: (() => void) | undefined;
+
+  constructor(
+    private readonly body: Readable,
+    private readonly onChunk: () => void,
+  ) {
+    body.on('data', this.onData);
+    body.on('end', this.onEnd);
+    body.on('error', this.onError);
+    body.on('close', this.onClose);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.onChunk();
+    this.#received.push(chunk);
+    if (this.#received.length >= maxQueuedChunks) this.body.pause();
+    this.#wake?.();
+  };
+  private readonly onEnd = (): void => {
+    this.#ended = true;
+    this.#wake?.();
+  };
+  private readonly onError = (err: unknown): void => {
+    this.#failure ??= err;
+    this.#wake?.();
+  };
+  private readonly onClose = (): void => {
+    // Closed before its end without an error: destroyed (by the watchdog, or on close or abort).
+    if (!this.#ended) this.#failure ??= new Error('the watch stream closed before its end');
+    this.#wake?.();
+  };
+
+  /** The chunks received since the last call, once there are any; undefined at the end; throws what failed the body. */
+  async take(): Promise<Buffer[] | undefined> {
+    while (this.#received.length === 0 && !this.#ended && this.#failure === undefined) {
+      // Every listener above wakes this up.
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+      this.#wake = undefined;
+    }
+    // As the async iterator did: a failed stream drops what it had not handed out yet.
+    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#received.length === 0) return undefined;
+    const taken = this.#received.splice(0, this.#received.length);
+    if (this.body.isPaused()) this.body.resume();
+    return taken;
+  }
+
+  /** Stops listening. The error listener stays: undici's body emits an error when destroyed before its end, and an unheard one would crash. */
+  detach(): void {
+    this.body.off('data', this.onData);
+    this.body.off('end', this.onEnd);
+    this.body.off('close', this.onClose);
+  }
+}
+
+/**
+ * One line of a watch: an event, nothing for an empty line; an in-stream ERROR event is thrown as the error it stands
+ * for (see {@link watchErrorEvent}).
+ */
+function parseEvent<T>(line: string, request: RequestInfo): WatchEvent<T> | undefined {
+  if (line.length === 0 || line === '\r') return undefined;
+  const event = JSON.parse(line) as { type: string; object: unknown };
+  if (event.type === 'ERROR') throw watchErrorEvent(event.object, request);
+  return event as WatchEvent<T>;
+}
+
+/** The events of each take of chunks, as one array (never empty); those before an in-stream error are yielded first. */
+async function* decodeEvents<T>(reader: ChunkReader, lines: LineSplitter, request: RequestInfo): AsyncGenerator<WatchEvent<T>[], void, undefined> {
+  for (let taken = await reader.take(); taken; taken = await reader.take()) {
+    const batch: WatchEvent<T>[] = [];
+    for (const chunk of taken) {
+      for (const line of lines.push(chunk)) {
+        let event: WatchEvent<T> | undefined;
+        try {
+          event = parseEvent<T>(line, request);
+        } catch (err) {
+          if (batch.length > 0) yield batch;
+          throw err;
+        }
+        if (event) batch.push(event);
+      }
+    }
+    if (batch.length > 0) yield batch;
+  }
+}
+
+/** The error a watch ends with, for what ended its stream. */
+function watchError(err: unknown, options: WatchStreamOptions, stalled: boolean): unknown {
+  if (stalled) return new WatchStalledError(options.inactivityTimeoutMs ?? 0, options.request);
+  if (options.signal?.aborted) return options.signal.reason;
+  if (err instanceof SyntaxError) {
+    // Not the parser's message: it quotes the line, which may hold Secret data. A transport error still, as a stream
+    // cut inside an event ends with a partial line.
+    return new TransportError('the watch stream held a line that is not JSON (cut inside an event, or not a watch)', options.request);
+  }
+  if (err instanceof ApiError || err instanceof ResponseDecodeError) return err;
+  return new TransportError(describeNetworkError(err, options.origin), options.request, { cause: err });
+}
+
+/**
+ * A watch's stream decoded one take of chunks at a time: the events of each as one array (never empty). `closed` is
+ * the consumer's close: the iteration then ends quietly.
+ */
+async function* decodeWatch<T>(
+  open: (signal: AbortSignal) => Promise<StreamResponse>,
+  options: WatchStreamOptions,
+  signal: AbortSignal,
+  closed: AbortSignal,
+): AsyncGenerator<WatchEvent<T>[], void, undefined> {
+  const inactivityMs = options.inactivityTimeoutMs ?? 0;
+  if (closed.aborted) return;
+  let res: StreamResponse;
+  try {
+    res = await open(signal);
+  } catch (err) {
+    if (closed.aborted) return;
+    throw err;
+  }
+  const body = res.body;
+  const watchdog = new InactivityWatchdog(inactivityMs, body);
+  const onAbort = (): void => {
+    body.destroy();
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  const reader = new ChunkReader(body, () => watchdog.arm());
+  watchdog.arm();
+  try {
+    const lines = new LineSplitter();
+    yield* decodeEvents<T>(reader, lines, options.request);
+    if (watchdog.stalled) throw new WatchStalledError(inactivityMs, options.request);
+    const last = lines.rest();
+    const event = last !== undefined ? parseEvent<T>(last.trim(), options.request) : undefined;
+    if (event) yield [event];
+  } catch (err) {
+    if (!watchdog.stalled && closed.aborted) return;
+    throw watchError(err, options, watchdog.stalled);
+  } finally {
+    watchdog.stop();
+    signal.removeEventListener('abort', onAbort);
+    reader.detach();
+    if (!body.destroyed) body.destroy();
+  }
 }
 
 /**
@@ -37,146 +220,7 @@ export function watchStream<T>(
 ): Watch<T> {
   const closer = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, closer.signal]) : closer.signal;
-  const inactivityMs = options.inactivityTimeoutMs ?? 0;
-
-  /** The stream decoded one chunk at a time: the events of each chunk as one array (never empty). */
-  async function* chunks(): AsyncGenerator<WatchEvent<T>[], void, undefined> {
-    if (closer.signal.aborted) return;
-    let res: StreamResponse;
-    try {
-      res = await open(signal);
-    } catch (err) {
-      if (closer.signal.aborted) return;
-      throw err;
-    }
-    const body = res.body;
-    let stalled = false;
-    let timer: NodeJS.Timeout | undefined;
-    const arm = (): void => {
-      if (inactivityMs <= 0) return;
-      if (timer) timer.refresh();
-      else {
-        timer = setTimeout(() => {
-          stalled = true;
-          body.destroy();
-        }, inactivityMs);
-        timer.unref();
-      }
-    };
-    const onAbort = (): void => {
-      body.destroy();
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    // The body is read with 'data' events, not its async iterator (which reads and concatenates whatever is buffered
-    // and takes several ticks per chunk): the chunks that arrived while the consumer was busy are decoded together,
-    // after one await. More than `maxQueuedChunks` waiting pauses the body, so a slow consumer holds the stream back.
-    const received: Buffer[] = [];
-    let ended = false;
-    let failure: unknown;
-    let wake: (() => void) | undefined;
-    const onData = (chunk: Buffer): void => {
-      arm();
-      received.push(chunk);
-      if (received.length >= maxQueuedChunks) body.pause();
-      wake?.();
-    };
-    const onEnd = (): void => {
-      ended = true;
-      wake?.();
-    };
-    const onError = (err: unknown): void => {
-      failure ??= err;
-      wake?.();
-    };
-    const onClose = (): void => {
-      // Closed before its end without an error: destroyed (by the watchdog, or on close or abort).
-      if (!ended) failure ??= new Error('the watch stream closed before its end');
-      wake?.();
-    };
-    body.on('data', onData);
-    body.on('end', onEnd);
-    body.on('error', onError);
-    body.on('close', onClose);
-    arm();
-    try {
-      // Newline-delimited JSON, split on the raw bytes: a newline byte never occurs inside a multi-byte UTF-8
-      // character, so each complete line is decoded once, straight from the chunk it lies in. Only a line split
-      // across chunks is joined first.
-      let carry: Buffer[] = [];
-      let batch: WatchEvent<T>[] = [];
-      const parse = (line: string): WatchEvent<T> | undefined => {
-        if (line.length === 0 || line === '\r') return undefined;
-        const event = JSON.parse(line) as { type: string; object: unknown };
-        if (event.type === 'ERROR') throw watchErrorEvent(event.object, options.request);
-        return event as WatchEvent<T>;
-      };
-      for (;;) {
-        if (received.length === 0 && !ended && failure === undefined) {
-          // Every listener above wakes this up.
-          await new Promise<void>((resolve) => (wake = resolve));
-          wake = undefined;
-          continue;
-        }
-        // As the async iterator did: a failed stream drops what it had not handed out yet.
-        if (failure !== undefined) throw failure;
-        if (received.length === 0) break;
-        const taken = received.splice(0, received.length);
-        if (body.isPaused()) body.resume();
-        for (const chunk of taken) {
-          let start = 0;
-          for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
-            let line: string;
-            if (carry.length > 0) {
-              carry.push(chunk.subarray(start, nl));
-              line = Buffer.concat(carry).toString('utf8');
-              carry = [];
-            } else {
-              line = chunk.toString('utf8', start, nl);
-            }
-            start = nl + 1;
-            let event: WatchEvent<T> | undefined;
-            try {
-              event = parse(line);
-            } catch (err) {
-              // Events before an in-stream error are delivered first.
-              if (batch.length > 0) yield batch;
-              batch = [];
-              throw err;
-            }
-            if (event) batch.push(event);
-          }
-          if (start < chunk.length) carry.push(chunk.subarray(start));
-        }
-        if (batch.length > 0) {
-          const full = batch;
-          batch = [];
-          yield full;
-        }
-      }
-      if (stalled) throw new WatchStalledError(inactivityMs, options.request);
-      const event = carry.length > 0 ? parse(Buffer.concat(carry).toString('utf8').trim()) : undefined;
-      if (event) yield [event];
-    } catch (err) {
-      if (stalled) throw new WatchStalledError(inactivityMs, options.request);
-      if (closer.signal.aborted) return;
-      if (options.signal?.aborted) throw options.signal.reason;
-      if (err instanceof SyntaxError) {
-        // Not the parser's message: it quotes the line, which may hold Secret data. A transport error still, as a
-        // stream cut inside an event ends with a partial line.
-        throw new TransportError('the watch stream held a line that is not JSON (cut inside an event, or not a watch)', options.request);
-      }
-      if (err instanceof ApiError || err instanceof ResponseDecodeError) throw err;
-      throw new TransportError(describeNetworkError(err, options.origin), options.request, { cause: err });
-    } finally {
-      if (timer) clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      body.off('data', onData);
-      body.off('end', onEnd);
-      body.off('close', onClose);
-      // `onError` stays: undici's body emits an error when destroyed before its end, and an unheard one would crash.
-      if (!body.destroyed) body.destroy();
-    }
-  }
+  const chunks = (): AsyncGenerator<WatchEvent<T>[], void, undefined> => decodeWatch<T>(open, options, signal, closer.signal);
 
   async function* events(source: AsyncGenerator<WatchEvent<T>[], void, undefined>): AsyncGenerator<WatchEvent<T>, void, undefined> {
     try {

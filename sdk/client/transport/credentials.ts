@@ -1,4 +1,4 @@
-import { createExecCredentialSource } from '../auth/exec.js';
+import { printable, sharedExecCredentialSource } from '../auth/exec.js';
 import { createTokenFileSource } from '../auth/token-file.js';
 import type { RestConfig } from '../config/types.js';
 
@@ -17,25 +17,34 @@ export interface RequestCredentials {
  * a token, a user name or a client certificate. Impersonation headers come on top.
  */
 export interface CredentialProvider {
-  get(): Promise<RequestCredentials>;
+  /** The credentials; a wait for an exec plugin ends when `signal` aborts (its run goes on for other requests). */
+  get(signal?: AbortSignal): Promise<RequestCredentials>;
+  /** What `get` may wait for, for error messages (`the exec plugin NAME`); undefined when it never waits long. */
+  readonly waitingFor?: string;
   /** The server said 401: drop cached credentials. True if fetching them again may help (then retry once). */
   invalidate(): boolean;
 }
 
 export function createCredentialProvider(config: RestConfig): CredentialProvider {
   const impersonation = impersonationHeaders(config);
-  const staticCert = config.certData && config.keyData ? { certData: config.certData, keyData: config.keyData } : {};
-  const otherAuth = Boolean(config.bearerToken || config.bearerTokenFile || config.username || staticCert.certData);
+  // A certificate read from files comes from the transport, which re-reads them as they rotate.
+  const fromFiles = Boolean(config.certFile && config.keyFile);
+  const staticCert =
+    !fromFiles && config.certData && config.keyData ? { certData: config.certData, keyData: config.keyData } : {};
+  const otherAuth = Boolean(
+    config.bearerToken || config.bearerTokenFile || config.username || staticCert.certData || fromFiles,
+  );
   if (config.exec && !otherAuth) {
-    const exec = createExecCredentialSource(config.exec, {
+    const exec = sharedExecCredentialSource(config.exec, {
       server: config.host,
       ...(config.caData && { caData: config.caData }),
       ...(config.serverName && { serverName: config.serverName }),
       ...(config.insecureSkipTLSVerify && { insecureSkipTLSVerify: true }),
     });
     return {
-      async get() {
-        const cred = await exec.credential();
+      waitingFor: `the exec plugin ${printable(config.exec.command)}`,
+      async get(signal) {
+        const cred = await exec.credential(signal);
         const headers = { ...impersonation, ...(cred.token && { authorization: `Bearer ${cred.token}` }) };
         return cred.certData && cred.keyData
           ? { headers, certData: cred.certData, keyData: cred.keyData }

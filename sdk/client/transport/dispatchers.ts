@@ -13,6 +13,8 @@ export interface ConnectionSpec {
   insecureSkipTLSVerify?: boolean;
   /** The proxy to go through, if any. */
   proxyUrl?: string;
+  /** The files the material came from (a TLS file source's key), so rotation retires only what it made. */
+  tlsFiles?: string;
 }
 
 /** A dispatcher for one stream; `close` (idempotent) lets its connection go once the stream is over. */
@@ -22,6 +24,9 @@ export interface StreamDispatcher {
 }
 
 interface Pair {
+  readonly spec: ConnectionSpec;
+  /** Taken out of the pool (its material rotated): holders look the dispatchers up again. */
+  retired: boolean;
   /** Ordinary requests: undici's default timeouts; HTTP/2 where the server offers it (one multiplexed connection). */
   request: Dispatcher;
   /**
@@ -57,6 +62,7 @@ function keyOf(spec: ConnectionSpec): string {
     spec.serverName,
     String(spec.insecureSkipTLSVerify ?? false),
     spec.proxyUrl,
+    spec.tlsFiles,
   ]) {
     hash.update(part ?? '').update('\0');
   }
@@ -117,10 +123,19 @@ function streamsFor(spec: ConnectionSpec, request: Dispatcher): Pair {
   const streams = new Set<Dispatcher>();
   if (spec.proxyUrl) {
     const proxiedStreams = create(spec, { bodyTimeout: 0, allowH2: false });
-    return { request, streams, proxiedStreams, openStream: () => ({ dispatcher: proxiedStreams, close() {} }) };
+    return {
+      spec,
+      retired: false,
+      request,
+      streams,
+      proxiedStreams,
+      openStream: () => ({ dispatcher: proxiedStreams, close() {} }),
+    };
   }
   const tls = tlsOf(spec);
   return {
+    spec,
+    retired: false,
     request,
     streams,
     openStream() {
@@ -150,6 +165,22 @@ function streamsFor(spec: ConnectionSpec, request: Dispatcher): Pair {
       };
     },
   };
+}
+
+/**
+ * Takes the dispatchers whose spec matches out of the pool, so the next request opens new connections: their ordinary
+ * requests in flight finish first (then the connections close); streams are cut (`'cut'`) or run to their end
+ * (`'drain'`). Used when TLS material read from files rotates.
+ */
+export function retireDispatchers(match: (spec: ConnectionSpec) => boolean, streams: 'cut' | 'drain'): void {
+  for (const [key, pair] of pool) {
+    if (!match(pair.spec)) continue;
+    pool.delete(key);
+    pair.retired = true;
+    void pair.request.close().catch(() => undefined);
+    const open = [...pair.streams, ...(pair.proxiedStreams ? [pair.proxiedStreams] : [])];
+    for (const d of open) void (streams === 'cut' ? d.destroy() : d.close()).catch(() => undefined);
+  }
 }
 
 /**

@@ -5,11 +5,12 @@ import { gunzip } from 'node:zlib';
 import { request as undiciRequest, type Dispatcher } from 'undici';
 import type { RestConfig } from '../config/types.js';
 import { ApiError, ConfigError, TransportError, type RequestInfo } from '../errors.js';
-import { createCredentialProvider, type CredentialProvider } from './credentials.js';
+import { createCredentialProvider, type CredentialProvider, type RequestCredentials } from './credentials.js';
 import { dispatchersFor, poolGeneration, type ConnectionSpec } from './dispatchers.js';
 import { connectionBroke, describeNetworkError, failedBeforeSending } from './network-errors.js';
 import { proxyForUrl } from './proxy-env.js';
 import { TokenBucket } from './rate-limiter.js';
+import { tlsFileSource, type TlsFileSource, type TlsMaterial } from './tls-files.js';
 import { defaultUserAgent } from './user-agent.js';
 
 const gunzipAsync = promisify(gunzip);
@@ -100,8 +101,16 @@ export class Transport {
   private readonly connection: ConnectionSpec;
   private readonly onWarning: (message: string) => void;
   private readonly acceptEncoding: string;
+  /** The CA and client certificate files, when the config names them: re-read as they rotate. */
+  private readonly tlsFiles: TlsFileSource | undefined;
   private dispatcherMemo:
-    | { generation: number; certData: string | undefined; keyData: string | undefined; pair: ReturnType<typeof dispatchersFor> }
+    | {
+        generation: number;
+        certData: string | undefined;
+        keyData: string | undefined;
+        caData: string | undefined;
+        pair: ReturnType<typeof dispatchersFor>;
+      }
     | undefined;
 
   constructor(config: RestConfig) {
@@ -123,8 +132,10 @@ export class Transport {
     this.onWarning = config.warningHandler ?? defaultWarningHandler;
     this.acceptEncoding = config.disableCompression ? 'identity' : 'gzip';
     const proxyUrl = config.proxyUrl ?? proxyForUrl(base.href);
+    this.tlsFiles = tlsFilesOf(config);
     this.connection = {
       origin: base.origin,
+      ...(this.tlsFiles && { tlsFiles: this.tlsFiles.key }),
       ...(config.caData && { caData: config.caData }),
       ...(config.serverName && { serverName: config.serverName }),
       ...(config.insecureSkipTLSVerify && { insecureSkipTLSVerify: true }),
@@ -181,6 +192,38 @@ export class Transport {
     return new TransportError(describeNetworkError(err, this.base.origin), this.info(req), { cause: err });
   }
 
+  /**
+   * The credentials and TLS material of one attempt. Waiting for an exec plugin honours the request's signal and
+   * timeout; a stream, which has no timeout, waits for a credential at most the config's `timeoutMs`, or
+   * {@link streamCredentialWaitMs}. A plugin that outlives the wait keeps running, and the next attempt joins its run.
+   */
+  private async material(
+    req: HttpRequest,
+    kind: 'request' | 'stream',
+    signal: AbortSignal | undefined,
+    deadline: AbortSignal | undefined,
+    timeoutMs: number,
+  ): Promise<{ creds: RequestCredentials; files: TlsMaterial | undefined }> {
+    const waitingFor = this.credentials.waitingFor;
+    const waitMs = kind === 'stream' && waitingFor ? (this.timeoutMs > 0 ? this.timeoutMs : streamCredentialWaitMs) : 0;
+    const waitDeadline = waitMs > 0 ? AbortSignal.timeout(waitMs) : undefined;
+    const waitSignal = waitDeadline ? anySignal(signal, waitDeadline) : signal;
+    let creds: RequestCredentials;
+    try {
+      creds = await this.credentials.get(waitSignal);
+    } catch (err) {
+      if (req.signal?.aborted) throw this.networkError(err, req, deadline, timeoutMs);
+      if (deadline?.aborted || waitDeadline?.aborted) {
+        const after = deadline?.aborted ? `timed out after ${timeoutMs} ms` : `gave up after ${waitMs} ms`;
+        throw new TransportError(`${after} waiting for ${waitingFor ?? 'credentials'} to give a credential`, this.info(req), {
+          cause: err,
+        });
+      }
+      throw err;
+    }
+    return { creds, files: this.tlsFiles ? await this.tlsFiles.current() : undefined };
+  }
+
   private async send(
     req: HttpRequest,
     kind: 'request' | 'stream',
@@ -196,8 +239,12 @@ export class Transport {
       } catch (err) {
         throw this.networkError(err, req, deadline, timeoutMs);
       }
-      const creds = await this.credentials.get();
-      const dispatchers = this.dispatchers(creds.certData, creds.keyData);
+      const { creds, files } = await this.material(req, kind, signal, deadline, timeoutMs);
+      const dispatchers = this.dispatchers(
+        files?.caData ?? this.connection.caData,
+        creds.certData ?? files?.certData,
+        creds.keyData ?? files?.keyData,
+      );
       // A stream has a connection of its own, which goes when its body closes (ended, destroyed, or dumped on retry).
       const stream = kind === 'stream' ? dispatchers.openStream() : undefined;
       const started = performance.now();
@@ -253,13 +300,30 @@ export class Transport {
     }
   }
 
-  /** The pooled dispatchers for the client certificate in use, looked up again only when it changes (exec plugins). */
-  private dispatchers(certData: string | undefined, keyData: string | undefined): ReturnType<typeof dispatchersFor> {
+  /**
+   * The pooled dispatchers for the CA and client certificate in use, looked up again only when they change (exec
+   * plugins, rotated files) or the dispatchers were retired.
+   */
+  private dispatchers(
+    caData: string | undefined,
+    certData: string | undefined,
+    keyData: string | undefined,
+  ): ReturnType<typeof dispatchersFor> {
     const memo = this.dispatcherMemo;
     const generation = poolGeneration();
-    if (memo && memo.generation === generation && memo.certData === certData && memo.keyData === keyData) return memo.pair;
-    const pair = dispatchersFor({ ...this.connection, ...(certData && { certData, keyData }) });
-    this.dispatcherMemo = { generation, certData, keyData, pair };
+    if (
+      memo &&
+      !memo.pair.retired &&
+      memo.generation === generation &&
+      memo.caData === caData &&
+      memo.certData === certData &&
+      memo.keyData === keyData
+    ) {
+      return memo.pair;
+    }
+    const { caData: _static, ...connection } = this.connection;
+    const pair = dispatchersFor({ ...connection, ...(caData && { caData }), ...(certData && { certData, keyData }) });
+    this.dispatcherMemo = { generation, caData, certData, keyData, pair };
     return pair;
   }
 
@@ -268,6 +332,21 @@ export class Transport {
     const event = { method: req.method, host: this.host, path: req.path, statusCode, durationMs: performance.now() - started };
     for (const observer of observers) observer(event);
   }
+}
+
+/** How long a stream (watch, log) waits for an exec plugin's credential when the config sets no `timeoutMs`. */
+export const streamCredentialWaitMs = 60_000;
+
+function tlsFilesOf(config: RestConfig): TlsFileSource | undefined {
+  const pair = Boolean(config.certFile && config.keyFile);
+  if (!config.caFile && !pair) return undefined;
+  return tlsFileSource(
+    { ...(config.caFile && { caFile: config.caFile }), ...(pair && { certFile: config.certFile, keyFile: config.keyFile }) },
+    {
+      ...(config.caData && { caData: config.caData }),
+      ...(config.certData && config.keyData && { certData: config.certData, keyData: config.keyData }),
+    },
+  );
 }
 
 function anySignal(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {

@@ -56,6 +56,7 @@ async function serverIdentity(cluster: Entry<KubeconfigCluster>, tls: boolean): 
     const place = cluster.place('certificate-authority');
     const text = await readReferencedFile(c['certificate-authority'], 'certificate authority file', place);
     out.caData = requireCertificatePem(text, `file ${c['certificate-authority']}`, place);
+    out.caFile = c['certificate-authority'];
   }
   if (c['tls-server-name']) out.serverName = c['tls-server-name'];
   if (c['insecure-skip-tls-verify'] === true) {
@@ -127,7 +128,9 @@ async function clientCertificate(user: Entry<KubeconfigUser>, tls: boolean): Pro
     keyPlace,
   );
   if (tls) checkKeyPair(certData, keyData, user, certPlace, keyPlace);
-  return { certData, keyData };
+  // Files are re-read by the transport as they rotate (client-go: only when both are files).
+  const files = u['client-certificate'] && u['client-key'] && { certFile: u['client-certificate'], keyFile: u['client-key'] };
+  return { certData, keyData, ...files };
 }
 
 /**

@@ -1,9 +1,10 @@
-import { ArgumentRangeError } from '../client/index.js';
+import { ArgumentRangeError } from '../errors.js';
 
 /**
  * metav1.MicroTime on the wire: RFC 3339 in UTC with exactly six fractional digits, `2026-11-25T12:00:00.123456Z`.
  * The API server rejects a Lease whose `acquireTime` or `renewTime` has another shape (no fraction, three digits, an
- * offset), so every time the lease lock writes goes through {@link formatMicroTime}.
+ * offset), so every time kubeloop writes (a Lease's `acquireTime` and `renewTime`, an Event's `eventTime`) goes
+ * through {@link formatMicroTime}.
  */
 
 /**

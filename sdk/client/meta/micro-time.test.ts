@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatMicroTime, isMicroTime } from './index.js';
+import { formatMicroTime, isMicroTime } from '../index.js';
 
 describe('formatMicroTime', () => {
   it('writes RFC 3339 UTC with exactly six fractional digits, as the API server demands', () => {
