@@ -270,7 +270,9 @@ export function ignoreNotFound<T>(arg: unknown): Promise<T | undefined> | undefi
  * path, never the query string) and what was wrong, never the body itself (it may hold Secret data).
  */
 export class ResponseDecodeError extends KubeloopError {
+  /** The request whose answer it was: verb and path, without the query string. */
   readonly request: RequestInfo | undefined;
+  /** The answer's HTTP status (a 2xx); undefined for a watch event. */
   readonly statusCode: number | undefined;
 
   constructor(message: string, request?: RequestInfo, statusCode?: number) {
