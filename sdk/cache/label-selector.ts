@@ -1,4 +1,6 @@
-import { KubeloopError } from '../client/index.js';
+import { InvalidSelectorError } from '../client/index.js';
+
+export { InvalidSelectorError };
 
 /** The operators of a label selector requirement. */
 export type SelectorOperator = '=' | '!=' | 'in' | 'notin' | 'exists' | '!' | 'gt' | 'lt';
@@ -12,11 +14,12 @@ export interface SelectorRequirement {
 
 /** A parsed label selector: every requirement must hold. An empty selector matches everything. */
 export interface LabelSelector {
+  /** The requirements, sorted by key (stably) as apimachinery's parser sorts them. */
   readonly requirements: readonly SelectorRequirement[];
   /** True when there are no requirements. */
   readonly empty: boolean;
   matches(labels: Readonly<Record<string, string>> | undefined): boolean;
-  /** The canonical text form, as the API server accepts it. */
+  /** The canonical text form, as the API server accepts it: apimachinery's String(), requirements sorted by key. */
   toString(): string;
 }
 
@@ -30,17 +33,18 @@ export interface LabelSelectorObject {
   }[];
 }
 
-/** A label selector that cannot be parsed or holds an invalid key or value. `selector` is the input. */
-export class InvalidSelectorError extends KubeloopError {
-  readonly selector: string;
+/** The lexer's whitespace, as apimachinery's: space, tab, CR and LF only (a form feed or NBSP is part of a token). */
+const isSpace = (c: string): boolean => c === ' ' || c === '\t' || c === '\r' || c === '\n';
+const isIdent = (c: string): boolean => !isSpace(c) && !'=!(),<>'.includes(c);
+const int64Min = -(2n ** 63n);
+const int64Max = 2n ** 63n - 1n;
 
-  constructor(selector: string, problem: string) {
-    super('ERR_KUBE_INVALID_SELECTOR', `label selector ${JSON.stringify(selector)}: ${problem}`);
-    this.selector = selector;
-  }
+/** `text` as Go's strconv.ParseInt(text, 10, 64) reads it (an optional sign, decimal digits, in int64), or undefined. */
+function parseInt64(text: string): bigint | undefined {
+  if (!/^[+-]?\d+$/.test(text)) return undefined;
+  const n = BigInt(text);
+  return n < int64Min || n > int64Max ? undefined : n;
 }
-
-const isIdent = (c: string): boolean => !/[\s,()!=<>]/.test(c);
 const nameRe = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const prefixRe = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -66,8 +70,16 @@ function valueProblem(value: string): string | undefined {
   return undefined;
 }
 
+/** Requirements sorted by key (stable), as apimachinery sorts them: the order of `requirements` and toString(). */
+const byKey = (requirements: readonly SelectorRequirement[]): SelectorRequirement[] =>
+  requirements.toSorted((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+
 class Selector implements LabelSelector {
-  constructor(readonly requirements: readonly SelectorRequirement[]) {}
+  readonly requirements: readonly SelectorRequirement[];
+
+  constructor(requirements: readonly SelectorRequirement[]) {
+    this.requirements = byKey(requirements);
+  }
 
   get empty(): boolean {
     return this.requirements.length === 0;
@@ -94,9 +106,9 @@ class Selector implements LabelSelector {
           break;
         case 'gt':
         case 'lt': {
-          if (value === undefined || !/^-?\d+$/.test(value)) return false;
-          const have = Number(value);
-          const want = Number(r.values[0]);
+          const have = value === undefined ? undefined : parseInt64(value);
+          const want = parseInt64(r.values[0] ?? '');
+          if (have === undefined || want === undefined) return false;
           if (r.operator === 'gt' ? !(have > want) : !(have < want)) return false;
           break;
         }
@@ -137,96 +149,117 @@ export const everything: LabelSelector = new Selector([]);
 /**
  * Parses a label selector in the API server's syntax: comma-separated requirements, each `key=value` (or `==`),
  * `key!=value`, `key in (a,b)`, `key notin (a,b)`, `key` (exists), `!key` (does not exist), `key>n`, `key<n`.
- * Whitespace around tokens is ignored. `''` matches everything.
+ * Space, tab, CR and LF around tokens are ignored (any other character, a form feed or a non-breaking space
+ * included, is part of a token and so makes the key or value invalid), as in apimachinery. `''` matches everything.
+ *
+ * `>` and `<` compare as int64, as the API server does: the selector's number must be a valid label value and an
+ * int64 (so no sign: `key>-1` is refused, and so is a 20-digit number), and a label whose value is not an int64
+ * never matches.
  *
  * Errors: {@link InvalidSelectorError} naming the selector and what is wrong (unknown operator, missing value, bad
  * key or value, unclosed parenthesis).
  */
 export function parseLabelSelector(selector: string): LabelSelector {
-  const requirements: SelectorRequirement[] = [];
-  let pos = 0;
-  const text = selector;
-  const fail = (problem: string): never => {
-    throw new InvalidSelectorError(selector, problem);
-  };
-  const skipSpace = (): void => {
-    while (pos < text.length && /\s/.test(text[pos]!)) pos++;
-  };
-  const readIdent = (): string => {
-    const start = pos;
-    while (pos < text.length && isIdent(text[pos]!)) pos++;
-    return text.slice(start, pos);
-  };
-  const readKey = (): string => {
-    skipSpace();
-    const key = readIdent();
-    if (!key) fail(`expected a label key at position ${pos}`);
-    const problem = keyProblem(key);
-    if (problem) fail(problem);
-    return key;
-  };
-  const readValue = (): string => {
-    skipSpace();
-    const value = readIdent();
-    const problem = valueProblem(value);
-    if (problem) fail(problem);
-    return value;
-  };
+  return new SelectorParser(selector).parse();
+}
 
-  skipSpace();
-  if (pos === text.length) return everything;
-  for (;;) {
-    skipSpace();
-    if (text[pos] === '!') {
-      pos++;
-      requirements.push({ key: readKey(), operator: '!', values: [] });
-    } else {
-      const key = readKey();
-      skipSpace();
-      const rest = text.slice(pos);
-      if (pos === text.length || text[pos] === ',') {
-        requirements.push({ key, operator: 'exists', values: [] });
-      } else if (rest.startsWith('==') || rest.startsWith('=') || rest.startsWith('!=')) {
-        const op = rest.startsWith('!=') ? '!=' : '=';
-        pos += rest.startsWith('==') || rest.startsWith('!=') ? 2 : 1;
-        requirements.push({ key, operator: op, values: [readValue()] });
-      } else if (rest.startsWith('>') || rest.startsWith('<')) {
-        pos++;
-        skipSpace();
-        const value = readIdent();
-        if (!/^-?\d+$/.test(value)) fail(`${key} ${rest[0]} needs an integer, not ${JSON.stringify(value)}`);
-        requirements.push({ key, operator: rest.startsWith('>') ? 'gt' : 'lt', values: [value] });
+/** A recursive-descent reader of one label selector's text; every method fails with an InvalidSelectorError. */
+class SelectorParser {
+  private pos = 0;
+
+  constructor(private readonly text: string) {}
+
+  parse(): LabelSelector {
+    const requirements: SelectorRequirement[] = [];
+    this.skipSpace();
+    if (this.pos === this.text.length) return everything;
+    for (;;) {
+      this.skipSpace();
+      if (this.text[this.pos] === '!') {
+        this.pos++;
+        requirements.push({ key: this.readKey(), operator: '!', values: [] });
       } else {
-        const word = readIdent();
-        if (word !== 'in' && word !== 'notin') {
-          fail(`expected =, ==, !=, in, notin, > or < after ${JSON.stringify(key)}, found ${JSON.stringify(word || text[pos] || '')}`);
-        }
-        skipSpace();
-        if (text[pos] !== '(') fail(`expected '(' after ${JSON.stringify(`${key} ${word}`)}`);
-        pos++;
-        const values: string[] = [];
-        for (;;) {
-          values.push(readValue());
-          skipSpace();
-          if (text[pos] === ',') {
-            pos++;
-            continue;
-          }
-          if (text[pos] === ')') {
-            pos++;
-            break;
-          }
-          fail(`expected ',' or ')' in the values of ${JSON.stringify(key)}`);
-        }
-        requirements.push({ key, operator: word as 'in' | 'notin', values: [...new Set(values)].toSorted() });
+        requirements.push(this.readRequirement(this.readKey()));
       }
+      this.skipSpace();
+      if (this.pos === this.text.length) break;
+      if (this.text[this.pos] !== ',') this.fail(`expected ',' at position ${this.pos}, found ${JSON.stringify(this.text[this.pos])}`);
+      this.pos++;
     }
-    skipSpace();
-    if (pos === text.length) break;
-    if (text[pos] !== ',') fail(`expected ',' at position ${pos}, found ${JSON.stringify(text[pos])}`);
-    pos++;
+    return new Selector(requirements);
   }
-  return new Selector(requirements);
+
+  private fail(problem: string): never {
+    throw new InvalidSelectorError(this.text, problem);
+  }
+
+  private skipSpace(): void {
+    while (this.pos < this.text.length && isSpace(this.text[this.pos]!)) this.pos++;
+  }
+
+  private readIdent(): string {
+    const start = this.pos;
+    while (this.pos < this.text.length && isIdent(this.text[this.pos]!)) this.pos++;
+    return this.text.slice(start, this.pos);
+  }
+
+  private readKey(): string {
+    this.skipSpace();
+    const key = this.readIdent();
+    if (!key) this.fail(`expected a label key at position ${this.pos}`);
+    const problem = keyProblem(key);
+    if (problem) this.fail(problem);
+    return key;
+  }
+
+  private readValue(): string {
+    this.skipSpace();
+    const value = this.readIdent();
+    const problem = valueProblem(value);
+    if (problem) this.fail(problem);
+    return value;
+  }
+
+  /** What follows a key: nothing (exists), `=`/`==`/`!=` value, `>`/`<` int64, or `in`/`notin` (values). */
+  private readRequirement(key: string): SelectorRequirement {
+    this.skipSpace();
+    const rest = this.text.slice(this.pos);
+    if (this.pos === this.text.length || rest.startsWith(',')) return { key, operator: 'exists', values: [] };
+    if (rest.startsWith('==') || rest.startsWith('=') || rest.startsWith('!=')) {
+      this.pos += rest.startsWith('==') || rest.startsWith('!=') ? 2 : 1;
+      return { key, operator: rest.startsWith('!=') ? '!=' : '=', values: [this.readValue()] };
+    }
+    if (rest.startsWith('>') || rest.startsWith('<')) {
+      this.pos++;
+      this.skipSpace();
+      const value = this.readIdent();
+      if (parseInt64(value) === undefined) this.fail(`${key} ${rest[0]} needs an integer (int64), not ${JSON.stringify(value)}`);
+      const problem = valueProblem(value);
+      if (problem) this.fail(`${key} ${rest[0]} needs a label value: ${problem}`);
+      return { key, operator: rest.startsWith('>') ? 'gt' : 'lt', values: [value] };
+    }
+    const word = this.readIdent();
+    if (word !== 'in' && word !== 'notin') {
+      this.fail(`expected =, ==, !=, in, notin, > or < after ${JSON.stringify(key)}, found ${JSON.stringify(word || this.text[this.pos] || '')}`);
+    }
+    return { key, operator: word, values: this.readValues(key, word) };
+  }
+
+  /** `(a, b, …)` after `key in`/`key notin`: the values, de-duplicated and sorted. */
+  private readValues(key: string, word: string): string[] {
+    this.skipSpace();
+    if (this.text[this.pos] !== '(') this.fail(`expected '(' after ${JSON.stringify(`${key} ${word}`)}`);
+    this.pos++;
+    const values: string[] = [];
+    for (;;) {
+      values.push(this.readValue());
+      this.skipSpace();
+      const c = this.text[this.pos];
+      if (c !== ',' && c !== ')') this.fail(`expected ',' or ')' in the values of ${JSON.stringify(key)}`);
+      this.pos++;
+      if (c === ')') return [...new Set(values)].toSorted();
+    }
+  }
 }
 
 /**

@@ -24,8 +24,10 @@ export const errorCodes = {
   ERR_KUBE_DISCOVERY_STALE: 'an aggregated API reported itself stale in discovery (StaleGroupVersionError)',
   ERR_KUBE_NO_MATCH: 'the RESTMapper knows no resource or kind by that name, even after a refresh (NoMatchError)',
   ERR_KUBE_AMBIGUOUS_MATCH: 'a short name stands for several different resources (AmbiguousMatchError)',
+  ERR_KUBE_INVALID_SELECTOR:
+    'a label or field selector does not parse, or a cached list was given a field selector it cannot answer (InvalidSelectorError, also exported by kubeloop/cache)',
+  ERR_KUBE_INVALID_QUANTITY: 'a resource quantity does not parse, or is too large to compute with exactly (QuantityError)',
   // kubeloop/cache
-  ERR_KUBE_INVALID_SELECTOR: 'a label selector does not parse (InvalidSelectorError)',
   ERR_KUBE_INFORMER_STARTED: 'an informer was configured (setTransform) after it started',
   ERR_KUBE_INFORMER_STOPPED: 'a handler was added to an informer that has stopped',
   ERR_KUBE_INFORMER_SOURCE:

@@ -80,6 +80,26 @@ export { jsonEqual } from './meta/json.js';
 export { formatMicroTime, isMicroTime } from './meta/micro-time.js';
 export type { Logger } from './meta/logger.js';
 export {
+  parseFieldSelector,
+  fieldSelectorFromSet,
+  escapeFieldSelectorValue,
+  everythingFields,
+  InvalidSelectorError,
+  type FieldSelector,
+  type FieldSelectorOperator,
+  type FieldSelectorTerm,
+} from './meta/field-selector.js';
+export {
+  parseQuantity,
+  canonicalQuantity,
+  compareQuantities,
+  addQuantities,
+  subtractQuantities,
+  QuantityError,
+  type QuantityValue,
+  type QuantityFormat,
+} from './meta/quantity.js';
+export {
   defineResource,
   gvrOf,
   type ResourceDescriptor,

@@ -1,8 +1,11 @@
 import {
   ApiError,
+  InvalidSelectorError,
   KubeloopError,
+  fieldSelectorFromSet,
   formatGroupVersion,
   objectKey,
+  parseFieldSelector,
   type KubeObject,
   type ResourceDescriptor,
   type RestConfig,
@@ -122,6 +125,32 @@ export function missingIndexError(resource: string, field: string): KubeloopErro
     `no field index "${field}" for ${resource}: declare it with @Reconciler({ indexes }), the builder's withIndex(), ` +
       `or mgr.cache.indexField() (or list with { uncached: true } to send it as a field selector)`,
   );
+}
+
+/**
+ * The exact field matches a cached list needs: `matchingFields` plus the terms of a `fieldSelector`, which the cache
+ * answers as controller-runtime's does (each `field=value` term like a `matchingFields` entry; `!=` refused, as
+ * "non-exact field matches are not supported by the cache"). Undefined when there are none.
+ *
+ * Errors: InvalidSelectorError for a selector that does not parse, holds a `!=` term, or requires one field to equal
+ * two values.
+ */
+export function cachedFieldMatches(fieldSelector: string | undefined, matchingFields: Readonly<Record<string, string>> | undefined): Record<string, string> | undefined {
+  const out: Record<string, string> = { ...matchingFields };
+  for (const r of parseFieldSelector(fieldSelector ?? '').requirements()) {
+    const fail = (problem: string): never => {
+      throw new InvalidSelectorError(fieldSelector ?? '', `${problem} (list with { uncached: true } to send it to the API server)`, 'field');
+    };
+    if (r.operator !== '=') fail(`non-exact field matches (${r.field}!=…) are not supported by the cache`);
+    if (Object.hasOwn(out, r.field) && out[r.field] !== r.value) fail(`${r.field} cannot equal both ${JSON.stringify(out[r.field])} and ${JSON.stringify(r.value)}`);
+    out[r.field] = r.value;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** The field selector an uncached list sends: `fieldSelector` and `matchingFields` (values escaped), joined. */
+export function uncachedFieldSelector(fieldSelector: string | undefined, matchingFields: Readonly<Record<string, string>> | undefined): string {
+  return [fieldSelector, fieldSelectorFromSet(matchingFields ?? {}).toString()].filter(Boolean).join(',');
 }
 
 /** A list answered from the cache: the shared, read-only objects. */

@@ -25,7 +25,12 @@ export interface ClientListOptions extends RequestOptions {
   labelSelector?: string;
   /** Exact matches on fields indexed with `mgr.cache.indexField` (or `metadata.name`/`metadata.namespace`). */
   matchingFields?: Record<string, string>;
-  /** With `uncached`: a field selector for the API server. */
+  /**
+   * A field selector (apimachinery's grammar: `spec.nodeName=node-1,metadata.name!=x`). With `uncached` it goes to the
+   * API server. A cached list answers it as controller-runtime's cache does: each `field=value` term like a
+   * `matchingFields` entry (an index, or `metadata.name`/`metadata.namespace`); a `!=` term throws an
+   * InvalidSelectorError (`ERR_KUBE_INVALID_SELECTOR`).
+   */
   fieldSelector?: string;
   uncached?: boolean;
   unsafeDisableDeepCopy?: boolean;

@@ -16,7 +16,7 @@ import {
   type RestConfig,
   type WriteOptions,
 } from '../client/index.js';
-import type { ManagerCache } from './cache.js';
+import { cachedFieldMatches, uncachedFieldSelector, type ManagerCache } from './cache.js';
 import type { ReadYourWrites } from './read-your-writes.js';
 import type { Client, ClientGetOptions, ClientListOptions, ClientPatchOptions, StatusWriter } from './client-types.js';
 import { isMetadataOnly, plainDescriptor, toPartialObjectMetadata, withResourceKind } from './metadata-only.js';
@@ -124,10 +124,7 @@ export class CachedClient implements Client {
     const plain = plainDescriptor(resource);
     this.registry.add(plain);
     if (options.uncached) {
-      const fieldSelector = [
-        options.fieldSelector,
-        ...Object.entries(options.matchingFields ?? {}).map(([k, v]) => `${k}=${v}`),
-      ].filter(Boolean).join(',');
+      const fieldSelector = uncachedFieldSelector(options.fieldSelector, options.matchingFields);
       const list = await this.direct(plain, options.namespace).listAll({
         ...(options.labelSelector && { labelSelector: options.labelSelector }),
         ...(fieldSelector && { fieldSelector }),
@@ -142,11 +139,12 @@ export class CachedClient implements Client {
       const namespace = options.namespace ?? '';
       await this.ownWrites.waitForList(plain, namespace, () => this.cache.views(plain, namespace, options.signal, lookup), options.signal);
     }
+    const matchingFields = cachedFieldMatches(options.fieldSelector, options.matchingFields);
     const list = await this.cache.list(plain, {
       ...lookup,
       ...(options.namespace && { namespace: options.namespace }),
       ...(options.labelSelector && { labelSelector: options.labelSelector }),
-      ...(options.matchingFields && { matchingFields: options.matchingFields }),
+      ...(matchingFields && { matchingFields }),
       ...(options.signal && { signal: options.signal }),
     });
     const items = copy<KubeObject[]>(list.items, this.unsafe(plain, options));

@@ -54,7 +54,7 @@ export type { ControllerOptions } from './controller-options.js';
 export { controllerFor, ControllerBuilder, type ForOptions, type WatchOptions, type ControllerRegistry, type ControllerSpec } from './builder.js';
 export type { ByObjectOptions, CacheOptions, CachedList, InformerLookup, InformerObjectCount } from './cache.js';
 export { compareResourceVersions, type ReadYourOwnWritesOptions } from './read-your-writes.js';
-export { ManagerCache, missingIndexError } from './cache.js';
+export { ManagerCache, missingIndexError, cachedFieldMatches, uncachedFieldSelector } from './cache.js';
 export type {
   Client,
   ClientGetOptions,

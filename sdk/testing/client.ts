@@ -14,7 +14,7 @@ import {
   type ResourceInterface,
   type WriteOptions,
 } from '../client/index.js';
-import { isMetadataOnly, missingIndexError, toPartialObjectMetadata, type Client, type ClientGetOptions, type ClientListOptions, type ClientPatchOptions, type StatusWriter } from '../manager/index.js';
+import { isMetadataOnly, missingIndexError, uncachedFieldSelector, toPartialObjectMetadata, type Client, type ClientGetOptions, type ClientListOptions, type ClientPatchOptions, type StatusWriter } from '../manager/index.js';
 import type { ResourceRegistry } from './internal/resources.js';
 
 /** A field index of the fake client: what `mgr.cache.indexField` declares for the real one. */
@@ -39,7 +39,9 @@ type Target = NamespaceableResourceInterface<KubeObject> | ResourceInterface<Kub
  *
  * `matchingFields` uses the indexes given (evaluated on the listed objects); `metadata.name` and `metadata.namespace`
  * need none. Another field without an index throws `ERR_CACHE_MISSING_INDEX`, as the manager's cached list does;
- * with `uncached: true` it goes to the server as a field selector, as an uncached list does.
+ * with `uncached: true` it goes to the server as a field selector, as an uncached list does. A `fieldSelector` always
+ * goes to the server (the fake API server reads any field path and `!=`), where the manager's cached list answers
+ * only `=` terms on indexed fields and controller-runtime's fake client requires an index for every field.
  */
 export class FactoryClient implements Client {
   constructor(
@@ -83,16 +85,17 @@ export class FactoryClient implements Client {
 
   async list<T extends KubeObject>(resource: ResourceDescriptor<T>, options: ClientListOptions = {}): Promise<KubeList<T>> {
     const indexed: [FakeFieldIndex, string][] = [];
-    const selectors = options.fieldSelector ? [options.fieldSelector] : [];
+    const server: Record<string, string> = {};
     for (const [field, value] of Object.entries(options.matchingFields ?? {})) {
       const index = this.indexes.find((i) => i.field === field && i.resource.plural === resource.plural && i.resource.group === resource.group);
       if (index) indexed.push([index, value]);
-      else if (options.uncached || field === 'metadata.name' || field === 'metadata.namespace') selectors.push(`${field}=${value}`);
+      else if (options.uncached || field === 'metadata.name' || field === 'metadata.namespace') server[field] = value;
       else throw missingIndexError(`${resource.group ? `${resource.group}/` : ''}${resource.version}/${resource.plural}`, field);
     }
+    const fieldSelector = uncachedFieldSelector(options.fieldSelector, server);
     const list = await this.at(resource, options.namespace).listAll({
       ...(options.labelSelector && { labelSelector: options.labelSelector }),
-      ...(selectors.length > 0 && { fieldSelector: selectors.join(',') }),
+      ...(fieldSelector && { fieldSelector }),
       ...(options.signal && { signal: options.signal }),
     });
     const items = list.items.filter((item) => indexed.every(([index, value]) => index.extract(item).includes(value)));

@@ -116,6 +116,24 @@ describe('createFakeClient: one store, three views', () => {
     expect((await client.list(Pod, { matchingFields: { 'spec.nodeName': 'n1' }, uncached: true })).items.map((p) => p.metadata?.name)).toEqual(['p1']);
   });
 
+  it('reads field selectors with the API server grammar: ==, !=, escapes, nothing trimmed; 400 for a bad one', async () => {
+    const client = createFakeClient({ objects: [cm('a', { k: 'x,y' }), cm('b', { k: 'p=q' }), cm('c')] });
+    const names = async (fieldSelector: string): Promise<string[]> =>
+      (await client.clientset.coreV1().configMaps('ns').list({ fieldSelector })).items.map((i) => i.metadata?.name ?? '');
+    expect(await names('metadata.name==a')).toEqual(['a']);
+    expect(await names('metadata.name!=a,metadata.namespace=ns')).toEqual(['b', 'c']);
+    expect(await names('data.k=x\\,y')).toEqual(['a']);
+    expect(await names('data.k=p\\=q')).toEqual(['b']);
+    expect(await names('data.k=')).toEqual(['c']);
+    expect(await names('metadata.name= a')).toEqual([]);
+    for (const bad of ['metadata.name', 'metadata.name=a=b', 'metadata.name=a\\x']) {
+      const err = await rejection(client.clientset.coreV1().configMaps('ns').list({ fieldSelector: bad }));
+      expect((err as ApiError).statusCode, bad).toBe(400);
+    }
+    // The generic client escapes matchingFields values when it sends them.
+    expect((await client.list(ConfigMap, { matchingFields: { 'data.k': 'x,y' }, uncached: true })).items.map((i) => i.metadata?.name)).toEqual(['a']);
+  });
+
   it('answers watches from an old resourceVersion with 410 after compact()', async () => {
     const client = createFakeClient({ objects: [cm('a')] });
     const rv = client.tracker.resourceVersion;

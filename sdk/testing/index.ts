@@ -31,7 +31,8 @@
  *   controller-manager): Deployments never get Pods or status, owner references are kept but dependents are never
  *   deleted, Pods are deleted at once (no graceful termination), objects may be created in namespaces that do not exist.
  * - No version conversion: each group-version of a kind is stored apart.
- * - Field selectors accept any field path (the server only those each kind declares); lists ignore
+ * - Field selectors are parsed with the server's grammar (kubeloop/client's parseFieldSelector) but accept any field
+ *   path (the server only those each kind declares); lists ignore
  *   `resourceVersion` and pages are not a consistent snapshot; watches send no periodic bookmarks.
  * - Strategic merge patch knows the built-in kinds' list merge keys by field name (`containers` by `name`, `ports` by
  *   `containerPort` or `port`, …) and supports `$patch: delete|replace`, `$deleteFromPrimitiveList` and `$retainKeys`;

@@ -54,9 +54,31 @@ function webhookImports(defaulting: boolean, validating: boolean): string[] {
   ];
 }
 
-/** Adds the webhooks; returns the project-relative paths written. */
-export async function createWebhook(options: CreateWebhookOptions): Promise<string[]> {
-  const { project, out } = options;
+/** The kind the webhooks are for, checked against the project: its api entry and every version of it. */
+interface WebhookTarget {
+  project: Project;
+  kind: string;
+  version: string;
+  group: string;
+  /** The kind's entry of the version given. */
+  api: ProjectApi;
+  /** Every version of the kind in the project. */
+  sameKind: ProjectApi[];
+  base: string;
+  kindCamel: string;
+}
+
+/** What the scaffold writes (project-relative path → text), registers in main.ts, adds to kubeloop.json and notes. */
+interface WebhookPlan {
+  writes: Map<string, string>;
+  registrations: Registration[];
+  newApis: ProjectApi[];
+  notes: string[];
+}
+
+/** Checks the options: something to scaffold, and a kind and version the project has. */
+function webhookTarget(options: CreateWebhookOptions): WebhookTarget & { defaulting: boolean; validating: boolean; conversion: boolean } {
+  const { project } = options;
   const file = project.file;
   const kind = checkKind(options.kind);
   const version = checkVersion(options.version);
@@ -84,111 +106,125 @@ export async function createWebhook(options: CreateWebhookOptions): Promise<stri
             `or run \`${createApi}\` first`,
     );
   }
+  return { project, kind, version, group, api, sameKind, base: kebabCase(kind), kindCamel: camelCase(kind), defaulting, validating, conversion };
+}
 
-  const base = kebabCase(kind);
-  const kindCamel = camelCase(kind);
-  const writes = new Map<string, string>();
-  const registrations: Registration[] = [];
-  const newApis: ProjectApi[] = [];
-  const notes: string[] = [];
+/** The `@Webhook` class that defaults and/or validates the kind, and its test. */
+async function planAdmissionWebhook(target: WebhookTarget, defaulting: boolean, validating: boolean, plan: WebhookPlan): Promise<void> {
+  const { kind, version, group, api, base, kindCamel } = target;
+  const file = target.project.file;
+  const { writes, registrations } = plan;
+  const webhookPath = `${file.webhooksDir}/${base}-webhook.ts`;
+  const testPath = `test/${base}-webhook.test.ts`;
+  const obj = localNames.has(kindCamel) ? 'obj' : kindCamel;
+  const values = {
+    kind,
+    kindCamel,
+    kindLower: kind.toLowerCase(),
+    group,
+    version,
+    namespaced: api.namespaced,
+    defaulting,
+    validating,
+    both: defaulting && validating,
+    obj,
+    oldObj: `old${capitalize(obj)}`,
+    defaultMessage,
+    defaultingPath: defaultingPath({ group, version, kind, plural: api.plural, namespaced: api.namespaced }),
+    validatingPath: validatingPath({ group, version, kind, plural: api.plural, namespaced: api.namespaced }),
+    webhookImports: webhookImports(defaulting, validating)
+      .map((name) => `  ${name},`)
+      .join('\n'),
+    implementsList: [...(defaulting ? [`Defaulter<${kind}>`] : []), ...(validating ? [`Validator<${kind}>`] : [])].join(', '),
+    resourceImport: importPath(webhookPath, api.path),
+    testResourceImport: importPath(testPath, api.path),
+    testWebhookImport: importPath(testPath, webhookPath),
+  };
+  writes.set(webhookPath, await renderTemplateFile('webhook/webhook.ts.tmpl', values));
+  writes.set(testPath, await renderTemplateFile('webhook/webhook.test.ts.tmpl', values));
+  registrations.push({ name: `${kind}Webhook`, module: webhookPath });
+}
 
-  if (defaulting || validating) {
-    const webhookPath = `${file.webhooksDir}/${base}-webhook.ts`;
-    const testPath = `test/${base}-webhook.test.ts`;
-    const obj = localNames.has(kindCamel) ? 'obj' : kindCamel;
-    const values = {
-      kind,
-      kindCamel,
-      kindLower: kind.toLowerCase(),
-      group,
-      version,
-      namespaced: api.namespaced,
-      defaulting,
-      validating,
-      both: defaulting && validating,
-      obj,
-      oldObj: `old${capitalize(obj)}`,
-      defaultMessage,
-      defaultingPath: defaultingPath({ group, version, kind, plural: api.plural, namespaced: api.namespaced }),
-      validatingPath: validatingPath({ group, version, kind, plural: api.plural, namespaced: api.namespaced }),
-      webhookImports: webhookImports(defaulting, validating)
-        .map((name) => `  ${name},`)
-        .join('\n'),
-      implementsList: [...(defaulting ? [`Defaulter<${kind}>`] : []), ...(validating ? [`Validator<${kind}>`] : [])].join(', '),
-      resourceImport: importPath(webhookPath, api.path),
-      testResourceImport: importPath(testPath, api.path),
-      testWebhookImport: importPath(testPath, webhookPath),
-    };
-    writes.set(webhookPath, await renderTemplateFile('webhook/webhook.ts.tmpl', values));
-    writes.set(testPath, await renderTemplateFile('webhook/webhook.test.ts.tmpl', values));
-    registrations.push({ name: `${kind}Webhook`, module: webhookPath });
+/** The conversion between the hub (the version given) and the spokes, its test, and resource modules of new spokes. */
+async function planConversion(target: WebhookTarget, spokeOption: string[] | undefined, plan: WebhookPlan): Promise<void> {
+  const { project, kind, version, group, api, sameKind, base, kindCamel } = target;
+  const file = project.file;
+  const { writes, registrations, newApis, notes } = plan;
+  const spokeVersions = [...new Set((spokeOption ?? sameKind.filter((a) => a.version !== version).map((a) => a.version)).map(checkVersion))];
+  if (spokeVersions.length === 0) {
+    throw new CliError(
+      'ERR_CLI_USAGE',
+      `${kind} ${group} has only the version ${version}: a conversion needs another one. Pass --spoke <version> (e.g. --spoke v1alpha1) to add it, ` +
+        `or run \`kubeloop create api --group ${shortGroup(group)} --version <version> --kind ${kind}\` first`,
+    );
   }
-
-  if (conversion) {
-    const spokeVersions = [...new Set((options.spokes ?? sameKind.filter((a) => a.version !== version).map((a) => a.version)).map(checkVersion))];
-    if (spokeVersions.length === 0) {
-      throw new CliError(
-        'ERR_CLI_USAGE',
-        `${kind} ${group} has only the version ${version}: a conversion needs another one. Pass --spoke <version> (e.g. --spoke v1alpha1) to add it, ` +
-          `or run \`kubeloop create api --group ${shortGroup(group)} --version <version> --kind ${kind}\` first`,
-      );
-    }
-    if (spokeVersions.includes(version)) {
-      throw new CliError('ERR_CLI_USAGE', `--spoke ${version} is the hub (--version): the spokes are the other versions of ${kind}`);
-    }
-    const conversionPath = `${file.sourceDir}/api/${shortGroup(group)}/${base}-conversion.ts`;
-    const testPath = `test/${base}-conversion.test.ts`;
-    const spokes: { version: string; path: string }[] = [];
-    for (const spokeVersion of spokeVersions) {
-      const existing = sameKind.find((a) => a.version === spokeVersion);
-      if (existing) {
-        spokes.push({ version: spokeVersion, path: existing.path });
-        continue;
-      }
-      const resource = await renderResourceModule(project, { group, version: spokeVersion, kind, plural: api.plural, namespaced: api.namespaced }, false);
-      writes.set(resource.path, resource.text);
-      newApis.push(resource.api);
-      spokes.push({ version: spokeVersion, path: resource.path });
-    }
-    const spokeValues = spokes.map((s) => ({
-      kind,
-      namespaced: api.namespaced,
-      hubVersion: version,
-      spokeVersion: s.version,
-      spokeSuffix: capitalize(s.version),
-      spokeName: `${kind}${capitalize(s.version)}`,
-      path: s.path,
-    }));
-    const importsOf = (from: string): string =>
-      spokeValues.map((s) => `import { ${kind} as ${s.spokeName} } from '${importPath(from, s.path)}';`).join('\n');
-    const renderEach = async (template: string): Promise<string> =>
-      (await Promise.all(spokeValues.map((s) => renderTemplateFile(template, s)))).join('');
-    const values = {
-      kind,
-      kindCamel,
-      kindLower: kind.toLowerCase(),
-      namespaced: api.namespaced,
-      hubVersion: version,
-      hubImport: importPath(conversionPath, api.path),
-      spokeImports: importsOf(conversionPath),
-      spokeEntries: spokeValues.map((s) => `    { resource: ${s.spokeName}, toHub: ${s.spokeVersion}ToHub, fromHub: hubTo${s.spokeSuffix} },`).join('\n'),
-      spokeFunctions: await renderEach('webhook/conversion-spoke.ts.tmpl'),
-      testHubImport: importPath(testPath, api.path),
-      testConversionImport: importPath(testPath, conversionPath),
-      testSpokeImports: importsOf(testPath),
-      spokeTests: await renderEach('webhook/conversion-spoke.test.ts.tmpl'),
-    };
-    writes.set(conversionPath, await renderTemplateFile('webhook/conversion.ts.tmpl', values));
-    writes.set(testPath, await renderTemplateFile('webhook/conversion.test.ts.tmpl', values));
-    registrations.push({ name: `${kindCamel}Conversion`, module: conversionPath });
-    const stored = sameKind[0]!;
-    if (stored.version !== version) {
-      notes.push(
-        `the hub, ${version}, must be the version stored: move \`storage: true\` from ${stored.version}'s CRD version (${stored.path}) to ${version}'s (${api.path}), ` +
-          'or `kubeloop generate manifests` refuses the conversion',
-      );
-    }
+  if (spokeVersions.includes(version)) {
+    throw new CliError('ERR_CLI_USAGE', `--spoke ${version} is the hub (--version): the spokes are the other versions of ${kind}`);
   }
+  const conversionPath = `${file.sourceDir}/api/${shortGroup(group)}/${base}-conversion.ts`;
+  const testPath = `test/${base}-conversion.test.ts`;
+  const spokes: { version: string; path: string }[] = [];
+  for (const spokeVersion of spokeVersions) {
+    const existing = sameKind.find((a) => a.version === spokeVersion);
+    if (existing) {
+      spokes.push({ version: spokeVersion, path: existing.path });
+      continue;
+    }
+    const resource = await renderResourceModule(project, { group, version: spokeVersion, kind, plural: api.plural, namespaced: api.namespaced }, false);
+    writes.set(resource.path, resource.text);
+    newApis.push(resource.api);
+    spokes.push({ version: spokeVersion, path: resource.path });
+  }
+  const spokeValues = spokes.map((s) => ({
+    kind,
+    namespaced: api.namespaced,
+    hubVersion: version,
+    spokeVersion: s.version,
+    spokeSuffix: capitalize(s.version),
+    spokeName: `${kind}${capitalize(s.version)}`,
+    path: s.path,
+  }));
+  const importsOf = (from: string): string =>
+    spokeValues.map((s) => `import { ${kind} as ${s.spokeName} } from '${importPath(from, s.path)}';`).join('\n');
+  const renderEach = async (template: string): Promise<string> =>
+    (await Promise.all(spokeValues.map((s) => renderTemplateFile(template, s)))).join('');
+  const values = {
+    kind,
+    kindCamel,
+    kindLower: kind.toLowerCase(),
+    namespaced: api.namespaced,
+    hubVersion: version,
+    hubImport: importPath(conversionPath, api.path),
+    spokeImports: importsOf(conversionPath),
+    spokeEntries: spokeValues.map((s) => `    { resource: ${s.spokeName}, toHub: ${s.spokeVersion}ToHub, fromHub: hubTo${s.spokeSuffix} },`).join('\n'),
+    spokeFunctions: await renderEach('webhook/conversion-spoke.ts.tmpl'),
+    testHubImport: importPath(testPath, api.path),
+    testConversionImport: importPath(testPath, conversionPath),
+    testSpokeImports: importsOf(testPath),
+    spokeTests: await renderEach('webhook/conversion-spoke.test.ts.tmpl'),
+  };
+  writes.set(conversionPath, await renderTemplateFile('webhook/conversion.ts.tmpl', values));
+  writes.set(testPath, await renderTemplateFile('webhook/conversion.test.ts.tmpl', values));
+  registrations.push({ name: `${kindCamel}Conversion`, module: conversionPath });
+  const stored = sameKind[0]!;
+  if (stored.version !== version) {
+    notes.push(
+      `the hub, ${version}, must be the version stored: move \`storage: true\` from ${stored.version}'s CRD version (${stored.path}) to ${version}'s (${api.path}), ` +
+        'or `kubeloop generate manifests` refuses the conversion',
+    );
+  }
+}
+
+/** Adds the webhooks; returns the project-relative paths written. */
+export async function createWebhook(options: CreateWebhookOptions): Promise<string[]> {
+  const { project, out } = options;
+  const file = project.file;
+  const target = webhookTarget(options);
+  const { kind, version, group, defaulting, validating, conversion } = target;
+  const plan: WebhookPlan = { writes: new Map(), registrations: [], newApis: [], notes: [] };
+  if (defaulting || validating) await planAdmissionWebhook(target, defaulting, validating, plan);
+  if (conversion) await planConversion(target, options.spokes, plan);
+  const { writes, registrations, newApis, notes } = plan;
 
   refuseExisting(project, writes.keys(), 'choose what to scaffold with the flags');
   const main = await registerInMain(project, registrations, registrations.map((r) => r.name).join(' and '));

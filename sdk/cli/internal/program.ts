@@ -30,15 +30,15 @@ function parseBoolean(value: string): boolean {
 
 const projectOption = (): Option => new Option('--project <dir>', 'the project folder (default: the nearest folder with kubeloop.json)');
 
-function buildProgram(out: Output, cwd: string, env: NodeJS.ProcessEnv): Command {
-  const version = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
-  const program = new Command('kubeloop')
-    .description('Scaffold, generate and build Kubernetes operators in TypeScript with kubeloop.')
-    .version(version, '-v, --version', "print kubeloop's version")
-    .enablePositionalOptions()
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+/** What the commands' actions need: where output goes, the working folder, the environment of child processes. */
+interface CommandContext {
+  out: Output;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
 
+/** `kubeloop init <dir>`. */
+function addInitCommand(program: Command, { out, cwd, env }: CommandContext): void {
   program
     .command('init')
     .description('create a new operator project in <dir> (a new or empty folder)')
@@ -61,7 +61,10 @@ function buildProgram(out: Output, cwd: string, env: NodeJS.ProcessEnv): Command
         ...(opts.kubeloopFrom !== undefined && { kubeloopFrom: opts.kubeloopFrom }),
       });
     });
+}
 
+/** `kubeloop create api` and `kubeloop create webhook`. */
+function addCreateCommands(program: Command, { out, cwd }: CommandContext): void {
   const create = program.command('create').description('add to a project');
   create
     .command('api')
@@ -117,7 +120,10 @@ function buildProgram(out: Output, cwd: string, env: NodeJS.ProcessEnv): Command
         });
       },
     );
+}
 
+/** `kubeloop generate manifests` and `kubeloop generate types`. */
+function addGenerateCommands(program: Command, { out, cwd }: CommandContext): void {
   const generate = program.command('generate').description('generate code and manifests');
   generate
     .command('manifests')
@@ -156,6 +162,20 @@ function buildProgram(out: Output, cwd: string, env: NodeJS.ProcessEnv): Command
         out.data(text);
       }
     });
+}
+
+function buildProgram(out: Output, cwd: string, env: NodeJS.ProcessEnv): Command {
+  const version = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  const program = new Command('kubeloop')
+    .description('Scaffold, generate and build Kubernetes operators in TypeScript with kubeloop.')
+    .version(version, '-v, --version', "print kubeloop's version")
+    .enablePositionalOptions()
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  const context: CommandContext = { out, cwd, env };
+  addInitCommand(program, context);
+  addCreateCommands(program, context);
+  addGenerateCommands(program, context);
   return program;
 }
 

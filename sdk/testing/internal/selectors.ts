@@ -1,14 +1,14 @@
 import { parseLabelSelector, type LabelSelector } from '../../cache/index.js';
 import { badRequest } from './status.js';
-import type { ApiError } from '../../client/index.js';
+import { parseFieldSelector as parseFields, type ApiError, type FieldSelector } from '../../client/index.js';
 import { isObject } from './json.js';
 
-/** A parsed field selector: `metadata.name=a,status.phase!=Running` (`==` is `=`). */
-export interface FieldSelector {
+/** A parsed field selector, matched against a stored object. */
+export interface ObjectFieldSelector {
   matches(obj: unknown): boolean;
 }
 
-const everything: FieldSelector = { matches: () => true };
+const everything: ObjectFieldSelector = { matches: () => true };
 
 /** The value at a dotted path, as the server's field selectors see it: a string, or '' when absent. */
 function fieldValue(obj: unknown, path: string): string {
@@ -22,18 +22,21 @@ function fieldValue(obj: unknown, path: string): string {
 }
 
 /**
- * Parses a field selector. Errors: a 400 ApiError, as the server answers, for a term without `=` or `!=`.
+ * Parses a field selector with the API server's grammar (kubeloop/client's parseFieldSelector: `=`, `==`, `!=`,
+ * escaped values, nothing trimmed). Errors: a 400 ApiError, as the server answers, for one that does not parse.
  * Caveat: the server accepts only the fields each kind declares (`metadata.name` and `metadata.namespace` always);
- * this accepts any dotted path.
+ * this reads any dotted path.
  */
-export function parseFieldSelector(text: string | undefined): FieldSelector {
-  if (!text?.trim()) return everything;
-  const terms = text.split(',').map((term) => {
-    const m = /^\s*([^!=\s]+)\s*(==|!=|=)\s*([^\s]*)\s*$/.exec(term);
-    if (!m) throw badRequest(`invalid selector: '${text}'; can't understand '${term}'`);
-    return { path: m[1]!, negate: m[2] === '!=', value: m[3]! };
-  });
-  return { matches: (obj) => terms.every((t) => (fieldValue(obj, t.path) === t.value) !== t.negate) };
+export function parseFieldSelector(text: string | undefined): ObjectFieldSelector {
+  let selector: FieldSelector;
+  try {
+    selector = parseFields(text ?? '');
+  } catch (err) {
+    throw badRequest(`invalid field selector: ${(err as Error).message}`);
+  }
+  if (selector.empty()) return everything;
+  const paths = [...new Set(selector.requirements().map((r) => r.field))];
+  return { matches: (obj) => selector.matches(Object.fromEntries(paths.map((path) => [path, fieldValue(obj, path)]))) };
 }
 
 /** Parses a label selector; a 400 ApiError (as the server answers) when it does not parse. */
