@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: `unit` (tests beside the code, no cluster), `integration` (one shared control plane per run, started
-// by test/support/global-setup.ts; a namespace per test) and `fault` (files that start their own control planes). Decorators are compiled the legacy way with metadata, as tsc does.
+// Projects: `unit` (tests beside the code, no cluster), `conformance` (kubeloop against client-go, no cluster),
+// `integration` (one shared control plane per run, started by test/support/global-setup.ts; a namespace per test) and
+// `fault` (files that start their own control planes). Decorators are compiled the legacy way with metadata, as tsc does.
 const oxc = { decorator: { legacy: true, emitDecoratorMetadata: true } } as const;
 
 export default defineConfig({
@@ -15,6 +16,17 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['sdk/**/*.test.ts', 'scripts/**/*.test.ts', 'test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        oxc,
+        test: {
+          // kubeloop against client-go v0.37.2 on the same corpus: test/conformance/oracle is a Go program built once
+          // into ~/.cache/kubeloop (or named by KUBELOOP_CONFORMANCE_ORACLE); skipped when Go is missing.
+          name: 'conformance',
+          include: ['test/conformance/**/*.test.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 300_000,
         },
       },
       {

@@ -389,7 +389,10 @@ class ManagerImpl implements Manager {
 
     try {
       this.apiServerContact.start(stop.signal);
-      servers.push(...(await this.startServers()));
+      // Not awaited when there is no server to start: then the cache starts within start()'s synchronous part, and a
+      // cached read made right after start() finds it started.
+      const serving = this.startServers(servers);
+      if (serving) await serving;
       // Webhooks answer on every replica, leader or not, and before the caches sync: the API server calls them for
       // the writes that create what the caches will list.
       if (this.webhookServer.hasHandlers || this.options.webhook) {
@@ -447,17 +450,28 @@ class ManagerImpl implements Manager {
     if (run.failure) throw run.failure;
   }
 
-  /** The metrics and probe servers, as configured. */
-  private async startServers(): Promise<Server[]> {
-    const servers: Server[] = [];
+  /**
+   * Starts the metrics and probe servers (each unless its address is `0`), adding each to `servers` once it listens.
+   * Undefined when both are off.
+   */
+  private startServers(servers: Server[]): Promise<void> | undefined {
+    const log = this.log;
     const metricsAddress = this.options.metricsBindAddress ?? ':8080';
     const probeAddress = this.options.healthProbeBindAddress ?? ':8081';
-    if (metricsAddress !== '0') servers.push(await startMetricsServer({ bindAddress: metricsAddress, registry: this.metrics.registry }));
-    if (probeAddress !== '0') {
-      servers.push(await startProbeServer({ bindAddress: probeAddress, checks: { healthz: this.healthz, readyz: this.readyz }, log: this.log }));
-    }
-    for (const s of servers) this.log.info({ address: s.address }, 'serving');
-    return servers;
+    if (metricsAddress === '0' && probeAddress === '0') return undefined;
+    return (async () => {
+      if (metricsAddress !== '0') servers.push(await startMetricsServer({ bindAddress: metricsAddress, registry: this.metrics.registry }));
+      if (probeAddress !== '0') {
+        servers.push(
+          await startProbeServer({
+            bindAddress: probeAddress,
+            checks: { healthz: this.healthz, readyz: this.readyz },
+            log,
+          }),
+        );
+      }
+      for (const s of servers) log.info({ address: s.address }, 'serving');
+    })();
   }
 
   /**

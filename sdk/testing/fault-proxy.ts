@@ -163,9 +163,29 @@ function matches(match: HttpFaultMatch, req: ProxiedRequest): boolean {
   return !match.when || match.when(req);
 }
 
-/** The HTTP layer: a TLS server that forwards to the target or answers with a fault. */
-async function startHttpLayer(target: RestConfig, requests: ProxiedRequest[], rules: Rule[]) {
-  const cert = await createLoopbackServingCertificate('kubeloop-fault-proxy');
+/** Answers a request with a rule's fault: a reset connection, an in-stream watch ERROR event, or an error Status. */
+function injectFault(fault: HttpFault, record: ProxiedRequest, req: IncomingMessage, res: ServerResponse): void {
+  req.resume();
+  if ('reset' in fault) {
+    req.socket.destroy();
+    return;
+  }
+  if ('watchError' in fault) {
+    record.status = 200;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(`${JSON.stringify({ type: 'ERROR', object: statusBody(fault.watchError, fault.reason, fault.message) })}\n`);
+    return;
+  }
+  record.status = fault.status;
+  res.writeHead(fault.status, {
+    'content-type': 'application/json',
+    ...(fault.retryAfterSeconds !== undefined && { 'retry-after': String(fault.retryAfterSeconds) }),
+  });
+  res.end(JSON.stringify(statusBody(fault.status, fault.reason, fault.message, fault.retryAfterSeconds)));
+}
+
+/** Forwards requests to the target with its credentials, streaming the answer back. */
+function upstreamForwarder(target: RestConfig): { forward(req: IncomingMessage, res: ServerResponse, record: ProxiedRequest): void; close(): void } {
   const upstream = new URL(target.host);
   const agent = new Agent({
     keepAlive: true,
@@ -176,36 +196,7 @@ async function startHttpLayer(target: RestConfig, requests: ProxiedRequest[], ru
     rejectUnauthorized: !target.insecureSkipTLSVerify,
   });
   const prefix = upstream.pathname.replace(/\/$/, '');
-
-  const answer = (req: IncomingMessage, res: ServerResponse): void => {
-    const path = req.url ?? '/';
-    const watch = /[?&]watch=(true|1)(&|$)/.test(path) || path.includes('/watch/');
-    const record: ProxiedRequest = { method: req.method ?? 'GET', path, watch, faulted: false };
-    requests.push(record);
-    const rule = rules.find((r) => r.hits < r.times && matches(r.match, record));
-    if (rule) {
-      rule.hits++;
-      record.faulted = true;
-      const fault = rule.fault;
-      req.resume();
-      if ('reset' in fault) {
-        req.socket.destroy();
-        return;
-      }
-      if ('watchError' in fault) {
-        record.status = 200;
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(`${JSON.stringify({ type: 'ERROR', object: statusBody(fault.watchError, fault.reason, fault.message) })}\n`);
-        return;
-      }
-      record.status = fault.status;
-      res.writeHead(fault.status, {
-        'content-type': 'application/json',
-        ...(fault.retryAfterSeconds !== undefined && { 'retry-after': String(fault.retryAfterSeconds) }),
-      });
-      res.end(JSON.stringify(statusBody(fault.status, fault.reason, fault.message, fault.retryAfterSeconds)));
-      return;
-    }
+  const forward = (req: IncomingMessage, res: ServerResponse, record: ProxiedRequest): void => {
     const headers = copyHeaders(req.headers);
     if (target.bearerToken) headers['authorization'] = `Bearer ${target.bearerToken}`;
     const up = httpsRequest(
@@ -215,7 +206,7 @@ async function startHttpLayer(target: RestConfig, requests: ProxiedRequest[], ru
         hostname: upstream.hostname,
         port: upstream.port || 443,
         method: req.method,
-        path: `${prefix}${path}`,
+        path: `${prefix}${record.path}`,
         headers,
       },
       (upRes) => {
@@ -233,6 +224,27 @@ async function startHttpLayer(target: RestConfig, requests: ProxiedRequest[], ru
     res.on('close', () => up.destroy());
     req.pipe(up);
   };
+  return { forward, close: () => agent.destroy() };
+}
+
+/** The HTTP layer: a TLS server that forwards to the target or answers with a fault. */
+async function startHttpLayer(target: RestConfig, requests: ProxiedRequest[], rules: Rule[]) {
+  const cert = await createLoopbackServingCertificate('kubeloop-fault-proxy');
+  const upstream = upstreamForwarder(target);
+  const answer = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = req.url ?? '/';
+    const watch = /[?&]watch=(true|1)(&|$)/.test(path) || path.includes('/watch/');
+    const record: ProxiedRequest = { method: req.method ?? 'GET', path, watch, faulted: false };
+    requests.push(record);
+    const rule = rules.find((r) => r.hits < r.times && matches(r.match, record));
+    if (!rule) {
+      upstream.forward(req, res, record);
+      return;
+    }
+    rule.hits++;
+    record.faulted = true;
+    injectFault(rule.fault, record, req, res);
+  };
 
   const server = createHttpsServer({ key: cert.keyPem, cert: cert.certPem, ALPNProtocols: ['http/1.1'] }, answer);
   server.keepAliveTimeout = 60_000;
@@ -243,9 +255,78 @@ async function startHttpLayer(target: RestConfig, requests: ProxiedRequest[], ru
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      agent.destroy();
+      upstream.close();
     },
   };
+}
+
+/** The TCP layer: a server whose connections are each piped to a new connection to the upstream, with the faults. */
+class TcpLayer {
+  readonly pairs = new Set<Pair>();
+  mode: FaultProxyMode = 'pass';
+  latencyMs = 0;
+  readonly server: Server;
+
+  constructor(upstreamHost: string, upstreamPort: number) {
+    this.server = createServer((client) => {
+      if (this.mode === 'drop') {
+        client.destroy();
+        return;
+      }
+      const upstream = connect({ host: upstreamHost, port: upstreamPort });
+      const pair: Pair = { client, upstream, stalled: false };
+      this.pairs.add(pair);
+      const end = (): void => {
+        this.pairs.delete(pair);
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('data', this.forwarder(pair, upstream));
+      upstream.on('data', this.forwarder(pair, client));
+      client.on('close', end);
+      upstream.on('close', end);
+      client.on('error', end);
+      upstream.on('error', end);
+    });
+  }
+
+  /** Writes chunks to `to` in order, each `latencyMs` after it arrived. */
+  private forwarder(pair: Pair, to: Socket): (chunk: Buffer) => void {
+    let lastDue = 0;
+    return (chunk: Buffer): void => {
+      if (pair.stalled) return;
+      if (this.latencyMs <= 0 && lastDue <= Date.now()) {
+        to.write(chunk);
+        return;
+      }
+      const due = Math.max(Date.now() + this.latencyMs, lastDue);
+      lastDue = due;
+      setTimeout(() => {
+        if (!pair.stalled && !to.destroyed) to.write(chunk);
+      }, due - Date.now());
+    };
+  }
+
+  destroyAll(): void {
+    for (const p of this.pairs) {
+      p.client.destroy();
+      p.upstream.destroy();
+    }
+    this.pairs.clear();
+  }
+
+  /** Pauses both sides of every open connection; returns how many it stalled. */
+  stall(): number {
+    let n = 0;
+    for (const p of this.pairs) {
+      if (p.stalled) continue;
+      p.stalled = true;
+      p.client.pause();
+      p.upstream.pause();
+      n++;
+    }
+    return n;
+  }
 }
 
 /**
@@ -263,51 +344,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const requests: ProxiedRequest[] = [];
   const rules: Rule[] = [];
   const http = options.layer === 'http' ? await startHttpLayer(options.target, requests, rules) : undefined;
-  const upstreamHost = http ? '127.0.0.1' : target.hostname;
-  const upstreamPort = http ? http.port : Number(target.port || 443);
-
-  const pairs = new Set<Pair>();
-  let mode: FaultProxyMode = 'pass';
-  let latencyMs = 0;
-
-  /** Writes chunks to `to` in order, each `latencyMs` after it arrived. */
-  const forwarder = (pair: Pair, to: Socket) => {
-    let lastDue = 0;
-    return (chunk: Buffer): void => {
-      if (pair.stalled) return;
-      if (latencyMs <= 0 && lastDue <= Date.now()) {
-        to.write(chunk);
-        return;
-      }
-      const due = Math.max(Date.now() + latencyMs, lastDue);
-      lastDue = due;
-      setTimeout(() => {
-        if (!pair.stalled && !to.destroyed) to.write(chunk);
-      }, due - Date.now());
-    };
-  };
-
-  const server: Server = createServer((client) => {
-    if (mode === 'drop') {
-      client.destroy();
-      return;
-    }
-    const upstream = connect({ host: upstreamHost, port: upstreamPort });
-    const pair: Pair = { client, upstream, stalled: false };
-    pairs.add(pair);
-    const end = (): void => {
-      pairs.delete(pair);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('data', forwarder(pair, upstream));
-    upstream.on('data', forwarder(pair, client));
-    client.on('close', end);
-    upstream.on('close', end);
-    client.on('error', end);
-    upstream.on('error', end);
-  });
-  const port = await listen(server);
+  const tcp = new TcpLayer(http ? '127.0.0.1' : target.hostname, http ? http.port : Number(target.port || 443));
+  const port = await listen(tcp.server);
   const url = `https://127.0.0.1:${port}`;
   const config: RestConfig = http
     ? {
@@ -318,40 +356,22 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       }
     : { ...options.target, host: `${url}${target.pathname.replace(/\/$/, '')}` };
 
-  const destroyAll = (): void => {
-    for (const p of pairs) {
-      p.client.destroy();
-      p.upstream.destroy();
-    }
-    pairs.clear();
-  };
-
   return {
     url,
     port,
     config,
     get connections() {
-      return pairs.size;
+      return tcp.pairs.size;
     },
     requests,
     setMode(next) {
-      mode = next;
-      if (next === 'drop') destroyAll();
+      tcp.mode = next;
+      if (next === 'drop') tcp.destroyAll();
     },
-    stall() {
-      let n = 0;
-      for (const p of pairs) {
-        if (p.stalled) continue;
-        p.stalled = true;
-        p.client.pause();
-        p.upstream.pause();
-        n++;
-      }
-      return n;
-    },
+    stall: () => tcp.stall(),
     setLatencyMs(ms) {
       if (!Number.isFinite(ms) || ms < 0) throw new ArgumentRangeError(`setLatencyMs needs a finite ms >= 0, got ${ms}`);
-      latencyMs = ms;
+      tcp.latencyMs = ms;
     },
     failRequests(match, fault, opts = {}) {
       if (!http) throw new ArgumentError("failRequests needs the HTTP layer: startFaultProxy({ target, layer: 'http' })");
@@ -368,8 +388,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       };
     },
     async close() {
-      destroyAll();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      tcp.destroyAll();
+      await new Promise<void>((resolve) => tcp.server.close(() => resolve()));
       await http?.close();
     },
   };

@@ -492,6 +492,10 @@ describe('cluster and user errors', () => {
     expect(await failure(`{server: "https://admin:${secretPassword}@x"}`, '{}')).toMatchObject(
       fault({ field: 'clusters[c1].cluster.server', message: /must not carry a user name or password/ }),
     );
+    // As client-go: without a scheme, a path prefix is refused (a full URL carries one).
+    expect(await failure('{server: "x:6443/prefix"}', '{}')).toMatchObject(
+      fault({ field: 'clusters[c1].cluster.server', message: /server "x:6443\/prefix" has a path but no scheme/ }),
+    );
   });
 
   it('names an unreadable or non-PEM CA file', async () => {

@@ -253,12 +253,19 @@ export function describeUrl(url: string): string {
  * as in clientcmd (see {@link toRestConfig}).
  */
 export function normalizeServer(server: string, place: Place): string {
-  const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(server) ? server : `http://${server}`;
+  const schemeless = !/^[a-z][a-z0-9+.-]*:\/\//i.test(server);
   let url: URL;
   try {
-    url = new URL(text);
+    url = new URL(schemeless ? `http://${server}` : server);
   } catch {
     throw new ConfigError(`server "${describeUrl(server)}" is not a URL (expected https://host:port)`, place);
+  }
+  if (schemeless && url.pathname !== '/') {
+    // client-go's rule: without a scheme, a server is a host or host:port; a path prefix needs a full URL.
+    throw new ConfigError(
+      `server "${describeUrl(server)}" has a path but no scheme: write host:port, or https://host:port/path`,
+      place,
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new ConfigError(`server "${describeUrl(server)}" must be an http:// or https:// URL`, place);
