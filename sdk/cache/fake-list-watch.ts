@@ -148,6 +148,32 @@ export class FakeListerWatcher<T extends KubeObject> implements ListerWatcher<T>
     };
   }
 
+  /**
+   * The start of a watch: fails as asked, or with 410 for a compacted resourceVersion; with sendInitialEvents, yields
+   * every object and the initial-events-end bookmark. Returns the resourceVersion the watch goes on from.
+   */
+  private async *watchStart(options: WatchOptions, failure: unknown): AsyncGenerator<WatchEvent<T>, number, undefined> {
+    await Promise.resolve();
+    if (failure !== undefined) throw failure;
+    if (options.sendInitialEvents && !this.watchList) {
+      throw ApiError.fromStatus(status(422, 'Invalid', 'sendInitialEvents is not supported'));
+    }
+    if (options.sendInitialEvents) {
+      const from = this.rv;
+      for (const obj of this.items.values()) yield { type: 'ADDED', object: structuredClone(obj) };
+      yield {
+        type: 'BOOKMARK',
+        object: { metadata: { resourceVersion: String(from), annotations: { 'k8s.io/initial-events-end': 'true' } } } as unknown as T,
+      };
+      return from;
+    }
+    const from = Number(options.resourceVersion || this.rv);
+    if (from < this.compactedRv) {
+      throw ApiError.fromStatus(status(410, 'Expired', `too old resource version: ${from} (${this.compactedRv})`));
+    }
+    return from;
+  }
+
   watch(options: WatchOptions): Watch<T> {
     this.calls.push({ verb: 'watch', options });
     const failure = this.takeFailure('watch');
@@ -166,25 +192,7 @@ export class FakeListerWatcher<T extends KubeObject> implements ListerWatcher<T>
       },
     };
     const events = async function* (this: FakeListerWatcher<T>): AsyncGenerator<WatchEvent<T>, void, undefined> {
-      await Promise.resolve();
-      if (failure !== undefined) throw failure;
-      if (options.sendInitialEvents && !this.watchList) {
-        throw ApiError.fromStatus(status(422, 'Invalid', 'sendInitialEvents is not supported'));
-      }
-      let from: number;
-      if (options.sendInitialEvents) {
-        from = this.rv;
-        for (const obj of this.items.values()) yield { type: 'ADDED', object: structuredClone(obj) };
-        yield {
-          type: 'BOOKMARK',
-          object: { metadata: { resourceVersion: String(from), annotations: { 'k8s.io/initial-events-end': 'true' } } } as unknown as T,
-        };
-      } else {
-        from = Number(options.resourceVersion || this.rv);
-        if (from < this.compactedRv) {
-          throw ApiError.fromStatus(status(410, 'Expired', `too old resource version: ${from} (${this.compactedRv})`));
-        }
-      }
+      let from = yield* this.watchStart(options, failure);
       this.open.add(handle);
       signal.addEventListener('abort', onAbort, { once: true });
       try {

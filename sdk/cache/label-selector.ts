@@ -3,9 +3,10 @@ import { InvalidSelectorError } from '../client/index.js';
 export { InvalidSelectorError };
 
 /** The operators of a label selector requirement. */
-export type SelectorOperator = '=' | '!=' | 'in' | 'notin' | 'exists' | '!' | 'gt' | 'lt';
+/** `==` is kept apart from `=` only so that `toString()` writes back what was parsed, as apimachinery does; both mean the same. */
+export type SelectorOperator = '=' | '==' | '!=' | 'in' | 'notin' | 'exists' | '!' | 'gt' | 'lt';
 
-/** One requirement: `key=value`, `key!=value`, `key in (a,b)`, `key notin (a,b)`, `key`, `!key`, `key>1`, `key<1`. */
+/** One requirement: `key=value` (or `key==value`), `key!=value`, `key in (a,b)`, `key notin (a,b)`, `key`, `!key`, `key>1`, `key<1`. */
 export interface SelectorRequirement {
   readonly key: string;
   readonly operator: SelectorOperator;
@@ -91,6 +92,7 @@ class Selector implements LabelSelector {
       const value = has ? labels[r.key]! : undefined;
       switch (r.operator) {
         case '=':
+        case '==':
         case 'in':
           if (value === undefined || !r.values.includes(value)) return false;
           break;
@@ -122,7 +124,8 @@ class Selector implements LabelSelector {
       .map((r) => {
         switch (r.operator) {
           case '=':
-            return `${r.key}=${r.values[0] ?? ''}`;
+          case '==':
+            return `${r.key}${r.operator}${r.values[0] ?? ''}`;
           case '!=':
             return `${r.key}!=${r.values[0] ?? ''}`;
           case 'in':
@@ -226,8 +229,9 @@ class SelectorParser {
     const rest = this.text.slice(this.pos);
     if (this.pos === this.text.length || rest.startsWith(',')) return { key, operator: 'exists', values: [] };
     if (rest.startsWith('==') || rest.startsWith('=') || rest.startsWith('!=')) {
-      this.pos += rest.startsWith('==') || rest.startsWith('!=') ? 2 : 1;
-      return { key, operator: rest.startsWith('!=') ? '!=' : '=', values: [this.readValue()] };
+      const operator = rest.startsWith('==') ? '==' : rest.startsWith('!=') ? '!=' : '=';
+      this.pos += operator.length;
+      return { key, operator, values: [this.readValue()] };
     }
     if (rest.startsWith('>') || rest.startsWith('<')) {
       this.pos++;

@@ -35,6 +35,9 @@ export const deliberateDifferences: Record<string, AcceptedDifference> = {
   'flag-client-cert-mismatch': refusedAtLoad(mismatchedPair),
   'cert-not-pem': refusedAtLoad('a client certificate file that does not parse is refused at load; client-go reads it lazily and fails at the first TLS handshake'),
   'token-file-blank': refusedAtLoad('a token file with only white space is refused at load, as an empty one is; client-go accepts it'),
+  'ctx-missing-user': refusedAtLoad(
+    'a context whose user entry does not exist is refused, naming both; client-go connects with no credentials, which turns a typo in a user name into anonymous requests',
+  ),
   'yaml-second-document': refusedAtLoad('a second YAML document with content is refused (usually two files concatenated by mistake); kubectl silently reads the first only'),
   'flag-token-over-token-file': {
     fields: ['auth.token', 'auth.tokenFile'],
@@ -51,19 +54,6 @@ export const deliberateDifferences: Record<string, AcceptedDifference> = {
   },
 };
 
-const notFixed = (fields: string[], what: string): AcceptedDifference => ({ fields, reason: `not fixed yet: ${what}` });
 
-const selectorText = notFixed(
-  ['string'],
-  "a label selector's toString() writes a == requirement as =; apimachinery's Requirement.String() keeps == (the API server reads both alike)",
-);
 
-export const knownDifferences: Record<string, AcceptedDifference> = {
-  'ctx-missing-user': notFixed(
-    ['error'],
-    'kubeloop refuses a context whose user does not exist; client-go connects without credentials. Match client-go, or document it as deliberate',
-  ),
-  'label-valid-005': selectorText,
-  'label-valid-008': selectorText,
-  'label-invalid-079': selectorText,
-};
+export const knownDifferences: Record<string, AcceptedDifference> = {};

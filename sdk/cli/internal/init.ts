@@ -88,6 +88,53 @@ function range(deps: Record<string, string> | undefined, pkg: string): string {
   return r;
 }
 
+/** The values of the init templates: the project's names and the versions the new project pins. */
+async function initValues(name: string, domain: string, kubeloopFrom: string | undefined, cwd: string): Promise<TemplateValues> {
+  const manifest = kubeloopManifest();
+  return {
+    name,
+    domain,
+    namespace: `${name}-system`,
+    leaseName: `${name}.${domain}`,
+    image: `${name}:latest`,
+    kubeloopDependency: await kubeloopDependency(kubeloopFrom, manifest.version, cwd),
+    kubeloopVersion: manifest.version,
+    reflectMetadataVersion: range(manifest.dependencies, 'reflect-metadata'),
+    jsYamlVersion: range(manifest.dependencies, 'js-yaml'),
+    typescriptVersion: range(manifest.devDependencies, 'typescript'),
+    vitestVersion: range(manifest.devDependencies, 'vitest'),
+    typesNodeVersion: range(manifest.devDependencies, '@types/node'),
+  };
+}
+
+/** Writes the project into `staging`: the rendered files, the generated manifests, and (unless skipped) its npm install. */
+async function writeStaging(staging: string, files: Map<string, string>, projectFile: ProjectFile, options: InitOptions, values: TemplateValues): Promise<void> {
+  const { out } = options;
+  const { name, domain } = projectFile;
+  out.progress(`Writing ${files.size} files for ${name} (API groups under ${domain})`);
+  for (const [path, text] of files) {
+    await mkdir(dirname(join(staging, path)), { recursive: true });
+    await writeFile(join(staging, path), text);
+  }
+  // The generated files (an empty ClusterRole, no CRDs yet) come from the generator itself, so they never differ
+  // from what `kubeloop generate manifests` writes.
+  await generateManifests({ dir: staging, file: projectFile });
+  await mkdir(join(staging, 'src', 'api'), { recursive: true });
+  await mkdir(join(staging, 'src', 'reconcilers'), { recursive: true });
+  if (!options.skipInstall) {
+    out.progress(`Installing dependencies with npm (kubeloop ${values['kubeloopDependency']}, typescript, vitest); this takes a minute`);
+    const started = Date.now();
+    await runNpm({
+      cwd: staging,
+      args: ['install', '--no-audit', '--no-fund'],
+      activity: 'installing dependencies',
+      out,
+      ...(options.env && { env: options.env }),
+    });
+    out.progress(`Installed in ${Math.round((Date.now() - started) / 1000)} s`);
+  }
+}
+
 /** Creates the project; returns its folder. See {@link InitOptions}. */
 export async function initProject(options: InitOptions): Promise<string> {
   const { out } = options;
@@ -97,22 +144,8 @@ export async function initProject(options: InitOptions): Promise<string> {
   const domain = checkDomain(options.domain ?? 'example.com');
   const watchNamespaces = (options.watchNamespaces ?? []).map(checkNamespace);
   const target = await checkTarget(dir);
-  const manifest = kubeloopManifest();
   const namespace = `${name}-system`;
-  const values: TemplateValues = {
-    name,
-    domain,
-    namespace,
-    leaseName: `${name}.${domain}`,
-    image: `${name}:latest`,
-    kubeloopDependency: await kubeloopDependency(options.kubeloopFrom, manifest.version, cwd),
-    kubeloopVersion: manifest.version,
-    reflectMetadataVersion: range(manifest.dependencies, 'reflect-metadata'),
-    jsYamlVersion: range(manifest.dependencies, 'js-yaml'),
-    typescriptVersion: range(manifest.devDependencies, 'typescript'),
-    vitestVersion: range(manifest.devDependencies, 'vitest'),
-    typesNodeVersion: range(manifest.devDependencies, '@types/node'),
-  };
+  const values = await initValues(name, domain, options.kubeloopFrom, cwd);
   const files = await renderTemplateSet('init', values);
   const projectFile: ProjectFile = {
     version: 1,
@@ -133,28 +166,7 @@ export async function initProject(options: InitOptions): Promise<string> {
   const staging = join(dirname(dir), `.${basename(dir)}.kubeloop-init-${randomBytes(4).toString('hex')}`);
   const shown = relative(cwd, dir) || '.';
   try {
-    out.progress(`Writing ${files.size} files for ${name} (API groups under ${domain})`);
-    for (const [path, text] of files) {
-      await mkdir(dirname(join(staging, path)), { recursive: true });
-      await writeFile(join(staging, path), text);
-    }
-    // The generated files (an empty ClusterRole, no CRDs yet) come from the generator itself, so they never differ
-    // from what `kubeloop generate manifests` writes.
-    await generateManifests({ dir: staging, file: projectFile });
-    await mkdir(join(staging, 'src', 'api'), { recursive: true });
-    await mkdir(join(staging, 'src', 'reconcilers'), { recursive: true });
-    if (!options.skipInstall) {
-      out.progress(`Installing dependencies with npm (kubeloop ${values['kubeloopDependency']}, typescript, vitest); this takes a minute`);
-      const started = Date.now();
-      await runNpm({
-        cwd: staging,
-        args: ['install', '--no-audit', '--no-fund'],
-        activity: 'installing dependencies',
-        out,
-        ...(options.env && { env: options.env }),
-      });
-      out.progress(`Installed in ${Math.round((Date.now() - started) / 1000)} s`);
-    }
+    await writeStaging(staging, files, projectFile, options, values);
     if (target === 'empty') await rmdir(dir);
     await rename(staging, dir);
   } catch (err) {
