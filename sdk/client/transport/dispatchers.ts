@@ -87,7 +87,7 @@ function create(spec: ConnectionSpec, options: { bodyTimeout?: number; allowH2?:
   try {
     proxy = new URL(spec.proxyUrl);
   } catch (cause) {
-    throw new ConfigError(`proxy URL is not a URL`, { field: 'proxyUrl', cause });
+    throw new ConfigError('proxy URL is not a URL', { field: 'proxyUrl' });
   }
   switch (proxy.protocol) {
     case 'http:':
