@@ -86,7 +86,7 @@ function create(spec: ConnectionSpec, options: { bodyTimeout?: number; allowH2?:
   let proxy: URL;
   try {
     proxy = new URL(spec.proxyUrl);
-  } catch (cause) {
+  } catch {
     throw new ConfigError('proxy URL is not a URL', { field: 'proxyUrl' });
   }
   switch (proxy.protocol) {

@@ -117,7 +117,7 @@ export class Transport {
     let base: URL;
     try {
       base = new URL(config.host);
-    } catch (cause) {
+    } catch {
       throw new ConfigError(`host ${JSON.stringify(describeUrl(String(config.host)))} is not a URL`, { field: 'host' });
     }
     if (base.protocol !== 'https:' && base.protocol !== 'http:') {
