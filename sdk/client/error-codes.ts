@@ -16,6 +16,8 @@ export const errorCodes = {
   ERR_KUBE_API: 'the API server answered with a non-2xx status (ApiError)',
   ERR_KUBE_CONFIG: 'a kubeconfig, in-cluster environment or RestConfig is unusable (ConfigError)',
   ERR_KUBE_TRANSPORT: 'the request never got an answer: TLS, DNS, connection refused or reset, timeout (TransportError)',
+  ERR_KUBE_DECODE:
+    'a 2xx answer whose body cannot be read: not JSON, truncated, empty or null, or a watch ERROR event without a Status (ResponseDecodeError)',
   ERR_KUBE_WATCH_STALLED: 'a watch stream went silent longer than its inactivity limit (WatchStalledError)',
   ERR_KUBE_EXEC: 'an exec credential plugin could not be run or gave no usable credential (ExecCredentialError)',
   ERR_KUBE_DISCOVERY_FAILED: 'discovery of some group-versions failed; the error carries what succeeded (GroupDiscoveryFailedError)',
@@ -39,6 +41,8 @@ export const errorCodes = {
   ERR_MANAGER_REGISTRATION:
     'a controller, webhook, runnable or dependency registered after the manager started, twice, or without what it needs',
   ERR_MANAGER_OPTIONS: "the manager's options cannot work",
+  ERR_MANAGER_API_SERVER_UNREACHABLE:
+    "the manager's liveness check: nothing came from the API server for longer than liveness.apiServerUnreachableMs (/healthz fails)",
   ERR_CACHE_OPTIONS: 'the cache options hold two byObject entries for one resource',
   ERR_CACHE_METADATA_ONLY: 'a full read of a resource that the cache holds only as metadata, with that fallback turned off',
   ERR_CACHE_MISSING_INFORMER: 'a cached read of a resource no informer caches, with readerFailOnMissingInformer set',

@@ -264,6 +264,25 @@ export function ignoreNotFound<T>(arg: unknown): Promise<T | undefined> | undefi
   throw arg;
 }
 
+/**
+ * A 2xx answer whose body is not what the request reads: not JSON, truncated, empty or `null` where an object was
+ * expected, or a watch ERROR event without a Status. Code `ERR_KUBE_DECODE`. The message names the request (verb and
+ * path, never the query string) and what was wrong, never the body itself (it may hold Secret data).
+ */
+export class ResponseDecodeError extends KubeloopError {
+  /** The request whose answer it was: verb and path, without the query string. */
+  readonly request: RequestInfo | undefined;
+  /** The answer's HTTP status (a 2xx); undefined for a watch event. */
+  readonly statusCode: number | undefined;
+
+  constructor(message: string, request?: RequestInfo, statusCode?: number) {
+    const info = request ? { method: request.method, path: request.path.split('?')[0] ?? '' } : undefined;
+    super('ERR_KUBE_DECODE', info ? `${info.method} ${info.path}: ${message}` : message);
+    this.request = info;
+    this.statusCode = statusCode;
+  }
+}
+
 /** A watch stream went silent (no event, no bookmark) for longer than its inactivity limit: a half-open connection. */
 export class WatchStalledError extends KubeloopError {
   constructor(inactivityMs: number, request?: RequestInfo) {

@@ -25,6 +25,7 @@ export {
   type LeaderElectionOptions,
   type Runnable,
 } from './manager.js';
+export { livenessDefaults, type LivenessOptions } from './liveness.js';
 export {
   Reconciler,
   reconcilerOptionsOf,
