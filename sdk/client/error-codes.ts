@@ -49,6 +49,7 @@ export const errorCodes = {
   ERR_CACHE_MISSING_INDEX: 'a list by a field that has no field index (the manager cache and the fake client)',
   ERR_CACHE_INDEX_CONFLICT: 'a field index registered twice for one resource',
   ERR_CACHE_NOT_SYNCED: "the caches did not sync: a controller's cache-sync timeout passed, or the informers readiness check failed",
+  ERR_CONTROLLER_STOPPED: 'a source was added to a controller that has stopped (watch() works before start and while it runs)',
   ERR_READ_YOUR_WRITES_TIMEOUT: 'a cached read after a write waited longer than its limit for the cache to reach that write',
   ERR_ALREADY_OWNED: 'controllerutil: the object already has another controller owner (AlreadyOwnedError)',
   ERR_INVALID_OWNER_REFERENCE: 'controllerutil: the owner cannot own the object (another namespace, no uid) (OwnerReferenceError)',

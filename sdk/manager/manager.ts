@@ -34,10 +34,11 @@ import {
 } from '../webhook/index.js';
 import { ManagerCache, type CacheOptions } from './cache.js';
 import { CachedClient, ResourceRegistry } from './client.js';
+import type { Source } from './source.js';
 import { ReadYourWrites, type ReadYourOwnWritesOptions } from './read-your-writes.js';
 import type { Client } from './client-types.js';
 import { Controller } from './controller.js';
-import { controllerFor, type ControllerRegistry, type ControllerSpec } from './builder.js';
+import { controllerFor, type ControllerHandle, type ControllerRegistry, type ControllerSpec } from './builder.js';
 import { reconcilerOptionsOf, type ReconcilerClass } from './decorator.js';
 import { createEventRecorder, type EventRecorder } from './events.js';
 import { createDefaultLogger } from './logger.js';
@@ -153,7 +154,21 @@ export interface ManagerOptions {
  * End the process then, non-zero (the scaffold's main does), so that work ignoring its signal ends too. Registering
  * after start, or two controllers with one name, throws `ERR_MANAGER_REGISTRATION`.
  */
+/** A controller as registered: its spec, and once the manager built it, the running Controller. */
+interface RegisteredController {
+  spec: ControllerSpec;
+  reconciler: Reconcile;
+  controller?: Controller;
+  /** Sources given to the handle's watch() before the controller was built. */
+  pending: Source[];
+}
+
 export interface Manager extends ControllerRegistry {
+  /**
+   * A registered controller by its name (`controllerFor(mgr)…build()` returns the same), to add sources to it, even
+   * while it runs. Undefined for a name no controller has.
+   */
+  getController(name: string): ControllerHandle | undefined;
   readonly config: RestConfig;
   readonly client: Client;
   readonly cache: ManagerCache;
@@ -239,7 +254,7 @@ function construct<T>(container: DependencyContainer, cls: { name: string; injec
 
 class ManagerImpl implements Manager {
   readonly client: Client;
-  private readonly specs: { spec: ControllerSpec; reconciler: Reconcile }[] = [];
+  private readonly specs: RegisteredController[] = [];
   private readonly runnables: { runnable: Runnable; leader: boolean }[] = [];
   // Plain objects: the probe server reads them at each request, so checks added later count.
   private readonly healthz: Record<string, Check> = { ping: () => undefined };
@@ -337,7 +352,19 @@ class ManagerImpl implements Manager {
       }
       this.cache.indexField(index.resource, index.field, index.extract);
     }
-    this.specs.push({ spec, reconciler });
+    this.specs.push({ spec, reconciler, pending: [] });
+  }
+
+  getController(name: string): ControllerHandle | undefined {
+    const entry = this.specs.find((s) => s.spec.name === name);
+    if (!entry) return undefined;
+    return {
+      name,
+      watch: async (source) => {
+        if (entry.controller) return entry.controller.watch(source);
+        entry.pending.push(source);
+      },
+    };
   }
 
   add(runnable: Runnable, options: { needLeaderElection?: boolean } = {}): void {
@@ -489,19 +516,22 @@ class ManagerImpl implements Manager {
 
   /** The registered controllers, and their informers created so that they all start (and sync) together. */
   private buildControllers(grace: number): Controller[] {
-    const controllers = this.specs.map(
-      ({ spec, reconciler }) =>
-        new Controller({
-          ...spec,
-          reconciler,
-          informers: this.cache,
-          log: this.log.child({ controller: spec.name }),
-          gracefulShutdownTimeoutMs: grace,
-          metrics: this.metrics.controller,
-          queueMetricsProvider: this.metrics.workqueue(spec.name),
-          ...(this.options.clock && { clock: this.options.clock }),
-        }),
-    );
+    const controllers = this.specs.map((entry) => {
+      const { spec, reconciler } = entry;
+      entry.controller = new Controller({
+        ...spec,
+        reconciler,
+        informers: this.cache,
+        log: this.log.child({ controller: spec.name }),
+        gracefulShutdownTimeoutMs: grace,
+        metrics: this.metrics.controller,
+        queueMetricsProvider: this.metrics.workqueue(spec.name),
+        ...(this.options.clock && { clock: this.options.clock }),
+      });
+      // Added before start: they start with the controller's other sources (watch() only queues them before start).
+      for (const source of entry.pending.splice(0)) void entry.controller.watch(source);
+      return entry.controller;
+    });
     for (const spec of this.specs) {
       for (const source of spec.spec.sources) this.cache.informers(source.resource, { metadataOnly: source.metadataOnly ?? false });
     }

@@ -1,15 +1,18 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigMap, createClientset } from '../../sdk/client/index.js';
+import { ConfigMap, Secret, createClientset } from '../../sdk/client/index.js';
 import {
   CLIENT,
   Reconciler,
   channelSource,
   controllerFor,
   createManager,
+  enqueueRequestsFromMapFunc,
+  informerSource,
   inject,
   pollingSource,
   type Client,
+  type ControllerHandle,
   type Manager,
   type ReconcileRequest,
   type ReconcileResult,
@@ -133,4 +136,35 @@ describe('event sources and the priority queue against the real API server', () 
     expect(position).toBeLessThan(total - 1000);
     expect(backlogLeft).toBeGreaterThan(1000);
   }, 240_000);
+
+  it('watch() on a running controller: a resource watched from then on wakes it (controller-runtime Controller.Watch)', async () => {
+    const ns = await createTestNamespace(config, 'late-watch');
+    const seen: string[] = [];
+    const mgr = await createManager({ config, cache: { namespaces: [ns] }, ...managerOptions });
+    const ctrl: ControllerHandle = controllerFor(mgr)
+      .for(ConfigMap)
+      .named('late-watch')
+      .build({
+        reconcile: async (req: ReconcileRequest): Promise<ReconcileResult> => {
+          seen.push(req.name);
+          return {};
+        },
+      });
+    expect(mgr.getController('late-watch')?.name).toBe('late-watch');
+    const cs = createClientset(config);
+    await cs.coreV1().configMaps(ns).create({ metadata: { name: 'target' } });
+    run(mgr);
+    await eventually('the initial reconcile', () => seen.includes('target'));
+
+    // Secrets were not watched: a Secret change reaches the reconciler only after this watch.
+    await ctrl.watch(
+      informerSource({
+        informers: mgr.cache.informers(Secret),
+        handler: enqueueRequestsFromMapFunc((obj) => [{ namespace: obj.metadata?.namespace ?? '', name: 'target' }]),
+      }),
+    );
+    const before = seen.length;
+    await cs.coreV1().secrets(ns).create({ metadata: { name: 'trigger' }, stringData: { k: 'v' } });
+    await eventually('a reconcile caused by the Secret', () => seen.length > before && seen.at(-1) === 'target');
+  });
 });
