@@ -9,6 +9,7 @@ export {
   ApiError,
   TransportError,
   WatchStalledError,
+  ResponseDecodeError,
   ArgumentError,
   ArgumentRangeError,
   AlreadyStartedError,

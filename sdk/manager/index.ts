@@ -26,6 +26,7 @@ export {
   type LeaderElectionOptions,
   type Runnable,
 } from './manager.js';
+export { livenessDefaults, type LivenessOptions } from './liveness.js';
 export {
   Reconciler,
   reconcilerOptionsOf,
@@ -51,7 +52,7 @@ export {
   type ReconcileContext,
 } from './reconcile.js';
 export type { ControllerOptions } from './controller-options.js';
-export { controllerFor, ControllerBuilder, type ForOptions, type WatchOptions, type ControllerRegistry, type ControllerSpec } from './builder.js';
+export { controllerFor, ControllerBuilder, type ForOptions, type WatchOptions, type ControllerRegistry, type ControllerSpec, type ControllerHandle } from './builder.js';
 export type { ByObjectOptions, CacheOptions, CachedList, InformerLookup, InformerObjectCount } from './cache.js';
 export { compareResourceVersions, type ReadYourOwnWritesOptions } from './read-your-writes.js';
 export { ManagerCache, missingIndexError, cachedFieldMatches, uncachedFieldSelector } from './cache.js';

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { ApiError, TransportError, WatchStalledError } from '../errors.js';
+import { ApiError, ResponseDecodeError, TransportError, WatchStalledError } from '../errors.js';
 import type { StreamResponse } from '../transport/transport.js';
 import { watchStream } from './watch.js';
 
@@ -132,5 +132,22 @@ describe('watch decoding', () => {
       expect(events).toEqual(['ADDED']);
       expect(err).toBeInstanceOf(TransportError);
     }
+  });
+});
+
+describe('watch decoding of bad ERROR events', () => {
+  it('reports an ERROR event whose object is null as a ResponseDecodeError that says so', async () => {
+    const err = await collect(watchStream(async () => response(['{"type":"ERROR","object":null}\n']), info)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ResponseDecodeError);
+    expect((err as ResponseDecodeError).code).toBe('ERR_KUBE_DECODE');
+    expect((err as Error).message).toBe('GET /api/v1/pods: the watch sent an ERROR event whose object is null, not a Status');
+  });
+
+  it('reports an ERROR event whose object is no Status, and invalid JSON without quoting the line', async () => {
+    const notStatus = await collect(watchStream(async () => response(['{"type":"ERROR","object":{"kind":"Pod"}}\n']), info)).catch((e: unknown) => e);
+    expect((notStatus as Error).message).toMatch(/object that is not a Status/);
+    const invalid = await collect(watchStream(async () => response(['{"data":"c2VjcmV0"\n']), info)).catch((e: unknown) => e);
+    expect(invalid).toBeInstanceOf(TransportError);
+    expect((invalid as Error).message).not.toContain('c2VjcmV0');
   });
 });

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiError, TransportError, isNotFound, isTooManyRequests } from '../errors.js';
+import { ApiError, ConfigError, TransportError, isNotFound, isTooManyRequests } from '../errors.js';
 import { Transport } from './transport.js';
 import { defaultUserAgent } from './user-agent.js';
 
@@ -140,6 +140,21 @@ describe('Transport', () => {
     const text = `${(err as Error).message} ${JSON.stringify(err)} ${(err as Error).stack ?? ''}`;
     expect(text).not.toContain('secret-token');
     expect(text).not.toContain('aHVudGVyMg');
+  });
+
+  it('keeps the query string of a bad host or proxy URL out of its ConfigError', () => {
+    const build = (): unknown => {
+      try {
+        return new Transport({ host: 'https://[::1/api?access_token=s3cr3t-h' });
+      } catch (err) {
+        return err;
+      }
+    };
+    const host = build() as ConfigError;
+    expect(host).toBeInstanceOf(ConfigError);
+    expect(host.message).toMatch(/^host "https:\/\/\[::1\/api" is not a URL/);
+    const text = `${host.message} ${JSON.stringify(host)} ${String(host.cause)}`;
+    expect(text).not.toContain('s3cr3t');
   });
 
   it('asks for gzip and decompresses, unless compression is disabled', async () => {

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { request as undiciRequest, type Dispatcher } from 'undici';
 import type { RestConfig } from '../config/types.js';
-import { ApiError, ConfigError, TransportError, type RequestInfo } from '../errors.js';
+import { ApiError, ConfigError, TransportError, describeUrl, type RequestInfo } from '../errors.js';
 import { createCredentialProvider, type CredentialProvider, type RequestCredentials } from './credentials.js';
 import { dispatchersFor, poolGeneration, type ConnectionSpec } from './dispatchers.js';
 import { connectionBroke, describeNetworkError, failedBeforeSending } from './network-errors.js';
@@ -117,8 +117,8 @@ export class Transport {
     let base: URL;
     try {
       base = new URL(config.host);
-    } catch (cause) {
-      throw new ConfigError(`host ${JSON.stringify(config.host)} is not a URL`, { field: 'host', cause });
+    } catch {
+      throw new ConfigError(`host ${JSON.stringify(describeUrl(String(config.host)))} is not a URL`, { field: 'host' });
     }
     if (base.protocol !== 'https:' && base.protocol !== 'http:') {
       throw new ConfigError(`host must be an http(s) URL, not ${base.protocol}`, { field: 'host' });
