@@ -61,6 +61,8 @@ export const errorCodes = {
   ERR_EVENT_RECORDER_STOPPED: 'the event recorder was shut down',
   ERR_INVALID_BIND_ADDRESS: 'a metrics, probe or webhook bind address does not parse (BindAddressError)',
   ERR_LISTEN: 'a metrics, probe or webhook server cannot listen: the port is taken or not allowed',
+  ERR_METRICS_CERTIFICATE: "the metrics server's certificate files exist but do not load as a pair",
+  ERR_METRICS_AUTH: 'a TokenReview or SubjectAccessReview of a metrics scrape could not be made (answered 500, logged)',
   ERR_HEALTH_CHECK_TIMEOUT: 'a health or readiness check did not answer within its timeout (the reason of its aborted signal)',
   ERR_SIGNAL: "the process received SIGINT or SIGTERM (the reason of setupSignalHandler's signal, SignalReceivedError)",
   // kubeloop/leaderelection
