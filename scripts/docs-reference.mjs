@@ -125,7 +125,7 @@ function declarationsOf(report) {
     if (previous) previous.text += `\n\n${text}`;
     else found.push({ kind: match[1], name: match[2], text });
   }
-  return found.sort((a, b) => a.name.localeCompare(b.name));
+  return found.toSorted((a, b) => a.name.localeCompare(b.name));
 }
 
 /** The anchor VitePress gives a heading (its slugify), with markdown-it-anchor's -1, -2 for repeats. */
@@ -169,7 +169,7 @@ async function pages() {
     ['errors.md', await errorsPage()],
     ['cli.md', await cliPage()],
   ]);
-  for (const file of readdirSync(join(root, 'api')).filter((f) => f.endsWith('.api.md')).sort()) {
+  for (const file of readdirSync(join(root, 'api')).filter((f) => f.endsWith('.api.md')).toSorted()) {
     const entry = file.slice(0, -'.api.md'.length);
     result.set(join('api', `${entry}.md`), apiPage(entry));
   }

@@ -36,7 +36,7 @@ function markdownFiles(dir: string): string[] {
 
 export function readPages(): Page[] {
   return markdownFiles(docsRoot)
-    .sort()
+    .toSorted()
     .map((file) => {
       const text = readFileSync(file, 'utf8');
       return { path: relative(docsRoot, file).replaceAll('\\', '/'), text, generated: text.startsWith(generatedBanner) };
