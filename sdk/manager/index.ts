@@ -22,6 +22,7 @@ export {
   constructReconciler,
   type Manager,
   type ManagerOptions,
+  type MetricsOptions,
   type LeaderElectionOptions,
   type Runnable,
 } from './manager.js';
@@ -169,5 +170,7 @@ export {
   type ProbeServerOptions,
   type MetricsServerOptions,
 } from './servers.js';
+export { createDelegatedAuthorizer, authCacheTtls, type RequestAuthorizer, type AuthDecision, type AuthenticatedUser, type ReviewClients } from './metrics-auth.js';
+export { defaultMetricsCertDir, type MetricsCertificateOptions } from './internal/metrics-tls.js';
 export { setupSignalHandler, createSignalHandler, SignalReceivedError } from './signals.js';
 export { createDefaultLogger, redactSecrets, type DefaultLoggerOptions } from './logger.js';
