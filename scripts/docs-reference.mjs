@@ -61,7 +61,8 @@ async function errorsPage() {
 function optionRow(option) {
   const notes = [];
   if (option.mandatory) notes.push('required');
-  if (option.defaultValue !== undefined && !option.negate) notes.push(`default: \`${JSON.stringify(option.defaultValue)}\``);
+  if (option.defaultValue !== undefined && !option.negate)
+    notes.push(`default: \`${JSON.stringify(option.defaultValue)}\``);
   const description = notes.length ? `${option.description} (${notes.join('; ')})` : option.description;
   return `| \`${codeCell(option.flags)}\` | ${cell(description)} |`;
 }
@@ -114,13 +115,19 @@ const declaration = /^export (?:declare )?(?:abstract )?(class|interface|functio
 /** Splits an api-extractor report's code block into its top-level declarations (separated by blank lines). */
 function declarationsOf(report) {
   const code = report.match(/```ts\n([\s\S]*?)\n```/)?.[1] ?? '';
-  const blocks = code.split(/\n\s*\n/).map((b) => b.trim()).filter(Boolean);
+  const blocks = code
+    .split(/\n\s*\n/)
+    .map((b) => b.trim())
+    .filter(Boolean);
   const found = [];
   for (const block of blocks) {
     const line = block.split('\n').find((l) => l.startsWith('export '));
     const match = line && declaration.exec(line);
     if (!match) continue;
-    const text = block.split('\n').filter((l) => !/^\/\/ (@public|\(undocumented\))/.test(l.trim()) || l.startsWith('    ')).join('\n');
+    const text = block
+      .split('\n')
+      .filter((l) => !/^\/\/ (@public|\(undocumented\))/.test(l.trim()) || l.startsWith('    '))
+      .join('\n');
     const previous = found.find((d) => d.name === match[2]);
     if (previous) previous.text += `\n\n${text}`;
     else found.push({ kind: match[1], name: match[2], text });
@@ -169,7 +176,9 @@ async function pages() {
     ['errors.md', await errorsPage()],
     ['cli.md', await cliPage()],
   ]);
-  for (const file of readdirSync(join(root, 'api')).filter((f) => f.endsWith('.api.md')).toSorted()) {
+  for (const file of readdirSync(join(root, 'api'))
+    .filter((f) => f.endsWith('.api.md'))
+    .toSorted()) {
     const entry = file.slice(0, -'.api.md'.length);
     result.set(join('api', `${entry}.md`), apiPage(entry));
   }

@@ -54,7 +54,9 @@ function devToolsUrl(child: ChildProcess): Promise<string> {
       }
     };
     child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new ArgumentError(`chromium exited (${code ?? 'signal'}) before DevTools listened: ${seen.slice(-500)}`)));
+    child.once('exit', (code) =>
+      reject(new ArgumentError(`chromium exited (${code ?? 'signal'}) before DevTools listened: ${seen.slice(-500)}`)),
+    );
   });
 }
 
@@ -62,13 +64,25 @@ export async function launchChromium(path: string): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'kubeloop-docs-chromium-'));
   const child = spawn(
     path,
-    ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--remote-debugging-port=0', `--user-data-dir=${profile}`, '--window-size=1280,900', 'about:blank'],
+    [
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--no-first-run',
+      '--remote-debugging-port=0',
+      `--user-data-dir=${profile}`,
+      '--window-size=1280,900',
+      'about:blank',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const ws = new WebSocket(await devToolsUrl(child));
   await new Promise<void>((resolve, reject) => {
     ws.addEventListener('open', () => resolve(), { once: true });
-    ws.addEventListener('error', () => reject(new ArgumentError('cannot connect to chromium DevTools')), { once: true });
+    ws.addEventListener('error', () => reject(new ArgumentError('cannot connect to chromium DevTools')), {
+      once: true,
+    });
   });
   let nextId = 1;
   const pending = new Map<number, { resolve: (r: Record<string, unknown>) => void; reject: (e: Error) => void }>();
@@ -84,7 +98,11 @@ export async function launchChromium(path: string): Promise<Browser> {
     }
     for (const listener of listeners) listener(message);
   });
-  const send = (method: string, params: Record<string, unknown> = {}, sessionId?: string): Promise<Record<string, unknown>> =>
+  const send = (
+    method: string,
+    params: Record<string, unknown> = {},
+    sessionId?: string,
+  ): Promise<Record<string, unknown>> =>
     new Promise((resolve, reject) => {
       const id = nextId++;
       pending.set(id, { resolve, reject });
@@ -98,7 +116,8 @@ export async function launchChromium(path: string): Promise<Browser> {
       const errors: string[] = [];
       const onEvent = (m: CdpMessage): void => {
         if (m.sessionId !== sessionId) return;
-        if (m.method === 'Runtime.exceptionThrown') errors.push(`exception: ${JSON.stringify(m.params?.exceptionDetails)}`);
+        if (m.method === 'Runtime.exceptionThrown')
+          errors.push(`exception: ${JSON.stringify(m.params?.exceptionDetails)}`);
         if (m.method === 'Runtime.consoleAPICalled' && (m.params?.type === 'error' || m.params?.type === 'assert')) {
           errors.push(`console.error: ${JSON.stringify(m.params?.args)}`);
         }
@@ -125,10 +144,19 @@ export async function launchChromium(path: string): Promise<Browser> {
           },
           sessionId,
         );
-        if ((waited.result as { value?: unknown } | undefined)?.value !== true) errors.push(`not ready within 20 s: ${ready}`);
-        const text = await send('Runtime.evaluate', { expression: 'document.body.innerText', returnByValue: true }, sessionId);
+        if ((waited.result as { value?: unknown } | undefined)?.value !== true)
+          errors.push(`not ready within 20 s: ${ready}`);
+        const text = await send(
+          'Runtime.evaluate',
+          { expression: 'document.body.innerText', returnByValue: true },
+          sessionId,
+        );
         const shot = (await send('Page.captureScreenshot', { format: 'png' }, sessionId)) as { data: string };
-        return { errors, text: String((text.result as { value?: unknown } | undefined)?.value ?? ''), screenshot: Buffer.from(shot.data, 'base64') };
+        return {
+          errors,
+          text: String((text.result as { value?: unknown } | undefined)?.value ?? ''),
+          screenshot: Buffer.from(shot.data, 'base64'),
+        };
       } finally {
         listeners.delete(onEvent);
         await send('Target.closeTarget', { targetId });

@@ -39,7 +39,11 @@ export function readPages(): Page[] {
     .toSorted()
     .map((file) => {
       const text = readFileSync(file, 'utf8');
-      return { path: relative(docsRoot, file).replaceAll('\\', '/'), text, generated: text.startsWith(generatedBanner) };
+      return {
+        path: relative(docsRoot, file).replaceAll('\\', '/'),
+        text,
+        generated: text.startsWith(generatedBanner),
+      };
     });
 }
 

@@ -10,7 +10,9 @@ const run = promisify(execFile);
 
 describe('docs/reference', () => {
   it('is up to date with the error codes, the CLI and the API reports', async () => {
-    const result = await run(process.execPath, [join(repoRoot, 'scripts', 'docs-reference.mjs'), '--check'], { cwd: repoRoot }).then(
+    const result = await run(process.execPath, [join(repoRoot, 'scripts', 'docs-reference.mjs'), '--check'], {
+      cwd: repoRoot,
+    }).then(
       () => ({ code: 0, stderr: '' }),
       (err: { code?: number; stderr?: string }) => ({ code: err.code ?? 1, stderr: err.stderr ?? '' }),
     );

@@ -31,7 +31,14 @@ function fileOf(path: string): string {
   return join(dist, normalize(clean.endsWith('/') ? `${clean}index.html` : clean));
 }
 
-const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.woff2': 'font/woff2' };
+const types: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.woff2': 'font/woff2',
+};
 
 function serve(): Promise<Server> {
   const server = createServer((req, res) => {
@@ -81,7 +88,8 @@ describe('the built book', () => {
         const target = fileOf(url.pathname);
         checked++;
         if (!existsSync(target)) broken.push(`${page}: ${href} (no page)`);
-        else if (url.hash && !idsOf(target).has(decodeURIComponent(url.hash.slice(1)))) broken.push(`${page}: ${href} (no anchor)`);
+        else if (url.hash && !idsOf(target).has(decodeURIComponent(url.hash.slice(1))))
+          broken.push(`${page}: ${href} (no anchor)`);
       }
     }
     expect(checked).toBeGreaterThan(100);
@@ -89,23 +97,45 @@ describe('the built book', () => {
   });
 
   const pages = [
-    { name: 'home', path: '/index.html', expect: ['Kubernetes operators in TypeScript', 'Get started', 'Tested against a real API server'] },
-    { name: 'concepts-reconcile', path: '/concepts/reconcile.html', expect: ['The reconcile contract', 'TerminalError', 'requeueAfterMs'] },
-    { name: 'reference-errors', path: '/reference/errors.html', expect: ['Error codes', 'ERR_KUBE_API', 'ERR_CLI_USAGE'] },
+    {
+      name: 'home',
+      path: '/index.html',
+      expect: ['Kubernetes operators in TypeScript', 'Get started', 'Tested against a real API server'],
+    },
+    {
+      name: 'concepts-reconcile',
+      path: '/concepts/reconcile.html',
+      expect: ['The reconcile contract', 'TerminalError', 'requeueAfterMs'],
+    },
+    {
+      name: 'reference-errors',
+      path: '/reference/errors.html',
+      expect: ['Error codes', 'ERR_KUBE_API', 'ERR_CLI_USAGE'],
+    },
   ];
 
-  it.each(pages)('renders $name in Chromium without console errors', async (page) => {
-    const chromium = chromiumPath();
-    expect(chromium, 'Debian\'s chromium package is needed (.ci/run installs it: apt-get install -y chromium)').toBeDefined();
-    browser ??= await launchChromium(chromium ?? 'chromium');
-    const { port } = server.address() as AddressInfo;
-    // Hydrated: VitePress's navigation bar and the page's own content are in the DOM.
-    const visit = await browser.visit(`http://127.0.0.1:${port}${page.path}`, `document.querySelector('.VPNav') && document.querySelector('.VPContent')`);
-    mkdirSync(shots, { recursive: true });
-    writeFileSync(join(shots, `${page.name}.png`), visit.screenshot);
-    expect(visit.errors).toEqual([]);
-    for (const text of page.expect) expect(visit.text).toContain(text);
-    expect(visit.screenshot.subarray(1, 4).toString()).toBe('PNG');
-    expect(existsSync(dirname(join(shots, `${page.name}.png`)))).toBe(true);
-  }, 60_000);
+  it.each(pages)(
+    'renders $name in Chromium without console errors',
+    async (page) => {
+      const chromium = chromiumPath();
+      expect(
+        chromium,
+        "Debian's chromium package is needed (.ci/run installs it: apt-get install -y chromium)",
+      ).toBeDefined();
+      browser ??= await launchChromium(chromium ?? 'chromium');
+      const { port } = server.address() as AddressInfo;
+      // Hydrated: VitePress's navigation bar and the page's own content are in the DOM.
+      const visit = await browser.visit(
+        `http://127.0.0.1:${port}${page.path}`,
+        `document.querySelector('.VPNav') && document.querySelector('.VPContent')`,
+      );
+      mkdirSync(shots, { recursive: true });
+      writeFileSync(join(shots, `${page.name}.png`), visit.screenshot);
+      expect(visit.errors).toEqual([]);
+      for (const text of page.expect) expect(visit.text).toContain(text);
+      expect(visit.screenshot.subarray(1, 4).toString()).toBe('PNG');
+      expect(existsSync(dirname(join(shots, `${page.name}.png`)))).toBe(true);
+    },
+    60_000,
+  );
 });

@@ -14,7 +14,8 @@ const run = promisify(execFile);
 const snippetsDir = join(repoRoot, 'test-results', 'docs', 'snippets');
 
 /** `concepts/reconcile.md`, block at line 12 → `concepts-reconcile.L12.ts`. */
-const fileNameOf = (block: CodeBlock): string => `${block.page.replace(/\.md$/, '').replaceAll('/', '-')}.L${block.line}.ts`;
+const fileNameOf = (block: CodeBlock): string =>
+  `${block.page.replace(/\.md$/, '').replaceAll('/', '-')}.L${block.line}.ts`;
 
 describe('the snippets of docs/', () => {
   const pages = readPages();
@@ -45,7 +46,9 @@ describe('the snippets of docs/', () => {
     };
     writeFileSync(join(snippetsDir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
     const tsc = join(repoRoot, 'node_modules', '.bin', 'tsc');
-    const output = await run(tsc, ['-p', join(snippetsDir, 'tsconfig.json'), '--pretty', 'false'], { cwd: repoRoot }).then(
+    const output = await run(tsc, ['-p', join(snippetsDir, 'tsconfig.json'), '--pretty', 'false'], {
+      cwd: repoRoot,
+    }).then(
       () => '',
       (err: { stdout?: string; stderr?: string }) => `${err.stdout ?? ''}${err.stderr ?? ''}`,
     );
