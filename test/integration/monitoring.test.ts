@@ -142,7 +142,8 @@ describe('the shipped Grafana dashboards and PrometheusRule', () => {
     run(mgr);
     await createClientset(config).coreV1().configMaps(ns).create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'watched' } });
     await mgr.webhookServer.listening();
-    expect(await admissionCall(webhookPort, ca.certPem, '/validate-anything')).toBe(200);
+    const admitted = await admissionCall(webhookPort, ca.certPem, '/validate-anything');
+    if (admitted !== 200) throw new Error(`the webhook answered ${admitted}`);
     const page = await eventually('a retried reconcile, a leader and the unfinished-work gauges, scraped', async () => {
       const scraped = await httpGet(`http://127.0.0.1:${metricsPort}/metrics`);
       const ready =
