@@ -72,7 +72,32 @@ export interface RestConfig {
    * set it for clients on a fast network, such as a controller in the cluster. Watches are never compressed.
    */
   disableCompression?: boolean;
+  /**
+   * Largest response body a request reads, in bytes, after gzip decoding: a larger one fails with
+   * `ERR_KUBE_RESPONSE_TOO_LARGE` (ResponseTooLargeError) as soon as it passes the limit, so a gzip bomb or an endless
+   * body cannot exhaust memory. Default: {@link defaultMaxResponseBytes} (256 MiB). The API server caps one object at
+   * about 1.5 MiB (etcd) and a request body at 3 MiB, but a LIST has no cap; a buffered body cannot exceed V8's
+   * largest string (512 MiB) anyway, and parsing it takes several times its size. List more than this in pages
+   * (`limit` and `continue`), or raise the limit. 0 turns the limit off. Watches and log streams are not buffered:
+   * a watch event's limit is its own (16 MiB, see `watch`).
+   */
+  maxResponseBytes?: number;
+  /**
+   * How often each HTTP/2 connection to the API server is PINGed, in ms. A connection whose PING is not acknowledged
+   * by the next one is closed: its requests fail (a GET is retried on a new connection), so a connection that went
+   * silent without FIN or RST (a NAT or load balancer dropped it, a node vanished) is found within twice this
+   * (30 s by default; client-go's read-idle 30 s plus PING timeout 15 s is 45 s). Watches' connections are PINGed
+   * too. Default: {@link defaultPingIntervalMs} (15 s). 0 turns the PINGs off (then only a request's timeout, which
+   * moves the next requests to a new connection, or a watch's inactivity watchdog notices). Not through a proxy.
+   */
+  pingIntervalMs?: number;
 }
+
+/** The default of {@link RestConfig.pingIntervalMs}: 15 s. */
+export const defaultPingIntervalMs = 15_000;
+
+/** The default of {@link RestConfig.maxResponseBytes}: 256 MiB. */
+export const defaultMaxResponseBytes = 256 * 1024 * 1024;
 
 /** An exec credential plugin, as in a kubeconfig's `users[].user.exec`. */
 export interface ExecConfig {
