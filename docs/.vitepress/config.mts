@@ -22,7 +22,14 @@ export default defineConfig({
       { text: 'Reference', link: '/reference/errors' },
     ],
     sidebar: [
-      { text: 'Start', items: [{ text: 'Getting started', link: '/guide/start' }, { text: 'About this site', link: '/about' }] },
+      {
+        text: 'Start',
+        items: [
+          { text: 'Getting started', link: '/guide/start' },
+          { text: 'Testing an operator', link: '/guide/testing' },
+          { text: 'About this site', link: '/about' },
+        ],
+      },
       {
         text: 'Concepts',
         items: [
