@@ -1,8 +1,10 @@
+import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, TransportError, type KubeObject, type ListOptions, type Watch, type WatchEvent, type WatchOptions } from '../client/index.js';
+import { ApiError, createResourceClientFactory, TransportError, type KubeObject, type ListOptions, type Watch, type WatchEvent, type WatchOptions } from '../client/index.js';
 import { FakeListerWatcher } from './fake-list-watch.js';
 import { Reflector, type ReflectorOptions } from './reflector.js';
 import { createStore } from './store.js';
+import type { ListerWatcher } from './types.js';
 import { eventually, type EventuallyOptions } from '../../test/support/wait.js';
 
 const poll: EventuallyOptions = { timeoutMs: 2000, intervalMs: 2 };
@@ -364,5 +366,82 @@ describe('Reflector', () => {
     expect(replaces).toHaveLength(2);
     expect(fake.calls.filter((c) => c.verb === 'list').length).toBeGreaterThanOrEqual(4);
     await stop();
+  });
+});
+
+// A server that answers every resumed watch with 410 Gone (as a too-old resourceVersion gets after each compaction):
+// the reflector must wait through its backoff before each relist, as client-go's ListAndWatch does, instead of
+// relisting at once in a loop.
+describe('Reflector against a server that answers every watch with 410 Gone', () => {
+  let server: Server | undefined;
+  afterEach(async () => {
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server = undefined;
+  });
+
+  async function goneServer(): Promise<{ host: string; lists: () => number }> {
+    let lists = 0;
+    server = createServer((req, res) => {
+      const query = new URL(req.url ?? '/', 'http://x').searchParams;
+      if (query.get('watch') !== 'true') {
+        lists++;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMapList', metadata: { resourceVersion: String(lists) }, items: [] }));
+        return;
+      }
+      const status = { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 410, reason: 'Expired', message: 'too old resource version' };
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const a = server.address();
+    return { host: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`, lists: () => lists };
+  }
+
+  it('waits through its backoff (800 ms doubling) before each relist', async () => {
+    const { host, lists } = await goneServer();
+    const cms = createResourceClientFactory({ host }).resource<KubeObject>({ group: '', version: 'v1', plural: 'configmaps' });
+    const lw: ListerWatcher<KubeObject> = { list: (o) => cms.list(o), watch: (o) => cms.watch(o) };
+    const reflector = new Reflector<KubeObject>({ listerWatcher: lw, store: createStore<KubeObject>(), backoff: { random: () => 0 } });
+    const controller = new AbortController();
+    const done = reflector.start(controller.signal);
+    // With the default backoff and no jitter, LISTs start at 0, 0.8 s and 2.4 s: three in the first 2.4 s at most, however
+    // fast the machine. Without the backoff, this server drew about 80 LISTs in 5 s.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    controller.abort();
+    await done;
+    expect(lists()).toBeGreaterThanOrEqual(1);
+    expect(lists()).toBeLessThanOrEqual(3);
+    expect(reflector.health().lastError).toMatchObject({ statusCode: 410, during: 'watch' });
+  });
+
+  it('does not wedge the event loop with a lister and watcher that answer at once', async () => {
+    let lists = 0;
+    const controller = new AbortController();
+    const gone = ApiError.fromResponse(410, JSON.stringify({ kind: 'Status', code: 410, reason: 'Expired', message: 'too old' }));
+    const lw: ListerWatcher<KubeObject> = {
+      list: () => {
+        // A safety stop so that a regression fails this test instead of hanging the worker.
+        if (++lists >= 500) controller.abort();
+        return Promise.resolve({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: String(lists) }, items: [] });
+      },
+      watch: (): Watch<KubeObject> => ({
+        // eslint-disable-next-line require-yield
+        async *[Symbol.asyncIterator]() {
+          throw gone;
+        },
+        close() {},
+        async [Symbol.asyncDispose]() {},
+      }),
+    };
+    const reflector = new Reflector<KubeObject>({ listerWatcher: lw, store: createStore<KubeObject>(), initialList: 'list', backoff: { random: () => 0, initialMs: 10, maxMs: 10 } });
+    const done = reflector.start(controller.signal);
+    // A timer can fire: the reflector's loop gives the event loop back between attempts.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const listsWhenTimerFired = lists;
+    controller.abort();
+    await done;
+    expect(listsWhenTimerFired).toBeLessThanOrEqual(2);
   });
 });

@@ -60,7 +60,7 @@ export interface ReflectorOptions<T extends KubeObject> {
   inactivityTimeoutMs?: number;
   /** Each watch asks the server to end it after a random time in [this, 2 × this) seconds. Default: 300. */
   minWatchTimeoutSeconds?: number;
-  /** Delays between failed attempts. Default: 800 ms doubling to 30 s, jitter 1.0, reset after 2 min healthy. */
+  /** Delays between failed attempts, a 410 Gone included. Default: 800 ms doubling to 30 s, jitter 1.0, reset after 2 min healthy (client-go's). */
   backoff?: BackoffOptions;
   /** Names the reflector in logs: e.g. `configmaps`. */
   name?: string;
@@ -68,6 +68,12 @@ export interface ReflectorOptions<T extends KubeObject> {
 }
 
 const initialEventsEnd = 'k8s.io/initial-events-end';
+
+/**
+ * Gives the event loop back (a timer turn) before the next watch: every failure already waits through the backoff, and
+ * this keeps a lister and watcher that answer at once (a fake, an in-memory source) from starving timers and I/O.
+ */
+const yieldToEventLoop = (signal: AbortSignal): Promise<void> => sleep(0, signal);
 
 /** Thrown inside the reflector when a watch ends without events too soon: treated as a failure (backoff). */
 class ShortWatchError extends Error {}
@@ -81,7 +87,9 @@ class ShortWatchError extends Error {}
  * repeated.
  *
  * Recovery: 410 Gone, as an HTTP answer or an in-stream ERROR event, means the resourceVersion is too old: the
- * reflector relists at once (a consistent read, `resourceVersion=""`, so the relist cannot be too old itself). Any
+ * reflector waits through its backoff, then relists (a consistent read, `resourceVersion=""`, so the relist cannot be
+ * too old itself); like client-go, whose ListAndWatch returns on a 410 and whose BackoffUntil then waits, a server that
+ * answers every watch with 410 gets at most one LIST per backoff step (800 ms doubling to 30 s). Any
  * other failure (network, 403, 5xx, a stalled watch) waits per the backoff and retries: a failed watch resumes from
  * the same resourceVersion, a failed list lists again. The reflector never gives up. A 404 on a list or watch means the
  * API server does not serve the resource (a CRD not installed yet, or deleted while watched): the reflector parks
@@ -158,21 +166,28 @@ export class Reflector<T extends KubeObject> {
       try {
         if (this.needList) {
           // A WatchList that synced and then ended normally goes on as a plain watch from its resourceVersion.
-          if (this.useWatchList && (await this.watchList(signal))) continue;
+          if (this.useWatchList && (await this.watchList(signal))) {
+            await yieldToEventLoop(signal);
+            continue;
+          }
           if (this.needList) await this.list(signal);
         }
         await this.watch(signal);
         this.lastFailure = undefined;
+        await yieldToEventLoop(signal);
       } catch (err) {
         if (signal.aborted) break;
+        const delay = this.backoff.next();
         if (isGone(err)) {
-          // The resourceVersion is too old (or a continue token expired): relist now, from a consistent read.
-          this.logger?.debug({ reflector: this.options.name, err }, 'resourceVersion expired; relisting');
+          // The resourceVersion is too old (or a continue token expired): relist from a consistent read, after the
+          // backoff, as client-go does (its ListAndWatch returns and BackoffUntil waits): a server that answers every
+          // watch with 410 gets one LIST per backoff step, not a relist storm.
+          this.logger?.debug({ reflector: this.options.name, err, delayMs: Math.round(delay) }, 'resourceVersion expired; relisting');
           this.resourceVersion = '';
           this.needList = true;
+          await sleep(delay, signal);
           continue;
         }
-        const delay = this.backoff.next();
         if (isNotFound(err)) {
           // The resource is not served (its CRD is absent): wait, then list afresh once it is back. The resourceVersion
           // of a deleted resource's watch means nothing to a new one.

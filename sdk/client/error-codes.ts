@@ -16,6 +16,10 @@ export const errorCodes = {
   ERR_KUBE_API: 'the API server answered with a non-2xx status (ApiError)',
   ERR_KUBE_CONFIG: 'a kubeconfig, in-cluster environment or RestConfig is unusable (ConfigError)',
   ERR_KUBE_TRANSPORT: 'the request never got an answer: TLS, DNS, connection refused or reset, timeout (TransportError)',
+  ERR_KUBE_DECODE:
+    'a 2xx answer whose body cannot be read: not JSON, truncated, empty or null, or a watch ERROR event without a Status (ResponseDecodeError)',
+  ERR_KUBE_RESPONSE_TOO_LARGE:
+    'a response body over RestConfig.maxResponseBytes once gzip-decoded, or a watch event over 16 MiB; reading stopped at the limit (ResponseTooLargeError)',
   ERR_KUBE_WATCH_STALLED: 'a watch stream went silent longer than its inactivity limit (WatchStalledError)',
   ERR_KUBE_EXEC: 'an exec credential plugin could not be run or gave no usable credential (ExecCredentialError)',
   ERR_KUBE_DISCOVERY_FAILED: 'discovery of some group-versions failed; the error carries what succeeded (GroupDiscoveryFailedError)',
@@ -39,12 +43,15 @@ export const errorCodes = {
   ERR_MANAGER_REGISTRATION:
     'a controller, webhook, runnable or dependency registered after the manager started, twice, or without what it needs',
   ERR_MANAGER_OPTIONS: "the manager's options cannot work",
+  ERR_MANAGER_API_SERVER_UNREACHABLE:
+    "the manager's liveness check: nothing came from the API server for longer than liveness.apiServerUnreachableMs (/healthz fails)",
   ERR_CACHE_OPTIONS: 'the cache options hold two byObject entries for one resource',
   ERR_CACHE_METADATA_ONLY: 'a full read of a resource that the cache holds only as metadata, with that fallback turned off',
   ERR_CACHE_MISSING_INFORMER: 'a cached read of a resource no informer caches, with readerFailOnMissingInformer set',
   ERR_CACHE_MISSING_INDEX: 'a list by a field that has no field index (the manager cache and the fake client)',
   ERR_CACHE_INDEX_CONFLICT: 'a field index registered twice for one resource',
   ERR_CACHE_NOT_SYNCED: "the caches did not sync: a controller's cache-sync timeout passed, or the informers readiness check failed",
+  ERR_CONTROLLER_STOPPED: 'a source was added to a controller that has stopped (watch() works before start and while it runs)',
   ERR_READ_YOUR_WRITES_TIMEOUT: 'a cached read after a write waited longer than its limit for the cache to reach that write',
   ERR_ALREADY_OWNED: 'controllerutil: the object already has another controller owner (AlreadyOwnedError)',
   ERR_INVALID_OWNER_REFERENCE: 'controllerutil: the owner cannot own the object (another namespace, no uid) (OwnerReferenceError)',
@@ -54,6 +61,8 @@ export const errorCodes = {
   ERR_EVENT_RECORDER_STOPPED: 'the event recorder was shut down',
   ERR_INVALID_BIND_ADDRESS: 'a metrics, probe or webhook bind address does not parse (BindAddressError)',
   ERR_LISTEN: 'a metrics, probe or webhook server cannot listen: the port is taken or not allowed',
+  ERR_METRICS_CERTIFICATE: "the metrics server's certificate files exist but do not load as a pair",
+  ERR_METRICS_AUTH: 'a TokenReview or SubjectAccessReview of a metrics scrape could not be made (answered 500, logged)',
   ERR_HEALTH_CHECK_TIMEOUT: 'a health or readiness check did not answer within its timeout (the reason of its aborted signal)',
   ERR_SIGNAL: "the process received SIGINT or SIGTERM (the reason of setupSignalHandler's signal, SignalReceivedError)",
   // kubeloop/leaderelection

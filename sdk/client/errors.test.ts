@@ -3,6 +3,9 @@ import {
   ApiError,
   ConfigError,
   KubeloopError,
+  ResponseDecodeError,
+  TransportError,
+  WatchStalledError,
   ignoreNotFound,
   isAlreadyExists,
   isConflict,
@@ -19,6 +22,21 @@ import {
 const status = (code: number, reason: string) => JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message: `m ${reason}` });
 
 describe('errors', () => {
+  it('never show or keep the query string of the request (it may carry a token or a selector on Secret data)', () => {
+    const request = { method: 'GET', path: '/api/v1/secrets?access_token=s3cr3t-q&labelSelector=k%3Ds3cr3t-v#frag' };
+    const errors: KubeloopError[] = [
+      ApiError.fromResponse(403, status(403, 'Forbidden'), request),
+      new TransportError('timed out after 5 ms', request),
+      new ResponseDecodeError('the HTTP 200 body is not JSON', request, 200),
+      new WatchStalledError(1000, request),
+    ];
+    for (const err of errors) {
+      expect(err.message).toContain('GET /api/v1/secrets');
+      expect(err.message).not.toMatch(/s3cr3t|access_token|frag/);
+      expect(JSON.stringify(err)).not.toMatch(/s3cr3t/);
+    }
+  });
+
   it('parses a metav1.Status body and classifies it', () => {
     const cases: [number, string, (e: unknown) => boolean][] = [
       [404, 'NotFound', isNotFound],

@@ -104,11 +104,21 @@ export class ConfigError extends KubeloopError {
   }
 }
 
-/** What a request was, for error messages: never its body, headers or credentials. */
+/** What a request was, for error messages: never its body, headers, credentials or query string. */
 export interface RequestInfo {
   method: string;
-  /** Path and query, without the host. */
+  /** The path, without the host; errors drop the query string (it may carry a token or a selector on Secret data). */
   path: string;
+}
+
+/** A URL for a message: without `user:password@`, query or fragment, which may carry credentials. */
+export function describeUrl(url: string): string {
+  return url.replace(/[?#].*$/s, '').replace(/\/\/[^/@]*@/, '//***@');
+}
+
+/** The request as errors keep and show it: verb and path, without the query string. */
+function withoutQuery(request: RequestInfo | undefined): RequestInfo | undefined {
+  return request && { method: request.method, path: request.path.replace(/[?#].*$/s, '') };
 }
 
 const reasonByCode: Record<number, string> = {
@@ -140,6 +150,7 @@ export class ApiError extends KubeloopError {
   readonly request: RequestInfo | undefined;
 
   constructor(statusCode: number, status: Status, request?: RequestInfo, options: KubeloopErrorOptions = {}) {
+    request = withoutQuery(request);
     const where = request ? `${request.method} ${request.path}: ` : '';
     super('ERR_KUBE_API', `${where}${statusCode} ${status.reason ?? ''}: ${status.message ?? ''}`.trim(), options);
     this.statusCode = statusCode;
@@ -209,6 +220,7 @@ export class TransportError extends KubeloopError {
   readonly request: RequestInfo | undefined;
 
   constructor(message: string, request?: RequestInfo, options: KubeloopErrorOptions = {}) {
+    request = withoutQuery(request);
     super('ERR_KUBE_TRANSPORT', request ? `${request.method} ${request.path}: ${message}` : message, options);
     this.request = request;
   }
@@ -264,10 +276,54 @@ export function ignoreNotFound<T>(arg: unknown): Promise<T | undefined> | undefi
   throw arg;
 }
 
+/**
+ * A 2xx answer whose body is not what the request reads: not JSON, truncated, empty or `null` where an object was
+ * expected, or a watch ERROR event without a Status. Code `ERR_KUBE_DECODE`. The message names the request (verb and
+ * path, never the query string) and what was wrong, never the body itself (it may hold Secret data).
+ */
+export class ResponseDecodeError extends KubeloopError {
+  /** The request whose answer it was: verb and path, without the query string. */
+  readonly request: RequestInfo | undefined;
+  /** The answer's HTTP status (a 2xx); undefined for a watch event. */
+  readonly statusCode: number | undefined;
+
+  constructor(message: string, request?: RequestInfo, statusCode?: number) {
+    const info = withoutQuery(request);
+    super('ERR_KUBE_DECODE', info ? `${info.method} ${info.path}: ${message}` : message);
+    this.request = info;
+    this.statusCode = statusCode;
+  }
+}
+
 /** A watch stream went silent (no event, no bookmark) for longer than its inactivity limit: a half-open connection. */
 export class WatchStalledError extends KubeloopError {
   constructor(inactivityMs: number, request?: RequestInfo) {
+    request = withoutQuery(request);
     const where = request ? `${request.method} ${request.path}: ` : '';
     super('ERR_KUBE_WATCH_STALLED', `${where}no data for ${inactivityMs} ms; the connection is presumed dead`);
   }
+}
+
+/**
+ * An answer larger than the client reads: a response body over `RestConfig.maxResponseBytes` once gzip-decoded, or a
+ * watch event (one line of the stream) over 16 MiB. Code `ERR_KUBE_RESPONSE_TOO_LARGE`. Reading stops as soon as the
+ * limit is passed, so memory stays bounded; the message names the request (never its query string) and the limit.
+ */
+export class ResponseTooLargeError extends KubeloopError {
+  readonly request: RequestInfo | undefined;
+  /** The limit that was passed, in bytes. */
+  readonly limitBytes: number;
+
+  constructor(what: string, limitBytes: number, request?: RequestInfo) {
+    const info = withoutQuery(request);
+    super('ERR_KUBE_RESPONSE_TOO_LARGE', `${info ? `${info.method} ${info.path}: ` : ''}${what} is larger than ${describeBytes(limitBytes)}`);
+    this.request = info;
+    this.limitBytes = limitBytes;
+  }
+}
+
+function describeBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
 }

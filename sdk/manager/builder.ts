@@ -24,6 +24,23 @@ export interface ControllerSpec extends ControllerOptions {
 export interface ControllerRegistry {
   /** Used by `controllerFor(mgr)…complete()`; throws `ERR_MANAGER_REGISTRATION` after start or on a duplicate name. */
   addController(spec: ControllerSpec, reconciler: Reconcile): void;
+  /** A registered controller by name, for `build()`; a registry without it cannot hand controllers out. */
+  getController?(name: string): ControllerHandle | undefined;
+}
+
+/**
+ * A registered controller (controller-runtime's `controller.Controller`, from `Build`): what can be done with it
+ * after registration. See `Controller.watch`.
+ */
+export interface ControllerHandle {
+  readonly name: string;
+  /**
+   * Adds a source: before the manager starts, it starts with the controller's others (the workers wait for its sync);
+   * on a running controller it starts at once, and the promise resolves once it synced (within `cacheSyncTimeoutMs`,
+   * else `ERR_CACHE_NOT_SYNCED`). A resource to watch from then on:
+   * `ctrl.watch(informerSource({ informers: mgr.cache.informers(Kind), handler: enqueueRequestForObject() }))`.
+   */
+  watch(source: Source): Promise<void>;
 }
 
 export interface ForOptions {
@@ -121,6 +138,21 @@ export class ControllerBuilder {
 
   /** Builds the controller and hands it to the manager, which starts it with the others. */
   complete(reconciler: Reconcile): void {
+    this.register(reconciler);
+  }
+
+  /**
+   * As {@link complete}, and returns the controller (controller-runtime's `Build`), to add sources to it later, even
+   * while it runs: `(await …).watch(source)`.
+   */
+  build(reconciler: Reconcile): ControllerHandle {
+    const name = this.register(reconciler);
+    const handle = this.registry.getController?.(name);
+    if (!handle) throw new KubeloopError('ERR_MANAGER_REGISTRATION', `controller ${name} was registered, but this registry does not hand controllers out (no getController)`);
+    return handle;
+  }
+
+  private register(reconciler: Reconcile): string {
     if (!this.primary) throw new KubeloopError('ERR_MANAGER_REGISTRATION', 'a controller needs for(resource) before complete()');
     if (typeof reconciler?.reconcile !== 'function') throw new ArgumentError('complete() needs an object with a reconcile() method');
     const primary = this.primary.resource;
@@ -139,9 +171,10 @@ export class ControllerBuilder {
         metadataOnly: Boolean(w.metadataOnly) || isMetadataOnly(w.resource),
       })),
     ];
+    const name = this.controllerName ?? primary.kind.toLowerCase();
     this.registry.addController(
       {
-        name: this.controllerName ?? primary.kind.toLowerCase(),
+        name,
         forResource: primary,
         sources,
         ...(this.rawSources.length > 0 && { rawSources: [...this.rawSources] }),
@@ -151,6 +184,7 @@ export class ControllerBuilder {
       },
       reconciler,
     );
+    return name;
   }
 }
 

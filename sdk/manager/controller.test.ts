@@ -272,10 +272,37 @@ describe('Controller events', () => {
       },
     });
     const r = await run({ rawSources: [poll] });
-    await vi.waitFor(() => expect(r.calls.length).toBeGreaterThanOrEqual(2));
-    expect(r.calls[0]).toBe('ext/item-1');
+    await vi.waitFor(() => expect(r.calls).toEqual(['ext/item-1']));
+    // The wait between rounds runs on the controller's (fake) clock: nothing more until it moves.
+    expect(lists).toBe(1);
+    await vi.waitFor(() => {
+      r.clock.advance(20);
+      expect(r.calls.length).toBeGreaterThanOrEqual(2);
+    });
     expect(r.calls[1]).toBe('ext/item-3');
     expect(lists).toBeGreaterThanOrEqual(3);
+  });
+
+  it('watch() adds a source to a running controller (its sync awaited), and refuses once stopped', async () => {
+    const r = await run({});
+    // run() started the controller already: a source added now starts at once.
+    const late = channelSource();
+    await r.controller.watch(late);
+    late.push({ namespace: 'ns', name: 'late' });
+    await vi.waitFor(() => expect(r.calls).toContain('ns/late'));
+    let synced = false;
+    const slow: Source = {
+      start: () => undefined,
+      waitForSync: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        synced = true;
+        return true;
+      },
+    };
+    await r.controller.watch(slow);
+    expect(synced).toBe(true);
+    await r.stop();
+    await expect(r.controller.watch(channelSource())).rejects.toMatchObject({ code: 'ERR_CONTROLLER_STOPPED' });
   });
 });
 

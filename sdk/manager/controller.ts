@@ -20,7 +20,7 @@ import type { ControllerOptions } from './controller-options.js';
 import type { EventHandler, RequestQueue } from './handlers.js';
 import type { PredicateLike } from './predicates.js';
 import { applyReconcileOutcome, type Reconcile, type ReconcileEnding, type ReconcileResult } from './reconcile.js';
-import { informerSource, type Source } from './source.js';
+import { informerSource, type Source, type SourceContext } from './source.js';
 
 /**
  * Where a controller's informers come from: the manager's shared cache (one informer per cached namespace). Not to be
@@ -88,6 +88,10 @@ export class Controller {
   readonly queue: PriorityQueue<string>;
   private readonly options: ControllerSetup;
   private started = false;
+  /** Sources given to {@link watch} before start: they start with the others. */
+  private readonly pending: Source[] = [];
+  /** While running: what a source added by {@link watch} is started with. */
+  private running: SourceContext | undefined;
 
   constructor(options: ControllerSetup) {
     this.options = options;
@@ -118,6 +122,7 @@ export class Controller {
         return informerSource({ informers, handler: s.handler, predicates: s.predicates });
       }),
       ...(this.options.rawSources ?? []),
+      ...this.pending.splice(0),
     ];
     const queue: RequestQueue = {
       add: (request, opts) =>
@@ -129,8 +134,11 @@ export class Controller {
     const syncTimeout = syncDeadline(watched, this.options.cacheSyncTimeoutMs ?? 120_000);
     const syncSignal = AbortSignal.any([signal, syncTimeout.signal]);
     let synced: boolean[];
+    const context: SourceContext = { queue, signal: stopSources.signal, log, ...(this.options.clock && { clock: this.options.clock }) };
+    this.running = context;
+    stopSources.signal.addEventListener('abort', () => (this.running = undefined), { once: true });
     try {
-      for (const source of sources) await source.start({ queue, signal: stopSources.signal, log });
+      for (const source of sources) await source.start(context);
       synced = await Promise.all(sources.map(async (source) => (await source.waitForSync?.(syncSignal)) ?? true));
     } catch (err) {
       stop();
@@ -157,6 +165,33 @@ export class Controller {
     const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), grace).unref());
     if ((await Promise.race([Promise.all(running), timer])) === 'timeout') {
       log.warn({ gracefulShutdownTimeoutMs: grace }, 'reconciles still running after the graceful shutdown timeout');
+    }
+  }
+
+  /**
+   * Adds a source (controller-runtime's `Controller.Watch`): before start it starts with the others, and the workers
+   * wait for its sync too; on a running controller it starts at once, and the promise resolves once it synced (within
+   * `cacheSyncTimeoutMs`). For a resource watched at run time:
+   * `ctrl.watch(informerSource({ informers: mgr.cache.informers(Kind), handler }))`.
+   *
+   * Errors: `ERR_CACHE_NOT_SYNCED` when the source does not sync in time (it keeps running: its requests still come);
+   * `ERR_CONTROLLER_STOPPED` on a controller that has stopped.
+   */
+  async watch(source: Source): Promise<void> {
+    if (!this.started) {
+      this.pending.push(source);
+      return;
+    }
+    const context = this.running;
+    if (context === undefined) {
+      throw new KubeloopError('ERR_CONTROLLER_STOPPED', `controller ${this.name} is not running: a source can be added before start or while it runs`);
+    }
+    await source.start(context);
+    if (!source.waitForSync) return;
+    const timeoutMs = this.options.cacheSyncTimeoutMs ?? 120_000;
+    const deadline = AbortSignal.any([context.signal, AbortSignal.timeout(timeoutMs)]);
+    if (!(await source.waitForSync(deadline)) && !context.signal.aborted) {
+      throw new KubeloopError('ERR_CACHE_NOT_SYNCED', `controller ${this.name}: a source added at run time did not sync within ${timeoutMs} ms`);
     }
   }
 

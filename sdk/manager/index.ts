@@ -22,9 +22,11 @@ export {
   constructReconciler,
   type Manager,
   type ManagerOptions,
+  type MetricsOptions,
   type LeaderElectionOptions,
   type Runnable,
 } from './manager.js';
+export { livenessDefaults, type LivenessOptions } from './liveness.js';
 export {
   Reconciler,
   reconcilerOptionsOf,
@@ -50,7 +52,7 @@ export {
   type ReconcileContext,
 } from './reconcile.js';
 export type { ControllerOptions } from './controller-options.js';
-export { controllerFor, ControllerBuilder, type ForOptions, type WatchOptions, type ControllerRegistry, type ControllerSpec } from './builder.js';
+export { controllerFor, ControllerBuilder, type ForOptions, type WatchOptions, type ControllerRegistry, type ControllerSpec, type ControllerHandle } from './builder.js';
 export type { ByObjectOptions, CacheOptions, CachedList, InformerLookup, InformerObjectCount } from './cache.js';
 export { compareResourceVersions, type ReadYourOwnWritesOptions } from './read-your-writes.js';
 export { ManagerCache, missingIndexError, cachedFieldMatches, uncachedFieldSelector } from './cache.js';
@@ -168,5 +170,7 @@ export {
   type ProbeServerOptions,
   type MetricsServerOptions,
 } from './servers.js';
+export { createDelegatedAuthorizer, authCacheTtls, type RequestAuthorizer, type AuthDecision, type AuthenticatedUser, type ReviewClients } from './metrics-auth.js';
+export { defaultMetricsCertDir, type MetricsCertificateOptions } from './internal/metrics-tls.js';
 export { setupSignalHandler, createSignalHandler, SignalReceivedError } from './signals.js';
 export { createDefaultLogger, redactSecrets, type DefaultLoggerOptions } from './logger.js';

@@ -17,7 +17,7 @@ import {
   type RestConfig,
 } from '../client/index.js';
 import type { FactoryInformerHealth } from '../cache/index.js';
-import { createLeaderElector, createLeaseLock } from '../leaderelection/index.js';
+import { createLeaderElector, createLeaseLock, isLeadershipLost } from '../leaderelection/index.js';
 import { realClock, type Clock, type WallClock } from '../workqueue/index.js';
 import {
   createCertProvisioner,
@@ -34,16 +34,19 @@ import {
 } from '../webhook/index.js';
 import { ManagerCache, type CacheOptions } from './cache.js';
 import { CachedClient, ResourceRegistry } from './client.js';
+import type { Source } from './source.js';
 import { ReadYourWrites, type ReadYourOwnWritesOptions } from './read-your-writes.js';
 import type { Client } from './client-types.js';
 import { Controller } from './controller.js';
-import { controllerFor, type ControllerRegistry, type ControllerSpec } from './builder.js';
+import { controllerFor, type ControllerHandle, type ControllerRegistry, type ControllerSpec } from './builder.js';
 import { reconcilerOptionsOf, type ReconcilerClass } from './decorator.js';
 import { createEventRecorder, type EventRecorder } from './events.js';
 import { createDefaultLogger } from './logger.js';
+import { ApiServerContact, type LivenessOptions } from './liveness.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { Reconcile } from './reconcile.js';
-import { startMetricsServer, startProbeServer, type Check, type Server } from './servers.js';
+import { startMetricsServer, startProbeServer, type Check, type MetricsServerOptions, type Server } from './servers.js';
+import { createDelegatedAuthorizer } from './metrics-auth.js';
 import { CLIENT, CLIENTSET, CLOCK, DISCOVERY_CLIENT, DYNAMIC_CLIENT, EVENT_RECORDER, LOGGER, MANAGER, REST_CONFIG, tokenName } from './tokens.js';
 
 /** Something the manager runs: resolves when its signal aborts and it has stopped. */
@@ -66,8 +69,43 @@ export interface LeaderElectionOptions {
   renewDeadlineMs?: number;
   /** Default: 2000. */
   retryPeriodMs?: number;
-  /** Give the lease up on a clean stop so a successor takes over at once. Default: true. */
+  /**
+   * Give the lease up on a graceful stop, once the controllers have stopped, so a successor takes over at its next
+   * retry instead of after `leaseDurationMs`. Default: true.
+   */
   releaseOnCancel?: boolean;
+}
+
+/** The manager's `metrics` option: where and how `/metrics` (and, when asked for, profiling) is served. */
+export interface MetricsOptions {
+  /** `:8443`, `127.0.0.1:8080`, or `0` to disable. Default: `:8080`. */
+  bindAddress?: string;
+  /**
+   * HTTPS (TLS 1.2 or newer) with the certificate in `certDir` (`tls.crt`, `tls.key`), reloaded when it rotates, or a
+   * self-signed one made at start when those files do not exist, as controller-runtime's metrics server. Default: false.
+   */
+  secureServing?: boolean;
+  /**
+   * Authenticate each request's bearer token by a TokenReview and authorize its user by a SubjectAccessReview (the
+   * method in lower case on the request's path, a non-resource URL), as controller-runtime's
+   * `filters.WithAuthenticationAndAuthorization`: no or an invalid token gets 401, a user without the right 403.
+   * Answers are cached: a token's for a minute, an allowed user's for five minutes, a denied one's for thirty seconds.
+   * The manager needs `create` on `tokenreviews` and `subjectaccessreviews`. Needs `secureServing` (a bearer token
+   * is not sent in clear). Default: false.
+   */
+  authorize?: boolean;
+  /** Default: `<os temp dir>/k8s-metrics-server/serving-certs`, as controller-runtime. */
+  certDir?: string;
+  /** Default: `tls.crt`. */
+  certName?: string;
+  /** Default: `tls.key`. */
+  keyName?: string;
+  /**
+   * Serve a CPU profile (`/debug/pprof/profile?seconds=N`, a `.cpuprofile`) and a heap snapshot
+   * (`/debug/pprof/heap`, a `.heapsnapshot`) for Chrome DevTools beside `/metrics`, behind the same authorization
+   * (the caller needs `get` on those non-resource URLs). Default: false.
+   */
+  profiling?: boolean;
 }
 
 export interface ManagerOptions {
@@ -84,12 +122,31 @@ export interface ManagerOptions {
   client?: { readYourOwnWrites?: boolean | ReadYourOwnWritesOptions };
   /** Default: off. */
   leaderElection?: LeaderElectionOptions;
-  /** Where `/metrics` is served: `:8080`, `127.0.0.1:8080`, or `0` to disable. Default: `:8080`. */
+  /**
+   * Where `/metrics` is served as plain HTTP: `:8080`, `127.0.0.1:8080`, or `0` to disable. Default: `:8080`. The
+   * shorthand of `metrics: { bindAddress }`; give one or the other.
+   */
   metricsBindAddress?: string;
+  /**
+   * How `/metrics` is served: `{ bindAddress: ':8443', secureServing: true, authorize: true }` serves it over HTTPS to
+   * callers whose bearer token a TokenReview authenticates and whose user a SubjectAccessReview allows to `get` the
+   * non-resource URL `/metrics` (kubebuilder's default). Default: plain HTTP on `:8080`, no authentication.
+   */
+  metrics?: MetricsOptions;
   /** Where `/healthz` and `/readyz` are served, or `0` to disable. Default: `:8081`. */
   healthProbeBindAddress?: string;
-  /** How long a stop waits for reconciles and runnables to finish. Default: 30000. */
+  /**
+   * How long a graceful stop waits for reconciles in flight and runnables to finish; the lease is renewed meanwhile.
+   * Keep a pod's `terminationGracePeriodSeconds` above it. Default: 30000 (controller-runtime's 30 s).
+   */
   gracefulShutdownTimeoutMs?: number;
+  /**
+   * The `apiserver` check of `/healthz`: it fails once nothing has come from the API server (an answer to any request,
+   * a watch event or bookmark) for `apiServerUnreachableMs`, so that Kubernetes restarts a process cut off from it;
+   * a quiet process asks for `/version` every `probeIntervalMs`. Default: 90000 and 10000; `apiServerUnreachableMs:
+   * 0` turns the check off.
+   */
+  liveness?: LivenessOptions;
   /** Default: a JSON pino logger that redacts credentials and Secret data. */
   logger?: Logger;
   /**
@@ -126,14 +183,34 @@ export interface ManagerOptions {
  *
  * Guarantees (lifecycle): register before start; caches start first, controllers and leader-gated runnables start
  * only once elected (at once without leader election) and only after their caches synced; `/readyz` fails until every
- * informer synced, and while an exec credential plugin hangs (its check `credentials` names the plugin). When the signal aborts, everything stops in reverse order within `gracefulShutdownTimeoutMs` and
- * the lease is released.
+ * informer synced, and while an exec credential plugin hangs (its check `credentials` names the plugin). When the
+ * signal aborts (a graceful stop), in controller-runtime's order: the runnables that are not
+ * leader-gated stop; the controllers stop taking keys, their reconciles in flight see `context.signal` aborted and get
+ * up to `gracefulShutdownTimeoutMs` (default 30 s) to finish, **while the lease is still renewed**; then the caches
+ * stop and the lease is released (`releaseOnCancel`, on by default), so a successor starts reconciling only after this
+ * replica's reconciles ended (or the timeout passed); the webhook and HTTP servers stop last.
  *
- * Errors: losing the lease stops everything and `start()` rejects with code `ERR_LEADER_ELECTION_LOST` (let it end
- * the process, non-zero, as controller-runtime does: another replica has taken over). Registering after start, or two
- * controllers with one name, throws `ERR_MANAGER_REGISTRATION`.
+ * Errors: losing the lease without being stopped (not renewed within `renewDeadlineMs`, or taken over) aborts every
+ * leader-gated runnable's signal at once, reconciles' included, and `start()` rejects at once with code
+ * `ERR_LEADER_ELECTION_LOST`, without the graceful wait, as controller-runtime does: another replica already leads.
+ * End the process then, non-zero (the scaffold's main does), so that work ignoring its signal ends too. Registering
+ * after start, or two controllers with one name, throws `ERR_MANAGER_REGISTRATION`.
  */
+/** A controller as registered: its spec, and once the manager built it, the running Controller. */
+interface RegisteredController {
+  spec: ControllerSpec;
+  reconciler: Reconcile;
+  controller?: Controller;
+  /** Sources given to the handle's watch() before the controller was built. */
+  pending: Source[];
+}
+
 export interface Manager extends ControllerRegistry {
+  /**
+   * A registered controller by its name (`controllerFor(mgr)…build()` returns the same), to add sources to it, even
+   * while it runs. Undefined for a name no controller has.
+   */
+  getController(name: string): ControllerHandle | undefined;
   readonly config: RestConfig;
   readonly client: Client;
   readonly cache: ManagerCache;
@@ -219,7 +296,7 @@ function construct<T>(container: DependencyContainer, cls: { name: string; injec
 
 class ManagerImpl implements Manager {
   readonly client: Client;
-  private readonly specs: { spec: ControllerSpec; reconciler: Reconcile }[] = [];
+  private readonly specs: RegisteredController[] = [];
   private readonly runnables: { runnable: Runnable; leader: boolean }[] = [];
   // Plain objects: the probe server reads them at each request, so checks added later count.
   private readonly healthz: Record<string, Check> = { ping: () => undefined };
@@ -227,6 +304,7 @@ class ManagerImpl implements Manager {
   private started = false;
   /** Set by createManager when the webhook server's certificate comes from the built-in provisioner. */
   webhookCertificates: CertProvisioner | undefined;
+  private readonly apiServerContact: ApiServerContact;
   private electedResolve!: () => void;
   private readonly electedPromise = new Promise<void>((resolve) => (this.electedResolve = resolve));
 
@@ -242,6 +320,8 @@ class ManagerImpl implements Manager {
     private readonly options: ManagerOptions,
   ) {
     this.client = client;
+    this.apiServerContact = new ApiServerContact(config.host, createDiscoveryClient(config), () => this.cache.health(), options.liveness);
+    if (this.apiServerContact.enabled) this.healthz['apiserver'] = this.apiServerContact.check;
     // Not ready until every informer synced, nor while one has lost its watch to an error (403, unreachable server).
     // An informer waiting for its resource (a CRD not installed) does not count: the rest of the operator serves,
     // the controllers of that resource wait for it, and the wait shows in health and metrics instead.
@@ -314,7 +394,19 @@ class ManagerImpl implements Manager {
       }
       this.cache.indexField(index.resource, index.field, index.extract);
     }
-    this.specs.push({ spec, reconciler });
+    this.specs.push({ spec, reconciler, pending: [] });
+  }
+
+  getController(name: string): ControllerHandle | undefined {
+    const entry = this.specs.find((s) => s.spec.name === name);
+    if (!entry) return undefined;
+    return {
+      name,
+      watch: async (source) => {
+        if (entry.controller) return entry.controller.watch(source);
+        entry.pending.push(source);
+      },
+    };
   }
 
   add(runnable: Runnable, options: { needLeaderElection?: boolean } = {}): void {
@@ -347,61 +439,84 @@ class ManagerImpl implements Manager {
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
 
-    const grace = this.options.gracefulShutdownTimeoutMs ?? 30_000;
+    const log = this.log;
+    const grace = this.options.gracefulShutdownTimeoutMs ?? defaultGracefulShutdownTimeoutMs;
     const unobserve = this.metrics.observeRestClient();
     const servers: Server[] = [];
     // The webhook server stops last, as in controller-runtime: writes the stopping controllers still make may go
     // through this replica's own webhooks.
     const webhookStop = new AbortController();
     let webhookDone: Promise<unknown> = Promise.resolve();
-    let failure: Error | undefined;
+    const run: RunState = { stop, failure: undefined, lost: false, leaderWork: undefined };
     const fail = (err: Error): void => {
-      failure ??= err;
+      run.failure ??= err;
       stop.abort(err);
     };
+    // Stopped only after the leader-gated work has stopped (controller-runtime's order): caches, so that reconciles
+    // still running read and write through a live cache; the elector, so that the lease is renewed until then.
+    const afterLeaderWork = new AbortController();
 
     try {
+      this.apiServerContact.start(stop.signal);
       // Not awaited when there is no server to start: then the cache starts within start()'s synchronous part, and a
       // cached read made right after start() finds it started.
       const serving = this.startServers(servers);
       if (serving) await serving;
       // Webhooks answer on every replica, leader or not, and before the caches sync: the API server calls them for
       // the writes that create what the caches will list.
-      const background: Promise<unknown>[] = [];
       if (this.webhookServer.hasHandlers || this.options.webhook) {
         const webhooks = this.startWebhookServer(stop.signal, webhookStop.signal, fail);
         webhookDone = webhooks.done;
         if (webhooks.listening) await Promise.race([webhooks.listening, new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }))]);
       }
-
-      const controllers = this.createControllers(grace);
-      background.push(this.cache.start(stop.signal));
+      const controllers = this.buildControllers(grace);
+      const background: Promise<unknown>[] = [this.cache.start(afterLeaderWork.signal)];
       for (const r of this.runnables.filter((x) => !x.leader)) background.push(r.runnable.start(stop.signal).catch((err: Error) => fail(err)));
 
       const runLeading = (leading: AbortSignal): Promise<void> => {
         this.electedResolve();
-        return Promise.all([
-          ...controllers.map((c) => c.start(leading).catch((err: Error) => fail(err))),
-          ...this.runnables.filter((x) => x.leader).map((r) => r.runnable.start(leading).catch((err: Error) => fail(err))),
+        // The work stops when the manager stops or leadership ends, whichever comes first.
+        const work = AbortSignal.any([leading, stop.signal]);
+        run.leaderWork = Promise.all([
+          ...controllers.map((c) => c.start(work).catch((err: Error) => fail(err))),
+          ...this.runnables.filter((x) => x.leader).map((r) => r.runnable.start(work).catch((err: Error) => fail(err))),
         ]).then(() => undefined);
+        return run.leaderWork;
       };
-      const le = this.options.leaderElection;
-      if (le?.enabled) background.push((await this.runLeaderElection(le, runLeading, stop.signal, fail)).running);
-      else background.push(runLeading(stop.signal));
 
-      await this.stopped(stop.signal, background, grace);
+      if (this.options.leaderElection?.enabled) {
+        background.push((await this.runLeaderElection(this.options.leaderElection, run, afterLeaderWork.signal, runLeading, fail)).done);
+      } else {
+        background.push(runLeading(stop.signal));
+      }
+
+      await new Promise<void>((resolve) => {
+        if (stop.signal.aborted) resolve();
+        else stop.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      if (run.lost) {
+        // As controller-runtime after an unintended loss: no graceful wait, another replica already leads.
+        afterLeaderWork.abort();
+        log.error({ err: run.failure }, 'lost the lease: stopping at once');
+      } else {
+        await this.stopGracefully(run, afterLeaderWork, background, grace);
+      }
     } catch (err) {
-      failure ??= err as Error;
+      run.failure ??= err as Error;
       stop.abort(err);
+      afterLeaderWork.abort();
     } finally {
       signal.removeEventListener('abort', onAbort);
       webhookStop.abort();
-      await webhookDone;
-      await this.eventRecorder.shutdown?.();
-      await Promise.allSettled(servers.map((s) => s.close()));
-      unobserve();
+      const closing = (async () => {
+        await webhookDone;
+        await this.eventRecorder.shutdown?.();
+        await Promise.allSettled(servers.map((s) => s.close()));
+        unobserve();
+      })();
+      if (!run.lost) await closing;
     }
-    if (failure) throw failure;
+    if (run.failure) throw run.failure;
   }
 
   /**
@@ -410,11 +525,11 @@ class ManagerImpl implements Manager {
    */
   private startServers(servers: Server[]): Promise<void> | undefined {
     const log = this.log;
-    const metricsAddress = this.options.metricsBindAddress ?? ':8080';
+    const metricsAddress = metricsBindAddressOf(this.options);
     const probeAddress = this.options.healthProbeBindAddress ?? ':8081';
     if (metricsAddress === '0' && probeAddress === '0') return undefined;
     return (async () => {
-      if (metricsAddress !== '0') servers.push(await startMetricsServer({ bindAddress: metricsAddress, registry: this.metrics.registry }));
+      if (metricsAddress !== '0') servers.push(await startMetricsServer(this.metricsServerOptions(metricsAddress)));
       if (probeAddress !== '0') {
         servers.push(
           await startProbeServer({
@@ -426,6 +541,19 @@ class ManagerImpl implements Manager {
       }
       for (const s of servers) log.info({ address: s.address }, 'serving');
     })();
+  }
+
+  /** The metrics server's options from the manager's `metrics` option. */
+  private metricsServerOptions(bindAddress: string): MetricsServerOptions {
+    const { secureServing, authorize, certDir, certName, keyName, profiling } = this.options.metrics ?? {};
+    return {
+      bindAddress,
+      registry: this.metrics.registry,
+      ...(secureServing && { secureServing: { certDir, certName, keyName } }),
+      ...(authorize && { authorizer: createDelegatedAuthorizer(createClientset(this.config)) }),
+      profiling: profiling ?? false,
+      log: this.log.child({ component: 'metrics' }),
+    };
   }
 
   /**
@@ -441,22 +569,24 @@ class ManagerImpl implements Manager {
     return certificates ? { done } : { done, listening: this.webhookServer.listening().catch(() => undefined) };
   }
 
-  /** The controllers, with their informers made so that they all start (and sync) together with the cache. */
-  private createControllers(grace: number): Controller[] {
-    const controllers = this.specs.map(
-      ({ spec, reconciler }) =>
-        new Controller({
-          ...spec,
-          reconciler,
-          informers: this.cache,
-          log: this.log.child({ controller: spec.name }),
-          gracefulShutdownTimeoutMs: grace,
-          metrics: this.metrics.controller,
-          queueMetricsProvider: this.metrics.workqueue(spec.name),
-          ...(this.options.clock && { clock: this.options.clock }),
-        }),
-    );
-    // Informers of every controller exist before the cache starts, so they all start (and sync) together.
+  /** The registered controllers, and their informers created so that they all start (and sync) together. */
+  private buildControllers(grace: number): Controller[] {
+    const controllers = this.specs.map((entry) => {
+      const { spec, reconciler } = entry;
+      entry.controller = new Controller({
+        ...spec,
+        reconciler,
+        informers: this.cache,
+        log: this.log.child({ controller: spec.name }),
+        gracefulShutdownTimeoutMs: grace,
+        metrics: this.metrics.controller,
+        queueMetricsProvider: this.metrics.workqueue(spec.name),
+        ...(this.options.clock && { clock: this.options.clock }),
+      });
+      // Added before start: they start with the controller's other sources (watch() only queues them before start).
+      for (const source of entry.pending.splice(0)) void entry.controller.watch(source);
+      return entry.controller;
+    });
     for (const spec of this.specs) {
       for (const source of spec.spec.sources) this.cache.informers(source.resource, { metadataOnly: source.metadataOnly ?? false });
     }
@@ -464,20 +594,50 @@ class ManagerImpl implements Manager {
   }
 
   /**
-   * Starts the leader elector, which runs `runLeading` while this replica holds the lease; `running` settles once the
-   * elector stopped. Losing the lease fails the manager.
+   * A graceful stop in controller-runtime's order: the leader-gated work (controllers: their reconciles in flight)
+   * stops first, within `grace`, while the elector keeps renewing the lease; then the caches and the elector stop, and
+   * the elector releases the lease (releaseOnCancel). A successor therefore never reconciles while this replica's
+   * reconciles are still running, unless they outlast `grace`.
+   */
+  private async stopGracefully(run: RunState, afterLeaderWork: AbortController, background: Promise<unknown>[], grace: number): Promise<void> {
+    this.log.info('stopping');
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), grace)));
+    try {
+      if (run.leaderWork && (await Promise.race([run.leaderWork, expired])) === 'timeout') {
+        this.log.warn({ gracefulShutdownTimeoutMs: grace }, 'leader-gated runnables still running after the graceful shutdown timeout; releasing the lease');
+      }
+      afterLeaderWork.abort();
+      if ((await Promise.race([Promise.allSettled(background), expired])) === 'timeout') {
+        this.log.warn({ gracefulShutdownTimeoutMs: grace }, 'runnables still running after the graceful shutdown timeout');
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Competes for the lease and runs `runLeading` while this replica holds it; `done` settles when the elector has stopped. `stopElector`
+   * aborts once the leader-gated work has stopped: until then the lease is renewed. Losing the lease (not renewed in
+   * time, or taken over) stops the manager at once: `run.lost`, and the work's signal aborts.
    */
   private async runLeaderElection(
     le: LeaderElectionOptions,
+    run: RunState,
+    stopElector: AbortSignal,
     runLeading: (leading: AbortSignal) => Promise<void>,
-    stop: AbortSignal,
     fail: (err: Error) => void,
-  ): Promise<{ running: Promise<unknown> }> {
-    const log = this.log;
+  ): Promise<{ done: Promise<unknown> }> {
     if (!le.id) throw new KubeloopError('ERR_MANAGER_OPTIONS', 'leaderElection.id is required when leader election is enabled');
+    const log = this.log;
     const namespace = le.namespace ?? (await inClusterNamespace().catch(() => undefined)) ?? 'default';
     const identity = le.identity ?? `${hostname()}_${randomUUID()}`;
     const lock = createLeaseLock({ client: createClientset(this.config), namespace, name: le.id, identity });
+    const lost = (err: Error): void => {
+      if (run.stop.signal.aborted) return;
+      run.lost = true;
+      fail(err);
+    };
     const elector = createLeaderElector({
       lock,
       name: le.id,
@@ -488,14 +648,19 @@ class ManagerImpl implements Manager {
       metricsProvider: this.metrics.leaderElection,
       logger: log.child({ component: 'leader-election' }),
       callbacks: {
-        // The returned promise settles once controllers stopped: only then is the lease released.
+        // The returned promise settles once the work stopped (or the manager gave up waiting for it): only then is
+        // the lease released.
         onStartedLeading: (leading: AbortSignal) => {
           log.info({ lease: `${namespace}/${le.id}`, identity }, 'became leader');
-          return runLeading(leading);
+          leading.addEventListener('abort', () => {
+            if (isLeadershipLost(leading.reason)) lost(leading.reason);
+          }, { once: true });
+          const work = runLeading(leading);
+          return Promise.race([work, new Promise<void>((resolve) => stopElector.addEventListener('abort', () => resolve(), { once: true }))]);
         },
         onStoppedLeading: () => {
-          if (!stop.aborted) {
-            fail(new KubeloopError('ERR_LEADER_ELECTION_LOST', `lost the lease ${namespace}/${le.id}: stopping (another replica takes over)`));
+          if (!stopElector.aborted) {
+            lost(new KubeloopError('ERR_LEADER_ELECTION_LOST', `lost the lease ${namespace}/${le.id}: stopping (another replica takes over)`));
           }
         },
         onNewLeader: (leader: string) => {
@@ -503,22 +668,22 @@ class ManagerImpl implements Manager {
         },
       },
     });
-    return { running: elector.start(stop).catch((err: Error) => fail(err)) };
-  }
-
-  /** Waits for the stop, then up to `grace` for everything running to end. */
-  private async stopped(stop: AbortSignal, background: Promise<unknown>[], grace: number): Promise<void> {
-    await new Promise<void>((resolve) => {
-      if (stop.aborted) resolve();
-      else stop.addEventListener('abort', () => resolve(), { once: true });
-    });
-    this.log.info('stopping');
-    const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), grace).unref());
-    if ((await Promise.race([Promise.allSettled(background), timer])) === 'timeout') {
-      this.log.warn({ gracefulShutdownTimeoutMs: grace }, 'runnables still running after the graceful shutdown timeout');
-    }
+    return { done: elector.start(stopElector).catch((err: Error) => fail(err)) };
   }
 }
+
+/** The state of one `start()`, shared by its stop sequence. */
+interface RunState {
+  readonly stop: AbortController;
+  failure: Error | undefined;
+  /** The lease was lost without the manager being stopped: stop at once, without the graceful wait. */
+  lost: boolean;
+  /** The leader-gated runnables (controllers), once this replica leads; settles when they have all stopped. */
+  leaderWork: Promise<void> | undefined;
+}
+
+/** controller-runtime's default: how long a stop waits for reconciles in flight and runnables. */
+const defaultGracefulShutdownTimeoutMs = 30_000;
 
 /**
  * Informer health as metrics, read from the cache at each scrape: `kubeloop_informer_synced`,
@@ -592,16 +757,34 @@ async function addCertProvisioner(mgr: ManagerImpl, options: ManagerCertProvisio
   return provisioner;
 }
 
+/** Where metrics are served: `metrics.bindAddress` or `metricsBindAddress` (never both), else `:8080`. */
+function metricsBindAddressOf(options: ManagerOptions): string {
+  return options.metrics?.bindAddress ?? options.metricsBindAddress ?? ':8080';
+}
+
+/** Refuses metrics options that cannot work: two bind addresses, or authorization over plain HTTP. */
+function checkMetricsOptions(options: ManagerOptions): void {
+  const metrics = options.metrics;
+  if (!metrics) return;
+  if (metrics.bindAddress !== undefined && options.metricsBindAddress !== undefined) {
+    throw new KubeloopError('ERR_MANAGER_OPTIONS', 'give metrics.bindAddress or its shorthand metricsBindAddress, not both');
+  }
+  if (metrics.authorize && !metrics.secureServing) {
+    throw new KubeloopError('ERR_MANAGER_OPTIONS', 'metrics.authorize needs metrics.secureServing: bearer tokens are not accepted over plain HTTP');
+  }
+}
+
 /**
  * Makes a manager: resolves the config, creates the cache, the clients and the DI container (a child of
  * `options.container`, with the tokens CLIENT, CLIENTSET, DYNAMIC_CLIENT, DISCOVERY_CLIENT, REST_CONFIG, LOGGER,
  * EVENT_RECORDER and MANAGER registered). Nothing runs until `start()`.
  */
 export async function createManager(options: ManagerOptions = {}): Promise<Manager> {
+  checkMetricsOptions(options);
   const config = options.config ?? (await loadConfig());
   const log = options.logger ?? createDefaultLogger();
   // Process and runtime metrics (their event-loop monitor wakes the process 100 times a second) only when served.
-  const metrics = createMetrics(undefined, { defaultMetrics: (options.metricsBindAddress ?? ':8080') !== '0' });
+  const metrics = createMetrics(undefined, { defaultMetrics: metricsBindAddressOf(options) !== '0' });
   const cache = new ManagerCache(config, options.cache, log.child({ component: 'cache' }));
   registerInformerMetrics(metrics.registry, cache);
   const discovery = createDiscoveryClient(config);

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { ArgumentRangeError, type KubeObject } from '../client/index.js';
 import { isDeletedFinalStateUnknown, type DeepReadonly, type HandlerRegistration, type SharedIndexInformer } from '../cache/index.js';
-import { lowPriority } from '../workqueue/index.js';
+import { lowPriority, realClock, type Clock } from '../workqueue/index.js';
 import { enqueueRequestForObject, type EventHandler, type RequestQueue, type RequestQueueAddOptions } from './handlers.js';
 import { toPredicate, type CachedObject, type PredicateLike } from './predicates.js';
 import type { ReconcileRequest } from './reconcile.js';
@@ -14,6 +14,8 @@ export interface SourceContext {
   signal: AbortSignal;
   /** The controller's logger. */
   log: Logger;
+  /** The controller's clock (the manager's `clock` option, a fake one in tests) for timers. Default: the real clock. */
+  clock?: Clock;
 }
 
 /**
@@ -213,7 +215,8 @@ export interface PollingSourceOptions extends GenericSourceOptions {
  * state outside Kubernetes that nothing watches): `pollingSource({ everyMs: 60_000, list: async (signal) => … })`.
  *
  * Guarantees: one `list` at a time per controller; the first completes before the controller's workers start (its
- * `waitForSync`), so the first round is in the queue from the beginning.
+ * `waitForSync`), so the first round is in the queue from the beginning. The wait between rounds runs on the
+ * controller's clock (the manager's `clock` option), so a fake clock drives it in tests.
  *
  * Errors: a `list` that throws or rejects is logged on the controller's logger and tried again after `everyMs`; the
  * first one failing does not stop the controller.
@@ -223,7 +226,7 @@ export function pollingSource(options: PollingSourceOptions): Source {
   const deliver = genericDelivery(options);
   const firstRounds = new Set<Promise<void>>();
   return {
-    start({ queue, signal, log }) {
+    start({ queue, signal, log, clock = realClock }) {
       const round = async (): Promise<void> => {
         try {
           await deliver(await options.list(signal), queue);
@@ -234,9 +237,9 @@ export function pollingSource(options: PollingSourceOptions): Source {
       const loop = async (): Promise<void> => {
         while (!signal.aborted) {
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(done, options.everyMs);
+            const timer = clock.setTimer(done, options.everyMs);
             function done(): void {
-              clearTimeout(timer);
+              timer.cancel();
               signal.removeEventListener('abort', done);
               resolve();
             }

@@ -37,7 +37,7 @@ async function figure(annotate: (message: string) => Promise<unknown>, message: 
 
 /** One line of the fixture's standard output. */
 interface OperatorEvent {
-  event: 'synced' | 'leading' | 'injected' | 'reconcile' | 'stopped' | 'failed';
+  event: 'synced' | 'leading' | 'injected' | 'reconcile' | 'reconcile-start' | 'reconcile-end' | 'stopped' | 'failed';
   identity: string;
   /** Date.now() in the operator process: the same clock as the test's. */
   t: number;
@@ -45,6 +45,8 @@ interface OperatorEvent {
   n?: string | null;
   report?: InjectedReport;
   error?: string;
+  /** `reconcile-end`: whether the reconcile's signal was aborted while it ran. */
+  aborted?: boolean;
 }
 
 interface Exit {
@@ -121,11 +123,11 @@ describe('a manager in three operator processes with leader election on one Leas
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  function startOperator(identity: string, namespace: string, lease: string): OperatorProcess {
+  function startOperator(identity: string, namespace: string, lease: string, extraEnv: Record<string, string> = {}): OperatorProcess {
     const argv = [program, identity, namespace, lease, String(timing.leaseDurationMs), String(timing.renewDeadlineMs), String(timing.retryPeriodMs)];
     // Killed by the kernel if this worker dies without running afterAll (as envtest does for its processes).
     const [file, args] = setpriv ? [setpriv, ['--pdeathsig', 'SIGKILL', '--', process.execPath, ...argv]] : [process.execPath, argv];
-    const child = spawn(file, args, { env: { ...process.env, KUBECONFIG: env.kubeconfigPath, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { env: { ...process.env, KUBECONFIG: env.kubeconfigPath, LOG_LEVEL: 'info', ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     const events: OperatorEvent[] = [];
     const stderrTail: string[] = [];
     const p: OperatorProcess = {
@@ -305,5 +307,69 @@ describe('a manager in three operator processes with leader election on one Leas
     expect(named.filter((h, i) => h !== named[i - 1])).toEqual([leader1.identity, leader2.identity, leader3.identity]);
     expect(writeErrors).toEqual([]);
     await figure(annotate, `${written} writes; reconciles: ${leaders.map((p) => `${p.identity} ${reconciles(p).length}`).join(', ')}`);
+  });
+
+  // A reconcile that outlives the lease duration (it waits slowMs without heeding its signal): on a graceful stop, the
+  // old leader keeps renewing the lease until the reconcile has ended, and only then releases it; the successor's first
+  // reconcile of the key starts after that. Before, the lease was left to expire while the reconcile still ran.
+  it('hands the lease over on a SIGTERM only after the reconcile in flight ended', async ({ annotate }) => {
+    const ns = await createNamespace('handover');
+    const lease = 'handover-operator';
+    const slowMs = 2 * timing.leaseDurationMs;
+    await clientset.coreV1().configMaps(ns).create({ metadata: { name: 'slow' } });
+    const procs = ['ho-a', 'ho-b'].map((identity) => startOperator(identity, ns, lease, { SLOW_RECONCILE_MS: String(slowMs) }));
+    dumpOnFailure(procs);
+    await eventually('both processes to sync', () => procs.every((p) => first(p, 'synced')), { ...poll, timeoutMs: 60_000 });
+    const old = await eventually('a leader reconciling slow', () => procs.find((p) => first(p, 'reconcile-start')), { ...poll, timeoutMs: 30_000 });
+    const successor = procs.find((p) => p !== old)!;
+
+    const termAt = Date.now();
+    old.child.kill('SIGTERM');
+    const exit = await old.exited;
+    const start = await eventually(`${successor.identity} to reconcile slow`, () => first(successor, 'reconcile-start'), { ...poll, timeoutMs: 30_000 });
+    const end = first(old, 'reconcile-end');
+    expect(exit).toMatchObject({ code: 0, signal: null });
+    expect(end, `${old.identity} ended its reconcile before exiting`).toMatchObject({ name: 'slow', aborted: true });
+    expect(start.t, 'the successor started reconciling after the old reconcile ended').toBeGreaterThan(end!.t);
+    // The successor took over at its next retry after the release, not after an expiry.
+    const handoverMs = first(successor, 'leading')!.t - end!.t;
+    await figure(
+      annotate,
+      `SIGTERM of ${old.identity} ${end!.t - termAt} ms before its reconcile ended; ${successor.identity} led ${handoverMs} ms after that ` +
+        `and started reconciling ${start.t - end!.t} ms after it (lease ${timing.leaseDurationMs} ms, reconcile ${slowMs} ms)`,
+    );
+    expect(handoverMs).toBeLessThanOrEqual(retryMaxMs + slackMs);
+    successor.child.kill('SIGTERM');
+    expect(await successor.exited).toMatchObject({ code: 0 });
+  });
+
+  // A leader frozen (SIGSTOP) past its lease loses it to another replica; when it runs again it must stop at once:
+  // its reconciles' signals abort and start() rejects without the graceful wait, so the process exits (code 1) while
+  // its signal-ignoring reconcile still had seconds to run.
+  it('stops a leader at once when it finds its lease lost, without waiting for its reconciles', async ({ annotate }) => {
+    const ns = await createNamespace('lost');
+    const lease = 'lost-operator';
+    const slowMs = 5 * timing.leaseDurationMs;
+    await clientset.coreV1().configMaps(ns).create({ metadata: { name: 'slow' } });
+    const procs = ['lo-a', 'lo-b'].map((identity) => startOperator(identity, ns, lease, { SLOW_RECONCILE_MS: String(slowMs) }));
+    dumpOnFailure(procs);
+    await eventually('both processes to sync', () => procs.every((p) => first(p, 'synced')), { ...poll, timeoutMs: 60_000 });
+    const stale = await eventually('a leader reconciling slow', () => procs.find((p) => first(p, 'reconcile-start')), { ...poll, timeoutMs: 30_000 });
+    const successor = procs.find((p) => p !== stale)!;
+
+    stale.child.kill('SIGSTOP');
+    await eventually(`${successor.identity} to lead`, () => first(successor, 'leading'), { ...poll, timeoutMs: timing.leaseDurationMs + 10_000 });
+    const contAt = Date.now();
+    stale.child.kill('SIGCONT');
+    const exit = await stale.exited;
+    await figure(annotate, `${stale.identity} exited ${exit.t - contAt} ms after SIGCONT (its reconcile had ${slowMs} ms to run)`);
+    expect(exit).toMatchObject({ code: 1 });
+    expect(first(stale, 'failed')?.error).toMatch(/ERR_LEADER_ELECTION_LOST|lost the lease/);
+    expect(first(stale, 'reconcile-end'), 'the stale reconcile did not run to its end').toBeUndefined();
+    // Its renew deadline passed while it was frozen: the loss is seen at its first overdue timer, within a retry period
+    // (and slack). Before, it went on for leaseDurationMs waiting for its reconciles (2020 ms measured here).
+    expect(exit.t - contAt).toBeLessThanOrEqual(timing.retryPeriodMs + slackMs);
+    successor.child.kill('SIGTERM');
+    await successor.exited;
   });
 });

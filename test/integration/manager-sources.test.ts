@@ -1,35 +1,29 @@
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigMap, createClientset } from '../../sdk/client/index.js';
+import { describe, expect, it } from 'vitest';
+import { ConfigMap, Secret, createClientset } from '../../sdk/client/index.js';
 import {
   CLIENT,
   Reconciler,
   channelSource,
   controllerFor,
   createManager,
+  enqueueRequestsFromMapFunc,
+  informerSource,
   inject,
   pollingSource,
   type Client,
-  type Manager,
+  type ControllerHandle,
   type ReconcileRequest,
   type ReconcileResult,
 } from '../../sdk/manager/index.js';
 import { eventually } from '../support/wait.js';
 import { createTestNamespace, sharedCluster } from '../support/cluster.js';
+import { managerRunner } from '../support/managers.js';
 
 const silent = pino({ level: 'silent' });
 
-const running: { stop: AbortController; done: Promise<void> }[] = [];
-function run(mgr: Manager): void {
-  const stop = new AbortController();
-  running.push({ stop, done: mgr.start(stop.signal) });
-}
-afterEach(async () => {
-  for (const r of running.splice(0)) {
-    r.stop.abort();
-    await r.done.catch(() => undefined);
-  }
-});
+/** Managers started by a test, stopped after it. */
+const run = managerRunner();
 
 const managerOptions = { metricsBindAddress: '0', healthProbeBindAddress: '0', logger: silent };
 
@@ -133,4 +127,35 @@ describe('event sources and the priority queue against the real API server', () 
     expect(position).toBeLessThan(total - 1000);
     expect(backlogLeft).toBeGreaterThan(1000);
   }, 240_000);
+
+  it('watch() on a running controller: a resource watched from then on wakes it (controller-runtime Controller.Watch)', async () => {
+    const ns = await createTestNamespace(config, 'late-watch');
+    const seen: string[] = [];
+    const mgr = await createManager({ config, cache: { namespaces: [ns] }, ...managerOptions });
+    const ctrl: ControllerHandle = controllerFor(mgr)
+      .for(ConfigMap)
+      .named('late-watch')
+      .build({
+        reconcile: async (req: ReconcileRequest): Promise<ReconcileResult> => {
+          seen.push(req.name);
+          return {};
+        },
+      });
+    expect(mgr.getController('late-watch')?.name).toBe('late-watch');
+    const cs = createClientset(config);
+    await cs.coreV1().configMaps(ns).create({ metadata: { name: 'target' } });
+    run(mgr);
+    await eventually('the initial reconcile', () => seen.includes('target'));
+
+    // Secrets were not watched: a Secret change reaches the reconciler only after this watch.
+    await ctrl.watch(
+      informerSource({
+        informers: mgr.cache.informers(Secret),
+        handler: enqueueRequestsFromMapFunc((obj) => [{ namespace: obj.metadata?.namespace ?? '', name: 'target' }]),
+      }),
+    );
+    const before = seen.length;
+    await cs.coreV1().secrets(ns).create({ metadata: { name: 'trigger' }, stringData: { k: 'v' } });
+    await eventually('a reconcile caused by the Secret', () => seen.length > before && seen.at(-1) === 'target');
+  });
 });

@@ -85,7 +85,6 @@ export interface ExecPluginHealth {
 }
 
 const apiVersions = new Set(['client.authentication.k8s.io/v1', 'client.authentication.k8s.io/v1beta1']);
-const stderrTailBytes = 2048;
 
 /**
  * Runs an exec credential plugin when a credential is needed, as client-go does.
@@ -105,7 +104,7 @@ const stderrTailBytes = 2048;
  *
  * Errors: an {@link ExecCredentialError} (`ERR_KUBE_EXEC`) naming the command when the configuration is invalid,
  * the command is not found (with `installHint`), `Always` is asked for without a TTY, the plugin exits non-zero or
- * is killed (with the tail of its standard error), or prints something other than an ExecCredential of the
+ * is killed (its standard error is not in the message: it went to `stderr`, as in client-go), or prints something other than an ExecCredential of the
  * configured apiVersion with a token or a certificate and key. Never the plugin's standard output or its arguments.
  *
  * Caveats: the plugin itself has no timeout (an interactive plugin may take as long as its user, as in client-go);
@@ -300,7 +299,6 @@ function runPlugin(
       stdio: [interactive ? (inherit ? 'inherit' : 'pipe') : 'ignore', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];
-    let errTail = Buffer.alloc(0);
     let failed = false;
 
     if (interactive && !inherit && child.stdin) {
@@ -312,8 +310,6 @@ function runPlugin(
     child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr.write(chunk);
-      errTail = Buffer.concat([errTail, chunk]);
-      if (errTail.length > stderrTailBytes) errTail = errTail.subarray(errTail.length - stderrTailBytes);
     });
     child.on('error', (err: NodeJS.ErrnoException) => {
       failed = true;
@@ -324,12 +320,11 @@ function runPlugin(
       if (child.stdin) stdin.unpipe(child.stdin);
       if (failed) return;
       if (code !== 0) {
-        const tail = errTail.toString('utf8').trim();
+        // As client-go: the plugin's standard error went to `stderr` as it came, and stays out of the message (a
+        // plugin may print a token or a one-time code there).
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
         reject(
-          new ExecCredentialError(
-            `exec plugin ${printable(exec.command)} ${how}${tail ? `; its standard error ends:\n${printable(tail)}` : ''}`,
-          ),
+          new ExecCredentialError(`exec plugin ${printable(exec.command)} ${how}; its standard error was passed on to ours`),
         );
         return;
       }
@@ -357,6 +352,16 @@ function spawnError(exec: ExecConfig, err: NodeJS.ErrnoException): ExecCredentia
   });
 }
 
+/**
+ * A kind (`Secret`) or apiVersion (`group/v1beta1`) the plugin printed, quoted only when it has that shape: the field
+ * could hold anything, a token too.
+ */
+function shown(value: unknown): string {
+  if (value === undefined || value === null) return 'null';
+  const shaped = typeof value === 'string' && /^([A-Z][A-Za-z0-9]{0,62}|([a-z0-9.-]{1,200}\/)?v\d+((alpha|beta)\d+)?)$/.test(value);
+  return shaped ? JSON.stringify(value) : '(not shown)';
+}
+
 function parseCredential(exec: ExecConfig, stdout: string): ExecCredential {
   const bad = (what: string): ExecCredentialError =>
     new ExecCredentialError(`exec plugin ${printable(exec.command)} printed ${what}`);
@@ -373,9 +378,9 @@ function parseCredential(exec: ExecConfig, stdout: string): ExecCredential {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
     throw bad('JSON that is not an object (expected an ExecCredential)');
   const { apiVersion, kind, status } = doc as { apiVersion?: unknown; kind?: unknown; status?: unknown };
-  if (kind !== 'ExecCredential') throw bad(`kind ${JSON.stringify(kind ?? null)}, expected ExecCredential`);
+  if (kind !== 'ExecCredential') throw bad(`kind ${shown(kind)}, expected ExecCredential`);
   if (apiVersion !== exec.apiVersion) {
-    throw bad(`apiVersion ${JSON.stringify(apiVersion ?? null)}, but the kubeconfig asks for ${exec.apiVersion}`);
+    throw bad(`apiVersion ${shown(apiVersion)}, but the kubeconfig asks for ${exec.apiVersion}`);
   }
   if (typeof status !== 'object' || status === null) throw bad('an ExecCredential without status');
   const s = status as Record<string, unknown>;

@@ -357,6 +357,45 @@ describe('loadKubeconfig errors', () => {
     expect(err.cause).toBeUndefined();
   });
 
+  it('refuses a kubeconfig whose aliases expand to billions of nodes (billion laughs) with a ConfigError', async () => {
+    // 10 levels of 10 aliases: 10^10 strings once expanded, from under 1 KB of text (finding 2 of issue #16).
+    let text = 'apiVersion: v1\nkind: Config\nextensions:\n- name: lol\n  extension:\n    l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n';
+    for (let i = 1; i < 10; i++) text += `    l${i}: &l${i} [${Array.from({ length: 10 }, () => `*l${i - 1}`).join(', ')}]\n`;
+    expect(text.length).toBeLessThan(1024);
+    const file = await write(text);
+    expect(await configError(loadKubeconfig(file))).toMatchObject(
+      fault({ file, message: /excessive aliasing: its aliases expand to about 1\.\d+e\+10 nodes/ }),
+    );
+    expect(() => parseKubeconfig(text)).toThrow(ConfigError);
+  });
+
+  it('keeps aliases that expand a little, as real kubeconfigs use them', () => {
+    const text = 'clusters:\n- name: a\n  cluster: &c {server: https://a:6443, extensions: [{name: e, extension: &x {k: [1, 2, 3]}}]}\n- name: b\n  cluster: *c\nextensions: [{name: x, extension: *x}]\n';
+    const kc = parseKubeconfig(text);
+    expect(kc.clusters.map((c) => c.cluster.server)).toEqual(['https://a:6443', 'https://a:6443']);
+    expect(kc.extensions).toEqual([{ name: 'x', extension: { k: [1, 2, 3] } }]);
+  });
+
+  it('refuses an alias that contains itself', async () => {
+    const file = await write('extensions: [{name: loop, extension: &self {again: *self}}]\n');
+    expect(await configError(loadKubeconfig(file))).toMatchObject(fault({ file, message: /alias that contains itself/ }));
+  });
+
+  it('never echoes the tags, alias names or text the YAML parser quotes from the file', async () => {
+    const cases = [
+      'users: [{name: u, user: {token: !<tag:s3cr3t-tag-token> x}}]\n',
+      'users: [{name: u, user: {token: *s3cr3t-alias-token}}]\n',
+      'users: [{name: u, user: {token: !s3cr3t{bad}tag x}}]\n',
+      'users: [{name: u, user: {token: !!s3cr3t-scalar x}}]\n',
+      'users: [{name: u, user: {token: !h!s3cr3t-handle x}}]\n',
+    ];
+    for (const text of cases) {
+      const file = await write(text);
+      const err = await configError(loadKubeconfig(file), ['s3cr3t']);
+      expect(err).toMatchObject(fault({ file, message: /^malformed YAML at line 1, column \d+: [^:]+ \(file / }));
+    }
+  });
+
   it('refuses a document that is not a mapping', async () => {
     const list = await write('- a\n- b\n');
     expect(await configError(loadKubeconfig(list))).toMatchObject(

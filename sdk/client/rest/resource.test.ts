@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isGone } from '../errors.js';
+import { ApiError, isConflict, isGone, ResponseDecodeError } from '../errors.js';
+import type { KubeObject } from '../meta/types.js';
 import { createResourceClientFactory } from './resource.js';
 
 // Paging logic that needs the server to misbehave at a chosen moment; the rest of the resource client is proven
@@ -55,5 +56,63 @@ describe('listAll', () => {
       .listAll({ limit: 1 })
       .catch((e: unknown) => e);
     expect(isGone(err)).toBe(true);
+  });
+});
+
+// A 2xx answer whose body is not an object the client can use (a broken proxy, a cut connection, a buggy aggregated
+// API server) is a coded error naming the request, never a bare SyntaxError or a `null` handed to the caller.
+describe('bad 2xx bodies', () => {
+  async function serveRaw(status: number, body: string): Promise<string> {
+    server = createServer((_req, res) => {
+      res.writeHead(status, { 'content-type': 'application/json' }).end(body);
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const a = server.address();
+    return `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+  }
+  const configMaps = (host: string) =>
+    createResourceClientFactory({ host }).resource<KubeObject>({ group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' }).namespace('ns');
+  const failure = (work: Promise<unknown>): Promise<unknown> => work.then(() => new Error('resolved'), (e: unknown) => e);
+
+  it('rejects a non-JSON 200 with ERR_KUBE_DECODE naming the verb and path, without the query string', async () => {
+    const err = await failure(configMaps(await serveRaw(200, '<html>proxy login</html>')).get('a', { resourceVersion: '7' }));
+    expect(err).toBeInstanceOf(ResponseDecodeError);
+    expect(err).toMatchObject({ code: 'ERR_KUBE_DECODE', statusCode: 200, request: { method: 'GET', path: '/api/v1/namespaces/ns/configmaps/a' } });
+    expect((err as Error).message).toMatch(/^GET \/api\/v1\/namespaces\/ns\/configmaps\/a: the HTTP 200 body is not JSON/);
+    expect((err as Error).message).not.toContain('resourceVersion');
+    expect((err as Error).message).not.toContain('proxy login');
+  });
+
+  it('rejects a truncated 200 as truncated JSON, without echoing what arrived', async () => {
+    const host = await serveRaw(200, '{"apiVersion":"v1","kind":"Secret","data":{"password":"c2VjcmV0');
+    const err = await failure(configMaps(host).list({ labelSelector: 'a=b' }));
+    expect(err).toBeInstanceOf(ResponseDecodeError);
+    expect((err as Error).message).toMatch(/^GET \/api\/v1\/namespaces\/ns\/configmaps: the HTTP 200 body is truncated JSON/);
+    expect((err as Error).message).not.toContain('c2VjcmV0');
+  });
+
+  it('turns a kind: Status with status Failure on a 2xx into the ApiError it stands for', async () => {
+    const status = { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 409, reason: 'Conflict', message: 'the object has been modified' };
+    const err = await failure(configMaps(await serveRaw(201, JSON.stringify(status))).create({ metadata: { name: 'a' } }));
+    expect(err).toBeInstanceOf(ApiError);
+    expect(isConflict(err)).toBe(true);
+    expect((err as ApiError).request).toEqual({ method: 'POST', path: '/api/v1/namespaces/ns/configmaps' });
+  });
+
+  it('rejects a null or empty body where an object was expected', async () => {
+    const nullBody = await failure(configMaps(await serveRaw(200, 'null')).get('a'));
+    expect(nullBody).toBeInstanceOf(ResponseDecodeError);
+    expect((nullBody as Error).message).toBe('GET /api/v1/namespaces/ns/configmaps/a: the HTTP 200 body is null, not an object');
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => server!.close(() => resolve()));
+    const empty = await failure(configMaps(await serveRaw(200, '')).get('a'));
+    expect(empty).toBeInstanceOf(ResponseDecodeError);
+    expect((empty as Error).message).toMatch(/empty body/);
+  });
+
+  it('still accepts a Status with status Success (a delete answer read as an object)', async () => {
+    const status = { kind: 'Status', apiVersion: 'v1', status: 'Success', details: { name: 'a' } };
+    const got = await configMaps(await serveRaw(200, JSON.stringify(status))).get('a');
+    expect(got).toMatchObject({ kind: 'Status', status: 'Success' });
   });
 });

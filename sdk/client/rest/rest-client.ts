@@ -1,9 +1,9 @@
 import type { RestConfig } from '../config/types.js';
-import type { GroupVersion, KubeObject } from '../meta/types.js';
+import type { GroupVersion, KubeObject, Status } from '../meta/types.js';
 import { transportFor, type HttpMethod, type HttpResponse, type Transport } from '../transport/transport.js';
 import type { Watch } from './resource-interface.js';
 import { streamLines, watchStream } from './watch.js';
-import { ArgumentError } from '../errors.js';
+import { ApiError, ArgumentError, ResponseDecodeError, type RequestInfo } from '../errors.js';
 
 export interface RestClientOptions {
   groupVersion: GroupVersion;
@@ -60,19 +60,48 @@ export function restClientFor(config: RestConfig, options: RestClientOptions): R
   return new RestClient(config, options);
 }
 
-/** The answer of `do()`: read it with `into<T>()` (parsed JSON) or `raw()`. Non-2xx answers reject with ApiError. */
+/**
+ * The JSON object of a 2xx answer, as client-go's `Result.Into` reads it: an empty, `null`, non-JSON or truncated body
+ * is a {@link ResponseDecodeError} naming the request, and a `kind: Status` with `status: Failure` is the ApiError it
+ * stands for. Never echoes the body (it may hold Secret data).
+ */
+export function decodeObjectBody(res: HttpResponse, request?: RequestInfo): unknown {
+  const type = res.headers['content-type'] ?? 'no content type';
+  if (!res.body) throw new ResponseDecodeError(`the server answered HTTP ${res.statusCode} with an empty body (${type})`, request, res.statusCode);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(res.body);
+  } catch (err) {
+    const what = err instanceof SyntaxError && /end of JSON input|Unterminated/.test(err.message) ? 'truncated JSON' : 'not JSON';
+    throw new ResponseDecodeError(`the HTTP ${res.statusCode} body is ${what} (${res.body.length} characters, ${type})`, request, res.statusCode);
+  }
+  if (parsed === null || typeof parsed !== 'object') {
+    throw new ResponseDecodeError(`the HTTP ${res.statusCode} body is ${parsed === null ? 'null' : `a JSON ${typeof parsed}`}, not an object`, request, res.statusCode);
+  }
+  const status = parsed as Partial<Status>;
+  if (status.kind === 'Status' && status.status === 'Failure') throw ApiError.fromStatus(status as Status, request);
+  return parsed;
+}
+
+/**
+ * The answer of `do()`: read it with `into<T>()` (the parsed JSON object) or `raw()`. Non-2xx answers reject with
+ * ApiError; so does a 2xx whose body is a `kind: Status` with `status: Failure`. A 2xx body that is empty, `null`, not
+ * JSON or truncated rejects `into` with ResponseDecodeError (`ERR_KUBE_DECODE`).
+ */
 export class Result {
   readonly #response: Promise<HttpResponse>;
+  readonly #request: RequestInfo | undefined;
 
-  constructor(response: Promise<HttpResponse>) {
+  /** `request` (verb and path) is named in the errors of `into`. */
+  constructor(response: Promise<HttpResponse>, request?: RequestInfo) {
     this.#response = response;
+    this.#request = request;
     // The caller may never read the result; its failure is reported where it is read.
     response.catch(() => undefined);
   }
 
   async into<T = unknown>(): Promise<T> {
-    const res = await this.#response;
-    return (res.body ? JSON.parse(res.body) : undefined) as T;
+    return decodeObjectBody(await this.#response, this.#request) as T;
   }
 
   raw(): Promise<HttpResponse> {
@@ -169,15 +198,17 @@ export class Request {
 
   /** Sends the request. Read the answer with `.into<T>()` or `.raw()`. */
   do(options: DoOptions = {}): Result {
+    const path = this.url();
     return new Result(
       this.transport.request({
         method: this.method,
-        path: this.url(),
+        path,
         headers: this.headers,
         ...(this.payload !== undefined && { body: this.payload }),
         signal: options.signal ?? this.abortSignal,
         timeoutMs: options.timeoutMs ?? this.timeoutMillis,
       }),
+      { method: this.method, path: path.split('?')[0] ?? path },
     );
   }
 

@@ -1,4 +1,12 @@
-import { AlreadyStartedError, ApiError, TransportError, WatchStalledError, type RequestInfo } from '../errors.js';
+import {
+  AlreadyStartedError,
+  ApiError,
+  ResponseDecodeError,
+  ResponseTooLargeError,
+  TransportError,
+  WatchStalledError,
+  type RequestInfo,
+} from '../errors.js';
 import type { Status, WatchEvent } from '../meta/types.js';
 import type { StreamResponse } from '../transport/transport.js';
 import { describeNetworkError } from '../transport/network-errors.js';
@@ -109,11 +117,14 @@ class ChunkReader {
   }
 }
 
-/** One line of a watch: an event, nothing for an empty line, an ApiError thrown for an in-stream ERROR event. */
+/**
+ * One line of a watch: an event, nothing for an empty line; an in-stream ERROR event is thrown as the error it stands
+ * for (see {@link watchErrorEvent}).
+ */
 function parseEvent<T>(line: string, request: RequestInfo): WatchEvent<T> | undefined {
   if (line.length === 0 || line === '\r') return undefined;
   const event = JSON.parse(line) as { type: string; object: unknown };
-  if (event.type === 'ERROR') throw ApiError.fromStatus(event.object as Status, request);
+  if (event.type === 'ERROR') throw watchErrorEvent(event.object, request);
   return event as WatchEvent<T>;
 }
 
@@ -137,14 +148,24 @@ async function* decodeEvents<T>(reader: ChunkReader, lines: LineSplitter, reques
   }
 }
 
+/**
+ * The longest watch event (one JSON line) a watch reads: 16 MiB, apimachinery's limit for a decoded frame (its
+ * streaming decoder fails a longer one with ErrObjectTooLarge). An object is at most about 1.5 MiB in etcd, so only
+ * a broken or hostile stream sends more; the watch then fails with ResponseTooLargeError
+ * (`ERR_KUBE_RESPONSE_TOO_LARGE`) and memory holds at most the limit.
+ */
+export const maxWatchEventBytes = 16 * 1024 * 1024;
+
 /** The error a watch ends with, for what ended its stream. */
 function watchError(err: unknown, options: WatchStreamOptions, stalled: boolean): unknown {
   if (stalled) return new WatchStalledError(options.inactivityTimeoutMs ?? 0, options.request);
   if (options.signal?.aborted) return options.signal.reason;
   if (err instanceof SyntaxError) {
-    return new TransportError(`the watch stream held invalid JSON: ${err.message}`, options.request, { cause: err });
+    // Not the parser's message: it quotes the line, which may hold Secret data. A transport error still, as a stream
+    // cut inside an event ends with a partial line.
+    return new TransportError('the watch stream held a line that is not JSON (cut inside an event, or not a watch)', options.request);
   }
-  if (err instanceof ApiError) return err;
+  if (err instanceof ApiError || err instanceof ResponseDecodeError || err instanceof ResponseTooLargeError) return err;
   return new TransportError(describeNetworkError(err, options.origin), options.request, { cause: err });
 }
 
@@ -176,7 +197,10 @@ async function* decodeWatch<T>(
   const reader = new ChunkReader(body, () => watchdog.arm());
   watchdog.arm();
   try {
-    const lines = new LineSplitter();
+    const lines = new LineSplitter({
+      maxLineBytes: maxWatchEventBytes,
+      tooLong: (max) => new ResponseTooLargeError('a watch event (one line of the stream)', max, options.request),
+    });
     yield* decodeEvents<T>(reader, lines, options.request);
     if (watchdog.stalled) throw new WatchStalledError(inactivityMs, options.request);
     const last = lines.rest();
@@ -191,6 +215,18 @@ async function* decodeWatch<T>(
     reader.detach();
     if (!body.destroyed) body.destroy();
   }
+}
+
+/**
+ * The error an in-stream ERROR event stands for: the ApiError of its Status, or (an object that is no Status, such as
+ * `null`) a ResponseDecodeError that says so, as client-go's `FromObject` reports an unexpected object.
+ */
+function watchErrorEvent(object: unknown, request: RequestInfo): Error {
+  if (object !== null && typeof object === 'object' && (object as Partial<Status>).kind === 'Status') {
+    return ApiError.fromStatus(object as Status, request);
+  }
+  const what = object === null ? 'null' : Array.isArray(object) ? 'an array' : typeof object === 'object' ? 'an object that is not a Status' : `a JSON ${typeof object}`;
+  return new ResponseDecodeError(`the watch sent an ERROR event whose object is ${what}, not a Status`, request);
 }
 
 /**

@@ -86,8 +86,8 @@ function create(spec: ConnectionSpec, options: { bodyTimeout?: number; allowH2?:
   let proxy: URL;
   try {
     proxy = new URL(spec.proxyUrl);
-  } catch (cause) {
-    throw new ConfigError(`proxy URL is not a URL`, { field: 'proxyUrl', cause });
+  } catch {
+    throw new ConfigError('proxy URL is not a URL', { field: 'proxyUrl' });
   }
   switch (proxy.protocol) {
     case 'http:':

@@ -3,7 +3,7 @@
  * `ClientConfig()` does: only what they use is checked, and credentials are kept only for a TLS server.
  */
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, describeUrl } from '../../errors.js';
 import type { KubeconfigCluster, KubeconfigExec, KubeconfigUser } from '../kubeconfig.js';
 import type { ExecConfig, ImpersonationConfig, RestConfig } from '../types.js';
 import { decodeBase64, readReferencedFile, requireCertificatePem, requirePrivateKeyPem, type Place } from './files.js';
@@ -241,11 +241,6 @@ function execConfig(exec: KubeconfigExec, cluster: KubeconfigCluster, place: (ke
   const extension = cluster.extensions?.find((e) => e.name === 'client.authentication.k8s.io/exec');
   if (extension) out.config = extension.extension;
   return out;
-}
-
-/** A URL for a message: without `user:password@`, query or fragment, which may carry credentials. */
-export function describeUrl(url: string): string {
-  return url.replace(/[?#].*$/s, '').replace(/\/\/[^/@]*@/, '//***@');
 }
 
 /**

@@ -228,11 +228,114 @@ function plain(typed: unknown, raw: unknown): unknown {
 }
 
 /**
+ * The parser's reason without what it quotes from the file: a tag (`!<…>`), an alias or anchor name (`"…"`), or the
+ * text after a colon (`tag name cannot contain such characters: …`), any of which could be a credential's start.
+ */
+export function safeReason(reason: string): string {
+  const cut = reason
+    .replace(/!<[^>]*>/g, 'a tag')
+    .replace(/"[^"]*"/g, '(name not shown)')
+    .replace(/: .*$/s, '');
+  return cut.length > 120 ? `${cut.slice(0, 120)}…` : cut;
+}
+
+/**
+ * Largest share of a document's nodes that may come from expanding aliases, as go-yaml (and so kubectl) allows it:
+ * 99 % up to 400,000 nodes, falling to 10 % at 4,000,000, so a few hundred bytes of nested aliases (a "billion
+ * laughs") cannot expand to billions of nodes, while real documents, which use few aliases, are never refused.
+ */
+function allowedAliasRatio(nodes: number): number {
+  if (nodes <= 400_000) return 0.99;
+  if (nodes >= 4_000_000) return 0.1;
+  return 0.99 - (0.89 * (nodes - 400_000)) / 3_600_000;
+}
+
+/**
+ * Refuses documents whose aliases would expand to far more nodes than they hold (go-yaml's "excessive aliasing"),
+ * and aliases that contain themselves. js-yaml shares an aliased value instead of copying it, so the parse itself is
+ * cheap; what explodes is any walk over the result (reading `extensions` copies it). The count is linear in the
+ * document: each distinct collection is sized once.
+ */
+function checkAliasExpansion(documents: unknown[], file: string | undefined): void {
+  for (const doc of documents) {
+    const { expanded, unique } = expansionOf(doc, file);
+    const aliased = expanded - unique;
+    if (aliased > 100 && expanded > 1000 && aliased / expanded > allowedAliasRatio(expanded)) {
+      throw new ConfigError(
+        `the YAML document contains excessive aliasing: its aliases expand to about ${expanded.toPrecision(3)} nodes ` +
+          `from ${unique} (as go-yaml, kubeloop refuses such a document; write the values out)`,
+        { file },
+      );
+    }
+  }
+}
+
+function childrenOf(node: unknown): unknown[] | undefined {
+  if (Array.isArray(node)) return node;
+  if (node instanceof Set) return [...node];
+  if (isMapping(node)) return Object.values(node);
+  return undefined;
+}
+
+interface SizeFrame {
+  node: object;
+  children: unknown[];
+  next: number;
+  size: number;
+}
+
+/**
+ * Nodes in the document once every alias is expanded (`expanded`), and nodes written in it (`unique`), counted
+ * without recursion (a chain of aliases nests deeper than the stack).
+ */
+function expansionOf(root: unknown, file: string | undefined): { expanded: number; unique: number } {
+  const sized = new Map<object, number>();
+  const open = new Set<object>();
+  let unique = 0;
+  const frame = (node: object, children: unknown[]): SizeFrame => {
+    unique += 1 + (isMapping(node) ? children.length : 0);
+    open.add(node);
+    return { node, children, next: 0, size: 1 + (isMapping(node) ? children.length : 0) };
+  };
+  const rootChildren = childrenOf(root);
+  if (!rootChildren) return { expanded: 1, unique: 1 };
+  const stack: SizeFrame[] = [frame(root as object, rootChildren)];
+  let total = 0;
+  while (stack.length > 0) {
+    const top = stack.at(-1)!;
+    if (top.next < top.children.length) {
+      const child = top.children[top.next++];
+      const children = childrenOf(child);
+      if (!children) {
+        top.size += 1;
+        unique += 1;
+      } else if (sized.has(child as object)) {
+        top.size += sized.get(child as object)!;
+      } else if (open.has(child as object)) {
+        throw new ConfigError('the YAML document has an alias that contains itself', { file });
+      } else {
+        stack.push(frame(child as object, children));
+      }
+      continue;
+    }
+    stack.pop();
+    open.delete(top.node);
+    sized.set(top.node, top.size);
+    const parent = stack.at(-1);
+    if (parent) parent.size += top.size;
+    else total = top.size;
+  }
+  return { expanded: total, unique };
+}
+
+/**
  * Parses one YAML document. An empty document (nothing, or only comments) is `null`; empty documents after the first
  * are ignored, a second one with content is an error.
  *
  * Errors: a ConfigError naming the file with the line and column of malformed YAML. The message holds the parser's
- * reason only, never the source snippet, which could show a credential.
+ * reason only, without the source snippet and without the tags, alias names or text it quotes (see
+ * {@link safeReason}), which could show a credential. A document whose aliases expand too far (a "billion laughs")
+ * is a ConfigError too, found in time linear in the document (see {@link checkAliasExpansion}).
  */
 export function parseYaml(text: string, file: string | undefined): YamlNode {
   const parse = (schema: typeof YAML11_SCHEMA): unknown[] => loadAll(text, { schema, json: true, filename: file });
@@ -240,13 +343,15 @@ export function parseYaml(text: string, file: string | undefined): YamlNode {
   let raw: unknown[];
   try {
     typed = parse(YAML11_SCHEMA);
+    checkAliasExpansion(typed, file);
     raw = parse(rawSchema);
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     if (err instanceof YAMLException) {
       const at = err.mark ? ` at line ${err.mark.line + 1}, column ${err.mark.column + 1}` : '';
-      throw new ConfigError(`malformed YAML${at}: ${err.reason}`, { file });
+      throw new ConfigError(`malformed YAML${at}: ${safeReason(err.reason)}`, { file });
     }
-    throw new ConfigError('malformed YAML', { file, cause: err });
+    throw new ConfigError('malformed YAML', { file });
   }
   // kubectl reads the first document and ignores the rest, even malformed; kubeloop refuses a second one that holds
   // anything, since it is usually two files concatenated by mistake. Empty documents (a trailing ---) do no harm.
