@@ -31,7 +31,7 @@ export {
 } from './errors.js';
 export { errorCodes, type ErrorCode } from './error-codes.js';
 export type { RestConfig, ExecConfig, ImpersonationConfig } from './config/types.js';
-export { defaultMaxResponseBytes } from './config/types.js';
+export { defaultMaxResponseBytes, defaultPingIntervalMs } from './config/types.js';
 export {
   loadConfig,
   loadClientConfig,
@@ -109,6 +109,35 @@ export {
   type CustomObject,
   type DefineResourceOptions,
 } from './meta/descriptor.js';
+export {
+  s,
+  type SchemaNode,
+  type Infer,
+  type InferProperties,
+  type SchemaProperties,
+  type CelRule,
+  type CommonOptions,
+  type StringOptions,
+  type NumberOptions,
+  type ArrayOptions,
+  type MapOptions,
+  type ObjectOptions,
+} from './schema/builder.js';
+export {
+  defineCustomResource,
+  type CustomResource,
+  type DefineCustomResourceOptions,
+  type SpecOf,
+  type StatusOf,
+} from './schema/resource.js';
+export {
+  validateObject,
+  formatFieldError,
+  schemaOf,
+  type FieldError,
+  type FieldErrorType,
+  type SchemaCarrier,
+} from './schema/validate.js';
 
 export type {
   RequestOptions,
