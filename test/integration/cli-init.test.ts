@@ -70,6 +70,7 @@ describe('kubeloop init', () => {
       'src/main.ts',
       'test/global-setup.ts',
       'test/manifests.test.ts',
+      'test/metrics.test.ts',
       'test/support.ts',
       'tsconfig.build.json',
       'tsconfig.json',
