@@ -35,6 +35,8 @@ export default defineConfig({
         items: [
           { text: 'The reconcile contract', link: '/concepts/reconcile' },
           { text: 'Informers and their guarantees', link: '/concepts/informers' },
+          { text: 'Work queues', link: '/concepts/workqueues' },
+          { text: 'Leader election', link: '/concepts/leader-election' },
         ],
       },
       {
