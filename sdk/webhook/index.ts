@@ -22,11 +22,8 @@ import 'reflect-metadata';
 
 export {
   Webhook,
-  webhookOptionsOf,
-  resolveWebhookOptions,
   defaultingPath,
   validatingPath,
-  conversionPath,
   type WebhookOptions,
   type WebhookClass,
   type WebhookLabelSelector,
@@ -57,7 +54,7 @@ export {
   type CertProvisionerRunnable,
   type ManagerCertProvisionerOptions,
 } from './provisioner.js';
-export { webhookFor, registerWebhookInstance, WebhookBuilder, type WebhookBuilderOptions, type WebhookRegistry } from './builder.js';
+export { webhookFor, WebhookBuilder, type WebhookBuilderOptions, type WebhookRegistry } from './builder.js';
 export { createJsonPatch, applyJsonPatch, type JsonPatchOperation } from './internal/json-patch.js';
 export {
   createCertificateAuthority,

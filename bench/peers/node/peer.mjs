@@ -36,7 +36,9 @@ const strategies = {
 };
 const kl = {
   async informer(kind) {
-    const { createSharedIndexInformer, metadataListWatchFor, resolveResource } = await import(dist('cache/index.js'));
+    const { createSharedIndexInformer } = await import(dist('cache/index.js'));
+    // kubeloop's own building block, not public API: the manager's metadata-only informers use it.
+    const { metadataListWatchFor, resolveResource } = await import(dist('cache/internal.js'));
     const { createResourceClientFactory } = await import(dist('client/index.js'));
     // S1's metadata-only variant: PartialObjectMetadata from the server (what `.metadataOnly()` uses in a manager).
     const lw = p.metadata
