@@ -18,6 +18,8 @@ export const errorCodes = {
   ERR_KUBE_TRANSPORT: 'the request never got an answer: TLS, DNS, connection refused or reset, timeout (TransportError)',
   ERR_KUBE_DECODE:
     'a 2xx answer whose body cannot be read: not JSON, truncated, empty or null, or a watch ERROR event without a Status (ResponseDecodeError)',
+  ERR_KUBE_RESPONSE_TOO_LARGE:
+    'a response body over RestConfig.maxResponseBytes once gzip-decoded, or a watch event over 16 MiB; reading stopped at the limit (ResponseTooLargeError)',
   ERR_KUBE_WATCH_STALLED: 'a watch stream went silent longer than its inactivity limit (WatchStalledError)',
   ERR_KUBE_EXEC: 'an exec credential plugin could not be run or gave no usable credential (ExecCredentialError)',
   ERR_KUBE_DISCOVERY_FAILED: 'discovery of some group-versions failed; the error carries what succeeded (GroupDiscoveryFailedError)',
@@ -59,6 +61,8 @@ export const errorCodes = {
   ERR_EVENT_RECORDER_STOPPED: 'the event recorder was shut down',
   ERR_INVALID_BIND_ADDRESS: 'a metrics, probe or webhook bind address does not parse (BindAddressError)',
   ERR_LISTEN: 'a metrics, probe or webhook server cannot listen: the port is taken or not allowed',
+  ERR_METRICS_CERTIFICATE: "the metrics server's certificate files exist but do not load as a pair",
+  ERR_METRICS_AUTH: 'a TokenReview or SubjectAccessReview of a metrics scrape could not be made (answered 500, logged)',
   ERR_HEALTH_CHECK_TIMEOUT: 'a health or readiness check did not answer within its timeout (the reason of its aborted signal)',
   ERR_SIGNAL: "the process received SIGINT or SIGTERM (the reason of setupSignalHandler's signal, SignalReceivedError)",
   // kubeloop/leaderelection

@@ -303,3 +303,27 @@ export class WatchStalledError extends KubeloopError {
     super('ERR_KUBE_WATCH_STALLED', `${where}no data for ${inactivityMs} ms; the connection is presumed dead`);
   }
 }
+
+/**
+ * An answer larger than the client reads: a response body over `RestConfig.maxResponseBytes` once gzip-decoded, or a
+ * watch event (one line of the stream) over 16 MiB. Code `ERR_KUBE_RESPONSE_TOO_LARGE`. Reading stops as soon as the
+ * limit is passed, so memory stays bounded; the message names the request (never its query string) and the limit.
+ */
+export class ResponseTooLargeError extends KubeloopError {
+  readonly request: RequestInfo | undefined;
+  /** The limit that was passed, in bytes. */
+  readonly limitBytes: number;
+
+  constructor(what: string, limitBytes: number, request?: RequestInfo) {
+    const info = withoutQuery(request);
+    super('ERR_KUBE_RESPONSE_TOO_LARGE', `${info ? `${info.method} ${info.path}: ` : ''}${what} is larger than ${describeBytes(limitBytes)}`);
+    this.request = info;
+    this.limitBytes = limitBytes;
+  }
+}
+
+function describeBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
+}

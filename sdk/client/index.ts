@@ -10,6 +10,7 @@ export {
   TransportError,
   WatchStalledError,
   ResponseDecodeError,
+  ResponseTooLargeError,
   ArgumentError,
   ArgumentRangeError,
   AlreadyStartedError,
@@ -30,6 +31,7 @@ export {
 } from './errors.js';
 export { errorCodes, type ErrorCode } from './error-codes.js';
 export type { RestConfig, ExecConfig, ImpersonationConfig } from './config/types.js';
+export { defaultMaxResponseBytes } from './config/types.js';
 export {
   loadConfig,
   loadClientConfig,

@@ -44,7 +44,8 @@ import { createDefaultLogger } from './logger.js';
 import { ApiServerContact, type LivenessOptions } from './liveness.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { Reconcile } from './reconcile.js';
-import { startMetricsServer, startProbeServer, type Check, type Server } from './servers.js';
+import { startMetricsServer, startProbeServer, type Check, type MetricsServerOptions, type Server } from './servers.js';
+import { createDelegatedAuthorizer } from './metrics-auth.js';
 import { CLIENT, CLIENTSET, CLOCK, DISCOVERY_CLIENT, DYNAMIC_CLIENT, EVENT_RECORDER, LOGGER, MANAGER, REST_CONFIG, tokenName } from './tokens.js';
 
 /** Something the manager runs: resolves when its signal aborts and it has stopped. */
@@ -74,6 +75,38 @@ export interface LeaderElectionOptions {
   releaseOnCancel?: boolean;
 }
 
+/** The manager's `metrics` option: where and how `/metrics` (and, when asked for, profiling) is served. */
+export interface MetricsOptions {
+  /** `:8443`, `127.0.0.1:8080`, or `0` to disable. Default: `:8080`. */
+  bindAddress?: string;
+  /**
+   * HTTPS (TLS 1.2 or newer) with the certificate in `certDir` (`tls.crt`, `tls.key`), reloaded when it rotates, or a
+   * self-signed one made at start when those files do not exist, as controller-runtime's metrics server. Default: false.
+   */
+  secureServing?: boolean;
+  /**
+   * Authenticate each request's bearer token by a TokenReview and authorize its user by a SubjectAccessReview (the
+   * method in lower case on the request's path, a non-resource URL), as controller-runtime's
+   * `filters.WithAuthenticationAndAuthorization`: no or an invalid token gets 401, a user without the right 403.
+   * Answers are cached: a token's for a minute, an allowed user's for five minutes, a denied one's for thirty seconds.
+   * The manager needs `create` on `tokenreviews` and `subjectaccessreviews`. Needs `secureServing` (a bearer token
+   * is not sent in clear). Default: false.
+   */
+  authorize?: boolean;
+  /** Default: `<os temp dir>/k8s-metrics-server/serving-certs`, as controller-runtime. */
+  certDir?: string;
+  /** Default: `tls.crt`. */
+  certName?: string;
+  /** Default: `tls.key`. */
+  keyName?: string;
+  /**
+   * Serve a CPU profile (`/debug/pprof/profile?seconds=N`, a `.cpuprofile`) and a heap snapshot
+   * (`/debug/pprof/heap`, a `.heapsnapshot`) for Chrome DevTools beside `/metrics`, behind the same authorization
+   * (the caller needs `get` on those non-resource URLs). Default: false.
+   */
+  profiling?: boolean;
+}
+
 export interface ManagerOptions {
   /** Default: `await loadConfig()` ($KUBECONFIG, ~/.kube/config, then in-cluster). */
   config?: RestConfig;
@@ -88,8 +121,17 @@ export interface ManagerOptions {
   client?: { readYourOwnWrites?: boolean | ReadYourOwnWritesOptions };
   /** Default: off. */
   leaderElection?: LeaderElectionOptions;
-  /** Where `/metrics` is served: `:8080`, `127.0.0.1:8080`, or `0` to disable. Default: `:8080`. */
+  /**
+   * Where `/metrics` is served as plain HTTP: `:8080`, `127.0.0.1:8080`, or `0` to disable. Default: `:8080`. The
+   * shorthand of `metrics: { bindAddress }`; give one or the other.
+   */
   metricsBindAddress?: string;
+  /**
+   * How `/metrics` is served: `{ bindAddress: ':8443', secureServing: true, authorize: true }` serves it over HTTPS to
+   * callers whose bearer token a TokenReview authenticates and whose user a SubjectAccessReview allows to `get` the
+   * non-resource URL `/metrics` (kubebuilder's default). Default: plain HTTP on `:8080`, no authentication.
+   */
+  metrics?: MetricsOptions;
   /** Where `/healthz` and `/readyz` are served, or `0` to disable. Default: `:8081`. */
   healthProbeBindAddress?: string;
   /**
@@ -482,11 +524,11 @@ class ManagerImpl implements Manager {
    */
   private startServers(servers: Server[]): Promise<void> | undefined {
     const log = this.log;
-    const metricsAddress = this.options.metricsBindAddress ?? ':8080';
+    const metricsAddress = metricsBindAddressOf(this.options);
     const probeAddress = this.options.healthProbeBindAddress ?? ':8081';
     if (metricsAddress === '0' && probeAddress === '0') return undefined;
     return (async () => {
-      if (metricsAddress !== '0') servers.push(await startMetricsServer({ bindAddress: metricsAddress, registry: this.metrics.registry }));
+      if (metricsAddress !== '0') servers.push(await startMetricsServer(this.metricsServerOptions(metricsAddress)));
       if (probeAddress !== '0') {
         servers.push(
           await startProbeServer({
@@ -498,6 +540,19 @@ class ManagerImpl implements Manager {
       }
       for (const s of servers) log.info({ address: s.address }, 'serving');
     })();
+  }
+
+  /** The metrics server's options from the manager's `metrics` option. */
+  private metricsServerOptions(bindAddress: string): MetricsServerOptions {
+    const { secureServing, authorize, certDir, certName, keyName, profiling } = this.options.metrics ?? {};
+    return {
+      bindAddress,
+      registry: this.metrics.registry,
+      ...(secureServing && { secureServing: { certDir, certName, keyName } }),
+      ...(authorize && { authorizer: createDelegatedAuthorizer(createClientset(this.config)) }),
+      profiling: profiling ?? false,
+      log: this.log.child({ component: 'metrics' }),
+    };
   }
 
   /**
@@ -701,16 +756,34 @@ async function addCertProvisioner(mgr: ManagerImpl, options: ManagerCertProvisio
   return provisioner;
 }
 
+/** Where metrics are served: `metrics.bindAddress` or `metricsBindAddress` (never both), else `:8080`. */
+function metricsBindAddressOf(options: ManagerOptions): string {
+  return options.metrics?.bindAddress ?? options.metricsBindAddress ?? ':8080';
+}
+
+/** Refuses metrics options that cannot work: two bind addresses, or authorization over plain HTTP. */
+function checkMetricsOptions(options: ManagerOptions): void {
+  const metrics = options.metrics;
+  if (!metrics) return;
+  if (metrics.bindAddress !== undefined && options.metricsBindAddress !== undefined) {
+    throw new KubeloopError('ERR_MANAGER_OPTIONS', 'give metrics.bindAddress or its shorthand metricsBindAddress, not both');
+  }
+  if (metrics.authorize && !metrics.secureServing) {
+    throw new KubeloopError('ERR_MANAGER_OPTIONS', 'metrics.authorize needs metrics.secureServing: bearer tokens are not accepted over plain HTTP');
+  }
+}
+
 /**
  * Makes a manager: resolves the config, creates the cache, the clients and the DI container (a child of
  * `options.container`, with the tokens CLIENT, CLIENTSET, DYNAMIC_CLIENT, DISCOVERY_CLIENT, REST_CONFIG, LOGGER,
  * EVENT_RECORDER and MANAGER registered). Nothing runs until `start()`.
  */
 export async function createManager(options: ManagerOptions = {}): Promise<Manager> {
+  checkMetricsOptions(options);
   const config = options.config ?? (await loadConfig());
   const log = options.logger ?? createDefaultLogger();
   // Process and runtime metrics (their event-loop monitor wakes the process 100 times a second) only when served.
-  const metrics = createMetrics(undefined, { defaultMetrics: (options.metricsBindAddress ?? ':8080') !== '0' });
+  const metrics = createMetrics(undefined, { defaultMetrics: metricsBindAddressOf(options) !== '0' });
   const cache = new ManagerCache(config, options.cache, log.child({ component: 'cache' }));
   registerInformerMetrics(metrics.registry, cache);
   const discovery = createDiscoveryClient(config);

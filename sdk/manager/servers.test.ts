@@ -1,7 +1,11 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { Counter, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '../../test/support/wait.js';
 import { parseBindAddress, startMetricsServer, startProbeServer, type Check, type Server } from './servers.js';
 
 const servers: Server[] = [];
@@ -170,5 +174,48 @@ describe('startMetricsServer', () => {
   it("'0' disables it", async () => {
     const s = await startMetricsServer({ bindAddress: '0', registry: new Registry() });
     expect(s.port).toBeUndefined();
+  });
+});
+
+describe('startMetricsServer: profiling and secure serving', () => {
+  it('serves profiling only when asked: a heap snapshot Chrome DevTools opens, and checks a CPU profile request', async () => {
+    const plain = await startMetricsServer({ bindAddress: '127.0.0.1:0', registry: new Registry() });
+    servers.push(plain);
+    expect((await get(plain, '/debug/pprof/heap')).status).toBe(404);
+
+    const s = await startMetricsServer({ bindAddress: '127.0.0.1:0', registry: new Registry(), profiling: true });
+    servers.push(s);
+    for (const bad of ['0', '301', '1.5', 'x']) expect((await get(s, `/debug/pprof/profile?seconds=${bad}`)).status).toBe(400);
+    expect((await get(s, '/debug/pprof/profile', 'HEAD')).status).toBe(405);
+    const heap = await get(s, '/debug/pprof/heap');
+    expect(heap.status).toBe(200);
+    expect(heap.headers.get('content-disposition')).toMatch(/^attachment; filename="kubeloop-.*\.heapsnapshot"$/);
+    const snapshot = JSON.parse(heap.body) as { snapshot: { meta: { node_fields: string[] }; node_count: number }; nodes: number[]; strings: string[] };
+    expect(snapshot.snapshot.meta.node_fields).toContain('name');
+    expect(snapshot.nodes.length).toBe(snapshot.snapshot.node_count * snapshot.snapshot.meta.node_fields.length);
+  });
+
+  it('answers 409 to a second CPU profile while one runs, and closing stops the one in progress', async () => {
+    const s = await startMetricsServer({ bindAddress: '127.0.0.1:0', registry: new Registry(), profiling: true });
+    const first = get(s, '/debug/pprof/profile?seconds=60').then(
+      () => 'answered',
+      () => 'cut off',
+    );
+    await eventually('the first profile runs', async () => (await get(s, '/debug/pprof/profile?seconds=1')).status === 409);
+    await s.close();
+    expect(await first).toBe('cut off');
+  });
+
+  it('refuses certificate files that do not form a pair', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'metrics-bad-cert-'));
+    try {
+      await writeFile(join(dir, 'tls.crt'), 'not a certificate');
+      await writeFile(join(dir, 'tls.key'), 'not a key');
+      await expect(startMetricsServer({ bindAddress: '127.0.0.1:0', registry: new Registry(), secureServing: { certDir: dir } })).rejects.toMatchObject({
+        code: 'ERR_METRICS_CERTIFICATE',
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { SecureContextOptions, SecureVersion } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { KubeloopError, type Logger } from '../client/index.js';
+import { metricsCertificate, type MetricsCertificateOptions } from './internal/metrics-tls.js';
+import { cpuProfileRunning, maxProfileSeconds, profilePaths, profileSeconds, serveCpuProfile, serveHeapSnapshot } from './internal/profiling.js';
+import type { RequestAuthorizer } from './metrics-auth.js';
 
 /**
  * One health or readiness check: resolves (or returns) when healthy, throws or rejects with the reason when not.
@@ -50,15 +55,31 @@ export function parseBindAddress(address: string): { host: string | undefined; p
 
 const disabled: Server = { address: undefined, port: undefined, close: () => Promise.resolve() };
 
-async function listen(bindAddress: string, handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Promise<Server> {
+/** HTTPS instead of HTTP for {@link listen}: the first certificate, and a hook that gets the server to reload it. */
+interface ListenTls {
+  options: SecureContextOptions;
+  /** Gets the server once created: the certificate watcher calls its `setSecureContext`. */
+  attach?: (server: HttpsServer) => void;
+}
+
+async function listen(
+  bindAddress: string,
+  handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  extra: { tls?: ListenTls; onClose?: () => void } = {},
+): Promise<Server> {
   const bind = parseBindAddress(bindAddress);
   if (!bind) return disabled;
-  const server = createServer({ requestTimeout: 30_000 }, (req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handler(req, res).catch((err: unknown) => {
       if (!res.headersSent) send(res, 500, `internal server error: ${oneLine(err)}\n`);
       else res.destroy();
     });
-  });
+  };
+  const server = extra.tls ? createHttpsServer({ ...extra.tls.options, requestTimeout: 30_000 }, onRequest) : createServer({ requestTimeout: 30_000 }, onRequest);
+  if (extra.tls) {
+    extra.tls.attach?.(server as HttpsServer);
+    server.on('tlsClientError', () => undefined);
+  }
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => reject(new KubeloopError('ERR_LISTEN', `cannot listen on ${bindAddress}: ${err.message}`, { cause: err }));
@@ -76,6 +97,7 @@ async function listen(bindAddress: string, handler: (req: IncomingMessage, res: 
     port: info.port,
     close() {
       closing ??= new Promise<void>((resolve) => {
+        extra.onClose?.();
         server.close(() => resolve());
         server.closeAllConnections();
       });
@@ -209,28 +231,111 @@ export interface MetricsServerOptions {
   bindAddress: string;
   /** The registry to serve: the manager's own. */
   registry: Registry;
+  /**
+   * Serve HTTPS (TLS 1.2 or newer) instead of plain HTTP, with the certificate in `certDir` when its files exist
+   * (reloaded when they rotate) or else a self-signed one, as controller-runtime's `SecureServing`. Default: plain HTTP.
+   */
+  secureServing?: MetricsCertificateOptions & { tlsMinVersion?: SecureVersion };
+  /**
+   * Decides for each request whether it is served: {@link createDelegatedAuthorizer} (TokenReview and
+   * SubjectAccessReview), as controller-runtime's `filters.WithAuthenticationAndAuthorization`. Default: every request.
+   */
+  authorizer?: RequestAuthorizer;
+  /**
+   * Also serve a CPU profile (`GET /debug/pprof/profile?seconds=N`, default 30, at most 300, as a `.cpuprofile`) and a
+   * heap snapshot (`GET /debug/pprof/heap`, as a `.heapsnapshot`), both for Chrome DevTools, behind the same
+   * `authorizer`. Default: false.
+   */
+  profiling?: boolean;
+  /** Hears of failed reviews and certificate reloads (pino-shaped). Default: none. */
+  log?: Pick<Logger, 'warn' | 'info'>;
+}
+
+type MetricsRoute = 'metrics' | 'cpu' | 'heap';
+
+function metricsRoute(path: string, profiling: boolean): MetricsRoute | undefined {
+  if (path === '/metrics') return 'metrics';
+  if (profiling && path === profilePaths.cpu) return 'cpu';
+  if (profiling && path === profilePaths.heap) return 'heap';
+  return undefined;
+}
+
+/** The metrics server's request handler; `stopping` aborts a CPU profile in progress when the server closes. */
+function metricsHandler(options: MetricsServerOptions, stopping: AbortSignal): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://metrics');
+    const route = metricsRoute(url.pathname, options.profiling ?? false);
+    if (!route) return send(res, 404, 'not found\n');
+    const methods = route === 'metrics' ? ['GET', 'HEAD'] : ['GET'];
+    if (!methods.includes(req.method ?? '')) return send(res, 405, 'method not allowed\n', { allow: methods.join(', ') });
+    if (options.authorizer) {
+      const decision = await options.authorizer(req);
+      if (!decision.allowed) {
+        if (decision.status === 500) options.log?.warn({ path: url.pathname, error: oneLine(decision.cause) }, decision.message);
+        return send(res, decision.status, `${decision.message}\n`);
+      }
+    }
+    if (route === 'metrics') return send(res, 200, await options.registry.metrics(), { 'content-type': options.registry.contentType });
+    if (route === 'heap') return serveHeapSnapshot(res);
+    const seconds = profileSeconds(url.searchParams);
+    if (seconds === undefined) return send(res, 400, `seconds must be an integer from 1 to ${maxProfileSeconds}\n`);
+    if (cpuProfileRunning()) return send(res, 409, 'a CPU profile is already being taken\n');
+    const gone = AbortSignal.any([stopping, abortedWhenClosed(res)]);
+    return serveCpuProfile(res, seconds, gone);
+  };
+}
+
+/** Aborts when the response's connection closes before the response was sent (the client went away). */
+function abortedWhenClosed(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller.signal;
 }
 
 /**
- * Serves `GET /metrics` in the Prometheus text format from `registry`. Other paths answer 404.
+ * Serves `GET /metrics` in the Prometheus text format from `registry`, and with `profiling` the CPU profile and heap
+ * snapshot endpoints. Other paths answer 404.
  *
- * Guarantees and errors: as {@link startProbeServer}.
+ * Guarantees: with `authorizer`, a request without a valid bearer token gets 401, one whose user may not `get` the
+ * path 403, one whose review could not be made 500 (logged); nothing is served before the decision. With
+ * `secureServing`, a rotated certificate is used for new connections without a restart. Closing aborts a CPU profile
+ * in progress. Otherwise as {@link startProbeServer}.
  *
- * Caveats: served without authentication or TLS, as controller-runtime's default; protect it with a NetworkPolicy
- * or a proxy (kube-rbac-proxy) when the metrics are sensitive.
+ * Errors: as {@link startProbeServer}; `ERR_METRICS_CERTIFICATE` when the certificate files exist but do not form a
+ * pair.
+ *
+ * Caveats: without `secureServing` and `authorizer` it is served as controller-runtime's plain default: protect it
+ * with a NetworkPolicy. Only one CPU profile runs at a time (409 otherwise); a heap snapshot stops the event loop
+ * while it is taken.
  */
-export function startMetricsServer(options: MetricsServerOptions): Promise<Server> {
-  return listen(options.bindAddress, async (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://metrics').pathname;
-    if (path !== '/metrics') {
-      send(res, 404, 'not found\n');
-      return;
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      send(res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
-      return;
-    }
-    const body = await options.registry.metrics();
-    send(res, 200, body, { 'content-type': options.registry.contentType });
+export async function startMetricsServer(options: MetricsServerOptions): Promise<Server> {
+  if (parseBindAddress(options.bindAddress) === undefined) return disabled;
+  const stopping = new AbortController();
+  const handler = metricsHandler(options, stopping.signal);
+  if (!options.secureServing) return listen(options.bindAddress, handler, { onClose: () => stopping.abort() });
+  const base = { minVersion: options.secureServing.tlsMinVersion ?? ('TLSv1.2' as const) };
+  let https: HttpsServer | undefined;
+  const certificate = await metricsCertificate(
+    options.secureServing,
+    (pair) => {
+      https?.setSecureContext({ ...base, ...pair });
+      options.log?.info({ certDir: options.secureServing?.certDir }, 'metrics serving certificate reloaded');
+    },
+    (err) => options.log?.warn({ error: err.message }, 'metrics serving certificate not reloaded (the files do not form a pair yet)'),
+  );
+  const server = await listen(options.bindAddress, handler, {
+    tls: { options: { ...base, ...certificate.pair }, attach: (s) => (https = s) },
+    onClose: () => {
+      stopping.abort();
+      certificate.watcher?.close();
+    },
+  }).catch((err: unknown) => {
+    certificate.watcher?.close();
+    throw err;
   });
+  certificate.watcher?.watch();
+  options.log?.info({ address: server.address, certificate: certificate.source }, 'metrics served over HTTPS');
+  return server;
 }

@@ -54,6 +54,7 @@ export {
   type CertProvisionerRunnable,
   type ManagerCertProvisionerOptions,
 } from './provisioner.js';
+export { CertWatcher, type ServingCertificate } from './internal/cert-watcher.js';
 export { webhookFor, WebhookBuilder, type WebhookBuilderOptions, type WebhookRegistry } from './builder.js';
 export { createJsonPatch, applyJsonPatch, type JsonPatchOperation } from './internal/json-patch.js';
 export {

@@ -13,24 +13,9 @@ import {
   type RestConfig,
 } from '../../sdk/client/index.js';
 import { connectToControlPlane } from '../../sdk/envtest/index.js';
-import { createTestNamespace, sharedCluster, uniqueName } from '../support/cluster.js';
+import { createTestNamespace, sharedCluster, uniqueName, whoAmI } from '../support/cluster.js';
 import { startConnectProxy } from '../support/connect-proxy.js';
 
-interface Review {
-  status: { userInfo: { username: string; groups?: string[] } };
-}
-
-/** Who the API server thinks the caller is. */
-async function whoAmI(config: RestConfig): Promise<Review['status']['userInfo']> {
-  const rc = restClientFor(config, { groupVersion: { group: 'authentication.k8s.io', version: 'v1' } });
-  const review = await rc
-    .post()
-    .resource('selfsubjectreviews')
-    .body({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' })
-    .do()
-    .into<Review>();
-  return review.status.userInfo;
-}
 
 const core = { group: '', version: 'v1' };
 const rbac = { group: 'rbac.authorization.k8s.io', version: 'v1' };

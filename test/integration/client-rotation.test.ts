@@ -18,25 +18,12 @@ import {
 import { connectToControlPlane } from '../../sdk/envtest/index.js';
 import { createManager } from '../../sdk/manager/index.js';
 import { createCertificateAuthority } from '../../sdk/webhook/index.js';
-import { createTestNamespace, sharedCluster, uniqueName } from '../support/cluster.js';
+import { createTestNamespace, sharedCluster, uniqueName, whoAmI } from '../support/cluster.js';
 import { managerRunner } from '../support/managers.js';
 import { eventually, freePort, httpGet } from '../support/wait.js';
 
-interface Review {
-  status: { userInfo: { username: string; groups?: string[] } };
-}
-
-/** Who the API server thinks the caller is (a SelfSubjectReview). */
-async function whoAmI(config: RestConfig): Promise<string> {
-  const rc = restClientFor(config, { groupVersion: { group: 'authentication.k8s.io', version: 'v1' } });
-  const review = await rc
-    .post()
-    .resource('selfsubjectreviews')
-    .body({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' })
-    .do()
-    .into<Review>();
-  return review.status.userInfo.username;
-}
+/** The user name the API server sees for `config`. */
+const userName = async (config: RestConfig): Promise<string> => (await whoAmI(config)).username;
 
 /** The transport looks at certificate files at most once a second (client-go reads them at most once a second too). */
 const afterTheNextLook = (): Promise<void> => new Promise((r) => setTimeout(r, 1100));
@@ -74,7 +61,7 @@ describe('certificate files rotated under a running client (client-go’s certif
     await writeFile(certFile, a.certData!);
     await writeFile(keyFile, a.keyData!);
     const fromFiles: RestConfig = { ...bare(), caData: config.caData!, certFile, keyFile };
-    expect(await whoAmI(fromFiles)).toBe(first);
+    expect(await userName(fromFiles)).toBe(first);
 
     // A watch on a pooled connection of the first user, open before the rotation.
     const watch = restClientFor(fromFiles, { groupVersion: core }).get().namespace(ns).resource('configmaps').watch<ConfigMap>();
@@ -91,14 +78,14 @@ describe('certificate files rotated under a running client (client-go’s certif
     // Half-way through a rotation (the new certificate, the old key) the pair is not used: the old one stays.
     await replaceFile(certFile, b.certData!);
     await afterTheNextLook();
-    expect(await whoAmI(fromFiles)).toBe(first);
+    expect(await userName(fromFiles)).toBe(first);
 
     await replaceFile(keyFile, b.keyData!);
     await afterTheNextLook();
-    expect(await whoAmI(fromFiles)).toBe(second);
+    expect(await userName(fromFiles)).toBe(second);
     // The watch made with the old pair was cut, as client-go closes its connections when the certificate rotates.
     expect(await watchEnded).toMatch(/^failed: /);
-    expect(await whoAmI(fromFiles)).toBe(second);
+    expect(await userName(fromFiles)).toBe(second);
   });
 
   it('a CA file: new connections verify against what it holds now; an empty or broken file keeps the CA in hand', async () => {
@@ -106,22 +93,22 @@ describe('certificate files rotated under a running client (client-go’s certif
     const caFile = join(dir, 'ca.crt');
     await writeFile(caFile, other.certPem);
     const fromFile: RestConfig = { ...bare(), caFile, certData: config.certData!, keyData: config.keyData! };
-    await expect(whoAmI(fromFile)).rejects.toThrow(/not signed by a trusted certificate authority/);
+    await expect(userName(fromFile)).rejects.toThrow(/not signed by a trusted certificate authority/);
 
     await replaceFile(caFile, config.caData!);
     await afterTheNextLook();
-    expect(await whoAmI(fromFile)).toMatch(/admin/);
+    expect(await userName(fromFile)).toMatch(/admin/);
 
     for (const broken of ['', 'not a certificate\n']) {
       await replaceFile(caFile, broken);
       await afterTheNextLook();
-      expect(await whoAmI(fromFile)).toMatch(/admin/);
+      expect(await userName(fromFile)).toMatch(/admin/);
     }
 
     // Back to a CA that did not sign the server: the pooled connection verified with the right one is not reused.
     await replaceFile(caFile, other.certPem);
     await afterTheNextLook();
-    const err = await whoAmI(fromFile).catch((e: unknown) => e);
+    const err = await userName(fromFile).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransportError);
     expect((err as Error).message).toMatch(/not signed by a trusted certificate authority/);
   });
@@ -147,11 +134,11 @@ describe('certificate files rotated under a running client (client-go’s certif
     expect(inCluster.caFile).toBe(join(saDir, 'ca.crt'));
     // The serving certificate names localhost, not the address: in a cluster it names the service IP.
     const pod: RestConfig = { ...inCluster, serverName: 'localhost' };
-    await expect(whoAmI(pod)).rejects.toThrow(/not signed by a trusted certificate authority/);
+    await expect(userName(pod)).rejects.toThrow(/not signed by a trusted certificate authority/);
 
     await replaceFile(join(saDir, 'ca.crt'), config.caData!);
     await afterTheNextLook();
-    expect(await whoAmI(pod)).toBe(`system:serviceaccount:${ns}:rotating`);
+    expect(await userName(pod)).toBe(`system:serviceaccount:${ns}:rotating`);
   });
 });
 
@@ -238,8 +225,8 @@ describe('exec credential plugins under load, hung and aborted', () => {
   it('concurrent requests, from one config and from an equal one, share one plugin run', async () => {
     const plugin = gatedPlugin('shared');
     const requests = [
-      ...Array.from({ length: 4 }, () => whoAmI(plugin.config)),
-      ...Array.from({ length: 4 }, () => whoAmI({ ...plugin.config })),
+      ...Array.from({ length: 4 }, () => userName(plugin.config)),
+      ...Array.from({ length: 4 }, () => userName({ ...plugin.config })),
     ];
     await eventually('the plugin to start', async () => (await plugin.runs()) === 1);
     await plugin.release();
@@ -254,7 +241,7 @@ describe('exec credential plugins under load, hung and aborted', () => {
     await eventually('the manager ready', async () => (await httpGet(`http://127.0.0.1:${probePort}/readyz`)).status === 200);
 
     const plugin = gatedPlugin('hung', { timeoutMs: 300 });
-    const err = await whoAmI(plugin.config).catch((e: unknown) => e);
+    const err = await userName(plugin.config).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransportError);
     expect((err as Error).message).toMatch(/timed out after 300 ms waiting for the exec plugin .*node.* to give a credential/);
 
@@ -295,7 +282,7 @@ describe('exec credential plugins under load, hung and aborted', () => {
     // The plugin ends: the run every waiter shared gives its credential; nothing is stuck any more.
     await plugin.release();
     await eventually('the informer to sync', () => reflector.health().synced);
-    expect(await whoAmI(plugin.config)).toBe(`system:serviceaccount:${ns}:plugin-bot`);
+    expect(await userName(plugin.config)).toBe(`system:serviceaccount:${ns}:plugin-bot`);
     expect(await plugin.runs()).toBe(1);
     expect(execPluginHealth().some((h) => h.stuck)).toBe(false);
     expect((await httpGet(`http://127.0.0.1:${probePort}/readyz/credentials`)).status).toBe(200);

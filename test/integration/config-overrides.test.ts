@@ -8,31 +8,15 @@ import {
   closeAllConnections,
   createDynamicClient,
   loadConfig,
-  restClientFor,
   type LoadConfigOptions,
   type RestConfig,
 } from '../../sdk/client/index.js';
 import { connectToControlPlane, type ControlPlaneAccess } from '../../sdk/envtest/index.js';
-import { createTestNamespace, sharedCluster, uniqueName } from '../support/cluster.js';
+import { createTestNamespace, sharedCluster, uniqueName, whoAmI } from '../support/cluster.js';
 
 // kubectl's overrides (LoadConfigOptions) and clientcmd's credential rules against a real kube-apiserver: who the
 // server thinks the caller is, through kubeloop's own transport, from nothing but a kubeconfig and the options.
 
-interface UserInfo {
-  username: string;
-  groups?: string[];
-}
-
-async function whoAmI(config: RestConfig): Promise<UserInfo> {
-  const rc = restClientFor(config, { groupVersion: { group: 'authentication.k8s.io', version: 'v1' } });
-  const review = await rc
-    .post()
-    .resource('selfsubjectreviews')
-    .body({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' })
-    .do()
-    .into<{ status: { userInfo: UserInfo } }>();
-  return review.status.userInfo;
-}
 
 describe('kubectl overrides against the real API server', () => {
   const { config: admin, workDir } = sharedCluster();

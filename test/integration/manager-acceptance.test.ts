@@ -1,5 +1,5 @@
 import { pino, type Logger } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigMap, createClientset, type Clientset, type DiscoveryClient, type DynamicClient } from '../../sdk/client/index.js';
 import { connectToControlPlane } from '../../sdk/envtest/index.js';
 import {
@@ -13,13 +13,13 @@ import {
   createManager,
   inject,
   type Client,
-  type Manager,
   type ReconcileRequest,
   type ReconcileResult,
 } from '../../sdk/manager/index.js';
 import type { InjectedReport } from '../fixtures/operator-process.js';
 import { eventually, freePort, httpGet } from '../support/wait.js';
 import { createTestNamespace, sharedCluster, uniqueName } from '../support/cluster.js';
+import { managerRunner } from '../support/managers.js';
 
 // The manager's "done when" list, against the real API server: dependency injection of every client in code that
 // vitest compiled (test/fault/manager-leader-election.test.ts does the same for a program compiled by tsc), one
@@ -35,18 +35,7 @@ async function figure(annotate: (message: string) => Promise<unknown>, message: 
 }
 
 /** Managers started by a test, stopped after it. */
-const running: { stop: AbortController; done: Promise<void> }[] = [];
-async function run(mgr: Manager): Promise<AbortController> {
-  const stop = new AbortController();
-  running.push({ stop, done: mgr.start(stop.signal) });
-  return stop;
-}
-afterEach(async () => {
-  for (const r of running.splice(0)) {
-    r.stop.abort();
-    await r.done.catch(() => undefined);
-  }
-});
+const run = managerRunner();
 
 function describeError(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -92,7 +81,7 @@ describe('Manager acceptance against the real API server', () => {
 
     const mgr = await createManager({ config, cache: { namespaces: [ns] }, ...noServers, logger: silent });
     mgr.register(AllTokens);
-    await run(mgr);
+    run(mgr);
     await createClientset(config).coreV1().configMaps(ns).create({ metadata: { name: 'probe' } });
     const [report] = await eventually('a reconcile', () => (reports.length > 0 ? reports : undefined));
     expect(report).toEqual({
@@ -140,7 +129,7 @@ describe('Manager acceptance against the real API server', () => {
 
     const mgr = await createManager({ config, cache: { namespaces: [ns] }, ...noServers, logger: silent });
     mgr.register(Concurrent);
-    await run(mgr);
+    run(mgr);
     const cms = createClientset(config).coreV1().configMaps(ns);
     await cms.create({ metadata: { name: 'hot' }, data: { n: '0' } });
     await eventually('the first reconcile of hot', () => hotSeen.length > 0);
@@ -189,7 +178,7 @@ describe('Manager acceptance against the real API server', () => {
           throw new Error('always fails');
         },
       });
-    await run(mgr);
+    run(mgr);
     await createClientset(config).coreV1().configMaps(ns).create({ metadata: { name: 'failing' } });
 
     // defaultControllerRateLimiter: the longer of per-key backoff (5 ms × 2^(n-1) for the n-th failure) and a token
@@ -233,7 +222,7 @@ describe('Manager acceptance against the real API server', () => {
       .for(ConfigMap)
       .named('readyz')
       .complete({ reconcile: async (req) => ((reconciled.push(req.name)), {}) });
-    await run(mgr);
+    run(mgr);
     const admin = createClientset(config);
     await admin.coreV1().configMaps(ns).create({ metadata: { name: 'waiting' } });
 

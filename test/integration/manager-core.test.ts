@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigMap, Secret, createClientset, isNotFound } from '../../sdk/client/index.js';
 import {
   CLIENT,
@@ -17,22 +17,12 @@ import {
 import { createFakeClock } from '../../sdk/workqueue/index.js';
 import { eventually, freePort, httpGet } from '../support/wait.js';
 import { createTestNamespace, sharedCluster, uniqueName } from '../support/cluster.js';
+import { managerRunner } from '../support/managers.js';
 
 const silent = pino({ level: 'silent' });
 
 /** Managers started by a test, stopped after it. */
-const running: { stop: AbortController; done: Promise<void> }[] = [];
-async function run(mgr: Manager): Promise<AbortController> {
-  const stop = new AbortController();
-  running.push({ stop, done: mgr.start(stop.signal) });
-  return stop;
-}
-afterEach(async () => {
-  for (const r of running.splice(0)) {
-    r.stop.abort();
-    await r.done.catch(() => undefined);
-  }
-});
+const run = managerRunner();
 
 describe('Manager against the real API server', () => {
   const { config } = sharedCluster();
@@ -52,7 +42,7 @@ describe('Manager against the real API server', () => {
     };
     const mgr = await createManager({ config, cache: { namespaces: [ns] }, metricsBindAddress: '0', healthProbeBindAddress: '0', logger: silent });
     controllerFor(mgr).for(ConfigMap).named('outcomes').complete(reconciler);
-    await run(mgr);
+    run(mgr);
     const cms = createClientset(config).coreV1().configMaps(ns);
     for (const name of ['flaky', 'broken', 'periodic']) await cms.create({ metadata: { name } });
 
@@ -74,7 +64,7 @@ describe('Manager against the real API server', () => {
         return { requeueAfterMs: 3_600_000 };
       },
     });
-    await run(mgr);
+    run(mgr);
     await createClientset(config).coreV1().configMaps(ns).create({ metadata: { name: 'hourly' } });
     await eventually('the first reconcile', () => calls === 1);
     await new Promise((r) => setTimeout(r, 300));
@@ -118,7 +108,7 @@ describe('Manager against the real API server', () => {
     const mgr = await createManager({ config, cache: { namespaces: [ns] }, metricsBindAddress: '0', healthProbeBindAddress: '0', logger: silent });
     mgr.register(Decorated);
     mgr.register(Plain);
-    await run(mgr);
+    run(mgr);
     await createClientset(config).coreV1().configMaps(ns).create({ metadata: { name: 'x' }, data: { a: '1' } });
     await eventually('both reconcilers', () => seen.length >= 2);
     expect(seen.toSorted()).toEqual(['decorated:x:clean', 'plain:x:true:logger']);
@@ -129,7 +119,7 @@ describe('Manager against the real API server', () => {
     const mgr = await createManager({ config, cache: { namespaces: [ns] }, metricsBindAddress: '0', healthProbeBindAddress: '0', logger: silent });
     mgr.cache.indexField(ConfigMap, 'data.color', (cm) => [cm.data?.['color'] ?? '']);
     controllerFor(mgr).for(ConfigMap).complete({ reconcile: async () => ({}) });
-    await run(mgr);
+    run(mgr);
     const cms = createClientset(config).coreV1().configMaps(ns);
     await cms.create({ metadata: { name: 'a', labels: { tier: 'web' } }, data: { color: 'red' } });
     await cms.create({ metadata: { name: 'b', labels: { tier: 'db' } }, data: { color: 'red' } });
@@ -163,7 +153,7 @@ describe('Manager against the real API server', () => {
     });
     let reconciled = 0;
     controllerFor(mgr).for(ConfigMap).named('probed').complete({ reconcile: async () => ((reconciled++), {}) });
-    await run(mgr);
+    run(mgr);
     await createClientset(config).coreV1().configMaps(ns).create({ metadata: { name: 'm' } });
     await eventually('a reconcile', () => reconciled > 0);
     expect((await httpGet(`http://127.0.0.1:${probePort}/healthz`)).status).toBe(200);
@@ -203,7 +193,7 @@ describe('Manager against the real API server', () => {
           return {};
         },
       });
-      return { mgr, stop: await run(mgr) };
+      return { mgr, stop: run(mgr) };
     };
     const a = await replica('replica-a');
     await a.mgr.elected();
@@ -239,7 +229,7 @@ describe('Manager against the real API server', () => {
     }
     Reconciler({ for: ConfigMap, name: 'no-tokens' })(NoTokens, { kind: 'class', name: 'NoTokens' } as ClassDecoratorContext<typeof NoTokens>);
     expect(() => mgr.register(NoTokens)).toThrow(/cannot construct NoTokens.*@inject\(TOKEN\)/s);
-    const stop = await run(mgr);
+    const stop = run(mgr);
     await mgr.elected();
     expect(() => controllerFor(mgr).for(ConfigMap).named('late').complete({ reconcile: async () => ({}) })).toThrow(/after the manager started/);
     stop.abort();

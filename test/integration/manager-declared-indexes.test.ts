@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigMap, Secret, createClientset, hasErrorCode } from '../../sdk/client/index.js';
 import {
   CLIENT,
@@ -10,26 +10,17 @@ import {
   defineFieldIndex,
   inject,
   type Client,
-  type Manager,
   type ReconcileRequest,
   type ReconcileResult,
 } from '../../sdk/manager/index.js';
 import { createFakeClock, type WallClock } from '../../sdk/workqueue/index.js';
 import { createTestNamespace, sharedCluster } from '../support/cluster.js';
+import { managerRunner } from '../support/managers.js';
 import { eventually } from '../support/wait.js';
 
 const silent = pino({ level: 'silent' });
-const running: { stop: AbortController; done: Promise<void> }[] = [];
-function run(mgr: Manager): void {
-  const stop = new AbortController();
-  running.push({ stop, done: mgr.start(stop.signal) });
-}
-afterEach(async () => {
-  for (const r of running.splice(0)) {
-    r.stop.abort();
-    await r.done.catch(() => undefined);
-  }
-});
+/** Managers started by a test, stopped after it. */
+const run = managerRunner();
 
 const byColor = defineFieldIndex(ConfigMap, 'data.color', (cm) => [cm.data?.['color'] ?? '']);
 const REPORT_PREFIX = createToken<string>('REPORT_PREFIX');

@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigMap, Secret, createClientset } from '../../sdk/client/index.js';
 import {
   CLIENT,
@@ -13,26 +13,17 @@ import {
   pollingSource,
   type Client,
   type ControllerHandle,
-  type Manager,
   type ReconcileRequest,
   type ReconcileResult,
 } from '../../sdk/manager/index.js';
 import { eventually } from '../support/wait.js';
 import { createTestNamespace, sharedCluster } from '../support/cluster.js';
+import { managerRunner } from '../support/managers.js';
 
 const silent = pino({ level: 'silent' });
 
-const running: { stop: AbortController; done: Promise<void> }[] = [];
-function run(mgr: Manager): void {
-  const stop = new AbortController();
-  running.push({ stop, done: mgr.start(stop.signal) });
-}
-afterEach(async () => {
-  for (const r of running.splice(0)) {
-    r.stop.abort();
-    await r.done.catch(() => undefined);
-  }
-});
+/** Managers started by a test, stopped after it. */
+const run = managerRunner();
 
 const managerOptions = { metricsBindAddress: '0', healthProbeBindAddress: '0', logger: silent };
 

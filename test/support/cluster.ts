@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { Agent, request } from 'undici';
-import { createDynamicClient, type RestConfig, type Unstructured } from '../../sdk/client/index.js';
+import { createDynamicClient, restClientFor, type RestConfig, type Unstructured } from '../../sdk/client/index.js';
 
 /** What global-setup.ts hands to every integration test: the admin identity of the shared control plane. */
 export interface SharedCluster {
@@ -107,4 +107,22 @@ export async function installCrd(config: RestConfig, crd: { group: string; plura
     if (Date.now() > deadline) throw new Error(`CRD ${name} not established within 30 s`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** The user the API server sees: a SelfSubjectReview's `status.userInfo`. */
+export interface UserInfo {
+  username: string;
+  groups?: string[];
+}
+
+/** Who the API server thinks the caller of `config` is (a SelfSubjectReview). */
+export async function whoAmI(config: RestConfig): Promise<UserInfo> {
+  const rc = restClientFor(config, { groupVersion: { group: 'authentication.k8s.io', version: 'v1' } });
+  const review = await rc
+    .post()
+    .resource('selfsubjectreviews')
+    .body({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' })
+    .do()
+    .into<{ status: { userInfo: UserInfo } }>();
+  return review.status.userInfo;
 }

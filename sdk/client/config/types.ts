@@ -72,7 +72,20 @@ export interface RestConfig {
    * set it for clients on a fast network, such as a controller in the cluster. Watches are never compressed.
    */
   disableCompression?: boolean;
+  /**
+   * Largest response body a request reads, in bytes, after gzip decoding: a larger one fails with
+   * `ERR_KUBE_RESPONSE_TOO_LARGE` (ResponseTooLargeError) as soon as it passes the limit, so a gzip bomb or an endless
+   * body cannot exhaust memory. Default: {@link defaultMaxResponseBytes} (256 MiB). The API server caps one object at
+   * about 1.5 MiB (etcd) and a request body at 3 MiB, but a LIST has no cap; a buffered body cannot exceed V8's
+   * largest string (512 MiB) anyway, and parsing it takes several times its size. List more than this in pages
+   * (`limit` and `continue`), or raise the limit. 0 turns the limit off. Watches and log streams are not buffered:
+   * a watch event's limit is its own (16 MiB, see `watch`).
+   */
+  maxResponseBytes?: number;
 }
+
+/** The default of {@link RestConfig.maxResponseBytes}: 256 MiB. */
+export const defaultMaxResponseBytes = 256 * 1024 * 1024;
 
 /** An exec credential plugin, as in a kubeconfig's `users[].user.exec`. */
 export interface ExecConfig {

@@ -42,4 +42,16 @@ describe('LineSplitter', () => {
   it('gives the last line without a newline as the rest', () => {
     expect(split([Buffer.from('one\ntw'), Buffer.from('o')])).toEqual({ lines: ['one'], rest: 'two' });
   });
+
+  it('throws the limit error for a line over maxLineBytes, whether it spans chunks or lies in one', () => {
+    const tooLong = (max: number): Error => new SyntaxError(`over ${max}`);
+    const spanning = new LineSplitter({ maxLineBytes: 8, tooLong });
+    expect(spanning.push(Buffer.from('12345678\n1234'))).toEqual(['12345678']);
+    expect(() => spanning.push(Buffer.from('56789'))).toThrow('over 8');
+    const single = new LineSplitter({ maxLineBytes: 8, tooLong });
+    expect(() => single.push(Buffer.from('123456789\n'))).toThrow('over 8');
+    const exact = new LineSplitter({ maxLineBytes: 8, tooLong });
+    expect(exact.push(Buffer.from('1234'))).toEqual([]);
+    expect(exact.push(Buffer.from('5678\n'))).toEqual(['12345678']);
+  });
 });

@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { ApiError, ResponseDecodeError, TransportError, WatchStalledError } from '../errors.js';
+import { ApiError, ResponseDecodeError, ResponseTooLargeError, TransportError, WatchStalledError } from '../errors.js';
 import type { StreamResponse } from '../transport/transport.js';
-import { watchStream } from './watch.js';
+import { maxWatchEventBytes, watchStream } from './watch.js';
 
 // The decoder alone, over hand-made byte streams: chunk boundaries anywhere, multi-byte characters split, errors.
 function response(chunks: (string | Uint8Array)[], options: { hold?: boolean } = {}): StreamResponse {
@@ -47,6 +47,43 @@ describe('watch decoding', () => {
     expect(err).toBeInstanceOf(ApiError);
     expect((err as ApiError).statusCode).toBe(410);
     expect((err as ApiError).message).toContain('too old resource version');
+  });
+
+  it('fails an endless line at 16 MiB with ResponseTooLargeError, having read little more than that', async () => {
+    // A stream that sends one event, then a line that never ends, 64 KiB at a time (as a socket delivers it), for as
+    // long as it is read.
+    let produced = 0;
+    const chunk = Buffer.alloc(64 * 1024, 'a');
+    const body = new Readable({
+      read() {
+        if (produced === 0) this.push(Buffer.from('{"type":"ADDED","object":{}}\n{"type":"ADDED","object":{"data":"'));
+        produced += chunk.length;
+        this.push(chunk);
+      },
+    });
+    const events: string[] = [];
+    const err = await (async () => {
+      for await (const e of watchStream(async () => ({ statusCode: 200, headers: {}, body: body as unknown as StreamResponse['body'] }), info)) {
+        events.push(e.type);
+      }
+    })().catch((e: unknown) => e);
+    expect(events).toEqual(['ADDED']);
+    expect(err).toBeInstanceOf(ResponseTooLargeError);
+    expect(err).toMatchObject({
+      code: 'ERR_KUBE_RESPONSE_TOO_LARGE',
+      limitBytes: maxWatchEventBytes,
+      message: 'GET /api/v1/pods: a watch event (one line of the stream) is larger than 16 MiB',
+    });
+    // Reading stopped at the limit: what was produced is the limit and what the reader queued ahead of the decoder
+    // (at most 16 chunks) or the stream buffered.
+    expect(produced).toBeLessThan(maxWatchEventBytes + 32 * chunk.length);
+    expect(body.destroyed).toBe(true);
+  });
+
+  it('takes a line of just under 16 MiB', async () => {
+    const big = `{"type":"ADDED","object":{"data":"${'x'.repeat(maxWatchEventBytes - 64)}"}}`;
+    const events = await collect(watchStream(async () => response([big.slice(0, 5_000_000), `${big.slice(5_000_000)}\n`]), info));
+    expect(events).toHaveLength(1);
   });
 
   it('reports invalid JSON as a TransportError', async () => {

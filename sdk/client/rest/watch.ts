@@ -1,4 +1,12 @@
-import { AlreadyStartedError, ApiError, ResponseDecodeError, TransportError, WatchStalledError, type RequestInfo } from '../errors.js';
+import {
+  AlreadyStartedError,
+  ApiError,
+  ResponseDecodeError,
+  ResponseTooLargeError,
+  TransportError,
+  WatchStalledError,
+  type RequestInfo,
+} from '../errors.js';
 import type { Status, WatchEvent } from '../meta/types.js';
 import type { StreamResponse } from '../transport/transport.js';
 import { describeNetworkError } from '../transport/network-errors.js';
@@ -140,6 +148,14 @@ async function* decodeEvents<T>(reader: ChunkReader, lines: LineSplitter, reques
   }
 }
 
+/**
+ * The longest watch event (one JSON line) a watch reads: 16 MiB, apimachinery's limit for a decoded frame (its
+ * streaming decoder fails a longer one with ErrObjectTooLarge). An object is at most about 1.5 MiB in etcd, so only
+ * a broken or hostile stream sends more; the watch then fails with ResponseTooLargeError
+ * (`ERR_KUBE_RESPONSE_TOO_LARGE`) and memory holds at most the limit.
+ */
+export const maxWatchEventBytes = 16 * 1024 * 1024;
+
 /** The error a watch ends with, for what ended its stream. */
 function watchError(err: unknown, options: WatchStreamOptions, stalled: boolean): unknown {
   if (stalled) return new WatchStalledError(options.inactivityTimeoutMs ?? 0, options.request);
@@ -149,7 +165,7 @@ function watchError(err: unknown, options: WatchStreamOptions, stalled: boolean)
     // cut inside an event ends with a partial line.
     return new TransportError('the watch stream held a line that is not JSON (cut inside an event, or not a watch)', options.request);
   }
-  if (err instanceof ApiError || err instanceof ResponseDecodeError) return err;
+  if (err instanceof ApiError || err instanceof ResponseDecodeError || err instanceof ResponseTooLargeError) return err;
   return new TransportError(describeNetworkError(err, options.origin), options.request, { cause: err });
 }
 
@@ -181,7 +197,10 @@ async function* decodeWatch<T>(
   const reader = new ChunkReader(body, () => watchdog.arm());
   watchdog.arm();
   try {
-    const lines = new LineSplitter();
+    const lines = new LineSplitter({
+      maxLineBytes: maxWatchEventBytes,
+      tooLong: (max) => new ResponseTooLargeError('a watch event (one line of the stream)', max, options.request),
+    });
     yield* decodeEvents<T>(reader, lines, options.request);
     if (watchdog.stalled) throw new WatchStalledError(inactivityMs, options.request);
     const last = lines.rest();

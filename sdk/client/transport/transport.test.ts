@@ -1,8 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiError, ConfigError, TransportError, isNotFound, isTooManyRequests } from '../errors.js';
+import { ApiError, ConfigError, ResponseTooLargeError, TransportError, isNotFound, isTooManyRequests } from '../errors.js';
+import { defaultMaxResponseBytes } from '../config/types.js';
 import { Transport } from './transport.js';
 import { defaultUserAgent } from './user-agent.js';
+import { eventually } from '../../../test/support/wait.js';
 
 // The transport's retry, warning and header logic, against a local HTTP server that misbehaves on purpose. (What the
 // transport does with a real API server is proven in test/integration.)
@@ -168,6 +170,54 @@ describe('Transport', () => {
     expect((await new Transport({ host }).request({ method: 'GET', path: '/x' })).body).toBe('{"big":true}');
     expect((await new Transport({ host, disableCompression: true }).request({ method: 'GET', path: '/x' })).body).toBe('{"big":false}');
     expect(encodings).toEqual(['gzip', 'identity']);
+  });
+
+  it('stops reading a gzip bomb at maxResponseBytes with ResponseTooLargeError, and the server sees it give up', async () => {
+    const { gzipSync } = await import('node:zlib');
+    // Gzip members of 16 MiB of zeros (16 KiB each on the wire), sent until the client hangs up: gunzip reads
+    // concatenated members as one stream, so this body decodes to as much as the client is willing to hold.
+    const member = gzipSync(Buffer.alloc(16 * 1024 * 1024));
+    let sentBytes = 0;
+    let hungUp = false;
+    const host = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      const more = (): void => {
+        while (!res.destroyed && res.write(member)) sentBytes += member.length;
+        if (!res.destroyed) res.once('drain', more);
+      };
+      res.on('close', () => (hungUp = true));
+      more();
+    });
+    const err = await new Transport({ host, maxResponseBytes: 8 * 1024 * 1024 })
+      .request({ method: 'GET', path: '/api/v1/configmaps?token=s3cr3t' })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ResponseTooLargeError);
+    expect(err).toMatchObject({
+      code: 'ERR_KUBE_RESPONSE_TOO_LARGE',
+      limitBytes: 8 * 1024 * 1024,
+      message: 'GET /api/v1/configmaps: the gzip-decoded response body is larger than 8 MiB',
+    });
+    await eventually('the server sees the client hang up', () => hungUp, 5000);
+    // The endless body ended when the client gave up: what was sent is what the socket buffers took (a few MiB on
+    // loopback), not a body the size of its decoded form.
+    expect(sentBytes).toBeLessThan(32 * 1024 * 1024);
+    expect(defaultMaxResponseBytes).toBe(256 * 1024 * 1024);
+  });
+
+  it('stops reading an endless plain body at maxResponseBytes', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 'a');
+    const host = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const more = (): void => {
+        while (!res.destroyed && res.write(chunk)) {
+          // keep writing until the socket pushes back
+        }
+        if (!res.destroyed) res.once('drain', more);
+      };
+      more();
+    });
+    const err = await new Transport({ host, maxResponseBytes: 1024 * 1024 }).request({ method: 'GET', path: '/x' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERR_KUBE_RESPONSE_TOO_LARGE', message: 'GET /x: the response body is larger than 1 MiB' });
   });
 
   it('times out a request after timeoutMs with a TransportError', async () => {

@@ -1,10 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import { request as undiciRequest, type Dispatcher } from 'undici';
-import type { RestConfig } from '../config/types.js';
-import { ApiError, ConfigError, TransportError, describeUrl, type RequestInfo } from '../errors.js';
+import { defaultMaxResponseBytes, type RestConfig } from '../config/types.js';
+import { ApiError, ConfigError, ResponseTooLargeError, TransportError, describeUrl, type RequestInfo } from '../errors.js';
 import { createCredentialProvider, type CredentialProvider, type RequestCredentials } from './credentials.js';
 import { dispatchersFor, poolGeneration, type ConnectionSpec } from './dispatchers.js';
 import { connectionBroke, describeNetworkError, failedBeforeSending } from './network-errors.js';
@@ -12,8 +13,6 @@ import { proxyForUrl } from './proxy-env.js';
 import { TokenBucket } from './rate-limiter.js';
 import { tlsFileSource, type TlsFileSource, type TlsMaterial } from './tls-files.js';
 import { defaultUserAgent } from './user-agent.js';
-
-const gunzipAsync = promisify(gunzip);
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
 
@@ -81,6 +80,30 @@ function retryAfterSeconds(headers: IncomingHttpHeaders): number | undefined {
   return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
 }
 
+/** How much of a failed stream's (watch, log) error body is read: a Status is small. */
+const maxStreamErrorBytes = 1024 * 1024;
+
+/**
+ * A response body as text, gzip-decoded when the server compressed it, read only up to `limit` bytes (after
+ * decoding; 0 for none): past it, reading stops and the body is destroyed, so a gzip bomb or an endless body costs at
+ * most `limit` bytes of memory.
+ */
+export async function readBody(body: Readable, gzip: boolean, limit: number, request: RequestInfo): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const collect = async (source: AsyncIterable<Buffer>): Promise<void> => {
+    for await (const chunk of source) {
+      size += chunk.length;
+      if (limit > 0 && size > limit) {
+        throw new ResponseTooLargeError(gzip ? 'the gzip-decoded response body' : 'the response body', limit, request);
+      }
+      chunks.push(chunk);
+    }
+  };
+  await (gzip ? pipeline(body, createGunzip(), collect) : pipeline(body, collect));
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
 /**
  * The HTTP layer under every kubeloop client: one per RestConfig, sharing connection pools with equal configs.
  *
@@ -89,7 +112,8 @@ function retryAfterSeconds(headers: IncomingHttpHeaders): number | undefined {
  * the server did not act on it); a GET whose connection broke is retried up to 5 times with backoff; a write whose
  * outcome is unknown is never retried. A 401 with rotating credentials (token file, exec plugin) refreshes them and
  * retries once. Responses may come gzip-compressed (`Accept-Encoding: gzip`, as client-go asks by default; the server
- * compresses large ones) unless `disableCompression` is set.
+ * compresses large ones) unless `disableCompression` is set. A body is read up to `maxResponseBytes` (256 MiB) after
+ * decoding; past that the request fails with ResponseTooLargeError (`ERR_KUBE_RESPONSE_TOO_LARGE`).
  */
 export class Transport {
   readonly host: string;
@@ -101,6 +125,7 @@ export class Transport {
   private readonly connection: ConnectionSpec;
   private readonly onWarning: (message: string) => void;
   private readonly acceptEncoding: string;
+  private readonly maxResponseBytes: number;
   /** The CA and client certificate files, when the config names them: re-read as they rotate. */
   private readonly tlsFiles: TlsFileSource | undefined;
   private dispatcherMemo:
@@ -131,6 +156,7 @@ export class Transport {
     this.timeoutMs = config.timeoutMs ?? 0;
     this.onWarning = config.warningHandler ?? defaultWarningHandler;
     this.acceptEncoding = config.disableCompression ? 'identity' : 'gzip';
+    this.maxResponseBytes = config.maxResponseBytes ?? defaultMaxResponseBytes;
     const proxyUrl = config.proxyUrl ?? proxyForUrl(base.href);
     this.tlsFiles = tlsFilesOf(config);
     this.connection = {
@@ -150,10 +176,9 @@ export class Transport {
     const res = await this.send(req, 'request', deadline, timeoutMs);
     let body: string;
     try {
-      body = res.headers['content-encoding'] === 'gzip'
-        ? (await gunzipAsync(Buffer.from(await res.body.arrayBuffer()))).toString('utf8')
-        : await res.body.text();
+      body = await readBody(res.body, res.headers['content-encoding'] === 'gzip', this.maxResponseBytes, this.info(req));
     } catch (err) {
+      if (err instanceof ResponseTooLargeError) throw err;
       throw this.networkError(err, req, deadline, timeoutMs);
     }
     if (res.statusCode >= 300) {
@@ -169,7 +194,7 @@ export class Transport {
   async stream(req: HttpRequest): Promise<StreamResponse> {
     const res = await this.send({ ...req, headers: { ...req.headers, 'accept-encoding': 'identity' } }, 'stream', undefined, 0);
     if (res.statusCode >= 300) {
-      const body = await res.body.text().catch(() => '');
+      const body = await readBody(res.body, false, maxStreamErrorBytes, this.info(req)).catch(() => '');
       throw ApiError.fromResponse(res.statusCode, body, this.info(req), retryAfterSeconds(res.headers));
     }
     return res;
