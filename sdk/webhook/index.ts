@@ -56,7 +56,6 @@ export {
 } from './provisioner.js';
 export { CertWatcher, type ServingCertificate } from './internal/cert-watcher.js';
 export { webhookFor, WebhookBuilder, type WebhookBuilderOptions, type WebhookRegistry } from './builder.js';
-export { createJsonPatch, applyJsonPatch, type JsonPatchOperation } from './internal/json-patch.js';
 export {
   createCertificateAuthority,
   loadCertificateAuthority,
