@@ -42,6 +42,17 @@ export default defineConfig({
       {
         oxc,
         test: {
+          // The book (docs/): snippets type-checked against the built package, generated reference pages up to date,
+          // the site built with VitePress, its links resolved and three pages rendered in headless Chromium.
+          name: 'docs',
+          include: ['test/docs/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        oxc,
+        test: {
           // Scaffolds an operator with the CLI, installs it from a packed tarball, builds, tests and runs it against
           // a control plane of its own: minutes, not seconds.
           name: 'e2e',

@@ -31,7 +31,7 @@ export {
 } from './errors.js';
 export { errorCodes, type ErrorCode } from './error-codes.js';
 export type { RestConfig, ExecConfig, ImpersonationConfig } from './config/types.js';
-export { defaultMaxResponseBytes } from './config/types.js';
+export { defaultMaxResponseBytes, defaultPingIntervalMs } from './config/types.js';
 export {
   loadConfig,
   loadClientConfig,

@@ -164,7 +164,8 @@ function addGenerateCommands(program: Command, { out, cwd }: CommandContext): vo
     });
 }
 
-function buildProgram(out: Output, cwd: string, env: NodeJS.ProcessEnv): Command {
+/** The whole `kubeloop` command tree (commander), without parsing: `run` parses with it; docs/reference/cli.md is generated from it. */
+export function buildProgram(out: Output, cwd: string, env: NodeJS.ProcessEnv): Command {
   const version = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
   const program = new Command('kubeloop')
     .description('Scaffold, generate and build Kubernetes operators in TypeScript with kubeloop.')

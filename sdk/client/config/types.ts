@@ -82,7 +82,19 @@ export interface RestConfig {
    * a watch event's limit is its own (16 MiB, see `watch`).
    */
   maxResponseBytes?: number;
+  /**
+   * How often each HTTP/2 connection to the API server is PINGed, in ms. A connection whose PING is not acknowledged
+   * by the next one is closed: its requests fail (a GET is retried on a new connection), so a connection that went
+   * silent without FIN or RST (a NAT or load balancer dropped it, a node vanished) is found within twice this
+   * (30 s by default; client-go's read-idle 30 s plus PING timeout 15 s is 45 s). Watches' connections are PINGed
+   * too. Default: {@link defaultPingIntervalMs} (15 s). 0 turns the PINGs off (then only a request's timeout, which
+   * moves the next requests to a new connection, or a watch's inactivity watchdog notices). Not through a proxy.
+   */
+  pingIntervalMs?: number;
 }
+
+/** The default of {@link RestConfig.pingIntervalMs}: 15 s. */
+export const defaultPingIntervalMs = 15_000;
 
 /** The default of {@link RestConfig.maxResponseBytes}: 256 MiB. */
 export const defaultMaxResponseBytes = 256 * 1024 * 1024;

@@ -15,6 +15,8 @@ export interface ConnectionSpec {
   proxyUrl?: string;
   /** The files the material came from (a TLS file source's key), so rotation retires only what it made. */
   tlsFiles?: string;
+  /** HTTP/2 PING interval of each connection, in ms (see `RestConfig.pingIntervalMs`); 0 for none. */
+  pingIntervalMs: number;
 }
 
 /** A dispatcher for one stream; `close` (idempotent) lets its connection go once the stream is over. */
@@ -27,8 +29,19 @@ interface Pair {
   readonly spec: ConnectionSpec;
   /** Taken out of the pool (its material rotated): holders look the dispatchers up again. */
   retired: boolean;
-  /** Ordinary requests: undici's default timeouts; HTTP/2 where the server offers it (one multiplexed connection). */
+  /**
+   * Ordinary requests: undici's default timeouts; HTTP/2 where the server offers it (one multiplexed connection),
+   * PINGed every `pingIntervalMs`. Replaced by {@link Pair.replaceRequest}.
+   */
   request: Dispatcher;
+  /**
+   * A request sent on `used` timed out: when `used` is still this pair's request dispatcher, the next requests go to
+   * a new one (a new connection), and `used` closes once its requests in flight end. A request that times out may be
+   * stuck on a connection that died silently; a new connection costs one handshake, where waiting for the PINGs to
+   * find the dead one costs up to two ping intervals of failed requests. Later timeouts of requests that were
+   * already on `used` change nothing.
+   */
+  replaceRequest(used: Dispatcher): void;
   /**
    * Watches and log streams: no body timeout (the watch's own inactivity watchdog replaces it), and a connection of
    * their own, HTTP/2 where the server offers it. On a shared connection a half-open network path would take every
@@ -63,6 +76,7 @@ function keyOf(spec: ConnectionSpec): string {
     String(spec.insecureSkipTLSVerify ?? false),
     spec.proxyUrl,
     spec.tlsFiles,
+    String(spec.pingIntervalMs),
   ]) {
     hash.update(part ?? '').update('\0');
   }
@@ -82,7 +96,7 @@ function tlsOf(spec: ConnectionSpec) {
 function create(spec: ConnectionSpec, options: { bodyTimeout?: number; allowH2?: boolean }): Dispatcher {
   const tls = tlsOf(spec);
   const common = { ...options, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000 };
-  if (!spec.proxyUrl) return new Agent({ ...common, connect: tls });
+  if (!spec.proxyUrl) return new Agent({ ...common, connect: tls, h2Options: { pingInterval: spec.pingIntervalMs } });
   let proxy: URL;
   try {
     proxy = new URL(spec.proxyUrl);
@@ -121,12 +135,18 @@ const streamWindowBytes = 16 * 1024 * 1024;
 
 function streamsFor(spec: ConnectionSpec, request: Dispatcher): Pair {
   const streams = new Set<Dispatcher>();
+  function replaceRequest(this: Pair, used: Dispatcher): void {
+    if (this.retired || this.request !== used) return;
+    this.request = create(spec, {});
+    void used.close().catch(() => undefined);
+  }
   if (spec.proxyUrl) {
     const proxiedStreams = create(spec, { bodyTimeout: 0, allowH2: false });
     return {
       spec,
       retired: false,
       request,
+      replaceRequest,
       streams,
       proxiedStreams,
       openStream: () => ({ dispatcher: proxiedStreams, close() {} }),
@@ -137,6 +157,7 @@ function streamsFor(spec: ConnectionSpec, request: Dispatcher): Pair {
     spec,
     retired: false,
     request,
+    replaceRequest,
     streams,
     openStream() {
       const client = new Client(spec.origin, {
@@ -150,7 +171,11 @@ function streamsFor(spec: ConnectionSpec, request: Dispatcher): Pair {
         // worth waits in memory. One stream per connection: the two windows are the same. undici 8.13 reads the
         // stream window from the top-level option, not from `h2Options.settings` (which it only validates).
         initialWindowSize: streamWindowBytes,
-        h2Options: { connectionWindowSize: streamWindowBytes, settings: { initialWindowSize: streamWindowBytes } },
+        h2Options: {
+          connectionWindowSize: streamWindowBytes,
+          settings: { initialWindowSize: streamWindowBytes },
+          pingInterval: spec.pingIntervalMs,
+        },
       });
       streams.add(client);
       let closed = false;

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createGunzip } from 'node:zlib';
 import { request as undiciRequest, type Dispatcher } from 'undici';
-import { defaultMaxResponseBytes, type RestConfig } from '../config/types.js';
+import { defaultMaxResponseBytes, defaultPingIntervalMs, type RestConfig } from '../config/types.js';
 import { ApiError, ConfigError, ResponseTooLargeError, TransportError, describeUrl, type RequestInfo } from '../errors.js';
 import { createCredentialProvider, type CredentialProvider, type RequestCredentials } from './credentials.js';
 import { dispatchersFor, poolGeneration, type ConnectionSpec } from './dispatchers.js';
@@ -114,6 +114,11 @@ export async function readBody(body: Readable, gzip: boolean, limit: number, req
  * retries once. Responses may come gzip-compressed (`Accept-Encoding: gzip`, as client-go asks by default; the server
  * compresses large ones) unless `disableCompression` is set. A body is read up to `maxResponseBytes` (256 MiB) after
  * decoding; past that the request fails with ResponseTooLargeError (`ERR_KUBE_RESPONSE_TOO_LARGE`).
+ *
+ * Dead connections: each HTTP/2 connection is PINGed every `pingIntervalMs` (15 s) and closed when a PING is not
+ * acknowledged by the next one, so a connection that died without FIN or RST is found within 30 s (client-go: 30 s
+ * read-idle and a 15 s PING timeout, 45 s); its requests fail, and GETs are retried on a new connection. A request
+ * that times out also sends the next requests to a new connection at once (see `Pair.replaceRequest`).
  */
 export class Transport {
   readonly host: string;
@@ -166,6 +171,7 @@ export class Transport {
       ...(config.serverName && { serverName: config.serverName }),
       ...(config.insecureSkipTLSVerify && { insecureSkipTLSVerify: true }),
       ...(proxyUrl && { proxyUrl }),
+      pingIntervalMs: config.pingIntervalMs ?? defaultPingIntervalMs,
     };
   }
 
@@ -173,12 +179,13 @@ export class Transport {
   async request(req: HttpRequest): Promise<HttpResponse> {
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
     const deadline = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
-    const res = await this.send(req, 'request', deadline, timeoutMs);
+    const { res, replaceConnection } = await this.send(req, 'request', deadline, timeoutMs);
     let body: string;
     try {
       body = await readBody(res.body, res.headers['content-encoding'] === 'gzip', this.maxResponseBytes, this.info(req));
     } catch (err) {
       if (err instanceof ResponseTooLargeError) throw err;
+      if (deadline?.aborted && !req.signal?.aborted) replaceConnection();
       throw this.networkError(err, req, deadline, timeoutMs);
     }
     if (res.statusCode >= 300) {
@@ -192,7 +199,7 @@ export class Transport {
    * Streams are never compressed: the API server does not compress watches, and a log should arrive as it is written.
    */
   async stream(req: HttpRequest): Promise<StreamResponse> {
-    const res = await this.send({ ...req, headers: { ...req.headers, 'accept-encoding': 'identity' } }, 'stream', undefined, 0);
+    const { res } = await this.send({ ...req, headers: { ...req.headers, 'accept-encoding': 'identity' } }, 'stream', undefined, 0);
     if (res.statusCode >= 300) {
       const body = await readBody(res.body, false, maxStreamErrorBytes, this.info(req)).catch(() => '');
       throw ApiError.fromResponse(res.statusCode, body, this.info(req), retryAfterSeconds(res.headers));
@@ -254,7 +261,7 @@ export class Transport {
     kind: 'request' | 'stream',
     deadline: AbortSignal | undefined,
     timeoutMs: number,
-  ): Promise<Dispatcher.ResponseData> {
+  ): Promise<{ res: Dispatcher.ResponseData; replaceConnection: () => void }> {
     const signal = deadline ? anySignal(req.signal, deadline) : req.signal;
     let refreshedCredentials = false;
     for (let attempt = 0; ; attempt++) {
@@ -272,12 +279,15 @@ export class Transport {
       );
       // A stream has a connection of its own, which goes when its body closes (ended, destroyed, or dumped on retry).
       const stream = kind === 'stream' ? dispatchers.openStream() : undefined;
+      const used = dispatchers.request;
+      // A request that times out may be stuck on a connection that died silently: the next ones take a new one.
+      const replaceConnection = (): void => dispatchers.replaceRequest(used);
       const started = performance.now();
       let res: Dispatcher.ResponseData;
       try {
         res = await undiciRequest(this.url(req.path), {
           method: req.method,
-          dispatcher: stream ? stream.dispatcher : dispatchers.request,
+          dispatcher: stream ? stream.dispatcher : used,
           headers: {
             'user-agent': this.userAgent,
             accept: 'application/json',
@@ -291,6 +301,7 @@ export class Transport {
       } catch (err) {
         stream?.close();
         this.observe(req, 'error', started);
+        if (!stream && deadline?.aborted && !req.signal?.aborted) replaceConnection();
         const retryable = req.method === 'GET' ? connectionBroke(err) : failedBeforeSending(err);
         if (retryable && attempt < maxReadRetries && !signal?.aborted) {
           await sleep(100 * 2 ** attempt, undefined, { signal }).catch((e: unknown) => {
@@ -321,7 +332,7 @@ export class Transport {
         });
         continue;
       }
-      return res;
+      return { res, replaceConnection };
     }
   }
 

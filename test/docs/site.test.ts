@@ -1,0 +1,141 @@
+/**
+ * The built book: `vitepress build docs` succeeds, every internal link and anchor of the built HTML resolves, and
+ * headless Chromium renders the home page, a concepts page and a reference page with their content and no console
+ * error. Screenshots go to test-results/docs/.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, extname, join, normalize, relative, sep } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumPath, launchChromium, type Browser } from './chromium.js';
+import { repoRoot } from './pages.js';
+
+const run = promisify(execFile);
+const dist = join(repoRoot, 'docs', '.vitepress', 'dist');
+const shots = join(repoRoot, 'test-results', 'docs');
+
+function htmlFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = join(dir, e.name);
+    if (e.isDirectory()) return htmlFiles(full);
+    return e.name.endsWith('.html') ? [full] : [];
+  });
+}
+
+/** The built file a site path stands for: `/guide/start.html`, `/guide/` → index.html. */
+function fileOf(path: string): string {
+  const clean = decodeURIComponent(path);
+  return join(dist, normalize(clean.endsWith('/') ? `${clean}index.html` : clean));
+}
+
+const types: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.woff2': 'font/woff2',
+};
+
+function serve(): Promise<Server> {
+  const server = createServer((req, res) => {
+    const file = fileOf(new URL(req.url ?? '/', 'http://localhost').pathname);
+    if (!file.startsWith(dist + sep) || !existsSync(file)) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+describe('the built book', () => {
+  let server: Server;
+  let browser: Browser | undefined;
+
+  beforeAll(async () => {
+    const vitepress = join(repoRoot, 'node_modules', 'vitepress', 'bin', 'vitepress.js');
+    await run(process.execPath, [vitepress, 'build', 'docs'], { cwd: repoRoot, maxBuffer: 16 * 1024 * 1024 });
+    server = await serve();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  });
+
+  it('has working internal links and anchors', () => {
+    const files = htmlFiles(dist);
+    const ids = new Map<string, Set<string>>();
+    const idsOf = (file: string): Set<string> => {
+      let set = ids.get(file);
+      if (!set) {
+        set = new Set([...readFileSync(file, 'utf8').matchAll(/\sid="([^"]+)"/g)].map((m) => m[1] ?? ''));
+        ids.set(file, set);
+      }
+      return set;
+    };
+    const broken: string[] = [];
+    let checked = 0;
+    for (const file of files) {
+      const page = `/${relative(dist, file).split(sep).join('/')}`;
+      for (const [, href = ''] of readFileSync(file, 'utf8').matchAll(/<a\s[^>]*?href="([^"]*)"/g)) {
+        if (/^[a-z]+:/i.test(href) || href.startsWith('//')) continue; // another site, mailto:
+        const url = new URL(href.replaceAll('&amp;', '&'), `http://site${page}`);
+        const target = fileOf(url.pathname);
+        checked++;
+        if (!existsSync(target)) broken.push(`${page}: ${href} (no page)`);
+        else if (url.hash && !idsOf(target).has(decodeURIComponent(url.hash.slice(1))))
+          broken.push(`${page}: ${href} (no anchor)`);
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
+    expect(broken).toEqual([]);
+  });
+
+  const pages = [
+    {
+      name: 'home',
+      path: '/index.html',
+      expect: ['Kubernetes operators in TypeScript', 'Get started', 'Tested against a real API server'],
+    },
+    {
+      name: 'concepts-reconcile',
+      path: '/concepts/reconcile.html',
+      expect: ['The reconcile contract', 'TerminalError', 'requeueAfterMs'],
+    },
+    {
+      name: 'reference-errors',
+      path: '/reference/errors.html',
+      expect: ['Error codes', 'ERR_KUBE_API', 'ERR_CLI_USAGE'],
+    },
+  ];
+
+  it.each(pages)(
+    'renders $name in Chromium without console errors',
+    async (page) => {
+      const chromium = chromiumPath();
+      expect(
+        chromium,
+        "Debian's chromium package is needed (.ci/run installs it: apt-get install -y chromium)",
+      ).toBeDefined();
+      browser ??= await launchChromium(chromium ?? 'chromium');
+      const { port } = server.address() as AddressInfo;
+      // Hydrated: VitePress's navigation bar and the page's own content are in the DOM.
+      const visit = await browser.visit(
+        `http://127.0.0.1:${port}${page.path}`,
+        `document.querySelector('.VPNav') && document.querySelector('.VPContent')`,
+      );
+      mkdirSync(shots, { recursive: true });
+      writeFileSync(join(shots, `${page.name}.png`), visit.screenshot);
+      expect(visit.errors).toEqual([]);
+      for (const text of page.expect) expect(visit.text).toContain(text);
+      expect(visit.screenshot.subarray(1, 4).toString()).toBe('PNG');
+      expect(existsSync(dirname(join(shots, `${page.name}.png`)))).toBe(true);
+    },
+    60_000,
+  );
+});

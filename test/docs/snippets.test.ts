@@ -1,0 +1,66 @@
+/**
+ * Every TypeScript snippet of the book compiles against the built package: each ```ts block of a hand-written page is
+ * written to a module of its own under test-results/docs/snippets and type-checked by tsc with the repository's
+ * compiler options, importing `kubeloop/*` through the package's self-reference, as a user's code would.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { codeBlocks, isCheckedSnippet, readPages, repoRoot, type CodeBlock } from './pages.js';
+
+const run = promisify(execFile);
+const snippetsDir = join(repoRoot, 'test-results', 'docs', 'snippets');
+
+/** `concepts/reconcile.md`, block at line 12 → `concepts-reconcile.L12.ts`. */
+const fileNameOf = (block: CodeBlock): string =>
+  `${block.page.replace(/\.md$/, '').replaceAll('/', '-')}.L${block.line}.ts`;
+
+describe('the snippets of docs/', () => {
+  const pages = readPages();
+  const blocks = pages.filter((p) => !p.generated).flatMap(codeBlocks);
+  const snippets = blocks.filter(isCheckedSnippet);
+
+  it('are mostly compiled: fragments are rare', () => {
+    const fragments = blocks.filter((b) => /^(ts|typescript)\s.*\bfragment\b/.test(b.info));
+    expect(snippets.length).toBeGreaterThanOrEqual(10);
+    expect(fragments.length).toBeLessThanOrEqual(Math.ceil(snippets.length / 5));
+  });
+
+  it('type-check against the built package', async () => {
+    rmSync(snippetsDir, { recursive: true, force: true });
+    mkdirSync(snippetsDir, { recursive: true });
+    const where = new Map<string, CodeBlock>();
+    for (const block of snippets) {
+      const name = fileNameOf(block);
+      where.set(name, block);
+      // `export {}` makes each snippet a module of its own (top-level await, no clashes between snippets).
+      writeFileSync(join(snippetsDir, name), `${block.code}\nexport {};\n`);
+    }
+    const tsconfig = {
+      extends: '../../../tsconfig.json',
+      compilerOptions: { noEmit: true, rootDir: '.', noUnusedLocals: false },
+      include: ['*.ts'],
+      exclude: [],
+    };
+    writeFileSync(join(snippetsDir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
+    const tsc = join(repoRoot, 'node_modules', '.bin', 'tsc');
+    const output = await run(tsc, ['-p', join(snippetsDir, 'tsconfig.json'), '--pretty', 'false'], {
+      cwd: repoRoot,
+    }).then(
+      () => '',
+      (err: { stdout?: string; stderr?: string }) => `${err.stdout ?? ''}${err.stderr ?? ''}`,
+    );
+    // Name each error by its page and line, not by the generated file.
+    const errors = output
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => {
+        const m = /([^/\s]+\.L\d+\.ts)\((\d+),(\d+)\): (.*)$/.exec(l);
+        const block = m && where.get(m[1] ?? '');
+        return block && m ? `docs/${block.page}:${block.line + Number(m[2]) - 1}: ${m[4]}` : l;
+      });
+    expect(errors).toEqual([]);
+  }, 120_000);
+});
