@@ -5,7 +5,7 @@
 // `node scripts/docs-reference.mjs` rewrites the pages; `--check` writes nothing and exits 1 naming every page that
 // differs from what the code gives (test/docs/reference.test.ts runs it). Reads the built dist/: `npm run build` first.
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -110,6 +110,67 @@ async function cliPage() {
   return lines.join('\n');
 }
 
+/** Every `.d.ts` file under a folder. */
+function declarationFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = join(dir, e.name);
+    if (e.isDirectory()) return declarationFiles(full);
+    return e.name.endsWith('.d.ts') ? [full] : [];
+  });
+}
+
+const documented =
+  /\/\*\*((?:[^*]|\*(?!\/))*)\*\/\s*export (?:declare )?(?:abstract )?(?:class|interface|function|type|const|let|enum|namespace) (\w+)/g;
+
+/** The first paragraph of a TSDoc comment, as one line of Markdown prose: tags dropped, {@link X} shown as `X`. */
+function summaryOf(comment) {
+  const lines = comment.split('\n').map((l) => l.replace(/^\s*\* ?/, '').trimEnd());
+  const paragraph = [];
+  for (const line of lines) {
+    if (line.startsWith('@') || line.startsWith('```') || (paragraph.length > 0 && /^[-*] /.test(line))) break;
+    if (line.trim() === '') {
+      if (paragraph.length > 0) break;
+      continue;
+    }
+    paragraph.push(line.trim());
+  }
+  const text = paragraph.join(' ').replace(/\{@link\s+([^}|\s]+)(?:[\s|][^}]*)?\}/g, '`$1`');
+  // Angle brackets outside code spans would be read as HTML by VitePress, and {{ as a Vue interpolation.
+  return text
+    .split(/(`[^`]*`)/)
+    .map((part) => (part.startsWith('`') ? part : prose(part)))
+    .join('')
+    .replaceAll('{{', '{ {')
+    .replaceAll('}}', '} }');
+}
+
+/**
+ * The TSDoc summary of every documented export in the emitted declarations (dist/sdk), by name; where several files
+ * declare one name, each is kept with its file so that an entry point's page can prefer its own folder's.
+ */
+function tsdocSummaries() {
+  const byName = new Map();
+  for (const file of declarationFiles(join(root, 'dist', 'sdk'))) {
+    const text = readFileSync(file, 'utf8');
+    for (const [, comment = '', name = ''] of text.matchAll(documented)) {
+      const summary = summaryOf(comment);
+      if (!summary) continue;
+      const list = byName.get(name) ?? [];
+      if (!list.some((d) => d.file === file))
+        list.push({ file: relative(join(root, 'dist'), file).replaceAll('\\', '/'), summary });
+      byName.set(name, list);
+    }
+  }
+  return byName;
+}
+
+/** The summary of `name` for the page of `entry`: the one declared in the entry's folder, else the first found. */
+function summaryFor(summaries, entry, name) {
+  const list = summaries.get(name) ?? [];
+  const folder = entry === 'kubeloop' ? 'sdk/' : `sdk/${entry}/`;
+  return (list.find((d) => d.file.startsWith(folder)) ?? list[0])?.summary ?? '';
+}
+
 const declaration = /^export (?:declare )?(?:abstract )?(class|interface|function|type|const|let|enum|namespace) (\w+)/;
 
 /** Splits an api-extractor report's code block into its top-level declarations (separated by blank lines). */
@@ -148,7 +209,7 @@ function anchorFor(name, used) {
   return slug;
 }
 
-function apiPage(entry) {
+function apiPage(entry, summaries) {
   const report = readFileSync(join(root, 'api', `${entry}.api.md`), 'utf8').replaceAll('\r\n', '\n');
   const specifier = entry === 'kubeloop' ? 'kubeloop' : `kubeloop/${entry}`;
   const decls = declarationsOf(report);
@@ -159,19 +220,36 @@ function apiPage(entry) {
     `# API: ${specifier}`,
     '',
     `The public declarations of \`import … from '${specifier}'\`, as api-extractor reports them from the declarations`,
-    'that `npm run build` emits (their TSDoc is in the sources and in your editor). Re-exports of names that another',
-    'entry point declares are listed with that entry point.',
+    'that `npm run build` emits, each with the first paragraph of its TSDoc (the whole comment is in the sources and in',
+    'your editor).',
     '',
-    '| name | kind |',
-    '| --- | --- |',
-    ...decls.map((d) => `| [${d.name}](#${d.anchor}) | ${d.kind} |`),
+    '| name | kind | summary |',
+    '| --- | --- | --- |',
+    ...decls.map(
+      (d) =>
+        `| [${d.name}](#${d.anchor}) | ${d.kind} | ${firstSentence(summaryFor(summaries, entry, d.name)).replaceAll('|', '\\|')} |`,
+    ),
     '',
   ];
-  for (const d of decls) lines.push(`## ${d.name}`, '', '```ts declaration', d.text, '```', '');
+  for (const d of decls) {
+    const summary = summaryFor(summaries, entry, d.name);
+    lines.push(`## ${d.name}`, '', ...(summary ? [summary, ''] : []), '```ts declaration', d.text, '```', '');
+  }
   return lines.join('\n');
 }
 
+/** Up to the first full stop that ends a sentence (not one inside a code span). */
+function firstSentence(text) {
+  let inCode = false;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '`') inCode = !inCode;
+    if (!inCode && text[i] === '.' && (i + 1 === text.length || text[i + 1] === ' ')) return text.slice(0, i + 1);
+  }
+  return text;
+}
+
 async function pages() {
+  const summaries = tsdocSummaries();
   const result = new Map([
     ['errors.md', await errorsPage()],
     ['cli.md', await cliPage()],
@@ -180,7 +258,7 @@ async function pages() {
     .filter((f) => f.endsWith('.api.md'))
     .toSorted()) {
     const entry = file.slice(0, -'.api.md'.length);
-    result.set(join('api', `${entry}.md`), apiPage(entry));
+    result.set(join('api', `${entry}.md`), apiPage(entry, summaries));
   }
   return result;
 }

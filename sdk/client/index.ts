@@ -109,6 +109,35 @@ export {
   type CustomObject,
   type DefineResourceOptions,
 } from './meta/descriptor.js';
+export {
+  s,
+  type SchemaNode,
+  type Infer,
+  type InferProperties,
+  type SchemaProperties,
+  type CelRule,
+  type CommonOptions,
+  type StringOptions,
+  type NumberOptions,
+  type ArrayOptions,
+  type MapOptions,
+  type ObjectOptions,
+} from './schema/builder.js';
+export {
+  defineCustomResource,
+  type CustomResource,
+  type DefineCustomResourceOptions,
+  type SpecOf,
+  type StatusOf,
+} from './schema/resource.js';
+export {
+  validateObject,
+  formatFieldError,
+  schemaOf,
+  type FieldError,
+  type FieldErrorType,
+  type SchemaCarrier,
+} from './schema/validate.js';
 
 export type {
   RequestOptions,

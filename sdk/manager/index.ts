@@ -165,7 +165,7 @@ export {
   type ProbeServerOptions,
   type MetricsServerOptions,
 } from './servers.js';
-export { createDelegatedAuthorizer, authCacheTtls, type RequestAuthorizer, type AuthDecision, type AuthenticatedUser, type ReviewClients } from './metrics-auth.js';
+export { createDelegatedAuthorizer, authCacheTtls, reviewRetryBackoff, type RequestAuthorizer, type AuthDecision, type AuthenticatedUser, type ReviewClients } from './metrics-auth.js';
 export { defaultMetricsCertDir, type MetricsCertificateOptions } from './internal/metrics-tls.js';
 export { setupSignalHandler, createSignalHandler, SignalReceivedError } from './signals.js';
 export { createDefaultLogger, redactSecrets, type DefaultLoggerOptions } from './logger.js';

@@ -1,18 +1,24 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import type { authenticationv1, authorizationv1 } from '../client/index.js';
-import { createFakeClock } from '../workqueue/index.js';
-import { authCacheTtls, createDelegatedAuthorizer, type ReviewClients } from './metrics-auth.js';
+import { KubeloopError, type authenticationv1, type authorizationv1 } from '../client/index.js';
+import { createFakeClock, type FakeClock } from '../workqueue/index.js';
+import { authCacheTtls, createDelegatedAuthorizer, reviewRetryBackoff, type AuthDecision, type ReviewClients } from './metrics-auth.js';
 
 /** Review APIs that know one token per user and allow the users in `allowed`; they count their calls. */
 function fakeReviews(users: Record<string, string>, allowed: Set<string>) {
-  const calls = { tokenReviews: 0, accessReviews: [] as authorizationv1.SubjectAccessReviewSpec[], fail: false };
+  const calls = { tokenReviews: 0, accessReviews: [] as authorizationv1.SubjectAccessReviewSpec[], failures: 0 };
+  const maybeFail = (): void => {
+    if (calls.failures > 0) {
+      calls.failures--;
+      throw new KubeloopError('ERR_KUBE_TRANSPORT', 'connection refused');
+    }
+  };
   const clients: ReviewClients = {
     authenticationV1: () => ({
       tokenReviews: () => ({
         create: async (review: authenticationv1.TokenReview) => {
           calls.tokenReviews++;
-          if (calls.fail) throw new Error('connection refused');
+          maybeFail();
           const username = users[review.spec.token];
           return { ...review, status: username ? { authenticated: true, user: { username, groups: ['system:authenticated'] } } : { authenticated: false } };
         },
@@ -22,7 +28,7 @@ function fakeReviews(users: Record<string, string>, allowed: Set<string>) {
       subjectAccessReviews: () => ({
         create: async (review: authorizationv1.SubjectAccessReview) => {
           calls.accessReviews.push(review.spec);
-          if (calls.fail) throw new Error('connection refused');
+          maybeFail();
           return { ...review, status: { allowed: allowed.has(review.spec.user ?? '') } };
         },
       }),
@@ -77,14 +83,35 @@ describe('createDelegatedAuthorizer', () => {
     expect(calls.accessReviews.map((s) => s.user)).toEqual(['alice', 'bob', 'bob', 'alice']);
   });
 
-  it('answers 500 when a review cannot be made, and does not cache that', async () => {
+  it('retries a review that got no answer, as controller-runtime (500 ms, then 1.5 times longer)', async () => {
+    const clock = createFakeClock();
     const { clients, calls } = fakeReviews({ 'tok-a': 'alice' }, new Set(['alice']));
-    const authorize = createDelegatedAuthorizer(clients, createFakeClock());
-    calls.fail = true;
-    const failed = await authorize(request('tok-a'));
+    const authorize = createDelegatedAuthorizer(clients, clock);
+    calls.failures = 2;
+    expect(await settle(authorize(request('tok-a')), clock)).toMatchObject({ allowed: true });
+    expect(calls.tokenReviews).toBe(3);
+  });
+
+  it('answers 500 when a review still fails after its retries, and does not cache that', async () => {
+    const clock = createFakeClock();
+    const { clients, calls } = fakeReviews({ 'tok-a': 'alice' }, new Set(['alice']));
+    const authorize = createDelegatedAuthorizer(clients, clock);
+    calls.failures = reviewRetryBackoff.attempts;
+    const failed = await settle(authorize(request('tok-a')), clock);
     expect(failed).toMatchObject({ allowed: false, status: 500, message: 'Authentication failed', cause: { code: 'ERR_METRICS_AUTH' } });
+    expect(calls.tokenReviews).toBe(reviewRetryBackoff.attempts);
     expect(JSON.stringify(failed)).not.toContain('tok-a');
-    calls.fail = false;
     expect(await authorize(request('tok-a'))).toMatchObject({ allowed: true });
   });
 });
+
+/** Moves the fake clock a second at a time until the decision is made (the retries wait on it). */
+async function settle(decision: Promise<AuthDecision>, clock: FakeClock): Promise<AuthDecision> {
+  const state = { done: false };
+  void decision.finally(() => (state.done = true));
+  while (!state.done) {
+    await new Promise((resolve) => setImmediate(resolve));
+    clock.advance(1000);
+  }
+  return decision;
+}

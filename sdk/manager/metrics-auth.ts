@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { KubeloopError, type authenticationv1, type authorizationv1 } from '../client/index.js';
+import { ApiError, KubeloopError, hasErrorCode, type authenticationv1, type authorizationv1 } from '../client/index.js';
 import { realClock, type Clock } from '../workqueue/index.js';
 
 /** The two review APIs the authorizer calls: a `Clientset` has them. */
@@ -64,6 +64,32 @@ function bearerToken(req: IncomingMessage): string | undefined {
   return match ? match[1] : undefined;
 }
 
+/**
+ * The retries of a review call, as controller-runtime's `WebhookRetryBackoff`: 5 attempts, the first wait 500 ms,
+ * each next one 1.5 times longer, up to 20% jitter added.
+ */
+export const reviewRetryBackoff = { attempts: 5, firstDelayMs: 500, factor: 1.5, jitter: 0.2 } as const;
+
+/** Worth another attempt: no answer at all, 429, or a 5xx. */
+function retriable(err: unknown): boolean {
+  if (err instanceof ApiError) return err.statusCode === 429 || err.statusCode >= 500;
+  return hasErrorCode(err, 'ERR_KUBE_TRANSPORT');
+}
+
+async function withRetries<T>(call: () => Promise<T>, clock: Clock): Promise<T> {
+  let delayMs: number = reviewRetryBackoff.firstDelayMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (attempt >= reviewRetryBackoff.attempts || !retriable(err)) throw err;
+      const wait = delayMs * (1 + Math.random() * reviewRetryBackoff.jitter);
+      await new Promise<void>((resolve) => clock.setTimer(resolve, wait));
+      delayMs *= reviewRetryBackoff.factor;
+    }
+  }
+}
+
 /** The failure of a review call: logged by the caller, never cached; its message names no token. */
 function reviewFailed(what: string, err: unknown): KubeloopError {
   const reason = err instanceof Error ? err.message : String(err);
@@ -74,8 +100,8 @@ function reviewFailed(what: string, err: unknown): KubeloopError {
  * controller-runtime's `filters.WithAuthenticationAndAuthorization`: each request's bearer token is authenticated by a
  * TokenReview, and the user it names is authorized by a SubjectAccessReview for the HTTP method in lower case (`get`)
  * on the request's path as a non-resource URL (`/metrics`). Answers are cached (see {@link authCacheTtls}), keyed by a
- * SHA-256 of the token (the token itself is never kept or logged); a review that fails (the API server unreachable)
- * is not cached and answers 500.
+ * SHA-256 of the token (the token itself is never kept or logged). A review call that gets no answer, 429 or a 5xx is
+ * retried (see {@link reviewRetryBackoff}); one that still fails is not cached and answers 500.
  */
 export function createDelegatedAuthorizer(clientset: ReviewClients, clock: Clock = realClock): RequestAuthorizer {
   const tokens = new ExpiringCache<AuthenticatedUser | null>(clock);
@@ -87,7 +113,8 @@ export function createDelegatedAuthorizer(clientset: ReviewClients, clock: Clock
     if (cached !== undefined) return cached;
     let status;
     try {
-      status = (await clientset.authenticationV1().tokenReviews().create({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } })).status;
+      const review = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } };
+      status = (await withRetries(() => clientset.authenticationV1().tokenReviews().create(review), clock)).status;
     } catch (err) {
       throw reviewFailed('TokenReview', err);
     }
@@ -105,11 +132,15 @@ export function createDelegatedAuthorizer(clientset: ReviewClients, clock: Clock
     if (cached !== undefined) return cached;
     let allowed: boolean;
     try {
-      const review = await clientset.authorizationV1().subjectAccessReviews().create({
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SubjectAccessReview',
-        spec: { user: user.username, uid: user.uid, groups: user.groups, extra: user.extra, nonResourceAttributes: { path, verb } },
-      });
+      const review = await withRetries(
+        () =>
+          clientset.authorizationV1().subjectAccessReviews().create({
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SubjectAccessReview',
+            spec: { user: user.username, uid: user.uid, groups: user.groups, extra: user.extra, nonResourceAttributes: { path, verb } },
+          }),
+        clock,
+      );
       allowed = review.status?.allowed === true && review.status.denied !== true;
     } catch (err) {
       throw reviewFailed('SubjectAccessReview', err);

@@ -6,8 +6,10 @@ import {
   Namespace,
   Pod,
   Secret,
+  defineCustomResource,
   defineResource,
   hasErrorCode,
+  isInvalid,
   isConflict,
   isGone,
   isNoMatch,
@@ -17,6 +19,7 @@ import {
   type ObjectOf,
   type appsv1,
   type corev1,
+  s,
 } from '../client/index.js';
 import { createSharedInformerFactory } from '../cache/index.js';
 import { createFakeClock } from '../workqueue/index.js';
@@ -350,5 +353,45 @@ describe('createFakeClient: actions and interceptors', () => {
     );
     expect((err as ApiError).statusCode).toBe(500);
     expect((err as ApiError).status.message).toBe('boom');
+  });
+});
+
+describe('createFakeClient: custom resources with a schema', () => {
+  const Volume = defineCustomResource({
+    group: 'example.com',
+    version: 'v1',
+    kind: 'Volume',
+    namespaced: true,
+    spec: s.object({
+      size: s.integer({ minimum: 1 }),
+      zone: s.string({ validations: [{ rule: 'self == oldSelf', message: 'zone is immutable' }] }).optional(),
+    }),
+    status: s.object({ phase: s.enum(['Pending', 'Bound']).optional() }),
+  });
+  type Volume = ObjectOf<typeof Volume>;
+  const volume = (spec: Volume['spec']): Volume => ({ apiVersion: 'example.com/v1', kind: 'Volume', metadata: { name: 'v', namespace: 'ns' }, spec });
+
+  it('refuses a create that breaks the schema with the 422 and field causes of the API server', async () => {
+    const client = createFakeClient({ resources: [Volume] });
+    const err = await rejection(client.create(volume({ size: 0 })));
+    expect(isInvalid(err)).toBe(true);
+    expect((err as ApiError).details?.causes).toEqual([
+      { reason: 'FieldValueInvalid', field: 'spec.size', message: 'Invalid value: 0: spec.size in body should be greater than or equal to 1' },
+    ]);
+    expect((err as ApiError).status.message).toBe('Volume.example.com "v" is invalid: spec.size: Invalid value: 0: spec.size in body should be greater than or equal to 1');
+  });
+
+  it('checks transition rules on update and patch, and the status schema on status writes', async () => {
+    const client = createFakeClient({ resources: [Volume] });
+    const created = await client.create(volume({ size: 1, zone: 'a' }));
+    const update = await rejection(client.update({ ...created, spec: { size: 1, zone: 'b' } }));
+    expect((update as ApiError).details?.causes?.map((c) => `${c.field}: ${c.message}`)).toEqual(['spec.zone: Invalid value: "b": zone is immutable']);
+    const patch = await rejection(client.patch(created, { spec: { zone: 'c' } }, { patchType: 'merge' }));
+    expect(isInvalid(patch)).toBe(true);
+    const grown = await client.update({ ...created, spec: { size: 2, zone: 'a' } });
+    expect(grown.spec?.size).toBe(2);
+    const status = await rejection(client.status().update({ ...grown, status: { phase: 'Lost' as 'Bound' } }));
+    // An enum miss blocks the CEL rules, which the server says at <nil>.
+    expect((status as ApiError).details?.causes?.map((c) => c.field)).toEqual(['<nil>', 'status.phase']);
   });
 });

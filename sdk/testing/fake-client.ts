@@ -30,7 +30,11 @@ export interface FakeClientOptions {
    * Each needs apiVersion, kind, name, and a namespace if namespaced. Default: none.
    */
   objects?: readonly (KubeObject | Unstructured)[];
-  /** Custom resources to serve besides the built-in ones: `defineResource(…)` descriptors. Default: none. */
+  /**
+   * Custom resources to serve besides the built-in ones: `defineResource(…)` or `defineCustomResource(…)` descriptors.
+   * Objects of the latter are validated against their schema on create, update and patch, as the API server does.
+   * Default: none.
+   */
   resources?: readonly ResourceDescriptor[];
   /** Interceptors, in order (see {@link FakeClient.intercept}). Default: none. */
   interceptors?: readonly Interceptor[];

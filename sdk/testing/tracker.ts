@@ -12,6 +12,7 @@ import {
   type Watch,
   type WatchEvent,
   type WatchOptions,
+  validateObject,
 } from '../client/index.js';
 import { applyConfig, recordUpdate, withoutManagedFieldTimes, type WriteContext } from './internal/fields.js';
 import { isObject, jsonCopy, type JsonObject } from './internal/json.js';
@@ -26,6 +27,7 @@ import {
   expired,
   internalError,
   invalid,
+  invalidFields,
   methodNotAllowed,
   notFound,
   statusError,
@@ -138,14 +140,17 @@ function finalizersOf(obj: JsonObject): string[] {
  *   the object leave it alone, status writes change nothing else.
  * - delete of an object with finalizers sets `deletionTimestamp` (and grows `generation`) instead of removing it;
  *   removing the last finalizer removes it. No finalizer may be added once deletion started (422).
+ * - A custom resource made by `defineCustomResource` is checked against its schema on create, update and patch
+ *   (`validateObject`: types, formats, bounds, enums, required fields, CEL rules including transition rules) and
+ *   refused with the server's 422 and field causes.
  *   `propagationPolicy: 'Foreground'` and `'Orphan'` add the `foregroundDeletion` and `orphan` finalizers.
  * - `managedFields` record each field manager's fields; server-side apply conflicts (409, naming field and manager),
  *   forces, and removes fields a manager stops applying.
  * - Watches replay history from a resourceVersion (410 Expired before a {@link compact}), filter by namespace and
  *   selectors (an object leaving a selector is DELETED, entering it ADDED), and serve WatchList (`sendInitialEvents`).
  *
- * Caveats: no admission, no defaulting and no validation beyond names, so objects come back as they were sent (the
- * server would fill defaults such as a Deployment's `strategy`); no garbage collector (owner references are kept,
+ * Caveats: no admission, no defaulting (schema defaults included), no pruning of unknown fields, and no validation
+ * beyond names and custom resources' schemas, so objects come back as they were sent (the server would fill defaults such as a Deployment's `strategy`); no garbage collector (owner references are kept,
  * dependents are never deleted), no namespace lifecycle (objects can be created in namespaces that do not exist),
  * no version conversion (each group-version of a kind is stored apart), field selectors accept any field path, lists
  * ignore `resourceVersion` and pages are not a snapshot, and watches send no periodic bookmarks.
@@ -246,6 +251,13 @@ export class ObjectTracker {
         `the API version in the data (${apiVersion ?? ''}) and kind (${kind ?? ''}) do not match the resource ${this.apiVersionOf(info)}, ${info.kind}`,
       );
     }
+  }
+
+  /** A custom resource whose descriptor carries a schema (`defineCustomResource`) is checked as the server checks it (422). */
+  private checkSchema(info: ResourceInfo, obj: JsonObject, old: JsonObject | undefined): void {
+    if (info.builtin) return;
+    const errors = validateObject(info.descriptor, obj as unknown as KubeObject, old as unknown as KubeObject | undefined);
+    if (errors.length) throw invalidFields(this.subject(info, str(metaOf(obj)['name']) ?? ''), errors);
   }
 
   private validateName(info: ResourceInfo, name: string): void {
@@ -404,6 +416,7 @@ export class ObjectTracker {
     if (info.generation) meta['generation'] = 1;
     else delete meta['generation'];
     if (info.statusSubresource) delete obj['status'];
+    this.checkSchema(info, obj, undefined);
     recordUpdate(undefined, obj, this.writeContext(info, options), info.statusSubresource);
     if (options.dryRun?.length) return obj;
     return this.store(info, 'ADDED', obj, undefined);
@@ -477,6 +490,7 @@ export class ObjectTracker {
     if (info.generation && typeof metaOf(current)['generation'] === 'number' && this.specChanged(info, current, next)) {
       meta['generation'] = (metaOf(current)['generation'] as number) + 1;
     }
+    this.checkSchema(info, next, current);
     if (!managedAlready) recordUpdate(current, next, this.writeContext(info, options), info.statusSubresource);
     if (jsonEqual(withoutManagedFieldTimes(next), withoutManagedFieldTimes(current))) return jsonCopy(current);
     if (options.dryRun?.length) return next;

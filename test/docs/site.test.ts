@@ -1,7 +1,7 @@
 /**
  * The built book: `vitepress build docs` succeeds, every internal link and anchor of the built HTML resolves, and
- * headless Chromium renders the home page, a concepts page and a reference page with their content and no console
- * error. Screenshots go to test-results/docs/.
+ * headless Chromium renders the home page, a concepts page and two reference pages (error codes, an API page) with
+ * their content and no console error. Screenshots go to test-results/docs/.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -111,6 +111,11 @@ describe('the built book', () => {
       name: 'reference-errors',
       path: '/reference/errors.html',
       expect: ['Error codes', 'ERR_KUBE_API', 'ERR_CLI_USAGE'],
+    },
+    {
+      name: 'reference-api-manager',
+      path: '/reference/api/manager.html',
+      expect: ['API: kubeloop/manager', 'createManager', 'Makes a manager'],
     },
   ];
 

@@ -13,7 +13,7 @@ function version(name: string, extra: Partial<apiextensionsv1.CustomResourceDefi
     schema: {
       openAPIV3Schema: {
         type: 'object',
-        properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } }, status: { type: 'object' } },
+        properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } }, status: { type: 'object', properties: { ready: { type: 'boolean' } } } },
       },
     },
     ...extra,
@@ -91,6 +91,13 @@ describe('buildCrds', () => {
 });
 
 describe('structuralProblems', () => {
+  it('refuses an object schema that would be pruned to nothing, with its path (the root metadata aside)', () => {
+    expect(structuralProblems({ type: 'object', properties: { metadata: { type: 'object' }, spec: { type: 'object', properties: { empty: { type: 'object', properties: {} } } } } })).toEqual([
+      '.spec.empty: an object with no properties and no x-kubernetes-preserve-unknown-fields: the API server would prune everything in it',
+    ]);
+    expect(structuralProblems({ type: 'object', properties: { labels: { type: 'object', additionalProperties: { type: 'string' } }, any: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } })).toEqual([]);
+  });
+
   it('finds what makes a schema non-structural', () => {
     expect(
       structuralProblems({
@@ -111,6 +118,7 @@ describe('structuralProblems', () => {
       '.d: description is not allowed inside anyOf; set it on the field itself',
       '.f: uniqueItems: true is not allowed; use x-kubernetes-list-type: set',
       '.g: $ref is not allowed in a CRD schema',
+      '.g: an object with no properties and no x-kubernetes-preserve-unknown-fields: the API server would prune everything in it',
     ]);
   });
 });

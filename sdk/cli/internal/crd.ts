@@ -77,6 +77,10 @@ export function structuralProblems(schema: Schema, path = ''): string[] {
   if (schema.additionalProperties === false) problems.push(`${at}: additionalProperties: false is not allowed; leave it out (unknown fields are pruned)`);
   if (Array.isArray(schema.items)) problems.push(`${at}: items must be one schema, not a list`);
   if (schema.type === 'array' && schema.items === undefined) problems.push(`${at}: an array needs items`);
+  const pruned = schema.type === 'object' && !preserve && Object.keys(schema.properties ?? {}).length === 0 && schema.additionalProperties === undefined;
+  if (pruned && path !== '.metadata') {
+    problems.push(`${at}: an object with no properties and no x-kubernetes-preserve-unknown-fields: the API server would prune everything in it`);
+  }
   for (const junctor of logicalJunctors) {
     const parts = junctor === 'not' ? (schema.not ? [schema.not] : []) : (schema[junctor] ?? []);
     for (const part of parts) {

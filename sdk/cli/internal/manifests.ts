@@ -90,7 +90,9 @@ async function loadDefinitions(project: Project): Promise<ResourceDefinition[]> 
     const exports = await importCompiled(project, api.path);
     const values = Object.entries(exports);
     const descriptors = values.filter(([, v]) => isResourceDescriptor(v) && v.kind === api.kind && v.version === api.version && v.group === api.group);
-    const versions = values.filter(([, v]) => isCrdVersion(v) && v.name === api.version);
+    // A defineCustomResource descriptor carries its CRD version; a defineResource one has it exported beside it.
+    const carried = descriptors.map(([name, d]) => [`${name}.crdVersion`, (d as { crdVersion?: unknown }).crdVersion] as const);
+    const versions = [...values, ...carried].filter(([, v], i, all) => isCrdVersion(v) && v.name === api.version && all.findIndex(([, w]) => w === v) === i);
     const what = `${api.kind} ${api.group}/${api.version}`;
     if (descriptors.length === 0) {
       throw new CliError(

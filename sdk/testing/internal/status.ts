@@ -95,6 +95,24 @@ export function applyConflict(conflicts: { field: string; manager: string }[]): 
   return statusError(409, message, { details: { causes } });
 }
 
+/**
+ * 422 for a custom resource that fails its schema, with every cause: `Widget.example.com "w" is invalid: spec.size: …`,
+ * or `… is invalid: [spec.size: …, spec.name: …]` for several, as the server words it.
+ */
+export function invalidFields(subject: Subject, errors: readonly { type: string; field: string; message: string }[]): ApiError {
+  const kind = subject.kind ?? qualified(subject);
+  const shown = subject.group ? `${kind}.${subject.group}` : kind;
+  const lines = errors.map((e) => `${e.field}: ${e.message}`);
+  return statusError(422, `${shown} "${subject.name ?? ''}" is invalid: ${lines.length === 1 ? lines[0] : `[${lines.join(', ')}]`}`, {
+    details: {
+      ...(subject.name !== undefined && { name: subject.name }),
+      ...(subject.group && { group: subject.group }),
+      kind,
+      causes: errors.map((e) => ({ reason: e.type, message: e.message, field: e.field })),
+    },
+  });
+}
+
 /** 422 with one cause, worded as the server words it: `ConfigMap "x" is invalid: metadata.name: Required value: …`. */
 export function invalid(subject: Subject, field: string, causeReason: string, causeMessage: string): ApiError {
   const kind = subject.kind ?? qualified(subject);
