@@ -22,12 +22,21 @@ export default defineConfig({
       { text: 'Reference', link: '/reference/errors' },
     ],
     sidebar: [
-      { text: 'Start', items: [{ text: 'Getting started', link: '/guide/start' }, { text: 'About this site', link: '/about' }] },
+      {
+        text: 'Start',
+        items: [
+          { text: 'Getting started', link: '/guide/start' },
+          { text: 'Testing an operator', link: '/guide/testing' },
+          { text: 'About this site', link: '/about' },
+        ],
+      },
       {
         text: 'Concepts',
         items: [
           { text: 'The reconcile contract', link: '/concepts/reconcile' },
           { text: 'Informers and their guarantees', link: '/concepts/informers' },
+          { text: 'Work queues', link: '/concepts/workqueues' },
+          { text: 'Leader election', link: '/concepts/leader-election' },
         ],
       },
       {

@@ -73,3 +73,8 @@ export function isCheckedSnippet(block: CodeBlock): boolean {
   const [lang, ...marks] = block.info.split(/\s+/);
   return (lang === 'ts' || lang === 'typescript') && !marks.includes('fragment') && !marks.includes('declaration');
 }
+
+/** A compiled block that is also a vitest file, run by test/docs: ```ts test. */
+export function isTestSnippet(block: CodeBlock): boolean {
+  return isCheckedSnippet(block) && block.info.split(/\s+/).includes('test');
+}

@@ -1,17 +1,19 @@
 /**
  * Every TypeScript snippet of the book compiles against the built package: each ```ts block of a hand-written page is
  * written to a module of its own under test-results/docs/snippets and type-checked by tsc with the repository's
- * compiler options, importing `kubeloop/*` through the package's self-reference, as a user's code would.
+ * compiler options, importing `kubeloop/*` through the package's self-reference, as a user's code would. A block marked
+ * ```ts test is a vitest file: it is also run, by vitest in a child process, and must pass.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { codeBlocks, isCheckedSnippet, readPages, repoRoot, type CodeBlock } from './pages.js';
+import { codeBlocks, isCheckedSnippet, isTestSnippet, readPages, repoRoot, type CodeBlock } from './pages.js';
 
 const run = promisify(execFile);
 const snippetsDir = join(repoRoot, 'test-results', 'docs', 'snippets');
+const runnableDir = join(repoRoot, 'test-results', 'docs', 'runnable');
 
 /** `concepts/reconcile.md`, block at line 12 → `concepts-reconcile.L12.ts`. */
 const fileNameOf = (block: CodeBlock): string =>
@@ -62,5 +64,28 @@ describe('the snippets of docs/', () => {
         return block && m ? `docs/${block.page}:${block.line + Number(m[2]) - 1}: ${m[4]}` : l;
       });
     expect(errors).toEqual([]);
+  }, 120_000);
+
+  it('marked test pass when run', async () => {
+    const tests = snippets.filter(isTestSnippet);
+    expect(tests.length).toBeGreaterThan(0);
+    rmSync(runnableDir, { recursive: true, force: true });
+    mkdirSync(runnableDir, { recursive: true });
+    for (const block of tests)
+      writeFileSync(join(runnableDir, fileNameOf(block).replace(/\.ts$/, '.test.ts')), block.code);
+    // Decorators compiled the legacy way with metadata, as the repository's vitest.config.ts and tsc do.
+    const config = `export default { oxc: { decorator: { legacy: true, emitDecoratorMetadata: true } }, test: { include: ['*.test.ts'] } };\n`;
+    writeFileSync(join(runnableDir, 'vitest.config.mjs'), config);
+    const vitest = join(repoRoot, 'node_modules', 'vitest', 'vitest.mjs');
+    const args = [vitest, 'run', '--root', runnableDir, '--config', join(runnableDir, 'vitest.config.mjs')];
+    const outcome = await run(process.execPath, args, { cwd: runnableDir, env: { ...process.env, CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' } }).then(
+      (r) => ({ code: 0, output: r.stdout }),
+      (err: { code?: number; stdout?: string; stderr?: string }) => ({
+        code: err.code ?? 1,
+        output: `${err.stdout ?? ''}${err.stderr ?? ''}`,
+      }),
+    );
+    expect(outcome.code, outcome.output).toBe(0);
+    expect(outcome.output).toMatch(/Tests\s+\S*\d+ passed/);
   }, 120_000);
 });

@@ -1,7 +1,10 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { load } from 'js-yaml';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +36,34 @@ function promqlNames(expr: string): { metrics: string[]; labels: string[] } {
   const metrics = [...text.matchAll(/(?<![\w:.$])([a-zA-Z_:][\w:]*)(?![\w:])(?!\s*\()/g)].map((m) => m[1]!).filter((name) => !keywords.has(name.toLowerCase()));
   return { metrics, labels };
 }
+
+/**
+ * Prometheus' own parser (test/support/promql, built from the Go module proxy and cached): its path, or why there is
+ * none. Without it, the names come from {@link promqlNames} alone and the syntax is not checked.
+ */
+function findPromqlParser(): { path: string } | { missing: string } {
+  const build = spawnSync('bash', [resolve(import.meta.dirname, '../support/promql/build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const path = build.stdout.trim().split('\n').pop();
+  if (build.status === 0 && path && existsSync(path)) return { path };
+  if (build.status === 3) return { missing: "Go is not installed and Prometheus' PromQL parser is not cached (install Go 1.26)" };
+  throw new Error(`building the PromQL parser failed (exit ${build.status}); its output is above`);
+}
+
+interface ParsedNames {
+  error?: string;
+  metrics: string[];
+  labels: string[];
+}
+
+/** Each expression parsed by Prometheus' parser, Grafana's interval variables read as 5m. */
+async function parseWithPrometheus(path: string, exprs: string[]): Promise<ParsedNames[]> {
+  const child = promisify(execFile)(path, [], { maxBuffer: 16 * 1024 * 1024 });
+  child.child.stdin?.end(JSON.stringify(exprs.map((e) => e.replace(/\$__\w+/g, '5m'))));
+  return JSON.parse((await child).stdout) as ParsedNames[];
+}
+
+const promqlParser = findPromqlParser();
+if ('missing' in promqlParser) console.warn(`monitoring: the PromQL syntax check is skipped: ${promqlParser.missing}`);
 
 /** The series of a Prometheus text page: each name with the label names its samples carry. */
 function seriesOf(page: string): Map<string, Set<string>> {
@@ -160,15 +191,27 @@ describe('the shipped Grafana dashboards and PrometheusRule', () => {
     await rm(certDir, { recursive: true, force: true });
   });
 
-  /** The problems of one query: metric names not exported, label names neither exported with them nor a target's. */
-  function problems(where: string, expr: string): string[] {
-    const { metrics, labels } = promqlNames(expr);
-    const found: string[] = [];
-    if (metrics.length === 0) found.push(`${where}: no metric in ${expr}`);
-    for (const name of metrics) if (!exported.has(name)) found.push(`${where}: ${name} is not exported`);
-    const known = new Set(metrics.flatMap((name) => [...(exported.get(name) ?? [])]));
-    for (const label of labels) if (!known.has(label) && !targetLabels.has(label)) found.push(`${where}: label ${label} is on none of ${metrics.join(', ')}`);
-    return found;
+  /**
+   * The problems of some queries: syntax errors (when Prometheus' parser is at hand, which must also agree with
+   * {@link promqlNames}), metric names not exported, label names neither exported with them nor a target's.
+   */
+  async function problems(queries: { where: string; expr: string }[]): Promise<string[]> {
+    const parsed = 'path' in promqlParser ? await parseWithPrometheus(promqlParser.path, queries.map((q) => q.expr)) : undefined;
+    return queries.flatMap(({ where, expr }, i) => {
+      const ours = promqlNames(expr);
+      const theirs = parsed?.[i];
+      if (theirs?.error) return [`${where}: ${theirs.error} in ${expr}`];
+      const found: string[] = [];
+      if (theirs && JSON.stringify(theirs.metrics) !== JSON.stringify([...new Set(ours.metrics)].toSorted())) {
+        found.push(`${where}: Prometheus reads the metrics ${theirs.metrics.join(', ')}, the test ${ours.metrics.join(', ')}`);
+      }
+      const { metrics, labels } = theirs ?? ours;
+      if (metrics.length === 0) found.push(`${where}: no metric in ${expr}`);
+      for (const name of metrics) if (!exported.has(name)) found.push(`${where}: ${name} is not exported`);
+      const known = new Set(metrics.flatMap((name) => [...(exported.get(name) ?? [])]));
+      for (const label of labels) if (!known.has(label) && !targetLabels.has(label)) found.push(`${where}: label ${label} is on none of ${metrics.join(', ')}`);
+      return found;
+    });
   }
 
   it('every dashboard query names exported series and their labels', async () => {
@@ -180,7 +223,7 @@ describe('the shipped Grafana dashboards and PrometheusRule', () => {
       const dashboard = JSON.parse(await readFile(join(dir, file), 'utf8')) as Dashboard;
       const queries = dashboardQueries(dashboard);
       expect(queries.length).toBeGreaterThan(5);
-      expect(queries.flatMap((q) => problems(`${file} ${q.where}`, q.expr))).toEqual([]);
+      expect(await problems(queries.map((q) => ({ where: `${file} ${q.where}`, expr: q.expr })))).toEqual([]);
       for (const q of queries) for (const name of promqlNames(q.expr).metrics) seen.add(name);
     }
     // The families the issue asks for each have a panel.
@@ -207,6 +250,6 @@ describe('the shipped Grafana dashboards and PrometheusRule', () => {
     expect(alerts.map((a) => a.alert)).toEqual(
       expect.arrayContaining(['KubeloopReconcileErrors', 'KubeloopInformerStalled', 'KubeloopNoLeader', 'KubeloopWebhookErrors']),
     );
-    expect(alerts.flatMap((a) => problems(`alert ${a.alert}`, a.expr))).toEqual([]);
+    expect(await problems(alerts.map((a) => ({ where: `alert ${a.alert}`, expr: a.expr })))).toEqual([]);
   });
 });

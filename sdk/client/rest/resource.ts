@@ -1,5 +1,5 @@
 import type { RestConfig } from '../config/types.js';
-import { ArgumentError, isGone } from '../errors.js';
+import { ArgumentError, ResponseDecodeError, isGone, type RequestInfo } from '../errors.js';
 import type { ResourceDescriptor } from '../meta/descriptor.js';
 import type { GroupVersion, KubeList, KubeObject } from '../meta/types.js';
 import type {
@@ -60,6 +60,19 @@ function deleteBody(options: DeleteOptions | undefined): Record<string, unknown>
   if (options.preconditions) body['preconditions'] = options.preconditions;
   if (options.dryRun) body['dryRun'] = options.dryRun;
   return Object.keys(body).length > 2 ? body : undefined;
+}
+
+/**
+ * A list answer's `items`, checked: absent or null is an empty list (as client-go decodes it); anything but a list of
+ * objects is a ResponseDecodeError naming the request, not a TypeError further on.
+ */
+function checkListItems<L extends { items?: unknown }>(list: L, request: RequestInfo): L {
+  const items: unknown = list.items;
+  if (items === undefined || items === null) return { ...list, items: [] };
+  if (!Array.isArray(items)) throw new ResponseDecodeError(`the list's items is a JSON ${typeof items}, not an array`, request, 200);
+  const bad = items.findIndex((item) => item === null || typeof item !== 'object' || Array.isArray(item));
+  if (bad >= 0) throw new ResponseDecodeError(`the list's item ${bad} is not an object`, request, 200);
+  return list;
 }
 
 /** Fills in each item's apiVersion and kind, which the server leaves out of list items. */
@@ -141,7 +154,9 @@ class ResourceClient<T extends KubeObject, L extends KubeList<T>> implements Nam
   }
 
   async list(options: ListOptions = {}): Promise<L> {
-    return fillListItemKinds(await listParams(this.req('GET'), options).do(options).into<L>());
+    const req = listParams(this.req('GET'), options);
+    const list = await req.do(options).into<L>();
+    return fillListItemKinds(checkListItems(list, { method: 'GET', path: req.url() }));
   }
 
   listAll(options: Omit<ListOptions, 'continue'> = {}): Promise<L> {

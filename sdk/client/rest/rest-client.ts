@@ -75,8 +75,9 @@ export function decodeObjectBody(res: HttpResponse, request?: RequestInfo): unkn
     const what = err instanceof SyntaxError && /end of JSON input|Unterminated/.test(err.message) ? 'truncated JSON' : 'not JSON';
     throw new ResponseDecodeError(`the HTTP ${res.statusCode} body is ${what} (${res.body.length} characters, ${type})`, request, res.statusCode);
   }
-  if (parsed === null || typeof parsed !== 'object') {
-    throw new ResponseDecodeError(`the HTTP ${res.statusCode} body is ${parsed === null ? 'null' : `a JSON ${typeof parsed}`}, not an object`, request, res.statusCode);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    const what = parsed === null ? 'null' : Array.isArray(parsed) ? 'a JSON array' : `a JSON ${typeof parsed}`;
+    throw new ResponseDecodeError(`the HTTP ${res.statusCode} body is ${what}, not an object`, request, res.statusCode);
   }
   const status = parsed as Partial<Status>;
   if (status.kind === 'Status' && status.status === 'Failure') throw ApiError.fromStatus(status as Status, request);

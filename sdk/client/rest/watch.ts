@@ -123,10 +123,25 @@ class ChunkReader {
  */
 function parseEvent<T>(line: string, request: RequestInfo): WatchEvent<T> | undefined {
   if (line.length === 0 || line === '\r') return undefined;
-  const event = JSON.parse(line) as { type: string; object: unknown };
+  const event = JSON.parse(line) as { type?: unknown; object?: unknown } | null;
+  if (event === null || typeof event !== 'object' || Array.isArray(event)) {
+    throw new ResponseDecodeError('the watch sent a line that is not an event object', request);
+  }
   if (event.type === 'ERROR') throw watchErrorEvent(event.object, request);
+  if (typeof event.type !== 'string' || !eventTypes.has(event.type)) {
+    // As client-go's watch decoder: "got invalid watch event type". The type is named only when it is short text.
+    const shown = typeof event.type === 'string' && /^[A-Za-z]{1,20}$/.test(event.type) ? ` ${event.type}` : '';
+    throw new ResponseDecodeError(`the watch sent an event of unknown type${shown} (expected ADDED, MODIFIED, DELETED, BOOKMARK or ERROR)`, request);
+  }
+  const object = event.object;
+  if (object === null || typeof object !== 'object' || Array.isArray(object)) {
+    const what = object === null || object === undefined ? 'no object' : Array.isArray(object) ? 'an array' : `a JSON ${typeof object}`;
+    throw new ResponseDecodeError(`the watch sent a ${event.type} event with ${what}, not an object`, request);
+  }
   return event as WatchEvent<T>;
 }
+
+const eventTypes = new Set(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK']);
 
 /** The events of each take of chunks, as one array (never empty); those before an in-stream error are yielded first. */
 async function* decodeEvents<T>(reader: ChunkReader, lines: LineSplitter, request: RequestInfo): AsyncGenerator<WatchEvent<T>[], void, undefined> {
