@@ -23,8 +23,6 @@ import {
   createCertProvisioner,
   createWebhookServer,
   defaultCertDir,
-  registerWebhookInstance,
-  webhookOptionsOf,
   type CertProvisioner,
   type Conversion,
   type ManagerCertProvisionerOptions,
@@ -32,6 +30,7 @@ import {
   type WebhookServer,
   type WebhookServerOptions,
 } from '../webhook/index.js';
+import { registerWebhookInstance, webhookOptionsOf } from '../webhook/internal.js';
 import { ManagerCache, type CacheOptions } from './cache.js';
 import { CachedClient, ResourceRegistry } from './client.js';
 import type { Source } from './source.js';
