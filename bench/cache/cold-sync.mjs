@@ -36,7 +36,9 @@ async function child(variant, connFile) {
   const { config, namespace, n } = JSON.parse(readFileSync(connFile, 'utf8'));
   // Load the code first: the figures are about the data, not about module sizes.
   const { Agent, request } = await import('undici');
-  const { createSharedIndexInformer, metadataListWatchFor, resolveResource } = await import(dist('cache/index.js'));
+  const { createSharedIndexInformer } = await import(dist('cache/index.js'));
+  // kubeloop's own building block, not public API: the manager's metadata-only informers use it.
+  const { metadataListWatchFor, resolveResource } = await import(dist('cache/internal.js'));
   const { createResourceClientFactory } = await import(dist('client/index.js'));
   const gc = globalThis.gc;
   gc();

@@ -5,8 +5,6 @@ import {
   createDynamicClient,
   createResourceClientFactory,
   hasErrorCode,
-  resourceClientFactoryOf,
-  restConfigOf,
   type GroupVersionResource,
   type KubeObject,
   type NamespaceableResourceInterface,
@@ -14,6 +12,7 @@ import {
   type ResourceDescriptor,
   type RestConfig,
 } from '../client/index.js';
+import { resourceClientFactoryOf, restConfigOf } from '../client/internal.js';
 import { createSharedInformerFactory } from './factory.js';
 import { FakeListerWatcher } from './fake-list-watch.js';
 import { InformerSourceError, type InformerSource, type ResourceFactoryLike } from './list-watch.js';

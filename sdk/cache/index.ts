@@ -46,7 +46,7 @@ export {
   type SelectorRequirement,
   type SelectorOperator,
 } from './label-selector.js';
-export { Backoff, type BackoffOptions } from './backoff.js';
+export type { BackoffOptions } from './backoff.js';
 export {
   DeletedFinalStateUnknown,
   isDeletedFinalStateUnknown,
@@ -85,17 +85,11 @@ export { createInformer, type Informer, type InformerOptions } from './informer.
 export { FakeListerWatcher, type FakeListerWatcherOptions } from './fake-list-watch.js';
 export { createLister, type Lister, type NamespaceLister, type ListerListOptions } from './lister.js';
 export {
-  listWatchFor,
-  metadataListWatchFor,
-  resolveResource,
-  metadataListAccept,
-  metadataWatchAccept,
   type ResourceRef,
   type GroupVersionResourceRef,
   InformerSourceError,
   type InformerSource,
   type ResourceFactoryLike,
-  type ResolvedResource,
 } from './list-watch.js';
 export {
   createSharedInformerFactory,

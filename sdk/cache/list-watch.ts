@@ -1,9 +1,7 @@
 import {
   createResourceClientFactory,
   KubeloopError,
-  resourceClientFactoryOf,
   restClientFor,
-  restConfigOf,
   type Clientset,
   type DynamicClient,
   type GroupVersionResource,
@@ -17,6 +15,7 @@ import {
   type RestConfig,
   type WatchOptions,
 } from '../client/index.js';
+import { resourceClientFactoryOf, restConfigOf } from '../client/internal.js';
 import type { ListerWatcher } from './types.js';
 
 /** A resource an informer can watch: a descriptor (`ConfigMap`, a `defineResource(…)`) or a GVR. */

@@ -180,14 +180,11 @@ export {
   type ResourceLocation,
 } from './rest/resource.js';
 export { createDynamicClient, type DynamicClient } from './dynamic/dynamic-client.js';
-export { resourceClientFactoryOf, restConfigOf } from './rest/links.js';
 export {
-  observeRequests,
   defaultWarningHandler,
-  type RequestObserver,
 } from './transport/transport.js';
 export { closeAllConnections } from './transport/dispatchers.js';
-export { kubeloopVersion, defaultUserAgent } from './transport/user-agent.js';
+export { defaultUserAgent } from './transport/user-agent.js';
 export {
   createDiscoveryClient,
   type DiscoveryClient,

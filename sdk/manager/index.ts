@@ -19,7 +19,6 @@ import 'reflect-metadata';
 export { inject, type InjectionToken } from 'tsyringe';
 export {
   createManager,
-  constructReconciler,
   type Manager,
   type ManagerOptions,
   type MetricsOptions,
@@ -29,9 +28,7 @@ export {
 export { livenessDefaults, type LivenessOptions } from './liveness.js';
 export {
   Reconciler,
-  reconcilerOptionsOf,
   defineFieldIndex,
-  ownedResource,
   type FieldIndexSpec,
   type OwnsSpec,
   type ReconcilerOptions,
@@ -55,7 +52,7 @@ export type { ControllerOptions } from './controller-options.js';
 export { controllerFor, ControllerBuilder, type ForOptions, type WatchOptions, type ControllerRegistry, type ControllerSpec, type ControllerHandle } from './builder.js';
 export type { ByObjectOptions, CacheOptions, CachedList, InformerLookup, InformerObjectCount } from './cache.js';
 export { compareResourceVersions, type ReadYourOwnWritesOptions } from './read-your-writes.js';
-export { ManagerCache, missingIndexError, cachedFieldMatches, uncachedFieldSelector } from './cache.js';
+export { ManagerCache } from './cache.js';
 export type {
   Client,
   ClientGetOptions,
@@ -63,7 +60,7 @@ export type {
   ClientPatchOptions,
   StatusWriter,
 } from './client-types.js';
-export { metadataOnly, isMetadataOnly, toPartialObjectMetadata } from './metadata-only.js';
+export { metadataOnly, isMetadataOnly } from './metadata-only.js';
 export { CLIENT, CLIENTSET, CLOCK, DYNAMIC_CLIENT, DISCOVERY_CLIENT, REST_CONFIG, LOGGER, EVENT_RECORDER, MANAGER, createToken } from './tokens.js';
 export type {
   Predicate,
@@ -88,7 +85,6 @@ export {
   type InformerSourceOptions,
 } from './source.js';
 export {
-  toPredicate,
   matchesAll,
   generationChanged,
   resourceVersionChanged,
@@ -163,7 +159,6 @@ export {
 export {
   startProbeServer,
   startMetricsServer,
-  parseBindAddress,
   BindAddressError,
   type Check,
   type Server,

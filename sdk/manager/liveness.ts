@@ -1,4 +1,5 @@
-import { KubeloopError, observeRequests, type DiscoveryClient } from '../client/index.js';
+import { KubeloopError, type DiscoveryClient } from '../client/index.js';
+import { observeRequests } from '../client/internal.js';
 import type { FactoryInformerHealth } from '../cache/index.js';
 import type { Check } from './servers.js';
 

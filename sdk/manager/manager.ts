@@ -23,8 +23,6 @@ import {
   createCertProvisioner,
   createWebhookServer,
   defaultCertDir,
-  registerWebhookInstance,
-  webhookOptionsOf,
   type CertProvisioner,
   type Conversion,
   type ManagerCertProvisionerOptions,
@@ -32,6 +30,7 @@ import {
   type WebhookServer,
   type WebhookServerOptions,
 } from '../webhook/index.js';
+import { registerWebhookInstance, webhookOptionsOf } from '../webhook/internal.js';
 import { ManagerCache, type CacheOptions } from './cache.js';
 import { CachedClient, ResourceRegistry } from './client.js';
 import type { Source } from './source.js';
@@ -103,7 +102,8 @@ export interface MetricsOptions {
   /**
    * Serve a CPU profile (`/debug/pprof/profile?seconds=N`, a `.cpuprofile`) and a heap snapshot
    * (`/debug/pprof/heap`, a `.heapsnapshot`) for Chrome DevTools beside `/metrics`, behind the same authorization
-   * (the caller needs `get` on those non-resource URLs). Default: false.
+   * (the caller needs `get` on those non-resource URLs; without `authorize` they are open to whoever reaches the
+   * port, and the manager logs a warning at start). Default: false.
    */
   profiling?: boolean;
 }
@@ -546,6 +546,7 @@ class ManagerImpl implements Manager {
   /** The metrics server's options from the manager's `metrics` option. */
   private metricsServerOptions(bindAddress: string): MetricsServerOptions {
     const { secureServing, authorize, certDir, certName, keyName, profiling } = this.options.metrics ?? {};
+    if (profiling && !authorize) this.log.warn({ bindAddress }, 'profiling is served without authorization: anyone who reaches the port can take CPU profiles and heap snapshots');
     return {
       bindAddress,
       registry: this.metrics.registry,

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { observeRequests } from '../client/index.js';
+import { observeRequests } from '../client/internal.js';
 import type { MetricsProvider, QueueMetrics } from '../workqueue/index.js';
 
 /** How a reconcile ended, as the `result` label of `controller_runtime_reconcile_total`. */

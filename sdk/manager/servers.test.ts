@@ -1,11 +1,13 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
+import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { Counter, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../../test/support/wait.js';
+import { createCertificateAuthority } from '../webhook/index.js';
 import { parseBindAddress, startMetricsServer, startProbeServer, type Check, type Server } from './servers.js';
 
 const servers: Server[] = [];
@@ -217,5 +219,54 @@ describe('startMetricsServer: profiling and secure serving', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('startMetricsServer: the serving certificate', () => {
+  /** The certificate a new TLS connection to the server is given. */
+  function peerOf(port: number): Promise<PeerCertificate> {
+    return new Promise((resolvePeer, reject) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false }, () => {
+        resolvePeer(socket.getPeerCertificate());
+        socket.end();
+      });
+      socket.once('error', reject);
+    });
+  }
+
+  // Each file is rewritten in place (truncated, then written), so the watcher also sees an empty key beside the old
+  // certificate: it must keep serving the last good pair meanwhile, never fail a handshake.
+  it('serves the pair in certDir and picks up a rotated one for new connections, without a restart', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'metrics-cert-'));
+    try {
+      const ca = await createCertificateAuthority('metrics-test-ca');
+      const write = async (commonName: string): Promise<void> => {
+        const pair = await ca.sign({ commonName, usage: 'server', dnsNames: ['localhost'] });
+        await writeFile(join(dir, 'tls.key'), pair.keyPem);
+        await writeFile(join(dir, 'tls.crt'), pair.certPem);
+      };
+      await write('first');
+      const s = await startMetricsServer({ bindAddress: '127.0.0.1:0', registry: new Registry(), secureServing: { certDir: dir, certPollIntervalMs: 100 } });
+      servers.push(s);
+      expect((await peerOf(s.port!)).subject.CN).toBe('first');
+      await write('second');
+      await eventually('the rotated certificate is served', async () => (await peerOf(s.port!)).subject.CN === 'second');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses TLS older than 1.2', async () => {
+    const s = await startMetricsServer({ bindAddress: '127.0.0.1:0', registry: new Registry(), secureServing: { certDir: join(tmpdir(), 'kubeloop-no-such-dir') } });
+    servers.push(s);
+    const old = new Promise<string>((resolveResult) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port: s.port!, rejectUnauthorized: false, minVersion: 'TLSv1', maxVersion: 'TLSv1.1' }, () => {
+        socket.end();
+        resolveResult('connected');
+      });
+      socket.once('error', () => resolveResult('refused'));
+    });
+    expect(await old).toBe('refused');
+    expect((await peerOf(s.port!)).subject.CN).toBe('localhost');
   });
 });

@@ -14,7 +14,8 @@ import {
   type ResourceInterface,
   type WriteOptions,
 } from '../client/index.js';
-import { isMetadataOnly, missingIndexError, uncachedFieldSelector, toPartialObjectMetadata, type Client, type ClientGetOptions, type ClientListOptions, type ClientPatchOptions, type StatusWriter } from '../manager/index.js';
+import { missingIndexError, toPartialObjectMetadata, uncachedFieldSelector } from '../manager/internal.js';
+import { isMetadataOnly, type Client, type ClientGetOptions, type ClientListOptions, type ClientPatchOptions, type StatusWriter } from '../manager/index.js';
 import type { ResourceRegistry } from './internal/resources.js';
 
 /** A field index of the fake client: what `mgr.cache.indexField` declares for the real one. */

@@ -23,14 +23,12 @@ import {
   REST_CONFIG,
   applyReconcileOutcome,
   isTerminalError,
-  ownedResource,
-  reconcilerOptionsOf,
   type Reconcile,
   type ReconcileRequest,
   type ReconcileResult,
   type ReconcilerClass,
-  constructReconciler,
 } from '../manager/index.js';
+import { constructReconciler, ownedResource, reconcilerOptionsOf } from '../manager/internal.js';
 import { createRecordingEventRecorder, type RecordedEvent, type RecordingEventRecorder } from './events.js';
 import { createFakeClient, type FakeClient } from './fake-client.js';
 import { isWriteAction, type FakeAction, type Interceptor } from './interceptors.js';

@@ -129,6 +129,20 @@ function contextFor<T extends KubeObject>(request: AdmissionRequest<T>, ctx: Adm
 }
 
 /**
+ * A 400 denial for a request whose `object` or `oldObject` is there but no JSON object (a string, a list, a number):
+ * the API server never sends one, and a typed handler would fail on it with a message quoting it.
+ */
+function malformedObjects(request: AdmissionRequest): AdmissionResponse | undefined {
+  for (const field of ['object', 'oldObject'] as const) {
+    const value: unknown = request[field];
+    if (value !== undefined && value !== null && (typeof value !== 'object' || Array.isArray(value))) {
+      return denied(`the admission request's ${field} is ${Array.isArray(value) ? 'a JSON array' : `a JSON ${typeof value}`}, not an object`, 400);
+    }
+  }
+  return undefined;
+}
+
+/**
  * The handler of a {@link Defaulter}: the object is copied, defaulted in place, and the difference sent back as a JSON
  * patch. DELETE and CONNECT requests (no object to default) are admitted unchanged.
  */
@@ -136,6 +150,8 @@ export function defaultingHandler<T extends KubeObject>(defaulter: Defaulter<T>)
   return async (request, ctx) => {
     const original = request.object as T | undefined;
     if (!original || request.operation === 'DELETE' || request.operation === 'CONNECT') return allowed();
+    const malformed = malformedObjects(request);
+    if (malformed) return malformed;
     const obj = structuredClone(original);
     await defaulter.default(obj, contextFor(request as AdmissionRequest<T>, ctx));
     return patched(original, obj);
@@ -149,6 +165,8 @@ export function defaultingHandler<T extends KubeObject>(defaulter: Defaulter<T>)
  */
 export function validatingHandler<T extends KubeObject>(validator: Validator<T>): AdmissionHandler {
   return async (request, ctx) => {
+    const malformed = malformedObjects(request);
+    if (malformed) return malformed;
     const context = contextFor(request as AdmissionRequest<T>, ctx);
     const asObject = (o: KubeObject | undefined): T => (o ?? {}) as T;
     let warnings: Warnings | void;

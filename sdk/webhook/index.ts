@@ -22,11 +22,8 @@ import 'reflect-metadata';
 
 export {
   Webhook,
-  webhookOptionsOf,
-  resolveWebhookOptions,
   defaultingPath,
   validatingPath,
-  conversionPath,
   type WebhookOptions,
   type WebhookClass,
   type WebhookLabelSelector,
@@ -58,8 +55,7 @@ export {
   type ManagerCertProvisionerOptions,
 } from './provisioner.js';
 export { CertWatcher, type ServingCertificate } from './internal/cert-watcher.js';
-export { webhookFor, registerWebhookInstance, WebhookBuilder, type WebhookBuilderOptions, type WebhookRegistry } from './builder.js';
-export { createJsonPatch, applyJsonPatch, type JsonPatchOperation } from './internal/json-patch.js';
+export { webhookFor, WebhookBuilder, type WebhookBuilderOptions, type WebhookRegistry } from './builder.js';
 export {
   createCertificateAuthority,
   loadCertificateAuthority,

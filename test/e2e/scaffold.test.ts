@@ -18,6 +18,7 @@ type WebhookConfiguration = admissionregistrationv1.MutatingWebhookConfiguration
 import { installCrds, installWebhooks, startControlPlane, type ControlPlane } from '../../sdk/envtest/index.js';
 import { createAll, dryRunCreate, parseObjects, repoRoot, runCli, runCommand, type Ran } from './support/cli.js';
 import { httpGet, startOperator, writeServiceAccountFolder, type RunningOperator } from './support/operator.js';
+import { findHelm } from './support/helm.js';
 import { certManagerStubCrds, kindsWithWebhooks } from './support/webhooks.js';
 import { eventually, type EventuallyOptions } from '../support/wait.js';
 
@@ -40,6 +41,11 @@ const group = `webapp.${project.domain}`;
 let root: string;
 let dir: string;
 let env: ControlPlane | undefined;
+/** A second control plane for `helm install`: the first one holds the CRDs and webhooks the operator run installed. */
+let helmEnv: ControlPlane | undefined;
+const helm = findHelm();
+const helmPath = 'path' in helm ? helm.path : undefined;
+if ('missing' in helm) console.warn(`the scaffold's Helm chart steps (helm lint, template, install) skipped: ${helm.missing}`);
 let operator: RunningOperator | undefined;
 let objects: Unstructured[] = [];
 const timings: [string, number][] = [];
@@ -83,6 +89,7 @@ afterAll(async () => {
     await operator.exited;
   }
   await env?.stop();
+  await helmEnv?.stop();
   if (process.env['KUBELOOP_E2E_KEEP']) process.stderr.write(`[e2e] kept ${root}\n`);
   else await rm(root, { recursive: true, force: true });
   const total = timings.reduce((sum, [, ms]) => sum + ms, 0);
@@ -156,8 +163,10 @@ describe('a scaffolded operator, from kubeloop init to a clean stop in a cluster
     ok(await step('npm run typecheck', () => npm(['run', 'typecheck'], dir)), 'npm run typecheck');
     const tests = ok(await step('npm test (the project, its own control planes)', () => npm(['test'], dir)), 'npm test');
     const output = tests.stdout.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
-    // Two reconciler tests of Guestbook, one of Region, the manifests test, three webhook tests, one conversion test.
-    expect(output).toMatch(/Tests\s+8 passed \(8\)/);
+    // Two reconciler tests of Guestbook, one of Region, the manifests test, the secure metrics test, three webhook
+    // tests, one conversion test.
+    expect(output).toMatch(/Tests\s+9 passed \(9\)/);
+    expect(output).toContain('test/metrics.test.ts');
     expect(output).toContain('test/guestbook-webhook.test.ts');
     expect(output).toContain('test/guestbook-conversion.test.ts');
   });
@@ -299,5 +308,44 @@ describe('a scaffolded operator, from kubeloop init to a clean stop in a cluster
     expect(running.log()).toContain('"msg":"released the lease"');
     const lease = await createClientset(env!.config).coordinationV1().leases(namespace).get(leaseName);
     expect(lease.spec?.holderIdentity ?? '').toBe('');
+  });
+
+  it('ships as one install.yaml: what kustomize renders of config/default', async () => {
+    const ran = ok(await step('npm run build-installer', () => npm(['run', 'build-installer'], dir)), 'npm run build-installer');
+    expect(ran.stdout).toContain('dist/install.yaml: ');
+    const installed = parseObjects(await readFile(join(dir, 'dist/install.yaml'), 'utf8'));
+    expect(installed).toEqual(objects);
+  });
+
+  it.skipIf(helmPath === undefined)('ships as a Helm chart that helm lints, renders and installs into a control plane', async () => {
+    const ran = ok(await step('kubeloop generate helm', () => runCommand(join(dir, 'node_modules/.bin/kubeloop'), ['generate', 'helm'], { cwd: dir })), 'kubeloop generate helm');
+    expect(ran.stdout).toContain(`helm install ${project.name} dist/chart --namespace ${namespace} --create-namespace`);
+    helmEnv = await step('start a second control plane', () => startControlPlane({ kubernetesVersion: '1.37.2', progress: () => undefined }));
+    const helmCommand = (args: string[]): Promise<Ran> =>
+      runCommand(helmPath!, [...args, '--kubeconfig', helmEnv!.kubeconfigPath], {
+        cwd: dir,
+        env: { PATH: process.env['PATH'] ?? '', HOME: root, HELM_CACHE_HOME: join(root, 'helm/cache'), HELM_CONFIG_HOME: join(root, 'helm/config'), HELM_DATA_HOME: join(root, 'helm/data') },
+        timeoutMs: 120_000,
+      });
+    ok(await step('helm lint', () => helmCommand(['lint', 'dist/chart', '--strict'])), 'helm lint');
+    const rendered = parseObjects(ok(await step('helm template', () => helmCommand(['template', project.name, 'dist/chart', '--namespace', namespace])), 'helm template').stdout);
+    // The chart holds what install.yaml holds, but the Namespace (helm install --create-namespace makes it).
+    expect(rendered.map((o) => `${o.kind}/${o.metadata?.name}`).toSorted()).toEqual(
+      objects.filter((o) => o.kind !== 'Namespace').map((o) => `${o.kind}/${o.metadata?.name}`).toSorted(),
+    );
+    // The control plane has no cert-manager: stand-ins of its CRDs let it admit the Issuer and Certificate.
+    await installCrds(helmEnv.config, { objects: certManagerStubCrds });
+    const installed = ok(
+      await step('helm install', () => helmCommand(['install', project.name, 'dist/chart', '--namespace', namespace, '--create-namespace', '--wait=false'])),
+      'helm install',
+    );
+    expect(installed.stdout).toContain('STATUS: deployed');
+    const cs = createClientset(helmEnv.config);
+    const deployment = await cs.appsV1().deployments(namespace).get(`${project.name}-controller-manager`);
+    expect(deployment.metadata?.labels?.['app.kubernetes.io/managed-by']).toBe('Helm');
+    const service = await cs.coreV1().services(namespace).get(`${project.name}-controller-manager-metrics-service`);
+    expect(service.spec?.ports).toEqual([expect.objectContaining({ name: 'https', port: 8443 })]);
+    ok(await step('helm upgrade', () => helmCommand(['upgrade', project.name, 'dist/chart', '--namespace', namespace, '--set', 'manager.replicas=1', '--wait=false'])), 'helm upgrade');
+    expect((await cs.appsV1().deployments(namespace).get(`${project.name}-controller-manager`)).spec?.replicas).toBe(1);
   });
 });

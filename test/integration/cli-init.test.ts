@@ -3,7 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Unstructured } from '../../sdk/client/index.js';
 import { cliBin, parseObjects, repoRoot, runCli } from '../e2e/support/cli.js';
 import { eventually } from '../support/wait.js';
 
@@ -38,6 +40,7 @@ describe('kubeloop init', () => {
     const dir = join(root, 'guestbook-operator');
     expect(await filesUnder(dir)).toEqual([
       '.dockerignore',
+      '.github/workflows/ci.yml',
       '.gitignore',
       'Dockerfile',
       'README.md',
@@ -47,9 +50,17 @@ describe('kubeloop init', () => {
       'config/manager/kustomization.yaml',
       'config/manager/manager.yaml',
       'config/manager/watch_namespaces_patch.yaml',
+      'config/network-policy/allow-metrics-traffic.yaml',
+      'config/network-policy/kustomization.yaml',
+      'config/prometheus/kustomization.yaml',
+      'config/prometheus/monitor.yaml',
+      'config/rbac/api_roles.yaml',
       'config/rbac/kustomization.yaml',
       'config/rbac/leader_election_role.yaml',
       'config/rbac/leader_election_role_binding.yaml',
+      'config/rbac/metrics_auth_role.yaml',
+      'config/rbac/metrics_auth_role_binding.yaml',
+      'config/rbac/metrics_reader_role.yaml',
       'config/rbac/role.yaml',
       'config/rbac/role_binding.yaml',
       'config/rbac/service_account.yaml',
@@ -59,6 +70,7 @@ describe('kubeloop init', () => {
       'src/main.ts',
       'test/global-setup.ts',
       'test/manifests.test.ts',
+      'test/metrics.test.ts',
       'test/support.ts',
       'tsconfig.build.json',
       'tsconfig.json',
@@ -99,7 +111,7 @@ describe('kubeloop init', () => {
       "'webhook-port': { type: 'string' }",
       "process.env['WEBHOOK_CERT_DIR']",
       "envFlag('LEADER_ELECT')",
-      "process.env['METRICS_BIND_ADDRESS'] ?? ':8080'",
+      "process.env['METRICS_BIND_ADDRESS'] ?? ':8443'",
       "process.env['HEALTH_PROBE_BIND_ADDRESS'] ?? ':8081'",
       "process.env['KUBELOOP_SERVICE_ACCOUNT_DIR']",
       "id: 'guestbook-operator.example.org'",
@@ -124,9 +136,9 @@ describe('kubeloop init', () => {
             securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
             containers: [
               {
-                args: ['--leader-elect', '--metrics-bind-address=:8080', '--health-probe-bind-address=:8081'],
+                args: ['--leader-elect', '--metrics-bind-address=:8443', '--health-probe-bind-address=:8081'],
                 ports: [
-                  { name: 'metrics', containerPort: 8080 },
+                  { name: 'metrics', containerPort: 8443 },
                   { name: 'health', containerPort: 8081 },
                 ],
                 livenessProbe: { httpGet: { path: '/healthz', port: 'health' } },
@@ -140,7 +152,7 @@ describe('kubeloop init', () => {
       },
     });
     const [service] = parseObjects(await readFile(join(dir, 'config/default/metrics_service.yaml'), 'utf8'));
-    expect(service).toMatchObject({ kind: 'Service', spec: { ports: [{ port: 8080, targetPort: 'metrics' }] } });
+    expect(service).toMatchObject({ kind: 'Service', spec: { ports: [{ name: 'https', port: 8443, targetPort: 'metrics' }] } });
     const [leaderRole] = parseObjects(await readFile(join(dir, 'config/rbac/leader_election_role.yaml'), 'utf8'));
     expect(leaderRole).toMatchObject({
       kind: 'Role',
@@ -152,6 +164,51 @@ describe('kubeloop init', () => {
     expect(parseObjects(role)).toEqual([
       expect.objectContaining({ kind: 'ClusterRole', metadata: expect.objectContaining({ name: 'guestbook-operator-manager-role' }), rules: [] }),
     ]);
+  });
+
+  it('serves metrics securely as kubebuilder does: TokenReview/SubjectAccessReview RBAC, a metrics-reader role, a ServiceMonitor and a NetworkPolicy', async () => {
+    const dir = join(root, 'guestbook-operator');
+    const read = async (path: string): Promise<Unstructured[]> => parseObjects(await readFile(join(dir, path), 'utf8'));
+    expect(await read('config/rbac/metrics_auth_role.yaml')).toEqual([
+      expect.objectContaining({
+        kind: 'ClusterRole',
+        rules: [
+          { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+          { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+        ],
+      }),
+    ]);
+    expect(await read('config/rbac/metrics_auth_role_binding.yaml')).toEqual([
+      expect.objectContaining({ subjects: [{ kind: 'ServiceAccount', name: 'guestbook-operator-controller-manager', namespace: 'guestbook-operator-system' }] }),
+    ]);
+    expect(await read('config/rbac/metrics_reader_role.yaml')).toEqual([
+      expect.objectContaining({ metadata: expect.objectContaining({ name: 'guestbook-operator-metrics-reader' }), rules: [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }] }),
+    ]);
+    const [monitor] = await read('config/prometheus/monitor.yaml');
+    expect(monitor).toMatchObject({
+      kind: 'ServiceMonitor',
+      spec: { endpoints: [{ port: 'https', scheme: 'https', bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token', tlsConfig: { insecureSkipVerify: true } }] },
+    });
+    const [policy] = await read('config/network-policy/allow-metrics-traffic.yaml');
+    expect(policy).toMatchObject({
+      kind: 'NetworkPolicy',
+      spec: { policyTypes: ['Ingress'], ingress: [{ from: [{ namespaceSelector: { matchLabels: { metrics: 'enabled' } } }], ports: [{ port: 8443, protocol: 'TCP' }] }] },
+    });
+    const defaults = await readFile(join(dir, 'config/default/kustomization.yaml'), 'utf8');
+    expect(defaults).toContain('# - ../prometheus');
+    expect(defaults).toContain('# - ../network-policy');
+    const main = await readFile(join(dir, 'src/main.ts'), 'utf8');
+    expect(main).toContain("const secure = flags['metrics-secure'] ?? envFlag('METRICS_SECURE') ?? true;");
+  });
+
+  it('writes a CI workflow: typecheck, manifests up to date, tests, image build', async () => {
+    const workflow = load(await readFile(join(root, 'guestbook-operator/.github/workflows/ci.yml'), 'utf8')) as {
+      jobs: Record<string, { steps: { name?: string; run?: string; uses?: string }[] }>;
+    };
+    expect(Object.keys(workflow.jobs)).toEqual(['test', 'image']);
+    const runs = workflow.jobs['test']!.steps.map((s) => s.run).filter(Boolean);
+    expect(runs).toEqual(['npm ci', 'npm run typecheck', 'npm run manifests && npx kubeloop generate install && git diff --exit-code -- config dist/install.yaml', 'npm test']);
+    expect(workflow.jobs['image']!.steps.map((s) => s.uses)).toContain('docker/build-push-action@v6');
   });
 
   it('writes a multi-stage Dockerfile onto a distroless Node 24 image, run as a non-root user', async () => {

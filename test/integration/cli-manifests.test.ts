@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamicClient, isInvalid, type Unstructured } from '../../sdk/client/index.js';
 import { sharedCluster } from '../support/cluster.js';
-import { dryRunCreate, linkCheckout, objectsUnder, parseObjects, runCli, runCommand, runTsc, succeeded, type Ran } from '../e2e/support/cli.js';
+import { dryRunCreate, linkCheckout, objectsUnder, optInConfigFolders, parseObjects, runCli, runCommand, runTsc, succeeded, type Ran } from '../e2e/support/cli.js';
 import { eventually, type EventuallyOptions } from '../support/wait.js';
 
 /** Polls the API server the way the CLI-built operators converge: errors count as not yet. */
@@ -222,6 +222,7 @@ describe('kubeloop generate manifests', () => {
       'unchanged config/crd/kustomization.yaml',
       'unchanged config/rbac/role.yaml',
       'unchanged config/manager/watch_namespaces_patch.yaml',
+      'unchanged config/rbac/api_roles.yaml',
       'unchanged config/webhook/kustomization.yaml',
     ]);
     expect(await Promise.all(files.map((f) => readFile(join(project, f), 'utf8')))).toEqual(before);
@@ -233,9 +234,18 @@ describe('kubeloop generate manifests', () => {
     const rendered = await runCommand(kubectl, ['kustomize', join(project, 'config/default')], { cwd: project });
     expect(rendered.code, rendered.stderr).toBe(0);
     const objects = parseObjects(rendered.stdout);
-    expect(objects.map(identity).toSorted()).toEqual((await objectsUnder(join(project, 'config'))).map(identity).toSorted());
+    expect(objects.map(identity).toSorted()).toEqual((await objectsUnder(join(project, 'config'), optInConfigFolders)).map(identity).toSorted());
     expect(objects.map((o) => o.kind).toSorted()).toEqual([
       'ClusterRole',
+      'ClusterRole',
+      'ClusterRole',
+      'ClusterRole',
+      'ClusterRole',
+      'ClusterRole',
+      'ClusterRole',
+      'ClusterRole',
+      'ClusterRole',
+      'ClusterRoleBinding',
       'ClusterRoleBinding',
       'CustomResourceDefinition',
       'CustomResourceDefinition',

@@ -13,6 +13,7 @@ import {
   dyingWithParent,
   linkCheckout,
   objectsUnder,
+  optInConfigFolders,
   parseObjects,
   runCli,
   runCommand,
@@ -236,7 +237,7 @@ describe('generate manifests, with webhooks', () => {
     const rendered = await runCommand(kubectl, ['kustomize', join(project, 'config/default')], { cwd: project });
     expect(rendered.code, rendered.stderr).toBe(0);
     const objects = parseObjects(rendered.stdout);
-    expect(objects.map(identity).toSorted()).toEqual((await objectsUnder(join(project, 'config'))).map(identity).toSorted());
+    expect(objects.map(identity).toSorted()).toEqual((await objectsUnder(join(project, 'config'), optInConfigFolders)).map(identity).toSorted());
     const deployment = objects.find((o) => o.kind === 'Deployment') as Unstructured & {
       spec: { template: { spec: { containers: { name: string; ports: unknown[]; volumeMounts?: unknown[] }[]; volumes?: unknown[] } } };
     };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createDynamicClient, isNotFound, observeRequests, type RestConfig } from '../../sdk/client/index.js';
+import { createDynamicClient, isNotFound, type RestConfig } from '../../sdk/client/index.js';
+import { observeRequests } from '../../sdk/client/internal.js';
 import { createDiscoveryClient } from '../../sdk/client/discovery/discovery-client.js';
 import { GroupDiscoveryFailedError, isGroupDiscoveryFailed } from '../../sdk/client/discovery/errors.js';
 import type { APIGroup, APIResource, APIResourceList } from '../../sdk/client/discovery/types.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createDynamicClient, observeRequests, type RestConfig, type Unstructured } from '../../sdk/client/index.js';
+import { createDynamicClient, type RestConfig, type Unstructured } from '../../sdk/client/index.js';
+import { observeRequests } from '../../sdk/client/internal.js';
 import { createDiscoveryClient } from '../../sdk/client/discovery/discovery-client.js';
 import { type AmbiguousMatchError, isAmbiguousMatch, isGroupDiscoveryFailed, isNoMatch } from '../../sdk/client/discovery/errors.js';
 import { createRESTMapper } from '../../sdk/client/discovery/rest-mapper.js';

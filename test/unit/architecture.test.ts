@@ -4,7 +4,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 // The dependency direction of ARCHITECTURE.md, enforced: which sdk package may import which, and only through the
-// other package's index.ts. A forbidden import fails this test with the file and the import named.
+// other package's index.ts (its public entry, in package.json `exports`) or internal.ts (names other sdk packages need
+// but users do not; never in `exports`). A forbidden import fails this test with the file and the import named.
 const allowed: Record<string, string[]> = {
   // The one Clock, a leaf shared by workqueue (which must not depend on Kubernetes code) and leaderelection; not an
   // entry of the package.
@@ -42,8 +43,14 @@ function violations(root: string): string[] {
   const found: string[] = [];
   for (const file of sourceFiles(root)) {
     const from = relative(root, file).split('/')[0]!;
-    if (from.endsWith('.ts')) continue; // the facade, sdk/index.ts, may re-export any package
+    // A public entry (the facade sdk/index.ts, or a package's index.ts) never re-exports an internal.ts.
+    const publicEntry = from.endsWith('.ts') || relative(root, file) === `${from}/index.ts`;
     for (const spec of importsOf(file)) {
+      if (publicEntry && /(^|\/)internal\.js$/.test(spec)) {
+        found.push(`${relative(root, file)} imports ${spec}: a public entry may not re-export internals`);
+        continue;
+      }
+      if (from.endsWith('.ts')) continue; // the facade, sdk/index.ts, may re-export any package's index
       if (!spec.startsWith('.')) {
         if (spec.startsWith('kubeloop')) found.push(`${relative(root, file)} imports ${spec}: use a relative import`);
         continue;
@@ -59,12 +66,20 @@ function violations(root: string): string[] {
       if (to === from) continue;
       if (!(allowed[from] ?? []).includes(to)) {
         found.push(`${relative(root, file)} imports ${spec}: ${from} may not depend on ${to}`);
-      } else if (target !== `${to}/index.js`) {
-        found.push(`${relative(root, file)} imports ${spec}: go through ${to}/index.ts, not its internals`);
+      } else if (target !== `${to}/index.js` && target !== `${to}/internal.js`) {
+        found.push(`${relative(root, file)} imports ${spec}: go through ${to}/index.ts or ${to}/internal.ts, not its other files`);
       }
     }
   }
   return found.toSorted();
+}
+
+/** The entry points package.json publishes: `./cache` → `cache/index.d.ts`, and so on. */
+function publishedEntries(): string[] {
+  const pkg = JSON.parse(readFileSync(resolve(sdk, '../package.json'), 'utf8')) as { exports: Record<string, unknown> };
+  return Object.values(pkg.exports).flatMap((target) =>
+    typeof target === 'object' && target !== null ? Object.values(target as Record<string, string>) : [String(target)],
+  );
 }
 
 describe('architecture', () => {
@@ -95,6 +110,41 @@ describe('architecture', () => {
     }
   });
 
+  it('keeps every internal.ts out of package.json exports', () => {
+    const internals = Object.keys(allowed).filter((pkg) => readdirSync(join(sdk, pkg)).includes('internal.ts'));
+    expect(internals.length).toBeGreaterThan(0);
+    for (const pkg of internals) {
+      expect(publishedEntries().filter((target) => target.includes(`/${pkg}/internal.`)), pkg).toEqual([]);
+    }
+  });
+
+  it('lets a package import another through its index.ts or internal.ts, in the allowed direction, and nothing else', () => {
+    const root = mkdtempSync(join(tmpdir(), 'arch-'));
+    try {
+      for (const pkg of ['client', 'cache', 'manager']) mkdirSync(join(root, pkg));
+      writeFileSync(join(root, 'index.ts'), "export { createManager } from './manager/internal.js';\n");
+      writeFileSync(join(root, 'client', 'index.ts'), "export { restConfigOf } from './internal.js';\n");
+      writeFileSync(join(root, 'client', 'internal.ts'), "import { createManager } from '../manager/internal.js';\n");
+      writeFileSync(
+        join(root, 'cache', 'list-watch.ts'),
+        "import { loadConfig } from '../client/index.js';\n" +
+          "import { restConfigOf } from '../client/internal.js';\n" +
+          "import { linkOf } from '../client/rest/links.js';\n" +
+          "import { helper } from '../client/internal/helper.js';\n",
+      );
+      writeFileSync(join(root, 'manager', 'cache.ts'), "import { resolveResource } from '../cache/internal.js';\n");
+      expect(violations(root)).toEqual([
+        'cache/list-watch.ts imports ../client/internal/helper.js: go through client/index.ts or client/internal.ts, not its other files',
+        'cache/list-watch.ts imports ../client/rest/links.js: go through client/index.ts or client/internal.ts, not its other files',
+        'client/index.ts imports ./internal.js: a public entry may not re-export internals',
+        'client/internal.ts imports ../manager/internal.js: client may not depend on manager',
+        'index.ts imports ./manager/internal.js: a public entry may not re-export internals',
+      ]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('notices a forbidden import and an import of internals', () => {
     const root = mkdtempSync(join(tmpdir(), 'arch-'));
     try {
@@ -103,7 +153,7 @@ describe('architecture', () => {
       writeFileSync(join(root, 'manager', 'index.ts'), 'export const createManager = 1;\n');
       writeFileSync(join(root, 'cache', 'index.ts'), "export { ConfigError } from '../client/errors.js';\n");
       expect(violations(root)).toEqual([
-        'cache/index.ts imports ../client/errors.js: go through client/index.ts, not its internals',
+        'cache/index.ts imports ../client/errors.js: go through client/index.ts or client/internal.ts, not its other files',
         'client/index.ts imports ../manager/index.js: client may not depend on manager',
       ]);
     } finally {

@@ -319,6 +319,19 @@ describe('hostile admission requests', () => {
       const parsed = JSON.parse(res.text) as { kind: string; response: { uid: string; allowed: boolean } };
       expect(parsed).toMatchObject({ kind: 'AdmissionReview', response: { uid: 'u1' } });
       expect(typeof parsed.response.allowed).toBe('boolean');
+      expect(res.text).not.toContain('s3cr3t');
+    }
+  });
+
+  it('denies with 400 a review whose object is a string or a list, without quoting it', async () => {
+    for (const object of ['s3cr3t', ['s3cr3t']]) {
+      for (const path of ['/default', '/validate']) {
+        const { text } = await post(path, review({ object }));
+        expect(text).not.toContain('s3cr3t');
+        expect(JSON.parse(text)).toMatchObject({
+          response: { allowed: false, status: { code: 400, message: expect.stringMatching(/the admission request's object is a JSON (string|array), not an object/) } },
+        });
+      }
     }
   });
 });

@@ -36,7 +36,11 @@ const strategies = {
 };
 const kl = {
   async informer(kind) {
-    const { createSharedIndexInformer, metadataListWatchFor, resolveResource } = await import(dist('cache/index.js'));
+    const { createSharedIndexInformer } = await import(dist('cache/index.js'));
+    // kubeloop's own building block, not public API: the manager's metadata-only informers use it. An A/B build from
+    // before cache/internal.ts existed (BENCH_KL_BUILDS) still exports it from the cache index.
+    const internal = existsSync(dist('cache/internal.js')) ? dist('cache/internal.js') : dist('cache/index.js');
+    const { metadataListWatchFor, resolveResource } = await import(internal);
     const { createResourceClientFactory } = await import(dist('client/index.js'));
     // S1's metadata-only variant: PartialObjectMetadata from the server (what `.metadataOnly()` uses in a manager).
     const lw = p.metadata

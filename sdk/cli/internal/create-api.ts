@@ -2,6 +2,7 @@
  * `kubeloop create api`: a resource module (types, descriptor and CRD version), a reconciler registered in
  * `src/main.ts`, and a test of it against a real API server. Every file is checked before any is written.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from './errors.js';
 import { applyFileChanges } from './files.js';
@@ -27,6 +28,23 @@ export interface CreateApiOptions {
 }
 
 export { importsMarker, registerMarker } from './scaffold.js';
+
+export const samplesKustomization = 'config/samples/kustomization.yaml';
+
+/**
+ * config/samples, as kubebuilder writes it: one sample object per API (`<group>_<version>_<kind>.yaml`) and a
+ * kustomization listing the samples of kubeloop.json's APIs that are still there, the new one included.
+ */
+function sampleFiles(project: Project, api: { group: string; version: string; kind: string }): { path: string; kustomization: string; existed: boolean } {
+  const fileName = (a: { group: string; version: string; kind: string }): string => `${a.group}_${a.version}_${a.kind.toLowerCase()}.yaml`;
+  const present = project.file.apis.map(fileName).filter((n) => existsSync(join(project.dir, 'config/samples', n)));
+  const names = [...new Set([...present, fileName(api)])].toSorted();
+  const kustomization =
+    '# The sample objects of this project\'s APIs (`kubeloop create api` adds each): kubectl apply -k config/samples\n' +
+    'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n' +
+    names.map((n) => `  - ${n}\n`).join('');
+  return { path: `config/samples/${fileName(api)}`, kustomization, existed: existsSync(join(project.dir, samplesKustomization)) };
+}
 
 /** Adds the API; returns the project-relative paths written. */
 export async function createApi(options: CreateApiOptions): Promise<string[]> {
@@ -72,7 +90,10 @@ export async function createApi(options: CreateApiOptions): Promise<string[]> {
     writes.set(reconcilerPath, await renderTemplateFile('api/reconciler.ts.tmpl', values));
     writes.set(testPath, await renderTemplateFile('api/reconciler.test.ts.tmpl', values));
   }
+  const sample = sampleFiles(project, { group, version, kind });
+  writes.set(sample.path, await renderTemplateFile('api/sample.yaml.tmpl', { name: file.name, group, version, kind, kindLower: values.kindLower }));
   refuseExisting(project, writes.keys(), 'choose another kind');
+  writes.set(samplesKustomization, sample.kustomization);
 
   let mainPath: string | undefined;
   if (withReconciler) {
@@ -86,7 +107,8 @@ export async function createApi(options: CreateApiOptions): Promise<string[]> {
 
   await applyFileChanges([...writes].map(([path, text]) => ({ path: join(project.dir, path), text })));
   out.info(`Added ${kind} ${group}/${version} (${namespaced ? 'namespaced' : 'cluster-scoped'}, plural ${plural}):`);
-  for (const path of writes.keys()) out.info(`  ${path === mainPath || path === projectFileName ? 'updated' : 'created'} ${path}`);
+  const updated = new Set([mainPath, projectFileName, ...(sample.existed ? [samplesKustomization] : [])]);
+  for (const path of writes.keys()) out.info(`  ${updated.has(path) ? 'updated' : 'created'} ${path}`);
   if (!withReconciler && sameKind.length > 0) {
     out.info(`  (a new version of an existing kind: storage: false, no reconciler; the storage version stays ${sameKind.find((a) => a.reconciler)?.version ?? sameKind[0]!.version})`);
   }

@@ -7,6 +7,7 @@ import { createApi } from './create-api.js';
 import { createWebhook, type CreateWebhookOptions } from './create-webhook.js';
 import { CliError } from './errors.js';
 import { initProject } from './init.js';
+import { chartDir, generateHelm, generateInstall, installFile, projectVersion } from './install.js';
 import { generateManifests } from './manifests.js';
 import { createOutput, type Output, type OutputStreams } from './output.js';
 import { loadProject } from './project.js';
@@ -122,7 +123,7 @@ function addCreateCommands(program: Command, { out, cwd }: CommandContext): void
     );
 }
 
-/** `kubeloop generate manifests` and `kubeloop generate types`. */
+/** `kubeloop generate manifests`, `install`, `helm` and `types`. */
 function addGenerateCommands(program: Command, { out, cwd }: CommandContext): void {
   const generate = program.command('generate').description('generate code and manifests');
   generate
@@ -141,6 +142,26 @@ function addGenerateCommands(program: Command, { out, cwd }: CommandContext): vo
       const extra = webhooks.length || conversions.length ? `, ${count(webhooks.length, 'webhook class', 'webhook classes')}, ${count(conversions.length, 'conversion')}` : '';
       out.info(`${count(crds.length, 'CRD')}, RBAC from ${count(reconcilers.length, 'reconciler')}${extra}`);
       for (const note of notes) out.info(`note: ${note}`);
+    });
+  generate
+    .command('install')
+    .description(`run \`generate manifests\`, then render config/default into one file, ${installFile} (kubectl apply --server-side -f ${installFile})`)
+    .addOption(projectOption())
+    .action(async (opts: { project?: string }) => {
+      const project = await loadProject(resolve(cwd, opts.project ?? '.'));
+      const { objects, changes } = await generateInstall(project);
+      for (const c of changes) out.info(`${c.action.padEnd(9)} ${c.path}`);
+      out.info(`${installFile}: ${objects.length} objects`);
+    });
+  generate
+    .command('helm')
+    .description(`run \`generate manifests\`, then write a Helm chart of config/default (and config/prometheus, config/network-policy) into ${chartDir}`)
+    .addOption(projectOption())
+    .action(async (opts: { project?: string }) => {
+      const project = await loadProject(resolve(cwd, opts.project ?? '.'));
+      const { files, changes } = await generateHelm(project, await projectVersion(project.dir));
+      for (const c of changes) out.info(`${c.action.padEnd(9)} ${c.path}`);
+      out.info(`${chartDir}: ${files.filter((f) => f.startsWith('templates/')).length} templates; helm install ${project.file.name} ${chartDir} --namespace ${project.file.namespace} --create-namespace`);
     });
   generate
     .command('types')

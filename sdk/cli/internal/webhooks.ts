@@ -27,7 +27,8 @@
  */
 import type { admissionregistrationv1, apiextensionsv1, KubeObject, ResourceDescriptor } from '../../client/index.js';
 import { isObject, isResourceDescriptor } from './crd.js';
-import { conversionPath, resolveWebhookOptions, type Conversion, type Operation, type WebhookOptions } from '../../webhook/index.js';
+import type { Conversion, Operation, WebhookOptions } from '../../webhook/index.js';
+import { conversionPath, resolveWebhookOptions } from '../../webhook/internal.js';
 
 /** A `@Webhook` class found in a module: its export name, module, and recorded options. */
 export interface WebhookMetadata {

@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
+import { WebhookError } from '../errors.js';
 
 /** A certificate and its key, PEM. */
 export interface ServingCertificate {
@@ -76,6 +77,9 @@ export class CertWatcher {
   private async read(): Promise<ServingCertificate> {
     const [cert, key] = await Promise.all([readFile(this.files.certPath, 'utf8'), readFile(this.files.keyPath, 'utf8')]);
     createSecureContext({ cert, key }); // throws on a mismatched or malformed pair
+    // ... but not on an empty file (one being rewritten in place), which would leave a context without a certificate
+    // or key and fail every handshake until the next reload: both must parse and belong together.
+    if (!new X509Certificate(cert).checkPrivateKey(createPrivateKey(key))) throw new WebhookError('ERR_WEBHOOK_CERTIFICATE', 'the certificate and key do not match');
     return { cert, key };
   }
 

@@ -101,11 +101,22 @@ export function parseObjects(text: string): Unstructured[] {
   return loadAll(text).filter((d): d is Unstructured => typeof d === 'object' && d !== null);
 }
 
-/** Every object in the YAML files under `dir` (recursively; kustomizations and patches aside), files in name order. */
-export async function objectsUnder(dir: string): Promise<Unstructured[]> {
+/**
+ * The folders under a project's config/ that config/default leaves out: the opt-in ServiceMonitor and NetworkPolicy
+ * (commented out there, as kubebuilder does) and the sample objects.
+ */
+export const optInConfigFolders: readonly string[] = ['prometheus', 'network-policy', 'samples'];
+
+/**
+ * Every object in the YAML files under `dir` (recursively; kustomizations and patches aside, and the subfolders named
+ * in `except`), files in name order.
+ */
+export async function objectsUnder(dir: string, except: readonly string[] = []): Promise<Unstructured[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const skipped = except.map((f) => join(dir, f));
   const files = entries
     .filter((e) => e.isFile() && e.name.endsWith('.yaml') && e.name !== 'kustomization.yaml' && !e.name.endsWith('_patch.yaml'))
+    .filter((e) => !skipped.some((f) => e.parentPath === f || e.parentPath.startsWith(`${f}/`)))
     .map((e) => join(e.parentPath, e.name))
     .toSorted();
   const objects: Unstructured[] = [];

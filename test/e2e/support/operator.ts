@@ -79,6 +79,8 @@ export async function startOperator(options: {
     'dist/main.js',
     '--leader-elect',
     `--metrics-bind-address=127.0.0.1:${metricsPort}`,
+    // Plain HTTP: this test reads /metrics without a token (the Deployment serves them securely).
+    '--no-metrics-secure',
     `--health-probe-bind-address=127.0.0.1:${probePort}`,
   ]);
   const child = spawn(

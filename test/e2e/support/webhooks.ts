@@ -32,7 +32,10 @@ export const certManagerStubCrds: apiextensionsv1.CustomResourceDefinition[] = [
  */
 export const kindsWithWebhooks: readonly string[] = [
   'Certificate',
-  'ClusterRole',
+  // The manager's, the metrics authentication role, metrics-reader, and admin/editor/viewer for each of the two kinds.
+  ...Array<string>(9).fill('ClusterRole'),
+  // The manager's and the metrics authentication role's.
+  'ClusterRoleBinding',
   'ClusterRoleBinding',
   'CustomResourceDefinition',
   'CustomResourceDefinition',
