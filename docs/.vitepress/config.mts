@@ -35,6 +35,7 @@ export default defineConfig({
         items: [
           { text: 'The reconcile contract', link: '/concepts/reconcile' },
           { text: 'Informers and their guarantees', link: '/concepts/informers' },
+          { text: 'Custom resources from one definition', link: '/concepts/custom-resources' },
           { text: 'Work queues', link: '/concepts/workqueues' },
           { text: 'Leader election', link: '/concepts/leader-election' },
         ],

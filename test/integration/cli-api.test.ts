@@ -24,12 +24,12 @@ describe('kubeloop create api', () => {
     expect(ran.code, ran.stderr).toBe(0);
     expect(ran.stdout).toContain('Added OrderQueue orders.shop.example/v1 (namespaced, plural orderqueues)');
     const resource = await readFile(join(project, 'src/api/orders/v1/order-queue.ts'), 'utf8');
-    expect(resource).toContain("export const OrderQueue = defineResource<OrderQueueSpec, OrderQueueStatus>({");
+    expect(resource).toContain('export const OrderQueue = defineCustomResource({');
     expect(resource).toContain("group: 'orders.shop.example'");
     expect(resource).toContain('namespaced: true');
-    expect(resource).toContain('export const orderQueueCrdVersion = {');
     expect(resource).toContain('storage: true');
-    expect(resource).toContain('} satisfies apiextensionsv1.CustomResourceDefinitionVersion;');
+    expect(resource).toContain('spec: s.object(');
+    expect(resource).toContain('export type OrderQueue = ObjectOf<typeof OrderQueue>;');
     const reconciler = await readFile(join(project, 'src/reconcilers/order-queue-reconciler.ts'), 'utf8');
     expect(reconciler).toContain("import { OrderQueue } from '../api/orders/v1/order-queue.js';");
     expect(reconciler).toContain('@Reconciler({ for: OrderQueue, owns: [ConfigMap] })');

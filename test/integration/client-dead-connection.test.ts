@@ -10,8 +10,10 @@ import {
   type RestConfig,
   type corev1,
 } from '../../sdk/client/index.js';
+import { createLeaderElector, createLeaseLock } from '../../sdk/leaderelection/index.js';
 import { startFaultProxy, type FaultProxy } from '../../sdk/testing/index.js';
 import { createTestNamespace, sharedCluster, uniqueName } from '../support/cluster.js';
+import { eventually } from '../support/wait.js';
 
 function cm(name: string): corev1.ConfigMap {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } };
@@ -59,5 +61,66 @@ describe('a half-open connection to the API server', () => {
     expect((await cms.get('a')).metadata?.name).toBe('a');
     const name = uniqueName('after');
     expect((await cms.create(cm(name))).metadata?.name).toBe(name);
+  });
+
+  it('moves the next requests to a new connection after a caller’s AbortSignal.timeout() fired', async () => {
+    const through: RestConfig = { ...proxy.config, pingIntervalMs: 0 };
+    const cms = createClientset(through).coreV1().configMaps(ns);
+    expect((await cms.get('a')).metadata?.name).toBe('a');
+    expect(proxy.stall()).toBeGreaterThanOrEqual(1);
+    const timedOut = await cms.get('a', { signal: AbortSignal.timeout(1000) }).catch((e: unknown) => e);
+    expect((timedOut as Error).name).toBe('TimeoutError');
+    expect((await cms.get('a', { signal: AbortSignal.timeout(5000) })).metadata?.name).toBe('a');
+  });
+
+  it('leaves the connection alone when a caller cancels a request', async () => {
+    const through: RestConfig = { ...proxy.config, pingIntervalMs: 0 };
+    const cms = createClientset(through).coreV1().configMaps(ns);
+    expect((await cms.get('a')).metadata?.name).toBe('a');
+    const before = proxy.connections;
+    const cancel = new AbortController();
+    const cancelled = cms.get('a', { signal: cancel.signal }).catch((e: unknown) => e);
+    cancel.abort(new Error('reconcile cancelled'));
+    expect(((await cancelled) as Error).message).toBe('reconcile cancelled');
+    expect((await cms.get('a')).metadata?.name).toBe('a');
+    expect(proxy.connections).toBe(before);
+  });
+
+  it('keeps a leader’s lease through a stalled connection: the renewal that timed out moves the next one', async () => {
+    // PINGs off, so only the timed-out renewal can save the lease: renewDeadline 4 s, each renewal given 1 s.
+    const through: RestConfig = { ...proxy.config, pingIntervalMs: 0 };
+    const name = uniqueName('lease');
+    let stoppedLeading = 0;
+    const stop = new AbortController();
+    const elector = createLeaderElector({
+      lock: createLeaseLock({ client: createClientset(through), namespace: ns, name, identity: 'leader' }),
+      leaseDurationMs: 6000,
+      renewDeadlineMs: 4000,
+      retryPeriodMs: 500,
+      requestTimeoutMs: 1000,
+      releaseOnCancel: false,
+      callbacks: { onStartedLeading: () => undefined, onStoppedLeading: () => void stoppedLeading++ },
+    });
+    const done = elector.start(stop.signal);
+    try {
+      await eventually('leadership', () => elector.isLeader(), 30_000);
+      const leases = createClientset(config).coordinationV1().leases(ns);
+      const renewedBefore = (await leases.get(name)).spec?.renewTime;
+      expect(proxy.stall()).toBeGreaterThanOrEqual(1);
+      const stalledAt = Date.now();
+      // Renewed past the renew deadline and the lease duration after the stall: a leader stuck on the dead
+      // connection would have given the lease up after 4 s.
+      const renewedAfter = async (): Promise<boolean> => {
+        const renewTime = (await leases.get(name)).spec?.renewTime;
+        return renewTime !== renewedBefore && Date.parse(String(renewTime)) > stalledAt + 6000;
+      };
+      await eventually('renewals for a lease duration after the stall', renewedAfter, 15_000);
+      expect(elector.isLeader()).toBe(true);
+      expect(stoppedLeading).toBe(0);
+      expect((await leases.get(name)).spec?.holderIdentity).toBe('leader');
+    } finally {
+      stop.abort();
+      await done.catch(() => undefined);
+    }
   });
 });

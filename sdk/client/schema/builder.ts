@@ -9,6 +9,7 @@
  * here is small, emits exactly `apiextensionsv1.JSONSchemaProps`, and has no dependency.
  */
 import type { JSONSchemaProps, ValidationRule } from '../generated/apiextensions-v1.js';
+import type { Condition } from '../generated/meta-v1.js';
 import type { KubeObject } from '../meta/types.js';
 
 /** A node of a schema: the CRD schema of a field, and (as a type only) what a value of it looks like. */
@@ -179,6 +180,24 @@ export const s = {
       type: 'object',
       'x-kubernetes-embedded-resource': true,
       'x-kubernetes-preserve-unknown-fields': true,
+      ...optionsSchema(options),
+    }),
+  /**
+   * A status condition (`metav1.Condition`), with the schema controller-gen writes for it; a list of them is usually
+   * `s.array(s.condition(), { listType: 'map', mapKeys: ['type'] })`.
+   */
+  condition: (options: CommonOptions<Condition> = {}): SchemaNode<Condition, false> =>
+    node<Condition>({
+      type: 'object',
+      required: ['type', 'status', 'reason', 'message', 'lastTransitionTime'],
+      properties: {
+        type: { type: 'string', maxLength: 316, pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$' },
+        status: { type: 'string', enum: ['True', 'False', 'Unknown'] },
+        observedGeneration: { type: 'integer', format: 'int64', minimum: 0 },
+        lastTransitionTime: { type: 'string', format: 'date-time' },
+        reason: { type: 'string', minLength: 1, maxLength: 1024, pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$' },
+        message: { type: 'string', maxLength: 32768 },
+      },
       ...optionsSchema(options),
     }),
   /** Any JSON value, kept as it is (`x-kubernetes-preserve-unknown-fields`); typed `unknown`. */

@@ -118,7 +118,9 @@ export async function readBody(body: Readable, gzip: boolean, limit: number, req
  * Dead connections: each HTTP/2 connection is PINGed every `pingIntervalMs` (15 s) and closed when a PING is not
  * acknowledged by the next one, so a connection that died without FIN or RST is found within 30 s (client-go: 30 s
  * read-idle and a 15 s PING timeout, 45 s); its requests fail, and GETs are retried on a new connection. A request
- * that times out also sends the next requests to a new connection at once (see `Pair.replaceRequest`).
+ * that times out (its `timeoutMs`, or a caller's signal aborted with a `TimeoutError`, as `AbortSignal.timeout()` and
+ * the leader elector's request timeout do) also sends the next requests to a new connection at once (see
+ * `Pair.replaceRequest`).
  */
 export class Transport {
   readonly host: string;
@@ -185,7 +187,7 @@ export class Transport {
       body = await readBody(res.body, res.headers['content-encoding'] === 'gzip', this.maxResponseBytes, this.info(req));
     } catch (err) {
       if (err instanceof ResponseTooLargeError) throw err;
-      if (deadline?.aborted && !req.signal?.aborted) replaceConnection();
+      if (timedOut(req, deadline)) replaceConnection();
       throw this.networkError(err, req, deadline, timeoutMs);
     }
     if (res.statusCode >= 300) {
@@ -301,7 +303,7 @@ export class Transport {
       } catch (err) {
         stream?.close();
         this.observe(req, 'error', started);
-        if (!stream && deadline?.aborted && !req.signal?.aborted) replaceConnection();
+        if (!stream && timedOut(req, deadline)) replaceConnection();
         const retryable = req.method === 'GET' ? connectionBroke(err) : failedBeforeSending(err);
         if (retryable && attempt < maxReadRetries && !signal?.aborted) {
           await sleep(100 * 2 ** attempt, undefined, { signal }).catch((e: unknown) => {
@@ -383,6 +385,15 @@ function tlsFilesOf(config: RestConfig): TlsFileSource | undefined {
       ...(config.certData && config.keyData && { certData: config.certData, keyData: config.keyData }),
     },
   );
+}
+
+/**
+ * Whether a request ended because time ran out: its own timeout, or a caller's signal aborted with a `TimeoutError`
+ * (`AbortSignal.timeout()`, the leader elector's request timeout), not a cancellation.
+ */
+function timedOut(req: HttpRequest, deadline: AbortSignal | undefined): boolean {
+  if (req.signal?.aborted) return (req.signal.reason as Error | undefined)?.name === 'TimeoutError';
+  return deadline?.aborted === true;
 }
 
 function anySignal(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
