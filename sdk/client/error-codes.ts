@@ -19,7 +19,7 @@ export const errorCodes = {
   ERR_KUBE_DECODE:
     'a 2xx answer whose body cannot be read: not JSON, truncated, empty or null, or a watch ERROR event without a Status (ResponseDecodeError)',
   ERR_KUBE_RESPONSE_TOO_LARGE:
-    'a response body over RestConfig.maxResponseBytes once gzip-decoded, or a watch event over 16 MiB; reading stopped at the limit (ResponseTooLargeError)',
+    'a response body over RestConfig.maxResponseBytes once gzip-decoded, or a watch event or log line over 16 MiB; reading stopped at the limit (ResponseTooLargeError)',
   ERR_KUBE_WATCH_STALLED: 'a watch stream went silent longer than its inactivity limit (WatchStalledError)',
   ERR_KUBE_EXEC: 'an exec credential plugin could not be run or gave no usable credential (ExecCredentialError)',
   ERR_KUBE_DISCOVERY_FAILED: 'discovery of some group-versions failed; the error carries what succeeded (GroupDiscoveryFailedError)',

@@ -306,7 +306,7 @@ export class WatchStalledError extends KubeloopError {
 
 /**
  * An answer larger than the client reads: a response body over `RestConfig.maxResponseBytes` once gzip-decoded, or a
- * watch event (one line of the stream) over 16 MiB. Code `ERR_KUBE_RESPONSE_TOO_LARGE`. Reading stops as soon as the
+ * watch event or a log stream's line over 16 MiB. Code `ERR_KUBE_RESPONSE_TOO_LARGE`. Reading stops as soon as the
  * limit is passed, so memory stays bounded; the message names the request (never its query string) and the limit.
  */
 export class ResponseTooLargeError extends KubeloopError {

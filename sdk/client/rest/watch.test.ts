@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ApiError, ResponseDecodeError, ResponseTooLargeError, TransportError, WatchStalledError } from '../errors.js';
 import type { StreamResponse } from '../transport/transport.js';
-import { maxWatchEventBytes, watchStream } from './watch.js';
+import { maxWatchEventBytes, streamLines, watchStream } from './watch.js';
 
 // The decoder alone, over hand-made byte streams: chunk boundaries anywhere, multi-byte characters split, errors.
 function response(chunks: (string | Uint8Array)[], options: { hold?: boolean } = {}): StreamResponse {
@@ -186,5 +186,33 @@ describe('watch decoding of bad ERROR events', () => {
     const invalid = await collect(watchStream(async () => response(['{"data":"c2VjcmV0"\n']), info)).catch((e: unknown) => e);
     expect(invalid).toBeInstanceOf(TransportError);
     expect((invalid as Error).message).not.toContain('c2VjcmV0');
+  });
+});
+
+describe('log streams', () => {
+  it('splits lines across chunks, keeping a last line without a newline', async () => {
+    const lines = await collect(streamLines(async () => response(['one\ntw', 'o\nthr', 'ee']), info.request, info.origin));
+    expect(lines).toEqual(['one', 'two', 'three']);
+  });
+
+  it('ends an endless line at 16 MiB with ResponseTooLargeError', async () => {
+    let produced = 0;
+    const chunk = Buffer.alloc(64 * 1024, 'a');
+    const body = new Readable({
+      read() {
+        if (produced === 0) this.push(Buffer.from('first\n'));
+        produced += chunk.length;
+        this.push(chunk);
+      },
+    });
+    const lines: string[] = [];
+    const err = await (async () => {
+      for await (const line of streamLines(async () => ({ statusCode: 200, headers: {}, body: body as unknown as StreamResponse['body'] }), info.request, info.origin)) {
+        lines.push(line);
+      }
+    })().catch((e: unknown) => e);
+    expect(lines).toEqual(['first']);
+    expect(err).toMatchObject({ code: 'ERR_KUBE_RESPONSE_TOO_LARGE', message: 'GET /api/v1/pods: a line of the stream is larger than 16 MiB' });
+    expect(produced).toBeLessThan(maxWatchEventBytes + 32 * chunk.length);
   });
 });

@@ -293,25 +293,27 @@ export function watchStream<T>(
   };
 }
 
-/** Lines of a text stream (logs), across chunk boundaries; closes the stream when the consumer stops. */
+/**
+ * Lines of a text stream (logs), across chunk boundaries; closes the stream when the consumer stops. A line over
+ * {@link maxWatchEventBytes} (16 MiB) ends the stream with ResponseTooLargeError, so an endless line cannot exhaust
+ * memory.
+ */
 export async function* streamLines(
   open: () => Promise<StreamResponse>,
   request: RequestInfo,
   origin: string,
 ): AsyncGenerator<string, void, undefined> {
   const res = await open();
-  const decoder = new TextDecoder();
-  let pending = '';
+  const lines = new LineSplitter({
+    maxLineBytes: maxWatchEventBytes,
+    tooLong: (max) => new ResponseTooLargeError('a line of the stream', max, request),
+  });
   try {
-    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-      const text = pending + decoder.decode(chunk, { stream: true });
-      const lines = text.split('\n');
-      pending = lines.pop() ?? '';
-      yield* lines;
-    }
-    pending += decoder.decode();
-    if (pending) yield pending;
+    for await (const chunk of res.body as AsyncIterable<Buffer>) yield* lines.push(chunk);
+    const last = lines.rest();
+    if (last) yield last;
   } catch (err) {
+    if (err instanceof ResponseTooLargeError) throw err;
     throw new TransportError(describeNetworkError(err, origin), request, { cause: err });
   } finally {
     if (!res.body.destroyed) res.body.destroy();
