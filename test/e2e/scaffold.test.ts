@@ -163,10 +163,11 @@ describe('a scaffolded operator, from kubeloop init to a clean stop in a cluster
     ok(await step('npm run typecheck', () => npm(['run', 'typecheck'], dir)), 'npm run typecheck');
     const tests = ok(await step('npm test (the project, its own control planes)', () => npm(['test'], dir)), 'npm test');
     const output = tests.stdout.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
-    // Two reconciler tests of Guestbook, one of Region, the manifests test, the secure metrics test, three webhook
-    // tests, one conversion test.
-    expect(output).toMatch(/Tests\s+9 passed \(9\)/);
+    // Two reconciler tests of Guestbook, one of Region, the manifests test, the secure metrics test, the install
+    // bundle's end-to-end test, three webhook tests, one conversion test.
+    expect(output).toMatch(/Tests\s+10 passed \(10\)/);
     expect(output).toContain('test/metrics.test.ts');
+    expect(output).toContain('test/install.test.ts');
     expect(output).toContain('test/guestbook-webhook.test.ts');
     expect(output).toContain('test/guestbook-conversion.test.ts');
   });

@@ -69,6 +69,7 @@ describe('kubeloop init', () => {
       'package.json',
       'src/main.ts',
       'test/global-setup.ts',
+      'test/install.test.ts',
       'test/manifests.test.ts',
       'test/metrics.test.ts',
       'test/support.ts',

@@ -70,4 +70,33 @@ describe('chartFiles', () => {
     const plain = text.replace(/\{\{[^}]*\}\}/g, 'x');
     expect(loadAll(plain).filter(Boolean)).toHaveLength(1);
   });
+
+  it("moves the webhooks' Service, certificate and provisioner options to the release's namespace, behind certManager.enable", () => {
+    const webhookObjects: KubeObject[] = [
+      { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: { name: 'op-serving-cert', namespace: 'op-system' }, spec: { dnsNames: ['op-webhook-service.op-system.svc'] } },
+      {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'MutatingWebhookConfiguration',
+        metadata: { name: 'op-mutating', annotations: { 'cert-manager.io/inject-ca-from': 'op-system/op-serving-cert' } },
+        webhooks: [{ name: 'm.example.com', clientConfig: { service: { name: 'op-webhook-service', namespace: 'op-system', path: '/mutate' } } }],
+      },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'op-controller-manager', namespace: 'op-system' },
+        spec: { template: { spec: { containers: [{ name: 'manager', image: 'op', env: [{ name: 'WEBHOOK_CERT_PROVISIONER', value: '{"namespace":"op-system","service":"op-webhook-service"}' }] }] } } },
+      },
+    ];
+    const chart = chartFiles(project, { objects: webhookObjects, optional: {} }, '0.1.0');
+    const certificate = chart.get('templates/certmanager/certificate-op-serving-cert.yaml')!;
+    expect(certificate).toMatch(/^\{\{- if \.Values\.certManager\.enable \}\}$/m);
+    expect(certificate).toContain('- op-webhook-service.{{ .Release.Namespace }}.svc');
+    const mutating = chart.get('templates/webhook/mutatingwebhookconfiguration-op-mutating.yaml')!;
+    expect(mutating).toContain('cert-manager.io/inject-ca-from: {{ .Release.Namespace }}/op-serving-cert');
+    expect(mutating).toContain('namespace: {{ .Release.Namespace }}');
+    expect(chart.get('templates/manager/deployment-op-controller-manager.yaml')).toContain(
+      `value: '{"namespace":"{{ .Release.Namespace }}","service":"op-webhook-service"}'`,
+    );
+    expect(load(chart.get('values.yaml')!)).toMatchObject({ certManager: { enable: true } });
+  });
 });
