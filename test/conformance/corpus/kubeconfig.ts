@@ -303,7 +303,16 @@ function yamlText(f: Fixtures): KubeconfigCase[] {
     one('yaml-no-kind', 'no apiVersion nor kind', base.replace('apiVersion: v1\n', '').replace('kind: Config\n', '')),
     one('yaml-tabs', 'a list with a flow style', head(`token: ${fake.token}`).replace('- name: u\n', '- {name: u2, user: {token: x}}\n- name: u\n')),
     one('yaml-anchor', 'an anchor and alias for a user', head(`token: &t ${fake.token}`).replace('current-context: ctx', 'preferences: {}\ncurrent-context: ctx')),
+    one('yaml-alias-bomb', 'a billion laughs: 9 levels of 10 aliases under an unknown key (go-yaml: excessive aliasing)', `${base}${laughs(9)}`),
+    one('yaml-alias-small', 'aliases that expand 4 levels of 4 (256 strings): real documents use a few', `${base}${laughs(4, 4)}`),
   ];
+}
+
+/** A top-level `laughs:` key whose anchors each hold `width` aliases of the one before, `levels` deep. */
+function laughs(levels: number, width = 10): string {
+  let text = `laughs:\n  l0: &l0 [${Array.from({ length: width }, () => 'lol').join(', ')}]\n`;
+  for (let i = 1; i < levels; i++) text += `  l${i}: &l${i} [${Array.from({ length: width }, () => `*l${i - 1}`).join(', ')}]\n`;
+  return text;
 }
 
 /** KUBECONFIG lists: merged, the first to set a name wins. */
