@@ -232,4 +232,9 @@ export type {
 export * from './generated/index.js';
 export { createClientset, createClientsetFromFactory, type Clientset } from './clientset.js';
 export type { GetLogsOptions, ResourceClient, StatusMethods, Verb } from './typed.js';
-export { generateTypesFromCrd, type GenerateTypesFromCrdOptions } from './codegen/index.js';
+export {
+  generateTypesFromCrd,
+  generateDefinitionFromCrd,
+  type GenerateTypesFromCrdOptions,
+  type GenerateDefinitionFromCrdOptions,
+} from './codegen/index.js';

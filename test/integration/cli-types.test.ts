@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateTypesFromCrd } from '../../sdk/client/index.js';
+import { generateDefinitionFromCrd, generateTypesFromCrd } from '../../sdk/client/index.js';
 import { repoRoot, runCli } from '../e2e/support/cli.js';
 
 // `kubeloop generate types --crd`: kubeloop/client's generateTypesFromCrd, reached from the command line.
@@ -21,6 +21,13 @@ describe('kubeloop generate types', () => {
     expect(ran.code, ran.stderr).toBe(0);
     expect(ran.stdout).toBe(generateTypesFromCrd(await readFile(fixture, 'utf8'), { source: 'cert-manager.io_certificaterequests.yaml' }));
     expect(ran.stdout).toContain('export const CertificateRequest');
+  });
+
+  it('prints defineCustomResource definitions with --definition', async () => {
+    const ran = await runCli(['generate', 'types', '--crd', fixture, '--definition'], { cwd: root });
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toBe(generateDefinitionFromCrd(await readFile(fixture, 'utf8'), { source: 'cert-manager.io_certificaterequests.yaml' }));
+    expect(ran.stdout).toContain('export const CertificateRequest = defineCustomResource({');
   });
 
   it('writes to --out, importing from --import-from', async () => {

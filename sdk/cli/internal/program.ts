@@ -170,10 +170,12 @@ function addGenerateCommands(program: Command, { out, cwd }: CommandContext): vo
     .option('--out <file>', 'write to this file (default: standard output)')
     .option('--import-from <module>', 'the module the output imports kubeloop names from', 'kubeloop/client')
     .option('--versions <list>', 'comma-separated versions to generate (default: every served version)')
-    .action(async (opts: { crd: string; out?: string; importFrom: string; versions?: string }) => {
+    .option('--definition', 'write defineCustomResource definitions (the s schema builder: types, descriptor and schema in one) instead of interfaces')
+    .action(async (opts: { crd: string; out?: string; importFrom: string; versions?: string; definition?: boolean }) => {
       const text = await generateTypes({
         crd: resolve(cwd, opts.crd),
         importFrom: opts.importFrom,
+        ...(opts.definition && { definition: true }),
         ...(opts.versions !== undefined && { versions: opts.versions.split(',').map((v) => v.trim()).filter(Boolean) }),
       });
       if (opts.out) {

@@ -1,7 +1,7 @@
 /** `kubeloop generate types --crd <file>`: TypeScript types and descriptors from a CRD, by kubeloop/client's generator. */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { generateTypesFromCrd } from '../../client/index.js';
+import { generateDefinitionFromCrd, generateTypesFromCrd } from '../../client/index.js';
 import { CliError } from './errors.js';
 import { applyFileChanges } from './files.js';
 
@@ -12,6 +12,8 @@ export interface GenerateTypesOptions {
   importFrom?: string;
   /** Versions to generate. Default: every served version. */
   versions?: string[];
+  /** Write `defineCustomResource` definitions (the `s` builder) instead of interfaces and `defineResource` descriptors. */
+  definition?: boolean;
 }
 
 /** The TypeScript for the CRDs in `options.crd`. Errors (`ERR_CLI_USAGE`): the file cannot be read, or holds no usable CRD. */
@@ -23,13 +25,13 @@ export async function generateTypes(options: GenerateTypesOptions): Promise<stri
     throw new CliError('ERR_CLI_USAGE', `cannot read --crd ${options.crd}: ${(err as Error).message}`, { cause: err });
   }
   try {
-    return generateTypesFromCrd(text, {
+    return (options.definition ? generateDefinitionFromCrd : generateTypesFromCrd)(text, {
       source: basename(options.crd),
       ...(options.importFrom !== undefined && { importFrom: options.importFrom }),
       ...(options.versions !== undefined && { versions: options.versions }),
     });
   } catch (err) {
-    throw new CliError('ERR_CLI_USAGE', `${options.crd}: ${(err as Error).message.replace(/^generateTypesFromCrd: /, '')}`, { cause: err });
+    throw new CliError('ERR_CLI_USAGE', `${options.crd}: ${(err as Error).message.replace(/^generate(Types|Definition)FromCrd: /, '')}`, { cause: err });
   }
 }
 

@@ -4,3 +4,4 @@
  * development tool of kubeloop itself.
  */
 export { generateTypesFromCrd, type GenerateTypesFromCrdOptions } from './crd.js';
+export { generateDefinitionFromCrd, type GenerateDefinitionFromCrdOptions } from './definition.js';
