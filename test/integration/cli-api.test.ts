@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, snapshot, succeeded } from '../e2e/support/cli.js';
+import { parseObjects, runCli, snapshot, succeeded } from '../e2e/support/cli.js';
 
 // `kubeloop create api` in projects made by `kubeloop init --skip-install`: the files it adds, the registration in
 // src/main.ts, kubeloop.json, and bad input refused with nothing written. (cli-manifests.test.ts builds what it
@@ -74,6 +74,24 @@ describe('kubeloop create api', () => {
     expect(resource).toContain("version: 'v2'");
     expect(resource).toContain('storage: false');
     expect((await readFile(join(project, 'src/main.ts'), 'utf8')).match(/mgr\.register\(/g)).toHaveLength(2);
+  });
+
+  it('writes a sample object per API into config/samples, listed in its kustomization', async () => {
+    const sample = parseObjects(await readFile(join(project, 'config/samples/orders.shop.example_v1_orderqueue.yaml'), 'utf8'));
+    expect(sample).toEqual([
+      {
+        apiVersion: 'orders.shop.example/v1',
+        kind: 'OrderQueue',
+        metadata: { name: 'orderqueue-sample', labels: { 'app.kubernetes.io/name': 'shop' } },
+        spec: { message: 'Hello from the OrderQueue sample' },
+      },
+    ]);
+    const [kustomization] = parseObjects(await readFile(join(project, 'config/samples/kustomization.yaml'), 'utf8')) as unknown as { resources: string[] }[];
+    expect(kustomization!.resources).toEqual([
+      'infra.other.io_v1alpha1_pool.yaml',
+      'orders.shop.example_v1_orderqueue.yaml',
+      'orders.shop.example_v2_orderqueue.yaml',
+    ]);
   });
 
   it.each([

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSharedIndexInformer, type CacheLogger } from '../../sdk/cache/index.js';
 import {
   createDynamicClient,
   isKubeloopError,
@@ -28,6 +29,7 @@ import {
   type Validator,
   type WebhookServer,
 } from '../../sdk/webhook/index.js';
+import { eventually } from '../support/wait.js';
 
 /** What `work` failed with; fails the test when it succeeds. */
 async function failure(work: () => unknown): Promise<unknown> {
@@ -163,7 +165,7 @@ describe('hostile API servers', () => {
     ['arrays nested 100,000 deep', json(200, `${'['.repeat(100_000)}${']'.repeat(100_000)}`), 'ERR_KUBE_DECODE'],
     ['a Status Failure on a 200', json(200, JSON.stringify({ kind: 'Status', status: 'Failure', code: 403, reason: 'Forbidden', message: 'no' })), 'ERR_KUBE_API'],
     ['an HTML 500', json(500, '<html>oops</html>', { 'content-type': 'text/html' }), 'ERR_KUBE_API'],
-    ['a 404 of 8 MiB', json(404, 'x'.repeat(8 * 2 ** 20)), 'ERR_KUBE_RESPONSE_TOO_LARGE'],
+    ['a 404 of 8 MiB (still the 404 it is)', json(404, 's3cr3t'.repeat(2 ** 20)), 'ERR_KUBE_API'],
     ['an endless body', endless({}, Buffer.alloc(64 * 1024, 'a')), 'ERR_KUBE_RESPONSE_TOO_LARGE'],
     ['a gzip bomb', endless({ 'content-encoding': 'gzip' }, gzipSync(Buffer.alloc(16 * 2 ** 20))), 'ERR_KUBE_RESPONSE_TOO_LARGE'],
     ['a body that is not gzip but says so', json(200, '{"kind":"ConfigMap"}', { 'content-encoding': 'gzip' }), 'ERR_KUBE_TRANSPORT'],
@@ -224,6 +226,30 @@ describe('hostile API servers', () => {
     expectCoded(err, code, ['s3cr3t']);
     expect(names).toEqual(['first']);
     expect(heapMiB() - before).toBeLessThan(256);
+  });
+
+  it('an informer whose watches get garbage keeps retrying, with the coded error in its health', async () => {
+    const list = JSON.stringify({ kind: 'ConfigMapList', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: [] });
+    let watchRequests = 0;
+    answer = (req, res) => {
+      if (!req.url?.includes('watch=')) return json(200, list)(req, res);
+      watchRequests++;
+      return json(200, `${added}null\n`)(req, res);
+    };
+    const logged: string[] = [];
+    const logger: CacheLogger = { debug: () => undefined, warn: (_obj, msg) => void logged.push(msg ?? ''), error: (_obj, msg) => void logged.push(msg ?? '') };
+    const informer = createSharedIndexInformer<Unstructured>(configMaps(), { logger });
+    const stop = new AbortController();
+    const running = informer.start(stop.signal);
+    try {
+      await eventually('two failed watches', () => watchRequests >= 2, 15_000);
+      expect(informer.health()).toMatchObject({ synced: true, lastError: { code: 'ERR_KUBE_DECODE', during: 'watch' } });
+      expect(informer.health().consecutiveFailures).toBeGreaterThanOrEqual(1);
+      expect(logged).toContain('list/watch failed; retrying');
+    } finally {
+      stop.abort();
+      await running;
+    }
   });
 });
 

@@ -78,8 +78,9 @@ export interface RestConfig {
    * body cannot exhaust memory. Default: {@link defaultMaxResponseBytes} (256 MiB). The API server caps one object at
    * about 1.5 MiB (etcd) and a request body at 3 MiB, but a LIST has no cap; a buffered body cannot exceed V8's
    * largest string (512 MiB) anyway, and parsing it takes several times its size. List more than this in pages
-   * (`limit` and `continue`), or raise the limit. 0 turns the limit off. Watches and log streams are not buffered:
-   * a watch event's limit is its own (16 MiB, see `watch`).
+   * (`limit` and `continue`), or raise the limit. 0 turns the limit off. An error answer (non-2xx) is read up to
+   * 1 MiB at most; a longer one is the ApiError of its status code without the body. Watches and log streams are
+   * not buffered: a watch event's or log line's limit is its own (16 MiB, see `watch`).
    */
   maxResponseBytes?: number;
   /**

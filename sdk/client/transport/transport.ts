@@ -80,8 +80,8 @@ function retryAfterSeconds(headers: IncomingHttpHeaders): number | undefined {
   return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
 }
 
-/** How much of a failed stream's (watch, log) error body is read: a Status is small. */
-const maxStreamErrorBytes = 1024 * 1024;
+/** How much of an error answer's body (a non-2xx, to a request or a stream) is read: a Status is small. */
+const maxErrorBodyBytes = 1024 * 1024;
 
 /**
  * A response body as text, gzip-decoded when the server compressed it, read only up to `limit` bytes (after
@@ -182,15 +182,22 @@ export class Transport {
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
     const deadline = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
     const { res, replaceConnection } = await this.send(req, 'request', deadline, timeoutMs);
+    const failed = res.statusCode >= 300;
+    // An error answer is read up to 1 MiB (a Status is small); past that it is still the ApiError of its status code,
+    // without the body, so isNotFound() and friends keep working on a proxy's huge error page.
+    const limit = failed && this.maxResponseBytes !== 0 ? Math.min(this.maxResponseBytes, maxErrorBodyBytes) : this.maxResponseBytes;
     let body: string;
     try {
-      body = await readBody(res.body, res.headers['content-encoding'] === 'gzip', this.maxResponseBytes, this.info(req));
+      body = await readBody(res.body, res.headers['content-encoding'] === 'gzip', limit, this.info(req));
     } catch (err) {
-      if (err instanceof ResponseTooLargeError) throw err;
-      if (timedOut(req, deadline)) replaceConnection();
-      throw this.networkError(err, req, deadline, timeoutMs);
+      if (!(err instanceof ResponseTooLargeError)) {
+        if (timedOut(req, deadline)) replaceConnection();
+        throw this.networkError(err, req, deadline, timeoutMs);
+      }
+      if (!failed) throw err;
+      body = '';
     }
-    if (res.statusCode >= 300) {
+    if (failed) {
       throw ApiError.fromResponse(res.statusCode, body, this.info(req), retryAfterSeconds(res.headers));
     }
     return { statusCode: res.statusCode, headers: res.headers, body };
@@ -203,7 +210,7 @@ export class Transport {
   async stream(req: HttpRequest): Promise<StreamResponse> {
     const { res } = await this.send({ ...req, headers: { ...req.headers, 'accept-encoding': 'identity' } }, 'stream', undefined, 0);
     if (res.statusCode >= 300) {
-      const body = await readBody(res.body, false, maxStreamErrorBytes, this.info(req)).catch(() => '');
+      const body = await readBody(res.body, false, maxErrorBodyBytes, this.info(req)).catch(() => '');
       throw ApiError.fromResponse(res.statusCode, body, this.info(req), retryAfterSeconds(res.headers));
     }
     return res;
