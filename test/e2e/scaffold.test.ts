@@ -164,8 +164,11 @@ describe('a scaffolded operator, from kubeloop init to a clean stop in a cluster
     const tests = ok(await step('npm test (the project, its own control planes)', () => npm(['test'], dir)), 'npm test');
     const output = tests.stdout.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
     // Two reconciler tests of Guestbook, one of Region, the manifests test, the secure metrics test, the install
-    // bundle's end-to-end test, three webhook tests, one conversion test.
-    expect(output).toMatch(/Tests\s+10 passed \(10\)/);
+    // bundle's end-to-end test, three webhook tests, one conversion test; and the unit project (fake client, no
+    // control plane): two tests of each reconciler.
+    expect(output).toMatch(/Tests\s+14 passed \(14\)/);
+    expect(output).toMatch(/unit\s+test\/guestbook-reconciler\.unit\.test\.ts \(2 tests\)/);
+    expect(output).toMatch(/unit\s+test\/region-reconciler\.unit\.test\.ts \(2 tests\)/);
     expect(output).toContain('test/metrics.test.ts');
     expect(output).toContain('test/install.test.ts');
     expect(output).toContain('test/guestbook-webhook.test.ts');

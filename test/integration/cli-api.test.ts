@@ -36,6 +36,8 @@ describe('kubeloop create api', () => {
     expect(reconciler).toContain('export class OrderQueueReconciler implements Reconciler {');
     const test = await readFile(join(project, 'test/order-queue-reconciler.test.ts'), 'utf8');
     expect(test).toContain("import { OrderQueueReconciler } from '../src/reconcilers/order-queue-reconciler.js';");
+    const unit = await readFile(join(project, 'test/order-queue-reconciler.unit.test.ts'), 'utf8');
+    expect(unit).toContain('await reconcileOnce(OrderQueueReconciler, { request: key, objects: [sample] });');
     const main = await readFile(join(project, 'src/main.ts'), 'utf8');
     expect(main).toContain("import { OrderQueueReconciler } from './reconcilers/order-queue-reconciler.js';\n// kubeloop:scaffold:imports");
     expect(main).toContain('  mgr.register(OrderQueueReconciler);\n  // kubeloop:scaffold:reconcilers');

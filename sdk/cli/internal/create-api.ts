@@ -89,6 +89,8 @@ export async function createApi(options: CreateApiOptions): Promise<string[]> {
   if (withReconciler) {
     writes.set(reconcilerPath, await renderTemplateFile('api/reconciler.ts.tmpl', values));
     writes.set(testPath, await renderTemplateFile('api/reconciler.test.ts.tmpl', values));
+    // The same folder as testPath, so the same imports: a unit test with the fake client, no control plane.
+    writes.set(`test/${base}-reconciler.unit.test.ts`, await renderTemplateFile('api/reconciler.unit.test.ts.tmpl', values));
   }
   const sample = sampleFiles(project, { group, version, kind });
   writes.set(sample.path, await renderTemplateFile('api/sample.yaml.tmpl', { name: file.name, group, version, kind, kindLower: values.kindLower }));
