@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { createClientset, createDynamicClient, type Unstructured } from '../../s
 import { sharedCluster } from '../support/cluster.js';
 import { dryRunCreate, linkCheckout, parseObjects, runCli, runCommand, runTsc, succeeded, type Ran } from '../e2e/support/cli.js';
 import { findHelm } from '../e2e/support/helm.js';
+import { eventually } from '../support/wait.js';
 
 // `kubeloop generate install` and `kubeloop generate helm` on a project made by the CLI (init --skip-install, its
 // packages linked to this checkout, a namespaced and a cluster-scoped API): dist/install.yaml matches what
@@ -145,5 +146,36 @@ describe.skipIf(helmPath === undefined)('kubeloop generate helm, with Helm v4', 
     expect((await pools.list()).items).toEqual([]);
     const uninstall = await runHelm(['uninstall', name, '--namespace', namespace, '--wait=false']);
     expect(uninstall.code, uninstall.stderr).toBe(0);
+    // helm.sh/resource-policy: keep: the CRDs, and with them the kinds' objects, outlive the release.
+    const crds = createDynamicClient(config).resource({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' });
+    expect((await crds.get(`pools.infra.${domain}`)).metadata?.name).toBe(`pools.infra.${domain}`);
+    await eventually('the Deployment to be gone', async () => (await cs.appsV1().deployments(namespace).list()).items.length === 0 ? true : undefined, { timeoutMs: 30_000, intervalMs: 200, retryErrors: true });
+  });
+
+  it("renders a project's webhooks with the built-in certificate provisioner: its RBAC and emptyDir, no cert-manager", async () => {
+    succeeded(await cli('create', 'webhook', '--group', 'shop', '--version', 'v1', '--kind', 'Guestbook', '--defaulting'), 'kubeloop create webhook');
+    const file = JSON.parse(await readFile(join(project, 'kubeloop.json'), 'utf8')) as Record<string, unknown>;
+    await writeFile(join(project, 'kubeloop.json'), JSON.stringify({ ...file, webhookCertificates: 'kubeloop' }, null, 2));
+    succeeded(await runTsc(['-p', 'tsconfig.build.json'], project), 'tsc -p tsconfig.build.json');
+    const ran = await cli('generate', 'helm');
+    expect(ran.code, ran.stderr).toBe(0);
+    const lint = await runHelm(['lint', 'dist/chart', '--strict']);
+    expect(lint.code, lint.stdout + lint.stderr).toBe(0);
+    const rendered = await runHelm(['template', name, 'dist/chart', '--namespace', namespace]);
+    expect(rendered.code, rendered.stderr).toBe(0);
+    const objects = parseObjects(rendered.stdout);
+    expect(objects.map((o) => o.kind)).toEqual(expect.arrayContaining(['MutatingWebhookConfiguration', 'Service']));
+    expect(objects.filter((o) => o.apiVersion?.startsWith('cert-manager.io/'))).toEqual([]);
+    expect(objects.filter((o) => o.metadata?.name === `${name}-webhook-certificates`).map((o) => o.kind).toSorted()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
+    const mutating = objects.find((o) => o.kind === 'MutatingWebhookConfiguration') as Unstructured & { webhooks: { clientConfig: { service: { namespace: string } } }[] };
+    expect(mutating.webhooks[0]!.clientConfig.service.namespace).toBe(namespace);
+    const deployment = objects.find((o) => o.kind === 'Deployment') as Unstructured & { spec: { template: { spec: { volumes: unknown[]; containers: { env: { name: string }[] }[] } } } };
+    expect(deployment.spec.template.spec.volumes).toEqual([{ name: 'webhook-certs', emptyDir: {} }]);
+    expect(deployment.spec.template.spec.containers[0]!.env.map((e) => e.name)).toContain('WEBHOOK_CERT_PROVISIONER');
+    // The namespace and the CRDs stay from the install above: the API server admits every other rendered object
+    // (server-side dry run).
+    const others = objects.filter((o) => o.kind !== 'CustomResourceDefinition');
+    const submitted = await dryRunCreate(sharedCluster().config, others);
+    expect(submitted.map(({ accepted }) => identity(accepted))).toEqual(others.map(identity));
   });
 });

@@ -43,6 +43,7 @@ const gadgetSpec = s.object(
       .optional(),
     weights: s.map(s.integer(), { maxProperties: 5, validations: [{ rule: 'self.all(k, self[k] > 0)', message: 'weights must be positive' }] }).optional(),
     template: s.embeddedResource().optional(),
+    pod: s.podTemplateSpec().optional(),
   },
   {
     validations: [
@@ -140,6 +141,20 @@ const cases: Case[] = [
   { name: 'rule: two primary-like tags (exists_one)', spec: { ...ok, tags: ['primary', 'pets'] } },
   { name: 'rule: one primary tag', spec: { ...ok, tags: ['primary', 'x'] } },
   { name: 'embedded resource without kind', spec: { ...ok, template: { apiVersion: 'v1', metadata: { name: 'x' } } } },
+  {
+    name: 'pod template valid',
+    spec: {
+      ...ok,
+      pod: {
+        metadata: { labels: { app: 'x' } },
+        spec: { containers: [{ name: 'c', image: 'nginx', ports: [{ containerPort: 80 }], resources: { limits: { cpu: '500m', memory: '1Gi' } } }] },
+      },
+    },
+  },
+  { name: 'pod template: containers a string', spec: { ...ok, pod: { spec: { containers: 'oops' } } } },
+  { name: 'pod template: container without name', spec: { ...ok, pod: { spec: { containers: [{ image: 'nginx' }] } } } },
+  { name: 'pod template: containerPort a string', spec: { ...ok, pod: { spec: { containers: [{ name: 'c', ports: [{ containerPort: '80' }] }] } } } },
+  { name: 'pod template: limit not a quantity', spec: { ...ok, pod: { spec: { containers: [{ name: 'c', resources: { limits: { cpu: 'lots' } } }] } } } },
   { name: 'several problems at once', spec: { name: 'ab', replicas: 20, mode: 'Other', tags: ['a', 'a'] } },
   { name: 'update: storageClass changed (transition rule)', old: { ...ok, storageClass: 'fast' }, spec: { ...ok, storageClass: 'slow' } },
   { name: 'update: storageClass unchanged', old: { ...ok, storageClass: 'fast' }, spec: { ...ok, storageClass: 'fast', replicas: 2 } },

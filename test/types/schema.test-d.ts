@@ -4,6 +4,7 @@ import { expectTypeOf } from 'vitest';
 import type { RestConfig } from '../../sdk/client/config/types.js';
 import type { ObjectOf, ResourceDescriptor } from '../../sdk/client/meta/descriptor.js';
 import type { KubeObject } from '../../sdk/client/meta/types.js';
+import type { batchv1, corev1 } from '../../sdk/client/generated/index.js';
 import { typedClient } from '../../sdk/client/rest/resource.js';
 import { s, type Infer } from '../../sdk/client/schema/builder.js';
 import { defineCustomResource, type SpecOf, type StatusOf } from '../../sdk/client/schema/resource.js';
@@ -106,3 +107,7 @@ s.enum(['a', 'b'], { default: 'c' });
 
 // Infer works on any node.
 expectTypeOf<Infer<ReturnType<typeof s.array<ReturnType<typeof s.dateTime>>>>>().toEqualTypeOf<string[]>();
+
+// Built-in types embedded with their schema carry their generated types.
+expectTypeOf<Infer<ReturnType<typeof s.podTemplateSpec>>>().toEqualTypeOf<corev1.PodTemplateSpec>();
+expectTypeOf<Infer<ReturnType<typeof s.jobTemplateSpec>>>().toEqualTypeOf<batchv1.JobTemplateSpec>();

@@ -99,4 +99,18 @@ describe('chartFiles', () => {
     );
     expect(load(chart.get('values.yaml')!)).toMatchObject({ certManager: { enable: true } });
   });
+
+  it('scrapes with the ServiceMonitor the way metrics.secure serves, behind prometheus.enable', () => {
+    const monitor: KubeObject = {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'ServiceMonitor',
+      metadata: { name: 'op-monitor', namespace: 'op-system' },
+      spec: { endpoints: [{ port: 'https', scheme: 'https', path: '/metrics' }] },
+    };
+    const chart = chartFiles(project, { objects, optional: { prometheus: [monitor] } }, '0.1.0');
+    const text = chart.get('templates/prometheus/servicemonitor-op-monitor.yaml')!;
+    expect(text).toMatch(/^\{\{- if \.Values\.prometheus\.enable \}\}$/m);
+    expect(text).toContain('scheme: {{ if .Values.metrics.secure }}https{{ else }}http{{ end }}');
+    expect(text).toContain('namespace: {{ .Release.Namespace }}');
+  });
 });

@@ -28,6 +28,7 @@ const placeholders: Record<string, string> = {
   __KL_LEADER_ELECT__: '{{ .Values.manager.leaderElection.enable | quote }}',
   __KL_METRICS_SECURE__: '{{ .Values.metrics.secure | quote }}',
   __KL_NAMESPACE__: '{{ .Release.Namespace }}',
+  __KL_METRICS_SCHEME__: '{{ if .Values.metrics.secure }}https{{ else }}http{{ end }}',
 };
 
 function mapStrings(value: unknown, fn: (s: string, key: string) => string, key = ''): unknown {
@@ -128,7 +129,9 @@ function templatesOf(installation: Installation, ns: string): Template[] {
   ];
   for (const [folder, objects, condition] of optional) {
     for (const obj of objects ?? []) {
-      templates.push({ path: `templates/${folder}/${obj.kind.toLowerCase()}-${obj.metadata.name}.yaml`, objects: [releaseNamespace(obj, ns)], condition });
+      // A ServiceMonitor scrapes the way the manager serves: HTTPS, or plain HTTP with metrics.secure=false.
+      const scraped = obj.kind === 'ServiceMonitor' ? (mapStrings(obj, (v, key) => (key === 'scheme' && v === 'https' ? '__KL_METRICS_SCHEME__' : v)) as KubeObject) : obj;
+      templates.push({ path: `templates/${folder}/${obj.kind.toLowerCase()}-${obj.metadata.name}.yaml`, objects: [releaseNamespace(scraped, ns)], condition });
     }
   }
   return templates;

@@ -9,7 +9,10 @@
  * here is small, emits exactly `apiextensionsv1.JSONSchemaProps`, and has no dependency.
  */
 import type { JSONSchemaProps, ValidationRule } from '../generated/apiextensions-v1.js';
+import type { JobTemplateSpec } from '../generated/batch-v1.js';
+import type { PodTemplateSpec } from '../generated/core-v1.js';
 import type { Condition } from '../generated/meta-v1.js';
+import { jobTemplateSpecSchema, podTemplateSpecSchema } from './builtin-schemas.js';
 import type { KubeObject } from '../meta/types.js';
 
 /** A node of a schema: the CRD schema of a field, and (as a type only) what a value of it looks like. */
@@ -200,6 +203,16 @@ export const s = {
       },
       ...optionsSchema(options),
     }),
+  /**
+   * A pod template (`corev1.PodTemplateSpec`) with its full schema, taken from the OpenAPI snapshot of the Kubernetes
+   * version the clientset is generated from, as controller-gen copies it in: the API server then refuses
+   * `containers: 'oops'` at create time, not when the reconciler makes the Pod.
+   */
+  podTemplateSpec: (options: CommonOptions<PodTemplateSpec> = {}): SchemaNode<PodTemplateSpec, false> =>
+    node<PodTemplateSpec>({ ...podTemplateSpecSchema, ...optionsSchema(options) }),
+  /** A job template (`batchv1.JobTemplateSpec`) with its full schema, as {@link s.podTemplateSpec}: for a CronJob-like kind. */
+  jobTemplateSpec: (options: CommonOptions<JobTemplateSpec> = {}): SchemaNode<JobTemplateSpec, false> =>
+    node<JobTemplateSpec>({ ...jobTemplateSpecSchema, ...optionsSchema(options) }),
   /** Any JSON value, kept as it is (`x-kubernetes-preserve-unknown-fields`); typed `unknown`. */
   unknown: (options: CommonOptions<unknown> = {}): SchemaNode<unknown, false> =>
     node({ 'x-kubernetes-preserve-unknown-fields': true, ...optionsSchema(options) }),
