@@ -381,13 +381,15 @@ describe('createFakeClient: custom resources with a schema', () => {
     expect((err as ApiError).status.message).toBe('Volume.example.com "v" is invalid: spec.size: Invalid value: 0: spec.size in body should be greater than or equal to 1');
   });
 
-  it('checks transition rules on update and patch, and the status schema on status writes', async () => {
+  it('checks transition rules on update and patch, server-side apply, and the status schema on status writes', async () => {
     const client = createFakeClient({ resources: [Volume] });
     const created = await client.create(volume({ size: 1, zone: 'a' }));
     const update = await rejection(client.update({ ...created, spec: { size: 1, zone: 'b' } }));
     expect((update as ApiError).details?.causes?.map((c) => `${c.field}: ${c.message}`)).toEqual(['spec.zone: Invalid value: "b": zone is immutable']);
     const patch = await rejection(client.patch(created, { spec: { zone: 'c' } }, { patchType: 'merge' }));
     expect(isInvalid(patch)).toBe(true);
+    const applied = await rejection(client.apply({ apiVersion: 'example.com/v1', kind: 'Volume', metadata: { name: 'w', namespace: 'ns' }, spec: { size: -1 } }, { fieldManager: 'test' }));
+    expect((applied as ApiError).details?.causes?.map((c) => c.field)).toEqual(['spec.size']);
     const grown = await client.update({ ...created, spec: { size: 2, zone: 'a' } });
     expect(grown.spec?.size).toBe(2);
     const status = await rejection(client.status().update({ ...grown, status: { phase: 'Lost' as 'Bound' } }));

@@ -586,6 +586,7 @@ export class ObjectTracker {
     meta['creationTimestamp'] = this.stamp();
     if (info.generation) meta['generation'] = 1;
     if (info.statusSubresource) delete obj['status'];
+    this.checkSchema(info, obj, undefined);
     if (options.dryRun?.length) return obj;
     return this.store(info, 'ADDED', obj, undefined);
   }
