@@ -5,9 +5,11 @@
  * (`lowerAscii`, `split`, `join`, `replace`, `indexOf`, `substring`, `trim`, `format`, …). Not available locally: the
  * optional syntax (`self.?field`, `optionalOldSelf`) and Kubernetes' own libraries (lists `isSorted`/`sum`, `quantity`,
  * `url`, `ip`, `cidr`, regex `find`); a rule using them is reported as a field error saying it cannot be evaluated here.
+ * `duration` strings stay strings (the server makes them durations).
  */
 import { celEnv, isCelError, parse, plan, type CelInput } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { JSONSchemaProps } from '../generated/apiextensions-v1.js';
 
 type Program = (ctx: Record<string, CelInput>) => unknown;
@@ -33,8 +35,16 @@ export function isTransitionRule(rule: string): boolean {
   return /\boldSelf\b/.test(rule);
 }
 
-/** A JSON value as CEL sees it under `schema`: integers become `int` (bigint), the rest stays as it is. */
+/**
+ * A JSON value as CEL sees it under `schema`: integers become `int` (bigint), `date-time` and `date` strings
+ * timestamps, the rest stays as it is.
+ */
 export function toCel(schema: JSONSchemaProps | undefined, value: unknown): CelInput {
+  if (typeof value === 'string' && (schema?.format === 'date-time' || schema?.format === 'date')) {
+    // The API server gives CEL these strings as timestamps (to the millisecond here: a JavaScript Date).
+    const date = new Date(value);
+    if (!Number.isNaN(date.getTime())) return timestampFromDate(date);
+  }
   if (typeof value === 'number') {
     const integer = schema?.type === 'integer' || ((schema?.type === undefined || schema['x-kubernetes-int-or-string']) && Number.isInteger(value));
     return integer && Number.isSafeInteger(value) ? BigInt(value) : value;
