@@ -1,28 +1,8 @@
-import { KubeloopError, isKubeloopError, type StatusCause } from '../client/index.js';
+import { KubeloopError, isKubeloopError, type FieldError, type FieldErrorType, type StatusCause } from '../client/index.js';
 
-/**
- * One field at fault, as the API server's own validation reports it (apimachinery's `field.Error`): `field` is the
- * path (`spec.replicas`, `spec.containers[0].image`), `type` the cause type (`FieldValueRequired`,
- * `FieldValueInvalid`, …), `message` what is wrong.
- */
-export interface FieldError {
-  field: string;
-  type: FieldErrorType;
-  message: string;
-}
-
-/** The cause types of apimachinery's `field.ErrorType`, as they appear in a Status's causes. */
-export type FieldErrorType =
-  | 'FieldValueRequired'
-  | 'FieldValueInvalid'
-  | 'FieldValueForbidden'
-  | 'FieldValueNotSupported'
-  | 'FieldValueDuplicate'
-  | 'FieldValueTooLong'
-  | 'FieldValueTooMany'
-  | 'FieldValueTypeInvalid'
-  | 'FieldValueNotFound'
-  | 'InternalError';
+// One field at fault (apimachinery's `field.Error`): the same type validateObject in kubeloop/client returns, so its
+// errors can be handed to a ValidationError as they are.
+export type { FieldError, FieldErrorType };
 
 const summaries: Partial<Record<FieldErrorType, string>> = {
   FieldValueRequired: 'Required value',

@@ -24,9 +24,15 @@ export type FieldErrorType =
   | 'FieldValueTooLong'
   | 'FieldValueTooMany'
   | 'FieldValueDuplicate'
-  | 'FieldValueForbidden';
+  | 'FieldValueForbidden'
+  | 'FieldValueNotFound'
+  | 'InternalError';
 
-/** One problem with one field: `{ type: 'FieldValueInvalid', field: 'spec.replicas', message: 'Invalid value: 200: …' }`. */
+/**
+ * One field at fault, as the API server's own validation reports it (apimachinery's `field.Error`):
+ * `{ type: 'FieldValueInvalid', field: 'spec.replicas', message: 'Invalid value: 200: …' }`. kubeloop/webhook's
+ * `FieldError` is this type.
+ */
 export interface FieldError {
   type: FieldErrorType;
   /** The field's path as the API server writes it: `spec.items[0].name`, `spec.labels.app`; `<nil>` for the whole object. */
