@@ -20,7 +20,8 @@ export function lineProcess(cmd, argv, env, name) {
   const queue = [];
   let waiter;
   let exitInfo;
-  const fail = () => new Error(`${name} exited ${exitInfo.code ?? exitInfo.signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  const fail = () =>
+    new Error(`${name} exited ${exitInfo.code ?? exitInfo.signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
   const exited = new Promise((resolve) => {
     child.on('exit', (code, signal) => {
       exitInfo = { code, signal };

@@ -24,7 +24,8 @@ for (const file of files) {
   }
   // Samples under the inspector's own calls (BENCH_PROFILE_WINDOW starting the profiler) are not the workload.
   const underInspector = (id) => {
-    for (let cur = id; cur !== undefined; cur = parent.get(cur)) if (nodes.get(cur).callFrame.url === 'node:inspector') return true;
+    for (let cur = id; cur !== undefined; cur = parent.get(cur))
+      if (nodes.get(cur).callFrame.url === 'node:inspector') return true;
     return false;
   };
   for (const [id, ms] of hits) {

@@ -49,7 +49,12 @@ const metrics = {
   S4: [
     { key: 'cycles', head: 'add/get/done cycles/s', get: (r) => r.cyclesPerSec, higher: true },
     { key: 'bytes', head: 'heap B per delayed item', get: (r) => r.delayedHeapBytesPerItem },
-    { key: 'timers', head: 'timers (Node) / goroutines (Go) for 100k delayed', get: (r) => r.delayedTimers ?? r.delayedGoroutines, noRatio: true },
+    {
+      key: 'timers',
+      head: 'timers (Node) / goroutines (Go) for 100k delayed',
+      get: (r) => r.delayedTimers ?? r.delayedGoroutines,
+      noRatio: true,
+    },
   ],
   S6: [
     { key: 'p50', head: 'p50 (ms)', get: (r) => r.p50Ms },
@@ -67,10 +72,12 @@ const metrics = {
 };
 
 const caseTitle = {
-  S1: (c) => `${c.n.toLocaleString('en')} ${c.kind}${c.metadata ? ', metadata only' : ''}${c.objectBytes ? ` (${c.objectBytes} B of JSON each, with managedFields)` : ''}`,
+  S1: (c) =>
+    `${c.n.toLocaleString('en')} ${c.kind}${c.metadata ? ', metadata only' : ''}${c.objectBytes ? ` (${c.objectBytes} B of JSON each, with managedFields)` : ''}`,
   S3: (c) => `${c.n.toLocaleString('en')} ${c.kind} cached, ${c.events} updates at ${c.rate}/s`,
   S4: (c) => `1000 keys × ${c.rounds} rounds; 100k delayed items`,
-  S6: (c) => `${c.ops} ${c.op.toUpperCase()}s of one ConfigMap, ${c.concurrency === 1 ? 'sequential' : `${c.concurrency} concurrent`}`,
+  S6: (c) =>
+    `${c.ops} ${c.op.toUpperCase()}s of one ConfigMap, ${c.concurrency === 1 ? 'sequential' : `${c.concurrency} concurrent`}`,
   S8: (c) => `manager + 3 informers (ConfigMaps, Secrets, Services), empty namespace, ${c.settleMs} ms idle`,
 };
 
@@ -89,33 +96,33 @@ const differences = {
     'GO-JSON / GO-PB: a client-go `SharedInformerFactory` for the namespace with `TransformStripManagedFields` (so both caches drop managedFields); the initial list is whatever client-go v0.37 does by default (`watchListClient` in the results says whether WatchList was on), no client throttling (QPS −1).',
     'CN: `makeInformer` (one LIST, then a watch); it keeps managedFields (no transform hook) and `start()` resolves when the list is cached and the watch request sent.',
     'FLOOR: one LIST + one `JSON.parse` of the whole answer; no cache, no watch, managedFields kept, no gzip. Its "heap/object" is the parsed list.',
-    'Metadata only: KL `createSharedIndexInformer(metadataListWatchFor(...))` (PartialObjectMetadata, what a manager\'s `.metadataOnly()` uses); GO-JSON client-go\'s `metadatainformer` with `TransformStripManagedFields` (what controller-runtime\'s `OnlyMetadata` uses); FLOOR one LIST with `Accept: application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1`. CN has no metadata-only informer, and GO-PB is left out (client-go\'s metadata client speaks JSON).',
+    "Metadata only: KL `createSharedIndexInformer(metadataListWatchFor(...))` (PartialObjectMetadata, what a manager's `.metadataOnly()` uses); GO-JSON client-go's `metadatainformer` with `TransformStripManagedFields` (what controller-runtime's `OnlyMetadata` uses); FLOOR one LIST with `Accept: application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1`. CN has no metadata-only informer, and GO-PB is left out (client-go's metadata client speaks JSON).",
     'Settled heap: Node `heapUsed` after two full GCs minus before the informer was created; Go `HeapAlloc` after two `runtime.GC()` the same way. Peak RSS is the whole process (runtime included) from VmHWM.',
   ],
   S3: [
     'The writer is this harness (kubeloop client, merge patches of one annotation holding the send time). Lag is receive time in the peer minus that timestamp, so it includes the API server and etcd write path, which is the same for everyone.',
     'CPU/event = the peer process\'s CPU (from /proc, between "synced" and the last event) ÷ events.',
     'KL and GO count an update whose resourceVersion did not change, or an add after the handler synced (KL: not `isInInitialList`), as a relist event; CN counts adds after `start()` resolved; FLOOR has no cache (n/a).',
-    'FLOOR: a raw watch from the LIST\'s resourceVersion, one JSON.parse per line, no store.',
+    "FLOOR: a raw watch from the LIST's resourceVersion, one JSON.parse per line, no store.",
     'When the writer cannot reach the rate (the control plane and the writer share one core), the achieved rate is printed under the table: the case is then "as fast as this server goes", and the lag mostly measures the server\'s backlog, the same for every peer.',
     'Caveat: heap drift is the settled heap after the updates minus before, over a window of seconds; it shows retained growth, not a slow leak over hours.',
   ],
   S4: [
-    'KL: `createQueue()`, add ×1000 then `tryGet`/`done` until empty; GO: client-go `workqueue.NewTyped[string]()`, `Add` ×1000 then `Get`/`Done` while `Len() > 0`. Same loop, same keys. bench/workqueue/workqueue-bench.mjs has kubeloop\'s full set (async workers, rate limiters, metrics).',
+    "KL: `createQueue()`, add ×1000 then `tryGet`/`done` until empty; GO: client-go `workqueue.NewTyped[string]()`, `Add` ×1000 then `Get`/`Done` while `Len() > 0`. Same loop, same keys. bench/workqueue/workqueue-bench.mjs has kubeloop's full set (async workers, rate limiters, metrics).",
     'Delayed items: 100k `addAfter`/`AddAfter` of 1–10 min; heap includes the key strings in both.',
     'CN and FLOOR have no workqueue.',
   ],
   S6: [
     'Each peer GETs (or merge-PATCHes one annotation of) the same ConfigMap; one request before the clock starts opens the connection.',
-    'GO: HTTP/2 (one connection, multiplexed), no client throttling (QPS −1; client-go\'s default of 5/s would dominate). KL and FLOOR: undici 8, which negotiates HTTP/2 by default (KL\'s watches use separate HTTP/1.1 connections). CN: the fetch-based stack of its generated client.',
-    'CPU/request = the peer process\'s CPU from /proc over the measured phase ÷ requests.',
+    "GO: HTTP/2 (one connection, multiplexed), no client throttling (QPS −1; client-go's default of 5/s would dominate). KL and FLOOR: undici 8, which negotiates HTTP/2 by default (KL's watches use separate HTTP/1.1 connections). CN: the fetch-based stack of its generated client.",
+    "CPU/request = the peer process's CPU from /proc over the measured phase ÷ requests.",
     'No 64-concurrent PATCHes: in a trial every peer got 35–45 req/s with p50 ≈ 1 s, because the API server serialises (and retries on conflict) concurrent updates of one object; those figures say nothing about the clients and cost minutes.',
   ],
   S8: [
     'KL: `createManager` (metrics and probe servers off, cache limited to the namespace) and three `controllerFor(...).for(...)` controllers with a no-op reconcile; synced = `mgr.cache.health()` all synced.',
     'GO: a controller-runtime v0.25 Manager (metrics and probes off, cache limited to the namespace) with three no-op controllers; synced = `WaitForCacheSync`.',
     'CN: three `makeInformer`s; FLOOR: three raw LIST + WATCH requests. Neither has a manager.',
-    'Idle CPU is the process\'s own rusage over the idle wait only (before the forced GCs of the heap figure); /proc\'s 10 ms ticks are too coarse for it.',
+    "Idle CPU is the process's own rusage over the idle wait only (before the forced GCs of the heap figure); /proc's 10 ms ticks are too coarse for it.",
     '"create → synced" is measured in the process from before the first import of the library (Node) or `NewManager` (Go); "spawn → synced" adds process start and module loading.',
   ],
 };
@@ -125,7 +132,9 @@ export async function loadScenarioModules() {
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');
   const mods = {};
   if (!existsSync(dir)) return mods;
-  for (const file of readdirSync(dir).filter((f) => /^s\d+\.mjs$/.test(f)).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => /^s\d+\.mjs$/.test(f))
+    .sort()) {
     const mod = await import(join(dir, file));
     mods[mod.id] = mod;
   }
@@ -149,7 +158,12 @@ function summarize(runs, defs, c) {
     out[peer] = {};
     for (const m of defs) {
       const xs = rs.map((r) => m.get({ ...r, ops: c.ops }, c));
-      out[peer][m.key] = { median: median(xs), min: Math.min(...xs.filter(Number.isFinite)), max: Math.max(...xs.filter(Number.isFinite)), n: xs.length };
+      out[peer][m.key] = {
+        median: median(xs),
+        min: Math.min(...xs.filter(Number.isFinite)),
+        max: Math.max(...xs.filter(Number.isFinite)),
+        n: xs.length,
+      };
     }
   }
   return out;
@@ -158,7 +172,13 @@ function summarize(runs, defs, c) {
 function table(summary, defs) {
   const peers = Object.keys(summary);
   const head = ['peer', ...defs.flatMap((m) => (m.noRatio ? [m.head] : [m.head, 'KL ÷ peer']))];
-  const rows = [`| ${head.join(' | ')} |`, `| --- | ${head.slice(1).map(() => '---:').join(' | ')} |`];
+  const rows = [
+    `| ${head.join(' | ')} |`,
+    `| --- | ${head
+      .slice(1)
+      .map(() => '---:')
+      .join(' | ')} |`,
+  ];
   for (const p of peers) {
     const cells = [labels[p] ?? p];
     for (const m of defs) {
@@ -221,7 +241,12 @@ function targets(summaries) {
       line('S3', `${tag}: CPU per event ≤ 0.5× CN`, r <= 0.5, `${fmt(r)}×`);
     }
     line('S3', `${tag}: no relists at steady state`, kl.relists.max === 0, `max ${fmt(kl.relists.max)} relist events`);
-    line('S3', `${tag}: no heap drift (settled heap after − before the updates)`, undefined, `median ${fmt(kl.drift.median)} KB (a short window: see the caveat)`);
+    line(
+      'S3',
+      `${tag}: no heap drift (settled heap after − before the updates)`,
+      undefined,
+      `median ${fmt(kl.drift.median)} KB (a short window: see the caveat)`,
+    );
   }
   for (const { s } of summaries.S4 ?? []) {
     if (!s.kl) continue;
@@ -240,9 +265,19 @@ function targets(summaries) {
     if (!s.kl) continue;
     if (s['go-json']) {
       const r = s.kl.rss.median / s['go-json'].rss.median;
-      line('S8', 'RSS ≤ 2× the controller-runtime binary', r <= 2, `${fmt(r)}× (${fmt(s.kl.rss.median)} vs ${fmt(s['go-json'].rss.median)} MB)`);
+      line(
+        'S8',
+        'RSS ≤ 2× the controller-runtime binary',
+        r <= 2,
+        `${fmt(r)}× (${fmt(s.kl.rss.median)} vs ${fmt(s['go-json'].rss.median)} MB)`,
+      );
     }
-    line('S8', 'ready ≤ 0.5 s after the API server answers', s.kl.ready.median <= 500, `${fmt(s.kl.ready.median)} ms create → synced`);
+    line(
+      'S8',
+      'ready ≤ 0.5 s after the API server answers',
+      s.kl.ready.median <= 500,
+      `${fmt(s.kl.ready.median)} ms create → synced`,
+    );
   }
   for (const [id, { report }] of Object.entries(plugins)) {
     if (summaries[id]) report.targets(summaries[id], (what, ok, figure) => line(id, what, ok, figure));
@@ -267,16 +302,25 @@ function barChart(title, unit, panels) {
   for (const panel of panels) {
     parts.push(`<text x="10" y="${y}" font-weight="bold">${esc(panel.title)}</text>`);
     y += 8;
-    const max = Math.max(...panel.bars.map((b) => (Number.isFinite(b.max) ? b.max : b.value)).filter(Number.isFinite), 1e-9);
+    const max = Math.max(
+      ...panel.bars.map((b) => (Number.isFinite(b.max) ? b.max : b.value)).filter(Number.isFinite),
+      1e-9,
+    );
     for (const b of panel.bars) {
       const w = Number.isFinite(b.value) ? (b.value / max) * plotW : 0;
-      parts.push(`<text x="${labelW - 6}" y="${y + barH - 4}" text-anchor="end">${esc(short[b.peer] ?? b.peer)}</text>`);
-      parts.push(`<rect x="${labelW}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${colors[b.peer] ?? '#999'}"/>`);
+      parts.push(
+        `<text x="${labelW - 6}" y="${y + barH - 4}" text-anchor="end">${esc(short[b.peer] ?? b.peer)}</text>`,
+      );
+      parts.push(
+        `<rect x="${labelW}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${colors[b.peer] ?? '#999'}"/>`,
+      );
       if (Number.isFinite(b.min) && Number.isFinite(b.max) && b.max > b.min) {
         const x1 = labelW + (b.min / max) * plotW;
         const x2 = labelW + (b.max / max) * plotW;
         const cy = y + barH / 2;
-        parts.push(`<path d="M${x1.toFixed(1)} ${cy}H${x2.toFixed(1)}M${x1.toFixed(1)} ${cy - 4}v8M${x2.toFixed(1)} ${cy - 4}v8" stroke="#222" fill="none"/>`);
+        parts.push(
+          `<path d="M${x1.toFixed(1)} ${cy}H${x2.toFixed(1)}M${x1.toFixed(1)} ${cy - 4}v8M${x2.toFixed(1)} ${cy - 4}v8" stroke="#222" fill="none"/>`,
+        );
       }
       const xr = labelW + Math.max(w, Number.isFinite(b.max) ? (b.max / max) * plotW : 0) + 6;
       parts.push(`<text x="${xr.toFixed(1)}" y="${y + barH - 4}">${esc(fmt(b.value))} ${esc(unit)}</text>`);
@@ -315,7 +359,10 @@ export function renderReport(results) {
     `| pinning | ${results.pin ? `control plane and the harness on CPU ${results.pin.server}, the measured client on CPU ${results.pin.client} (taskset)` : 'none'} |`,
   );
   if (results.durationS) md.push(`| duration | ${results.durationS} s |`);
-  for (const m of results.merged ?? []) md.push(`| re-run | ${m.scenarios.join(', ')} on ${m.facts.date} (kubeloop ${m.facts.kubeloop}) with \`--merge\` |`);
+  for (const m of results.merged ?? [])
+    md.push(
+      `| re-run | ${m.scenarios.join(', ')} on ${m.facts.date} (kubeloop ${m.facts.kubeloop}) with \`--merge\` |`,
+    );
   md.push('');
   for (const scenario of scenarioOrder) {
     const cases = results.scenarios[scenario];
@@ -328,7 +375,10 @@ export function renderReport(results) {
       md.push(`### ${caseTitle[scenario](c)}\n`);
       md.push(table(s, metrics[scenario]));
       if (scenario === 'S3') {
-        const w = Object.values(c.runs).flat().map((r) => r.writer?.achievedRate).filter(Number.isFinite);
+        const w = Object.values(c.runs)
+          .flat()
+          .map((r) => r.writer?.achievedRate)
+          .filter(Number.isFinite);
         if (w.length) md.push(`\nWriter: achieved ${fmt(median(w))} updates/s (median over runs).`);
       }
       if (scenario === 'S1' || scenario === 'S3') {
@@ -345,18 +395,34 @@ export function renderReport(results) {
     md.push('');
   }
   // Headline: KL ÷ each peer for the main figure of each case, placed after the facts.
-  const builtinHeadline = { S1: ['ms', 'cpu', 'rss'], S3: ['cpuEv', 'p99'], S4: ['cycles'], S6: ['p50', 'rps', 'cpuReq'], S8: ['rss', 'ready'] };
-  const headline = Object.fromEntries(scenarioOrder.map((id) => [id, builtinHeadline[id] ?? plugins[id]?.report.headline ?? []]));
+  const builtinHeadline = {
+    S1: ['ms', 'cpu', 'rss'],
+    S3: ['cpuEv', 'p99'],
+    S4: ['cycles'],
+    S6: ['p50', 'rps', 'cpuReq'],
+    S8: ['rss', 'ready'],
+  };
+  const headline = Object.fromEntries(
+    scenarioOrder.map((id) => [id, builtinHeadline[id] ?? plugins[id]?.report.headline ?? []]),
+  );
   const peerOrder = ['go-json', 'go-pb', 'cn', 'floor'];
-  const summaryRows = ['## Summary: KL ÷ peer (medians of this run)\n', `| scenario, case | figure | ${peerOrder.map((p) => short[p]).join(' | ')} |`, `| --- | --- | ${peerOrder.map(() => '---:').join(' | ')} |`];
+  const summaryRows = [
+    '## Summary: KL ÷ peer (medians of this run)\n',
+    `| scenario, case | figure | ${peerOrder.map((p) => short[p]).join(' | ')} |`,
+    `| --- | --- | ${peerOrder.map(() => '---:').join(' | ')} |`,
+  ];
   for (const [scenario, keys] of Object.entries(headline)) {
     for (const { c, s } of summaries[scenario] ?? []) {
       if (!s.kl) continue;
       for (const key of keys) {
         const m = metrics[scenario].find((x) => x.key === key);
         const kl = s.kl[key].median;
-        const cells = peerOrder.map((p) => (s[p] && Number.isFinite(s[p][key]?.median) ? `${fmt(kl / s[p][key].median)}×` : '—'));
-        summaryRows.push(`| ${scenario} ${caseTitle[scenario](c).split(' (')[0]} | ${m.head}${m.higher ? ' (higher is better)' : ''} | ${cells.join(' | ')} |`);
+        const cells = peerOrder.map((p) =>
+          s[p] && Number.isFinite(s[p][key]?.median) ? `${fmt(kl / s[p][key].median)}×` : '—',
+        );
+        summaryRows.push(
+          `| ${scenario} ${caseTitle[scenario](c).split(' (')[0]} | ${m.head}${m.higher ? ' (higher is better)' : ''} | ${cells.join(' | ')} |`,
+        );
       }
     }
   }
@@ -367,7 +433,9 @@ export function renderReport(results) {
     `# kubeloop benchmarks: summary (${results.mode} mode)\n`,
     `Ratios of kubeloop to each peer, medians of one run of \`npm run bench${results.mode === 'full' ? ' -- --full' : ''}\` on ${f.date.slice(0, 10)}` +
       ` (${f.cpu}, kubeloop ${f.kubeloop})` +
-      (results.merged?.length ? `; re-run with \`--merge\`: ${results.merged.map((m) => `${m.scenarios.join(', ')} (kubeloop ${m.facts.kubeloop})`).join('; ')}` : '') +
+      (results.merged?.length
+        ? `; re-run with \`--merge\`: ${results.merged.map((m) => `${m.scenarios.join(', ')} (kubeloop ${m.facts.kubeloop})`).join('; ')}`
+        : '') +
       `; every figure, its spread and what differs between peers are in [report.md](report.md).` +
       ` Targets: ${t.filter((x) => x.status === 'met').length} met, ${t.filter((x) => x.status === 'missed').length} missed.\n`,
     '## Targets (PERFORMANCE.md)\n',
@@ -385,14 +453,28 @@ export function renderReport(results) {
   }
   const charts = {};
   if (summaries.S1) {
-    charts['s1-sync.svg'] = barChart('S1 cold sync: time to synced (median, min–max)', 'ms', panelsFor(summaries, 'S1', 'ms'));
-    charts['s1-peak-rss.svg'] = barChart('S1 cold sync: client peak RSS (median, min–max)', 'MB', panelsFor(summaries, 'S1', 'rss'));
+    charts['s1-sync.svg'] = barChart(
+      'S1 cold sync: time to synced (median, min–max)',
+      'ms',
+      panelsFor(summaries, 'S1', 'ms'),
+    );
+    charts['s1-peak-rss.svg'] = barChart(
+      'S1 cold sync: client peak RSS (median, min–max)',
+      'MB',
+      panelsFor(summaries, 'S1', 'rss'),
+    );
   }
-  if (summaries.S3) charts['s3-cpu-per-event.svg'] = barChart('S3 watch ingest: client CPU per event', 'µs', panelsFor(summaries, 'S3', 'cpuEv'));
+  if (summaries.S3)
+    charts['s3-cpu-per-event.svg'] = barChart(
+      'S3 watch ingest: client CPU per event',
+      'µs',
+      panelsFor(summaries, 'S3', 'cpuEv'),
+    );
   if (summaries.S6) charts['s6-p50.svg'] = barChart('S6 REST latency: p50', 'ms', panelsFor(summaries, 'S6', 'p50'));
   if (summaries.S8) charts['s8-rss.svg'] = barChart('S8 idle footprint: RSS', 'MB', panelsFor(summaries, 'S8', 'rss'));
   for (const [id, { report }] of Object.entries(plugins)) {
-    if (summaries[id] && report.charts) Object.assign(charts, report.charts(summaries[id], { barChart, panels: (key) => panelsFor(summaries, id, key) }));
+    if (summaries[id] && report.charts)
+      Object.assign(charts, report.charts(summaries[id], { barChart, panels: (key) => panelsFor(summaries, id, key) }));
   }
   if (Object.keys(charts).length) {
     md.push('## Charts\n');

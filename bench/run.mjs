@@ -134,11 +134,33 @@ function pinControlPlane(workDir) {
 
 let goBin;
 const nodePeer = (name) => (scenario, connFile, params) => {
-  const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${name}-${scenario}-${params.tag ?? ''}-${Date.now()}.cpuprofile`] : [];
-  const window = profDir && name === 'kl' ? { BENCH_PROFILE_WINDOW: join(profDir, `window-${name}-${scenario}-${params.tag ?? ''}-${Date.now()}.cpuprofile`) } : {};
+  const prof = profDir
+    ? [
+        '--cpu-prof',
+        `--cpu-prof-dir=${profDir}`,
+        `--cpu-prof-name=${name}-${scenario}-${params.tag ?? ''}-${Date.now()}.cpuprofile`,
+      ]
+    : [];
+  const window =
+    profDir && name === 'kl'
+      ? {
+          BENCH_PROFILE_WINDOW: join(
+            profDir,
+            `window-${name}-${scenario}-${params.tag ?? ''}-${Date.now()}.cpuprofile`,
+          ),
+        }
+      : {};
   return {
     file: process.execPath,
-    args: ['--expose-gc', ...(name === 'kl' ? prof : []), join(root, 'bench/peers/node/peer.mjs'), name, scenario, connFile, JSON.stringify(params)],
+    args: [
+      '--expose-gc',
+      ...(name === 'kl' ? prof : []),
+      join(root, 'bench/peers/node/peer.mjs'),
+      name,
+      scenario,
+      connFile,
+      JSON.stringify(params),
+    ],
     env: { NODE_ENV: 'production', ...window },
   };
 };
@@ -182,7 +204,10 @@ function serverCommand(file, args) {
 function goBinary() {
   if (!goBin) {
     log('building the Go peer');
-    goBin = execFileSync('bash', [join(root, 'bench/peers/go/build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+    goBin = execFileSync('bash', [join(root, 'bench/peers/go/build.sh')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }).trim();
   }
   return goBin;
 }
@@ -242,7 +267,11 @@ function runPeer(peer, scenario, connFile, params, onGo, timeoutMs = 300_000) {
       clearTimeout(timer);
       const w = writer ? await writer : undefined;
       if (!result) {
-        reject(new Error(`${peer} ${scenario} exited ${code ?? signal} without a result: ${stderr.trim().split('\n').slice(-5).join(' | ')}`));
+        reject(
+          new Error(
+            `${peer} ${scenario} exited ${code ?? signal} without a result: ${stderr.trim().split('\n').slice(-5).join(' | ')}`,
+          ),
+        );
         return;
       }
       resolvePromise({ ...result, ...extra, spawnToReadyMs, procCpuMs: cpu1 - cpu0, ...(w && { writer: w }) });
@@ -265,7 +294,8 @@ function configMap(i) {
 }
 /** A Pod of about 3 KB of JSON; with the server's managedFields about 5–6 KB. */
 function pod(i) {
-  const env = (c) => Array.from({ length: 8 }, (_, k) => ({ name: `${c.toUpperCase()}_SETTING_${k}`, value: `value-${k}-${i}` }));
+  const env = (c) =>
+    Array.from({ length: 8 }, (_, k) => ({ name: `${c.toUpperCase()}_SETTING_${k}`, value: `value-${k}-${i}` }));
   const container = (name, image) => ({
     name,
     image: `registry.example.com/team/${image}:v1.${i % 50}.0`,
@@ -281,18 +311,36 @@ function pod(i) {
     kind: 'Pod',
     metadata: {
       name: `pod-${i}`,
-      labels: { app: 'bench', tier: 'web', shard: String(i % 10), 'app.kubernetes.io/name': 'bench', 'pod-template-hash': `h${i % 97}` },
-      annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-01-01T00:00:00Z', 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9090' },
+      labels: {
+        app: 'bench',
+        tier: 'web',
+        shard: String(i % 10),
+        'app.kubernetes.io/name': 'bench',
+        'pod-template-hash': `h${i % 97}`,
+      },
+      annotations: {
+        'kubectl.kubernetes.io/restartedAt': '2026-01-01T00:00:00Z',
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': '9090',
+      },
     },
     spec: {
       automountServiceAccountToken: false,
       containers: [container('app', 'app'), container('sidecar', 'proxy')],
       volumes: [{ name: 'config', configMap: { name: 'app-config' } }],
-      tolerations: [{ key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }],
+      tolerations: [
+        { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+      ],
       affinity: {
         podAntiAffinity: {
           preferredDuringSchedulingIgnoredDuringExecution: [
-            { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: 'bench' } } } },
+            {
+              weight: 100,
+              podAffinityTerm: {
+                topologyKey: 'kubernetes.io/hostname',
+                labelSelector: { matchLabels: { app: 'bench' } },
+              },
+            },
           ],
         },
       },
@@ -305,13 +353,26 @@ async function seed(factory, kind, namespace, n) {
   const ignoreExists = (e) => {
     if (!isAlreadyExists(e)) throw e;
   };
-  await factory.resource({ group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false }).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }).catch(ignoreExists);
+  await factory
+    .resource({ group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false })
+    .create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } })
+    .catch(ignoreExists);
   if (kind === 'pods') {
     // No controller-manager here: the ServiceAccount admission plugin needs the default ServiceAccount to exist.
-    await factory.resource({ group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true }).namespace(namespace).create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } }).catch(ignoreExists);
+    await factory
+      .resource({ group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true })
+      .namespace(namespace)
+      .create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } })
+      .catch(ignoreExists);
   }
   if (n === 0) return undefined;
-  const client = factory.resource(kind === 'pods' ? { group: '', version: 'v1', kind: 'Pod', plural: 'pods', namespaced: true } : { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true }).namespace(namespace);
+  const client = factory
+    .resource(
+      kind === 'pods'
+        ? { group: '', version: 'v1', kind: 'Pod', plural: 'pods', namespaced: true }
+        : { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true },
+    )
+    .namespace(namespace);
   const make = kind === 'pods' ? pod : configMap;
   const t0 = performance.now();
   let next = 0;
@@ -322,7 +383,9 @@ async function seed(factory, kind, namespace, n) {
   );
   const one = await client.get(kind === 'pods' ? 'pod-0' : 'cm-0');
   const bytes = JSON.stringify(one).length;
-  log(`seeded ${n} ${kind} in ${namespace} in ${Math.round(performance.now() - t0)} ms (one is ${bytes} bytes of JSON with managedFields)`);
+  log(
+    `seeded ${n} ${kind} in ${namespace} in ${Math.round(performance.now() - t0)} ms (one is ${bytes} bytes of JSON with managedFields)`,
+  );
   return { bytes };
 }
 
@@ -368,7 +431,13 @@ async function main() {
   const serverPids = pinControlPlane(env.workDir);
   const work = mkdtempSync(join(tmpdir(), 'kubeloop-bench-'));
   const started = new Date();
-  const results = { mode, reps, facts: machineFacts(started), pin: pin ? { server: serverCpus, client: clientCpus, serverPids: serverPids.length } : null, scenarios: {} };
+  const results = {
+    mode,
+    reps,
+    facts: machineFacts(started),
+    pin: pin ? { server: serverCpus, client: clientCpus, serverPids: serverPids.length } : null,
+    scenarios: {},
+  };
   if (opts.merge) {
     // Re-run some scenarios into an existing results file: the others are kept, with the facts of their own run.
     const previous = JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8'));
@@ -379,7 +448,9 @@ async function main() {
   }
   try {
     const connFile = join(work, 'conn.json');
-    writeFileSync(connFile, JSON.stringify({ config: env.config, kubeconfigPath: env.kubeconfigPath }), { mode: 0o600 });
+    writeFileSync(connFile, JSON.stringify({ config: env.config, kubeconfigPath: env.kubeconfigPath }), {
+      mode: 0o600,
+    });
     const factory = createResourceClientFactory(env.config);
 
     /** Runs each peer `r` times, interleaved; collects runs[peer] = [result…]. */
@@ -390,7 +461,16 @@ async function main() {
       for (let i = 0; i < r; i++) {
         for (const p of i % 2 ? order.toReversed() : order) {
           try {
-            runs[p].push(await runPeer(p, scenario, connFile, { ...params, tag: `${params.tag ?? ''}${i}` }, onGo && (() => onGo(p)), params.timeoutMs ? params.timeoutMs + 60_000 : undefined));
+            runs[p].push(
+              await runPeer(
+                p,
+                scenario,
+                connFile,
+                { ...params, tag: `${params.tag ?? ''}${i}` },
+                onGo && (() => onGo(p)),
+                params.timeoutMs ? params.timeoutMs + 60_000 : undefined,
+              ),
+            );
           } catch (e) {
             errors.push(`${p}: ${e.message}`);
             log(`  ${e.message}`);
@@ -414,7 +494,13 @@ async function main() {
         const { namespace, bytes } = await ensureSeeded(kind, n);
         log(`S1 cold sync: ${n} ${kind}${metadata ? ', metadata only' : ''}`);
         // Metadata-only: CN has no such informer; GO-PB would be GO-JSON again (client-go's metadata client speaks JSON).
-        const params = { namespace, kind, n, tag: `${kind}-${n}-${metadata ? 'meta-' : ''}`, ...(metadata && { metadata, skip: ['cn', 'go-pb'] }) };
+        const params = {
+          namespace,
+          kind,
+          n,
+          tag: `${kind}-${n}-${metadata ? 'meta-' : ''}`,
+          ...(metadata && { metadata, skip: ['cn', 'go-pb'] }),
+        };
         const out = await interleave('s1', params, r ?? reps);
         results.scenarios.S1.push({ kind, n, objectBytes: bytes, ...(metadata && { metadata }), ...out });
         save(results);
@@ -424,11 +510,15 @@ async function main() {
       results.scenarios.S3 = [];
       for (const { kind, n, rate, events } of plan.s3) {
         const { namespace } = await ensureSeeded(kind, n);
-        const client = factory.resource({ group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true }).namespace(namespace);
+        const client = factory
+          .resource({ group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true })
+          .namespace(namespace);
         const names = Array.from({ length: n }, (_, i) => `cm-${i}`);
         log(`S3 watch ingest: ${n} ${kind} cached, ${events} updates at ${rate}/s`);
         const timeoutMs = Math.ceil((events / rate) * 1000) + 20_000;
-        const out = await interleave('s3', { namespace, kind, n, events, timeoutMs, tag: `${rate}-` }, reps, () => write(client, names, rate, events));
+        const out = await interleave('s3', { namespace, kind, n, events, timeoutMs, tag: `${rate}-` }, reps, () =>
+          write(client, names, rate, events),
+        );
         results.scenarios.S3.push({ kind, n, rate, events, ...out });
         save(results);
       }
@@ -502,7 +592,9 @@ function save(results) {
 function machineFacts(date) {
   const goMod = readFileSync(join(root, 'bench/peers/go/go.mod'), 'utf8');
   const modVersion = (m) => new RegExp(`^\\s*${m.replaceAll('.', '\\.')} (v\\S+)`, 'm').exec(goMod)?.[1];
-  const cnVersion = JSON.parse(readFileSync(join(root, 'node_modules/@kubernetes/client-node/package.json'), 'utf8')).version;
+  const cnVersion = JSON.parse(
+    readFileSync(join(root, 'node_modules/@kubernetes/client-node/package.json'), 'utf8'),
+  ).version;
   const undiciVersion = JSON.parse(readFileSync(join(root, 'node_modules/undici/package.json'), 'utf8')).version;
   return {
     date: date.toISOString(),

@@ -28,7 +28,9 @@ for (const entry of entries) {
     configObject: {
       projectFolder: root,
       mainEntryPointFilePath: join(root, entry.types),
-      compiler: { overrideTsconfig: { compilerOptions: { lib: ['ES2024', 'DOM'], types: ['node'], skipLibCheck: true } } },
+      compiler: {
+        overrideTsconfig: { compilerOptions: { lib: ['ES2024', 'DOM'], types: ['node'], skipLibCheck: true } },
+      },
       apiReport: {
         enabled: true,
         reportFileName: `${entry.name}.api.md`,
@@ -67,5 +69,6 @@ process.exitCode = values.check && changed ? 1 : 0;
 
 /** api-extractor prints its progress lines through this callback: keep errors and warnings only. */
 function quiet(message) {
-  if (message.logLevel !== ExtractorLogLevel.Error && message.logLevel !== ExtractorLogLevel.Warning) message.handled = true;
+  if (message.logLevel !== ExtractorLogLevel.Error && message.logLevel !== ExtractorLogLevel.Warning)
+    message.handled = true;
 }

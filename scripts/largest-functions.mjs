@@ -38,7 +38,14 @@ const configFile = join(dir, 'oxlintrc.json');
 writeFileSync(configFile, JSON.stringify(config));
 const run = spawnSync(
   join(root, 'node_modules', '.bin', 'oxlint'),
-  ['-c', configFile, '--format', 'json', ...ignored.map((p) => `--ignore-pattern=${p}`), ...(paths.length > 0 ? paths : ['sdk'])],
+  [
+    '-c',
+    configFile,
+    '--format',
+    'json',
+    ...ignored.map((p) => `--ignore-pattern=${p}`),
+    ...(paths.length > 0 ? paths : ['sdk']),
+  ],
   { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
 );
 rmSync(dir, { recursive: true, force: true });

@@ -41,7 +41,11 @@ process.once('SIGTERM', () => void shutdown());
 if (!env) {
   // A cluster of its own cannot call back into this process: the CRD goes in without its conversion webhook (the
   // API server then only rewrites apiVersion between v1alpha1 and v1), and the admission webhooks are not installed.
-  const crds = createDynamicClient(config).resource({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' });
+  const crds = createDynamicClient(config).resource({
+    group: 'apiextensions.k8s.io',
+    version: 'v1',
+    resource: 'customresourcedefinitions',
+  });
   await crds.create({ ...webAppCrd, spec: { ...webAppCrd.spec, conversion: { strategy: 'None' } } }).catch((err) => {
     if (err.statusCode !== 409) throw err; // installed before
   });
@@ -51,7 +55,9 @@ if (!env) {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
-say(`installed the CRD ${webAppCrd.metadata.name}${env ? ` and the webhook configurations (webhook server on 127.0.0.1:${env.webhookOptions.port})` : ' (no webhooks: they need the operator in the cluster)'}`);
+say(
+  `installed the CRD ${webAppCrd.metadata.name}${env ? ` and the webhook configurations (webhook server on 127.0.0.1:${env.webhookOptions.port})` : ' (no webhooks: they need the operator in the cluster)'}`,
+);
 
 const mgr = await createManager({
   config,
@@ -70,10 +76,19 @@ running = mgr.start(stop.signal);
 await mgr.elected();
 say('the WebApp operator is running (leader elected; metrics on 127.0.0.1:8080/metrics, probes on 127.0.0.1:8081)');
 
-const apps = createDynamicClient(config).resource({ group: WebApp.group, version: 'v1', resource: 'webapps' }).namespace('default');
-await apps.create({ apiVersion: `${WebApp.group}/v1`, kind: 'WebApp', metadata: { name: 'hello' }, spec: { image: 'nginx:1.27', replicas: 2 } }).catch((err) => {
-  if (err.statusCode !== 409) throw err;
-});
+const apps = createDynamicClient(config)
+  .resource({ group: WebApp.group, version: 'v1', resource: 'webapps' })
+  .namespace('default');
+await apps
+  .create({
+    apiVersion: `${WebApp.group}/v1`,
+    kind: 'WebApp',
+    metadata: { name: 'hello' },
+    spec: { image: 'nginx:1.27', replicas: 2 },
+  })
+  .catch((err) => {
+    if (err.statusCode !== 409) throw err;
+  });
 say('created WebApp default/hello (nginx:1.27, 2 replicas)');
 const cs = createClientset(config);
 for (let i = 0; i < 100; i++) {
@@ -81,7 +96,9 @@ for (let i = 0; i < 100; i++) {
   if (app.status?.conditions?.length) {
     const d = await cs.appsV1().deployments('default').get('hello');
     const s = await cs.coreV1().services('default').get('hello');
-    say(`the operator made Deployment ${d.metadata.name} (${d.spec.replicas} replicas of ${d.spec.template.spec.containers[0].image})`);
+    say(
+      `the operator made Deployment ${d.metadata.name} (${d.spec.replicas} replicas of ${d.spec.template.spec.containers[0].image})`,
+    );
     say(`                 and Service ${s.metadata.name} (port ${s.spec.ports[0].port})`);
     say(`WebApp status: ${JSON.stringify(app.status.conditions[0])}`);
     say('(no kubelet runs here, so the replicas never become ready: the operator looks again every 10 s)');

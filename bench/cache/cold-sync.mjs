@@ -64,7 +64,8 @@ async function child(variant, connFile) {
     const agent = new Agent({ connect: { ca: config.caData, cert: config.certData, key: config.keyData } });
     const controller = new AbortController();
     t0 = performance.now();
-    const query = 'watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&resourceVersion=';
+    const query =
+      'watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&resourceVersion=';
     const res = await request(`${config.host}/api/v1/namespaces/${namespace}/configmaps?${query}`, {
       dispatcher: agent,
       headers: { accept: 'application/json' },
@@ -119,14 +120,29 @@ async function child(variant, connFile) {
     const heap = process.memoryUsage().heapUsed - heap0;
     controller.abort();
     await running;
-    process.stdout.write(JSON.stringify({ ms: t1 - t0, cpuMs: (cpu.user + cpu.system) / 1000, heapPerObject: heap / n, rss: process.memoryUsage().rss }));
+    process.stdout.write(
+      JSON.stringify({
+        ms: t1 - t0,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        heapPerObject: heap / n,
+        rss: process.memoryUsage().rss,
+      }),
+    );
     return;
   }
   const cpu = process.cpuUsage(cpu0);
   gc();
   gc();
   const heap = process.memoryUsage().heapUsed - heap0;
-  process.stdout.write(JSON.stringify({ ms: t1 - t0, cpuMs: (cpu.user + cpu.system) / 1000, heapPerObject: heap / n, rss: process.memoryUsage().rss, keep: keep ? 1 : 0 }));
+  process.stdout.write(
+    JSON.stringify({
+      ms: t1 - t0,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      heapPerObject: heap / n,
+      rss: process.memoryUsage().rss,
+      keep: keep ? 1 : 0,
+    }),
+  );
 }
 
 const ratio = (a, b) => (b ? `${(a / b).toFixed(2)}×` : '');
@@ -148,12 +164,16 @@ async function parent() {
   try {
     const namespace = `bench-${n}`;
     const core = createResourceClientFactory(env.config);
-    await core.resource({ group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false }).create({
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: namespace },
-    });
-    const cms = core.resource({ group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true }).namespace(namespace);
+    await core
+      .resource({ group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false })
+      .create({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: namespace },
+      });
+    const cms = core
+      .resource({ group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true })
+      .namespace(namespace);
     const seedStart = performance.now();
     const filler = 'x'.repeat(1000);
     for (let start = 0; start < n; start += 100) {
@@ -169,27 +189,43 @@ async function parent() {
       );
     }
     const bytes = (await cms.list({ limit: 1 })).items[0];
-    console.log(`seeded ${n} ConfigMaps in ${Math.round(performance.now() - seedStart)} ms (one is ${JSON.stringify(bytes).length} bytes of JSON)`);
+    console.log(
+      `seeded ${n} ConfigMaps in ${Math.round(performance.now() - seedStart)} ms (one is ${JSON.stringify(bytes).length} bytes of JSON)`,
+    );
 
     const connFile = join(dir, 'conn.json');
     writeFileSync(connFile, JSON.stringify({ config: env.config, namespace, n }), { mode: 0o600 });
     const results = Object.fromEntries(only.map((v) => [v, []]));
     for (let r = 0; r < reps; r++) {
       for (const v of only) {
-        const prof = process.env.CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CPU_PROF_DIR}`, `--cpu-prof-name=${v}-${r}.cpuprofile`] : [];
-        const out = execFileSync(process.execPath, ['--expose-gc', ...prof, fileURLToPath(import.meta.url), 'child', v, connFile], {
-          encoding: 'utf8',
-          env: { ...process.env, NODE_ENV: v === 'watch-list-frozen' ? 'development' : 'production' },
-        });
+        const prof = process.env.CPU_PROF_DIR
+          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CPU_PROF_DIR}`, `--cpu-prof-name=${v}-${r}.cpuprofile`]
+          : [];
+        const out = execFileSync(
+          process.execPath,
+          ['--expose-gc', ...prof, fileURLToPath(import.meta.url), 'child', v, connFile],
+          {
+            encoding: 'utf8',
+            env: { ...process.env, NODE_ENV: v === 'watch-list-frozen' ? 'development' : 'production' },
+          },
+        );
         results[v].push(JSON.parse(out));
       }
       process.stdout.write(`repetition ${r + 1}/${reps} done\n`);
     }
 
     const floor = results.floor;
-    const f = floor && { ms: median(floor.map((x) => x.ms)), cpu: median(floor.map((x) => x.cpuMs)), heap: median(floor.map((x) => x.heapPerObject)) };
-    console.log(`\nS1 cold sync, N=${n}, ${reps} repetitions, medians (node ${process.version}, kube-apiserver v1.37.2)\n`);
-    console.log('| variant | synced (ms) | ÷ floor | client CPU (ms) | ÷ floor | heap/object (B) | ÷ floor | spread (ms) |');
+    const f = floor && {
+      ms: median(floor.map((x) => x.ms)),
+      cpu: median(floor.map((x) => x.cpuMs)),
+      heap: median(floor.map((x) => x.heapPerObject)),
+    };
+    console.log(
+      `\nS1 cold sync, N=${n}, ${reps} repetitions, medians (node ${process.version}, kube-apiserver v1.37.2)\n`,
+    );
+    console.log(
+      '| variant | synced (ms) | ÷ floor | client CPU (ms) | ÷ floor | heap/object (B) | ÷ floor | spread (ms) |',
+    );
     console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
     for (const v of only) {
       const xs = results[v];

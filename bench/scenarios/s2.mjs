@@ -59,15 +59,25 @@ export const report = {
     for (const { c, s } of list) {
       if (c.strategy !== 'watch-list' || !s.kl) continue;
       const g = s.kl.growth;
-      line(`${c.n.toLocaleString('en')} ${c.kind}: with WatchList, peak RSS ≤ settled + 64 MB`, g.max <= 64, `+${g.median.toFixed(1)} MB median, +${g.max.toFixed(1)} MB worst`);
+      line(
+        `${c.n.toLocaleString('en')} ${c.kind}: with WatchList, peak RSS ≤ settled + 64 MB`,
+        g.max <= 64,
+        `+${g.median.toFixed(1)} MB median, +${g.max.toFixed(1)} MB worst`,
+      );
     }
   },
   extra(list, { fmt }) {
     if (!list?.length) return [];
-    const rows = ['### kubeloop across strategies\n', '| case | strategy | synced (ms) | client CPU (ms) | peak RSS (MB) | settled (MB) | peak − settled (MB) |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |'];
+    const rows = [
+      '### kubeloop across strategies\n',
+      '| case | strategy | synced (ms) | client CPU (ms) | peak RSS (MB) | settled (MB) | peak − settled (MB) |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    ];
     for (const { c, s } of list) {
       if (!s.kl) continue;
-      rows.push(`| ${c.n.toLocaleString('en')} ${c.kind} | ${strategyNames[c.strategy]} | ${fmt(s.kl.ms.median)} | ${fmt(s.kl.cpu.median)} | ${fmt(s.kl.peak.median)} | ${fmt(s.kl.settled.median)} | ${fmt(s.kl.growth.median)} |`);
+      rows.push(
+        `| ${c.n.toLocaleString('en')} ${c.kind} | ${strategyNames[c.strategy]} | ${fmt(s.kl.ms.median)} | ${fmt(s.kl.cpu.median)} | ${fmt(s.kl.peak.median)} | ${fmt(s.kl.settled.median)} | ${fmt(s.kl.growth.median)} |`,
+      );
     }
     return [...rows, ''];
   },

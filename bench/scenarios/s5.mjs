@@ -14,7 +14,13 @@ export const peers = ['kl', 'go-json'];
 
 const group = 'bench.kubeloop.dev';
 const Widget = { group, version: 'v1', kind: 'Widget', plural: 'widgets', namespaced: true };
-const CRD = { group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false };
+const CRD = {
+  group: 'apiextensions.k8s.io',
+  version: 'v1',
+  kind: 'CustomResourceDefinition',
+  plural: 'customresourcedefinitions',
+  namespaced: false,
+};
 const tsAnnotation = 'bench.kubeloop.dev/ts';
 
 const crd = {
@@ -82,7 +88,12 @@ async function installCrd(factory, log) {
     const c = await crds.get(crd.metadata.name);
     return c.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True') ? true : undefined;
   });
-  await until('widgets to be served', 60_000, () => factory.resource(Widget).list({ limit: 1 }).then(() => true));
+  await until('widgets to be served', 60_000, () =>
+    factory
+      .resource(Widget)
+      .list({ limit: 1 })
+      .then(() => true),
+  );
   log('S5: Widget CRD established');
 }
 
@@ -107,7 +118,11 @@ async function seedWidgets(ctx, k) {
           .create({ apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name }, spec: { size: i } })
           .catch((e) => (isAlreadyExists(e) ? widgets.get(name) : Promise.reject(e)));
         if (w.status?.observedGeneration !== w.metadata.generation) {
-          await widgets.patch(name, { status: { observedGeneration: w.metadata.generation } }, { patchType: 'merge', subresource: 'status' });
+          await widgets.patch(
+            name,
+            { status: { observedGeneration: w.metadata.generation } },
+            { patchType: 'merge', subresource: 'status' },
+          );
         }
       }
     }),
@@ -132,11 +147,16 @@ function bump(widgets, names, rate) {
         inflight++;
         const ts = (performance.timeOrigin + performance.now()).toFixed(3);
         widgets
-          .patch(name, { metadata: { annotations: { [tsAnnotation]: ts } }, spec: { size: sizeSeq++ } }, { patchType: 'merge' })
+          .patch(
+            name,
+            { metadata: { annotations: { [tsAnnotation]: ts } }, spec: { size: sizeSeq++ } },
+            { patchType: 'merge' },
+          )
           .catch(() => errors++)
           .finally(() => {
             inflight--;
-            if (sent === total && inflight === 0) resolveWrite({ sent, errors, achievedRate: sent / ((performance.now() - t0) / 1000) });
+            if (sent === total && inflight === 0)
+              resolveWrite({ sent, errors, achievedRate: sent / ((performance.now() - t0) / 1000) });
           });
       }
       if (sent < total) setTimeout(tick, 2);
@@ -162,7 +182,9 @@ export async function run(ctx) {
       const signalFile = join(signalDir, `phase-b-${c.k}-${c.workers}`);
       const phaseBMs = Math.ceil((names.length / c.rate) * 1000) + 15_000;
       const timeoutMs = 120_000 + phaseBMs; // phase A at 10k with one worker takes seconds; this is only a backstop
-      log(`S5 reconcile throughput: ${c.k} widgets, ${c.workers} worker(s); then ${names.length} spec changes at ${c.rate}/s`);
+      log(
+        `S5 reconcile throughput: ${c.k} widgets, ${c.workers} worker(s); then ${names.length} spec changes at ${c.rate}/s`,
+      );
       const onGo = async () => {
         rmSync(signalFile, { force: true });
         const deadline = Date.now() + timeoutMs;
@@ -173,7 +195,16 @@ export async function run(ctx) {
         rmSync(signalFile, { force: true });
         return bump(widgets, names, c.rate);
       };
-      const params = { namespace, k: c.k, workers: c.workers, changes: names.length, phaseBMs, signalFile, timeoutMs, tag: `${c.k}-${c.workers}-` };
+      const params = {
+        namespace,
+        k: c.k,
+        workers: c.workers,
+        changes: names.length,
+        phaseBMs,
+        signalFile,
+        timeoutMs,
+        tag: `${c.k}-${c.workers}-`,
+      };
       const out = await interleave('s5', params, reps, onGo);
       cases.push({ ...c, changes: names.length, ...out });
       save();
@@ -192,7 +223,11 @@ export const report = {
   metrics: [
     { key: 'rps', head: 'reconciles/s', get: (r) => r.reconcilesPerSec, higher: true },
     { key: 'cpuRec', head: 'CPU/reconcile, rusage (µs)', get: (r) => r.cpuUsPerReconcile },
-    { key: 'cpuProc', head: 'CPU/reconcile incl. start and sync, /proc (µs)', get: (r) => (r.procCpuMs * 1000) / r.reconciles },
+    {
+      key: 'cpuProc',
+      head: 'CPU/reconcile incl. start and sync, /proc (µs)',
+      get: (r) => (r.procCpuMs * 1000) / r.reconciles,
+    },
     { key: 'qP50', head: 'queue p50 (ms)', get: (r) => r.queueP50Ms },
     { key: 'qP99', head: 'queue p99 (ms)', get: (r) => r.queueP99Ms },
     { key: 'syncMs', head: 'go → first reconcile (ms)', get: (r) => r.firstReconcileMs },
@@ -203,16 +238,22 @@ export const report = {
   headline: ['rps', 'cpuRec', 'qP99', 'chP99'],
   differences: [
     'Workload, the same in both: one controller For(Widget) (a namespaced custom resource `bench.kubeloop.dev/v1`, spec `{size}`, status subresource `{observedGeneration}`) in a Manager whose cache is limited to the namespace, metrics and probes off, W workers; reconcile = get the Widget from the manager\'s cache (a deep copy in both) + a merge patch `{"status":{"observedGeneration":<metadata.generation>}}` of the status subresource, done even when the value is already there.',
-    'Every run starts from the same state: the harness seeds the Widgets once per K and sets each one\'s status to its generation, so phase A\'s K patches change nothing and the API server writes nothing (a no-op patch does not bump resourceVersion, so no follow-up events and exactly K reconciles; `reconciles` in results.json says so, `staleAtStart` counts Widgets that were not caught up). Phase B\'s patches do change the status, and each is followed by one more (no-op) reconcile caused by that status change, in both peers.',
+    "Every run starts from the same state: the harness seeds the Widgets once per K and sets each one's status to its generation, so phase A's K patches change nothing and the API server writes nothing (a no-op patch does not bump resourceVersion, so no follow-up events and exactly K reconciles; `reconciles` in results.json says so, `staleAtStart` counts Widgets that were not caught up). Phase B's patches do change the status, and each is followed by one more (no-op) reconcile caused by that status change, in both peers.",
     'Reconciles/s = reconciles completed ÷ (last of the K first reconciles done − first reconcile start); CPU/reconcile = the process\'s rusage over that same window ÷ reconciles (the /proc column is "go" → end of phase A, so it includes the manager\'s start, the list and the cache sync). Queue latency = reconcile start − the time an extra event handler on the same informer saw the add (registered before the manager starts, in both); handlers are delivered independently, so a few samples can be slightly negative.',
-    'KL: `createManager` + `controllerFor(mgr).for(Widget).withOptions({ maxConcurrentReconciles: W })`, the manager\'s cached `client`, `client.status().patch(obj, body, { patchType: "merge" })`; a `defineResource` descriptor (no discovery); its workqueue is client-go\'s FIFO; its first status patch opens the HTTP/2 connection for writes inside the window (the list and watch use HTTP/1.1 connections of their own; the TLS handshake was ≈ 20 ms of CPU in a profile, ≈ 20 µs per reconcile at 1k), where client-go\'s one HTTP/2 connection is already open from the list; no client throttling (kubeloop\'s default); managedFields stripped in the cache (its default); `NODE_ENV=production`.',
-    'GO-JSON: controller-runtime v0.25.2 `NewControllerManagedBy(mgr).For(&Widget{}).WithOptions(controller.Options{MaxConcurrentReconciles: W})`, `mgr.GetClient()` Get + `Status().Patch(ctx, w, client.RawPatch(types.MergePatchType, body))`; Widget is a small hand-written typed struct with a hand-written DeepCopyObject (as kubebuilder would generate), JSON on the wire; the RESTMapper discovers the group once at start (outside the throughput window); controller-runtime\'s default queue (v0.25: its priority queue, initial-list adds at low priority — all equal in phase A); QPS −1 (no throttling); `TransformStripManagedFields` as the cache\'s default transform so both caches drop managedFields; controller-runtime\'s zap logger at info, as in S8 (a few lines at start, none per reconcile; kubeloop: pino at warn).',
-    '"go → first reconcile" includes the manager\'s start, the list of K Widgets and the wait for the cache: controller-runtime\'s RESTMapper discovers the group first and its cache-sync wait polls every 100 ms (client-go\'s WaitForCacheSync), which is most of GO\'s ≈ 200 ms at 1k; kubeloop waits on a promise.',
-    'Phase B: the harness (on the control plane\'s CPU) merge-patches `spec.size` and the annotation `bench.kubeloop.dev/ts` (the send time) of M distinct Widgets at a fixed rate, starting when the peer says phase A is over (a file it creates); change → observedGeneration = the time the peer\'s status patch for that new generation returned − the annotation\'s time, so it includes the API server\'s write path and the watch delivery, the same for both.',
+    "KL: `createManager` + `controllerFor(mgr).for(Widget).withOptions({ maxConcurrentReconciles: W })`, the manager's cached `client`, `client.status().patch(obj, body, { patchType: \"merge\" })`; a `defineResource` descriptor (no discovery); its workqueue is client-go's FIFO; its first status patch opens the HTTP/2 connection for writes inside the window (the list and watch use HTTP/1.1 connections of their own; the TLS handshake was ≈ 20 ms of CPU in a profile, ≈ 20 µs per reconcile at 1k), where client-go's one HTTP/2 connection is already open from the list; no client throttling (kubeloop's default); managedFields stripped in the cache (its default); `NODE_ENV=production`.",
+    "GO-JSON: controller-runtime v0.25.2 `NewControllerManagedBy(mgr).For(&Widget{}).WithOptions(controller.Options{MaxConcurrentReconciles: W})`, `mgr.GetClient()` Get + `Status().Patch(ctx, w, client.RawPatch(types.MergePatchType, body))`; Widget is a small hand-written typed struct with a hand-written DeepCopyObject (as kubebuilder would generate), JSON on the wire; the RESTMapper discovers the group once at start (outside the throughput window); controller-runtime's default queue (v0.25: its priority queue, initial-list adds at low priority — all equal in phase A); QPS −1 (no throttling); `TransformStripManagedFields` as the cache's default transform so both caches drop managedFields; controller-runtime's zap logger at info, as in S8 (a few lines at start, none per reconcile; kubeloop: pino at warn).",
+    "\"go → first reconcile\" includes the manager's start, the list of K Widgets and the wait for the cache: controller-runtime's RESTMapper discovers the group first and its cache-sync wait polls every 100 ms (client-go's WaitForCacheSync), which is most of GO's ≈ 200 ms at 1k; kubeloop waits on a promise.",
+    "Phase B: the harness (on the control plane's CPU) merge-patches `spec.size` and the annotation `bench.kubeloop.dev/ts` (the send time) of M distinct Widgets at a fixed rate, starting when the peer says phase A is over (a file it creates); change → observedGeneration = the time the peer's status patch for that new generation returned − the annotation's time, so it includes the API server's write path and the watch delivery, the same for both.",
   ],
   notes(c) {
-    const w = Object.values(c.runs).flat().map((r) => r.writer?.achievedRate).filter(Number.isFinite);
-    const counts = Object.entries(c.runs).map(([p, rs]) => `${p} ${rs.map((r) => `${r.reconciles}${r.staleAtStart ? ` (${r.staleAtStart} stale)` : ''}`).join('/')}`);
+    const w = Object.values(c.runs)
+      .flat()
+      .map((r) => r.writer?.achievedRate)
+      .filter(Number.isFinite);
+    const counts = Object.entries(c.runs).map(
+      ([p, rs]) =>
+        `${p} ${rs.map((r) => `${r.reconciles}${r.staleAtStart ? ` (${r.staleAtStart} stale)` : ''}`).join('/')}`,
+    );
     const seen = Object.entries(c.runs).map(([p, rs]) => `${p} ${rs.map((r) => r.changes).join('/')}`);
     return [
       `Phase A reconciles per run: ${counts.join('; ')}. Phase B: ${c.changes} changes at ${c.rate}/s${w.length ? ` (writer achieved ${w.map((x) => x.toFixed(0)).join('/')}/s)` : ''}; changes seen per run: ${seen.join('; ')}.`,
@@ -224,12 +265,26 @@ export const report = {
       if (!s.kl || !s['go-json']) continue;
       const tag = `${c.k.toLocaleString('en')} widgets, ${workersLabel(c.workers)}`;
       const r = s.kl.rps.median / s['go-json'].rps.median;
-      line(`${tag}: reconciles/s ≥ 1.0× controller-runtime`, r >= 1.0, `${f(r)}× (${s.kl.rps.median.toFixed(0)} vs ${s['go-json'].rps.median.toFixed(0)}/s)`);
+      line(
+        `${tag}: reconciles/s ≥ 1.0× controller-runtime`,
+        r >= 1.0,
+        `${f(r)}× (${s.kl.rps.median.toFixed(0)} vs ${s['go-json'].rps.median.toFixed(0)}/s)`,
+      );
       const cpu = s.kl.cpuRec.median / s['go-json'].cpuRec.median;
-      line(`${tag}: CPU per reconcile ≤ 1.5× GO-JSON`, cpu <= 1.5, `${f(cpu)}× (${s.kl.cpuRec.median.toFixed(0)} vs ${s['go-json'].cpuRec.median.toFixed(0)} µs)`);
+      line(
+        `${tag}: CPU per reconcile ≤ 1.5× GO-JSON`,
+        cpu <= 1.5,
+        `${f(cpu)}× (${s.kl.cpuRec.median.toFixed(0)} vs ${s['go-json'].cpuRec.median.toFixed(0)} µs)`,
+      );
     }
   },
   charts(list, { barChart, panels }) {
-    return { 's5-reconciles.svg': barChart('S5 reconcile throughput: reconciles/s (median, min–max; higher is better)', '/s', panels('rps')) };
+    return {
+      's5-reconciles.svg': barChart(
+        'S5 reconcile throughput: reconciles/s (median, min–max; higher is better)',
+        '/s',
+        panels('rps'),
+      ),
+    };
   },
 };

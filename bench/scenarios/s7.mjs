@@ -21,7 +21,12 @@ const namespace = 'bench-s7';
 
 export function plan() {
   // Repetitions come from the harness (quick 3, full 5, or --reps).
-  return { cases: [{ mode: 'kill', ...timing }, { mode: 'release', ...timing }] };
+  return {
+    cases: [
+      { mode: 'kill', ...timing },
+      { mode: 'release', ...timing },
+    ],
+  };
 }
 
 const nowMs = () => performance.timeOrigin + performance.now();
@@ -65,7 +70,12 @@ function replica(ctx, peer, params) {
   const exited = new Promise((resolve) => {
     child.on('exit', (code, signal) => {
       exitInfo = { code, signal };
-      for (const w of waiters) w.reject(new Error(`${params.identity} exited ${code ?? signal} before ${w.what}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
+      for (const w of waiters)
+        w.reject(
+          new Error(
+            `${params.identity} exited ${code ?? signal} before ${w.what}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
+          ),
+        );
       waiters = [];
       resolve(exitInfo);
     });
@@ -114,12 +124,20 @@ function replica(ctx, peer, params) {
 function watchLease(ctx, lease) {
   const controller = new AbortController();
   const seen = [];
-  const client = ctx.factory.resource({ group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true }).namespace(namespace);
+  const client = ctx.factory
+    .resource({ group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true })
+    .namespace(namespace);
   const done = (async () => {
     try {
       for await (const ev of client.watch({ fieldSelector: `metadata.name=${lease}`, signal: controller.signal })) {
         const spec = ev.object?.spec ?? {};
-        seen.push({ type: ev.type, at: nowMs(), holder: spec.holderIdentity ?? '', renewTime: spec.renewTime, leaseDurationSeconds: spec.leaseDurationSeconds });
+        seen.push({
+          type: ev.type,
+          at: nowMs(),
+          holder: spec.holderIdentity ?? '',
+          renewTime: spec.renewTime,
+          leaseDurationSeconds: spec.leaseDurationSeconds,
+        });
       }
     } catch (e) {
       if (!controller.signal.aborted) seen.push({ type: 'WATCH_ERROR', at: nowMs(), error: e.message });
@@ -153,14 +171,16 @@ async function once(ctx, peer, c, rep) {
     if (c.mode === 'kill') a.child.kill('SIGKILL');
     else a.child.stdin.write('release\n');
     const led = await b.waitFor('leading', (e) => e.event === 'leading', t.leaseDurationMs + 15_000);
-    const released = c.mode === 'release' ? await a.waitFor('released', (e) => e.event === 'released', 10_000) : undefined;
+    const released =
+      c.mode === 'release' ? await a.waitFor('released', (e) => e.event === 'released', 10_000) : undefined;
     await sleep(300); // the watch sees B's acquisition
     await watch.stop();
 
     // Never two leaders.
     const problems = [];
     const bEarly = b.events.find((e) => e.event === 'leading' && e.t < t0);
-    if (bEarly) problems.push(`B led ${Math.round(t0 - bEarly.t)} ms before A was ${c.mode === 'kill' ? 'killed' : 'released'}`);
+    if (bEarly)
+      problems.push(`B led ${Math.round(t0 - bEarly.t)} ms before A was ${c.mode === 'kill' ? 'killed' : 'released'}`);
     if (b.events.filter((e) => e.event === 'leading').length > 1) problems.push('B started leading twice');
     const holders = watch.seen.filter((s) => s.type === 'ADDED' || s.type === 'MODIFIED');
     const lastA = holders.findLast((s, i) => s.holder === idA && holders.slice(i + 1).some((x) => x.holder === idB));
@@ -173,11 +193,13 @@ async function once(ctx, peer, c, rep) {
       expiryAfterKillMs = expiresAt - t0;
       afterFreeMs = led.t - expiresAt;
       if (!lastA) problems.push('the watch did not see A hold the lease before B');
-      else if (led.t < expiresAt - slackMs) problems.push(`B led ${Math.round(expiresAt - led.t)} ms before A's last renewal expired`);
+      else if (led.t < expiresAt - slackMs)
+        problems.push(`B led ${Math.round(expiresAt - led.t)} ms before A's last renewal expired`);
     } else {
       const stopped = a.events.find((e) => e.event === 'stopped');
       if (!stopped) problems.push('A never reported that it stopped leading');
-      else if (stopped.t > led.t + slackMs) problems.push(`A stopped leading ${Math.round(stopped.t - led.t)} ms after B started`);
+      else if (stopped.t > led.t + slackMs)
+        problems.push(`A stopped leading ${Math.round(stopped.t - led.t)} ms after B started`);
       // A's holderIdentity must be cleared (released) before B's appears: never A → B directly while A is alive.
       const flip = holders.findIndex((s, i) => i > 0 && s.holder === idB && holders[i - 1].holder === idA);
       if (flip >= 0) problems.push('the Lease went from A to B without being released');
@@ -196,7 +218,9 @@ async function once(ctx, peer, c, rep) {
       aLeadingToKillMs: t0 - a.events.find((e) => e.event === 'leading').t,
       bSawAToKillMs: t0 - bSawA.t,
       leaseStates: holders.length,
-      holders: runLengths(holders.map((h) => (h.holder === idA ? 'A' : h.holder === idB ? 'B' : h.holder === '' ? '-' : h.holder))),
+      holders: runLengths(
+        holders.map((h) => (h.holder === idA ? 'A' : h.holder === idB ? 'B' : h.holder === '' ? '-' : h.holder)),
+      ),
       watchErrors: watch.seen.filter((s) => s.type === 'WATCH_ERROR').map((s) => s.error),
     };
   } finally {
@@ -217,7 +241,9 @@ export async function run(ctx) {
         try {
           const r = await once(ctx, p, c, i);
           out.runs[p].push(r);
-          ctx.log(`  ${p} ${c.mode} #${i}: new leader after ${Math.round(r.failoverMs)} ms${r.twoLeaders ? `; TWO LEADERS: ${r.problems.join('; ')}` : ''}`);
+          ctx.log(
+            `  ${p} ${c.mode} #${i}: new leader after ${Math.round(r.failoverMs)} ms${r.twoLeaders ? `; TWO LEADERS: ${r.problems.join('; ')}` : ''}`,
+          );
         } catch (e) {
           out.errors.push(`${p} #${i}: ${e.message}`);
           ctx.log(`  ${p} ${c.mode} #${i}: ${e.message}`);
@@ -259,14 +285,19 @@ export const report = {
     const lines = [];
     for (const [peer, rs] of Object.entries(c.runs)) {
       if (!rs.length) continue;
-      const each = rs.map((r) => `${Math.round(r.failoverMs)}${c.mode === 'kill' ? ` (expiry +${Math.round(r.expiryAfterKillMs)}, then +${Math.round(r.afterFreeMs)})` : ''}`);
-      lines.push(`${peer} runs, failover ms${c.mode === 'kill' ? ' (lease expiry after the kill, then the takeover after expiry)' : ''}: ${each.join(', ')}.`);
+      const each = rs.map(
+        (r) =>
+          `${Math.round(r.failoverMs)}${c.mode === 'kill' ? ` (expiry +${Math.round(r.expiryAfterKillMs)}, then +${Math.round(r.afterFreeMs)})` : ''}`,
+      );
+      lines.push(
+        `${peer} runs, failover ms${c.mode === 'kill' ? ' (lease expiry after the kill, then the takeover after expiry)' : ''}: ${each.join(', ')}.`,
+      );
       for (const r of rs) if (r.problems?.length) lines.push(`${peer}: ${r.problems.join('; ')}.`);
     }
     lines.push(
       c.mode === 'kill'
         ? `Bound (client-go's worst case, leaseDuration + 2 × retryPeriod × 1.2): ${killBoundMs(c)} ms. ` +
-          "The takeover after expiry is B's lag in seeing A's last renewal (B counts leaseDuration from its own first sight of it) plus its wait for its next attempt after that: each is at most one retry wait, retryPeriod × [1, 1.2) for KL, × [1, 2.2) for client-go."
+            "The takeover after expiry is B's lag in seeing A's last renewal (B counts leaseDuration from its own first sight of it) plus its wait for its next attempt after that: each is at most one retry wait, retryPeriod × [1, 1.2) for KL, × [1, 2.2) for client-go."
         : `Bound (retryPeriod × 1.2 + 0.5 s): ${releaseBoundMs(c)} ms.`,
     );
     return lines;
@@ -278,15 +309,33 @@ export const report = {
       const tag = c.mode === 'kill' ? 'after SIGKILL' : 'after graceful release';
       const go = s['go-json'];
       if (go) {
-        line(`${tag}: median failover ≤ client-go's`, kl.failover.median <= go.failover.median, `${Math.round(kl.failover.median)} vs ${Math.round(go.failover.median)} ms`);
+        line(
+          `${tag}: median failover ≤ client-go's`,
+          kl.failover.median <= go.failover.median,
+          `${Math.round(kl.failover.median)} vs ${Math.round(go.failover.median)} ms`,
+        );
       }
       const bound = c.mode === 'kill' ? killBoundMs(c) : releaseBoundMs(c);
       const boundText = c.mode === 'kill' ? 'leaseDuration + 2 × retryPeriod × 1.2' : 'retryPeriod × 1.2 + 0.5 s';
-      line(`${tag}: every failover ≤ ${boundText} = ${bound} ms`, kl.failover.max <= bound, `worst ${Math.round(kl.failover.max)} ms (n = ${kl.failover.n})${go ? `; client-go's worst ${Math.round(go.failover.max)} ms` : ''}`);
-      line(`${tag}: never two leaders`, kl.twoLeaders.max === 0, `${kl.twoLeaders.max === 0 ? 'none' : `violations in some runs (max ${kl.twoLeaders.max})`}${go ? `; client-go: ${go.twoLeaders.max === 0 ? 'none' : `max ${go.twoLeaders.max}`}` : ''}`);
+      line(
+        `${tag}: every failover ≤ ${boundText} = ${bound} ms`,
+        kl.failover.max <= bound,
+        `worst ${Math.round(kl.failover.max)} ms (n = ${kl.failover.n})${go ? `; client-go's worst ${Math.round(go.failover.max)} ms` : ''}`,
+      );
+      line(
+        `${tag}: never two leaders`,
+        kl.twoLeaders.max === 0,
+        `${kl.twoLeaders.max === 0 ? 'none' : `violations in some runs (max ${kl.twoLeaders.max})`}${go ? `; client-go: ${go.twoLeaders.max === 0 ? 'none' : `max ${go.twoLeaders.max}`}` : ''}`,
+      );
     }
   },
   charts(list, { barChart, panels }) {
-    return { 's7-failover.svg': barChart('S7 leader failover: time to a new leader (median, min–max)', 'ms', panels('failover')) };
+    return {
+      's7-failover.svg': barChart(
+        'S7 leader failover: time to a new leader (median, min–max)',
+        'ms',
+        panels('failover'),
+      ),
+    };
   },
 };

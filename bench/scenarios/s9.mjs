@@ -73,7 +73,6 @@ function planFor(full) {
       ];
 }
 
-
 /**
  * TCP connections of the webhook's port, from `ss`: established ones (the API server's pool to the webhook) and those
  * in TIME_WAIT on either side (connections closed during the run: a pool too small for the concurrency, or a server
@@ -82,7 +81,9 @@ function planFor(full) {
 function connections(port) {
   const count = (args) => {
     try {
-      return execFileSync('ss', ['-Htan', ...args], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
+      return execFileSync('ss', ['-Htan', ...args], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean).length;
     } catch {
       return undefined;
     }
@@ -116,7 +117,15 @@ function webhookConfiguration(url, caBundle) {
       {
         name: webhookName,
         clientConfig: { url, caBundle },
-        rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['configmaps'], scope: 'Namespaced' }],
+        rules: [
+          {
+            apiGroups: [''],
+            apiVersions: ['v1'],
+            operations: ['CREATE', 'UPDATE'],
+            resources: ['configmaps'],
+            scope: 'Namespaced',
+          },
+        ],
         namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
         failurePolicy: 'Fail',
         sideEffects: 'None', // required for dry-run requests to be sent to the webhook at all
@@ -160,7 +169,12 @@ async function once(ctx, s, peer, c, rep) {
     const api0 = ctx.procCpuMs(s.apiPid);
     const r = await loadOf(c.requests);
     const api1 = ctx.procCpuMs(s.apiPid);
-    return { ...r, probeMs: pr.ms, apiserverCpuMs: api1 - api0, apiserverCpuUsPerRequest: ((api1 - api0) * 1000) / c.requests };
+    return {
+      ...r,
+      probeMs: pr.ms,
+      apiserverCpuMs: api1 - api0,
+      apiserverCpuUsPerRequest: ((api1 - api0) * 1000) / c.requests,
+    };
   }
   const port = await freePort();
   const params = { namespace, port, certDir: s.certDir, maxPayload, tag: `${c.concurrency}-${rep}` };
@@ -191,7 +205,8 @@ async function once(ctx, s, peer, c, rep) {
     p.send('stop');
     const result = await p.next(30_000);
     const mem = ctx.procMemMB(p.child.pid);
-    if (result.handled !== c.requests) log(`  ${peer}: the webhook counted ${result.handled} requests of ${c.requests}`);
+    if (result.handled !== c.requests)
+      log(`  ${peer}: the webhook counted ${result.handled} requests of ${c.requests}`);
     return {
       ...r,
       ...result,
@@ -215,14 +230,22 @@ export async function run(ctx) {
   await ctx.seed(factory, 'configmaps', namespace, 0); // the namespace (labelled kubernetes.io/metadata.name by the API server)
   const certDir = mkdtempSync(join(tmpdir(), 'kubeloop-bench-s9-'));
   const ca = await createCertificateAuthority('kubeloop-bench-s9-ca');
-  const leaf = await ca.sign({ commonName: '127.0.0.1', usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+  const leaf = await ca.sign({
+    commonName: '127.0.0.1',
+    usage: 'server',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+  });
   writeFileSync(join(certDir, 'tls.crt'), leaf.certPem, { mode: 0o600 });
   writeFileSync(join(certDir, 'tls.key'), leaf.keyPem, { mode: 0o600 });
   const apiPid = apiserverPid(ctx.env.workDir);
   if (!apiPid) throw new Error('S9: the kube-apiserver process of this control plane was not found');
 
   const { kubeconfigPath } = JSON.parse(readFileSync(ctx.connFile, 'utf8'));
-  const { cmd, argv } = ctx.serverCommand(ctx.goBinary(), ['s9load', JSON.stringify({ kubeconfig: kubeconfigPath, namespace })]);
+  const { cmd, argv } = ctx.serverCommand(ctx.goBinary(), [
+    's9load',
+    JSON.stringify({ kubeconfig: kubeconfigPath, namespace }),
+  ]);
   const load = lineProcess(cmd, argv, process.env, 'the S9 load generator');
   const s = { certDir, caBundle: Buffer.from(ca.certPem).toString('base64'), apiPid, load };
   try {
@@ -232,7 +255,9 @@ export async function run(ctx) {
     if (order.includes('go-json')) order.push('go-h1');
     if (order.includes('kl')) order.push(...Object.keys(extraPeers).filter((p) => p.startsWith('kl-')));
     for (const c of ctx.plan) {
-      log(`S9 admission webhook: ${c.requests} dry-run creates, ${c.concurrency} at a time (after ${c.warmup} to warm up), ${ctx.reps} repetitions`);
+      log(
+        `S9 admission webhook: ${c.requests} dry-run creates, ${c.concurrency} at a time (after ${c.warmup} to warm up), ${ctx.reps} repetitions`,
+      );
       const out = { ...c, runs: Object.fromEntries(order.map((p) => [p, []])), errors: [] };
       ctx.cases.push(out);
       for (let i = 0; i < ctx.reps; i++) {
@@ -240,8 +265,12 @@ export async function run(ctx) {
           try {
             const r = await once(ctx, s, p, c, i);
             out.runs[p].push(r);
-            const handler = Number.isFinite(r.handlerMeanUs) ? `; handler ${r.handlerMeanUs.toFixed(0)} µs, CPU ${r.cpuUsPerRequest.toFixed(0)} µs/request` : '';
-            log(`  ${p} #${i}: p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, ${r.reqPerSec.toFixed(0)}/s${handler}`);
+            const handler = Number.isFinite(r.handlerMeanUs)
+              ? `; handler ${r.handlerMeanUs.toFixed(0)} µs, CPU ${r.cpuUsPerRequest.toFixed(0)} µs/request`
+              : '';
+            log(
+              `  ${p} #${i}: p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, ${r.reqPerSec.toFixed(0)}/s${handler}`,
+            );
           } catch (e) {
             out.errors.push(`${p} #${i}: ${e.message}`);
             log(`  ${p} #${i}: ${e.message}`);
@@ -267,7 +296,8 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const baseP50 = (c) => median((c.runs?.none ?? []).map((r) => r.p50Ms));
-const caseTitle = (c) => `${c.requests.toLocaleString('en')} dry-run creates, ${c.concurrency === 1 ? 'sequential' : `${c.concurrency} concurrent`}`;
+const caseTitle = (c) =>
+  `${c.requests.toLocaleString('en')} dry-run creates, ${c.concurrency === 1 ? 'sequential' : `${c.concurrency} concurrent`}`;
 
 export const report = {
   name: 'S9 admission webhook',
@@ -285,25 +315,34 @@ export const report = {
   caseTitle,
   headline: ['p50', 'rps', 'handler', 'cpuReq'],
   differences: [
-    'Workload, the same for both peers: a validating webhook for ConfigMaps that requires `data.payload` and bounds its length (4096 bytes), denying with a 422 Invalid and a field cause, allowing every measured object. Installed as a ValidatingWebhookConfiguration with `clientConfig.url: https://127.0.0.1:<port>/validate-…` (the peer\'s own path), the harness\'s CA as `caBundle` (ECDSA P-256, a serving certificate for IP 127.0.0.1 written to a temporary certDir the peer serves from), rules CREATE/UPDATE of v1 configmaps, a namespaceSelector for `bench-s9` only, failurePolicy Fail, sideEffects None (without it dry-run requests are refused), timeoutSeconds 10. Each peer run gets a fresh port and the configuration is re-created; the load generator waits until a ConfigMap without `data.payload` is denied (the webhook is in effect) before the warm-up.',
+    "Workload, the same for both peers: a validating webhook for ConfigMaps that requires `data.payload` and bounds its length (4096 bytes), denying with a 422 Invalid and a field cause, allowing every measured object. Installed as a ValidatingWebhookConfiguration with `clientConfig.url: https://127.0.0.1:<port>/validate-…` (the peer's own path), the harness's CA as `caBundle` (ECDSA P-256, a serving certificate for IP 127.0.0.1 written to a temporary certDir the peer serves from), rules CREATE/UPDATE of v1 configmaps, a namespaceSelector for `bench-s9` only, failurePolicy Fail, sideEffects None (without it dry-run requests are refused), timeoutSeconds 10. Each peer run gets a fresh port and the configuration is re-created; the load generator waits until a ConfigMap without `data.payload` is denied (the webhook is in effect) before the warm-up.",
     'Load: a Go load generator (client-go clientset, JSON, one HTTP/2 connection, QPS −1; the same for every peer) pinned with the control plane, makes dry-run creates (`dryRun=All`: the API server runs admission, webhooks included, and writes nothing to etcd) of a ConfigMap with two labels and 1000 bytes of `data.payload`, N requests with C workers; latency = the create call\'s time in the load generator, so it includes the API server\'s whole request path and the webhook call. Warm-up requests at the same concurrency come first, outside the window. The baseline, "no webhook", runs the same load with no ValidatingWebhookConfiguration at all.',
     'KL: `createManager({ webhook: { host: "127.0.0.1", port, certDir } })` with metrics and probes servers off, `webhookFor(mgr).for(ConfigMap).withValidator({ validateCreate, validateUpdate, validateDelete })` (the validator throws `new ValidationError([fieldError("data.payload", "Required value")])`), served at `/validate-core-v1-configmap`; Node\'s `https` server, HTTP/1.1 only (no ALPN), so the API server calls it over a pool of keep-alive connections, one per request in flight; pino at warn; `NODE_ENV=production`.',
     'GO-JSON: controller-runtime v0.25.2 `ctrl.NewManager` with `WebhookServer: webhook.NewServer(webhook.Options{Host: "127.0.0.1", Port, CertDir})`, metrics and probes off, and `ctrl.NewWebhookManagedBy(mgr, &corev1.ConfigMap{}).WithValidator(v)` (a typed `admission.Validator[*corev1.ConfigMap]` returning `apierrors.NewInvalid` with `field.Required`), served at `/validate--v1-configmap`. controller-runtime\'s server offers HTTP/2 by ALPN (its default), so the API server multiplexes every call on one connection. zap at info. "GO-JSON with HTTP/2 off" is the same peer with `TLSOpts` setting `NextProtos` to `http/1.1`, as kubebuilder\'s scaffold does by default (`--enable-http2=false`): the same protocol as kubeloop\'s, so the gap between the two GO rows is what HTTP/2 is worth here. The targets compare KL with GO-JSON, controller-runtime\'s default.',
-    'Connections (notes under each table, from `ss` at the end of the load): over HTTP/1.1 the API server opens one connection per call in flight and keeps up to 25 idle per host (client-go\'s transport default); none were closed during the runs measured here.',
-    'Webhook server time/request = Δsum ÷ Δcount of the peer\'s own `controller_runtime_webhook_latency_seconds` over the measured window (both servers observe it around the whole request: body read, decode, validate, encode, write; Go\'s from its `promhttp` instrumentation, kubeloop\'s from the request handler\'s start to the end of `res.end()`); its buckets are too coarse for percentiles, so the mean. Webhook process CPU/request = the peer\'s own rusage over the window ÷ requests it counted. API server CPU/request is read from /proc for the control plane\'s kube-apiserver over the window (it includes its webhook client: TLS, HTTP/1.1 vs HTTP/2, encoding the AdmissionReview).',
-    'The API server, etcd and the load generator share one CPU (the control plane\'s) and the webhook process has the other: at 16 and more in flight the API server\'s CPU is what bounds requests/s for every peer, so requests/s mostly says how much CPU the API server spends per call to each webhook (its own column); the sequential case is where the webhook\'s latency shows. On this shared machine (other agents\' control planes run on the same two CPUs) the spread between repetitions is large: read the medians with their min–max.',
-    '`BENCH_S9_KL_BUILDS=name=/path/to/sdk,…` adds pseudo-peers `kl-<name>` (kubeloop\'s peer from another build of dist/sdk, interleaved with the others): how a change to the webhook server was measured before it was made (results/ANALYSIS.md).',
+    "Connections (notes under each table, from `ss` at the end of the load): over HTTP/1.1 the API server opens one connection per call in flight and keeps up to 25 idle per host (client-go's transport default); none were closed during the runs measured here.",
+    "Webhook server time/request = Δsum ÷ Δcount of the peer's own `controller_runtime_webhook_latency_seconds` over the measured window (both servers observe it around the whole request: body read, decode, validate, encode, write; Go's from its `promhttp` instrumentation, kubeloop's from the request handler's start to the end of `res.end()`); its buckets are too coarse for percentiles, so the mean. Webhook process CPU/request = the peer's own rusage over the window ÷ requests it counted. API server CPU/request is read from /proc for the control plane's kube-apiserver over the window (it includes its webhook client: TLS, HTTP/1.1 vs HTTP/2, encoding the AdmissionReview).",
+    "The API server, etcd and the load generator share one CPU (the control plane's) and the webhook process has the other: at 16 and more in flight the API server's CPU is what bounds requests/s for every peer, so requests/s mostly says how much CPU the API server spends per call to each webhook (its own column); the sequential case is where the webhook's latency shows. On this shared machine (other agents' control planes run on the same two CPUs) the spread between repetitions is large: read the medians with their min–max.",
+    "`BENCH_S9_KL_BUILDS=name=/path/to/sdk,…` adds pseudo-peers `kl-<name>` (kubeloop's peer from another build of dist/sdk, interleaved with the others): how a change to the webhook server was measured before it was made (results/ANALYSIS.md).",
   ],
   notes(c) {
     const lines = [];
     const handled = Object.entries(c.runs)
       .filter(([p]) => p !== 'none')
       .map(([p, rs]) => `${p} ${rs.map((r) => r.handled).join('/')}`);
-    if (handled.length) lines.push(`Requests counted by the webhook per run (of ${c.requests}): ${handled.join('; ')}. Warm-up: ${c.warmup} requests per run.`);
+    if (handled.length)
+      lines.push(
+        `Requests counted by the webhook per run (of ${c.requests}): ${handled.join('; ')}. Warm-up: ${c.warmup} requests per run.`,
+      );
     const conns = Object.entries(c.runs)
       .filter(([p, rs]) => p !== 'none' && rs.some((r) => r.connections))
-      .map(([p, rs]) => `${p} ${rs.map((r) => `${r.connections.established ?? '?'}/${r.connections.timeWait ?? '?'}`).join(', ')}`);
-    if (conns.length) lines.push(`Connections to the webhook at the end of each run, established/closed during the run (TIME_WAIT, warm-up included): ${conns.join('; ')}.`);
+      .map(
+        ([p, rs]) =>
+          `${p} ${rs.map((r) => `${r.connections.established ?? '?'}/${r.connections.timeWait ?? '?'}`).join(', ')}`,
+      );
+    if (conns.length)
+      lines.push(
+        `Connections to the webhook at the end of each run, established/closed during the run (TIME_WAIT, warm-up included): ${conns.join('; ')}.`,
+      );
     return lines;
   },
   targets(list, line) {
@@ -312,15 +351,31 @@ export const report = {
       if (!s.kl || !s['go-json']) continue;
       const tag = c.concurrency === 1 ? 'sequential' : `${c.concurrency} concurrent`;
       const d = s.kl.p50.median - s['go-json'].p50.median;
-      line(`${tag}: p50 ≤ controller-runtime + 0.5 ms`, d <= 0.5, `${d >= 0 ? '+' : ''}${f(d)} ms (${f(s.kl.p50.median)} vs ${f(s['go-json'].p50.median)} ms)`);
+      line(
+        `${tag}: p50 ≤ controller-runtime + 0.5 ms`,
+        d <= 0.5,
+        `${d >= 0 ? '+' : ''}${f(d)} ms (${f(s.kl.p50.median)} vs ${f(s['go-json'].p50.median)} ms)`,
+      );
       const r = s.kl.rps.median / s['go-json'].rps.median;
-      line(`${tag}: requests/s ≥ 0.8× controller-runtime`, r >= 0.8, `${f(r)}× (${f(s.kl.rps.median, 0)} vs ${f(s['go-json'].rps.median, 0)}/s)`);
+      line(
+        `${tag}: requests/s ≥ 0.8× controller-runtime`,
+        r >= 0.8,
+        `${f(r)}× (${f(s.kl.rps.median, 0)} vs ${f(s['go-json'].rps.median, 0)}/s)`,
+      );
     }
   },
   charts(list, { barChart, panels }) {
     return {
-      's9-p50.svg': barChart('S9 admission webhook: dry-run create p50 through the API server (median, min–max)', 'ms', panels('p50')),
-      's9-rps.svg': barChart('S9 admission webhook: dry-run creates/s (median, min–max; higher is better)', '/s', panels('rps')),
+      's9-p50.svg': barChart(
+        'S9 admission webhook: dry-run create p50 through the API server (median, min–max)',
+        'ms',
+        panels('p50'),
+      ),
+      's9-rps.svg': barChart(
+        'S9 admission webhook: dry-run creates/s (median, min–max; higher is better)',
+        '/s',
+        panels('rps'),
+      ),
       's9-handler.svg': barChart(
         'S9 admission webhook: webhook server time per request, mean (median, min–max)',
         'µs',

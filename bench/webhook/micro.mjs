@@ -33,9 +33,24 @@ async function time(n, fn) {
 
 const log = pino({ level: 'warn' }, process.stderr).child({ component: 'webhook' });
 const registry = new Registry();
-const latency = new Histogram({ name: 'controller_runtime_webhook_latency_seconds', help: 'h', labelNames: ['webhook'], registers: [registry] });
-const total = new Counter({ name: 'controller_runtime_webhook_requests_total', help: 'h', labelNames: ['webhook', 'code'], registers: [registry] });
-const inFlight = new Gauge({ name: 'controller_runtime_webhook_requests_in_flight', help: 'h', labelNames: ['webhook'], registers: [registry] });
+const latency = new Histogram({
+  name: 'controller_runtime_webhook_latency_seconds',
+  help: 'h',
+  labelNames: ['webhook'],
+  registers: [registry],
+});
+const total = new Counter({
+  name: 'controller_runtime_webhook_requests_total',
+  help: 'h',
+  labelNames: ['webhook', 'code'],
+  registers: [registry],
+});
+const inFlight = new Gauge({
+  name: 'controller_runtime_webhook_requests_in_flight',
+  help: 'h',
+  labelNames: ['webhook'],
+  registers: [registry],
+});
 const path = '/validate-core-v1-configmap';
 const children = { latency: latency.labels(path), total: total.labels(path, '200'), inFlight: inFlight.labels(path) };
 const handler = async () => ({ allowed: true });
@@ -51,61 +66,109 @@ const cases = [
   ['copy the object: structuredClone (admission.ts validatingHandler)', 20_000, () => structuredClone(object)],
   ['copy the object: JSON.parse(JSON.stringify())', 20_000, () => JSON.parse(JSON.stringify(object))],
   ['parse the body: JSON.parse(body.toString())', 20_000, () => JSON.parse(body.toString('utf8'))],
-  ['per-request logger: pino child with 6 bindings (admit)', 100_000, (i) => log.child({ webhook: path, uid: `u${i}`, kind: 'ConfigMap', namespace: 'bench-s9', name: 's9-1', operation: 'CREATE' })],
-  ['metrics: inc + dec + inc + observe with label objects (handle)', 100_000, () => {
-    inFlight.inc({ webhook: path });
-    inFlight.dec({ webhook: path });
-    total.inc({ webhook: path, code: '200' });
-    latency.observe({ webhook: path }, 0.0002);
-  }],
-  ['metrics: the same on children made once per path', 100_000, () => {
-    children.inFlight.inc();
-    children.inFlight.dec();
-    children.total.inc();
-    children.latency.observe(0.0002);
-  }],
-  ['path: new URL(req.url, base).pathname (handle)', 100_000, () => new URL(`${path}?timeout=10s`, 'https://webhook').pathname],
-  ['path: split at "?"', 100_000, () => {
-    const u = `${path}?timeout=10s`;
-    const q = u.indexOf('?');
-    return q < 0 ? u : u.slice(0, q);
-  }],
-  ['signals: 2 AbortControllers + listener add/remove + res close listener (handle, admit)', 100_000, () => {
-    const gone = new AbortController();
-    const c = new AbortController();
-    const onGone = () => c.abort(gone.signal.reason);
-    gone.signal.addEventListener('abort', onGone, { once: true });
-    gone.signal.removeEventListener('abort', onGone);
-    return c.signal;
-  }],
+  [
+    'per-request logger: pino child with 6 bindings (admit)',
+    100_000,
+    (i) =>
+      log.child({
+        webhook: path,
+        uid: `u${i}`,
+        kind: 'ConfigMap',
+        namespace: 'bench-s9',
+        name: 's9-1',
+        operation: 'CREATE',
+      }),
+  ],
+  [
+    'metrics: inc + dec + inc + observe with label objects (handle)',
+    100_000,
+    () => {
+      inFlight.inc({ webhook: path });
+      inFlight.dec({ webhook: path });
+      total.inc({ webhook: path, code: '200' });
+      latency.observe({ webhook: path }, 0.0002);
+    },
+  ],
+  [
+    'metrics: the same on children made once per path',
+    100_000,
+    () => {
+      children.inFlight.inc();
+      children.inFlight.dec();
+      children.total.inc();
+      children.latency.observe(0.0002);
+    },
+  ],
+  [
+    'path: new URL(req.url, base).pathname (handle)',
+    100_000,
+    () => new URL(`${path}?timeout=10s`, 'https://webhook').pathname,
+  ],
+  [
+    'path: split at "?"',
+    100_000,
+    () => {
+      const u = `${path}?timeout=10s`;
+      const q = u.indexOf('?');
+      return q < 0 ? u : u.slice(0, q);
+    },
+  ],
+  [
+    'signals: 2 AbortControllers + listener add/remove + res close listener (handle, admit)',
+    100_000,
+    () => {
+      const gone = new AbortController();
+      const c = new AbortController();
+      const onGone = () => c.abort(gone.signal.reason);
+      gone.signal.addEventListener('abort', onGone, { once: true });
+      gone.signal.removeEventListener('abort', onGone);
+      return c.signal;
+    },
+  ],
   ['signals: 1 AbortController', 100_000, () => new AbortController().signal],
-  ['handler call: Promise.race with a setTimeout promise + clearTimeout (admit)', 50_000, async () => {
-    let timer;
-    const timeout = new Promise((r) => {
-      timer = setTimeout(() => r('timeout'), 9000);
-    });
-    const answer = await Promise.race([Promise.resolve().then(() => handler()), timeout]);
-    clearTimeout(timer);
-    return answer;
-  }],
-  ['handler call: await the handler, setTimeout + clearTimeout', 50_000, async () => {
-    const timer = setTimeout(() => undefined, 9000);
-    const answer = await handler();
-    clearTimeout(timer);
-    return answer;
-  }],
-  ['body: for await over a stream of one chunk (readBody)', 50_000, async () => {
-    const chunks = [];
-    for await (const chunk of oneChunk()) chunks.push(chunk);
-    return Buffer.concat(chunks);
-  }],
-  ['body: data/end events over a stream of one chunk', 50_000, () =>
-    new Promise((resolvePromise) => {
+  [
+    'handler call: Promise.race with a setTimeout promise + clearTimeout (admit)',
+    50_000,
+    async () => {
+      let timer;
+      const timeout = new Promise((r) => {
+        timer = setTimeout(() => r('timeout'), 9000);
+      });
+      const answer = await Promise.race([Promise.resolve().then(() => handler()), timeout]);
+      clearTimeout(timer);
+      return answer;
+    },
+  ],
+  [
+    'handler call: await the handler, setTimeout + clearTimeout',
+    50_000,
+    async () => {
+      const timer = setTimeout(() => undefined, 9000);
+      const answer = await handler();
+      clearTimeout(timer);
+      return answer;
+    },
+  ],
+  [
+    'body: for await over a stream of one chunk (readBody)',
+    50_000,
+    async () => {
       const chunks = [];
-      const r = oneChunk();
-      r.on('data', (c) => chunks.push(c));
-      r.once('end', () => resolvePromise(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-    })],
+      for await (const chunk of oneChunk()) chunks.push(chunk);
+      return Buffer.concat(chunks);
+    },
+  ],
+  [
+    'body: data/end events over a stream of one chunk',
+    50_000,
+    () =>
+      new Promise((resolvePromise) => {
+        const chunks = [];
+        const r = oneChunk();
+        r.on('data', (c) => chunks.push(c));
+        r.once('end', () => resolvePromise(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+      }),
+  ],
   ['body: the stream alone (made, one chunk pushed, ended)', 50_000, () => oneChunk()],
 ];
 for (const [name, n, fn] of cases) await time(Math.min(n, 2000), fn); // warm-up

@@ -35,7 +35,10 @@ export function review(now = new Date().toISOString().replace(/\.\d+Z$/, 'Z')) {
               apiVersion: 'v1',
               time: now,
               fieldsType: 'FieldsV1',
-              fieldsV1: { 'f:data': { '.': {}, 'f:payload': {} }, 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {}, 'f:shard': {} } } },
+              fieldsV1: {
+                'f:data': { '.': {}, 'f:payload': {} },
+                'f:metadata': { 'f:labels': { '.': {}, 'f:app': {}, 'f:shard': {} } },
+              },
             },
           ],
         },

@@ -70,8 +70,6 @@ function procCpuMs(pid) {
   return ((Number(f[11]) + Number(f[12])) * 1000) / clockTicks;
 }
 
-
-
 const median = (xs) => {
   const s = xs.filter(Number.isFinite).toSorted((a, b) => a - b);
   if (!s.length) return NaN;
@@ -80,7 +78,10 @@ const median = (xs) => {
 };
 
 async function main() {
-  const goBin = execFileSync('bash', [join(root, 'bench/peers/go/build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const goBin = execFileSync('bash', [join(root, 'bench/peers/go/build.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
   const { createCertificateAuthority } = await import(join(root, 'dist/sdk/webhook/index.js'));
   const dir = mkdtempSync(join(tmpdir(), 'kubeloop-webhook-bench-'));
   const ca = await createCertificateAuthority('kubeloop-webhook-bench-ca');
@@ -103,14 +104,32 @@ async function main() {
           const [cmd, args] = go
             ? pinned(serverCpu, goBin, ['s9serve', JSON.stringify({ port, certDir: dir, maxPayload: 4096, http1 })])
             : pinned(serverCpu, process.execPath, [
-                ...(opts['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${opts['cpu-prof']}`, `--cpu-prof-name=${variant}-c${c}-${rep}.cpuprofile`] : []),
-                join(root, 'bench/webhook/server-variant.mjs'), variant.split('@')[0], String(port), dir, ...[builds[variant.split('@')[1]] ?? opts['kl-module']].filter(Boolean)]);
+                ...(opts['cpu-prof']
+                  ? [
+                      '--cpu-prof',
+                      `--cpu-prof-dir=${opts['cpu-prof']}`,
+                      `--cpu-prof-name=${variant}-c${c}-${rep}.cpuprofile`,
+                    ]
+                  : []),
+                join(root, 'bench/webhook/server-variant.mjs'),
+                variant.split('@')[0],
+                String(port),
+                dir,
+                ...[builds[variant.split('@')[1]] ?? opts['kl-module']].filter(Boolean),
+              ]);
           const server = lineProcessWith(cmd, args, { NODE_ENV: 'production' });
           const ready = await server.next();
           if (!ready.ready) throw new Error(`${variant}: ${JSON.stringify(ready)}`);
           const url = `https://127.0.0.1:${port}${ready.path}`;
           const post = async (count) => {
-            client.send({ url, body: bodyFile, ca: join(dir, 'ca.crt'), n: count, concurrency: c, gapUs: Number(opts['gap-us']) });
+            client.send({
+              url,
+              body: bodyFile,
+              ca: join(dir, 'ca.crt'),
+              n: count,
+              concurrency: c,
+              gapUs: Number(opts['gap-us']),
+            });
             const r = await client.next();
             if (r.errors) throw new Error(`${variant}: ${r.errors} errors: ${r.firstError}`);
             return r;

@@ -44,21 +44,28 @@ const check = (cm, fail) => {
 let stats = async () => ({});
 if (v.floor) {
   // Node's https server with the least a webhook can do: read the body, JSON.parse, check, answer.
-  const server = createServer({ cert: readFileSync(join(certDir, 'tls.crt')), key: readFileSync(join(certDir, 'tls.key')) }, (req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const review = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      const denied = check(review.request.object, (field, message) => ({ field, message }));
-      const body = JSON.stringify({
-        apiVersion: review.apiVersion,
-        kind: 'AdmissionReview',
-        response: { uid: review.request.uid, allowed: !denied, ...(denied && { status: { code: 422, message: denied.message } }) },
+  const server = createServer(
+    { cert: readFileSync(join(certDir, 'tls.crt')), key: readFileSync(join(certDir, 'tls.key')) },
+    (req, res) => {
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        const review = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        const denied = check(review.request.object, (field, message) => ({ field, message }));
+        const body = JSON.stringify({
+          apiVersion: review.apiVersion,
+          kind: 'AdmissionReview',
+          response: {
+            uid: review.request.uid,
+            allowed: !denied,
+            ...(denied && { status: { code: 422, message: denied.message } }),
+          },
+        });
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
       });
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-      res.end(body);
-    });
-  });
+    },
+  );
   await new Promise((r) => server.listen(port, '127.0.0.1', r));
 } else {
   const webhookModule = moduleArg ? resolve(moduleArg) : join(root, 'dist/sdk/webhook/index.js');
@@ -67,7 +74,13 @@ if (v.floor) {
   const { default: pino } = await import('pino');
   const registry = v.registry ? new Registry() : undefined;
   const log = v.log ? pino({ level: 'warn' }, process.stderr).child({ component: 'webhook' }) : undefined;
-  const server = createWebhookServer({ port, host: '127.0.0.1', certDir, ...(registry && { registry }), ...(log && { log }) });
+  const server = createWebhookServer({
+    port,
+    host: '127.0.0.1',
+    certDir,
+    ...(registry && { registry }),
+    ...(log && { log }),
+  });
   const fail = (field, message) => {
     throw new ValidationError([fieldError(field, message)]);
   };
@@ -96,6 +109,7 @@ if (v.floor) {
 emit({ ready: true, path });
 const input = createInterface({ input: process.stdin });
 input.on('line', async (line) => {
-  if (line.trim() === 'stats') emit({ ...(await stats()), cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000 });
+  if (line.trim() === 'stats')
+    emit({ ...(await stats()), cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000 });
 });
 input.on('close', () => process.exit(0));

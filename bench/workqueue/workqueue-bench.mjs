@@ -48,8 +48,10 @@ async function measure(name, round, warmups = 2) {
 
 const roundsPerRep = quick ? 300 : 2000; // × 1000 keys
 
-console.log(`workqueue bench: node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, ` +
-  `${repetitions} repetitions (median), ${keyCount} keys`);
+console.log(
+  `workqueue bench: node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, ` +
+    `${repetitions} repetitions (median), ${keyCount} keys`,
+);
 
 // ---------------------------------------------------------------------------------------------------------------
 console.log('\nadd/get/done, 1000 keys (one cycle = add + get + done of one key)');
@@ -88,15 +90,18 @@ for (const workers of [1, 4, 16]) {
     }
   };
   const running = Array.from({ length: workers }, () => worker());
-  await measure(`async: ${String(workers).padStart(2)} workers awaiting get(), producer adds ×1000 per round`, async () => {
-    for (let r = 0; r < roundsPerRep; r++) {
-      target = processed + keyCount;
-      const roundDone = new Promise((resolve) => (onTarget = resolve));
-      for (let i = 0; i < keyCount; i++) q.add(keys[i]);
-      await roundDone;
-    }
-    return roundsPerRep * keyCount;
-  });
+  await measure(
+    `async: ${String(workers).padStart(2)} workers awaiting get(), producer adds ×1000 per round`,
+    async () => {
+      for (let r = 0; r < roundsPerRep; r++) {
+        target = processed + keyCount;
+        const roundDone = new Promise((resolve) => (onTarget = resolve));
+        for (let i = 0; i < keyCount; i++) q.add(keys[i]);
+        await roundDone;
+      }
+      return roundsPerRep * keyCount;
+    },
+  );
   q.shutDown();
   await Promise.all(running);
 }
@@ -127,10 +132,15 @@ for (const workers of [1, 4, 16]) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-console.log('\nrate-limited failures, 1000 keys, fake clock (one cycle = get + addRateLimited + done + the delayed add)');
+console.log(
+  '\nrate-limited failures, 1000 keys, fake clock (one cycle = get + addRateLimited + done + the delayed add)',
+);
 for (const [label, makeLimiter] of [
   ['exponential 5 ms..1000 s (one fire per round)', () => wq.createExponentialFailureRateLimiter()],
-  ['defaultControllerRateLimiter (bucket spreads keys: one fire per key)', (clock) => wq.defaultControllerRateLimiter({ clock })],
+  [
+    'defaultControllerRateLimiter (bucket spreads keys: one fire per key)',
+    (clock) => wq.defaultControllerRateLimiter({ clock }),
+  ],
 ]) {
   const clock = wq.createFakeClock();
   const q = wq.createRateLimitingQueue({ clock, rateLimiter: makeLimiter(clock) });
@@ -191,7 +201,9 @@ console.log('\n100k delayed items (addAfter with distinct pseudo-random delays o
     timersAfterShutdown,
     addAfterPerSecond: median(rates),
   };
-  console.log(`  heap bytes per delayed item (keys excluded)   ${median(bytes).toFixed(1).padStart(8)}   (min ${Math.min(...bytes).toFixed(1)}, max ${Math.max(...bytes).toFixed(1)})`);
+  console.log(
+    `  heap bytes per delayed item (keys excluded)   ${median(bytes).toFixed(1).padStart(8)}   (min ${Math.min(...bytes).toFixed(1)}, max ${Math.max(...bytes).toFixed(1)})`,
+  );
   console.log(`  active timers while 100k items wait           ${String(median(timers)).padStart(8)}`);
   console.log(`  active timers after shutDown()                ${String(timersAfterShutdown).padStart(8)}`);
   console.log(`  addAfter calls per second                     ${fmt(median(rates)).padStart(8)}   (${spread(rates)})`);
@@ -204,7 +216,9 @@ console.log('\n100k delayed items (addAfter with distinct pseudo-random delays o
   const naiveTimers = activeTimeouts() - timersBefore;
   for (const handle of handles) clearTimeout(handle);
   results.naiveSetTimeout = { heapBytesPerItem: (after - before) / n, activeTimers: naiveTimers };
-  console.log(`  for comparison, one setTimeout per item:     ${((after - before) / n).toFixed(1).padStart(8)} bytes/item, ${naiveTimers} timers`);
+  console.log(
+    `  for comparison, one setTimeout per item:     ${((after - before) / n).toFixed(1).padStart(8)} bytes/item, ${naiveTimers} timers`,
+  );
 }
 
 console.log(`\n${JSON.stringify({ scenario: 'S4', node: process.version, repetitions, results })}`);

@@ -26,7 +26,8 @@ export interface ConfigMapSyncSource {
 export const source: ConfigMapSyncSource = { namespace: 'config-source', name: 'shared-config' };
 
 const asking = (ns: CachedObject): boolean => ns.metadata?.labels?.[injectLabel] === 'true';
-const isSource = (obj: CachedObject): boolean => obj.metadata?.namespace === source.namespace && obj.metadata?.name === source.name;
+const isSource = (obj: CachedObject): boolean =>
+  obj.metadata?.namespace === source.namespace && obj.metadata?.name === source.name;
 
 /**
  * Keeps a copy of one ConfigMap in every namespace that asks for it with a label: a controller over built-in kinds
@@ -50,7 +51,11 @@ export class ConfigMapSyncReconciler implements Reconcile {
       ctx.log.info({ source }, 'the source ConfigMap does not exist (yet)');
       return { requeueAfterMs: 30_000 };
     }
-    const copy: corev1.ConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: source.name, namespace: req.name } };
+    const copy: corev1.ConfigMap = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: source.name, namespace: req.name },
+    };
     const result = await createOrUpdate(this.client, copy, (cm: corev1.ConfigMap) => {
       cm.metadata!.labels = { ...cm.metadata?.labels, [copyOfLabel]: `${source.namespace}.${source.name}` };
       cm.data = { ...original.data };
@@ -74,11 +79,16 @@ export function setupConfigMapSync(mgr: Manager): void {
       ConfigMap,
       enqueueRequestsFromMapFunc(async (cm: CachedObject) => {
         if (isSource(cm)) {
-          const namespaces = await mgr.client.list(Namespace, { labelSelector: `${injectLabel}=true`, unsafeDisableDeepCopy: true });
+          const namespaces = await mgr.client.list(Namespace, {
+            labelSelector: `${injectLabel}=true`,
+            unsafeDisableDeepCopy: true,
+          });
           return namespaces.items.map((ns) => ({ namespace: '', name: ns.metadata?.name ?? '' }));
         }
         const copyOf = cm.metadata?.labels?.[copyOfLabel];
-        return copyOf === `${source.namespace}.${source.name}` ? [{ namespace: '', name: cm.metadata?.namespace ?? '' }] : [];
+        return copyOf === `${source.namespace}.${source.name}`
+          ? [{ namespace: '', name: cm.metadata?.namespace ?? '' }]
+          : [];
       }),
     )
     .complete(new ConfigMapSyncReconciler(mgr.client));

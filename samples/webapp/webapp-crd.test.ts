@@ -31,18 +31,30 @@ describe('sample: the WebApp CRD from one definition', () => {
   });
 
   it('passes a server-side dry run', async () => {
-    const crds = createDynamicClient(config).resource({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' });
+    const crds = createDynamicClient(config).resource({
+      group: 'apiextensions.k8s.io',
+      version: 'v1',
+      resource: 'customresourcedefinitions',
+    });
     const { load } = await import('js-yaml');
     const crd = load(readFileSync(committed, 'utf8')) as Unstructured;
     // Under a group of its own: the other sample tests install the real one in the same cluster.
     const group = `${uniqueName('webapps')}.example.com`;
     const spec = { ...(crd['spec'] as Record<string, unknown>), group };
     const created = await crds.create({ ...crd, metadata: { name: `webapps.${group}` }, spec }, { dryRun: ['All'] });
-    expect((created['spec'] as { versions: { name: string }[] }).versions.map((v) => v.name)).toEqual(['v1', 'v1alpha1']);
+    expect((created['spec'] as { versions: { name: string }[] }).versions.map((v) => v.name)).toEqual([
+      'v1',
+      'v1alpha1',
+    ]);
   });
 
   it('types and checks WebApps locally as the API server does', () => {
-    const app: WebApp = { apiVersion: 'apps.kubeloop.dev/v1', kind: 'WebApp', metadata: { name: 'a' }, spec: { image: 'nginx', port: 70000 } };
+    const app: WebApp = {
+      apiVersion: 'apps.kubeloop.dev/v1',
+      kind: 'WebApp',
+      metadata: { name: 'a' },
+      spec: { image: 'nginx', port: 70000 },
+    };
     expect(validateObject(WebApp, app).map((e) => e.field)).toEqual(['spec.port']);
   });
 });

@@ -118,11 +118,13 @@ export class WebAppReconciler implements Reconciler {
       observedGeneration: app.metadata?.generation ?? 0,
     });
     // A merge patch of the status carries no resourceVersion: it cannot conflict with the writes that raced it.
-    await this.client.status().patch(
-      app,
-      { status: { observedGeneration: app.metadata?.generation ?? 0, readyReplicas: ready, conditions } },
-      { patchType: 'merge', signal: ctx.signal },
-    );
+    await this.client
+      .status()
+      .patch(
+        app,
+        { status: { observedGeneration: app.metadata?.generation ?? 0, readyReplicas: ready, conditions } },
+        { patchType: 'merge', signal: ctx.signal },
+      );
 
     // No kubelet runs pods in a test cluster and a real one takes time: look again until the replicas are ready.
     return ready >= wanted ? {} : { requeueAfterMs: 10_000 };

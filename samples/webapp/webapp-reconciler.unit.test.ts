@@ -25,7 +25,14 @@ const webapp = (extra: { deletionTimestamp?: string; finalizers?: string[] } = {
   metadata: { name: 'web', namespace: ns, uid, generation: 3, finalizers: [cleanupFinalizer], ...extra },
   spec: { image: 'nginx:1.27', replicas: 2, port: 8080 },
 });
-const controllerRef = { apiVersion: `${group}/v1`, kind: 'WebApp', name: 'web', uid, controller: true, blockOwnerDeletion: true };
+const controllerRef = {
+  apiVersion: `${group}/v1`,
+  kind: 'WebApp',
+  name: 'web',
+  uid,
+  controller: true,
+  blockOwnerDeletion: true,
+};
 const labels = { 'app.kubernetes.io/name': 'web', 'app.kubernetes.io/managed-by': 'webapp-operator' };
 
 /** The Deployment as the operator wants it, with `readyReplicas` in its status. */
@@ -37,7 +44,10 @@ function ownedDeployment(readyReplicas: number, image = 'nginx:1.27', replicas =
     spec: {
       replicas,
       selector: { matchLabels: labels },
-      template: { metadata: { labels }, spec: { containers: [{ name: 'web', image, ports: [{ containerPort: 8080 }] }] } },
+      template: {
+        metadata: { labels },
+        spec: { containers: [{ name: 'web', image, ports: [{ containerPort: 8080 }] }] },
+      },
     },
     status: { readyReplicas },
   };
@@ -67,7 +77,12 @@ const cases: Case[] = [
   {
     name: 'a new WebApp: adds its finalizer, creates its Deployment and Service, owned by it, and writes its status',
     objects: [webapp({ finalizers: [] })],
-    writes: [`patch webapps.${group} ${ns}/web (json)`, `create deployments.apps ${ns}/web`, `create services ${ns}/web`, statusPatch],
+    writes: [
+      `patch webapps.${group} ${ns}/web (json)`,
+      `create deployments.apps ${ns}/web`,
+      `create services ${ns}/web`,
+      statusPatch,
+    ],
     async check({ result, error, events, client }) {
       expect(error).toBeUndefined();
       expect(result).toEqual({ requeueAfterMs: 10_000 });
@@ -81,9 +96,19 @@ const cases: Case[] = [
       const app = await client.get(WebApp, { namespace: ns, name: 'web' });
       expect(app.metadata?.finalizers).toEqual([cleanupFinalizer]);
       expect(app.status?.observedGeneration).toBe(3);
-      expect(app.status?.conditions?.[0]).toMatchObject({ type: 'Available', status: 'False', reason: 'ReplicasNotReady', observedGeneration: 3 });
+      expect(app.status?.conditions?.[0]).toMatchObject({
+        type: 'Available',
+        status: 'False',
+        reason: 'ReplicasNotReady',
+        observedGeneration: 3,
+      });
       expect(events).toEqual([
-        expect.objectContaining({ type: 'Normal', reason: 'Created', note: 'created Deployment web', regarding: expect.objectContaining({ kind: 'WebApp', name: 'web' }) }),
+        expect.objectContaining({
+          type: 'Normal',
+          reason: 'Created',
+          note: 'created Deployment web',
+          regarding: expect.objectContaining({ kind: 'WebApp', name: 'web' }),
+        }),
       ]);
     },
   },
@@ -101,7 +126,10 @@ const cases: Case[] = [
       // Both replicas are ready: the WebApp is Available and nothing is requeued.
       expect(result).toEqual({});
       const app = await client.get(WebApp, { namespace: ns, name: 'web' });
-      expect(app.status).toMatchObject({ readyReplicas: 2, conditions: [expect.objectContaining({ status: 'True', reason: 'ReplicasReady' })] });
+      expect(app.status).toMatchObject({
+        readyReplicas: 2,
+        conditions: [expect.objectContaining({ status: 'True', reason: 'ReplicasReady' })],
+      });
     },
   },
   {
@@ -116,13 +144,23 @@ const cases: Case[] = [
   },
   {
     name: 'a WebApp being deleted: deletes its Deployment and Service, then removes its finalizer',
-    objects: [webapp({ deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: ['example.com/keep', cleanupFinalizer] }), ownedDeployment(2), ownedService()],
-    writes: [`delete deployments.apps ${ns}/web`, `delete services ${ns}/web`, `patch webapps.${group} ${ns}/web (json)`],
+    objects: [
+      webapp({ deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: ['example.com/keep', cleanupFinalizer] }),
+      ownedDeployment(2),
+      ownedService(),
+    ],
+    writes: [
+      `delete deployments.apps ${ns}/web`,
+      `delete services ${ns}/web`,
+      `patch webapps.${group} ${ns}/web (json)`,
+    ],
     async check({ result, error, client, events }) {
       expect(error).toBeUndefined();
       expect(result).toEqual({});
       await expect(client.get(Deployment, { namespace: ns, name: 'web' })).rejects.toThrow(/not found/);
-      expect((await client.get(WebApp, { namespace: ns, name: 'web' })).metadata?.finalizers).toEqual(['example.com/keep']);
+      expect((await client.get(WebApp, { namespace: ns, name: 'web' })).metadata?.finalizers).toEqual([
+        'example.com/keep',
+      ]);
       expect(events).toEqual([expect.objectContaining({ reason: 'Deleted' })]);
     },
   },

@@ -42,7 +42,12 @@ describe('sample: the WebApp webhooks against a real API server', () => {
     });
   }
 
-  async function kubectlCreate(name: string, spec: object, extra: string[] = [], apiVersion = `${WebApp.group}/v1`): Promise<Kubectl> {
+  async function kubectlCreate(
+    name: string,
+    spec: object,
+    extra: string[] = [],
+    apiVersion = `${WebApp.group}/v1`,
+  ): Promise<Kubectl> {
     const file = join(dir, `${name}-${Date.now()}.json`);
     await writeFile(file, JSON.stringify({ apiVersion, kind: 'WebApp', metadata: { name }, spec }));
     return run(['create', '-f', file, ...extra]);
@@ -52,7 +57,10 @@ describe('sample: the WebApp webhooks against a real API server', () => {
     dir = await mkdtemp(join(tmpdir(), 'webapp-webhook-'));
     ns = await createTestNamespace(config, 'webapp-webhook');
     // The sample's webhook configurations, narrowed to this namespace.
-    const configurations = webAppWebhookConfigurations({ nameSuffix: ns, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } });
+    const configurations = webAppWebhookConfigurations({
+      nameSuffix: ns,
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
+    });
     installation = await installWebhooks(config, { configurations });
     await installCrds(config, { objects: [webAppCrd as never] }, installation);
 
@@ -70,7 +78,10 @@ describe('sample: the WebApp webhooks against a real API server', () => {
     running = mgr.start(stop.signal);
     await mgr.webhookServer.listening();
     // The API server picks the configurations up from its informer: wait until a request is sent to the webhook.
-    await eventually('the API server to call the validating webhook', async () => (await kubectlCreate('probe', {}, ['--dry-run=server'])).code !== 0);
+    await eventually(
+      'the API server to call the validating webhook',
+      async () => (await kubectlCreate('probe', {}, ['--dry-run=server'])).code !== 0,
+    );
   });
 
   afterAll(async () => {
@@ -84,20 +95,29 @@ describe('sample: the WebApp webhooks against a real API server', () => {
     const ran = await kubectlCreate('no-image', { replicas: 20 });
     expect(ran.code).not.toBe(0);
     // kubectl shows the causes exactly as it shows the API server's own validation errors.
-    expect(ran.stderr).toContain('The WebApp "no-image" is invalid: \n* spec.image: Required value\n* spec.replicas: Invalid value: 20: must be between 0 and 10');
+    expect(ran.stderr).toContain(
+      'The WebApp "no-image" is invalid: \n* spec.image: Required value\n* spec.replicas: Invalid value: 20: must be between 0 and 10',
+    );
 
-    const err = await typedClient(config, WebApp).namespace(ns).create({ apiVersion: `${WebApp.group}/v1`, kind: 'WebApp', metadata: { name: 'no-image' }, spec: { image: '' } }).catch((e: unknown) => e);
+    const err = await typedClient(config, WebApp)
+      .namespace(ns)
+      .create({ apiVersion: `${WebApp.group}/v1`, kind: 'WebApp', metadata: { name: 'no-image' }, spec: { image: '' } })
+      .catch((e: unknown) => e);
     expect(isInvalid(err)).toBe(true);
     expect((err as Error).message).toContain(
       'admission webhook "vwebapp-v1.apps.kubeloop.dev" denied the request: WebApp.apps.kubeloop.dev "no-image" is invalid: spec.image: Required value',
     );
-    expect((err as { status?: { details?: { causes?: unknown[] } } }).status?.details?.causes).toEqual([{ reason: 'FieldValueRequired', field: 'spec.image', message: 'Required value' }]);
+    expect((err as { status?: { details?: { causes?: unknown[] } } }).status?.details?.causes).toEqual([
+      { reason: 'FieldValueRequired', field: 'spec.image', message: 'Required value' },
+    ]);
   });
 
   it('stores a valid WebApp with its defaults, and kubectl shows the warnings', async () => {
     const ran = await kubectlCreate('shop', { image: 'nginx' });
     expect(ran.code, ran.stderr).toBe(0);
-    expect(ran.stderr).toContain('Warning: spec.image nginx has no fixed tag: pin a version so every replica runs the same code');
+    expect(ran.stderr).toContain(
+      'Warning: spec.image nginx has no fixed tag: pin a version so every replica runs the same code',
+    );
     const stored = await typedClient(config, WebApp).namespace(ns).get('shop');
     expect(stored.spec).toEqual({ image: 'nginx', replicas: 1, port: 8080 });
   });
@@ -109,7 +129,10 @@ describe('sample: the WebApp webhooks against a real API server', () => {
     const ctx = validateCreate.mock.calls.at(-1)?.[1] as AdmissionContext<WebApp> | undefined;
     expect(ctx?.dryRun).toBe(true);
     expect(ctx?.userInfo.username).toBe('kubeloop-admin');
-    const err = await typedClient(config, WebApp).namespace(ns).get('dry').catch((e: unknown) => e);
+    const err = await typedClient(config, WebApp)
+      .namespace(ns)
+      .get('dry')
+      .catch((e: unknown) => e);
     expect((err as { statusCode?: number }).statusCode).toBe(404);
   });
 
@@ -126,13 +149,23 @@ describe('sample: the WebApp webhooks against a real API server', () => {
     const v1alpha1 = typedClient(config, WebAppV1alpha1).namespace(ns);
 
     // Created in v1alpha1: converted to v1 for admission (defaults) and storage.
-    const ran = await kubectlCreate('legacy', { image: 'nginx:1.27', containerPort: 9090 }, [], `${WebApp.group}/v1alpha1`);
+    const ran = await kubectlCreate(
+      'legacy',
+      { image: 'nginx:1.27', containerPort: 9090 },
+      [],
+      `${WebApp.group}/v1alpha1`,
+    );
     expect(ran.code, ran.stderr).toBe(0);
     expect((await v1.get('legacy')).spec).toEqual({ image: 'nginx:1.27', replicas: 1, port: 9090 });
     expect((await v1alpha1.get('legacy')).spec).toEqual({ image: 'nginx:1.27', replicas: 1, containerPort: 9090 });
 
     // Created in v1, read in v1alpha1, written back in v1alpha1, read in v1: unchanged.
-    const created = await v1.create({ apiVersion: `${WebApp.group}/v1`, kind: 'WebApp', metadata: { name: 'modern', labels: { tier: 'web' } }, spec: { image: 'ghost:6', replicas: 2, port: 2368 } });
+    const created = await v1.create({
+      apiVersion: `${WebApp.group}/v1`,
+      kind: 'WebApp',
+      metadata: { name: 'modern', labels: { tier: 'web' } },
+      spec: { image: 'ghost:6', replicas: 2, port: 2368 },
+    });
     const old = await v1alpha1.get('modern');
     expect(old.apiVersion).toBe(`${WebApp.group}/v1alpha1`);
     expect(old.spec).toEqual({ image: 'ghost:6', replicas: 2, containerPort: 2368 });

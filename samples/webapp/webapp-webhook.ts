@@ -102,13 +102,20 @@ export const webAppConversion = defineConversion({
  * calls the operator's Service at the webhook's paths. `namespaceSelector` narrows them (tests on a shared control
  * plane); envtest's `installWebhooks` rewrites the clientConfig to its local server.
  */
-export function webAppWebhookConfigurations(options: { nameSuffix?: string; namespaceSelector?: admissionregistrationv1.MutatingWebhook['namespaceSelector'] } = {}): [
-  admissionregistrationv1.MutatingWebhookConfiguration,
-  admissionregistrationv1.ValidatingWebhookConfiguration,
-] {
+export function webAppWebhookConfigurations(
+  options: {
+    nameSuffix?: string;
+    namespaceSelector?: admissionregistrationv1.MutatingWebhook['namespaceSelector'];
+  } = {},
+): [admissionregistrationv1.MutatingWebhookConfiguration, admissionregistrationv1.ValidatingWebhookConfiguration] {
   const suffix = options.nameSuffix ? `-${options.nameSuffix}` : '';
   const rules: admissionregistrationv1.RuleWithOperations[] = [
-    { apiGroups: [WebApp.group], apiVersions: [WebApp.version], resources: ['webapps'], operations: ['CREATE', 'UPDATE'] },
+    {
+      apiGroups: [WebApp.group],
+      apiVersions: [WebApp.version],
+      resources: ['webapps'],
+      operations: ['CREATE', 'UPDATE'],
+    },
   ];
   const common = {
     admissionReviewVersions: ['v1'],
@@ -124,13 +131,26 @@ export function webAppWebhookConfigurations(options: { nameSuffix?: string; name
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'MutatingWebhookConfiguration',
       metadata: { name: `webapp-mutating-webhook-configuration${suffix}` },
-      webhooks: [{ name: `mwebapp-v1.${WebApp.group}`, clientConfig: { service: { ...webhookService, path: defaultingPath(WebApp) } }, reinvocationPolicy: 'Never', ...common }],
+      webhooks: [
+        {
+          name: `mwebapp-v1.${WebApp.group}`,
+          clientConfig: { service: { ...webhookService, path: defaultingPath(WebApp) } },
+          reinvocationPolicy: 'Never',
+          ...common,
+        },
+      ],
     },
     {
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'ValidatingWebhookConfiguration',
       metadata: { name: `webapp-validating-webhook-configuration${suffix}` },
-      webhooks: [{ name: `vwebapp-v1.${WebApp.group}`, clientConfig: { service: { ...webhookService, path: validatingPath(WebApp) } }, ...common }],
+      webhooks: [
+        {
+          name: `vwebapp-v1.${WebApp.group}`,
+          clientConfig: { service: { ...webhookService, path: validatingPath(WebApp) } },
+          ...common,
+        },
+      ],
     },
   ];
 }

@@ -46,7 +46,9 @@ export const WebApp = defineCustomResource({
   spec: s.object({
     image: s.string({ description: 'Required (the validating webhook says so).' }).optional(),
     replicas: s.integer({ description: '0 to 10. Default: 1 (set by the defaulting webhook).' }).optional(),
-    port: port("The container port, and the Service's; cannot change once set. Default: 8080 (set by the defaulting webhook)."),
+    port: port(
+      "The container port, and the Service's; cannot change once set. Default: 8080 (set by the defaulting webhook).",
+    ),
   }),
   status,
   printerColumns,
@@ -64,7 +66,7 @@ export const WebAppV1alpha1 = defineCustomResource({
   spec: s.object({
     image: s.string().optional(),
     replicas: s.integer().optional(),
-    containerPort: port('The container port, and the Service\'s.'),
+    containerPort: port("The container port, and the Service's."),
   }),
   status,
   printerColumns,

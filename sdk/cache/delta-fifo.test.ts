@@ -18,12 +18,18 @@ const poll: EventuallyOptions = { timeoutMs: 3000, intervalMs: 2 };
 
 type CM = KubeObject & { data?: Record<string, string> };
 
-const cm = (name: string, v = '0'): CM => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'ns', name }, data: { v } });
+const cm = (name: string, v = '0'): CM => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { namespace: 'ns', name },
+  data: { v },
+});
 
 /** `Added ns/a v=0`, `Deleted ns/a v=1`, `Deleted tombstone ns/a v=1` (v=- for a tombstone without an object). */
 function describeDeltas(deltas: Deltas<CM>): string[] {
   return deltas.map((d) => {
-    if (isDeletedFinalStateUnknown(d.object)) return `${d.type} tombstone ${d.object.key} v=${d.object.obj?.data?.['v'] ?? '-'}`;
+    if (isDeletedFinalStateUnknown(d.object))
+      return `${d.type} tombstone ${d.object.key} v=${d.object.obj?.data?.['v'] ?? '-'}`;
     return `${d.type} ${d.object.metadata?.namespace}/${d.object.metadata?.name} v=${d.object.data?.['v']}`;
   });
 }
@@ -143,7 +149,11 @@ describe('DeltaFIFO', () => {
     store.add(cm('vanished', '1'));
     const fifo = createDeltaFIFO<CM>({ knownObjects: store });
     fifo.replace([cm('kept', '2'), cm('new', '1')], '10');
-    expect(await drain(fifo)).toEqual([['Sync ns/kept v=2'], ['Sync ns/new v=1'], ['Deleted tombstone ns/vanished v=1']]);
+    expect(await drain(fifo)).toEqual([
+      ['Sync ns/kept v=2'],
+      ['Sync ns/new v=1'],
+      ['Deleted tombstone ns/vanished v=1'],
+    ]);
 
     const replaced = createDeltaFIFO<CM>({ knownObjects: store, emitDeltaTypeReplaced: true });
     replaced.replace([cm('kept', '3')], '11');
@@ -381,7 +391,11 @@ describe('DeltaFIFO', () => {
     fake.add(cm('b', '1'));
     const store = createStore<CM>();
     const fifo = createDeltaFIFO<CM>({ knownObjects: store, emitDeltaTypeReplaced: true });
-    const reflector = new Reflector<CM>({ listerWatcher: fake, store: fifo, backoff: { initialMs: 5, maxMs: 10, random: () => 0 } });
+    const reflector = new Reflector<CM>({
+      listerWatcher: fake,
+      store: fifo,
+      backoff: { initialMs: 5, maxMs: 10, random: () => 0 },
+    });
     const controller = new AbortController();
     const running = reflector.start(controller.signal);
     const apply = applyTo(store, fifo);
@@ -424,4 +438,3 @@ describe('DeltaFIFO', () => {
     expect(store.listKeys().toSorted()).toEqual(['ns/a', 'ns/c']);
   });
 });
-

@@ -186,7 +186,8 @@ class FIFO<T> implements DeltaFIFO<T> {
       if (!newest) throw new ArgumentError('the key of empty deltas is undefined');
       return this.keyOf(newest.object);
     }
-    if (isDeletedFinalStateUnknown(obj as T | DeletedFinalStateUnknown<T>)) return (obj as DeletedFinalStateUnknown<T>).key;
+    if (isDeletedFinalStateUnknown(obj as T | DeletedFinalStateUnknown<T>))
+      return (obj as DeletedFinalStateUnknown<T>).key;
     return this.keyFunction(obj as T);
   }
 
@@ -225,7 +226,8 @@ class FIFO<T> implements DeltaFIFO<T> {
     for (const [key, deltas] of this.items) if (!keys.has(key)) tombstone(key, newestObject(deltas));
     // The object being processed (the consumer's store may not have it yet), and known objects with nothing queued.
     const p = this.processing;
-    if (p && !keys.has(p.key) && !this.items.has(p.key) && !isDeletedAtEnd(p.deltas)) tombstone(p.key, newestObject(p.deltas));
+    if (p && !keys.has(p.key) && !this.items.has(p.key) && !isDeletedAtEnd(p.deltas))
+      tombstone(p.key, newestObject(p.deltas));
     if (this.knownObjects) {
       for (const key of this.knownObjects.listKeys()) {
         if (keys.has(key) || this.items.has(key) || !this.alive(key)) continue;

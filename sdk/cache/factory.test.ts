@@ -17,7 +17,13 @@ import { createSharedInformerFactory } from './factory.js';
 import { FakeListerWatcher } from './fake-list-watch.js';
 import { InformerSourceError, type InformerSource, type ResourceFactoryLike } from './list-watch.js';
 
-const ConfigMap: ResourceDescriptor = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
+const ConfigMap: ResourceDescriptor = {
+  group: '',
+  version: 'v1',
+  kind: 'ConfigMap',
+  plural: 'configmaps',
+  namespaced: true,
+};
 const Node: ResourceDescriptor = { group: '', version: 'v1', kind: 'Node', plural: 'nodes', namespaced: false };
 
 const obj = (ns: string, name: string, labels: Record<string, string> = {}): KubeObject => ({
@@ -38,7 +44,9 @@ function fakeSource() {
   };
   const source: ResourceFactoryLike = {
     resource: <T extends KubeObject>(d: { plural: string }) =>
-      Object.assign(fakeFor(d.plural, ''), { namespace: (ns: string) => fakeFor(d.plural, ns) }) as unknown as NamespaceableResourceInterface<T>,
+      Object.assign(fakeFor(d.plural, ''), {
+        namespace: (ns: string) => fakeFor(d.plural, ns),
+      }) as unknown as NamespaceableResourceInterface<T>,
   };
   return { source, fakeFor };
 }
@@ -62,18 +70,23 @@ describe('SharedInformerFactory', () => {
     const controller = new AbortController();
     const running = factory.start(controller.signal);
     expect(await factory.waitForCacheSync(controller.signal)).toBe(true);
-    expect(inA.lister.list().map((o) => o.metadata?.name).toSorted()).toEqual(['x', 'y']);
+    expect(
+      inA.lister
+        .list()
+        .map((o) => o.metadata?.name)
+        .toSorted(),
+    ).toEqual(['x', 'y']);
     expect(inA.lister.list({ labelSelector: 'app in (web)' }).map((o) => o.metadata?.name)).toEqual(['x']);
     expect(inA.lister.namespace('a').get('y')?.metadata?.labels).toEqual({ app: 'db' });
     expect(inA.lister.namespace('b').list()).toEqual([]);
     expect(everywhere.lister.namespace('b').get('z')).toBeDefined();
     expect(nodes.lister.get('n1')).toBeDefined();
-    expect(factory.health().map((h) => `${h.resource} ${h.namespace} ${h.labelSelector} ${h.synced}`).toSorted()).toEqual([
-      'v1/configmaps   true',
-      'v1/configmaps a  true',
-      'v1/configmaps a app=web true',
-      'v1/nodes   true',
-    ]);
+    expect(
+      factory
+        .health()
+        .map((h) => `${h.resource} ${h.namespace} ${h.labelSelector} ${h.synced}`)
+        .toSorted(),
+    ).toEqual(['v1/configmaps   true', 'v1/configmaps a  true', 'v1/configmaps a app=web true', 'v1/nodes   true']);
 
     // Asked for after start: started at once.
     const late = factory.forResource(ConfigMap, { namespace: 'late' });
@@ -103,7 +116,9 @@ describe('SharedInformerFactory', () => {
 
   it('needs a RestConfig for metadata-only informers', () => {
     const { source } = fakeSource();
-    expect(() => createSharedInformerFactory(source).forResource(ConfigMap, { metadataOnly: true })).toThrow(/needs a RestConfig/);
+    expect(() => createSharedInformerFactory(source).forResource(ConfigMap, { metadataOnly: true })).toThrow(
+      /needs a RestConfig/,
+    );
   });
 
   it('takes a Clientset, as client-go’s NewSharedInformerFactory(clientset, …), and lists through its factory', async () => {
@@ -128,7 +143,9 @@ describe('SharedInformerFactory', () => {
     fakeFor('configmaps', 'a').add(obj('a', 'x'));
     const dynamicLike = {
       resource: (gvr: GroupVersionResource) =>
-        Object.assign(fakeFor(gvr.resource, ''), { namespace: (ns: string) => fakeFor(gvr.resource, ns) }) as unknown as NamespaceableResourceInterface<KubeObject>,
+        Object.assign(fakeFor(gvr.resource, ''), {
+          namespace: (ns: string) => fakeFor(gvr.resource, ns),
+        }) as unknown as NamespaceableResourceInterface<KubeObject>,
     };
     const factory = createSharedInformerFactory(dynamicLike as unknown as InformerSource, { namespace: 'a' });
     const { lister } = factory.forResource({ group: '', version: 'v1', resource: 'configmaps' });
@@ -142,9 +159,16 @@ describe('SharedInformerFactory', () => {
 
   it('finds the RestConfig behind a Clientset, a DynamicClient or a factory, for metadata-only informers', () => {
     const config: RestConfig = { host: 'https://127.0.0.1:1' };
-    for (const source of [config, createClientset(config), createDynamicClient(config), createResourceClientFactory(config)]) {
+    for (const source of [
+      config,
+      createClientset(config),
+      createDynamicClient(config),
+      createResourceClientFactory(config),
+    ]) {
       // Nothing is listed until start: making the informer only needs the config.
-      expect(createSharedInformerFactory(source).forResource(ConfigMap, { metadataOnly: true }).informer.isStarted).toBe(false);
+      expect(
+        createSharedInformerFactory(source).forResource(ConfigMap, { metadataOnly: true }).informer.isStarted,
+      ).toBe(false);
     }
     expect(restConfigOf(createClientset(config))).toBe(config);
     expect(resourceClientFactoryOf(createClientset(config))).toBeDefined();
@@ -158,7 +182,10 @@ describe('SharedInformerFactory', () => {
       ['https://127.0.0.1:6443', /got string/],
       [{}, /got an object without properties/],
       [{ bearerToken: 'secret-token-value', host: 6443 }, /got an object with bearerToken, host$/],
-      [{ coreV1: () => ({}), appsV1: () => ({}) }, /got a Clientset that createClientset or createClientsetFromFactory did not make/],
+      [
+        { coreV1: () => ({}), appsV1: () => ({}) },
+        /got a Clientset that createClientset or createClientsetFromFactory did not make/,
+      ],
     ];
     for (const [source, got] of wrong) {
       let err: unknown;
@@ -170,7 +197,9 @@ describe('SharedInformerFactory', () => {
       expect(err).toBeInstanceOf(InformerSourceError);
       expect(hasErrorCode(err, 'ERR_KUBE_INFORMER_SOURCE')).toBe(true);
       const message = (err as Error).message;
-      expect(message).toMatch(/takes a Clientset \(createClientset\(config\)\), a RestConfig \(an object with a host\), a resource-client factory/);
+      expect(message).toMatch(
+        /takes a Clientset \(createClientset\(config\)\), a RestConfig \(an object with a host\), a resource-client factory/,
+      );
       expect(message).toMatch(got);
       expect(message).not.toContain('secret-token-value');
     }
@@ -201,8 +230,18 @@ describe('SharedInformerFactory', () => {
     const again = factory.forResource(ConfigMap);
     expect(again.informer).not.toBe(cms.informer);
     expect(await factory.waitForCacheSync(stop.signal)).toBe(true);
-    expect(again.lister.list().map((o) => o.metadata?.name).toSorted()).toEqual(['x', 'y']);
-    expect(factory.health().map((h) => h.resource).toSorted()).toEqual(['v1/configmaps', 'v1/nodes']);
+    expect(
+      again.lister
+        .list()
+        .map((o) => o.metadata?.name)
+        .toSorted(),
+    ).toEqual(['x', 'y']);
+    expect(
+      factory
+        .health()
+        .map((h) => h.resource)
+        .toSorted(),
+    ).toEqual(['v1/configmaps', 'v1/nodes']);
     stop.abort();
     await done;
     expect(fakeFor('configmaps', 'a').openWatches).toBe(0);

@@ -1,4 +1,10 @@
-import { ArgumentError, type KubeObject, type PartialObjectMetadata, type ResourceDescriptor, type Unstructured } from '../client/index.js';
+import {
+  ArgumentError,
+  type KubeObject,
+  type PartialObjectMetadata,
+  type ResourceDescriptor,
+  type Unstructured,
+} from '../client/index.js';
 import { createLister, type Lister } from './lister.js';
 import {
   configOf,
@@ -35,7 +41,10 @@ export interface SharedInformerFactoryOptions extends InformerScope {
    * Options for every informer the factory makes (initial-list strategy, page size, inactivity timeout, backoff,
    * transform, logger, freeze).
    */
-  informerOptions?: Omit<SharedIndexInformerOptions<KubeObject>, 'labelSelector' | 'fieldSelector' | 'resyncPeriodMs' | 'indexers'>;
+  informerOptions?: Omit<
+    SharedIndexInformerOptions<KubeObject>,
+    'labelSelector' | 'fieldSelector' | 'resyncPeriodMs' | 'indexers'
+  >;
 }
 
 /** An informer and a lister over its cache. */
@@ -81,8 +90,14 @@ interface Entry {
  */
 export interface SharedInformerFactory {
   /** The informer and lister of a resource, typed by its descriptor; a GVR gives `Unstructured` objects. */
-  forResource<T extends KubeObject>(resource: ResourceDescriptor<T>, scope?: InformerScope & { metadataOnly?: false }): InformerAndLister<T>;
-  forResource(resource: ResourceRef, scope: InformerScope & { metadataOnly: true }): InformerAndLister<PartialObjectMetadata>;
+  forResource<T extends KubeObject>(
+    resource: ResourceDescriptor<T>,
+    scope?: InformerScope & { metadataOnly?: false },
+  ): InformerAndLister<T>;
+  forResource(
+    resource: ResourceRef,
+    scope: InformerScope & { metadataOnly: true },
+  ): InformerAndLister<PartialObjectMetadata>;
   forResource(resource: GroupVersionResourceRef, scope?: InformerScope): InformerAndLister<Unstructured>;
   /**
    * Starts every informer asked for so far, and any asked for later, in the background. Returns at once; the promise
@@ -125,7 +140,10 @@ class Factory implements SharedInformerFactory {
     this.factory = factoryOf(source);
   }
 
-  private keyOf(resource: ResourceRef, scope: InformerScope): { res: ResolvedResource; full: Required<InformerScope>; key: string } {
+  private keyOf(
+    resource: ResourceRef,
+    scope: InformerScope,
+  ): { res: ResolvedResource; full: Required<InformerScope>; key: string } {
     const res = resolveResource(resource);
     const full: Required<InformerScope> = {
       namespace: res.namespaced ? (scope.namespace ?? this.options.namespace ?? '') : '',
@@ -133,7 +151,15 @@ class Factory implements SharedInformerFactory {
       fieldSelector: scope.fieldSelector ?? this.options.fieldSelector ?? '',
       metadataOnly: scope.metadataOnly ?? this.options.metadataOnly ?? false,
     };
-    const key = JSON.stringify([res.group, res.version, res.plural, full.namespace, full.labelSelector, full.fieldSelector, full.metadataOnly]);
+    const key = JSON.stringify([
+      res.group,
+      res.version,
+      res.plural,
+      full.namespace,
+      full.labelSelector,
+      full.fieldSelector,
+      full.metadataOnly,
+    ]);
     return { res, full, key };
   }
 
@@ -250,7 +276,10 @@ export function createSharedInformerFactory(
   source: InformerSource,
   options: SharedInformerFactoryOptions & { metadataOnly: true },
 ): MetadataInformerFactory;
-export function createSharedInformerFactory(source: InformerSource, options?: SharedInformerFactoryOptions): SharedInformerFactory;
+export function createSharedInformerFactory(
+  source: InformerSource,
+  options?: SharedInformerFactoryOptions,
+): SharedInformerFactory;
 export function createSharedInformerFactory(
   source: InformerSource,
   options: SharedInformerFactoryOptions = {},

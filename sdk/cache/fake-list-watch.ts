@@ -143,7 +143,10 @@ export class FakeListerWatcher<T extends KubeObject> implements ListerWatcher<T>
     return {
       apiVersion: 'v1',
       kind: 'List',
-      metadata: { resourceVersion: String(listRv), ...(more && { continue: `${this.tokenGeneration}:${end}:${listRv}` }) },
+      metadata: {
+        resourceVersion: String(listRv),
+        ...(more && { continue: `${this.tokenGeneration}:${end}:${listRv}` }),
+      },
       items: structuredClone(all.slice(start, end)),
     };
   }
@@ -163,7 +166,9 @@ export class FakeListerWatcher<T extends KubeObject> implements ListerWatcher<T>
       for (const obj of this.items.values()) yield { type: 'ADDED', object: structuredClone(obj) };
       yield {
         type: 'BOOKMARK',
-        object: { metadata: { resourceVersion: String(from), annotations: { 'k8s.io/initial-events-end': 'true' } } } as unknown as T,
+        object: {
+          metadata: { resourceVersion: String(from), annotations: { 'k8s.io/initial-events-end': 'true' } },
+        } as unknown as T,
       };
       return from;
     }

@@ -2,13 +2,24 @@ import { describe, expect, it } from 'vitest';
 import { hasErrorCode, type KubeObject, type ResourceDescriptor } from '../client/index.js';
 import { FakeListerWatcher } from './fake-list-watch.js';
 import { createInformer, type Informer, type InformerOptions } from './informer.js';
-import { isDeletedFinalStateUnknown, type CacheLogger, type DeepReadonly, type DeletedFinalStateUnknown } from './types.js';
+import {
+  isDeletedFinalStateUnknown,
+  type CacheLogger,
+  type DeepReadonly,
+  type DeletedFinalStateUnknown,
+} from './types.js';
 import { eventually, type EventuallyOptions } from '../../test/support/wait.js';
 
 const poll: EventuallyOptions = { timeoutMs: 5000, intervalMs: 2 };
 
 type CM = KubeObject & { data?: Record<string, string> };
-const ConfigMap: ResourceDescriptor<CM> = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
+const ConfigMap: ResourceDescriptor<CM> = {
+  group: '',
+  version: 'v1',
+  kind: 'ConfigMap',
+  plural: 'configmaps',
+  namespaced: true,
+};
 
 const cm = (name: string, v = '0'): CM => ({
   apiVersion: 'v1',
@@ -29,7 +40,9 @@ function recorder(store: () => Informer<CM>) {
       onAdd: (o: DeepReadonly<CM>, initial: boolean) =>
         void lines.push(`add ${name(o)} v=${o.data?.['v']}${initial ? ' initial' : ''} (cached ${cached(name(o))})`),
       onUpdate: (a: DeepReadonly<CM>, b: DeepReadonly<CM>) =>
-        void lines.push(`update ${name(b)} ${a.data?.['v']}->${b.data?.['v']}${a === b ? ' same' : ''} (cached ${cached(name(b))})`),
+        void lines.push(
+          `update ${name(b)} ${a.data?.['v']}->${b.data?.['v']}${a === b ? ' same' : ''} (cached ${cached(name(b))})`,
+        ),
       onDelete: (o: DeepReadonly<CM> | DeletedFinalStateUnknown<DeepReadonly<CM>>) =>
         void lines.push(
           isDeletedFinalStateUnknown(o)
@@ -170,7 +183,13 @@ describe('createInformer (reflector → DeltaFIFO → store and handler)', () =>
     fake.add(cm('after'));
     await eventually('the call after the failures', () => calls.includes('end after'), poll);
     expect(informer.getStore().getByKey('ns/broken')).toBeUndefined();
-    expect(informer.getIndexer().byIndex('byV', '0').map((o) => o.metadata?.name).toSorted()).toEqual(['after', 'next', 'slow', 'throws']);
+    expect(
+      informer
+        .getIndexer()
+        .byIndex('byV', '0')
+        .map((o) => o.metadata?.name)
+        .toSorted(),
+    ).toEqual(['after', 'next', 'slow', 'throws']);
     expect(logger.errors).toEqual([
       'the event handler failed on onAdd: handler boom',
       'an index function failed on ns/broken; the change is dropped: index boom',
@@ -218,7 +237,11 @@ describe('createInformer (reflector → DeltaFIFO → store and handler)', () =>
     const failing = new FakeListerWatcher<CM>();
     failing.failNext('list', new Error('down'));
     failing.failNext('list', new Error('down'));
-    const { informer: unsynced, controller, stop: stop2 } = run(failing, { backoff: { initialMs: 60_000, random: () => 0 } });
+    const {
+      informer: unsynced,
+      controller,
+      stop: stop2,
+    } = run(failing, { backoff: { initialMs: 60_000, random: () => 0 } });
     const waiting = unsynced.waitForSync(controller.signal);
     await eventually('the failed list', () => unsynced.health().consecutiveFailures === 1, poll);
     expect(unsynced.hasSynced()).toBe(false);

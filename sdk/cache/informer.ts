@@ -5,7 +5,10 @@ import { deepFreeze, reportInformerError, stripManagedFields, type TransformFunc
 import { MapIndexer, type IndexerReader, type Indexers } from './store.js';
 import type { CacheLogger, DeepReadonly, InformerHealth, ListerWatcher, ResourceEventHandler } from './types.js';
 
-export interface InformerOptions<T extends KubeObject> extends Omit<ReflectorOptions<T>, 'listerWatcher' | 'store' | 'logger'> {
+export interface InformerOptions<T extends KubeObject> extends Omit<
+  ReflectorOptions<T>,
+  'listerWatcher' | 'store' | 'logger'
+> {
   /** The list and watch of one resource (a ResourceInterface is one). */
   listWatch: ListerWatcher<T>;
   /** Told of every change, one call at a time; a call that returns a promise holds the next change back until it settles. */
@@ -124,7 +127,16 @@ class FifoInformer<T extends KubeObject> implements Informer<T> {
   health(): InformerHealth {
     const synced = this.hasSynced();
     if (this.reflector) return { ...this.reflector.health(), synced };
-    return { synced, watching: false, lastEventAgeMs: undefined, relists: 0, consecutiveFailures: 0, lastError: undefined, resourceVersion: '', waitingForResource: false };
+    return {
+      synced,
+      watching: false,
+      lastEventAgeMs: undefined,
+      relists: 0,
+      consecutiveFailures: 0,
+      lastError: undefined,
+      resourceVersion: '',
+      waitingForResource: false,
+    };
   }
 
   async start(signal: AbortSignal): Promise<void> {
@@ -215,7 +227,11 @@ class FifoInformer<T extends KubeObject> implements Informer<T> {
     const type = this.options.objectType;
     if (!type) return true;
     const apiVersion = type.group ? `${type.group}/${type.version}` : type.version;
-    if ((obj.kind === undefined || obj.kind === type.kind) && (obj.apiVersion === undefined || obj.apiVersion === apiVersion)) return true;
+    if (
+      (obj.kind === undefined || obj.kind === type.kind) &&
+      (obj.apiVersion === undefined || obj.apiVersion === apiVersion)
+    )
+      return true;
     this.report(
       new TypeError(`expected ${apiVersion} ${type.kind}, got ${obj.apiVersion ?? '?'} ${obj.kind ?? '?'}`),
       'an object of an unexpected type was left out',

@@ -186,7 +186,8 @@ class SelectorParser {
       }
       this.skipSpace();
       if (this.pos === this.text.length) break;
-      if (this.text[this.pos] !== ',') this.fail(`expected ',' at position ${this.pos}, found ${JSON.stringify(this.text[this.pos])}`);
+      if (this.text[this.pos] !== ',')
+        this.fail(`expected ',' at position ${this.pos}, found ${JSON.stringify(this.text[this.pos])}`);
       this.pos++;
     }
     return new Selector(requirements);
@@ -237,14 +238,17 @@ class SelectorParser {
       this.pos++;
       this.skipSpace();
       const value = this.readIdent();
-      if (parseInt64(value) === undefined) this.fail(`${key} ${rest[0]} needs an integer (int64), not ${JSON.stringify(value)}`);
+      if (parseInt64(value) === undefined)
+        this.fail(`${key} ${rest[0]} needs an integer (int64), not ${JSON.stringify(value)}`);
       const problem = valueProblem(value);
       if (problem) this.fail(`${key} ${rest[0]} needs a label value: ${problem}`);
       return { key, operator: rest.startsWith('>') ? 'gt' : 'lt', values: [value] };
     }
     const word = this.readIdent();
     if (word !== 'in' && word !== 'notin') {
-      this.fail(`expected =, ==, !=, in, notin, > or < after ${JSON.stringify(key)}, found ${JSON.stringify(word || this.text[this.pos] || '')}`);
+      this.fail(
+        `expected =, ==, !=, in, notin, > or < after ${JSON.stringify(key)}, found ${JSON.stringify(word || this.text[this.pos] || '')}`,
+      );
     }
     return { key, operator: word, values: this.readValues(key, word) };
   }

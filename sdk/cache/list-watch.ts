@@ -88,15 +88,28 @@ export function resolveResource(ref: ResourceRef): ResolvedResource {
   if ('plural' in ref) {
     return { group: ref.group, version: ref.version, plural: ref.plural, kind: ref.kind, namespaced: ref.namespaced };
   }
-  return { group: ref.group, version: ref.version, plural: ref.resource, kind: undefined, namespaced: ref.namespaced ?? true };
+  return {
+    group: ref.group,
+    version: ref.version,
+    plural: ref.resource,
+    kind: undefined,
+    namespaced: ref.namespaced ?? true,
+  };
 }
 
 function hasResource(source: unknown): source is ResourceFactoryLike {
-  return typeof source === 'object' && source !== null && typeof (source as ResourceFactoryLike).resource === 'function';
+  return (
+    typeof source === 'object' && source !== null && typeof (source as ResourceFactoryLike).resource === 'function'
+  );
 }
 
 function isRestConfig(source: unknown): source is RestConfig {
-  return typeof source === 'object' && source !== null && !hasResource(source) && typeof (source as RestConfig).host === 'string';
+  return (
+    typeof source === 'object' &&
+    source !== null &&
+    !hasResource(source) &&
+    typeof (source as RestConfig).host === 'string'
+  );
 }
 
 /** The RestConfig behind a source, if it has one. */
@@ -169,7 +182,10 @@ export function metadataListWatchFor(
     async list(options) {
       const list = await queryOf(req(), options)
         .setHeader('accept', metadataListAccept)
-        .do({ ...(options.signal && { signal: options.signal }), ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }) })
+        .do({
+          ...(options.signal && { signal: options.signal }),
+          ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+        })
         .into<KubeList<PartialObjectMetadata>>();
       for (const item of list.items) {
         item.apiVersion ??= 'meta.k8s.io/v1';

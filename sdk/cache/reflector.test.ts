@@ -1,6 +1,15 @@
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, createResourceClientFactory, TransportError, type KubeObject, type ListOptions, type Watch, type WatchEvent, type WatchOptions } from '../client/index.js';
+import {
+  ApiError,
+  createResourceClientFactory,
+  TransportError,
+  type KubeObject,
+  type ListOptions,
+  type Watch,
+  type WatchEvent,
+  type WatchOptions,
+} from '../client/index.js';
 import { FakeListerWatcher } from './fake-list-watch.js';
 import { Reflector, type ReflectorOptions } from './reflector.js';
 import { createStore } from './store.js';
@@ -49,7 +58,15 @@ const forbidden = (): ApiError =>
 
 /** The API server's answer for a resource it does not serve (a CRD not installed). */
 const notServed = (): ApiError =>
-  ApiError.fromResponse(404, JSON.stringify({ kind: 'Status', code: 404, reason: 'NotFound', message: 'the server could not find the requested resource' }));
+  ApiError.fromResponse(
+    404,
+    JSON.stringify({
+      kind: 'Status',
+      code: 404,
+      reason: 'NotFound',
+      message: 'the server could not find the requested resource',
+    }),
+  );
 
 const dataOf = (o: KubeObject | undefined): string | undefined => (o as { data?: { v?: string } } | undefined)?.data?.v;
 
@@ -84,7 +101,10 @@ describe('Reflector', () => {
 
   it('hands the initial events to replace in arrival order, applying any change or deletion before the bookmark', async () => {
     const fake = new FakeListerWatcher<KubeObject>();
-    const withRv = (o: KubeObject, rv: string): KubeObject => ({ ...o, metadata: { ...o.metadata, resourceVersion: rv } });
+    const withRv = (o: KubeObject, rv: string): KubeObject => ({
+      ...o,
+      metadata: { ...o.metadata, resourceVersion: rv },
+    });
     const events: WatchEvent<KubeObject>[] = [
       { type: 'ADDED', object: withRv(cm('a'), '1') },
       { type: 'ADDED', object: withRv(cm('b'), '2') },
@@ -92,14 +112,20 @@ describe('Reflector', () => {
       { type: 'MODIFIED', object: withRv(cm('a', '2'), '4') },
       { type: 'DELETED', object: withRv(cm('b'), '5') },
       { type: 'ADDED', object: withRv(cm('d'), '6') },
-      { type: 'BOOKMARK', object: { metadata: { resourceVersion: '6', annotations: { 'k8s.io/initial-events-end': 'true' } } } as KubeObject },
+      {
+        type: 'BOOKMARK',
+        object: {
+          metadata: { resourceVersion: '6', annotations: { 'k8s.io/initial-events-end': 'true' } },
+        } as KubeObject,
+      },
     ];
     const lw = {
       list: (o: ListOptions) => fake.list(o),
       watch: (o: WatchOptions): Watch<KubeObject> => ({
         async *[Symbol.asyncIterator]() {
           yield* events.splice(0);
-          if (!o.signal?.aborted) await new Promise<void>((resolve) => o.signal?.addEventListener('abort', () => resolve()));
+          if (!o.signal?.aborted)
+            await new Promise<void>((resolve) => o.signal?.addEventListener('abort', () => resolve()));
         },
         close() {},
         async [Symbol.asyncDispose]() {},
@@ -136,7 +162,9 @@ describe('Reflector', () => {
     fake.breakWatches();
     await eventually('relist', () => reflector.health().relists === 1 && fake.openWatches === 1, poll);
     expect(store.size).toBe(6);
-    expect(fake.calls.filter((c) => c.verb === 'watch' && (c.options as { sendInitialEvents?: boolean }).sendInitialEvents)).toHaveLength(1);
+    expect(
+      fake.calls.filter((c) => c.verb === 'watch' && (c.options as { sendInitialEvents?: boolean }).sendInitialEvents),
+    ).toHaveLength(1);
     await stop();
   });
 
@@ -240,7 +268,11 @@ describe('Reflector', () => {
     await eventually('two failures', () => reflector.health().consecutiveFailures === 2, poll);
     expect(reflector.health().lastError).toMatchObject({ code: 'ERR_KUBE_TRANSPORT', during: 'watch' });
     fake.add(cm('after'));
-    await eventually(`recovery (${JSON.stringify(fake.calls.map((c) => [c.verb, c.options.resourceVersion]))}, ${JSON.stringify(reflector.health().lastError?.message)})`, () => store.size === 1, poll);
+    await eventually(
+      `recovery (${JSON.stringify(fake.calls.map((c) => [c.verb, c.options.resourceVersion]))}, ${JSON.stringify(reflector.health().lastError?.message)})`,
+      () => store.size === 1,
+      poll,
+    );
     expect(reflector.health()).toMatchObject({ consecutiveFailures: 0, lastError: undefined, relists: 0 });
     await stop();
   });
@@ -267,7 +299,10 @@ describe('Reflector', () => {
     const fake = new FakeListerWatcher<KubeObject>();
     const { reflector, stop } = setup(fake);
     await eventually('watch', () => fake.openWatches === 1, poll);
-    const gone = ApiError.fromResponse(410, JSON.stringify({ kind: 'Status', code: 410, reason: 'Gone', message: 'too old' }));
+    const gone = ApiError.fromResponse(
+      410,
+      JSON.stringify({ kind: 'Status', code: 410, reason: 'Gone', message: 'too old' }),
+    );
     fake.failNext('watch', gone);
     fake.endWatches();
     await eventually('relist', () => reflector.health().relists === 1, poll);
@@ -313,7 +348,11 @@ describe('Reflector', () => {
         };
       },
     };
-    const { reflector, stop } = setup(fake, { listerWatcher: lw, initialList: 'list', backoff: { random: () => 0, initialMs: 50, maxMs: 50 } });
+    const { reflector, stop } = setup(fake, {
+      listerWatcher: lw,
+      initialList: 'list',
+      backoff: { random: () => 0, initialMs: 50, maxMs: 50 },
+    });
     await new Promise((resolve) => setTimeout(resolve, 300));
     const watches = fake.calls.filter((c) => c.verb === 'watch').length;
     expect(watches).toBeLessThan(10);
@@ -337,11 +376,19 @@ describe('Reflector', () => {
     for (let i = 0; i < 3; i++) fake.failNext('watch', notServed());
     const { store, reflector, replaces, stop } = setup(fake);
     await eventually('the reflector to park', () => reflector.health().waitingForResource, poll);
-    expect(reflector.health()).toMatchObject({ synced: false, waitingForResource: true, lastError: { statusCode: 404, during: 'list' } });
+    expect(reflector.health()).toMatchObject({
+      synced: false,
+      waitingForResource: true,
+      lastError: { statusCode: 404, during: 'list' },
+    });
     // A 404 on the WatchList parks at once: no LIST is sent for a resource that is not served.
     expect(fake.calls.every((c) => c.verb === 'watch')).toBe(true);
     await eventually('the list once the resource is served', () => reflector.health().synced, poll);
-    expect(reflector.health()).toMatchObject({ waitingForResource: false, consecutiveFailures: 0, lastError: undefined });
+    expect(reflector.health()).toMatchObject({
+      waitingForResource: false,
+      consecutiveFailures: 0,
+      lastError: undefined,
+    });
     expect(store.listKeys()).toEqual(['ns/a']);
     expect(replaces).toHaveLength(1);
     await stop();
@@ -361,7 +408,11 @@ describe('Reflector', () => {
     fake.breakWatches();
     await eventually('the reflector to park', () => reflector.health().waitingForResource, poll);
     fake.add(cm('b'));
-    await eventually('the relist', () => !reflector.health().waitingForResource && store.listKeys().includes('ns/b'), poll);
+    await eventually(
+      'the relist',
+      () => !reflector.health().waitingForResource && store.listKeys().includes('ns/b'),
+      poll,
+    );
     // A relist (not a watch resumed from the old resourceVersion) brought the new resource in.
     expect(replaces).toHaveLength(2);
     expect(fake.calls.filter((c) => c.verb === 'list').length).toBeGreaterThanOrEqual(4);
@@ -387,10 +438,24 @@ describe('Reflector against a server that answers every watch with 410 Gone', ()
       if (query.get('watch') !== 'true') {
         lists++;
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMapList', metadata: { resourceVersion: String(lists) }, items: [] }));
+        res.end(
+          JSON.stringify({
+            apiVersion: 'v1',
+            kind: 'ConfigMapList',
+            metadata: { resourceVersion: String(lists) },
+            items: [],
+          }),
+        );
         return;
       }
-      const status = { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 410, reason: 'Expired', message: 'too old resource version' };
+      const status = {
+        kind: 'Status',
+        apiVersion: 'v1',
+        status: 'Failure',
+        code: 410,
+        reason: 'Expired',
+        message: 'too old resource version',
+      };
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
     });
@@ -401,9 +466,17 @@ describe('Reflector against a server that answers every watch with 410 Gone', ()
 
   it('waits through its backoff (800 ms doubling) before each relist', async () => {
     const { host, lists } = await goneServer();
-    const cms = createResourceClientFactory({ host }).resource<KubeObject>({ group: '', version: 'v1', plural: 'configmaps' });
+    const cms = createResourceClientFactory({ host }).resource<KubeObject>({
+      group: '',
+      version: 'v1',
+      plural: 'configmaps',
+    });
     const lw: ListerWatcher<KubeObject> = { list: (o) => cms.list(o), watch: (o) => cms.watch(o) };
-    const reflector = new Reflector<KubeObject>({ listerWatcher: lw, store: createStore<KubeObject>(), backoff: { random: () => 0 } });
+    const reflector = new Reflector<KubeObject>({
+      listerWatcher: lw,
+      store: createStore<KubeObject>(),
+      backoff: { random: () => 0 },
+    });
     const controller = new AbortController();
     const done = reflector.start(controller.signal);
     // With the default backoff and no jitter, LISTs start at 0, 0.8 s and 2.4 s: three in the first 2.4 s at most, however
@@ -419,12 +492,20 @@ describe('Reflector against a server that answers every watch with 410 Gone', ()
   it('does not wedge the event loop with a lister and watcher that answer at once', async () => {
     let lists = 0;
     const controller = new AbortController();
-    const gone = ApiError.fromResponse(410, JSON.stringify({ kind: 'Status', code: 410, reason: 'Expired', message: 'too old' }));
+    const gone = ApiError.fromResponse(
+      410,
+      JSON.stringify({ kind: 'Status', code: 410, reason: 'Expired', message: 'too old' }),
+    );
     const lw: ListerWatcher<KubeObject> = {
       list: () => {
         // A safety stop so that a regression fails this test instead of hanging the worker.
         if (++lists >= 500) controller.abort();
-        return Promise.resolve({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: String(lists) }, items: [] });
+        return Promise.resolve({
+          apiVersion: 'v1',
+          kind: 'List',
+          metadata: { resourceVersion: String(lists) },
+          items: [],
+        });
       },
       watch: (): Watch<KubeObject> => ({
         // eslint-disable-next-line require-yield
@@ -435,7 +516,12 @@ describe('Reflector against a server that answers every watch with 410 Gone', ()
         async [Symbol.asyncDispose]() {},
       }),
     };
-    const reflector = new Reflector<KubeObject>({ listerWatcher: lw, store: createStore<KubeObject>(), initialList: 'list', backoff: { random: () => 0, initialMs: 10, maxMs: 10 } });
+    const reflector = new Reflector<KubeObject>({
+      listerWatcher: lw,
+      store: createStore<KubeObject>(),
+      initialList: 'list',
+      backoff: { random: () => 0, initialMs: 10, maxMs: 10 },
+    });
     const done = reflector.start(controller.signal);
     // A timer can fire: the reflector's loop gives the event loop back between attempts.
     await new Promise((resolve) => setTimeout(resolve, 0));

@@ -182,7 +182,10 @@ export class Reflector<T extends KubeObject> {
           // The resourceVersion is too old (or a continue token expired): relist from a consistent read, after the
           // backoff, as client-go does (its ListAndWatch returns and BackoffUntil waits): a server that answers every
           // watch with 410 gets one LIST per backoff step, not a relist storm.
-          this.logger?.debug({ reflector: this.options.name, err, delayMs: Math.round(delay) }, 'resourceVersion expired; relisting');
+          this.logger?.debug(
+            { reflector: this.options.name, err, delayMs: Math.round(delay) },
+            'resourceVersion expired; relisting',
+          );
           this.resourceVersion = '';
           this.needList = true;
           await sleep(delay, signal);
@@ -192,7 +195,10 @@ export class Reflector<T extends KubeObject> {
           // The resource is not served (its CRD is absent): wait, then list afresh once it is back. The resourceVersion
           // of a deleted resource's watch means nothing to a new one.
           if (!this.state.waitingForResource) {
-            this.logger?.warn({ reflector: this.options.name, err }, 'the resource is not served (CRD not installed?); waiting for it');
+            this.logger?.warn(
+              { reflector: this.options.name, err },
+              'the resource is not served (CRD not installed?); waiting for it',
+            );
           }
           this.state.waitingForResource = true;
           this.lastFailure = undefined;
@@ -205,7 +211,11 @@ export class Reflector<T extends KubeObject> {
         const message = (err as Error | undefined)?.message ?? String(err);
         const log = message === this.lastFailure ? this.logger?.debug : this.logger?.warn;
         this.lastFailure = message;
-        log?.call(this.logger, { reflector: this.options.name, err, delayMs: Math.round(delay) }, 'list/watch failed; retrying');
+        log?.call(
+          this.logger,
+          { reflector: this.options.name, err, delayMs: Math.round(delay) },
+          'list/watch failed; retrying',
+        );
         await sleep(delay, signal);
       }
     }
@@ -213,7 +223,12 @@ export class Reflector<T extends KubeObject> {
   }
 
   private fail(err: unknown, during: 'list' | 'watch'): void {
-    const info: InformerError = { message: err instanceof Error ? err.message : String(err), during, atMs: Date.now(), error: err };
+    const info: InformerError = {
+      message: err instanceof Error ? err.message : String(err),
+      during,
+      atMs: Date.now(),
+      error: err,
+    };
     if (isKubeloopError(err)) info.code = err.code;
     if (hasErrorCode(err, 'ERR_KUBE_API')) {
       const api = err as ApiError;
@@ -275,7 +290,12 @@ export class Reflector<T extends KubeObject> {
       keep(list.items);
       while (list.metadata.continue) {
         try {
-          list = await this.lw.list({ ...base, limit: pageSize, continue: list.metadata.continue, resourceVersion: undefined });
+          list = await this.lw.list({
+            ...base,
+            limit: pageSize,
+            continue: list.metadata.continue,
+            resourceVersion: undefined,
+          });
         } catch (err) {
           if (!isGone(err) || signal.aborted) throw err;
           // The continue token expired: the whole list in one request instead, as client-go does.

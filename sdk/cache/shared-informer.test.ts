@@ -2,7 +2,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TransportError, type KubeList, type KubeObject, type Watch, type WatchEvent } from '../client/index.js';
 import { FakeListerWatcher } from './fake-list-watch.js';
 import { createSharedIndexInformer, type SharedIndexInformerOptions } from './shared-informer.js';
-import { isDeletedFinalStateUnknown, type DeepReadonly, type DeletedFinalStateUnknown, type ListerWatcher } from './types.js';
+import {
+  isDeletedFinalStateUnknown,
+  type DeepReadonly,
+  type DeletedFinalStateUnknown,
+  type ListerWatcher,
+} from './types.js';
 import { eventually, type EventuallyOptions } from '../../test/support/wait.js';
 
 const poll: EventuallyOptions = { timeoutMs: 3000, intervalMs: 2 };
@@ -24,16 +29,23 @@ function recorder() {
   return {
     lines,
     handler: {
-      onAdd: (o: DeepReadonly<CM>, initial: boolean) => void lines.push(`add ${name(o)} v=${o.data?.['v']}${initial ? ' initial' : ''}`),
-      onUpdate: (a: DeepReadonly<CM>, b: DeepReadonly<CM>) => void lines.push(`update ${name(b)} ${a.data?.['v']}->${b.data?.['v']}`),
+      onAdd: (o: DeepReadonly<CM>, initial: boolean) =>
+        void lines.push(`add ${name(o)} v=${o.data?.['v']}${initial ? ' initial' : ''}`),
+      onUpdate: (a: DeepReadonly<CM>, b: DeepReadonly<CM>) =>
+        void lines.push(`update ${name(b)} ${a.data?.['v']}->${b.data?.['v']}`),
       onDelete: (o: DeepReadonly<CM> | DeletedFinalStateUnknown<DeepReadonly<CM>>) =>
-        void lines.push(isDeletedFinalStateUnknown(o) ? `tombstone ${o.key} v=${o.obj.data?.['v']}` : `delete ${name(o)}`),
+        void lines.push(
+          isDeletedFinalStateUnknown(o) ? `tombstone ${o.key} v=${o.obj.data?.['v']}` : `delete ${name(o)}`,
+        ),
     },
   };
 }
 
 function run(lw: ListerWatcher<CM>, options: SharedIndexInformerOptions<CM> = {}) {
-  const informer = createSharedIndexInformer<CM>(lw, { backoff: { initialMs: 10, maxMs: 20, random: () => 0 }, ...options });
+  const informer = createSharedIndexInformer<CM>(lw, {
+    backoff: { initialMs: 10, maxMs: 20, random: () => 0 },
+    ...options,
+  });
   const controller = new AbortController();
   let done: Promise<void> | undefined;
   return {
@@ -125,7 +137,12 @@ describe('SharedIndexInformer', () => {
     fake.add(cm('new'));
     fake.compact();
     await eventually('relist notifications', () => informer.health().relists === 1 && rec.lines.length === 4, poll);
-    expect(rec.lines.toSorted()).toEqual(['add ns/new v=0', 'tombstone ns/vanish v=7', 'update ns/change 0->1', 'update ns/keep 0->0']);
+    expect(rec.lines.toSorted()).toEqual([
+      'add ns/new v=0',
+      'tombstone ns/vanish v=7',
+      'update ns/change 0->1',
+      'update ns/keep 0->0',
+    ]);
     expect(informer.getIndexer().listKeys().toSorted()).toEqual(['ns/change', 'ns/keep', 'ns/new']);
     await stop();
   });
@@ -163,7 +180,12 @@ describe('SharedIndexInformer', () => {
     fake.add(cm('d', 'web', 'ns3'));
     fake.compact();
     await eventually('relist notifications', () => informer.health().relists === 1 && rec.lines.length === 4, poll);
-    expect(rec.lines).toEqual(['update ns1/a web->db', 'update ns1/b db->db', 'add ns3/d v=web', 'tombstone ns2/c v=web']);
+    expect(rec.lines).toEqual([
+      'update ns1/a web->db',
+      'update ns1/b db->db',
+      'add ns3/d v=web',
+      'tombstone ns2/c v=web',
+    ]);
     expect(transformed.toSorted()).toEqual(['a', 'b', 'd']);
     expect(ix.listKeys().toSorted()).toEqual(['ns1/a', 'ns1/b', 'ns3/d']);
     expect(ix.indexKeys('v', 'web')).toEqual(['ns3/d']);
@@ -221,7 +243,8 @@ describe('SharedIndexInformer', () => {
           yield* initial.splice(0);
           await released;
           yield bookmark;
-          if (!o.signal?.aborted) await new Promise<void>((resolve) => o.signal?.addEventListener('abort', () => resolve()));
+          if (!o.signal?.aborted)
+            await new Promise<void>((resolve) => o.signal?.addEventListener('abort', () => resolve()));
         },
         close() {},
         async [Symbol.asyncDispose]() {},
@@ -298,7 +321,11 @@ describe('SharedIndexInformer', () => {
     start();
     await informer.waitForSync();
     for (let i = 0; i < 50; i++) fake.add(cm(`o${i}`));
-    await eventually('fast handler and cache', () => fast.lines.length === 50 && informer.getIndexer().size === 50, poll);
+    await eventually(
+      'fast handler and cache',
+      () => fast.lines.length === 50 && informer.getIndexer().size === 50,
+      poll,
+    );
     expect(slowSeen).toEqual(['o0']);
     release();
     await eventually('slow handler catches up', () => slowSeen.length === 50, poll);
@@ -359,7 +386,11 @@ describe('SharedIndexInformer', () => {
   it('reports a throwing handler without losing later notifications', async () => {
     const fake = new FakeListerWatcher<CM>();
     const errors: string[] = [];
-    const logger = { debug: () => undefined, warn: () => undefined, error: (o: object, msg: string) => void errors.push(msg) };
+    const logger = {
+      debug: () => undefined,
+      warn: () => undefined,
+      error: (o: object, msg: string) => void errors.push(msg),
+    };
     const { informer, start, stop } = run(fake, { logger });
     const seen: string[] = [];
     informer.addEventHandler({

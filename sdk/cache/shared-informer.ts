@@ -32,8 +32,10 @@ export function deepFreeze(value: unknown): void {
   }
 }
 
-export interface SharedIndexInformerOptions<T extends KubeObject>
-  extends Omit<ReflectorOptions<T>, 'listerWatcher' | 'store' | 'logger'> {
+export interface SharedIndexInformerOptions<T extends KubeObject> extends Omit<
+  ReflectorOptions<T>,
+  'listerWatcher' | 'store' | 'logger'
+> {
   /**
    * Every this many ms, each handler gets `onUpdate(obj, obj)` for every cached object (client-go's resync); a handler
    * may ask for its own period. 0: never. Periods under 1000 ms are raised to 1000. Default: 0.
@@ -120,7 +122,8 @@ export class SharedIndexInformer<T extends KubeObject> {
    * Errors: throws `ERR_KUBE_INFORMER_STOPPED` after the informer stopped.
    */
   addEventHandler(handler: ResourceEventHandler<T>, options: AddEventHandlerOptions = {}): HandlerRegistration {
-    if (this.stopped) throw new KubeloopError('ERR_KUBE_INFORMER_STOPPED', 'the informer has stopped; the handler was not added');
+    if (this.stopped)
+      throw new KubeloopError('ERR_KUBE_INFORMER_STOPPED', 'the informer has stopped; the handler was not added');
     const buffer = new HandlerBuffer<DeepReadonly<T>>(handler as ResourceEventHandler<DeepReadonly<T>>, (err, n) =>
       this.report(err, `an event handler failed on ${n.type}`),
     );
@@ -226,7 +229,11 @@ export class SharedIndexInformer<T extends KubeObject> {
   async start(signal: AbortSignal): Promise<void> {
     if (this.started) throw new AlreadyStartedError('informer', 'the informer was started already');
     this.started = true;
-    const reflectorOptions: ReflectorOptions<T> = { ...this.options, listerWatcher: this.listerWatcher, store: this.sink };
+    const reflectorOptions: ReflectorOptions<T> = {
+      ...this.options,
+      listerWatcher: this.listerWatcher,
+      store: this.sink,
+    };
     this.reflector = new Reflector<T>(reflectorOptions);
     this.armResync();
     try {
@@ -277,7 +284,9 @@ export class SharedIndexInformer<T extends KubeObject> {
       return;
     }
     if (this.listeners.size === 0) return;
-    this.notify(old === undefined ? { type: 'add', obj, initial: false } : { type: 'update', oldObj: old, newObj: obj });
+    this.notify(
+      old === undefined ? { type: 'add', obj, initial: false } : { type: 'update', oldObj: old, newObj: obj },
+    );
   }
 
   private applyDelete(raw: T): void {
@@ -300,7 +309,9 @@ export class SharedIndexInformer<T extends KubeObject> {
     if (this.listeners.size > 0) {
       for (const [key, obj] of next) {
         const old = this.indexer.getByKey(key);
-        notes.push(old === undefined ? { type: 'add', obj, initial: first } : { type: 'update', oldObj: old, newObj: obj });
+        notes.push(
+          old === undefined ? { type: 'add', obj, initial: first } : { type: 'update', oldObj: old, newObj: obj },
+        );
       }
       for (const [key, old] of this.indexer.entries()) {
         if (!next.has(key)) notes.push({ type: 'delete', obj: new DeletedFinalStateUnknown(key, old) });
@@ -325,7 +336,8 @@ export class SharedIndexInformer<T extends KubeObject> {
   private armResync(): void {
     let tick = 0;
     if (this.started && !this.stopped) {
-      for (const l of this.listeners) if (l.resyncPeriodMs > 0 && (tick === 0 || l.resyncPeriodMs < tick)) tick = l.resyncPeriodMs;
+      for (const l of this.listeners)
+        if (l.resyncPeriodMs > 0 && (tick === 0 || l.resyncPeriodMs < tick)) tick = l.resyncPeriodMs;
     }
     if (tick === this.resyncTickMs) return;
     if (this.resyncTimer) clearInterval(this.resyncTimer);
@@ -355,10 +367,19 @@ export class SharedIndexInformer<T extends KubeObject> {
  * Reports a failure of an informer's handler, transform or index function: to the logger at error level, or as a
  * process warning without one. Not exported from the package.
  */
-export function reportInformerError(logger: CacheLogger | undefined, name: string | undefined, err: unknown, message: string): void {
+export function reportInformerError(
+  logger: CacheLogger | undefined,
+  name: string | undefined,
+  err: unknown,
+  message: string,
+): void {
   const informer = name ?? 'informer';
   if (logger) logger.error({ err, informer }, message);
-  else process.emitWarning(`${informer}: ${message}: ${err instanceof Error ? err.message : String(err)}`, 'KubeloopInformerWarning');
+  else
+    process.emitWarning(
+      `${informer}: ${message}: ${err instanceof Error ? err.message : String(err)}`,
+      'KubeloopInformerWarning',
+    );
 }
 
 /** Makes a {@link SharedIndexInformer} over any lister-watcher (a ResourceInterface is one). */

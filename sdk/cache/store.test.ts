@@ -47,7 +47,12 @@ describe('Indexer', () => {
     ix.add(obj('a', '2'));
     ix.add(obj('b', '3'));
     ix.add(obj(undefined, 'cluster'));
-    expect(ix.byIndex(namespaceIndex, 'a').map((o) => o.metadata?.name).toSorted()).toEqual(['1', '2']);
+    expect(
+      ix
+        .byIndex(namespaceIndex, 'a')
+        .map((o) => o.metadata?.name)
+        .toSorted(),
+    ).toEqual(['1', '2']);
     expect(ix.indexKeys(namespaceIndex, 'b')).toEqual(['b/3']);
     expect(ix.indexKeys(namespaceIndex, '')).toEqual(['cluster']);
     expect(ix.listIndexFuncValues(namespaceIndex).toSorted()).toEqual(['', 'a', 'b']);
@@ -68,7 +73,12 @@ describe('Indexer', () => {
     expect(ix.indexKeys('app', 'web')).toEqual([]);
     expect(ix.listIndexFuncValues('app')).toEqual(['db']);
 
-    expect(ix.index('app', obj('x', 'probe', { app: 'db' })).map((o) => o.metadata?.name).toSorted()).toEqual(['2', '3']);
+    expect(
+      ix
+        .index('app', obj('x', 'probe', { app: 'db' }))
+        .map((o) => o.metadata?.name)
+        .toSorted(),
+    ).toEqual(['2', '3']);
 
     ix.replace([obj('c', '9', { app: 'cache' })]);
     expect(ix.listIndexFuncValues('app')).toEqual(['cache']);
@@ -76,7 +86,7 @@ describe('Indexer', () => {
     expect(ix.byIndex(namespaceIndex, 'c')).toHaveLength(1);
   });
 
-  it('keeps the last of two objects with one key in a replace, in the first one\'s place, filed once', () => {
+  it("keeps the last of two objects with one key in a replace, in the first one's place, filed once", () => {
     const ix = createIndexer<KubeObject>({ indexers: { app: byApp } });
     ix.replace([obj('a', '1', { app: 'web' }), obj('a', '2', { app: 'web' }), obj('a', '1', { app: 'db' })]);
     expect(ix.listKeys()).toEqual(['a/1', 'a/2']);

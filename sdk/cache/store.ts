@@ -13,12 +13,16 @@ export type Indexers<T> = Record<string, IndexFunc<T>>;
 export const namespaceIndex = 'namespace';
 
 /** The key of an object in a cache and in a work queue: `namespace/name`, or `name` for cluster-scoped objects. */
-export function metaNamespaceKey(obj: KubeObject | { readonly metadata?: { readonly namespace?: string; readonly name?: string } }): string {
+export function metaNamespaceKey(
+  obj: KubeObject | { readonly metadata?: { readonly namespace?: string; readonly name?: string } },
+): string {
   return objectKey(obj as KubeObject);
 }
 
 /** The index function of {@link namespaceIndex}. */
-export function metaNamespaceIndexFunc(obj: { readonly metadata?: { readonly namespace?: string } }): readonly string[] {
+export function metaNamespaceIndexFunc(obj: {
+  readonly metadata?: { readonly namespace?: string };
+}): readonly string[] {
   return [obj.metadata?.namespace ?? ''];
 }
 

@@ -28,7 +28,9 @@ export class DeletedFinalStateUnknown<T> {
 }
 
 /** True for a {@link DeletedFinalStateUnknown}, from this copy of kubeloop or another. */
-export function isDeletedFinalStateUnknown<T>(value: T | DeletedFinalStateUnknown<T>): value is DeletedFinalStateUnknown<T> {
+export function isDeletedFinalStateUnknown<T>(
+  value: T | DeletedFinalStateUnknown<T>,
+): value is DeletedFinalStateUnknown<T> {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[tombstoneBrand] === true;
 }
 

@@ -5,7 +5,12 @@ import { builtinResources, type ResourceDescriptor } from './index.js';
 function isDescriptor(value: unknown): value is ResourceDescriptor {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Partial<ResourceDescriptor>;
-  return typeof v.kind === 'string' && typeof v.plural === 'string' && typeof v.version === 'string' && typeof v.namespaced === 'boolean';
+  return (
+    typeof v.kind === 'string' &&
+    typeof v.plural === 'string' &&
+    typeof v.version === 'string' &&
+    typeof v.namespaced === 'boolean'
+  );
 }
 
 describe('builtinResources (generated)', () => {
@@ -14,7 +19,8 @@ describe('builtinResources (generated)', () => {
     for (const value of Object.values(api)) {
       if (isDescriptor(value)) exported.add(value);
       else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-        for (const inner of Object.values(value as Record<string, unknown>)) if (isDescriptor(inner)) exported.add(inner);
+        for (const inner of Object.values(value as Record<string, unknown>))
+          if (isDescriptor(inner)) exported.add(inner);
       }
     }
     expect(new Set(builtinResources)).toEqual(exported);

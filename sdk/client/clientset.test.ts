@@ -69,14 +69,39 @@ describe('createClientsetFromFactory', () => {
     const cs = createClientsetFromFactory(factory);
     const scale = { spec: { replicas: 3 } };
     await cs.appsV1().statefulSets('db').getScale('pg');
-    await cs.appsV1().statefulSets('db').updateScale('pg', scale, { dryRun: ['All'] });
-    await cs.appsV1().deployments('db').applyScale('web', { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'web' } }, { fieldManager: 'me' });
-    await cs.coreV1().pods('ns').evict('p', { metadata: { name: 'p' } });
-    await cs.coreV1().pods('ns').bind('p', { metadata: { name: 'p' }, target: { name: 'n1' } });
+    await cs
+      .appsV1()
+      .statefulSets('db')
+      .updateScale('pg', scale, { dryRun: ['All'] });
+    await cs
+      .appsV1()
+      .deployments('db')
+      .applyScale(
+        'web',
+        { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'web' } },
+        { fieldManager: 'me' },
+      );
+    await cs
+      .coreV1()
+      .pods('ns')
+      .evict('p', { metadata: { name: 'p' } });
+    await cs
+      .coreV1()
+      .pods('ns')
+      .bind('p', { metadata: { name: 'p' }, target: { name: 'n1' } });
     await cs.coreV1().pods('ns').getEphemeralContainers('p');
-    await cs.coreV1().serviceAccounts('ns').createToken('sa', { spec: { audiences: ['x'] } });
-    await cs.certificatesV1().certificateSigningRequests().updateApproval('csr', { metadata: { name: 'csr' }, spec: { request: '', signerName: 's' } });
-    await cs.coreV1().namespaces().updateFinalize('ns', { metadata: { name: 'ns' } });
+    await cs
+      .coreV1()
+      .serviceAccounts('ns')
+      .createToken('sa', { spec: { audiences: ['x'] } });
+    await cs
+      .certificatesV1()
+      .certificateSigningRequests()
+      .updateApproval('csr', { metadata: { name: 'csr' }, spec: { request: '', signerName: 's' } });
+    await cs
+      .coreV1()
+      .namespaces()
+      .updateFinalize('ns', { metadata: { name: 'ns' } });
     expect(calls.map((c) => [c.resource, c.namespace, c.method, ...c.args])).toEqual([
       ['apps/v1/statefulsets', 'db', 'getSubresource', 'pg', 'scale', undefined],
       ['apps/v1/statefulsets', 'db', 'updateSubresource', 'pg', 'scale', scale, { dryRun: ['All'] }],
@@ -89,7 +114,15 @@ describe('createClientsetFromFactory', () => {
         { fieldManager: 'me', patchType: 'apply', subresource: 'scale' },
       ],
       ['/v1/pods', 'ns', 'createSubresource', 'p', 'eviction', { metadata: { name: 'p' } }, undefined],
-      ['/v1/pods', 'ns', 'createSubresource', 'p', 'binding', { metadata: { name: 'p' }, target: { name: 'n1' } }, undefined],
+      [
+        '/v1/pods',
+        'ns',
+        'createSubresource',
+        'p',
+        'binding',
+        { metadata: { name: 'p' }, target: { name: 'n1' } },
+        undefined,
+      ],
       ['/v1/pods', 'ns', 'getSubresource', 'p', 'ephemeralcontainers', undefined],
       ['/v1/serviceaccounts', 'ns', 'createSubresource', 'sa', 'token', { spec: { audiences: ['x'] } }, undefined],
       [
@@ -109,7 +142,9 @@ describe('createClientsetFromFactory', () => {
     const { factory, calls } = recordingFactory();
     const cs = createClientsetFromFactory(factory);
     const signal = AbortSignal.timeout(10_000);
-    cs.coreV1().pods('ns').getLogs('p', { container: 'c', follow: true, tailLines: 10, sinceSeconds: undefined, signal, timeoutMs: 5 });
+    cs.coreV1()
+      .pods('ns')
+      .getLogs('p', { container: 'c', follow: true, tailLines: 10, sinceSeconds: undefined, signal, timeoutMs: 5 });
     cs.coreV1().pods('ns').getLogs('q');
     expect(calls).toEqual([
       {
@@ -118,7 +153,12 @@ describe('createClientsetFromFactory', () => {
         method: 'streamSubresource',
         args: ['p', 'log', { signal, timeoutMs: 5, params: { container: 'c', follow: true, tailLines: 10 } }],
       },
-      { resource: '/v1/pods', namespace: 'ns', method: 'streamSubresource', args: ['q', 'log', { signal: undefined, timeoutMs: undefined, params: {} }] },
+      {
+        resource: '/v1/pods',
+        namespace: 'ns',
+        method: 'streamSubresource',
+        args: ['q', 'log', { signal: undefined, timeoutMs: undefined, params: {} }],
+      },
     ]);
   });
 

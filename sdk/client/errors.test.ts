@@ -19,7 +19,8 @@ import {
   isUnauthorized,
 } from './errors.js';
 
-const status = (code: number, reason: string) => JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message: `m ${reason}` });
+const status = (code: number, reason: string) =>
+  JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message: `m ${reason}` });
 
 describe('errors', () => {
   it('never show or keep the query string of the request (it may carry a token or a selector on Secret data)', () => {
@@ -102,8 +103,17 @@ describe('errors', () => {
 
   it('reads server-side apply conflicts from the causes', () => {
     const body = JSON.stringify({
-      kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 409, reason: 'Conflict', message: 'Apply failed with 1 conflict',
-      details: { causes: [{ reason: 'FieldManagerConflict', message: 'conflict with "alice" using apps/v1', field: '.spec.replicas' }] },
+      kind: 'Status',
+      apiVersion: 'v1',
+      status: 'Failure',
+      code: 409,
+      reason: 'Conflict',
+      message: 'Apply failed with 1 conflict',
+      details: {
+        causes: [
+          { reason: 'FieldManagerConflict', message: 'conflict with "alice" using apps/v1', field: '.spec.replicas' },
+        ],
+      },
     });
     expect(ApiError.fromResponse(409, body).fieldConflicts).toEqual([
       { field: '.spec.replicas', manager: 'alice', message: 'conflict with "alice" using apps/v1' },

@@ -97,7 +97,9 @@ export class ConfigError extends KubeloopError {
   readonly field: string | undefined;
 
   constructor(message: string, where: { file?: string; field?: string; cause?: unknown } = {}) {
-    const place = [where.file && `file ${where.file}`, where.field && `field ${where.field}`].filter(Boolean).join(', ');
+    const place = [where.file && `file ${where.file}`, where.field && `field ${where.field}`]
+      .filter(Boolean)
+      .join(', ');
     super('ERR_KUBE_CONFIG', place ? `${message} (${place})` : message, { cause: where.cause });
     this.file = where.file;
     this.field = where.field;
@@ -201,7 +203,9 @@ export class ApiError extends KubeloopError {
       status: 'Failure',
       code: statusCode,
       reason: reasonByCode[statusCode] ?? (statusCode >= 500 ? 'InternalError' : 'Unknown'),
-      message: body.trim() ? `the server answered: ${body.trim().slice(0, 200)}` : `the server answered HTTP ${statusCode}`,
+      message: body.trim()
+        ? `the server answered: ${body.trim().slice(0, 200)}`
+        : `the server answered HTTP ${statusCode}`,
     };
     if (retryAfterSeconds !== undefined && status.details?.retryAfterSeconds === undefined) {
       status = { ...status, details: { ...status.details, retryAfterSeconds } };
@@ -316,7 +320,10 @@ export class ResponseTooLargeError extends KubeloopError {
 
   constructor(what: string, limitBytes: number, request?: RequestInfo) {
     const info = withoutQuery(request);
-    super('ERR_KUBE_RESPONSE_TOO_LARGE', `${info ? `${info.method} ${info.path}: ` : ''}${what} is larger than ${describeBytes(limitBytes)}`);
+    super(
+      'ERR_KUBE_RESPONSE_TOO_LARGE',
+      `${info ? `${info.method} ${info.path}: ` : ''}${what} is larger than ${describeBytes(limitBytes)}`,
+    );
     this.request = info;
     this.limitBytes = limitBytes;
   }

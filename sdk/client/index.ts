@@ -180,9 +180,7 @@ export {
   type ResourceLocation,
 } from './rest/resource.js';
 export { createDynamicClient, type DynamicClient } from './dynamic/dynamic-client.js';
-export {
-  defaultWarningHandler,
-} from './transport/transport.js';
+export { defaultWarningHandler } from './transport/transport.js';
 export { closeAllConnections } from './transport/dispatchers.js';
 export { defaultUserAgent } from './transport/user-agent.js';
 export {

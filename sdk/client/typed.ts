@@ -6,13 +6,7 @@
  */
 import type { ResourceDescriptor } from './meta/descriptor.js';
 import type { KubeList, KubeObject, Status } from './meta/types.js';
-import type {
-  ApplyConfiguration,
-  ApplyOptions,
-  CreateOptions,
-  RequestOptions,
-  UpdateOptions,
-} from './rest/options.js';
+import type { ApplyConfiguration, ApplyOptions, CreateOptions, RequestOptions, UpdateOptions } from './rest/options.js';
 import type { NamespaceableResourceInterface, ResourceInterface } from './rest/resource-interface.js';
 import { linkResourceClientFactory } from './rest/links.js';
 import type { ResourceClientFactory } from './rest/resource.js';
@@ -119,9 +113,11 @@ function subresourceMethod(ri: AnyResourceInterface, kind: SubresourceCallKind, 
     case 'get':
       return (name: string, options?: RequestOptions) => ri.getSubresource(name, subresource, options);
     case 'update':
-      return (name: string, body: unknown, options?: UpdateOptions) => ri.updateSubresource(name, subresource, body, options);
+      return (name: string, body: unknown, options?: UpdateOptions) =>
+        ri.updateSubresource(name, subresource, body, options);
     case 'create':
-      return (name: string, body: unknown, options?: CreateOptions) => ri.createSubresource(name, subresource, body, options);
+      return (name: string, body: unknown, options?: CreateOptions) =>
+        ri.createSubresource(name, subresource, body, options);
     case 'apply':
       return (name: string, body: ApplyConfiguration<KubeObject>, options: ApplyOptions) =>
         ri.patch(name, body, { ...options, patchType: 'apply', subresource });

@@ -125,7 +125,9 @@ function mergeFlags(defaults: string[], overrides: string[] = []): string[] {
 }
 
 /** The work folder's certificates: a CA, the API server's serving certificate, the admin's and the SA keys. */
-async function writePki(workDir: string): Promise<{ pki: string; ca: CertificateAuthority; admin: { certPem: string; keyPem: string } }> {
+async function writePki(
+  workDir: string,
+): Promise<{ pki: string; ca: CertificateAuthority; admin: { certPem: string; keyPem: string } }> {
   const pki = join(workDir, 'pki');
   await mkdir(pki);
   const file = (name: string): string => join(pki, name);
@@ -218,7 +220,9 @@ interface AdminProbe {
 }
 
 function adminProbe(host: string, ca: CertificateAuthority, admin: { certPem: string; keyPem: string }): AdminProbe {
-  const tls = new Agent({ connect: { ca: ca.certPem, cert: admin.certPem, key: admin.keyPem, servername: 'localhost' } });
+  const tls = new Agent({
+    connect: { ca: ca.certPem, cert: admin.certPem, key: admin.keyPem, servername: 'localhost' },
+  });
   return {
     async get(path) {
       const res = await request(`${host}${path}`, { dispatcher: tls, signal: AbortSignal.timeout(5000) });
@@ -229,7 +233,12 @@ function adminProbe(host: string, ca: CertificateAuthority, admin: { certPem: st
 }
 
 /** Waits until `ready` says so; stops the process when it exits first or is not ready in time. */
-async function readyOrStopped(proc: ManagedProcess, where: string, timeoutMs: number, ready: () => Promise<boolean>): Promise<ManagedProcess> {
+async function readyOrStopped(
+  proc: ManagedProcess,
+  where: string,
+  timeoutMs: number,
+  ready: () => Promise<boolean>,
+): Promise<ManagedProcess> {
   try {
     await waitFor(`${proc.name} on ${where}`, timeoutMs, ready, () =>
       proc.hasExited() ? `${proc.name} exited early; its log ends:\n${logTail(proc.logFile)}` : undefined,
@@ -280,7 +289,8 @@ class Processes {
       proc,
       endpoints.host,
       timeoutMs,
-      async () => (await probe.get('/readyz')).status === 200 && (await probe.get('/api/v1/namespaces/default')).status === 200,
+      async () =>
+        (await probe.get('/readyz')).status === 200 && (await probe.get('/api/v1/namespaces/default')).status === 200,
     );
     this.recordOwner();
   }
@@ -288,7 +298,11 @@ class Processes {
   recordOwner(): void {
     const { workDir, binaries } = this.launch;
     const procs = [this.etcd, this.apiServer].filter((p): p is ManagedProcess => p !== undefined);
-    writeOwner(workDir, procs, procs.map((p) => (p === this.etcd ? binaries.etcd : binaries.kubeApiServer)));
+    writeOwner(
+      workDir,
+      procs,
+      procs.map((p) => (p === this.etcd ? binaries.etcd : binaries.kubeApiServer)),
+    );
   }
 
   async stop(): Promise<void> {
@@ -302,7 +316,11 @@ class Processes {
 }
 
 /** Fails when the API server is not of the Kubernetes version asked for; returns the version it reports. */
-async function checkVersion(probe: AdminProbe, kubernetesVersion: string | undefined, binaries: Binaries): Promise<string | undefined> {
+async function checkVersion(
+  probe: AdminProbe,
+  kubernetesVersion: string | undefined,
+  binaries: Binaries,
+): Promise<string | undefined> {
   const version = JSON.parse((await probe.get('/version')).body) as { gitVersion?: string };
   if (kubernetesVersion && version.gitVersion !== `v${kubernetesVersion.replace(/^v/, '')}`) {
     throw new EnvtestError(
@@ -321,11 +339,17 @@ async function installExtras(
 ): Promise<ControlPlaneAccess> {
   let webhooks: WebhookInstallation | undefined;
   if (options.webhooks) {
-    webhooks = await installWebhooks(access.config, { certDir: join(access.workDir, 'webhook-certs'), ...options.webhooks });
+    webhooks = await installWebhooks(access.config, {
+      certDir: join(access.workDir, 'webhook-certs'),
+      ...options.webhooks,
+    });
     access = { ...access, webhookOptions: webhooks.webhookOptions };
-    progress(`[envtest] ${webhooks.installed.length} webhook configuration(s) point at https://${webhooks.webhookOptions.host}:${webhooks.webhookOptions.port}`);
+    progress(
+      `[envtest] ${webhooks.installed.length} webhook configuration(s) point at https://${webhooks.webhookOptions.host}:${webhooks.webhookOptions.port}`,
+    );
   }
-  if (options.crds) progress(`[envtest] ${(await installCrds(access.config, options.crds, webhooks)).length} CRD(s) established`);
+  if (options.crds)
+    progress(`[envtest] ${(await installCrds(access.config, options.crds, webhooks)).length} CRD(s) established`);
   return access;
 }
 
@@ -370,7 +394,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     await stop();
     throw err;
   }
-  await writeFile(join(workDir, stateFile), JSON.stringify({ host, webhookOptions: access.webhookOptions } satisfies State));
+  await writeFile(
+    join(workDir, stateFile),
+    JSON.stringify({ host, webhookOptions: access.webhookOptions } satisfies State),
+  );
   return {
     ...access,
     etcdUrl,
@@ -446,7 +473,10 @@ async function accessFor(
 }
 
 /** The admin's certificate: minted once per control plane, kept in the work folder for processes that connect. */
-async function adminCredentials(workDir: string, ca: CertificateAuthority): Promise<{ certPem: string; keyPem: string }> {
+async function adminCredentials(
+  workDir: string,
+  ca: CertificateAuthority,
+): Promise<{ certPem: string; keyPem: string }> {
   const cert = join(workDir, 'pki', 'admin.crt');
   const key = join(workDir, 'pki', 'admin.key');
   try {

@@ -28,7 +28,10 @@ export interface WebhookInstallOptions {
   /** YAML or JSON files, or folders of them (not recursive), holding Mutating/ValidatingWebhookConfigurations; other kinds are skipped. */
   paths?: string[];
   /** Webhook configurations as objects. */
-  configurations?: (admissionregistrationv1.MutatingWebhookConfiguration | admissionregistrationv1.ValidatingWebhookConfiguration)[];
+  configurations?: (
+    | admissionregistrationv1.MutatingWebhookConfiguration
+    | admissionregistrationv1.ValidatingWebhookConfiguration
+  )[];
   /** The address the local webhook server listens on. Default: `127.0.0.1`. */
   host?: string;
   /** Its port. Default: a free port. */
@@ -69,7 +72,10 @@ async function readObjects(paths: readonly string[]): Promise<KubeObject[]> {
     let files: string[];
     try {
       files = (await stat(path)).isDirectory()
-        ? (await readdir(path)).filter((f) => ['.yaml', '.yml', '.json'].includes(extname(f))).toSorted().map((f) => join(path, f))
+        ? (await readdir(path))
+            .filter((f) => ['.yaml', '.yml', '.json'].includes(extname(f)))
+            .toSorted()
+            .map((f) => join(path, f))
         : [path];
     } catch (err) {
       throw new EnvtestError(`cannot read ${path}: ${(err as Error).message}`, { cause: err });
@@ -87,7 +93,9 @@ async function readObjects(paths: readonly string[]): Promise<KubeObject[]> {
   return objects;
 }
 
-type WebhookConfiguration = admissionregistrationv1.MutatingWebhookConfiguration | admissionregistrationv1.ValidatingWebhookConfiguration;
+type WebhookConfiguration =
+  | admissionregistrationv1.MutatingWebhookConfiguration
+  | admissionregistrationv1.ValidatingWebhookConfiguration;
 
 /**
  * Installs admission webhook configurations that send the API server's calls to a local HTTPS server, as
@@ -100,7 +108,10 @@ type WebhookConfiguration = admissionregistrationv1.MutatingWebhookConfiguration
  *
  * Errors: `ERR_ENVTEST` naming the file or configuration at fault.
  */
-export async function installWebhooks(config: RestConfig, options: WebhookInstallOptions): Promise<WebhookInstallation> {
+export async function installWebhooks(
+  config: RestConfig,
+  options: WebhookInstallOptions,
+): Promise<WebhookInstallation> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? (await freePort());
   const certDir = options.certDir ?? (await mkdtemp(join(tmpdir(), 'kubeloop-webhook-certs-')));
@@ -117,9 +128,13 @@ export async function installWebhooks(config: RestConfig, options: WebhookInstal
   await writeFile(join(certDir, 'tls.key'), serving.keyPem, { mode: 0o600 });
 
   const urlHost = host.includes(':') ? `[${host}]` : host;
-  const clientConfig = (path: string): { url: string; caBundle: string } => ({ url: `https://${urlHost}:${port}${path}`, caBundle: b64(ca.certPem) });
+  const clientConfig = (path: string): { url: string; caBundle: string } => ({
+    url: `https://${urlHost}:${port}${path}`,
+    caBundle: b64(ca.certPem),
+  });
   const objects = [...(await readObjects(options.paths ?? [])), ...(options.configurations ?? [])].filter(
-    (o): o is WebhookConfiguration => o.kind === 'MutatingWebhookConfiguration' || o.kind === 'ValidatingWebhookConfiguration',
+    (o): o is WebhookConfiguration =>
+      o.kind === 'MutatingWebhookConfiguration' || o.kind === 'ValidatingWebhookConfiguration',
   );
   const cs = createClientset(config);
   const installed: { kind: string; name: string }[] = [];
@@ -133,8 +148,16 @@ export async function installWebhooks(config: RestConfig, options: WebhookInstal
       hook.clientConfig = clientConfig(path);
     }
     try {
-      if (obj.kind === 'MutatingWebhookConfiguration') await replace(cs.admissionregistrationV1().mutatingWebhookConfigurations(), obj as admissionregistrationv1.MutatingWebhookConfiguration);
-      else await replace(cs.admissionregistrationV1().validatingWebhookConfigurations(), obj as admissionregistrationv1.ValidatingWebhookConfiguration);
+      if (obj.kind === 'MutatingWebhookConfiguration')
+        await replace(
+          cs.admissionregistrationV1().mutatingWebhookConfigurations(),
+          obj as admissionregistrationv1.MutatingWebhookConfiguration,
+        );
+      else
+        await replace(
+          cs.admissionregistrationV1().validatingWebhookConfigurations(),
+          obj as admissionregistrationv1.ValidatingWebhookConfiguration,
+        );
     } catch (err) {
       throw new EnvtestError(`cannot install ${obj.kind} ${name}: ${(err as Error).message}`, { cause: err });
     }
@@ -147,7 +170,10 @@ export async function installWebhooks(config: RestConfig, options: WebhookInstal
     installed,
     async uninstall() {
       for (const { kind, name } of installed) {
-        const client = kind === 'MutatingWebhookConfiguration' ? cs.admissionregistrationV1().mutatingWebhookConfigurations() : cs.admissionregistrationV1().validatingWebhookConfigurations();
+        const client =
+          kind === 'MutatingWebhookConfiguration'
+            ? cs.admissionregistrationV1().mutatingWebhookConfigurations()
+            : cs.admissionregistrationV1().validatingWebhookConfigurations();
         await client.delete(name).catch((err: unknown) => {
           if (!isNotFound(err)) throw err;
         });
@@ -197,12 +223,17 @@ export async function installCrds(
     const conversion = crd.spec.conversion;
     if (conversion?.strategy === 'Webhook' && webhooks) {
       const path = conversion.webhook?.clientConfig?.service?.path ?? '/convert';
-      conversion.webhook = { conversionReviewVersions: conversion.webhook?.conversionReviewVersions ?? ['v1'], clientConfig: webhooks.clientConfig(path) };
+      conversion.webhook = {
+        conversionReviewVersions: conversion.webhook?.conversionReviewVersions ?? ['v1'],
+        clientConfig: webhooks.clientConfig(path),
+      };
     }
     try {
       await replace(client, crd);
     } catch (err) {
-      throw new EnvtestError(`cannot install CustomResourceDefinition ${name}: ${(err as Error).message}`, { cause: err });
+      throw new EnvtestError(`cannot install CustomResourceDefinition ${name}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     const deadline = Date.now() + (options.timeoutMs ?? 30_000);
     for (;;) {
@@ -211,7 +242,10 @@ export async function installCrds(
         done.push(current);
         break;
       }
-      if (Date.now() > deadline) throw new EnvtestError(`CustomResourceDefinition ${name} was not Established within ${options.timeoutMs ?? 30_000} ms`);
+      if (Date.now() > deadline)
+        throw new EnvtestError(
+          `CustomResourceDefinition ${name} was not Established within ${options.timeoutMs ?? 30_000} ms`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

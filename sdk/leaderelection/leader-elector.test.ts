@@ -148,7 +148,11 @@ class FakeLock implements ResourceLock {
   async update(record: LeaderElectionRecord, options: LockCallOptions = {}): Promise<void> {
     await this.#behave('update', options.signal);
     if (this.#version !== this.server.version) {
-      throw apiError(409, 'Conflict', 'Operation cannot be fulfilled on leases "my-operator": the object has been modified');
+      throw apiError(
+        409,
+        'Conflict',
+        'Operation cannot be fulfilled on leases "my-operator": the object has been modified',
+      );
     }
     this.server.put(record);
     this.server.writes.push({ by: this.identity, record: structuredClone(record) });
@@ -189,7 +193,12 @@ interface Candidate {
 
 /** The record of a holder that renewed at second `i` of the test. */
 function renewedBy(holderIdentity: string, i: number): LeaderElectionRecord {
-  return { holderIdentity, leaseDurationSeconds: 2, renewTime: `2026-11-25T12:00:${String(i).padStart(2, '0')}.000000Z`, leaseTransitions: 0 };
+  return {
+    holderIdentity,
+    leaseDurationSeconds: 2,
+    renewTime: `2026-11-25T12:00:${String(i).padStart(2, '0')}.000000Z`,
+    leaseTransitions: 0,
+  };
 }
 
 const short = { leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 300 } as const;
@@ -198,7 +207,10 @@ function candidate(
   clock: TestClock,
   server: FakeServer,
   identity: string,
-  options: Partial<LeaderElectorOptions> & { work?: (signal: AbortSignal) => void | Promise<void>; start?: boolean } = {},
+  options: Partial<LeaderElectorOptions> & {
+    work?: (signal: AbortSignal) => void | Promise<void>;
+    start?: boolean;
+  } = {},
 ): Candidate {
   const lock = new FakeLock(server, identity);
   const logger = recordingLogger();
@@ -249,14 +261,22 @@ describe('createLeaderElector: options', () => {
     [{ renewDeadlineMs: -5 }, 'renewDeadlineMs must be a finite number of milliseconds greater than 0, got -5'],
     [{ retryPeriodMs: Number.NaN }, 'retryPeriodMs must be a finite number of milliseconds greater than 0, got NaN'],
     [{ leaseDurationMs: 10_000 }, 'leaseDurationMs (10000) must be greater than renewDeadlineMs (10000)'],
-    [{ leaseDurationMs: 2000, renewDeadlineMs: 3000, retryPeriodMs: 100 }, 'leaseDurationMs (2000) must be greater than renewDeadlineMs (3000)'],
-    [{ renewDeadlineMs: 2400 }, 'renewDeadlineMs (2400) must be greater than retryPeriodMs × 1.2 (JitterFactor) = 2400'],
+    [
+      { leaseDurationMs: 2000, renewDeadlineMs: 3000, retryPeriodMs: 100 },
+      'leaseDurationMs (2000) must be greater than renewDeadlineMs (3000)',
+    ],
+    [
+      { renewDeadlineMs: 2400 },
+      'renewDeadlineMs (2400) must be greater than retryPeriodMs × 1.2 (JitterFactor) = 2400',
+    ],
     [{ requestTimeoutMs: 10_000 }, 'requestTimeoutMs (10000) must be less than renewDeadlineMs (10000)'],
     [{ requestTimeoutMs: 0 }, 'requestTimeoutMs must be a finite number of milliseconds greater than 0, got 0'],
     [{ name: '' }, 'name must be a non-empty string when given'],
   ] satisfies [Partial<LeaderElectorOptions>, string][])('refuses %o, naming the option', (bad, message) => {
     expect(() => createLeaderElector({ lock, callbacks, ...bad })).toThrow(`createLeaderElector: ${message}`);
-    expect(() => createLeaderElector({ lock, callbacks, ...bad })).toThrow(expect.objectContaining({ code: 'ERR_LEADER_ELECTION_CONFIG' }));
+    expect(() => createLeaderElector({ lock, callbacks, ...bad })).toThrow(
+      expect.objectContaining({ code: 'ERR_LEADER_ELECTION_CONFIG' }),
+    );
   });
 
   it('refuses a lock without identity and a missing onStartedLeading', () => {
@@ -264,7 +284,9 @@ describe('createLeaderElector: options', () => {
       'lock.identity must be a non-empty string',
     );
     const noStart = { onNewLeader() {} } as unknown as LeaderCallbacks;
-    expect(() => createLeaderElector({ lock, callbacks: noStart })).toThrow('callbacks.onStartedLeading must be a function');
+    expect(() => createLeaderElector({ lock, callbacks: noStart })).toThrow(
+      'callbacks.onStartedLeading must be a function',
+    );
   });
 
   it("accepts client-go's defaults and names itself after the lock", () => {
@@ -390,11 +412,20 @@ describe('LeaderElector: acquiring', () => {
   it('resumes a lease that already names its own identity (a restart) without a transition', async () => {
     const clock = new TestClock();
     const server = new FakeServer();
-    server.put({ holderIdentity: 'me', leaseDurationSeconds: 2, acquireTime: '2026-11-25T11:00:00.000000Z', leaseTransitions: 2 });
+    server.put({
+      holderIdentity: 'me',
+      leaseDurationSeconds: 2,
+      acquireTime: '2026-11-25T11:00:00.000000Z',
+      leaseTransitions: 2,
+    });
     const c = candidate(clock, server, 'me');
     await clock.advance(0);
     expect(c.elector.isLeader()).toBe(true);
-    expect(server.record).toMatchObject({ holderIdentity: 'me', acquireTime: '2026-11-25T11:00:00.000000Z', leaseTransitions: 2 });
+    expect(server.record).toMatchObject({
+      holderIdentity: 'me',
+      acquireTime: '2026-11-25T11:00:00.000000Z',
+      leaseTransitions: 2,
+    });
     c.stop.abort();
     await c.done;
   });
@@ -509,7 +540,10 @@ describe('LeaderElector: losing', () => {
     expect(c.elector.isLeader()).toBe(true);
     expect(c.started).toHaveLength(1);
     const timedOut = c.logger.lines.find((l) => l.msg.startsWith('optimistic renewal failed'));
-    expect(timedOut?.obj['err']).toMatchObject({ name: 'TimeoutError', message: expect.stringContaining('requestTimeoutMs (600 ms)') });
+    expect(timedOut?.obj['err']).toMatchObject({
+      name: 'TimeoutError',
+      message: expect.stringContaining('requestTimeoutMs (600 ms)'),
+    });
     c.stop.abort();
     await c.done;
   });
@@ -572,7 +606,8 @@ describe('LeaderElector: stopping and releasing', () => {
     const finish = { resolve: (): void => {} };
     const c = candidate(clock, server, 'me', {
       releaseOnCancel: true,
-      work: (signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => (finish.resolve = resolve))),
+      work: (signal) =>
+        new Promise<void>((resolve) => signal.addEventListener('abort', () => (finish.resolve = resolve))),
     });
     await clock.advance(500);
     c.stop.abort();

@@ -1,13 +1,11 @@
 import { AlreadyStartedError, formatMicroTime, isAlreadyExists, isConflict, type Logger } from '../client/index.js';
-import {
-  deadlineController,
-  raceAbort,
-  realLeaderElectionClock,
-  sleep,
-  type LeaderElectionClock,
-} from './clock.js';
+import { deadlineController, raceAbort, realLeaderElectionClock, sleep, type LeaderElectionClock } from './clock.js';
 import { LeaderElectionError } from './errors.js';
-import { noopLeaderElectionMetricsProvider, type LeaderElectionMetrics, type LeaderElectionMetricsProvider } from './metrics.js';
+import {
+  noopLeaderElectionMetricsProvider,
+  type LeaderElectionMetrics,
+  type LeaderElectionMetricsProvider,
+} from './metrics.js';
 import type { LeaderElectionRecord, ResourceLock } from './resource-lock.js';
 
 /**
@@ -170,10 +168,13 @@ function positive(name: string, value: unknown, fallback: number): number {
 function resolveOptions(options: LeaderElectorOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw configError('options are required');
   const { lock, callbacks } = options;
-  if (typeof lock !== 'object' || lock === null) throw configError('lock is required (for example createLeaseLock(...))');
-  if (typeof lock.identity !== 'string' || lock.identity === '') throw configError('lock.identity must be a non-empty string');
+  if (typeof lock !== 'object' || lock === null)
+    throw configError('lock is required (for example createLeaseLock(...))');
+  if (typeof lock.identity !== 'string' || lock.identity === '')
+    throw configError('lock.identity must be a non-empty string');
   if (typeof callbacks !== 'object' || callbacks === null) throw configError('callbacks is required');
-  if (typeof callbacks.onStartedLeading !== 'function') throw configError('callbacks.onStartedLeading must be a function');
+  if (typeof callbacks.onStartedLeading !== 'function')
+    throw configError('callbacks.onStartedLeading must be a function');
   for (const name of ['onStoppedLeading', 'onNewLeader'] as const) {
     if (callbacks[name] !== undefined && typeof callbacks[name] !== 'function') {
       throw configError(`callbacks.${name} must be a function when given`);
@@ -262,7 +263,10 @@ class Elector implements LeaderElector {
 
   async start(signal: AbortSignal = new AbortController().signal): Promise<void> {
     if (this.#started) {
-      throw new AlreadyStartedError(`leader elector ${this.name}`, `leader elector ${this.name}: start() may be called only once`);
+      throw new AlreadyStartedError(
+        `leader elector ${this.name}`,
+        `leader elector ${this.name}: start() may be called only once`,
+      );
     }
     this.#started = true;
     this.#o.metrics.masterStatus.set(0);
@@ -289,7 +293,8 @@ class Elector implements LeaderElector {
     let workFailure: { error: unknown } | undefined;
     const work = this.#runWork(leading.signal).catch((err: unknown) => {
       if (leading.signal.aborted) {
-        if (err !== leading.signal.reason) this.#log('debug', { err }, 'onStartedLeading rejected after leadership ended');
+        if (err !== leading.signal.reason)
+          this.#log('debug', { err }, 'onStartedLeading rejected after leadership ended');
         return;
       }
       workFailure = { error: err };
@@ -309,7 +314,9 @@ class Elector implements LeaderElector {
     // would only delay onStoppedLeading.
     const workBound = deadlineController(clock, this.#o.leaseDurationMs, 'work still running', []);
     await raceAbort(work, workBound.signal)
-      .catch(() => this.#log('warn', { waitedMs: this.#o.leaseDurationMs }, 'onStartedLeading has not settled; going on'))
+      .catch(() =>
+        this.#log('warn', { waitedMs: this.#o.leaseDurationMs }, 'onStartedLeading has not settled; going on'),
+      )
       .finally(() => workBound.dispose());
     if (this.#o.releaseOnCancel) await this.#release();
     this.#callback('onStoppedLeading', () => callbacks.onStoppedLeading?.());
@@ -381,7 +388,10 @@ class Elector implements LeaderElector {
           ? `the lease is now held by "${otherHolder}"`
           : `it was not renewed within renewDeadlineMs (${renewDeadlineMs} ms)` +
             (this.#lastFailure ? `; last failure: ${this.#lastFailure}` : '');
-      return new LeaderElectionError('ERR_LEADER_ELECTION_LOST', `leader election ${this.name}: lost the lease ${lock.describe()}: ${why}`);
+      return new LeaderElectionError(
+        'ERR_LEADER_ELECTION_LOST',
+        `leader election ${this.name}: lost the lease ${lock.describe()}: ${why}`,
+      );
     }
   }
 
@@ -435,7 +445,9 @@ class Elector implements LeaderElector {
       return false;
     }
     const record =
-      holder === identity ? keepAcquisition(desired, current) : { ...desired, leaseTransitions: current.leaseTransitions + 1 };
+      holder === identity
+        ? keepAcquisition(desired, current)
+        : { ...desired, leaseTransitions: current.leaseTransitions + 1 };
     try {
       await this.#call('update', signal, (s) => lock.update(record, { signal: s }));
     } catch (err) {
@@ -448,7 +460,12 @@ class Elector implements LeaderElector {
   /** Gives the lease up if this identity still holds it: empty holder, `leaseDurationSeconds: 1`. */
   async #release(): Promise<void> {
     const { lock, renewDeadlineMs, clock } = this.#o;
-    const bound = deadlineController(clock, renewDeadlineMs, `releasing took longer than renewDeadlineMs (${renewDeadlineMs} ms)`, []);
+    const bound = deadlineController(
+      clock,
+      renewDeadlineMs,
+      `releasing took longer than renewDeadlineMs (${renewDeadlineMs} ms)`,
+      [],
+    );
     try {
       let current: LeaderElectionRecord | undefined;
       try {
@@ -495,10 +512,7 @@ class Elector implements LeaderElector {
       [signal],
     );
     try {
-      return await raceAbort(
-        (async () => fn(timeout.signal))(),
-        timeout.signal,
-      );
+      return await raceAbort((async () => fn(timeout.signal))(), timeout.signal);
     } finally {
       timeout.dispose();
     }

@@ -26,7 +26,11 @@ describe('leaseToRecord / recordToLeaseSpec', () => {
   });
 
   it('reads a Lease without a spec (made by someone else) as free, expired and never transitioned', () => {
-    expect(leaseToRecord({ metadata: { name: 'l' } })).toEqual({ holderIdentity: '', leaseDurationSeconds: 0, leaseTransitions: 0 });
+    expect(leaseToRecord({ metadata: { name: 'l' } })).toEqual({
+      holderIdentity: '',
+      leaseDurationSeconds: 0,
+      leaseTransitions: 0,
+    });
   });
 
   it('writes the five election fields and keeps strategy and preferredHolder', () => {
@@ -55,13 +59,18 @@ describe('createLeaseLock', () => {
   it.each(['namespace', 'name', 'identity'] as const)('refuses an empty %s, naming it', (field) => {
     const options = { client: config, namespace: 'ops', name: 'op', identity: 'pod-1', [field]: '' };
     expect(() => createLeaseLock(options)).toThrow(
-      expect.objectContaining({ code: 'ERR_LEADER_ELECTION_CONFIG', message: `createLeaseLock: ${field} must be a non-empty string` }),
+      expect.objectContaining({
+        code: 'ERR_LEADER_ELECTION_CONFIG',
+        message: `createLeaseLock: ${field} must be a non-empty string`,
+      }),
     );
   });
 
   it('refuses to update before it has read or created the Lease (no resourceVersion to write over)', async () => {
     const lock = createLeaseLock({ client: config, namespace: 'ops', name: 'op', identity: 'pod-1' });
-    await expect(lock.update({ holderIdentity: 'pod-1', leaseDurationSeconds: 1, leaseTransitions: 0 })).rejects.toMatchObject({
+    await expect(
+      lock.update({ holderIdentity: 'pod-1', leaseDurationSeconds: 1, leaseTransitions: 0 }),
+    ).rejects.toMatchObject({
       code: 'ERR_LEADER_ELECTION_LOCK',
       message: expect.stringContaining('update before get or create'),
     });

@@ -85,11 +85,17 @@ export class LeaseLock implements ResourceLock {
   constructor(options: LeaseLockOptions) {
     for (const field of ['namespace', 'name', 'identity'] as const) {
       if (typeof options[field] !== 'string' || options[field] === '') {
-        throw new LeaderElectionError('ERR_LEADER_ELECTION_CONFIG', `createLeaseLock: ${field} must be a non-empty string`);
+        throw new LeaderElectionError(
+          'ERR_LEADER_ELECTION_CONFIG',
+          `createLeaseLock: ${field} must be a non-empty string`,
+        );
       }
     }
     if (typeof options.client !== 'object' || options.client === null) {
-      throw new LeaderElectionError('ERR_LEADER_ELECTION_CONFIG', 'createLeaseLock: client must be a Clientset or a RestConfig');
+      throw new LeaderElectionError(
+        'ERR_LEADER_ELECTION_CONFIG',
+        'createLeaseLock: client must be a Clientset or a RestConfig',
+      );
     }
     const clientset = 'coordinationV1' in options.client ? options.client : createClientset(options.client);
     this.identity = options.identity;
@@ -133,7 +139,10 @@ export class LeaseLock implements ResourceLock {
         `Lease ${this.describe()}: update before get or create (the lock has no resourceVersion to write over)`,
       );
     }
-    this.#lease = await this.#leases.update({ ...current, spec: recordToLeaseSpec(record, current.spec) }, callOptions(options));
+    this.#lease = await this.#leases.update(
+      { ...current, spec: recordToLeaseSpec(record, current.spec) },
+      callOptions(options),
+    );
   }
 }
 

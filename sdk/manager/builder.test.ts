@@ -6,7 +6,13 @@ import type { ControllerOptions } from './controller-options.js';
 import type { ReconcilerOptions } from './decorator.js';
 import type { Reconcile } from './reconcile.js';
 
-const Widget = defineResource<{ size?: number }>({ group: 'example.com', version: 'v1', kind: 'Widget', plural: 'widgets', namespaced: true });
+const Widget = defineResource<{ size?: number }>({
+  group: 'example.com',
+  version: 'v1',
+  kind: 'Widget',
+  plural: 'widgets',
+  namespaced: true,
+});
 const reconciler: Reconcile = { reconcile: async () => ({}) };
 
 function recording(): ControllerRegistry & { specs: ControllerSpec[] } {
@@ -29,8 +35,17 @@ describe('controllerFor(...).withOptions', () => {
     const registry = recording();
     const rateLimiter = createExponentialFailureRateLimiter<string>();
     const options: ControllerOptions = { maxConcurrentReconciles: 3, rateLimiter, reconcileTimeoutMs: 500 };
-    controllerFor(registry).for(Widget).withOptions(options).withOptions({ cacheSyncTimeoutMs: 1000 }).complete(reconciler);
-    expect(registry.specs[0]).toMatchObject({ maxConcurrentReconciles: 3, rateLimiter, reconcileTimeoutMs: 500, cacheSyncTimeoutMs: 1000 });
+    controllerFor(registry)
+      .for(Widget)
+      .withOptions(options)
+      .withOptions({ cacheSyncTimeoutMs: 1000 })
+      .complete(reconciler);
+    expect(registry.specs[0]).toMatchObject({
+      maxConcurrentReconciles: 3,
+      rateLimiter,
+      reconcileTimeoutMs: 500,
+      cacheSyncTimeoutMs: 1000,
+    });
   });
 
   it('takes only its own fields from a larger object, such as a decorator’s metadata', () => {

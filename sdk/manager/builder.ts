@@ -76,7 +76,11 @@ export class ControllerBuilder {
 
   /** The primary resource: each of its events enqueues the object's own key. Required, once. */
   for(resource: ResourceDescriptor, options: ForOptions = {}): this {
-    if (this.primary) throw new KubeloopError('ERR_MANAGER_REGISTRATION', `for() was already called with ${this.primary.resource.kind}`);
+    if (this.primary)
+      throw new KubeloopError(
+        'ERR_MANAGER_REGISTRATION',
+        `for() was already called with ${this.primary.resource.kind}`,
+      );
     this.primary = { resource, predicates: options.predicates ?? [] };
     return this;
   }
@@ -92,7 +96,12 @@ export class ControllerBuilder {
 
   /** Any resource with a handler that maps its events to requests; `{ metadataOnly: true }` as for {@link owns}. */
   watches(resource: ResourceDescriptor, handler: EventHandler, options: WatchOptions = {}): this {
-    this.watched.push({ resource, handler, predicates: options.predicates ?? [], metadataOnly: options.metadataOnly ?? false });
+    this.watched.push({
+      resource,
+      handler,
+      predicates: options.predicates ?? [],
+      metadataOnly: options.metadataOnly ?? false,
+    });
     return this;
   }
 
@@ -110,7 +119,11 @@ export class ControllerBuilder {
    * A field index the reconciler lists with, registered in the manager's cache:
    * `withIndex(Pod, 'spec.nodeName', (p) => [p.spec?.nodeName ?? ''])`, then `client.list(Pod, { matchingFields })`.
    */
-  withIndex<T extends KubeObject>(resource: ResourceDescriptor<T>, field: string, extract: (obj: DeepReadonly<T>) => string[]): this {
+  withIndex<T extends KubeObject>(
+    resource: ResourceDescriptor<T>,
+    field: string,
+    extract: (obj: DeepReadonly<T>) => string[],
+  ): this {
     this.indexes.push({ resource, field, extract } as unknown as FieldIndexSpec);
     return this;
   }
@@ -148,16 +161,26 @@ export class ControllerBuilder {
   build(reconciler: Reconcile): ControllerHandle {
     const name = this.register(reconciler);
     const handle = this.registry.getController?.(name);
-    if (!handle) throw new KubeloopError('ERR_MANAGER_REGISTRATION', `controller ${name} was registered, but this registry does not hand controllers out (no getController)`);
+    if (!handle)
+      throw new KubeloopError(
+        'ERR_MANAGER_REGISTRATION',
+        `controller ${name} was registered, but this registry does not hand controllers out (no getController)`,
+      );
     return handle;
   }
 
   private register(reconciler: Reconcile): string {
-    if (!this.primary) throw new KubeloopError('ERR_MANAGER_REGISTRATION', 'a controller needs for(resource) before complete()');
-    if (typeof reconciler?.reconcile !== 'function') throw new ArgumentError('complete() needs an object with a reconcile() method');
+    if (!this.primary)
+      throw new KubeloopError('ERR_MANAGER_REGISTRATION', 'a controller needs for(resource) before complete()');
+    if (typeof reconciler?.reconcile !== 'function')
+      throw new ArgumentError('complete() needs an object with a reconcile() method');
     const primary = this.primary.resource;
     const sources: ControllerSource[] = [
-      { resource: primary, handler: enqueueRequestForObject(), predicates: [...this.filters, ...this.primary.predicates] },
+      {
+        resource: primary,
+        handler: enqueueRequestForObject(),
+        predicates: [...this.filters, ...this.primary.predicates],
+      },
       ...this.owned.map((o) => ({
         resource: o.resource,
         handler: enqueueRequestForOwner({ group: primary.group, kind: primary.kind }, { onlyController: true }),

@@ -135,21 +135,32 @@ export function missingIndexError(resource: string, field: string): KubeloopErro
  * Errors: InvalidSelectorError for a selector that does not parse, holds a `!=` term, or requires one field to equal
  * two values.
  */
-export function cachedFieldMatches(fieldSelector: string | undefined, matchingFields: Readonly<Record<string, string>> | undefined): Record<string, string> | undefined {
+export function cachedFieldMatches(
+  fieldSelector: string | undefined,
+  matchingFields: Readonly<Record<string, string>> | undefined,
+): Record<string, string> | undefined {
   const out: Record<string, string> = { ...matchingFields };
   for (const r of parseFieldSelector(fieldSelector ?? '').requirements()) {
     const fail = (problem: string): never => {
-      throw new InvalidSelectorError(fieldSelector ?? '', `${problem} (list with { uncached: true } to send it to the API server)`, 'field');
+      throw new InvalidSelectorError(
+        fieldSelector ?? '',
+        `${problem} (list with { uncached: true } to send it to the API server)`,
+        'field',
+      );
     };
     if (r.operator !== '=') fail(`non-exact field matches (${r.field}!=…) are not supported by the cache`);
-    if (Object.hasOwn(out, r.field) && out[r.field] !== r.value) fail(`${r.field} cannot equal both ${JSON.stringify(out[r.field])} and ${JSON.stringify(r.value)}`);
+    if (Object.hasOwn(out, r.field) && out[r.field] !== r.value)
+      fail(`${r.field} cannot equal both ${JSON.stringify(out[r.field])} and ${JSON.stringify(r.value)}`);
     out[r.field] = r.value;
   }
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** The field selector an uncached list sends: `fieldSelector` and `matchingFields` (values escaped), joined. */
-export function uncachedFieldSelector(fieldSelector: string | undefined, matchingFields: Readonly<Record<string, string>> | undefined): string {
+export function uncachedFieldSelector(
+  fieldSelector: string | undefined,
+  matchingFields: Readonly<Record<string, string>> | undefined,
+): string {
   return [fieldSelector, fieldSelectorFromSet(matchingFields ?? {}).toString()].filter(Boolean).join(',');
 }
 
@@ -220,11 +231,18 @@ export class ManagerCache implements InformerProvider {
   /** Informers asked for, by resourceId (with `#metadata` for metadata-only ones). */
   private readonly known = new Set<string>();
 
-  constructor(private readonly config: RestConfig, private readonly options: CacheOptions = {}, private readonly log?: CacheLog) {
+  constructor(
+    private readonly config: RestConfig,
+    private readonly options: CacheOptions = {},
+    private readonly log?: CacheLog,
+  ) {
     for (const entry of [...(options.byResource ?? []), ...(options.byObject ?? [])]) {
       const id = resourceId(entry.resource);
       if (this.byObject.has(id)) {
-        throw new KubeloopError('ERR_CACHE_OPTIONS', `cache.byObject has two entries for ${id} (byResource counts too): merge them into one`);
+        throw new KubeloopError(
+          'ERR_CACHE_OPTIONS',
+          `cache.byObject has two entries for ${id} (byResource counts too): merge them into one`,
+        );
       }
       this.byObject.set(id, entry);
     }
@@ -298,7 +316,10 @@ export class ManagerCache implements InformerProvider {
       const key = `${id}|${namespace}|${metadataOnly}`;
       let cached = this.cached.get(key);
       if (!cached) {
-        const { informer } = this.factoryFor(namespace, entry).forResource(plain as ResourceDescriptor<KubeObject>, scope as { metadataOnly?: false });
+        const { informer } = this.factoryFor(namespace, entry).forResource(
+          plain as ResourceDescriptor<KubeObject>,
+          scope as { metadataOnly?: false },
+        );
         cached = { resource: id, namespace, metadataOnly, informer };
         this.cached.set(key, cached);
       }
@@ -337,16 +358,22 @@ export class ManagerCache implements InformerProvider {
    * `mgr.cache.indexField(Pod, 'spec.nodeName', (p) => [p.spec?.nodeName ?? ''])`. Register before the manager
    * starts, or at least before lists that use it.
    */
-  indexField<T extends KubeObject>(resource: ResourceDescriptor<T>, field: string, extract: (obj: DeepReadonly<T>) => string[]): void {
+  indexField<T extends KubeObject>(
+    resource: ResourceDescriptor<T>,
+    field: string,
+    extract: (obj: DeepReadonly<T>) => string[],
+  ): void {
     const id = resourceId(resource);
     let indexes = this.fieldIndexes.get(id);
     if (!indexes) {
       indexes = new Map();
       this.fieldIndexes.set(id, indexes);
     }
-    if (indexes.has(field)) throw new KubeloopError('ERR_CACHE_INDEX_CONFLICT', `field index ${field} of ${id} is already registered`);
+    if (indexes.has(field))
+      throw new KubeloopError('ERR_CACHE_INDEX_CONFLICT', `field index ${field} of ${id} is already registered`);
     indexes.set(field, extract as FieldExtractor);
-    for (const informer of this.informers(resource)) this.applyIndexes(informer, new Map([[field, extract as FieldExtractor]]));
+    for (const informer of this.informers(resource))
+      this.applyIndexes(informer, new Map([[field, extract as FieldExtractor]]));
   }
 
   /** The extract function of a registered field index, or undefined. */
@@ -402,7 +429,11 @@ export class ManagerCache implements InformerProvider {
     }));
   }
 
-  private async synced(resource: ResourceDescriptor, lookup: InformerLookup, signal?: AbortSignal): Promise<CachedInformer[]> {
+  private async synced(
+    resource: ResourceDescriptor,
+    lookup: InformerLookup,
+    signal?: AbortSignal,
+  ): Promise<CachedInformer[]> {
     const id = resourceId(resource);
     if (!this.signal) {
       throw new KubeloopError(
@@ -429,7 +460,8 @@ export class ManagerCache implements InformerProvider {
     const informers = this.scoped(resource, lookup);
     const combined = signal ? AbortSignal.any([signal, this.signal]) : this.signal;
     const ok = await Promise.all(informers.map((c) => c.informer.waitForSync(combined)));
-    if (!ok.every(Boolean)) throw combined.reason ?? new KubeloopError('ERR_CACHE_NOT_SYNCED', `the cache of ${id} did not sync`);
+    if (!ok.every(Boolean))
+      throw combined.reason ?? new KubeloopError('ERR_CACHE_NOT_SYNCED', `the cache of ${id} did not sync`);
     return informers;
   }
 
@@ -437,11 +469,19 @@ export class ManagerCache implements InformerProvider {
    * What the informers of a resource hold, once synced, for reads of one's own writes: the informer that holds
    * `namespace` (every informer of the resource for `''`).
    */
-  async views(resource: ResourceDescriptor, namespace: string, signal?: AbortSignal, lookup: InformerLookup = {}): Promise<CacheView[]> {
+  async views(
+    resource: ResourceDescriptor,
+    namespace: string,
+    signal?: AbortSignal,
+    lookup: InformerLookup = {},
+  ): Promise<CacheView[]> {
     // A stopping manager ends the waits of reads in flight.
     if (this.signal?.aborted) throw this.signal.reason;
     const informers = await this.synced(resource, lookup, signal);
-    const scoped = resource.namespaced && namespace ? informers.filter((c) => c.namespace === '' || c.namespace === namespace) : informers;
+    const scoped =
+      resource.namespaced && namespace
+        ? informers.filter((c) => c.namespace === '' || c.namespace === namespace)
+        : informers;
     return scoped.map(({ informer }) => ({
       get: (key: string) => informer.getIndexer().getByKey(key),
       resourceVersion: () => informer.lastSyncResourceVersion(),
@@ -468,11 +508,18 @@ export class ManagerCache implements InformerProvider {
   /** Cached objects that match: the frozen, shared objects themselves. */
   async list(
     resource: ResourceDescriptor,
-    options: InformerLookup & { namespace?: string; labelSelector?: string; matchingFields?: Record<string, string>; signal?: AbortSignal },
+    options: InformerLookup & {
+      namespace?: string;
+      labelSelector?: string;
+      matchingFields?: Record<string, string>;
+      signal?: AbortSignal;
+    },
   ): Promise<CachedList> {
     const informers = await this.synced(resource, { metadataOnly: options.metadataOnly ?? false }, options.signal);
     // synced() let the read through: it is a metadata one whenever the resource is cached as metadata only.
-    const metadataOnly = Boolean(options.metadataOnly || isMetadataOnly(resource) || this.byObject.get(resourceId(resource))?.metadataOnly);
+    const metadataOnly = Boolean(
+      options.metadataOnly || isMetadataOnly(resource) || this.byObject.get(resourceId(resource))?.metadataOnly,
+    );
     const selector = options.labelSelector ? parseLabelSelector(options.labelSelector) : undefined;
     const fields = Object.entries(options.matchingFields ?? {});
     const items: DeepReadonly<KubeObject>[] = [];

@@ -45,7 +45,10 @@ export interface ClientPatchOptions extends WriteOptions {
 export interface StatusWriter {
   update<T extends KubeObject>(obj: T, options?: WriteOptions): Promise<T>;
   patch<T extends KubeObject>(obj: T, patch: unknown, options: ClientPatchOptions): Promise<T>;
-  apply<T extends KubeObject>(obj: ApplyConfiguration<T>, options: { fieldManager: string; force?: boolean } & RequestOptions): Promise<T>;
+  apply<T extends KubeObject>(
+    obj: ApplyConfiguration<T>,
+    options: { fieldManager: string; force?: boolean } & RequestOptions,
+  ): Promise<T>;
 }
 
 /**
@@ -60,14 +63,21 @@ export interface StatusWriter {
  * catch up, then fails with `ERR_READ_YOUR_WRITES_TIMEOUT`. Writes by anyone else may still be seen late.
  */
 export interface Client {
-  get<T extends KubeObject>(resource: ResourceDescriptor<T>, key: { namespace?: string; name: string }, options?: ClientGetOptions): Promise<T>;
+  get<T extends KubeObject>(
+    resource: ResourceDescriptor<T>,
+    key: { namespace?: string; name: string },
+    options?: ClientGetOptions,
+  ): Promise<T>;
   list<T extends KubeObject>(resource: ResourceDescriptor<T>, options?: ClientListOptions): Promise<KubeList<T>>;
   create<T extends KubeObject>(obj: T, options?: WriteOptions): Promise<T>;
   update<T extends KubeObject>(obj: T, options?: WriteOptions): Promise<T>;
   /** Patches the named object: `client.patch(obj, { spec: { replicas: 2 } }, { patchType: 'merge' })`. */
   patch<T extends KubeObject>(obj: T, patch: unknown, options: ClientPatchOptions): Promise<T>;
   /** Server-side apply of a partial object that names itself. */
-  apply<T extends KubeObject>(obj: ApplyConfiguration<T>, options: { fieldManager: string; force?: boolean } & RequestOptions): Promise<T>;
+  apply<T extends KubeObject>(
+    obj: ApplyConfiguration<T>,
+    options: { fieldManager: string; force?: boolean } & RequestOptions,
+  ): Promise<T>;
   delete(obj: KubeObject, options?: DeleteOptions): Promise<void>;
   deleteAllOf(resource: ResourceDescriptor, options?: DeleteCollectionOptions & { namespace?: string }): Promise<void>;
   status(): StatusWriter;

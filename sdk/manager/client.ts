@@ -41,7 +41,9 @@ export class ResourceRegistry {
 
   async forObject(obj: KubeObject, signal?: AbortSignal): Promise<ResourceDescriptor> {
     if (!obj.apiVersion || !obj.kind) {
-      throw new ArgumentError(`the object ${obj.metadata?.name ?? ''} has no apiVersion and kind: set them (or use a typed client)`);
+      throw new ArgumentError(
+        `the object ${obj.metadata?.name ?? ''} has no apiVersion and kind: set them (or use a typed client)`,
+      );
     }
     const { group, version } = parseGroupVersion(obj.apiVersion);
     const known = this.byGvk.get(gvkKey(group, version, obj.kind));
@@ -80,14 +82,21 @@ export class CachedClient implements Client {
   }
 
   /** Runs a write and remembers its answer for reads of one's own writes. */
-  private async write<T extends KubeObject>(obj: KubeObject, signal: AbortSignal | undefined, call: (r: ReturnType<CachedClient['direct']>) => Promise<unknown>): Promise<T> {
+  private async write<T extends KubeObject>(
+    obj: KubeObject,
+    signal: AbortSignal | undefined,
+    call: (r: ReturnType<CachedClient['direct']>) => Promise<unknown>,
+  ): Promise<T> {
     const resource = await this.registry.forObject(obj, signal);
     const written = (await call(this.direct(resource, obj.metadata?.namespace))) as T;
     this.ownWrites?.wrote(resource, written);
     return written;
   }
 
-  private direct(resource: ResourceDescriptor, namespace?: string): NamespaceableResourceInterface<KubeObject> | ReturnType<NamespaceableResourceInterface<KubeObject>['namespace']> {
+  private direct(
+    resource: ResourceDescriptor,
+    namespace?: string,
+  ): NamespaceableResourceInterface<KubeObject> | ReturnType<NamespaceableResourceInterface<KubeObject>['namespace']> {
     const r = this.factory.resource(resource);
     return resource.namespaced && namespace ? r.namespace(namespace) : r;
   }
@@ -107,7 +116,13 @@ export class CachedClient implements Client {
     const lookup = { metadataOnly: metadata };
     if (this.ownWrites?.has(plain)) {
       const namespace = key.namespace ?? '';
-      await this.ownWrites.waitForKey(plain, namespace, key.name, async () => (await this.cache.views(plain, namespace, options.signal, lookup))[0]!, options.signal);
+      await this.ownWrites.waitForKey(
+        plain,
+        namespace,
+        key.name,
+        async () => (await this.cache.views(plain, namespace, options.signal, lookup))[0]!,
+        options.signal,
+      );
     }
     const cached = await this.cache.get(plain, key.namespace ?? '', key.name, options.signal, lookup);
     const out = copy<KubeObject>(cached, this.unsafe(plain, options));
@@ -119,7 +134,10 @@ export class CachedClient implements Client {
     return options.unsafeDisableDeepCopy ?? this.cache.byObjectOf(resource)?.unsafeDisableDeepCopy ?? false;
   }
 
-  async list<T extends KubeObject>(resource: ResourceDescriptor<T>, options: ClientListOptions = {}): Promise<KubeList<T>> {
+  async list<T extends KubeObject>(
+    resource: ResourceDescriptor<T>,
+    options: ClientListOptions = {},
+  ): Promise<KubeList<T>> {
     const metadata = isMetadataOnly(resource);
     const plain = plainDescriptor(resource);
     this.registry.add(plain);
@@ -137,7 +155,12 @@ export class CachedClient implements Client {
     const lookup = { metadataOnly: metadata };
     if (this.ownWrites?.has(plain)) {
       const namespace = options.namespace ?? '';
-      await this.ownWrites.waitForList(plain, namespace, () => this.cache.views(plain, namespace, options.signal, lookup), options.signal);
+      await this.ownWrites.waitForList(
+        plain,
+        namespace,
+        () => this.cache.views(plain, namespace, options.signal, lookup),
+        options.signal,
+      );
     }
     const matchingFields = cachedFieldMatches(options.fieldSelector, options.matchingFields);
     const list = await this.cache.list(plain, {
@@ -180,7 +203,10 @@ export class CachedClient implements Client {
     this.ownWrites?.deleted(resource, obj);
   }
 
-  async deleteAllOf(resource: ResourceDescriptor, options: DeleteCollectionOptions & { namespace?: string } = {}): Promise<void> {
+  async deleteAllOf(
+    resource: ResourceDescriptor,
+    options: DeleteCollectionOptions & { namespace?: string } = {},
+  ): Promise<void> {
     const { namespace, ...rest } = options;
     await this.direct(resource, namespace).deleteCollection(rest);
   }
@@ -192,7 +218,9 @@ export class CachedClient implements Client {
       patch: <T extends KubeObject>(obj: T, patch: unknown, options: ClientPatchOptions): Promise<T> => {
         const name = obj.metadata?.name;
         if (!name) return Promise.reject(new ArgumentError('status().patch needs an object with metadata.name'));
-        return this.write<T>(obj, options.signal, (r) => r.patch(name, patch as never, { ...options, subresource: 'status' }));
+        return this.write<T>(obj, options.signal, (r) =>
+          r.patch(name, patch as never, { ...options, subresource: 'status' }),
+        );
       },
       apply: <T extends KubeObject>(
         obj: ApplyConfiguration<T>,

@@ -23,7 +23,12 @@ export interface ControllerOptions {
   cacheSyncTimeoutMs?: number;
 }
 
-const optionKeys = ['maxConcurrentReconciles', 'rateLimiter', 'reconcileTimeoutMs', 'cacheSyncTimeoutMs'] as const satisfies readonly (keyof ControllerOptions)[];
+const optionKeys = [
+  'maxConcurrentReconciles',
+  'rateLimiter',
+  'reconcileTimeoutMs',
+  'cacheSyncTimeoutMs',
+] as const satisfies readonly (keyof ControllerOptions)[];
 
 /**
  * The {@link ControllerOptions} fields of `options` that are set (a decorator's metadata carries other fields too),

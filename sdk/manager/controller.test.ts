@@ -9,8 +9,20 @@ import type { PredicateLike } from './predicates.js';
 import { TerminalError, type ReconcileRequest, type ReconcileResult } from './reconcile.js';
 import { channelSource, pollingSource, type Source } from './source.js';
 
-const ConfigMap: ResourceDescriptor = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
-const Widget: ResourceDescriptor = { group: 'example.com', version: 'v1', kind: 'Widget', plural: 'widgets', namespaced: true };
+const ConfigMap: ResourceDescriptor = {
+  group: '',
+  version: 'v1',
+  kind: 'ConfigMap',
+  plural: 'configmaps',
+  namespaced: true,
+};
+const Widget: ResourceDescriptor = {
+  group: 'example.com',
+  version: 'v1',
+  kind: 'Widget',
+  plural: 'widgets',
+  namespaced: true,
+};
 const log = pino({ level: 'silent' });
 
 function cm(name: string, extra: Partial<KubeObject['metadata']> = {}): KubeObject {
@@ -60,7 +72,9 @@ async function run(options: {
         return script(req, call);
       },
     },
-    sources: options.sources?.(informer) ?? [{ resource: ConfigMap, handler: enqueueRequestForObject(), predicates: options.predicates ?? [] }],
+    sources: options.sources?.(informer) ?? [
+      { resource: ConfigMap, handler: enqueueRequestForObject(), predicates: options.predicates ?? [] },
+    ],
     ...(options.rawSources && { rawSources: options.rawSources }),
     informers: { informers: () => [informer] },
     log,
@@ -194,7 +208,9 @@ describe('Controller events', () => {
     const other = { apiVersion: 'example.com/v1', kind: 'Gadget', name: 'g1', uid: 'u2', controller: false };
     const r = await run({
       objects: [cm('owned', { ownerReferences: [owner, other] }), cm('orphan')],
-      sources: () => [{ resource: ConfigMap, handler: enqueueRequestForOwner(Widget, { onlyController: true }), predicates: [] }],
+      sources: () => [
+        { resource: ConfigMap, handler: enqueueRequestForOwner(Widget, { onlyController: true }), predicates: [] },
+      ],
     });
     await vi.waitFor(() => expect(r.calls).toEqual(['ns/w1']));
     await settle();
@@ -253,7 +269,9 @@ describe('Controller events', () => {
 
   it('a channel source delivers pushed requests and objects through generic predicates, including pushes before start', async () => {
     let generic = 0;
-    const wake = channelSource({ predicates: [{ generic: (e) => (generic++, e.object.metadata?.name !== 'ignored') }] });
+    const wake = channelSource({
+      predicates: [{ generic: (e) => (generic++, e.object.metadata?.name !== 'ignored') }],
+    });
     wake.push({ namespace: 'ns', name: 'early' });
     const r = await run({ rawSources: [wake] });
     await vi.waitFor(() => expect(r.calls).toEqual(['ns/early']));
@@ -311,11 +329,17 @@ describe('Controller cache-sync timeout and informers waiting for their resource
     ApiError.fromResponse(code, JSON.stringify({ kind: 'Status', code, reason, message: reason }));
 
   /** A controller whose informer's first `failures` attempts get `err`; 25 ms between attempts, 100 ms sync timeout. */
-  async function attempt(answer: () => ApiError, failures: number): Promise<{ calls: string[]; done: Promise<unknown>; abort: AbortController }> {
+  async function attempt(
+    answer: () => ApiError,
+    failures: number,
+  ): Promise<{ calls: string[]; done: Promise<unknown>; abort: AbortController }> {
     const lw = new FakeListerWatcher<KubeObject>();
     lw.add(cm('a'));
     for (let i = 0; i < failures; i++) lw.failNext('list', answer());
-    const informer = new SharedIndexInformer<KubeObject>(lw, { backoff: { initialMs: 25, maxMs: 25, jitter: 0 }, initialList: 'list' });
+    const informer = new SharedIndexInformer<KubeObject>(lw, {
+      backoff: { initialMs: 25, maxMs: 25, jitter: 0 },
+      initialList: 'list',
+    });
     const calls: string[] = [];
     const controller = new Controller({
       name: 'sync-timeout',

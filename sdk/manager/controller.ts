@@ -33,7 +33,12 @@ export interface InformerProvider {
 
 /** What a controller reports; the manager feeds controller-runtime's metric series from it. */
 export interface ControllerMetrics {
-  reconciled(controller: string, result: 'success' | 'error' | 'requeue_after', seconds: number, terminal: boolean): void;
+  reconciled(
+    controller: string,
+    result: 'success' | 'error' | 'requeue_after',
+    seconds: number,
+    terminal: boolean,
+  ): void;
   activeWorkers(controller: string, delta: number): void;
   maxConcurrentReconciles(controller: string, value: number): void;
 }
@@ -134,7 +139,12 @@ export class Controller {
     const syncTimeout = syncDeadline(watched, this.options.cacheSyncTimeoutMs ?? 120_000);
     const syncSignal = AbortSignal.any([signal, syncTimeout.signal]);
     let synced: boolean[];
-    const context: SourceContext = { queue, signal: stopSources.signal, log, ...(this.options.clock && { clock: this.options.clock }) };
+    const context: SourceContext = {
+      queue,
+      signal: stopSources.signal,
+      log,
+      ...(this.options.clock && { clock: this.options.clock }),
+    };
     this.running = context;
     stopSources.signal.addEventListener('abort', () => (this.running = undefined), { once: true });
     try {
@@ -149,7 +159,10 @@ export class Controller {
     if (!synced.every(Boolean)) {
       stop();
       if (signal.aborted) return;
-      throw new KubeloopError('ERR_CACHE_NOT_SYNCED', `controller ${this.name}: timed out waiting for the caches to sync`);
+      throw new KubeloopError(
+        'ERR_CACHE_NOT_SYNCED',
+        `controller ${this.name}: timed out waiting for the caches to sync`,
+      );
     }
     const workers = this.options.maxConcurrentReconciles ?? 1;
     this.options.metrics?.maxConcurrentReconciles(this.name, workers);
@@ -184,14 +197,20 @@ export class Controller {
     }
     const context = this.running;
     if (context === undefined) {
-      throw new KubeloopError('ERR_CONTROLLER_STOPPED', `controller ${this.name} is not running: a source can be added before start or while it runs`);
+      throw new KubeloopError(
+        'ERR_CONTROLLER_STOPPED',
+        `controller ${this.name} is not running: a source can be added before start or while it runs`,
+      );
     }
     await source.start(context);
     if (!source.waitForSync) return;
     const timeoutMs = this.options.cacheSyncTimeoutMs ?? 120_000;
     const deadline = AbortSignal.any([context.signal, AbortSignal.timeout(timeoutMs)]);
     if (!(await source.waitForSync(deadline)) && !context.signal.aborted) {
-      throw new KubeloopError('ERR_CACHE_NOT_SYNCED', `controller ${this.name}: a source added at run time did not sync within ${timeoutMs} ms`);
+      throw new KubeloopError(
+        'ERR_CACHE_NOT_SYNCED',
+        `controller ${this.name}: a source added at run time did not sync within ${timeoutMs} ms`,
+      );
     }
   }
 
@@ -219,7 +238,10 @@ export class Controller {
     const reconcileSignal = timeoutMs > 0 ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : signal;
     let ending: ReconcileEnding;
     try {
-      const result: ReconcileResult | undefined = await this.options.reconciler.reconcile({ namespace, name }, { signal: reconcileSignal, log, reconcileID });
+      const result: ReconcileResult | undefined = await this.options.reconciler.reconcile(
+        { namespace, name },
+        { signal: reconcileSignal, log, reconcileID },
+      );
       ending = { result };
     } catch (thrown) {
       ending = { error: thrown };
@@ -233,7 +255,10 @@ export class Controller {
       }
       const thrown = (ending as { error: unknown }).error;
       // `throw 'text'` and rejections with non-Errors still get a message and a stack in the log.
-      const err = thrown instanceof Error ? thrown : new Error(`reconcile threw a non-Error value: ${String(thrown)}`, { cause: thrown });
+      const err =
+        thrown instanceof Error
+          ? thrown
+          : new Error(`reconcile threw a non-Error value: ${String(thrown)}`, { cause: thrown });
       if (disposition === 'terminal') {
         log.error({ err }, 'reconcile failed with a terminal error; not retrying until the object changes');
       } else {
@@ -250,14 +275,20 @@ export class Controller {
  * Aborts once `timeoutMs` passed without every informer synced; the time an informer spends waiting for its resource
  * (a CRD not installed yet) does not count, so a controller of an absent kind waits for it instead of failing.
  */
-function syncDeadline(informers: readonly SharedIndexInformer<KubeObject>[], timeoutMs: number): { signal: AbortSignal; clear: () => void } {
+function syncDeadline(
+  informers: readonly SharedIndexInformer<KubeObject>[],
+  timeoutMs: number,
+): { signal: AbortSignal; clear: () => void } {
   const controller = new AbortController();
   let deadline = Date.now() + timeoutMs;
-  const timer = setInterval(() => {
-    const now = Date.now();
-    if (informers.some((i) => i.health().waitingForResource)) deadline = now + timeoutMs;
-    else if (now >= deadline) controller.abort(new Error(`timed out after ${timeoutMs} ms`));
-  }, Math.max(10, Math.min(1000, timeoutMs / 4)));
+  const timer = setInterval(
+    () => {
+      const now = Date.now();
+      if (informers.some((i) => i.health().waitingForResource)) deadline = now + timeoutMs;
+      else if (now >= deadline) controller.abort(new Error(`timed out after ${timeoutMs} ms`));
+    },
+    Math.max(10, Math.min(1000, timeoutMs / 4)),
+  );
   timer.unref();
   return { signal: controller.signal, clear: () => clearInterval(timer) };
 }

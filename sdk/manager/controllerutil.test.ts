@@ -42,7 +42,10 @@ type Obj = KubeObject & { spec?: unknown; status?: unknown; data?: Record<string
 
 function applyMergePatch(target: unknown, patch: unknown): unknown {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const out: Record<string, unknown> =
+    typeof target === 'object' && target !== null && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
     else out[k] = applyMergePatch(out[k], v);
@@ -107,7 +110,9 @@ class FakeClient implements Client {
     this.calls.push(`update ${obj.metadata?.name}`);
     const current = this.stored(obj);
     if (current.metadata?.resourceVersion !== obj.metadata?.resourceVersion) {
-      return Promise.reject(new ApiError(409, { reason: 'Conflict', code: 409, message: 'the object has been modified' }));
+      return Promise.reject(
+        new ApiError(409, { reason: 'Conflict', code: 409, message: 'the object has been modified' }),
+      );
     }
     const next = { ...structuredClone(obj), status: current.status } as Obj;
     if (!jsonEqual(current.spec, next.spec)) next.metadata!.generation = (current.metadata?.generation ?? 0) + 1;
@@ -158,7 +163,14 @@ describe('setControllerReference', () => {
     setControllerReference(owner, cm);
     setControllerReference(owner, cm);
     expect(cm.metadata?.ownerReferences).toEqual([
-      { apiVersion: 'example.com/v1', kind: 'Widget', name: 'w', uid: 'uid-w', blockOwnerDeletion: true, controller: true },
+      {
+        apiVersion: 'example.com/v1',
+        kind: 'Widget',
+        name: 'w',
+        uid: 'uid-w',
+        blockOwnerDeletion: true,
+        controller: true,
+      },
     ]);
     expect(hasControllerReference(cm)).toBe(true);
     expect(getControllerOf(cm)?.name).toBe('w');
@@ -177,7 +189,14 @@ describe('setControllerReference', () => {
     };
     setControllerReference(owner, cm, { blockOwnerDeletion: false });
     expect(cm.metadata?.ownerReferences).toEqual([
-      { apiVersion: 'example.com/v1', kind: 'Widget', name: 'w', uid: 'uid-w', blockOwnerDeletion: false, controller: true },
+      {
+        apiVersion: 'example.com/v1',
+        kind: 'Widget',
+        name: 'w',
+        uid: 'uid-w',
+        blockOwnerDeletion: false,
+        controller: true,
+      },
       { apiVersion: 'v1', kind: 'Service', name: 's', uid: 'uid-s' },
     ]);
   });
@@ -185,7 +204,11 @@ describe('setControllerReference', () => {
   it('throws AlreadyOwnedError when another controller owns the object', () => {
     const cm: KubeObject = {
       kind: 'ConfigMap',
-      metadata: { name: 'c', namespace: 'ns', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'd', uid: 'u', controller: true }] },
+      metadata: {
+        name: 'c',
+        namespace: 'ns',
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'd', uid: 'u', controller: true }],
+      },
     };
     let caught: unknown;
     try {
@@ -194,14 +217,20 @@ describe('setControllerReference', () => {
       caught = err;
     }
     expect(caught).toBeInstanceOf(AlreadyOwnedError);
-    expect(caught).toMatchObject({ code: 'ERR_ALREADY_OWNED', owner: { kind: 'Deployment', name: 'd' }, object: { kind: 'ConfigMap', namespace: 'ns', name: 'c' } });
+    expect(caught).toMatchObject({
+      code: 'ERR_ALREADY_OWNED',
+      owner: { kind: 'Deployment', name: 'd' },
+      object: { kind: 'ConfigMap', namespace: 'ns', name: 'c' },
+    });
     expect(String((caught as Error).message)).toMatch(/ConfigMap ns\/c is already controlled by Deployment d/);
     expect(cm.metadata?.ownerReferences).toHaveLength(1);
   });
 
   it('rejects an owner without uid, apiVersion or kind', () => {
     const cm: KubeObject = { metadata: { name: 'c', namespace: 'ns' } };
-    expect(() => setControllerReference({ ...owner, metadata: { name: 'w', namespace: 'ns' } }, cm)).toThrow(OwnerReferenceError);
+    expect(() => setControllerReference({ ...owner, metadata: { name: 'w', namespace: 'ns' } }, cm)).toThrow(
+      OwnerReferenceError,
+    );
     expect(() => setControllerReference({ kind: 'Widget', metadata: owner.metadata }, cm)).toThrow(/no apiVersion/);
     expect(() => setControllerReference({ apiVersion: 'v1', metadata: owner.metadata }, cm)).toThrow(/no kind/);
     expect(cm.metadata?.ownerReferences).toBeUndefined();
@@ -216,7 +245,9 @@ describe('setControllerReference', () => {
     const node: KubeObject = { kind: 'ClusterRole', metadata: { name: 'cr' } };
     expect(() => setControllerReference(owner, node)).toThrow(/cluster-scoped/);
     const elsewhere: KubeObject = { metadata: { name: 'c', namespace: 'other' } };
-    expect(() => setOwnerReference(owner, elsewhere)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OWNER_REFERENCE' }));
+    expect(() => setOwnerReference(owner, elsewhere)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OWNER_REFERENCE' }),
+    );
     expect(() => setControllerReference(owner, elsewhere)).toThrow(/never cross namespaces/);
   });
 });
@@ -225,13 +256,17 @@ describe('setOwnerReference, removeOwnerReference, hasOwnerReference', () => {
   it('adds a plain reference, replaces one to the same owner, and removes it', () => {
     const cm: KubeObject = { metadata: { name: 'c', namespace: 'ns' } };
     setOwnerReference(owner, cm);
-    expect(cm.metadata?.ownerReferences).toEqual([{ apiVersion: 'example.com/v1', kind: 'Widget', name: 'w', uid: 'uid-w' }]);
+    expect(cm.metadata?.ownerReferences).toEqual([
+      { apiVersion: 'example.com/v1', kind: 'Widget', name: 'w', uid: 'uid-w' },
+    ]);
     expect(hasControllerReference(cm)).toBe(false);
     expect(hasOwnerReference(owner, cm)).toBe(true);
 
     setControllerReference(owner, cm);
     setOwnerReference(owner, cm, { blockOwnerDeletion: true });
-    expect(cm.metadata?.ownerReferences).toEqual([{ apiVersion: 'example.com/v1', kind: 'Widget', name: 'w', uid: 'uid-w', blockOwnerDeletion: true }]);
+    expect(cm.metadata?.ownerReferences).toEqual([
+      { apiVersion: 'example.com/v1', kind: 'Widget', name: 'w', uid: 'uid-w', blockOwnerDeletion: true },
+    ]);
 
     const other = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'ns', uid: 'uid-s' } };
     setOwnerReference(other, cm);
@@ -278,21 +313,62 @@ describe('status conditions', () => {
   it('adds a new condition with lastTransitionTime now (to the second)', () => {
     const conditions: metav1.Condition[] = [];
     expect(setStatusCondition(conditions, { type: 'Ready', status: 'False', reason: 'Starting' })).toBe(true);
-    expect(conditions).toEqual([{ type: 'Ready', status: 'False', reason: 'Starting', message: '', lastTransitionTime: '2030-01-02T03:04:05Z' }]);
+    expect(conditions).toEqual([
+      { type: 'Ready', status: 'False', reason: 'Starting', message: '', lastTransitionTime: '2030-01-02T03:04:05Z' },
+    ]);
   });
 
   it('changes lastTransitionTime only when the status changes', () => {
     const conditions: metav1.Condition[] = [];
     setStatusCondition(conditions, { type: 'Ready', status: 'False', reason: 'Starting', message: 'wait' });
     vi.setSystemTime(new Date('2030-01-02T04:00:00Z'));
-    expect(setStatusCondition(conditions, { type: 'Ready', status: 'False', reason: 'Starting', message: 'wait' })).toBe(false);
-    expect(setStatusCondition(conditions, { type: 'Ready', status: 'False', reason: 'StillStarting', message: 'more', observedGeneration: 2 })).toBe(true);
-    expect(conditions[0]).toEqual({ type: 'Ready', status: 'False', reason: 'StillStarting', message: 'more', observedGeneration: 2, lastTransitionTime: '2030-01-02T03:04:05Z' });
-    expect(setStatusCondition(conditions, { type: 'Ready', status: 'True', reason: 'Up', observedGeneration: 2 })).toBe(true);
-    expect(conditions[0]).toEqual({ type: 'Ready', status: 'True', reason: 'Up', message: '', observedGeneration: 2, lastTransitionTime: '2030-01-02T04:00:00Z' });
+    expect(
+      setStatusCondition(conditions, { type: 'Ready', status: 'False', reason: 'Starting', message: 'wait' }),
+    ).toBe(false);
+    expect(
+      setStatusCondition(conditions, {
+        type: 'Ready',
+        status: 'False',
+        reason: 'StillStarting',
+        message: 'more',
+        observedGeneration: 2,
+      }),
+    ).toBe(true);
+    expect(conditions[0]).toEqual({
+      type: 'Ready',
+      status: 'False',
+      reason: 'StillStarting',
+      message: 'more',
+      observedGeneration: 2,
+      lastTransitionTime: '2030-01-02T03:04:05Z',
+    });
+    expect(setStatusCondition(conditions, { type: 'Ready', status: 'True', reason: 'Up', observedGeneration: 2 })).toBe(
+      true,
+    );
+    expect(conditions[0]).toEqual({
+      type: 'Ready',
+      status: 'True',
+      reason: 'Up',
+      message: '',
+      observedGeneration: 2,
+      lastTransitionTime: '2030-01-02T04:00:00Z',
+    });
     // an explicit time on a status change wins; dropping observedGeneration is a change
-    expect(setStatusCondition(conditions, { type: 'Ready', status: 'False', reason: 'Down', lastTransitionTime: '2030-01-01T00:00:00Z' })).toBe(true);
-    expect(conditions[0]).toEqual({ type: 'Ready', status: 'False', reason: 'Down', message: '', lastTransitionTime: '2030-01-01T00:00:00Z' });
+    expect(
+      setStatusCondition(conditions, {
+        type: 'Ready',
+        status: 'False',
+        reason: 'Down',
+        lastTransitionTime: '2030-01-01T00:00:00Z',
+      }),
+    ).toBe(true);
+    expect(conditions[0]).toEqual({
+      type: 'Ready',
+      status: 'False',
+      reason: 'Down',
+      message: '',
+      lastTransitionTime: '2030-01-01T00:00:00Z',
+    });
   });
 
   it('find, remove and the status predicates', () => {
@@ -324,7 +400,12 @@ describe('jsonEqual and mergePatch', () => {
     expect(jsonEqual({ a: {} }, { a: [] })).toBe(false);
   });
   it('a merge patch sets changes, nulls removals, replaces lists whole', () => {
-    expect(mergePatch({ a: 1, b: { c: 1, d: 2 }, l: [1, 2], gone: 'x' }, { a: 1, b: { c: 1, d: 3, e: 4 }, l: [1], add: true })).toEqual({
+    expect(
+      mergePatch(
+        { a: 1, b: { c: 1, d: 2 }, l: [1, 2], gone: 'x' },
+        { a: 1, b: { c: 1, d: 3, e: 4 }, l: [1], add: true },
+      ),
+    ).toEqual({
       gone: null,
       b: { d: 3, e: 4 },
       l: [1],
@@ -350,7 +431,11 @@ const Widget = defineResource<{ size?: number; extra?: string }, { phase?: strin
   namespaced: true,
 });
 type WidgetObject = ObjectOf<typeof Widget>;
-const newWidget = (): WidgetObject => ({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'ns' } });
+const newWidget = (): WidgetObject => ({
+  apiVersion: 'example.com/v1',
+  kind: 'Widget',
+  metadata: { name: 'w', namespace: 'ns' },
+});
 
 describe('createOrUpdate', () => {
   it('creates when absent (mutate runs on the given object), and fills the object with the answer', async () => {
@@ -387,11 +472,19 @@ describe('createOrUpdate', () => {
   it('finds built-in kinds from apiVersion/kind; needs a descriptor for custom kinds and fills apiVersion/kind from it', async () => {
     const client = new FakeClient();
     const widget: WidgetObject = { metadata: { name: 'w1', namespace: 'ns' } };
-    await expect(createOrUpdate(client, { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w1', namespace: 'ns' } }, () => {})).rejects.toMatchObject({
+    await expect(
+      createOrUpdate(
+        client,
+        { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w1', namespace: 'ns' } },
+        () => {},
+      ),
+    ).rejects.toMatchObject({
       code: 'ERR_UNKNOWN_RESOURCE',
       message: expect.stringContaining('{ resource: Widget }'),
     });
-    expect(await createOrUpdate(client, widget, (w) => void (w.spec = { size: 1 }), { resource: Widget })).toBe('created');
+    expect(await createOrUpdate(client, widget, (w) => void (w.spec = { size: 1 }), { resource: Widget })).toBe(
+      'created',
+    );
     expect(widget).toMatchObject({ apiVersion: 'example.com/v1', kind: 'Widget', spec: { size: 1 } });
 
     const dep: Obj = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', namespace: 'ns' } };
@@ -437,13 +530,16 @@ describe('createOrUpdate', () => {
 });
 
 describe('createOrPatch', () => {
-
   it('creates, then patches only what changed, object and status separately', async () => {
     const client = new FakeClient();
-    expect(await createOrPatch(client, newWidget(), (w) => void (w.spec = { size: 1, extra: 'x' }), { resource: Widget })).toBe('created');
+    expect(
+      await createOrPatch(client, newWidget(), (w) => void (w.spec = { size: 1, extra: 'x' }), { resource: Widget }),
+    ).toBe('created');
     client.calls.length = 0;
 
-    expect(await createOrPatch(client, newWidget(), (w) => void (w.spec = { size: 1, extra: 'x' }), { resource: Widget })).toBe('unchanged');
+    expect(
+      await createOrPatch(client, newWidget(), (w) => void (w.spec = { size: 1, extra: 'x' }), { resource: Widget }),
+    ).toBe('unchanged');
     expect(client.calls).toEqual(['get w']);
 
     const spec = newWidget();
@@ -452,7 +548,11 @@ describe('createOrPatch', () => {
     expect(spec.spec).toEqual({ size: 2 });
 
     const statusOnly = newWidget();
-    expect(await createOrPatch(client, statusOnly, (w) => void (w.status = { phase: 'Ready', ready: 1 }), { resource: Widget })).toBe('updatedStatusOnly');
+    expect(
+      await createOrPatch(client, statusOnly, (w) => void (w.status = { phase: 'Ready', ready: 1 }), {
+        resource: Widget,
+      }),
+    ).toBe('updatedStatusOnly');
     expect(client.calls.at(-1)).toBe('patchStatus w {"status":{"phase":"Ready","ready":1}}');
     expect(statusOnly.status).toEqual({ phase: 'Ready', ready: 1 });
 
@@ -467,16 +567,25 @@ describe('createOrPatch', () => {
       { resource: Widget },
     );
     expect(result).toBe('updatedStatus');
-    expect(client.calls.slice(-2)).toEqual(['patch w {"metadata":{"labels":{"tier":"a"}}}', 'patchStatus w {"status":{"ready":2}}']);
+    expect(client.calls.slice(-2)).toEqual([
+      'patch w {"metadata":{"labels":{"tier":"a"}}}',
+      'patchStatus w {"status":{"ready":2}}',
+    ]);
     expect(both).toMatchObject({ metadata: { labels: { tier: 'a' } }, status: { phase: 'Ready', ready: 2 } });
-    expect(client.objects.get('example.com|Widget|ns|w')).toMatchObject({ spec: { size: 2 }, metadata: { labels: { tier: 'a' } }, status: { ready: 2 } });
+    expect(client.objects.get('example.com|Widget|ns|w')).toMatchObject({
+      spec: { size: 2 },
+      metadata: { labels: { tier: 'a' } },
+      status: { ready: 2 },
+    });
   });
 
   it('removing the status sends status: null', async () => {
     const client = new FakeClient();
     await createOrPatch(client, newWidget(), () => {}, { resource: Widget });
     await createOrPatch(client, newWidget(), (w) => void (w.status = { phase: 'X' }), { resource: Widget });
-    expect(await createOrPatch(client, newWidget(), (w) => void delete w.status, { resource: Widget })).toBe('updatedStatusOnly');
+    expect(await createOrPatch(client, newWidget(), (w) => void delete w.status, { resource: Widget })).toBe(
+      'updatedStatusOnly',
+    );
     expect(client.calls.at(-1)).toBe('patchStatus w {"status":null}');
   });
 

@@ -111,7 +111,10 @@ const metadataKey = Symbol.for('kubeloop.reconciler.options');
  * Works as a legacy (`experimentalDecorators`) and as a standard (TC39) class decorator.
  */
 export function Reconciler(options: ReconcilerOptions) {
-  return function decorate<C extends abstract new (...args: never[]) => unknown>(target: C, _context?: ClassDecoratorContext<C>): C {
+  return function decorate<C extends abstract new (...args: never[]) => unknown>(
+    target: C,
+    _context?: ClassDecoratorContext<C>,
+  ): C {
     if (!options?.for) throw new ArgumentError(`@Reconciler on ${target.name}: the "for" resource is required`);
     Object.defineProperty(target, metadataKey, { value: Object.freeze({ ...options }), enumerable: false });
     injectable()(target as unknown as new (...args: unknown[]) => unknown);
@@ -121,7 +124,9 @@ export function Reconciler(options: ReconcilerOptions) {
 
 /** The options recorded by `@Reconciler`, or undefined for an undecorated class. */
 export function reconcilerOptionsOf(target: unknown): ReconcilerOptions | undefined {
-  return typeof target === 'function' ? (target as unknown as Record<symbol, ReconcilerOptions | undefined>)[metadataKey] : undefined;
+  return typeof target === 'function'
+    ? (target as unknown as Record<symbol, ReconcilerOptions | undefined>)[metadataKey]
+    : undefined;
 }
 
 /**

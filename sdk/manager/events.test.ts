@@ -22,7 +22,11 @@ function fakeSink(fail: (call: Call, index: number) => unknown = () => undefined
   };
 }
 
-function fakeLog(): { debug(obj: object, msg: string): void; warn(obj: object, msg: string): void; warnings: string[] } {
+function fakeLog(): {
+  debug(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  warnings: string[];
+} {
   const warnings: string[] = [];
   return { warnings, debug: () => {}, warn: (_obj, msg) => warnings.push(msg) };
 }
@@ -36,11 +40,19 @@ const widget = {
 function recorder(sink: EventSink, extra: Partial<EventRecorderOptions> = {}) {
   const clock = createFakeClock();
   const log = fakeLog();
-  const rec = createEventRecorder({ sink, component: 'widget-operator', instance: 'widget-operator-pod-1', log, clock, ...extra });
+  const rec = createEventRecorder({
+    sink,
+    component: 'widget-operator',
+    instance: 'widget-operator-pod-1',
+    log,
+    clock,
+    ...extra,
+  });
   return { rec, clock, log };
 }
 
-const apiError = (code: number, reason: string) => new ApiError(code, { status: 'Failure', code, reason, message: reason });
+const apiError = (code: number, reason: string) =>
+  new ApiError(code, { status: 'Failure', code, reason, message: reason });
 
 describe('createEventRecorder', () => {
   it('writes an events.k8s.io/v1 Event with every required field, in the background', async () => {
@@ -63,7 +75,14 @@ describe('createEventRecorder', () => {
       reason: 'Created',
       note: 'created deployment w1-web',
       type: 'Normal',
-      regarding: { apiVersion: 'example.com/v1', kind: 'Widget', namespace: 'ns', name: 'w1', uid: 'uid-1', resourceVersion: '42' },
+      regarding: {
+        apiVersion: 'example.com/v1',
+        kind: 'Widget',
+        namespace: 'ns',
+        name: 'w1',
+        uid: 'uid-1',
+        resourceVersion: '42',
+      },
     });
   });
 
@@ -81,7 +100,12 @@ describe('createEventRecorder', () => {
     await rec.flush();
     expect(sink.calls[0]).toMatchObject({
       namespace: 'default',
-      event: { action: 'Drain', type: 'Warning', related: { kind: 'Pod', name: 'p', namespace: 'ns' }, regarding: { kind: 'Node', name: 'node-1' } },
+      event: {
+        action: 'Drain',
+        type: 'Warning',
+        related: { kind: 'Pod', name: 'p', namespace: 'ns' },
+        regarding: { kind: 'Node', name: 'node-1' },
+      },
     });
   });
 
@@ -100,7 +124,12 @@ describe('createEventRecorder', () => {
     await rec.flush();
     // The two repeats became one patch (the second joined the first while it waited), carrying the latest count.
     expect(sink.calls.slice(1)).toEqual([
-      { op: 'patch', namespace: 'ns', name: created.event.metadata?.name, patch: { series: { count: 5, lastObservedTime: expect.any(String) } } },
+      {
+        op: 'patch',
+        namespace: 'ns',
+        name: created.event.metadata?.name,
+        patch: { series: { count: 5, lastObservedTime: expect.any(String) } },
+      },
     ]);
   });
 
@@ -110,7 +139,12 @@ describe('createEventRecorder', () => {
     rec.event(widget, 'Normal', 'Scaled', 'scaled to 2');
     rec.event(widget, 'Normal', 'Scaled', 'scaled to 3');
     rec.event(widget, 'Warning', 'Scaled', 'scaled to 3');
-    rec.event({ ...widget, metadata: { ...widget.metadata, name: 'w2', uid: 'uid-2' } }, 'Normal', 'Scaled', 'scaled to 2');
+    rec.event(
+      { ...widget, metadata: { ...widget.metadata, name: 'w2', uid: 'uid-2' } },
+      'Normal',
+      'Scaled',
+      'scaled to 2',
+    );
     await rec.flush();
     expect(sink.calls.map((c) => c.op)).toEqual(['create', 'create', 'create', 'create']);
     clock.advance(1001);
@@ -202,7 +236,10 @@ describe('createEventRecorder', () => {
     release();
     await rec.flush();
     expect(calls).toEqual(['tick 0', 'tick 1']);
-    expect(log.warnings).toEqual(['the event queue is full: dropping events until it drains', 'dropped events: the event queue was full']);
+    expect(log.warnings).toEqual([
+      'the event queue is full: dropping events until it drains',
+      'dropped events: the event queue was full',
+    ]);
   });
 
   it('limits new Events per object (burst, then one per refill period); other objects and repeats are not limited', async () => {
@@ -213,7 +250,12 @@ describe('createEventRecorder', () => {
     rec.event(other, 'Normal', 'Step', 'step 0');
     rec.event(widget, 'Normal', 'Step', 'step 0'); // a repeat joins its series
     await rec.flush();
-    const created = sink.calls.filter((c) => c.op === 'create').map((c) => `${(c as Extract<Call, { op: 'create' }>).event.regarding?.name}:${(c as Extract<Call, { op: 'create' }>).event.note}`);
+    const created = sink.calls
+      .filter((c) => c.op === 'create')
+      .map(
+        (c) =>
+          `${(c as Extract<Call, { op: 'create' }>).event.regarding?.name}:${(c as Extract<Call, { op: 'create' }>).event.note}`,
+      );
     expect(created).toEqual(['w1:step 0', 'w1:step 1', 'w1:step 2', 'w2:step 0']);
     expect(log.warnings).toEqual(['too many new events for one object: dropping them for a while']);
     clock.advance(60_000);
@@ -272,8 +314,14 @@ describe('createEventRecorder', () => {
 
   it('checks its options', () => {
     const log = fakeLog();
-    expect(() => createEventRecorder({ sink: fakeSink(), component: 'Not A Name!', log })).toThrow(/not a qualified name/);
-    expect(() => createEventRecorder({ component: 'ok', log })).toThrow(expect.objectContaining({ code: 'ERR_EVENT_RECORDER_OPTIONS' }));
-    expect(() => createEventRecorder({ sink: fakeSink(), component: 'example.com/widget-controller', log })).not.toThrow();
+    expect(() => createEventRecorder({ sink: fakeSink(), component: 'Not A Name!', log })).toThrow(
+      /not a qualified name/,
+    );
+    expect(() => createEventRecorder({ component: 'ok', log })).toThrow(
+      expect.objectContaining({ code: 'ERR_EVENT_RECORDER_OPTIONS' }),
+    );
+    expect(() =>
+      createEventRecorder({ sink: fakeSink(), component: 'example.com/widget-controller', log }),
+    ).not.toThrow();
   });
 });

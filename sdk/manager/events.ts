@@ -122,7 +122,8 @@ export interface EventRecorderOptions {
 
 const maxNoteBytes = 1024;
 const maxShortField = 128;
-const qualifiedName = /^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const qualifiedName =
+  /^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
 function cutBytes(text: string, maxBytes: number): string {
   if (Buffer.byteLength(text) <= maxBytes) return text;
@@ -132,7 +133,8 @@ function cutBytes(text: string, maxBytes: number): string {
 }
 
 function referenceOf(subject: EventSubject): corev1.ObjectReference {
-  const meta = 'metadata' in subject && subject.metadata ? subject.metadata : (subject as Readonly<corev1.ObjectReference>);
+  const meta =
+    'metadata' in subject && subject.metadata ? subject.metadata : (subject as Readonly<corev1.ObjectReference>);
   const ref: corev1.ObjectReference = {};
   if (subject.apiVersion) ref.apiVersion = subject.apiVersion;
   if (subject.kind) ref.kind = subject.kind;
@@ -170,7 +172,10 @@ function buildEvent(input: EventInput, component: string, instance: string): eve
   return {
     apiVersion: 'events.k8s.io/v1',
     kind: 'Event',
-    metadata: { name: `${name.slice(0, 253 - 17)}.${uniqueNanos().toString(16)}`, namespace: regarding.namespace || 'default' },
+    metadata: {
+      name: `${name.slice(0, 253 - 17)}.${uniqueNanos().toString(16)}`,
+      namespace: regarding.namespace || 'default',
+    },
     eventTime: formatMicroTime(Date.now()),
     reportingController: component,
     reportingInstance: instance,
@@ -239,7 +244,10 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
         writer.repeated(correlation.series);
       } else if (correlation.kind === 'limited') {
         if (correlation.first) {
-          log.warn({ regarding: event.regarding, reason: event.reason }, 'too many new events for one object: dropping them for a while');
+          log.warn(
+            { regarding: event.regarding, reason: event.reason },
+            'too many new events for one object: dropping them for a while',
+          );
         }
       } else if (writer.create(correlation.series)) {
         correlator.remember(correlation.series);

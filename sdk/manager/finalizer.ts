@@ -45,7 +45,14 @@ export async function finalizer<T extends KubeObject>(
     if (index < 0) return {};
     await reconcile({ type: 'cleanup', object: obj });
     const path = `/metadata/finalizers/${index}`;
-    await client.patch(obj, [{ op: 'test', path, value: name }, { op: 'remove', path }], { ...options, patchType: 'json' });
+    await client.patch(
+      obj,
+      [
+        { op: 'test', path, value: name },
+        { op: 'remove', path },
+      ],
+      { ...options, patchType: 'json' },
+    );
     return {}; // the object goes now: nothing to requeue
   }
   if (index >= 0) return reconcile({ type: 'apply', object: obj });
@@ -53,7 +60,9 @@ export async function finalizer<T extends KubeObject>(
   const add = obj.metadata?.finalizers
     ? { op: 'add', path: '/metadata/finalizers/-', value: name }
     : { op: 'add', path: '/metadata/finalizers', value: [name] };
-  const ops = resourceVersion ? [{ op: 'test', path: '/metadata/resourceVersion', value: resourceVersion }, add] : [add];
+  const ops = resourceVersion
+    ? [{ op: 'test', path: '/metadata/resourceVersion', value: resourceVersion }, add]
+    : [add];
   const patched = await client.patch(obj, ops, { ...options, patchType: 'json' });
   return reconcile({ type: 'apply', object: patched });
 }

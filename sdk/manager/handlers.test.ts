@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { OwnerReference } from '../client/index.js';
-import { enqueueRequestForObject, enqueueRequestForOwner, enqueueRequestsFromMapFunc, type RequestQueue } from './handlers.js';
+import {
+  enqueueRequestForObject,
+  enqueueRequestForOwner,
+  enqueueRequestsFromMapFunc,
+  type RequestQueue,
+} from './handlers.js';
 import type { CachedObject } from './predicates.js';
 import type { ReconcileRequest } from './reconcile.js';
 
@@ -70,7 +75,10 @@ describe('enqueueRequestForOwner', () => {
   it('on update enqueues the owners of the old and the new object, each once', async () => {
     const h = enqueueRequestForOwner({ group: 'apps', kind: 'ReplicaSet' });
     const q = recorder();
-    await h.update({ objectOld: pod('p', 'ns', [rsRef('a'), rsRef('b')]), objectNew: pod('p', 'ns', [rsRef('b'), rsRef('c')]) }, q);
+    await h.update(
+      { objectOld: pod('p', 'ns', [rsRef('a'), rsRef('b')]), objectNew: pod('p', 'ns', [rsRef('b'), rsRef('c')]) },
+      q,
+    );
     expect(q.requests).toEqual([
       { namespace: 'ns', name: 'a' },
       { namespace: 'ns', name: 'b' },
@@ -81,18 +89,28 @@ describe('enqueueRequestForOwner', () => {
   it('a cluster-scoped owner (namespaced: false, as its descriptor says) gets namespace ""', async () => {
     const h = enqueueRequestForOwner({ group: 'example.com', kind: 'Cluster', namespaced: false });
     const q = recorder();
-    await h.generic({ object: pod('p', 'ns', [{ apiVersion: 'example.com/v1', kind: 'Cluster', name: 'c1', uid: 'u' }]) }, q);
+    await h.generic(
+      { object: pod('p', 'ns', [{ apiVersion: 'example.com/v1', kind: 'Cluster', name: 'c1', uid: 'u' }]) },
+      q,
+    );
     expect(q.requests).toEqual([{ namespace: '', name: 'c1' }]);
   });
 
   it('enqueues nothing for an object without owners', async () => {
     const q = recorder();
-    await enqueueRequestForOwner({ group: 'apps', kind: 'ReplicaSet' }).create({ object: { metadata: { name: 'x' } } }, q);
+    await enqueueRequestForOwner({ group: 'apps', kind: 'ReplicaSet' }).create(
+      { object: { metadata: { name: 'x' } } },
+      q,
+    );
     expect(q.requests).toEqual([]);
   });
 });
 
-const cm = (name: string): CachedObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns' } });
+const cm = (name: string): CachedObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'ns' },
+});
 
 describe('enqueueRequestsFromMapFunc', () => {
   it('enqueues what a synchronous function returns, before the method returns', async () => {
@@ -107,8 +125,14 @@ describe('enqueueRequestsFromMapFunc', () => {
   it('on update maps old and new objects and enqueues the union, each once', async () => {
     const h = enqueueRequestsFromMapFunc((o) =>
       o.metadata?.name === 'old'
-        ? [{ namespace: 'ns', name: 'x' }, { namespace: 'ns', name: 'y' }]
-        : [{ namespace: 'ns', name: 'y' }, { namespace: 'other', name: 'y' }],
+        ? [
+            { namespace: 'ns', name: 'x' },
+            { namespace: 'ns', name: 'y' },
+          ]
+        : [
+            { namespace: 'ns', name: 'y' },
+            { namespace: 'other', name: 'y' },
+          ],
     );
     const q = recorder();
     await h.update({ objectOld: cm('old'), objectNew: cm('new') }, q);
@@ -138,12 +162,18 @@ describe('enqueueRequestsFromMapFunc', () => {
       errors.push([(err as Error).message, obj.metadata?.name]);
     };
     const q = recorder();
-    const sync = enqueueRequestsFromMapFunc(() => {
-      throw new Error('boom');
-    }, { onError });
+    const sync = enqueueRequestsFromMapFunc(
+      () => {
+        throw new Error('boom');
+      },
+      { onError },
+    );
     expect(() => sync.create({ object: cm('a') }, q)).not.toThrow();
     const async = enqueueRequestsFromMapFunc(
-      (o) => (o.metadata?.name === 'bad' ? Promise.reject(new Error('async boom')) : Promise.resolve([{ namespace: 'ns', name: 'ok' }])),
+      (o) =>
+        o.metadata?.name === 'bad'
+          ? Promise.reject(new Error('async boom'))
+          : Promise.resolve([{ namespace: 'ns', name: 'ok' }]),
       { onError },
     );
     await expect(async.update({ objectOld: cm('good'), objectNew: cm('bad') }, q)).resolves.toBeUndefined();

@@ -157,7 +157,10 @@ export function enqueueRequestsFromMapFunc(
   const onError =
     options.onError ??
     ((err: unknown) => {
-      process.emitWarning(`enqueueRequestsFromMapFunc: the map function failed: ${String(err)}`, 'KubeloopMapFuncError');
+      process.emitWarning(
+        `enqueueRequestsFromMapFunc: the map function failed: ${String(err)}`,
+        'KubeloopMapFuncError',
+      );
     });
   const enqueue = (q: RequestQueue, ...objects: CachedObject[]): void | Promise<void> => {
     const results: (readonly ReconcileRequest[] | Promise<readonly ReconcileRequest[]>)[] = [];

@@ -49,19 +49,32 @@ export {
   type ReconcileContext,
 } from './reconcile.js';
 export type { ControllerOptions } from './controller-options.js';
-export { controllerFor, ControllerBuilder, type ForOptions, type WatchOptions, type ControllerRegistry, type ControllerSpec, type ControllerHandle } from './builder.js';
+export {
+  controllerFor,
+  ControllerBuilder,
+  type ForOptions,
+  type WatchOptions,
+  type ControllerRegistry,
+  type ControllerSpec,
+  type ControllerHandle,
+} from './builder.js';
 export type { ByObjectOptions, CacheOptions, CachedList, InformerLookup, InformerObjectCount } from './cache.js';
 export { compareResourceVersions, type ReadYourOwnWritesOptions } from './read-your-writes.js';
 export { ManagerCache } from './cache.js';
-export type {
-  Client,
-  ClientGetOptions,
-  ClientListOptions,
-  ClientPatchOptions,
-  StatusWriter,
-} from './client-types.js';
+export type { Client, ClientGetOptions, ClientListOptions, ClientPatchOptions, StatusWriter } from './client-types.js';
 export { metadataOnly, isMetadataOnly } from './metadata-only.js';
-export { CLIENT, CLIENTSET, CLOCK, DYNAMIC_CLIENT, DISCOVERY_CLIENT, REST_CONFIG, LOGGER, EVENT_RECORDER, MANAGER, createToken } from './tokens.js';
+export {
+  CLIENT,
+  CLIENTSET,
+  CLOCK,
+  DYNAMIC_CLIENT,
+  DISCOVERY_CLIENT,
+  REST_CONFIG,
+  LOGGER,
+  EVENT_RECORDER,
+  MANAGER,
+  createToken,
+} from './tokens.js';
 export type {
   Predicate,
   PredicateLike,
@@ -165,7 +178,15 @@ export {
   type ProbeServerOptions,
   type MetricsServerOptions,
 } from './servers.js';
-export { createDelegatedAuthorizer, authCacheTtls, reviewRetryBackoff, type RequestAuthorizer, type AuthDecision, type AuthenticatedUser, type ReviewClients } from './metrics-auth.js';
+export {
+  createDelegatedAuthorizer,
+  authCacheTtls,
+  reviewRetryBackoff,
+  type RequestAuthorizer,
+  type AuthDecision,
+  type AuthenticatedUser,
+  type ReviewClients,
+} from './metrics-auth.js';
 export { defaultMetricsCertDir, type MetricsCertificateOptions } from './internal/metrics-tls.js';
 export { setupSignalHandler, createSignalHandler, SignalReceivedError } from './signals.js';
 export { createDefaultLogger, redactSecrets, type DefaultLoggerOptions } from './logger.js';

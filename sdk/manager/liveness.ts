@@ -56,18 +56,22 @@ export class ApiServerContact {
     if (!this.enabled || signal.aborted) return;
     this.lastContactAt = Date.now();
     const unobserve = observeRequests((event) => {
-      if (event.statusCode !== 'error' && (this.host === undefined || event.host === this.host)) this.lastContactAt = Date.now();
+      if (event.statusCode !== 'error' && (this.host === undefined || event.host === this.host))
+        this.lastContactAt = Date.now();
     });
     let probing = false;
-    const timer = setInterval(() => {
-      if (probing || this.silenceMs() < this.probeIntervalMs) return;
-      probing = true;
-      // The answer is seen by the observer above; a failure is what the check measures, nothing to report here.
-      this.discovery
-        .serverVersion({ signal: AbortSignal.any([signal, AbortSignal.timeout(this.probeIntervalMs)]) })
-        .catch(() => undefined)
-        .finally(() => (probing = false));
-    }, Math.max(100, Math.min(this.probeIntervalMs, this.unreachableMs) / 2));
+    const timer = setInterval(
+      () => {
+        if (probing || this.silenceMs() < this.probeIntervalMs) return;
+        probing = true;
+        // The answer is seen by the observer above; a failure is what the check measures, nothing to report here.
+        this.discovery
+          .serverVersion({ signal: AbortSignal.any([signal, AbortSignal.timeout(this.probeIntervalMs)]) })
+          .catch(() => undefined)
+          .finally(() => (probing = false));
+      },
+      Math.max(100, Math.min(this.probeIntervalMs, this.unreachableMs) / 2),
+    );
     timer.unref();
     signal.addEventListener(
       'abort',

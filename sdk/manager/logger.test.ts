@@ -15,13 +15,27 @@ function capture(): { stream: Writable; lines: Record<string, unknown>[]; text: 
   return {
     stream,
     get lines() {
-      return chunks.join('').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      return chunks
+        .join('')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
     },
     text: () => chunks.join(''),
   };
 }
 
-const secretValues = ['c3VwZXItc2VjcmV0', 'plain-secret', 'TOKEN-abc123', 'hunter2', 'PRIVATE-KEY-PEM', 'CERT-PEM', 'exec-env-secret', 'Bearer xyz'];
+const secretValues = [
+  'c3VwZXItc2VjcmV0',
+  'plain-secret',
+  'TOKEN-abc123',
+  'hunter2',
+  'PRIVATE-KEY-PEM',
+  'CERT-PEM',
+  'exec-env-secret',
+  'Bearer xyz',
+];
 
 function secret(): Secret {
   return {
@@ -42,7 +56,11 @@ function restConfig(): RestConfig {
     password: 'hunter2',
     keyData: 'PRIVATE-KEY-PEM',
     certData: 'CERT-PEM',
-    exec: { command: 'aws', apiVersion: 'client.authentication.k8s.io/v1', env: [{ name: 'AWS_SECRET', value: 'exec-env-secret' }] },
+    exec: {
+      command: 'aws',
+      apiVersion: 'client.authentication.k8s.io/v1',
+      env: [{ name: 'AWS_SECRET', value: 'exec-env-secret' }],
+    },
   };
 }
 
@@ -57,9 +75,14 @@ describe('createDefaultLogger', () => {
     log.info({ list: { kind: 'SecretList', items: [s, s] } }, 'a list of secrets');
     log.info({ config }, 'config');
     log.debug(config, 'config as the log object');
-    log.child({ cluster: { name: 'prod', config } }).warn({ req: { headers: { authorization: 'Bearer xyz' } } }, 'child with config');
+    log
+      .child({ cluster: { name: 'prod', config } })
+      .warn({ req: { headers: { authorization: 'Bearer xyz' } } }, 'child with config');
     log.info({ deep: { a: { b: { token: 'TOKEN-abc123' } } } }, 'deep token');
-    log.info({ kubeconfig: { users: [{ name: 'u', user: { 'client-key-data': 'PRIVATE-KEY-PEM', token: 'TOKEN-abc123' } }] } }, 'kubeconfig');
+    log.info(
+      { kubeconfig: { users: [{ name: 'u', user: { 'client-key-data': 'PRIVATE-KEY-PEM', token: 'TOKEN-abc123' } }] } },
+      'kubeconfig',
+    );
 
     const text = out.text();
     for (const value of secretValues) expect(text).not.toContain(value);
@@ -69,17 +92,37 @@ describe('createDefaultLogger', () => {
     expect(lines[0]).toMatchObject({
       level: 'info',
       msg: 'read a secret',
-      secret: { kind: 'Secret', metadata: { name: 'db' }, data: { password: '[REDACTED]' }, stringData: { apiKey: '[REDACTED]' }, type: 'Opaque' },
+      secret: {
+        kind: 'Secret',
+        metadata: { name: 'db' },
+        data: { password: '[REDACTED]' },
+        stringData: { apiKey: '[REDACTED]' },
+        type: 'Opaque',
+      },
     });
     expect(lines[1]).toMatchObject({ kind: 'Secret', data: { password: '[REDACTED]' } });
-    expect(lines[2]).toMatchObject({ list: { items: [{ data: { password: '[REDACTED]' } }, { data: { password: '[REDACTED]' } }] } });
+    expect(lines[2]).toMatchObject({
+      list: { items: [{ data: { password: '[REDACTED]' } }, { data: { password: '[REDACTED]' } }] },
+    });
     expect(lines[3]).toMatchObject({
-      config: { host: 'https://10.0.0.1:6443', username: 'admin', bearerToken: '[REDACTED]', password: '[REDACTED]', keyData: '[REDACTED]', exec: { command: 'aws', env: '[REDACTED]' } },
+      config: {
+        host: 'https://10.0.0.1:6443',
+        username: 'admin',
+        bearerToken: '[REDACTED]',
+        password: '[REDACTED]',
+        keyData: '[REDACTED]',
+        exec: { command: 'aws', env: '[REDACTED]' },
+      },
     });
     expect(lines[4]).toMatchObject({ level: 'debug', host: 'https://10.0.0.1:6443', bearerToken: '[REDACTED]' });
-    expect(lines[5]).toMatchObject({ cluster: { name: 'prod', config: { bearerToken: '[REDACTED]' } }, req: { headers: { authorization: '[REDACTED]' } } });
+    expect(lines[5]).toMatchObject({
+      cluster: { name: 'prod', config: { bearerToken: '[REDACTED]' } },
+      req: { headers: { authorization: '[REDACTED]' } },
+    });
     expect(lines[6]).toMatchObject({ deep: { a: { b: { token: '[REDACTED]' } } } });
-    expect(lines[7]).toMatchObject({ kubeconfig: { users: [{ user: { 'client-key-data': '[REDACTED]', token: '[REDACTED]' } }] } });
+    expect(lines[7]).toMatchObject({
+      kubeconfig: { users: [{ user: { 'client-key-data': '[REDACTED]', token: '[REDACTED]' } }] },
+    });
     expect(typeof lines[0]?.['time']).toBe('string');
   });
 
@@ -97,10 +140,17 @@ describe('createDefaultLogger', () => {
 
   it('honours level, name and extra redaction paths', () => {
     const out = capture();
-    const log = createDefaultLogger({ destination: out.stream, level: 'warn', name: 'widget-operator', redactPaths: ['spec.apiKey'] });
+    const log = createDefaultLogger({
+      destination: out.stream,
+      level: 'warn',
+      name: 'widget-operator',
+      redactPaths: ['spec.apiKey'],
+    });
     log.info('hidden');
     log.warn({ spec: { apiKey: 'k-123' } }, 'shown');
-    expect(out.lines).toEqual([expect.objectContaining({ name: 'widget-operator', level: 'warn', msg: 'shown', spec: { apiKey: '[REDACTED]' } })]);
+    expect(out.lines).toEqual([
+      expect.objectContaining({ name: 'widget-operator', level: 'warn', msg: 'shown', spec: { apiKey: '[REDACTED]' } }),
+    ]);
   });
 });
 
@@ -109,11 +159,18 @@ describe('redactSecrets', () => {
     const out = capture();
     const log = createDefaultLogger({
       destination: out.stream,
-      pinoOptions: { base: { app: 'widgets' }, formatters: { log: (o) => ({ ...o, extra: { token: 'TOKEN-abc123' } }) } },
+      pinoOptions: {
+        base: { app: 'widgets' },
+        formatters: { log: (o) => ({ ...o, extra: { token: 'TOKEN-abc123' } }) },
+      },
     });
     log.child({ config: restConfig() }).child({ secret: secret() }).info({ secret: secret() }, 'app');
     for (const value of secretValues) expect(out.text()).not.toContain(value);
-    expect(out.lines[0]).toMatchObject({ app: 'widgets', extra: { token: '[REDACTED]' }, config: { bearerToken: '[REDACTED]' } });
+    expect(out.lines[0]).toMatchObject({
+      app: 'widgets',
+      extra: { token: '[REDACTED]' },
+      config: { bearerToken: '[REDACTED]' },
+    });
   });
 
   it('redactSecrets returns the same object when there is nothing to redact', () => {

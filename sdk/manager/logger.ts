@@ -1,4 +1,11 @@
-import { pino, type Bindings, type ChildLoggerOptions, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import {
+  pino,
+  type Bindings,
+  type ChildLoggerOptions,
+  type DestinationStream,
+  type Logger,
+  type LoggerOptions,
+} from 'pino';
 
 /** What replaces a redacted value in a log line. */
 export const redactedValue = '[REDACTED]';
@@ -48,7 +55,12 @@ function censored(parent: Record<string, unknown>, key: string, value: unknown):
   if (credentialSet.has(key.toLowerCase())) return redactedValue;
   if (parent['kind'] === 'Secret' && (key === 'data' || key === 'stringData')) return censorValues(value);
   // An exec credential plugin's environment often carries cloud credentials.
-  if (key === 'env' && Array.isArray(value) && typeof parent['command'] === 'string' && typeof parent['apiVersion'] === 'string') {
+  if (
+    key === 'env' &&
+    Array.isArray(value) &&
+    typeof parent['command'] === 'string' &&
+    typeof parent['apiVersion'] === 'string'
+  ) {
     return redactedValue;
   }
   return undefined;
@@ -127,7 +139,8 @@ export function createDefaultLogger(options: DefaultLoggerOptions = {}): Logger 
       level: (label) => ({ level: label }),
       ...extra.formatters,
       log: (obj) => redactSecrets(extra.formatters?.log ? extra.formatters.log(obj) : obj),
-      bindings: (bindings) => redactSecrets(extra.formatters?.bindings ? extra.formatters.bindings(bindings) : bindings),
+      bindings: (bindings) =>
+        redactSecrets(extra.formatters?.bindings ? extra.formatters.bindings(bindings) : bindings),
     },
   };
   const logger = options.destination ? pino(loggerOptions, options.destination) : pino(loggerOptions);

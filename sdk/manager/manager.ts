@@ -46,7 +46,18 @@ import { createMetrics, type Metrics } from './metrics.js';
 import type { Reconcile } from './reconcile.js';
 import { startMetricsServer, startProbeServer, type Check, type MetricsServerOptions, type Server } from './servers.js';
 import { createDelegatedAuthorizer } from './metrics-auth.js';
-import { CLIENT, CLIENTSET, CLOCK, DISCOVERY_CLIENT, DYNAMIC_CLIENT, EVENT_RECORDER, LOGGER, MANAGER, REST_CONFIG, tokenName } from './tokens.js';
+import {
+  CLIENT,
+  CLIENTSET,
+  CLOCK,
+  DISCOVERY_CLIENT,
+  DYNAMIC_CLIENT,
+  EVENT_RECORDER,
+  LOGGER,
+  MANAGER,
+  REST_CONFIG,
+  tokenName,
+} from './tokens.js';
 
 /** Something the manager runs: resolves when its signal aborts and it has stopped. */
 export interface Runnable {
@@ -261,19 +272,29 @@ export function constructReconciler(container: DependencyContainer, cls: Reconci
 /** The injection tokens of a class's constructor: `static inject`, else what tsyringe's `@inject` recorded. */
 function constructorTokens(cls: { inject?: readonly unknown[] }): readonly unknown[] {
   if (cls.inject) return cls.inject;
-  const recorded = (Reflect as unknown as { getOwnMetadata?(key: string, target: unknown): Record<number, unknown> | undefined })
-    .getOwnMetadata?.('injectionTokens', cls);
+  const recorded = (
+    Reflect as unknown as { getOwnMetadata?(key: string, target: unknown): Record<number, unknown> | undefined }
+  ).getOwnMetadata?.('injectionTokens', cls);
   if (!recorded) return [];
   // tsyringe records `{ token, multiple, isOptional }` per parameter (or `{ token, transform }`); optional ones may stay unregistered.
   return Object.entries(recorded)
     .toSorted(([a], [b]) => Number(a) - Number(b))
-    .map(([, d]) => (typeof d === 'object' && d !== null && 'token' in d ? ((d as { isOptional?: boolean }).isOptional ? undefined : (d as { token: unknown }).token) : d));
+    .map(([, d]) =>
+      typeof d === 'object' && d !== null && 'token' in d
+        ? (d as { isOptional?: boolean }).isOptional
+          ? undefined
+          : (d as { token: unknown }).token
+        : d,
+    );
 }
 
 function construct<T>(container: DependencyContainer, cls: { name: string; inject?: readonly unknown[] }): T {
   const tokens = cls.inject;
   // Name the token nothing registered (tsyringe's own message blames the parameter's position only).
-  const missing = constructorTokens(cls).find((t) => (typeof t === 'symbol' || typeof t === 'string') && !container.isRegistered(t as InjectionToken<unknown>, true));
+  const missing = constructorTokens(cls).find(
+    (t) =>
+      (typeof t === 'symbol' || typeof t === 'string') && !container.isRegistered(t as InjectionToken<unknown>, true),
+  );
   if (missing !== undefined) {
     throw registrationError(
       `cannot construct ${cls.name}: nothing is registered for the token ${tokenName(missing)}. Give it a value with ` +
@@ -320,7 +341,12 @@ class ManagerImpl implements Manager {
     private readonly options: ManagerOptions,
   ) {
     this.client = client;
-    this.apiServerContact = new ApiServerContact(config.host, createDiscoveryClient(config), () => this.cache.health(), options.liveness);
+    this.apiServerContact = new ApiServerContact(
+      config.host,
+      createDiscoveryClient(config),
+      () => this.cache.health(),
+      options.liveness,
+    );
     if (this.apiServerContact.enabled) this.healthz['apiserver'] = this.apiServerContact.check;
     // Not ready until every informer synced, nor while one has lost its watch to an error (403, unreachable server).
     // An informer waiting for its resource (a CRD not installed) does not count: the rest of the operator serves,
@@ -330,7 +356,10 @@ class ManagerImpl implements Manager {
         .health()
         .filter((h) => !h.waitingForResource && (!h.synced || (!h.watching && h.lastError !== undefined)));
       if (pending.length) {
-        const what = pending.map((h) => `${h.resource}${h.namespace ? ` in ${h.namespace}` : ''}${h.synced ? ' (watch failing)' : ' (not synced)'}`);
+        const what = pending.map(
+          (h) =>
+            `${h.resource}${h.namespace ? ` in ${h.namespace}` : ''}${h.synced ? ' (watch failing)' : ' (not synced)'}`,
+        );
         throw new KubeloopError('ERR_CACHE_NOT_SYNCED', what.join(', '));
       }
     };
@@ -351,14 +380,19 @@ class ManagerImpl implements Manager {
 
   register(what: ReconcilerClass | WebhookClass | Conversion): void {
     if (typeof what !== 'function') {
-      if (this.started) throw registrationError(`the conversion of ${what.kind}.${what.group} was registered after the manager started`);
+      if (this.started)
+        throw registrationError(
+          `the conversion of ${what.kind}.${what.group} was registered after the manager started`,
+        );
       this.webhookServer.registerConversion(what);
       return;
     }
     const options = reconcilerOptionsOf(what);
     const webhook = webhookOptionsOf(what);
     if (!options && !webhook) {
-      throw registrationError(`${what.name} has no @Reconciler({...}) or @Webhook({...}) decorator; use controllerFor(mgr) or webhookFor(mgr) to build it by hand`);
+      throw registrationError(
+        `${what.name} has no @Reconciler({...}) or @Webhook({...}) decorator; use controllerFor(mgr) or webhookFor(mgr) to build it by hand`,
+      );
     }
     if (this.started) throw registrationError(`${what.name} was registered after the manager started`);
     const instance = construct<Reconcile>(this.container, what);
@@ -366,13 +400,18 @@ class ManagerImpl implements Manager {
     if (options) this.registerReconciler(options, instance);
   }
 
-  private registerReconciler(options: NonNullable<ReturnType<typeof reconcilerOptionsOf>>, reconciler: Reconcile): void {
+  private registerReconciler(
+    options: NonNullable<ReturnType<typeof reconcilerOptionsOf>>,
+    reconciler: Reconcile,
+  ): void {
     const builder = controllerFor(this).for(options.for, { predicates: options.predicates ?? [] });
     for (const owned of options.owns ?? []) {
-      if ('resource' in owned) builder.owns(owned.resource, { predicates: owned.predicates ?? [], metadataOnly: owned.metadataOnly ?? false });
+      if ('resource' in owned)
+        builder.owns(owned.resource, { predicates: owned.predicates ?? [], metadataOnly: owned.metadataOnly ?? false });
       else builder.owns(owned);
     }
-    for (const w of options.watches ?? []) builder.watches(w.resource, w.handler, { predicates: w.predicates ?? [], metadataOnly: w.metadataOnly ?? false });
+    for (const w of options.watches ?? [])
+      builder.watches(w.resource, w.handler, { predicates: w.predicates ?? [], metadataOnly: w.metadataOnly ?? false });
     for (const source of options.sources ?? []) builder.watchesRawSource(source);
     for (const f of options.eventFilters ?? []) builder.withEventFilter(f);
     for (const i of options.indexes ?? []) builder.withIndex(i.resource, i.field, i.extract);
@@ -384,13 +423,17 @@ class ManagerImpl implements Manager {
   addController(spec: ControllerSpec, reconciler: Reconcile): void {
     if (this.started) throw registrationError(`controller ${spec.name} was registered after the manager started`);
     if (this.specs.some((s) => s.spec.name === spec.name)) {
-      throw registrationError(`two controllers are named ${spec.name}: give one another name (named() or @Reconciler({ name }))`);
+      throw registrationError(
+        `two controllers are named ${spec.name}: give one another name (named() or @Reconciler({ name }))`,
+      );
     }
     for (const index of spec.indexes ?? []) {
       const existing = this.cache.fieldIndexOf(index.resource, index.field);
       if (existing === index.extract) continue;
       if (existing) {
-        throw registrationError(`controller ${spec.name} declares the field index ${index.field} of ${index.resource.kind}, which another declaration registered with another function`);
+        throw registrationError(
+          `controller ${spec.name} declares the field index ${index.field} of ${index.resource.kind}, which another declaration registered with another function`,
+        );
       }
       this.cache.indexField(index.resource, index.field, index.extract);
     }
@@ -467,11 +510,16 @@ class ManagerImpl implements Manager {
       if (this.webhookServer.hasHandlers || this.options.webhook) {
         const webhooks = this.startWebhookServer(stop.signal, webhookStop.signal, fail);
         webhookDone = webhooks.done;
-        if (webhooks.listening) await Promise.race([webhooks.listening, new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }))]);
+        if (webhooks.listening)
+          await Promise.race([
+            webhooks.listening,
+            new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true })),
+          ]);
       }
       const controllers = this.buildControllers(grace);
       const background: Promise<unknown>[] = [this.cache.start(afterLeaderWork.signal)];
-      for (const r of this.runnables.filter((x) => !x.leader)) background.push(r.runnable.start(stop.signal).catch((err: Error) => fail(err)));
+      for (const r of this.runnables.filter((x) => !x.leader))
+        background.push(r.runnable.start(stop.signal).catch((err: Error) => fail(err)));
 
       const runLeading = (leading: AbortSignal): Promise<void> => {
         this.electedResolve();
@@ -485,7 +533,10 @@ class ManagerImpl implements Manager {
       };
 
       if (this.options.leaderElection?.enabled) {
-        background.push((await this.runLeaderElection(this.options.leaderElection, run, afterLeaderWork.signal, runLeading, fail)).done);
+        background.push(
+          (await this.runLeaderElection(this.options.leaderElection, run, afterLeaderWork.signal, runLeading, fail))
+            .done,
+        );
       } else {
         background.push(runLeading(stop.signal));
       }
@@ -546,7 +597,11 @@ class ManagerImpl implements Manager {
   /** The metrics server's options from the manager's `metrics` option. */
   private metricsServerOptions(bindAddress: string): MetricsServerOptions {
     const { secureServing, authorize, certDir, certName, keyName, profiling } = this.options.metrics ?? {};
-    if (profiling && !authorize) this.log.warn({ bindAddress }, 'profiling is served without authorization: anyone who reaches the port can take CPU profiles and heap snapshots');
+    if (profiling && !authorize)
+      this.log.warn(
+        { bindAddress },
+        'profiling is served without authorization: anyone who reaches the port can take CPU profiles and heap snapshots',
+      );
     return {
       bindAddress,
       registry: this.metrics.registry,
@@ -561,7 +616,11 @@ class ManagerImpl implements Manager {
    * Starts the webhook server (once a provisioned certificate is written, when there is a provisioner): `done` settles
    * once it stopped, `listening` (without a provisioner) once it listens or failed to.
    */
-  private startWebhookServer(stop: AbortSignal, webhookStop: AbortSignal, fail: (err: Error) => void): { done: Promise<unknown>; listening?: Promise<unknown> } {
+  private startWebhookServer(
+    stop: AbortSignal,
+    webhookStop: AbortSignal,
+    fail: (err: Error) => void,
+  ): { done: Promise<unknown>; listening?: Promise<unknown> } {
     this.readyz['webhook'] = this.webhookServer.startedChecker();
     // A provisioned certificate may wait for the leader (a first install): start the server once it is written.
     const certificates = this.webhookCertificates?.ready(stop);
@@ -589,7 +648,8 @@ class ManagerImpl implements Manager {
       return entry.controller;
     });
     for (const spec of this.specs) {
-      for (const source of spec.spec.sources) this.cache.informers(source.resource, { metadataOnly: source.metadataOnly ?? false });
+      for (const source of spec.spec.sources)
+        this.cache.informers(source.resource, { metadataOnly: source.metadataOnly ?? false });
     }
     return controllers;
   }
@@ -600,17 +660,28 @@ class ManagerImpl implements Manager {
    * the elector releases the lease (releaseOnCancel). A successor therefore never reconciles while this replica's
    * reconciles are still running, unless they outlast `grace`.
    */
-  private async stopGracefully(run: RunState, afterLeaderWork: AbortController, background: Promise<unknown>[], grace: number): Promise<void> {
+  private async stopGracefully(
+    run: RunState,
+    afterLeaderWork: AbortController,
+    background: Promise<unknown>[],
+    grace: number,
+  ): Promise<void> {
     this.log.info('stopping');
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), grace)));
     try {
       if (run.leaderWork && (await Promise.race([run.leaderWork, expired])) === 'timeout') {
-        this.log.warn({ gracefulShutdownTimeoutMs: grace }, 'leader-gated runnables still running after the graceful shutdown timeout; releasing the lease');
+        this.log.warn(
+          { gracefulShutdownTimeoutMs: grace },
+          'leader-gated runnables still running after the graceful shutdown timeout; releasing the lease',
+        );
       }
       afterLeaderWork.abort();
       if ((await Promise.race([Promise.allSettled(background), expired])) === 'timeout') {
-        this.log.warn({ gracefulShutdownTimeoutMs: grace }, 'runnables still running after the graceful shutdown timeout');
+        this.log.warn(
+          { gracefulShutdownTimeoutMs: grace },
+          'runnables still running after the graceful shutdown timeout',
+        );
       }
     } finally {
       clearTimeout(timer);
@@ -629,7 +700,8 @@ class ManagerImpl implements Manager {
     runLeading: (leading: AbortSignal) => Promise<void>,
     fail: (err: Error) => void,
   ): Promise<{ done: Promise<unknown> }> {
-    if (!le.id) throw new KubeloopError('ERR_MANAGER_OPTIONS', 'leaderElection.id is required when leader election is enabled');
+    if (!le.id)
+      throw new KubeloopError('ERR_MANAGER_OPTIONS', 'leaderElection.id is required when leader election is enabled');
     const log = this.log;
     const namespace = le.namespace ?? (await inClusterNamespace().catch(() => undefined)) ?? 'default';
     const identity = le.identity ?? `${hostname()}_${randomUUID()}`;
@@ -653,15 +725,27 @@ class ManagerImpl implements Manager {
         // the lease released.
         onStartedLeading: (leading: AbortSignal) => {
           log.info({ lease: `${namespace}/${le.id}`, identity }, 'became leader');
-          leading.addEventListener('abort', () => {
-            if (isLeadershipLost(leading.reason)) lost(leading.reason);
-          }, { once: true });
+          leading.addEventListener(
+            'abort',
+            () => {
+              if (isLeadershipLost(leading.reason)) lost(leading.reason);
+            },
+            { once: true },
+          );
           const work = runLeading(leading);
-          return Promise.race([work, new Promise<void>((resolve) => stopElector.addEventListener('abort', () => resolve(), { once: true }))]);
+          return Promise.race([
+            work,
+            new Promise<void>((resolve) => stopElector.addEventListener('abort', () => resolve(), { once: true })),
+          ]);
         },
         onStoppedLeading: () => {
           if (!stopElector.aborted) {
-            lost(new KubeloopError('ERR_LEADER_ELECTION_LOST', `lost the lease ${namespace}/${le.id}: stopping (another replica takes over)`));
+            lost(
+              new KubeloopError(
+                'ERR_LEADER_ELECTION_LOST',
+                `lost the lease ${namespace}/${le.id}: stopping (another replica takes over)`,
+              ),
+            );
           }
         },
         onNewLeader: (leader: string) => {
@@ -709,13 +793,27 @@ function registerInformerMetrics(registry: Registry, cache: ManagerCache): void 
     });
     registry.registerMetric(metric);
   };
-  gauge('kubeloop_informer_synced', 'Whether the informer has its initial list (1) or not (0).', (h) => (h.synced ? 1 : 0));
-  gauge('kubeloop_informer_watching', 'Whether the informer has a watch open (1) or not (0).', (h) => (h.watching ? 1 : 0));
-  gauge('kubeloop_informer_waiting_for_resource', 'Whether the informer waits for its resource to be served, e.g. a CRD to be installed (1) or not (0).', (h) =>
-    h.waitingForResource ? 1 : 0,
+  gauge('kubeloop_informer_synced', 'Whether the informer has its initial list (1) or not (0).', (h) =>
+    h.synced ? 1 : 0,
   );
-  gauge('kubeloop_informer_relists', 'Lists after the first one (410 Gone, or a watch that could not resume).', (h) => h.relists);
-  gauge('kubeloop_informer_consecutive_failures', 'Failed list or watch attempts in a row.', (h) => h.consecutiveFailures);
+  gauge('kubeloop_informer_watching', 'Whether the informer has a watch open (1) or not (0).', (h) =>
+    h.watching ? 1 : 0,
+  );
+  gauge(
+    'kubeloop_informer_waiting_for_resource',
+    'Whether the informer waits for its resource to be served, e.g. a CRD to be installed (1) or not (0).',
+    (h) => (h.waitingForResource ? 1 : 0),
+  );
+  gauge(
+    'kubeloop_informer_relists',
+    'Lists after the first one (410 Gone, or a watch that could not resume).',
+    (h) => h.relists,
+  );
+  gauge(
+    'kubeloop_informer_consecutive_failures',
+    'Failed list or watch attempts in a row.',
+    (h) => h.consecutiveFailures,
+  );
   gauge('kubeloop_informer_last_event_age_seconds', 'Seconds since the last watch event, bookmark or list.', (h) =>
     h.lastEventAgeMs === undefined ? undefined : h.lastEventAgeMs / 1000,
   );
@@ -744,13 +842,21 @@ function wallClockOf(clock: Clock | undefined): WallClock {
 }
 
 /** The built-in certificate provisioner: its leader runnable leader-gated, its replica runnable on every replica. */
-async function addCertProvisioner(mgr: ManagerImpl, options: ManagerCertProvisionerOptions, server: WebhookServerOptions): Promise<CertProvisioner> {
+async function addCertProvisioner(
+  mgr: ManagerImpl,
+  options: ManagerCertProvisionerOptions,
+  server: WebhookServerOptions,
+): Promise<CertProvisioner> {
   const { writeCertDir = true, namespace, ...rest } = options;
   const provisioner = createCertProvisioner({
     ...rest,
     clientset: createClientset(mgr.config),
     namespace: namespace ?? (await inClusterNamespace().catch(() => undefined)) ?? 'default',
-    ...(writeCertDir && { certDir: server.certDir ?? defaultCertDir, certName: server.certName, keyName: server.keyName }),
+    ...(writeCertDir && {
+      certDir: server.certDir ?? defaultCertDir,
+      certName: server.certName,
+      keyName: server.keyName,
+    }),
     log: mgr.log.child({ component: 'webhook-certificates' }),
   });
   mgr.add(provisioner.leader, { needLeaderElection: true });
@@ -768,10 +874,16 @@ function checkMetricsOptions(options: ManagerOptions): void {
   const metrics = options.metrics;
   if (!metrics) return;
   if (metrics.bindAddress !== undefined && options.metricsBindAddress !== undefined) {
-    throw new KubeloopError('ERR_MANAGER_OPTIONS', 'give metrics.bindAddress or its shorthand metricsBindAddress, not both');
+    throw new KubeloopError(
+      'ERR_MANAGER_OPTIONS',
+      'give metrics.bindAddress or its shorthand metricsBindAddress, not both',
+    );
   }
   if (metrics.authorize && !metrics.secureServing) {
-    throw new KubeloopError('ERR_MANAGER_OPTIONS', 'metrics.authorize needs metrics.secureServing: bearer tokens are not accepted over plain HTTP');
+    throw new KubeloopError(
+      'ERR_MANAGER_OPTIONS',
+      'metrics.authorize needs metrics.secureServing: bearer tokens are not accepted over plain HTTP',
+    );
   }
 }
 
@@ -791,7 +903,12 @@ export async function createManager(options: ManagerOptions = {}): Promise<Manag
   const discovery = createDiscoveryClient(config);
   const registry = new ResourceRegistry(createRESTMapper(discovery));
   const ownWrites = options.client?.readYourOwnWrites ?? true;
-  const client = new CachedClient(config, cache, registry, ownWrites === false ? undefined : new ReadYourWrites(ownWrites === true ? {} : ownWrites));
+  const client = new CachedClient(
+    config,
+    cache,
+    registry,
+    ownWrites === false ? undefined : new ReadYourWrites(ownWrites === true ? {} : ownWrites),
+  );
   const eventRecorder = createEventRecorder({
     config,
     component: options.leaderElection?.id ?? 'kubeloop-manager',
@@ -800,8 +917,22 @@ export async function createManager(options: ManagerOptions = {}): Promise<Manag
   });
   const container = (options.container ?? rootContainer).createChildContainer();
   const { certProvisioner, ...webhookOptions } = options.webhook ?? {};
-  const webhookServer = createWebhookServer({ ...webhookOptions, registry: metrics.registry, log: log.child({ component: 'webhook' }) });
-  const manager = new ManagerImpl(config, cache, container, log, metrics, eventRecorder, client, webhookServer, options);
+  const webhookServer = createWebhookServer({
+    ...webhookOptions,
+    registry: metrics.registry,
+    log: log.child({ component: 'webhook' }),
+  });
+  const manager = new ManagerImpl(
+    config,
+    cache,
+    container,
+    log,
+    metrics,
+    eventRecorder,
+    client,
+    webhookServer,
+    options,
+  );
   if (certProvisioner) manager.webhookCertificates = await addCertProvisioner(manager, certProvisioner, webhookOptions);
   container.register(REST_CONFIG, { useValue: config });
   container.register(CLIENT, { useValue: client });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigMap, Secret } from '../client/index.js';
-import { isMetadataOnly, metadataOnly, plainDescriptor, toPartialObjectMetadata, withResourceKind } from './metadata-only.js';
+import {
+  isMetadataOnly,
+  metadataOnly,
+  plainDescriptor,
+  toPartialObjectMetadata,
+  withResourceKind,
+} from './metadata-only.js';
 
 describe('metadataOnly descriptors', () => {
   it('marks a descriptor, keeps its fields, and is stable and idempotent', () => {
@@ -22,12 +28,25 @@ describe('metadataOnly descriptors', () => {
   });
 
   it('cuts an object down to its metadata with the resource kind', () => {
-    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'ns', labels: { a: 'b' } }, data: { k: 'dg==' } };
-    expect(toPartialObjectMetadata(Secret, secret)).toEqual({ apiVersion: 'v1', kind: 'Secret', metadata: secret.metadata });
+    const secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's', namespace: 'ns', labels: { a: 'b' } },
+      data: { k: 'dg==' },
+    };
+    expect(toPartialObjectMetadata(Secret, secret)).toEqual({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: secret.metadata,
+    });
   });
 
   it('gives a metadata-only informer object its resource kind, copying a frozen one shallowly', () => {
-    const stored = Object.freeze({ apiVersion: 'meta.k8s.io/v1', kind: 'PartialObjectMetadata', metadata: Object.freeze({ name: 'c' }) });
+    const stored = Object.freeze({
+      apiVersion: 'meta.k8s.io/v1',
+      kind: 'PartialObjectMetadata',
+      metadata: Object.freeze({ name: 'c' }),
+    });
     const out = withResourceKind(ConfigMap, stored);
     expect(out).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } });
     expect(out).not.toBe(stored);

@@ -1,4 +1,9 @@
-import { formatGroupVersion, type KubeObject, type PartialObjectMetadata, type ResourceDescriptor } from '../client/index.js';
+import {
+  formatGroupVersion,
+  type KubeObject,
+  type PartialObjectMetadata,
+  type ResourceDescriptor,
+} from '../client/index.js';
 
 /** Holds the plain descriptor a metadata-only one was made from; `Symbol.for` so two copies of kubeloop agree. */
 const plainOf = Symbol.for('kubeloop.manager.metadataOnly');

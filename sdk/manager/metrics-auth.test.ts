@@ -2,7 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { KubeloopError, type authenticationv1, type authorizationv1 } from '../client/index.js';
 import { createFakeClock, type FakeClock } from '../workqueue/index.js';
-import { authCacheTtls, createDelegatedAuthorizer, reviewRetryBackoff, type AuthDecision, type ReviewClients } from './metrics-auth.js';
+import {
+  authCacheTtls,
+  createDelegatedAuthorizer,
+  reviewRetryBackoff,
+  type AuthDecision,
+  type ReviewClients,
+} from './metrics-auth.js';
 
 /** Review APIs that know one token per user and allow the users in `allowed`; they count their calls. */
 function fakeReviews(users: Record<string, string>, allowed: Set<string>) {
@@ -20,7 +26,12 @@ function fakeReviews(users: Record<string, string>, allowed: Set<string>) {
           calls.tokenReviews++;
           maybeFail();
           const username = users[review.spec.token];
-          return { ...review, status: username ? { authenticated: true, user: { username, groups: ['system:authenticated'] } } : { authenticated: false } };
+          return {
+            ...review,
+            status: username
+              ? { authenticated: true, user: { username, groups: ['system:authenticated'] } }
+              : { authenticated: false },
+          };
         },
       }),
     }),
@@ -46,12 +57,24 @@ describe('createDelegatedAuthorizer', () => {
     const { clients, calls } = fakeReviews({ 'tok-a': 'alice', 'tok-b': 'bob' }, new Set(['alice']));
     const authorize = createDelegatedAuthorizer(clients, createFakeClock());
     expect(await authorize(request(undefined))).toEqual({ allowed: false, status: 401, message: 'Unauthorized' });
-    expect(await authorize({ method: 'GET', url: '/metrics', headers: { authorization: 'Basic abc' } } as IncomingMessage)).toMatchObject({ status: 401 });
+    expect(
+      await authorize({ method: 'GET', url: '/metrics', headers: { authorization: 'Basic abc' } } as IncomingMessage),
+    ).toMatchObject({ status: 401 });
     expect(await authorize(request('nope'))).toMatchObject({ allowed: false, status: 401 });
-    expect(await authorize(request('tok-b'))).toEqual({ allowed: false, status: 403, message: 'Authorization denied for user bob' });
-    expect(await authorize(request('tok-a'))).toMatchObject({ allowed: true, user: { username: 'alice', groups: ['system:authenticated'] } });
+    expect(await authorize(request('tok-b'))).toEqual({
+      allowed: false,
+      status: 403,
+      message: 'Authorization denied for user bob',
+    });
+    expect(await authorize(request('tok-a'))).toMatchObject({
+      allowed: true,
+      user: { username: 'alice', groups: ['system:authenticated'] },
+    });
     // The method in lower case on the path, as a non-resource URL.
-    expect(calls.accessReviews.at(-1)).toMatchObject({ user: 'alice', nonResourceAttributes: { path: '/metrics', verb: 'get' } });
+    expect(calls.accessReviews.at(-1)).toMatchObject({
+      user: 'alice',
+      nonResourceAttributes: { path: '/metrics', verb: 'get' },
+    });
     await authorize(request('tok-a', '/debug/pprof/profile?seconds=5'));
     expect(calls.accessReviews.at(-1)?.nonResourceAttributes).toEqual({ path: '/debug/pprof/profile', verb: 'get' });
   });
@@ -98,7 +121,12 @@ describe('createDelegatedAuthorizer', () => {
     const authorize = createDelegatedAuthorizer(clients, clock);
     calls.failures = reviewRetryBackoff.attempts;
     const failed = await settle(authorize(request('tok-a')), clock);
-    expect(failed).toMatchObject({ allowed: false, status: 500, message: 'Authentication failed', cause: { code: 'ERR_METRICS_AUTH' } });
+    expect(failed).toMatchObject({
+      allowed: false,
+      status: 500,
+      message: 'Authentication failed',
+      cause: { code: 'ERR_METRICS_AUTH' },
+    });
     expect(calls.tokenReviews).toBe(reviewRetryBackoff.attempts);
     expect(JSON.stringify(failed)).not.toContain('tok-a');
     expect(await authorize(request('tok-a'))).toMatchObject({ allowed: true });

@@ -5,8 +5,14 @@ import { realClock, type Clock } from '../workqueue/index.js';
 
 /** The two review APIs the authorizer calls: a `Clientset` has them. */
 export interface ReviewClients {
-  authenticationV1(): { tokenReviews(): { create(review: authenticationv1.TokenReview): Promise<authenticationv1.TokenReview> } };
-  authorizationV1(): { subjectAccessReviews(): { create(review: authorizationv1.SubjectAccessReview): Promise<authorizationv1.SubjectAccessReview> } };
+  authenticationV1(): {
+    tokenReviews(): { create(review: authenticationv1.TokenReview): Promise<authenticationv1.TokenReview> };
+  };
+  authorizationV1(): {
+    subjectAccessReviews(): {
+      create(review: authorizationv1.SubjectAccessReview): Promise<authorizationv1.SubjectAccessReview>;
+    };
+  };
 }
 
 /** Who a request comes from, as a TokenReview tells it. */
@@ -18,7 +24,9 @@ export interface AuthenticatedUser {
 }
 
 /** What the filter decided: serve (`allowed`), or answer with `status` and `message`. */
-export type AuthDecision = { allowed: true; user: AuthenticatedUser } | { allowed: false; status: 401 | 403 | 500; message: string; cause?: unknown };
+export type AuthDecision =
+  | { allowed: true; user: AuthenticatedUser }
+  | { allowed: false; status: 401 | 403 | 500; message: string; cause?: unknown };
 
 /** Decides whether one request may be served. */
 export type RequestAuthorizer = (req: IncomingMessage) => Promise<AuthDecision>;
@@ -120,25 +128,46 @@ export function createDelegatedAuthorizer(clientset: ReviewClients, clock: Clock
     }
     const user: AuthenticatedUser | null =
       status?.authenticated && status.user?.username
-        ? { username: status.user.username, uid: status.user.uid, groups: status.user.groups ?? [], extra: status.user.extra ?? {} }
+        ? {
+            username: status.user.username,
+            uid: status.user.uid,
+            groups: status.user.groups ?? [],
+            extra: status.user.extra ?? {},
+          }
         : null;
     tokens.set(key, user, authCacheTtls.authenticationMs);
     return user;
   }
 
   async function authorize(user: AuthenticatedUser, verb: string, path: string): Promise<boolean> {
-    const key = JSON.stringify([user.username, user.uid, user.groups, Object.entries(user.extra).toSorted(), verb, path]);
+    const key = JSON.stringify([
+      user.username,
+      user.uid,
+      user.groups,
+      Object.entries(user.extra).toSorted(),
+      verb,
+      path,
+    ]);
     const cached = decisions.get(key);
     if (cached !== undefined) return cached;
     let allowed: boolean;
     try {
       const review = await withRetries(
         () =>
-          clientset.authorizationV1().subjectAccessReviews().create({
-            apiVersion: 'authorization.k8s.io/v1',
-            kind: 'SubjectAccessReview',
-            spec: { user: user.username, uid: user.uid, groups: user.groups, extra: user.extra, nonResourceAttributes: { path, verb } },
-          }),
+          clientset
+            .authorizationV1()
+            .subjectAccessReviews()
+            .create({
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SubjectAccessReview',
+              spec: {
+                user: user.username,
+                uid: user.uid,
+                groups: user.groups,
+                extra: user.extra,
+                nonResourceAttributes: { path, verb },
+              },
+            }),
         clock,
       );
       allowed = review.status?.allowed === true && review.status.denied !== true;

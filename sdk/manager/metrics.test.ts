@@ -39,9 +39,9 @@ describe('createMetrics', () => {
       ]),
     );
     expect(globalRegistry.getSingleMetric('controller_runtime_reconcile_total')).toBeUndefined();
-    expect((await createMetrics(new Registry(), { defaultMetrics: false }).registry.getMetricsAsJSON()).map((m) => m.name)).not.toContain(
-      'process_cpu_user_seconds_total',
-    );
+    expect(
+      (await createMetrics(new Registry(), { defaultMetrics: false }).registry.getMetricsAsJSON()).map((m) => m.name),
+    ).not.toContain('process_cpu_user_seconds_total');
   });
 
   it('counts reconciles by result, errors and terminal errors, and observes their durations', async () => {
@@ -51,12 +51,15 @@ describe('createMetrics', () => {
     controller.reconciled('widgets', 'requeue_after', 0.01, false);
     controller.reconciled('widgets', 'error', 1.5, false);
     controller.reconciled('widgets', 'error', 0.2, true);
-    const total = (result: string) => value(registry, 'controller_runtime_reconcile_total', { controller: 'widgets', result });
+    const total = (result: string) =>
+      value(registry, 'controller_runtime_reconcile_total', { controller: 'widgets', result });
     expect(await total('success')).toBe(2);
     expect(await total('requeue_after')).toBe(1);
     expect(await total('error')).toBe(2);
     expect(await value(registry, 'controller_runtime_reconcile_errors_total', { controller: 'widgets' })).toBe(2);
-    expect(await value(registry, 'controller_runtime_terminal_reconcile_errors_total', { controller: 'widgets' })).toBe(1);
+    expect(await value(registry, 'controller_runtime_terminal_reconcile_errors_total', { controller: 'widgets' })).toBe(
+      1,
+    );
     const text = await registry.getSingleMetricAsString('controller_runtime_reconcile_time_seconds');
     expect(text).toContain('controller_runtime_reconcile_time_seconds_count{controller="widgets"} 5');
     expect(text).toContain('controller_runtime_reconcile_time_seconds_bucket{le="0.025",controller="widgets"} 2');
@@ -70,7 +73,9 @@ describe('createMetrics', () => {
     for (const result of ['success', 'error', 'requeue', 'requeue_after']) {
       expect(await value(registry, 'controller_runtime_reconcile_total', { controller: 'deploys', result })).toBe(0);
     }
-    expect(await value(registry, 'controller_runtime_terminal_reconcile_errors_total', { controller: 'deploys' })).toBe(0);
+    expect(await value(registry, 'controller_runtime_terminal_reconcile_errors_total', { controller: 'deploys' })).toBe(
+      0,
+    );
     controller.activeWorkers('deploys', 1);
     controller.activeWorkers('deploys', 1);
     controller.activeWorkers('deploys', -1);

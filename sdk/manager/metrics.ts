@@ -133,7 +133,8 @@ function controllerMetrics(registers: Registers): ControllerMetricsRecorder {
       maxConcurrent.set({ controller: name }, value);
       // Every series of a controller exists from its start, at zero, so rates and alerts see it before it acts.
       activeWorkers.inc({ controller: name }, 0);
-      for (const result of ['success', 'error', 'requeue', 'requeue_after'] as const) reconcileTotal.inc({ controller: name, result }, 0);
+      for (const result of ['success', 'error', 'requeue', 'requeue_after'] as const)
+        reconcileTotal.inc({ controller: name, result }, 0);
       reconcileErrors.inc({ controller: name }, 0);
       terminalErrors.inc({ controller: name }, 0);
     },
@@ -143,8 +144,18 @@ function controllerMetrics(registers: Registers): ControllerMetricsRecorder {
 /** The workqueue_* family: a metrics provider per controller's queue. */
 function workqueueMetrics(registers: Registers): (controller: string) => MetricsProvider {
   const queueLabels = ['name', 'controller'] as const;
-  const wqDepth = new Gauge({ name: 'workqueue_depth', help: 'Keys waiting in the work queue.', labelNames: queueLabels, registers });
-  const wqAdds = new Counter({ name: 'workqueue_adds_total', help: 'Keys added to the work queue.', labelNames: queueLabels, registers });
+  const wqDepth = new Gauge({
+    name: 'workqueue_depth',
+    help: 'Keys waiting in the work queue.',
+    labelNames: queueLabels,
+    registers,
+  });
+  const wqAdds = new Counter({
+    name: 'workqueue_adds_total',
+    help: 'Keys added to the work queue.',
+    labelNames: queueLabels,
+    registers,
+  });
   const wqLatency = new Histogram({
     name: 'workqueue_queue_duration_seconds',
     help: 'How long a key waited in the work queue before a worker took it.',
@@ -171,7 +182,12 @@ function workqueueMetrics(registers: Registers): (controller: string) => Metrics
     labelNames: queueLabels,
     registers,
   });
-  const wqRetries = new Counter({ name: 'workqueue_retries_total', help: 'Keys re-added with a delay (retries).', labelNames: queueLabels, registers });
+  const wqRetries = new Counter({
+    name: 'workqueue_retries_total',
+    help: 'Keys re-added with a delay (retries).',
+    labelNames: queueLabels,
+    registers,
+  });
 
   return (controllerName: string): MetricsProvider => ({
     newQueueMetrics(name: string): QueueMetrics {
@@ -207,7 +223,11 @@ function restClientMetrics(registers: Registers): () => () => void {
 
   return () =>
     observeRequests((e) => {
-      restRequests.inc({ code: e.statusCode === 'error' ? '<error>' : String(e.statusCode), method: e.method, host: e.host });
+      restRequests.inc({
+        code: e.statusCode === 'error' ? '<error>' : String(e.statusCode),
+        method: e.method,
+        host: e.host,
+      });
       restDuration.observe({ verb: e.method, host: e.host }, e.durationMs / 1000);
     });
 }

@@ -15,8 +15,19 @@ import {
   type PredicateFuncs,
 } from './predicates.js';
 
-function obj(meta: { generation?: number; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> } = {}): CachedObject {
-  return Object.freeze({ apiVersion: 'v1', kind: 'ConfigMap', metadata: Object.freeze({ name: 'a', namespace: 'ns', ...meta }) });
+function obj(
+  meta: {
+    generation?: number;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  } = {},
+): CachedObject {
+  return Object.freeze({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: Object.freeze({ name: 'a', namespace: 'ns', ...meta }),
+  });
 }
 
 const update = (o: CachedObject, n: CachedObject) => ({ objectOld: o, objectNew: n });
@@ -31,11 +42,14 @@ describe('generationChanged', () => {
   it('passes an update only when metadata.generation changed', () => {
     const p = generationChanged();
     expect(p.update(update(obj({ generation: 1 }), obj({ generation: 2 })))).toBe(true);
-    expect(p.update(update(obj({ generation: 2, resourceVersion: '1' }), obj({ generation: 2, resourceVersion: '2' })))).toBe(false);
+    expect(
+      p.update(update(obj({ generation: 2, resourceVersion: '1' }), obj({ generation: 2, resourceVersion: '2' }))),
+    ).toBe(false);
     // a kind without generations: never passes an update
     expect(p.update(update(obj({ resourceVersion: '1' }), obj({ resourceVersion: '2' })))).toBe(false);
   });
-  it('lets create, delete and generic events through', () => expect(otherEvents(generationChanged())).toEqual([true, true, true]));
+  it('lets create, delete and generic events through', () =>
+    expect(otherEvents(generationChanged())).toEqual([true, true, true]));
 });
 
 describe('resourceVersionChanged', () => {
@@ -44,7 +58,8 @@ describe('resourceVersionChanged', () => {
     expect(p.update(update(obj({ resourceVersion: '5' }), obj({ resourceVersion: '5' })))).toBe(false);
     expect(p.update(update(obj({ resourceVersion: '5' }), obj({ resourceVersion: '6' })))).toBe(true);
   });
-  it('lets create, delete and generic events through', () => expect(otherEvents(resourceVersionChanged())).toEqual([true, true, true]));
+  it('lets create, delete and generic events through', () =>
+    expect(otherEvents(resourceVersionChanged())).toEqual([true, true, true]));
 });
 
 describe('labelsChanged and annotationsChanged', () => {
@@ -63,14 +78,22 @@ describe('labelsChanged and annotationsChanged', () => {
   it('annotationsChanged looks at annotations only', () => {
     const p = annotationsChanged();
     expect(p.update(update(obj({ annotations: { x: '1' } }), obj({ annotations: { x: '2' } })))).toBe(true);
-    expect(p.update(update(obj({ annotations: { x: '1' } }), obj({ annotations: { x: '1' }, labels: { l: 'v' } })))).toBe(false);
+    expect(
+      p.update(update(obj({ annotations: { x: '1' } }), obj({ annotations: { x: '1' }, labels: { l: 'v' } }))),
+    ).toBe(false);
     expect(otherEvents(p)).toEqual([true, true, true]);
   });
 });
 
 describe('labelSelector', () => {
   it('matches the object of every event, and the new object of updates, with text or object selectors', () => {
-    for (const p of [labelSelector('app=web,tier in (front,back)'), labelSelector({ matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['front', 'back'] }] })]) {
+    for (const p of [
+      labelSelector('app=web,tier in (front,back)'),
+      labelSelector({
+        matchLabels: { app: 'web' },
+        matchExpressions: [{ key: 'tier', operator: 'In', values: ['front', 'back'] }],
+      }),
+    ]) {
       const yes = obj({ labels: { app: 'web', tier: 'front' } });
       const no = obj({ labels: { app: 'db', tier: 'front' } });
       expect(p.create({ object: yes })).toBe(true);
@@ -87,7 +110,9 @@ describe('labelSelector', () => {
   });
   it('throws at once for a selector that cannot be parsed', () => {
     expect(() => labelSelector('app in (')).toThrow(expect.objectContaining({ code: 'ERR_KUBE_INVALID_SELECTOR' }));
-    expect(() => labelSelector({ matchExpressions: [{ key: 'a', operator: 'In' }] })).toThrow(/needs at least one value/);
+    expect(() => labelSelector({ matchExpressions: [{ key: 'a', operator: 'In' }] })).toThrow(
+      /needs at least one value/,
+    );
   });
 });
 
@@ -143,7 +168,9 @@ describe('and, or, not', () => {
   it('and passes when all pass; with none, always', () => {
     const p = and(gen, labels);
     expect(p.update(changedGen)).toBe(false);
-    expect(p.update(update(obj({ generation: 1, labels: { a: '1' } }), obj({ generation: 2, labels: { a: '2' } })))).toBe(true);
+    expect(
+      p.update(update(obj({ generation: 1, labels: { a: '1' } }), obj({ generation: 2, labels: { a: '2' } }))),
+    ).toBe(true);
     expect(and().update(nothing)).toBe(true);
     expect(p.create({ object: obj() })).toBe(true);
   });

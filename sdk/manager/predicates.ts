@@ -137,7 +137,10 @@ export function annotationsChanged(): PredicateFuncs {
   return onUpdate((o, n) => !sameStringMap(o.metadata?.annotations, n.metadata?.annotations));
 }
 
-function sameStringMap(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>> | undefined): boolean {
+function sameStringMap(
+  a: Readonly<Record<string, string>> | undefined,
+  b: Readonly<Record<string, string>> | undefined,
+): boolean {
   if (a === b) return true;
   const ak = Object.keys(a ?? {});
   const bk = Object.keys(b ?? {});

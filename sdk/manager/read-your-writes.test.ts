@@ -55,7 +55,9 @@ describe('ReadYourWrites', () => {
     const view = fakeView();
     ryw.wrote(CM, { ...obj('other', '9'), metadata: { ...obj('other', '9').metadata, namespace: 'elsewhere' } });
     await ryw.waitForList(CM, 'ns', async () => [view]); // nothing written in ns: at once
-    await expect(ryw.waitForList(CM, '', async () => [view])).rejects.toSatisfy((e) => hasErrorCode(e, 'ERR_READ_YOUR_WRITES_TIMEOUT'));
+    await expect(ryw.waitForList(CM, '', async () => [view])).rejects.toSatisfy((e) =>
+      hasErrorCode(e, 'ERR_READ_YOUR_WRITES_TIMEOUT'),
+    );
   });
 
   it('after a delete, waits while the same object is alive; a terminating object or a new uid ends the wait', async () => {
@@ -63,7 +65,9 @@ describe('ReadYourWrites', () => {
     const view = fakeView();
     view.objects.set('ns/a', obj('a', '3'));
     ryw.deleted(CM, obj('a', '3'));
-    await expect(ryw.waitForKey(CM, 'ns', 'a', async () => view)).rejects.toSatisfy((e) => hasErrorCode(e, 'ERR_READ_YOUR_WRITES_TIMEOUT'));
+    await expect(ryw.waitForKey(CM, 'ns', 'a', async () => view)).rejects.toSatisfy((e) =>
+      hasErrorCode(e, 'ERR_READ_YOUR_WRITES_TIMEOUT'),
+    );
     view.objects.set('ns/a', obj('a', '4', { deletionTimestamp: '2026-01-01T00:00:00Z' }));
     await ryw.waitForKey(CM, 'ns', 'a', async () => view);
     ryw.deleted(CM, obj('a', '4'));

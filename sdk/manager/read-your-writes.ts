@@ -48,7 +48,8 @@ interface Pending {
 
 const resourceKey = (r: ResourceDescriptor): string => `${r.group}/${r.version}/${r.plural}`;
 /** The object's key in the informer of `r`: a cluster-scoped resource's objects have no namespace. */
-const keyIn = (r: ResourceDescriptor, namespace: string, name: string): string => objectKey({ ...(r.namespaced && { namespace }), name });
+const keyIn = (r: ResourceDescriptor, namespace: string, name: string): string =>
+  objectKey({ ...(r.namespaced && { namespace }), name });
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -95,7 +96,10 @@ export class ReadYourWrites {
   constructor(options: ReadYourOwnWritesOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     if (!Number.isFinite(this.timeoutMs) || this.timeoutMs < 0) {
-      throw new KubeloopError('ERR_MANAGER_OPTIONS', `client.readYourOwnWrites.timeoutMs must be a number ≥ 0, not ${String(options.timeoutMs)}`);
+      throw new KubeloopError(
+        'ERR_MANAGER_OPTIONS',
+        `client.readYourOwnWrites.timeoutMs must be a number ≥ 0, not ${String(options.timeoutMs)}`,
+      );
     }
   }
 
@@ -103,7 +107,11 @@ export class ReadYourWrites {
   wrote(resource: ResourceDescriptor, written: KubeObject | undefined): void {
     const meta = written?.metadata;
     if (!meta?.name || !meta.resourceVersion) return;
-    this.record(resource, meta.namespace ?? '', meta.name, { resourceVersion: meta.resourceVersion, uid: meta.uid, deleted: false });
+    this.record(resource, meta.namespace ?? '', meta.name, {
+      resourceVersion: meta.resourceVersion,
+      uid: meta.uid,
+      deleted: false,
+    });
   }
 
   /**

@@ -65,7 +65,12 @@ export type ReconcileEnding = { result: ReconcileResult | undefined } | { error:
  *
  * `priority` is the one the key was handed out with.
  */
-export function applyReconcileOutcome(queue: OutcomeQueue, key: string, priority: number, ending: ReconcileEnding): ReconcileDisposition {
+export function applyReconcileOutcome(
+  queue: OutcomeQueue,
+  key: string,
+  priority: number,
+  ending: ReconcileEnding,
+): ReconcileDisposition {
   if ('error' in ending) {
     if (isTerminalError(ending.error)) {
       queue.forget(key);

@@ -21,7 +21,11 @@ async function probe(options: Parameters<typeof startProbeServer>[0]): Promise<S
   return s;
 }
 
-async function get(server: Server, path: string, method = 'GET'): Promise<{ status: number; body: string; headers: Headers }> {
+async function get(
+  server: Server,
+  path: string,
+  method = 'GET',
+): Promise<{ status: number; body: string; headers: Headers }> {
   const res = await fetch(`http://127.0.0.1:${server.port}${path}`, { method });
   return { status: res.status, body: await res.text(), headers: res.headers };
 }
@@ -74,16 +78,26 @@ describe('startProbeServer', () => {
     expect(await get(s, '/healthz')).toMatchObject({ status: 200, body: 'ok' });
     const ready = await get(s, '/readyz');
     expect(ready.status).toBe(503);
-    expect(ready.body).toBe('[+]cache ok\n[-]informers failed: informer pods not synced (still listing)\n[+]leader ok\nreadyz check failed\n');
+    expect(ready.body).toBe(
+      '[+]cache ok\n[-]informers failed: informer pods not synced (still listing)\n[+]leader ok\nreadyz check failed\n',
+    );
     expect(ready.headers.get('content-type')).toBe('text/plain; charset=utf-8');
     expect(await get(s, '/readyz?exclude=informers')).toMatchObject({ status: 200, body: 'ok' });
-    expect((await get(s, '/readyz?exclude=informers&verbose')).body).toBe('[+]cache ok\n[+]leader ok\n[+]informers excluded: ok\nreadyz check passed\n');
+    expect((await get(s, '/readyz?exclude=informers&verbose')).body).toBe(
+      '[+]cache ok\n[+]leader ok\n[+]informers excluded: ok\nreadyz check passed\n',
+    );
   });
 
   it('serves one check at /readyz/<name>, 404 for an unknown one', async () => {
-    const s = await probe({ bindAddress: '127.0.0.1:0', checks: { healthz: { ping: ok }, readyz: { informers: failing, cache: ok } } });
+    const s = await probe({
+      bindAddress: '127.0.0.1:0',
+      checks: { healthz: { ping: ok }, readyz: { informers: failing, cache: ok } },
+    });
     expect(await get(s, '/readyz/cache')).toMatchObject({ status: 200, body: 'ok' });
-    expect(await get(s, '/readyz/informers')).toMatchObject({ status: 503, body: 'service unavailable: informer pods not synced (still listing)\n' });
+    expect(await get(s, '/readyz/informers')).toMatchObject({
+      status: 503,
+      body: 'service unavailable: informer pods not synced (still listing)\n',
+    });
     expect(await get(s, '/readyz/nope')).toMatchObject({ status: 404 });
     expect(await get(s, '/healthz/ping')).toMatchObject({ status: 200 });
     expect(await get(s, '/livez')).toMatchObject({ status: 404 });
@@ -130,7 +144,9 @@ describe('startProbeServer', () => {
 
   it('fails to start on a port in use, naming the address', async () => {
     const first = await probe({ bindAddress: '127.0.0.1:0', checks: { healthz: {}, readyz: {} } });
-    await expect(startProbeServer({ bindAddress: `127.0.0.1:${first.port}`, checks: { healthz: {}, readyz: {} } })).rejects.toMatchObject({
+    await expect(
+      startProbeServer({ bindAddress: `127.0.0.1:${first.port}`, checks: { healthz: {}, readyz: {} } }),
+    ).rejects.toMatchObject({
       code: 'ERR_LISTEN',
       message: expect.stringContaining(`cannot listen on 127.0.0.1:${first.port}`),
     });
@@ -187,12 +203,17 @@ describe('startMetricsServer: profiling and secure serving', () => {
 
     const s = await startMetricsServer({ bindAddress: '127.0.0.1:0', registry: new Registry(), profiling: true });
     servers.push(s);
-    for (const bad of ['0', '301', '1.5', 'x']) expect((await get(s, `/debug/pprof/profile?seconds=${bad}`)).status).toBe(400);
+    for (const bad of ['0', '301', '1.5', 'x'])
+      expect((await get(s, `/debug/pprof/profile?seconds=${bad}`)).status).toBe(400);
     expect((await get(s, '/debug/pprof/profile', 'HEAD')).status).toBe(405);
     const heap = await get(s, '/debug/pprof/heap');
     expect(heap.status).toBe(200);
     expect(heap.headers.get('content-disposition')).toMatch(/^attachment; filename="kubeloop-.*\.heapsnapshot"$/);
-    const snapshot = JSON.parse(heap.body) as { snapshot: { meta: { node_fields: string[] }; node_count: number }; nodes: number[]; strings: string[] };
+    const snapshot = JSON.parse(heap.body) as {
+      snapshot: { meta: { node_fields: string[] }; node_count: number };
+      nodes: number[];
+      strings: string[];
+    };
     expect(snapshot.snapshot.meta.node_fields).toContain('name');
     expect(snapshot.nodes.length).toBe(snapshot.snapshot.node_count * snapshot.snapshot.meta.node_fields.length);
   });
@@ -203,7 +224,10 @@ describe('startMetricsServer: profiling and secure serving', () => {
       () => 'answered',
       () => 'cut off',
     );
-    await eventually('the first profile runs', async () => (await get(s, '/debug/pprof/profile?seconds=1')).status === 409);
+    await eventually(
+      'the first profile runs',
+      async () => (await get(s, '/debug/pprof/profile?seconds=1')).status === 409,
+    );
     await s.close();
     expect(await first).toBe('cut off');
   });
@@ -213,7 +237,9 @@ describe('startMetricsServer: profiling and secure serving', () => {
     try {
       await writeFile(join(dir, 'tls.crt'), 'not a certificate');
       await writeFile(join(dir, 'tls.key'), 'not a key');
-      await expect(startMetricsServer({ bindAddress: '127.0.0.1:0', registry: new Registry(), secureServing: { certDir: dir } })).rejects.toMatchObject({
+      await expect(
+        startMetricsServer({ bindAddress: '127.0.0.1:0', registry: new Registry(), secureServing: { certDir: dir } }),
+      ).rejects.toMatchObject({
         code: 'ERR_METRICS_CERTIFICATE',
       });
     } finally {
@@ -246,24 +272,38 @@ describe('startMetricsServer: the serving certificate', () => {
         await writeFile(join(dir, 'tls.crt'), pair.certPem);
       };
       await write('first');
-      const s = await startMetricsServer({ bindAddress: '127.0.0.1:0', registry: new Registry(), secureServing: { certDir: dir, certPollIntervalMs: 100 } });
+      const s = await startMetricsServer({
+        bindAddress: '127.0.0.1:0',
+        registry: new Registry(),
+        secureServing: { certDir: dir, certPollIntervalMs: 100 },
+      });
       servers.push(s);
       expect((await peerOf(s.port!)).subject.CN).toBe('first');
       await write('second');
-      await eventually('the rotated certificate is served', async () => (await peerOf(s.port!)).subject.CN === 'second');
+      await eventually(
+        'the rotated certificate is served',
+        async () => (await peerOf(s.port!)).subject.CN === 'second',
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
 
   it('refuses TLS older than 1.2', async () => {
-    const s = await startMetricsServer({ bindAddress: '127.0.0.1:0', registry: new Registry(), secureServing: { certDir: join(tmpdir(), 'kubeloop-no-such-dir') } });
+    const s = await startMetricsServer({
+      bindAddress: '127.0.0.1:0',
+      registry: new Registry(),
+      secureServing: { certDir: join(tmpdir(), 'kubeloop-no-such-dir') },
+    });
     servers.push(s);
     const old = new Promise<string>((resolveResult) => {
-      const socket = tlsConnect({ host: '127.0.0.1', port: s.port!, rejectUnauthorized: false, minVersion: 'TLSv1', maxVersion: 'TLSv1.1' }, () => {
-        socket.end();
-        resolveResult('connected');
-      });
+      const socket = tlsConnect(
+        { host: '127.0.0.1', port: s.port!, rejectUnauthorized: false, minVersion: 'TLSv1', maxVersion: 'TLSv1.1' },
+        () => {
+          socket.end();
+          resolveResult('connected');
+        },
+      );
       socket.once('error', () => resolveResult('refused'));
     });
     expect(await old).toBe('refused');

@@ -5,7 +5,14 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { KubeloopError, type Logger } from '../client/index.js';
 import { metricsCertificate, type MetricsCertificateOptions } from './internal/metrics-tls.js';
-import { cpuProfileRunning, maxProfileSeconds, profilePaths, profileSeconds, serveCpuProfile, serveHeapSnapshot } from './internal/profiling.js';
+import {
+  cpuProfileRunning,
+  maxProfileSeconds,
+  profilePaths,
+  profileSeconds,
+  serveCpuProfile,
+  serveHeapSnapshot,
+} from './internal/profiling.js';
 import type { RequestAuthorizer } from './metrics-auth.js';
 
 /**
@@ -27,7 +34,10 @@ export interface Server {
 /** A bind address that cannot be used: not `host:port`, `:port` or `0`. */
 export class BindAddressError extends KubeloopError {
   constructor(address: string, problem: string) {
-    super('ERR_INVALID_BIND_ADDRESS', `bind address ${JSON.stringify(address)}: ${problem} (use ':8080', '127.0.0.1:8080', '[::1]:8080', or '0' to disable)`);
+    super(
+      'ERR_INVALID_BIND_ADDRESS',
+      `bind address ${JSON.stringify(address)}: ${problem} (use ':8080', '127.0.0.1:8080', '[::1]:8080', or '0' to disable)`,
+    );
   }
 }
 
@@ -49,7 +59,8 @@ export function parseBindAddress(address: string): { host: string | undefined; p
   } else if (host.includes(':')) {
     throw new BindAddressError(address, 'an IPv6 host must be in brackets');
   }
-  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new BindAddressError(address, `invalid port ${JSON.stringify(portText)}`);
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535)
+    throw new BindAddressError(address, `invalid port ${JSON.stringify(portText)}`);
   return { host: host === '' ? undefined : host, port: Number(portText) };
 }
 
@@ -75,14 +86,17 @@ async function listen(
       else res.destroy();
     });
   };
-  const server = extra.tls ? createHttpsServer({ ...extra.tls.options, requestTimeout: 30_000 }, onRequest) : createServer({ requestTimeout: 30_000 }, onRequest);
+  const server = extra.tls
+    ? createHttpsServer({ ...extra.tls.options, requestTimeout: 30_000 }, onRequest)
+    : createServer({ requestTimeout: 30_000 }, onRequest);
   if (extra.tls) {
     extra.tls.attach?.(server as HttpsServer);
     server.on('tlsClientError', () => undefined);
   }
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error): void => reject(new KubeloopError('ERR_LISTEN', `cannot listen on ${bindAddress}: ${err.message}`, { cause: err }));
+    const onError = (err: Error): void =>
+      reject(new KubeloopError('ERR_LISTEN', `cannot listen on ${bindAddress}: ${err.message}`, { cause: err }));
     server.once('error', onError);
     server.listen({ host: bind.host, port: bind.port }, () => {
       server.off('error', onError);
@@ -261,21 +275,27 @@ function metricsRoute(path: string, profiling: boolean): MetricsRoute | undefine
 }
 
 /** The metrics server's request handler; `stopping` aborts a CPU profile in progress when the server closes. */
-function metricsHandler(options: MetricsServerOptions, stopping: AbortSignal): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+function metricsHandler(
+  options: MetricsServerOptions,
+  stopping: AbortSignal,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://metrics');
     const route = metricsRoute(url.pathname, options.profiling ?? false);
     if (!route) return send(res, 404, 'not found\n');
     const methods = route === 'metrics' ? ['GET', 'HEAD'] : ['GET'];
-    if (!methods.includes(req.method ?? '')) return send(res, 405, 'method not allowed\n', { allow: methods.join(', ') });
+    if (!methods.includes(req.method ?? ''))
+      return send(res, 405, 'method not allowed\n', { allow: methods.join(', ') });
     if (options.authorizer) {
       const decision = await options.authorizer(req);
       if (!decision.allowed) {
-        if (decision.status === 500) options.log?.warn({ path: url.pathname, error: oneLine(decision.cause) }, decision.message);
+        if (decision.status === 500)
+          options.log?.warn({ path: url.pathname, error: oneLine(decision.cause) }, decision.message);
         return send(res, decision.status, `${decision.message}\n`);
       }
     }
-    if (route === 'metrics') return send(res, 200, await options.registry.metrics(), { 'content-type': options.registry.contentType });
+    if (route === 'metrics')
+      return send(res, 200, await options.registry.metrics(), { 'content-type': options.registry.contentType });
     if (route === 'heap') return serveHeapSnapshot(res);
     const seconds = profileSeconds(url.searchParams);
     if (seconds === undefined) return send(res, 400, `seconds must be an integer from 1 to ${maxProfileSeconds}\n`);
@@ -323,7 +343,11 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       https?.setSecureContext({ ...base, ...pair });
       options.log?.info({ certDir: options.secureServing?.certDir }, 'metrics serving certificate reloaded');
     },
-    (err) => options.log?.warn({ error: err.message }, 'metrics serving certificate not reloaded (the files do not form a pair yet)'),
+    (err) =>
+      options.log?.warn(
+        { error: err.message },
+        'metrics serving certificate not reloaded (the files do not form a pair yet)',
+      ),
   );
   const server = await listen(options.bindAddress, handler, {
     tls: { options: { ...base, ...certificate.pair }, attach: (s) => (https = s) },

@@ -21,7 +21,11 @@ describe('createSignalHandler', () => {
     proc.emit('SIGTERM', 'SIGTERM');
     expect(signal.aborted).toBe(true);
     expect(signal.reason).toBeInstanceOf(SignalReceivedError);
-    expect(signal.reason).toMatchObject({ code: 'ERR_SIGNAL', signal: 'SIGTERM', message: 'received SIGTERM: shutting down' });
+    expect(signal.reason).toMatchObject({
+      code: 'ERR_SIGNAL',
+      signal: 'SIGTERM',
+      message: 'received SIGTERM: shutting down',
+    });
     expect(proc.exits).toEqual([]);
     proc.emit('SIGINT', 'SIGINT');
     expect(proc.exits).toEqual([1]);
@@ -57,9 +61,13 @@ setInterval(() => {}, 1000); // keeps running after the first signal, as a manag
 
 describe('setupSignalHandler', () => {
   it('is idempotent; the first SIGTERM aborts, the second exits the process with code 1', async () => {
-    const child = spawn(process.execPath, ['--experimental-transform-types', '--no-warnings', '--input-type=module', '-e', childScript], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--experimental-transform-types', '--no-warnings', '--input-type=module', '-e', childScript],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     const next = async (): Promise<unknown> => JSON.parse((await lines.next()).value as string);

@@ -1,8 +1,18 @@
 import type { Logger } from 'pino';
 import { ArgumentRangeError, type KubeObject } from '../client/index.js';
-import { isDeletedFinalStateUnknown, type DeepReadonly, type HandlerRegistration, type SharedIndexInformer } from '../cache/index.js';
+import {
+  isDeletedFinalStateUnknown,
+  type DeepReadonly,
+  type HandlerRegistration,
+  type SharedIndexInformer,
+} from '../cache/index.js';
 import { lowPriority, realClock, type Clock } from '../workqueue/index.js';
-import { enqueueRequestForObject, type EventHandler, type RequestQueue, type RequestQueueAddOptions } from './handlers.js';
+import {
+  enqueueRequestForObject,
+  type EventHandler,
+  type RequestQueue,
+  type RequestQueueAddOptions,
+} from './handlers.js';
 import { toPredicate, type CachedObject, type PredicateLike } from './predicates.js';
 import type { ReconcileRequest } from './reconcile.js';
 
@@ -78,7 +88,8 @@ export function informerSource(options: InformerSourceOptions): Source {
           informer.addEventHandler({
             onAdd: (obj: DeepReadonly<KubeObject>, isInInitialList: boolean) => {
               const event = { object: obj as CachedObject };
-              if (predicates.every((p) => p.create(event))) return handler.create?.(event, isInInitialList ? low : queue);
+              if (predicates.every((p) => p.create(event)))
+                return handler.create?.(event, isInInitialList ? low : queue);
             },
             onUpdate: (oldObj: DeepReadonly<KubeObject>, newObj: DeepReadonly<KubeObject>) => {
               const event = { objectOld: oldObj as CachedObject, objectNew: newObj as CachedObject };
@@ -126,7 +137,9 @@ export interface GenericSourceOptions {
 }
 
 /** Turns items into generic events through predicates and the handler; what channel and polling sources share. */
-function genericDelivery(options: GenericSourceOptions): (items: readonly SourceItem[], queue: RequestQueue) => Promise<void> {
+function genericDelivery(
+  options: GenericSourceOptions,
+): (items: readonly SourceItem[], queue: RequestQueue) => Promise<void> {
   const handler = options.handler ?? enqueueRequestForObject();
   const predicates = (options.predicates ?? []).map(toPredicate);
   const addOptions: RequestQueueAddOptions = options.priority === undefined ? {} : { priority: options.priority };
@@ -173,9 +186,7 @@ export function channelSource(options: GenericSourceOptions = {}): ChannelSource
     const deliverAll = async (): Promise<void> => {
       for (const queue of queues) await deliver(items, queue);
     };
-    chain = chain
-      .then(deliverAll)
-      .catch((err: unknown) => log?.error({ err }, 'a channel source handler failed'));
+    chain = chain.then(deliverAll).catch((err: unknown) => log?.error({ err }, 'a channel source handler failed'));
   };
   return {
     push(...items) {
@@ -222,7 +233,8 @@ export interface PollingSourceOptions extends GenericSourceOptions {
  * first one failing does not stop the controller.
  */
 export function pollingSource(options: PollingSourceOptions): Source {
-  if (!(options.everyMs > 0)) throw new ArgumentRangeError(`pollingSource: everyMs must be > 0, not ${options.everyMs}`);
+  if (!(options.everyMs > 0))
+    throw new ArgumentRangeError(`pollingSource: everyMs must be > 0, not ${options.everyMs}`);
   const deliver = genericDelivery(options);
   const firstRounds = new Set<Promise<void>>();
   return {

@@ -1,11 +1,6 @@
 import type { InjectionToken } from 'tsyringe';
 import type { Logger } from 'pino';
-import type {
-  Clientset,
-  DiscoveryClient,
-  DynamicClient,
-  RestConfig,
-} from '../client/index.js';
+import type { Clientset, DiscoveryClient, DynamicClient, RestConfig } from '../client/index.js';
 import type { Client } from './client-types.js';
 import type { EventRecorder } from './events.js';
 import type { Manager } from './manager.js';

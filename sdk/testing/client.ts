@@ -15,7 +15,14 @@ import {
   type WriteOptions,
 } from '../client/index.js';
 import { missingIndexError, toPartialObjectMetadata, uncachedFieldSelector } from '../manager/internal.js';
-import { isMetadataOnly, type Client, type ClientGetOptions, type ClientListOptions, type ClientPatchOptions, type StatusWriter } from '../manager/index.js';
+import {
+  isMetadataOnly,
+  type Client,
+  type ClientGetOptions,
+  type ClientListOptions,
+  type ClientPatchOptions,
+  type StatusWriter,
+} from '../manager/index.js';
 import type { ResourceRegistry } from './internal/resources.js';
 
 /** A field index of the fake client: what `mgr.cache.indexField` declares for the real one. */
@@ -28,7 +35,11 @@ export interface FakeFieldIndex<T extends KubeObject = KubeObject> {
 }
 
 /** A typed {@link FakeFieldIndex}: `fieldIndex(Pod, 'spec.nodeName', (p) => [p.spec?.nodeName ?? ''])`. */
-export function fieldIndex<T extends KubeObject>(resource: ResourceDescriptor<T>, field: string, extract: (obj: T) => readonly string[]): FakeFieldIndex<T> {
+export function fieldIndex<T extends KubeObject>(
+  resource: ResourceDescriptor<T>,
+  field: string,
+  extract: (obj: T) => readonly string[],
+): FakeFieldIndex<T> {
   return { resource, field, extract };
 }
 
@@ -58,7 +69,9 @@ export class FactoryClient implements Client {
 
   private resourceOf(obj: KubeObject): ResourceDescriptor {
     if (!obj.apiVersion || !obj.kind) {
-      throw new ArgumentError(`the object ${obj.metadata?.name ?? ''} has no apiVersion and kind: set them (or use a typed client)`);
+      throw new ArgumentError(
+        `the object ${obj.metadata?.name ?? ''} has no apiVersion and kind: set them (or use a typed client)`,
+      );
     }
     const info = this.registry.forKind(obj.apiVersion, obj.kind);
     if (!info) {
@@ -78,20 +91,33 @@ export class FactoryClient implements Client {
     return name;
   }
 
-  async get<T extends KubeObject>(resource: ResourceDescriptor<T>, key: { namespace?: string; name: string }, options: ClientGetOptions = {}): Promise<T> {
+  async get<T extends KubeObject>(
+    resource: ResourceDescriptor<T>,
+    key: { namespace?: string; name: string },
+    options: ClientGetOptions = {},
+  ): Promise<T> {
     const obj = await this.at(resource, key.namespace).get(key.name, options.signal ? { signal: options.signal } : {});
     // A metadataOnly(…) descriptor reads metadata, as the manager's client does.
     return (isMetadataOnly(resource) ? toPartialObjectMetadata(resource, obj) : obj) as T;
   }
 
-  async list<T extends KubeObject>(resource: ResourceDescriptor<T>, options: ClientListOptions = {}): Promise<KubeList<T>> {
+  async list<T extends KubeObject>(
+    resource: ResourceDescriptor<T>,
+    options: ClientListOptions = {},
+  ): Promise<KubeList<T>> {
     const indexed: [FakeFieldIndex, string][] = [];
     const server: Record<string, string> = {};
     for (const [field, value] of Object.entries(options.matchingFields ?? {})) {
-      const index = this.indexes.find((i) => i.field === field && i.resource.plural === resource.plural && i.resource.group === resource.group);
+      const index = this.indexes.find(
+        (i) => i.field === field && i.resource.plural === resource.plural && i.resource.group === resource.group,
+      );
       if (index) indexed.push([index, value]);
       else if (options.uncached || field === 'metadata.name' || field === 'metadata.namespace') server[field] = value;
-      else throw missingIndexError(`${resource.group ? `${resource.group}/` : ''}${resource.version}/${resource.plural}`, field);
+      else
+        throw missingIndexError(
+          `${resource.group ? `${resource.group}/` : ''}${resource.version}/${resource.plural}`,
+          field,
+        );
     }
     const fieldSelector = uncachedFieldSelector(options.fieldSelector, server);
     const list = await this.at(resource, options.namespace).listAll({
@@ -102,7 +128,12 @@ export class FactoryClient implements Client {
     const items = list.items.filter((item) => indexed.every(([index, value]) => index.extract(item).includes(value)));
     if (!isMetadataOnly(resource)) return { ...list, items } as KubeList<T>;
     const metadata = items.map((item) => toPartialObjectMetadata(resource, item));
-    return { ...list, apiVersion: 'meta.k8s.io/v1', kind: 'PartialObjectMetadataList', items: metadata } as unknown as KubeList<T>;
+    return {
+      ...list,
+      apiVersion: 'meta.k8s.io/v1',
+      kind: 'PartialObjectMetadataList',
+      items: metadata,
+    } as unknown as KubeList<T>;
   }
 
   async create<T extends KubeObject>(obj: T, options: WriteOptions = {}): Promise<T> {
@@ -117,7 +148,10 @@ export class FactoryClient implements Client {
     return (await this.target(obj).patch(FactoryClient.nameOf(obj, 'patch'), patch as never, options)) as T;
   }
 
-  async apply<T extends KubeObject>(obj: ApplyConfiguration<T>, options: { fieldManager: string; force?: boolean } & RequestOptions): Promise<T> {
+  async apply<T extends KubeObject>(
+    obj: ApplyConfiguration<T>,
+    options: { fieldManager: string; force?: boolean } & RequestOptions,
+  ): Promise<T> {
     return (await this.target(obj as KubeObject).apply(obj as never, options)) as T;
   }
 
@@ -125,18 +159,27 @@ export class FactoryClient implements Client {
     await this.target(obj).delete(FactoryClient.nameOf(obj, 'delete'), options);
   }
 
-  async deleteAllOf(resource: ResourceDescriptor, options: DeleteCollectionOptions & { namespace?: string } = {}): Promise<void> {
+  async deleteAllOf(
+    resource: ResourceDescriptor,
+    options: DeleteCollectionOptions & { namespace?: string } = {},
+  ): Promise<void> {
     const { namespace, ...rest } = options;
     await this.at(resource, namespace).deleteCollection(rest);
   }
 
   status(): StatusWriter {
     return {
-      update: async <T extends KubeObject>(obj: T, options: WriteOptions = {}): Promise<T> => (await this.target(obj).updateStatus(obj, options)) as T,
+      update: async <T extends KubeObject>(obj: T, options: WriteOptions = {}): Promise<T> =>
+        (await this.target(obj).updateStatus(obj, options)) as T,
       patch: async <T extends KubeObject>(obj: T, patch: unknown, options: ClientPatchOptions): Promise<T> =>
-        (await this.target(obj).patch(FactoryClient.nameOf(obj, 'status().patch'), patch as never, { ...options, subresource: 'status' })) as T,
-      apply: async <T extends KubeObject>(obj: ApplyConfiguration<T>, options: { fieldManager: string; force?: boolean } & RequestOptions): Promise<T> =>
-        (await this.target(obj as KubeObject).applyStatus(obj as never, options)) as T,
+        (await this.target(obj).patch(FactoryClient.nameOf(obj, 'status().patch'), patch as never, {
+          ...options,
+          subresource: 'status',
+        })) as T,
+      apply: async <T extends KubeObject>(
+        obj: ApplyConfiguration<T>,
+        options: { fieldManager: string; force?: boolean } & RequestOptions,
+      ): Promise<T> => (await this.target(obj as KubeObject).applyStatus(obj as never, options)) as T,
     };
   }
 }

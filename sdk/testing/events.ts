@@ -59,7 +59,8 @@ export function createRecordingEventRecorder(): RecordingEventRecorder {
     clear: () => {
       events.length = 0;
     },
-    event: (regarding, type, reason, note, action) => record({ regarding, type, reason, note, ...(action !== undefined && { action }) }),
+    event: (regarding, type, reason, note, action) =>
+      record({ regarding, type, reason, note, ...(action !== undefined && { action }) }),
     record,
     flush: async () => undefined,
     shutdown: async () => undefined,

@@ -28,7 +28,12 @@ import { createFakeClient } from './fake-client.js';
 import { delayBy, describeAction, failWith, intercept, isWriteAction } from './interceptors.js';
 import { eventually } from '../../test/support/wait.js';
 
-const Widget = defineResource<{ size?: number }, { phase?: string }>({ group: 'example.com', version: 'v1', kind: 'Widget', namespaced: true });
+const Widget = defineResource<{ size?: number }, { phase?: string }>({
+  group: 'example.com',
+  version: 'v1',
+  kind: 'Widget',
+  namespaced: true,
+});
 
 const cm = (name: string, data: Record<string, string> = {}, ns = 'ns'): corev1.ConfigMap => ({
   apiVersion: 'v1',
@@ -51,7 +56,19 @@ describe('createFakeClient: starting objects', () => {
     const client = createFakeClient({
       resources: [Widget],
       objects: [
-        { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'ns', uid: 'u-1', generation: 4, finalizers: ['f'], deletionTimestamp: '2026-01-01T00:00:00Z' }, status: { phase: 'Seeded' } } as KubeObject,
+        {
+          apiVersion: 'example.com/v1',
+          kind: 'Widget',
+          metadata: {
+            name: 'w',
+            namespace: 'ns',
+            uid: 'u-1',
+            generation: 4,
+            finalizers: ['f'],
+            deletionTimestamp: '2026-01-01T00:00:00Z',
+          },
+          status: { phase: 'Seeded' },
+        } as KubeObject,
         cm('a'),
       ],
     });
@@ -65,12 +82,24 @@ describe('createFakeClient: starting objects', () => {
 
   it('refuses starting objects the server could not hold', () => {
     expect(() => createFakeClient({ objects: [{ metadata: { name: 'x' } }] })).toThrow(/apiVersion and kind/);
-    expect(() => createFakeClient({ objects: [{ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'x', namespace: 'ns' } }] })).toThrow(
-      /pass its descriptor in `resources`/,
-    );
-    expect(() => createFakeClient({ objects: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }] })).toThrow(/needs metadata.namespace/);
     expect(() =>
-      createFakeClient({ objects: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'ns', deletionTimestamp: '2026-01-01T00:00:00Z' } }] }),
+      createFakeClient({
+        objects: [{ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'x', namespace: 'ns' } }],
+      }),
+    ).toThrow(/pass its descriptor in `resources`/);
+    expect(() =>
+      createFakeClient({ objects: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }] }),
+    ).toThrow(/needs metadata.namespace/);
+    expect(() =>
+      createFakeClient({
+        objects: [
+          {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name: 'x', namespace: 'ns', deletionTimestamp: '2026-01-01T00:00:00Z' },
+          },
+        ],
+      }),
     ).toThrow(/no finalizers/);
   });
 });
@@ -78,17 +107,35 @@ describe('createFakeClient: starting objects', () => {
 describe('createFakeClient: one store, three views', () => {
   it('shows a write through one view in the others', async () => {
     const client = createFakeClient({ resources: [Widget] });
-    await client.clientset.coreV1().configMaps('ns').create(cm('from-clientset', { a: '1' }));
+    await client.clientset
+      .coreV1()
+      .configMaps('ns')
+      .create(cm('from-clientset', { a: '1' }));
     expect((await client.get(ConfigMap, { namespace: 'ns', name: 'from-clientset' })).data).toEqual({ a: '1' });
-    await client.create({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'ns' }, spec: { size: 1 } });
-    const dyn = await client.dynamic.resource({ group: 'example.com', version: 'v1', resource: 'widgets' }).namespace('ns').list();
+    await client.create({
+      apiVersion: 'example.com/v1',
+      kind: 'Widget',
+      metadata: { name: 'w', namespace: 'ns' },
+      spec: { size: 1 },
+    });
+    const dyn = await client.dynamic
+      .resource({ group: 'example.com', version: 'v1', resource: 'widgets' })
+      .namespace('ns')
+      .list();
     expect(dyn.items.map((i) => [i.kind, i.metadata?.name])).toEqual([['Widget', 'w']]);
-    expect(client.tracker.objects().map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(['ConfigMap/from-clientset', 'Widget/w']);
+    expect(client.tracker.objects().map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual([
+      'ConfigMap/from-clientset',
+      'Widget/w',
+    ]);
   });
 
   it('serves cluster-scoped resources without a namespace, and answers 405 to a namespaced create without one', async () => {
     const client = createFakeClient();
-    const created = await client.create<corev1.Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } });
+    const created = await client.create<corev1.Namespace>({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'team-a' },
+    });
     expect(created.metadata?.namespace).toBeUndefined();
     expect((await client.list(Namespace)).items.map((n) => n.metadata?.name)).toEqual(['team-a']);
     const err = await rejection(client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }));
@@ -98,31 +145,59 @@ describe('createFakeClient: one store, three views', () => {
 
   it('answers 404 for a resource it does not serve, and NoMatchError for an unknown kind', async () => {
     const client = createFakeClient();
-    const err = await rejection(client.dynamic.resource({ group: 'nope.io', version: 'v1', resource: 'things' }).list());
+    const err = await rejection(
+      client.dynamic.resource({ group: 'nope.io', version: 'v1', resource: 'things' }).list(),
+    );
     expect(isNotFound(err)).toBe(true);
-    expect(isNoMatch(await rejection(client.create({ apiVersion: 'nope.io/v1', kind: 'Thing', metadata: { name: 'x', namespace: 'ns' } })))).toBe(true);
+    expect(
+      isNoMatch(
+        await rejection(
+          client.create({ apiVersion: 'nope.io/v1', kind: 'Thing', metadata: { name: 'x', namespace: 'ns' } }),
+        ),
+      ),
+    ).toBe(true);
   });
 
   it('filters lists by registered field indexes; an unindexed field throws ERR_CACHE_MISSING_INDEX as the cache does, unless uncached', async () => {
     const client = createFakeClient({
       objects: [
-        { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p1', namespace: 'ns' }, spec: { nodeName: 'n1', containers: [] } } as KubeObject,
-        { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p2', namespace: 'ns' }, spec: { nodeName: 'n2', containers: [] } } as KubeObject,
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'p1', namespace: 'ns' },
+          spec: { nodeName: 'n1', containers: [] },
+        } as KubeObject,
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'p2', namespace: 'ns' },
+          spec: { nodeName: 'n2', containers: [] },
+        } as KubeObject,
       ],
       indexes: [fieldIndex(Pod, 'node', (p) => [p.spec?.nodeName ?? ''])],
     });
-    expect((await client.list(Pod, { matchingFields: { node: 'n2' } })).items.map((p) => p.metadata?.name)).toEqual(['p2']);
-    expect((await client.list(Pod, { matchingFields: { 'metadata.name': 'p1' } })).items.map((p) => p.metadata?.name)).toEqual(['p1']);
+    expect((await client.list(Pod, { matchingFields: { node: 'n2' } })).items.map((p) => p.metadata?.name)).toEqual([
+      'p2',
+    ]);
+    expect(
+      (await client.list(Pod, { matchingFields: { 'metadata.name': 'p1' } })).items.map((p) => p.metadata?.name),
+    ).toEqual(['p1']);
     const err = await rejection(client.list(Pod, { matchingFields: { 'spec.nodeName': 'n1' } }));
     expect(hasErrorCode(err, 'ERR_CACHE_MISSING_INDEX')).toBe(true);
     expect((err as Error).message).toContain('no field index "spec.nodeName" for v1/pods');
-    expect((await client.list(Pod, { matchingFields: { 'spec.nodeName': 'n1' }, uncached: true })).items.map((p) => p.metadata?.name)).toEqual(['p1']);
+    expect(
+      (await client.list(Pod, { matchingFields: { 'spec.nodeName': 'n1' }, uncached: true })).items.map(
+        (p) => p.metadata?.name,
+      ),
+    ).toEqual(['p1']);
   });
 
   it('reads field selectors with the API server grammar: ==, !=, escapes, nothing trimmed; 400 for a bad one', async () => {
     const client = createFakeClient({ objects: [cm('a', { k: 'x,y' }), cm('b', { k: 'p=q' }), cm('c')] });
     const names = async (fieldSelector: string): Promise<string[]> =>
-      (await client.clientset.coreV1().configMaps('ns').list({ fieldSelector })).items.map((i) => i.metadata?.name ?? '');
+      (await client.clientset.coreV1().configMaps('ns').list({ fieldSelector })).items.map(
+        (i) => i.metadata?.name ?? '',
+      );
     expect(await names('metadata.name==a')).toEqual(['a']);
     expect(await names('metadata.name!=a,metadata.namespace=ns')).toEqual(['b', 'c']);
     expect(await names('data.k=x\\,y')).toEqual(['a']);
@@ -134,7 +209,11 @@ describe('createFakeClient: one store, three views', () => {
       expect((err as ApiError).statusCode, bad).toBe(400);
     }
     // The generic client escapes matchingFields values when it sends them.
-    expect((await client.list(ConfigMap, { matchingFields: { 'data.k': 'x,y' }, uncached: true })).items.map((i) => i.metadata?.name)).toEqual(['a']);
+    expect(
+      (await client.list(ConfigMap, { matchingFields: { 'data.k': 'x,y' }, uncached: true })).items.map(
+        (i) => i.metadata?.name,
+      ),
+    ).toEqual(['a']);
   });
 
   it('answers watches from an old resourceVersion with 410 after compact()', async () => {
@@ -151,14 +230,32 @@ describe('createFakeClient: one store, three views', () => {
   });
 
   it('applies status through applyStatus, leaving the rest alone', async () => {
-    const client = createFakeClient({ resources: [Widget], objects: [{ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'ns' }, spec: { size: 1 } }] });
+    const client = createFakeClient({
+      resources: [Widget],
+      objects: [
+        { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'ns' }, spec: { size: 1 } },
+      ],
+    });
     const w = await client.status().apply<ObjectOf<typeof Widget>>(
-      { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'ns' }, spec: { size: 9 }, status: { phase: 'Ready' } },
+      {
+        apiVersion: 'example.com/v1',
+        kind: 'Widget',
+        metadata: { name: 'w', namespace: 'ns' },
+        spec: { size: 9 },
+        status: { phase: 'Ready' },
+      },
       { fieldManager: 'ctrl' },
     );
     expect(w.status).toEqual({ phase: 'Ready' });
     expect(w.spec).toEqual({ size: 1 });
-    expect(w.metadata?.managedFields).toEqual([expect.objectContaining({ manager: 'ctrl', operation: 'Apply', subresource: 'status', fieldsV1: { 'f:status': { 'f:phase': {} } } })]);
+    expect(w.metadata?.managedFields).toEqual([
+      expect.objectContaining({
+        manager: 'ctrl',
+        operation: 'Apply',
+        subresource: 'status',
+        fieldsV1: { 'f:status': { 'f:phase': {} } },
+      }),
+    ]);
   });
 
   it('ends open watches normally, or with an error, on endWatches()', async () => {
@@ -173,7 +270,11 @@ describe('createFakeClient: one store, three views', () => {
     expect(await consumed).toBe('ended');
     const failing = rejection(
       (async () => {
-        for await (const _ of client.clientset.coreV1().configMaps('ns').watch({ resourceVersion: client.tracker.resourceVersion })) break;
+        for await (const _ of client.clientset
+          .coreV1()
+          .configMaps('ns')
+          .watch({ resourceVersion: client.tracker.resourceVersion }))
+          break;
       })(),
     );
     await new Promise((r) => setTimeout(r, 5));
@@ -187,13 +288,27 @@ describe('createFakeClient: one store, three views', () => {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'web', namespace: 'ns' },
-      spec: { selector: { matchLabels: { app: 'web' } }, template: { spec: { containers: [{ name: 'web', image: 'nginx' }] } } },
+      spec: {
+        selector: { matchLabels: { app: 'web' } },
+        template: { spec: { containers: [{ name: 'web', image: 'nginx' }] } },
+      },
     };
     const client = createFakeClient({
       resources: [Widget],
       objects: [
-        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'ns' }, data: { mode: 'fast' } },
-        { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace: 'ns' }, stringData: { token: 't' }, type: 'Opaque' },
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'settings', namespace: 'ns' },
+          data: { mode: 'fast' },
+        },
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'creds', namespace: 'ns' },
+          stringData: { token: 't' },
+          type: 'Opaque',
+        },
         { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'ns' }, spec: { size: 3 } },
         deployment,
       ],
@@ -201,8 +316,15 @@ describe('createFakeClient: one store, three views', () => {
     expect((await client.get(ConfigMap, { namespace: 'ns', name: 'settings' })).data).toEqual({ mode: 'fast' });
     expect((await client.get(Secret, { namespace: 'ns', name: 'creds' })).type).toBe('Opaque');
     expect((await client.get(Widget, { namespace: 'ns', name: 'w' })).spec).toEqual({ size: 3 });
-    expect((await client.get(Deployment, { namespace: 'ns', name: 'web' })).spec?.template.spec?.containers[0]?.image).toBe('nginx');
-    const added = client.tracker.add({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'more', namespace: 'ns' }, data: { a: 'b' } });
+    expect(
+      (await client.get(Deployment, { namespace: 'ns', name: 'web' })).spec?.template.spec?.containers[0]?.image,
+    ).toBe('nginx');
+    const added = client.tracker.add({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'more', namespace: 'ns' },
+      data: { a: 'b' },
+    });
     expect(added.data).toEqual({ a: 'b' });
     expect(added.metadata.resourceVersion).toBeDefined();
   });
@@ -214,18 +336,25 @@ describe('createFakeClient: one store, three views', () => {
     const informers = createSharedInformerFactory(client.clientset, { namespace: 'ns' });
     const { informer, lister } = informers.forResource(ConfigMap);
     const seen: string[] = [];
-    informer.addEventHandler({ onAdd: (o, initial) => void seen.push(`add ${o.metadata?.name}=${o.data?.['v']}${initial ? ' initial' : ''}`) });
+    informer.addEventHandler({
+      onAdd: (o, initial) => void seen.push(`add ${o.metadata?.name}=${o.data?.['v']}${initial ? ' initial' : ''}`),
+    });
     const stop = new AbortController();
     const running = informers.start(stop.signal);
     expect(await informers.waitForCacheSync(stop.signal)).toBe(true);
     expect(lister.namespace('ns').get('a')?.data).toEqual({ v: '0' });
-    await client.clientset.coreV1().configMaps('ns').create({ metadata: { name: 'b' }, data: { v: '1' } });
+    await client.clientset
+      .coreV1()
+      .configMaps('ns')
+      .create({ metadata: { name: 'b' }, data: { v: '1' } });
     await eventually('the second add', () => seen.length >= 2, { timeoutMs: 5000, intervalMs: 5 });
     expect(seen).toEqual(['add a=0 initial', 'add b=1']);
     // The informer watched through the fake (a WatchList: its initial state and then changes on one stream).
-    expect(client.actions.filter((a) => a.verb === 'list' || a.verb === 'watch').map((a) => `${a.verb} ${a.resource} ${a.namespace}`)).toEqual([
-      'watch configmaps ns',
-    ]);
+    expect(
+      client.actions
+        .filter((a) => a.verb === 'list' || a.verb === 'watch')
+        .map((a) => `${a.verb} ${a.resource} ${a.namespace}`),
+    ).toEqual(['watch configmaps ns']);
     stop.abort();
     await running;
   });
@@ -253,8 +382,14 @@ describe('createFakeClient: actions and interceptors', () => {
     const client = createFakeClient({ resources: [Widget], objects: [cm('a')] });
     const a = await client.get(ConfigMap, { namespace: 'ns', name: 'a' });
     await client.update({ ...a, data: { x: '1' } }, { fieldManager: 'me' });
-    await client.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'b', namespace: 'ns' }, data: {} }, { fieldManager: 'me' });
-    await client.create({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'ns' } }, { dryRun: ['All'] });
+    await client.apply(
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'b', namespace: 'ns' }, data: {} },
+      { fieldManager: 'me' },
+    );
+    await client.create(
+      { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'ns' } },
+      { dryRun: ['All'] },
+    );
     await client.list(ConfigMap, { namespace: 'ns', labelSelector: 'a=b' });
     await client.deleteAllOf(ConfigMap, { namespace: 'ns', labelSelector: 'gone=yes' });
     expect(client.actions.map(describeAction)).toEqual([
@@ -265,7 +400,14 @@ describe('createFakeClient: actions and interceptors', () => {
       'list configmaps ns',
       'deletecollection configmaps ns',
     ]);
-    expect(client.actions[1]).toMatchObject({ verb: 'update', group: '', version: 'v1', resource: 'configmaps', fieldManager: 'me', body: { data: { x: '1' } } });
+    expect(client.actions[1]).toMatchObject({
+      verb: 'update',
+      group: '',
+      version: 'v1',
+      resource: 'configmaps',
+      fieldManager: 'me',
+      body: { data: { x: '1' } },
+    });
     expect(client.actions[3]).toMatchObject({ dryRun: true });
     expect(client.actions[4]).toMatchObject({ labelSelector: 'a=b' });
     expect(client.actions.filter(isWriteAction)).toHaveLength(4);
@@ -276,7 +418,12 @@ describe('createFakeClient: actions and interceptors', () => {
   it('fails the nth matching call only: the third update of Widgets returns 409', async () => {
     const client = createFakeClient({ resources: [Widget] });
     const handle = client.intercept({ verb: 'update', resource: Widget }, failWith(409), { nth: 3 });
-    let w = await client.create({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'ns' }, spec: { size: 0 } });
+    let w = await client.create({
+      apiVersion: 'example.com/v1',
+      kind: 'Widget',
+      metadata: { name: 'w', namespace: 'ns' },
+      spec: { size: 0 },
+    });
     const outcomes: string[] = [];
     const messages: string[] = [];
     for (let i = 1; i <= 4; i++) {
@@ -297,7 +444,10 @@ describe('createFakeClient: actions and interceptors', () => {
   });
 
   it('limits an interceptor with times, matches subresources, and can be removed', async () => {
-    const client = createFakeClient({ resources: [Widget], objects: [{ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'ns' } }] });
+    const client = createFakeClient({
+      resources: [Widget],
+      objects: [{ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'ns' } }],
+    });
     const busy = client.intercept({ subresource: 'status' }, failWith(429, { retryAfterSeconds: 2 }), { times: 2 });
     const w = await client.get(Widget, { namespace: 'ns', name: 'w' });
     const first = await rejection(client.status().update({ ...w, status: { phase: 'A' } }));
@@ -306,7 +456,9 @@ describe('createFakeClient: actions and interceptors', () => {
     expect(isTooManyRequests(await rejection(client.status().update({ ...w, status: { phase: 'A' } })))).toBe(true);
     expect((await client.status().update({ ...w, status: { phase: 'A' } })).status).toEqual({ phase: 'A' });
     const notFound = client.intercept({ verb: 'get' }, failWith(404));
-    expect((await rejection(client.get(Widget, { namespace: 'ns', name: 'w' })) as ApiError).status.message).toBe('widgets.example.com "w" not found');
+    expect(((await rejection(client.get(Widget, { namespace: 'ns', name: 'w' }))) as ApiError).status.message).toBe(
+      'widgets.example.com "w" not found',
+    );
     notFound.remove();
     expect((await client.get(Widget, { namespace: 'ns', name: 'w' })).status).toEqual({ phase: 'A' });
     expect(busy.handled).toBe(2);
@@ -344,7 +496,9 @@ describe('createFakeClient: actions and interceptors', () => {
   });
 
   it('surfaces a watch failure on iteration, as the real client does', async () => {
-    const client = createFakeClient({ interceptors: [intercept({ verb: 'watch' }, failWith(500, { message: 'boom' }))] });
+    const client = createFakeClient({
+      interceptors: [intercept({ verb: 'watch' }, failWith(500, { message: 'boom' }))],
+    });
     const w = client.clientset.coreV1().configMaps('ns').watch();
     const err = await rejection(
       (async () => {
@@ -369,26 +523,44 @@ describe('createFakeClient: custom resources with a schema', () => {
     status: s.object({ phase: s.enum(['Pending', 'Bound']).optional() }),
   });
   type Volume = ObjectOf<typeof Volume>;
-  const volume = (spec: Volume['spec']): Volume => ({ apiVersion: 'example.com/v1', kind: 'Volume', metadata: { name: 'v', namespace: 'ns' }, spec });
+  const volume = (spec: Volume['spec']): Volume => ({
+    apiVersion: 'example.com/v1',
+    kind: 'Volume',
+    metadata: { name: 'v', namespace: 'ns' },
+    spec,
+  });
 
   it('refuses a create that breaks the schema with the 422 and field causes of the API server', async () => {
     const client = createFakeClient({ resources: [Volume] });
     const err = await rejection(client.create(volume({ size: 0 })));
     expect(isInvalid(err)).toBe(true);
     expect((err as ApiError).details?.causes).toEqual([
-      { reason: 'FieldValueInvalid', field: 'spec.size', message: 'Invalid value: 0: spec.size in body should be greater than or equal to 1' },
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.size',
+        message: 'Invalid value: 0: spec.size in body should be greater than or equal to 1',
+      },
     ]);
-    expect((err as ApiError).status.message).toBe('Volume.example.com "v" is invalid: spec.size: Invalid value: 0: spec.size in body should be greater than or equal to 1');
+    expect((err as ApiError).status.message).toBe(
+      'Volume.example.com "v" is invalid: spec.size: Invalid value: 0: spec.size in body should be greater than or equal to 1',
+    );
   });
 
   it('checks transition rules on update and patch, server-side apply, and the status schema on status writes', async () => {
     const client = createFakeClient({ resources: [Volume] });
     const created = await client.create(volume({ size: 1, zone: 'a' }));
     const update = await rejection(client.update({ ...created, spec: { size: 1, zone: 'b' } }));
-    expect((update as ApiError).details?.causes?.map((c) => `${c.field}: ${c.message}`)).toEqual(['spec.zone: Invalid value: "b": zone is immutable']);
+    expect((update as ApiError).details?.causes?.map((c) => `${c.field}: ${c.message}`)).toEqual([
+      'spec.zone: Invalid value: "b": zone is immutable',
+    ]);
     const patch = await rejection(client.patch(created, { spec: { zone: 'c' } }, { patchType: 'merge' }));
     expect(isInvalid(patch)).toBe(true);
-    const applied = await rejection(client.apply({ apiVersion: 'example.com/v1', kind: 'Volume', metadata: { name: 'w', namespace: 'ns' }, spec: { size: -1 } }, { fieldManager: 'test' }));
+    const applied = await rejection(
+      client.apply(
+        { apiVersion: 'example.com/v1', kind: 'Volume', metadata: { name: 'w', namespace: 'ns' }, spec: { size: -1 } },
+        { fieldManager: 'test' },
+      ),
+    );
     expect((applied as ApiError).details?.causes?.map((c) => c.field)).toEqual(['spec.size']);
     const grown = await client.update({ ...created, spec: { size: 2, zone: 'a' } });
     expect(grown.spec?.size).toBe(2);

@@ -85,7 +85,12 @@ class FakeClientImpl extends FactoryClient implements FakeClient {
     this.factory = factory;
     this.clientset = createClientsetFromFactory(factory);
     this.dynamic = {
-      resource: (gvr) => factory.resource<Unstructured, KubeList<Unstructured>>({ group: gvr.group, version: gvr.version, plural: gvr.resource }),
+      resource: (gvr) =>
+        factory.resource<Unstructured, KubeList<Unstructured>>({
+          group: gvr.group,
+          version: gvr.version,
+          plural: gvr.resource,
+        }),
     };
   }
 

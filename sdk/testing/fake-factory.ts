@@ -116,8 +116,17 @@ class FakeResourceClient<T extends KubeObject, L extends KubeList<T>> implements
   }
 
   /** Records the call, runs it through the interceptors, then the tracker; errors carry the request, as real ones do. */
-  private async run<R>(call: Omit<FakeAction, 'group' | 'version' | 'resource'>, op: (info: ResourceInfo) => unknown, signal?: AbortSignal): Promise<R> {
-    const action: FakeAction = { group: this.location.group, version: this.location.version, resource: this.location.plural, ...call };
+  private async run<R>(
+    call: Omit<FakeAction, 'group' | 'version' | 'resource'>,
+    op: (info: ResourceInfo) => unknown,
+    signal?: AbortSignal,
+  ): Promise<R> {
+    const action: FakeAction = {
+      group: this.location.group,
+      version: this.location.version,
+      resource: this.location.plural,
+      ...call,
+    };
     for (const key of Object.keys(action) as (keyof FakeAction)[]) if (action[key] === undefined) delete action[key];
     this.backend.actions.push(action);
     signal?.throwIfAborted();
@@ -129,7 +138,8 @@ class FakeResourceClient<T extends KubeObject, L extends KubeList<T>> implements
         return op(this.info);
       })) as R;
     } catch (err) {
-      if (err instanceof ApiError && !err.request) throw new ApiError(err.statusCode, err.status, requestInfo(action), { cause: err.cause });
+      if (err instanceof ApiError && !err.request)
+        throw new ApiError(err.statusCode, err.status, requestInfo(action), { cause: err.cause });
       throw err;
     }
   }
@@ -143,13 +153,22 @@ class FakeResourceClient<T extends KubeObject, L extends KubeList<T>> implements
 
   get(name: string, options: SubresourceOptions & { resourceVersion?: string } = {}): Promise<T> {
     const ns = this.nsFor();
-    return this.run<T>({ verb: 'get', namespace: ns, name }, (info) => this.backend.tracker.get(info, ns, name), options.signal);
+    return this.run<T>(
+      { verb: 'get', namespace: ns, name },
+      (info) => this.backend.tracker.get(info, ns, name),
+      options.signal,
+    );
   }
 
   list(options: ListOptions = {}): Promise<L> {
     const ns = this.nsFor();
     return this.run<L>(
-      { verb: 'list', namespace: ns, ...(options.labelSelector && { labelSelector: options.labelSelector }), ...(options.fieldSelector && { fieldSelector: options.fieldSelector }) },
+      {
+        verb: 'list',
+        namespace: ns,
+        ...(options.labelSelector && { labelSelector: options.labelSelector }),
+        ...(options.fieldSelector && { fieldSelector: options.fieldSelector }),
+      },
       (info) => this.backend.tracker.list(info, ns, options),
       options.signal,
     );
@@ -163,7 +182,8 @@ class FakeResourceClient<T extends KubeObject, L extends KubeList<T>> implements
     const ns = this.nsFor(obj);
     return this.run<T>(
       { verb: 'create', namespace: ns, name: obj.metadata?.name, ...this.writeFields(options), body: jsonCopy(obj) },
-      (info) => this.backend.tracker.create(info, ns, obj, { dryRun: options.dryRun, fieldManager: options.fieldManager }),
+      (info) =>
+        this.backend.tracker.create(info, ns, obj, { dryRun: options.dryRun, fieldManager: options.fieldManager }),
       options.signal,
     );
   }
@@ -181,7 +201,12 @@ class FakeResourceClient<T extends KubeObject, L extends KubeList<T>> implements
     const name = this.nameOf(obj);
     return this.run<T>(
       { verb: 'update', namespace: ns, name, subresource, ...this.writeFields(options), body: jsonCopy(obj) },
-      (info) => this.backend.tracker.update(info, ns, obj, { dryRun: options.dryRun, fieldManager: options.fieldManager, subresource }),
+      (info) =>
+        this.backend.tracker.update(info, ns, obj, {
+          dryRun: options.dryRun,
+          fieldManager: options.fieldManager,
+          subresource,
+        }),
       options.signal,
     );
   }
@@ -197,7 +222,12 @@ class FakeResourceClient<T extends KubeObject, L extends KubeList<T>> implements
     return this.patchIn(this.nsFor(), name, body, options);
   }
 
-  private patchIn(ns: string, name: string, body: unknown, options: WriteOptions & { patchType: PatchType; force?: boolean; subresource?: string }): Promise<T> {
+  private patchIn(
+    ns: string,
+    name: string,
+    body: unknown,
+    options: WriteOptions & { patchType: PatchType; force?: boolean; subresource?: string },
+  ): Promise<T> {
     return this.run<T>(
       {
         verb: 'patch',
@@ -228,10 +258,18 @@ class FakeResourceClient<T extends KubeObject, L extends KubeList<T>> implements
     return this.applyTo(obj, options, 'status');
   }
 
-  private async applyTo(obj: ApplyConfiguration<T>, options: ApplyOptions, subresource: string | undefined): Promise<T> {
+  private async applyTo(
+    obj: ApplyConfiguration<T>,
+    options: ApplyOptions,
+    subresource: string | undefined,
+  ): Promise<T> {
     if (!options?.fieldManager) throw new ArgumentError('apply needs options.fieldManager');
     const o = obj as KubeObject;
-    return this.patchIn(this.nsFor(o), this.nameOf(o), obj, { ...options, patchType: 'apply', ...(subresource && { subresource }) });
+    return this.patchIn(this.nsFor(o), this.nameOf(o), obj, {
+      ...options,
+      patchType: 'apply',
+      ...(subresource && { subresource }),
+    });
   }
 
   async delete(name: string, options: DeleteOptions = {}): Promise<void> {
@@ -276,22 +314,40 @@ class FakeResourceClient<T extends KubeObject, L extends KubeList<T>> implements
 
   getSubresource<R = unknown>(name: string, subresource: string, options: SubresourceOptions = {}): Promise<R> {
     const ns = this.nsFor();
-    return this.run<R>({ verb: 'get', namespace: ns, name, subresource }, (info) => this.backend.tracker.get(info, ns, name, subresource), options.signal);
+    return this.run<R>(
+      { verb: 'get', namespace: ns, name, subresource },
+      (info) => this.backend.tracker.get(info, ns, name, subresource),
+      options.signal,
+    );
   }
 
-  updateSubresource<R = unknown>(name: string, subresource: string, body: unknown, options: WriteOptions & SubresourceOptions = {}): Promise<R> {
+  updateSubresource<R = unknown>(
+    name: string,
+    subresource: string,
+    body: unknown,
+    options: WriteOptions & SubresourceOptions = {},
+  ): Promise<R> {
     const ns = this.nsFor();
     return this.run<R>(
       { verb: 'update', namespace: ns, name, subresource, ...this.writeFields(options), body: jsonCopy(body) },
       (info) => {
         const named = { ...(body as KubeObject), metadata: { ...(body as KubeObject).metadata, name } };
-        return this.backend.tracker.update(info, ns, named, { dryRun: options.dryRun, fieldManager: options.fieldManager, subresource });
+        return this.backend.tracker.update(info, ns, named, {
+          dryRun: options.dryRun,
+          fieldManager: options.fieldManager,
+          subresource,
+        });
       },
       options.signal,
     );
   }
 
-  createSubresource<R = unknown>(name: string, subresource: string, body: unknown, options: WriteOptions & SubresourceOptions = {}): Promise<R> {
+  createSubresource<R = unknown>(
+    name: string,
+    subresource: string,
+    body: unknown,
+    options: WriteOptions & SubresourceOptions = {},
+  ): Promise<R> {
     const ns = this.nsFor();
     return this.run<R>(
       { verb: 'create', namespace: ns, name, subresource, body: jsonCopy(body) },
@@ -332,7 +388,12 @@ export function createFakeResourceClientFactory(backend: FakeBackend): ResourceC
       descriptor: ResourceDescriptor<T> | ResourceLocation,
     ): NamespaceableResourceInterface<T, L> {
       const info = backend.tracker.registry.resolve(descriptor);
-      const location = { group: descriptor.group, version: descriptor.version, plural: descriptor.plural, ...((descriptor.kind ?? info?.kind) && { kind: descriptor.kind ?? info?.kind }) };
+      const location = {
+        group: descriptor.group,
+        version: descriptor.version,
+        plural: descriptor.plural,
+        ...((descriptor.kind ?? info?.kind) && { kind: descriptor.kind ?? info?.kind }),
+      };
       return new FakeResourceClient<T, L>(backend, location, info, '');
     },
   };

@@ -1,4 +1,9 @@
-import { Agent, createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
+import {
+  Agent,
+  createServer as createHttpsServer,
+  request as httpsRequest,
+  type Server as HttpsServer,
+} from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { ArgumentError, ArgumentRangeError, type RestConfig, type Status } from '../client/index.js';
@@ -115,7 +120,17 @@ interface Pair {
   stalled: boolean;
 }
 
-const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+const hopByHop = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
 
 function copyHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
@@ -134,7 +149,12 @@ function listen(server: Server | HttpsServer): Promise<number> {
   });
 }
 
-function statusBody(code: number, reason: string | undefined, message: string | undefined, retryAfterSeconds?: number): Status {
+function statusBody(
+  code: number,
+  reason: string | undefined,
+  message: string | undefined,
+  retryAfterSeconds?: number,
+): Status {
   return {
     kind: 'Status',
     apiVersion: 'v1',
@@ -173,7 +193,9 @@ function injectFault(fault: HttpFault, record: ProxiedRequest, req: IncomingMess
   if ('watchError' in fault) {
     record.status = 200;
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(`${JSON.stringify({ type: 'ERROR', object: statusBody(fault.watchError, fault.reason, fault.message) })}\n`);
+    res.end(
+      `${JSON.stringify({ type: 'ERROR', object: statusBody(fault.watchError, fault.reason, fault.message) })}\n`,
+    );
     return;
   }
   record.status = fault.status;
@@ -185,7 +207,10 @@ function injectFault(fault: HttpFault, record: ProxiedRequest, req: IncomingMess
 }
 
 /** Forwards requests to the target with its credentials, streaming the answer back. */
-function upstreamForwarder(target: RestConfig): { forward(req: IncomingMessage, res: ServerResponse, record: ProxiedRequest): void; close(): void } {
+function upstreamForwarder(target: RestConfig): {
+  forward(req: IncomingMessage, res: ServerResponse, record: ProxiedRequest): void;
+  close(): void;
+} {
   const upstream = new URL(target.host);
   const agent = new Agent({
     keepAlive: true,
@@ -370,11 +395,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     },
     stall: () => tcp.stall(),
     setLatencyMs(ms) {
-      if (!Number.isFinite(ms) || ms < 0) throw new ArgumentRangeError(`setLatencyMs needs a finite ms >= 0, got ${ms}`);
+      if (!Number.isFinite(ms) || ms < 0)
+        throw new ArgumentRangeError(`setLatencyMs needs a finite ms >= 0, got ${ms}`);
       tcp.latencyMs = ms;
     },
     failRequests(match, fault, opts = {}) {
-      if (!http) throw new ArgumentError("failRequests needs the HTTP layer: startFaultProxy({ target, layer: 'http' })");
+      if (!http)
+        throw new ArgumentError("failRequests needs the HTTP layer: startFaultProxy({ target, layer: 'http' })");
       const rule: Rule = { match, fault, times: opts.times ?? Infinity, hits: 0 };
       rules.push(rule);
       return {

@@ -47,7 +47,13 @@ import 'reflect-metadata';
 
 export { createFakeClient, type FakeClient, type FakeClientOptions } from './fake-client.js';
 export { fieldIndex, type FakeFieldIndex } from './client.js';
-export { ObjectTracker, type ObjectTrackerOptions, type TrackerWriteOptions, type TrackerPatchOptions, type ResourceInfo } from './tracker.js';
+export {
+  ObjectTracker,
+  type ObjectTrackerOptions,
+  type TrackerWriteOptions,
+  type TrackerPatchOptions,
+  type ResourceInfo,
+} from './tracker.js';
 export { createFakeResourceClientFactory, type FakeBackend } from './fake-factory.js';
 export {
   intercept,
@@ -79,8 +85,19 @@ export {
   type ControllerHarnessOptions,
   type HarnessReconcile,
 } from './reconcile.js';
-export { createRecordingEventRecorder, type RecordingEventRecorder, type RecordedEvent, type RecordedEventObject } from './events.js';
-export { createCapturingLogger, createSilentLogger, type CapturingLogger, type CapturingLoggerOptions, type CapturedLog } from './logger.js';
+export {
+  createRecordingEventRecorder,
+  type RecordingEventRecorder,
+  type RecordedEvent,
+  type RecordedEventObject,
+} from './events.js';
+export {
+  createCapturingLogger,
+  createSilentLogger,
+  type CapturingLogger,
+  type CapturingLoggerOptions,
+  type CapturedLog,
+} from './logger.js';
 export {
   startFaultProxy,
   type FaultProxy,
@@ -95,4 +112,10 @@ export {
  * A clock that moves only when told to (re-exported from kubeloop/workqueue). Give it to a queue
  * (`createRateLimitingQueue({ clock })`), a rate limiter, the event recorder, or {@link createControllerHarness}.
  */
-export { createFakeClock, type FakeClock, type FakeClockOptions, type Clock, type WallClock } from '../workqueue/index.js';
+export {
+  createFakeClock,
+  type FakeClock,
+  type FakeClockOptions,
+  type Clock,
+  type WallClock,
+} from '../workqueue/index.js';

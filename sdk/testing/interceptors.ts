@@ -124,10 +124,14 @@ function errorFor(code: number, call: FakeAction, options: FailWithOptions): Api
     if (code === 409) return conflict(subject);
     if (code === 410) return expired('too old resource version');
   }
-  return statusError(code, options.message ?? `injected ${code} ${options.reason ?? reasonFor(code)} for ${describeAction(call)}`, {
-    reason: options.reason ?? reasonFor(code),
-    ...(options.retryAfterSeconds !== undefined && { details: { retryAfterSeconds: options.retryAfterSeconds } }),
-  });
+  return statusError(
+    code,
+    options.message ?? `injected ${code} ${options.reason ?? reasonFor(code)} for ${describeAction(call)}`,
+    {
+      reason: options.reason ?? reasonFor(code),
+      ...(options.retryAfterSeconds !== undefined && { details: { retryAfterSeconds: options.retryAfterSeconds } }),
+    },
+  );
 }
 
 /**

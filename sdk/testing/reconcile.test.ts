@@ -26,8 +26,18 @@ import { createFakeClient } from './fake-client.js';
 import { describeAction, failWith, intercept } from './interceptors.js';
 import { createControllerHarness, fakeRestConfig, reconcileOnce, reconcileUntilStable } from './reconcile.js';
 
-const Widget = defineResource<{ size: number }, { observedSize?: number }>({ group: 'example.com', version: 'v1', kind: 'Widget', namespaced: true });
-const widget = (size: number) => ({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'ns' }, spec: { size } });
+const Widget = defineResource<{ size: number }, { observedSize?: number }>({
+  group: 'example.com',
+  version: 'v1',
+  kind: 'Widget',
+  namespaced: true,
+});
+const widget = (size: number) => ({
+  apiVersion: 'example.com/v1',
+  kind: 'Widget',
+  metadata: { name: 'w', namespace: 'ns' },
+  spec: { size },
+});
 
 /** Mirrors each Widget's size into a ConfigMap and its status; records an Event when it creates the ConfigMap. */
 @Reconciler({ for: Widget, owns: [ConfigMap] })
@@ -47,7 +57,12 @@ class WidgetReconciler implements Reconcile {
     const data = { size: String(w.spec?.size) };
     const existing = await this.client.get(ConfigMap, req).catch(() => undefined);
     if (!existing) {
-      await this.client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: req.name, namespace: req.namespace }, data });
+      await this.client.create({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: req.name, namespace: req.namespace },
+        data,
+      });
       this.recorder.event(w, 'Normal', 'Created', `created ConfigMap ${req.name}`);
     } else if (existing.data?.['size'] !== data.size) {
       await this.client.update({ ...existing, data });
@@ -72,9 +87,21 @@ describe('reconcileOnce', () => {
     ]);
     expect(r.writes).toHaveLength(2);
     expect(r.events).toEqual([
-      { type: 'Normal', reason: 'Created', note: 'created ConfigMap w', action: 'Created', regarding: expect.objectContaining({ kind: 'Widget', namespace: 'ns', name: 'w' }) },
+      {
+        type: 'Normal',
+        reason: 'Created',
+        note: 'created ConfigMap w',
+        action: 'Created',
+        regarding: expect.objectContaining({ kind: 'Widget', namespace: 'ns', name: 'w' }),
+      },
     ]);
-    expect(r.logs.find((l) => l.msg === 'reconciled')).toMatchObject({ level: 'info', controller: 'widget', namespace: 'ns', name: 'w', size: 3 });
+    expect(r.logs.find((l) => l.msg === 'reconciled')).toMatchObject({
+      level: 'info',
+      controller: 'widget',
+      namespace: 'ns',
+      name: 'w',
+      size: 3,
+    });
     expect(r.logs.some((l) => l.msg === 'root logger works too')).toBe(true);
     expect((await r.client.get(Widget, { namespace: 'ns', name: 'w' })).status).toEqual({ observedSize: 3 });
   });
@@ -97,7 +124,10 @@ describe('reconcileOnce', () => {
     await client.patch(widget(2), { spec: { size: 2 } }, { patchType: 'merge' });
     const second = await reconcileOnce(WidgetReconciler, { client, request: { namespace: 'ns', name: 'w' } });
     expect(first.writes.map((a) => a.verb)).toEqual(['create', 'patch']);
-    expect(second.writes.map(describeAction)).toEqual(['update configmaps ns/w', 'patch widgets.example.com/status ns/w (merge)']);
+    expect(second.writes.map(describeAction)).toEqual([
+      'update configmaps ns/w',
+      'patch widgets.example.com/status ns/w (merge)',
+    ]);
     expect(second.events).toEqual([]);
     expect((await client.get(ConfigMap, { namespace: 'ns', name: 'w' })).data).toEqual({ size: '2' });
   });
@@ -112,13 +142,22 @@ describe('reconcileOnce', () => {
         private readonly greeting: string,
       ) {}
       async reconcile(req: ReconcileRequest): Promise<ReconcileResult> {
-        await this.cs.coreV1().configMaps(req.namespace).create({ metadata: { name: req.name }, data: { text: this.greeting, host: this.config.host } });
+        await this.cs
+          .coreV1()
+          .configMaps(req.namespace)
+          .create({ metadata: { name: req.name }, data: { text: this.greeting, host: this.config.host } });
         return { requeueAfterMs: 5 };
       }
     }
-    const r = await reconcileOnce(Greeter, { request: { namespace: 'ns', name: 'hi' }, services: [[GREETING, 'hello']] });
+    const r = await reconcileOnce(Greeter, {
+      request: { namespace: 'ns', name: 'hi' },
+      services: [[GREETING, 'hello']],
+    });
     expect(r.result).toEqual({ requeueAfterMs: 5 });
-    expect((await r.client.get(ConfigMap, { namespace: 'ns', name: 'hi' })).data).toEqual({ text: 'hello', host: fakeRestConfig.host });
+    expect((await r.client.get(ConfigMap, { namespace: 'ns', name: 'hi' })).data).toEqual({
+      text: 'hello',
+      host: fakeRestConfig.host,
+    });
   });
 
   it('says which token is missing when the class cannot be built', async () => {
@@ -137,15 +176,23 @@ describe('reconcileOnce', () => {
     const BILLING = createToken<{ charge(): void }>('BILLING_API');
     @Reconciler({ for: ConfigMap })
     class Billing implements Reconcile {
-      constructor(@inject(CLIENT) readonly client: Client, @inject(BILLING) readonly billing: { charge(): void }) {}
+      constructor(
+        @inject(CLIENT) readonly client: Client,
+        @inject(BILLING) readonly billing: { charge(): void },
+      ) {}
       async reconcile(): Promise<ReconcileResult> {
         this.billing.charge();
         return {};
       }
     }
-    await expect(reconcileOnce(Billing, { request: { namespace: 'ns', name: 'x' } })).rejects.toThrow(/nothing is registered for the token BILLING_API/);
+    await expect(reconcileOnce(Billing, { request: { namespace: 'ns', name: 'x' } })).rejects.toThrow(
+      /nothing is registered for the token BILLING_API/,
+    );
     let charged = 0;
-    await reconcileOnce(Billing, { request: { namespace: 'ns', name: 'x' }, services: [[BILLING, { charge: () => charged++ }]] });
+    await reconcileOnce(Billing, {
+      request: { namespace: 'ns', name: 'x' },
+      services: [[BILLING, { charge: () => charged++ }]],
+    });
     expect(charged).toBe(1);
   });
 
@@ -155,14 +202,30 @@ describe('reconcileOnce', () => {
     class Colors implements Reconcile {
       constructor(@inject(CLIENT) readonly client: Client) {}
       async reconcile(req: ReconcileRequest): Promise<ReconcileResult> {
-        const same = await this.client.list(ConfigMap, { namespace: req.namespace, matchingFields: { 'data.color': 'red' } });
-        await this.client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: req.namespace, name: 'count' }, data: { red: String(same.items.length) } });
+        const same = await this.client.list(ConfigMap, {
+          namespace: req.namespace,
+          matchingFields: { 'data.color': 'red' },
+        });
+        await this.client.create({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { namespace: req.namespace, name: 'count' },
+          data: { red: String(same.items.length) },
+        });
         await this.client.list(ConfigMap, { namespace: req.namespace, matchingFields: { 'data.size': 'big' } });
         return {};
       }
     }
-    const cmOf = (name: string, color: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'ns', name }, data: { color } });
-    const r = await reconcileOnce(Colors, { request: { namespace: 'ns', name: 'a' }, objects: [cmOf('a', 'red'), cmOf('b', 'blue'), cmOf('c', 'red')] });
+    const cmOf = (name: string, color: string) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { namespace: 'ns', name },
+      data: { color },
+    });
+    const r = await reconcileOnce(Colors, {
+      request: { namespace: 'ns', name: 'a' },
+      objects: [cmOf('a', 'red'), cmOf('b', 'blue'), cmOf('c', 'red')],
+    });
     expect((await r.client.get(ConfigMap, { namespace: 'ns', name: 'count' })).data).toEqual({ red: '2' });
     expect(r.error).toMatchObject({ code: 'ERR_CACHE_MISSING_INDEX' });
   });
@@ -172,9 +235,17 @@ describe('reconcileOnce', () => {
     @Reconciler({ for: ConfigMap })
     class Stamper implements Reconcile {
       static inject = [CLIENT, CLOCK] as const;
-      constructor(readonly client: Client, readonly time: WallClock) {}
+      constructor(
+        readonly client: Client,
+        readonly time: WallClock,
+      ) {}
       async reconcile(req: ReconcileRequest): Promise<ReconcileResult> {
-        await this.client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: req.namespace, name: req.name }, data: { at: this.time.wallTime().toISOString() } });
+        await this.client.create({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { namespace: req.namespace, name: req.name },
+          data: { at: this.time.wallTime().toISOString() },
+        });
         return {};
       }
     }
@@ -209,7 +280,10 @@ describe('reconcileUntilStable', () => {
   });
 
   it('gives up after maxRounds when the reconcile keeps asking to be requeued, and stops at a TerminalError', async () => {
-    const requeue = await reconcileUntilStable({ reconcile: async () => ({ requeueAfterMs: 1000 }) }, { request: { namespace: 'ns', name: 'x' }, maxRounds: 3 });
+    const requeue = await reconcileUntilStable(
+      { reconcile: async () => ({ requeueAfterMs: 1000 }) },
+      { request: { namespace: 'ns', name: 'x' }, maxRounds: 3 },
+    );
     expect(requeue.stable).toBe(false);
     expect(requeue.rounds).toHaveLength(3);
     const terminal = await reconcileUntilStable(

@@ -12,7 +12,15 @@ import {
   type ResourceDescriptor,
   type Unstructured,
 } from '../client/index.js';
-import { createPriorityQueue, defaultControllerRateLimiter, realClock, type FakeClock, type PriorityQueue, type RateLimiter, type WallClock } from '../workqueue/index.js';
+import {
+  createPriorityQueue,
+  defaultControllerRateLimiter,
+  realClock,
+  type FakeClock,
+  type PriorityQueue,
+  type RateLimiter,
+  type WallClock,
+} from '../workqueue/index.js';
 import {
   CLIENT,
   CLIENTSET,
@@ -109,7 +117,9 @@ function construct(container: DependencyContainer, cls: ReconcilerClass): Reconc
 
 function harness(target: ReconcilerClass | Reconcile, options: ReconcileTestOptions): Harness {
   const metadata = isReconcilerClass(target) ? reconcilerOptionsOf(target) : undefined;
-  const declared = metadata ? [metadata.for, ...(metadata.owns ?? []).map(ownedResource), ...(metadata.watches ?? []).map((w) => w.resource)] : [];
+  const declared = metadata
+    ? [metadata.for, ...(metadata.owns ?? []).map(ownedResource), ...(metadata.watches ?? []).map((w) => w.resource)]
+    : [];
   const clock = options.clock;
   // Field indexes declared with @Reconciler({ indexes }), as the manager registers them.
   const indexes = metadata?.indexes ?? [];
@@ -121,7 +131,8 @@ function harness(target: ReconcilerClass | Reconcile, options: ReconcileTestOpti
       ...(clock && { now: () => clock.wallTime() }),
     });
   for (const obj of options.objects ?? []) client.tracker.add(obj);
-  for (const interceptor of options.interceptors ?? []) client.intercept(interceptor.match, interceptor.handle, interceptor);
+  for (const interceptor of options.interceptors ?? [])
+    client.intercept(interceptor.match, interceptor.handle, interceptor);
   const recorder = createRecordingEventRecorder();
   const captured = options.logger ? undefined : createCapturingLogger();
   const logger = options.logger ?? captured!.logger;
@@ -140,20 +151,33 @@ function harness(target: ReconcilerClass | Reconcile, options: ReconcileTestOpti
   } else {
     reconciler = target;
   }
-  const name = metadata?.name ?? metadata?.for.kind.toLowerCase() ?? (isReconcilerClass(target) ? target.name : 'reconciler');
+  const name =
+    metadata?.name ?? metadata?.for.kind.toLowerCase() ?? (isReconcilerClass(target) ? target.name : 'reconciler');
   return { reconciler, client, recorder, logger, logs: captured?.records ?? [], controller: name };
 }
 
-async function round(h: Harness, request: ReconcileRequest, signal: AbortSignal | undefined): Promise<ReconcileOnceResult> {
+async function round(
+  h: Harness,
+  request: ReconcileRequest,
+  signal: AbortSignal | undefined,
+): Promise<ReconcileOnceResult> {
   const firstAction = h.client.actions.length;
   const firstEvent = h.recorder.events.length;
   const firstLog = h.logs.length;
   const reconcileID = randomUUID();
-  const log = h.logger.child({ controller: h.controller, namespace: request.namespace, name: request.name, reconcileID });
+  const log = h.logger.child({
+    controller: h.controller,
+    namespace: request.namespace,
+    name: request.name,
+    reconcileID,
+  });
   let result: ReconcileResult | undefined;
   let error: unknown;
   try {
-    result = await h.reconciler.reconcile({ ...request }, { signal: signal ?? new AbortController().signal, log, reconcileID });
+    result = await h.reconciler.reconcile(
+      { ...request },
+      { signal: signal ?? new AbortController().signal, log, reconcileID },
+    );
   } catch (err) {
     error = err;
   }
@@ -187,7 +211,10 @@ async function round(h: Harness, request: ReconcileRequest, signal: AbortSignal 
  * Caveats: `DISCOVERY_CLIENT` and `MANAGER` are not registered: pass fakes in `services` if the reconciler needs them.
  * Reads see every write at once, where the real `CLIENT` reads an informer cache that may lag behind.
  */
-export async function reconcileOnce(target: ReconcilerClass | Reconcile, options: ReconcileTestOptions): Promise<ReconcileOnceResult> {
+export async function reconcileOnce(
+  target: ReconcilerClass | Reconcile,
+  options: ReconcileTestOptions,
+): Promise<ReconcileOnceResult> {
   return round(harness(target, options), options.request, options.signal);
 }
 
@@ -288,7 +315,10 @@ export interface ControllerHarness {
  * expect(await h.advance(1)).toHaveLength(1);
  * ```
  */
-export function createControllerHarness(target: ReconcilerClass | Reconcile, options: ControllerHarnessOptions): ControllerHarness {
+export function createControllerHarness(
+  target: ReconcilerClass | Reconcile,
+  options: ControllerHarnessOptions,
+): ControllerHarness {
   const h = harness(target, { ...options, request: { namespace: '', name: '' } });
   const clock = options.clock;
   const queue = createPriorityQueue<string>({

@@ -200,7 +200,12 @@ export class ObjectTracker {
   }
 
   /** Records a change: bumps the resourceVersion, stores, and wakes watches. Returns a copy of what was stored. */
-  private store(info: ResourceInfo, type: Change['type'], obj: JsonObject, previous: JsonObject | undefined): JsonObject {
+  private store(
+    info: ResourceInfo,
+    type: Change['type'],
+    obj: JsonObject,
+    previous: JsonObject | undefined,
+  ): JsonObject {
     const b = this.bucket(info);
     this.rv++;
     const stored = ordered(jsonCopy(obj));
@@ -230,7 +235,10 @@ export class ObjectTracker {
 
   private checkSubresource(info: ResourceInfo, subresource: string | undefined): void {
     if (subresource === undefined) return;
-    if (subresource !== 'status' || !(info.descriptor.subresources ?? (info.builtin ? [] : ['status'])).includes('status')) {
+    if (
+      subresource !== 'status' ||
+      !(info.descriptor.subresources ?? (info.builtin ? [] : ['status'])).includes('status')
+    ) {
       throw statusError(404, 'the server could not find the requested resource', { details: {} });
     }
   }
@@ -239,7 +247,8 @@ export class ObjectTracker {
     if (info.namespaced && !namespace) throw methodNotAllowed();
     if (obj && info.namespaced) {
       const own = str(metaOf(obj)['namespace']);
-      if (own && own !== namespace) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      if (own && own !== namespace)
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
   }
 
@@ -256,7 +265,11 @@ export class ObjectTracker {
   /** A custom resource whose descriptor carries a schema (`defineCustomResource`) is checked as the server checks it (422). */
   private checkSchema(info: ResourceInfo, obj: JsonObject, old: JsonObject | undefined): void {
     if (info.builtin) return;
-    const errors = validateObject(info.descriptor, obj as unknown as KubeObject, old as unknown as KubeObject | undefined);
+    const errors = validateObject(
+      info.descriptor,
+      obj as unknown as KubeObject,
+      old as unknown as KubeObject | undefined,
+    );
     if (errors.length) throw invalidFields(this.subject(info, str(metaOf(obj)['name']) ?? ''), errors);
   }
 
@@ -268,13 +281,24 @@ export class ObjectTracker {
     } else if (pathSegmentNameKinds.has(`${info.group}/${info.kind}`)) {
       problem = undefined;
     } else if (info.builtin && info.kind === 'Namespace') {
-      if (name.length > 63 || !dns1123Label.test(name)) problem = 'a lowercase RFC 1123 label must consist of lower case alphanumeric characters or \'-\', and must start and end with an alphanumeric character';
+      if (name.length > 63 || !dns1123Label.test(name))
+        problem =
+          "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character";
     } else if (info.builtin && info.kind === 'Service' && info.group === '') {
-      if (name.length > 63 || !dns1035Label.test(name)) problem = 'a DNS-1035 label must consist of lower case alphanumeric characters or \'-\', start with an alphabetic character, and end with an alphanumeric character';
+      if (name.length > 63 || !dns1035Label.test(name))
+        problem =
+          "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character";
     } else if (name.length > 253 || !dns1123Subdomain.test(name)) {
-      problem = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
+      problem =
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
     }
-    if (problem) throw invalid(subject, 'metadata.name', 'FieldValueInvalid', `Invalid value: ${JSON.stringify(name)}: ${problem}`);
+    if (problem)
+      throw invalid(
+        subject,
+        'metadata.name',
+        'FieldValueInvalid',
+        `Invalid value: ${JSON.stringify(name)}: ${problem}`,
+      );
   }
 
   private existing(info: ResourceInfo, namespace: string, name: string): JsonObject {
@@ -292,7 +316,11 @@ export class ObjectTracker {
     return jsonCopy(this.existing(info, namespace, name));
   }
 
-  private matching(info: ResourceInfo, namespace: string, options: { labelSelector?: string | undefined; fieldSelector?: string | undefined }) {
+  private matching(
+    info: ResourceInfo,
+    namespace: string,
+    options: { labelSelector?: string | undefined; fieldSelector?: string | undefined },
+  ) {
     const labels = parseLabels(options.labelSelector);
     const fields = parseFieldSelector(options.fieldSelector);
     return (obj: JsonObject): boolean => {
@@ -319,7 +347,9 @@ export class ObjectTracker {
         throw badRequest('invalid continue token');
       }
       if ((token.rv ?? 0) < this.compactedRv) {
-        throw expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+        throw expired(
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+        );
       }
       start = keys.findIndex((k) => k > (token.after ?? ''));
       if (start < 0) start = keys.length;
@@ -364,17 +394,24 @@ export class ObjectTracker {
     const obj = jsonCopy(object) as JsonObject;
     const apiVersion = str(obj['apiVersion']);
     const kind = str(obj['kind']);
-    if (!apiVersion || !kind) throw new ArgumentError(`a starting object needs apiVersion and kind: ${JSON.stringify(object.metadata ?? {})}`);
+    if (!apiVersion || !kind)
+      throw new ArgumentError(`a starting object needs apiVersion and kind: ${JSON.stringify(object.metadata ?? {})}`);
     const info = this.registry.forKind(apiVersion, kind);
-    if (!info) throw new ArgumentError(`the fake serves no resource of kind ${kind} (${apiVersion}): pass its descriptor in \`resources\``);
+    if (!info)
+      throw new ArgumentError(
+        `the fake serves no resource of kind ${kind} (${apiVersion}): pass its descriptor in \`resources\``,
+      );
     const meta = metaOf(obj);
     const name = str(meta['name']);
     if (!name) throw new ArgumentError(`a starting ${kind} needs metadata.name`);
     const namespace = info.namespaced ? (str(meta['namespace']) ?? '') : '';
-    if (info.namespaced && !namespace) throw new ArgumentError(`the starting ${kind} ${name} needs metadata.namespace (${kind} is namespaced)`);
+    if (info.namespaced && !namespace)
+      throw new ArgumentError(`the starting ${kind} ${name} needs metadata.namespace (${kind} is namespaced)`);
     if (!info.namespaced) delete meta['namespace'];
     if (meta['deletionTimestamp'] && finalizersOf(obj).length === 0) {
-      throw new ArgumentError(`the starting ${kind} ${name} has a deletionTimestamp but no finalizers: the API server would have removed it`);
+      throw new ArgumentError(
+        `the starting ${kind} ${name} has a deletionTimestamp but no finalizers: the API server would have removed it`,
+      );
     }
     const key = this.keyOf(info, namespace, name);
     const previous = this.bucket(info).objects.get(key);
@@ -397,7 +434,12 @@ export class ObjectTracker {
     if (!name) {
       const prefix = str(meta['generateName']);
       if (!prefix) {
-        throw invalid(this.subject(info, ''), 'metadata.name', 'FieldValueRequired', 'Required value: name or generateName is required');
+        throw invalid(
+          this.subject(info, ''),
+          'metadata.name',
+          'FieldValueRequired',
+          'Required value: name or generateName is required',
+        );
       }
       name = `${prefix}${generateSuffix()}`;
     }
@@ -433,12 +475,20 @@ export class ObjectTracker {
     const current = this.existing(info, namespace, name);
     const rv = str(metaOf(obj)['resourceVersion']);
     if (!rv && !info.builtin) {
-      throw invalid(this.subject(info, name), 'metadata.resourceVersion', 'FieldValueInvalid', 'Invalid value: 0: must be specified for an update');
+      throw invalid(
+        this.subject(info, name),
+        'metadata.resourceVersion',
+        'FieldValueInvalid',
+        'Invalid value: 0: must be specified for an update',
+      );
     }
     if (rv && rv !== metaOf(current)['resourceVersion']) throw conflict(this.subject(info, name));
     const uid = str(metaOf(obj)['uid']);
     if (uid && uid !== metaOf(current)['uid']) {
-      throw conflict(this.subject(info, name), `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${str(metaOf(current)['uid']) ?? ''}`);
+      throw conflict(
+        this.subject(info, name),
+        `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${str(metaOf(current)['uid']) ?? ''}`,
+      );
     }
     return this.commit(info, current, obj, options, false);
   }
@@ -447,7 +497,13 @@ export class ObjectTracker {
    * The rest of every write of an existing object: what the object may not change, status as a subresource,
    * finalizer rules, generation, managed fields, then store (or nothing, when nothing changed).
    */
-  private commit(info: ResourceInfo, current: JsonObject, proposed: JsonObject, options: TrackerWriteOptions, managedAlready: boolean): JsonObject {
+  private commit(
+    info: ResourceInfo,
+    current: JsonObject,
+    proposed: JsonObject,
+    options: TrackerWriteOptions,
+    managedAlready: boolean,
+  ): JsonObject {
     const status = options.subresource === 'status';
     const name = str(metaOf(current)['name']) ?? '';
     let next: JsonObject;
@@ -464,7 +520,15 @@ export class ObjectTracker {
       }
       const meta = metaOf(next);
       const was = metaOf(current);
-      for (const field of ['name', 'namespace', 'uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation']) {
+      for (const field of [
+        'name',
+        'namespace',
+        'uid',
+        'creationTimestamp',
+        'deletionTimestamp',
+        'deletionGracePeriodSeconds',
+        'generation',
+      ]) {
         if (was[field] === undefined) delete meta[field];
         else meta[field] = was[field];
       }
@@ -522,7 +586,11 @@ export class ObjectTracker {
     if (info.namespaced && !namespace) throw notFound(this.subject(info, name));
     if (options.patchType === 'apply') return this.apply(info, namespace, name, body, options);
     if (options.patchType === 'strategic' && !info.builtin) {
-      throw unsupportedMediaType(['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml']);
+      throw unsupportedMediaType([
+        'application/json-patch+json',
+        'application/merge-patch+json',
+        'application/apply-patch+yaml',
+      ]);
     }
     const current = this.existing(info, namespace, name);
     let patched: unknown;
@@ -544,37 +612,58 @@ export class ObjectTracker {
     return this.commit(info, current, patched, options, false);
   }
 
-  private apply(info: ResourceInfo, namespace: string, name: string, body: unknown, options: TrackerPatchOptions): JsonObject {
+  private apply(
+    info: ResourceInfo,
+    namespace: string,
+    name: string,
+    body: unknown,
+    options: TrackerPatchOptions,
+  ): JsonObject {
     if (!isObject(body)) throw badRequest('an apply patch must be an object');
     const apiVersion = str(body['apiVersion']);
     const kind = str(body['kind']);
     if (!apiVersion || !kind) throw badRequest(`invalid object type: ${apiVersion ?? ''}, Kind=${kind ?? ''}`);
     this.checkType(info, body);
     const meta = isObject(body['metadata']) ? body['metadata'] : {};
-    if (str(meta['name']) !== name) throw badRequest(`the name of the object (${str(meta['name']) ?? ''}) does not match the name on the URL (${name})`);
+    if (str(meta['name']) !== name)
+      throw badRequest(
+        `the name of the object (${str(meta['name']) ?? ''}) does not match the name on the URL (${name})`,
+      );
     this.checkNamespace(info, namespace, body);
     if (!options.fieldManager) throw badRequest('PATCH, application/apply-patch+yaml requires fieldManager to be set');
     const ctx = this.writeContext(info, options);
     const current = this.bucket(info).objects.get(this.keyOf(info, namespace, name));
     if (!current) {
       if (options.subresource === 'status') throw notFound(this.subject(info, name));
-      const result = applyConfig(undefined, body, ctx, { force: !!options.force, statusIsSubresource: info.statusSubresource });
+      const result = applyConfig(undefined, body, ctx, {
+        force: !!options.force,
+        statusIsSubresource: info.statusSubresource,
+      });
       if ('conflicts' in result) throw applyConflict(result.conflicts);
       const created = result.object;
       const cmeta = metaOf(created);
       cmeta['name'] = name;
       if (info.namespaced) cmeta['namespace'] = namespace;
-      for (const field of ['generateName', 'uid', 'resourceVersion']) if (meta[field] !== undefined) cmeta[field] = meta[field];
+      for (const field of ['generateName', 'uid', 'resourceVersion'])
+        if (meta[field] !== undefined) cmeta[field] = meta[field];
       return this.createApplied(info, namespace, created, options);
     }
     const rv = str(meta['resourceVersion']);
     if (rv && rv !== metaOf(current)['resourceVersion']) throw conflict(this.subject(info, name));
-    const result = applyConfig(current, body, ctx, { force: !!options.force, statusIsSubresource: info.statusSubresource });
+    const result = applyConfig(current, body, ctx, {
+      force: !!options.force,
+      statusIsSubresource: info.statusSubresource,
+    });
     if ('conflicts' in result) throw applyConflict(result.conflicts);
     return this.commit(info, current, result.object, options, true);
   }
 
-  private createApplied(info: ResourceInfo, namespace: string, obj: JsonObject, options: TrackerWriteOptions): JsonObject {
+  private createApplied(
+    info: ResourceInfo,
+    namespace: string,
+    obj: JsonObject,
+    options: TrackerWriteOptions,
+  ): JsonObject {
     const meta = metaOf(obj);
     const name = str(meta['name']) ?? '';
     this.validateName(info, name);
@@ -612,7 +701,12 @@ export class ObjectTracker {
     const dryRun = !!options.dryRun?.length;
     const finalizers = finalizersOf(current);
     if (!meta['deletionTimestamp']) {
-      const extra = options.propagationPolicy === 'Foreground' ? 'foregroundDeletion' : options.propagationPolicy === 'Orphan' ? 'orphan' : undefined;
+      const extra =
+        options.propagationPolicy === 'Foreground'
+          ? 'foregroundDeletion'
+          : options.propagationPolicy === 'Orphan'
+            ? 'orphan'
+            : undefined;
       const wanted = extra && !finalizers.includes(extra) ? [...finalizers, extra] : finalizers;
       if (wanted.length > 0) {
         const next = jsonCopy(current);
@@ -658,7 +752,10 @@ export class ObjectTracker {
   watch(info: ResourceInfo, namespace: string, options: WatchOptions = {}): Watch<KubeObject> {
     this.checkVerb(info, 'watch');
     const matches = this.matching(info, namespace, options);
-    if (options.sendInitialEvents && (!options.allowWatchBookmarks || options.resourceVersionMatch !== 'NotOlderThan')) {
+    if (
+      options.sendInitialEvents &&
+      (!options.allowWatchBookmarks || options.resourceVersionMatch !== 'NotOlderThan')
+    ) {
       throw invalid(
         { group: 'meta.k8s.io', plural: 'ListOptions', kind: 'ListOptions', name: '' },
         'sendInitialEvents',
@@ -668,7 +765,8 @@ export class ObjectTracker {
     }
     const closer = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, closer.signal]) : closer.signal;
-    const events = (): AsyncGenerator<WatchEvent<KubeObject>, void, undefined> => this.watchEvents(info, options, matches, signal);
+    const events = (): AsyncGenerator<WatchEvent<KubeObject>, void, undefined> =>
+      this.watchEvents(info, options, matches, signal);
 
     let iterator: AsyncGenerator<WatchEvent<KubeObject>, void, undefined> | undefined;
     return {
@@ -760,7 +858,11 @@ export class ObjectTracker {
   }
 
   /** A change as a watch with these filters sees it (the watch cache's rules). */
-  private filtered(info: ResourceInfo, change: Change, matches: (o: JsonObject) => boolean): WatchEvent<KubeObject> | undefined {
+  private filtered(
+    info: ResourceInfo,
+    change: Change,
+    matches: (o: JsonObject) => boolean,
+  ): WatchEvent<KubeObject> | undefined {
     const now = change.type !== 'DELETED' && matches(change.object);
     const before = change.previous !== undefined && matches(change.previous);
     const typed = (o: JsonObject): KubeObject => this.withType(info, jsonCopy(o)) as KubeObject;
@@ -778,7 +880,9 @@ export class ObjectTracker {
 
   /** Every stored object, or those of one resource: copies, for assertions. */
   objects(resource?: ResourceInfo): KubeObject[] {
-    const infos = resource ? [resource] : [...this.buckets.keys()].map((k) => this.registryByKey(k)).filter((i): i is ResourceInfo => !!i);
+    const infos = resource
+      ? [resource]
+      : [...this.buckets.keys()].map((k) => this.registryByKey(k)).filter((i): i is ResourceInfo => !!i);
     return infos.flatMap((info) =>
       [...this.bucket(info).objects.entries()]
         .toSorted(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -791,4 +895,3 @@ export class ObjectTracker {
     return this.registry.resolve({ group: group ?? '', version: version ?? '', plural: plural ?? '' });
   }
 }
-

@@ -53,7 +53,10 @@ export interface AdmissionHandlerContext {
  * A raw admission handler for any kind, typed on admission.k8s.io/v1 (controller-runtime's admission.Handler):
  * register it with `mgr.webhookServer.register(path, handler)`. The uid is filled in for it.
  */
-export type AdmissionHandler = (request: AdmissionRequest, ctx: AdmissionHandlerContext) => AdmissionResponse | Promise<AdmissionResponse>;
+export type AdmissionHandler = (
+  request: AdmissionRequest,
+  ctx: AdmissionHandlerContext,
+) => AdmissionResponse | Promise<AdmissionResponse>;
 
 /** Admits, with optional warnings. */
 export function allowed(warnings: Warnings = []): AdmissionResponse {
@@ -70,7 +73,10 @@ export function patched(original: unknown, changed: unknown, warnings: Warnings 
   const ops = createJsonPatch(original, changed);
   return {
     ...allowed(warnings),
-    ...(ops.length > 0 && { patch: Buffer.from(JSON.stringify(ops)).toString('base64'), patchType: 'JSONPatch' as const }),
+    ...(ops.length > 0 && {
+      patch: Buffer.from(JSON.stringify(ops)).toString('base64'),
+      patchType: 'JSONPatch' as const,
+    }),
   };
 }
 
@@ -94,9 +100,17 @@ function reasonFor(code: number): string {
 }
 
 /** The Status of a {@link ValidationError} for an object: 422 Invalid with causes, worded as apimachinery's NewInvalid. */
-export function invalidStatus(err: ValidationError, request: Pick<AdmissionRequest, 'kind' | 'name' | 'object' | 'oldObject'>): Status {
+export function invalidStatus(
+  err: ValidationError,
+  request: Pick<AdmissionRequest, 'kind' | 'name' | 'object' | 'oldObject'>,
+): Status {
   const { group, kind } = request.kind;
-  const name = request.name || request.object?.metadata?.name || request.oldObject?.metadata?.name || request.object?.metadata?.generateName || '';
+  const name =
+    request.name ||
+    request.object?.metadata?.name ||
+    request.oldObject?.metadata?.name ||
+    request.object?.metadata?.generateName ||
+    '';
   const qualified = group ? `${kind}.${group}` : kind;
   const list = err.fieldErrors.map((e) => `${e.field}: ${e.message}`);
   const detail = list.length === 1 ? list[0] : list.length > 1 ? `[${list.join(', ')}]` : err.message;
@@ -116,7 +130,10 @@ export function responseForError(err: unknown, request: AdmissionRequest): Admis
   return denied(message.replace(/\s+/g, ' ').trim().slice(0, 1024) || 'denied', 403);
 }
 
-function contextFor<T extends KubeObject>(request: AdmissionRequest<T>, ctx: AdmissionHandlerContext): AdmissionContext<T> {
+function contextFor<T extends KubeObject>(
+  request: AdmissionRequest<T>,
+  ctx: AdmissionHandlerContext,
+): AdmissionContext<T> {
   return {
     operation: request.operation,
     userInfo: request.userInfo,
@@ -136,7 +153,10 @@ function malformedObjects(request: AdmissionRequest): AdmissionResponse | undefi
   for (const field of ['object', 'oldObject'] as const) {
     const value: unknown = request[field];
     if (value !== undefined && value !== null && (typeof value !== 'object' || Array.isArray(value))) {
-      return denied(`the admission request's ${field} is ${Array.isArray(value) ? 'a JSON array' : `a JSON ${typeof value}`}, not an object`, 400);
+      return denied(
+        `the admission request's ${field} is ${Array.isArray(value) ? 'a JSON array' : `a JSON ${typeof value}`}, not an object`,
+        400,
+      );
     }
   }
   return undefined;

@@ -29,7 +29,9 @@ export class WebhookBuilder<T extends KubeObject = KubeObject> {
 
   constructor(private readonly registry: WebhookRegistry) {}
 
-  for<R extends ResourceDescriptor>(resource: R): WebhookBuilder<R extends ResourceDescriptor<infer O> ? O : KubeObject> {
+  for<R extends ResourceDescriptor>(
+    resource: R,
+  ): WebhookBuilder<R extends ResourceDescriptor<infer O> ? O : KubeObject> {
     this.resource = resource;
     return this as unknown as WebhookBuilder<R extends ResourceDescriptor<infer O> ? O : KubeObject>;
   }
@@ -58,16 +60,29 @@ export class WebhookBuilder<T extends KubeObject = KubeObject> {
    * already served, or `complete()` called twice).
    */
   complete(): void {
-    if (this.completed) throw new WebhookError('ERR_WEBHOOK_REGISTRATION', 'complete() was already called on this webhook builder');
-    if (!this.resource) throw new WebhookError('ERR_WEBHOOK_OPTIONS', 'webhookFor(mgr): call .for(resource) before complete()');
+    if (this.completed)
+      throw new WebhookError('ERR_WEBHOOK_REGISTRATION', 'complete() was already called on this webhook builder');
+    if (!this.resource)
+      throw new WebhookError('ERR_WEBHOOK_OPTIONS', 'webhookFor(mgr): call .for(resource) before complete()');
     const resolved = resolveWebhookOptions(
-      { ...this.options, for: this.resource, defaulting: this.defaulter !== undefined, validating: this.validator !== undefined },
+      {
+        ...this.options,
+        for: this.resource,
+        defaulting: this.defaulter !== undefined,
+        validating: this.validator !== undefined,
+      },
       `webhookFor(mgr).for(${this.resource.kind})`,
     );
     this.completed = true;
     const server = this.registry.webhookServer;
-    if (this.defaulter) server.register(resolved.defaultingPath, defaultingHandler(this.defaulter), { timeoutMs: resolved.handlerTimeoutMs });
-    if (this.validator) server.register(resolved.validatingPath, validatingHandler(this.validator), { timeoutMs: resolved.handlerTimeoutMs });
+    if (this.defaulter)
+      server.register(resolved.defaultingPath, defaultingHandler(this.defaulter), {
+        timeoutMs: resolved.handlerTimeoutMs,
+      });
+    if (this.validator)
+      server.register(resolved.validatingPath, validatingHandler(this.validator), {
+        timeoutMs: resolved.handlerTimeoutMs,
+      });
   }
 }
 
@@ -89,10 +104,15 @@ export function registerWebhookInstance(registry: WebhookRegistry, cls: Function
   const target = instance as Partial<Defaulter & Validator>;
   const missing = [
     ...(defaulting && typeof target.default !== 'function' ? ['default'] : []),
-    ...(validating ? (['validateCreate', 'validateUpdate', 'validateDelete'] as const).filter((m) => typeof target[m] !== 'function') : []),
+    ...(validating
+      ? (['validateCreate', 'validateUpdate', 'validateDelete'] as const).filter((m) => typeof target[m] !== 'function')
+      : []),
   ];
   if (missing.length > 0) {
-    throw new WebhookError('ERR_WEBHOOK_REGISTRATION', `${cls.name} is a @Webhook with ${defaulting ? 'defaulting' : ''}${defaulting && validating ? ' and ' : ''}${validating ? 'validating' : ''} on, but has no ${missing.join(', ')} method`);
+    throw new WebhookError(
+      'ERR_WEBHOOK_REGISTRATION',
+      `${cls.name} is a @Webhook with ${defaulting ? 'defaulting' : ''}${defaulting && validating ? ' and ' : ''}${validating ? 'validating' : ''} on, but has no ${missing.join(', ')} method`,
+    );
   }
   const builder = webhookFor(registry).for(resource).withOptions(rest);
   if (defaulting) builder.withDefaulter(target as Defaulter);

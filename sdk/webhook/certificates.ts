@@ -37,7 +37,10 @@ export interface LeafRequest {
 
 /** Escapes a value for an RFC 4514 distinguished name. */
 function dnValue(value: string): string {
-  return value.replace(/([,+"\\<>;=])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
+  return value
+    .replace(/([,+"\\<>;=])/g, '\\$1')
+    .replace(/^([ #])/, '\\$1')
+    .replace(/ $/, '\\ ');
 }
 
 function serial(): string {
@@ -59,7 +62,10 @@ function window(validityMs = tenYearsMs, now = new Date()): { notBefore: Date; n
  * Creates a self-signed ECDSA P-256 certificate authority, valid for `validityMs` (default ten years) from `now`.
  * Its certificates are what the webhook server serves and what a webhook configuration's `caBundle` trusts.
  */
-export async function createCertificateAuthority(commonName: string, options: { validityMs?: number; now?: Date } = {}): Promise<CertificateAuthority> {
+export async function createCertificateAuthority(
+  commonName: string,
+  options: { validityMs?: number; now?: Date } = {},
+): Promise<CertificateAuthority> {
   const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
@@ -79,7 +85,9 @@ export async function createCertificateAuthority(commonName: string, options: { 
 /** A certificate authority from its PEM certificate and PKCS#8 key, as written by {@link createCertificateAuthority}. */
 export async function loadCertificateAuthority(certPem: string, keyPem: string): Promise<CertificateAuthority> {
   const cert = new x509.X509Certificate(certPem);
-  const key = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(keyPem), algorithm, true, ['sign']);
+  const key = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(keyPem), algorithm, true, [
+    'sign',
+  ]);
   return authority(cert, key);
 }
 

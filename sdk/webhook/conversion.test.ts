@@ -3,8 +3,18 @@ import { defineResource, type CustomObject } from '../client/index.js';
 import { convertReview, defineConversion, conversionKey } from './conversion.js';
 
 const V2 = defineResource<{ size: number }>({ group: 'example.com', version: 'v2', kind: 'Thing', namespaced: true });
-const V1 = defineResource<{ sizeText: string }>({ group: 'example.com', version: 'v1', kind: 'Thing', namespaced: true });
-const V3 = defineResource<{ sizes: number[] }>({ group: 'example.com', version: 'v3', kind: 'Thing', namespaced: true });
+const V1 = defineResource<{ sizeText: string }>({
+  group: 'example.com',
+  version: 'v1',
+  kind: 'Thing',
+  namespaced: true,
+});
+const V3 = defineResource<{ sizes: number[] }>({
+  group: 'example.com',
+  version: 'v3',
+  kind: 'Thing',
+  namespaced: true,
+});
 
 const conversion = defineConversion({
   hub: V2,
@@ -48,10 +58,15 @@ describe('defineConversion', () => {
 
   it('refuses spokes of another kind and versions named twice', () => {
     const Other = defineResource({ group: 'example.com', version: 'v1', kind: 'Other', namespaced: true });
-    expect(() => defineConversion({ hub: V2, spokes: [{ resource: Other, toHub: (o) => o as never, fromHub: (h) => h as never }] })).toThrow(
-      /spoke example.com\/v1 Other is not a version of the hub's kind Thing.example.com/,
+    expect(() =>
+      defineConversion({
+        hub: V2,
+        spokes: [{ resource: Other, toHub: (o) => o as never, fromHub: (h) => h as never }],
+      }),
+    ).toThrow(/spoke example.com\/v1 Other is not a version of the hub's kind Thing.example.com/);
+    expect(() => defineConversion({ hub: V2, spokes: [{ resource: V2, toHub: (o) => o, fromHub: (h) => h }] })).toThrow(
+      /version v2 of Thing is named twice/,
     );
-    expect(() => defineConversion({ hub: V2, spokes: [{ resource: V2, toHub: (o) => o, fromHub: (h) => h }] })).toThrow(/version v2 of Thing is named twice/);
   });
 });
 
@@ -59,17 +74,43 @@ describe('convertReview', () => {
   const registered = new Map([[conversionKey('example.com', 'Thing'), conversion]]);
 
   it('converts every object and answers Success with the request uid', () => {
-    const response = convertReview(registered, { uid: 'u1', desiredAPIVersion: 'example.com/v1', objects: [obj('v2', { size: 1 }), obj('v3', { sizes: [2] })] });
-    expect(response).toEqual({ uid: 'u1', convertedObjects: [obj('v1', { sizeText: '1' }), obj('v1', { sizeText: '2' })], result: { status: 'Success' } });
+    const response = convertReview(registered, {
+      uid: 'u1',
+      desiredAPIVersion: 'example.com/v1',
+      objects: [obj('v2', { size: 1 }), obj('v3', { sizes: [2] })],
+    });
+    expect(response).toEqual({
+      uid: 'u1',
+      convertedObjects: [obj('v1', { sizeText: '1' }), obj('v1', { sizeText: '2' })],
+      result: { status: 'Success' },
+    });
   });
 
   it('fails the whole review with a clear message for an unknown kind, version or a throwing converter', () => {
-    const unknownKind = convertReview(registered, { uid: 'u', desiredAPIVersion: 'example.com/v1', objects: [{ ...obj('v1', {}), kind: 'Nope' }] });
-    expect(unknownKind.result).toEqual({ status: 'Failure', message: 'no conversion is registered for Nope.example.com (object ns/t)' });
+    const unknownKind = convertReview(registered, {
+      uid: 'u',
+      desiredAPIVersion: 'example.com/v1',
+      objects: [{ ...obj('v1', {}), kind: 'Nope' }],
+    });
+    expect(unknownKind.result).toEqual({
+      status: 'Failure',
+      message: 'no conversion is registered for Nope.example.com (object ns/t)',
+    });
     expect(unknownKind.convertedObjects).toEqual([]);
-    const badVersion = convertReview(registered, { uid: 'u', desiredAPIVersion: 'example.com/v7', objects: [obj('v1', {})] });
+    const badVersion = convertReview(registered, {
+      uid: 'u',
+      desiredAPIVersion: 'example.com/v7',
+      objects: [obj('v1', {})],
+    });
     expect(badVersion.result.message).toMatch(/^cannot convert Thing from example.com\/v1 to example.com\/v7/);
-    const thrown = convertReview(registered, { uid: 'u', desiredAPIVersion: 'example.com/v1', objects: [obj('v3', { sizes: [] })] });
-    expect(thrown.result).toEqual({ status: 'Failure', message: 'converting Thing ns/t from example.com/v3 to example.com/v1 failed: spec.sizes is empty' });
+    const thrown = convertReview(registered, {
+      uid: 'u',
+      desiredAPIVersion: 'example.com/v1',
+      objects: [obj('v3', { sizes: [] })],
+    });
+    expect(thrown.result).toEqual({
+      status: 'Failure',
+      message: 'converting Thing ns/t from example.com/v3 to example.com/v1 failed: spec.sizes is empty',
+    });
   });
 });

@@ -48,7 +48,9 @@ export interface ConversionOptions<H extends ResourceDescriptor, S extends reado
  * Errors: `ERR_WEBHOOK_OPTIONS` when a spoke is of another group or kind, or two spokes (or a spoke and the hub) name
  * the same version.
  */
-export function defineConversion<H extends ResourceDescriptor, const S extends readonly ResourceDescriptor[]>(options: ConversionOptions<H, S>): Conversion {
+export function defineConversion<H extends ResourceDescriptor, const S extends readonly ResourceDescriptor[]>(
+  options: ConversionOptions<H, S>,
+): Conversion {
   const { hub } = options;
   const spokes = options.spokes as unknown as Spoke<ResourceDescriptor, ResourceDescriptor>[];
   const versions = new Set([hub.version]);
@@ -59,12 +61,17 @@ export function defineConversion<H extends ResourceDescriptor, const S extends r
         `defineConversion: spoke ${s.resource.group}/${s.resource.version} ${s.resource.kind} is not a version of the hub's kind ${hub.kind}.${hub.group}`,
       );
     }
-    if (versions.has(s.resource.version)) throw new WebhookError('ERR_WEBHOOK_OPTIONS', `defineConversion: version ${s.resource.version} of ${hub.kind} is named twice`);
+    if (versions.has(s.resource.version))
+      throw new WebhookError(
+        'ERR_WEBHOOK_OPTIONS',
+        `defineConversion: version ${s.resource.version} of ${hub.kind} is named twice`,
+      );
     versions.add(s.resource.version);
   }
   const apiVersion = (version: string): string => (hub.group ? `${hub.group}/${version}` : version);
   const known = (): string => [...versions].map(apiVersion).join(', ');
-  const spokeOf = (version: string): Spoke<ResourceDescriptor, ResourceDescriptor> | undefined => spokes.find((s) => s.resource.version === version);
+  const spokeOf = (version: string): Spoke<ResourceDescriptor, ResourceDescriptor> | undefined =>
+    spokes.find((s) => s.resource.version === version);
   const stamp = (result: KubeObject, from: KubeObject, version: string): KubeObject => ({
     ...result,
     apiVersion: apiVersion(version),
@@ -110,7 +117,10 @@ function groupOf(apiVersion: string): string {
  * its group and kind. Any failure (an unknown kind or version, a converter that throws) fails the whole review with a
  * message naming the object and the versions; the converter's own message is kept, never its stack or the object.
  */
-export function convertReview(conversions: ReadonlyMap<string, Conversion>, request: ConversionRequest): ConversionResponse {
+export function convertReview(
+  conversions: ReadonlyMap<string, Conversion>,
+  request: ConversionRequest,
+): ConversionResponse {
   const failure = (message: string): ConversionResponse => ({
     uid: request.uid,
     convertedObjects: [],

@@ -86,7 +86,10 @@ function pathSegment(r: ResourceDescriptor): string {
  * Errors: `ERR_WEBHOOK_OPTIONS` for a missing `for`, neither `defaulting` nor `validating`, a `timeoutSeconds`
  * outside 1–30, a handler timeout not below it, or a path that does not start with `/`.
  */
-export function resolveWebhookOptions(options: WebhookOptions, where = 'webhook'): Required<Omit<WebhookOptions, 'namespaceSelector' | 'objectSelector'>> &
+export function resolveWebhookOptions(
+  options: WebhookOptions,
+  where = 'webhook',
+): Required<Omit<WebhookOptions, 'namespaceSelector' | 'objectSelector'>> &
   Pick<WebhookOptions, 'namespaceSelector' | 'objectSelector'> {
   const bad = (message: string): never => {
     throw new WebhookError('ERR_WEBHOOK_OPTIONS', `${where}: ${message}`);
@@ -94,10 +97,13 @@ export function resolveWebhookOptions(options: WebhookOptions, where = 'webhook'
   if (!options?.for?.kind) bad('the "for" resource is required');
   if (!options.defaulting && !options.validating) bad('say defaulting: true, validating: true or both');
   const timeoutSeconds = options.timeoutSeconds ?? 10;
-  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 30) bad(`timeoutSeconds must be a whole number from 1 to 30, not ${timeoutSeconds}`);
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 30)
+    bad(`timeoutSeconds must be a whole number from 1 to 30, not ${timeoutSeconds}`);
   const handlerTimeoutMs = options.handlerTimeoutMs ?? Math.max(500, timeoutSeconds * 1000 - 1000);
   if (!(handlerTimeoutMs > 0 && handlerTimeoutMs < timeoutSeconds * 1000)) {
-    bad(`handlerTimeoutMs (${handlerTimeoutMs}) must be above 0 and below timeoutSeconds × 1000 (${timeoutSeconds * 1000})`);
+    bad(
+      `handlerTimeoutMs (${handlerTimeoutMs}) must be above 0 and below timeoutSeconds × 1000 (${timeoutSeconds * 1000})`,
+    );
   }
   const resolved = {
     for: options.for,
@@ -116,7 +122,8 @@ export function resolveWebhookOptions(options: WebhookOptions, where = 'webhook'
     ...(options.namespaceSelector && { namespaceSelector: options.namespaceSelector }),
     ...(options.objectSelector && { objectSelector: options.objectSelector }),
   };
-  for (const path of [resolved.defaultingPath, resolved.validatingPath]) if (!path.startsWith('/')) bad(`path ${JSON.stringify(path)} must start with /`);
+  for (const path of [resolved.defaultingPath, resolved.validatingPath])
+    if (!path.startsWith('/')) bad(`path ${JSON.stringify(path)} must start with /`);
   return resolved;
 }
 
@@ -135,7 +142,10 @@ export function resolveWebhookOptions(options: WebhookOptions, where = 'webhook'
  * Errors: `ERR_WEBHOOK_OPTIONS` (see {@link resolveWebhookOptions}), at decoration time.
  */
 export function Webhook(options: WebhookOptions) {
-  return function decorate<C extends abstract new (...args: never[]) => unknown>(target: C, _context?: ClassDecoratorContext<C>): C {
+  return function decorate<C extends abstract new (...args: never[]) => unknown>(
+    target: C,
+    _context?: ClassDecoratorContext<C>,
+  ): C {
     resolveWebhookOptions(options, `@Webhook on ${target.name}`);
     Object.defineProperty(target, metadataKey, { value: Object.freeze({ ...options }), enumerable: false });
     injectable()(target as unknown as new (...args: unknown[]) => unknown);
@@ -145,5 +155,7 @@ export function Webhook(options: WebhookOptions) {
 
 /** The options recorded by `@Webhook`, or undefined for an undecorated class. */
 export function webhookOptionsOf(target: unknown): WebhookOptions | undefined {
-  return typeof target === 'function' ? (target as unknown as Record<symbol, WebhookOptions | undefined>)[metadataKey] : undefined;
+  return typeof target === 'function'
+    ? (target as unknown as Record<symbol, WebhookOptions | undefined>)[metadataKey]
+    : undefined;
 }

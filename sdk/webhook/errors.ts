@@ -1,4 +1,10 @@
-import { KubeloopError, isKubeloopError, type FieldError, type FieldErrorType, type StatusCause } from '../client/index.js';
+import {
+  KubeloopError,
+  isKubeloopError,
+  type FieldError,
+  type FieldErrorType,
+  type StatusCause,
+} from '../client/index.js';
 
 // One field at fault (apimachinery's `field.Error`): the same type validateObject in kubeloop/client returns, so its
 // errors can be handed to a ValidationError as they are.
@@ -26,11 +32,17 @@ const summaries: Partial<Record<FieldErrorType, string>> = {
  * ```
  * With `value`, the message reads as apimachinery's `field.Invalid`: `Invalid value: 12: must be at most 10`.
  */
-export function fieldError(field: string, message: string, options: { type?: FieldErrorType; value?: unknown } = {}): FieldError {
+export function fieldError(
+  field: string,
+  message: string,
+  options: { type?: FieldErrorType; value?: unknown } = {},
+): FieldError {
   const type = options.type ?? guessType(message);
   let text = message;
-  if ('value' in options && type === 'FieldValueInvalid') text = `Invalid value: ${JSON.stringify(options.value)}: ${message}`;
-  else if (options.type && summaries[type] && !message.startsWith(summaries[type])) text = `${summaries[type]}: ${message}`;
+  if ('value' in options && type === 'FieldValueInvalid')
+    text = `Invalid value: ${JSON.stringify(options.value)}: ${message}`;
+  else if (options.type && summaries[type] && !message.startsWith(summaries[type]))
+    text = `${summaries[type]}: ${message}`;
   return { field, type, message: text };
 }
 
@@ -53,7 +65,10 @@ export class ValidationError extends KubeloopError {
   readonly fieldErrors: readonly FieldError[];
 
   constructor(fieldErrors: FieldError[], message?: string) {
-    super('ERR_WEBHOOK_VALIDATION', message ?? (fieldErrors.map((e) => `${e.field}: ${e.message}`).join(', ') || 'invalid'));
+    super(
+      'ERR_WEBHOOK_VALIDATION',
+      message ?? (fieldErrors.map((e) => `${e.field}: ${e.message}`).join(', ') || 'invalid'),
+    );
     this.fieldErrors = Object.freeze([...fieldErrors]);
   }
 
@@ -65,7 +80,11 @@ export class ValidationError extends KubeloopError {
 
 /** True for a ValidationError from this copy of kubeloop or another. */
 export function isValidationError(err: unknown): err is ValidationError {
-  return isKubeloopError(err) && err.code === 'ERR_WEBHOOK_VALIDATION' && Array.isArray((err as Partial<ValidationError>).fieldErrors);
+  return (
+    isKubeloopError(err) &&
+    err.code === 'ERR_WEBHOOK_VALIDATION' &&
+    Array.isArray((err as Partial<ValidationError>).fieldErrors)
+  );
 }
 
 /** A webhook configuration or registration that cannot be used (`ERR_WEBHOOK_OPTIONS`, `ERR_WEBHOOK_REGISTRATION`). */

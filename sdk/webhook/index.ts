@@ -42,9 +42,22 @@ export {
   type Validator,
   type WebhookLogger,
 } from './admission.js';
-export { ValidationError, WebhookError, fieldError, isValidationError, type FieldError, type FieldErrorType } from './errors.js';
+export {
+  ValidationError,
+  WebhookError,
+  fieldError,
+  isValidationError,
+  type FieldError,
+  type FieldErrorType,
+} from './errors.js';
 export { defineConversion, type Conversion, type ConversionOptions, type Spoke } from './conversion.js';
-export { createWebhookServer, defaultCertDir, type WebhookServer, type WebhookServerOptions, type RegisterOptions } from './server.js';
+export {
+  createWebhookServer,
+  defaultCertDir,
+  type WebhookServer,
+  type WebhookServerOptions,
+  type RegisterOptions,
+} from './server.js';
 export {
   createCertProvisioner,
   realCertClock,

@@ -50,7 +50,8 @@ class TestClock implements CertClock {
 }
 
 const key = (t: CaBundleTarget): string => `${t.kind}/${t.name}`;
-const text = (secret: Secret | undefined, name: string): string => Buffer.from(secret?.data?.[name] ?? '', 'base64').toString('utf8');
+const text = (secret: Secret | undefined, name: string): string =>
+  Buffer.from(secret?.data?.[name] ?? '', 'base64').toString('utf8');
 const certsOf = (pem: string): X509Certificate[] =>
   (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((b) => new X509Certificate(b));
 const trusts = (bundlePem: string, certPem: string): boolean => {
@@ -58,7 +59,8 @@ const trusts = (bundlePem: string, certPem: string): boolean => {
   const cert = new X509Certificate(certPem);
   return certsOf(bundlePem).some((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey));
 };
-const apiError = (code: number, reason: string, message: string): ApiError => new ApiError(code, { kind: 'Status', apiVersion: 'v1', code, reason, message });
+const apiError = (code: number, reason: string, message: string): ApiError =>
+  new ApiError(code, { kind: 'Status', apiVersion: 'v1', code, reason, message });
 
 class FakeApi implements CertApi {
   secret: Secret | undefined;
@@ -80,9 +82,14 @@ class FakeApi implements CertApi {
   #bundles(): [string, string][] {
     const out: [string, string][] = [];
     for (const [name, obj] of this.targets) {
-      if ('webhooks' in obj) for (const w of obj.webhooks ?? []) out.push([name, Buffer.from(w.clientConfig.caBundle ?? '', 'base64').toString('utf8')]);
+      if ('webhooks' in obj)
+        for (const w of obj.webhooks ?? [])
+          out.push([name, Buffer.from(w.clientConfig.caBundle ?? '', 'base64').toString('utf8')]);
       else if ('spec' in obj && obj.spec.conversion?.webhook?.clientConfig) {
-        out.push([name, Buffer.from(obj.spec.conversion.webhook.clientConfig.caBundle ?? '', 'base64').toString('utf8')]);
+        out.push([
+          name,
+          Buffer.from(obj.spec.conversion.webhook.clientConfig.caBundle ?? '', 'base64').toString('utf8'),
+        ]);
       }
     }
     return out;
@@ -90,7 +97,10 @@ class FakeApi implements CertApi {
 
   /** Sets the Secret as someone else would (kubectl), and tells the watchers. */
   put(secret: Secret | undefined): void {
-    this.secret = secret && { ...structuredClone(secret), metadata: { ...secret.metadata, resourceVersion: String(++this.#version) } };
+    this.secret = secret && {
+      ...structuredClone(secret),
+      metadata: { ...secret.metadata, resourceVersion: String(++this.#version) },
+    };
     // Like a watch event, after the writer got its answer.
     for (const listener of this.#listeners) setImmediate(() => listener(structuredClone(this.secret)));
   }
@@ -102,7 +112,8 @@ class FakeApi implements CertApi {
   async writeSecret(secret: Secret): Promise<Secret> {
     const rv = secret.metadata?.resourceVersion;
     if (!rv && this.secret) throw apiError(409, 'AlreadyExists', 'secrets "certs" already exists');
-    if (rv && rv !== this.secret?.metadata?.resourceVersion) throw apiError(409, 'Conflict', 'the object has been modified');
+    if (rv && rv !== this.secret?.metadata?.resourceVersion)
+      throw apiError(409, 'Conflict', 'the object has been modified');
     const before = text(this.secret, 'tls.crt');
     const after = text(secret, 'tls.crt');
     if (before && after !== before) {
@@ -112,7 +123,9 @@ class FakeApi implements CertApi {
         const issuer = certsOf(bundle).find((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey));
         if (!issuer) this.violations.push(`${name} does not trust the new serving certificate`);
         else if (this.clock.now() - (this.caSince.get(name)?.get(issuer.fingerprint256) ?? 0) < this.propagationMs) {
-          this.violations.push(`${name} trusts the new serving certificate's CA for less than ${this.propagationMs} ms`);
+          this.violations.push(
+            `${name} trusts the new serving certificate's CA for less than ${this.propagationMs} ms`,
+          );
         }
       }
     }
@@ -148,9 +161,13 @@ class FakeApi implements CertApi {
     const served = text(this.secret, 'tls.crt');
     for (const [name, bundle] of this.#bundles()) {
       if (name !== key(target)) continue;
-      if (!trusts(bundle, served)) this.violations.push(`${name} was patched to a bundle that does not trust the served certificate`);
+      if (!trusts(bundle, served))
+        this.violations.push(`${name} was patched to a bundle that does not trust the served certificate`);
       const known = this.caSince.get(name) ?? new Map<string, number>();
-      this.caSince.set(name, new Map(certsOf(bundle).map((ca) => [ca.fingerprint256, known.get(ca.fingerprint256) ?? this.clock.now()])));
+      this.caSince.set(
+        name,
+        new Map(certsOf(bundle).map((ca) => [ca.fingerprint256, known.get(ca.fingerprint256) ?? this.clock.now()])),
+      );
     }
   }
 }
@@ -160,7 +177,12 @@ function validating(name: string, entries = ['a.example.com', 'b.example.com']):
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'ValidatingWebhookConfiguration',
     metadata: { name },
-    webhooks: entries.map((n) => ({ name: n, clientConfig: { service: { name: 'svc', namespace: 'ops' } }, sideEffects: 'None', admissionReviewVersions: ['v1'] })),
+    webhooks: entries.map((n) => ({
+      name: n,
+      clientConfig: { service: { name: 'svc', namespace: 'ops' } },
+      sideEffects: 'None',
+      admissionReviewVersions: ['v1'],
+    })),
   };
 }
 
@@ -180,7 +202,13 @@ function crd(name: string, strategy: 'Webhook' | 'None' = 'Webhook'): CaBundleTa
       versions: [],
       conversion:
         strategy === 'Webhook'
-          ? { strategy, webhook: { conversionReviewVersions: ['v1'], clientConfig: { service: { name: 'svc', namespace: 'ops' } } } }
+          ? {
+              strategy,
+              webhook: {
+                conversionReviewVersions: ['v1'],
+                clientConfig: { service: { name: 'svc', namespace: 'ops' } },
+              },
+            }
           : { strategy },
     },
   };
@@ -194,7 +222,13 @@ interface LogLine {
 
 function captureLog(lines: LogLine[]): WebhookLogger {
   const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj, msg });
-  const log: WebhookLogger = { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug'), child: () => log };
+  const log: WebhookLogger = {
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    debug: at('debug'),
+    child: () => log,
+  };
   return log;
 }
 
@@ -245,7 +279,10 @@ function caBundles(api: FakeApi): string[] {
 
 describe('createCertProvisioner', () => {
   it('issues a CA and a serving certificate for the Service, keeps them in a TLS Secret and sets every caBundle', async () => {
-    const { api, certDir, provisioner, logs, idle } = setup({ dnsNames: ['extra.example.com'], ipAddresses: ['127.0.0.1', '0:0:0:0:0:0:0:1'] });
+    const { api, certDir, provisioner, logs, idle } = setup({
+      dnsNames: ['extra.example.com'],
+      ipAddresses: ['127.0.0.1', '0:0:0:0:0:0:0:1'],
+    });
     await provisioner.ready();
     await idle();
 
@@ -256,7 +293,9 @@ describe('createCertProvisioner', () => {
     const cert = new X509Certificate(text(secret, 'tls.crt'));
     const [ca] = certsOf(text(secret, 'ca.crt'));
     expect(cert.subject).toBe('CN=svc.ops.svc');
-    expect(cert.subjectAltName).toBe('DNS:svc.ops.svc, DNS:svc.ops.svc.cluster.local, DNS:extra.example.com, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1');
+    expect(cert.subjectAltName).toBe(
+      'DNS:svc.ops.svc, DNS:svc.ops.svc.cluster.local, DNS:extra.example.com, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1',
+    );
     expect(provisioner.dnsNames).toEqual(['svc.ops.svc', 'svc.ops.svc.cluster.local', 'extra.example.com']);
     expect(provisioner.ipAddresses).toEqual(['127.0.0.1', '::1']);
     expect(ca!.ca).toBe(true);
@@ -278,7 +317,13 @@ describe('createCertProvisioner', () => {
     const logged = JSON.stringify(logs);
     for (const value of Object.values(secret.data!)) expect(logged).not.toContain(value);
     expect(logged).not.toContain('PRIVATE KEY');
-    expect(logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['created a webhook CA', 'issued a webhook serving certificate', 'wrote the webhook serving certificate']));
+    expect(logs.map((l) => l.msg)).toEqual(
+      expect.arrayContaining([
+        'created a webhook CA',
+        'issued a webhook serving certificate',
+        'wrote the webhook serving certificate',
+      ]),
+    );
     expect(api.violations).toEqual([]);
   });
 
@@ -300,7 +345,11 @@ describe('createCertProvisioner', () => {
 
     clock.advance(dayMs);
     await idle();
-    await eventually('the replica to write the renewed pair', () => readFileSync(join(certDir, 'tls.crt'), 'utf8') !== first, poll);
+    await eventually(
+      'the replica to write the renewed pair',
+      () => readFileSync(join(certDir, 'tls.crt'), 'utf8') !== first,
+      poll,
+    );
     const renewed = text(api.secret, 'tls.crt');
     expect(renewed).not.toBe(first);
     expect(text(api.secret, 'ca.crt')).toBe(caBefore);
@@ -350,9 +399,13 @@ describe('createCertProvisioner', () => {
     await provisioner.ready();
     await idle();
     const bundle = api.secret!.data!['ca.crt'];
-    const vwc = api.targets.get('ValidatingWebhookConfiguration/vwc') as { webhooks: { clientConfig: { caBundle?: string } }[] };
+    const vwc = api.targets.get('ValidatingWebhookConfiguration/vwc') as {
+      webhooks: { clientConfig: { caBundle?: string } }[];
+    };
     vwc.webhooks[1]!.clientConfig.caBundle = Buffer.from('stale').toString('base64');
-    const crdObj = api.targets.get('CustomResourceDefinition/widgets.example.com') as { spec: { conversion: { webhook: { clientConfig: { caBundle?: string } } } } };
+    const crdObj = api.targets.get('CustomResourceDefinition/widgets.example.com') as {
+      spec: { conversion: { webhook: { clientConfig: { caBundle?: string } } } };
+    };
     delete crdObj.spec.conversion.webhook.clientConfig.caBundle;
 
     clock.advance(29_000);
@@ -362,7 +415,10 @@ describe('createCertProvisioner', () => {
     await idle();
     expect(caBundles(api)).toEqual([bundle, bundle, bundle, bundle]);
     expect(logs.filter((l) => l.msg === 'set the caBundle').map((l) => l.obj)).toEqual(
-      expect.arrayContaining([{ kind: 'ValidatingWebhookConfiguration', name: 'vwc' }, { kind: 'CustomResourceDefinition', name: 'widgets.example.com' }]),
+      expect.arrayContaining([
+        { kind: 'ValidatingWebhookConfiguration', name: 'vwc' },
+        { kind: 'CustomResourceDefinition', name: 'widgets.example.com' },
+      ]),
     );
   });
 
@@ -377,7 +433,11 @@ describe('createCertProvisioner', () => {
     const broken = structuredClone(api.secret!);
     delete broken.data!['tls.key'];
     api.put(broken);
-    await eventually('the pair to be repaired', () => !!api.secret?.data?.['tls.key'] && text(api.secret, 'tls.crt') !== cert, poll);
+    await eventually(
+      'the pair to be repaired',
+      () => !!api.secret?.data?.['tls.key'] && text(api.secret, 'tls.crt') !== cert,
+      poll,
+    );
     await idle();
     expect(text(api.secret, 'ca.crt')).toBe(ca);
 
@@ -394,7 +454,13 @@ describe('createCertProvisioner', () => {
   it('fills a Secret the manifests shipped empty, and leaves its other keys alone', async () => {
     const clock = new TestClock();
     const api = new FakeApi(clock);
-    api.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'certs', namespace: 'ops' }, type: 'kubernetes.io/tls', data: { 'tls.crt': '', 'tls.key': '', note: 'aGk=' } });
+    api.put({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'certs', namespace: 'ops' },
+      type: 'kubernetes.io/tls',
+      data: { 'tls.crt': '', 'tls.key': '', note: 'aGk=' },
+    });
     const p = provisionerWith(api, { namespace: 'ops', secretName: 'certs', serviceName: 'svc', clock });
     const stop = new AbortController();
     stops.push(stop);
@@ -426,12 +492,20 @@ describe('createCertProvisioner', () => {
     clock.advance(10_000);
     await idle();
     const bundle = api.secret!.data!['ca.crt'];
-    expect((api.targets.get('ValidatingWebhookConfiguration/vwc') as { webhooks: { clientConfig: { caBundle?: string } }[] }).webhooks.map((w) => w.clientConfig.caBundle)).toEqual([bundle, bundle]);
+    expect(
+      (
+        api.targets.get('ValidatingWebhookConfiguration/vwc') as { webhooks: { clientConfig: { caBundle?: string } }[] }
+      ).webhooks.map((w) => w.clientConfig.caBundle),
+    ).toEqual([bundle, bundle]);
   });
 
   it('reports a caBundle it cannot set with ERR_WEBHOOK_CA_BUNDLE and retries with backoff; a renewal by the same CA still happens', async () => {
     const { api, clock, provisioner, logs, idle } = setup({ certValidityMs: 3 * dayMs, checkIntervalMs: 60_000 });
-    const forbidden = apiError(403, 'Forbidden', 'validatingwebhookconfigurations.admissionregistration.k8s.io "vwc" is forbidden: User "op" cannot patch resource');
+    const forbidden = apiError(
+      403,
+      'Forbidden',
+      'validatingwebhookconfigurations.admissionregistration.k8s.io "vwc" is forbidden: User "op" cannot patch resource',
+    );
     api.failPatch = (t) => (t.kind === 'ValidatingWebhookConfiguration' ? forbidden : undefined);
     await provisioner.ready();
     await idle();
@@ -450,7 +524,9 @@ describe('createCertProvisioner', () => {
     await idle();
     expect(text(api.secret, 'tls.crt')).not.toBe(first);
     // Only the configuration that could not be patched is wrong (and was all along).
-    expect(new Set(api.violations)).toEqual(new Set(['ValidatingWebhookConfiguration/vwc does not trust the new serving certificate']));
+    expect(new Set(api.violations)).toEqual(
+      new Set(['ValidatingWebhookConfiguration/vwc does not trust the new serving certificate']),
+    );
   });
 
   it('with no certDir, is ready once the Secret holds a pair and writes nothing', async () => {
@@ -465,14 +541,22 @@ describe('createCertProvisioner', () => {
     const blocker = join(parent, 'file');
     writeFileSync(blocker, 'not a folder');
     const { clock, provisioner, logs } = setup({ certDir: join(blocker, 'sub') });
-    await eventually('a write failure', () => logs.some((l) => l.msg === 'cannot write the webhook serving certificate; retrying in 5 s'), poll);
+    await eventually(
+      'a write failure',
+      () => logs.some((l) => l.msg === 'cannot write the webhook serving certificate; retrying in 5 s'),
+      poll,
+    );
     const stop = new AbortController();
     const waiting = provisioner.ready(stop.signal);
     stop.abort(new Error('gave up'));
     await expect(waiting).rejects.toThrow('gave up');
     const before = logs.length;
     clock.advance(5_000);
-    await eventually('another attempt', () => logs.slice(before).some((l) => l.msg === 'cannot write the webhook serving certificate; retrying in 5 s'), poll);
+    await eventually(
+      'another attempt',
+      () => logs.slice(before).some((l) => l.msg === 'cannot write the webhook serving certificate; retrying in 5 s'),
+      poll,
+    );
   });
 
   it('stops both runnables when the signal aborts', async () => {
@@ -483,7 +567,12 @@ describe('createCertProvisioner', () => {
   });
 
   it('rejects unusable options with ERR_WEBHOOK_OPTIONS', () => {
-    const base = { clientset: {} as CertProvisionerOptions['clientset'], namespace: 'ops', secretName: 'certs', serviceName: 'svc' };
+    const base = {
+      clientset: {} as CertProvisionerOptions['clientset'],
+      namespace: 'ops',
+      secretName: 'certs',
+      serviceName: 'svc',
+    };
     const bad: [Partial<CertProvisionerOptions>, string][] = [
       [{ serviceName: '' }, 'serviceName is required'],
       [{ certValidityMs: 1000, renewBeforeMs: 1000 }, 'renewBeforeMs (1000) must be less than certValidityMs (1000)'],
@@ -492,7 +581,12 @@ describe('createCertProvisioner', () => {
       [{ ipAddresses: ['svc.local'] }, 'ipAddresses: "svc.local" is not an IP address'],
     ];
     for (const [options, message] of bad) {
-      expect(() => createCertProvisioner({ ...base, ...options })).toThrow(expect.objectContaining({ code: 'ERR_WEBHOOK_OPTIONS', message: expect.stringContaining(`certificate provisioner: ${message}`) }));
+      expect(() => createCertProvisioner({ ...base, ...options })).toThrow(
+        expect.objectContaining({
+          code: 'ERR_WEBHOOK_OPTIONS',
+          message: expect.stringContaining(`certificate provisioner: ${message}`),
+        }),
+      );
     }
   });
 });

@@ -100,7 +100,10 @@ export interface CertProvisionerOptions {
  * The manager's `webhook.certProvisioner` option: {@link CertProvisionerOptions} less what the manager supplies (its
  * clientset and logger; the webhook server's `certDir`, `certName` and `keyName`).
  */
-export interface ManagerCertProvisionerOptions extends Omit<CertProvisionerOptions, 'clientset' | 'namespace' | 'certDir' | 'certName' | 'keyName' | 'log'> {
+export interface ManagerCertProvisionerOptions extends Omit<
+  CertProvisionerOptions,
+  'clientset' | 'namespace' | 'certDir' | 'certName' | 'keyName' | 'log'
+> {
   /** Default: the pod's namespace in a cluster, else `default`. */
   namespace?: string;
   /**
@@ -199,25 +202,46 @@ function settingsOf(options: Omit<CertProvisionerOptions, 'clientset'>): Setting
   for (const key of ['namespace', 'secretName', 'serviceName'] as const) {
     if (typeof options[key] !== 'string' || options[key] === '') throw optionsError(`${key} is required`);
   }
-  const duration = (key: 'caValidityMs' | 'caRenewBeforeMs' | 'certValidityMs' | 'renewBeforeMs' | 'checkIntervalMs' | 'caBundlePropagationMs', fallback: number, min = 1): number => {
+  const duration = (
+    key:
+      | 'caValidityMs'
+      | 'caRenewBeforeMs'
+      | 'certValidityMs'
+      | 'renewBeforeMs'
+      | 'checkIntervalMs'
+      | 'caBundlePropagationMs',
+    fallback: number,
+    min = 1,
+  ): number => {
     const value = options[key] ?? fallback;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < min) throw optionsError(`${key} must be a number of milliseconds >= ${min}, got ${String(value)}`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min)
+      throw optionsError(`${key} must be a number of milliseconds >= ${min}, got ${String(value)}`);
     return value;
   };
   const caValidityMs = duration('caValidityMs', 10 * yearMs);
   const certValidityMs = duration('certValidityMs', yearMs);
   const caRenewBeforeMs = duration('caRenewBeforeMs', Math.floor(caValidityMs / 3));
   const renewBeforeMs = duration('renewBeforeMs', Math.floor(certValidityMs / 3));
-  if (renewBeforeMs >= certValidityMs) throw optionsError(`renewBeforeMs (${renewBeforeMs}) must be less than certValidityMs (${certValidityMs})`);
-  if (caRenewBeforeMs >= caValidityMs) throw optionsError(`caRenewBeforeMs (${caRenewBeforeMs}) must be less than caValidityMs (${caValidityMs})`);
+  if (renewBeforeMs >= certValidityMs)
+    throw optionsError(`renewBeforeMs (${renewBeforeMs}) must be less than certValidityMs (${certValidityMs})`);
+  if (caRenewBeforeMs >= caValidityMs)
+    throw optionsError(`caRenewBeforeMs (${caRenewBeforeMs}) must be less than caValidityMs (${caValidityMs})`);
   if (caRenewBeforeMs <= renewBeforeMs) {
     // A serving certificate never outlives its CA: with less CA left than renewBeforeMs, each new one would be due at once.
-    throw optionsError(`caRenewBeforeMs (${caRenewBeforeMs}) must be more than renewBeforeMs (${renewBeforeMs}); set a longer caValidityMs or a shorter certValidityMs`);
+    throw optionsError(
+      `caRenewBeforeMs (${caRenewBeforeMs}) must be more than renewBeforeMs (${renewBeforeMs}); set a longer caValidityMs or a shorter certValidityMs`,
+    );
   }
   const service = `${options.serviceName}.${options.namespace}.svc`;
-  const dnsNames = [...new Set([service, `${service}.${options.clusterDomain ?? 'cluster.local'}`, ...(options.dnsNames ?? [])])];
-  for (const ip of options.ipAddresses ?? []) if (isIP(ip) === 0) throw optionsError(`ipAddresses: ${JSON.stringify(ip)} is not an IP address`);
-  const names = (key: 'mutatingWebhookConfigurations' | 'validatingWebhookConfigurations' | 'crds', kind: CaBundleTarget['kind']): CaBundleTarget[] =>
+  const dnsNames = [
+    ...new Set([service, `${service}.${options.clusterDomain ?? 'cluster.local'}`, ...(options.dnsNames ?? [])]),
+  ];
+  for (const ip of options.ipAddresses ?? [])
+    if (isIP(ip) === 0) throw optionsError(`ipAddresses: ${JSON.stringify(ip)} is not an IP address`);
+  const names = (
+    key: 'mutatingWebhookConfigurations' | 'validatingWebhookConfigurations' | 'crds',
+    kind: CaBundleTarget['kind'],
+  ): CaBundleTarget[] =>
     (options[key] ?? []).map((name) => {
       if (typeof name !== 'string' || name === '') throw optionsError(`${key} holds an empty name`);
       return { kind, name };
@@ -283,4 +307,3 @@ function raceAbort(promise: Promise<void>, signal: AbortSignal): Promise<void> {
     void promise.finally(() => signal.removeEventListener('abort', onAbort)).then(resolve, reject);
   });
 }
-

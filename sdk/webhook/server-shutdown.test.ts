@@ -46,14 +46,30 @@ function review(path: string): Promise<{ status: number; body: string }> {
   const body = JSON.stringify({
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',
-    request: { uid: 'u1', kind: { group: '', version: 'v1', kind: 'Pod' }, resource: { group: '', version: 'v1', resource: 'pods' }, operation: 'CREATE', userInfo: {} },
+    request: {
+      uid: 'u1',
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      operation: 'CREATE',
+      userInfo: {},
+    },
   });
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: server.port!, path, method: 'POST', ca: caPem, headers: { 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: server.port!,
+        path,
+        method: 'POST',
+        ca: caPem,
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.once('error', reject);
     req.end(body);
   });
@@ -102,7 +118,9 @@ describe('webhook server shutdown', () => {
     stop.abort();
     const { status, body } = await answer;
     expect(status).toBe(200);
-    expect(JSON.parse(body)).toMatchObject({ response: { uid: 'u1', allowed: true, warnings: ['answered after the stop began'] } });
+    expect(JSON.parse(body)).toMatchObject({
+      response: { uid: 'u1', allowed: true, warnings: ['answered after the stop began'] },
+    });
     await stopped;
   });
 });

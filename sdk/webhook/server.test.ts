@@ -47,7 +47,10 @@ function recordingLog(lines: string[]): WebhookLogger {
   return log;
 }
 
-async function serve(setup: (s: WebhookServer) => void, options: WebhookServerOptions = {}): Promise<{ server: WebhookServer; dir: string; url: string }> {
+async function serve(
+  setup: (s: WebhookServer) => void,
+  options: WebhookServerOptions = {},
+): Promise<{ server: WebhookServer; dir: string; url: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'webhook-server-test-'));
   await writePair(dir, await leaf());
   const server = createWebhookServer({ port: 0, host: '127.0.0.1', certDir: dir, ...options });
@@ -59,14 +62,32 @@ async function serve(setup: (s: WebhookServer) => void, options: WebhookServerOp
   return { server, dir, url: `https://127.0.0.1:${server.port}` };
 }
 
-const review = (uid = 'uid-1', object: object = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } }): object => ({
+const review = (
+  uid = 'uid-1',
+  object: object = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } },
+): object => ({
   apiVersion: 'admission.k8s.io/v1',
   kind: 'AdmissionReview',
-  request: { uid, kind: { group: '', version: 'v1', kind: 'ConfigMap' }, operation: 'CREATE', userInfo: { username: 'u' }, object },
+  request: {
+    uid,
+    kind: { group: '', version: 'v1', kind: 'ConfigMap' },
+    operation: 'CREATE',
+    userInfo: { username: 'u' },
+    object,
+  },
 });
 
-async function post(url: string, body: string | object, headers: Record<string, string> = { 'content-type': 'application/json' }) {
-  const res = await request(url, { method: 'POST', dispatcher: agent, headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+async function post(
+  url: string,
+  body: string | object,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+) {
+  const res = await request(url, {
+    method: 'POST',
+    dispatcher: agent,
+    headers,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.body.text();
   return { status: res.statusCode, text, json: () => JSON.parse(text) as { response: Record<string, unknown> } };
 }
@@ -74,10 +95,22 @@ async function post(url: string, body: string | object, headers: Record<string, 
 describe('webhook server: bad input', () => {
   it('answers 400 (and logs once) for a wrong content type, a body that is not JSON or not a review, or one over the limit', async () => {
     const lines: string[] = [];
-    const { url } = await serve((s) => s.register('/v', () => allowed()), { maxRequestBytes: 1024, log: recordingLog(lines) });
-    expect(await post(`${url}/v`, review(), { 'content-type': 'text/plain' })).toMatchObject({ status: 400, text: 'content type "text/plain" is not application/json\n' });
-    expect(await post(`${url}/v`, '{not json')).toMatchObject({ status: 400, text: 'the body is not JSON (expected a AdmissionReview)\n' });
-    expect(await post(`${url}/v`, { kind: 'AdmissionReview', request: {} })).toMatchObject({ status: 400, text: 'the body is not a AdmissionReview with a request and its uid\n' });
+    const { url } = await serve((s) => s.register('/v', () => allowed()), {
+      maxRequestBytes: 1024,
+      log: recordingLog(lines),
+    });
+    expect(await post(`${url}/v`, review(), { 'content-type': 'text/plain' })).toMatchObject({
+      status: 400,
+      text: 'content type "text/plain" is not application/json\n',
+    });
+    expect(await post(`${url}/v`, '{not json')).toMatchObject({
+      status: 400,
+      text: 'the body is not JSON (expected a AdmissionReview)\n',
+    });
+    expect(await post(`${url}/v`, { kind: 'AdmissionReview', request: {} })).toMatchObject({
+      status: 400,
+      text: 'the body is not a AdmissionReview with a request and its uid\n',
+    });
     expect(await post(`${url}/v`, review('u', { data: 'x'.repeat(2000) }))).toMatchObject({ status: 400 });
     expect(lines).toHaveLength(4);
     expect(lines.every((l) => l.startsWith('bad webhook request'))).toBe(true);
@@ -101,7 +134,10 @@ describe('webhook server: bad input', () => {
 
   it('fails to start with a coded error naming the files when there is no certificate', async () => {
     const server = createWebhookServer({ port: 0, certDir: join(tmpdir(), 'does-not-exist-kubeloop') });
-    await expect(server.start(new AbortController().signal)).rejects.toMatchObject({ code: 'ERR_WEBHOOK_CERTIFICATE', message: expect.stringContaining('does-not-exist-kubeloop/tls.crt') });
+    await expect(server.start(new AbortController().signal)).rejects.toMatchObject({
+      code: 'ERR_WEBHOOK_CERTIFICATE',
+      message: expect.stringContaining('does-not-exist-kubeloop/tls.crt'),
+    });
   });
 });
 
@@ -110,7 +146,11 @@ describe('webhook server: handlers', () => {
     const { url } = await serve((s) => s.register('/v', () => ({ allowed: true, warnings: ['w'] })));
     const res = await post(`${url}/v`, review('abc'));
     expect(res.status).toBe(200);
-    expect(res.json()).toEqual({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { allowed: true, warnings: ['w'], uid: 'abc' } });
+    expect(res.json()).toEqual({
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      response: { allowed: true, warnings: ['w'], uid: 'abc' },
+    });
   });
 
   it('denies with the message alone when a handler throws, and logs no stack', async () => {
@@ -120,7 +160,11 @@ describe('webhook server: handlers', () => {
     };
     const { url } = await serve((s) => s.register('/v', thrower), { log: recordingLog(lines) });
     const { response } = (await post(`${url}/v`, review())).json();
-    expect(response).toEqual({ uid: 'uid-1', allowed: false, status: { status: 'Failure', code: 403, reason: 'Forbidden', message: 'database down at secret place' } });
+    expect(response).toEqual({
+      uid: 'uid-1',
+      allowed: false,
+      status: { status: 'Failure', code: 403, reason: 'Forbidden', message: 'database down at secret place' },
+    });
     expect(lines.join('\n')).not.toMatch(/server\.test\.ts|at .*:\d+:\d+/);
   });
 
@@ -135,27 +179,49 @@ describe('webhook server: handlers', () => {
       );
     const { url } = await serve((s) => s.register('/v', hang, { timeoutMs: 200 }));
     const { response } = (await post(`${url}/v`, review())).json();
-    expect(response).toMatchObject({ allowed: false, status: { code: 504, reason: 'Timeout', message: 'the webhook did not answer within 200 ms' } });
+    expect(response).toMatchObject({
+      allowed: false,
+      status: { code: 504, reason: 'Timeout', message: 'the webhook did not answer within 200 ms' },
+    });
     expect(aborted).toBe(true);
   });
 
   it('serves /convert for every registered conversion', async () => {
     const V1 = defineResource<{ n: number }>({ group: 'example.com', version: 'v1', kind: 'Thing', namespaced: true });
     const V2 = defineResource<{ m: number }>({ group: 'example.com', version: 'v2', kind: 'Thing', namespaced: true });
-    const conversion = defineConversion({ hub: V2, spokes: [{ resource: V1, toHub: (o) => ({ ...o, spec: { m: o.spec!.n } }), fromHub: (h) => ({ ...h, spec: { n: h.spec!.m } }) }] });
+    const conversion = defineConversion({
+      hub: V2,
+      spokes: [
+        {
+          resource: V1,
+          toHub: (o) => ({ ...o, spec: { m: o.spec!.n } }),
+          fromHub: (h) => ({ ...h, spec: { n: h.spec!.m } }),
+        },
+      ],
+    });
     const { url, server } = await serve((s) => s.registerConversion(conversion));
     expect(server.paths()).toEqual(['/convert']);
     const res = await post(`${url}/convert`, {
       apiVersion: 'apiextensions.k8s.io/v1',
       kind: 'ConversionReview',
-      request: { uid: 'c1', desiredAPIVersion: 'example.com/v2', objects: [{ apiVersion: 'example.com/v1', kind: 'Thing', metadata: { name: 'x' }, spec: { n: 1 } }] },
+      request: {
+        uid: 'c1',
+        desiredAPIVersion: 'example.com/v2',
+        objects: [{ apiVersion: 'example.com/v1', kind: 'Thing', metadata: { name: 'x' }, spec: { n: 1 } }],
+      },
     });
     expect(JSON.parse(res.text)).toEqual({
       apiVersion: 'apiextensions.k8s.io/v1',
       kind: 'ConversionReview',
-      response: { uid: 'c1', convertedObjects: [{ apiVersion: 'example.com/v2', kind: 'Thing', metadata: { name: 'x' }, spec: { m: 1 } }], result: { status: 'Success' } },
+      response: {
+        uid: 'c1',
+        convertedObjects: [{ apiVersion: 'example.com/v2', kind: 'Thing', metadata: { name: 'x' }, spec: { m: 1 } }],
+        result: { status: 'Success' },
+      },
     });
-    expect(() => server.registerConversion(conversion)).toThrow(/conversion for Thing.example.com is already registered/);
+    expect(() => server.registerConversion(conversion)).toThrow(
+      /conversion for Thing.example.com is already registered/,
+    );
   });
 
   it('counts requests with controller-runtime series', async () => {
@@ -187,7 +253,9 @@ describe('webhook server: lifecycle and certificates', () => {
     await new Promise((r) => setTimeout(r, 100));
     stop.abort();
     await new Promise((r) => setTimeout(r, 100));
-    await expect(request(`${url}/v`, { method: 'POST', dispatcher: new Agent({ connect: { ca: ca.certPem } }) })).rejects.toThrow(/ECONNREFUSED/);
+    await expect(
+      request(`${url}/v`, { method: 'POST', dispatcher: new Agent({ connect: { ca: ca.certPem } }) }),
+    ).rejects.toThrow(/ECONNREFUSED/);
     release();
     expect((await pending).json().response).toMatchObject({ allowed: true });
     await done;
@@ -196,7 +264,10 @@ describe('webhook server: lifecycle and certificates', () => {
 
   it('picks up a rotated certificate, and keeps the last good pair while the files do not match', async () => {
     const lines: string[] = [];
-    const { server, dir } = await serve((s) => s.register('/v', () => allowed()), { certPollIntervalMs: 50, log: recordingLog(lines) });
+    const { server, dir } = await serve((s) => s.register('/v', () => allowed()), {
+      certPollIntervalMs: 50,
+      log: recordingLog(lines),
+    });
     const served = (): Promise<string> =>
       new Promise((resolve, reject) => {
         const socket = connect({ host: '127.0.0.1', port: server.port!, rejectUnauthorized: false }, () => {
@@ -229,7 +300,12 @@ describe('webhook server: lifecycle and certificates', () => {
     await expect(post(mtlsUrl, review())).rejects.toThrow(/other side closed|certificate required|ECONNRESET/);
     const client = await ca.sign({ commonName: 'kube-apiserver', usage: 'client' });
     const withCert = new Agent({ connect: { ca: ca.certPem, cert: client.certPem, key: client.keyPem } });
-    const res = await request(mtlsUrl, { method: 'POST', dispatcher: withCert, headers: { 'content-type': 'application/json' }, body: JSON.stringify(review()) });
+    const res = await request(mtlsUrl, {
+      method: 'POST',
+      dispatcher: withCert,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(review()),
+    });
     expect(res.statusCode).toBe(200);
     await res.body.dump();
     stop.abort();

@@ -124,7 +124,8 @@ async function listen(
       https!.setSecureContext({ ...tlsBase, ...pair, ...clientCa });
       log.info({ certDir }, 'serving certificate reloaded');
     },
-    (err) => log.warn({ certDir, error: err.message }, 'serving certificate not reloaded (the files do not form a pair yet)'),
+    (err) =>
+      log.warn({ certDir, error: err.message }, 'serving certificate not reloaded (the files do not form a pair yet)'),
     options.certPollIntervalMs,
   );
   let pair: ServingCertificate;
@@ -138,7 +139,10 @@ async function listen(
       { cause: err },
     );
   }
-  const server = createServer({ ...tlsBase, ...pair, ...clientCa, requestTimeout: 30_000, keepAliveTimeout: 30_000 }, onRequest);
+  const server = createServer(
+    { ...tlsBase, ...pair, ...clientCa, requestTimeout: 30_000, keepAliveTimeout: 30_000 },
+    onRequest,
+  );
   https = server;
   server.on('tlsClientError', () => undefined);
   server.on('connection', (socket: Socket) => {
@@ -146,17 +150,29 @@ async function listen(
     socket.once('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new WebhookError('ERR_LISTEN', `the webhook server cannot listen on ${options.host ?? ''}:${options.port ?? 9443}: ${err.message}`, { cause: err })));
+    server.once('error', (err) =>
+      reject(
+        new WebhookError(
+          'ERR_LISTEN',
+          `the webhook server cannot listen on ${options.host ?? ''}:${options.port ?? 9443}: ${err.message}`,
+          { cause: err },
+        ),
+      ),
+    );
     server.listen({ port: options.port ?? 9443, ...(options.host && { host: options.host }) }, () => resolve());
   });
   return { https: server, watcher, port: (server.address() as AddressInfo).port };
 }
 
 /** A readiness check: a TLS handshake with the server succeeds (controller-runtime's StartedChecker). */
-function handshakeCheck(host: string | undefined, port: () => number | undefined): (options: { signal: AbortSignal }) => Promise<void> {
+function handshakeCheck(
+  host: string | undefined,
+  port: () => number | undefined,
+): (options: { signal: AbortSignal }) => Promise<void> {
   return async ({ signal }) => {
     const listeningPort = port();
-    if (listeningPort === undefined) throw new KubeloopError('ERR_KUBE_NOT_STARTED', 'the webhook server is not listening yet');
+    if (listeningPort === undefined)
+      throw new KubeloopError('ERR_KUBE_NOT_STARTED', 'the webhook server is not listening yet');
     await new Promise<void>((resolve, reject) => {
       // A handshake with ourselves: no hostname to verify against, and nothing is sent.
       const address = host && host !== '0.0.0.0' && host !== '::' ? host : '127.0.0.1';
@@ -166,7 +182,14 @@ function handshakeCheck(host: string | undefined, port: () => number | undefined
         socket.end();
         resolve();
       });
-      socket.once('error', (err) => reject(new WebhookError('ERR_WEBHOOK_NOT_READY', `the webhook server does not complete a TLS handshake: ${err.message}`)));
+      socket.once('error', (err) =>
+        reject(
+          new WebhookError(
+            'ERR_WEBHOOK_NOT_READY',
+            `the webhook server does not complete a TLS handshake: ${err.message}`,
+          ),
+        ),
+      );
     });
   };
 }
@@ -178,7 +201,11 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
   const keyPath = join(certDir, options.keyName ?? 'tls.key');
   const defaultTimeoutMs = options.handlerTimeoutMs ?? 9_000;
   const log = options.log ?? silent;
-  const requests = new WebhookRequests(options.maxRequestBytes ?? 7 * 1024 * 1024, log, webhookMetrics(options.registry));
+  const requests = new WebhookRequests(
+    options.maxRequestBytes ?? 7 * 1024 * 1024,
+    log,
+    webhookMetrics(options.registry),
+  );
   const { routes, conversions } = requests;
   let port: number | undefined;
   let listeningResolve!: () => void;
@@ -194,12 +221,18 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
 
   const server: WebhookServer = {
     register(path, handler, registerOptions = {}) {
-      requests.add(path, { name: registerOptions.name ?? path, timeoutMs: registerOptions.timeoutMs ?? defaultTimeoutMs, handler });
+      requests.add(path, {
+        name: registerOptions.name ?? path,
+        timeoutMs: registerOptions.timeoutMs ?? defaultTimeoutMs,
+        handler,
+      });
     },
     registerConversion(conversion) {
       const key = conversionKey(conversion.group, conversion.kind);
-      if (conversions.has(key)) throw new WebhookError('ERR_WEBHOOK_REGISTRATION', `a conversion for ${key} is already registered`);
-      if (!routes.has(conversionPath)) requests.add(conversionPath, { name: conversionPath, timeoutMs: defaultTimeoutMs, handler: 'conversion' });
+      if (conversions.has(key))
+        throw new WebhookError('ERR_WEBHOOK_REGISTRATION', `a conversion for ${key} is already registered`);
+      if (!routes.has(conversionPath))
+        requests.add(conversionPath, { name: conversionPath, timeoutMs: defaultTimeoutMs, handler: 'conversion' });
       conversions.set(key, conversion);
     },
     paths: () => [...routes.keys()].toSorted(),
@@ -215,7 +248,13 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
       startedOnce = true;
       let up: Listening;
       try {
-        up = await listen(options, { certDir, certPath, keyPath }, (req, res) => void requests.handle(req, res), sockets, log);
+        up = await listen(
+          options,
+          { certDir, certPath, keyPath },
+          (req, res) => void requests.handle(req, res),
+          sockets,
+          log,
+        );
         port = up.port;
         up.watcher.watch();
         log.info({ port, certDir, paths: server.paths() }, 'webhook server listening');
@@ -224,7 +263,8 @@ export function createWebhookServer(options: WebhookServerOptions = {}): Webhook
         listeningReject(err as Error);
         throw err;
       }
-      if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      if (!signal.aborted)
+        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
       up.watcher.close();
       await shutdown(up.https, () => requests.inFlight, options.shutdownTimeoutMs ?? 30_000, sockets);
       log.info({ port }, 'webhook server stopped');
@@ -238,7 +278,9 @@ async function readClientCa(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
-    throw new WebhookError('ERR_WEBHOOK_CERTIFICATE', `cannot read the client CA ${path}: ${(err as Error).message}`, { cause: err });
+    throw new WebhookError('ERR_WEBHOOK_CERTIFICATE', `cannot read the client CA ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -248,7 +290,12 @@ async function readClientCa(path: string): Promise<string> {
  * `closeAllConnections` knows only connections whose TLS handshake is done; the sockets are closed too, so that a stop
  * during a handshake does not wait for the timeout either.
  */
-async function shutdown(server: HttpsServer, inFlight: () => number, timeoutMs: number, sockets: ReadonlySet<Socket>): Promise<void> {
+async function shutdown(
+  server: HttpsServer,
+  inFlight: () => number,
+  timeoutMs: number,
+  sockets: ReadonlySet<Socket>,
+): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   const deadline = Date.now() + timeoutMs;
   while (inFlight() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));

@@ -56,4 +56,12 @@ export {
   type Counter,
   type Histogram,
 } from './metrics.js';
-export { realClock, createFakeClock, type Clock, type ClockTimer, type WallClock, type FakeClock, type FakeClockOptions } from './clock.js';
+export {
+  realClock,
+  createFakeClock,
+  type Clock,
+  type ClockTimer,
+  type WallClock,
+  type FakeClock,
+  type FakeClockOptions,
+} from './clock.js';

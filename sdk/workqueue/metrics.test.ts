@@ -55,7 +55,12 @@ describe('queue metrics', () => {
   it("records client-go's series for adds, gets and dones, with durations in seconds", () => {
     const clock = createFakeClock();
     const { provider, calls } = recordingProvider();
-    const q = createQueue<string>({ name: 'widgets', metricsProvider: provider, clock, unfinishedWorkUpdatePeriodMs: 10_000 });
+    const q = createQueue<string>({
+      name: 'widgets',
+      metricsProvider: provider,
+      clock,
+      unfinishedWorkUpdatePeriodMs: 10_000,
+    });
     const take = taker(calls.get('widgets'));
 
     q.add('a');
@@ -150,6 +155,8 @@ describe('queue metrics', () => {
 
   it('rejects a period that is not positive', () => {
     const { provider } = recordingProvider();
-    expect(() => createQueue({ name: 'x', metricsProvider: provider, unfinishedWorkUpdatePeriodMs: 0 })).toThrow(RangeError);
+    expect(() => createQueue({ name: 'x', metricsProvider: provider, unfinishedWorkUpdatePeriodMs: 0 })).toThrow(
+      RangeError,
+    );
   });
 });

@@ -97,7 +97,10 @@ describe('PriorityQueue', () => {
 
   it('retries with the rate limiter on addRateLimited and addWithOptions({ rateLimited }), and forget starts over', () => {
     const clock = createFakeClock();
-    const q = createPriorityQueue<string>({ clock, rateLimiter: createExponentialFailureRateLimiter({ baseDelayMs: 10 }) });
+    const q = createPriorityQueue<string>({
+      clock,
+      rateLimiter: createExponentialFailureRateLimiter({ baseDelayMs: 10 }),
+    });
     q.addRateLimited('a');
     clock.advance(9);
     expect(q.len()).toBe(0);
@@ -159,7 +162,12 @@ describe('PriorityQueue', () => {
         retries: series('retries'),
       }),
     };
-    const q = createPriorityQueue<string>({ name: 'widgets', metricsProvider: provider, clock, unfinishedWorkUpdatePeriodMs: 10_000 });
+    const q = createPriorityQueue<string>({
+      name: 'widgets',
+      metricsProvider: provider,
+      clock,
+      unfinishedWorkUpdatePeriodMs: 10_000,
+    });
     q.addWithOptions('a', { priority: lowPriority });
     q.add('a'); // raised, not a new add
     clock.advance(1000);
@@ -167,7 +175,14 @@ describe('PriorityQueue', () => {
     clock.advance(500);
     q.done('a');
     q.addAfter('b', 10);
-    expect(calls).toEqual(['adds inc', 'depth inc', 'depth dec', 'latency observe 1', 'workDuration observe 0.5', 'retries inc']);
+    expect(calls).toEqual([
+      'adds inc',
+      'depth inc',
+      'depth dec',
+      'latency observe 1',
+      'workDuration observe 0.5',
+      'retries inc',
+    ]);
     q.shutDown();
   });
 

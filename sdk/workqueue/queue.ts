@@ -152,7 +152,14 @@ export class QueueImpl<K> implements Queue<K> {
     if (key !== undefined) return Promise.resolve(key);
     if (this.#shuttingDown) return resolvedUndefined;
     return new Promise<K | undefined>((resolve, reject) => {
-      const waiter: Waiter<K> = { resolve, reject, signal, onAbort: undefined, prev: this.#waitersTail, next: undefined };
+      const waiter: Waiter<K> = {
+        resolve,
+        reject,
+        signal,
+        onAbort: undefined,
+        prev: this.#waitersTail,
+        next: undefined,
+      };
       if (signal !== undefined) {
         waiter.onAbort = () => {
           this.#unlink(waiter);

@@ -36,7 +36,9 @@ export interface ExponentialFailureRateLimiterOptions {
  *
  * Caveats: it remembers every key that failed until it is forgotten: call `forget` when a key succeeds.
  */
-export function createExponentialFailureRateLimiter<K = string>(options: ExponentialFailureRateLimiterOptions = {}): RateLimiter<K> {
+export function createExponentialFailureRateLimiter<K = string>(
+  options: ExponentialFailureRateLimiterOptions = {},
+): RateLimiter<K> {
   const baseDelayMs = requireNonNegative('baseDelayMs', options.baseDelayMs ?? 5);
   const maxDelayMs = requireNonNegative('maxDelayMs', options.maxDelayMs ?? 1_000_000);
   const failures = new Map<K, number>();
@@ -78,7 +80,8 @@ export function createTokenBucketRateLimiter<K = string>(options: TokenBucketRat
   const burst = options.burst ?? 100;
   const clock = options.clock ?? realClock;
   if (!(ratePerSecond > 0)) throw new ArgumentRangeError(`ratePerSecond must be > 0, got ${ratePerSecond}`);
-  if (!Number.isInteger(burst) || burst < 1) throw new ArgumentRangeError(`burst must be an integer >= 1, got ${burst}`);
+  if (!Number.isInteger(burst) || burst < 1)
+    throw new ArgumentRangeError(`burst must be an integer >= 1, got ${burst}`);
   let tokens = burst;
   let last = clock.now();
   return {
@@ -162,7 +165,9 @@ export interface DefaultControllerRateLimiterOptions {
  * client-go's DefaultControllerRateLimiter: the longer of per-key exponential backoff from 5 ms to 1000 s and one
  * token bucket of 10 per second with a burst of 100 for all keys.
  */
-export function defaultControllerRateLimiter<K = string>(options: DefaultControllerRateLimiterOptions = {}): RateLimiter<K> {
+export function defaultControllerRateLimiter<K = string>(
+  options: DefaultControllerRateLimiterOptions = {},
+): RateLimiter<K> {
   return createMaxOfRateLimiter<K>([
     createExponentialFailureRateLimiter<K>({ baseDelayMs: 5, maxDelayMs: 1_000_000 }),
     createTokenBucketRateLimiter<K>({ ratePerSecond: 10, burst: 100, clock: options.clock }),

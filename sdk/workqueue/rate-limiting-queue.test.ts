@@ -26,7 +26,10 @@ describe('RateLimitingQueue', () => {
 
   it('retries a failing key with the backoff of its rate limiter, and forget starts it over', () => {
     const clock = createFakeClock();
-    const q = createRateLimitingQueue<string>({ clock, rateLimiter: createExponentialFailureRateLimiter({ baseDelayMs: 10 }) });
+    const q = createRateLimitingQueue<string>({
+      clock,
+      rateLimiter: createExponentialFailureRateLimiter({ baseDelayMs: 10 }),
+    });
     const fail = (): void => {
       const key = q.tryGet();
       expect(key).toBe('a');

@@ -118,7 +118,8 @@ function unexpectedDifferences(id: string): string[] {
   if (known && lines.length) console.warn(`known difference, ${known.reason}:\n  ${lines.join('\n  ')}`);
   if (known && !lines.length) console.warn(`${id} now matches client-go: remove it from knownDifferences`);
   const unexpected = diffs.filter((d) => !covers(deliberate ?? known, d)).map((d) => formatDifference(id, d));
-  if (deliberate && !lines.length) unexpected.push(`${id} no longer differs: remove it from deliberateDifferences and the README`);
+  if (deliberate && !lines.length)
+    unexpected.push(`${id} no longer differs: remove it from deliberateDifferences and the README`);
   return unexpected;
 }
 
@@ -144,7 +145,13 @@ describe.skipIf(oraclePath === undefined)('conformance with client-go v0.37.2', 
     ['kubeconfig and kubectl overrides', kubeconfigs],
     ['label selectors', labelSelectorCases.map((c) => ({ id: c.id, about: JSON.stringify(c.selector) }))],
     ['field selectors', fieldSelectorCases.map((c) => ({ id: c.id, about: JSON.stringify(c.selector) }))],
-    ['quantities', quantityCases.map((c) => ({ id: c.id, about: JSON.stringify(c.other === undefined ? c.value : [c.value, c.other]) }))],
+    [
+      'quantities',
+      quantityCases.map((c) => ({
+        id: c.id,
+        about: JSON.stringify(c.other === undefined ? c.value : [c.value, c.other]),
+      })),
+    ],
   ];
   describe.each(cases)('%s', (_, list) => {
     it.each(list.map((c) => [title(c.id, c.about), c.id]))('%s', (_name, id) => {
@@ -164,8 +171,13 @@ describe.skipIf(oraclePath === undefined)('conformance with client-go v0.37.2', 
     );
     const report = process.env.KUBELOOP_CONFORMANCE_REPORT;
     if (report) {
-      writeFileSync(report, [...differences].flatMap(([id, diffs]) => diffs.map((d) => `${formatDifference(id, d)}\n`)).join(''));
+      writeFileSync(
+        report,
+        [...differences].flatMap(([id, diffs]) => diffs.map((d) => `${formatDifference(id, d)}\n`)).join(''),
+      );
     }
-    expect(differences.size).toBe(kubeconfigs.length + labelSelectorCases.length + fieldSelectorCases.length + quantityCases.length);
+    expect(differences.size).toBe(
+      kubeconfigs.length + labelSelectorCases.length + fieldSelectorCases.length + quantityCases.length,
+    );
   });
 });

@@ -19,7 +19,7 @@ export interface AcceptedDifference {
 const refusedAtLoad = (reason: string): AcceptedDifference => ({ fields: ['error'], reason });
 
 const mismatchedPair =
-  "a client certificate whose key belongs to another certificate is refused at load, naming the user entry; client-go reads certificate files lazily (to re-read them as they rotate) and fails at the first TLS handshake";
+  'a client certificate whose key belongs to another certificate is refused at load, naming the user entry; client-go reads certificate files lazily (to re-read them as they rotate) and fails at the first TLS handshake';
 
 const exactQuantity: AcceptedDifference = {
   fields: ['value', 'milliValue'],
@@ -27,33 +27,56 @@ const exactQuantity: AcceptedDifference = {
 };
 
 export const deliberateDifferences: Record<string, AcceptedDifference> = {
-  'basic-token-and-token-file': refusedAtLoad('token together with tokenFile in one user is refused; client-go keeps both and the file wins'),
-  'host-query': refusedAtLoad('a server with a query or fragment is refused; client-go drops them only when the URL has a path'),
-  'host-ftp': refusedAtLoad('a server whose scheme is not http or https is refused at load; client-go accepts it there'),
-  'host-userinfo': refusedAtLoad('a server URL with a user name or password is refused (credentials go in the user entry); client-go accepts it'),
+  'basic-token-and-token-file': refusedAtLoad(
+    'token together with tokenFile in one user is refused; client-go keeps both and the file wins',
+  ),
+  'host-query': refusedAtLoad(
+    'a server with a query or fragment is refused; client-go drops them only when the URL has a path',
+  ),
+  'host-ftp': refusedAtLoad(
+    'a server whose scheme is not http or https is refused at load; client-go accepts it there',
+  ),
+  'host-userinfo': refusedAtLoad(
+    'a server URL with a user name or password is refused (credentials go in the user entry); client-go accepts it',
+  ),
   'cert-key-mismatch-files': refusedAtLoad(mismatchedPair),
   'flag-client-cert-mismatch': refusedAtLoad(mismatchedPair),
-  'cert-not-pem': refusedAtLoad('a client certificate file that does not parse is refused at load; client-go reads it lazily and fails at the first TLS handshake'),
-  'token-file-blank': refusedAtLoad('a token file with only white space is refused at load, as an empty one is; client-go accepts it'),
+  'cert-not-pem': refusedAtLoad(
+    'a client certificate file that does not parse is refused at load; client-go reads it lazily and fails at the first TLS handshake',
+  ),
+  'token-file-blank': refusedAtLoad(
+    'a token file with only white space is refused at load, as an empty one is; client-go accepts it',
+  ),
   'ctx-missing-user': refusedAtLoad(
     'a context whose user entry does not exist is refused, naming both; client-go connects with no credentials, which turns a typo in a user name into anonymous requests',
   ),
-  'yaml-second-document': refusedAtLoad('a second YAML document with content is refused (usually two files concatenated by mistake); kubectl silently reads the first only'),
+  'yaml-second-document': refusedAtLoad(
+    'a second YAML document with content is refused (usually two files concatenated by mistake); kubectl silently reads the first only',
+  ),
   'flag-token-over-token-file': {
     fields: ['auth.token', 'auth.tokenFile'],
-    reason: "the token override also drops the user's tokenFile, as kubectl means it to; clientcmd's merge cannot clear the field, so client-go sends the file's token instead of --token's",
+    reason:
+      "the token override also drops the user's tokenFile, as kubectl means it to; clientcmd's merge cannot clear the field, so client-go sends the file's token instead of --token's",
   },
   ...Object.fromEntries(
-    ['qty-012', 'qty-017', 'qty-054', 'qty-055', 'qty-056', 'qty-057', 'qty-058', 'qty-059', 'qty-pair-019', 'qty-pair-020', 'qty-pair-021'].map(
-      (id) => [id, exactQuantity],
-    ),
+    [
+      'qty-012',
+      'qty-017',
+      'qty-054',
+      'qty-055',
+      'qty-056',
+      'qty-057',
+      'qty-058',
+      'qty-059',
+      'qty-pair-019',
+      'qty-pair-020',
+      'qty-pair-021',
+    ].map((id) => [id, exactQuantity]),
   ),
   'qty-060': {
     fields: ['value', 'milliValue', 'string'],
     reason: `${exactQuantity.reason}; and a decimal value of 10^21 or more is written with an exponent (1e21), where Go writes the bare mantissa (1)`,
   },
 };
-
-
 
 export const knownDifferences: Record<string, AcceptedDifference> = {};

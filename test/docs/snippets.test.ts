@@ -78,7 +78,10 @@ describe('the snippets of docs/', () => {
     writeFileSync(join(runnableDir, 'vitest.config.mjs'), config);
     const vitest = join(repoRoot, 'node_modules', 'vitest', 'vitest.mjs');
     const args = [vitest, 'run', '--root', runnableDir, '--config', join(runnableDir, 'vitest.config.mjs')];
-    const outcome = await run(process.execPath, args, { cwd: runnableDir, env: { ...process.env, CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' } }).then(
+    const outcome = await run(process.execPath, args, {
+      cwd: runnableDir,
+      env: { ...process.env, CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' },
+    }).then(
       (r) => ({ code: 0, output: r.stdout }),
       (err: { code?: number; stdout?: string; stderr?: string }) => ({
         code: err.code ?? 1,

@@ -1,11 +1,7 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResourceClientFactory, type KubeObject, type ResourceDescriptor } from '../../sdk/client/index.js';
-import {
-  createSharedIndexInformer,
-  isDeletedFinalStateUnknown,
-  type ListerWatcher,
-} from '../../sdk/cache/index.js';
+import { createSharedIndexInformer, isDeletedFinalStateUnknown, type ListerWatcher } from '../../sdk/cache/index.js';
 import { startControlPlane, type ControlPlane } from '../../sdk/envtest/index.js';
 import { createTestNamespace } from '../support/cluster.js';
 import { startFaultProxy, type FaultProxy } from '../../sdk/testing/index.js';
@@ -14,7 +10,13 @@ import { eventually } from '../support/wait.js';
 interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
 }
-const ConfigMap: ResourceDescriptor<ConfigMap> = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
+const ConfigMap: ResourceDescriptor<ConfigMap> = {
+  group: '',
+  version: 'v1',
+  kind: 'ConfigMap',
+  plural: 'configmaps',
+  namespaced: true,
+};
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -43,7 +45,8 @@ describe('410 Gone after an etcd compaction (own control plane, watch cache off)
   it('relists once, not in a loop, and reports what vanished as tombstones', async () => {
     const ns = await createTestNamespace(env.config, 'gone');
     const direct = createResourceClientFactory(env.config).resource(ConfigMap).namespace(ns);
-    for (let i = 0; i < 10; i++) await direct.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` }, data: { v: '0' } });
+    for (let i = 0; i < 10; i++)
+      await direct.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` }, data: { v: '0' } });
 
     const calls: string[] = [];
     const viaProxy = createResourceClientFactory(proxy.config).resource(ConfigMap).namespace(ns);
@@ -69,7 +72,11 @@ describe('410 Gone after an etcd compaction (own control plane, watch cache off)
     const running = informer.start(controller.signal);
     await informer.waitForSync();
     const syncedRv = Number(informer.lastSyncResourceVersion());
-    await eventually('a watch', () => calls.some((c) => c.startsWith('watch from')) || calls.at(-1) === 'watch-list', 30_000);
+    await eventually(
+      'a watch',
+      () => calls.some((c) => c.startsWith('watch from')) || calls.at(-1) === 'watch-list',
+      30_000,
+    );
 
     // Cut the informer off, change things, and compact etcd past the informer's resourceVersion.
     proxy.setMode('drop');

@@ -24,7 +24,13 @@ import { eventually } from '../support/wait.js';
 interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
 }
-const ConfigMap: ResourceDescriptor<ConfigMap> = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
+const ConfigMap: ResourceDescriptor<ConfigMap> = {
+  group: '',
+  version: 'v1',
+  kind: 'ConfigMap',
+  plural: 'configmaps',
+  namespaced: true,
+};
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -35,10 +41,19 @@ async function serverState(config: RestConfig, ns: string): Promise<Map<string, 
 }
 
 function cacheState(informer: SharedIndexInformer<ConfigMap>): Map<string, string> {
-  return new Map(informer.getIndexer().list().map((cm) => [cm.metadata!.name!, cm.metadata!.resourceVersion!]));
+  return new Map(
+    informer
+      .getIndexer()
+      .list()
+      .map((cm) => [cm.metadata!.name!, cm.metadata!.resourceVersion!]),
+  );
 }
 
-async function cacheMatchesServer(config: RestConfig, ns: string, informer: SharedIndexInformer<ConfigMap>): Promise<boolean> {
+async function cacheMatchesServer(
+  config: RestConfig,
+  ns: string,
+  informer: SharedIndexInformer<ConfigMap>,
+): Promise<boolean> {
   const server = await serverState(config, ns);
   const cache = cacheState(informer);
   return server.size === cache.size && [...server].every(([name, rv]) => cache.get(name) === rv);
@@ -69,7 +84,11 @@ function journal() {
  * Lists straight to the API server, watches through the proxy (which can stall): both with kubeloop's client. Watches
  * use HTTP/1.1 connections of their own, so a stalled connection takes only its own watch down.
  */
-function proxiedWatches(config: RestConfig, viaProxy: RestConfig, ns: string): { lw: ListerWatcher<ConfigMap>; close: () => Promise<void> } {
+function proxiedWatches(
+  config: RestConfig,
+  viaProxy: RestConfig,
+  ns: string,
+): { lw: ListerWatcher<ConfigMap>; close: () => Promise<void> } {
   const direct = createResourceClientFactory(config).resource(ConfigMap).namespace(ns);
   const proxied = createResourceClientFactory(viaProxy).resource(ConfigMap).namespace(ns);
   const lw: ListerWatcher<ConfigMap> = {
@@ -97,7 +116,8 @@ describe('informer recovery (own control plane)', () => {
   it('recovers from restartApiServer() mid-watch while objects change, with no missed final state', async () => {
     const ns = await createTestNamespace(env.config, 'restart');
     const client = createResourceClientFactory(env.config).resource(ConfigMap).namespace(ns);
-    for (let i = 0; i < 30; i++) await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `pre-${i}` }, data: { v: '0' } });
+    for (let i = 0; i < 30; i++)
+      await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `pre-${i}` }, data: { v: '0' } });
 
     const controller = new AbortController();
     const informer = createSharedIndexInformer<ConfigMap>(client, { name: 'restart' });
@@ -167,12 +187,16 @@ describe('informer recovery (own control plane)', () => {
   it('reports objects deleted while it was cut off as tombstones after the relist a restart forces', async () => {
     const ns = await createTestNamespace(env.config, 'tombstones');
     const client = createResourceClientFactory(env.config).resource(ConfigMap).namespace(ns);
-    for (let i = 0; i < 15; i++) await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` }, data: { v: '0' } });
+    for (let i = 0; i < 15; i++)
+      await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` }, data: { v: '0' } });
 
     const controller = new AbortController();
-    const informer = createSharedIndexInformer<ConfigMap>(createResourceClientFactory(viaProxy).resource(ConfigMap).namespace(ns), {
-      name: 'tombstones',
-    });
+    const informer = createSharedIndexInformer<ConfigMap>(
+      createResourceClientFactory(viaProxy).resource(ConfigMap).namespace(ns),
+      {
+        name: 'tombstones',
+      },
+    );
     const j = journal();
     informer.addEventHandler(j.handler);
     const running = informer.start(controller.signal);

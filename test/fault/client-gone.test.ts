@@ -7,7 +7,10 @@ import { startControlPlane, type ControlPlane } from '../../sdk/envtest/index.js
 async function compactEtcd(etcdUrl: string): Promise<void> {
   const status = await request(`${etcdUrl}/v3/maintenance/status`, { method: 'POST', body: '{}' });
   const revision = ((await status.body.json()) as { header: { revision: string } }).header.revision;
-  const res = await request(`${etcdUrl}/v3/kv/compaction`, { method: 'POST', body: JSON.stringify({ revision, physical: true }) });
+  const res = await request(`${etcdUrl}/v3/kv/compaction`, {
+    method: 'POST',
+    body: JSON.stringify({ revision, physical: true }),
+  });
   expect(res.statusCode).toBe(200);
   await res.body.dump();
 }
@@ -25,12 +28,15 @@ describe('410 Gone from a compacted history (own control plane, watch cache off)
   });
 
   it('raises an in-stream 410 for a watch from a compacted resourceVersion, and an expired continue token', async () => {
-    const cms = createDynamicClient(env.config).resource({ group: '', version: 'v1', resource: 'configmaps' }).namespace('default');
+    const cms = createDynamicClient(env.config)
+      .resource({ group: '', version: 'v1', resource: 'configmaps' })
+      .namespace('default');
     for (let i = 0; i < 6; i++) await cms.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `c${i}` } });
     const first = await cms.list({ limit: 2 });
     const oldVersion = first.metadata.resourceVersion!;
     // Writes after the list, then a compaction up to the latest of them: the list's revision + 1 is forgotten.
-    for (let i = 0; i < 3; i++) await cms.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `later${i}` } });
+    for (let i = 0; i < 3; i++)
+      await cms.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `later${i}` } });
     await compactEtcd(env.etcdUrl);
 
     const watchErr = await (async () => {
@@ -39,7 +45,9 @@ describe('410 Gone from a compacted history (own control plane, watch cache off)
       }
     })().catch((e: unknown) => e);
     expect(isGone(watchErr)).toBe(true);
-    expect((watchErr as ApiError).message).toMatch(/410 Expired: The resourceVersion for the provided watch is too old/);
+    expect((watchErr as ApiError).message).toMatch(
+      /410 Expired: The resourceVersion for the provided watch is too old/,
+    );
 
     const pageErr = await cms.list({ limit: 2, continue: first.metadata.continue! }).catch((e: unknown) => e);
     expect(isGone(pageErr)).toBe(true);

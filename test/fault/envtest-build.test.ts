@@ -17,7 +17,10 @@ function build(cacheDir: string): Promise<Run> {
   const env: NodeJS.ProcessEnv = { ...process.env, KUBELOOP_CACHE_DIR: cacheDir };
   delete env['KUBEBUILDER_ASSETS'];
   return new Promise((resolve) => {
-    const child = spawn('bash', [join(goModulesDir(), 'build-binaries.sh')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [join(goModulesDir(), 'build-binaries.sh')], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -40,7 +43,8 @@ async function provesLockAndCache(cache: string): Promise<void> {
   const folderB = b.stdout.trim().split('\n').pop();
   expect(folderA).toBe(folderB);
   expect(folderA?.startsWith(join(cache, 'envtest', 'kubernetes-v1.37.2-etcd-v3.7.3-'))).toBe(true);
-  for (const binary of ['kube-apiserver', 'kubectl', 'etcd']) expect(existsSync(join(folderA!, binary)), binary).toBe(true);
+  for (const binary of ['kube-apiserver', 'kubectl', 'etcd'])
+    expect(existsSync(join(folderA!, binary)), binary).toBe(true);
   const both = a.stderr + b.stderr;
   expect(both).toMatch(/holds .*\.build\.lock; waiting for it/);
   expect(both).toMatch(/built by a concurrent caller/);
@@ -51,7 +55,6 @@ async function provesLockAndCache(cache: string): Promise<void> {
   expect(again.stdout.trim().split('\n').pop()).toBe(folderA);
   expect(again.stderr).toContain('cached binaries in');
 }
-
 
 const hasGo = spawnSync('go', ['version']).status === 0;
 const provesBuild = hasGo ? provesLockAndCache : provesMissingGoMessage;

@@ -174,38 +174,47 @@ describe('leader election when the API server goes away (own control plane)', ()
   it.for([
     ['refuse', 'its connections are refused'],
     ['hang', 'its requests hang unanswered'],
-  ] as const)("aborts the leader's signal within the renew deadline, before anyone takes over (%s: %s)", async ([mode], { annotate }) => {
-    const { a, b, proxy: leaderProxy, name } = await leaderBehindProxy();
-    const sampler = sampleExclusion([a, b]);
-    const cutAt = performance.now();
-    leaderProxy.setMode(mode);
-    await eventually('a to step down', () => !a.elector.isLeader(), { ...poll, timeoutMs: timing.renewDeadlineMs + 5000 });
-    await a.done;
-    await eventually('b to take over', () => b.elector.isLeader(), { ...poll, timeoutMs: 15_000 });
-    sampler.stop();
-    const lostAfterMs = a.abortedAt! - cutAt;
-    const takeoverAfterMs = b.startedAt! - cutAt;
-    await figure(annotate, 
-      `API server ${mode === 'refuse' ? 'unreachable' : 'silent'}: the leader stepped down ${lostAfterMs.toFixed(0)} ms ` +
-        `after the cut, the successor led ${takeoverAfterMs.toFixed(0)} ms after the cut`,
-    );
+  ] as const)(
+    "aborts the leader's signal within the renew deadline, before anyone takes over (%s: %s)",
+    async ([mode], { annotate }) => {
+      const { a, b, proxy: leaderProxy, name } = await leaderBehindProxy();
+      const sampler = sampleExclusion([a, b]);
+      const cutAt = performance.now();
+      leaderProxy.setMode(mode);
+      await eventually('a to step down', () => !a.elector.isLeader(), {
+        ...poll,
+        timeoutMs: timing.renewDeadlineMs + 5000,
+      });
+      await a.done;
+      await eventually('b to take over', () => b.elector.isLeader(), { ...poll, timeoutMs: 15_000 });
+      sampler.stop();
+      const lostAfterMs = a.abortedAt! - cutAt;
+      const takeoverAfterMs = b.startedAt! - cutAt;
+      await figure(
+        annotate,
+        `API server ${mode === 'refuse' ? 'unreachable' : 'silent'}: the leader stepped down ${lostAfterMs.toFixed(0)} ms ` +
+          `after the cut, the successor led ${takeoverAfterMs.toFixed(0)} ms after the cut`,
+      );
 
-    // a renewed last at most retryPeriodMs (plus a request) before the cut, and gives up renewDeadlineMs after that.
-    expect(lostAfterMs).toBeLessThanOrEqual(timing.renewDeadlineMs + slackMs);
-    expect(lostAfterMs).toBeGreaterThanOrEqual(timing.renewDeadlineMs - timing.retryPeriodMs - 100);
-    expect(isLeadershipLost(a.leadingSignal?.reason)).toBe(true);
-    expect(String(a.leadingSignal?.reason)).toContain('it was not renewed within renewDeadlineMs (1500 ms)');
-    expect(a.stoppedLeading).toBe(1);
-    expect(a.gauge).toEqual([0, 1, 0]);
-    // The safety property: the successor starts only after the old leader stopped.
-    expect(b.startedAt!).toBeGreaterThan(a.abortedAt!);
-    expect(sampler.violations()).toBe(0);
-    expect(takeoverAfterMs).toBeLessThanOrEqual(timing.leaseDurationMs + 2 * timing.retryPeriodMs * 1.2 + slackMs);
-    const lease = await createClientset(env.config).coordinationV1().leases('default').get(name);
-    expect(lease.spec).toMatchObject({ holderIdentity: 'candidate-b', leaseTransitions: 1 });
-  });
+      // a renewed last at most retryPeriodMs (plus a request) before the cut, and gives up renewDeadlineMs after that.
+      expect(lostAfterMs).toBeLessThanOrEqual(timing.renewDeadlineMs + slackMs);
+      expect(lostAfterMs).toBeGreaterThanOrEqual(timing.renewDeadlineMs - timing.retryPeriodMs - 100);
+      expect(isLeadershipLost(a.leadingSignal?.reason)).toBe(true);
+      expect(String(a.leadingSignal?.reason)).toContain('it was not renewed within renewDeadlineMs (1500 ms)');
+      expect(a.stoppedLeading).toBe(1);
+      expect(a.gauge).toEqual([0, 1, 0]);
+      // The safety property: the successor starts only after the old leader stopped.
+      expect(b.startedAt!).toBeGreaterThan(a.abortedAt!);
+      expect(sampler.violations()).toBe(0);
+      expect(takeoverAfterMs).toBeLessThanOrEqual(timing.leaseDurationMs + 2 * timing.retryPeriodMs * 1.2 + slackMs);
+      const lease = await createClientset(env.config).coordinationV1().leases('default').get(name);
+      expect(lease.spec).toMatchObject({ holderIdentity: 'candidate-b', leaseTransitions: 1 });
+    },
+  );
 
-  it('steps down during an API server restart longer than the renew deadline; one candidate leads afterwards', async ({ annotate }) => {
+  it('steps down during an API server restart longer than the renew deadline; one candidate leads afterwards', async ({
+    annotate,
+  }) => {
     const name = `fault-lease-${++leaseNumber}`;
     const a = startCandidate(env.config, name, 'candidate-a');
     await eventually('a to lead', () => a.elector.isLeader(), { ...poll, timeoutMs: 10_000 });

@@ -64,7 +64,8 @@ interface OperatorProcess {
   exit: Exit | undefined;
 }
 
-const first = (p: OperatorProcess, event: OperatorEvent['event']): OperatorEvent | undefined => p.events.find((e) => e.event === event);
+const first = (p: OperatorProcess, event: OperatorEvent['event']): OperatorEvent | undefined =>
+  p.events.find((e) => e.event === event);
 const reconciles = (p: OperatorProcess): OperatorEvent[] => p.events.filter((e) => e.event === 'reconcile');
 
 /** Runs `body` every `intervalMs` until stopped; resolves `stop()` once the iteration in flight is done. */
@@ -101,12 +102,19 @@ describe('a manager in three operator processes with leader election on one Leas
     const out = join(workDir, 'out');
     try {
       const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc');
-      await promisify(execFile)(process.execPath, [tsc, '-p', join(repoRoot, 'test/fixtures/tsconfig.json'), '--outDir', out], { cwd: repoRoot });
+      await promisify(execFile)(
+        process.execPath,
+        [tsc, '-p', join(repoRoot, 'test/fixtures/tsconfig.json'), '--outDir', out],
+        { cwd: repoRoot },
+      );
     } catch (err) {
       const { stdout = '', stderr = '' } = err as { stdout?: string; stderr?: string };
       throw new Error(`tsc could not compile test/fixtures/operator-process.ts:\n${stdout}${stderr}`, { cause: err });
     }
-    await writeFile(join(out, 'package.json'), JSON.stringify({ name: 'operator-process', private: true, type: 'module' }));
+    await writeFile(
+      join(out, 'package.json'),
+      JSON.stringify({ name: 'operator-process', private: true, type: 'module' }),
+    );
     await mkdir(join(out, 'node_modules'));
     await symlink(repoRoot, join(out, 'node_modules/kubeloop'), 'dir');
     await symlink(join(repoRoot, 'node_modules/reflect-metadata'), join(out, 'node_modules/reflect-metadata'), 'dir');
@@ -123,11 +131,29 @@ describe('a manager in three operator processes with leader election on one Leas
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  function startOperator(identity: string, namespace: string, lease: string, extraEnv: Record<string, string> = {}): OperatorProcess {
-    const argv = [program, identity, namespace, lease, String(timing.leaseDurationMs), String(timing.renewDeadlineMs), String(timing.retryPeriodMs)];
+  function startOperator(
+    identity: string,
+    namespace: string,
+    lease: string,
+    extraEnv: Record<string, string> = {},
+  ): OperatorProcess {
+    const argv = [
+      program,
+      identity,
+      namespace,
+      lease,
+      String(timing.leaseDurationMs),
+      String(timing.renewDeadlineMs),
+      String(timing.retryPeriodMs),
+    ];
     // Killed by the kernel if this worker dies without running afterAll (as envtest does for its processes).
-    const [file, args] = setpriv ? [setpriv, ['--pdeathsig', 'SIGKILL', '--', process.execPath, ...argv]] : [process.execPath, argv];
-    const child = spawn(file, args, { env: { ...process.env, KUBECONFIG: env.kubeconfigPath, LOG_LEVEL: 'info', ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [file, args] = setpriv
+      ? [setpriv, ['--pdeathsig', 'SIGKILL', '--', process.execPath, ...argv]]
+      : [process.execPath, argv];
+    const child = spawn(file, args, {
+      env: { ...process.env, KUBECONFIG: env.kubeconfigPath, LOG_LEVEL: 'info', ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const events: OperatorEvent[] = [];
     const stderrTail: string[] = [];
     const p: OperatorProcess = {
@@ -187,9 +213,15 @@ describe('a manager in three operator processes with leader election on one Leas
     const ns = await createNamespace('di');
     const op = startOperator('di-check', ns, 'di-operator');
     dumpOnFailure([op]);
-    await clientset.coreV1().configMaps(ns).create({ metadata: { name: 'probe' } });
+    await clientset
+      .coreV1()
+      .configMaps(ns)
+      .create({ metadata: { name: 'probe' } });
 
-    const injected = await eventually('the injected report', () => first(op, 'injected'), { ...poll, timeoutMs: 30_000 });
+    const injected = await eventually('the injected report', () => first(op, 'injected'), {
+      ...poll,
+      timeoutMs: 30_000,
+    });
     expect(injected.report).toEqual({
       client: true,
       clientset: true,
@@ -198,7 +230,10 @@ describe('a manager in three operator processes with leader election on one Leas
       logger: true,
       paramtypes: 5,
     } satisfies InjectedReport);
-    await eventually('a reconcile of probe', () => reconciles(op).find((e) => e.name === 'probe'), { ...poll, timeoutMs: 10_000 });
+    await eventually('a reconcile of probe', () => reconciles(op).find((e) => e.name === 'probe'), {
+      ...poll,
+      timeoutMs: 10_000,
+    });
     expect(await leaseHolder(ns, 'di-operator')).toBe('di-check');
 
     op.child.kill('SIGTERM');
@@ -209,7 +244,9 @@ describe('a manager in three operator processes with leader election on one Leas
     expect(await leaseHolder(ns, 'di-operator')).toBe(''); // released, and nobody else competes
   });
 
-  it('lets one process reconcile at a time; after a SIGKILL another leads once the lease expires, after a SIGTERM at once', async ({ annotate }) => {
+  it('lets one process reconcile at a time; after a SIGKILL another leads once the lease expires, after a SIGTERM at once', async ({
+    annotate,
+  }) => {
     const ns = await createNamespace('ha');
     const lease = 'ha-operator';
     const cms = clientset.coreV1().configMaps(ns);
@@ -239,16 +276,29 @@ describe('a manager in three operator processes with leader election on one Leas
       }),
     );
 
-    const leaderOf = (candidates: OperatorProcess[]): OperatorProcess | undefined => candidates.find((p) => first(p, 'leading'));
+    const leaderOf = (candidates: OperatorProcess[]): OperatorProcess | undefined =>
+      candidates.find((p) => first(p, 'leading'));
     /** Distinct writes a process reconciled since `t` (its own annotation patch causes a reconcile of the same write). */
-    const changesReconciledAfter = (p: OperatorProcess, t: number): number => new Set(reconciles(p).filter((e) => e.t >= t).map((e) => e.n)).size;
+    const changesReconciledAfter = (p: OperatorProcess, t: number): number =>
+      new Set(
+        reconciles(p)
+          .filter((e) => e.t >= t)
+          .map((e) => e.n),
+      ).size;
 
     // Phase 1: every process runs with a synced cache; one leads and reconciles the writer's changes.
-    await eventually('every process to sync its cache', () => procs.every((p) => first(p, 'synced')), { ...poll, timeoutMs: 60_000 });
+    await eventually('every process to sync its cache', () => procs.every((p) => first(p, 'synced')), {
+      ...poll,
+      timeoutMs: 60_000,
+    });
     const allSynced = Math.max(...procs.map((p) => first(p, 'synced')!.t));
     const leader1 = await eventually('a leader', () => leaderOf(procs), { ...poll, timeoutMs: 30_000 });
     expect(await leaseHolder(ns, lease)).toBe(leader1.identity);
-    await eventually(`${leader1.identity} to reconcile 10 changes after all synced`, () => changesReconciledAfter(leader1, allSynced) >= 10, { ...poll, timeoutMs: 10_000 });
+    await eventually(
+      `${leader1.identity} to reconcile 10 changes after all synced`,
+      () => changesReconciledAfter(leader1, allSynced) >= 10,
+      { ...poll, timeoutMs: 10_000 },
+    );
 
     // Phase 2: SIGKILL the leader: a successor waits for the lease to expire.
     const rest = procs.filter((p) => p !== leader1);
@@ -256,16 +306,26 @@ describe('a manager in three operator processes with leader election on one Leas
     const killedAt = Date.now();
     leader1.child.kill('SIGKILL');
     const failoverBoundMs = timing.leaseDurationMs + 2 * retryMaxMs + slackMs;
-    const leader2 = await eventually('a leader after the SIGKILL', () => leaderOf(rest), { ...poll, timeoutMs: failoverBoundMs + 10_000 });
+    const leader2 = await eventually('a leader after the SIGKILL', () => leaderOf(rest), {
+      ...poll,
+      timeoutMs: failoverBoundMs + 10_000,
+    });
     const failoverMs = first(leader2, 'leading')!.t - killedAt;
-    await figure(annotate, `SIGKILL of ${leader1.identity}: ${leader2.identity} led after ${failoverMs} ms (bound ${failoverBoundMs} ms)`);
+    await figure(
+      annotate,
+      `SIGKILL of ${leader1.identity}: ${leader2.identity} led after ${failoverMs} ms (bound ${failoverBoundMs} ms)`,
+    );
     expect(failoverMs).toBeLessThanOrEqual(failoverBoundMs);
     // Not before the lease, last renewed at most one retry period before the kill, could have expired.
     expect(failoverMs).toBeGreaterThanOrEqual(timing.leaseDurationMs - retryMaxMs - slackMs);
     expect(await leader1.exited).toMatchObject({ signal: 'SIGKILL' });
     expect(await leaseHolder(ns, lease)).toBe(leader2.identity);
     const leading2 = first(leader2, 'leading')!.t;
-    await eventually(`${leader2.identity} to reconcile 5 changes`, () => changesReconciledAfter(leader2, leading2) >= 5, { ...poll, timeoutMs: 10_000 });
+    await eventually(
+      `${leader2.identity} to reconcile 5 changes`,
+      () => changesReconciledAfter(leader2, leading2) >= 5,
+      { ...poll, timeoutMs: 10_000 },
+    );
 
     // Phase 3: SIGTERM the new leader: it stops its controllers, releases the lease and exits 0; the last process
     // takes over at its next retry.
@@ -273,21 +333,43 @@ describe('a manager in three operator processes with leader election on one Leas
     const termAt = Date.now();
     leader2.child.kill('SIGTERM');
     const handoverBoundMs = retryMaxMs + slackMs;
-    await eventually('a leader after the SIGTERM', () => leaderOf([leader3]), { ...poll, timeoutMs: timing.leaseDurationMs + handoverBoundMs + 10_000 });
+    await eventually('a leader after the SIGTERM', () => leaderOf([leader3]), {
+      ...poll,
+      timeoutMs: timing.leaseDurationMs + handoverBoundMs + 10_000,
+    });
     const handoverMs = first(leader3, 'leading')!.t - termAt;
     const exit2 = await leader2.exited;
-    await figure(annotate, `SIGTERM of ${leader2.identity}: ${leader3.identity} led after ${handoverMs} ms (bound ${handoverBoundMs} ms); ${leader2.identity} exited after ${exit2.t - termAt} ms`);
+    await figure(
+      annotate,
+      `SIGTERM of ${leader2.identity}: ${leader3.identity} led after ${handoverMs} ms (bound ${handoverBoundMs} ms); ${leader2.identity} exited after ${exit2.t - termAt} ms`,
+    );
     expect(handoverMs).toBeLessThanOrEqual(handoverBoundMs);
     expect(exit2).toMatchObject({ code: 0, signal: null });
     expect(first(leader2, 'stopped')).toBeDefined();
     expect(['', leader3.identity]).toContain(await leaseHolder(ns, lease));
     const leading3 = first(leader3, 'leading')!.t;
-    await eventually(`${leader3.identity} to reconcile 5 changes`, () => changesReconciledAfter(leader3, leading3) >= 5, { ...poll, timeoutMs: 10_000 });
-    await eventually(`a sample of the Lease naming ${leader3.identity}`, () => holders.at(-1)?.holder === leader3.identity, { ...poll, timeoutMs: 10_000 });
+    await eventually(
+      `${leader3.identity} to reconcile 5 changes`,
+      () => changesReconciledAfter(leader3, leading3) >= 5,
+      { ...poll, timeoutMs: 10_000 },
+    );
+    await eventually(
+      `a sample of the Lease naming ${leader3.identity}`,
+      () => holders.at(-1)?.holder === leader3.identity,
+      { ...poll, timeoutMs: 10_000 },
+    );
     await Promise.all(loops.splice(0).map((l) => l.stop()));
     // The server's record: the last leader reconciled the last write and annotated the object.
-    await eventually(`${leader3.identity} to reconcile the last write`, () => reconciles(leader3).some((e) => e.n === String(written)), { ...poll, timeoutMs: 10_000 });
-    await eventually(`the annotation reconciled-by: ${leader3.identity}`, async () => (await cms.get('hot')).metadata?.annotations?.['reconciled-by'] === leader3.identity, { ...poll, timeoutMs: 10_000 });
+    await eventually(
+      `${leader3.identity} to reconcile the last write`,
+      () => reconciles(leader3).some((e) => e.n === String(written)),
+      { ...poll, timeoutMs: 10_000 },
+    );
+    await eventually(
+      `the annotation reconciled-by: ${leader3.identity}`,
+      async () => (await cms.get('hot')).metadata?.annotations?.['reconciled-by'] === leader3.identity,
+      { ...poll, timeoutMs: 10_000 },
+    );
 
     // Exactly one process reconciled at any time: each only while it led, and never while another did.
     expect(procs.flatMap((p) => p.events.filter((e) => e.event === 'failed'))).toEqual([]);
@@ -306,7 +388,10 @@ describe('a manager in three operator processes with leader election on one Leas
     const named = holders.map((h) => h.holder).filter((h) => h !== '');
     expect(named.filter((h, i) => h !== named[i - 1])).toEqual([leader1.identity, leader2.identity, leader3.identity]);
     expect(writeErrors).toEqual([]);
-    await figure(annotate, `${written} writes; reconciles: ${leaders.map((p) => `${p.identity} ${reconciles(p).length}`).join(', ')}`);
+    await figure(
+      annotate,
+      `${written} writes; reconciles: ${leaders.map((p) => `${p.identity} ${reconciles(p).length}`).join(', ')}`,
+    );
   });
 
   // A reconcile that outlives the lease duration (it waits slowMs without heeding its signal): on a graceful stop, the
@@ -316,17 +401,32 @@ describe('a manager in three operator processes with leader election on one Leas
     const ns = await createNamespace('handover');
     const lease = 'handover-operator';
     const slowMs = 2 * timing.leaseDurationMs;
-    await clientset.coreV1().configMaps(ns).create({ metadata: { name: 'slow' } });
-    const procs = ['ho-a', 'ho-b'].map((identity) => startOperator(identity, ns, lease, { SLOW_RECONCILE_MS: String(slowMs) }));
+    await clientset
+      .coreV1()
+      .configMaps(ns)
+      .create({ metadata: { name: 'slow' } });
+    const procs = ['ho-a', 'ho-b'].map((identity) =>
+      startOperator(identity, ns, lease, { SLOW_RECONCILE_MS: String(slowMs) }),
+    );
     dumpOnFailure(procs);
-    await eventually('both processes to sync', () => procs.every((p) => first(p, 'synced')), { ...poll, timeoutMs: 60_000 });
-    const old = await eventually('a leader reconciling slow', () => procs.find((p) => first(p, 'reconcile-start')), { ...poll, timeoutMs: 30_000 });
+    await eventually('both processes to sync', () => procs.every((p) => first(p, 'synced')), {
+      ...poll,
+      timeoutMs: 60_000,
+    });
+    const old = await eventually('a leader reconciling slow', () => procs.find((p) => first(p, 'reconcile-start')), {
+      ...poll,
+      timeoutMs: 30_000,
+    });
     const successor = procs.find((p) => p !== old)!;
 
     const termAt = Date.now();
     old.child.kill('SIGTERM');
     const exit = await old.exited;
-    const start = await eventually(`${successor.identity} to reconcile slow`, () => first(successor, 'reconcile-start'), { ...poll, timeoutMs: 30_000 });
+    const start = await eventually(
+      `${successor.identity} to reconcile slow`,
+      () => first(successor, 'reconcile-start'),
+      { ...poll, timeoutMs: 30_000 },
+    );
     const end = first(old, 'reconcile-end');
     expect(exit).toMatchObject({ code: 0, signal: null });
     expect(end, `${old.identity} ended its reconcile before exiting`).toMatchObject({ name: 'slow', aborted: true });
@@ -346,23 +446,42 @@ describe('a manager in three operator processes with leader election on one Leas
   // A leader frozen (SIGSTOP) past its lease loses it to another replica; when it runs again it must stop at once:
   // its reconciles' signals abort and start() rejects without the graceful wait, so the process exits (code 1) while
   // its signal-ignoring reconcile still had seconds to run.
-  it('stops a leader at once when it finds its lease lost, without waiting for its reconciles', async ({ annotate }) => {
+  it('stops a leader at once when it finds its lease lost, without waiting for its reconciles', async ({
+    annotate,
+  }) => {
     const ns = await createNamespace('lost');
     const lease = 'lost-operator';
     const slowMs = 5 * timing.leaseDurationMs;
-    await clientset.coreV1().configMaps(ns).create({ metadata: { name: 'slow' } });
-    const procs = ['lo-a', 'lo-b'].map((identity) => startOperator(identity, ns, lease, { SLOW_RECONCILE_MS: String(slowMs) }));
+    await clientset
+      .coreV1()
+      .configMaps(ns)
+      .create({ metadata: { name: 'slow' } });
+    const procs = ['lo-a', 'lo-b'].map((identity) =>
+      startOperator(identity, ns, lease, { SLOW_RECONCILE_MS: String(slowMs) }),
+    );
     dumpOnFailure(procs);
-    await eventually('both processes to sync', () => procs.every((p) => first(p, 'synced')), { ...poll, timeoutMs: 60_000 });
-    const stale = await eventually('a leader reconciling slow', () => procs.find((p) => first(p, 'reconcile-start')), { ...poll, timeoutMs: 30_000 });
+    await eventually('both processes to sync', () => procs.every((p) => first(p, 'synced')), {
+      ...poll,
+      timeoutMs: 60_000,
+    });
+    const stale = await eventually('a leader reconciling slow', () => procs.find((p) => first(p, 'reconcile-start')), {
+      ...poll,
+      timeoutMs: 30_000,
+    });
     const successor = procs.find((p) => p !== stale)!;
 
     stale.child.kill('SIGSTOP');
-    await eventually(`${successor.identity} to lead`, () => first(successor, 'leading'), { ...poll, timeoutMs: timing.leaseDurationMs + 10_000 });
+    await eventually(`${successor.identity} to lead`, () => first(successor, 'leading'), {
+      ...poll,
+      timeoutMs: timing.leaseDurationMs + 10_000,
+    });
     const contAt = Date.now();
     stale.child.kill('SIGCONT');
     const exit = await stale.exited;
-    await figure(annotate, `${stale.identity} exited ${exit.t - contAt} ms after SIGCONT (its reconcile had ${slowMs} ms to run)`);
+    await figure(
+      annotate,
+      `${stale.identity} exited ${exit.t - contAt} ms after SIGCONT (its reconcile had ${slowMs} ms to run)`,
+    );
     expect(exit).toMatchObject({ code: 1 });
     expect(first(stale, 'failed')?.error).toMatch(/ERR_LEADER_ELECTION_LOST|lost the lease/);
     expect(first(stale, 'reconcile-end'), 'the stale reconcile did not run to its end').toBeUndefined();

@@ -35,9 +35,16 @@ describe('the manager /healthz apiserver check (own control plane, fault proxy)'
       liveness: { apiServerUnreachableMs: unreachableMs, probeIntervalMs },
       logger: pino({ level: 'silent' }),
     });
-    controllerFor(mgr).for(ConfigMap).named('liveness').complete({ reconcile: async () => ({}) });
+    controllerFor(mgr)
+      .for(ConfigMap)
+      .named('liveness')
+      .complete({ reconcile: async () => ({}) });
     running = mgr.start(stop.signal);
-    await eventually('the manager to be ready', async () => (await httpGet(`http://127.0.0.1:${probePort}/readyz`)).status === 200, { timeoutMs: 30_000 });
+    await eventually(
+      'the manager to be ready',
+      async () => (await httpGet(`http://127.0.0.1:${probePort}/readyz`)).status === 200,
+      { timeoutMs: 30_000 },
+    );
   });
 
   afterAll(async () => {
@@ -47,7 +54,8 @@ describe('the manager /healthz apiserver check (own control plane, fault proxy)'
     await env?.stop();
   });
 
-  const healthz = (): Promise<{ status: number; text: string }> => httpGet(`http://127.0.0.1:${probePort}/healthz?verbose`);
+  const healthz = (): Promise<{ status: number; text: string }> =>
+    httpGet(`http://127.0.0.1:${probePort}/healthz?verbose`);
 
   it('stays healthy through an outage shorter than the bound', async () => {
     proxy.setMode('drop');
@@ -77,7 +85,9 @@ describe('the manager /healthz apiserver check (own control plane, fault proxy)'
       { timeoutMs: unreachableMs + 10_000, intervalMs: 100 },
     );
     const failedAfterMs = Date.now() - cutAt;
-    process.stdout.write(`[manager-liveness] /healthz failed ${failedAfterMs} ms after the cut (bound ${unreachableMs} ms)\n`);
+    process.stdout.write(
+      `[manager-liveness] /healthz failed ${failedAfterMs} ms after the cut (bound ${unreachableMs} ms)\n`,
+    );
     expect(failed.status).toBe(503);
     expect(failed.text).toMatch(/apiserver/);
     expect(failed.text).toMatch(/nothing from the API server/);
@@ -89,7 +99,12 @@ describe('the manager /healthz apiserver check (own control plane, fault proxy)'
 
     const backAt = Date.now();
     proxy.setMode('pass');
-    await eventually('/healthz to pass again', async () => (await healthz()).status === 200, { timeoutMs: 15_000, intervalMs: 100 });
-    process.stdout.write(`[manager-liveness] /healthz passed again ${Date.now() - backAt} ms after the server was back\n`);
+    await eventually('/healthz to pass again', async () => (await healthz()).status === 200, {
+      timeoutMs: 15_000,
+      intervalMs: 100,
+    });
+    process.stdout.write(
+      `[manager-liveness] /healthz passed again ${Date.now() - backAt} ms after the server was back\n`,
+    );
   });
 });

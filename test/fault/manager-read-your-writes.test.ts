@@ -1,7 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigMap, createResourceClientFactory, hasErrorCode, isAlreadyExists, isNotFound } from '../../sdk/client/index.js';
+import {
+  ConfigMap,
+  createResourceClientFactory,
+  hasErrorCode,
+  isAlreadyExists,
+  isNotFound,
+} from '../../sdk/client/index.js';
 import { startControlPlane, type ControlPlane } from '../../sdk/envtest/index.js';
-import { controllerFor, createManager, labelSelector, type Manager, type ReconcileRequest } from '../../sdk/manager/index.js';
+import {
+  controllerFor,
+  createManager,
+  labelSelector,
+  type Manager,
+  type ReconcileRequest,
+} from '../../sdk/manager/index.js';
 import { startFaultProxy, type FaultProxy } from '../../sdk/testing/index.js';
 import { createTestNamespace } from '../support/cluster.js';
 import { eventually } from '../support/wait.js';
@@ -53,7 +65,14 @@ describe('manager client: reads of its own writes, with a slowed watch (own cont
    */
   async function runDerivingController(readYourOwnWrites: boolean, sources: number) {
     const ns = await createTestNamespace(env.config, 'ryow');
-    const stats = { creates: 0, alreadyExists: 0, notFoundAfterCreate: 0, staleAfterUpdate: 0, reconciles: 0, waitsMs: [] as number[] };
+    const stats = {
+      creates: 0,
+      alreadyExists: 0,
+      notFoundAfterCreate: 0,
+      staleAfterUpdate: 0,
+      reconciles: 0,
+      waitsMs: [] as number[],
+    };
     const { mgr, stop } = await startManager(readYourOwnWrites, (m) => {
       const client = m.client;
       controllerFor(m)
@@ -65,7 +84,9 @@ describe('manager client: reads of its own writes, with a slowed watch (own cont
             if (req.namespace !== ns) return {};
             stats.reconciles++;
             const key = { namespace: ns, name: `${req.name}-derived` };
-            let derived = await client.get(ConfigMap, key).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
+            let derived = await client
+              .get(ConfigMap, key)
+              .catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
             if (!derived) {
               stats.creates++;
               try {
@@ -99,13 +120,21 @@ describe('manager client: reads of its own writes, with a slowed watch (own cont
       await mgr.cache.waitForCacheSync();
       proxy.setLatencyMs(lagMs);
       const direct = createResourceClientFactory(env.config).resource(ConfigMap).namespace(ns);
-      for (let i = 0; i < sources; i++) await direct.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `src-${i}`, labels: { role: 'src' } } });
+      for (let i = 0; i < sources; i++)
+        await direct.create({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: `src-${i}`, labels: { role: 'src' } },
+        });
       // Done when every derived object reached step 3 (with the feature off, through errors and retries).
       await eventually(
         `${sources} derived ConfigMaps at step 3`,
         async () => {
           const list = await direct.list();
-          return list.items.filter((cm) => cm.metadata?.name?.endsWith('-derived') && cm.data?.['step'] === '3').length === sources;
+          return (
+            list.items.filter((cm) => cm.metadata?.name?.endsWith('-derived') && cm.data?.['step'] === '3').length ===
+            sources
+          );
         },
         60_000,
       );
@@ -146,7 +175,11 @@ describe('manager client: reads of its own writes, with a slowed watch (own cont
       const { mgr, stop } = await startManager(readYourOwnWrites);
       try {
         const name = `gone-${readYourOwnWrites}`;
-        const created = await mgr.client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: ns, name } });
+        const created = await mgr.client.create({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { namespace: ns, name },
+        });
         await mgr.client.get(ConfigMap, { namespace: ns, name }); // starts the informer, and waits for the create
         proxy.setLatencyMs(lagMs);
         await mgr.client.delete(created);
@@ -154,7 +187,9 @@ describe('manager client: reads of its own writes, with a slowed watch (own cont
           () => 'found',
           (err: unknown) => (isNotFound(err) ? 'not found' : Promise.reject(err)),
         );
-        const listed = (await mgr.client.list(ConfigMap, { namespace: ns })).items.some((cm) => cm.metadata?.name === name);
+        const listed = (await mgr.client.list(ConfigMap, { namespace: ns })).items.some(
+          (cm) => cm.metadata?.name === name,
+        );
         seen[String(readYourOwnWrites)] = { got, listed };
       } finally {
         proxy.setLatencyMs(0);
@@ -181,7 +216,11 @@ describe('manager client: reads of its own writes, with a slowed watch (own cont
     try {
       await mgr.client.list(ConfigMap, { namespace: ns });
       proxy.setLatencyMs(1_000);
-      const created: ConfigMap = await mgr.client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: ns, name: 'late' } });
+      const created: ConfigMap = await mgr.client.create({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { namespace: ns, name: 'late' },
+      });
       const t0 = performance.now();
       const err = await mgr.client.get(ConfigMap, { namespace: ns, name: 'late' }).catch((e: unknown) => e);
       const waited = performance.now() - t0;

@@ -1,13 +1,7 @@
 // kubeloop/testing's fault proxy between kubeloop's client and a real API server: the TCP layer (latency, drop) and
 // the HTTP layer (429 with Retry-After, 5xx, 410 to a watch), and what the client and an informer make of them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ApiError,
-  createClientset,
-  hasErrorCode,
-  isTooManyRequests,
-  type corev1,
-} from '../../sdk/client/index.js';
+import { ApiError, createClientset, hasErrorCode, isTooManyRequests, type corev1 } from '../../sdk/client/index.js';
 import { createSharedIndexInformer, type ListerWatcher } from '../../sdk/cache/index.js';
 import { startControlPlane, type ControlPlane } from '../../sdk/envtest/index.js';
 import { startFaultProxy, type FaultProxy } from '../../sdk/testing/index.js';
@@ -69,13 +63,20 @@ describe('fault proxy (own control plane)', () => {
     const cms = createClientset(http.config).coreV1().configMaps(ns);
     await cms.create(cm('a', { v: '1' }));
     expect((await cms.get('a')).data).toEqual({ v: '1' });
-    expect(http.requests.some((r) => r.method === 'POST' && r.path.startsWith(`/api/v1/namespaces/${ns}/configmaps`) && r.status === 201)).toBe(true);
+    expect(
+      http.requests.some(
+        (r) => r.method === 'POST' && r.path.startsWith(`/api/v1/namespaces/${ns}/configmaps`) && r.status === 201,
+      ),
+    ).toBe(true);
     expect(() => tcp.failRequests({}, { status: 500 })).toThrow(TypeError);
   });
 
   it('HTTP layer: the client retries a 429 with Retry-After after waiting as told, and succeeds', async () => {
     const ns = await createTestNamespace(env.config, 'http-429');
-    await createClientset(env.config).coreV1().configMaps(ns).create(cm('a', { v: '1' }));
+    await createClientset(env.config)
+      .coreV1()
+      .configMaps(ns)
+      .create(cm('a', { v: '1' }));
     const path = `/api/v1/namespaces/${ns}/configmaps/a`;
     const retryAfterSeconds = 1;
     const rule = http.failRequests({ method: 'GET', path }, { status: 429, retryAfterSeconds }, { times: 2 });
@@ -91,7 +92,11 @@ describe('fault proxy (own control plane)', () => {
 
     // Without Retry-After a 429 is the caller's to handle: one request, the error as the server sent it.
     const once = http.failRequests({ method: 'GET', path }, { status: 429 }, { times: 1 });
-    const err = await createClientset(http.config).coreV1().configMaps(ns).get('a').catch((e: unknown) => e);
+    const err = await createClientset(http.config)
+      .coreV1()
+      .configMaps(ns)
+      .get('a')
+      .catch((e: unknown) => e);
     expect(isTooManyRequests(err)).toBe(true);
     expect(once.hits).toBe(1);
     // A 503 with Retry-After is retried too.
@@ -99,7 +104,11 @@ describe('fault proxy (own control plane)', () => {
     expect((await createClientset(http.config).coreV1().configMaps(ns).get('a')).data).toEqual({ v: '1' });
     expect(busy.hits).toBe(1);
     const broken = http.failRequests({ method: 'GET', path }, { status: 500, message: 'boom' }, { times: 1 });
-    const e500 = await createClientset(http.config).coreV1().configMaps(ns).get('a').catch((e: unknown) => e);
+    const e500 = await createClientset(http.config)
+      .coreV1()
+      .configMaps(ns)
+      .get('a')
+      .catch((e: unknown) => e);
     expect(e500).toBeInstanceOf(ApiError);
     expect((e500 as ApiError).statusCode).toBe(500);
     expect((e500 as ApiError).status.message).toBe('boom');
@@ -110,15 +119,25 @@ describe('fault proxy (own control plane)', () => {
     const ns = await createTestNamespace(env.config, 'http-reset');
     const cms = createClientset(http.config).coreV1().configMaps(ns);
     await cms.create(cm('a', { v: '1' }));
-    const read = http.failRequests({ method: 'GET', path: `/api/v1/namespaces/${ns}/configmaps/a` }, { reset: true }, { times: 1 });
+    const read = http.failRequests(
+      { method: 'GET', path: `/api/v1/namespaces/${ns}/configmaps/a` },
+      { reset: true },
+      { times: 1 },
+    );
     expect((await cms.get('a')).data).toEqual({ v: '1' });
     expect(read.hits).toBe(1);
-    const write = http.failRequests({ method: 'POST', path: `/api/v1/namespaces/${ns}/configmaps` }, { reset: true }, { times: 1 });
+    const write = http.failRequests(
+      { method: 'POST', path: `/api/v1/namespaces/${ns}/configmaps` },
+      { reset: true },
+      { times: 1 },
+    );
     const err = await cms.create(cm('b')).catch((e: unknown) => e);
     expect(hasErrorCode(err, 'ERR_KUBE_TRANSPORT')).toBe(true);
     expect(write.hits).toBe(1);
     // The proxy dropped the request: the server never saw it.
-    expect((await createClientset(env.config).coreV1().configMaps(ns).list()).items.map((i) => i.metadata?.name)).toEqual(['a']);
+    expect(
+      (await createClientset(env.config).coreV1().configMaps(ns).list()).items.map((i) => i.metadata?.name),
+    ).toEqual(['a']);
   });
 
   for (const variant of ['an in-stream ERROR event', 'an HTTP 410 answer'] as const) {
@@ -148,7 +167,9 @@ describe('fault proxy (own control plane)', () => {
         const watchPath = `/api/v1/namespaces/${ns}/configmaps`;
         const rule = http.failRequests(
           { path: watchPath, watch: true, when: (r) => !r.path.includes('sendInitialEvents=true') },
-          variant === 'an in-stream ERROR event' ? { watchError: 410, message: 'too old resource version: 1 (2)' } : { status: 410, reason: 'Gone' },
+          variant === 'an in-stream ERROR event'
+            ? { watchError: 410, message: 'too old resource version: 1 (2)' }
+            : { status: 410, reason: 'Gone' },
           { times: 1 },
         );
         // End the current watch: the informer resumes it from its resourceVersion, and meets the 410.
@@ -157,7 +178,11 @@ describe('fault proxy (own control plane)', () => {
         http.setMode('pass');
         const callsBefore = calls.length;
         await eventually('the 410 and the relist', () => rule.hits === 1 && informer.health().relists === 1, 30_000);
-        await eventually('the change made while cut off', () => informer.getIndexer().getByKey(`${ns}/cm-1`)?.data?.['v'] === '1', 30_000);
+        await eventually(
+          'the change made while cut off',
+          () => informer.getIndexer().getByKey(`${ns}/cm-1`)?.data?.['v'] === '1',
+          30_000,
+        );
         await sleep(1500);
         expect(informer.health().relists).toBe(1);
         expect(rule.hits).toBe(1);
@@ -165,7 +190,11 @@ describe('fault proxy (own control plane)', () => {
         expect(after.filter((c) => c === 'list' || c === 'watch-list')).toHaveLength(1);
         expect(informer.health()).toMatchObject({ synced: true, watching: true });
         await direct.create(cm('late', { v: '2' }));
-        await eventually('a change after the relist', () => informer.getIndexer().getByKey(`${ns}/late`) !== undefined, 30_000);
+        await eventually(
+          'a change after the relist',
+          () => informer.getIndexer().getByKey(`${ns}/late`) !== undefined,
+          30_000,
+        );
       } finally {
         stop.abort();
         await running;

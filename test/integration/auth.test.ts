@@ -16,7 +16,6 @@ import { connectToControlPlane } from '../../sdk/envtest/index.js';
 import { createTestNamespace, sharedCluster, uniqueName, whoAmI } from '../support/cluster.js';
 import { startConnectProxy } from '../support/connect-proxy.js';
 
-
 const core = { group: '', version: 'v1' };
 const rbac = { group: 'rbac.authorization.k8s.io', version: 'v1' };
 
@@ -28,7 +27,11 @@ describe('authentication modes against the real API server', () => {
 
   /** A service account and a fresh token for it, bound to a role that may list ConfigMaps. */
   async function serviceAccountToken(name: string, expirationSeconds = 3600): Promise<string> {
-    await dyn.resource({ ...core, resource: 'serviceaccounts' }).namespace(ns).create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } }).catch(() => undefined);
+    await dyn
+      .resource({ ...core, resource: 'serviceaccounts' })
+      .namespace(ns)
+      .create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } })
+      .catch(() => undefined);
     const request = await dyn
       .resource({ ...core, resource: 'serviceaccounts' })
       .namespace(ns)
@@ -122,21 +125,34 @@ describe('authentication modes against the real API server', () => {
     const denied = await env.addUser({ name: uniqueName('not-impersonator') });
     const clusterRoles = restClientFor(config, { groupVersion: rbac });
     const role = uniqueName('impersonate');
-    await clusterRoles.post().resource('clusterroles').body({
-      metadata: { name: role },
-      rules: [
-        { apiGroups: [''], resources: ['users'], verbs: ['impersonate'], resourceNames: ['alice'] },
-        { apiGroups: [''], resources: ['groups'], verbs: ['impersonate'], resourceNames: ['devs'] },
-      ],
-    }).do().into();
-    await clusterRoles.post().resource('clusterrolebindings').body({
-      metadata: { name: role },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: allowedName }],
-    }).do().into();
+    await clusterRoles
+      .post()
+      .resource('clusterroles')
+      .body({
+        metadata: { name: role },
+        rules: [
+          { apiGroups: [''], resources: ['users'], verbs: ['impersonate'], resourceNames: ['alice'] },
+          { apiGroups: [''], resources: ['groups'], verbs: ['impersonate'], resourceNames: ['devs'] },
+        ],
+      })
+      .do()
+      .into();
+    await clusterRoles
+      .post()
+      .resource('clusterrolebindings')
+      .body({
+        metadata: { name: role },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: allowedName }],
+      })
+      .do()
+      .into();
 
     const asAlice = { userName: 'alice', groups: ['devs'] };
-    expect(await whoAmI({ ...allowed, impersonate: asAlice })).toMatchObject({ username: 'alice', groups: expect.arrayContaining(['devs']) });
+    expect(await whoAmI({ ...allowed, impersonate: asAlice })).toMatchObject({
+      username: 'alice',
+      groups: expect.arrayContaining(['devs']),
+    });
     await expect(whoAmI({ ...denied, impersonate: asAlice })).rejects.toSatisfy(isForbidden);
   });
 
@@ -183,7 +199,9 @@ describe('authentication modes against the real API server', () => {
     const inCluster = await inClusterConfig({ serviceAccountDir: saDir, env });
     expect(inCluster.bearerTokenFile).toBe(join(saDir, 'token'));
     // The serving certificate names localhost, not the address: in a cluster it names the service IP.
-    expect((await whoAmI({ ...inCluster, serverName: 'localhost' })).username).toBe(`system:serviceaccount:${ns}:in-cluster`);
+    expect((await whoAmI({ ...inCluster, serverName: 'localhost' })).username).toBe(
+      `system:serviceaccount:${ns}:in-cluster`,
+    );
     expect((await loadClientConfig({ env: { ...env, HOME: dir }, serviceAccountDir: saDir })).namespace).toBe(ns);
   });
 
@@ -192,7 +210,9 @@ describe('authentication modes against the real API server', () => {
     const wrongCa: RestConfig = { ...config, caData: other.certPem };
     const err = await whoAmI(wrongCa).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransportError);
-    expect((err as TransportError).message).toMatch(/TLS: the certificate of https:\/\/127\.0\.0\.1:\d+ is not signed by a trusted certificate authority/);
+    expect((err as TransportError).message).toMatch(
+      /TLS: the certificate of https:\/\/127\.0\.0\.1:\d+ is not signed by a trusted certificate authority/,
+    );
     expect((err as TransportError).message).not.toContain('BEGIN');
 
     const { caData: _ca, ...noCa } = config;

@@ -1,13 +1,7 @@
 // createInformer (client-go's NewInformer: reflector → DeltaFIFO → store and one handler) and the DeltaFIFO under a
 // reflector, against the real API server.
 import { describe, expect, it } from 'vitest';
-import {
-  ApiError,
-  ConfigMap,
-  createClientset,
-  type Watch,
-  type WatchOptions,
-} from '../../sdk/client/index.js';
+import { ApiError, ConfigMap, createClientset, type Watch, type WatchOptions } from '../../sdk/client/index.js';
 import {
   createDeltaFIFO,
   createIndexer,
@@ -31,9 +25,15 @@ function recorder() {
       onAdd: (cm: DeepReadonly<ConfigMap>, isInInitialList: boolean) =>
         void lines.push(`add ${cm.metadata?.name} v=${cm.data?.['v']}${isInInitialList ? ' initial' : ''}`),
       onUpdate: (oldCm: DeepReadonly<ConfigMap>, cm: DeepReadonly<ConfigMap>) =>
-        void lines.push(`update ${cm.metadata?.name} ${oldCm.data?.['v']}->${cm.data?.['v']}${oldCm === cm ? ' resync' : ''}`),
+        void lines.push(
+          `update ${cm.metadata?.name} ${oldCm.data?.['v']}->${cm.data?.['v']}${oldCm === cm ? ' resync' : ''}`,
+        ),
       onDelete: (cm: DeepReadonly<ConfigMap> | DeletedFinalStateUnknown<DeepReadonly<ConfigMap>>) =>
-        void lines.push(isDeletedFinalStateUnknown(cm) ? `tombstone ${cm.key} v=${cm.obj.data?.['v']}` : `delete ${cm.metadata?.name}`),
+        void lines.push(
+          isDeletedFinalStateUnknown(cm)
+            ? `tombstone ${cm.key} v=${cm.obj.data?.['v']}`
+            : `delete ${cm.metadata?.name}`,
+        ),
     },
   };
 }
@@ -52,7 +52,14 @@ function cuttable(inner: ListerWatcher<ConfigMap>) {
       const current = outage;
       if (!current) return (open = inner.watch(options));
       cutWatches++;
-      const gone = ApiError.fromStatus({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 410, reason: 'Expired', message: 'too old resource version' });
+      const gone = ApiError.fromStatus({
+        kind: 'Status',
+        apiVersion: 'v1',
+        status: 'Failure',
+        code: 410,
+        reason: 'Expired',
+        message: 'too old resource version',
+      });
       return {
         [Symbol.asyncIterator]: () => ({
           next: async (): Promise<IteratorResult<never>> => {
@@ -99,7 +106,9 @@ describe('createInformer and the DeltaFIFO against the real API server', () => {
       handler: {
         ...rec.handler,
         onUpdate: (oldCm, cm) => {
-          storeAtCall.push(`${cm.metadata?.name}=${informer.getStore().getByKey(`${ns}/${cm.metadata?.name}`)?.data?.['v']}`);
+          storeAtCall.push(
+            `${cm.metadata?.name}=${informer.getStore().getByKey(`${ns}/${cm.metadata?.name}`)?.data?.['v']}`,
+          );
           rec.handler.onUpdate(oldCm, cm);
         },
       },
@@ -122,7 +131,9 @@ describe('createInformer and the DeltaFIFO against the real API server', () => {
     expect(storeAtCall).toEqual(['b=1', 'b=2']);
 
     const server = await cms.list();
-    expect(informer.getStore().listKeys().toSorted()).toEqual(server.items.map((cm) => `${ns}/${cm.metadata?.name}`).toSorted());
+    expect(informer.getStore().listKeys().toSorted()).toEqual(
+      server.items.map((cm) => `${ns}/${cm.metadata?.name}`).toSorted(),
+    );
     expect(informer.lastSyncResourceVersion()).not.toBe('');
     expect(informer.health()).toMatchObject({ synced: true, watching: true, relists: 0, lastError: undefined });
     controller.abort();
@@ -136,12 +147,22 @@ describe('createInformer and the DeltaFIFO against the real API server', () => {
     for (const name of ['a', 'gone']) await cms.create({ metadata: { name }, data: { v: '0' } });
     const link = cuttable(cms);
     const rec = recorder();
-    const informer = createInformer({ listWatch: link.lw, handler: rec.handler, resyncPeriodMs: 1000, backoff: { initialMs: 10, maxMs: 20 } });
+    const informer = createInformer({
+      listWatch: link.lw,
+      handler: rec.handler,
+      resyncPeriodMs: 1000,
+      backoff: { initialMs: 10, maxMs: 20 },
+    });
     const controller = new AbortController();
     const running = informer.start(controller.signal);
     expect(await informer.waitForSync(AbortSignal.timeout(20_000))).toBe(true);
     await eventually('a resync of both objects', () => rec.lines.filter((l) => l.endsWith('resync')).length >= 2, 5000);
-    expect(rec.lines.filter((l) => l.endsWith('resync')).toSorted().slice(0, 2)).toEqual(['update a 0->0 resync', 'update gone 0->0 resync']);
+    expect(
+      rec.lines
+        .filter((l) => l.endsWith('resync'))
+        .toSorted()
+        .slice(0, 2),
+    ).toEqual(['update a 0->0 resync', 'update gone 0->0 resync']);
 
     link.cut();
     await eventually('the reflector to watch again', () => link.cutWatches > 0);

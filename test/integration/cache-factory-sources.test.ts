@@ -26,7 +26,10 @@ describe('createSharedInformerFactory sources against the real API server', () =
     it(`lists and watches through ${what}`, async () => {
       const ns = await createTestNamespace(config, 'factory-src');
       const cs = createClientset(config);
-      await cs.coreV1().configMaps(ns).create({ metadata: { name: 'before', labels: { app: 'web' } }, data: { v: '0' } });
+      await cs
+        .coreV1()
+        .configMaps(ns)
+        .create({ metadata: { name: 'before', labels: { app: 'web' } }, data: { v: '0' } });
       const factory = createSharedInformerFactory(make(config), { resyncPeriodMs: 0, namespace: ns });
       // A typed descriptor, and the same resource by GVR (what a DynamicClient user would ask for): one informer.
       const { informer, lister } = factory.forResource(ConfigMap);
@@ -44,12 +47,20 @@ describe('createSharedInformerFactory sources against the real API server', () =
       expect(lister.namespace(ns).get('before')?.data).toEqual({ v: '0' });
       expect(informer.getIndexer().byIndex('namespace', ns)).toHaveLength(1);
 
-      await cs.coreV1().configMaps(ns).create({ metadata: { name: 'after' }, data: { v: '1' } });
+      await cs
+        .coreV1()
+        .configMaps(ns)
+        .create({ metadata: { name: 'after' }, data: { v: '1' } });
       const before = await cs.coreV1().configMaps(ns).get('before');
-      await cs.coreV1().configMaps(ns).update({ ...before, data: { v: '2' } });
+      await cs
+        .coreV1()
+        .configMaps(ns)
+        .update({ ...before, data: { v: '2' } });
       await eventually('the watch events', () => seen.length === 3);
       expect(seen).toEqual(['add before initial', 'add after', 'update before 0->2']);
-      expect(factory.health()).toEqual([expect.objectContaining({ resource: 'v1/configmaps', namespace: ns, synced: true, lastError: undefined })]);
+      expect(factory.health()).toEqual([
+        expect.objectContaining({ resource: 'v1/configmaps', namespace: ns, synced: true, lastError: undefined }),
+      ]);
       controller.abort();
       await running;
     });
@@ -58,7 +69,10 @@ describe('createSharedInformerFactory sources against the real API server', () =
   it('serves metadata-only informers from a Clientset, through the RestConfig it was made from', async () => {
     const ns = await createTestNamespace(config, 'factory-meta');
     const cs = createClientset(config);
-    await cs.coreV1().configMaps(ns).create({ metadata: { name: 'big', labels: { size: 'l' } }, data: { blob: 'x'.repeat(10_000) } });
+    await cs
+      .coreV1()
+      .configMaps(ns)
+      .create({ metadata: { name: 'big', labels: { size: 'l' } }, data: { blob: 'x'.repeat(10_000) } });
     const factory = createSharedInformerFactory(cs, { namespace: ns, metadataOnly: true });
     const { lister } = factory.forResource(ConfigMap);
     // Pods: none in the namespace, an empty cache that still syncs.
@@ -67,7 +81,11 @@ describe('createSharedInformerFactory sources against the real API server', () =
     const running = factory.start(controller.signal);
     expect(await factory.waitForCacheSync(controller.signal)).toBe(true);
     const big = lister.namespace(ns).get('big');
-    expect(big).toMatchObject({ apiVersion: 'meta.k8s.io/v1', kind: 'PartialObjectMetadata', metadata: { name: 'big', labels: { size: 'l' } } });
+    expect(big).toMatchObject({
+      apiVersion: 'meta.k8s.io/v1',
+      kind: 'PartialObjectMetadata',
+      metadata: { name: 'big', labels: { size: 'l' } },
+    });
     expect(big).not.toHaveProperty('data');
     expect(pods.lister.list()).toEqual([]);
     controller.abort();

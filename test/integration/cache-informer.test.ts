@@ -21,17 +21,32 @@ import { eventually } from '../support/wait.js';
 interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
 }
-const ConfigMap: ResourceDescriptor<ConfigMap> = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
+const ConfigMap: ResourceDescriptor<ConfigMap> = {
+  group: '',
+  version: 'v1',
+  kind: 'ConfigMap',
+  plural: 'configmaps',
+  namespaced: true,
+};
 
 /** Creates `count` ConfigMaps `cm-<i>` in parallel batches. */
-async function createConfigMaps(ns: string, count: number, labels: (i: number) => Record<string, string> = () => ({})): Promise<void> {
+async function createConfigMaps(
+  ns: string,
+  count: number,
+  labels: (i: number) => Record<string, string> = () => ({}),
+): Promise<void> {
   const cms = createResourceClientFactory(sharedCluster().config).resource(ConfigMap).namespace(ns);
   const batch = 50;
   for (let start = 0; start < count; start += batch) {
     await Promise.all(
       Array.from({ length: Math.min(batch, count - start) }, (_, j) => {
         const i = start + j;
-        return cms.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, labels: labels(i) }, data: { i: String(i) } });
+        return cms.create({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: `cm-${i}`, labels: labels(i) },
+          data: { i: String(i) },
+        });
       }),
     );
   }
@@ -62,7 +77,9 @@ describe('informers against the real API server', () => {
     const { informer, lister } = factory.forResource(ConfigMap);
     expect(factory.forResource(ConfigMap).informer).toBe(informer); // one informer per (resource, scope)
     const initial: string[] = [];
-    const reg = informer.addEventHandler({ onAdd: (cm, isInInitialList) => void (isInInitialList && initial.push(cm.metadata!.name!)) });
+    const reg = informer.addEventHandler({
+      onAdd: (cm, isInInitialList) => void (isInInitialList && initial.push(cm.metadata!.name!)),
+    });
     const running = factory.start(controller.signal);
     expect(await factory.waitForCacheSync(controller.signal)).toBe(true);
     await eventually('handler sync', () => reg.hasSynced(), 20_000);
@@ -79,7 +96,13 @@ describe('informers against the real API server', () => {
     expect(informer.getIndexer().byIndex('namespace', ns)).toHaveLength(1000);
 
     const [health] = factory.health();
-    expect(health).toMatchObject({ resource: 'v1/configmaps', namespace: ns, synced: true, relists: 0, lastError: undefined });
+    expect(health).toMatchObject({
+      resource: 'v1/configmaps',
+      namespace: ns,
+      synced: true,
+      relists: 0,
+      lastError: undefined,
+    });
     controller.abort();
     await running;
   });
@@ -112,12 +135,19 @@ describe('informers against the real API server', () => {
       }),
     );
     await client.update({ ...(await client.get('pre')), data: { v: '9' } });
-    await eventually('all events', () => names.every((n) => byKey.get(n)?.length === 5) && byKey.get('pre')?.length === 2, 20_000);
-    for (const n of names) expect(byKey.get(n)).toEqual(['add 1', 'update 1->2', 'update 2->3', 'update 3->4', 'delete']);
+    await eventually(
+      'all events',
+      () => names.every((n) => byKey.get(n)?.length === 5) && byKey.get('pre')?.length === 2,
+      20_000,
+    );
+    for (const n of names)
+      expect(byKey.get(n)).toEqual(['add 1', 'update 1->2', 'update 2->3', 'update 3->4', 'delete']);
     expect(byKey.get('pre')).toEqual(['add 0', 'update 0->9']);
 
     const late: string[] = [];
-    const reg = informer.addEventHandler({ onAdd: (cm, initial) => void late.push(`${cm.metadata!.name} ${cm.data?.['v']} ${initial}`) });
+    const reg = informer.addEventHandler({
+      onAdd: (cm, initial) => void late.push(`${cm.metadata!.name} ${cm.data?.['v']} ${initial}`),
+    });
     await eventually('late handler sync', () => reg.hasSynced(), 20_000);
     expect(late).toEqual(['pre 9 true']);
     controller.abort();
@@ -169,10 +199,19 @@ describe('informers against the real API server', () => {
     const running = factory.start(controller.signal);
     expect(await factory.waitForCacheSync(controller.signal)).toBe(true);
     const item = lister.namespace(ns).get('cm-3');
-    expect(item).toMatchObject({ apiVersion: 'meta.k8s.io/v1', kind: 'PartialObjectMetadata', metadata: { name: 'cm-3', labels: { n: '3' } } });
+    expect(item).toMatchObject({
+      apiVersion: 'meta.k8s.io/v1',
+      kind: 'PartialObjectMetadata',
+      metadata: { name: 'cm-3', labels: { n: '3' } },
+    });
     expect(item).not.toHaveProperty('data');
     expect(lister.list({ labelSelector: 'n in (1,2)' })).toHaveLength(2);
-    await cms(ns).create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'later' }, data: { big: 'x'.repeat(1000) } });
+    await cms(ns).create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'later' },
+      data: { big: 'x'.repeat(1000) },
+    });
     await eventually('watch event', () => informer.getIndexer().size === 21, 20_000);
     const later = lister.namespace(ns).get('later');
     expect(later?.kind).toBe('PartialObjectMetadata');
@@ -196,7 +235,10 @@ describe('informers against the real API server', () => {
     it('informs on a CRD by GVR and by defineResource', async () => {
       const ns = await createTestNamespace(config, 'gadgets');
       const gvr = { group, version: 'v1', resource: 'gadgets' };
-      await dyn.resource(gvr).namespace(ns).create({ apiVersion: `${group}/v1`, kind: 'Gadget', metadata: { name: 'g1' }, spec: { size: 1 } });
+      await dyn
+        .resource(gvr)
+        .namespace(ns)
+        .create({ apiVersion: `${group}/v1`, kind: 'Gadget', metadata: { name: 'g1' }, spec: { size: 1 } });
       const controller = new AbortController();
       const factory = createSharedInformerFactory(config, { namespace: ns });
       const byGvr = factory.forResource(gvr);
@@ -207,7 +249,10 @@ describe('informers against the real API server', () => {
       expect(await factory.waitForCacheSync(controller.signal)).toBe(true);
       expect(byGvr.lister.namespace(ns).get('g1')?.['spec']).toEqual({ size: 1 });
       expect(typed.lister.namespace(ns).get('g1')?.spec?.size).toBe(1);
-      await dyn.resource(gvr).namespace(ns).create({ apiVersion: `${group}/v1`, kind: 'Gadget', metadata: { name: 'g2' }, spec: { size: 2 } });
+      await dyn
+        .resource(gvr)
+        .namespace(ns)
+        .create({ apiVersion: `${group}/v1`, kind: 'Gadget', metadata: { name: 'g2' }, spec: { size: 2 } });
       await eventually('second gadget', () => typed.lister.list().length === 2, 20_000);
       controller.abort();
       await running;

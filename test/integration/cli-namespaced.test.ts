@@ -30,10 +30,21 @@ let rendered: Unstructured[] = [];
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'kubeloop-cli-namespaced-'));
   project = join(root, name);
-  succeeded(await runCli(['init', project, '--domain', domain, '--watch-namespaces', watched, '--skip-install'], { cwd: root }), 'kubeloop init');
+  succeeded(
+    await runCli(['init', project, '--domain', domain, '--watch-namespaces', watched, '--skip-install'], { cwd: root }),
+    'kubeloop init',
+  );
   await linkCheckout(project);
-  succeeded(await runCli(['create', 'api', '--group', 'shop', '--version', 'v1', '--kind', 'Guestbook'], { cwd: project }), 'create api');
-  succeeded(await runCli(['create', 'api', '--group', 'infra', '--version', 'v1', '--kind', 'Region', '--namespaced=false'], { cwd: project }), 'create api');
+  succeeded(
+    await runCli(['create', 'api', '--group', 'shop', '--version', 'v1', '--kind', 'Guestbook'], { cwd: project }),
+    'create api',
+  );
+  succeeded(
+    await runCli(['create', 'api', '--group', 'infra', '--version', 'v1', '--kind', 'Region', '--namespaced=false'], {
+      cwd: project,
+    }),
+    'create api',
+  );
   succeeded(await runTsc(['-p', 'tsconfig.build.json'], project), 'tsc');
   succeeded(await runCli(['generate', 'manifests'], { cwd: project }), 'generate manifests');
 });
@@ -54,14 +65,24 @@ describe('an operator watching some namespaces', () => {
       `Role/${watched}/${name}-manager-role`,
       `RoleBinding/${watched}/${name}-manager-rolebinding`,
     ]);
-    const [clusterRole, role, binding] = docs as [Unstructured & { rules: unknown[] }, Unstructured & { rules: { resources: string[] }[] }, Unstructured];
+    const [clusterRole, role, binding] = docs as [
+      Unstructured & { rules: unknown[] },
+      Unstructured & { rules: { resources: string[] }[] },
+      Unstructured,
+    ];
     expect(clusterRole.rules).toEqual([
       { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
       { apiGroups: [`infra.${domain}`], resources: ['regions'], verbs: ['get', 'list', 'patch', 'update', 'watch'] },
       { apiGroups: [`infra.${domain}`], resources: ['regions/finalizers'], verbs: ['update'] },
       { apiGroups: [`infra.${domain}`], resources: ['regions/status'], verbs: ['get', 'patch', 'update'] },
     ]);
-    expect(role.rules.flatMap((r) => r.resources).toSorted()).toEqual(['configmaps', 'events', 'guestbooks', 'guestbooks/finalizers', 'guestbooks/status']);
+    expect(role.rules.flatMap((r) => r.resources).toSorted()).toEqual([
+      'configmaps',
+      'events',
+      'guestbooks',
+      'guestbooks/finalizers',
+      'guestbooks/status',
+    ]);
     expect(binding).toMatchObject({
       roleRef: { kind: 'Role', name: `${name}-manager-role` },
       subjects: [{ kind: 'ServiceAccount', name: `${name}-controller-manager`, namespace: operatorNamespace }],
@@ -69,13 +90,26 @@ describe('an operator watching some namespaces', () => {
 
     const { kubectl } = sharedCluster();
     if (!kubectl) throw new Error('the control plane has no kubectl (KUBEBUILDER_ASSETS must hold kubectl)');
-    rendered = parseObjects(succeeded(await runCommand(kubectl, ['kustomize', join(project, 'config/default')], { cwd: project }), 'kustomize').stdout);
+    rendered = parseObjects(
+      succeeded(
+        await runCommand(kubectl, ['kustomize', join(project, 'config/default')], { cwd: project }),
+        'kustomize',
+      ).stdout,
+    );
     const deployment = rendered.find((o) => o.kind === 'Deployment') as Unstructured & {
       spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } };
     };
-    expect(deployment.spec.template.spec.containers[0]!.env).toContainEqual({ name: 'WATCH_NAMESPACES', value: watched });
+    expect(deployment.spec.template.spec.containers[0]!.env).toContainEqual({
+      name: 'WATCH_NAMESPACES',
+      value: watched,
+    });
     // kustomize keeps each object in its own namespace: the manager's Role stays in the watched one.
-    expect(rendered.filter((o) => o.kind === 'Role' || o.kind === 'RoleBinding').map((o) => `${o.kind}/${o.metadata?.namespace}`).toSorted()).toEqual([
+    expect(
+      rendered
+        .filter((o) => o.kind === 'Role' || o.kind === 'RoleBinding')
+        .map((o) => `${o.kind}/${o.metadata?.namespace}`)
+        .toSorted(),
+    ).toEqual([
       `Role/${operatorNamespace}`,
       `Role/${watched}`,
       `RoleBinding/${operatorNamespace}`,
@@ -86,14 +120,31 @@ describe('an operator watching some namespaces', () => {
   it('runs with only those roles and reconciles in the watched namespace only', async () => {
     const { config: admin } = sharedCluster();
     const cs = createClientset(admin);
-    for (const ns of [operatorNamespace, watched, unwatched]) await cs.coreV1().namespaces().create({ metadata: { name: ns } });
-    await createAll(admin, rendered.filter((o) => !['Namespace', 'Deployment', 'Service'].includes(o.kind!)));
-    const crds = createDynamicClient(admin).resource({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' });
+    for (const ns of [operatorNamespace, watched, unwatched])
+      await cs
+        .coreV1()
+        .namespaces()
+        .create({ metadata: { name: ns } });
+    await createAll(
+      admin,
+      rendered.filter((o) => !['Namespace', 'Deployment', 'Service'].includes(o.kind!)),
+    );
+    const crds = createDynamicClient(admin).resource({
+      group: 'apiextensions.k8s.io',
+      version: 'v1',
+      resource: 'customresourcedefinitions',
+    });
     for (const crd of [`guestbooks.shop.${domain}`, `regions.infra.${domain}`]) {
-      await eventually(`${crd} established`, async () => {
-        const status = (await crds.get(crd))['status'] as { conditions?: { type: string; status: string }[] } | undefined;
-        return status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
-      }, poll);
+      await eventually(
+        `${crd} established`,
+        async () => {
+          const status = (await crds.get(crd))['status'] as
+            | { conditions?: { type: string; status: string }[] }
+            | undefined;
+          return status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
+        },
+        poll,
+      );
     }
     const sa = await writeServiceAccountFolder(admin, {
       dir: join(root, 'serviceaccount'),
@@ -104,7 +155,9 @@ describe('an operator watching some namespaces', () => {
     const deployment = rendered.find((o) => o.kind === 'Deployment') as Unstructured & {
       spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } };
     };
-    const watchNamespaces = deployment.spec.template.spec.containers[0]!.env.find((e) => e.name === 'WATCH_NAMESPACES')!.value!;
+    const watchNamespaces = deployment.spec.template.spec.containers[0]!.env.find(
+      (e) => e.name === 'WATCH_NAMESPACES',
+    )!.value!;
     operator = await startOperator({
       projectDir: project,
       host: admin.host,
@@ -113,30 +166,64 @@ describe('an operator watching some namespaces', () => {
       env: { WATCH_NAMESPACES: watchNamespaces },
     });
     const running = operator;
-    await eventually('the lease', async () => {
-      if (!running.running()) throw new Error(`the operator exited:\n${running.log()}`);
-      return (await cs.coordinationV1().leases(operatorNamespace).get(`${name}.${domain}`)).spec?.holderIdentity ? true : undefined;
-    }, poll).catch((err: unknown) => {
+    await eventually(
+      'the lease',
+      async () => {
+        if (!running.running()) throw new Error(`the operator exited:\n${running.log()}`);
+        return (await cs.coordinationV1().leases(operatorNamespace).get(`${name}.${domain}`)).spec?.holderIdentity
+          ? true
+          : undefined;
+      },
+      poll,
+    ).catch((err: unknown) => {
       throw new Error(`${(err as Error).message}\n${running.log()}`);
     });
 
-    const guestbooks = (ns: string) => createDynamicClient(admin).resource({ group: `shop.${domain}`, version: 'v1', resource: 'guestbooks' }).namespace(ns);
-    const body = { apiVersion: `shop.${domain}/v1`, kind: 'Guestbook', metadata: { name: 'g' }, spec: { message: 'hi' } };
+    const guestbooks = (ns: string) =>
+      createDynamicClient(admin)
+        .resource({ group: `shop.${domain}`, version: 'v1', resource: 'guestbooks' })
+        .namespace(ns);
+    const body = {
+      apiVersion: `shop.${domain}/v1`,
+      kind: 'Guestbook',
+      metadata: { name: 'g' },
+      spec: { message: 'hi' },
+    };
     await guestbooks(unwatched).create(body);
     await guestbooks(watched).create(body);
-    await eventually('the ConfigMap in the watched namespace', () => cs.coreV1().configMaps(watched).get('g'), poll).catch((err: unknown) => {
+    await eventually(
+      'the ConfigMap in the watched namespace',
+      () => cs.coreV1().configMaps(watched).get('g'),
+      poll,
+    ).catch((err: unknown) => {
       throw new Error(`${(err as Error).message}\noperator log:\n${running.log()}`);
     });
-    await eventually('Ready in the watched namespace', async () => {
-      const status = (await guestbooks(watched).get('g'))['status'] as { conditions?: { type: string; status: string }[] } | undefined;
-      return status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
-    }, poll);
-    const regions = createDynamicClient(admin).resource({ group: `infra.${domain}`, version: 'v1', resource: 'regions' });
+    await eventually(
+      'Ready in the watched namespace',
+      async () => {
+        const status = (await guestbooks(watched).get('g'))['status'] as
+          | { conditions?: { type: string; status: string }[] }
+          | undefined;
+        return status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
+      },
+      poll,
+    );
+    const regions = createDynamicClient(admin).resource({
+      group: `infra.${domain}`,
+      version: 'v1',
+      resource: 'regions',
+    });
     await regions.create({ apiVersion: `infra.${domain}/v1`, kind: 'Region', metadata: { name: `r-${id}` }, spec: {} });
-    await eventually('Ready on the cluster-scoped Region', async () => {
-      const status = (await regions.get(`r-${id}`))['status'] as { conditions?: { type: string; status: string }[] } | undefined;
-      return status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
-    }, poll);
+    await eventually(
+      'Ready on the cluster-scoped Region',
+      async () => {
+        const status = (await regions.get(`r-${id}`))['status'] as
+          | { conditions?: { type: string; status: string }[] }
+          | undefined;
+        return status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
+      },
+      poll,
+    );
 
     // The Guestbook outside the watched namespace, created first, was never seen: no status, no ConfigMap.
     expect((await guestbooks(unwatched).get('g'))['status']).toBeUndefined();

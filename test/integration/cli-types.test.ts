@@ -19,19 +19,28 @@ describe('kubeloop generate types', () => {
   it('prints what generateTypesFromCrd makes of the file', async () => {
     const ran = await runCli(['generate', 'types', '--crd', fixture], { cwd: root });
     expect(ran.code, ran.stderr).toBe(0);
-    expect(ran.stdout).toBe(generateTypesFromCrd(await readFile(fixture, 'utf8'), { source: 'cert-manager.io_certificaterequests.yaml' }));
+    expect(ran.stdout).toBe(
+      generateTypesFromCrd(await readFile(fixture, 'utf8'), { source: 'cert-manager.io_certificaterequests.yaml' }),
+    );
     expect(ran.stdout).toContain('export const CertificateRequest');
   });
 
   it('prints defineCustomResource definitions with --definition', async () => {
     const ran = await runCli(['generate', 'types', '--crd', fixture, '--definition'], { cwd: root });
     expect(ran.code, ran.stderr).toBe(0);
-    expect(ran.stdout).toBe(generateDefinitionFromCrd(await readFile(fixture, 'utf8'), { source: 'cert-manager.io_certificaterequests.yaml' }));
+    expect(ran.stdout).toBe(
+      generateDefinitionFromCrd(await readFile(fixture, 'utf8'), {
+        source: 'cert-manager.io_certificaterequests.yaml',
+      }),
+    );
     expect(ran.stdout).toContain('export const CertificateRequest = defineCustomResource({');
   });
 
   it('writes to --out, importing from --import-from', async () => {
-    const ran = await runCli(['generate', 'types', '--crd', fixture, '--out', 'src/certs.ts', '--import-from', '../kubeloop.js'], { cwd: root });
+    const ran = await runCli(
+      ['generate', 'types', '--crd', fixture, '--out', 'src/certs.ts', '--import-from', '../kubeloop.js'],
+      { cwd: root },
+    );
     expect(ran.code, ran.stderr).toBe(0);
     expect(ran.stdout).toBe('');
     expect(ran.stderr).toContain('wrote src/certs.ts');

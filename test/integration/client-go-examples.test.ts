@@ -73,7 +73,9 @@ async function clientGoExamples(config: RestConfig, namespace: string, print: (l
   for (const name of ['example-a', 'example-missing']) {
     try {
       const found = await rc.get().namespace(namespace).resource('pods').name(name).do().into<PodLike>();
-      print(`Found pod ${found.metadata?.name} in namespace ${namespace} (phase ${found.status?.phase}, node ${found.spec?.nodeName || '<none>'})`);
+      print(
+        `Found pod ${found.metadata?.name} in namespace ${namespace} (phase ${found.status?.phase}, node ${found.spec?.nodeName || '<none>'})`,
+      );
     } catch (err) {
       if (!isNotFound(err)) throw err;
       print(`Pod ${name} in namespace ${namespace} not found`);
@@ -91,7 +93,11 @@ async function clientGoExamples(config: RestConfig, namespace: string, print: (l
       selector: { matchLabels: { app: 'demo' } },
       template: {
         metadata: { labels: { app: 'demo' } },
-        spec: { containers: [{ name: 'web', image: 'nginx:1.12', ports: [{ name: 'http', protocol: 'TCP', containerPort: 80 }] }] },
+        spec: {
+          containers: [
+            { name: 'web', image: 'nginx:1.12', ports: [{ name: 'http', protocol: 'TCP', containerPort: 80 }] },
+          ],
+        },
       },
     },
   };
@@ -133,12 +139,16 @@ async function clientGoExamples(config: RestConfig, namespace: string, print: (l
     ({ groups, resources: lists } = err);
   }
   for (const group of groups) {
-    print(`group ${group.name || '(core)'}: versions ${group.versions.map((v) => v.version).join(', ')} (preferred ${group.preferredVersion?.version})`);
+    print(
+      `group ${group.name || '(core)'}: versions ${group.versions.map((v) => v.version).join(', ')} (preferred ${group.preferredVersion?.version})`,
+    );
   }
   for (const list of lists) {
     for (const r of list.resources) {
       if (r.name.includes('/')) continue;
-      print(`${list.groupVersion}\t${r.name}\t${r.kind}\t${r.namespaced ? 'namespaced' : 'cluster'}\t${r.verbs.join(',')}`);
+      print(
+        `${list.groupVersion}\t${r.name}\t${r.kind}\t${r.namespaced ? 'namespaced' : 'cluster'}\t${r.verbs.join(',')}`,
+      );
     }
   }
 }
@@ -195,6 +205,9 @@ describe('the client-go examples, with kubeloop', () => {
     expect(rest.filter((l) => l.startsWith('group ')).length).toBeGreaterThan(20);
     expect(rest.filter((l) => !l.startsWith('group ')).length).toBeGreaterThan(50);
 
-    await createDynamicClient(config).resource(podsGVR).namespace(namespace).deleteCollection({ labelSelector: 'app=example' });
+    await createDynamicClient(config)
+      .resource(podsGVR)
+      .namespace(namespace)
+      .deleteCollection({ labelSelector: 'app=example' });
   });
 });

@@ -64,7 +64,11 @@ describe('certificate files rotated under a running client (client-go’s certif
     expect(await userName(fromFiles)).toBe(first);
 
     // A watch on a pooled connection of the first user, open before the rotation.
-    const watch = restClientFor(fromFiles, { groupVersion: core }).get().namespace(ns).resource('configmaps').watch<ConfigMap>();
+    const watch = restClientFor(fromFiles, { groupVersion: core })
+      .get()
+      .namespace(ns)
+      .resource('configmaps')
+      .watch<ConfigMap>();
     const seen: WatchEvent<ConfigMap>[] = [];
     const watchEnded = (async () => {
       for await (const event of watch) seen.push(event);
@@ -72,8 +76,13 @@ describe('certificate files rotated under a running client (client-go’s certif
       () => 'ended',
       (err: unknown) => `failed: ${(err as Error).message}`,
     );
-    await createDynamicClient(config).resource({ ...core, resource: 'configmaps' }).namespace(ns).create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'before' } });
-    await eventually('the watch to see the first ConfigMap', () => seen.some((e) => e.object.metadata?.name === 'before'));
+    await createDynamicClient(config)
+      .resource({ ...core, resource: 'configmaps' })
+      .namespace(ns)
+      .create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'before' } });
+    await eventually('the watch to see the first ConfigMap', () =>
+      seen.some((e) => e.object.metadata?.name === 'before'),
+    );
 
     // Half-way through a rotation (the new certificate, the old key) the pair is not used: the old one stays.
     await replaceFile(certFile, b.certData!);
@@ -152,7 +161,9 @@ describe('exec credential plugins under load, hung and aborted', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kubeloop-exec-'));
     ns = await createTestNamespace(config, 'exec');
-    const sa = createDynamicClient(config).resource({ ...core, resource: 'serviceaccounts' }).namespace(ns);
+    const sa = createDynamicClient(config)
+      .resource({ ...core, resource: 'serviceaccounts' })
+      .namespace(ns);
     await sa.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'plugin-bot' } });
     token = (
       await sa.createSubresource<{ status: { token: string } }>('plugin-bot', 'token', {
@@ -166,7 +177,10 @@ describe('exec credential plugins under load, hung and aborted', () => {
       .post()
       .namespace(ns)
       .resource('roles')
-      .body({ metadata: { name: 'read-configmaps' }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] }] })
+      .body({
+        metadata: { name: 'read-configmaps' },
+        rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] }],
+      })
       .do()
       .into();
     await rbac
@@ -196,7 +210,10 @@ describe('exec credential plugins under load, hung and aborted', () => {
   });
 
   /** A config whose plugin waits for `release()`; runs counts its runs. */
-  function gatedPlugin(name: string, more: Partial<RestConfig> = {}): { config: RestConfig; runs: () => Promise<number>; release: () => Promise<void> } {
+  function gatedPlugin(
+    name: string,
+    more: Partial<RestConfig> = {},
+  ): { config: RestConfig; runs: () => Promise<number>; release: () => Promise<void> } {
     const countFile = join(dir, `${name}.count`);
     const gate = join(dir, `${name}.gate`);
     return {
@@ -236,31 +253,55 @@ describe('exec credential plugins under load, hung and aborted', () => {
 
   it('a hung plugin: requests give up at their timeout or signal, informers and /readyz show it, naming the command only', async () => {
     const probePort = await freePort();
-    const mgr = await createManager({ config, metricsBindAddress: '0', healthProbeBindAddress: `127.0.0.1:${probePort}`, logger: silent });
+    const mgr = await createManager({
+      config,
+      metricsBindAddress: '0',
+      healthProbeBindAddress: `127.0.0.1:${probePort}`,
+      logger: silent,
+    });
     run(mgr);
-    await eventually('the manager ready', async () => (await httpGet(`http://127.0.0.1:${probePort}/readyz`)).status === 200);
+    await eventually(
+      'the manager ready',
+      async () => (await httpGet(`http://127.0.0.1:${probePort}/readyz`)).status === 200,
+    );
 
     const plugin = gatedPlugin('hung', { timeoutMs: 300 });
     const err = await userName(plugin.config).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransportError);
-    expect((err as Error).message).toMatch(/timed out after 300 ms waiting for the exec plugin .*node.* to give a credential/);
+    expect((err as Error).message).toMatch(
+      /timed out after 300 ms waiting for the exec plugin .*node.* to give a credential/,
+    );
 
     // An aborted request rejects at once with its signal's reason, while the plugin still runs.
     const abort = new AbortController();
-    const aborted = restClientFor(plugin.config, { groupVersion: core }).get().resource('namespaces').do({ signal: abort.signal }).into();
+    const aborted = restClientFor(plugin.config, { groupVersion: core })
+      .get()
+      .resource('namespaces')
+      .do({ signal: abort.signal })
+      .into();
     const reason = new Error('the caller went away');
     abort.abort(reason);
     await expect(aborted).rejects.toBe(reason);
 
     // A watch has no timeout of its own: it waits for a credential as long as the config's timeoutMs (else 60 s).
-    const watch = restClientFor(plugin.config, { groupVersion: core }).get().namespace(ns).resource('configmaps').watch();
-    const watchErr = await watch[Symbol.asyncIterator]().next().catch((e: unknown) => e);
+    const watch = restClientFor(plugin.config, { groupVersion: core })
+      .get()
+      .namespace(ns)
+      .resource('configmaps')
+      .watch();
+    const watchErr = await watch[Symbol.asyncIterator]()
+      .next()
+      .catch((e: unknown) => e);
     expect(watchErr).toBeInstanceOf(TransportError);
-    expect((watchErr as Error).message).toMatch(/gave up after 300 ms waiting for the exec plugin .*node.* to give a credential/);
+    expect((watchErr as Error).message).toMatch(
+      /gave up after 300 ms waiting for the exec plugin .*node.* to give a credential/,
+    );
 
     // An informer listing with that config records the timeout as its last error.
     const reflector = new Reflector<Unstructured>({
-      listerWatcher: createDynamicClient(plugin.config).resource({ ...core, resource: 'configmaps' }).namespace(ns),
+      listerWatcher: createDynamicClient(plugin.config)
+        .resource({ ...core, resource: 'configmaps' })
+        .namespace(ns),
       store: { replace() {}, add() {}, update() {}, delete() {} },
       initialList: 'list',
       listTimeoutMs: 300,
@@ -275,7 +316,9 @@ describe('exec credential plugins under load, hung and aborted', () => {
     expect(stuck).toMatchObject({ command: process.execPath, running: true });
     const ready = await httpGet(`http://127.0.0.1:${probePort}/readyz?verbose`);
     expect(ready.status).toBe(503);
-    expect(ready.text).toMatch(/\[-\]credentials failed: exec plugin .*node has run for \d+ s without giving a credential \(\d+ requests timed out waiting for it\)/);
+    expect(ready.text).toMatch(
+      /\[-\]credentials failed: exec plugin .*node has run for \d+ s without giving a credential \(\d+ requests timed out waiting for it\)/,
+    );
     expect(ready.text).not.toContain(token);
     expect(ready.text).not.toContain('plugin.mjs');
 

@@ -43,7 +43,9 @@ describe('Clientset: apps/v1', () => {
     const updated = await deployments.update({ ...created, spec: { ...created.spec, replicas: 3 } });
     expect(updated.spec.replicas).toBe(3);
     expect(updated.metadata?.generation).toBe(2);
-    await expect(deployments.update({ ...created, spec: { ...created.spec, replicas: 4 } })).rejects.toSatisfy(isConflict);
+    await expect(deployments.update({ ...created, spec: { ...created.spec, replicas: 4 } })).rejects.toSatisfy(
+      isConflict,
+    );
 
     const withStatus = await deployments.updateStatus({
       ...updated,
@@ -71,7 +73,9 @@ describe('Clientset: apps/v1', () => {
     );
     expect(strategic.spec.template.spec?.containers.map((c) => c.name).toSorted()).toEqual(['sidecar', 'web']);
 
-    const jsonPatched = await deployments.patch('web', [{ op: 'replace', path: '/spec/replicas', value: 4 }], { patchType: 'json' });
+    const jsonPatched = await deployments.patch('web', [{ op: 'replace', path: '/spec/replicas', value: 4 }], {
+      patchType: 'json',
+    });
     expect(jsonPatched.spec.replicas).toBe(4);
 
     const applied = await deployments.apply(
@@ -79,10 +83,17 @@ describe('Clientset: apps/v1', () => {
       { fieldManager: 'kubeloop-test' },
     );
     expect(applied.metadata?.annotations?.['owner']).toBe('team-a');
-    expect(applied.metadata?.managedFields?.some((f) => f.manager === 'kubeloop-test' && f.operation === 'Apply')).toBe(true);
+    expect(applied.metadata?.managedFields?.some((f) => f.manager === 'kubeloop-test' && f.operation === 'Apply')).toBe(
+      true,
+    );
 
     const statusApplied = await deployments.applyStatus(
-      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, status: { replicas: 4, observedGeneration: 4 } },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'web' },
+        status: { replicas: 4, observedGeneration: 4 },
+      },
       { fieldManager: 'kubeloop-status', force: true },
     );
     expect(statusApplied.status?.replicas).toBe(4);
@@ -92,15 +103,26 @@ describe('Clientset: apps/v1', () => {
     const ns = await createTestNamespace(config, 'cs-scale');
     await cs.appsV1().deployments(ns).create(deployment('web', 2));
     const scale = await cs.appsV1().deployments(ns).getScale('web');
-    expect(scale).toMatchObject({ kind: 'Scale', apiVersion: 'autoscaling/v1', spec: { replicas: 2 }, status: { selector: 'app=web' } });
-    const scaled = await cs.appsV1().deployments(ns).updateScale('web', { ...scale, spec: { replicas: 5 } });
+    expect(scale).toMatchObject({
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      spec: { replicas: 2 },
+      status: { selector: 'app=web' },
+    });
+    const scaled = await cs
+      .appsV1()
+      .deployments(ns)
+      .updateScale('web', { ...scale, spec: { replicas: 5 } });
     expect(scaled.spec?.replicas).toBe(5);
     expect((await cs.appsV1().deployments(ns).get('web')).spec.replicas).toBe(5);
-    const applied = await cs.appsV1().deployments(ns).applyScale(
-      'web',
-      { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'web' }, spec: { replicas: 1 } },
-      { fieldManager: 'kubeloop-test', force: true },
-    );
+    const applied = await cs
+      .appsV1()
+      .deployments(ns)
+      .applyScale(
+        'web',
+        { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'web' }, spec: { replicas: 1 } },
+        { fieldManager: 'kubeloop-test', force: true },
+      );
     expect(applied.spec?.replicas).toBe(1);
 
     const statefulSets = cs.appsV1().statefulSets(ns);
@@ -120,10 +142,17 @@ describe('Clientset: apps/v1', () => {
     for (const name of ['a', 'b']) {
       await replicaSets.create({
         metadata: { name, labels: { app: 'rs', name } },
-        spec: { replicas: 1, selector: { matchLabels: { app: 'rs', name } }, template: { ...template('rs'), metadata: { labels: { app: 'rs', name } } } },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'rs', name } },
+          template: { ...template('rs'), metadata: { labels: { app: 'rs', name } } },
+        },
       });
     }
-    expect((await replicaSets.list({ labelSelector: 'app=rs' })).items.map((r) => r.metadata?.name)).toEqual(['a', 'b']);
+    expect((await replicaSets.list({ labelSelector: 'app=rs' })).items.map((r) => r.metadata?.name)).toEqual([
+      'a',
+      'b',
+    ]);
     const patched = await replicaSets.patch('a', { spec: { replicas: 0 } }, { patchType: 'merge' });
     expect(patched.spec?.replicas).toBe(0);
     const page = await replicaSets.list({ limit: 1 });
@@ -146,9 +175,18 @@ describe('Clientset: apps/v1', () => {
       collect(cs.coreV1().configMaps(ns).watch({ signal, resourceVersion: cmVersion }), configMapEvents, 3),
       collect(cs.coreV1().secrets(ns).watch({ signal, resourceVersion: secretVersion }), secretEvents, 2),
     ]);
-    const cm = await cs.coreV1().configMaps(ns).create({ metadata: { name: 'c' }, data: { a: '1' } });
-    await cs.coreV1().secrets(ns).create({ metadata: { name: 's' }, stringData: { k: 'v' } });
-    await cs.coreV1().configMaps(ns).update({ ...cm, data: { a: '2' } });
+    const cm = await cs
+      .coreV1()
+      .configMaps(ns)
+      .create({ metadata: { name: 'c' }, data: { a: '1' } });
+    await cs
+      .coreV1()
+      .secrets(ns)
+      .create({ metadata: { name: 's' }, stringData: { k: 'v' } });
+    await cs
+      .coreV1()
+      .configMaps(ns)
+      .update({ ...cm, data: { a: '2' } });
     await cs.coreV1().secrets(ns).delete('s');
     await cs.coreV1().configMaps(ns).delete('c');
     await done;

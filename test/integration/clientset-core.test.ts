@@ -11,7 +11,12 @@ function pod(name: string, labels: Record<string, string> = {}): corev1.Pod {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, labels },
-    spec: { containers: [{ name: 'app', image: 'nginx:1.27' }, { name: 'sidecar', image: 'busybox:1.36' }] },
+    spec: {
+      containers: [
+        { name: 'app', image: 'nginx:1.27' },
+        { name: 'sidecar', image: 'busybox:1.36' },
+      ],
+    },
   };
 }
 
@@ -55,23 +60,44 @@ describe('Clientset: core/v1', () => {
     const ns = await createTestNamespace(config, 'cs-evict');
     const pods = cs.coreV1().pods(ns);
     await pods.create(pod('free'));
-    const answer = await pods.evict('free', { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'free', namespace: ns } });
+    const answer = await pods.evict('free', {
+      apiVersion: 'policy/v1',
+      kind: 'Eviction',
+      metadata: { name: 'free', namespace: ns },
+    });
     expect(answer).toMatchObject({ kind: 'Status', status: 'Success' });
     await expect(pods.get('free')).rejects.toSatisfy(isNotFound);
 
     // A budget that allows no disruption refuses the eviction of a running pod with 429 (pending pods are exempt).
     await pods.create(pod('guarded', { app: 'guarded' }));
     await pods.bind('guarded', { metadata: { name: 'guarded' }, target: { kind: 'Node', name: 'node-a' } });
-    await pods.updateStatus({ ...(await pods.get('guarded')), status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } });
-    const pdb = await cs.policyV1().podDisruptionBudgets(ns).create({
-      metadata: { name: 'guard' },
-      spec: { selector: { matchLabels: { app: 'guarded' } }, maxUnavailable: 0 },
+    await pods.updateStatus({
+      ...(await pods.get('guarded')),
+      status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
     });
-    await cs.policyV1().podDisruptionBudgets(ns).updateStatus({
-      ...pdb,
-      status: { currentHealthy: 1, desiredHealthy: 1, disruptionsAllowed: 0, expectedPods: 1, observedGeneration: pdb.metadata?.generation ?? 1 },
-    });
-    const refused = await pods.evict('guarded', { metadata: { name: 'guarded', namespace: ns } }).catch((err: unknown) => err);
+    const pdb = await cs
+      .policyV1()
+      .podDisruptionBudgets(ns)
+      .create({
+        metadata: { name: 'guard' },
+        spec: { selector: { matchLabels: { app: 'guarded' } }, maxUnavailable: 0 },
+      });
+    await cs
+      .policyV1()
+      .podDisruptionBudgets(ns)
+      .updateStatus({
+        ...pdb,
+        status: {
+          currentHealthy: 1,
+          desiredHealthy: 1,
+          disruptionsAllowed: 0,
+          expectedPods: 1,
+          observedGeneration: pdb.metadata?.generation ?? 1,
+        },
+      });
+    const refused = await pods
+      .evict('guarded', { metadata: { name: 'guarded', namespace: ns } })
+      .catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(ApiError);
     expect((refused as ApiError).statusCode).toBe(429);
     expect((refused as ApiError).message).toContain('disruption budget');
@@ -112,7 +138,8 @@ describe('Clientset: core/v1', () => {
     await pods.create(pod('p'));
     const lines: string[] = [];
     const failure = await (async () => {
-      for await (const line of pods.getLogs('p', { container: 'nope', tailLines: 5, timestamps: true })) lines.push(line);
+      for await (const line of pods.getLogs('p', { container: 'nope', tailLines: 5, timestamps: true }))
+        lines.push(line);
     })().catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(ApiError);
     expect((failure as ApiError).statusCode).toBe(400);
@@ -122,10 +149,19 @@ describe('Clientset: core/v1', () => {
 
   it('keeps services, config maps and secrets as the server has them, and reports conflicts and invalid objects', async () => {
     const ns = await createTestNamespace(config, 'cs-objects');
-    const svc = await cs.coreV1().services(ns).create({
-      metadata: { name: 'web' },
-      spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }, { name: 'https', port: 443, targetPort: 8443 }] },
-    });
+    const svc = await cs
+      .coreV1()
+      .services(ns)
+      .create({
+        metadata: { name: 'web' },
+        spec: {
+          selector: { app: 'web' },
+          ports: [
+            { name: 'http', port: 80, targetPort: 'http' },
+            { name: 'https', port: 443, targetPort: 8443 },
+          ],
+        },
+      });
     expect(svc.spec?.clusterIP).toMatch(/^10\.0\.0\.\d+$/);
     expect(svc.spec?.ports?.map((p) => p.targetPort)).toEqual(['http', 8443]);
     expect(svc.spec?.type).toBe('ClusterIP');
@@ -136,11 +172,14 @@ describe('Clientset: core/v1', () => {
     expect(updated.data).toEqual({ mode: 'slow' });
     await expect(cms.update({ ...cm, data: { mode: 'stale' } })).rejects.toSatisfy(isConflict);
 
-    const secret = await cs.coreV1().secrets(ns).create({
-      metadata: { name: 'creds' },
-      type: 'Opaque',
-      stringData: { password: 'hunter2' },
-    });
+    const secret = await cs
+      .coreV1()
+      .secrets(ns)
+      .create({
+        metadata: { name: 'creds' },
+        type: 'Opaque',
+        stringData: { password: 'hunter2' },
+      });
     expect(secret.data).toEqual({ password: Buffer.from('hunter2').toString('base64') });
 
     const invalid = await cms.create({ metadata: { name: 'Not_Valid' } }).catch((err: unknown) => err);
@@ -150,20 +189,33 @@ describe('Clientset: core/v1', () => {
 
   it('handles cluster-scoped namespaces and nodes, with node status', async () => {
     const name = uniqueName('cs-ns');
-    const ns = await cs.coreV1().namespaces().create({ metadata: { name, labels: { purpose: 'test' } } });
+    const ns = await cs
+      .coreV1()
+      .namespaces()
+      .create({ metadata: { name, labels: { purpose: 'test' } } });
     expect(ns.status?.phase).toBe('Active');
     const found = await cs.coreV1().namespaces().list({ labelSelector: 'purpose=test' });
     expect(found.items.map((n) => n.metadata?.name)).toContain(name);
 
     const nodeName = uniqueName('node');
     const nodes = cs.coreV1().nodes();
-    const node = await nodes.create({ metadata: { name: nodeName, labels: { zone: 'a' } }, spec: { podCIDR: '10.2.0.0/24' } });
+    const node = await nodes.create({
+      metadata: { name: nodeName, labels: { zone: 'a' } },
+      spec: { podCIDR: '10.2.0.0/24' },
+    });
     expect(node.metadata?.namespace).toBeUndefined();
     const ready = await nodes.updateStatus({
       ...node,
       status: {
         capacity: { cpu: '4', memory: '8Gi', pods: '110' },
-        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }],
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'KubeletReady',
+            lastHeartbeatTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+          },
+        ],
       },
     });
     expect(ready.status?.capacity).toEqual({ cpu: '4', memory: '8Gi', pods: '110' });
@@ -174,10 +226,16 @@ describe('Clientset: core/v1', () => {
 
   it('mints a service account token through serviceaccounts/token', async () => {
     const ns = await createTestNamespace(config, 'cs-token');
-    await cs.coreV1().serviceAccounts(ns).create({ metadata: { name: 'robot' } });
-    const answer = await cs.coreV1().serviceAccounts(ns).createToken('robot', {
-      spec: { audiences: ['https://kubernetes.default.svc.cluster.local'], expirationSeconds: 600 },
-    });
+    await cs
+      .coreV1()
+      .serviceAccounts(ns)
+      .create({ metadata: { name: 'robot' } });
+    const answer = await cs
+      .coreV1()
+      .serviceAccounts(ns)
+      .createToken('robot', {
+        spec: { audiences: ['https://kubernetes.default.svc.cluster.local'], expirationSeconds: 600 },
+      });
     const token = answer.status?.token ?? '';
     expect(token.split('.')).toHaveLength(3);
     const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sub: string };
@@ -197,7 +255,10 @@ describe('Clientset: core/v1', () => {
       spec: { holderIdentity: 'a', leaseDurationSeconds: 15, acquireTime: acquired, renewTime: acquired },
     });
     expect(lease.spec?.holderIdentity).toBe('a');
-    const renewed = await leases.update({ ...lease, spec: { ...lease.spec, renewTime: new Date().toISOString().replace('Z', '000Z'), leaseTransitions: 1 } });
+    const renewed = await leases.update({
+      ...lease,
+      spec: { ...lease.spec, renewTime: new Date().toISOString().replace('Z', '000Z'), leaseTransitions: 1 },
+    });
     expect(renewed.spec?.leaseTransitions).toBe(1);
     expect(renewed.metadata?.resourceVersion).not.toBe(lease.metadata?.resourceVersion);
   });

@@ -26,40 +26,75 @@ describe('Clientset: apiextensions.k8s.io/v1 and generated CRD types', () => {
     await crds.delete('widgets.example.com').catch((err: unknown) => {
       if (!isNotFound(err)) throw err;
     });
-    await eventually('the old CRD to go', async () => (await crds.get('widgets.example.com').catch(() => undefined)) ? undefined : true, { ...poll, timeoutMs: 30_000 });
+    await eventually(
+      'the old CRD to go',
+      async () => ((await crds.get('widgets.example.com').catch(() => undefined)) ? undefined : true),
+      { ...poll, timeoutMs: 30_000 },
+    );
     const created = await crds.create(crd);
     expect(created.spec.versions.map((v) => v.name)).toEqual(['v1alpha1', 'v1']);
-    const established = await eventually('the CRD to be established', async () => {
-      const current = await crds.get('widgets.example.com');
-      return current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? current : undefined;
-    }, { ...poll, timeoutMs: 30_000 });
+    const established = await eventually(
+      'the CRD to be established',
+      async () => {
+        const current = await crds.get('widgets.example.com');
+        return current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
+          ? current
+          : undefined;
+      },
+      { ...poll, timeoutMs: 30_000 },
+    );
     expect(established.status?.acceptedNames?.kind).toBe('Widget');
 
     const ns = await createTestNamespace(config, 'cs-crd');
     const widgets = typedClient(config, WidgetV1).namespace(ns);
     // The new resource may take a moment to be served after Established.
-    const widget = await eventually('widgets to be served', () =>
-      widgets
-        .create({
-          apiVersion: 'example.com/v1',
-          kind: 'Widget',
-          metadata: { name: 'w' },
-          spec: { color: 'blue', port: 'http', weight: null, labels: { a: 'b' }, config: { free: [1, 'x'] }, tags: [{ key: 'k' }] },
-        })
-        .catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err))), { ...poll, timeoutMs: 30_000 });
+    const widget = await eventually(
+      'widgets to be served',
+      () =>
+        widgets
+          .create({
+            apiVersion: 'example.com/v1',
+            kind: 'Widget',
+            metadata: { name: 'w' },
+            spec: {
+              color: 'blue',
+              port: 'http',
+              weight: null,
+              labels: { a: 'b' },
+              config: { free: [1, 'x'] },
+              tags: [{ key: 'k' }],
+            },
+          })
+          .catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err))),
+      { ...poll, timeoutMs: 30_000 },
+    );
     // Defaults from the schema, values kept as sent (nullable, int-or-string, preserved unknown fields).
-    expect(widget.spec).toMatchObject({ color: 'blue', port: 'http', replicas: 1, config: { free: [1, 'x'] }, schedule: { cron: '@daily' } });
+    expect(widget.spec).toMatchObject({
+      color: 'blue',
+      port: 'http',
+      replicas: 1,
+      config: { free: [1, 'x'] },
+      schedule: { cron: '@daily' },
+    });
     expect(widget.spec?.tags).toEqual([{ key: 'k', value: '' }]);
     expect(widget.spec?.weight).toBeNull();
 
-    const withStatus = await widgets.updateStatus({ ...widget, status: { replicas: 1, conditions: [{ type: 'Ready', status: 'True' }] } });
+    const withStatus = await widgets.updateStatus({
+      ...widget,
+      status: { replicas: 1, conditions: [{ type: 'Ready', status: 'True' }] },
+    });
     expect(withStatus.status?.conditions?.[0]?.status).toBe('True');
     const scale = await widgets.getSubresource<{ spec?: { replicas?: number } }>('w', 'scale');
     expect(scale.spec?.replicas).toBe(1);
 
     // The schema's enum is enforced by the server as by the type.
     const invalid = await widgets
-      .create({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'bad' }, spec: { color: 'purple' as 'red', port: 1 } })
+      .create({
+        apiVersion: 'example.com/v1',
+        kind: 'Widget',
+        metadata: { name: 'bad' },
+        spec: { color: 'purple' as 'red', port: 1 },
+      })
       .catch((err: unknown) => err);
     expect(invalid).toSatisfy(isInvalid);
 

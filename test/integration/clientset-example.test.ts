@@ -15,7 +15,9 @@ async function describePods(cs: Clientset, namespace: string): Promise<string[]>
     const ips = (pod.status?.podIPs ?? []).map((ip) => ip.ip).join(',');
     lines.push(`pod ${pod.metadata?.name} ips=${ips || '-'} phase=${pod.status?.phase ?? 'Unknown'}`);
     for (const c of pod.status?.containerStatuses ?? []) {
-      lines.push(`  container ${c.name} id=${c.containerID ?? '-'} image=${c.image} ready=${c.ready} restarts=${c.restartCount}`);
+      lines.push(
+        `  container ${c.name} id=${c.containerID ?? '-'} image=${c.image} ready=${c.ready} restarts=${c.restartCount}`,
+      );
     }
   }
   return lines;
@@ -28,7 +30,10 @@ describe('the client-go example: list pods and print their state', () => {
   it('prints every pod with its IPs, phase and containers', async () => {
     const ns = await createTestNamespace(config, 'cs-example');
     const pods = cs.coreV1().pods(ns);
-    for (const [name, ip, restarts] of [['api-0', '10.244.0.5', 0], ['api-1', '10.244.0.6', 2]] as const) {
+    for (const [name, ip, restarts] of [
+      ['api-0', '10.244.0.5', 0],
+      ['api-1', '10.244.0.6', 2],
+    ] as const) {
       await pods.create({ metadata: { name }, spec: { containers: [{ name: 'api', image: 'example.com/api:1.0' }] } });
       await pods.bind(name, { metadata: { name }, target: { kind: 'Node', name: 'node-a' } });
       const pod = await pods.get(name);

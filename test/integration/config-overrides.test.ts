@@ -17,7 +17,6 @@ import { createTestNamespace, sharedCluster, uniqueName, whoAmI } from '../suppo
 // kubectl's overrides (LoadConfigOptions) and clientcmd's credential rules against a real kube-apiserver: who the
 // server thinks the caller is, through kubeloop's own transport, from nothing but a kubeconfig and the options.
 
-
 describe('kubectl overrides against the real API server', () => {
   const { config: admin, workDir } = sharedCluster();
   let env: ControlPlaneAccess;
@@ -94,9 +93,13 @@ describe('kubectl overrides against the real API server', () => {
   it("refuses at load a certificate with another user's key, before any request", async () => {
     const alice = await userFiles(uniqueName('alice'));
     const bob = await userFiles(uniqueName('bob'));
-    const err = await load(caField(), `client-certificate: ${alice.cert}, client-key: ${bob.key}`).catch((e: unknown) => e);
+    const err = await load(caField(), `client-certificate: ${alice.cert}, client-key: ${bob.key}`).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).message).toMatch(/the client key of user "someone" does not belong to its client certificate/);
+    expect((err as ConfigError).message).toMatch(
+      /the client key of user "someone" does not belong to its client certificate/,
+    );
     expect((err as ConfigError).message).not.toContain(bob.config.keyData!.split('\n')[1]!);
   });
 
@@ -104,7 +107,8 @@ describe('kubectl overrides against the real API server', () => {
     const name = uniqueName('bot');
     const token = await serviceAccountToken(name);
     // The plugin does not exist: any attempt to run it would fail the request.
-    const user = 'exec: {command: /nonexistent/credential-plugin, apiVersion: client.authentication.k8s.io/v1, interactiveMode: Never}';
+    const user =
+      'exec: {command: /nonexistent/credential-plugin, apiVersion: client.authentication.k8s.io/v1, interactiveMode: Never}';
     const config = await load(caField(), user, { token });
     expect((await whoAmI(config)).username).toBe(`system:serviceaccount:${ns}:${name}`);
     // Without the override, the plugin is what authenticates, and it cannot run.
@@ -135,7 +139,10 @@ describe('kubectl overrides against the real API server', () => {
     // ... and another server (here the same one by another name) gets no tls-server-name unless one is given.
     const port = new URL(env.host).port;
     expect((await whoAmI(await load(cluster, user, { server: `https://localhost:${port}` }))).username).toBe(name);
-    const named = await load(cluster, user, { server: `https://127.0.0.1:${port}`, tlsServerName: 'kubernetes.default' });
+    const named = await load(cluster, user, {
+      server: `https://127.0.0.1:${port}`,
+      tlsServerName: 'kubernetes.default',
+    });
     expect(named.serverName).toBe('kubernetes.default');
     expect((await whoAmI(named)).username).toBe(name);
   });

@@ -73,8 +73,22 @@ describe('DiscoveryClient against the real API server', () => {
     const list = await createDiscoveryClient(config).serverResourcesForGroupVersion('apps/v1');
     expect(list.groupVersion).toBe('apps/v1');
     const deployments = list.resources.find((r) => r.name === 'deployments');
-    expect(deployments).toMatchObject({ singularName: 'deployment', namespaced: true, kind: 'Deployment', shortNames: ['deploy'] });
-    expect(deployments?.verbs.toSorted()).toEqual(['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch']);
+    expect(deployments).toMatchObject({
+      singularName: 'deployment',
+      namespaced: true,
+      kind: 'Deployment',
+      shortNames: ['deploy'],
+    });
+    expect(deployments?.verbs.toSorted()).toEqual([
+      'create',
+      'delete',
+      'deletecollection',
+      'get',
+      'list',
+      'patch',
+      'update',
+      'watch',
+    ]);
     expect(list.resources.find((r) => r.name === 'deployments/scale')).toMatchObject({
       group: 'autoscaling',
       version: 'v1',
@@ -87,7 +101,11 @@ describe('DiscoveryClient against the real API server', () => {
   it('lists the core group-version as "v1", and rejects an unknown or malformed group-version', async () => {
     const disco = createDiscoveryClient(config);
     const core = await disco.serverResourcesForGroupVersion('v1');
-    expect(core.resources.find((r) => r.name === 'pods')).toMatchObject({ kind: 'Pod', namespaced: true, shortNames: ['po'] });
+    expect(core.resources.find((r) => r.name === 'pods')).toMatchObject({
+      kind: 'Pod',
+      namespaced: true,
+      shortNames: ['po'],
+    });
     expect(core.resources.find((r) => r.name === 'namespaces')).toMatchObject({ kind: 'Namespace', namespaced: false });
     await expect(disco.serverResourcesForGroupVersion('nope.example.com/v1')).rejects.toSatisfy(isNotFound);
     await expect(disco.serverResourcesForGroupVersion('a/b/c')).rejects.toThrow(TypeError);
@@ -97,9 +115,13 @@ describe('DiscoveryClient against the real API server', () => {
     const aggregated = await pathsRequested(config, () => createDiscoveryClient(config).serverGroupsAndResources());
     expect(aggregated.paths.toSorted()).toEqual(['/api', '/apis']);
 
-    const legacy = await pathsRequested(config, () => createDiscoveryClient(config, { aggregated: false }).serverGroupsAndResources());
+    const legacy = await pathsRequested(config, () =>
+      createDiscoveryClient(config, { aggregated: false }).serverGroupsAndResources(),
+    );
     const [legacyGroups, legacyLists] = legacy.result;
-    expect(legacy.paths).toEqual(expect.arrayContaining(['/api', '/apis', '/api/v1', '/apis/apps/v1', '/apis/autoscaling/v2']));
+    expect(legacy.paths).toEqual(
+      expect.arrayContaining(['/api', '/apis', '/api/v1', '/apis/apps/v1', '/apis/autoscaling/v2']),
+    );
     expect(legacy.paths).toHaveLength(2 + legacyLists.length);
     // Only the legacy documents carry storage version hashes.
     expect(legacyLists.find((l) => l.groupVersion === 'apps/v1')?.resources[0]?.storageVersionHash).toBeTruthy();
@@ -122,7 +144,9 @@ describe('DiscoveryClient against the real API server', () => {
     const hpa = preferred.filter((l) => l.resources.some((r) => r.name === 'horizontalpodautoscalers'));
     expect(hpa.map((l) => l.groupVersion)).toEqual(['autoscaling/v2']);
     expect(preferred.flatMap((l) => l.resources).filter((r) => r.name.includes('/'))).toEqual([]);
-    const keys = preferred.flatMap((l) => l.resources.map((r) => `${l.groupVersion.split('/').slice(0, -1).join('/')}:${r.name}`));
+    const keys = preferred.flatMap((l) =>
+      l.resources.map((r) => `${l.groupVersion.split('/').slice(0, -1).join('/')}:${r.name}`),
+    );
     expect(new Set(keys).size).toBe(keys.length);
     expect(keys).toEqual(expect.arrayContaining([':pods', ':namespaces', 'apps:deployments']));
 
@@ -134,7 +158,9 @@ describe('DiscoveryClient against the real API server', () => {
 
   it('caches answers until invalidate(), shares concurrent requests, and hands out copies', async () => {
     const disco = createDiscoveryClient(config);
-    const first = await pathsRequested(config, () => Promise.all([disco.serverGroups(), disco.serverGroups(), disco.serverGroupsAndResources()]));
+    const first = await pathsRequested(config, () =>
+      Promise.all([disco.serverGroups(), disco.serverGroups(), disco.serverGroupsAndResources()]),
+    );
     expect(first.paths.toSorted()).toEqual(['/api', '/apis']);
 
     const again = await pathsRequested(config, async () => {
@@ -181,7 +207,9 @@ describe('DiscoveryClient against the real API server', () => {
     await expect(disco.serverPreferredResources({ signal: aborted })).rejects.toBe(reason);
 
     const controller = new AbortController();
-    const pending = createDiscoveryClient(config, { aggregated: false }).serverGroupsAndResources({ signal: controller.signal });
+    const pending = createDiscoveryClient(config, { aggregated: false }).serverGroupsAndResources({
+      signal: controller.signal,
+    });
     controller.abort(reason);
     await expect(pending).rejects.toBe(reason);
     // The aborted call left nothing broken behind: the same client answers the next call.
@@ -191,7 +219,11 @@ describe('DiscoveryClient against the real API server', () => {
   it('reports a group-version whose API service is down, with everything that succeeded, in both modes', async () => {
     const group = `${uniqueName('down')}.example.com`;
     const name = `v1alpha1.${group}`;
-    const apiServices = createDynamicClient(config).resource({ group: 'apiregistration.k8s.io', version: 'v1', resource: 'apiservices' });
+    const apiServices = createDynamicClient(config).resource({
+      group: 'apiregistration.k8s.io',
+      version: 'v1',
+      resource: 'apiservices',
+    });
     await apiServices.create({
       apiVersion: 'apiregistration.k8s.io/v1',
       kind: 'APIService',
@@ -212,7 +244,10 @@ describe('DiscoveryClient against the real API server', () => {
         const err = await eventually(
           `${group}/v1alpha1 among the failed group-versions`,
           async () => {
-            const thrown = await disco.serverGroupsAndResources().then(() => undefined, (e: unknown) => e);
+            const thrown = await disco.serverGroupsAndResources().then(
+              () => undefined,
+              (e: unknown) => e,
+            );
             return isGroupDiscoveryFailed(thrown) && thrown.failed.has(`${group}/v1alpha1`) ? thrown : undefined;
           },
           { timeoutMs: 20_000, intervalMs: 200 },
@@ -226,10 +261,15 @@ describe('DiscoveryClient against the real API server', () => {
         expect(failure.resources.map((l) => l.groupVersion)).toEqual(expect.arrayContaining(['v1', 'apps/v1']));
         expect(failure.resources.map((l) => l.groupVersion)).not.toContain(`${group}/v1alpha1`);
 
-        const preferred: unknown = await disco.serverPreferredResources().then(() => undefined, (e: unknown) => e);
+        const preferred: unknown = await disco.serverPreferredResources().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(isGroupDiscoveryFailed(preferred)).toBe(true);
         const partial = (preferred as GroupDiscoveryFailedError).resources;
-        expect(partial.find((l) => l.groupVersion === 'apps/v1')?.resources.map((r) => r.name)).toContain('deployments');
+        expect(partial.find((l) => l.groupVersion === 'apps/v1')?.resources.map((r) => r.name)).toContain(
+          'deployments',
+        );
       }
     } finally {
       await apiServices.delete(name);

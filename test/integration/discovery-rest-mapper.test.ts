@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { createDynamicClient, type RestConfig, type Unstructured } from '../../sdk/client/index.js';
 import { observeRequests } from '../../sdk/client/internal.js';
 import { createDiscoveryClient } from '../../sdk/client/discovery/discovery-client.js';
-import { type AmbiguousMatchError, isAmbiguousMatch, isGroupDiscoveryFailed, isNoMatch } from '../../sdk/client/discovery/errors.js';
+import {
+  type AmbiguousMatchError,
+  isAmbiguousMatch,
+  isGroupDiscoveryFailed,
+  isNoMatch,
+} from '../../sdk/client/discovery/errors.js';
 import { createRESTMapper } from '../../sdk/client/discovery/rest-mapper.js';
 import type { APIResourceList } from '../../sdk/client/discovery/types.js';
 import { sharedCluster, uniqueName } from '../support/cluster.js';
@@ -58,25 +63,34 @@ async function withCrds(config: RestConfig, specs: CrdSpec[], work: () => Promis
       names.push(created.metadata!.name!);
     }
     for (const name of names) {
-      await eventually(`CRD ${name} to be Established`, async () => {
-        const crd = await client.get(name);
-        const conditions = (crd['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
-        return conditions.some((c) => c.type === 'Established' && c.status === 'True');
-      }, poll);
+      await eventually(
+        `CRD ${name} to be Established`,
+        async () => {
+          const crd = await client.get(name);
+          const conditions =
+            (crd['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
+          return conditions.some((c) => c.type === 'Established' && c.status === 'True');
+        },
+        poll,
+      );
     }
     const watcher = createDiscoveryClient(config, { cacheTtlMs: 0 });
-    await eventually('discovery to serve the CRDs', async () => {
-      let lists: APIResourceList[];
-      try {
-        [, lists] = await watcher.serverGroupsAndResources();
-      } catch (err) {
-        if (!isGroupDiscoveryFailed(err)) throw err;
-        lists = err.resources;
-      }
-      return specs.every((s) =>
-        lists.some((l) => l.groupVersion === `${s.group}/v1` && l.resources.some((r) => r.name === s.plural)),
-      );
-    }, poll);
+    await eventually(
+      'discovery to serve the CRDs',
+      async () => {
+        let lists: APIResourceList[];
+        try {
+          [, lists] = await watcher.serverGroupsAndResources();
+        } catch (err) {
+          if (!isGroupDiscoveryFailed(err)) throw err;
+          lists = err.resources;
+        }
+        return specs.every((s) =>
+          lists.some((l) => l.groupVersion === `${s.group}/v1` && l.resources.some((r) => r.name === s.plural)),
+        );
+      },
+      poll,
+    );
     await work();
   } finally {
     for (const name of names) await client.delete(name);
@@ -122,7 +136,11 @@ describe('RESTMapper against the real API server', () => {
   it('prefers the preferred version and lists every version of a kind', async () => {
     const mapper = createRESTMapper(createDiscoveryClient(config));
     const hpa = { group: 'autoscaling', kind: 'HorizontalPodAutoscaler' };
-    expect((await mapper.restMapping(hpa)).resource).toEqual({ group: 'autoscaling', version: 'v2', resource: 'horizontalpodautoscalers' });
+    expect((await mapper.restMapping(hpa)).resource).toEqual({
+      group: 'autoscaling',
+      version: 'v2',
+      resource: 'horizontalpodautoscalers',
+    });
     expect((await mapper.restMappings(hpa)).map((m) => m.groupVersionKind.version)).toEqual(['v2', 'v1']);
     expect((await mapper.restMapping({ ...hpa, version: 'v1' })).resource.version).toBe('v1');
   });
@@ -136,7 +154,11 @@ describe('RESTMapper against the real API server', () => {
     expect(await mapper.kindFor({ resource: 'deploy.apps' })).toEqual(deployment);
     expect(await mapper.resourceFor({ resource: 'po' })).toEqual({ group: '', version: 'v1', resource: 'pods' });
     expect(await mapper.resourceFor({ resource: 'ns' })).toEqual({ group: '', version: 'v1', resource: 'namespaces' });
-    expect(await mapper.resourceFor({ resource: 'hpa' })).toEqual({ group: 'autoscaling', version: 'v2', resource: 'horizontalpodautoscalers' });
+    expect(await mapper.resourceFor({ resource: 'hpa' })).toEqual({
+      group: 'autoscaling',
+      version: 'v2',
+      resource: 'horizontalpodautoscalers',
+    });
     // `ev` is the short name of events in the core group and in events.k8s.io: the core group wins, as in kubectl.
     expect(await mapper.resourceFor({ resource: 'ev' })).toEqual({ group: '', version: 'v1', resource: 'events' });
     expect(await mapper.resourceFor({ resource: 'ev', group: 'events.k8s.io' })).toEqual({
@@ -151,9 +173,16 @@ describe('RESTMapper against the real API server', () => {
     const group = `${uniqueName('absent')}.example.com`;
     const err: unknown = await mapper.restMapping({ group, kind: 'Ghost' }).catch((e: unknown) => e);
     expect(isNoMatch(err)).toBe(true);
-    expect(err).toMatchObject({ code: 'ERR_KUBE_NO_MATCH', message: `no matches for kind "Ghost" in group "${group}"` });
-    await expect(mapper.resourceFor({ resource: 'ghosts' })).rejects.toThrow('the server doesn\'t have a resource type "ghosts"');
-    await expect(mapper.restMapping({ group: 'apps', kind: 'Deployment', version: 'v1beta1' })).rejects.toSatisfy(isNoMatch);
+    expect(err).toMatchObject({
+      code: 'ERR_KUBE_NO_MATCH',
+      message: `no matches for kind "Ghost" in group "${group}"`,
+    });
+    await expect(mapper.resourceFor({ resource: 'ghosts' })).rejects.toThrow(
+      'the server doesn\'t have a resource type "ghosts"',
+    );
+    await expect(mapper.restMapping({ group: 'apps', kind: 'Deployment', version: 'v1beta1' })).rejects.toSatisfy(
+      isNoMatch,
+    );
   });
 
   it.each([
@@ -173,7 +202,9 @@ describe('RESTMapper against the real API server', () => {
 
     await withCrds(config, [spec], async () => {
       // The mapper's picture predates the CRD: the first lookup misses, refreshes discovery, and finds it.
-      const { result: mapping, paths } = await pathsRequested(config, () => mapper.restMapping({ group: spec.group, kind: 'Widget' }));
+      const { result: mapping, paths } = await pathsRequested(config, () =>
+        mapper.restMapping({ group: spec.group, kind: 'Widget' }),
+      );
       expect(mapping).toEqual({
         resource: { group: spec.group, version: 'v1', resource: 'widgets' },
         groupVersionKind: { group: spec.group, version: 'v1', kind: 'Widget' },
@@ -202,8 +233,20 @@ describe('RESTMapper against the real API server', () => {
 
   it('refuses to guess when one short name stands for different resources', async () => {
     const shortName = uniqueName('amb').replace('-', '');
-    const a: CrdSpec = { group: `${uniqueName('a')}.example.com`, kind: 'Gadget', plural: 'gadgets', shortNames: [shortName], scope: 'Namespaced' };
-    const b: CrdSpec = { group: `${uniqueName('b')}.example.com`, kind: 'Gizmo', plural: 'gizmos', shortNames: [shortName], scope: 'Cluster' };
+    const a: CrdSpec = {
+      group: `${uniqueName('a')}.example.com`,
+      kind: 'Gadget',
+      plural: 'gadgets',
+      shortNames: [shortName],
+      scope: 'Namespaced',
+    };
+    const b: CrdSpec = {
+      group: `${uniqueName('b')}.example.com`,
+      kind: 'Gizmo',
+      plural: 'gizmos',
+      shortNames: [shortName],
+      scope: 'Cluster',
+    };
     await withCrds(config, [a, b], async () => {
       const mapper = createRESTMapper(createDiscoveryClient(config));
       const err: unknown = await mapper.kindFor({ resource: shortName }).catch((e: unknown) => e);
@@ -214,7 +257,11 @@ describe('RESTMapper against the real API server', () => {
       ]);
       expect((err as Error).message).toContain(`gadgets.${a.group}`);
       expect(await mapper.restMapping({ group: b.group, kind: 'Gizmo' })).toMatchObject({ scope: 'Cluster' });
-      expect(await mapper.kindFor({ resource: shortName, group: b.group })).toEqual({ group: b.group, version: 'v1', kind: 'Gizmo' });
+      expect(await mapper.kindFor({ resource: shortName, group: b.group })).toEqual({
+        group: b.group,
+        version: 'v1',
+        kind: 'Gizmo',
+      });
     });
   });
 });

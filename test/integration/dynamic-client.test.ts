@@ -37,7 +37,12 @@ describe('DynamicClient against the real API server', () => {
   it('creates, gets, lists, updates and deletes, returning the server JSON unchanged', async () => {
     const ns = await createTestNamespace(config, 'dyn');
     const cms = dyn.resource(configMaps).namespace(ns);
-    const created = await cms.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', labels: { t: 'x' } }, data: { k: 'v' } });
+    const created = await cms.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'a', labels: { t: 'x' } },
+      data: { k: 'v' },
+    });
     expect(created.metadata?.managedFields?.[0]?.manager).toBeTruthy();
     const got = await cms.get('a');
     expect(got).toEqual(created);
@@ -56,7 +61,9 @@ describe('DynamicClient against the real API server', () => {
     await deps.create(deployment('web'));
     const merged = await deps.patch('web', { metadata: { labels: { tier: 'front' } } }, { patchType: 'merge' });
     expect((merged.metadata?.labels ?? {})['tier']).toBe('front');
-    const jsonPatched = await deps.patch('web', [{ op: 'replace', path: '/spec/replicas', value: 3 }], { patchType: 'json' });
+    const jsonPatched = await deps.patch('web', [{ op: 'replace', path: '/spec/replicas', value: 3 }], {
+      patchType: 'json',
+    });
     expect((jsonPatched['spec'] as { replicas: number }).replicas).toBe(3);
     // A strategic merge patch merges the containers list by name instead of replacing it.
     const strategic = await deps.patch(
@@ -64,20 +71,28 @@ describe('DynamicClient against the real API server', () => {
       { spec: { template: { spec: { containers: [{ name: 'sidecar', image: 'busybox:1.36' }] } } } },
       { patchType: 'strategic' },
     );
-    const containers = (strategic['spec'] as { template: { spec: { containers: { name: string }[] } } }).template.spec.containers;
+    const containers = (strategic['spec'] as { template: { spec: { containers: { name: string }[] } } }).template.spec
+      .containers;
     expect(containers.map((c) => c.name).toSorted()).toEqual(['sidecar', 'web']);
     const applied = await deps.apply(
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', annotations: { owner: 'me' } } },
       { fieldManager: 'kubeloop-test' },
     );
     expect(applied.metadata?.annotations?.['owner']).toBe('me');
-    expect(applied.metadata?.managedFields?.some((f) => f.manager === 'kubeloop-test' && f.operation === 'Apply')).toBe(true);
+    expect(applied.metadata?.managedFields?.some((f) => f.manager === 'kubeloop-test' && f.operation === 'Apply')).toBe(
+      true,
+    );
   });
 
   it('reports server-side apply conflicts with the fields and managers involved, and force takes them', async () => {
     const ns = await createTestNamespace(config, 'apply');
     const deps = dyn.resource(deployments).namespace(ns);
-    const first = { ...deployment('api', 2), apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api', namespace: ns } };
+    const first = {
+      ...deployment('api', 2),
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'api', namespace: ns },
+    };
     await deps.apply(first, { fieldManager: 'alice' });
     const second = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api' }, spec: { replicas: 5 } };
     const err = await deps.apply(second, { fieldManager: 'bob' }).catch((e: unknown) => e);
@@ -93,11 +108,17 @@ describe('DynamicClient against the real API server', () => {
   it('honours dryRun and fieldValidation', async () => {
     const ns = await createTestNamespace(config, 'dryrun');
     const cms = dyn.resource(configMaps).namespace(ns);
-    const dry = await cms.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'dry' } }, { dryRun: ['All'] });
+    const dry = await cms.create(
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'dry' } },
+      { dryRun: ['All'] },
+    );
     expect(dry.metadata?.name).toBe('dry');
     await expect(cms.get('dry')).rejects.toSatisfy(isNotFound);
     const strict = await cms
-      .create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 's' }, bogus: true }, { fieldValidation: 'Strict' })
+      .create(
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 's' }, bogus: true },
+        { fieldValidation: 'Strict' },
+      )
       .catch((e: unknown) => e);
     expect((strict as ApiError).statusCode).toBe(400);
     expect((strict as ApiError).message).toContain('unknown field "bogus"');
@@ -106,7 +127,10 @@ describe('DynamicClient against the real API server', () => {
     await warned
       .resource(configMaps)
       .namespace(ns)
-      .create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'w' }, bogus: true }, { fieldValidation: 'Warn' });
+      .create(
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'w' }, bogus: true },
+        { fieldValidation: 'Warn' },
+      );
     expect(warnings).toEqual([expect.stringContaining('unknown field "bogus"')]);
   });
 
@@ -114,7 +138,9 @@ describe('DynamicClient against the real API server', () => {
     const ns = await createTestNamespace(config, 'pages');
     const cms = dyn.resource(configMaps).namespace(ns);
     await Promise.all(
-      Array.from({ length: 25 }, (_, i) => cms.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, labels: { batch: 'p' } } })),
+      Array.from({ length: 25 }, (_, i) =>
+        cms.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, labels: { batch: 'p' } } }),
+      ),
     );
     const page = await cms.list({ limit: 10, labelSelector: 'batch=p' });
     expect(page.items).toHaveLength(10);
@@ -154,8 +180,14 @@ describe('DynamicClient against the real API server', () => {
                 openAPIV3Schema: {
                   type: 'object',
                   properties: {
-                    spec: { type: 'object', properties: { replicas: { type: 'integer', minimum: 0 }, color: { type: 'string' } } },
-                    status: { type: 'object', properties: { replicas: { type: 'integer' }, phase: { type: 'string' } } },
+                    spec: {
+                      type: 'object',
+                      properties: { replicas: { type: 'integer', minimum: 0 }, color: { type: 'string' } },
+                    },
+                    status: {
+                      type: 'object',
+                      properties: { replicas: { type: 'integer' }, phase: { type: 'string' } },
+                    },
                   },
                 },
               },
@@ -167,7 +199,8 @@ describe('DynamicClient against the real API server', () => {
         'the CRD to be established',
         async () => {
           const crd = await dyn.resource(crds).get(`widgets.${group}`);
-          const conditions = (crd['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
+          const conditions =
+            (crd['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
           return conditions.some((c) => c.type === 'Established' && c.status === 'True');
         },
         { timeoutMs: 30_000, intervalMs: 100 },
@@ -180,7 +213,12 @@ describe('DynamicClient against the real API server', () => {
 
     it('does CRUD, the status subresource and the scale subresource on a CRD created at run time', async () => {
       const ws = dyn.resource(widgets).namespace(ns);
-      const created = await ws.create({ apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'w1' }, spec: { replicas: 1, color: 'red' } });
+      const created = await ws.create({
+        apiVersion: `${group}/v1`,
+        kind: 'Widget',
+        metadata: { name: 'w1' },
+        spec: { replicas: 1, color: 'red' },
+      });
       expect(created.metadata?.generation).toBe(1);
       const withStatus = await ws.updateStatus({ ...created, status: { replicas: 1, phase: 'Ready' } });
       expect(withStatus['status']).toEqual({ replicas: 1, phase: 'Ready' });
@@ -189,12 +227,19 @@ describe('DynamicClient against the real API server', () => {
       const ignored = await ws.update({ ...withStatus, status: { phase: 'Changed' } });
       expect((ignored['status'] as { phase: string }).phase).toBe('Ready');
 
-      const scale = await ws.getSubresource<{ spec: { replicas: number }; status: { replicas: number } }>('w1', 'scale');
+      const scale = await ws.getSubresource<{ spec: { replicas: number }; status: { replicas: number } }>(
+        'w1',
+        'scale',
+      );
       expect(scale).toMatchObject({ kind: 'Scale', spec: { replicas: 1 }, status: { replicas: 1 } });
       await ws.updateSubresource('w1', 'scale', { ...scale, spec: { replicas: 4 } });
       expect(((await ws.get('w1'))['spec'] as { replicas: number }).replicas).toBe(4);
 
-      const patchedStatus = await ws.patch('w1', { status: { phase: 'Scaling' } }, { patchType: 'merge', subresource: 'status' });
+      const patchedStatus = await ws.patch(
+        'w1',
+        { status: { phase: 'Scaling' } },
+        { patchType: 'merge', subresource: 'status' },
+      );
       expect((patchedStatus['status'] as { phase: string }).phase).toBe('Scaling');
       const invalid = await ws.patch('w1', { spec: { replicas: -1 } }, { patchType: 'merge' }).catch((e: unknown) => e);
       expect(isInvalid(invalid)).toBe(true);

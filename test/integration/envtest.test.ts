@@ -38,8 +38,20 @@ describe('envtest control plane (shared)', () => {
 
   it('lets kubectl reach the API with the written kubeconfig', async () => {
     expect(cluster.kubectl).toBeDefined();
-    const { stdout } = await run(cluster.kubectl!, ['--kubeconfig', cluster.kubeconfigPath, 'get', 'ns', 'default', '-o', 'json']);
-    expect(JSON.parse(stdout)).toMatchObject({ kind: 'Namespace', metadata: { name: 'default' }, status: { phase: 'Active' } });
+    const { stdout } = await run(cluster.kubectl!, [
+      '--kubeconfig',
+      cluster.kubeconfigPath,
+      'get',
+      'ns',
+      'default',
+      '-o',
+      'json',
+    ]);
+    expect(JSON.parse(stdout)).toMatchObject({
+      kind: 'Namespace',
+      metadata: { name: 'default' },
+      status: { phase: 'Active' },
+    });
   });
 
   it('mints users who are authenticated but forbidden without RBAC', async () => {
@@ -55,7 +67,9 @@ describe('envtest control plane (shared)', () => {
       kind: 'SelfSubjectReview',
     });
     expect(review.status).toBe(201);
-    expect(review.body).toMatchObject({ status: { userInfo: { username: 'nobody', groups: expect.arrayContaining(['team-a', 'system:authenticated']) } } });
+    expect(review.body).toMatchObject({
+      status: { userInfo: { username: 'nobody', groups: expect.arrayContaining(['team-a', 'system:authenticated']) } },
+    });
   });
 
   it('gives a minted user what RBAC grants, and nothing more', async () => {
@@ -63,15 +77,23 @@ describe('envtest control plane (shared)', () => {
     const ns = await createTestNamespace(cluster.config, 'rbac');
     const name = uniqueName('reader');
     const user = await env.addUser({ name });
-    expect((await rawRequest(cluster.config, 'POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, {
-      metadata: { name: 'reader' },
-      rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list'] }],
-    })).status).toBe(201);
-    expect((await rawRequest(cluster.config, 'POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
-      metadata: { name: 'reader' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' },
-      subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name }],
-    })).status).toBe(201);
+    expect(
+      (
+        await rawRequest(cluster.config, 'POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, {
+          metadata: { name: 'reader' },
+          rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list'] }],
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await rawRequest(cluster.config, 'POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
+          metadata: { name: 'reader' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' },
+          subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name }],
+        })
+      ).status,
+    ).toBe(201);
     expect((await rawRequest(user, 'GET', `/api/v1/namespaces/${ns}/configmaps`)).status).toBe(200);
     expect((await rawRequest(user, 'GET', `/api/v1/namespaces/${ns}/secrets`)).status).toBe(403);
   });

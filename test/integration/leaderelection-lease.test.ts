@@ -128,7 +128,9 @@ async function readLease(config: RestConfig, namespace: string, name: string): P
 describe('leader election over a real Lease', () => {
   const cluster = sharedCluster();
 
-  it('elects exactly one of two candidates, writes a well-formed Lease, and hands over fast on a graceful release', async ({ annotate }) => {
+  it('elects exactly one of two candidates, writes a well-formed Lease, and hands over fast on a graceful release', async ({
+    annotate,
+  }) => {
     const ns = await createTestNamespace(cluster.config, 'le');
     const name = uniqueName('lease');
     const a = startCandidate(cluster.config, ns, name, 'candidate-a', { releaseOnCancel: true });
@@ -160,7 +162,10 @@ describe('leader election over a real Lease', () => {
     const failoverMs = b.startedAt! - stoppedAt;
     await a.done;
     const samples = sampler.stop();
-    await figure(annotate, `graceful release failover: ${failoverMs.toFixed(0)} ms (bound ${timing.retryPeriodMs * 1.2 + slackMs} ms)`);
+    await figure(
+      annotate,
+      `graceful release failover: ${failoverMs.toFixed(0)} ms (bound ${timing.retryPeriodMs * 1.2 + slackMs} ms)`,
+    );
 
     expect(failoverMs).toBeLessThanOrEqual(timing.retryPeriodMs * 1.2 + slackMs);
     expect(b.startedAt!).toBeGreaterThan(a.abortedAt!);
@@ -183,7 +188,9 @@ describe('leader election over a real Lease', () => {
     expect(isMicroTime(released.spec?.renewTime)).toBe(true);
   });
 
-  it('takes over after the leader stops renewing without releasing (a kill), once the lease expired', async ({ annotate }) => {
+  it('takes over after the leader stops renewing without releasing (a kill), once the lease expired', async ({
+    annotate,
+  }) => {
     const ns = await createTestNamespace(cluster.config, 'le');
     const name = uniqueName('lease');
     const a = startCandidate(cluster.config, ns, name, 'candidate-a');
@@ -222,28 +229,37 @@ describe('leader election over a real Lease', () => {
       [name, day],
       [`${name}-behind`, -day],
     ] as const) {
-      await cs.coordinationV1().leases(ns).create({
-        metadata: { name: lease },
-        spec: {
-          holderIdentity: 'ghost',
-          leaseDurationSeconds: 2,
-          acquireTime: new Date(Date.now() + skew).toISOString().replace('Z', '000Z'),
-          renewTime: new Date(Date.now() + skew).toISOString().replace('Z', '000Z'),
-          leaseTransitions: 3,
-        },
-      });
+      await cs
+        .coordinationV1()
+        .leases(ns)
+        .create({
+          metadata: { name: lease },
+          spec: {
+            holderIdentity: 'ghost',
+            leaseDurationSeconds: 2,
+            acquireTime: new Date(Date.now() + skew).toISOString().replace('Z', '000Z'),
+            renewTime: new Date(Date.now() + skew).toISOString().replace('Z', '000Z'),
+            leaseTransitions: 3,
+          },
+        });
     }
     const startedAt = performance.now();
     const ahead = startCandidate(cluster.config, ns, name, 'candidate-a');
     const behind = startCandidate(cluster.config, ns, `${name}-behind`, 'candidate-b');
-    await eventually('both to lead', () => ahead.elector.isLeader() && behind.elector.isLeader(), { ...poll, timeoutMs: 10_000 });
+    await eventually('both to lead', () => ahead.elector.isLeader() && behind.elector.isLeader(), {
+      ...poll,
+      timeoutMs: 10_000,
+    });
     for (const c of [ahead, behind]) {
       const tookMs = c.startedAt! - startedAt;
       expect(tookMs).toBeGreaterThanOrEqual(timing.leaseDurationMs);
       expect(tookMs).toBeLessThanOrEqual(timing.leaseDurationMs + timing.retryPeriodMs * 1.2 + slackMs);
       expect(c.newLeaders).toEqual(['ghost', c.identity]);
     }
-    expect((await readLease(cluster.config, ns, name)).spec).toMatchObject({ holderIdentity: 'candidate-a', leaseTransitions: 4 });
+    expect((await readLease(cluster.config, ns, name)).spec).toMatchObject({
+      holderIdentity: 'candidate-a',
+      leaseTransitions: 4,
+    });
   });
 
   it('reports missing RBAC clearly, keeps retrying without crashing, and leads once access is granted', async () => {
@@ -260,7 +276,9 @@ describe('leader election over a real Lease', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.msg).toContain(`cannot get the lease ${ns}/${name} as "candidate-a"`);
     expect(warnings[0]!.msg).toContain('403 Forbidden');
-    expect(warnings[0]!.msg).toContain(`User "${user}" cannot get resource "leases" in API group "coordination.k8s.io"`);
+    expect(warnings[0]!.msg).toContain(
+      `User "${user}" cannot get resource "leases" in API group "coordination.k8s.io"`,
+    );
     expect(warnings[0]!.msg).toContain('grant get, create and update on this lease');
     expect(warnings[0]!.obj['err']).toMatchObject({ code: 'ERR_LEADER_ELECTION_LOCK', cause: { statusCode: 403 } });
     // Still trying: the same failure, repeated at debug level.
@@ -268,7 +286,12 @@ describe('leader election over a real Lease', () => {
     expect(c.elector.isLeader()).toBe(false);
 
     const grant = async (kind: 'roles' | 'rolebindings', body: object): Promise<void> => {
-      const res = await rawRequest(cluster.config, 'POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/${kind}`, body);
+      const res = await rawRequest(
+        cluster.config,
+        'POST',
+        `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/${kind}`,
+        body,
+      );
       expect(res.status).toBe(201);
     };
     await grant('roles', {

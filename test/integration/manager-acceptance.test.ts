@@ -1,6 +1,12 @@
 import { pino, type Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ConfigMap, createClientset, type Clientset, type DiscoveryClient, type DynamicClient } from '../../sdk/client/index.js';
+import {
+  ConfigMap,
+  createClientset,
+  type Clientset,
+  type DiscoveryClient,
+  type DynamicClient,
+} from '../../sdk/client/index.js';
 import { connectToControlPlane } from '../../sdk/envtest/index.js';
 import {
   CLIENT,
@@ -61,15 +67,32 @@ describe('Manager acceptance against the real API server', () => {
 
       async reconcile(req: ReconcileRequest): Promise<ReconcileResult> {
         // The same checks as test/fixtures/operator-process.ts.
-        const attempt = async (probe: () => Promise<boolean>): Promise<boolean | string> => probe().catch(describeError);
+        const attempt = async (probe: () => Promise<boolean>): Promise<boolean | string> =>
+          probe().catch(describeError);
         const paramtypes: unknown = Reflect.getMetadata('design:paramtypes', AllTokens);
         reports.push({
-          client: await attempt(async () => typeof this.client.get === 'function' && (await this.client.get(ConfigMap, req)).metadata?.name === req.name),
-          clientset: await attempt(async () => (await this.clientset.coreV1().configMaps(req.namespace ?? '').get(req.name)).metadata?.name === req.name),
+          client: await attempt(
+            async () =>
+              typeof this.client.get === 'function' &&
+              (await this.client.get(ConfigMap, req)).metadata?.name === req.name,
+          ),
+          clientset: await attempt(
+            async () =>
+              (
+                await this.clientset
+                  .coreV1()
+                  .configMaps(req.namespace ?? '')
+                  .get(req.name)
+              ).metadata?.name === req.name,
+          ),
           dynamic: await attempt(
             async () =>
-              (await this.dynamic.resource({ group: '', version: 'v1', resource: 'configmaps' }).namespace(req.namespace ?? '').get(req.name))
-                .metadata?.name === req.name,
+              (
+                await this.dynamic
+                  .resource({ group: '', version: 'v1', resource: 'configmaps' })
+                  .namespace(req.namespace ?? '')
+                  .get(req.name)
+              ).metadata?.name === req.name,
           ),
           discoveryGitVersion: await this.discovery.serverVersion().then((v) => v.gitVersion, describeError),
           logger: typeof this.logger.info === 'function' && this.logger === silent,
@@ -82,7 +105,10 @@ describe('Manager acceptance against the real API server', () => {
     const mgr = await createManager({ config, cache: { namespaces: [ns] }, ...noServers, logger: silent });
     mgr.register(AllTokens);
     run(mgr);
-    await createClientset(config).coreV1().configMaps(ns).create({ metadata: { name: 'probe' } });
+    await createClientset(config)
+      .coreV1()
+      .configMaps(ns)
+      .create({ metadata: { name: 'probe' } });
     const [report] = await eventually('a reconcile', () => (reports.length > 0 ? reports : undefined));
     expect(report).toEqual({
       client: true,
@@ -94,7 +120,9 @@ describe('Manager acceptance against the real API server', () => {
     } satisfies InjectedReport);
   });
 
-  it('never reconciles one key in two workers at once under 50 rapid updates, while other keys run concurrently', async ({ annotate }) => {
+  it('never reconciles one key in two workers at once under 50 rapid updates, while other keys run concurrently', async ({
+    annotate,
+  }) => {
     const ns = await createTestNamespace(config, 'concurrency');
     const workers = 4;
     const coldKeys = Array.from({ length: 8 }, (_, i) => `cold-${i}`);
@@ -165,7 +193,9 @@ describe('Manager acceptance against the real API server', () => {
     expect(maxInFlight).toBeLessThanOrEqual(workers);
   });
 
-  it('retries a reconcile that keeps failing with delays that double from 5 ms (the default rate limiter)', async ({ annotate }) => {
+  it('retries a reconcile that keeps failing with delays that double from 5 ms (the default rate limiter)', async ({
+    annotate,
+  }) => {
     const ns = await createTestNamespace(config, 'backoff');
     const attempts: number[] = [];
     const mgr = await createManager({ config, cache: { namespaces: [ns] }, ...noServers, logger: silent });
@@ -179,7 +209,10 @@ describe('Manager acceptance against the real API server', () => {
         },
       });
     run(mgr);
-    await createClientset(config).coreV1().configMaps(ns).create({ metadata: { name: 'failing' } });
+    await createClientset(config)
+      .coreV1()
+      .configMaps(ns)
+      .create({ metadata: { name: 'failing' } });
 
     // defaultControllerRateLimiter: the longer of per-key backoff (5 ms × 2^(n-1) for the n-th failure) and a token
     // bucket shared by the controller's keys (10 per second after a burst of 100).
@@ -202,7 +235,9 @@ describe('Manager acceptance against the real API server', () => {
     for (let i = 3; i < gaps.length; i++) expect(gaps[i], `retry ${i + 1}`).toBeGreaterThan(gaps[i - 1]!);
   });
 
-  it('answers /readyz with 503 until the informers synced (here: until RBAC lets it list), then 200; /metrics throughout', async ({ annotate }) => {
+  it('answers /readyz with 503 until the informers synced (here: until RBAC lets it list), then 200; /metrics throughout', async ({
+    annotate,
+  }) => {
     const ns = await createTestNamespace(config, 'readyz');
     const cluster = await connectToControlPlane(workDir);
     const user = uniqueName('readyz-operator');
@@ -221,10 +256,13 @@ describe('Manager acceptance against the real API server', () => {
     controllerFor(mgr)
       .for(ConfigMap)
       .named('readyz')
-      .complete({ reconcile: async (req) => ((reconciled.push(req.name)), {}) });
+      .complete({ reconcile: async (req) => (reconciled.push(req.name), {}) });
     run(mgr);
     const admin = createClientset(config);
-    await admin.coreV1().configMaps(ns).create({ metadata: { name: 'waiting' } });
+    await admin
+      .coreV1()
+      .configMaps(ns)
+      .create({ metadata: { name: 'waiting' } });
 
     // The user may not list ConfigMaps yet: the informer's requests are forbidden and it cannot sync.
     const forbidden = await eventually('a forbidden request in /metrics', async () => {
@@ -233,27 +271,40 @@ describe('Manager acceptance against the real API server', () => {
     });
     expect(forbidden.status).toBe(200);
     const notReady = await probe('/readyz?verbose');
-    await figure(annotate, `/readyz before the informers synced: HTTP ${notReady.status}: ${notReady.text.trim().replaceAll('\n', ' | ')}`);
+    await figure(
+      annotate,
+      `/readyz before the informers synced: HTTP ${notReady.status}: ${notReady.text.trim().replaceAll('\n', ' | ')}`,
+    );
     expect(notReady.status).toBe(503);
     expect(notReady.text).toContain(`[-]informers failed: v1/configmaps in ${ns} (not synced)`);
     expect((await probe('/healthz')).status).toBe(200); // alive, only not ready
     expect(reconciled).toEqual([]);
 
     const granted = Date.now();
-    await admin.rbacAuthorizationV1().roles(ns).create({
-      metadata: { name: 'configmap-reader' },
-      rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }],
-    });
-    await admin.rbacAuthorizationV1().roleBindings(ns).create({
-      metadata: { name: 'configmap-reader' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'configmap-reader' },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
-    });
+    await admin
+      .rbacAuthorizationV1()
+      .roles(ns)
+      .create({
+        metadata: { name: 'configmap-reader' },
+        rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }],
+      });
+    await admin
+      .rbacAuthorizationV1()
+      .roleBindings(ns)
+      .create({
+        metadata: { name: 'configmap-reader' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'configmap-reader' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
+      });
     // The reflector retries with backoff (800 ms doubling, jitter): a few seconds at most after a short denial.
-    const ready = await eventually('/readyz 200', async () => {
-      const r = await probe('/readyz');
-      return r.status === 200 ? r : undefined;
-    }, 30_000);
+    const ready = await eventually(
+      '/readyz 200',
+      async () => {
+        const r = await probe('/readyz');
+        return r.status === 200 ? r : undefined;
+      },
+      30_000,
+    );
     await figure(annotate, `/readyz 200 ${Date.now() - granted} ms after the RBAC grant`);
     expect(ready.text).toBe('ok');
     await eventually('a reconcile of the object created while not ready', () => reconciled.includes('waiting'));

@@ -40,9 +40,18 @@ describe('cache.byObject against the real API server', () => {
     const nsB = await createTestNamespace(config, 'byobj-b');
     const cs = createClientset(config);
     for (const ns of [nsA, nsB]) {
-      await cs.coreV1().configMaps(ns).create({ metadata: { name: 'kept', labels: { keep: 'yes' } }, data: { big: 'x'.repeat(100), small: 's' } });
-      await cs.coreV1().configMaps(ns).create({ metadata: { name: 'other' }, data: { small: 's' } });
-      await cs.coreV1().secrets(ns).create({ metadata: { name: 'token', labels: { team: 'a' } }, stringData: { password: 'hunter2' } });
+      await cs
+        .coreV1()
+        .configMaps(ns)
+        .create({ metadata: { name: 'kept', labels: { keep: 'yes' } }, data: { big: 'x'.repeat(100), small: 's' } });
+      await cs
+        .coreV1()
+        .configMaps(ns)
+        .create({ metadata: { name: 'other' }, data: { small: 's' } });
+      await cs
+        .coreV1()
+        .secrets(ns)
+        .create({ metadata: { name: 'token', labels: { team: 'a' } }, stringData: { password: 'hunter2' } });
     }
     const mgr = await createManager({
       config,
@@ -74,7 +83,9 @@ describe('cache.byObject against the real API server', () => {
     expect(cms.items[0]!.data).toEqual({ small: 's' });
     expect(cms.items[0]!.metadata?.managedFields).toBeUndefined();
     expect(Object.isFrozen(cms.items[0])).toBe(true);
-    await expect(client.get(ConfigMap, { namespace: nsB, name: 'other' })).rejects.toMatchObject({ reason: 'NotFound' });
+    await expect(client.get(ConfigMap, { namespace: nsB, name: 'other' })).rejects.toMatchObject({
+      reason: 'NotFound',
+    });
     await expect(client.get(ConfigMap, { namespace: nsA, name: 'kept' })).rejects.toMatchObject({ reason: 'NotFound' });
     // A read's own choice wins over the entry's.
     const copied = await client.get(ConfigMap, { namespace: nsB, name: 'kept' }, { unsafeDisableDeepCopy: false });
@@ -97,14 +108,24 @@ describe('cache.byObject against the real API server', () => {
     expect(metaList.items[0]!.metadata.namespace).toBe(nsA);
     // The metadata can be written back: the object carries Secret's apiVersion and kind.
     await client.patch(meta, { metadata: { labels: { team: 'b' } } }, { patchType: 'merge' });
-    expect((await client.get(metadataOnly(Secret), { namespace: nsA, name: 'token' })).metadata.labels).toEqual({ team: 'b' });
+    expect((await client.get(metadataOnly(Secret), { namespace: nsA, name: 'token' })).metadata.labels).toEqual({
+      team: 'b',
+    });
     // Uncached metadata reads cut the whole object down.
     const direct = await client.get(metadataOnly(Secret), { namespace: nsB, name: 'token' }, { uncached: true });
-    expect(direct).toEqual({ apiVersion: 'v1', kind: 'Secret', metadata: expect.objectContaining({ name: 'token', namespace: nsB }) });
+    expect(direct).toEqual({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: expect.objectContaining({ name: 'token', namespace: nsB }),
+    });
 
     const health = mgr.cache.health();
-    expect(health.filter((h) => h.resource === 'v1/secrets').map((h) => [h.namespace, h.metadataOnly])).toEqual([[nsA, true]]);
-    expect(health.filter((h) => h.resource === 'v1/configmaps').map((h) => [h.namespace, h.labelSelector])).toEqual([[nsB, 'keep=yes']]);
+    expect(health.filter((h) => h.resource === 'v1/secrets').map((h) => [h.namespace, h.metadataOnly])).toEqual([
+      [nsA, true],
+    ]);
+    expect(health.filter((h) => h.resource === 'v1/configmaps').map((h) => [h.namespace, h.labelSelector])).toEqual([
+      [nsB, 'keep=yes'],
+    ]);
 
     // kubeloop_informer_objects counts what each informer holds, and follows changes.
     expect(await objectsGauge(mgr)).toEqual(
@@ -113,8 +134,15 @@ describe('cache.byObject against the real API server', () => {
         [`resource="v1/secrets",namespace="${nsA}",metadata_only="true"`, 1],
       ]),
     );
-    await cs.coreV1().configMaps(nsB).create({ metadata: { name: 'kept-2', labels: { keep: 'yes' } } });
-    await eventually('two cached ConfigMaps', async () => (await objectsGauge(mgr)).get(`resource="v1/configmaps",namespace="${nsB}",metadata_only="false"`) === 2);
+    await cs
+      .coreV1()
+      .configMaps(nsB)
+      .create({ metadata: { name: 'kept-2', labels: { keep: 'yes' } } });
+    await eventually(
+      'two cached ConfigMaps',
+      async () =>
+        (await objectsGauge(mgr)).get(`resource="v1/configmaps",namespace="${nsB}",metadata_only="false"`) === 2,
+    );
   });
 
   it('reads the deprecated byResource as byObject, and refuses two entries for one resource', async () => {
@@ -122,14 +150,21 @@ describe('cache.byObject against the real API server', () => {
     const cms = createClientset(config).coreV1().configMaps(ns);
     await cms.create({ metadata: { name: 'in', labels: { pick: 'me' } } });
     await cms.create({ metadata: { name: 'out' } });
-    const mgr = await createManager({ config, ...quiet, cache: { namespaces: [ns], byResource: [{ resource: ConfigMap, labelSelector: 'pick=me' }] } });
+    const mgr = await createManager({
+      config,
+      ...quiet,
+      cache: { namespaces: [ns], byResource: [{ resource: ConfigMap, labelSelector: 'pick=me' }] },
+    });
     run(mgr);
     expect(names((await mgr.client.list(ConfigMap, { namespace: ns })).items)).toEqual(['in']);
 
     const twice = await createManager({
       config,
       ...quiet,
-      cache: { byResource: [{ resource: ConfigMap, labelSelector: 'a=b' }], byObject: [{ resource: ConfigMap, metadataOnly: true }] },
+      cache: {
+        byResource: [{ resource: ConfigMap, labelSelector: 'a=b' }],
+        byObject: [{ resource: ConfigMap, metadataOnly: true }],
+      },
     }).catch((e: unknown) => e);
     expect(hasErrorCode(twice, 'ERR_CACHE_OPTIONS')).toBe(true);
     expect((twice as Error).message).toContain('v1/configmaps');
@@ -152,7 +187,9 @@ class SecretOwner {
       metadata: {
         namespace: req.namespace,
         name: `${req.name}-secret`,
-        ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: req.name, uid: cm.metadata!.uid!, controller: true }],
+        ownerReferences: [
+          { apiVersion: 'v1', kind: 'ConfigMap', name: req.name, uid: cm.metadata!.uid!, controller: true },
+        ],
       },
       stringData: { password: 'hunter2' },
     });
@@ -165,17 +202,31 @@ describe('metadata-only owns against the real API server', () => {
 
   it('watches owned Secrets through a metadata-only informer: an owned Secret change reconciles its owner, and no whole Secret is cached', async () => {
     const ns = await createTestNamespace(config, 'meta-owns');
-    const mgr = await createManager({ config, ...quiet, cache: { namespaces: [ns], readerFailOnMissingInformer: true } });
+    const mgr = await createManager({
+      config,
+      ...quiet,
+      cache: { namespaces: [ns], readerFailOnMissingInformer: true },
+    });
     mgr.register(SecretOwner);
     run(mgr);
     const cs = createClientset(config);
-    await cs.coreV1().configMaps(ns).create({ metadata: { name: 'app' } });
-    await eventually('the owned Secret', async () => (await cs.coreV1().secrets(ns).list()).items.find((s) => s.metadata?.name === 'app-secret'));
+    await cs
+      .coreV1()
+      .configMaps(ns)
+      .create({ metadata: { name: 'app' } });
+    await eventually('the owned Secret', async () =>
+      (await cs.coreV1().secrets(ns).list()).items.find((s) => s.metadata?.name === 'app-secret'),
+    );
     const before = await eventually('a reconcile after the create', () => SecretOwner.reconciles.get('app'));
 
     // A change to the owned Secret alone wakes the owner.
-    await cs.coreV1().secrets(ns).patch('app-secret', { metadata: { labels: { touched: 'yes' } } }, { patchType: 'merge' });
-    await eventually('a reconcile after the Secret changed', () => ((SecretOwner.reconciles.get('app') ?? 0) > before ? true : undefined));
+    await cs
+      .coreV1()
+      .secrets(ns)
+      .patch('app-secret', { metadata: { labels: { touched: 'yes' } } }, { patchType: 'merge' });
+    await eventually('a reconcile after the Secret changed', () =>
+      (SecretOwner.reconciles.get('app') ?? 0) > before ? true : undefined,
+    );
 
     // Only a metadata-only Secrets informer exists; whole-object reads of Secrets were never declared.
     const secrets = mgr.cache.health().filter((h) => h.resource === 'v1/secrets');

@@ -27,13 +27,28 @@ describe('informers of absent CRDs, run-time watches and removeInformer against 
   const dyn = createDynamicClient(config);
 
   async function deleteCrd(name: string): Promise<void> {
-    await dyn.resource(crds).delete(name).catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
-    });
-    await eventually(`CRD ${name} gone`, async () => dyn.resource(crds).get(name).then(() => false, (err: unknown) => isNotFound(err)), 60_000);
+    await dyn
+      .resource(crds)
+      .delete(name)
+      .catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
+    await eventually(
+      `CRD ${name} gone`,
+      async () =>
+        dyn
+          .resource(crds)
+          .get(name)
+          .then(
+            () => false,
+            (err: unknown) => isNotFound(err),
+          ),
+      60_000,
+    );
   }
 
-  const waiting = (mgr: Manager, resource: string): boolean | undefined => mgr.cache.health().find((h) => h.resource === resource)?.waitingForResource;
+  const waiting = (mgr: Manager, resource: string): boolean | undefined =>
+    mgr.cache.health().find((h) => h.resource === resource)?.waitingForResource;
 
   it('parks a controller of a CRD not installed yet without blocking readiness, resumes it when installed, and again after the CRD is deleted and reinstalled', async () => {
     const ns = await createTestNamespace(config, 'parked');
@@ -50,8 +65,14 @@ describe('informers of absent CRDs, run-time watches and removeInformer against 
     });
     const gadgets: string[] = [];
     const configMaps: string[] = [];
-    controllerFor(mgr).for(Gadget).named('gadgets').complete({ reconcile: async (req) => (gadgets.push(req.name), {}) });
-    controllerFor(mgr).for(ConfigMap).named('config-maps').complete({ reconcile: async (req) => (configMaps.push(req.name), {}) });
+    controllerFor(mgr)
+      .for(Gadget)
+      .named('gadgets')
+      .complete({ reconcile: async (req) => (gadgets.push(req.name), {}) });
+    controllerFor(mgr)
+      .for(ConfigMap)
+      .named('config-maps')
+      .complete({ reconcile: async (req) => (configMaps.push(req.name), {}) });
     let failed: unknown;
     const stop = new AbortController();
     const done = mgr.start(stop.signal).catch((err: unknown) => {
@@ -60,18 +81,31 @@ describe('informers of absent CRDs, run-time watches and removeInformer against 
     try {
       // The Gadget informer waits for its resource; the ConfigMap controller runs, and the manager is ready.
       await eventually('the Gadget informer waiting for its resource', () => waiting(mgr, resource) === true);
-      await createClientset(config).coreV1().configMaps(ns).create({ metadata: { name: 'cm1' } });
+      await createClientset(config)
+        .coreV1()
+        .configMaps(ns)
+        .create({ metadata: { name: 'cm1' } });
       await eventually('the ConfigMap reconciled', () => configMaps.includes('cm1'));
       const ready = await httpGet(`http://127.0.0.1:${probePort}/readyz?verbose`);
       expect(ready.status).toBe(200);
       const gauge = await httpGet(`http://127.0.0.1:${metricsPort}/metrics`);
-      expect(gauge.text).toContain(`kubeloop_informer_waiting_for_resource{resource="${resource}",namespace="${ns}"} 1`);
-      expect(mgr.cache.health().find((h) => h.resource === resource)).toMatchObject({ synced: false, lastError: { statusCode: 404 } });
+      expect(gauge.text).toContain(
+        `kubeloop_informer_waiting_for_resource{resource="${resource}",namespace="${ns}"} 1`,
+      );
+      expect(mgr.cache.health().find((h) => h.resource === resource)).toMatchObject({
+        synced: false,
+        lastError: { statusCode: 404 },
+      });
 
       // The CRD is installed: the informer lists, the controller's workers start and reconcile what exists.
       await installCrd(config, { group, plural: 'gadgets', kind: 'Gadget' });
       const gadgetsClient = dyn.resource({ group, version: 'v1', resource: 'gadgets' }).namespace(ns);
-      await gadgetsClient.create({ apiVersion: `${group}/v1`, kind: 'Gadget', metadata: { name: 'g1' }, spec: { size: 1 } });
+      await gadgetsClient.create({
+        apiVersion: `${group}/v1`,
+        kind: 'Gadget',
+        metadata: { name: 'g1' },
+        spec: { size: 1 },
+      });
       await eventually('g1 reconciled', () => gadgets.includes('g1'), 30_000);
       expect(waiting(mgr, resource)).toBe(false);
       expect((await mgr.client.get(Gadget, { namespace: ns, name: 'g1' })).spec).toEqual({ size: 1 });
@@ -80,10 +114,18 @@ describe('informers of absent CRDs, run-time watches and removeInformer against 
       await deleteCrd(`gadgets.${group}`);
       await eventually('the Gadget informer parked again', () => waiting(mgr, resource) === true, 30_000);
       // Deleting the CRD deleted its objects first; the cache heard of it before the watch ended.
-      await eventually('g1 gone from the cache', async () => (await mgr.client.list(Gadget, { namespace: ns })).items.length === 0);
+      await eventually(
+        'g1 gone from the cache',
+        async () => (await mgr.client.list(Gadget, { namespace: ns })).items.length === 0,
+      );
       // Reinstalled: a relist, and the controller hears of the new objects.
       await installCrd(config, { group, plural: 'gadgets', kind: 'Gadget' });
-      await gadgetsClient.create({ apiVersion: `${group}/v1`, kind: 'Gadget', metadata: { name: 'g2' }, spec: { size: 2 } });
+      await gadgetsClient.create({
+        apiVersion: `${group}/v1`,
+        kind: 'Gadget',
+        metadata: { name: 'g2' },
+        spec: { size: 2 },
+      });
       await eventually('g2 reconciled', () => gadgets.includes('g2'), 30_000);
       expect(waiting(mgr, resource)).toBe(false);
       expect(mgr.cache.health().find((h) => h.resource === resource)!.relists).toBeGreaterThanOrEqual(1);

@@ -84,7 +84,12 @@ const unused = (): never => {
 const ready = (g: GizmoObject): void => {
   g.status ??= {};
   g.status.conditions ??= [];
-  setStatusCondition(g.status.conditions, { type: 'Ready', status: 'True', reason: 'Built', observedGeneration: g.metadata?.generation ?? 0 });
+  setStatusCondition(g.status.conditions, {
+    type: 'Ready',
+    status: 'True',
+    reason: 'Built',
+    observedGeneration: g.metadata?.generation ?? 0,
+  });
 };
 
 /** A Client that reads and writes straight to the API server: the smallest honest implementation of the contract. */
@@ -96,10 +101,12 @@ function directClient(config: RestConfig, known: ResourceDescriptor[]): Client {
     if (!d) throw new Error(`unknown kind ${obj.apiVersion} ${obj.kind}`);
     return d;
   };
-  const at = (d: ResourceDescriptor, ns: string | undefined) => (d.namespaced && ns ? factory.resource(d).namespace(ns) : factory.resource(d));
+  const at = (d: ResourceDescriptor, ns: string | undefined) =>
+    d.namespaced && ns ? factory.resource(d).namespace(ns) : factory.resource(d);
   const of = (obj: KubeObject) => at(byKind(obj), obj.metadata?.namespace);
   return {
-    get: async (d, key, o) => (await at(d, key.namespace).get(key.name, o?.signal ? { signal: o.signal } : {})) as never,
+    get: async (d, key, o) =>
+      (await at(d, key.namespace).get(key.name, o?.signal ? { signal: o.signal } : {})) as never,
     list: unused,
     create: async (obj, o) => (await of(obj).create(obj, o)) as never,
     update: async (obj, o) => (await of(obj).update(obj, o)) as never,
@@ -110,17 +117,30 @@ function directClient(config: RestConfig, known: ResourceDescriptor[]): Client {
     status: () => ({
       update: unused,
       apply: unused,
-      patch: async (obj, body, o) => (await of(obj).patch(obj.metadata!.name!, body as never, { ...o, subresource: 'status' })) as never,
+      patch: async (obj, body, o) =>
+        (await of(obj).patch(obj.metadata!.name!, body as never, { ...o, subresource: 'status' })) as never,
     }),
   };
 }
 
 /** Waits until a read through `client` sees `resourceVersion` (a cache catches up after a write). */
-async function seen(client: Client, resource: ResourceDescriptor, ns: string, name: string, resourceVersion: string | undefined): Promise<void> {
-  await eventually(`the client to see ${name}@${resourceVersion}`, async () => {
-    const obj = await client.get(resource, { namespace: ns, name }).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
-    return obj?.metadata?.resourceVersion === resourceVersion ? true : undefined;
-  }, poll);
+async function seen(
+  client: Client,
+  resource: ResourceDescriptor,
+  ns: string,
+  name: string,
+  resourceVersion: string | undefined,
+): Promise<void> {
+  await eventually(
+    `the client to see ${name}@${resourceVersion}`,
+    async () => {
+      const obj = await client
+        .get(resource, { namespace: ns, name })
+        .catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
+      return obj?.metadata?.resourceVersion === resourceVersion ? true : undefined;
+    },
+    poll,
+  );
 }
 
 describe('controllerutil against the real API server', () => {
@@ -132,14 +152,20 @@ describe('controllerutil against the real API server', () => {
 
   beforeAll(async () => {
     await cs.apiextensionsV1().customResourceDefinitions().create(crd);
-    await eventually('the Gizmo CRD to be served', async () => {
-      const current = await cs.apiextensionsV1().customResourceDefinitions().get(crd.metadata!.name!);
-      if (!current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return undefined;
-      return gizmos('default').list().then(
-        () => true,
-        (err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)),
-      );
-    }, poll);
+    await eventually(
+      'the Gizmo CRD to be served',
+      async () => {
+        const current = await cs.apiextensionsV1().customResourceDefinitions().get(crd.metadata!.name!);
+        if (!current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return undefined;
+        return gizmos('default')
+          .list()
+          .then(
+            () => true,
+            (err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)),
+          );
+      },
+      poll,
+    );
   });
 
   afterAll(async () => {
@@ -164,7 +190,10 @@ describe('controllerutil against the real API server', () => {
     it('createOrUpdate creates a Deployment owned by a ConfigMap, leaves it alone when nothing changes, updates it when something does', async () => {
       const ns = await createTestNamespace(config, 'cu-cou');
       const client = await makeClient(ns);
-      const owner = await cs.coreV1().configMaps(ns).create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owner' } });
+      const owner = await cs
+        .coreV1()
+        .configMaps(ns)
+        .create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owner' } });
       // Sets only the fields this controller owns, so the server's defaults (imagePullPolicy, strategy, …) survive
       // and an unchanged desired state compares equal.
       const desired = (replicas: number) => (d: ObjectOf<typeof Deployment>) => {
@@ -190,14 +219,23 @@ describe('controllerutil against the real API server', () => {
       expect(first.metadata?.uid).toBeTruthy();
       let stored = await cs.appsV1().deployments(ns).get('web');
       expect(stored.metadata?.ownerReferences).toEqual([
-        { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata?.uid, controller: true, blockOwnerDeletion: true },
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          name: 'owner',
+          uid: owner.metadata?.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
       ]);
       await seen(client, Deployment, ns, 'web', stored.metadata?.resourceVersion);
 
       // Same desired state: the server's defaults (strategy, revisionHistoryLimit, …) are kept, nothing is written.
       const second = dep();
       expect(await createOrUpdate(client, second, desired(1))).toBe('unchanged');
-      expect((await cs.appsV1().deployments(ns).get('web')).metadata?.resourceVersion).toBe(stored.metadata?.resourceVersion);
+      expect((await cs.appsV1().deployments(ns).get('web')).metadata?.resourceVersion).toBe(
+        stored.metadata?.resourceVersion,
+      );
 
       const third = dep();
       expect(await createOrUpdate(client, third, desired(3))).toBe('updated');
@@ -207,20 +245,35 @@ describe('controllerutil against the real API server', () => {
       expect(third.metadata?.resourceVersion).toBe(stored.metadata?.resourceVersion);
 
       // Another controller cannot take it over.
-      const rival = await cs.coreV1().configMaps(ns).create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'rival' } });
+      const rival = await cs
+        .coreV1()
+        .configMaps(ns)
+        .create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'rival' } });
       await seen(client, Deployment, ns, 'web', stored.metadata?.resourceVersion);
-      await expect(createOrUpdate(client, dep(), (d) => setControllerReference(rival, d))).rejects.toBeInstanceOf(AlreadyOwnedError);
+      await expect(createOrUpdate(client, dep(), (d) => setControllerReference(rival, d))).rejects.toBeInstanceOf(
+        AlreadyOwnedError,
+      );
     });
 
     it('createOrUpdate fails with 409 when the object changed after it was read, and writes nothing', async () => {
       const ns = await createTestNamespace(config, 'cu-conflict');
       const client = await makeClient(ns);
-      const created = await cs.coreV1().configMaps(ns).create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { v: '1' } });
+      const created = await cs
+        .coreV1()
+        .configMaps(ns)
+        .create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { v: '1' } });
       await seen(client, ConfigMap, ns, 'c', created.metadata?.resourceVersion);
-      const err = await createOrUpdate(client, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: ns } }, async (c: ObjectOf<typeof ConfigMap>) => {
-        await cs.coreV1().configMaps(ns).patch('c', { data: { v: 'other writer' } }, { patchType: 'merge' });
-        c.data = { v: 'mine' };
-      }).catch((e: unknown) => e);
+      const err = await createOrUpdate(
+        client,
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: ns } },
+        async (c: ObjectOf<typeof ConfigMap>) => {
+          await cs
+            .coreV1()
+            .configMaps(ns)
+            .patch('c', { data: { v: 'other writer' } }, { patchType: 'merge' });
+          c.data = { v: 'mine' };
+        },
+      ).catch((e: unknown) => e);
       expect(err).toSatisfy(isConflict);
       expect((await cs.coreV1().configMaps(ns).get('c')).data).toEqual({ v: 'other writer' });
     });
@@ -228,20 +281,33 @@ describe('controllerutil against the real API server', () => {
     it('a create racing another creator fails with AlreadyExists', async () => {
       const ns = await createTestNamespace(config, 'cu-race');
       const client = await makeClient(ns);
-      const err = await createOrUpdate(client, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: ns } }, async () => {
-        await cs.coreV1().configMaps(ns).create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } });
-      }).catch((e: unknown) => e);
+      const err = await createOrUpdate(
+        client,
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: ns } },
+        async () => {
+          await cs
+            .coreV1()
+            .configMaps(ns)
+            .create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } });
+        },
+      ).catch((e: unknown) => e);
       expect(err).toSatisfy(isAlreadyExists);
     });
 
     it('createOrPatch patches the object and its status subresource separately, only what changed', async () => {
       const ns = await createTestNamespace(config, 'cu-cop');
       const client = await makeClient(ns);
-      const gizmo = (): GizmoObject => ({ apiVersion: `${group}/v1`, kind: 'Gizmo', metadata: { name: 'g', namespace: ns } });
+      const gizmo = (): GizmoObject => ({
+        apiVersion: `${group}/v1`,
+        kind: 'Gizmo',
+        metadata: { name: 'g', namespace: ns },
+      });
       const opts = { resource: Gizmo };
 
       const created = gizmo();
-      expect(await createOrPatch(client, created, (g) => void (g.spec = { size: 1, extra: 'x' }), opts)).toBe('created');
+      expect(await createOrPatch(client, created, (g) => void (g.spec = { size: 1, extra: 'x' }), opts)).toBe(
+        'created',
+      );
       expect(created.metadata?.generation).toBe(1);
       await seen(client, Gizmo, ns, 'g', created.metadata?.resourceVersion);
 
@@ -287,9 +353,26 @@ describe('controllerutil against the real API server', () => {
       expect(terminating.metadata?.deletionTimestamp).toBeTruthy();
       await seen(client, Gizmo, ns, 'f', terminating.metadata?.resourceVersion);
       let removed = false;
-      expect(await createOrUpdate(client, structuredClone(key) as GizmoObject, (g) => void (removed = removeFinalizer(g, 'example.com/cleanup')), { resource: Gizmo })).toBe('updated');
+      expect(
+        await createOrUpdate(
+          client,
+          structuredClone(key) as GizmoObject,
+          (g) => void (removed = removeFinalizer(g, 'example.com/cleanup')),
+          { resource: Gizmo },
+        ),
+      ).toBe('updated');
       expect(removed).toBe(true);
-      await eventually('the gizmo to be deleted', () => gizmos(ns).get('f').then(() => undefined, (err: unknown) => (isNotFound(err) ? true : Promise.reject(err))), poll);
+      await eventually(
+        'the gizmo to be deleted',
+        () =>
+          gizmos(ns)
+            .get('f')
+            .then(
+              () => undefined,
+              (err: unknown) => (isNotFound(err) ? true : Promise.reject(err)),
+            ),
+        poll,
+      );
     });
   });
 });

@@ -40,7 +40,13 @@ describe('Manager against the real API server', () => {
         return {};
       },
     };
-    const mgr = await createManager({ config, cache: { namespaces: [ns] }, metricsBindAddress: '0', healthProbeBindAddress: '0', logger: silent });
+    const mgr = await createManager({
+      config,
+      cache: { namespaces: [ns] },
+      metricsBindAddress: '0',
+      healthProbeBindAddress: '0',
+      logger: silent,
+    });
     controllerFor(mgr).for(ConfigMap).named('outcomes').complete(reconciler);
     run(mgr);
     const cms = createClientset(config).coreV1().configMaps(ns);
@@ -57,15 +63,27 @@ describe('Manager against the real API server', () => {
     const ns = await createTestNamespace(config, 'clock');
     const clock = createFakeClock();
     let calls = 0;
-    const mgr = await createManager({ config, cache: { namespaces: [ns] }, metricsBindAddress: '0', healthProbeBindAddress: '0', logger: silent, clock });
-    controllerFor(mgr).for(ConfigMap).complete({
-      reconcile: async () => {
-        calls++;
-        return { requeueAfterMs: 3_600_000 };
-      },
+    const mgr = await createManager({
+      config,
+      cache: { namespaces: [ns] },
+      metricsBindAddress: '0',
+      healthProbeBindAddress: '0',
+      logger: silent,
+      clock,
     });
+    controllerFor(mgr)
+      .for(ConfigMap)
+      .complete({
+        reconcile: async () => {
+          calls++;
+          return { requeueAfterMs: 3_600_000 };
+        },
+      });
     run(mgr);
-    await createClientset(config).coreV1().configMaps(ns).create({ metadata: { name: 'hourly' } });
+    await createClientset(config)
+      .coreV1()
+      .configMaps(ns)
+      .create({ metadata: { name: 'hourly' } });
     await eventually('the first reconcile', () => calls === 1);
     await new Promise((r) => setTimeout(r, 300));
     expect(calls).toBe(1); // an hour has not passed on the fake clock
@@ -103,39 +121,66 @@ describe('Manager against the real API server', () => {
         return {};
       }
     }
-    Reconciler({ for: ConfigMap, name: 'plain' })(Plain, { kind: 'class', name: 'Plain' } as ClassDecoratorContext<typeof Plain>);
+    Reconciler({ for: ConfigMap, name: 'plain' })(Plain, { kind: 'class', name: 'Plain' } as ClassDecoratorContext<
+      typeof Plain
+    >);
 
-    const mgr = await createManager({ config, cache: { namespaces: [ns] }, metricsBindAddress: '0', healthProbeBindAddress: '0', logger: silent });
+    const mgr = await createManager({
+      config,
+      cache: { namespaces: [ns] },
+      metricsBindAddress: '0',
+      healthProbeBindAddress: '0',
+      logger: silent,
+    });
     mgr.register(Decorated);
     mgr.register(Plain);
     run(mgr);
-    await createClientset(config).coreV1().configMaps(ns).create({ metadata: { name: 'x' }, data: { a: '1' } });
+    await createClientset(config)
+      .coreV1()
+      .configMaps(ns)
+      .create({ metadata: { name: 'x' }, data: { a: '1' } });
     await eventually('both reconcilers', () => seen.length >= 2);
     expect(seen.toSorted()).toEqual(['decorated:x:clean', 'plain:x:true:logger']);
   });
 
   it('answers cached lists with label selectors and field indexes, and uncached reads on request', async () => {
     const ns = await createTestNamespace(config, 'reads');
-    const mgr = await createManager({ config, cache: { namespaces: [ns] }, metricsBindAddress: '0', healthProbeBindAddress: '0', logger: silent });
+    const mgr = await createManager({
+      config,
+      cache: { namespaces: [ns] },
+      metricsBindAddress: '0',
+      healthProbeBindAddress: '0',
+      logger: silent,
+    });
     mgr.cache.indexField(ConfigMap, 'data.color', (cm) => [cm.data?.['color'] ?? '']);
-    controllerFor(mgr).for(ConfigMap).complete({ reconcile: async () => ({}) });
+    controllerFor(mgr)
+      .for(ConfigMap)
+      .complete({ reconcile: async () => ({}) });
     run(mgr);
     const cms = createClientset(config).coreV1().configMaps(ns);
     await cms.create({ metadata: { name: 'a', labels: { tier: 'web' } }, data: { color: 'red' } });
     await cms.create({ metadata: { name: 'b', labels: { tier: 'db' } }, data: { color: 'red' } });
     await cms.create({ metadata: { name: 'c', labels: { tier: 'web' } }, data: { color: 'blue' } });
 
-    const names = async (opts: Parameters<Client['list']>[1]) => (await mgr.client.list(ConfigMap, opts)).items.map((i) => i.metadata?.name).toSorted();
-    await eventually('three cached objects', async () => ((await names({ namespace: ns })).length === 3 ? true : undefined));
+    const names = async (opts: Parameters<Client['list']>[1]) =>
+      (await mgr.client.list(ConfigMap, opts)).items.map((i) => i.metadata?.name).toSorted();
+    await eventually('three cached objects', async () =>
+      (await names({ namespace: ns })).length === 3 ? true : undefined,
+    );
     expect(await names({ namespace: ns, labelSelector: 'tier=web' })).toEqual(['a', 'c']);
     expect(await names({ namespace: ns, matchingFields: { 'data.color': 'red' } })).toEqual(['a', 'b']);
-    expect(await names({ namespace: ns, labelSelector: 'tier=web', matchingFields: { 'data.color': 'red' } })).toEqual(['a']);
+    expect(await names({ namespace: ns, labelSelector: 'tier=web', matchingFields: { 'data.color': 'red' } })).toEqual([
+      'a',
+    ]);
     const list = await mgr.client.list(ConfigMap, { namespace: ns });
     expect(list).toMatchObject({ apiVersion: 'v1', kind: 'ConfigMapList' });
 
     await expect(mgr.client.get(ConfigMap, { namespace: ns, name: 'absent' })).rejects.toSatisfy(isNotFound);
     // Secrets are not cached by anyone here: an uncached read goes to the server and starts no informer.
-    await createClientset(config).coreV1().secrets(ns).create({ metadata: { name: 's' }, stringData: { k: 'v' } });
+    await createClientset(config)
+      .coreV1()
+      .secrets(ns)
+      .create({ metadata: { name: 's' }, stringData: { k: 'v' } });
     const secret = await mgr.client.get(Secret, { namespace: ns, name: 's' }, { uncached: true });
     expect(secret.metadata?.name).toBe('s');
     expect(mgr.cache.health().some((h) => h.resource === 'v1/secrets')).toBe(false);
@@ -152,9 +197,15 @@ describe('Manager against the real API server', () => {
       logger: silent,
     });
     let reconciled = 0;
-    controllerFor(mgr).for(ConfigMap).named('probed').complete({ reconcile: async () => ((reconciled++), {}) });
+    controllerFor(mgr)
+      .for(ConfigMap)
+      .named('probed')
+      .complete({ reconcile: async () => (reconciled++, {}) });
     run(mgr);
-    await createClientset(config).coreV1().configMaps(ns).create({ metadata: { name: 'm' } });
+    await createClientset(config)
+      .coreV1()
+      .configMaps(ns)
+      .create({ metadata: { name: 'm' } });
     await eventually('a reconcile', () => reconciled > 0);
     expect((await httpGet(`http://127.0.0.1:${probePort}/healthz`)).status).toBe(200);
     const ready = await eventually('readyz 200', async () => {
@@ -171,7 +222,9 @@ describe('Manager against the real API server', () => {
     expect(metrics.text).toContain('nodejs_heap_size_used_bytes');
     expect(metrics.text).toContain(`kubeloop_informer_synced{resource="v1/configmaps",namespace="${ns}"} 1`);
     expect(metrics.text).toContain(`kubeloop_informer_watching{resource="v1/configmaps",namespace="${ns}"} 1`);
-    expect(metrics.text).toMatch(/kubeloop_informer_last_event_age_seconds\{resource="v1\/configmaps",namespace="[^"]+"\} \d/);
+    expect(metrics.text).toMatch(
+      /kubeloop_informer_last_event_age_seconds\{resource="v1\/configmaps",namespace="[^"]+"\} \d/,
+    );
   });
 
   it('runs controllers only on the elected replica, and a successor takes over when the leader stops', async () => {
@@ -185,14 +238,24 @@ describe('Manager against the real API server', () => {
         metricsBindAddress: '0',
         healthProbeBindAddress: '0',
         logger: silent,
-        leaderElection: { enabled: true, id, namespace: ns, identity, leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 300 },
-      });
-      controllerFor(mgr).for(ConfigMap).complete({
-        reconcile: async () => {
-          reconciledBy.add(identity);
-          return {};
+        leaderElection: {
+          enabled: true,
+          id,
+          namespace: ns,
+          identity,
+          leaseDurationMs: 2000,
+          renewDeadlineMs: 1500,
+          retryPeriodMs: 300,
         },
       });
+      controllerFor(mgr)
+        .for(ConfigMap)
+        .complete({
+          reconcile: async () => {
+            reconciledBy.add(identity);
+            return {};
+          },
+        });
       return { mgr, stop: run(mgr) };
     };
     const a = await replica('replica-a');
@@ -213,8 +276,16 @@ describe('Manager against the real API server', () => {
 
   it('refuses late or duplicate registrations and classes it cannot construct, with errors that say what to do', async () => {
     const mgr = await createManager({ config, metricsBindAddress: '0', healthProbeBindAddress: '0', logger: silent });
-    controllerFor(mgr).for(ConfigMap).named('dup').complete({ reconcile: async () => ({}) });
-    expect(() => controllerFor(mgr).for(ConfigMap).named('dup').complete({ reconcile: async () => ({}) })).toThrow(/two controllers are named dup/);
+    controllerFor(mgr)
+      .for(ConfigMap)
+      .named('dup')
+      .complete({ reconcile: async () => ({}) });
+    expect(() =>
+      controllerFor(mgr)
+        .for(ConfigMap)
+        .named('dup')
+        .complete({ reconcile: async () => ({}) }),
+    ).toThrow(/two controllers are named dup/);
     class Undecorated {
       async reconcile(): Promise<ReconcileResult> {
         return {};
@@ -227,11 +298,19 @@ describe('Manager against the real API server', () => {
         return {};
       }
     }
-    Reconciler({ for: ConfigMap, name: 'no-tokens' })(NoTokens, { kind: 'class', name: 'NoTokens' } as ClassDecoratorContext<typeof NoTokens>);
+    Reconciler({ for: ConfigMap, name: 'no-tokens' })(NoTokens, {
+      kind: 'class',
+      name: 'NoTokens',
+    } as ClassDecoratorContext<typeof NoTokens>);
     expect(() => mgr.register(NoTokens)).toThrow(/cannot construct NoTokens.*@inject\(TOKEN\)/s);
     const stop = run(mgr);
     await mgr.elected();
-    expect(() => controllerFor(mgr).for(ConfigMap).named('late').complete({ reconcile: async () => ({}) })).toThrow(/after the manager started/);
+    expect(() =>
+      controllerFor(mgr)
+        .for(ConfigMap)
+        .named('late')
+        .complete({ reconcile: async () => ({}) }),
+    ).toThrow(/after the manager started/);
     stop.abort();
   });
 });

@@ -36,10 +36,16 @@ class ColorCounter {
   async reconcile(req: ReconcileRequest): Promise<ReconcileResult> {
     if (!req.name.startsWith('trigger-')) return {};
     const color = req.name.slice('trigger-'.length);
-    const same = await this.client.list(ConfigMap, { namespace: req.namespace, matchingFields: { 'data.color': color } });
+    const same = await this.client.list(ConfigMap, {
+      namespace: req.namespace,
+      matchingFields: { 'data.color': color },
+    });
     const name = `${this.prefix}-${color}`;
     const data = { count: String(same.items.length), at: this.clock.wallTime().toISOString() };
-    await this.client.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: req.namespace, name }, data }, { fieldManager: 'colors', force: true });
+    await this.client.apply(
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: req.namespace, name }, data },
+      { fieldManager: 'colors', force: true },
+    );
     return {};
   }
 }
@@ -63,11 +69,20 @@ describe('@Reconciler indexes, provided tokens and CLOCK against the real API se
     expect(mgr.cache.fieldIndexOf(ConfigMap, 'data.color')).toBe(byColor.extract);
     run(mgr);
     const cms = createClientset(config).coreV1().configMaps(ns);
-    for (const [name, color] of [['a', 'red'], ['b', 'blue'], ['c', 'red']]) await cms.create({ metadata: { name: name! }, data: { color: color! } });
+    for (const [name, color] of [
+      ['a', 'red'],
+      ['b', 'blue'],
+      ['c', 'red'],
+    ])
+      await cms.create({ metadata: { name: name! }, data: { color: color! } });
     await cms.create({ metadata: { name: 'trigger-red' } });
-    const report = await eventually('the red report', async () => (await cms.list()).items.find((cm) => cm.metadata?.name === 'report-red'));
+    const report = await eventually('the red report', async () =>
+      (await cms.list()).items.find((cm) => cm.metadata?.name === 'report-red'),
+    );
     expect(report.data).toEqual({ count: '2', at: '2026-05-01T00:00:00.000Z' });
-    const err = await mgr.client.list(ConfigMap, { namespace: ns, matchingFields: { 'data.size': 'big' } }).catch((e: unknown) => e);
+    const err = await mgr.client
+      .list(ConfigMap, { namespace: ns, matchingFields: { 'data.size': 'big' } })
+      .catch((e: unknown) => e);
     expect(hasErrorCode(err, 'ERR_CACHE_MISSING_INDEX')).toBe(true);
   });
 
@@ -93,8 +108,14 @@ describe('cache.readerFailOnMissingInformer against the real API server', () => 
     });
     mgr.cache.informers(ConfigMap);
     run(mgr);
-    await createClientset(config).coreV1().configMaps(ns).create({ metadata: { name: 'seen' } });
-    await eventually('the ConfigMap in the cache', async () => (await mgr.client.list(ConfigMap, { namespace: ns })).items.length === 1);
+    await createClientset(config)
+      .coreV1()
+      .configMaps(ns)
+      .create({ metadata: { name: 'seen' } });
+    await eventually(
+      'the ConfigMap in the cache',
+      async () => (await mgr.client.list(ConfigMap, { namespace: ns })).items.length === 1,
+    );
     const err = await mgr.client.list(Secret, { namespace: ns }).catch((e: unknown) => e);
     expect(hasErrorCode(err, 'ERR_CACHE_MISSING_INFORMER')).toBe(true);
     expect(mgr.cache.health().map((h) => h.resource)).toEqual(['v1/configmaps']);

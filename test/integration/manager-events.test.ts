@@ -4,7 +4,11 @@ import { connectToControlPlane } from '../../sdk/envtest/index.js';
 import { createEventRecorder } from '../../sdk/manager/events.js';
 import { createTestNamespace, sharedCluster, uniqueName } from '../support/cluster.js';
 
-function recordingLog(): { warnings: { obj: object; msg: string }[]; debug(): void; warn(obj: object, msg: string): void } {
+function recordingLog(): {
+  warnings: { obj: object; msg: string }[];
+  debug(): void;
+  warn(obj: object, msg: string): void;
+} {
   const warnings: { obj: object; msg: string }[] = [];
   return { warnings, debug: () => {}, warn: (obj, msg) => warnings.push({ obj, msg }) };
 }
@@ -14,7 +18,10 @@ describe('EventRecorder against the real API server', () => {
   const cs = createClientset(config);
 
   async function configMap(ns: string, name: string): Promise<ConfigMap> {
-    return cs.coreV1().configMaps(ns).create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { a: '1' } });
+    return cs
+      .coreV1()
+      .configMaps(ns)
+      .create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { a: '1' } });
   }
 
   it('records an events.k8s.io/v1 Event that reads back with every field, and as a core/v1 Event', async () => {
@@ -43,7 +50,11 @@ describe('EventRecorder against the real API server', () => {
     expect(ev.series).toBeUndefined();
     // What `kubectl describe configmap settings` reads.
     const core = (await cs.coreV1().events(ns).list()).items;
-    expect(core[0]).toMatchObject({ involvedObject: { kind: 'ConfigMap', name: 'settings' }, message: 'key a must be a word', reason: 'InvalidSetting' });
+    expect(core[0]).toMatchObject({
+      involvedObject: { kind: 'ConfigMap', name: 'settings' },
+      message: 'key a must be a word',
+      reason: 'InvalidSetting',
+    });
     expect(log.warnings).toEqual([]);
   });
 

@@ -17,7 +17,13 @@ describe('finalizer() against the real API server', () => {
 
   beforeAll(async () => {
     ns = await createTestNamespace(config, 'finalizer');
-    mgr = await createManager({ config, cache: { namespaces: [ns] }, metricsBindAddress: '0', healthProbeBindAddress: '0', logger: pino({ level: 'silent' }) });
+    mgr = await createManager({
+      config,
+      cache: { namespaces: [ns] },
+      metricsBindAddress: '0',
+      healthProbeBindAddress: '0',
+      logger: pino({ level: 'silent' }),
+    });
     controllerFor(mgr)
       .for(ConfigMap)
       .complete({
@@ -61,6 +67,11 @@ describe('finalizer() against the real API server', () => {
     expect(released.metadata?.deletionTimestamp).toBeTruthy();
     expect(released.metadata?.finalizers).toEqual(['someone.else/keep']); // another controller's finalizer is untouched
     await cms.patch('guarded', { metadata: { finalizers: null } }, { patchType: 'merge' });
-    await eventually('the object gone', async () => cms.get('guarded').then(() => undefined, (err: unknown) => (isNotFound(err) ? true : undefined)));
+    await eventually('the object gone', async () =>
+      cms.get('guarded').then(
+        () => undefined,
+        (err: unknown) => (isNotFound(err) ? true : undefined),
+      ),
+    );
   });
 });

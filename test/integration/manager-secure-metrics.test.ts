@@ -48,7 +48,10 @@ function get(port: number, path: string, options: { token?: string; ca?: string 
 
 async function serviceAccountToken(cs: Clientset, ns: string, name: string): Promise<string> {
   await cs.coreV1().serviceAccounts(ns).create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } });
-  const issued = await cs.coreV1().serviceAccounts(ns).createToken(name, { spec: { expirationSeconds: 3600 } });
+  const issued = await cs
+    .coreV1()
+    .serviceAccounts(ns)
+    .createToken(name, { spec: { expirationSeconds: 3600 } });
   return issued.status?.token ?? '';
 }
 
@@ -65,24 +68,38 @@ describe('secure metrics: HTTPS, TokenReview and SubjectAccessReview against the
     reader = await serviceAccountToken(cs, ns, 'prometheus');
     stranger = await serviceAccountToken(cs, ns, 'stranger');
     // kubebuilder's metrics-reader ClusterRole, bound to the prometheus ServiceAccount only.
-    await cs.rbacAuthorizationV1().clusterRoles().create({
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRole',
-      metadata: { name: role },
-      rules: [{ nonResourceURLs: ['/metrics', '/debug/pprof/*'], verbs: ['get'] }],
-    });
-    await cs.rbacAuthorizationV1().clusterRoleBindings().create({
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: role },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
-      subjects: [{ kind: 'ServiceAccount', name: 'prometheus', namespace: ns }],
-    });
+    await cs
+      .rbacAuthorizationV1()
+      .clusterRoles()
+      .create({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: role },
+        rules: [{ nonResourceURLs: ['/metrics', '/debug/pprof/*'], verbs: ['get'] }],
+      });
+    await cs
+      .rbacAuthorizationV1()
+      .clusterRoleBindings()
+      .create({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: role },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+        subjects: [{ kind: 'ServiceAccount', name: 'prometheus', namespace: ns }],
+      });
   });
 
   afterAll(async () => {
-    await cs.rbacAuthorizationV1().clusterRoleBindings().delete(role).catch(() => undefined);
-    await cs.rbacAuthorizationV1().clusterRoles().delete(role).catch(() => undefined);
+    await cs
+      .rbacAuthorizationV1()
+      .clusterRoleBindings()
+      .delete(role)
+      .catch(() => undefined);
+    await cs
+      .rbacAuthorizationV1()
+      .clusterRoles()
+      .delete(role)
+      .catch(() => undefined);
   });
 
   async function startSecure(certDir: string, profiling = false): Promise<{ mgr: Manager; port: number }> {
@@ -95,7 +112,12 @@ describe('secure metrics: HTTPS, TokenReview and SubjectAccessReview against the
       logger: silent,
     });
     run(mgr);
-    await eventually('the metrics server listens', () => get(port, '/metrics').then(() => true, () => false));
+    await eventually('the metrics server listens', () =>
+      get(port, '/metrics').then(
+        () => true,
+        () => false,
+      ),
+    );
     return { mgr, port };
   }
 
@@ -104,7 +126,12 @@ describe('secure metrics: HTTPS, TokenReview and SubjectAccessReview against the
     const certDir = await mkdtemp(join(tmpdir(), 'metrics-certs-'));
     try {
       const ca = await createCertificateAuthority('metrics-ca');
-      const leaf = await ca.sign({ commonName: 'localhost', usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+      const leaf = await ca.sign({
+        commonName: 'localhost',
+        usage: 'server',
+        dnsNames: ['localhost'],
+        ipAddresses: ['127.0.0.1'],
+      });
       await writeFile(join(certDir, 'tls.crt'), leaf.certPem);
       await writeFile(join(certDir, 'tls.key'), leaf.keyPem);
       const { port } = await startSecure(certDir);
@@ -150,7 +177,13 @@ describe('secure metrics: HTTPS, TokenReview and SubjectAccessReview against the
 
     const answer = await get(port, '/debug/pprof/profile?seconds=1', { token: reader });
     expect(answer.status).toBe(200);
-    const profile = JSON.parse(answer.text) as { nodes: { id: number; callFrame: { functionName: string } }[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] };
+    const profile = JSON.parse(answer.text) as {
+      nodes: { id: number; callFrame: { functionName: string } }[];
+      startTime: number;
+      endTime: number;
+      samples: number[];
+      timeDeltas: number[];
+    };
     expect(profile.nodes.length).toBeGreaterThan(0);
     expect(profile.nodes[0]!.callFrame.functionName).toBe('(root)');
     expect(profile.samples.length).toBe(profile.timeDeltas.length);
@@ -160,11 +193,15 @@ describe('secure metrics: HTTPS, TokenReview and SubjectAccessReview against the
   });
 
   it('refuses authorization over plain HTTP, and a bind address given twice', async () => {
-    await expect(createManager({ config, metrics: { bindAddress: ':0', authorize: true }, logger: silent })).rejects.toMatchObject({
+    await expect(
+      createManager({ config, metrics: { bindAddress: ':0', authorize: true }, logger: silent }),
+    ).rejects.toMatchObject({
       code: 'ERR_MANAGER_OPTIONS',
       message: 'metrics.authorize needs metrics.secureServing: bearer tokens are not accepted over plain HTTP',
     });
-    await expect(createManager({ config, metricsBindAddress: ':0', metrics: { bindAddress: ':0' }, logger: silent })).rejects.toMatchObject({
+    await expect(
+      createManager({ config, metricsBindAddress: ':0', metrics: { bindAddress: ':0' }, logger: silent }),
+    ).rejects.toMatchObject({
       code: 'ERR_MANAGER_OPTIONS',
     });
   });

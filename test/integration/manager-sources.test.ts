@@ -98,7 +98,11 @@ describe('event sources and the priority queue against the real API server', () 
       },
     };
     const mgr = await createManager({ config, cache: { namespaces: [ns] }, ...managerOptions });
-    controllerFor(mgr).for(ConfigMap).named('priority').withOptions({ maxConcurrentReconciles: 1 }).complete(reconciler);
+    controllerFor(mgr)
+      .for(ConfigMap)
+      .named('priority')
+      .withOptions({ maxConcurrentReconciles: 1 })
+      .complete(reconciler);
     const started = performance.now();
     run(mgr);
     await eventually('the first reconciles', () => order.length >= 100, 60_000);
@@ -143,7 +147,10 @@ describe('event sources and the priority queue against the real API server', () 
       });
     expect(mgr.getController('late-watch')?.name).toBe('late-watch');
     const cs = createClientset(config);
-    await cs.coreV1().configMaps(ns).create({ metadata: { name: 'target' } });
+    await cs
+      .coreV1()
+      .configMaps(ns)
+      .create({ metadata: { name: 'target' } });
     run(mgr);
     await eventually('the initial reconcile', () => seen.includes('target'));
 
@@ -155,7 +162,10 @@ describe('event sources and the priority queue against the real API server', () 
       }),
     );
     const before = seen.length;
-    await cs.coreV1().secrets(ns).create({ metadata: { name: 'trigger' }, stringData: { k: 'v' } });
+    await cs
+      .coreV1()
+      .secrets(ns)
+      .create({ metadata: { name: 'trigger' }, stringData: { k: 'v' } });
     await eventually('a reconcile caused by the Secret', () => seen.length > before && seen.at(-1) === 'target');
   });
 });

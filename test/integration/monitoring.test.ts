@@ -20,20 +20,52 @@ import { eventually, freePort, httpGet } from '../support/wait.js';
 const monitoring = resolve(import.meta.dirname, '../../templates/monitoring');
 
 /** Labels Prometheus adds to every scraped series (the target's), and `le` of histogram buckets. */
-const targetLabels = new Set(['job', 'instance', 'namespace', 'pod', 'service', 'container', 'endpoint', 'exported_namespace', 'le']);
-const keywords = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'bool', 'offset', 'inf', 'nan']);
+const targetLabels = new Set([
+  'job',
+  'instance',
+  'namespace',
+  'pod',
+  'service',
+  'container',
+  'endpoint',
+  'exported_namespace',
+  'le',
+]);
+const keywords = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'inf',
+  'nan',
+]);
 
 /** The metric names and the label names a PromQL expression (Grafana variables allowed) uses. */
 function promqlNames(expr: string): { metrics: string[]; labels: string[] } {
   const labels: string[] = [];
   let text = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
-  for (const m of text.matchAll(/\{([^}]*)\}/g)) for (const l of m[1]!.matchAll(/([a-zA-Z_]\w*)\s*(?:=~|!~|!=|=)/g)) labels.push(l[1]!);
+  for (const m of text.matchAll(/\{([^}]*)\}/g))
+    for (const l of m[1]!.matchAll(/([a-zA-Z_]\w*)\s*(?:=~|!~|!=|=)/g)) labels.push(l[1]!);
   text = text.replace(/\{[^}]*\}/g, ' ').replace(/\[[^\]]*\]/g, ' ');
   text = text.replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g, (_, __, list: string) => {
-    labels.push(...list.split(',').map((l) => l.trim()).filter((l) => l !== ''));
+    labels.push(
+      ...list
+        .split(',')
+        .map((l) => l.trim())
+        .filter((l) => l !== ''),
+    );
     return ' ';
   });
-  const metrics = [...text.matchAll(/(?<![\w:.$])([a-zA-Z_:][\w:]*)(?![\w:])(?!\s*\()/g)].map((m) => m[1]!).filter((name) => !keywords.has(name.toLowerCase()));
+  const metrics = [...text.matchAll(/(?<![\w:.$])([a-zA-Z_:][\w:]*)(?![\w:])(?!\s*\()/g)]
+    .map((m) => m[1]!)
+    .filter((name) => !keywords.has(name.toLowerCase()));
   return { metrics, labels };
 }
 
@@ -42,10 +74,14 @@ function promqlNames(expr: string): { metrics: string[]; labels: string[] } {
  * none. Without it, the names come from {@link promqlNames} alone and the syntax is not checked.
  */
 function findPromqlParser(): { path: string } | { missing: string } {
-  const build = spawnSync('bash', [resolve(import.meta.dirname, '../support/promql/build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const build = spawnSync('bash', [resolve(import.meta.dirname, '../support/promql/build.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const path = build.stdout.trim().split('\n').pop();
   if (build.status === 0 && path && existsSync(path)) return { path };
-  if (build.status === 3) return { missing: "Go is not installed and Prometheus' PromQL parser is not cached (install Go 1.26)" };
+  if (build.status === 3)
+    return { missing: "Go is not installed and Prometheus' PromQL parser is not cached (install Go 1.26)" };
   throw new Error(`building the PromQL parser failed (exit ${build.status}); its output is above`);
 }
 
@@ -114,12 +150,27 @@ interface PrometheusRule {
 
 /** A webhook call as the API server makes it: an AdmissionReview POSTed over TLS. */
 function admissionCall(port: number, ca: string, path: string): Promise<number> {
-  const review = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u-1', operation: 'CREATE', object: {} } };
+  const review = {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: { uid: 'u-1', operation: 'CREATE', object: {} },
+  };
   return new Promise((resolvePromise, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', ca, servername: 'localhost', headers: { 'content-type': 'application/json' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolvePromise(res.statusCode ?? 0));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        ca,
+        servername: 'localhost',
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolvePromise(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(JSON.stringify(review));
   });
@@ -132,11 +183,19 @@ describe('the shipped Grafana dashboards and PrometheusRule', () => {
   let certDir: string;
 
   it('reads PromQL names as Prometheus does', () => {
-    expect(promqlNames('histogram_quantile(0.99, sum by (controller, le) (rate(foo_bucket{job=~"$job", code=~"5.."}[$__rate_interval])))')).toEqual({
+    expect(
+      promqlNames(
+        'histogram_quantile(0.99, sum by (controller, le) (rate(foo_bucket{job=~"$job", code=~"5.."}[$__rate_interval])))',
+      ),
+    ).toEqual({
       metrics: ['foo_bucket'],
       labels: ['job', 'code', 'controller', 'le'],
     });
-    expect(promqlNames('a_total / on (pod) group_left b_info > 0 and c offset 5m').metrics).toEqual(['a_total', 'b_info', 'c']);
+    expect(promqlNames('a_total / on (pod) group_left b_info > 0 and c offset 5m').metrics).toEqual([
+      'a_total',
+      'b_info',
+      'c',
+    ]);
   });
 
   // One manager with a controller (whose first reconcile fails, so retries exist too), leader election and a webhook
@@ -144,7 +203,12 @@ describe('the shipped Grafana dashboards and PrometheusRule', () => {
   beforeAll(async () => {
     const ns = await createTestNamespace(config, 'monitoring');
     const ca = await createCertificateAuthority('monitoring-ca');
-    const leaf = await ca.sign({ commonName: 'localhost', usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    const leaf = await ca.sign({
+      commonName: 'localhost',
+      usage: 'server',
+      dnsNames: ['localhost'],
+      ipAddresses: ['127.0.0.1'],
+    });
     certDir = await mkdtemp(join(tmpdir(), 'monitoring-certs-'));
     await writeFile(join(certDir, 'tls.crt'), leaf.certPem);
     await writeFile(join(certDir, 'tls.key'), leaf.keyPem);
@@ -154,7 +218,14 @@ describe('the shipped Grafana dashboards and PrometheusRule', () => {
       cache: { namespaces: [ns] },
       metrics: { bindAddress: `127.0.0.1:${metricsPort}` },
       healthProbeBindAddress: '0',
-      leaderElection: { enabled: true, id: uniqueName('monitoring'), namespace: ns, leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 500 },
+      leaderElection: {
+        enabled: true,
+        id: uniqueName('monitoring'),
+        namespace: ns,
+        leaseDurationMs: 4000,
+        renewDeadlineMs: 3000,
+        retryPeriodMs: 500,
+      },
       webhook: { host: '127.0.0.1', port: webhookPort, certDir },
       logger: pino({ level: 'silent' }),
     });
@@ -171,7 +242,10 @@ describe('the shipped Grafana dashboards and PrometheusRule', () => {
       });
     mgr.webhookServer.register('/validate-anything', () => allowed());
     run(mgr);
-    await createClientset(config).coreV1().configMaps(ns).create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'watched' } });
+    await createClientset(config)
+      .coreV1()
+      .configMaps(ns)
+      .create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'watched' } });
     await mgr.webhookServer.listening();
     const admitted = await admissionCall(webhookPort, ca.certPem, '/validate-anything');
     if (admitted !== 200) throw new Error(`the webhook answered ${admitted}`);
@@ -196,20 +270,30 @@ describe('the shipped Grafana dashboards and PrometheusRule', () => {
    * {@link promqlNames}), metric names not exported, label names neither exported with them nor a target's.
    */
   async function problems(queries: { where: string; expr: string }[]): Promise<string[]> {
-    const parsed = 'path' in promqlParser ? await parseWithPrometheus(promqlParser.path, queries.map((q) => q.expr)) : undefined;
+    const parsed =
+      'path' in promqlParser
+        ? await parseWithPrometheus(
+            promqlParser.path,
+            queries.map((q) => q.expr),
+          )
+        : undefined;
     return queries.flatMap(({ where, expr }, i) => {
       const ours = promqlNames(expr);
       const theirs = parsed?.[i];
       if (theirs?.error) return [`${where}: ${theirs.error} in ${expr}`];
       const found: string[] = [];
       if (theirs && JSON.stringify(theirs.metrics) !== JSON.stringify([...new Set(ours.metrics)].toSorted())) {
-        found.push(`${where}: Prometheus reads the metrics ${theirs.metrics.join(', ')}, the test ${ours.metrics.join(', ')}`);
+        found.push(
+          `${where}: Prometheus reads the metrics ${theirs.metrics.join(', ')}, the test ${ours.metrics.join(', ')}`,
+        );
       }
       const { metrics, labels } = theirs ?? ours;
       if (metrics.length === 0) found.push(`${where}: no metric in ${expr}`);
       for (const name of metrics) if (!exported.has(name)) found.push(`${where}: ${name} is not exported`);
       const known = new Set(metrics.flatMap((name) => [...(exported.get(name) ?? [])]));
-      for (const label of labels) if (!known.has(label) && !targetLabels.has(label)) found.push(`${where}: label ${label} is on none of ${metrics.join(', ')}`);
+      for (const label of labels)
+        if (!known.has(label) && !targetLabels.has(label))
+          found.push(`${where}: label ${label} is on none of ${metrics.join(', ')}`);
       return found;
     });
   }
@@ -248,7 +332,12 @@ describe('the shipped Grafana dashboards and PrometheusRule', () => {
     expect(rule.kind).toBe('PrometheusRule');
     const alerts = rule.spec.groups.flatMap((g) => g.rules);
     expect(alerts.map((a) => a.alert)).toEqual(
-      expect.arrayContaining(['KubeloopReconcileErrors', 'KubeloopInformerStalled', 'KubeloopNoLeader', 'KubeloopWebhookErrors']),
+      expect.arrayContaining([
+        'KubeloopReconcileErrors',
+        'KubeloopInformerStalled',
+        'KubeloopNoLeader',
+        'KubeloopWebhookErrors',
+      ]),
     );
     expect(await problems(alerts.map((a) => ({ where: `alert ${a.alert}`, expr: a.expr })))).toEqual([]);
   });

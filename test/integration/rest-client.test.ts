@@ -46,7 +46,13 @@ describe('RESTClient against the real API server', () => {
       .into<ConfigMap>();
     expect(Number(replaced.metadata?.resourceVersion)).toBeGreaterThan(Number(got.metadata?.resourceVersion));
 
-    const list = await core.get().namespace(ns).resource('configmaps').param('labelSelector', undefined).do().into<{ items: ConfigMap[] }>();
+    const list = await core
+      .get()
+      .namespace(ns)
+      .resource('configmaps')
+      .param('labelSelector', undefined)
+      .do()
+      .into<{ items: ConfigMap[] }>();
     expect(list.items.map((i) => i.metadata?.name)).toContain(name);
 
     await core.delete().namespace(ns).resource('configmaps').name(name).do().raw();
@@ -58,7 +64,14 @@ describe('RESTClient against the real API server', () => {
     const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'dup' } };
     await core.post().namespace(ns).resource('configmaps').body(cm).do().into();
 
-    const exists = await core.post().namespace(ns).resource('configmaps').body(cm).do().into().catch((e: unknown) => e);
+    const exists = await core
+      .post()
+      .namespace(ns)
+      .resource('configmaps')
+      .body(cm)
+      .do()
+      .into()
+      .catch((e: unknown) => e);
     expect(exists).toBeInstanceOf(ApiError);
     expect(isAlreadyExists(exists)).toBe(true);
     expect(isConflict(exists)).toBe(false);
@@ -86,16 +99,27 @@ describe('RESTClient against the real API server', () => {
       .catch((e: unknown) => e);
     expect(isInvalid(invalid)).toBe(true);
     expect((invalid as ApiError).statusCode).toBe(422);
-    expect((invalid as ApiError).details?.causes?.[0]).toMatchObject({ field: 'metadata.name', reason: 'FieldValueInvalid' });
+    expect((invalid as ApiError).details?.causes?.[0]).toMatchObject({
+      field: 'metadata.name',
+      reason: 'FieldValueInvalid',
+    });
 
-    expect(await ignoreNotFound(core.get().namespace(ns).resource('configmaps').name('absent').do().into())).toBeUndefined();
+    expect(
+      await ignoreNotFound(core.get().namespace(ns).resource('configmaps').name('absent').do().into()),
+    ).toBeUndefined();
   });
 
   it('gives 403 Forbidden to a user RBAC does not allow', async () => {
     const env = await connectToControlPlane(workDir);
     const user = await env.addUser({ name: uniqueName('nobody') });
     const rc = restClientFor(user, { groupVersion: { group: '', version: 'v1' } });
-    const err = await rc.get().namespace('default').resource('secrets').do().into().catch((e: unknown) => e);
+    const err = await rc
+      .get()
+      .namespace('default')
+      .resource('secrets')
+      .do()
+      .into()
+      .catch((e: unknown) => e);
     expect(isForbidden(err)).toBe(true);
     expect((err as ApiError).status.details).toMatchObject({ kind: 'secrets' });
   });
@@ -105,6 +129,8 @@ describe('RESTClient against the real API server', () => {
     expect(version.gitVersion).toBe('v1.37.2');
     const controller = new AbortController();
     controller.abort(new Error('caller gave up'));
-    await expect(core.get().absPath('/version').do({ signal: controller.signal }).into()).rejects.toThrow('caller gave up');
+    await expect(core.get().absPath('/version').do({ signal: controller.signal }).into()).rejects.toThrow(
+      'caller gave up',
+    );
   });
 });

@@ -15,7 +15,12 @@ import { eventually } from '../support/wait.js';
 
 const gadgetSpec = s.object(
   {
-    name: s.string({ minLength: 3, maxLength: 10, pattern: '^[a-z][a-z0-9-]*$', description: 'A short lower-case name.' }),
+    name: s.string({
+      minLength: 3,
+      maxLength: 10,
+      pattern: '^[a-z][a-z0-9-]*$',
+      description: 'A short lower-case name.',
+    }),
     replicas: s.integer({ minimum: 0, maximum: 10 }).optional(),
     ratio: s.number({ minimum: 0, maximum: 1, exclusiveMaximum: true }).optional(),
     step: s.integer({ multipleOf: 5 }).optional(),
@@ -23,39 +28,86 @@ const gadgetSpec = s.object(
     enabled: s.boolean().optional(),
     port: s.intOrString().optional(),
     memory: s.quantity().optional(),
-    startTime: s.dateTime({ validations: [{ rule: 'self > timestamp("2000-01-01T00:00:00Z") && self.getFullYear() < 2100', message: 'startTime is in this century' }] }).optional(),
+    startTime: s
+      .dateTime({
+        validations: [
+          {
+            rule: 'self > timestamp("2000-01-01T00:00:00Z") && self.getFullYear() < 2100',
+            message: 'startTime is in this century',
+          },
+        ],
+      })
+      .optional(),
     day: s.string({ format: 'date' }).optional(),
     id: s.string({ format: 'uuid' }).optional(),
     address: s.string({ format: 'ipv4' }).optional(),
     network: s.string({ format: 'cidr' }).optional(),
     tags: s.array(s.string({ maxLength: 20 }), { maxItems: 3, listType: 'set' }).optional(),
     ports: s
-      .array(s.object({ name: s.string({ maxLength: 15 }), port: s.integer({ minimum: 1, maximum: 65535 }) }), { listType: 'map', mapKeys: ['name'], maxItems: 5 })
+      .array(s.object({ name: s.string({ maxLength: 15 }), port: s.integer({ minimum: 1, maximum: 65535 }) }), {
+        listType: 'map',
+        mapKeys: ['name'],
+        maxItems: 5,
+      })
       .optional(),
     labels: s.map(s.string({ maxLength: 5 }), { maxProperties: 2 }).optional(),
     min: s.integer().optional(),
     max: s.integer().optional(),
-    storageClass: s.string({ maxLength: 20, validations: [{ rule: 'self == oldSelf', message: 'storageClass is immutable' }] }).optional(),
-    version: s.integer({ validations: [{ rule: 'self >= oldSelf', message: 'version may not decrease' }] }).optional(),
-    owner: s.string({ maxLength: 20, validations: [{ rule: 'self.lowerAscii() == self', message: 'owner must be lower case' }] }).optional(),
-    endpoints: s
-      .array(s.string({ maxLength: 50 }), { maxItems: 5, validations: [{ rule: 'self.all(e, e.startsWith("https://"))', message: 'endpoints must use https' }] })
+    storageClass: s
+      .string({ maxLength: 20, validations: [{ rule: 'self == oldSelf', message: 'storageClass is immutable' }] })
       .optional(),
-    weights: s.map(s.integer(), { maxProperties: 5, validations: [{ rule: 'self.all(k, self[k] > 0)', message: 'weights must be positive' }] }).optional(),
+    version: s.integer({ validations: [{ rule: 'self >= oldSelf', message: 'version may not decrease' }] }).optional(),
+    owner: s
+      .string({
+        maxLength: 20,
+        validations: [{ rule: 'self.lowerAscii() == self', message: 'owner must be lower case' }],
+      })
+      .optional(),
+    endpoints: s
+      .array(s.string({ maxLength: 50 }), {
+        maxItems: 5,
+        validations: [{ rule: 'self.all(e, e.startsWith("https://"))', message: 'endpoints must use https' }],
+      })
+      .optional(),
+    weights: s
+      .map(s.integer(), {
+        maxProperties: 5,
+        validations: [{ rule: 'self.all(k, self[k] > 0)', message: 'weights must be positive' }],
+      })
+      .optional(),
     template: s.embeddedResource().optional(),
     pod: s.podTemplateSpec().optional(),
   },
   {
     validations: [
-      { rule: '!has(self.min) || !has(self.max) || self.min <= self.max', message: 'min must not exceed max', fieldPath: '.min' },
-      { rule: '!has(self.mode) || self.mode != "Fast" || has(self.replicas)', message: 'Fast mode needs replicas', reason: 'FieldValueRequired', fieldPath: '.replicas' },
-      { rule: '!has(self.tags) || self.tags.exists_one(t, t == "primary") || !self.tags.exists(t, t.startsWith("p"))', message: 'one tag may be primary' },
+      {
+        rule: '!has(self.min) || !has(self.max) || self.min <= self.max',
+        message: 'min must not exceed max',
+        fieldPath: '.min',
+      },
+      {
+        rule: '!has(self.mode) || self.mode != "Fast" || has(self.replicas)',
+        message: 'Fast mode needs replicas',
+        reason: 'FieldValueRequired',
+        fieldPath: '.replicas',
+      },
+      {
+        rule: '!has(self.tags) || self.tags.exists_one(t, t == "primary") || !self.tags.exists(t, t.startsWith("p"))',
+        message: 'one tag may be primary',
+      },
     ],
   },
 );
 
 function gadget(group: string): CustomResource<Infer<typeof gadgetSpec>, unknown> {
-  return defineCustomResource({ group, version: 'v1', kind: 'Gadget', plural: 'gadgets', namespaced: true, spec: gadgetSpec });
+  return defineCustomResource({
+    group,
+    version: 'v1',
+    kind: 'Gadget',
+    plural: 'gadgets',
+    namespaced: true,
+    spec: gadgetSpec,
+  });
 }
 
 type Spec = Record<string, unknown>;
@@ -86,7 +138,10 @@ const cases: Case[] = [
       address: '10.0.0.1',
       network: '10.0.0.0/8',
       tags: ['a', 'b'],
-      ports: [{ name: 'http', port: 80 }, { name: 'https', port: 443 }],
+      ports: [
+        { name: 'http', port: 80 },
+        { name: 'https', port: 443 },
+      ],
       labels: { a: 'x' },
       min: 1,
       max: 2,
@@ -128,7 +183,16 @@ const cases: Case[] = [
   { name: 'tags too many', spec: { ...ok, tags: ['a', 'b', 'c', 'd'] } },
   { name: 'tags duplicated', spec: { ...ok, tags: ['a', 'a'] } },
   { name: 'tags item a number', spec: { ...ok, tags: [1] } },
-  { name: 'ports key duplicated', spec: { ...ok, ports: [{ name: 'a', port: 1 }, { name: 'a', port: 2 }] } },
+  {
+    name: 'ports key duplicated',
+    spec: {
+      ...ok,
+      ports: [
+        { name: 'a', port: 1 },
+        { name: 'a', port: 2 },
+      ],
+    },
+  },
   { name: 'ports item port zero', spec: { ...ok, ports: [{ name: 'a', port: 0 }] } },
   { name: 'ports item without port', spec: { ...ok, ports: [{ name: 'a' }] } },
   { name: 'labels value too long', spec: { ...ok, labels: { a: 'toolong' } } },
@@ -149,17 +213,43 @@ const cases: Case[] = [
       ...ok,
       pod: {
         metadata: { labels: { app: 'x' } },
-        spec: { containers: [{ name: 'c', image: 'nginx', ports: [{ containerPort: 80 }], resources: { limits: { cpu: '500m', memory: '1Gi' } } }] },
+        spec: {
+          containers: [
+            {
+              name: 'c',
+              image: 'nginx',
+              ports: [{ containerPort: 80 }],
+              resources: { limits: { cpu: '500m', memory: '1Gi' } },
+            },
+          ],
+        },
       },
     },
   },
   { name: 'pod template: containers a string', spec: { ...ok, pod: { spec: { containers: 'oops' } } } },
-  { name: 'pod template: container without name', spec: { ...ok, pod: { spec: { containers: [{ image: 'nginx' }] } } } },
-  { name: 'pod template: containerPort a string', spec: { ...ok, pod: { spec: { containers: [{ name: 'c', ports: [{ containerPort: '80' }] }] } } } },
-  { name: 'pod template: limit not a quantity', spec: { ...ok, pod: { spec: { containers: [{ name: 'c', resources: { limits: { cpu: 'lots' } } }] } } } },
+  {
+    name: 'pod template: container without name',
+    spec: { ...ok, pod: { spec: { containers: [{ image: 'nginx' }] } } },
+  },
+  {
+    name: 'pod template: containerPort a string',
+    spec: { ...ok, pod: { spec: { containers: [{ name: 'c', ports: [{ containerPort: '80' }] }] } } },
+  },
+  {
+    name: 'pod template: limit not a quantity',
+    spec: { ...ok, pod: { spec: { containers: [{ name: 'c', resources: { limits: { cpu: 'lots' } } }] } } },
+  },
   { name: 'several problems at once', spec: { name: 'ab', replicas: 20, mode: 'Other', tags: ['a', 'a'] } },
-  { name: 'update: storageClass changed (transition rule)', old: { ...ok, storageClass: 'fast' }, spec: { ...ok, storageClass: 'slow' } },
-  { name: 'update: storageClass unchanged', old: { ...ok, storageClass: 'fast' }, spec: { ...ok, storageClass: 'fast', replicas: 2 } },
+  {
+    name: 'update: storageClass changed (transition rule)',
+    old: { ...ok, storageClass: 'fast' },
+    spec: { ...ok, storageClass: 'slow' },
+  },
+  {
+    name: 'update: storageClass unchanged',
+    old: { ...ok, storageClass: 'fast' },
+    spec: { ...ok, storageClass: 'fast', replicas: 2 },
+  },
   { name: 'update: storageClass set for the first time', old: ok, spec: { ...ok, storageClass: 'fast' } },
   { name: 'update: version decreased (transition rule)', old: { ...ok, version: 3 }, spec: { ...ok, version: 2 } },
   { name: 'update: version increased', old: { ...ok, version: 3 }, spec: { ...ok, version: 4 } },
@@ -178,17 +268,26 @@ describe('validateObject agrees with the API server (a CRD from the same definit
   const { config } = sharedCluster();
   const group = `${uniqueName('schema')}.example.com`;
   const Gadget = gadget(group);
-  const crds = createDynamicClient(config).resource({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' });
+  const crds = createDynamicClient(config).resource({
+    group: 'apiextensions.k8s.io',
+    version: 'v1',
+    resource: 'customresourcedefinitions',
+  });
   let namespace = '';
 
   beforeAll(async () => {
     const [generated] = buildCrds([{ descriptor: Gadget, version: Gadget.crdVersion, source: 'test' }]);
     await crds.create(generated!.crd as unknown as Unstructured);
-    await eventually('the CRD to be established', async () => {
-      const got = await crds.get(`gadgets.${group}`);
-      const conditions = (got['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
-      return conditions.some((c) => c.type === 'Established' && c.status === 'True') || undefined;
-    }, 30_000);
+    await eventually(
+      'the CRD to be established',
+      async () => {
+        const got = await crds.get(`gadgets.${group}`);
+        const conditions =
+          (got['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
+        return conditions.some((c) => c.type === 'Established' && c.status === 'True') || undefined;
+      },
+      30_000,
+    );
     namespace = await createTestNamespace(config, 'schema');
   }, 60_000);
 
@@ -201,14 +300,28 @@ describe('validateObject agrees with the API server (a CRD from the same definit
     const metadata = { name: `g${i}` };
     try {
       if (c.old) {
-        const created = await client.create({ apiVersion: `${group}/v1`, kind: 'Gadget', metadata, spec: c.old as never });
+        const created = await client.create({
+          apiVersion: `${group}/v1`,
+          kind: 'Gadget',
+          metadata,
+          spec: c.old as never,
+        });
         await client.update({ ...created, spec: c.spec as never }, { dryRun: ['All'] });
       } else {
-        await eventually('gadgets to be served', () =>
-          client.create({ apiVersion: `${group}/v1`, kind: 'Gadget', metadata, spec: c.spec as never }, { dryRun: ['All'] }).then(
-            () => true,
-            (err: unknown) => (err instanceof ApiError && err.statusCode === 404 ? undefined : Promise.reject(err)),
-          ), 30_000);
+        await eventually(
+          'gadgets to be served',
+          () =>
+            client
+              .create(
+                { apiVersion: `${group}/v1`, kind: 'Gadget', metadata, spec: c.spec as never },
+                { dryRun: ['All'] },
+              )
+              .then(
+                () => true,
+                (err: unknown) => (err instanceof ApiError && err.statusCode === 404 ? undefined : Promise.reject(err)),
+              ),
+          30_000,
+        );
       }
       return { accepted: true, fields: [] };
     } catch (err) {
@@ -222,7 +335,10 @@ describe('validateObject agrees with the API server (a CRD from the same definit
     const object = { apiVersion: `${group}/v1`, kind: 'Gadget', metadata: { name: `g${i}`, namespace }, spec: c.spec };
     const old = c.old && { ...object, spec: c.old };
     const errors = validateObject(Gadget, object, old);
-    return { accepted: errors.length === 0, fields: [...new Set(errors.map((e) => `${e.field} ${e.type}`))].toSorted() };
+    return {
+      accepted: errors.length === 0,
+      fields: [...new Set(errors.map((e) => `${e.field} ${e.type}`))].toSorted(),
+    };
   }
 
   it(`runs ${cases.length} objects through both and gets the same answers`, async () => {
@@ -232,7 +348,8 @@ describe('validateObject agrees with the API server (a CRD from the same definit
     for (const [i, c] of cases.entries()) {
       const [want, got] = [await server(c, i), local(c, i)];
       if (!want.accepted) refused++;
-      if (JSON.stringify(want) !== JSON.stringify(got)) disagreements.push(`${c.name}: server ${JSON.stringify(want)}, validateObject ${JSON.stringify(got)}`);
+      if (JSON.stringify(want) !== JSON.stringify(got))
+        disagreements.push(`${c.name}: server ${JSON.stringify(want)}, validateObject ${JSON.stringify(got)}`);
     }
     expect(disagreements).toEqual([]);
     // Both answers occur: the suite is not all-accept or all-refuse.

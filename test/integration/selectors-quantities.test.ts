@@ -20,10 +20,16 @@ describe('selectors and quantities against the real API server', () => {
   const { config } = sharedCluster();
 
   /** The names the server lists for a selector, or 'refused' for a 400. */
-  async function serverList(ns: string, options: { labelSelector?: string; fieldSelector?: string }): Promise<string[] | 'refused'> {
+  async function serverList(
+    ns: string,
+    options: { labelSelector?: string; fieldSelector?: string },
+  ): Promise<string[] | 'refused'> {
     try {
       const list = await createClientset(config).coreV1().configMaps(ns).list(options);
-      return list.items.map((i) => i.metadata?.name ?? '').filter((n) => n !== 'kube-root-ca.crt').toSorted();
+      return list.items
+        .map((i) => i.metadata?.name ?? '')
+        .filter((n) => n !== 'kube-root-ca.crt')
+        .toSorted();
     } catch (err) {
       if ((err as ApiError).statusCode === 400) return 'refused';
       throw err;
@@ -120,23 +126,39 @@ describe('selectors and quantities against the real API server', () => {
     const cms = createClientset(config).coreV1().configMaps(ns);
     await cms.create({ metadata: { name: 'a' }, data: { color: 'red' } });
     await cms.create({ metadata: { name: 'b' }, data: { color: 'blue' } });
-    const mgr = await createManager({ config, cache: { namespaces: [ns] }, metricsBindAddress: '0', healthProbeBindAddress: '0', logger: pino({ level: 'silent' }) });
+    const mgr = await createManager({
+      config,
+      cache: { namespaces: [ns] },
+      metricsBindAddress: '0',
+      healthProbeBindAddress: '0',
+      logger: pino({ level: 'silent' }),
+    });
     mgr.cache.indexField(ConfigMap, 'data.color', (cm) => [cm.data?.['color'] ?? '']);
     const stop = new AbortController();
     const done = mgr.start(stop.signal);
     try {
       const names = async (fieldSelector: string): Promise<string[]> =>
-        (await mgr.client.list(ConfigMap, { namespace: ns, fieldSelector })).items.map((i) => i.metadata?.name ?? '').toSorted();
+        (await mgr.client.list(ConfigMap, { namespace: ns, fieldSelector })).items
+          .map((i) => i.metadata?.name ?? '')
+          .toSorted();
       // Cached reads work once the manager runs.
-      await eventually('the cache serves reads', async () => ((await names('')).length > 0 ? true : undefined), { retryErrors: true });
+      await eventually('the cache serves reads', async () => ((await names('')).length > 0 ? true : undefined), {
+        retryErrors: true,
+      });
       expect(await names('data.color=red')).toEqual(['a']);
       expect(await names('metadata.name=b')).toEqual(['b']);
       expect(await names('data.color=red,metadata.name=b')).toEqual([]);
-      const refused = await mgr.client.list(ConfigMap, { namespace: ns, fieldSelector: 'metadata.name!=a' }).catch((e: unknown) => e);
+      const refused = await mgr.client
+        .list(ConfigMap, { namespace: ns, fieldSelector: 'metadata.name!=a' })
+        .catch((e: unknown) => e);
       expect(hasErrorCode(refused, 'ERR_KUBE_INVALID_SELECTOR')).toBe(true);
       expect((refused as Error).message).toMatch(/non-exact field matches/);
       // Uncached, the same selector goes to the API server.
-      const direct = await mgr.client.list(ConfigMap, { namespace: ns, fieldSelector: 'metadata.name!=a', uncached: true });
+      const direct = await mgr.client.list(ConfigMap, {
+        namespace: ns,
+        fieldSelector: 'metadata.name!=a',
+        uncached: true,
+      });
       expect(direct.items.map((i) => i.metadata?.name).filter((n) => n !== 'kube-root-ca.crt')).toEqual(['b']);
     } finally {
       stop.abort();
@@ -148,16 +170,58 @@ describe('selectors and quantities against the real API server', () => {
     const ns = await createTestNamespace(config, 'quantity');
     const quotas = createClientset(config).coreV1().resourceQuotas(ns);
     const inputs = [
-      '1.5', '1500m', '100m', '0.5', '1000m', '1000', '1k', '1.5k', '12e6', '1e3', '1e2', '1E3', '1e-3',
-      '1.500', '+1', '01', '00', '.5', '1.', '0', '1Ki', '+1Ki', '1024Ki', '1025Ki', '0.5Ki', '1.5Gi', '1.5Mi', '8Ei',
-      '16Ei', '4Ei', '0.5Ei', '2.5Ti', '0Ki', '1000000000m', '1500000000n', '3.142',
-      '1.5e3', '1500e-3', '5e+00', '1E', '1024E', '123456789012345678', '99999999999999999999',
+      '1.5',
+      '1500m',
+      '100m',
+      '0.5',
+      '1000m',
+      '1000',
+      '1k',
+      '1.5k',
+      '12e6',
+      '1e3',
+      '1e2',
+      '1E3',
+      '1e-3',
+      '1.500',
+      '+1',
+      '01',
+      '00',
+      '.5',
+      '1.',
+      '0',
+      '1Ki',
+      '+1Ki',
+      '1024Ki',
+      '1025Ki',
+      '0.5Ki',
+      '1.5Gi',
+      '1.5Mi',
+      '8Ei',
+      '16Ei',
+      '4Ei',
+      '0.5Ei',
+      '2.5Ti',
+      '0Ki',
+      '1000000000m',
+      '1500000000n',
+      '3.142',
+      '1.5e3',
+      '1500e-3',
+      '5e+00',
+      '1E',
+      '1024E',
+      '123456789012345678',
+      '99999999999999999999',
     ];
     // (A ResourceList's quantities are rounded up to the milli by the server's defaulting, so none here is finer.)
     const stored: Record<string, string> = {};
     // One quota per input (the server refuses some keys' fractions): requests.memory accepts any quantity.
     for (const [i, input] of inputs.entries()) {
-      const created = await quotas.create({ metadata: { name: `q${i}` }, spec: { hard: { 'requests.memory': input } } });
+      const created = await quotas.create({
+        metadata: { name: `q${i}` },
+        spec: { hard: { 'requests.memory': input } },
+      });
       stored[input] = created.spec?.hard?.['requests.memory'] ?? '';
     }
     const mine = Object.fromEntries(inputs.map((input) => [input, canonicalQuantity(input)]));

@@ -42,9 +42,21 @@ interface WidgetStatus {
   count?: number;
 }
 /** A custom resource with a status subresource. */
-const Widget = defineResource<WidgetSpec, WidgetStatus>({ group, version: 'v1', kind: 'Widget', namespaced: true, subresources: ['status'] });
+const Widget = defineResource<WidgetSpec, WidgetStatus>({
+  group,
+  version: 'v1',
+  kind: 'Widget',
+  namespaced: true,
+  subresources: ['status'],
+});
 /** A custom resource without one: status is an ordinary field. */
-const Gadget = defineResource<WidgetSpec, WidgetStatus>({ group, version: 'v1', kind: 'Gadget', namespaced: true, subresources: [] });
+const Gadget = defineResource<WidgetSpec, WidgetStatus>({
+  group,
+  version: 'v1',
+  kind: 'Gadget',
+  namespaced: true,
+  subresources: [],
+});
 type Widget = NonNullable<(typeof Widget)['__type']>;
 
 const open = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
@@ -91,7 +103,12 @@ async function caught(work: Promise<unknown>): Promise<ApiError> {
   throw new Error('expected the call to fail');
 }
 
-function cm(ns: string, name: string, data: Record<string, string> = {}, labels?: Record<string, string>): corev1.ConfigMap {
+function cm(
+  ns: string,
+  name: string,
+  data: Record<string, string> = {},
+  labels?: Record<string, string>,
+): corev1.ConfigMap {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, ...(labels && { labels }) }, data };
 }
 
@@ -107,13 +124,20 @@ function deployment(ns: string, name: string, image = 'nginx:1'): appsv1.Deploym
     metadata: { name, namespace: ns },
     spec: {
       selector: { matchLabels: labels },
-      template: { metadata: { labels }, spec: { containers: [{ name: 'web', image, env: [{ name: 'A', value: '1' }] }] } },
+      template: {
+        metadata: { labels },
+        spec: { containers: [{ name: 'web', image, env: [{ name: 'A', value: '1' }] }] },
+      },
     },
   };
 }
 
 /** Collects a watch's events until `count` arrived (or `timeoutMs` passed), then closes it. */
-async function collect<T>(events: AsyncIterable<WatchEvent<T>> & { close(): void }, count: number, timeoutMs = 10_000): Promise<WatchEvent<T>[]> {
+async function collect<T>(
+  events: AsyncIterable<WatchEvent<T>> & { close(): void },
+  count: number,
+  timeoutMs = 10_000,
+): Promise<WatchEvent<T>[]> {
   const out: WatchEvent<T>[] = [];
   const timer = setTimeout(() => events.close(), timeoutMs);
   try {
@@ -129,9 +153,15 @@ async function collect<T>(events: AsyncIterable<WatchEvent<T>> & { close(): void
 }
 
 /** A ConfigMap `s` to apply. */
-const applied = (ns: string, data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 's', namespace: ns }, data });
+const applied = (ns: string, data: Record<string, string>) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 's', namespace: ns },
+  data,
+});
 
-const summary = (events: WatchEvent<KubeObject>[]): string[] => events.map((e) => `${e.type} ${e.object.metadata?.name ?? ''}`);
+const summary = (events: WatchEvent<KubeObject>[]): string[] =>
+  events.map((e) => `${e.type} ${e.object.metadata?.name ?? ''}`);
 
 function conformance(makeBackend: () => Promise<Backend>): void {
   let b: Backend;
@@ -160,7 +190,11 @@ function conformance(makeBackend: () => Promise<Backend>): void {
 
     it('makes a name from generateName', async () => {
       const ns = await b.namespace();
-      const c = await b.client.create<corev1.ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'gen-', namespace: ns } });
+      const c = await b.client.create<corev1.ConfigMap>({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { generateName: 'gen-', namespace: ns },
+      });
       expect(c.metadata?.name).toMatch(/^gen-[a-z0-9]{5}$/);
       expect(c.metadata?.generateName).toBe('gen-');
     });
@@ -180,7 +214,9 @@ function conformance(makeBackend: () => Promise<Backend>): void {
 
     it('answers 422 for a missing or malformed name, and 400 for a namespace other than the request’s', async () => {
       const ns = await b.namespace();
-      const missing = await caught(b.client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: ns } }));
+      const missing = await caught(
+        b.client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: ns } }),
+      );
       expect(isInvalid(missing)).toBe(true);
       expect(missing.details?.causes?.[0]).toMatchObject({ field: 'metadata.name', reason: 'FieldValueRequired' });
       const bad = await caught(b.client.create(cm(ns, 'Not_A_Name')));
@@ -247,7 +283,9 @@ function conformance(makeBackend: () => Promise<Backend>): void {
       const ns = await b.namespace();
       const created = await b.client.create(widget(ns, 'w', { size: 1 }, { status: { phase: 'Ignored' } }));
       expect(created.status).toBeUndefined();
-      const statused = await b.client.status().update({ ...created, spec: { size: 99 }, status: { phase: 'Ready', count: 1 } });
+      const statused = await b.client
+        .status()
+        .update({ ...created, spec: { size: 99 }, status: { phase: 'Ready', count: 1 } });
       expect(statused.status).toEqual({ phase: 'Ready', count: 1 });
       expect(statused.spec).toEqual({ size: 1 });
       expect(statused.metadata?.generation).toBe(1);
@@ -256,7 +294,9 @@ function conformance(makeBackend: () => Promise<Backend>): void {
       const respec = await b.client.update({ ...labelled, spec: { size: 2 }, status: { phase: 'Overwritten?' } });
       expect(respec.metadata?.generation).toBe(2);
       expect(respec.status).toEqual({ phase: 'Ready', count: 1 });
-      const patched = await b.client.status().patch(respec, { spec: { size: 7 }, status: { count: 2 } }, { patchType: 'merge' });
+      const patched = await b.client
+        .status()
+        .patch(respec, { spec: { size: 7 }, status: { count: 2 } }, { patchType: 'merge' });
       expect(patched.status).toEqual({ phase: 'Ready', count: 2 });
       expect(patched.spec).toEqual({ size: 2 });
       expect(patched.metadata?.generation).toBe(2);
@@ -266,7 +306,13 @@ function conformance(makeBackend: () => Promise<Backend>): void {
 
     it('treats status as an ordinary field for a kind without a status subresource', async () => {
       const ns = await b.namespace();
-      const g = await b.client.create<Widget>({ apiVersion: `${group}/v1`, kind: 'Gadget', metadata: { name: 'g', namespace: ns }, spec: { size: 1 }, status: { phase: 'Kept' } });
+      const g = await b.client.create<Widget>({
+        apiVersion: `${group}/v1`,
+        kind: 'Gadget',
+        metadata: { name: 'g', namespace: ns },
+        spec: { size: 1 },
+        status: { phase: 'Kept' },
+      });
       expect(g.status).toEqual({ phase: 'Kept' });
       const u = await b.client.update({ ...g, status: { phase: 'Changed' } });
       expect(u.status).toEqual({ phase: 'Changed' });
@@ -279,7 +325,10 @@ function conformance(makeBackend: () => Promise<Backend>): void {
       const d = await b.client.create(deployment(ns, 'd'));
       const labelled = await b.client.update({ ...d, metadata: { ...d.metadata, labels: { x: 'y' } } });
       expect(labelled.metadata?.generation).toBe(1);
-      const annotated = await b.client.update({ ...labelled, metadata: { ...labelled.metadata, annotations: { note: 'n' } } });
+      const annotated = await b.client.update({
+        ...labelled,
+        metadata: { ...labelled.metadata, annotations: { note: 'n' } },
+      });
       expect(annotated.metadata?.generation).toBe(2);
       const spec = structuredClone(annotated.spec!);
       spec.template.spec!.containers[0]!.image = 'nginx:2';
@@ -292,7 +341,9 @@ function conformance(makeBackend: () => Promise<Backend>): void {
   describe('deletion and finalizers', () => {
     it('only marks an object with finalizers; removing the last finalizer removes it', async () => {
       const ns = await b.namespace();
-      const w = await b.client.create(widget(ns, 'w', { size: 1 }, { metadata: { name: 'w', namespace: ns, finalizers: ['example.com/cleanup'] } }));
+      const w = await b.client.create(
+        widget(ns, 'w', { size: 1 }, { metadata: { name: 'w', namespace: ns, finalizers: ['example.com/cleanup'] } }),
+      );
       await b.client.delete(w);
       const marked = await b.client.get(Widget, { namespace: ns, name: 'w' });
       expect(marked.metadata?.deletionTimestamp).toMatch(/Z$/);
@@ -301,7 +352,12 @@ function conformance(makeBackend: () => Promise<Backend>): void {
       await b.client.delete(marked);
       const still = await b.client.get(Widget, { namespace: ns, name: 'w' });
       expect(still.metadata?.resourceVersion).toBe(marked.metadata?.resourceVersion);
-      const more = await caught(b.client.update({ ...still, metadata: { ...still.metadata, finalizers: ['example.com/cleanup', 'example.com/late'] } }));
+      const more = await caught(
+        b.client.update({
+          ...still,
+          metadata: { ...still.metadata, finalizers: ['example.com/cleanup', 'example.com/late'] },
+        }),
+      );
       expect(isInvalid(more)).toBe(true);
       expect(more.details?.causes?.[0]).toMatchObject({ field: 'metadata.finalizers', reason: 'FieldValueForbidden' });
       const changed = await b.client.update({ ...still, spec: { size: 5 } });
@@ -313,7 +369,9 @@ function conformance(makeBackend: () => Promise<Backend>): void {
     it('removes an object without finalizers at once; 404 for a missing one; 409 for a failed precondition', async () => {
       const ns = await b.namespace();
       const c = await b.client.create(cm(ns, 'a'));
-      const wrongUid = await caught(b.client.delete(c, { preconditions: { uid: '00000000-0000-0000-0000-000000000000' } }));
+      const wrongUid = await caught(
+        b.client.delete(c, { preconditions: { uid: '00000000-0000-0000-0000-000000000000' } }),
+      );
       expect(isConflict(wrongUid)).toBe(true);
       await b.client.delete(c);
       expect(isNotFound(await caught(b.client.get(ConfigMap, { namespace: ns, name: 'a' })))).toBe(true);
@@ -339,8 +397,18 @@ function conformance(makeBackend: () => Promise<Backend>): void {
     it('keeps owner references, and deleting the owner leaves the dependent (no garbage collector)', async () => {
       const ns = await b.namespace();
       const owner = await b.client.create(widget(ns, 'owner'));
-      const ref = { apiVersion: `${group}/v1`, kind: 'Widget', name: 'owner', uid: owner.metadata!.uid!, controller: true, blockOwnerDeletion: true };
-      const dep = await b.client.create({ ...cm(ns, 'dep'), metadata: { name: 'dep', namespace: ns, ownerReferences: [ref] } });
+      const ref = {
+        apiVersion: `${group}/v1`,
+        kind: 'Widget',
+        name: 'owner',
+        uid: owner.metadata!.uid!,
+        controller: true,
+        blockOwnerDeletion: true,
+      };
+      const dep = await b.client.create({
+        ...cm(ns, 'dep'),
+        metadata: { name: 'dep', namespace: ns, ownerReferences: [ref] },
+      });
       expect(dep.metadata?.ownerReferences).toEqual([ref]);
       await b.client.delete(owner);
       await sleep(200);
@@ -401,11 +469,23 @@ function conformance(makeBackend: () => Promise<Backend>): void {
       const c = await b.client.create(cm(ns, 'a', { keep: '1', drop: '2' }));
       const p = await b.client.patch(c, { data: { drop: null, add: '3' } }, { patchType: 'merge' });
       expect(p.data).toEqual({ keep: '1', add: '3' });
-      const stale = await caught(b.client.patch(c, { metadata: { resourceVersion: c.metadata!.resourceVersion }, data: { x: '1' } }, { patchType: 'merge' }));
+      const stale = await caught(
+        b.client.patch(
+          c,
+          { metadata: { resourceVersion: c.metadata!.resourceVersion }, data: { x: '1' } },
+          { patchType: 'merge' },
+        ),
+      );
       expect(isConflict(stale)).toBe(true);
-      const fresh = await b.client.patch(p, { metadata: { resourceVersion: p.metadata!.resourceVersion }, data: { x: '1' } }, { patchType: 'merge' });
+      const fresh = await b.client.patch(
+        p,
+        { metadata: { resourceVersion: p.metadata!.resourceVersion }, data: { x: '1' } },
+        { patchType: 'merge' },
+      );
       expect(fresh.data?.['x']).toBe('1');
-      expect(isNotFound(await caught(b.client.patch(cm(ns, 'ghost'), { data: { a: '1' } }, { patchType: 'merge' })))).toBe(true);
+      expect(
+        isNotFound(await caught(b.client.patch(cm(ns, 'ghost'), { data: { a: '1' } }, { patchType: 'merge' }))),
+      ).toBe(true);
     });
 
     it('applies JSON patches, and answers 422 when a test operation fails', async () => {
@@ -424,7 +504,9 @@ function conformance(makeBackend: () => Promise<Backend>): void {
       );
       expect(p.spec).toEqual({ size: 2, items: ['x', 'b'], color: 'red' });
       expect(p.metadata?.generation).toBe(2);
-      const failed = await caught(b.client.patch(w, [{ op: 'test', path: '/spec/size', value: 1 }], { patchType: 'json' }));
+      const failed = await caught(
+        b.client.patch(w, [{ op: 'test', path: '/spec/size', value: 1 }], { patchType: 'json' }),
+      );
       expect(isInvalid(failed)).toBe(true);
     });
 
@@ -433,7 +515,18 @@ function conformance(makeBackend: () => Promise<Backend>): void {
       const d = await b.client.create(deployment(ns, 'd'));
       const p = await b.client.patch(
         d,
-        { spec: { template: { spec: { containers: [{ name: 'web', env: [{ name: 'B', value: '2' }] }, { name: 'sidecar', image: 'busybox' }] } } } },
+        {
+          spec: {
+            template: {
+              spec: {
+                containers: [
+                  { name: 'web', env: [{ name: 'B', value: '2' }] },
+                  { name: 'sidecar', image: 'busybox' },
+                ],
+              },
+            },
+          },
+        },
         { patchType: 'strategic' },
       );
       const containers = p.spec!.template.spec!.containers;
@@ -445,10 +538,23 @@ function conformance(makeBackend: () => Promise<Backend>): void {
       ]);
       const q = await b.client.patch(
         p,
-        { spec: { template: { spec: { containers: [{ name: 'web', env: [{ name: 'A', $patch: 'delete' }] }, { name: 'sidecar', $patch: 'delete' }] } } } },
+        {
+          spec: {
+            template: {
+              spec: {
+                containers: [
+                  { name: 'web', env: [{ name: 'A', $patch: 'delete' }] },
+                  { name: 'sidecar', $patch: 'delete' },
+                ],
+              },
+            },
+          },
+        },
         { patchType: 'strategic' },
       );
-      expect(q.spec!.template.spec!.containers.map((c) => [c.name, c.env?.map((e) => e.name)])).toEqual([['web', ['B']]]);
+      expect(q.spec!.template.spec!.containers.map((c) => [c.name, c.env?.map((e) => e.name)])).toEqual([
+        ['web', ['B']],
+      ]);
       const fin = await b.client.patch(q, { metadata: { finalizers: ['a/b'] } }, { patchType: 'strategic' });
       const fin2 = await b.client.patch(fin, { metadata: { finalizers: ['c/d'] } }, { patchType: 'strategic' });
       expect(fin2.metadata?.finalizers).toEqual(['c/d', 'a/b']);
@@ -459,7 +565,6 @@ function conformance(makeBackend: () => Promise<Backend>): void {
   });
 
   describe('server-side apply', () => {
-
     it('creates, updates, conflicts with another manager’s field unless forced, and removes fields a manager stops applying', async () => {
       const ns = await b.namespace();
       const created = await b.client.apply<corev1.ConfigMap>(applied(ns, { x: '1', y: '2' }), { fieldManager: 'm1' });
@@ -467,12 +572,17 @@ function conformance(makeBackend: () => Promise<Backend>): void {
       expect(created.metadata?.managedFields?.map((m) => [m.manager, m.operation])).toEqual([['m1', 'Apply']]);
       const conflict = await caught(b.client.apply<corev1.ConfigMap>(applied(ns, { x: '9' }), { fieldManager: 'm2' }));
       expect(isConflict(conflict)).toBe(true);
-      expect(conflict.fieldConflicts.map(({ field, manager }) => ({ field, manager }))).toEqual([{ field: '.data.x', manager: 'm1' }]);
+      expect(conflict.fieldConflicts.map(({ field, manager }) => ({ field, manager }))).toEqual([
+        { field: '.data.x', manager: 'm1' },
+      ]);
       const shared = await b.client.apply<corev1.ConfigMap>(applied(ns, { x: '1', z: '3' }), { fieldManager: 'm2' });
       expect(shared.data).toEqual({ x: '1', y: '2', z: '3' });
       const dropped = await b.client.apply<corev1.ConfigMap>(applied(ns, {}), { fieldManager: 'm1' });
       expect(dropped.data).toEqual({ x: '1', z: '3' });
-      const forced = await b.client.apply<corev1.ConfigMap>(applied(ns, { x: '7' }), { fieldManager: 'm2', force: true });
+      const forced = await b.client.apply<corev1.ConfigMap>(applied(ns, { x: '7' }), {
+        fieldManager: 'm2',
+        force: true,
+      });
       expect(forced.data).toEqual({ x: '7' });
     });
 
@@ -483,14 +593,25 @@ function conformance(makeBackend: () => Promise<Backend>): void {
       const err = await caught(b.client.apply<corev1.ConfigMap>(applied(ns, { x: '6' }), { fieldManager: 'm1' }));
       expect(isConflict(err)).toBe(true);
       expect(err.fieldConflicts.map((f) => [f.field, f.manager])).toEqual([['.data.x', 'm3']]);
-      const stale = await caught(b.client.apply<corev1.ConfigMap>({ ...applied(ns, { x: '8' }), metadata: { name: 's', namespace: ns, resourceVersion: c.metadata!.resourceVersion! } }, { fieldManager: 'm3' }));
+      const stale = await caught(
+        b.client.apply<corev1.ConfigMap>(
+          {
+            ...applied(ns, { x: '8' }),
+            metadata: { name: 's', namespace: ns, resourceVersion: c.metadata!.resourceVersion! },
+          },
+          { fieldManager: 'm3' },
+        ),
+      );
       expect(isConflict(stale)).toBe(true);
     });
 
     it('merges keyed lists item by item for built-in kinds', async () => {
       const ns = await b.namespace();
       const base = deployment(ns, 'ad');
-      const a = await b.client.apply<appsv1.Deployment>({ ...base, apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'ad', namespace: ns } }, { fieldManager: 'owner' });
+      const a = await b.client.apply<appsv1.Deployment>(
+        { ...base, apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'ad', namespace: ns } },
+        { fieldManager: 'owner' },
+      );
       expect(a.metadata?.generation).toBe(1);
       const sidecar = {
         apiVersion: 'apps/v1',
@@ -527,7 +648,10 @@ function conformance(makeBackend: () => Promise<Backend>): void {
     it('reports the start of a deletion as MODIFIED and the removal of the last finalizer as one DELETED', async () => {
       const ns = await b.namespace();
       const cms = b.clientset.coreV1().configMaps(ns);
-      const c = await b.client.create<corev1.ConfigMap>({ ...cm(ns, 'f'), metadata: { name: 'f', namespace: ns, finalizers: ['example.com/hold'] } });
+      const c = await b.client.create<corev1.ConfigMap>({
+        ...cm(ns, 'f'),
+        metadata: { name: 'f', namespace: ns, finalizers: ['example.com/hold'] },
+      });
       const events = collect(cms.watch({ resourceVersion: c.metadata!.resourceVersion! }), 2);
       await sleep(100);
       await b.client.delete(c);
@@ -537,7 +661,9 @@ function conformance(makeBackend: () => Promise<Backend>): void {
       const got = await events;
       expect(summary(got)).toEqual(['MODIFIED f', 'DELETED f']);
       expect(got[0]!.object.metadata?.deletionTimestamp).toBeDefined();
-      expect(Number(got[1]!.object.metadata?.resourceVersion)).toBeGreaterThan(Number(marked.metadata?.resourceVersion));
+      expect(Number(got[1]!.object.metadata?.resourceVersion)).toBeGreaterThan(
+        Number(marked.metadata?.resourceVersion),
+      );
       expect(isNotFound(await caught(b.client.get(ConfigMap, { namespace: ns, name: 'f' })))).toBe(true);
     });
 
@@ -554,7 +680,10 @@ function conformance(makeBackend: () => Promise<Backend>): void {
       const cms = b.clientset.coreV1().configMaps(ns);
       const a = await b.client.create(cm(ns, 'a', {}, { watched: 'yes' }));
       const list = await cms.list({ labelSelector: 'watched=yes' });
-      const events = collect(cms.watch({ labelSelector: 'watched=yes', resourceVersion: list.metadata.resourceVersion! }), 3);
+      const events = collect(
+        cms.watch({ labelSelector: 'watched=yes', resourceVersion: list.metadata.resourceVersion! }),
+        3,
+      );
       await sleep(100);
       const out = await b.client.update({ ...a, metadata: { ...a.metadata, labels: { watched: 'no' } } });
       await b.client.create(cm(ns, 'ignored', {}, { watched: 'no' }));
@@ -566,7 +695,9 @@ function conformance(makeBackend: () => Promise<Backend>): void {
     it('feeds an informer: adds, updates and deletes reach its handlers and store', async () => {
       const ns = await b.namespace();
       await b.client.create(cm(ns, 'pre', { v: '0' }));
-      const informer = createSharedIndexInformer<corev1.ConfigMap>(b.factory.resource(ConfigMap).namespace(ns), { name: 'conformance' });
+      const informer = createSharedIndexInformer<corev1.ConfigMap>(b.factory.resource(ConfigMap).namespace(ns), {
+        name: 'conformance',
+      });
       const seen: string[] = [];
       informer.addEventHandler({
         onAdd: (o) => void seen.push(`add ${o.metadata?.name}`),
@@ -582,7 +713,12 @@ function conformance(makeBackend: () => Promise<Backend>): void {
         await b.client.delete(c);
         await eventually('four notifications', () => seen.length >= 4, 10_000);
         expect(seen).toEqual(['add pre', 'add new', 'update new 2', 'delete new']);
-        expect(informer.getIndexer().list().map((o) => o.metadata?.name)).toEqual(['pre']);
+        expect(
+          informer
+            .getIndexer()
+            .list()
+            .map((o) => o.metadata?.name),
+        ).toEqual(['pre']);
       } finally {
         stop.abort();
         await running;
@@ -594,14 +730,23 @@ function conformance(makeBackend: () => Promise<Backend>): void {
 describe('fake client conformance: kubeloop/testing fake', () => {
   conformance(async () => {
     const fake = createFakeClient({ resources: [Widget, Gadget] });
-    return { client: fake, clientset: fake.clientset, factory: fake.factory, namespace: async () => `fake-${randomBytes(4).toString('hex')}` };
+    return {
+      client: fake,
+      clientset: fake.clientset,
+      factory: fake.factory,
+      namespace: async () => `fake-${randomBytes(4).toString('hex')}`,
+    };
   });
 });
 
 describe('fake client conformance: kube-apiserver v1.37', () => {
   const { config } = sharedCluster();
   conformance(async () => {
-    const crds = createDynamicClient(config).resource({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' });
+    const crds = createDynamicClient(config).resource({
+      group: 'apiextensions.k8s.io',
+      version: 'v1',
+      resource: 'customresourcedefinitions',
+    });
     for (const def of [crd('Widget', 'widgets', true), crd('Gadget', 'gadgets', false)]) {
       await crds.create(def).catch((err: unknown) => {
         if (!isAlreadyExists(err)) throw err;
@@ -612,12 +757,21 @@ describe('fake client conformance: kube-apiserver v1.37', () => {
     // Wait until both resources are served.
     const probeNs = await createTestNamespace(config, 'conf-probe');
     for (const res of [Widget, Gadget]) {
-      await eventually(`${res.kind} to be served`, async () => Boolean(await client.list(res, { namespace: probeNs })), {
-        timeoutMs: 30_000,
-        intervalMs: 200,
-        retryErrors: true,
-      });
+      await eventually(
+        `${res.kind} to be served`,
+        async () => Boolean(await client.list(res, { namespace: probeNs })),
+        {
+          timeoutMs: 30_000,
+          intervalMs: 200,
+          retryErrors: true,
+        },
+      );
     }
-    return { client, clientset: createClientsetFromFactory(factory), factory, namespace: () => createTestNamespace(config, 'conf') };
+    return {
+      client,
+      clientset: createClientsetFromFactory(factory),
+      factory,
+      namespace: () => createTestNamespace(config, 'conf'),
+    };
   });
 });

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  createDynamicClient,
-  type KubeObject,
-  type Unstructured,
-  type WatchEvent,
-} from '../../sdk/client/index.js';
+import { createDynamicClient, type KubeObject, type Unstructured, type WatchEvent } from '../../sdk/client/index.js';
 import { connectionStats } from '../../sdk/client/transport/dispatchers.js';
 import { createTestNamespace, sharedCluster, uniqueName } from '../support/cluster.js';
 import { eventually } from '../support/wait.js';
@@ -49,7 +44,11 @@ describe('watch against the real API server', () => {
     for (const n of ['a', 'b', 'c']) await cms.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: n } });
     const seen: string[] = [];
     let end: KubeObject | undefined;
-    for await (const ev of cms.watch({ sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan', allowWatchBookmarks: true })) {
+    for await (const ev of cms.watch({
+      sendInitialEvents: true,
+      resourceVersionMatch: 'NotOlderThan',
+      allowWatchBookmarks: true,
+    })) {
       if (ev.type === 'ADDED') seen.push(ev.object.metadata?.name ?? '');
       if (ev.type === 'BOOKMARK' && ev.object.metadata?.annotations?.['k8s.io/initial-events-end'] === 'true') {
         end = ev.object;
@@ -103,7 +102,10 @@ describe('watch against the real API server', () => {
         else await w[Symbol.asyncDispose]();
       }),
     );
-    await eventually('the closed watches to release their streams', () => openStreams() <= before, { timeoutMs: 10_000, intervalMs: 50 });
+    await eventually('the closed watches to release their streams', () => openStreams() <= before, {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    });
     expect(openStreams()).toBe(before);
   });
 });

@@ -44,7 +44,13 @@ const text = (secret: Secret, key: string): string => Buffer.from(secret.data?.[
 /** Every log line, to prove that none carries key material. */
 function captureLog(lines: unknown[]): WebhookLogger {
   const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, ...obj, msg });
-  const log: WebhookLogger = { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug'), child: () => log };
+  const log: WebhookLogger = {
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    debug: at('debug'),
+    child: () => log,
+  };
   return log;
 }
 
@@ -99,7 +105,9 @@ async function fixture(cs: Clientset, prefix: string): Promise<Fixture> {
   };
   await cs.admissionregistrationV1().validatingWebhookConfigurations().create(vwc);
   cleanups.push(() => cs.admissionregistrationV1().validatingWebhookConfigurations().delete(vwcName));
-  const schema = { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } as apiextensionsv1.CustomResourceValidation;
+  const schema = {
+    openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+  } as apiextensionsv1.CustomResourceValidation;
   const crd: apiextensionsv1.CustomResourceDefinition = {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -112,16 +120,23 @@ async function fixture(cs: Clientset, prefix: string): Promise<Fixture> {
         { name: 'v1', served: true, storage: true, schema },
         { name: 'v2', served: true, storage: false, schema },
       ],
-      conversion: { strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1'], clientConfig: { url: `https://127.0.0.1:${port}/convert` } } },
+      conversion: {
+        strategy: 'Webhook',
+        webhook: { conversionReviewVersions: ['v1'], clientConfig: { url: `https://127.0.0.1:${port}/convert` } },
+      },
     },
   };
   const crds = cs.apiextensionsV1().customResourceDefinitions();
   await crds.create(crd);
   cleanups.push(() => crds.delete(crdName));
-  await eventually('the CRD to be established', async () => {
-    const current = await crds.get(crdName);
-    return current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
-  }, 30_000);
+  await eventually(
+    'the CRD to be established',
+    async () => {
+      const current = await crds.get(crdName);
+      return current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+    },
+    30_000,
+  );
   return { ns, port, vwcName, crdName, group };
 }
 
@@ -140,8 +155,20 @@ async function startProvisioner(options: CertProvisionerOptions): Promise<{ stop
 
 /** The hub (v1) and a spoke (v2) of the test's Gizmo kind, converted by renaming spec.size. */
 function gizmos(group: string) {
-  const v1 = defineResource<{ size?: number }>({ group, version: 'v1', kind: 'Gizmo', plural: 'gizmos', namespaced: true });
-  const v2 = defineResource<{ sizeInches?: number }>({ group, version: 'v2', kind: 'Gizmo', plural: 'gizmos', namespaced: true });
+  const v1 = defineResource<{ size?: number }>({
+    group,
+    version: 'v1',
+    kind: 'Gizmo',
+    plural: 'gizmos',
+    namespaced: true,
+  });
+  const v2 = defineResource<{ sizeInches?: number }>({
+    group,
+    version: 'v2',
+    kind: 'Gizmo',
+    plural: 'gizmos',
+    namespaced: true,
+  });
   const conversion = defineConversion({
     hub: v1,
     spokes: [
@@ -187,7 +214,9 @@ describe('webhook certificate provisioner against a real API server', () => {
     const ca = new X509Certificate(text(secret, 'ca.crt'));
     const firstPem = text(secret, 'tls.crt');
     const first = new X509Certificate(firstPem);
-    expect(first.subjectAltName).toBe(`DNS:${serviceName}.${ns}.svc, DNS:${serviceName}.${ns}.svc.cluster.local, IP Address:127.0.0.1`);
+    expect(first.subjectAltName).toBe(
+      `DNS:${serviceName}.${ns}.svc, DNS:${serviceName}.${ns}.svc.cluster.local, IP Address:127.0.0.1`,
+    );
     expect(first.checkIssued(ca) && first.verify(ca.publicKey)).toBe(true);
     expect(first.checkHost(`${serviceName}.${ns}.svc`)).toBe(`${serviceName}.${ns}.svc`);
     const bundle = secret.data!['ca.crt'];
@@ -198,7 +227,10 @@ describe('webhook certificate provisioner against a real API server', () => {
     await eventually('both caBundles to be set', async () => {
       const vwc = await vwcs.get(vwcName);
       const crd = await crds.get(crdName);
-      return vwc.webhooks?.every((w) => w.clientConfig.caBundle === bundle) && crd.spec.conversion?.webhook?.clientConfig?.caBundle === bundle;
+      return (
+        vwc.webhooks?.every((w) => w.clientConfig.caBundle === bundle) &&
+        crd.spec.conversion?.webhook?.clientConfig?.caBundle === bundle
+      );
     });
 
     // The replica's certDir holds the pair.
@@ -224,13 +256,29 @@ describe('webhook certificate provisioner against a real API server', () => {
     await server.listening();
     const configMaps = cs.coreV1().configMaps(ns);
     const probe = async (name: string): Promise<boolean> => {
-      await configMaps.create({ metadata: { name: `${name}-${seen.length}-${Date.now()}`, labels: { 'certs-test': ns } } });
+      await configMaps.create({
+        metadata: { name: `${name}-${seen.length}-${Date.now()}`, labels: { 'certs-test': ns } },
+      });
       return seen.filter((r) => r.name?.startsWith(name)).length >= 2; // both webhooks of the configuration
     };
     // The API server loads the configuration from its informer: failurePolicy Ignore lets writes through until then.
     await eventually('the API server to call both webhooks', () => probe('before'), 30_000);
-    await typedClient(config, v1).namespace(ns).create({ apiVersion: `${group}/v1`, kind: 'Gizmo', metadata: { name: 'g' }, spec: { size: 3 } });
-    expect((await eventually('the conversion webhook to answer', () => typedClient(config, v2).namespace(ns).get('g').catch(() => undefined), 30_000)).spec).toEqual({ sizeInches: 3 });
+    await typedClient(config, v1)
+      .namespace(ns)
+      .create({ apiVersion: `${group}/v1`, kind: 'Gizmo', metadata: { name: 'g' }, spec: { size: 3 } });
+    expect(
+      (
+        await eventually(
+          'the conversion webhook to answer',
+          () =>
+            typedClient(config, v2)
+              .namespace(ns)
+              .get('g')
+              .catch(() => undefined),
+          30_000,
+        )
+      ).spec,
+    ).toEqual({ sizeInches: 3 });
 
     // Up to the renewal point (40 minutes in) on the fake clock nothing changes; past it, a new certificate from the
     // same CA, which the caBundles still trust. Time moves a minute per poll: whenever the leader is waiting, a check
@@ -253,11 +301,19 @@ describe('webhook certificate provisioner against a real API server', () => {
     expect(renewed.validFromDate.getTime()).toBeGreaterThanOrEqual(start + 40 * 60_000 - 3600_000);
     expect(renewed.validFromDate.getTime()).toBeLessThanOrEqual(clock.now() - 3600_000);
     expect(renewed.checkIssued(ca) && renewed.verify(ca.publicKey)).toBe(true);
-    await eventually('the replica to write the renewed pair', async () => (await readFile(join(certDir, 'tls.crt'), 'utf8')) === text(secret, 'tls.crt'));
+    await eventually(
+      'the replica to write the renewed pair',
+      async () => (await readFile(join(certDir, 'tls.crt'), 'utf8')) === text(secret, 'tls.crt'),
+    );
 
     // What the server serves now is the renewed certificate, verified with the caBundle read back from each object.
-    const vwcBundle = Buffer.from((await vwcs.get(vwcName)).webhooks![0]!.clientConfig.caBundle!, 'base64').toString('utf8');
-    const crdBundle = Buffer.from((await crds.get(crdName)).spec.conversion!.webhook!.clientConfig!.caBundle!, 'base64').toString('utf8');
+    const vwcBundle = Buffer.from((await vwcs.get(vwcName)).webhooks![0]!.clientConfig.caBundle!, 'base64').toString(
+      'utf8',
+    );
+    const crdBundle = Buffer.from(
+      (await crds.get(crdName)).spec.conversion!.webhook!.clientConfig!.caBundle!,
+      'base64',
+    ).toString('utf8');
     for (const caBundle of [vwcBundle, crdBundle]) {
       const peer = await eventually('the server to serve the renewed certificate', async () => {
         const p = await handshake(port, caBundle);
@@ -277,12 +333,22 @@ describe('webhook certificate provisioner against a real API server', () => {
   it('sets the caBundle again when someone overwrites it (at the next check) and repairs a Secret whose key is lost (at once)', async () => {
     const { ns, vwcName, crdName } = await fixture(cs, 'certs-repair');
     const clock = createFakeClock({ startMs: Math.floor(Date.now() / 1000) * 1000 });
-    await startProvisioner({ clientset: cs, namespace: ns, secretName, serviceName, validatingWebhookConfigurations: [vwcName], crds: [crdName], clock });
+    await startProvisioner({
+      clientset: cs,
+      namespace: ns,
+      secretName,
+      serviceName,
+      validatingWebhookConfigurations: [vwcName],
+      crds: [crdName],
+      clock,
+    });
     const secrets = cs.coreV1().secrets(ns);
     const vwcs = cs.admissionregistrationV1().validatingWebhookConfigurations();
     let secret = await secrets.get(secretName);
     const bundle = secret.data!['ca.crt'];
-    await eventually('the caBundle to be set', async () => (await vwcs.get(vwcName)).webhooks?.every((w) => w.clientConfig.caBundle === bundle));
+    await eventually('the caBundle to be set', async () =>
+      (await vwcs.get(vwcName)).webhooks?.every((w) => w.clientConfig.caBundle === bundle),
+    );
 
     // `kubectl apply` of the manifests puts an empty caBundle back.
     await vwcs.patch(vwcName, [{ op: 'remove', path: '/webhooks/1/clientConfig/caBundle' }], { patchType: 'json' });
@@ -294,7 +360,9 @@ describe('webhook certificate provisioner against a real API server', () => {
     // tls.key replaced by a key of another certificate: the watch sees it, and the same CA signs a new pair without
     // waiting for a check.
     const cert = secret.data!['tls.crt'];
-    await secrets.patch(secretName, [{ op: 'replace', path: '/data/tls.key', value: secret.data!['ca.key'] }], { patchType: 'json' });
+    await secrets.patch(secretName, [{ op: 'replace', path: '/data/tls.key', value: secret.data!['ca.key'] }], {
+      patchType: 'json',
+    });
     secret = await eventually('the pair to be repaired', async () => {
       const current = await secrets.get(secretName);
       return current.data?.['tls.crt'] !== cert ? current : undefined;
@@ -313,12 +381,26 @@ describe('webhook certificate provisioner against a real API server', () => {
       metricsBindAddress: '0',
       healthProbeBindAddress: '0',
       logger: pino({ level: 'silent' }),
-      leaderElection: { enabled: true, id: `certs-${ns}`, namespace: ns, leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 200 },
+      leaderElection: {
+        enabled: true,
+        id: `certs-${ns}`,
+        namespace: ns,
+        leaseDurationMs: 2000,
+        renewDeadlineMs: 1500,
+        retryPeriodMs: 200,
+      },
       webhook: {
         host: '127.0.0.1',
         port,
         certDir,
-        certProvisioner: { namespace: ns, secretName, serviceName, ipAddresses: ['127.0.0.1'], validatingWebhookConfigurations: [vwcName], crds: [crdName] },
+        certProvisioner: {
+          namespace: ns,
+          secretName,
+          serviceName,
+          ipAddresses: ['127.0.0.1'],
+          validatingWebhookConfigurations: [vwcName],
+          crds: [crdName],
+        },
       },
     });
     mgr.webhookServer.register('/validate-one', () => allowed());
@@ -333,12 +415,17 @@ describe('webhook certificate provisioner against a real API server', () => {
     const secret = await cs.coreV1().secrets(ns).get(secretName);
     expect(await readFile(join(certDir, 'tls.crt'), 'utf8')).toBe(text(secret, 'tls.crt'));
     const peer = await handshake(port, text(secret, 'ca.crt'));
-    expect(peer.serialNumber.toLowerCase()).toBe(new X509Certificate(text(secret, 'tls.crt')).serialNumber.toLowerCase());
+    expect(peer.serialNumber.toLowerCase()).toBe(
+      new X509Certificate(text(secret, 'tls.crt')).serialNumber.toLowerCase(),
+    );
     expect(checkServerIdentity(`${serviceName}.${ns}.svc`, peer)).toBeUndefined();
     await eventually('the caBundles to be set', async () => {
       const vwc = await cs.admissionregistrationV1().validatingWebhookConfigurations().get(vwcName);
       const crd = await cs.apiextensionsV1().customResourceDefinitions().get(crdName);
-      return vwc.webhooks?.every((w) => w.clientConfig.caBundle === secret.data!['ca.crt']) && crd.spec.conversion?.webhook?.clientConfig?.caBundle === secret.data!['ca.crt'];
+      return (
+        vwc.webhooks?.every((w) => w.clientConfig.caBundle === secret.data!['ca.crt']) &&
+        crd.spec.conversion?.webhook?.clientConfig?.caBundle === secret.data!['ca.crt']
+      );
     });
   });
 
@@ -350,20 +437,43 @@ describe('webhook certificate provisioner against a real API server', () => {
     await rbac.roles(ns).create({
       metadata: { name },
       rules: [
-        { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'update'], resourceNames: [secretName] },
+        {
+          apiGroups: [''],
+          resources: ['secrets'],
+          verbs: ['get', 'list', 'watch', 'update'],
+          resourceNames: [secretName],
+        },
         { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
       ],
     });
-    await rbac.roleBindings(ns).create({ metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [{ kind: 'User', name }] });
+    await rbac.roleBindings(ns).create({
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [{ kind: 'User', name }],
+    });
     await rbac.clusterRoles().create({
       metadata: { name },
       rules: [
-        { apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingwebhookconfigurations'], verbs: ['get', 'patch'], resourceNames: [vwcName] },
-        { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: ['get', 'patch'], resourceNames: [crdName] },
+        {
+          apiGroups: ['admissionregistration.k8s.io'],
+          resources: ['validatingwebhookconfigurations'],
+          verbs: ['get', 'patch'],
+          resourceNames: [vwcName],
+        },
+        {
+          apiGroups: ['apiextensions.k8s.io'],
+          resources: ['customresourcedefinitions'],
+          verbs: ['get', 'patch'],
+          resourceNames: [crdName],
+        },
       ],
     });
     cleanups.push(() => rbac.clusterRoles().delete(name));
-    await rbac.clusterRoleBindings().create({ metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name }, subjects: [{ kind: 'User', name }] });
+    await rbac.clusterRoleBindings().create({
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+      subjects: [{ kind: 'User', name }],
+    });
     cleanups.push(() => rbac.clusterRoleBindings().delete(name));
 
     const lines: unknown[] = [];
@@ -383,7 +493,10 @@ describe('webhook certificate provisioner against a real API server', () => {
     await eventually('both caBundles to be set', async () => {
       const vwc = await cs.admissionregistrationV1().validatingWebhookConfigurations().get(vwcName);
       const crd = await cs.apiextensionsV1().customResourceDefinitions().get(crdName);
-      return vwc.webhooks?.every((w) => w.clientConfig.caBundle === secret.data!['ca.crt']) && crd.spec.conversion?.webhook?.clientConfig?.caBundle === secret.data!['ca.crt'];
+      return (
+        vwc.webhooks?.every((w) => w.clientConfig.caBundle === secret.data!['ca.crt']) &&
+        crd.spec.conversion?.webhook?.clientConfig?.caBundle === secret.data!['ca.crt']
+      );
     });
     expect(lines.filter((l) => (l as { level: string }).level !== 'info')).toEqual([]);
   });
@@ -393,16 +506,35 @@ describe('webhook certificate provisioner against a real API server', () => {
     // A user the API server knows and RBAC grants nothing.
     const user = await (await connectToControlPlane(sharedCluster().workDir)).addUser({ name: uniqueName('nobody') });
     const lines: unknown[] = [];
-    const provisioner = createCertProvisioner({ clientset: createClientset(user), namespace: ns, secretName, serviceName, log: captureLog(lines) });
+    const provisioner = createCertProvisioner({
+      clientset: createClientset(user),
+      namespace: ns,
+      secretName,
+      serviceName,
+      log: captureLog(lines),
+    });
     const stop = new AbortController();
     const leader = provisioner.leader.start(stop.signal);
     cleanups.push(async () => {
       stop.abort();
       await leader;
     });
-    const failure = await eventually('a logged failure', () => lines.find((l) => (l as { msg?: string }).msg === 'webhook certificates not reconciled; retrying') as { error: string } | undefined, 30_000);
+    const failure = await eventually(
+      'a logged failure',
+      () =>
+        lines.find((l) => (l as { msg?: string }).msg === 'webhook certificates not reconciled; retrying') as
+          | { error: string }
+          | undefined,
+      30_000,
+    );
     expect(failure.error).toContain(`secrets "${secretName}" is forbidden: User`);
     expect(failure.error).toContain(`cannot get resource "secrets" in API group "" in the namespace "${ns}"`);
-    expect(await cs.coreV1().secrets(ns).get(secretName).catch((err: unknown) => (isNotFound(err) ? 'absent' : err))).toBe('absent');
+    expect(
+      await cs
+        .coreV1()
+        .secrets(ns)
+        .get(secretName)
+        .catch((err: unknown) => (isNotFound(err) ? 'absent' : err)),
+    ).toBe('absent');
   });
 });

@@ -81,7 +81,12 @@ class ConfigMapPolicy implements Defaulter<ConfigMapObject>, Validator<ConfigMap
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
 
 async function servingPair(ca: CertificateAuthority, dir: string): Promise<string> {
-  const pair = await ca.sign({ commonName: 'webhook', usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+  const pair = await ca.sign({
+    commonName: 'webhook',
+    usage: 'server',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+  });
   // Written as a Secret volume update would land: each file replaced whole. The watcher skips the moment where the
   // new key sits beside the old certificate.
   await writeFile(join(dir, 'tls.key.tmp'), pair.keyPem, { mode: 0o600 });
@@ -135,7 +140,12 @@ describe('webhook server through the real API server', () => {
   let running: Promise<void>;
   let firstFingerprint: string;
 
-  const cm = (name: string, data: Record<string, string> = {}): ConfigMapObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
+  const cm = (name: string, data: Record<string, string> = {}): ConfigMapObject => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name },
+    data,
+  });
 
   beforeAll(async () => {
     ns = await createTestNamespace(config, 'webhook');
@@ -145,17 +155,28 @@ describe('webhook server through the real API server', () => {
     [port, probePort] = [await freePort(), await freePort()];
     const url = (path: string): string => `https://127.0.0.1:${port}${path}`;
 
-    const mutating = await cs.admissionregistrationV1().mutatingWebhookConfigurations().create({
-      metadata: { name: uniqueName('webhook-test-m') },
-      webhooks: [{ ...webhookEntry('mconfigmap.kubeloop.dev', url(defaultingPath(ConfigMap)), ca.certPem, ns, 'configmaps'), reinvocationPolicy: 'Never' }],
-    });
-    const validating = await cs.admissionregistrationV1().validatingWebhookConfigurations().create({
-      metadata: { name: uniqueName('webhook-test-v') },
-      webhooks: [
-        webhookEntry('vconfigmap.kubeloop.dev', url(validatingPath(ConfigMap)), ca.certPem, ns, 'configmaps'),
-        webhookEntry('vsecret.kubeloop.dev', url('/validate-secrets'), ca.certPem, ns, 'secrets'),
-      ],
-    });
+    const mutating = await cs
+      .admissionregistrationV1()
+      .mutatingWebhookConfigurations()
+      .create({
+        metadata: { name: uniqueName('webhook-test-m') },
+        webhooks: [
+          {
+            ...webhookEntry('mconfigmap.kubeloop.dev', url(defaultingPath(ConfigMap)), ca.certPem, ns, 'configmaps'),
+            reinvocationPolicy: 'Never',
+          },
+        ],
+      });
+    const validating = await cs
+      .admissionregistrationV1()
+      .validatingWebhookConfigurations()
+      .create({
+        metadata: { name: uniqueName('webhook-test-v') },
+        webhooks: [
+          webhookEntry('vconfigmap.kubeloop.dev', url(validatingPath(ConfigMap)), ca.certPem, ns, 'configmaps'),
+          webhookEntry('vsecret.kubeloop.dev', url('/validate-secrets'), ca.certPem, ns, 'secrets'),
+        ],
+      });
     cleanup.push(
       () => cs.admissionregistrationV1().mutatingWebhookConfigurations().delete(mutating.metadata!.name!),
       () => cs.admissionregistrationV1().validatingWebhookConfigurations().delete(validating.metadata!.name!),
@@ -171,12 +192,17 @@ describe('webhook server through the real API server', () => {
     });
     mgr.register(ConfigMapPolicy);
     const secretPolicy: AdmissionHandler = (request) =>
-      request.object?.metadata?.labels?.['forbidden'] === 'true' ? denied(`Secrets labelled forbidden=true may not be created in ${request.namespace}`) : allowed();
+      request.object?.metadata?.labels?.['forbidden'] === 'true'
+        ? denied(`Secrets labelled forbidden=true may not be created in ${request.namespace}`)
+        : allowed();
     mgr.webhookServer.register('/validate-secrets', secretPolicy);
     running = mgr.start(stop.signal);
     await mgr.webhookServer.listening();
     await eventually('the API server to call the webhooks', async () => {
-      const created = await cs.coreV1().configMaps(ns).create(cm(uniqueName('probe')), { dryRun: ['All'] });
+      const created = await cs
+        .coreV1()
+        .configMaps(ns)
+        .create(cm(uniqueName('probe')), { dryRun: ['All'] });
       return created.metadata?.labels?.['policy.kubeloop.dev/checked'] === 'true';
     });
   });
@@ -193,46 +219,83 @@ describe('webhook server through the real API server', () => {
     expect(created.metadata?.labels).toEqual({ 'policy.kubeloop.dev/checked': 'true' });
 
     seen.length = 0;
-    await cs.coreV1().configMaps(ns).create(cm('dry'), { dryRun: ['All'] });
+    await cs
+      .coreV1()
+      .configMaps(ns)
+      .create(cm('dry'), { dryRun: ['All'] });
     expect(seen).toEqual([{ dryRun: true }]);
 
-    const err = await cs.coreV1().configMaps(ns).create(cm('bad', { mode: 'invalid' })).catch((e: unknown) => e);
+    const err = await cs
+      .coreV1()
+      .configMaps(ns)
+      .create(cm('bad', { mode: 'invalid' }))
+      .catch((e: unknown) => e);
     expect(isInvalid(err)).toBe(true);
-    expect((err as Error).message).toContain('ConfigMap "bad" is invalid: data.mode: Invalid value: "invalid": must be one of throw, hang, warn');
+    expect((err as Error).message).toContain(
+      'ConfigMap "bad" is invalid: data.mode: Invalid value: "invalid": must be one of throw, hang, warn',
+    );
   });
 
   it('denies with the message alone when a handler throws, and within its own timeout when it hangs', async () => {
-    const thrown = await cs.coreV1().configMaps(ns).create(cm('thrown', { mode: 'throw' })).catch((e: unknown) => e);
+    const thrown = await cs
+      .coreV1()
+      .configMaps(ns)
+      .create(cm('thrown', { mode: 'throw' }))
+      .catch((e: unknown) => e);
     expect(isForbidden(thrown)).toBe(true);
-    expect((thrown as Error).message).toContain('admission webhook "vconfigmap.kubeloop.dev" denied the request: the policy store is unreachable');
+    expect((thrown as Error).message).toContain(
+      'admission webhook "vconfigmap.kubeloop.dev" denied the request: the policy store is unreachable',
+    );
     expect((thrown as Error).message).not.toMatch(/\bat .*\.(ts|js):\d+/);
 
     seen.length = 0;
     const started = Date.now();
-    const hung = await cs.coreV1().configMaps(ns).create(cm('hung', { mode: 'hang' })).catch((e: unknown) => e);
+    const hung = await cs
+      .coreV1()
+      .configMaps(ns)
+      .create(cm('hung', { mode: 'hang' }))
+      .catch((e: unknown) => e);
     const tookMs = Date.now() - started;
     expect((hung as Error).message).toContain('denied the request: the webhook did not answer within 1000 ms');
     // Denied by the handler's own timeout (1 s), well before the configuration's timeoutSeconds (5 s).
     expect(tookMs).toBeLessThan(5000);
-    await eventually('the hung handler to see its signal aborted', () => seen.find((s) => s.signalAbortedAfterTimeout !== undefined));
+    await eventually('the hung handler to see its signal aborted', () =>
+      seen.find((s) => s.signalAbortedAfterTimeout !== undefined),
+    );
     expect(seen.find((s) => s.signalAbortedAfterTimeout !== undefined)?.signalAbortedAfterTimeout).toBe(true);
   });
 
   it('serves a raw admission.k8s.io/v1 handler registered on mgr.webhookServer', async () => {
-    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'nope', labels: { forbidden: 'true' } }, stringData: { token: 'hunter2' } };
-    const err = await cs.coreV1().secrets(ns).create(secret).catch((e: unknown) => e);
+    const secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'nope', labels: { forbidden: 'true' } },
+      stringData: { token: 'hunter2' },
+    };
+    const err = await cs
+      .coreV1()
+      .secrets(ns)
+      .create(secret)
+      .catch((e: unknown) => e);
     expect(isForbidden(err)).toBe(true);
     expect((err as Error).message).toContain(`Secrets labelled forbidden=true may not be created in ${ns}`);
     expect((err as Error).message).not.toContain('hunter2');
-    await cs.coreV1().secrets(ns).create({ ...secret, metadata: { name: 'fine' } });
+    await cs
+      .coreV1()
+      .secrets(ns)
+      .create({ ...secret, metadata: { name: 'fine' } });
     expect(Secret.kind).toBe('Secret');
   });
 
   it('reports readiness and controller-runtime metrics for the webhook server', async () => {
     expect((await httpGet(`http://127.0.0.1:${probePort}/readyz/webhook`)).status).toBe(200);
     const metrics = await mgr.metrics.registry.metrics();
-    expect(metrics).toMatch(/controller_runtime_webhook_requests_total\{webhook="\/validate--v1-configmap",code="200"\} [1-9]/);
-    expect(metrics).toMatch(/controller_runtime_webhook_latency_seconds_count\{webhook="\/mutate--v1-configmap"\} [1-9]/);
+    expect(metrics).toMatch(
+      /controller_runtime_webhook_requests_total\{webhook="\/validate--v1-configmap",code="200"\} [1-9]/,
+    );
+    expect(metrics).toMatch(
+      /controller_runtime_webhook_latency_seconds_count\{webhook="\/mutate--v1-configmap"\} [1-9]/,
+    );
     expect(metrics).toContain('controller_runtime_webhook_requests_in_flight{webhook="/validate-secrets"} 0');
   });
 
@@ -245,7 +308,10 @@ describe('webhook server through the real API server', () => {
     const worker = async (w: number): Promise<void> => {
       for (let i = 0; !loadDone.signal.aborted; i++) {
         try {
-          await cs.coreV1().configMaps(ns).create(cm(`load-${w}-${i}`), { dryRun: ['All'] });
+          await cs
+            .coreV1()
+            .configMaps(ns)
+            .create(cm(`load-${w}-${i}`), { dryRun: ['All'] });
           done++;
           if (rotatedAt && Date.now() > rotatedAt) afterRotation++;
         } catch (err) {
@@ -258,7 +324,11 @@ describe('webhook server through the real API server', () => {
     expect(await servedFingerprint(port)).toBe(firstFingerprint);
     const next = await servingPair(ca, certDir);
     rotatedAt = Date.now();
-    await eventually('the server to serve the new certificate', async () => (await servedFingerprint(port)) === next, 10_000);
+    await eventually(
+      'the server to serve the new certificate',
+      async () => (await servedFingerprint(port)) === next,
+      10_000,
+    );
     const switchedAt = Date.now();
     await eventually('requests on the new certificate', () => afterRotation > 50 && Date.now() - switchedAt > 500);
     loadDone.abort();
@@ -279,14 +349,28 @@ describe('failure policies while the webhook server is down', () => {
     const ca = await createCertificateAuthority('nobody-listens');
     const port = await freePort(); // free now, and nothing will listen there
     name = uniqueName('webhook-down');
-    const entry = (hook: string, failurePolicy: 'Fail' | 'Ignore', resource: string): admissionregistrationv1.ValidatingWebhook =>
+    const entry = (
+      hook: string,
+      failurePolicy: 'Fail' | 'Ignore',
+      resource: string,
+    ): admissionregistrationv1.ValidatingWebhook =>
       webhookEntry(hook, `https://127.0.0.1:${port}/validate`, ca.certPem, ns, resource, failurePolicy);
-    await cs.admissionregistrationV1().validatingWebhookConfigurations().create({
-      metadata: { name },
-      webhooks: [entry('ignore.kubeloop.dev', 'Ignore', 'configmaps'), entry('fail.kubeloop.dev', 'Fail', 'secrets')],
-    });
+    await cs
+      .admissionregistrationV1()
+      .validatingWebhookConfigurations()
+      .create({
+        metadata: { name },
+        webhooks: [entry('ignore.kubeloop.dev', 'Ignore', 'configmaps'), entry('fail.kubeloop.dev', 'Fail', 'secrets')],
+      });
     await eventually('the API server to call the failing webhook', async () =>
-      cs.coreV1().secrets(ns).create({ metadata: { name: uniqueName('probe') } }, { dryRun: ['All'] }).then(() => false, () => true),
+      cs
+        .coreV1()
+        .secrets(ns)
+        .create({ metadata: { name: uniqueName('probe') } }, { dryRun: ['All'] })
+        .then(
+          () => false,
+          () => true,
+        ),
     );
   });
 
@@ -295,9 +379,16 @@ describe('failure policies while the webhook server is down', () => {
   });
 
   it('Ignore lets the request through; Fail refuses it with a message naming the webhook and the cause', async () => {
-    const created = await cs.coreV1().configMaps(ns).create({ metadata: { name: 'through' }, data: { a: 'b' } });
+    const created = await cs
+      .coreV1()
+      .configMaps(ns)
+      .create({ metadata: { name: 'through' }, data: { a: 'b' } });
     expect(created.metadata?.name).toBe('through');
-    const err = await cs.coreV1().secrets(ns).create({ metadata: { name: 'refused' } }).catch((e: unknown) => e);
+    const err = await cs
+      .coreV1()
+      .secrets(ns)
+      .create({ metadata: { name: 'refused' } })
+      .catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/failed calling webhook "fail\.kubeloop\.dev".*connection refused/);
   });
 });

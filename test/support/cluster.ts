@@ -37,7 +37,12 @@ const agents = new Map<string, Agent>();
  * A bare HTTPS call with a RestConfig's client certificate, independent of kubeloop's client: for tests that prove
  * the control plane itself, and for set-up steps in tests of the client.
  */
-export async function rawRequest(config: RestConfig, method: string, path: string, body?: unknown): Promise<RawResponse> {
+export async function rawRequest(
+  config: RestConfig,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<RawResponse> {
   const key = `${config.host}|${config.certData ?? ''}`;
   let agent = agents.get(key);
   if (!agent) {
@@ -78,8 +83,15 @@ export async function createTestNamespace(config: RestConfig, prefix = 'test'): 
  * Installs a namespaced CustomResourceDefinition with one served version, `v1`, whose `spec` takes anything, and waits
  * until it is Established. Use a unique group per test (`${uniqueName('x')}.example.com`); delete it when done.
  */
-export async function installCrd(config: RestConfig, crd: { group: string; plural: string; kind: string }): Promise<void> {
-  const crds = createDynamicClient(config).resource({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' });
+export async function installCrd(
+  config: RestConfig,
+  crd: { group: string; plural: string; kind: string },
+): Promise<void> {
+  const crds = createDynamicClient(config).resource({
+    group: 'apiextensions.k8s.io',
+    version: 'v1',
+    resource: 'customresourcedefinitions',
+  });
   const name = `${crd.plural}.${crd.group}`;
   await crds.create({
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -94,7 +106,12 @@ export async function installCrd(config: RestConfig, crd: { group: string; plura
           name: 'v1',
           served: true,
           storage: true,
-          schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } } },
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+            },
+          },
         },
       ],
     },
@@ -102,7 +119,8 @@ export async function installCrd(config: RestConfig, crd: { group: string; plura
   const deadline = Date.now() + 30_000;
   for (;;) {
     const got = await crds.get(name);
-    const conditions = (got['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
+    const conditions =
+      (got['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
     if (conditions.some((c) => c.type === 'Established' && c.status === 'True')) return;
     if (Date.now() > deadline) throw new Error(`CRD ${name} not established within 30 s`);
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -24,7 +24,11 @@ export async function eventually<T>(
   probe: () => T | undefined | false | Promise<T | undefined | false>,
   options: number | EventuallyOptions = {},
 ): Promise<T> {
-  const { timeoutMs = 15_000, intervalMs = 20, retryErrors = false } = typeof options === 'number' ? { timeoutMs: options } : options;
+  const {
+    timeoutMs = 15_000,
+    intervalMs = 20,
+    retryErrors = false,
+  } = typeof options === 'number' ? { timeoutMs: options } : options;
   const deadline = performance.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -36,7 +40,9 @@ export async function eventually<T>(
       last = err;
     }
     if (performance.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `; the last error: ${String(last)}`}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `; the last error: ${String(last)}`}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }

@@ -79,10 +79,12 @@ expectTypeOf(await factory.waitForCacheSync(signal)).toBeBoolean();
 expectTypeOf(pods.lister.list({ labelSelector: 'app=web' })).toEqualTypeOf<DeepReadonly<Pod>[]>();
 expectTypeOf(pods.lister.namespace('ns').get('p')).toEqualTypeOf<DeepReadonly<Pod> | undefined>();
 expectTypeOf(pods.informer.getIndexer().byIndex('namespace', 'ns')).toEqualTypeOf<DeepReadonly<Pod>[]>();
-expectTypeOf(factory.forResource({ group: 'example.com', version: 'v1', resource: 'widgets' }).lister.list()).toEqualTypeOf<
-  DeepReadonly<Unstructured>[]
+expectTypeOf(
+  factory.forResource({ group: 'example.com', version: 'v1', resource: 'widgets' }).lister.list(),
+).toEqualTypeOf<DeepReadonly<Unstructured>[]>();
+expectTypeOf(factory.forResource(ConfigMap, { metadataOnly: true }).lister.list()).toEqualTypeOf<
+  DeepReadonly<PartialObjectMetadata>[]
 >();
-expectTypeOf(factory.forResource(ConfigMap, { metadataOnly: true }).lister.list()).toEqualTypeOf<DeepReadonly<PartialObjectMetadata>[]>();
 
 // ---- createInformer (client-go's NewInformer): T comes from the lister-watcher, a typed client is one.
 const informer = createInformer({
@@ -107,7 +109,9 @@ expectTypeOf(informer).toEqualTypeOf<Informer<ConfigMap>>();
 expectTypeOf(informer.getStore().getByKey('ns/a')).toEqualTypeOf<DeepReadonly<ConfigMap> | undefined>();
 expectTypeOf(informer.start(signal)).toEqualTypeOf<Promise<void>>();
 // The lister-watcher alone decides T: objectType does not widen it.
-expectTypeOf(createInformer({ listWatch: cs.coreV1().pods('ns'), objectType: Pod, handler: {} })).toEqualTypeOf<Informer<Pod>>();
+expectTypeOf(createInformer({ listWatch: cs.coreV1().pods('ns'), objectType: Pod, handler: {} })).toEqualTypeOf<
+  Informer<Pod>
+>();
 // @ts-expect-error a handler is required
 createInformer({ listWatch: cs.coreV1().configMaps('ns') });
 
@@ -134,25 +138,48 @@ expectTypeOf(popped).toEqualTypeOf<Deltas<ConfigMap>>();
 fifo.add('ns/a');
 
 // ---- kubeloop/testing: createFakeClient takes typed objects of any kind, inline or declared.
-const Widget = defineResource<{ size?: number }, { phase?: string }>({ group: 'example.com', version: 'v1', kind: 'Widget', namespaced: true });
+const Widget = defineResource<{ size?: number }, { phase?: string }>({
+  group: 'example.com',
+  version: 'v1',
+  kind: 'Widget',
+  namespaced: true,
+});
 type Widget = CustomObject<{ size?: number }, { phase?: string }>;
-const widget: Widget = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'ns' }, spec: { size: 1 } };
+const widget: Widget = {
+  apiVersion: 'example.com/v1',
+  kind: 'Widget',
+  metadata: { name: 'w', namespace: 'ns' },
+  spec: { size: 1 },
+};
 const deployment: Deployment = {
   apiVersion: 'apps/v1',
   kind: 'Deployment',
   metadata: { name: 'web', namespace: 'ns' },
-  spec: { selector: { matchLabels: { app: 'web' } }, template: { spec: { containers: [{ name: 'web', image: 'nginx' }] } } },
+  spec: {
+    selector: { matchLabels: { app: 'web' } },
+    template: { spec: { containers: [{ name: 'web', image: 'nginx' }] } },
+  },
 };
 const client = createFakeClient({
   resources: [Widget],
   objects: [
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'ns', labels: { app: 'web' } }, data: { mode: 'fast' } },
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'settings', namespace: 'ns', labels: { app: 'web' } },
+      data: { mode: 'fast' },
+    },
     { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace: 'ns' }, stringData: { token: 't' } },
     widget,
     deployment,
   ],
 });
-const stored = client.tracker.add({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'ns' }, data: { a: 'b' } });
+const stored = client.tracker.add({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'a', namespace: 'ns' },
+  data: { a: 'b' },
+});
 expectTypeOf(stored.data).toEqualTypeOf<{ a: string }>();
 expectTypeOf(stored.metadata.resourceVersion).toEqualTypeOf<string | undefined>();
 // @ts-expect-error metadata is still checked: `nme` is not a field of ObjectMeta

@@ -38,7 +38,9 @@ expectTypeOf(cs.autoscalingV2().horizontalPodAutoscalers('x').get('h')).toEqualT
   Promise<autoscalingv2.HorizontalPodAutoscaler>
 >();
 expectTypeOf(cs.eventsV1().events('x').get('e')).toEqualTypeOf<Promise<eventsv1.Event>>();
-expectTypeOf(cs.rbacAuthorizationV1().clusterRoles().get('admin')).toEqualTypeOf<Promise<generated.rbacv1.ClusterRole>>();
+expectTypeOf(cs.rbacAuthorizationV1().clusterRoles().get('admin')).toEqualTypeOf<
+  Promise<generated.rbacv1.ClusterRole>
+>();
 
 // Namespaced resources take a namespace; cluster-scoped ones take none.
 cs.coreV1().nodes();
@@ -58,12 +60,18 @@ const deployment: Deployment = {
     template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } },
   },
 };
-void cs.appsV1().deployments('x').create(deployment, { fieldManager: 'me', dryRun: ['All'] });
-void cs.appsV1().deployments('x').create({
-  metadata: { name: 'web' },
-  // @ts-expect-error a misspelled field
-  spec: { replica: 2, selector: {}, template: {} },
-});
+void cs
+  .appsV1()
+  .deployments('x')
+  .create(deployment, { fieldManager: 'me', dryRun: ['All'] });
+void cs
+  .appsV1()
+  .deployments('x')
+  .create({
+    metadata: { name: 'web' },
+    // @ts-expect-error a misspelled field
+    spec: { replica: 2, selector: {}, template: {} },
+  });
 // @ts-expect-error a Deployment needs a spec
 const noSpec: Deployment = { metadata: { name: 'web' } };
 void noSpec;
@@ -113,12 +121,18 @@ expectTypeOf(pods.getLogs('p', { container: 'c', follow: true, tailLines: 10 }))
 void pods.getLogs('p', { folow: true });
 expectTypeOf(pods.getEphemeralContainers('p')).toEqualTypeOf<Promise<corev1.Pod>>();
 void pods.bind('p', { metadata: { name: 'p' }, target: { kind: 'Node', name: 'n1' } });
-expectTypeOf(cs.coreV1().serviceAccounts('ns').createToken('sa', { spec: { audiences: ['x'] } })).toEqualTypeOf<
-  Promise<generated.authenticationv1.TokenRequest>
->();
+expectTypeOf(
+  cs
+    .coreV1()
+    .serviceAccounts('ns')
+    .createToken('sa', { spec: { audiences: ['x'] } }),
+).toEqualTypeOf<Promise<generated.authenticationv1.TokenRequest>>();
 
 // Verbs the API does not declare are absent.
-void cs.authenticationV1().tokenReviews().create({ spec: { token: 't' } });
+void cs
+  .authenticationV1()
+  .tokenReviews()
+  .create({ spec: { token: 't' } });
 // @ts-expect-error TokenReviews can only be created
 void cs.authenticationV1().tokenReviews().list();
 // @ts-expect-error Namespaces cannot be deleted as a collection

@@ -20,7 +20,9 @@ declare const config: RestConfig;
 
 // Descriptors type their clients.
 expectTypeOf(CertificateRequest).toEqualTypeOf<ResourceDescriptor<CertificateRequest>>();
-expectTypeOf(typedClient(config, CertificateRequest).namespace('x').get('r')).toEqualTypeOf<Promise<CertificateRequest>>();
+expectTypeOf(typedClient(config, CertificateRequest).namespace('x').get('r')).toEqualTypeOf<
+  Promise<CertificateRequest>
+>();
 expectTypeOf(typedClient(config, WidgetV1).namespace('x').get('w')).toEqualTypeOf<Promise<WidgetV1>>();
 expectTypeOf<CertificateRequest>().toExtend<KubeObject>();
 
@@ -29,14 +31,23 @@ const request: CertificateRequest = {
   apiVersion: 'cert-manager.io/v1',
   kind: 'CertificateRequest',
   metadata: { name: 'r' },
-  spec: { issuerRef: { name: 'ca' }, request: 'LS0t', usages: ['digital signature', 'server auth'], extra: { team: ['a'] } },
+  spec: {
+    issuerRef: { name: 'ca' },
+    request: 'LS0t',
+    usages: ['digital signature', 'server auth'],
+    extra: { team: ['a'] },
+  },
 };
 void request;
 // @ts-expect-error issuerRef is required
 const noIssuer: CertificateRequestSpec = { request: 'LS0t' };
 void noIssuer;
-// @ts-expect-error usages are an enum
-const badUsage: CertificateRequestSpec = { issuerRef: { name: 'ca' }, request: 'LS0t', usages: ['signing', 'everything'] };
+const badUsage: CertificateRequestSpec = {
+  issuerRef: { name: 'ca' },
+  request: 'LS0t',
+  // @ts-expect-error usages are an enum
+  usages: ['signing', 'everything'],
+};
 void badUsage;
 expectTypeOf<NonNullable<NonNullable<CertificateRequest['status']>['conditions']>[number]['status']>().toEqualTypeOf<
   'True' | 'False' | 'Unknown'

@@ -21,7 +21,9 @@ const Widget = defineCustomResource({
     port: s.intOrString().optional(),
     memory: s.quantity().optional(),
     labels: s.map(s.string()).optional(),
-    ports: s.array(s.object({ name: s.string(), port: s.integer() }), { listType: 'map', mapKeys: ['name'] }).optional(),
+    ports: s
+      .array(s.object({ name: s.string(), port: s.integer() }), { listType: 'map', mapKeys: ['name'] })
+      .optional(),
     template: s.embeddedResource().optional(),
     extra: s.unknown().optional(),
     note: s.string().nullable().optional(),
@@ -47,9 +49,16 @@ expectTypeOf<SpecOf<typeof Widget>>().toEqualTypeOf<{
 expectTypeOf<StatusOf<typeof Widget>>().toEqualTypeOf<{ ready?: boolean }>();
 expectTypeOf(Widget).toExtend<ResourceDescriptor<Widget>>();
 expectTypeOf(typedClient(config, Widget).namespace('x').get('w')).toEqualTypeOf<Promise<Widget>>();
-expectTypeOf(validateObject(Widget, { apiVersion: 'example.com/v1', kind: 'Widget', spec: { replicas: 1 } })).toEqualTypeOf<FieldError[]>();
+expectTypeOf(
+  validateObject(Widget, { apiVersion: 'example.com/v1', kind: 'Widget', spec: { replicas: 1 } }),
+).toEqualTypeOf<FieldError[]>();
 
-const ok: Widget = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { replicas: 1, mode: 'Fast', port: 'http' } };
+const ok: Widget = {
+  apiVersion: 'example.com/v1',
+  kind: 'Widget',
+  metadata: { name: 'w' },
+  spec: { replicas: 1, mode: 'Fast', port: 'http' },
+};
 expectTypeOf(ok.spec?.replicas).toEqualTypeOf<number | undefined>();
 
 // Misspelled fields fail to compile.

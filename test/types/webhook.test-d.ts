@@ -16,8 +16,18 @@ import {
 
 declare const mgr: Manager;
 
-const Gadget = defineResource<{ size: number }, { ready?: boolean }>({ group: 'example.com', version: 'v2', kind: 'Gadget', namespaced: true });
-const GadgetV1 = defineResource<{ sizeText: string }, { ready?: boolean }>({ group: 'example.com', version: 'v1', kind: 'Gadget', namespaced: true });
+const Gadget = defineResource<{ size: number }, { ready?: boolean }>({
+  group: 'example.com',
+  version: 'v2',
+  kind: 'Gadget',
+  namespaced: true,
+});
+const GadgetV1 = defineResource<{ sizeText: string }, { ready?: boolean }>({
+  group: 'example.com',
+  version: 'v1',
+  kind: 'Gadget',
+  namespaced: true,
+});
 type Gadget = CustomObject<{ size: number }, { ready?: boolean }>;
 
 @Webhook({ for: Gadget, defaulting: true, validating: true, failurePolicy: 'Ignore', timeoutSeconds: 3 })
@@ -41,13 +51,17 @@ mgr.register(GadgetWebhook);
 
 // The builder is typed by the descriptor: a defaulter of another kind does not fit.
 webhookFor(mgr).for(Gadget).withDefaulter(new GadgetWebhook()).withValidator(new GadgetWebhook()).complete();
-// @ts-expect-error a ConfigMap defaulter is not a Gadget defaulter
-webhookFor(mgr).for(Gadget).withDefaulter({ default: (cm: { data: Record<string, string> }) => void cm.data });
-webhookFor(mgr).for(ConfigMap).withValidator({
-  validateCreate: (cm) => (expectTypeOf(cm.data).toEqualTypeOf<Record<string, string> | undefined>(), []),
-  validateUpdate: () => [],
-  validateDelete: () => [],
-});
+webhookFor(mgr)
+  .for(Gadget)
+  // @ts-expect-error a ConfigMap defaulter is not a Gadget defaulter
+  .withDefaulter({ default: (cm: { data: Record<string, string> }) => void cm.data });
+webhookFor(mgr)
+  .for(ConfigMap)
+  .withValidator({
+    validateCreate: (cm) => (expectTypeOf(cm.data).toEqualTypeOf<Record<string, string> | undefined>(), []),
+    validateUpdate: () => [],
+    validateDelete: () => [],
+  });
 
 // Each spoke's functions are typed by its own descriptor, without annotations.
 const conversion = defineConversion({

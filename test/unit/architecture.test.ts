@@ -33,7 +33,8 @@ function sourceFiles(dir: string): string[] {
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   const specifiers: string[] = [];
-  for (const match of text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]/g)) specifiers.push(match[1]!);
+  for (const match of text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]/g))
+    specifiers.push(match[1]!);
   for (const match of text.matchAll(/(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g)) specifiers.push(match[1]!);
   for (const match of text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)) specifiers.push(match[1]!);
   return specifiers;
@@ -57,7 +58,8 @@ function violations(root: string): string[] {
       }
       const target = relative(root, resolve(dirname(file), spec));
       // Tests beside the code may use the shared test helpers (test/support: waiting, free ports); nothing else may.
-      if (file.endsWith('.test.ts') && resolve(dirname(file), spec).startsWith(`${resolve(root, '../test/support')}/`)) continue;
+      if (file.endsWith('.test.ts') && resolve(dirname(file), spec).startsWith(`${resolve(root, '../test/support')}/`))
+        continue;
       if (target.startsWith('..')) {
         found.push(`${relative(root, file)} imports ${spec}, outside sdk/`);
         continue;
@@ -67,7 +69,9 @@ function violations(root: string): string[] {
       if (!(allowed[from] ?? []).includes(to)) {
         found.push(`${relative(root, file)} imports ${spec}: ${from} may not depend on ${to}`);
       } else if (target !== `${to}/index.js` && target !== `${to}/internal.js`) {
-        found.push(`${relative(root, file)} imports ${spec}: go through ${to}/index.ts or ${to}/internal.ts, not its other files`);
+        found.push(
+          `${relative(root, file)} imports ${spec}: go through ${to}/index.ts or ${to}/internal.ts, not its other files`,
+        );
       }
     }
   }
@@ -114,7 +118,10 @@ describe('architecture', () => {
     const internals = Object.keys(allowed).filter((pkg) => readdirSync(join(sdk, pkg)).includes('internal.ts'));
     expect(internals.length).toBeGreaterThan(0);
     for (const pkg of internals) {
-      expect(publishedEntries().filter((target) => target.includes(`/${pkg}/internal.`)), pkg).toEqual([]);
+      expect(
+        publishedEntries().filter((target) => target.includes(`/${pkg}/internal.`)),
+        pkg,
+      ).toEqual([]);
     }
   });
 

@@ -22,17 +22,61 @@ const sdk = join(root, 'sdk');
 
 /** file (from the repository root), a piece of the throw's line, why it may stay uncoded. */
 const allowed: [file: string, line: string, reason: string][] = [
-  ['sdk/client/codegen/kubernetes.ts', 'codegen: ', "the repository's generator of sdk/client/generated (npm run codegen), stopping on an OpenAPI snapshot it does not understand; not run by users"],
-  ['sdk/client/codegen/typescript.ts', 'is declared twice', "the emitter's own bookkeeping: each name is declared once by construction"],
-  ['sdk/client/codegen/typescript.ts', 'was never declared', "the emitter's own bookkeeping: a name is reserved before it is declared"],
-  ['sdk/client/codegen/typescript.ts', 'was named but never declared', "the emitter's own bookkeeping: every reserved name is declared before output"],
-  ['sdk/cli/internal/render.ts', "kubeloop's package.json was not found", "kubeloop's own install is broken: not an input of the user"],
-  ['sdk/cli/internal/render.ts', 'unknown template variable', 'the templates are kubeloop\'s own: a broken one is a kubeloop bug, caught by the CLI tests'],
-  ['sdk/cli/internal/render.ts', 'malformed template tag', "the templates are kubeloop's own: a broken one is a kubeloop bug, caught by the CLI tests"],
-  ['sdk/envtest/internal/processes.ts', "reject(new Error('no port'))", 'a listening socket always has a TCP port: an invariant of node:net'],
-  ['sdk/testing/fault-proxy.ts', 'the proxy has no TCP address', 'a listening TCP server always has an address: an invariant of node:net'],
-  ['sdk/manager/controller.ts', 'controller.abort(new Error(`timed out after', 'the reason of a private signal: waitForSync turns it into false, and the controller throws ERR_CACHE_NOT_SYNCED'],
-  ['sdk/cli/internal/init.ts', "kubeloop's package.json has no", "kubeloop's own package.json lacks a dependency: a kubeloop bug, not an input of the user"],
+  [
+    'sdk/client/codegen/kubernetes.ts',
+    'codegen: ',
+    "the repository's generator of sdk/client/generated (npm run codegen), stopping on an OpenAPI snapshot it does not understand; not run by users",
+  ],
+  [
+    'sdk/client/codegen/typescript.ts',
+    'is declared twice',
+    "the emitter's own bookkeeping: each name is declared once by construction",
+  ],
+  [
+    'sdk/client/codegen/typescript.ts',
+    'was never declared',
+    "the emitter's own bookkeeping: a name is reserved before it is declared",
+  ],
+  [
+    'sdk/client/codegen/typescript.ts',
+    'was named but never declared',
+    "the emitter's own bookkeeping: every reserved name is declared before output",
+  ],
+  [
+    'sdk/cli/internal/render.ts',
+    "kubeloop's package.json was not found",
+    "kubeloop's own install is broken: not an input of the user",
+  ],
+  [
+    'sdk/cli/internal/render.ts',
+    'unknown template variable',
+    "the templates are kubeloop's own: a broken one is a kubeloop bug, caught by the CLI tests",
+  ],
+  [
+    'sdk/cli/internal/render.ts',
+    'malformed template tag',
+    "the templates are kubeloop's own: a broken one is a kubeloop bug, caught by the CLI tests",
+  ],
+  [
+    'sdk/envtest/internal/processes.ts',
+    "reject(new Error('no port'))",
+    'a listening socket always has a TCP port: an invariant of node:net',
+  ],
+  [
+    'sdk/testing/fault-proxy.ts',
+    'the proxy has no TCP address',
+    'a listening TCP server always has an address: an invariant of node:net',
+  ],
+  [
+    'sdk/manager/controller.ts',
+    'controller.abort(new Error(`timed out after',
+    'the reason of a private signal: waitForSync turns it into false, and the controller throws ERR_CACHE_NOT_SYNCED',
+  ],
+  [
+    'sdk/cli/internal/init.ts',
+    "kubeloop's package.json has no",
+    "kubeloop's own package.json lacks a dependency: a kubeloop bug, not an input of the user",
+  ],
 ];
 
 /** Codes of Node and undici that sdk/ reads from errors it did not make: not kubeloop's. */
@@ -96,7 +140,10 @@ describe('error codes', () => {
   it('keeps the allow-list to throws that exist', () => {
     for (const [file, piece] of allowed) {
       const text = readFileSync(join(root, file), 'utf8');
-      expect(text.split('\n').some((line) => line.includes(piece) && uncoded.some((re) => re.test(line))), `${file}: ${piece}`).toBe(true);
+      expect(
+        text.split('\n').some((line) => line.includes(piece) && uncoded.some((re) => re.test(line))),
+        `${file}: ${piece}`,
+      ).toBe(true);
     }
   });
 
@@ -119,7 +166,15 @@ describe('error codes', () => {
       "throw new ArgumentError('x is missing');",
       "throw new KubeloopError('ERR_KUBE_API', 'no');",
     ];
-    expect(lines.map((line) => uncoded.some((re) => re.test(line)))).toEqual([true, true, true, true, true, false, false]);
+    expect(lines.map((line) => uncoded.some((re) => re.test(line)))).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+      false,
+      false,
+    ]);
   });
 });
 
@@ -147,7 +202,10 @@ describe('argument and already-started errors', () => {
 
   it('gives workqueue, which imports nothing, argument errors of the same shape', () => {
     const caught: unknown[] = [];
-    for (const bad of [() => createTokenBucketRateLimiter({ burst: 0 }), () => createQueue<string | undefined>().add(undefined)]) {
+    for (const bad of [
+      () => createTokenBucketRateLimiter({ burst: 0 }),
+      () => createQueue<string | undefined>().add(undefined),
+    ]) {
       try {
         bad();
       } catch (err) {
@@ -164,7 +222,11 @@ describe('argument and already-started errors', () => {
 
   it('names the component that was started twice', () => {
     const err = new AlreadyStartedError('controller web');
-    expect(err).toMatchObject({ code: 'ERR_KUBE_ALREADY_STARTED' satisfies ErrorCode, component: 'controller web', message: 'controller web was already started' });
+    expect(err).toMatchObject({
+      code: 'ERR_KUBE_ALREADY_STARTED' satisfies ErrorCode,
+      component: 'controller web',
+      message: 'controller web was already started',
+    });
     expect(err).toBeInstanceOf(KubeloopError);
   });
 });

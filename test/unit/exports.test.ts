@@ -23,7 +23,11 @@ describe('package exports', () => {
     const specifier = subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`;
     const out = execFileSync(
       process.execPath,
-      ['--input-type=module', '-e', `const m = await import(${JSON.stringify(specifier)}); console.log(JSON.stringify(Object.keys(m)));`],
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(specifier)}); console.log(JSON.stringify(Object.keys(m)));`,
+      ],
       { cwd: root, encoding: 'utf8' },
     );
     expect(Array.isArray(JSON.parse(out))).toBe(true);
@@ -41,7 +45,11 @@ describe('package exports', () => {
   it('exports what a first operator needs from the facade', () => {
     const out = execFileSync(
       process.execPath,
-      ['--input-type=module', '-e', "const m = await import('kubeloop'); console.log(['createManager', 'Reconciler', 'inject', 'CLIENT', 'defineResource', 'createOrUpdate', 'setupSignalHandler'].map((n) => typeof m[n]).join(','));"],
+      [
+        '--input-type=module',
+        '-e',
+        "const m = await import('kubeloop'); console.log(['createManager', 'Reconciler', 'inject', 'CLIENT', 'defineResource', 'createOrUpdate', 'setupSignalHandler'].map((n) => typeof m[n]).join(','));",
+      ],
       { cwd: root, encoding: 'utf8' },
     );
     expect(out.trim()).toBe('function,function,function,symbol,function,function,function');

@@ -53,16 +53,26 @@ const heapMiB = (): number => process.memoryUsage().heapUsed / 2 ** 20;
 describe('hostile kubeconfigs', () => {
   const laughs = (under: string): string => {
     let text = `${under}\n    l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n`;
-    for (let i = 1; i < 12; i++) text += `    l${i}: &l${i} [${Array.from({ length: 10 }, () => `*l${i - 1}`).join(', ')}]\n`;
+    for (let i = 1; i < 12; i++)
+      text += `    l${i}: &l${i} [${Array.from({ length: 10 }, () => `*l${i - 1}`).join(', ')}]\n`;
     return text;
   };
   const refused: [string, string][] = [
     ['a billion laughs under extensions', laughs('extensions:\n- name: x\n  extension:')],
-    ['a billion laughs as exec args', `${laughs('bomb:')}users:\n- name: u\n  user:\n    exec:\n      command: c\n      args: *l11\n`],
-    ['aliases fanned out into a list', `${laughs('extensions:\n- name: x\n  extension:')}clusters: [${Array.from({ length: 50 }, () => '*l11').join(', ')}]\n`],
+    [
+      'a billion laughs as exec args',
+      `${laughs('bomb:')}users:\n- name: u\n  user:\n    exec:\n      command: c\n      args: *l11\n`,
+    ],
+    [
+      'aliases fanned out into a list',
+      `${laughs('extensions:\n- name: x\n  extension:')}clusters: [${Array.from({ length: 50 }, () => '*l11').join(', ')}]\n`,
+    ],
     ['an alias that contains itself', 'extensions: [{name: loop, extension: &self {again: *self}}]\n'],
     ['nesting 10,000 deep', `extensions: [{name: deep, extension: ${'['.repeat(10_000)}${']'.repeat(10_000)}}]\n`],
-    ['a merge-key bomb', `base: &b {${Array.from({ length: 200 }, (_, i) => `k${i}: v`).join(', ')}}\nclusters:\n${Array.from({ length: 100 }, (_, i) => `- name: c${i}\n  cluster: {<<: [*b, *b, *b, *b, *b]}`).join('\n')}\n`],
+    [
+      'a merge-key bomb',
+      `base: &b {${Array.from({ length: 200 }, (_, i) => `k${i}: v`).join(', ')}}\nclusters:\n${Array.from({ length: 100 }, (_, i) => `- name: c${i}\n  cluster: {<<: [*b, *b, *b, *b, *b]}`).join('\n')}\n`,
+    ],
     ['an unknown tag', 'users: [{name: u, user: {token: !<tag:evil.example,2026:s3cr3t> x}}]\n'],
     ['a JavaScript function tag', 'users: [{name: u, user: {token: !!js/function "function(){ return s3cr3t }"}}]\n'],
     ['an undefined alias', 'users: [{name: u, user: {token: *s3cr3t}}]\n'],
@@ -96,7 +106,9 @@ describe('hostile kubeconfigs', () => {
 
   it('reads large but honest kubeconfigs: a 2 MiB token, 5,000 clusters, a __proto__ key', () => {
     const token = 't'.repeat(2 * 2 ** 20);
-    expect(parseKubeconfig(`users: [{name: u, user: {token: ${token}}}]\n`).users[0]!.user.token).toHaveLength(token.length);
+    expect(parseKubeconfig(`users: [{name: u, user: {token: ${token}}}]\n`).users[0]!.user.token).toHaveLength(
+      token.length,
+    );
     const many = `clusters:\n${Array.from({ length: 5000 }, (_, i) => `- {name: c${i}, cluster: {server: "https://c${i}:6443"}}`).join('\n')}\n`;
     expect(parseKubeconfig(many).clusters).toHaveLength(5000);
     const proto = parseKubeconfig('extensions: [{name: p, extension: {__proto__: {polluted: true}}}]\n');
@@ -107,11 +119,22 @@ describe('hostile kubeconfigs', () => {
   it('keeps a server URL query string, and user:password in it, out of the ConfigError of loadConfig', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'hostile-kubeconfig-'));
     try {
-      const servers = ['https://a:6443/?access_token=s3cr3t', 'https://admin:s3cr3t@a:6443', 'https://[a:6443/?access_token=s3cr3t', 'ftp://a/?t=s3cr3t'];
+      const servers = [
+        'https://a:6443/?access_token=s3cr3t',
+        'https://admin:s3cr3t@a:6443',
+        'https://[a:6443/?access_token=s3cr3t',
+        'ftp://a/?t=s3cr3t',
+      ];
       for (const server of servers) {
         const file = join(dir, 'config');
-        await writeFile(file, `clusters: [{name: c, cluster: {server: "${server}"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`);
-        expectCoded(await failure(() => loadConfig({ kubeconfig: file })), 'ERR_KUBE_CONFIG', ['s3cr3t', 'access_token']);
+        await writeFile(
+          file,
+          `clusters: [{name: c, cluster: {server: "${server}"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`,
+        );
+        expectCoded(await failure(() => loadConfig({ kubeconfig: file })), 'ERR_KUBE_CONFIG', [
+          's3cr3t',
+          'access_token',
+        ]);
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -141,19 +164,23 @@ describe('hostile API servers', () => {
 
   const configMaps = (): ResourceInterface<Unstructured> =>
     createDynamicClient(config).resource({ group: '', version: 'v1', resource: 'configmaps' }).namespace('ns');
-  const json = (status: number, body: string, headers: Record<string, string> = {}): Answer => (_req, res) =>
-    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body);
-  const endless = (headers: Record<string, string>, chunk: Buffer, first = Buffer.alloc(0)): Answer => (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json', ...headers });
-    res.write(first);
-    const more = (): void => {
-      while (!res.destroyed && res.write(chunk)) {
-        // until the socket pushes back
-      }
-      if (!res.destroyed) res.once('drain', more);
+  const json =
+    (status: number, body: string, headers: Record<string, string> = {}): Answer =>
+    (_req, res) =>
+      res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body);
+  const endless =
+    (headers: Record<string, string>, chunk: Buffer, first = Buffer.alloc(0)): Answer =>
+    (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', ...headers });
+      res.write(first);
+      const more = (): void => {
+        while (!res.destroyed && res.write(chunk)) {
+          // until the socket pushes back
+        }
+        if (!res.destroyed) res.once('drain', more);
+      };
+      more();
     };
-    more();
-  };
 
   const gets: [string, Answer, string][] = [
     ['a body that is not JSON', json(200, '<html>s3cr3t</html>'), 'ERR_KUBE_DECODE'],
@@ -163,16 +190,32 @@ describe('hostile API servers', () => {
     ['an array', json(200, '["s3cr3t"]'), 'ERR_KUBE_DECODE'],
     ['a string', json(200, '"s3cr3t"'), 'ERR_KUBE_DECODE'],
     ['arrays nested 100,000 deep', json(200, `${'['.repeat(100_000)}${']'.repeat(100_000)}`), 'ERR_KUBE_DECODE'],
-    ['a Status Failure on a 200', json(200, JSON.stringify({ kind: 'Status', status: 'Failure', code: 403, reason: 'Forbidden', message: 'no' })), 'ERR_KUBE_API'],
+    [
+      'a Status Failure on a 200',
+      json(200, JSON.stringify({ kind: 'Status', status: 'Failure', code: 403, reason: 'Forbidden', message: 'no' })),
+      'ERR_KUBE_API',
+    ],
     ['an HTML 500', json(500, '<html>oops</html>', { 'content-type': 'text/html' }), 'ERR_KUBE_API'],
     ['a 404 of 8 MiB (still the 404 it is)', json(404, 's3cr3t'.repeat(2 ** 20)), 'ERR_KUBE_API'],
     ['an endless body', endless({}, Buffer.alloc(64 * 1024, 'a')), 'ERR_KUBE_RESPONSE_TOO_LARGE'],
-    ['a gzip bomb', endless({ 'content-encoding': 'gzip' }, gzipSync(Buffer.alloc(16 * 2 ** 20))), 'ERR_KUBE_RESPONSE_TOO_LARGE'],
-    ['a body that is not gzip but says so', json(200, '{"kind":"ConfigMap"}', { 'content-encoding': 'gzip' }), 'ERR_KUBE_TRANSPORT'],
-    ['a body shorter than its content-length', (_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
-      res.write('{"kind":', () => res.socket?.destroy());
-    }, 'ERR_KUBE_TRANSPORT'],
+    [
+      'a gzip bomb',
+      endless({ 'content-encoding': 'gzip' }, gzipSync(Buffer.alloc(16 * 2 ** 20))),
+      'ERR_KUBE_RESPONSE_TOO_LARGE',
+    ],
+    [
+      'a body that is not gzip but says so',
+      json(200, '{"kind":"ConfigMap"}', { 'content-encoding': 'gzip' }),
+      'ERR_KUBE_TRANSPORT',
+    ],
+    [
+      'a body shorter than its content-length',
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+        res.write('{"kind":', () => res.socket?.destroy());
+      },
+      'ERR_KUBE_TRANSPORT',
+    ],
   ];
 
   it.each(gets)('a GET answered with %s fails with a coded error', async (_name, crafted, code) => {
@@ -185,8 +228,19 @@ describe('hostile API servers', () => {
   const lists: [string, string][] = [
     ['items as a string', JSON.stringify({ kind: 'ConfigMapList', apiVersion: 'v1', metadata: {}, items: 's3cr3t' })],
     ['items as a number', JSON.stringify({ kind: 'ConfigMapList', apiVersion: 'v1', metadata: {}, items: 42 })],
-    ['a null item', JSON.stringify({ kind: 'ConfigMapList', apiVersion: 'v1', metadata: {}, items: [{ metadata: { name: 'a' } }, null] })],
-    ['an item that is a string', JSON.stringify({ kind: 'ConfigMapList', apiVersion: 'v1', metadata: {}, items: ['s3cr3t'] })],
+    [
+      'a null item',
+      JSON.stringify({
+        kind: 'ConfigMapList',
+        apiVersion: 'v1',
+        metadata: {},
+        items: [{ metadata: { name: 'a' } }, null],
+      }),
+    ],
+    [
+      'an item that is a string',
+      JSON.stringify({ kind: 'ConfigMapList', apiVersion: 'v1', metadata: {}, items: ['s3cr3t'] }),
+    ],
   ];
 
   it.each(lists)('a LIST answered with %s fails with ERR_KUBE_DECODE', async (_name, body) => {
@@ -203,7 +257,11 @@ describe('hostile API servers', () => {
   const added = event('ADDED', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'first' } });
   const watches: [string, string | Answer, string][] = [
     ['a line that is not JSON', `${added}s3cr3t garbage\n`, 'ERR_KUBE_TRANSPORT'],
-    ['binary garbage', `${added}${Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 31) % 256)).toString('latin1')}\n`, 'ERR_KUBE_TRANSPORT'],
+    [
+      'binary garbage',
+      `${added}${Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 31) % 256)).toString('latin1')}\n`,
+      'ERR_KUBE_TRANSPORT',
+    ],
     ['a null line', `${added}null\n`, 'ERR_KUBE_DECODE'],
     ['an array line', `${added}[1,2]\n`, 'ERR_KUBE_DECODE'],
     ['an ADDED event with a null object', `${added}${event('ADDED', null)}`, 'ERR_KUBE_DECODE'],
@@ -212,24 +270,40 @@ describe('hostile API servers', () => {
     ['an event of an unknown type', `${added}${event('s3cr3t-TYPE', {})}`, 'ERR_KUBE_DECODE'],
     ['an event whose type is a number', `${added}{"type":7,"object":{}}\n`, 'ERR_KUBE_DECODE'],
     ['an ERROR event with a null object', `${added}${event('ERROR', null)}`, 'ERR_KUBE_DECODE'],
-    ['an ERROR event with a Status', `${added}${event('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' })}`, 'ERR_KUBE_API'],
-    ['an endless line', endless({}, Buffer.alloc(64 * 1024, 'a'), Buffer.from(`${added}{"type":"ADDED","object":{"data":"`)), 'ERR_KUBE_RESPONSE_TOO_LARGE'],
+    [
+      'an ERROR event with a Status',
+      `${added}${event('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' })}`,
+      'ERR_KUBE_API',
+    ],
+    [
+      'an endless line',
+      endless({}, Buffer.alloc(64 * 1024, 'a'), Buffer.from(`${added}{"type":"ADDED","object":{"data":"`)),
+      'ERR_KUBE_RESPONSE_TOO_LARGE',
+    ],
   ];
 
-  it.each(watches)('a watch stream with %s ends with a coded error after the good events', async (_name, body, code) => {
-    answer = typeof body === 'string' ? json(200, body) : body;
-    const names: (string | undefined)[] = [];
-    const before = heapMiB();
-    const err = await failure(async () => {
-      for await (const e of configMaps().watch()) names.push((e.object as Unstructured).metadata?.name);
-    });
-    expectCoded(err, code, ['s3cr3t']);
-    expect(names).toEqual(['first']);
-    expect(heapMiB() - before).toBeLessThan(256);
-  });
+  it.each(watches)(
+    'a watch stream with %s ends with a coded error after the good events',
+    async (_name, body, code) => {
+      answer = typeof body === 'string' ? json(200, body) : body;
+      const names: (string | undefined)[] = [];
+      const before = heapMiB();
+      const err = await failure(async () => {
+        for await (const e of configMaps().watch()) names.push((e.object as Unstructured).metadata?.name);
+      });
+      expectCoded(err, code, ['s3cr3t']);
+      expect(names).toEqual(['first']);
+      expect(heapMiB() - before).toBeLessThan(256);
+    },
+  );
 
   it('an informer whose watches get garbage keeps retrying, with the coded error in its health', async () => {
-    const list = JSON.stringify({ kind: 'ConfigMapList', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: [] });
+    const list = JSON.stringify({
+      kind: 'ConfigMapList',
+      apiVersion: 'v1',
+      metadata: { resourceVersion: '1' },
+      items: [],
+    });
     let watchRequests = 0;
     answer = (req, res) => {
       if (!req.url?.includes('watch=')) return json(200, list)(req, res);
@@ -237,7 +311,11 @@ describe('hostile API servers', () => {
       return json(200, `${added}null\n`)(req, res);
     };
     const logged: string[] = [];
-    const logger: CacheLogger = { debug: () => undefined, warn: (_obj, msg) => void logged.push(msg ?? ''), error: (_obj, msg) => void logged.push(msg ?? '') };
+    const logger: CacheLogger = {
+      debug: () => undefined,
+      warn: (_obj, msg) => void logged.push(msg ?? ''),
+      error: (_obj, msg) => void logged.push(msg ?? ''),
+    };
     const informer = createSharedIndexInformer<Unstructured>(configMaps(), { logger });
     const stop = new AbortController();
     const running = informer.start(stop.signal);
@@ -309,19 +387,30 @@ describe('hostile admission requests', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function post(path: string, body: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/json' }) {
+  async function post(
+    path: string,
+    body: string | Buffer,
+    headers: Record<string, string> = { 'content-type': 'application/json' },
+  ) {
     const res = await request(`${url}${path}`, { method: 'POST', dispatcher: agent, headers, body });
     const text = await res.body.text();
     return { status: res.statusCode, text };
   }
   const review = (req: Record<string, unknown>): string =>
-    JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u1', operation: 'CREATE', ...req } });
+    JSON.stringify({
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: { uid: 'u1', operation: 'CREATE', ...req },
+    });
 
   const badRequests: [string, string | Buffer, Record<string, string>?][] = [
     ['not JSON', '{not json'],
     ['null', 'null'],
     ['an array', '[]'],
-    ['a ConversionReview', JSON.stringify({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'ConversionReview', request: { uid: 'u' } })],
+    [
+      'a ConversionReview',
+      JSON.stringify({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'ConversionReview', request: { uid: 'u' } }),
+    ],
     ['a review without a request', JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' })],
     ['a uid that is a number', JSON.stringify({ kind: 'AdmissionReview', request: { uid: 7 } })],
     ['a body over the limit', `{"kind":"AdmissionReview","pad":"${'x'.repeat(128 * 1024)}"}`],
@@ -343,19 +432,28 @@ describe('hostile admission requests', () => {
     ['an object that is a list', { object: [1, 2] }],
     ['a spec of the wrong type', { object: { apiVersion: 'v1', kind: 'Thing', spec: 'big' } }],
     ['an unknown operation', { operation: 'EXPLODE', object: {} }],
-    ['another kind than the webhook is for', { kind: { group: '', version: 'v1', kind: 'Secret' }, object: { apiVersion: 'v1', kind: 'Secret', data: { k: 'czNjcjN0' } } }],
+    [
+      'another kind than the webhook is for',
+      {
+        kind: { group: '', version: 'v1', kind: 'Secret' },
+        object: { apiVersion: 'v1', kind: 'Secret', data: { k: 'czNjcjN0' } },
+      },
+    ],
   ];
 
-  it.each(odd)('answers a review with %s with an AdmissionReview, allowed or denied, never a crash', async (_name, req) => {
-    for (const path of ['/default', '/validate']) {
-      const res = await post(path, review(req));
-      expect(res.status).toBe(200);
-      const parsed = JSON.parse(res.text) as { kind: string; response: { uid: string; allowed: boolean } };
-      expect(parsed).toMatchObject({ kind: 'AdmissionReview', response: { uid: 'u1' } });
-      expect(typeof parsed.response.allowed).toBe('boolean');
-      expect(res.text).not.toContain('s3cr3t');
-    }
-  });
+  it.each(odd)(
+    'answers a review with %s with an AdmissionReview, allowed or denied, never a crash',
+    async (_name, req) => {
+      for (const path of ['/default', '/validate']) {
+        const res = await post(path, review(req));
+        expect(res.status).toBe(200);
+        const parsed = JSON.parse(res.text) as { kind: string; response: { uid: string; allowed: boolean } };
+        expect(parsed).toMatchObject({ kind: 'AdmissionReview', response: { uid: 'u1' } });
+        expect(typeof parsed.response.allowed).toBe('boolean');
+        expect(res.text).not.toContain('s3cr3t');
+      }
+    },
+  );
 
   it('denies with 400 a review whose object is a string or a list, without quoting it', async () => {
     for (const object of ['s3cr3t', ['s3cr3t']]) {
@@ -363,7 +461,13 @@ describe('hostile admission requests', () => {
         const { text } = await post(path, review({ object }));
         expect(text).not.toContain('s3cr3t');
         expect(JSON.parse(text)).toMatchObject({
-          response: { allowed: false, status: { code: 400, message: expect.stringMatching(/the admission request's object is a JSON (string|array), not an object/) } },
+          response: {
+            allowed: false,
+            status: {
+              code: 400,
+              message: expect.stringMatching(/the admission request's object is a JSON (string|array), not an object/),
+            },
+          },
         });
       }
     }

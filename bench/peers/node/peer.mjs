@@ -100,7 +100,8 @@ const kl = {
     const cms = createResourceClientFactory(conn.config).resource(descriptor('configmaps')).namespace(p.namespace);
     await rest(
       () => cms.get(p.name),
-      (i) => cms.patch(p.name, { metadata: { annotations: { 'bench.kubeloop.dev/n': String(i) } } }, { patchType: 'merge' }),
+      (i) =>
+        cms.patch(p.name, { metadata: { annotations: { 'bench.kubeloop.dev/n': String(i) } } }, { patchType: 'merge' }),
     );
   },
   async s8() {
@@ -108,8 +109,15 @@ const kl = {
     const { createManager, controllerFor } = await import(dist('manager/index.js'));
     const { ConfigMap, Secret, Service } = await import(dist('client/index.js'));
     const mgr = await createManager(await quietManagerOptions());
-    for (const [name, r] of [['configmaps', ConfigMap], ['secrets', Secret], ['services', Service]]) {
-      controllerFor(mgr).for(r).named(name).complete({ reconcile: async () => ({}) });
+    for (const [name, r] of [
+      ['configmaps', ConfigMap],
+      ['secrets', Secret],
+      ['services', Service],
+    ]) {
+      controllerFor(mgr)
+        .for(r)
+        .named(name)
+        .complete({ reconcile: async () => ({}) });
     }
     const controller = new AbortController();
     mgr.start(controller.signal);
@@ -135,7 +143,9 @@ const cn = {
     const { k8s, kc, core } = await cn.api();
     const ns = p.namespace;
     const list =
-      kind === 'pods' ? () => core.listNamespacedPod({ namespace: ns }) : () => core.listNamespacedConfigMap({ namespace: ns });
+      kind === 'pods'
+        ? () => core.listNamespacedPod({ namespace: ns })
+        : () => core.listNamespacedConfigMap({ namespace: ns });
     return k8s.makeInformer(kc, `/api/v1/namespaces/${ns}/${kindPath(kind)}`, list);
   },
   async s1() {
@@ -175,7 +185,11 @@ const cn = {
       () => core.readNamespacedConfigMap({ name: p.name, namespace: p.namespace }),
       (i) =>
         core.patchNamespacedConfigMap(
-          { name: p.name, namespace: p.namespace, body: { metadata: { annotations: { 'bench.kubeloop.dev/n': String(i) } } } },
+          {
+            name: p.name,
+            namespace: p.namespace,
+            body: { metadata: { annotations: { 'bench.kubeloop.dev/n': String(i) } } },
+          },
           merge,
         ),
     );
@@ -185,7 +199,9 @@ const cn = {
     const { k8s, kc, core } = await cn.api();
     const ns = p.namespace;
     const informers = [
-      k8s.makeInformer(kc, `/api/v1/namespaces/${ns}/configmaps`, () => core.listNamespacedConfigMap({ namespace: ns })),
+      k8s.makeInformer(kc, `/api/v1/namespaces/${ns}/configmaps`, () =>
+        core.listNamespacedConfigMap({ namespace: ns }),
+      ),
       k8s.makeInformer(kc, `/api/v1/namespaces/${ns}/secrets`, () => core.listNamespacedSecret({ namespace: ns })),
       k8s.makeInformer(kc, `/api/v1/namespaces/${ns}/services`, () => core.listNamespacedService({ namespace: ns })),
     ];
@@ -203,7 +219,11 @@ const floor = {
     const { config } = conn;
     const agent = new Agent({ connect: { ca: config.caData, cert: config.certData, key: config.keyData } });
     const get = async (path, init = {}) => {
-      const res = await request(`${config.host}${path}`, { dispatcher: agent, headers: { accept: 'application/json' }, ...init });
+      const res = await request(`${config.host}${path}`, {
+        dispatcher: agent,
+        headers: { accept: 'application/json' },
+        ...init,
+      });
       if (res.statusCode >= 300) throw new Error(`${path}: ${res.statusCode} ${await res.body.text()}`);
       return res;
     };
@@ -228,7 +248,10 @@ const floor = {
     await ready();
     const cpu0 = cpuMs();
     const t0 = performance.now();
-    const res = await get(`/api/v1/namespaces/${p.namespace}/${kindPath(p.kind)}`, p.metadata ? { headers: { accept: metadataAccept } } : {});
+    const res = await get(
+      `/api/v1/namespaces/${p.namespace}/${kindPath(p.kind)}`,
+      p.metadata ? { headers: { accept: metadataAccept } } : {},
+    );
     const list = JSON.parse(await res.body.text());
     const ms = performance.now() - t0;
     const cpu = cpuMs() - cpu0;
@@ -242,10 +265,14 @@ const floor = {
     const path = `/api/v1/namespaces/${p.namespace}/${kindPath(p.kind)}`;
     const list = JSON.parse(await (await get(path)).body.text());
     const w = watcher();
-    const res = await get(`${path}?watch=true&allowWatchBookmarks=true&resourceVersion=${list.metadata.resourceVersion}`);
-    floor.lines(res.body, (e) => {
-      if (e.type === 'MODIFIED') w.event(e.object.metadata.annotations?.[tsAnnotation]);
-    }).catch(() => undefined);
+    const res = await get(
+      `${path}?watch=true&allowWatchBookmarks=true&resourceVersion=${list.metadata.resourceVersion}`,
+    );
+    floor
+      .lines(res.body, (e) => {
+        if (e.type === 'MODIFIED') w.event(e.object.metadata.annotations?.[tsAnnotation]);
+      })
+      .catch(() => undefined);
     await w.run();
   },
   async s6() {
@@ -272,7 +299,9 @@ const floor = {
       ['configmaps', 'secrets', 'services'].map(async (r) => {
         const path = `/api/v1/namespaces/${p.namespace}/${r}`;
         const list = JSON.parse(await (await get(path)).body.text());
-        const res = await get(`${path}?watch=true&allowWatchBookmarks=true&resourceVersion=${list.metadata.resourceVersion}`);
+        const res = await get(
+          `${path}?watch=true&allowWatchBookmarks=true&resourceVersion=${list.metadata.resourceVersion}`,
+        );
         floor.lines(res.body, () => undefined).catch(() => undefined);
       }),
     );

@@ -4,13 +4,30 @@
 // first reconcile is done. Phase B: the harness bumps spec.size of p.changes Widgets; each status patch that moves
 // observedGeneration to a new generation records now − the change's timestamp annotation.
 import { writeFileSync } from 'node:fs';
-import { cpuMs, dist, finish, measured, nowMs, p, percentile, quietManagerOptions, ready, tsAnnotation } from './protocol.mjs';
+import {
+  cpuMs,
+  dist,
+  finish,
+  measured,
+  nowMs,
+  p,
+  percentile,
+  quietManagerOptions,
+  ready,
+  tsAnnotation,
+} from './protocol.mjs';
 
 export async function run(peer) {
   if (peer !== 'kl') throw new Error(`s5 has no ${peer} peer`);
   const { createManager, controllerFor } = await import(dist('manager/index.js'));
   const { defineResource } = await import(dist('client/index.js'));
-  const Widget = defineResource({ group: 'bench.kubeloop.dev', version: 'v1', kind: 'Widget', plural: 'widgets', namespaced: true });
+  const Widget = defineResource({
+    group: 'bench.kubeloop.dev',
+    version: 'v1',
+    kind: 'Widget',
+    plural: 'widgets',
+    namespaced: true,
+  });
 
   const mgr = await createManager(await quietManagerOptions());
   const client = mgr.client;

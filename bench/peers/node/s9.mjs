@@ -28,12 +28,17 @@ export async function run(peer) {
   const { webhookFor, ValidationError, fieldError, validatingPath } = await import(dist('webhook/index.js'));
   const { ConfigMap } = await import(dist('client/index.js'));
 
-  const mgr = await createManager({ ...(await quietManagerOptions()), webhook: { port: p.port, host: '127.0.0.1', certDir: p.certDir } });
+  const mgr = await createManager({
+    ...(await quietManagerOptions()),
+    webhook: { port: p.port, host: '127.0.0.1', certDir: p.certDir },
+  });
   const check = (cm) => {
     const payload = cm.data?.payload;
     if (!payload) throw new ValidationError([fieldError('data.payload', 'Required value')]);
     if (payload.length > p.maxPayload) {
-      throw new ValidationError([fieldError('data.payload', `may not be more than ${p.maxPayload} bytes`, { type: 'FieldValueTooLong' })]);
+      throw new ValidationError([
+        fieldError('data.payload', `may not be more than ${p.maxPayload} bytes`, { type: 'FieldValueTooLong' }),
+      ]);
     }
   };
   webhookFor(mgr)

@@ -12,7 +12,11 @@ import { loadAll } from 'js-yaml';
 import { CliError } from './errors.js';
 
 /** A Kubernetes object as plain data. */
-export type KubeObject = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } & Record<string, unknown> };
+export type KubeObject = Record<string, unknown> & {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string } & Record<string, unknown>;
+};
 
 interface Kustomization {
   resources?: string[];
@@ -43,7 +47,11 @@ function kustomizationFile(dir: string): string | undefined {
 async function readKustomization(dir: string, root: string): Promise<Kustomization> {
   const file = kustomizationFile(dir);
   const shown = relative(root, join(dir, 'kustomization.yaml')) || 'kustomization.yaml';
-  if (!file) throw new CliError('ERR_CLI_MANIFESTS', `${shown} does not exist: a folder named in resources or components needs one`);
+  if (!file)
+    throw new CliError(
+      'ERR_CLI_MANIFESTS',
+      `${shown} does not exist: a folder named in resources or components needs one`,
+    );
   const [doc] = await readDocuments(file, shown);
   if (!isObject(doc)) return {};
   const unknown = Object.keys(doc).filter((k) => !supported.has(k));
@@ -94,23 +102,41 @@ export function strategicMerge(base: unknown, patch: unknown, field = ''): unkno
 }
 
 function checkObject(doc: unknown, shown: string): KubeObject {
-  if (!isObject(doc) || typeof doc['apiVersion'] !== 'string' || typeof doc['kind'] !== 'string' || !isObject(doc['metadata']) || typeof doc['metadata']['name'] !== 'string') {
+  if (
+    !isObject(doc) ||
+    typeof doc['apiVersion'] !== 'string' ||
+    typeof doc['kind'] !== 'string' ||
+    !isObject(doc['metadata']) ||
+    typeof doc['metadata']['name'] !== 'string'
+  ) {
     throw new CliError('ERR_CLI_MANIFESTS', `${shown} holds a document without apiVersion, kind and metadata.name`);
   }
   return doc as KubeObject;
 }
 
-async function applyPatches(objects: KubeObject[], patches: Kustomization['patches'], dir: string, root: string): Promise<KubeObject[]> {
+async function applyPatches(
+  objects: KubeObject[],
+  patches: Kustomization['patches'],
+  dir: string,
+  root: string,
+): Promise<KubeObject[]> {
   let out = objects;
   for (const entry of patches ?? []) {
     if (!entry.path || entry.patch !== undefined || entry.target !== undefined) {
-      throw new CliError('ERR_CLI_MANIFESTS', `${relative(root, dir) || '.'}: only patches given by path (strategic merge, naming their target) are supported`);
+      throw new CliError(
+        'ERR_CLI_MANIFESTS',
+        `${relative(root, dir) || '.'}: only patches given by path (strategic merge, naming their target) are supported`,
+      );
     }
     const shown = relative(root, join(dir, entry.path));
     for (const patch of await readDocuments(join(dir, entry.path), shown)) {
       const p = checkObject(patch, shown);
       const at = out.findIndex((o) => o.kind === p.kind && o.metadata.name === p.metadata.name);
-      if (at < 0) throw new CliError('ERR_CLI_MANIFESTS', `${shown} patches ${p.kind} ${p.metadata.name}, which the kustomization does not hold`);
+      if (at < 0)
+        throw new CliError(
+          'ERR_CLI_MANIFESTS',
+          `${shown} patches ${p.kind} ${p.metadata.name}, which the kustomization does not hold`,
+        );
       out = out.with(at, strategicMerge(out[at], p) as KubeObject);
     }
   }
@@ -129,7 +155,8 @@ function setImages(objects: KubeObject[], images: Kustomization['images']): Kube
   const visit = (value: unknown, key: string): unknown => {
     if (Array.isArray(value)) return value.map((v) => visit(v, key));
     if (!isObject(value)) return value;
-    if ((key === 'containers' || key === 'initContainers') && typeof value['image'] === 'string') return { ...value, image: rename(value['image']) };
+    if ((key === 'containers' || key === 'initContainers') && typeof value['image'] === 'string')
+      return { ...value, image: rename(value['image']) };
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, visit(v, k)]));
   };
   return objects.map((o) => visit(o, '') as KubeObject);
@@ -141,17 +168,23 @@ export async function buildKustomization(dir: string, root: string = dir): Promi
 }
 
 async function build(dir: string, root: string, inherited: KubeObject[], seen: Set<string>): Promise<KubeObject[]> {
-  if (seen.has(dir)) throw new CliError('ERR_CLI_MANIFESTS', `${relative(root, dir)} includes itself through resources or components`);
+  if (seen.has(dir))
+    throw new CliError('ERR_CLI_MANIFESTS', `${relative(root, dir)} includes itself through resources or components`);
   const k = await readKustomization(dir, root);
   let objects = [...inherited];
   for (const resource of k.resources ?? []) {
     const path = join(dir, resource);
     const shown = relative(root, path);
-    if (!existsSync(path)) throw new CliError('ERR_CLI_MANIFESTS', `${shown}, named in ${relative(root, dir) || '.'}/kustomization.yaml, does not exist`);
+    if (!existsSync(path))
+      throw new CliError(
+        'ERR_CLI_MANIFESTS',
+        `${shown}, named in ${relative(root, dir) || '.'}/kustomization.yaml, does not exist`,
+      );
     if (statSync(path).isDirectory()) objects.push(...(await build(path, root, [], new Set([...seen, dir]))));
     else for (const doc of await readDocuments(path, shown)) objects.push(checkObject(doc, shown));
   }
-  for (const component of k.components ?? []) objects = await build(join(dir, component), root, objects, new Set([...seen, dir]));
+  for (const component of k.components ?? [])
+    objects = await build(join(dir, component), root, objects, new Set([...seen, dir]));
   objects = await applyPatches(objects, k.patches, dir, root);
   return setImages(objects, k.images);
 }
@@ -192,5 +225,7 @@ export function orderObjects(objects: readonly KubeObject[]): KubeObject[] {
     return last >= 0 ? 1000 + last : 500;
   };
   const name = (o: KubeObject): string => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-  return objects.toSorted((a, b) => rank(a.kind) - rank(b.kind) || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
+  return objects.toSorted(
+    (a, b) => rank(a.kind) - rank(b.kind) || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0),
+  );
 }

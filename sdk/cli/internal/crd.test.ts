@@ -2,9 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { defineResource, type apiextensionsv1 } from '../../client/index.js';
 import { buildCrds, compareVersions, crdFileName, structuralProblems, type ResourceDefinition } from './crd.js';
 
-const Widget = defineResource({ group: 'apps.example.com', version: 'v1', kind: 'Widget', plural: 'widgets', namespaced: true, shortNames: ['wd'] });
+const Widget = defineResource({
+  group: 'apps.example.com',
+  version: 'v1',
+  kind: 'Widget',
+  plural: 'widgets',
+  namespaced: true,
+  shortNames: ['wd'],
+});
 
-function version(name: string, extra: Partial<apiextensionsv1.CustomResourceDefinitionVersion> = {}): apiextensionsv1.CustomResourceDefinitionVersion {
+function version(
+  name: string,
+  extra: Partial<apiextensionsv1.CustomResourceDefinitionVersion> = {},
+): apiextensionsv1.CustomResourceDefinitionVersion {
   return {
     name,
     served: true,
@@ -13,14 +23,21 @@ function version(name: string, extra: Partial<apiextensionsv1.CustomResourceDefi
     schema: {
       openAPIV3Schema: {
         type: 'object',
-        properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } }, status: { type: 'object', properties: { ready: { type: 'boolean' } } } },
+        properties: {
+          spec: { type: 'object', properties: { size: { type: 'integer' } } },
+          status: { type: 'object', properties: { ready: { type: 'boolean' } } },
+        },
       },
     },
     ...extra,
   };
 }
 
-const def = (v = version('v1'), descriptor = Widget, source = 'src/api/apps/v1/widget.ts'): ResourceDefinition => ({ descriptor, version: v, source });
+const def = (v = version('v1'), descriptor = Widget, source = 'src/api/apps/v1/widget.ts'): ResourceDefinition => ({
+  descriptor,
+  version: v,
+  source,
+});
 
 describe('buildCrds', () => {
   it('makes a CRD from a descriptor and its version, completing the root schema', () => {
@@ -42,12 +59,20 @@ describe('buildCrds', () => {
   });
 
   it('merges the versions of a kind, in Kubernetes priority order, with one storage version', () => {
-    const beta = defineResource({ group: 'apps.example.com', version: 'v1beta1', kind: 'Widget', plural: 'widgets', namespaced: true });
+    const beta = defineResource({
+      group: 'apps.example.com',
+      version: 'v1beta1',
+      kind: 'Widget',
+      plural: 'widgets',
+      namespaced: true,
+    });
     const crds = buildCrds([def(version('v1beta1', { storage: false }), beta, 'b.ts'), def()]);
     expect(crds).toHaveLength(1);
     expect(crds[0]!.crd.spec.versions.map((v) => v.name)).toEqual(['v1', 'v1beta1']);
     expect(crds[0]!.sources).toEqual(['b.ts', 'src/api/apps/v1/widget.ts']);
-    expect(() => buildCrds([def(version('v1beta1'), beta, 'b.ts'), def()])).toThrow(/exactly one version must have storage: true, but v1beta1 and v1 have it/);
+    expect(() => buildCrds([def(version('v1beta1'), beta, 'b.ts'), def()])).toThrow(
+      /exactly one version must have storage: true, but v1beta1 and v1 have it/,
+    );
   });
 
   it('lists every problem, with the module, in one error', () => {
@@ -81,9 +106,27 @@ describe('buildCrds', () => {
   });
 
   it('accepts a scale subresource when the descriptor declares it', () => {
-    const Scaled = defineResource({ group: 'apps.example.com', version: 'v1', kind: 'Pool', namespaced: false, subresources: ['status', 'scale'] });
+    const Scaled = defineResource({
+      group: 'apps.example.com',
+      version: 'v1',
+      kind: 'Pool',
+      namespaced: false,
+      subresources: ['status', 'scale'],
+    });
     const [out] = buildCrds([
-      def(version('v1', { subresources: { status: {}, scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' } } }), Scaled),
+      def(
+        version('v1', {
+          subresources: {
+            status: {},
+            scale: {
+              specReplicasPath: '.spec.replicas',
+              statusReplicasPath: '.status.replicas',
+              labelSelectorPath: '.status.selector',
+            },
+          },
+        }),
+        Scaled,
+      ),
     ]);
     expect(out!.crd.spec.scope).toBe('Cluster');
     expect(out!.crd.spec.versions[0]!.subresources!.scale).toMatchObject({ specReplicasPath: '.spec.replicas' });
@@ -92,10 +135,26 @@ describe('buildCrds', () => {
 
 describe('structuralProblems', () => {
   it('refuses an object schema that would be pruned to nothing, with its path (the root metadata aside)', () => {
-    expect(structuralProblems({ type: 'object', properties: { metadata: { type: 'object' }, spec: { type: 'object', properties: { empty: { type: 'object', properties: {} } } } } })).toEqual([
+    expect(
+      structuralProblems({
+        type: 'object',
+        properties: {
+          metadata: { type: 'object' },
+          spec: { type: 'object', properties: { empty: { type: 'object', properties: {} } } },
+        },
+      }),
+    ).toEqual([
       '.spec.empty: an object with no properties and no x-kubernetes-preserve-unknown-fields: the API server would prune everything in it',
     ]);
-    expect(structuralProblems({ type: 'object', properties: { labels: { type: 'object', additionalProperties: { type: 'string' } }, any: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } })).toEqual([]);
+    expect(
+      structuralProblems({
+        type: 'object',
+        properties: {
+          labels: { type: 'object', additionalProperties: { type: 'string' } },
+          any: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+        },
+      }),
+    ).toEqual([]);
   });
 
   it('finds what makes a schema non-structural', () => {

@@ -25,7 +25,8 @@ export interface GeneratedCrd {
 }
 
 /** True for a plain object (not null, not an array). */
-export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** True for a value shaped like a resource descriptor (`defineResource`'s result, or a built-in one). */
 export function isResourceDescriptor(value: unknown): value is ResourceDescriptor {
@@ -51,7 +52,15 @@ export function isCrdVersion(value: unknown): value is CrdVersion {
 }
 
 const logicalJunctors = ['allOf', 'anyOf', 'oneOf', 'not'] as const;
-const forbiddenKeywords = ['$ref', '$schema', 'id', 'definitions', 'dependencies', 'patternProperties', 'additionalItems'] as const;
+const forbiddenKeywords = [
+  '$ref',
+  '$schema',
+  'id',
+  'definitions',
+  'dependencies',
+  'patternProperties',
+  'additionalItems',
+] as const;
 
 /**
  * The ways `schema` is not a structural schema (Kubernetes' rules for CRDs), each as `<path>: <problem>`. The API
@@ -64,22 +73,33 @@ export function structuralProblems(schema: Schema, path = ''): string[] {
   const intOrString = schema['x-kubernetes-int-or-string'] === true;
   const preserve = schema['x-kubernetes-preserve-unknown-fields'] === true;
   if (!typed && !intOrString && !preserve) {
-    problems.push(`${at}: no type (every field needs one, unless it has x-kubernetes-int-or-string or x-kubernetes-preserve-unknown-fields)`);
+    problems.push(
+      `${at}: no type (every field needs one, unless it has x-kubernetes-int-or-string or x-kubernetes-preserve-unknown-fields)`,
+    );
   }
-  if (schema['x-kubernetes-preserve-unknown-fields'] === false) problems.push(`${at}: x-kubernetes-preserve-unknown-fields may only be true`);
+  if (schema['x-kubernetes-preserve-unknown-fields'] === false)
+    problems.push(`${at}: x-kubernetes-preserve-unknown-fields may only be true`);
   for (const keyword of forbiddenKeywords) {
     if (schema[keyword] !== undefined) problems.push(`${at}: ${keyword} is not allowed in a CRD schema`);
   }
-  if (schema.uniqueItems === true) problems.push(`${at}: uniqueItems: true is not allowed; use x-kubernetes-list-type: set`);
+  if (schema.uniqueItems === true)
+    problems.push(`${at}: uniqueItems: true is not allowed; use x-kubernetes-list-type: set`);
   if (schema.properties && schema.additionalProperties !== undefined) {
     problems.push(`${at}: properties and additionalProperties cannot both be set`);
   }
-  if (schema.additionalProperties === false) problems.push(`${at}: additionalProperties: false is not allowed; leave it out (unknown fields are pruned)`);
+  if (schema.additionalProperties === false)
+    problems.push(`${at}: additionalProperties: false is not allowed; leave it out (unknown fields are pruned)`);
   if (Array.isArray(schema.items)) problems.push(`${at}: items must be one schema, not a list`);
   if (schema.type === 'array' && schema.items === undefined) problems.push(`${at}: an array needs items`);
-  const pruned = schema.type === 'object' && !preserve && Object.keys(schema.properties ?? {}).length === 0 && schema.additionalProperties === undefined;
+  const pruned =
+    schema.type === 'object' &&
+    !preserve &&
+    Object.keys(schema.properties ?? {}).length === 0 &&
+    schema.additionalProperties === undefined;
   if (pruned && path !== '.metadata') {
-    problems.push(`${at}: an object with no properties and no x-kubernetes-preserve-unknown-fields: the API server would prune everything in it`);
+    problems.push(
+      `${at}: an object with no properties and no x-kubernetes-preserve-unknown-fields: the API server would prune everything in it`,
+    );
   }
   for (const junctor of logicalJunctors) {
     const parts = junctor === 'not' ? (schema.not ? [schema.not] : []) : (schema[junctor] ?? []);
@@ -94,7 +114,8 @@ export function structuralProblems(schema: Schema, path = ''): string[] {
   for (const [name, prop] of Object.entries(schema.properties ?? {})) {
     problems.push(...structuralProblems(prop, `${path}.${name}`));
   }
-  if (isObject(schema.additionalProperties)) problems.push(...structuralProblems(schema.additionalProperties, `${path}.*`));
+  if (isObject(schema.additionalProperties))
+    problems.push(...structuralProblems(schema.additionalProperties, `${path}.*`));
   if (isObject(schema.items)) problems.push(...structuralProblems(schema.items as Schema, `${path}[*]`));
   return problems;
 }
@@ -117,12 +138,14 @@ function completeRoot(schema: Schema): Schema {
 function definitionProblems(def: ResourceDefinition): string[] {
   const { descriptor: d, version: v } = def;
   const problems: string[] = [];
-  if (v.name !== d.version) problems.push(`the CRD version is named "${v.name}" but the descriptor says version "${d.version}"`);
+  if (v.name !== d.version)
+    problems.push(`the CRD version is named "${v.name}" but the descriptor says version "${d.version}"`);
   const schema = v.schema?.openAPIV3Schema;
   if (!schema) {
     problems.push('schema.openAPIV3Schema is missing');
   } else {
-    if (schema.type !== undefined && schema.type !== 'object') problems.push(`the root schema has type "${schema.type}"; it must be object`);
+    if (schema.type !== undefined && schema.type !== 'object')
+      problems.push(`the root schema has type "${schema.type}"; it must be object`);
     const metadata = schema.properties?.['metadata'];
     if (metadata) {
       const extra = Object.keys(metadata.properties ?? {}).filter((k) => k !== 'name' && k !== 'generateName');
@@ -145,16 +168,22 @@ function definitionProblems(def: ResourceDefinition): string[] {
   }
   const scale = v.subresources?.scale;
   if (scale) {
-    if (!scale.specReplicasPath?.startsWith('.spec.')) problems.push('subresources.scale.specReplicasPath must be a path under .spec');
-    if (!scale.statusReplicasPath?.startsWith('.status.')) problems.push('subresources.scale.statusReplicasPath must be a path under .status');
+    if (!scale.specReplicasPath?.startsWith('.spec.'))
+      problems.push('subresources.scale.specReplicasPath must be a path under .spec');
+    if (!scale.statusReplicasPath?.startsWith('.status.'))
+      problems.push('subresources.scale.statusReplicasPath must be a path under .status');
     if (scale.labelSelectorPath !== undefined && !/^\.(spec|status)\./.test(scale.labelSelectorPath)) {
       problems.push('subresources.scale.labelSelectorPath must be a path under .spec or .status');
     }
   }
   for (const [i, column] of (v.additionalPrinterColumns ?? []).entries()) {
     if (!column.name) problems.push(`additionalPrinterColumns[${i}] has no name`);
-    if (!columnTypes.has(column.type)) problems.push(`additionalPrinterColumns[${i}].type "${column.type}" is not one of ${[...columnTypes].join(', ')}`);
-    if (!column.jsonPath?.startsWith('.')) problems.push(`additionalPrinterColumns[${i}].jsonPath must start with "." (e.g. .spec.size)`);
+    if (!columnTypes.has(column.type))
+      problems.push(
+        `additionalPrinterColumns[${i}].type "${column.type}" is not one of ${[...columnTypes].join(', ')}`,
+      );
+    if (!column.jsonPath?.startsWith('.'))
+      problems.push(`additionalPrinterColumns[${i}].jsonPath must start with "." (e.g. .spec.size)`);
   }
   return problems;
 }
@@ -180,7 +209,8 @@ export function buildCrds(definitions: readonly ResourceDefinition[]): Generated
   const problems: string[] = [];
   const byKind = new Map<string, ResourceDefinition[]>();
   for (const def of definitions) {
-    for (const p of definitionProblems(def)) problems.push(`${def.source} (${def.descriptor.kind} ${def.descriptor.version}): ${p}`);
+    for (const p of definitionProblems(def))
+      problems.push(`${def.source} (${def.descriptor.kind} ${def.descriptor.version}): ${p}`);
     const key = `${def.descriptor.group}/${def.descriptor.kind}`;
     byKind.set(key, [...(byKind.get(key) ?? []), def]);
   }
@@ -191,7 +221,9 @@ export function buildCrds(definitions: readonly ResourceDefinition[]): Generated
     for (const def of defs.slice(1)) {
       const d = def.descriptor;
       if (d.plural !== first.plural || d.namespaced !== first.namespaced) {
-        problems.push(`${key}: ${sources.join(' and ')} disagree on the plural or the scope; every version of a kind shares them`);
+        problems.push(
+          `${key}: ${sources.join(' and ')} disagree on the plural or the scope; every version of a kind shares them`,
+        );
       }
     }
     const names = defs.map((d) => d.version.name);

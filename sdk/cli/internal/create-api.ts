@@ -35,15 +35,23 @@ export const samplesKustomization = 'config/samples/kustomization.yaml';
  * config/samples, as kubebuilder writes it: one sample object per API (`<group>_<version>_<kind>.yaml`) and a
  * kustomization listing the samples of kubeloop.json's APIs that are still there, the new one included.
  */
-function sampleFiles(project: Project, api: { group: string; version: string; kind: string }): { path: string; kustomization: string; existed: boolean } {
-  const fileName = (a: { group: string; version: string; kind: string }): string => `${a.group}_${a.version}_${a.kind.toLowerCase()}.yaml`;
+function sampleFiles(
+  project: Project,
+  api: { group: string; version: string; kind: string },
+): { path: string; kustomization: string; existed: boolean } {
+  const fileName = (a: { group: string; version: string; kind: string }): string =>
+    `${a.group}_${a.version}_${a.kind.toLowerCase()}.yaml`;
   const present = project.file.apis.map(fileName).filter((n) => existsSync(join(project.dir, 'config/samples', n)));
   const names = [...new Set([...present, fileName(api)])].toSorted();
   const kustomization =
-    '# The sample objects of this project\'s APIs (`kubeloop create api` adds each): kubectl apply -k config/samples\n' +
+    "# The sample objects of this project's APIs (`kubeloop create api` adds each): kubectl apply -k config/samples\n" +
     'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n' +
     names.map((n) => `  - ${n}\n`).join('');
-  return { path: `config/samples/${fileName(api)}`, kustomization, existed: existsSync(join(project.dir, samplesKustomization)) };
+  return {
+    path: `config/samples/${fileName(api)}`,
+    kustomization,
+    existed: existsSync(join(project.dir, samplesKustomization)),
+  };
 }
 
 /** Adds the API; returns the project-relative paths written. */
@@ -56,21 +64,38 @@ export async function createApi(options: CreateApiOptions): Promise<string[]> {
   const plural = options.plural !== undefined ? checkPlural(options.plural) : pluralOf(kind);
   const namespaced = options.namespaced ?? true;
   if (file.apis.some((a) => a.group === group && a.kind === kind && a.version === version)) {
-    throw new CliError('ERR_CLI_USAGE', `${kind} ${group}/${version} already exists in this project (${projectFileName}); choose another kind or version`);
+    throw new CliError(
+      'ERR_CLI_USAGE',
+      `${kind} ${group}/${version} already exists in this project (${projectFileName}); choose another kind or version`,
+    );
   }
   const sameKind = file.apis.filter((a) => a.group === group && a.kind === kind);
   if (sameKind.some((a) => a.plural !== plural || a.namespaced !== namespaced)) {
-    throw new CliError('ERR_CLI_USAGE', `${kind} exists in ${group} with another plural or scope; every version of a kind shares them`);
+    throw new CliError(
+      'ERR_CLI_USAGE',
+      `${kind} exists in ${group} with another plural or scope; every version of a kind shares them`,
+    );
   }
   const pluralClash = file.apis.find((a) => a.group === group && a.plural === plural && a.kind !== kind);
-  if (pluralClash) throw new CliError('ERR_CLI_USAGE', `${pluralClash.kind} in ${group} already has the plural "${plural}"; pass another --plural`);
+  if (pluralClash)
+    throw new CliError(
+      'ERR_CLI_USAGE',
+      `${pluralClash.kind} in ${group} already has the plural "${plural}"; pass another --plural`,
+    );
   const withReconciler = options.reconciler ?? sameKind.length === 0;
   if (withReconciler && sameKind.some((a) => a.reconciler)) {
-    throw new CliError('ERR_CLI_USAGE', `${kind} already has a reconciler (${sameKind.find((a) => a.reconciler)!.reconciler}); pass --no-reconciler to add the version alone`);
+    throw new CliError(
+      'ERR_CLI_USAGE',
+      `${kind} already has a reconciler (${sameKind.find((a) => a.reconciler)!.reconciler}); pass --no-reconciler to add the version alone`,
+    );
   }
 
   const base = kebabCase(kind);
-  const resource = await renderResourceModule(project, { group, version, kind, plural, namespaced }, sameKind.length === 0);
+  const resource = await renderResourceModule(
+    project,
+    { group, version, kind, plural, namespaced },
+    sameKind.length === 0,
+  );
   const reconcilerPath = `${file.reconcilersDir}/${base}-reconciler.ts`;
   const testPath = `test/${base}-reconciler.test.ts`;
 
@@ -90,16 +115,33 @@ export async function createApi(options: CreateApiOptions): Promise<string[]> {
     writes.set(reconcilerPath, await renderTemplateFile('api/reconciler.ts.tmpl', values));
     writes.set(testPath, await renderTemplateFile('api/reconciler.test.ts.tmpl', values));
     // The same folder as testPath, so the same imports: a unit test with the fake client, no control plane.
-    writes.set(`test/${base}-reconciler.unit.test.ts`, await renderTemplateFile('api/reconciler.unit.test.ts.tmpl', values));
+    writes.set(
+      `test/${base}-reconciler.unit.test.ts`,
+      await renderTemplateFile('api/reconciler.unit.test.ts.tmpl', values),
+    );
   }
   const sample = sampleFiles(project, { group, version, kind });
-  writes.set(sample.path, await renderTemplateFile('api/sample.yaml.tmpl', { name: file.name, group, version, kind, kindLower: values.kindLower }));
+  writes.set(
+    sample.path,
+    await renderTemplateFile('api/sample.yaml.tmpl', {
+      name: file.name,
+      group,
+      version,
+      kind,
+      kindLower: values.kindLower,
+    }),
+  );
   refuseExisting(project, writes.keys(), 'choose another kind');
   writes.set(samplesKustomization, sample.kustomization);
 
   let mainPath: string | undefined;
   if (withReconciler) {
-    const main = await registerInMain(project, [{ name: `${kind}Reconciler`, module: reconcilerPath }], 'the reconciler', ', or pass --no-reconciler');
+    const main = await registerInMain(
+      project,
+      [{ name: `${kind}Reconciler`, module: reconcilerPath }],
+      'the reconciler',
+      ', or pass --no-reconciler',
+    );
     mainPath = main.path;
     writes.set(main.path, main.text);
   }
@@ -112,7 +154,9 @@ export async function createApi(options: CreateApiOptions): Promise<string[]> {
   const updated = new Set([mainPath, projectFileName, ...(sample.existed ? [samplesKustomization] : [])]);
   for (const path of writes.keys()) out.info(`  ${updated.has(path) ? 'updated' : 'created'} ${path}`);
   if (!withReconciler && sameKind.length > 0) {
-    out.info(`  (a new version of an existing kind: storage: false, no reconciler; the storage version stays ${sameKind.find((a) => a.reconciler)?.version ?? sameKind[0]!.version})`);
+    out.info(
+      `  (a new version of an existing kind: storage: false, no reconciler; the storage version stays ${sameKind.find((a) => a.reconciler)?.version ?? sameKind[0]!.version})`,
+    );
   }
   out.info('Next: describe the spec and status in the resource module (its interfaces and its schema), then');
   out.info('  npm run manifests && npm test');

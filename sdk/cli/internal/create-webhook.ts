@@ -77,7 +77,9 @@ interface WebhookPlan {
 }
 
 /** Checks the options: something to scaffold, and a kind and version the project has. */
-function webhookTarget(options: CreateWebhookOptions): WebhookTarget & { defaulting: boolean; validating: boolean; conversion: boolean } {
+function webhookTarget(
+  options: CreateWebhookOptions,
+): WebhookTarget & { defaulting: boolean; validating: boolean; conversion: boolean } {
   const { project } = options;
   const file = project.file;
   const kind = checkKind(options.kind);
@@ -92,7 +94,8 @@ function webhookTarget(options: CreateWebhookOptions): WebhookTarget & { default
       `say what to scaffold for ${kind}: --defaulting (a defaulter), --programmatic-validation (a validator), --conversion (a conversion between its versions), or several`,
     );
   }
-  if (options.spokes !== undefined && !conversion) throw new CliError('ERR_CLI_USAGE', '--spoke names the versions of a conversion: pass --conversion with it');
+  if (options.spokes !== undefined && !conversion)
+    throw new CliError('ERR_CLI_USAGE', '--spoke names the versions of a conversion: pass --conversion with it');
   const sameKind = file.apis.filter((a) => a.group === group && a.kind === kind);
   const api = sameKind.find((a) => a.version === version);
   if (!api) {
@@ -106,11 +109,28 @@ function webhookTarget(options: CreateWebhookOptions): WebhookTarget & { default
             `or run \`${createApi}\` first`,
     );
   }
-  return { project, kind, version, group, api, sameKind, base: kebabCase(kind), kindCamel: camelCase(kind), defaulting, validating, conversion };
+  return {
+    project,
+    kind,
+    version,
+    group,
+    api,
+    sameKind,
+    base: kebabCase(kind),
+    kindCamel: camelCase(kind),
+    defaulting,
+    validating,
+    conversion,
+  };
 }
 
 /** The `@Webhook` class that defaults and/or validates the kind, and its test. */
-async function planAdmissionWebhook(target: WebhookTarget, defaulting: boolean, validating: boolean, plan: WebhookPlan): Promise<void> {
+async function planAdmissionWebhook(
+  target: WebhookTarget,
+  defaulting: boolean,
+  validating: boolean,
+  plan: WebhookPlan,
+): Promise<void> {
   const { kind, version, group, api, base, kindCamel } = target;
   const file = target.project.file;
   const { writes, registrations } = plan;
@@ -135,7 +155,9 @@ async function planAdmissionWebhook(target: WebhookTarget, defaulting: boolean, 
     webhookImports: webhookImports(defaulting, validating)
       .map((name) => `  ${name},`)
       .join('\n'),
-    implementsList: [...(defaulting ? [`Defaulter<${kind}>`] : []), ...(validating ? [`Validator<${kind}>`] : [])].join(', '),
+    implementsList: [...(defaulting ? [`Defaulter<${kind}>`] : []), ...(validating ? [`Validator<${kind}>`] : [])].join(
+      ', ',
+    ),
     resourceImport: importPath(webhookPath, api.path),
     testResourceImport: importPath(testPath, api.path),
     testWebhookImport: importPath(testPath, webhookPath),
@@ -146,11 +168,17 @@ async function planAdmissionWebhook(target: WebhookTarget, defaulting: boolean, 
 }
 
 /** The conversion between the hub (the version given) and the spokes, its test, and resource modules of new spokes. */
-async function planConversion(target: WebhookTarget, spokeOption: string[] | undefined, plan: WebhookPlan): Promise<void> {
+async function planConversion(
+  target: WebhookTarget,
+  spokeOption: string[] | undefined,
+  plan: WebhookPlan,
+): Promise<void> {
   const { project, kind, version, group, api, sameKind, base, kindCamel } = target;
   const file = project.file;
   const { writes, registrations, newApis, notes } = plan;
-  const spokeVersions = [...new Set((spokeOption ?? sameKind.filter((a) => a.version !== version).map((a) => a.version)).map(checkVersion))];
+  const spokeVersions = [
+    ...new Set((spokeOption ?? sameKind.filter((a) => a.version !== version).map((a) => a.version)).map(checkVersion)),
+  ];
   if (spokeVersions.length === 0) {
     throw new CliError(
       'ERR_CLI_USAGE',
@@ -159,7 +187,10 @@ async function planConversion(target: WebhookTarget, spokeOption: string[] | und
     );
   }
   if (spokeVersions.includes(version)) {
-    throw new CliError('ERR_CLI_USAGE', `--spoke ${version} is the hub (--version): the spokes are the other versions of ${kind}`);
+    throw new CliError(
+      'ERR_CLI_USAGE',
+      `--spoke ${version} is the hub (--version): the spokes are the other versions of ${kind}`,
+    );
   }
   const conversionPath = `${file.sourceDir}/api/${shortGroup(group)}/${base}-conversion.ts`;
   const testPath = `test/${base}-conversion.test.ts`;
@@ -170,7 +201,11 @@ async function planConversion(target: WebhookTarget, spokeOption: string[] | und
       spokes.push({ version: spokeVersion, path: existing.path });
       continue;
     }
-    const resource = await renderResourceModule(project, { group, version: spokeVersion, kind, plural: api.plural, namespaced: api.namespaced }, false);
+    const resource = await renderResourceModule(
+      project,
+      { group, version: spokeVersion, kind, plural: api.plural, namespaced: api.namespaced },
+      false,
+    );
     writes.set(resource.path, resource.text);
     newApis.push(resource.api);
     spokes.push({ version: spokeVersion, path: resource.path });
@@ -196,7 +231,9 @@ async function planConversion(target: WebhookTarget, spokeOption: string[] | und
     hubVersion: version,
     hubImport: importPath(conversionPath, api.path),
     spokeImports: importsOf(conversionPath),
-    spokeEntries: spokeValues.map((s) => `    { resource: ${s.spokeName}, toHub: ${s.spokeVersion}ToHub, fromHub: hubTo${s.spokeSuffix} },`).join('\n'),
+    spokeEntries: spokeValues
+      .map((s) => `    { resource: ${s.spokeName}, toHub: ${s.spokeVersion}ToHub, fromHub: hubTo${s.spokeSuffix} },`)
+      .join('\n'),
     spokeFunctions: await renderEach('webhook/conversion-spoke.ts.tmpl'),
     testHubImport: importPath(testPath, api.path),
     testConversionImport: importPath(testPath, conversionPath),
@@ -232,12 +269,19 @@ export async function createWebhook(options: CreateWebhookOptions): Promise<stri
   if (newApis.length > 0) writes.set(projectFileName, projectFileText({ ...file, apis: [...file.apis, ...newApis] }));
 
   await applyFileChanges([...writes].map(([path, text]) => ({ path: join(project.dir, path), text })));
-  const what = [...(defaulting ? ['defaulting'] : []), ...(validating ? ['validation'] : []), ...(conversion ? ['conversion'] : [])];
+  const what = [
+    ...(defaulting ? ['defaulting'] : []),
+    ...(validating ? ['validation'] : []),
+    ...(conversion ? ['conversion'] : []),
+  ];
   out.info(`Added ${what.join(', ')} webhooks for ${kind} ${group}/${version}:`);
-  for (const path of writes.keys()) out.info(`  ${path === main.path || path === projectFileName ? 'updated' : 'created'} ${path}`);
+  for (const path of writes.keys())
+    out.info(`  ${path === main.path || path === projectFileName ? 'updated' : 'created'} ${path}`);
   for (const note of notes) out.info(`note: ${note}`);
   out.info('Next: write your rules in place of the examples, then');
   out.info('  npm run manifests && npm test');
-  out.info('In a cluster, the webhooks need cert-manager (https://cert-manager.io) for their certificate: see config/certmanager.');
+  out.info(
+    'In a cluster, the webhooks need cert-manager (https://cert-manager.io) for their certificate: see config/certmanager.',
+  );
   return [...writes.keys()];
 }

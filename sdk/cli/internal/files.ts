@@ -25,19 +25,25 @@ async function currentText(path: string): Promise<string | undefined> {
  * Applies the changes that differ from what is on disk; returns them with what each did. On failure, the files
  * touched so far get their old text back (or are removed if they were new), and the error is rethrown.
  */
-export async function applyFileChanges(changes: readonly FileChange[]): Promise<{ path: string; action: 'created' | 'updated' | 'removed' | 'unchanged' }[]> {
+export async function applyFileChanges(
+  changes: readonly FileChange[],
+): Promise<{ path: string; action: 'created' | 'updated' | 'removed' | 'unchanged' }[]> {
   const before = await Promise.all(changes.map((c) => currentText(c.path)));
   const suffix = `.kubeloop-${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   const staged: string[] = [];
   const report = changes.map((c, i) => ({
     path: c.path,
-    action: (c.text === before[i] ? 'unchanged' : c.text === undefined ? 'removed' : before[i] === undefined ? 'created' : 'updated') as
-      | 'created'
-      | 'updated'
-      | 'removed'
-      | 'unchanged',
+    action: (c.text === before[i]
+      ? 'unchanged'
+      : c.text === undefined
+        ? 'removed'
+        : before[i] === undefined
+          ? 'created'
+          : 'updated') as 'created' | 'updated' | 'removed' | 'unchanged',
   }));
-  const todo = changes.map((c, i) => ({ ...c, before: before[i], action: report[i]!.action })).filter((c) => c.action !== 'unchanged');
+  const todo = changes
+    .map((c, i) => ({ ...c, before: before[i], action: report[i]!.action }))
+    .filter((c) => c.action !== 'unchanged');
   try {
     for (const c of todo) {
       if (c.text === undefined) continue;

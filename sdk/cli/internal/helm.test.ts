@@ -12,7 +12,11 @@ const objects: KubeObject[] = [
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
     metadata: { name: 'things.example.com' },
-    spec: { versions: [{ name: 'v1', schema: { openAPIV3Schema: { description: 'a {{ template }} in text, and op-system' } } }] },
+    spec: {
+      versions: [
+        { name: 'v1', schema: { openAPIV3Schema: { description: 'a {{ template }} in text, and op-system' } } },
+      ],
+    },
   },
   {
     apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -28,7 +32,14 @@ const objects: KubeObject[] = [
       replicas: 2,
       template: {
         spec: {
-          containers: [{ name: 'manager', image: 'registry:5000/op:latest', args: ['--leader-elect', '--metrics-bind-address=:8443'], resources: { limits: { cpu: '1' } } }],
+          containers: [
+            {
+              name: 'manager',
+              image: 'registry:5000/op:latest',
+              args: ['--leader-elect', '--metrics-bind-address=:8443'],
+              resources: { limits: { cpu: '1' } },
+            },
+          ],
         },
       },
     },
@@ -39,9 +50,16 @@ describe('chartFiles', () => {
   const files = chartFiles(project, { objects, optional: {} }, '1.2.3');
 
   it('writes Chart.yaml with the version, and values from the Deployment', () => {
-    expect(load(files.get('Chart.yaml')!)).toEqual(expect.objectContaining({ apiVersion: 'v2', name: 'op', version: '1.2.3', appVersion: '1.2.3' }));
+    expect(load(files.get('Chart.yaml')!)).toEqual(
+      expect.objectContaining({ apiVersion: 'v2', name: 'op', version: '1.2.3', appVersion: '1.2.3' }),
+    );
     expect(load(files.get('values.yaml')!)).toMatchObject({
-      manager: { image: { repository: 'registry:5000/op', tag: '' }, replicas: 2, resources: { limits: { cpu: '1' } }, leaderElection: { enable: true } },
+      manager: {
+        image: { repository: 'registry:5000/op', tag: '' },
+        replicas: 2,
+        resources: { limits: { cpu: '1' } },
+        leaderElection: { enable: true },
+      },
       metrics: { enable: true, secure: true },
       crd: { enable: true },
     });
@@ -61,7 +79,9 @@ describe('chartFiles', () => {
   it('templates the Deployment: replicas, image, resources, leader election and metrics from the values', () => {
     const text = files.get('templates/manager/deployment-op-controller-manager.yaml')!;
     expect(text).toContain('replicas: {{ .Values.manager.replicas }}');
-    expect(text).toContain('image: "{{ .Values.manager.image.repository }}:{{ .Values.manager.image.tag | default .Chart.AppVersion }}"');
+    expect(text).toContain(
+      'image: "{{ .Values.manager.image.repository }}:{{ .Values.manager.image.tag | default .Chart.AppVersion }}"',
+    );
     expect(text).toMatch(/^ +resources:\n +\{\{- toYaml \.Values\.manager\.resources \| nindent 12 \}\}$/m);
     expect(text).toContain('- "--metrics-bind-address={{ if .Values.metrics.enable }}:8443{{ else }}0{{ end }}"');
     expect(text).toContain('value: {{ .Values.manager.leaderElection.enable | quote }}');
@@ -73,18 +93,48 @@ describe('chartFiles', () => {
 
   it("moves the webhooks' Service, certificate and provisioner options to the release's namespace, behind certManager.enable", () => {
     const webhookObjects: KubeObject[] = [
-      { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: { name: 'op-serving-cert', namespace: 'op-system' }, spec: { dnsNames: ['op-webhook-service.op-system.svc'] } },
+      {
+        apiVersion: 'cert-manager.io/v1',
+        kind: 'Certificate',
+        metadata: { name: 'op-serving-cert', namespace: 'op-system' },
+        spec: { dnsNames: ['op-webhook-service.op-system.svc'] },
+      },
       {
         apiVersion: 'admissionregistration.k8s.io/v1',
         kind: 'MutatingWebhookConfiguration',
-        metadata: { name: 'op-mutating', annotations: { 'cert-manager.io/inject-ca-from': 'op-system/op-serving-cert' } },
-        webhooks: [{ name: 'm.example.com', clientConfig: { service: { name: 'op-webhook-service', namespace: 'op-system', path: '/mutate' } } }],
+        metadata: {
+          name: 'op-mutating',
+          annotations: { 'cert-manager.io/inject-ca-from': 'op-system/op-serving-cert' },
+        },
+        webhooks: [
+          {
+            name: 'm.example.com',
+            clientConfig: { service: { name: 'op-webhook-service', namespace: 'op-system', path: '/mutate' } },
+          },
+        ],
       },
       {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
         metadata: { name: 'op-controller-manager', namespace: 'op-system' },
-        spec: { template: { spec: { containers: [{ name: 'manager', image: 'op', env: [{ name: 'WEBHOOK_CERT_PROVISIONER', value: '{"namespace":"op-system","service":"op-webhook-service"}' }] }] } } },
+        spec: {
+          template: {
+            spec: {
+              containers: [
+                {
+                  name: 'manager',
+                  image: 'op',
+                  env: [
+                    {
+                      name: 'WEBHOOK_CERT_PROVISIONER',
+                      value: '{"namespace":"op-system","service":"op-webhook-service"}',
+                    },
+                  ],
+                },
+              ],
+            },
+          },
+        },
       },
     ];
     const chart = chartFiles(project, { objects: webhookObjects, optional: {} }, '0.1.0');

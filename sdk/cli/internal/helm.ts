@@ -34,7 +34,8 @@ const placeholders: Record<string, string> = {
 function mapStrings(value: unknown, fn: (s: string, key: string) => string, key = ''): unknown {
   if (typeof value === 'string') return fn(value, key);
   if (Array.isArray(value)) return value.map((v) => mapStrings(v, fn, key));
-  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapStrings(v, fn, k)]));
+  if (typeof value === 'object' && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapStrings(v, fn, k)]));
   return value;
 }
 
@@ -60,26 +61,51 @@ function templatedDeployment(obj: KubeObject): KubeObject {
   const spec = obj['spec'] as { replicas?: unknown; template: { spec: { containers: Container[] } } };
   const containers = spec.template.spec.containers.map((c) => {
     if (c.name !== 'manager') return c;
-    const args = (c.args ?? []).filter((a) => a !== '--leader-elect' && a !== '--no-leader-elect' && !a.startsWith('--metrics-bind-address'));
+    const args = (c.args ?? []).filter(
+      (a) => a !== '--leader-elect' && a !== '--no-leader-elect' && !a.startsWith('--metrics-bind-address'),
+    );
     const env = (c.env ?? []).filter((e) => e.name !== 'LEADER_ELECT' && e.name !== 'METRICS_SECURE');
     return {
       ...c,
       image: '__KL_IMAGE__',
       imagePullPolicy: '__KL_PULL_POLICY__',
       args: [...args, '__KL_METRICS_ARG__'],
-      env: [...env, { name: 'LEADER_ELECT', value: '__KL_LEADER_ELECT__' }, { name: 'METRICS_SECURE', value: '__KL_METRICS_SECURE__' }],
+      env: [
+        ...env,
+        { name: 'LEADER_ELECT', value: '__KL_LEADER_ELECT__' },
+        { name: 'METRICS_SECURE', value: '__KL_METRICS_SECURE__' },
+      ],
       resources: '__KL_RESOURCES__',
     };
   });
-  return { ...obj, spec: { ...spec, replicas: '__KL_REPLICAS__', template: { ...spec.template, spec: { ...spec.template.spec, containers } } } };
+  return {
+    ...obj,
+    spec: {
+      ...spec,
+      replicas: '__KL_REPLICAS__',
+      template: { ...spec.template, spec: { ...spec.template.spec, containers } },
+    },
+  };
 }
 
-function managerDefaults(objects: readonly KubeObject[]): { image: string; replicas: number; resources: unknown; metricsPort: string } {
+function managerDefaults(objects: readonly KubeObject[]): {
+  image: string;
+  replicas: number;
+  resources: unknown;
+  metricsPort: string;
+} {
   const deployment = objects.find((o) => o.kind === 'Deployment');
-  const spec = deployment?.['spec'] as { replicas?: number; template: { spec: { containers: Container[] } } } | undefined;
+  const spec = deployment?.['spec'] as
+    | { replicas?: number; template: { spec: { containers: Container[] } } }
+    | undefined;
   const manager = spec?.template.spec.containers.find((c) => c.name === 'manager');
   const address = manager?.args?.find((a) => a.startsWith('--metrics-bind-address='))?.split('=')[1] ?? ':8443';
-  return { image: String(manager?.['image'] ?? 'controller:latest'), replicas: spec?.replicas ?? 1, resources: manager?.['resources'] ?? {}, metricsPort: address };
+  return {
+    image: String(manager?.['image'] ?? 'controller:latest'),
+    replicas: spec?.replicas ?? 1,
+    resources: manager?.['resources'] ?? {},
+    metricsPort: address,
+  };
 }
 
 /** The YAML of a template's objects, escaped for Helm, with the placeholders turned into expressions. */
@@ -87,8 +113,15 @@ function renderTemplateText(template: Template, metricsAddress: string): string 
   let text = template.objects.map((o) => `---\n${toYaml(o)}`).join('');
   // Text that looks like a Helm action (a CEL rule, a description) is printed as written.
   text = text.replace(/\{\{/g, '{{ "{{" }}');
-  text = text.replace(/^(\s*)- __KL_METRICS_ARG__$/m, `$1- "--metrics-bind-address={{ if .Values.metrics.enable }}${metricsAddress}{{ else }}0{{ end }}"`);
-  text = text.replace(/^(\s*)resources: __KL_RESOURCES__$/m, (_all, indent: string) => `${indent}resources:\n${indent}  {{- toYaml .Values.manager.resources | nindent ${indent.length + 2} }}`);
+  text = text.replace(
+    /^(\s*)- __KL_METRICS_ARG__$/m,
+    `$1- "--metrics-bind-address={{ if .Values.metrics.enable }}${metricsAddress}{{ else }}0{{ end }}"`,
+  );
+  text = text.replace(
+    /^(\s*)resources: __KL_RESOURCES__$/m,
+    (_all, indent: string) =>
+      `${indent}resources:\n${indent}  {{- toYaml .Values.manager.resources | nindent ${indent.length + 2} }}`,
+  );
   for (const [placeholder, expression] of Object.entries(placeholders)) text = text.replaceAll(placeholder, expression);
   const header = `# ${chartMarker}. DO NOT EDIT.\n`;
   return template.condition ? `${header}{{- if ${template.condition} }}\n${text}{{- end }}\n` : header + text;
@@ -104,7 +137,8 @@ function conditionOf(obj: KubeObject): Condition {
 const folderOf = (obj: KubeObject): string => {
   if (obj.kind === 'CustomResourceDefinition') return 'crd';
   if (/Role(Binding)?$|^ServiceAccount$/.test(obj.kind)) return 'rbac';
-  if (obj.kind.endsWith('WebhookConfiguration') || (obj.kind === 'Service' && obj.metadata.name.includes('webhook'))) return 'webhook';
+  if (obj.kind.endsWith('WebhookConfiguration') || (obj.kind === 'Service' && obj.metadata.name.includes('webhook')))
+    return 'webhook';
   if (obj.apiVersion.startsWith('cert-manager.io/')) return 'certmanager';
   if (obj.kind === 'Service') return 'metrics';
   return 'manager';
@@ -117,7 +151,10 @@ function templatesOf(installation: Installation, ns: string): Template[] {
     let obj = releaseNamespace(raw, ns);
     if (obj.kind === 'Deployment') obj = templatedDeployment(obj);
     if (obj.kind === 'CustomResourceDefinition') {
-      const annotations = { ...(obj.metadata['annotations'] as Record<string, string> | undefined), 'helm.sh/resource-policy': 'keep' };
+      const annotations = {
+        ...(obj.metadata['annotations'] as Record<string, string> | undefined),
+        'helm.sh/resource-policy': 'keep',
+      };
       obj = { ...obj, metadata: { ...obj.metadata, annotations } };
     }
     const name = `${obj.kind.toLowerCase()}-${obj.metadata.name}`.replace(/[^a-z0-9.-]/g, '-');
@@ -130,8 +167,17 @@ function templatesOf(installation: Installation, ns: string): Template[] {
   for (const [folder, objects, condition] of optional) {
     for (const obj of objects ?? []) {
       // A ServiceMonitor scrapes the way the manager serves: HTTPS, or plain HTTP with metrics.secure=false.
-      const scraped = obj.kind === 'ServiceMonitor' ? (mapStrings(obj, (v, key) => (key === 'scheme' && v === 'https' ? '__KL_METRICS_SCHEME__' : v)) as KubeObject) : obj;
-      templates.push({ path: `templates/${folder}/${obj.kind.toLowerCase()}-${obj.metadata.name}.yaml`, objects: [releaseNamespace(scraped, ns)], condition });
+      const scraped =
+        obj.kind === 'ServiceMonitor'
+          ? (mapStrings(obj, (v, key) =>
+              key === 'scheme' && v === 'https' ? '__KL_METRICS_SCHEME__' : v,
+            ) as KubeObject)
+          : obj;
+      templates.push({
+        path: `templates/${folder}/${obj.kind.toLowerCase()}-${obj.metadata.name}.yaml`,
+        objects: [releaseNamespace(scraped, ns)],
+        condition,
+      });
     }
   }
   return templates;
@@ -157,7 +203,7 @@ function valuesText(installation: Installation): string {
   };
   return (
     `# ${chartMarker}. Values of the chart: helm install <release> dist/chart --namespace <ns> --create-namespace --set manager.image.tag=<tag>\n` +
-    '# manager.image.tag: empty for the chart\'s appVersion. metrics.secure: HTTPS with TokenReview/SubjectAccessReview (bind the\n' +
+    "# manager.image.tag: empty for the chart's appVersion. metrics.secure: HTTPS with TokenReview/SubjectAccessReview (bind the\n" +
     '# metrics-reader ClusterRole to the scraper). crd.enable: install the CRDs (kept on uninstall). certManager.enable: the webhook\n' +
     "# certificate from cert-manager. prometheus.enable: a ServiceMonitor (the Prometheus Operator's CRDs needed). networkPolicy.enable:\n" +
     '# admit metrics scrapes only from namespaces labelled metrics=enabled.\n' +
@@ -172,12 +218,20 @@ export function chartFiles(project: Project, installation: Installation, version
   files.set(
     'Chart.yaml',
     `# ${chartMarker}. DO NOT EDIT.\n` +
-      toYaml({ apiVersion: 'v2', name, description: `A Helm chart for ${name}, a Kubernetes operator built with kubeloop`, type: 'application', version, appVersion: version }),
+      toYaml({
+        apiVersion: 'v2',
+        name,
+        description: `A Helm chart for ${name}, a Kubernetes operator built with kubeloop`,
+        type: 'application',
+        version,
+        appVersion: version,
+      }),
   );
   files.set('values.yaml', valuesText(installation));
   files.set('.helmignore', `# ${chartMarker}.\n.DS_Store\n*.tmp\n`);
   const metricsAddress = managerDefaults(installation.objects).metricsPort;
-  for (const template of templatesOf(installation, namespace)) files.set(template.path, renderTemplateText(template, metricsAddress));
+  for (const template of templatesOf(installation, namespace))
+    files.set(template.path, renderTemplateText(template, metricsAddress));
   files.set(
     'templates/NOTES.txt',
     `${name} is installed in {{ .Release.Namespace }}.\n` +

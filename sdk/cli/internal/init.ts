@@ -57,7 +57,10 @@ async function kubeloopDependency(from: string | undefined, version: string, cwd
   try {
     await stat(path);
   } catch {
-    throw new CliError('ERR_CLI_USAGE', `--kubeloop-from ${from}: ${path} does not exist; give a tarball made by \`npm pack\`, a kubeloop folder, or a version range`);
+    throw new CliError(
+      'ERR_CLI_USAGE',
+      `--kubeloop-from ${from}: ${path} does not exist; give a tarball made by \`npm pack\`, a kubeloop folder, or a version range`,
+    );
   }
   return `file:${path}`;
 }
@@ -70,7 +73,8 @@ async function checkTarget(dir: string): Promise<'missing' | 'empty'> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
     throw err;
   }
-  if (!info.isDirectory()) throw new CliError('ERR_CLI_USAGE', `${dir} exists and is not a folder: choose another path for the new project`);
+  if (!info.isDirectory())
+    throw new CliError('ERR_CLI_USAGE', `${dir} exists and is not a folder: choose another path for the new project`);
   const entries = await readdir(dir);
   if (entries.length > 0) {
     throw new CliError(
@@ -89,7 +93,12 @@ function range(deps: Record<string, string> | undefined, pkg: string): string {
 }
 
 /** The values of the init templates: the project's names and the versions the new project pins. */
-async function initValues(name: string, domain: string, kubeloopFrom: string | undefined, cwd: string): Promise<TemplateValues> {
+async function initValues(
+  name: string,
+  domain: string,
+  kubeloopFrom: string | undefined,
+  cwd: string,
+): Promise<TemplateValues> {
   const manifest = kubeloopManifest();
   return {
     name,
@@ -108,7 +117,13 @@ async function initValues(name: string, domain: string, kubeloopFrom: string | u
 }
 
 /** Writes the project into `staging`: the rendered files, the generated manifests, and (unless skipped) its npm install. */
-async function writeStaging(staging: string, files: Map<string, string>, projectFile: ProjectFile, options: InitOptions, values: TemplateValues): Promise<void> {
+async function writeStaging(
+  staging: string,
+  files: Map<string, string>,
+  projectFile: ProjectFile,
+  options: InitOptions,
+  values: TemplateValues,
+): Promise<void> {
   const { out } = options;
   const { name, domain } = projectFile;
   out.progress(`Writing ${files.size} files for ${name} (API groups under ${domain})`);
@@ -122,7 +137,9 @@ async function writeStaging(staging: string, files: Map<string, string>, project
   await mkdir(join(staging, 'src', 'api'), { recursive: true });
   await mkdir(join(staging, 'src', 'reconcilers'), { recursive: true });
   if (!options.skipInstall) {
-    out.progress(`Installing dependencies with npm (kubeloop ${values['kubeloopDependency']}, typescript, vitest); this takes a minute`);
+    out.progress(
+      `Installing dependencies with npm (kubeloop ${values['kubeloopDependency']}, typescript, vitest); this takes a minute`,
+    );
     const started = Date.now();
     await runNpm({
       cwd: staging,
@@ -172,9 +189,13 @@ export async function initProject(options: InitOptions): Promise<string> {
   } catch (err) {
     await rm(staging, { recursive: true, force: true });
     if (err instanceof CliError && err.code === 'ERR_CLI_INSTALL') {
-      throw new CliError('ERR_CLI_INSTALL', `${err.message}\nNothing was written. Fix the cause and run kubeloop init again, or pass --skip-install and run npm install yourself`, {
-        cause: err,
-      });
+      throw new CliError(
+        'ERR_CLI_INSTALL',
+        `${err.message}\nNothing was written. Fix the cause and run kubeloop init again, or pass --skip-install and run npm install yourself`,
+        {
+          cause: err,
+        },
+      );
     }
     throw err;
   }

@@ -27,16 +27,22 @@ export interface Installation {
 }
 
 /** Regenerates the manifests, then renders config/default (and the optional folders). */
-export async function renderInstallation(project: Project): Promise<Installation & { manifestChanges: { path: string; action: string }[] }> {
+export async function renderInstallation(
+  project: Project,
+): Promise<Installation & { manifestChanges: { path: string; action: string }[] }> {
   const { changes } = await generateManifests(project);
   const config = join(project.dir, 'config');
   if (!existsSync(join(config, 'default'))) {
-    throw new CliError('ERR_CLI_PROJECT', 'config/default does not exist: the installation is rendered from it, as `kubeloop init` writes it');
+    throw new CliError(
+      'ERR_CLI_PROJECT',
+      'config/default does not exist: the installation is rendered from it, as `kubeloop init` writes it',
+    );
   }
   const objects = await buildKustomization(join(config, 'default'), project.dir);
   const optional: Installation['optional'] = {};
   for (const folder of optionalFolders) {
-    if (existsSync(join(config, folder))) optional[folder] = await buildKustomization(join(config, folder), project.dir);
+    if (existsSync(join(config, folder)))
+      optional[folder] = await buildKustomization(join(config, folder), project.dir);
   }
   return { objects, optional, manifestChanges: changes };
 }
@@ -50,9 +56,13 @@ export function installText(project: Project, objects: readonly KubeObject[]): s
 }
 
 /** Writes dist/install.yaml. */
-export async function generateInstall(project: Project): Promise<{ objects: KubeObject[]; changes: { path: string; action: string }[] }> {
+export async function generateInstall(
+  project: Project,
+): Promise<{ objects: KubeObject[]; changes: { path: string; action: string }[] }> {
   const { objects, manifestChanges } = await renderInstallation(project);
-  const [written] = await applyFileChanges([{ path: join(project.dir, installFile), text: installText(project, objects) }]);
+  const [written] = await applyFileChanges([
+    { path: join(project.dir, installFile), text: installText(project, objects) },
+  ]);
   return { objects, changes: [...manifestChanges, { path: installFile, action: written!.action }] };
 }
 
@@ -67,7 +77,10 @@ export async function projectVersion(dir: string): Promise<string> {
 }
 
 /** Writes the chart under dist/chart; templates of an earlier chart that are no longer generated are removed. */
-export async function generateHelm(project: Project, version: string): Promise<{ files: string[]; changes: { path: string; action: string }[] }> {
+export async function generateHelm(
+  project: Project,
+  version: string,
+): Promise<{ files: string[]; changes: { path: string; action: string }[] }> {
   const installation = await renderInstallation(project);
   const files = chartFiles(project, installation, version);
   const changes: FileChange[] = [...files].map(([path, text]) => ({ path: join(project.dir, chartDir, path), text }));
@@ -76,13 +89,17 @@ export async function generateHelm(project: Project, version: string): Promise<{
     for (const entry of await readdir(templates, { withFileTypes: true, recursive: true })) {
       const path = join(entry.parentPath, entry.name);
       const rel = toPosix(relative(join(project.dir, chartDir), path));
-      if (entry.isFile() && !files.has(rel) && (await readFile(path, 'utf8')).startsWith(`# ${chartMarker}`)) changes.push({ path, text: undefined });
+      if (entry.isFile() && !files.has(rel) && (await readFile(path, 'utf8')).startsWith(`# ${chartMarker}`))
+        changes.push({ path, text: undefined });
     }
   }
   const report = await applyFileChanges(changes);
   return {
     files: [...files.keys()],
-    changes: [...installation.manifestChanges, ...report.map((r) => ({ path: toPosix(relative(project.dir, r.path)), action: r.action }))],
+    changes: [
+      ...installation.manifestChanges,
+      ...report.map((r) => ({ path: toPosix(relative(project.dir, r.path)), action: r.action })),
+    ],
   };
 }
 

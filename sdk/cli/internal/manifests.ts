@@ -13,7 +13,14 @@ import { reconcilerOptionsOf } from '../../manager/internal.js';
 import { webhookOptionsOf } from '../../webhook/internal.js';
 import { CliError } from './errors.js';
 import { applyFileChanges, type FileChange } from './files.js';
-import { buildCrds, crdFileName, isCrdVersion, isResourceDescriptor, type GeneratedCrd, type ResourceDefinition } from './crd.js';
+import {
+  buildCrds,
+  crdFileName,
+  isCrdVersion,
+  isResourceDescriptor,
+  type GeneratedCrd,
+  type ResourceDefinition,
+} from './crd.js';
 import type { Project } from './project.js';
 import { rulesFor, type ReconcilerMetadata } from './rbac.js';
 import {
@@ -48,7 +55,10 @@ export function compiledPath(project: Project, source: string): string {
   const { sourceDir, outDir } = project.file;
   const rel = relative(sourceDir, source);
   if (rel.startsWith('..')) {
-    throw new CliError('ERR_CLI_PROJECT', `${source} is outside the source folder ${sourceDir} of kubeloop.json; move it into ${sourceDir}`);
+    throw new CliError(
+      'ERR_CLI_PROJECT',
+      `${source} is outside the source folder ${sourceDir} of kubeloop.json; move it into ${sourceDir}`,
+    );
   }
   return join(project.dir, outDir, rel.replace(/\.(m|c)?tsx?$/, '.js'));
 }
@@ -58,20 +68,33 @@ async function importCompiled(project: Project, source: string): Promise<Record<
   const compiled = compiledPath(project, source);
   const shown = toPosix(relative(project.dir, compiled));
   if (!existsSync(sourceFile)) {
-    throw new CliError('ERR_CLI_PROJECT', `${source} is named in kubeloop.json but does not exist: restore it, or remove its entry from kubeloop.json`);
+    throw new CliError(
+      'ERR_CLI_PROJECT',
+      `${source} is named in kubeloop.json but does not exist: restore it, or remove its entry from kubeloop.json`,
+    );
   }
   if (!existsSync(compiled)) {
-    throw new CliError('ERR_CLI_PROJECT', `${shown}, the compiled ${source}, does not exist: run \`npm run build\` first (\`npm run manifests\` does both)`);
+    throw new CliError(
+      'ERR_CLI_PROJECT',
+      `${shown}, the compiled ${source}, does not exist: run \`npm run build\` first (\`npm run manifests\` does both)`,
+    );
   }
   const [src, out] = await Promise.all([stat(sourceFile), stat(compiled)]);
   if (src.mtimeMs > out.mtimeMs) {
-    throw new CliError('ERR_CLI_PROJECT', `${shown} is older than ${source}: run \`npm run build\` first (\`npm run manifests\` does both)`);
+    throw new CliError(
+      'ERR_CLI_PROJECT',
+      `${shown} is older than ${source}: run \`npm run build\` first (\`npm run manifests\` does both)`,
+    );
   }
   try {
     // The modification time in the URL makes a rebuilt module load anew in a long-lived process.
     return (await import(`${pathToFileURL(compiled).href}?mtime=${out.mtimeMs}`)) as Record<string, unknown>;
   } catch (err) {
-    throw new CliError('ERR_CLI_PROJECT', `importing ${shown} (built from ${source}) failed: ${(err as Error).message}`, { cause: err });
+    throw new CliError(
+      'ERR_CLI_PROJECT',
+      `importing ${shown} (built from ${source}) failed: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }
 
@@ -79,7 +102,9 @@ async function moduleFiles(dir: string): Promise<string[]> {
   if (!existsSync(dir)) return [];
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
   return entries
-    .filter((e) => e.isFile() && /\.(m|c)?ts$/.test(e.name) && !/\.test\.(m|c)?ts$/.test(e.name) && !e.name.endsWith('.d.ts'))
+    .filter(
+      (e) => e.isFile() && /\.(m|c)?ts$/.test(e.name) && !/\.test\.(m|c)?ts$/.test(e.name) && !e.name.endsWith('.d.ts'),
+    )
     .map((e) => join(e.parentPath, e.name))
     .toSorted();
 }
@@ -90,10 +115,16 @@ async function loadDefinitions(project: Project): Promise<ResourceDefinition[]> 
   for (const api of project.file.apis) {
     const exports = await importCompiled(project, api.path);
     const values = Object.entries(exports);
-    const descriptors = values.filter(([, v]) => isResourceDescriptor(v) && v.kind === api.kind && v.version === api.version && v.group === api.group);
+    const descriptors = values.filter(
+      ([, v]) => isResourceDescriptor(v) && v.kind === api.kind && v.version === api.version && v.group === api.group,
+    );
     // A defineCustomResource descriptor carries its CRD version; a defineResource one has it exported beside it.
-    const carried = descriptors.map(([name, d]) => [`${name}.crdVersion`, (d as { crdVersion?: unknown }).crdVersion] as const);
-    const versions = [...values, ...carried].filter(([, v], i, all) => isCrdVersion(v) && v.name === api.version && all.findIndex(([, w]) => w === v) === i);
+    const carried = descriptors.map(
+      ([name, d]) => [`${name}.crdVersion`, (d as { crdVersion?: unknown }).crdVersion] as const,
+    );
+    const versions = [...values, ...carried].filter(
+      ([, v], i, all) => isCrdVersion(v) && v.name === api.version && all.findIndex(([, w]) => w === v) === i,
+    );
     const what = `${api.kind} ${api.group}/${api.version}`;
     if (descriptors.length === 0) {
       throw new CliError(
@@ -110,7 +141,11 @@ async function loadDefinitions(project: Project): Promise<ResourceDefinition[]> 
           : `${api.path} exports ${versions.length} CRD versions named ${api.version} (${versions.map(([k]) => k).join(', ')}): keep one`,
       );
     }
-    definitions.push({ descriptor: descriptors[0]![1] as ResourceDefinition['descriptor'], version: versions[0]![1] as ResourceDefinition['version'], source: api.path });
+    definitions.push({
+      descriptor: descriptors[0]![1] as ResourceDefinition['descriptor'],
+      version: versions[0]![1] as ResourceDefinition['version'],
+      source: api.path,
+    });
   }
   return definitions;
 }
@@ -131,7 +166,8 @@ async function exportsOf(project: Project, sources: Iterable<string>): Promise<E
   const found: Export[] = [];
   for (const source of [...new Set(sources)].toSorted()) {
     const exports = await importCompiled(project, source);
-    for (const [name, value] of Object.entries(exports).toSorted(([a], [b]) => (a < b ? -1 : 1))) found.push({ source, name, value });
+    for (const [name, value] of Object.entries(exports).toSorted(([a], [b]) => (a < b ? -1 : 1)))
+      found.push({ source, name, value });
   }
   return found;
 }
@@ -153,7 +189,10 @@ async function loadReconcilers(project: Project): Promise<ReconcilerMetadata[]> 
  * may carry both decorators). A class exported twice counts once, where it is first found.
  */
 async function loadWebhooks(project: Project): Promise<WebhookMetadata[]> {
-  const files = [...(await modulesIn(project, project.file.webhooksDir)), ...(await modulesIn(project, project.file.reconcilersDir))];
+  const files = [
+    ...(await modulesIn(project, project.file.webhooksDir)),
+    ...(await modulesIn(project, project.file.reconcilersDir)),
+  ];
   for (const api of project.file.apis) if (api.reconciler) files.push(api.reconciler);
   const seen = new Set<unknown>();
   const found: WebhookMetadata[] = [];
@@ -206,7 +245,10 @@ export async function computeManifests(project: Project): Promise<GeneratedManif
   const { name, namespace, watchNamespaces } = project.file;
   const { clusterRules, namespaceRules, problems } = rulesFor(reconcilers, { namespaced: watchNamespaces.length > 0 });
   if (problems.length) {
-    throw new CliError('ERR_CLI_MANIFESTS', `cannot generate the RBAC rules:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    throw new CliError(
+      'ERR_CLI_MANIFESTS',
+      `cannot generate the RBAC rules:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
   }
   const entries = webhookEntries(webhooks, project.file);
   const converted = withConversions(
@@ -224,25 +266,46 @@ export async function computeManifests(project: Project): Promise<GeneratedManif
   }
   const crds: GeneratedCrd[] = built.map((b, i) => {
     const crd = converted.crds[i]!;
-    const conversion = conversions.find((c) => c.conversion.group === crd.spec.group && c.conversion.kind === crd.spec.names.kind);
+    const conversion = conversions.find(
+      (c) => c.conversion.group === crd.spec.group && c.conversion.kind === crd.spec.names.kind,
+    );
     return { crd, sources: conversion ? [...b.sources, conversion.source].toSorted() : b.sources };
   });
   const files = new Map<string, string>();
   for (const { crd, sources } of crds) {
-    files.set(`${crdBasesDir}/${crdFileName(crd)}`, `# ${generatedMarker} from ${sources.join(', ')}. DO NOT EDIT.\n${toYaml(crd)}`);
+    files.set(
+      `${crdBasesDir}/${crdFileName(crd)}`,
+      `# ${generatedMarker} from ${sources.join(', ')}. DO NOT EDIT.\n${toYaml(crd)}`,
+    );
   }
   files.set(
     crdKustomization,
     `# ${generatedMarker}: the CRDs in bases/. DO NOT EDIT.\n` +
-      toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: crds.map(({ crd }) => `bases/${crdFileName(crd)}`) }),
+      toYaml({
+        apiVersion: 'kustomize.config.k8s.io/v1beta1',
+        kind: 'Kustomization',
+        resources: crds.map(({ crd }) => `bases/${crdFileName(crd)}`),
+      }),
   );
   const sources = [...new Set(reconcilers.map((r) => r.source))];
   const labels = { 'app.kubernetes.io/name': name };
   const roleName = `${name}-manager-role`;
-  const documents: object[] = [{ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: roleName, labels }, rules: clusterRules }];
+  const documents: object[] = [
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: roleName, labels },
+      rules: clusterRules,
+    },
+  ];
   for (const ns of watchNamespaces) {
     documents.push(
-      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: roleName, namespace: ns, labels }, rules: namespaceRules },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: roleName, namespace: ns, labels },
+        rules: namespaceRules,
+      },
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'RoleBinding',
@@ -252,7 +315,9 @@ export async function computeManifests(project: Project): Promise<GeneratedManif
       },
     );
   }
-  const scope = watchNamespaces.length ? `, for the namespaces ${watchNamespaces.join(', ')} (kubeloop.json watchNamespaces)` : '';
+  const scope = watchNamespaces.length
+    ? `, for the namespaces ${watchNamespaces.join(', ')} (kubeloop.json watchNamespaces)`
+    : '';
   files.set(
     roleFile,
     `# ${generatedMarker} from the @Reconciler declarations${sources.length ? ` in ${sources.join(', ')}` : ' (none yet)'}${scope}. DO NOT EDIT.\n` +
@@ -265,12 +330,21 @@ export async function computeManifests(project: Project): Promise<GeneratedManif
         apiVersion: 'apps/v1',
         kind: 'Deployment',
         metadata: { name: `${name}-controller-manager`, namespace },
-        spec: { template: { spec: { containers: [{ name: 'manager', env: [{ name: 'WATCH_NAMESPACES', value: watchNamespaces.join(',') }] }] } } },
+        spec: {
+          template: {
+            spec: {
+              containers: [{ name: 'manager', env: [{ name: 'WATCH_NAMESPACES', value: watchNamespaces.join(',') }] }],
+            },
+          },
+        },
       }),
   );
   files.set(apiRolesFile, apiRolesText(project));
-  const convertedCrds = crds.filter(({ crd }) => crd.spec.conversion?.strategy === 'Webhook').map(({ crd }) => crd.metadata!.name!);
-  for (const [path, text] of webhookFiles(project, entries, webhooks, conversions, convertedCrds)) files.set(path, text);
+  const convertedCrds = crds
+    .filter(({ crd }) => crd.spec.conversion?.strategy === 'Webhook')
+    .map(({ crd }) => crd.metadata!.name!);
+  for (const [path, text] of webhookFiles(project, entries, webhooks, conversions, convertedCrds))
+    files.set(path, text);
   return { crds, reconcilers, webhooks, conversions, files };
 }
 
@@ -302,7 +376,10 @@ function apiRolesText(project: Project): string {
     })),
   );
   const header = `# ${generatedMarker} from kubeloop.json apis: admin, editor and viewer ClusterRoles per kind. DO NOT EDIT.\n`;
-  return header + (documents.length ? documents.map(toYaml).join('---\n') : '# (no APIs yet: `kubeloop create api` adds one)\n');
+  return (
+    header +
+    (documents.length ? documents.map(toYaml).join('---\n') : '# (no APIs yet: `kubeloop create api` adds one)\n')
+  );
 }
 
 /**
@@ -324,23 +401,33 @@ function webhookFiles(
   if (webhooks.length === 0 && conversions.length === 0) {
     files.set(
       `${webhookDir}/kustomization.yaml`,
-      `# ${generatedMarker}: empty until the project has @Webhook classes or conversions. DO NOT EDIT.\n` + toYaml({ ...component, resources: [] }),
+      `# ${generatedMarker}: empty until the project has @Webhook classes or conversions. DO NOT EDIT.\n` +
+        toYaml({ ...component, resources: [] }),
     );
     return files;
   }
   const objects = webhookObjects(entries, project.file, convertedCrds);
   const builtIn = project.file.webhookCertificates === 'kubeloop';
-  const from = [...new Set([...webhooks.map((w) => w.source), ...conversions.map((c) => c.source)])].toSorted().join(', ');
+  const from = [...new Set([...webhooks.map((w) => w.source), ...conversions.map((c) => c.source)])]
+    .toSorted()
+    .join(', ');
   const header = (what: string): string => `# ${generatedMarker}: ${what}, from ${from}. DO NOT EDIT.\n`;
   const resources: string[] = [];
   if (objects.configurations.length > 0) {
-    files.set(webhookManifests, header('the webhook configurations') + objects.configurations.map(toYaml).join('---\n'));
+    files.set(
+      webhookManifests,
+      header('the webhook configurations') + objects.configurations.map(toYaml).join('---\n'),
+    );
     resources.push('manifests.yaml');
   }
-  files.set(`${webhookDir}/service.yaml`, header('the Service the API server calls the webhooks through') + toYaml(objects.service));
+  files.set(
+    `${webhookDir}/service.yaml`,
+    header('the Service the API server calls the webhooks through') + toYaml(objects.service),
+  );
   files.set(
     `${webhookDir}/manager_webhook_patch.yaml`,
-    header("the webhook server's port and serving certificate in the manager's Deployment") + toYaml(objects.deploymentPatch),
+    header("the webhook server's port and serving certificate in the manager's Deployment") +
+      toYaml(objects.deploymentPatch),
   );
   if (builtIn) {
     files.set(
@@ -361,12 +448,14 @@ function webhookFiles(
   if (builtIn) return files;
   files.set(
     `${certManagerDir}/certificate.yaml`,
-    header("the webhook server's certificate, issued by cert-manager (https://cert-manager.io), which must be installed in the cluster") +
-      objects.certificates.map(toYaml).join('---\n'),
+    header(
+      "the webhook server's certificate, issued by cert-manager (https://cert-manager.io), which must be installed in the cluster",
+    ) + objects.certificates.map(toYaml).join('---\n'),
   );
   files.set(
     `${certManagerDir}/kustomization.yaml`,
-    header("the webhook server's certificate") + toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['certificate.yaml'] }),
+    header("the webhook server's certificate") +
+      toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['certificate.yaml'] }),
   );
   return files;
 }
@@ -395,9 +484,18 @@ export async function generateManifests(
   const report = await applyFileChanges(changes);
   const notes: string[] = [];
   const defaults = join(project.dir, 'config/default/kustomization.yaml');
-  if ((manifests.webhooks.length > 0 || manifests.conversions.length > 0) && existsSync(defaults) && !(await readFile(defaults, 'utf8')).includes('../webhook')) {
-    notes.push('config/default/kustomization.yaml does not include the webhooks: add "components: [../webhook]" to it, as `kubeloop init` now writes it');
+  if (
+    (manifests.webhooks.length > 0 || manifests.conversions.length > 0) &&
+    existsSync(defaults) &&
+    !(await readFile(defaults, 'utf8')).includes('../webhook')
+  ) {
+    notes.push(
+      'config/default/kustomization.yaml does not include the webhooks: add "components: [../webhook]" to it, as `kubeloop init` now writes it',
+    );
   }
-  return { manifests, changes: report.map((r) => ({ path: toPosix(relative(project.dir, r.path)), action: r.action })), notes };
+  return {
+    manifests,
+    changes: report.map((r) => ({ path: toPosix(relative(project.dir, r.path)), action: r.action })),
+    notes,
+  };
 }
-

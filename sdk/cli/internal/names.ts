@@ -12,7 +12,11 @@ function usage(message: string): CliError {
 
 /** True for a DNS-1123 subdomain: lower-case labels joined by dots, at most 253 characters. */
 export function isDnsSubdomain(value: string): boolean {
-  return value.length > 0 && value.length <= 253 && value.split('.').every((label) => label.length <= 63 && dnsLabel.test(label));
+  return (
+    value.length > 0 &&
+    value.length <= 253 &&
+    value.split('.').every((label) => label.length <= 63 && dnsLabel.test(label))
+  );
 }
 
 /**
@@ -70,7 +74,9 @@ const versionPattern = /^v[1-9][0-9]*((alpha|beta)[1-9][0-9]*)?$/;
 /** An API version as Kubernetes orders them: `v1`, `v2`, `v1beta1`, `v1alpha2`. */
 export function checkVersion(version: string): string {
   if (!versionPattern.test(version)) {
-    throw usage(`invalid version "${version}": use v1, v2, v1beta1, v1alpha1 and the like (v, a number, then alphaN or betaN)`);
+    throw usage(
+      `invalid version "${version}": use v1, v2, v1beta1, v1alpha1 and the like (v, a number, then alphaN or betaN)`,
+    );
   }
   return version;
 }
@@ -111,7 +117,9 @@ const reservedKinds = new Set([
 /** A kind: PascalCase letters and digits, at most 63 characters, not a name the generated code needs for itself. */
 export function checkKind(kind: string): string {
   if (!/^[A-Z][A-Za-z0-9]*$/.test(kind) || kind.length > 63) {
-    throw usage(`invalid kind "${kind}": use PascalCase letters and digits, starting with an upper-case letter (e.g. Guestbook, WebApp)`);
+    throw usage(
+      `invalid kind "${kind}": use PascalCase letters and digits, starting with an upper-case letter (e.g. Guestbook, WebApp)`,
+    );
   }
   if (reservedKinds.has(kind)) {
     throw usage(`the kind "${kind}" clashes with a name the generated code uses; choose another kind`);
@@ -135,7 +143,8 @@ export function pluralOf(kind: string): string {
 
 /** A plural given with `--plural`: a DNS-1123 label, lower case. */
 export function checkPlural(plural: string): string {
-  if (!dnsLabel.test(plural)) throw usage(`invalid plural "${plural}": use lower-case letters, digits and '-' (e.g. guestbooks)`);
+  if (!dnsLabel.test(plural))
+    throw usage(`invalid plural "${plural}": use lower-case letters, digits and '-' (e.g. guestbooks)`);
   return plural;
 }
 

@@ -29,7 +29,11 @@ export async function runNpm(options: RunNpmOptions): Promise<void> {
   const { out } = options;
   const started = Date.now();
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const child = spawn(npm, [...options.args], { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(npm, [...options.args], {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let log = '';
   const keep = (chunk: Buffer): void => {
     log = (log + chunk.toString('utf8')).slice(-20_000);
@@ -48,19 +52,30 @@ export async function runNpm(options: RunNpmOptions): Promise<void> {
   const seconds = (): number => Math.round((Date.now() - started) / 1000);
   let frame = 0;
   const tick = out.isTTY
-    ? setInterval(() => out.progressLine(`${spinner[frame++ % spinner.length]} ${options.activity} with npm… ${seconds()} s`), 100)
-    : setInterval(() => out.progress(`  … still ${options.activity} (${seconds()} s)`), options.progressEveryMs ?? 5000);
+    ? setInterval(
+        () => out.progressLine(`${spinner[frame++ % spinner.length]} ${options.activity} with npm… ${seconds()} s`),
+        100,
+      )
+    : setInterval(
+        () => out.progress(`  … still ${options.activity} (${seconds()} s)`),
+        options.progressEveryMs ?? 5000,
+      );
   try {
     const code = await new Promise<number | null>((resolve, reject) => {
       child.once('error', reject);
       child.once('close', (c) => resolve(c));
     }).catch((err: unknown) => {
-      throw new CliError('ERR_CLI_INSTALL', `cannot run npm: ${(err as Error).message}. Is npm on the PATH?`, { cause: err });
+      throw new CliError('ERR_CLI_INSTALL', `cannot run npm: ${(err as Error).message}. Is npm on the PATH?`, {
+        cause: err,
+      });
     });
     if (interrupted) throw new CliError('ERR_CLI_INSTALL', `interrupted by ${interrupted} while ${options.activity}`);
     if (code !== 0) {
       const tail = log.trim().split('\n').slice(-25).join('\n');
-      throw new CliError('ERR_CLI_INSTALL', `npm ${options.args.join(' ')} failed (exit code ${code}) after ${seconds()} s; its output ends:\n${tail}`);
+      throw new CliError(
+        'ERR_CLI_INSTALL',
+        `npm ${options.args.join(' ')} failed (exit code ${code}) after ${seconds()} s; its output ends:\n${tail}`,
+      );
     }
   } finally {
     clearInterval(tick);

@@ -86,12 +86,16 @@ export function checkProjectFile(value: unknown, where: string): ProjectFile {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('(root)', 'must be a JSON object');
   const v = value as Record<string, unknown>;
   if (v['version'] !== 1) throw bad('version', `is ${JSON.stringify(v['version'])}; this kubeloop reads version 1`);
-  for (const field of ['name', 'domain', 'namespace'] as const) if (!isString(v[field])) throw bad(field, 'must be a non-empty string');
+  for (const field of ['name', 'domain', 'namespace'] as const)
+    if (!isString(v[field])) throw bad(field, 'must be a non-empty string');
   for (const field of ['sourceDir', 'outDir', 'reconcilersDir', 'webhooksDir'] as const) {
     if (v[field] !== undefined && !isString(v[field])) throw bad(field, 'must be a non-empty string');
   }
   const watchNamespaces = v['watchNamespaces'] ?? [];
-  if (!Array.isArray(watchNamespaces) || !watchNamespaces.every((n) => typeof n === 'string' && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n))) {
+  if (
+    !Array.isArray(watchNamespaces) ||
+    !watchNamespaces.every((n) => typeof n === 'string' && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n))
+  ) {
     throw bad('watchNamespaces', 'must be a list of namespace names');
   }
   const webhookCertificates = v['webhookCertificates'] ?? 'cert-manager';
@@ -106,7 +110,8 @@ export function checkProjectFile(value: unknown, where: string): ProjectFile {
       if (!isString(a[field])) throw bad(`apis[${i}].${field}`, 'must be a non-empty string');
     }
     if (typeof a['namespaced'] !== 'boolean') throw bad(`apis[${i}].namespaced`, 'must be true or false');
-    if (a['reconciler'] !== undefined && !isString(a['reconciler'])) throw bad(`apis[${i}].reconciler`, 'must be a non-empty string');
+    if (a['reconciler'] !== undefined && !isString(a['reconciler']))
+      throw bad(`apis[${i}].reconciler`, 'must be a non-empty string');
     return {
       group: a['group'] as string,
       version: a['version'] as string,

@@ -61,7 +61,10 @@ class Grants {
    * resource; verbs and resources sorted; `*` as a verb stands alone.
    */
   rules(): rbacv1.PolicyRule[] {
-    const merged = new Map<string, { group: string; resources: string[]; verbs: string[]; resourceNames: readonly string[] }>();
+    const merged = new Map<
+      string,
+      { group: string; resources: string[]; verbs: string[]; resourceNames: readonly string[] }
+    >();
     for (const g of this.#byKey.values()) {
       const verbs = g.verbs.has('*') ? ['*'] : [...g.verbs].toSorted();
       const key = JSON.stringify([g.group, verbs, g.resourceNames]);
@@ -71,7 +74,12 @@ class Grants {
     }
     return [...merged.values()]
       .map((r) => ({ ...r, resources: r.resources.toSorted() }))
-      .toSorted((a, b) => compare(a.group, b.group) || compare(a.resources[0]!, b.resources[0]!) || compare(a.verbs.join(), b.verbs.join()))
+      .toSorted(
+        (a, b) =>
+          compare(a.group, b.group) ||
+          compare(a.resources[0]!, b.resources[0]!) ||
+          compare(a.verbs.join(), b.verbs.join()),
+      )
       .map((r) => ({
         apiGroups: [r.group],
         resources: r.resources,
@@ -124,7 +132,8 @@ export function rulesFor(reconcilers: readonly ReconcilerMetadata[], options: Ru
       const owned = 'resource' in entry ? entry.resource : entry;
       scoped(owned.namespaced).addResource(owned, ownVerbs);
     }
-    for (const watch of declared.watches ?? []) scoped(watch.resource.namespaced).addResource(watch.resource, readVerbs);
+    for (const watch of declared.watches ?? [])
+      scoped(watch.resource.namespaced).addResource(watch.resource, readVerbs);
     perNamespace.add('events.k8s.io', 'events', ['create', 'patch']);
     if (!primary.namespaced) cluster.add('events.k8s.io', 'events', ['create', 'patch']);
     for (const [i, rule] of (declared.rbac ?? []).entries()) {
@@ -132,7 +141,8 @@ export function rulesFor(reconcilers: readonly ReconcilerMetadata[], options: Ru
       problems.push(...found);
       if (found.length) continue;
       const target = scoped(rule.clusterScoped !== true);
-      for (const group of rule.apiGroups) for (const resource of rule.resources) target.add(group, resource, rule.verbs, rule.resourceNames ?? []);
+      for (const group of rule.apiGroups)
+        for (const resource of rule.resources) target.add(group, resource, rule.verbs, rule.resourceNames ?? []);
     }
   }
   return { clusterRules: cluster.rules(), namespaceRules: options.namespaced ? perNamespace.rules() : [], problems };

@@ -5,14 +5,19 @@ import { outputPath, renderTemplate, renderTemplateSet, templatesDir } from './r
 
 describe('renderTemplate', () => {
   it('replaces variables and keeps or drops blocks, whole lines included', () => {
-    const text = 'a {{name}}\n{{#if on}}\nyes {{name}}\n{{else}}\nno\n{{/if}}\n{{#unless on}}\nunless\n{{/unless}}\nend{{#if on}}!{{/if}}\n';
+    const text =
+      'a {{name}}\n{{#if on}}\nyes {{name}}\n{{else}}\nno\n{{/if}}\n{{#unless on}}\nunless\n{{/unless}}\nend{{#if on}}!{{/if}}\n';
     expect(renderTemplate(text, { name: 'x', on: true })).toBe('a x\nyes x\nend!\n');
     expect(renderTemplate(text, { name: 'x', on: false })).toBe('a x\nno\nunless\nend\n');
   });
 
   it('leaves code braces alone and fails on unknown names and stray tags', () => {
-    expect(renderTemplate('`${{{kind}}.group}` { status: {} }', { kind: 'Widget' })).toBe('`${Widget.group}` { status: {} }');
-    expect(() => renderTemplate('{{nmae}}', { name: 'x' }, 't.tmpl')).toThrow('t.tmpl: unknown template variable "nmae"');
+    expect(renderTemplate('`${{{kind}}.group}` { status: {} }', { kind: 'Widget' })).toBe(
+      '`${Widget.group}` { status: {} }',
+    );
+    expect(() => renderTemplate('{{nmae}}', { name: 'x' }, 't.tmpl')).toThrow(
+      't.tmpl: unknown template variable "nmae"',
+    );
     expect(() => renderTemplate('{{#if x}}open', { x: true }, 't.tmpl')).toThrow(/t.tmpl: unbalanced/);
   });
 
@@ -40,9 +45,21 @@ describe('templates/', () => {
 
   it('renders every init template with the values init gives, leaving no tag behind', async () => {
     const files = await renderTemplateSet('init', values);
-    expect([...files.keys()]).toEqual(expect.arrayContaining(['package.json', 'src/main.ts', '.gitignore', '.dockerignore', 'Dockerfile', 'config/manager/manager.yaml']));
+    expect([...files.keys()]).toEqual(
+      expect.arrayContaining([
+        'package.json',
+        'src/main.ts',
+        '.gitignore',
+        '.dockerignore',
+        'Dockerfile',
+        'config/manager/manager.yaml',
+      ]),
+    );
     for (const [path, text] of files) expect(text, path).not.toContain('{{');
-    expect(JSON.parse(files.get('package.json')!)).toMatchObject({ name: 'demo', dependencies: { kubeloop: '^0.1.0' } });
+    expect(JSON.parse(files.get('package.json')!)).toMatchObject({
+      name: 'demo',
+      dependencies: { kubeloop: '^0.1.0' },
+    });
   });
 
   it('renders every api template for namespaced and cluster-scoped kinds', async () => {
@@ -50,21 +67,25 @@ describe('templates/', () => {
     const reconcilers: Record<string, string> = {};
     for (const namespaced of [true, false]) {
       for (const file of await readdir(dir)) {
-        const text = renderTemplate(await readFile(join(dir, file), 'utf8'), {
-          kind: 'Widget',
-          kindCamel: 'widget',
-          kindLower: 'widget',
-          group: 'apps.example.com',
-          version: 'v1',
-          plural: 'widgets',
-          namespaced,
-          storage: true,
-          resourceImport: '../api/apps/v1/widget.js',
-          testResourceImport: '../src/api/apps/v1/widget.js',
-          testReconcilerImport: '../src/reconcilers/widget-reconciler.js',
-          testSupportImport: './support.js',
-          name: 'demo',
-        }, file);
+        const text = renderTemplate(
+          await readFile(join(dir, file), 'utf8'),
+          {
+            kind: 'Widget',
+            kindCamel: 'widget',
+            kindLower: 'widget',
+            group: 'apps.example.com',
+            version: 'v1',
+            plural: 'widgets',
+            namespaced,
+            storage: true,
+            resourceImport: '../api/apps/v1/widget.js',
+            testResourceImport: '../src/api/apps/v1/widget.js',
+            testReconcilerImport: '../src/reconcilers/widget-reconciler.js',
+            testSupportImport: './support.js',
+            name: 'demo',
+          },
+          file,
+        );
         expect(text, file).not.toContain('{{');
         if (file === 'reconciler.ts.tmpl') reconcilers[String(namespaced)] = text;
       }

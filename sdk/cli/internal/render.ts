@@ -83,7 +83,10 @@ export async function renderTemplateSet(set: string, values: TemplateValues): Pr
   const out = new Map<string, string>();
   for (const file of await filesUnder(root)) {
     const rel = relative(root, file);
-    out.set(outputPath(rel), renderTemplate(await readFile(file, 'utf8'), values, `templates/${set}/${rel.split(sep).join('/')}`));
+    out.set(
+      outputPath(rel),
+      renderTemplate(await readFile(file, 'utf8'), values, `templates/${set}/${rel.split(sep).join('/')}`),
+    );
   }
   return out;
 }

@@ -47,13 +47,20 @@ export interface Registration {
  *
  * Errors: `ERR_CLI_PROJECT` when main.ts cannot be read or lacks a marker line.
  */
-export async function registerInMain(project: Project, registrations: readonly Registration[], what: string, alternative = ''): Promise<{ path: string; text: string }> {
+export async function registerInMain(
+  project: Project,
+  registrations: readonly Registration[],
+  what: string,
+  alternative = '',
+): Promise<{ path: string; text: string }> {
   const path = `${project.file.sourceDir}/${mainFile}`;
   let text: string;
   try {
     text = await readFile(join(project.dir, path), 'utf8');
   } catch (err) {
-    throw new CliError('ERR_CLI_PROJECT', `cannot read ${path} to register ${what}: ${(err as Error).message}`, { cause: err });
+    throw new CliError('ERR_CLI_PROJECT', `cannot read ${path} to register ${what}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   for (const r of registrations) {
     const withImport = insertBefore(text, importsMarker, `import { ${r.name} } from '${importPath(path, r.module)}';`);

@@ -31,7 +31,11 @@ export async function generateTypes(options: GenerateTypesOptions): Promise<stri
       ...(options.versions !== undefined && { versions: options.versions }),
     });
   } catch (err) {
-    throw new CliError('ERR_CLI_USAGE', `${options.crd}: ${(err as Error).message.replace(/^generate(Types|Definition)FromCrd: /, '')}`, { cause: err });
+    throw new CliError(
+      'ERR_CLI_USAGE',
+      `${options.crd}: ${(err as Error).message.replace(/^generate(Types|Definition)FromCrd: /, '')}`,
+      { cause: err },
+    );
   }
 }
 

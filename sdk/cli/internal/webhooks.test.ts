@@ -13,18 +13,42 @@ import {
 } from './webhooks.js';
 
 const project = { name: 'shop', namespace: 'shop-system', domain: 'shop.example' };
-const WebApp = defineResource({ group: 'apps.shop.example', version: 'v1', kind: 'WebApp', plural: 'webapps', namespaced: true });
-const WebAppV1beta1 = defineResource({ group: 'apps.shop.example', version: 'v1beta1', kind: 'WebApp', plural: 'webapps', namespaced: true });
-const Cluster = defineResource({ group: 'infra.shop.example', version: 'v1alpha1', kind: 'Cluster', namespaced: false });
+const WebApp = defineResource({
+  group: 'apps.shop.example',
+  version: 'v1',
+  kind: 'WebApp',
+  plural: 'webapps',
+  namespaced: true,
+});
+const WebAppV1beta1 = defineResource({
+  group: 'apps.shop.example',
+  version: 'v1beta1',
+  kind: 'WebApp',
+  plural: 'webapps',
+  namespaced: true,
+});
+const Cluster = defineResource({
+  group: 'infra.shop.example',
+  version: 'v1alpha1',
+  kind: 'Cluster',
+  namespaced: false,
+});
 const service = { name: 'shop-webhook-service', namespace: 'shop-system' };
 
 const conversionOf = (spokes = [WebAppV1beta1]): ConversionMetadata => ({
   name: 'webAppConversion',
   source: 'src/api/apps/web-app-conversion.ts',
-  conversion: defineConversion({ hub: WebApp, spokes: spokes.map((resource) => ({ resource, toHub: (o) => o, fromHub: (o) => o })) }),
+  conversion: defineConversion({
+    hub: WebApp,
+    spokes: spokes.map((resource) => ({ resource, toHub: (o) => o, fromHub: (o) => o })),
+  }),
 });
 
-function crdOf(versions: { name: string; storage: boolean }[], kind = 'WebApp', group = 'apps.shop.example'): apiextensionsv1.CustomResourceDefinition {
+function crdOf(
+  versions: { name: string; storage: boolean }[],
+  kind = 'WebApp',
+  group = 'apps.shop.example',
+): apiextensionsv1.CustomResourceDefinition {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -50,7 +74,11 @@ describe('webhookEntryName', () => {
 describe('webhookEntries', () => {
   it('makes one mutating and one validating entry per class and kind, with every default filled in, sorted by name', () => {
     const webhooks: WebhookMetadata[] = [
-      { name: 'WebAppWebhook', source: 'src/webhooks/web-app-webhook.ts', options: { for: WebApp, defaulting: true, validating: true } },
+      {
+        name: 'WebAppWebhook',
+        source: 'src/webhooks/web-app-webhook.ts',
+        options: { for: WebApp, defaulting: true, validating: true },
+      },
       {
         name: 'ClusterWebhook',
         source: 'src/webhooks/cluster-webhook.ts',
@@ -79,10 +107,20 @@ describe('webhookEntries', () => {
         reinvocationPolicy: 'Never',
         sideEffects: 'None',
         timeoutSeconds: 10,
-        rules: [{ apiGroups: ['apps.shop.example'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['webapps'] }],
+        rules: [
+          {
+            apiGroups: ['apps.shop.example'],
+            apiVersions: ['v1'],
+            operations: ['CREATE', 'UPDATE'],
+            resources: ['webapps'],
+          },
+        ],
       },
     ]);
-    expect(validating.map((w) => w.name)).toEqual(['vcluster-v1alpha1.infra.shop.example', 'vwebapp-v1.apps.shop.example']);
+    expect(validating.map((w) => w.name)).toEqual([
+      'vcluster-v1alpha1.infra.shop.example',
+      'vwebapp-v1.apps.shop.example',
+    ]);
     expect(validating[0]).toEqual({
       name: 'vcluster-v1alpha1.infra.shop.example',
       admissionReviewVersions: ['v1'],
@@ -93,13 +131,24 @@ describe('webhookEntries', () => {
       timeoutSeconds: 5,
       namespaceSelector: { matchLabels: { team: 'a' } },
       objectSelector: { matchExpressions: [{ key: 'skip', operator: 'DoesNotExist' }] },
-      rules: [{ apiGroups: ['infra.shop.example'], apiVersions: ['v1alpha1'], operations: ['CREATE', 'UPDATE', 'DELETE'], resources: ['clusters'] }],
+      rules: [
+        {
+          apiGroups: ['infra.shop.example'],
+          apiVersions: ['v1alpha1'],
+          operations: ['CREATE', 'UPDATE', 'DELETE'],
+          resources: ['clusters'],
+        },
+      ],
     });
   });
 
   it('gives the same entries whatever the order of the classes', () => {
     const a: WebhookMetadata = { name: 'A', source: 'a.ts', options: { for: WebApp, defaulting: true } };
-    const b: WebhookMetadata = { name: 'B', source: 'b.ts', options: { for: Cluster, defaulting: true, validating: true } };
+    const b: WebhookMetadata = {
+      name: 'B',
+      source: 'b.ts',
+      options: { for: Cluster, defaulting: true, validating: true },
+    };
     expect(webhookEntries([a, b], project)).toEqual(webhookEntries([b, a], project));
   });
 
@@ -130,14 +179,22 @@ describe('webhookEntries', () => {
 
   it('reports a name the API server would refuse', () => {
     const Long = defineResource({ group: 'x.example', version: 'v1', kind: `K${'x'.repeat(60)}`, namespaced: true });
-    const { problems } = webhookEntries([{ name: 'L', source: 'l.ts', options: { for: Long, validating: true } }], project);
-    expect(problems).toEqual([expect.stringContaining('l.ts (L): the webhook name vk' + 'x'.repeat(60) + '-v1.x.example is not a DNS name')]);
+    const { problems } = webhookEntries(
+      [{ name: 'L', source: 'l.ts', options: { for: Long, validating: true } }],
+      project,
+    );
+    expect(problems).toEqual([
+      expect.stringContaining('l.ts (L): the webhook name vk' + 'x'.repeat(60) + '-v1.x.example is not a DNS name'),
+    ]);
   });
 });
 
 describe('webhookObjects', () => {
   it('makes the configurations (only those with entries), the Service, the Deployment patch and the certificate', () => {
-    const entries = webhookEntries([{ name: 'A', source: 'a.ts', options: { for: WebApp, validating: true } }], project);
+    const entries = webhookEntries(
+      [{ name: 'A', source: 'a.ts', options: { for: WebApp, validating: true } }],
+      project,
+    );
     const objects = webhookObjects(entries, project);
     expect(objects.configurations).toEqual([
       {
@@ -170,7 +227,9 @@ describe('webhookObjects', () => {
               {
                 name: 'manager',
                 ports: [{ name: 'webhook-server', containerPort: 9443, protocol: 'TCP' }],
-                volumeMounts: [{ name: 'webhook-certs', mountPath: '/tmp/k8s-webhook-server/serving-certs', readOnly: true }],
+                volumeMounts: [
+                  { name: 'webhook-certs', mountPath: '/tmp/k8s-webhook-server/serving-certs', readOnly: true },
+                ],
               },
             ],
             volumes: [{ name: 'webhook-certs', secret: { secretName: 'webhook-server-cert' } }],
@@ -187,7 +246,11 @@ describe('webhookObjects', () => {
       {
         apiVersion: 'cert-manager.io/v1',
         kind: 'Issuer',
-        metadata: { name: 'shop-selfsigned-issuer', namespace: 'shop-system', labels: { 'app.kubernetes.io/name': 'shop' } },
+        metadata: {
+          name: 'shop-selfsigned-issuer',
+          namespace: 'shop-system',
+          labels: { 'app.kubernetes.io/name': 'shop' },
+        },
         spec: { selfSigned: {} },
       },
       {
@@ -207,11 +270,31 @@ describe('webhookObjects', () => {
 
 describe('webhookObjects with the built-in certificate provisioner (webhookCertificates: kubeloop)', () => {
   const builtIn = { ...project, webhookCertificates: 'kubeloop' as const };
-  const entries = webhookEntries([{ name: 'WebAppWebhook', source: 'src/webhooks/web-app-webhook.ts', options: { for: WebApp, defaulting: true, validating: true } }], builtIn);
+  const entries = webhookEntries(
+    [
+      {
+        name: 'WebAppWebhook',
+        source: 'src/webhooks/web-app-webhook.ts',
+        options: { for: WebApp, defaulting: true, validating: true },
+      },
+    ],
+    builtIn,
+  );
 
   it('hands the provisioner its names in WEBHOOK_CERT_PROVISIONER and gives the replicas a writable certificate folder', () => {
     const objects = webhookObjects(entries, builtIn, ['webapps.apps.shop.example']);
-    const container = (objects.deploymentPatch as { spec: { template: { spec: { containers: { env: { name: string; value: string }[]; volumeMounts: object[] }[]; volumes: object[] } } } }).spec.template.spec;
+    const container = (
+      objects.deploymentPatch as {
+        spec: {
+          template: {
+            spec: {
+              containers: { env: { name: string; value: string }[]; volumeMounts: object[] }[];
+              volumes: object[];
+            };
+          };
+        };
+      }
+    ).spec.template.spec;
     expect(JSON.parse(container.containers[0]!.env.find((e) => e.name === 'WEBHOOK_CERT_PROVISIONER')!.value)).toEqual({
       secretName: 'webhook-server-cert',
       serviceName: 'shop-webhook-service',
@@ -219,27 +302,53 @@ describe('webhookObjects with the built-in certificate provisioner (webhookCerti
       validatingWebhookConfigurations: ['shop-validating-webhook-configuration'],
       crds: ['webapps.apps.shop.example'],
     });
-    expect(container.containers[0]!.volumeMounts).toEqual([{ name: 'webhook-certs', mountPath: '/tmp/k8s-webhook-server/serving-certs', readOnly: false }]);
+    expect(container.containers[0]!.volumeMounts).toEqual([
+      { name: 'webhook-certs', mountPath: '/tmp/k8s-webhook-server/serving-certs', readOnly: false },
+    ]);
     expect(container.volumes).toEqual([{ name: 'webhook-certs', emptyDir: {} }]);
     for (const c of objects.configurations) expect(c.metadata?.annotations).toEqual({});
   });
 
   it('grants exactly the verbs the provisioner uses, its own configurations and CRDs by name', () => {
-    const [role, roleBinding, clusterRole, clusterRoleBinding] = webhookObjects(entries, builtIn, ['webapps.apps.shop.example']).certificates as {
+    const [role, roleBinding, clusterRole, clusterRoleBinding] = webhookObjects(entries, builtIn, [
+      'webapps.apps.shop.example',
+    ]).certificates as {
       kind: string;
       metadata: { name: string; namespace?: string };
       rules?: object[];
       subjects?: object[];
     }[];
-    expect(role).toMatchObject({ kind: 'Role', metadata: { name: 'shop-webhook-certificates', namespace: 'shop-system' } });
-    expect(role!.rules).toEqual([{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'update'] }]);
+    expect(role).toMatchObject({
+      kind: 'Role',
+      metadata: { name: 'shop-webhook-certificates', namespace: 'shop-system' },
+    });
+    expect(role!.rules).toEqual([
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'update'] },
+    ]);
     expect(clusterRole!.rules).toEqual([
-      { apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations'], resourceNames: ['shop-mutating-webhook-configuration'], verbs: ['get', 'patch'] },
-      { apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingwebhookconfigurations'], resourceNames: ['shop-validating-webhook-configuration'], verbs: ['get', 'patch'] },
-      { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], resourceNames: ['webapps.apps.shop.example'], verbs: ['get', 'patch'] },
+      {
+        apiGroups: ['admissionregistration.k8s.io'],
+        resources: ['mutatingwebhookconfigurations'],
+        resourceNames: ['shop-mutating-webhook-configuration'],
+        verbs: ['get', 'patch'],
+      },
+      {
+        apiGroups: ['admissionregistration.k8s.io'],
+        resources: ['validatingwebhookconfigurations'],
+        resourceNames: ['shop-validating-webhook-configuration'],
+        verbs: ['get', 'patch'],
+      },
+      {
+        apiGroups: ['apiextensions.k8s.io'],
+        resources: ['customresourcedefinitions'],
+        resourceNames: ['webapps.apps.shop.example'],
+        verbs: ['get', 'patch'],
+      },
     ]);
     for (const binding of [roleBinding, clusterRoleBinding]) {
-      expect(binding!.subjects).toEqual([{ kind: 'ServiceAccount', name: 'shop-controller-manager', namespace: 'shop-system' }]);
+      expect(binding!.subjects).toEqual([
+        { kind: 'ServiceAccount', name: 'shop-controller-manager', namespace: 'shop-system' },
+      ]);
     }
   });
 });
@@ -249,7 +358,18 @@ describe('withConversions', () => {
 
   it('gives the converted kind’s CRD a conversion webhook at /convert and the CA annotation, and leaves the others', () => {
     const other = crdOf([{ name: 'v1alpha1', storage: true }], 'Cluster', 'infra.shop.example');
-    const { crds, problems } = withConversions([crdOf([{ name: 'v1', storage: true }, { name: 'v1beta1', storage: false }]), other], [conversionOf()], project, ca);
+    const { crds, problems } = withConversions(
+      [
+        crdOf([
+          { name: 'v1', storage: true },
+          { name: 'v1beta1', storage: false },
+        ]),
+        other,
+      ],
+      [conversionOf()],
+      project,
+      ca,
+    );
     expect(problems).toEqual([]);
     expect(crds[1]).toBe(other);
     expect(crds[0]?.metadata?.annotations).toEqual(ca);
@@ -261,9 +381,21 @@ describe('withConversions', () => {
   });
 
   it('reports versions the conversion and the CRD disagree on, a hub that is not stored, and a kind without a CRD', () => {
-    const V2 = defineResource({ group: 'apps.shop.example', version: 'v2', kind: 'WebApp', plural: 'webapps', namespaced: true });
+    const V2 = defineResource({
+      group: 'apps.shop.example',
+      version: 'v2',
+      kind: 'WebApp',
+      plural: 'webapps',
+      namespaced: true,
+    });
     const { problems } = withConversions(
-      [crdOf([{ name: 'v1', storage: false }, { name: 'v1beta1', storage: true }, { name: 'v1alpha1', storage: false }])],
+      [
+        crdOf([
+          { name: 'v1', storage: false },
+          { name: 'v1beta1', storage: true },
+          { name: 'v1alpha1', storage: false },
+        ]),
+      ],
       [conversionOf([WebAppV1beta1, V2])],
       project,
       ca,
@@ -281,7 +413,17 @@ describe('withConversions', () => {
 
   it('reports two conversions of one kind', () => {
     const second = { ...conversionOf(), name: 'again', source: 'src/webhooks/again.ts' };
-    const { problems } = withConversions([crdOf([{ name: 'v1', storage: true }, { name: 'v1beta1', storage: false }])], [conversionOf(), second], project, ca);
+    const { problems } = withConversions(
+      [
+        crdOf([
+          { name: 'v1', storage: true },
+          { name: 'v1beta1', storage: false },
+        ]),
+      ],
+      [conversionOf(), second],
+      project,
+      ca,
+    );
     expect(problems).toEqual([
       'src/webhooks/again.ts (again) and src/api/apps/web-app-conversion.ts (webAppConversion) both convert WebApp.apps.shop.example: one conversion per kind; keep one',
     ]);

@@ -172,12 +172,18 @@ export function kubeloopProvisioning(project: WebhookProject, provisioned: Provi
   const role = `${project.name}-webhook-certificates`;
   const subjects = [{ kind: 'ServiceAccount', name: names.deployment, namespace }];
   const byName = (apiGroup: string, resource: string, list: string[]): object[] =>
-    list.length > 0 ? [{ apiGroups: [apiGroup], resources: [resource], resourceNames: list, verbs: ['get', 'patch'] }] : [];
+    list.length > 0
+      ? [{ apiGroups: [apiGroup], resources: [resource], resourceNames: list, verbs: ['get', 'patch'] }]
+      : [];
   const options = {
     secretName: servingCertSecret,
     serviceName: names.service,
-    ...(provisioned.mutatingWebhookConfigurations.length > 0 && { mutatingWebhookConfigurations: provisioned.mutatingWebhookConfigurations }),
-    ...(provisioned.validatingWebhookConfigurations.length > 0 && { validatingWebhookConfigurations: provisioned.validatingWebhookConfigurations }),
+    ...(provisioned.mutatingWebhookConfigurations.length > 0 && {
+      mutatingWebhookConfigurations: provisioned.mutatingWebhookConfigurations,
+    }),
+    ...(provisioned.validatingWebhookConfigurations.length > 0 && {
+      validatingWebhookConfigurations: provisioned.validatingWebhookConfigurations,
+    }),
     ...(provisioned.crds.length > 0 && { crds: provisioned.crds }),
   };
   return {
@@ -200,8 +206,16 @@ export function kubeloopProvisioning(project: WebhookProject, provisioned: Provi
         kind: 'ClusterRole',
         metadata: { name: role, labels },
         rules: [
-          ...byName('admissionregistration.k8s.io', 'mutatingwebhookconfigurations', provisioned.mutatingWebhookConfigurations),
-          ...byName('admissionregistration.k8s.io', 'validatingwebhookconfigurations', provisioned.validatingWebhookConfigurations),
+          ...byName(
+            'admissionregistration.k8s.io',
+            'mutatingwebhookconfigurations',
+            provisioned.mutatingWebhookConfigurations,
+          ),
+          ...byName(
+            'admissionregistration.k8s.io',
+            'validatingwebhookconfigurations',
+            provisioned.validatingWebhookConfigurations,
+          ),
           ...byName('apiextensions.k8s.io', 'customresourcedefinitions', provisioned.crds),
         ],
       },
@@ -221,7 +235,9 @@ export function kubeloopProvisioning(project: WebhookProject, provisioned: Provi
 
 /** The provisioning the project chose (kubeloop.json `webhookCertificates`). */
 export function provisioningFor(project: WebhookProject, provisioned: ProvisionedNames): Provisioning {
-  return project.webhookCertificates === 'kubeloop' ? kubeloopProvisioning(project, provisioned) : certManagerProvisioning(project);
+  return project.webhookCertificates === 'kubeloop'
+    ? kubeloopProvisioning(project, provisioned)
+    : certManagerProvisioning(project);
 }
 
 /** The webhook configurations' entries and what is wrong with the webhooks, each problem naming its class and module. */
@@ -241,7 +257,9 @@ export function webhookEntries(webhooks: readonly WebhookMetadata[], project: We
   const claim = (key: string, owner: string, what: string): boolean => {
     const earlier = seen.get(key);
     if (earlier) {
-      problems.push(`${owner} and ${earlier} both ${what}: the API server can call only one webhook by that name and path; keep one`);
+      problems.push(
+        `${owner} and ${earlier} both ${what}: the API server can call only one webhook by that name and path; keep one`,
+      );
       return false;
     }
     seen.set(key, owner);
@@ -267,13 +285,21 @@ export function webhookEntries(webhooks: readonly WebhookMetadata[], project: We
       ...(resolved.objectSelector && { objectSelector: resolved.objectSelector }),
     };
     const rule = (operations: readonly Operation[]): admissionregistrationv1.RuleWithOperations[] => [
-      { apiGroups: [resource.group], apiVersions: [resource.version], operations: [...operations], resources: [resource.plural] },
+      {
+        apiGroups: [resource.group],
+        apiVersions: [resource.version],
+        operations: [...operations],
+        resources: [resource.plural],
+      },
     ];
     const kindName = `${resource.kind} ${resource.group ? `${resource.group}/` : ''}${resource.version}`;
     if (resolved.defaulting) {
       const entry = webhookEntryName('m', resource, project.domain);
       problems.push(...entryNameProblems(entry).map((p) => `${owner}: ${p}`));
-      if (claim(`m ${entry}`, owner, `default ${kindName} (${entry})`) && claim(`path ${resolved.defaultingPath}`, owner, `serve ${resolved.defaultingPath}`)) {
+      if (
+        claim(`m ${entry}`, owner, `default ${kindName} (${entry})`) &&
+        claim(`path ${resolved.defaultingPath}`, owner, `serve ${resolved.defaultingPath}`)
+      ) {
         mutating.push({
           ...common,
           name: entry,
@@ -286,8 +312,16 @@ export function webhookEntries(webhooks: readonly WebhookMetadata[], project: We
     if (resolved.validating) {
       const entry = webhookEntryName('v', resource, project.domain);
       problems.push(...entryNameProblems(entry).map((p) => `${owner}: ${p}`));
-      if (claim(`v ${entry}`, owner, `validate ${kindName} (${entry})`) && claim(`path ${resolved.validatingPath}`, owner, `serve ${resolved.validatingPath}`)) {
-        validating.push({ ...common, name: entry, clientConfig: { service: { ...service, path: resolved.validatingPath } }, rules: rule(resolved.validatingOperations) });
+      if (
+        claim(`v ${entry}`, owner, `validate ${kindName} (${entry})`) &&
+        claim(`path ${resolved.validatingPath}`, owner, `serve ${resolved.validatingPath}`)
+      ) {
+        validating.push({
+          ...common,
+          name: entry,
+          clientConfig: { service: { ...service, path: resolved.validatingPath } },
+          rules: rule(resolved.validatingOperations),
+        });
       }
     }
   }
@@ -314,12 +348,16 @@ export function withConversions(
     const owner = `${c.source} (${c.name})`;
     const earlier = byKind.get(key);
     if (earlier) {
-      problems.push(`${owner} and ${earlier.source} (${earlier.name}) both convert ${key}: one conversion per kind; keep one`);
+      problems.push(
+        `${owner} and ${earlier.source} (${earlier.name}) both convert ${key}: one conversion per kind; keep one`,
+      );
       continue;
     }
     byKind.set(key, c);
     if (!crds.some((crd) => crd.spec.group === c.conversion.group && crd.spec.names.kind === c.conversion.kind)) {
-      problems.push(`${owner} converts ${key}, but the project defines no CRD of that kind (kubeloop.json lists its kinds)`);
+      problems.push(
+        `${owner} converts ${key}, but the project defines no CRD of that kind (kubeloop.json lists its kinds)`,
+      );
     }
   }
   const service = { name: webhookNames(project).service, namespace: project.namespace, path: conversionPath };
@@ -331,10 +369,16 @@ export function withConversions(
     const converted = new Set([conversion.hub.version, ...conversion.spokes.map((s) => s.resource.version)]);
     const served = new Set(crd.spec.versions.map((v) => v.name));
     for (const v of served) {
-      if (!converted.has(v)) problems.push(`${owner}: ${crd.metadata?.name} serves ${v}, which the conversion does not name: add a spoke for it`);
+      if (!converted.has(v))
+        problems.push(
+          `${owner}: ${crd.metadata?.name} serves ${v}, which the conversion does not name: add a spoke for it`,
+        );
     }
     for (const v of converted) {
-      if (!served.has(v)) problems.push(`${owner}: the conversion names ${v}, which no resource module of ${conversion.kind} defines: run \`kubeloop create api\` for it, or drop the spoke`);
+      if (!served.has(v))
+        problems.push(
+          `${owner}: the conversion names ${v}, which no resource module of ${conversion.kind} defines: run \`kubeloop create api\` for it, or drop the spoke`,
+        );
     }
     const storage = crd.spec.versions.find((v) => v.storage)?.name;
     if (storage !== undefined && storage !== conversion.hub.version) {
@@ -422,7 +466,13 @@ export function webhookObjects(
               ports: [{ name: 'webhook-server', containerPort: webhookServerPort, protocol: 'TCP' }],
               ...(provisioning.env.length > 0 && { env: provisioning.env }),
               // Written by each replica when the built-in provisioner keeps the certificate, else a Secret volume.
-              volumeMounts: [{ name: 'webhook-certs', mountPath: servingCertDir, readOnly: project.webhookCertificates !== 'kubeloop' }],
+              volumeMounts: [
+                {
+                  name: 'webhook-certs',
+                  mountPath: servingCertDir,
+                  readOnly: project.webhookCertificates !== 'kubeloop',
+                },
+              ],
             },
           ],
           volumes: [provisioning.volume],

@@ -318,7 +318,11 @@ describe('exec credential plugins: caching', () => {
 
 describe('exec credential plugins: waiting', () => {
   /** A source whose plugin runs until `release()` creates its gate file. */
-  function held(): { source: ReturnType<typeof createExecCredentialSource>; count: string; release: () => Promise<void> } {
+  function held(): {
+    source: ReturnType<typeof createExecCredentialSource>;
+    count: string;
+    release: () => Promise<void>;
+  } {
     const count = tempFile('count');
     const gate = tempFile('gate');
     const source = createExecCredentialSource(
@@ -353,7 +357,13 @@ describe('exec credential plugins: waiting', () => {
     const err = await source.credential(AbortSignal.timeout(20)).catch((e: unknown) => e);
     expect((err as Error).name).toBe('TimeoutError');
     const health = source.health();
-    expect(health).toMatchObject({ command: process.execPath, running: true, stuck: true, waitersTimedOut: 1, lastError: undefined });
+    expect(health).toMatchObject({
+      command: process.execPath,
+      running: true,
+      stuck: true,
+      waitersTimedOut: 1,
+      lastError: undefined,
+    });
     expect(health.runningForMs).toBeGreaterThanOrEqual(0);
     expect(JSON.stringify(health)).not.toContain(plugin); // the arguments are not shown
     // A later caller joins the run in progress: no second run.
@@ -361,7 +371,12 @@ describe('exec credential plugins: waiting', () => {
     await release();
     expect(await joined).toMatchObject({ token: secret });
     expect(await runs(count)).toBe(1);
-    expect(source.health()).toMatchObject({ running: false, stuck: false, waitersTimedOut: 0, runningForMs: undefined });
+    expect(source.health()).toMatchObject({
+      running: false,
+      stuck: false,
+      waitersTimedOut: 0,
+      runningForMs: undefined,
+    });
   });
 
   it('reports the last failed run in health, without the plugin output', async () => {
@@ -402,18 +417,23 @@ describe('exec credential plugins: errors', () => {
         apiVersion: v1,
         interactiveMode: 'Never',
         command: 'kubeloop-no-such-plugin',
-        installHint: 'Run:\tinstall \u001b[2J\u001b]8;;https://x.example\u0007here\u001b]8;;\u0007\u009b\u200b\u0000 done\r\n',
+        installHint:
+          'Run:\tinstall \u001b[2J\u001b]8;;https://x.example\u0007here\u001b]8;;\u0007\u009b\u200b\u0000 done\r\n',
       },
       cluster,
       quiet(),
     );
     const err = await execError(source.credential());
-    expect(err.message).toContain('Run:\tinstall U+001B[2JU+001B]8;;https://x.exampleU+0007hereU+001B]8;;U+0007U+009BU+200BU+0000 done\r\n');
+    expect(err.message).toContain(
+      'Run:\tinstall U+001B[2JU+001B]8;;https://x.exampleU+0007hereU+001B]8;;U+0007U+009BU+200BU+0000 done\r\n',
+    );
     expect(err.message).toBe(printable(err.message));
   });
 
   it('keeps letters, marks, numbers, punctuation, symbols and separators of any script', () => {
-    expect(printable('Installez: brew install plugin — 插件 ✓ é\u00a0')).toBe('Installez: brew install plugin — 插件 ✓ é\u00a0');
+    expect(printable('Installez: brew install plugin — 插件 ✓ é\u00a0')).toBe(
+      'Installez: brew install plugin — 插件 ✓ é\u00a0',
+    );
     expect(printable('a\u007fb\u{e0001}c\u202ed')).toBe('aU+007FbU+E0001cU+202Ed');
   });
 

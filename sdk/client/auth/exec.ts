@@ -202,7 +202,9 @@ const shared = new Map<string, ExecCredentialSource>();
  * cached credential and its runs, as client-go's exec authenticators are cached by configuration.
  */
 export function sharedExecCredentialSource(exec: ExecConfig, cluster: ExecClusterInfo): ExecCredentialSource {
-  const key = createHash('sha256').update(JSON.stringify([exec, cluster])).digest('hex');
+  const key = createHash('sha256')
+    .update(JSON.stringify([exec, cluster]))
+    .digest('hex');
   let source = shared.get(key);
   if (!source) {
     source = createExecCredentialSource(exec, cluster);
@@ -324,7 +326,9 @@ function runPlugin(
         // plugin may print a token or a one-time code there).
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
         reject(
-          new ExecCredentialError(`exec plugin ${printable(exec.command)} ${how}; its standard error was passed on to ours`),
+          new ExecCredentialError(
+            `exec plugin ${printable(exec.command)} ${how}; its standard error was passed on to ours`,
+          ),
         );
         return;
       }
@@ -346,10 +350,15 @@ function spawnError(exec: ExecConfig, err: NodeJS.ErrnoException): ExecCredentia
     );
   }
   if (err.code === 'EACCES')
-    return new ExecCredentialError(`exec plugin ${printable(exec.command)} is not executable (permission denied)`, { cause: err });
-  return new ExecCredentialError(`exec plugin ${printable(exec.command)} could not be started: ${err.code ?? err.message}`, {
-    cause: err,
-  });
+    return new ExecCredentialError(`exec plugin ${printable(exec.command)} is not executable (permission denied)`, {
+      cause: err,
+    });
+  return new ExecCredentialError(
+    `exec plugin ${printable(exec.command)} could not be started: ${err.code ?? err.message}`,
+    {
+      cause: err,
+    },
+  );
 }
 
 /**
@@ -358,7 +367,8 @@ function spawnError(exec: ExecConfig, err: NodeJS.ErrnoException): ExecCredentia
  */
 function shown(value: unknown): string {
   if (value === undefined || value === null) return 'null';
-  const shaped = typeof value === 'string' && /^([A-Z][A-Za-z0-9]{0,62}|([a-z0-9.-]{1,200}\/)?v\d+((alpha|beta)\d+)?)$/.test(value);
+  const shaped =
+    typeof value === 'string' && /^([A-Z][A-Za-z0-9]{0,62}|([a-z0-9.-]{1,200}\/)?v\d+((alpha|beta)\d+)?)$/.test(value);
   return shaped ? JSON.stringify(value) : '(not shown)';
 }
 

@@ -92,20 +92,20 @@ export function createTokenFileSource(path: string, options: TokenFileSourceOpti
 
   function refresh(): Promise<string> {
     reading ??= read()
-        .then(
-          ({ token, version }) => {
-            current = { token, readAt: now(), checkedAt: now(), version };
-            return token;
-          },
-          (err: unknown) => {
-            if (!current) throw err;
-            options.onRefreshError?.(err as Error);
-            return current.token;
-          },
-        )
-        .finally(() => {
-          reading = undefined;
-        });
+      .then(
+        ({ token, version }) => {
+          current = { token, readAt: now(), checkedAt: now(), version };
+          return token;
+        },
+        (err: unknown) => {
+          if (!current) throw err;
+          options.onRefreshError?.(err as Error);
+          return current.token;
+        },
+      )
+      .finally(() => {
+        reading = undefined;
+      });
     return reading;
   }
 }

@@ -63,7 +63,9 @@ try {
     groupVersions,
   };
   await writeFile(join(specDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  process.stdout.write(`captured ${groupVersions.length} group-versions from ${version.gitVersion}: ${(bytes / 1e6).toFixed(1)} MB\n`);
+  process.stdout.write(
+    `captured ${groupVersions.length} group-versions from ${version.gitVersion}: ${(bytes / 1e6).toFixed(1)} MB\n`,
+  );
   await agent.close();
 } finally {
   await env.stop();

@@ -25,7 +25,14 @@ function crdWithSpec(spec: JsonSchema, extra: Record<string, unknown> = {}): obj
       group: 'example.com',
       names: { kind: 'Thing', plural: 'things' },
       scope: 'Namespaced',
-      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec } } } }],
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', properties: { spec } } },
+        },
+      ],
       ...extra,
     },
   };
@@ -107,7 +114,11 @@ describe('generateTypesFromCrd', () => {
           pruned: { type: 'object' },
           both: { type: 'object', properties: { a: { type: 'integer' } }, additionalProperties: { type: 'string' } },
           byName: { type: 'object', additionalProperties: { type: 'object', properties: { x: { type: 'string' } } } },
-          embedded: { type: 'object', 'x-kubernetes-embedded-resource': true, properties: { spec: { type: 'object', properties: {} } } },
+          embedded: {
+            type: 'object',
+            'x-kubernetes-embedded-resource': true,
+            properties: { spec: { type: 'object', properties: {} } },
+          },
           'weird-name': { type: 'string' },
           $ref: { type: 'string' },
         },
@@ -133,7 +144,9 @@ describe('generateTypesFromCrd', () => {
       'metadata?: ObjectMeta;',
       'spec?: Record<string, never>;',
     ]);
-    expect(code).toContain("import { defineResource, type KubeObject, type ObjectMeta, type ResourceDescriptor } from 'kubeloop/client';");
+    expect(code).toContain(
+      "import { defineResource, type KubeObject, type ObjectMeta, type ResourceDescriptor } from 'kubeloop/client';",
+    );
   });
 
   it('writes descriptions, defaults and deprecation as doc comments, escaping comment ends', () => {
@@ -146,7 +159,9 @@ describe('generateTypesFromCrd', () => {
         },
       }),
     );
-    expect(code).toContain('  /**\n   * How many.\n   * At most 3 *\\/ at once.\n   *\n   * @default 2\n   */\n  a?: number;');
+    expect(code).toContain(
+      '  /**\n   * How many.\n   * At most 3 *\\/ at once.\n   *\n   * @default 2\n   */\n  a?: number;',
+    );
     expect(code).toContain('  /**\n   * Deprecated: use a.\n   * @deprecated\n   */\n  b?: string;');
   });
 
@@ -173,7 +188,9 @@ describe('generateTypesFromCrd', () => {
     expect(one).toContain('export interface Widget extends KubeObject');
     expect(one).toContain('export const Widget: ResourceDescriptor<Widget>');
     expect(one).not.toContain('V1alpha1');
-    expect(generateTypesFromCrd(crd, { versions: ['v1'], versionSuffix: true })).toContain('export interface WidgetSpecV1 {');
+    expect(generateTypesFromCrd(crd, { versions: ['v1'], versionSuffix: true })).toContain(
+      'export interface WidgetSpecV1 {',
+    );
   });
 
   it('takes several CRDs from one YAML stream and skips other documents', () => {
@@ -189,12 +206,14 @@ describe('generateTypesFromCrd', () => {
 
   it('rejects input without a usable CRD, naming what is missing', () => {
     expect(() => generateTypesFromCrd('kind: ConfigMap\n')).toThrow('no CustomResourceDefinition in the input');
-    expect(() => generateTypesFromCrd({ kind: 'CustomResourceDefinition', metadata: { name: 'x.y' }, spec: { group: 'y' } })).toThrow(
-      'CustomResourceDefinition x.y needs spec.group, spec.names.kind and spec.names.plural',
-    );
+    expect(() =>
+      generateTypesFromCrd({ kind: 'CustomResourceDefinition', metadata: { name: 'x.y' }, spec: { group: 'y' } }),
+    ).toThrow('CustomResourceDefinition x.y needs spec.group, spec.names.kind and spec.names.plural');
     const noSchema = crdWithSpec({ type: 'object' });
     (noSchema as { spec: { versions: { schema?: unknown }[] } }).spec.versions[0]!.schema = undefined;
     expect(() => generateTypesFromCrd(noSchema)).toThrow('version v1 has no openAPIV3Schema');
-    expect(() => generateTypesFromCrd(crdWithSpec({ type: 'object' }), { versions: ['v9'] })).toThrow('has no version to generate');
+    expect(() => generateTypesFromCrd(crdWithSpec({ type: 'object' }), { versions: ['v9'] })).toThrow(
+      'has no version to generate',
+    );
   });
 });

@@ -76,11 +76,16 @@ const rootFields = new Set(['apiVersion', 'kind', 'metadata']);
  * (`ERR_KUBE_INVALID_ARGUMENT`, a TypeError) naming the CRD and field when one cannot be used (no group, kind or
  * plural; a version without a schema).
  */
-export function generateTypesFromCrd(crd: string | object | readonly object[], options: GenerateTypesFromCrdOptions = {}): string {
+export function generateTypesFromCrd(
+  crd: string | object | readonly object[],
+  options: GenerateTypesFromCrdOptions = {},
+): string {
   const importFrom = options.importFrom ?? 'kubeloop/client';
   const imports = ['defineResource', 'KubeObject', 'ObjectMeta', 'ResourceDescriptor'];
   const crds = crdsOf(crd);
-  const legacy = crds.some((c) => c.apiVersion === 'apiextensions.k8s.io/v1beta1' && c.spec?.preserveUnknownFields !== false);
+  const legacy = crds.some(
+    (c) => c.apiVersion === 'apiextensions.k8s.io/v1beta1' && c.spec?.preserveUnknownFields !== false,
+  );
   const mapper = new SchemaMapper({
     reservedNames: imports,
     // A v1beta1 CRD keeps unknown fields unless it says otherwise: an object without properties is open.
@@ -94,19 +99,26 @@ export function generateTypesFromCrd(crd: string | object | readonly object[], o
     const group = spec?.group;
     const kind = spec?.names?.kind;
     const plural = spec?.names?.plural;
-    if (!group || !kind || !plural) throw new ArgumentError(`generateTypesFromCrd: ${where} needs spec.group, spec.names.kind and spec.names.plural`);
+    if (!group || !kind || !plural)
+      throw new ArgumentError(`generateTypesFromCrd: ${where} needs spec.group, spec.names.kind and spec.names.plural`);
     const namespaced = spec.scope !== 'Cluster';
-    let versions: CrdVersion[] = spec.versions?.length ? spec.versions : spec.version ? [{ name: spec.version, served: true }] : [];
+    let versions: CrdVersion[] = spec.versions?.length
+      ? spec.versions
+      : spec.version
+        ? [{ name: spec.version, served: true }]
+        : [];
     versions = versions.filter((v) => (options.versions ? options.versions.includes(v.name) : v.served !== false));
     if (!versions.length) throw new ArgumentError(`generateTypesFromCrd: ${where} has no version to generate`);
     const suffixed = options.versionSuffix ?? versions.length > 1;
 
     for (const version of versions) {
       const schema = version.schema?.openAPIV3Schema ?? spec.validation?.openAPIV3Schema;
-      if (!schema) throw new ArgumentError(`generateTypesFromCrd: ${where} version ${version.name} has no openAPIV3Schema`);
+      if (!schema)
+        throw new ArgumentError(`generateTypesFromCrd: ${where} version ${version.name} has no openAPIV3Schema`);
       mapper.suffix = suffixed ? pascalCase(version.name) : '';
       const name = mapper.uniqueName(kind, mapper.suffix);
-      if (name !== kind + mapper.suffix) throw new ArgumentError(`generateTypesFromCrd: ${where}: the name ${kind + mapper.suffix} is taken`);
+      if (name !== kind + mapper.suffix)
+        throw new ArgumentError(`generateTypesFromCrd: ${where}: the name ${kind + mapper.suffix} is taken`);
       names.push(name);
       const subresources = version.subresources ?? spec.subresources ?? {};
       const subresourceNames = (['status', 'scale'] as const).filter((s) => subresources[s] !== undefined);
@@ -122,7 +134,8 @@ export function generateTypesFromCrd(crd: string | object | readonly object[], o
       const statusType = typeOfField('status');
       for (const [field, prop] of Object.entries(properties)) {
         if (rootFields.has(field)) continue;
-        const type = field === 'spec' ? specType : field === 'status' ? statusType : mapper.typeOf(prop, kind + pascalCase(field));
+        const type =
+          field === 'spec' ? specType : field === 'status' ? statusType : mapper.typeOf(prop, kind + pascalCase(field));
         members.push({ name: field, type: type ?? 'unknown', optional: true, doc: docLines(prop) });
       }
       const apiVersion = `${group}/${version.name}`;

@@ -30,20 +30,44 @@ describe('generateDefinitionFromCrd', () => {
       const crd = load(text) as CustomResourceDefinition;
       const served = crd.spec.versions.filter((v) => v.served);
       for (const version of served) {
-        const name = served.length > 1 ? `${crd.spec.names.kind}${version.name[0]!.toUpperCase()}${version.name.slice(1)}` : crd.spec.names.kind;
+        const name =
+          served.length > 1
+            ? `${crd.spec.names.kind}${version.name[0]!.toUpperCase()}${version.name.slice(1)}`
+            : crd.spec.names.kind;
         const def = module[name] as CustomResource;
         const schema = def.crdVersion.schema?.openAPIV3Schema;
         const want = version.schema?.openAPIV3Schema;
-        expect(def).toMatchObject({ group: crd.spec.group, version: version.name, kind: crd.spec.names.kind, plural: crd.spec.names.plural });
+        expect(def).toMatchObject({
+          group: crd.spec.group,
+          version: version.name,
+          kind: crd.spec.names.kind,
+          plural: crd.spec.names.plural,
+        });
         expect(schema?.properties?.['spec']).toEqual(want?.properties?.['spec']);
         // The status comes with the status subresource (defineCustomResource ties them).
-        expect(schema?.properties?.['status']).toEqual(version.subresources?.status ? want?.properties?.['status'] : undefined);
+        expect(schema?.properties?.['status']).toEqual(
+          version.subresources?.status ? want?.properties?.['status'] : undefined,
+        );
         expect(def.crdVersion.additionalPrinterColumns).toEqual(version.additionalPrinterColumns);
         expect(def.crdVersion.storage).toBe(version.storage);
       }
     }
     const tsc = join(repo, 'node_modules', '.bin', 'tsc');
-    const args = ['--ignoreConfig', '--noEmit', '--strict', '--exactOptionalPropertyTypes', 'false', '--module', 'nodenext', '--target', 'es2023', '--skipLibCheck', '--types', 'node', ...files];
+    const args = [
+      '--ignoreConfig',
+      '--noEmit',
+      '--strict',
+      '--exactOptionalPropertyTypes',
+      'false',
+      '--module',
+      'nodenext',
+      '--target',
+      'es2023',
+      '--skipLibCheck',
+      '--types',
+      'node',
+      ...files,
+    ];
     const checked = await run(tsc, args, { cwd: repo }).then(
       () => '',
       (err: { stdout?: string }) => err.stdout ?? 'tsc failed',
@@ -56,8 +80,12 @@ describe('generateDefinitionFromCrd', () => {
     expect(builderOf({ type: 'integer', minimum: 1, nullable: true })).toBe('s.integer({ minimum: 1 }).nullable()');
     expect(builderOf({ 'x-kubernetes-int-or-string': true })).toBe('s.intOrString()');
     expect(builderOf({ type: 'object', additionalProperties: { type: 'string' } })).toBe('s.map(s.string())');
-    expect(builderOf({ type: 'array', items: { type: 'string' }, 'x-kubernetes-list-type': 'set' })).toBe('s.array(s.string(), { listType: "set" })');
-    expect(builderOf({ type: 'object', properties: { a: { type: 'boolean' } }, required: ['a'] })).toBe('s.object({\n  a: s.boolean(),\n})');
+    expect(builderOf({ type: 'array', items: { type: 'string' }, 'x-kubernetes-list-type': 'set' })).toBe(
+      's.array(s.string(), { listType: "set" })',
+    );
+    expect(builderOf({ type: 'object', properties: { a: { type: 'boolean' } }, required: ['a'] })).toBe(
+      's.object({\n  a: s.boolean(),\n})',
+    );
     expect(builderOf({ anyOf: [{ type: 'string' }] })).toBe('s.raw<unknown>({"anyOf":[{"type":"string"}]})');
   });
 });

@@ -62,7 +62,12 @@ const json = (v: unknown): string => JSON.stringify(v);
 const key = (name: string): string => (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ? name : quote(name));
 
 /** The options argument of a builder call: the schema's keys the builder takes, or undefined when one is not. */
-function optionsArg(schema: JSONSchemaProps, own: readonly string[], kind: keyof typeof allowed, drop: Record<string, unknown> = {}): string | undefined {
+function optionsArg(
+  schema: JSONSchemaProps,
+  own: readonly string[],
+  kind: keyof typeof allowed,
+  drop: Record<string, unknown> = {},
+): string | undefined {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(schema)) {
     if (v === undefined || own.includes(k)) continue;
@@ -91,8 +96,17 @@ function nodeOf(schema: JSONSchemaProps, indent: string): string {
   if (schema['x-kubernetes-int-or-string'] === true) {
     return call('intOrString', [], optionsArg(schema, ['x-kubernetes-int-or-string'], 'intOrString'), schema);
   }
-  if (schema['x-kubernetes-embedded-resource'] === true && schema['x-kubernetes-preserve-unknown-fields'] === true && !schema.properties) {
-    return call('embeddedResource', [], optionsArg(schema, ['type', 'x-kubernetes-embedded-resource', 'x-kubernetes-preserve-unknown-fields'], 'boolean'), schema);
+  if (
+    schema['x-kubernetes-embedded-resource'] === true &&
+    schema['x-kubernetes-preserve-unknown-fields'] === true &&
+    !schema.properties
+  ) {
+    return call(
+      'embeddedResource',
+      [],
+      optionsArg(schema, ['type', 'x-kubernetes-embedded-resource', 'x-kubernetes-preserve-unknown-fields'], 'boolean'),
+      schema,
+    );
   }
   if (schema['x-kubernetes-preserve-unknown-fields'] === true && schema.type === undefined) {
     return call('unknown', [], optionsArg(schema, ['x-kubernetes-preserve-unknown-fields'], 'boolean'), schema);
@@ -110,7 +124,12 @@ function nodeOf(schema: JSONSchemaProps, indent: string): string {
       return call('boolean', [], optionsArg(schema, ['type'], 'boolean'), schema);
     case 'array':
       if (typeof schema.items !== 'object' || Array.isArray(schema.items)) return raw(schema);
-      return call('array', [builderOf(schema.items as JSONSchemaProps, indent)], optionsArg(schema, ['type', 'items'], 'array'), schema);
+      return call(
+        'array',
+        [builderOf(schema.items as JSONSchemaProps, indent)],
+        optionsArg(schema, ['type', 'items'], 'array'),
+        schema,
+      );
     case 'object':
       return objectOf(schema, indent);
     default:
@@ -120,11 +139,21 @@ function nodeOf(schema: JSONSchemaProps, indent: string): string {
 
 function objectOf(schema: JSONSchemaProps, indent: string): string {
   if (typeof schema.additionalProperties === 'object' && !schema.properties) {
-    return call('map', [builderOf(schema.additionalProperties, indent)], optionsArg(schema, ['type', 'additionalProperties'], 'map'), schema);
+    return call(
+      'map',
+      [builderOf(schema.additionalProperties, indent)],
+      optionsArg(schema, ['type', 'additionalProperties'], 'map'),
+      schema,
+    );
   }
   const props = schema.properties ?? {};
   const required = schema.required ?? [];
-  if (!schema.properties || required.some((r) => !(r in props)) || schema['x-kubernetes-preserve-unknown-fields'] === true) return raw(schema);
+  if (
+    !schema.properties ||
+    required.some((r) => !(r in props)) ||
+    schema['x-kubernetes-preserve-unknown-fields'] === true
+  )
+    return raw(schema);
   const opts = optionsArg(schema, ['type', 'properties', 'required'], 'object');
   if (opts === undefined) return raw(schema);
   const next = `${indent}  `;
@@ -136,13 +165,19 @@ function objectOf(schema: JSONSchemaProps, indent: string): string {
 
 function crdsOf(input: string | object | readonly object[]): CrdDoc[] {
   const docs: unknown[] = typeof input === 'string' ? loadAll(input) : Array.isArray(input) ? input : [input];
-  const crds = docs.filter((d): d is CrdDoc => typeof d === 'object' && d !== null && (d as CrdDoc).kind === 'CustomResourceDefinition');
+  const crds = docs.filter(
+    (d): d is CrdDoc => typeof d === 'object' && d !== null && (d as CrdDoc).kind === 'CustomResourceDefinition',
+  );
   if (!crds.length) throw new ArgumentError('generateDefinitionFromCrd: no CustomResourceDefinition in the input');
   return crds;
 }
 
 /** The `defineCustomResource` call of one version. */
-function definitionOf(crd: CrdDoc, version: NonNullable<NonNullable<CrdDoc['spec']>['versions']>[number], name: string): string {
+function definitionOf(
+  crd: CrdDoc,
+  version: NonNullable<NonNullable<CrdDoc['spec']>['versions']>[number],
+  name: string,
+): string {
   const spec = crd.spec!;
   const where = `CustomResourceDefinition ${crd.metadata?.name ?? '(unnamed)'} version ${version.name}`;
   const root = version.schema?.openAPIV3Schema;
@@ -163,7 +198,9 @@ function definitionOf(crd: CrdDoc, version: NonNullable<NonNullable<CrdDoc['spec
     ...(root.description ? [`description: ${quote(root.description)}`] : []),
     ...(root['x-kubernetes-validations']?.length ? [`validations: ${json(root['x-kubernetes-validations'])}`] : []),
     `spec: ${props['spec'] ? builderOf(props['spec'], '  ') : 's.unknown()'}`,
-    ...(props['status'] && version.subresources?.status !== undefined ? [`status: ${builderOf(props['status'], '  ')}`] : []),
+    ...(props['status'] && version.subresources?.status !== undefined
+      ? [`status: ${builderOf(props['status'], '  ')}`]
+      : []),
     ...(version.subresources?.scale ? [`scale: ${json(version.subresources.scale)}`] : []),
     ...(version.additionalPrinterColumns?.length ? [`printerColumns: ${json(version.additionalPrinterColumns)}`] : []),
   ];
@@ -175,15 +212,22 @@ function definitionOf(crd: CrdDoc, version: NonNullable<NonNullable<CrdDoc['spec
  * (YAML text, or parsed objects). Throws an `ArgumentError` (`ERR_KUBE_INVALID_ARGUMENT`) naming the CRD when one cannot
  * be used (no group, kind or plural; a version without a schema).
  */
-export function generateDefinitionFromCrd(crd: string | object | readonly object[], options: GenerateDefinitionFromCrdOptions = {}): string {
+export function generateDefinitionFromCrd(
+  crd: string | object | readonly object[],
+  options: GenerateDefinitionFromCrdOptions = {},
+): string {
   const parts: string[] = [];
   const names: string[] = [];
   const crds = crdsOf(crd);
   for (const c of crds) {
     if (!c.spec?.group || !c.spec.names?.kind || !c.spec.names.plural) {
-      throw new ArgumentError(`generateDefinitionFromCrd: CustomResourceDefinition ${c.metadata?.name ?? '(unnamed)'} needs spec.group, spec.names.kind and spec.names.plural`);
+      throw new ArgumentError(
+        `generateDefinitionFromCrd: CustomResourceDefinition ${c.metadata?.name ?? '(unnamed)'} needs spec.group, spec.names.kind and spec.names.plural`,
+      );
     }
-    const versions = (c.spec.versions ?? []).filter((v) => (options.versions ? options.versions.includes(v.name) : v.served !== false));
+    const versions = (c.spec.versions ?? []).filter((v) =>
+      options.versions ? options.versions.includes(v.name) : v.served !== false,
+    );
     for (const v of versions) {
       const name = versions.length > 1 ? `${c.spec.names.kind}${pascalCase(v.name)}` : c.spec.names.kind;
       names.push(name);

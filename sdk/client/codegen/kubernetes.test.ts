@@ -20,9 +20,10 @@ describe('npm run codegen', () => {
       expect(readdirSync(committed).toSorted()).toEqual(files);
       for (const file of files) {
         // One assertion per file, so a failure names the file that changed.
-        expect(readFileSync(join(committed, file), 'utf8'), `${file} differs from a fresh generation: run npm run codegen`).toBe(
-          readFileSync(join(out, file), 'utf8'),
-        );
+        expect(
+          readFileSync(join(committed, file), 'utf8'),
+          `${file} differs from a fresh generation: run npm run codegen`,
+        ).toBe(readFileSync(join(out, file), 'utf8'));
       }
     } finally {
       rmSync(out, { recursive: true, force: true });
@@ -79,7 +80,18 @@ describe('what the generated code says about the API', () => {
       singular: 'pod',
       namespaced: true,
       verbs: all,
-      subresources: ['attach', 'binding', 'ephemeralcontainers', 'eviction', 'exec', 'log', 'portforward', 'proxy', 'resize', 'status'],
+      subresources: [
+        'attach',
+        'binding',
+        'ephemeralcontainers',
+        'eviction',
+        'exec',
+        'log',
+        'portforward',
+        'proxy',
+        'resize',
+        'status',
+      ],
     });
     expect(generated.Node).toMatchObject({ namespaced: false, subresources: ['proxy', 'status'] });
     expect(generated.Namespace.verbs).toEqual(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete']);
@@ -87,7 +99,11 @@ describe('what the generated code says about the API', () => {
     expect(generated.TokenReview).toMatchObject({ namespaced: false, verbs: ['create'], subresources: [] });
     expect(generated.LocalSubjectAccessReview).toMatchObject({ namespaced: true, verbs: ['create'] });
     expect(generated.ComponentStatus.verbs).toEqual(['get', 'list']);
-    expect(generated.Deployment).toMatchObject({ group: 'apps', plural: 'deployments', subresources: ['scale', 'status'] });
+    expect(generated.Deployment).toMatchObject({
+      group: 'apps',
+      plural: 'deployments',
+      subresources: ['scale', 'status'],
+    });
     expect(generated.autoscalingv2.HorizontalPodAutoscaler).toMatchObject({ group: 'autoscaling', version: 'v2' });
     expect(generated.corev1.Event.group).toBe('');
     expect(generated.eventsv1.Event.group).toBe('events.k8s.io');

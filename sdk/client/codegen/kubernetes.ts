@@ -61,7 +61,8 @@ const specialTypes: Record<string, string> = {
   'io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1': 'Record<string, unknown>',
   'io.k8s.apimachinery.pkg.apis.meta.v1.Patch': 'Record<string, unknown>',
   'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON': 'unknown',
-  'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrArray': 'JSONSchemaProps | JSONSchemaProps[]',
+  'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrArray':
+    'JSONSchemaProps | JSONSchemaProps[]',
   'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrBool': 'JSONSchemaProps | boolean',
   'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrStringArray': 'JSONSchemaProps | string[]',
 };
@@ -208,7 +209,10 @@ class Generator {
     schemaByGvk: Map<string, string[]>,
   ): Resource[] {
     const prefix = `/${docPath}/`;
-    const found = new Map<string, { namespaced: boolean; kinds: Set<string>; verbs: Set<Verb>; subresources: Map<string, Operation[]> }>();
+    const found = new Map<
+      string,
+      { namespaced: boolean; kinds: Set<string>; verbs: Set<Verb>; subresources: Map<string, Operation[]> }
+    >();
     for (const [path, item] of Object.entries(paths)) {
       if (!path.startsWith(prefix)) continue;
       let segments = path.slice(prefix.length).split('/');
@@ -219,9 +223,11 @@ class Generator {
         segments = segments.slice(2);
       }
       const [plural, name, subresource, rest] = segments;
-      if (!plural || plural.startsWith('{') || (name !== undefined && !name.startsWith('{')) || rest !== undefined) continue;
+      if (!plural || plural.startsWith('{') || (name !== undefined && !name.startsWith('{')) || rest !== undefined)
+        continue;
       let r = found.get(plural);
-      if (!r) found.set(plural, (r = { namespaced: false, kinds: new Set(), verbs: new Set(), subresources: new Map() }));
+      if (!r)
+        found.set(plural, (r = { namespaced: false, kinds: new Set(), verbs: new Set(), subresources: new Map() }));
       if (namespaced) r.namespaced = true;
       for (const [method, value] of Object.entries(item)) {
         if (method === 'parameters') continue;
@@ -240,10 +246,12 @@ class Generator {
     }
     const resources: Resource[] = [];
     for (const [plural, r] of [...found].toSorted(([a], [b]) => (a < b ? -1 : 1))) {
-      if (r.kinds.size !== 1) throw new Error(`codegen: ${docPath} ${plural} has kinds ${[...r.kinds].join(', ') || 'none'}`);
+      if (r.kinds.size !== 1)
+        throw new Error(`codegen: ${docPath} ${plural} has kinds ${[...r.kinds].join(', ') || 'none'}`);
       const kind = [...r.kinds][0]!;
       const schemas = schemaByGvk.get(`${group}/${version}/${kind}`) ?? [];
-      if (schemas.length !== 1) throw new Error(`codegen: ${docPath} ${plural}: ${schemas.length} schemas for kind ${kind}`);
+      if (schemas.length !== 1)
+        throw new Error(`codegen: ${docPath} ${plural}: ${schemas.length} schemas for kind ${kind}`);
       const schema = schemas[0]!;
       const listCandidates = schemaByGvk.get(`${group}/${version}/${kind}List`) ?? [];
       const resource: Resource = {
@@ -310,11 +318,15 @@ class Generator {
         mapper.alias(local, special, docLines(raw));
         continue;
       }
-      mapper.declare(local, this.isList(raw) ? { ...raw, required: [...new Set([...(raw.required ?? []), 'metadata'])] } : raw);
+      mapper.declare(
+        local,
+        this.isList(raw) ? { ...raw, required: [...new Set([...(raw.required ?? []), 'metadata'])] } : raw,
+      );
       const resource = this.resourceBySchema.get(name);
       if (resource) {
         const clientName = `${local}Client`;
-        if (locals.has(clientName)) throw new Error(`codegen: ${clientName} would hide the schema of that name in ${pkg.id}`);
+        if (locals.has(clientName))
+          throw new Error(`codegen: ${clientName} would hide the schema of that name in ${pkg.id}`);
         usesKubeloop = true;
         mapper.add(`${local} (descriptor)`, this.descriptorText(resource, local));
         mapper.add(clientName, this.clientInterfaceText(resource, pkg, imports, resolve));
@@ -350,7 +362,9 @@ class Generator {
       `verbs: [${this.verbsOf(r).map(quote).join(', ')}]`,
       `subresources: [${[...r.subresources.keys()].map(quote).join(', ')}]`,
     ];
-    const doc = docComment([`The \`${r.plural}\` resource (${gv}, ${r.namespaced ? 'namespaced' : 'cluster-scoped'}) of kind ${r.kind}.`]);
+    const doc = docComment([
+      `The \`${r.plural}\` resource (${gv}, ${r.namespaced ? 'namespaced' : 'cluster-scoped'}) of kind ${r.kind}.`,
+    ]);
     return `${doc}export const ${local}: kubeloop.ResourceDescriptor<${local}> = {\n${fields.map((f) => `  ${f},\n`).join('')}};\n`;
   }
 
@@ -381,7 +395,8 @@ class Generator {
             signature = `${name}(name: string, options?: kubeloop.RequestOptions): Promise<${response}>`;
             break;
           case 'stream':
-            if (subresource !== 'log') throw new Error(`codegen: no options type for streaming ${r.plural}/${subresource}`);
+            if (subresource !== 'log')
+              throw new Error(`codegen: no options type for streaming ${r.plural}/${subresource}`);
             signature = `${name}(name: string, options?: kubeloop.GetLogsOptions): AsyncIterable<string>`;
             break;
           case 'update':
@@ -399,7 +414,13 @@ class Generator {
         }
         const description = op.description ? op.description.charAt(0).toUpperCase() + op.description.slice(1) : '';
         const what = `${method.toUpperCase()} ${r.plural}/${subresource}`;
-        methods.push({ name, kind, subresource, signature, doc: [description ? `${description} (${what}).` : `${what}.`] });
+        methods.push({
+          name,
+          kind,
+          subresource,
+          signature,
+          doc: [description ? `${description} (${what}).` : `${what}.`],
+        });
       }
     }
     return methods;
@@ -419,7 +440,12 @@ class Generator {
     return schema?.$ref ? resolve(schema.$ref) : undefined;
   }
 
-  private clientInterfaceText(r: Resource, from: GoPackage, imports: Map<string, GoPackage>, resolve: (ref: string) => string): string {
+  private clientInterfaceText(
+    r: Resource,
+    from: GoPackage,
+    imports: Map<string, GoPackage>,
+    resolve: (ref: string) => string,
+  ): string {
     const local = localName(r.schema);
     const list = r.listSchema ? this.typeName(r.listSchema, from, imports) : `kubeloop.KubeList<${local}>`;
     const verbs = this.verbsOf(r);
@@ -428,7 +454,8 @@ class Generator {
     if (verbs.length !== verbOrder.length) args.push(verbs.length ? verbs.map(quote).join(' | ') : 'never');
     const heritage = [`kubeloop.ResourceClient<${args.join(', ')}>`];
     const status = r.subresources.get('status');
-    if (status?.some((o) => o.method === 'put' || o.method === 'patch')) heritage.push(`kubeloop.StatusMethods<${local}>`);
+    if (status?.some((o) => o.method === 'put' || o.method === 'patch'))
+      heritage.push(`kubeloop.StatusMethods<${local}>`);
     const methods = this.subresourceMethods(r, from, resolve);
     const gv = r.group ? `${r.group}/${r.version}` : r.version;
     const doc = docComment([
@@ -456,8 +483,12 @@ class Generator {
         const type = `${pkg.alias}.${localName(r.schema)}`;
         const accessor = resourceAccessor(r.kind, r.plural);
         const across = r.verbs.has('list') ? `; \`''\` lists and watches across all namespaces` : '';
-        const doc = r.namespaced ? `\`${r.plural}\` (${r.kind}) in a namespace${across}.` : `\`${r.plural}\` (${r.kind}), cluster-scoped.`;
-        members.push(`${docComment([doc], '  ')}  ${accessor}(${r.namespaced ? 'namespace: string' : ''}): ${type}Client;\n`);
+        const doc = r.namespaced
+          ? `\`${r.plural}\` (${r.kind}) in a namespace${across}.`
+          : `\`${r.plural}\` (${r.kind}), cluster-scoped.`;
+        members.push(
+          `${docComment([doc], '  ')}  ${accessor}(${r.namespaced ? 'namespace: string' : ''}): ${type}Client;\n`,
+        );
         const calls = this.subresourceMethods(r, pkg, (ref) => ref).map(
           (m) => `[${quote(m.name)}, ${quote(m.kind)}, ${quote(m.subresource)}]`,
         );
@@ -542,7 +573,9 @@ class Generator {
       const target = this.resourceBySchema.has(name) ? values : types;
       target.set(file, [...(target.get(file) ?? []), kind]);
     }
-    lines.push('\n// Kinds that only one stable group-version has, by their own name. Resource kinds are types and descriptors.\n');
+    lines.push(
+      '\n// Kinds that only one stable group-version has, by their own name. Resource kinds are types and descriptors.\n',
+    );
     for (const pkg of sorted) {
       const v = values.get(pkg.file);
       const t = types.get(pkg.file);
@@ -550,8 +583,12 @@ class Generator {
       if (t) lines.push(`export type { ${t.join(', ')} } from './${pkg.file}.js';\n`);
     }
     lines.push(`export type { IntOrString, Quantity, RawExtension } from './apimachinery.js';\n`);
-    const clientNames = this.groupVersions.filter((gv) => gv.resources.length).map((gv) => `type ${pascalCase(gv.accessor)}Client`);
-    lines.push(`\nexport { createClientsetFromFactory, type Clientset, ${clientNames.join(', ')} } from './clientset.js';\n`);
+    const clientNames = this.groupVersions
+      .filter((gv) => gv.resources.length)
+      .map((gv) => `type ${pascalCase(gv.accessor)}Client`);
+    lines.push(
+      `\nexport { createClientsetFromFactory, type Clientset, ${clientNames.join(', ')} } from './clientset.js';\n`,
+    );
     lines.push(`export { builtinResources } from './resources.js';\n`);
     return `\n${lines.join('')}`;
   }

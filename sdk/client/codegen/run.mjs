@@ -25,4 +25,6 @@ const snapshot = loadSpecSnapshot();
 const files = generateKubernetes(snapshot);
 writeGeneratedFiles(files, outDir);
 const bytes = files.reduce((sum, f) => sum + Buffer.byteLength(f.content), 0);
-process.stdout.write(`generated ${files.length} files (${(bytes / 1e6).toFixed(2)} MB) in ${outDir} from Kubernetes ${snapshot.gitVersion}\n`);
+process.stdout.write(
+  `generated ${files.length} files (${(bytes / 1e6).toFixed(2)} MB) in ${outDir} from Kubernetes ${snapshot.gitVersion}\n`,
+);

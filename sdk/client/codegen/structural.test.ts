@@ -12,17 +12,27 @@ const golden = join(import.meta.dirname, '../schema/builtin-schemas.ts');
 
 describe('structuralSchemaOf', () => {
   const snapshot = loadSpecSnapshot();
-  const schemas = Object.assign({}, ...snapshot.documents.map((d) => d.document.components.schemas)) as Parameters<typeof structuralSchemaOf>[0];
+  const schemas = Object.assign({}, ...snapshot.documents.map((d) => d.document.components.schemas)) as Parameters<
+    typeof structuralSchemaOf
+  >[0];
   const pod = structuralSchemaOf(schemas, 'io.k8s.api.core.v1.PodTemplateSpec');
   const job = structuralSchemaOf(schemas, 'io.k8s.api.batch.v1.JobTemplateSpec');
 
   it('gives schemas with the references inlined and the special types in their CRD forms', () => {
     const container = pod.properties?.['spec']?.properties?.['containers'];
     expect(container).toMatchObject({ type: 'array', items: { type: 'object', required: ['name'] } });
-    const items = container?.items as { properties?: Record<string, { properties?: Record<string, unknown> }> } | undefined;
+    const items = container?.items as
+      | { properties?: Record<string, { properties?: Record<string, unknown> }> }
+      | undefined;
     const resources = items?.properties?.['resources']?.properties;
-    expect(resources?.['limits']).toMatchObject({ type: 'object', additionalProperties: { 'x-kubernetes-int-or-string': true } });
-    expect(pod.properties?.['metadata']?.properties?.['labels']).toEqual({ type: 'object', additionalProperties: { type: 'string' } });
+    expect(resources?.['limits']).toMatchObject({
+      type: 'object',
+      additionalProperties: { 'x-kubernetes-int-or-string': true },
+    });
+    expect(pod.properties?.['metadata']?.properties?.['labels']).toEqual({
+      type: 'object',
+      additionalProperties: { type: 'string' },
+    });
     expect(JSON.stringify(pod)).not.toMatch(/"\$ref"|"description"|x-kubernetes-patch/);
     // The only defaults kept: those of map-list keys the server wants (a container port's protocol).
     expect(JSON.stringify(pod)).toContain(`"protocol":{"type":"string","default":"TCP"}`);

@@ -35,10 +35,14 @@ const kept = new Set([
 ]);
 
 const special: Record<string, JSONSchemaProps> = {
-  'io.k8s.apimachinery.pkg.util.intstr.IntOrString': { anyOf: [{ type: 'integer' }, { type: 'string' }], 'x-kubernetes-int-or-string': true },
+  'io.k8s.apimachinery.pkg.util.intstr.IntOrString': {
+    anyOf: [{ type: 'integer' }, { type: 'string' }],
+    'x-kubernetes-int-or-string': true,
+  },
   'io.k8s.apimachinery.pkg.api.resource.Quantity': {
     anyOf: [{ type: 'integer' }, { type: 'string' }],
-    pattern: '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
+    pattern:
+      '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
     'x-kubernetes-int-or-string': true,
   },
   'io.k8s.apimachinery.pkg.apis.meta.v1.Time': { type: 'string', format: 'date-time' },
@@ -57,7 +61,11 @@ const special: Record<string, JSONSchemaProps> = {
 };
 
 /** The structural CRD schema of the type `name` (`io.k8s.api.core.v1.PodTemplateSpec`) in `schemas`. */
-export function structuralSchemaOf(schemas: Readonly<Record<string, JsonSchema>>, name: string, seen: readonly string[] = []): JSONSchemaProps {
+export function structuralSchemaOf(
+  schemas: Readonly<Record<string, JsonSchema>>,
+  name: string,
+  seen: readonly string[] = [],
+): JSONSchemaProps {
   const fixed = special[name];
   if (fixed) return structuredClone(fixed);
   const schema = schemas[name];
@@ -66,31 +74,50 @@ export function structuralSchemaOf(schemas: Readonly<Record<string, JsonSchema>>
   return convert(schemas, schema, [...seen, name]);
 }
 
-function convert(schemas: Readonly<Record<string, JsonSchema>>, schema: JsonSchema, seen: readonly string[]): JSONSchemaProps {
+function convert(
+  schemas: Readonly<Record<string, JsonSchema>>,
+  schema: JsonSchema,
+  seen: readonly string[],
+): JSONSchemaProps {
   const s = schema as Record<string, unknown>;
-  const ref = (s['$ref'] as string | undefined) ?? ((s['allOf'] as JsonSchema[] | undefined)?.length === 1 ? ((s['allOf'] as Record<string, unknown>[])[0]!['$ref'] as string | undefined) : undefined);
+  const ref =
+    (s['$ref'] as string | undefined) ??
+    ((s['allOf'] as JsonSchema[] | undefined)?.length === 1
+      ? ((s['allOf'] as Record<string, unknown>[])[0]!['$ref'] as string | undefined)
+      : undefined);
   if (ref?.startsWith(refPrefix)) return structuralSchemaOf(schemas, ref.slice(refPrefix.length), seen);
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(s)) {
     if (!kept.has(key)) continue;
     if (key === 'properties') {
-      out[key] = Object.fromEntries(Object.entries(value as Record<string, JsonSchema>).map(([k, v]) => [k, convert(schemas, v, seen)]));
+      out[key] = Object.fromEntries(
+        Object.entries(value as Record<string, JsonSchema>).map(([k, v]) => [k, convert(schemas, v, seen)]),
+      );
     } else if ((key === 'items' || key === 'additionalProperties') && typeof value === 'object' && value !== null) {
       out[key] = convert(schemas, value as JsonSchema, seen);
     } else {
       out[key] = structuredClone(value);
     }
   }
-  if (out['type'] === 'array' && Array.isArray(out['x-kubernetes-list-map-keys'])) keyDefaults(schemas, s['items'] as JsonSchema, out['items'] as JSONSchemaProps, out['x-kubernetes-list-map-keys'] as string[]);
+  if (out['type'] === 'array' && Array.isArray(out['x-kubernetes-list-map-keys']))
+    keyDefaults(
+      schemas,
+      s['items'] as JsonSchema,
+      out['items'] as JSONSchemaProps,
+      out['x-kubernetes-list-map-keys'] as string[],
+    );
   // An object with neither properties nor values is kept whole rather than pruned to nothing.
-  if (out['type'] === 'object' && out['properties'] === undefined && out['additionalProperties'] === undefined) out['x-kubernetes-preserve-unknown-fields'] = true;
+  if (out['type'] === 'object' && out['properties'] === undefined && out['additionalProperties'] === undefined)
+    out['x-kubernetes-preserve-unknown-fields'] = true;
   return out as JSONSchemaProps;
 }
 
 /** The schema `schema` stands for: itself, or the one its `$ref` (or single `allOf`) names. */
 function resolved(schemas: Readonly<Record<string, JsonSchema>>, schema: JsonSchema): Record<string, unknown> {
   const s = schema as Record<string, unknown>;
-  const ref = (s['$ref'] as string | undefined) ?? ((s['allOf'] as Record<string, unknown>[] | undefined)?.[0]?.['$ref'] as string | undefined);
+  const ref =
+    (s['$ref'] as string | undefined) ??
+    ((s['allOf'] as Record<string, unknown>[] | undefined)?.[0]?.['$ref'] as string | undefined);
   return ref?.startsWith(refPrefix) ? ((schemas[ref.slice(refPrefix.length)] ?? {}) as Record<string, unknown>) : s;
 }
 
@@ -98,7 +125,12 @@ function resolved(schemas: Readonly<Record<string, JsonSchema>>, schema: JsonSch
  * The defaults of a map list's keys are kept (the API server wants each key required or defaulted: a port's
  * `protocol` defaults to TCP), the only defaults kept.
  */
-function keyDefaults(schemas: Readonly<Record<string, JsonSchema>>, items: JsonSchema, out: JSONSchemaProps, keys: readonly string[]): void {
+function keyDefaults(
+  schemas: Readonly<Record<string, JsonSchema>>,
+  items: JsonSchema,
+  out: JSONSchemaProps,
+  keys: readonly string[],
+): void {
   const source = resolved(schemas, items)['properties'] as Record<string, Record<string, unknown>> | undefined;
   for (const key of keys) {
     const fallback = source?.[key]?.['default'];

@@ -6,16 +6,25 @@ import { docComment, pascalCase, propertyKey, SchemaMapper } from './typescript.
 const resolveRef = (ref: string): string => `metav1.${ref.slice(ref.lastIndexOf('.') + 1)}`;
 
 describe('SchemaMapper', () => {
-
   it('resolves $ref, unwraps a one-element allOf and keeps the outer description and default', () => {
     const mapper = new SchemaMapper({ resolveRef });
     mapper.declare('Thing', {
       type: 'object',
       required: ['metadata'],
       properties: {
-        metadata: { description: 'Standard metadata.', default: {}, allOf: [{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' }] },
-        selector: { allOf: [{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector' }], default: { matchLabels: {} } },
-        items: { type: 'array', items: { $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Condition' } },
+        metadata: {
+          description: 'Standard metadata.',
+          default: {},
+          allOf: [{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' }],
+        },
+        selector: {
+          allOf: [{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector' }],
+          default: { matchLabels: {} },
+        },
+        items: {
+          type: 'array',
+          items: { $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Condition' },
+        },
       },
     });
     expect(mapper.render()).toBe(
@@ -52,7 +61,13 @@ describe('SchemaMapper', () => {
 
 describe('helpers', () => {
   it('quotes property keys that are not identifiers', () => {
-    expect(['a', '$ref', 'x-y', 'a.b/c', "it's"].map(propertyKey)).toEqual(['a', '$ref', "'x-y'", "'a.b/c'", "'it\\'s'"]);
+    expect(['a', '$ref', 'x-y', 'a.b/c', "it's"].map(propertyKey)).toEqual([
+      'a',
+      '$ref',
+      "'x-y'",
+      "'a.b/c'",
+      "'it\\'s'",
+    ]);
   });
 
   it('PascalCases property names', () => {

@@ -149,7 +149,8 @@ export class SchemaMapper {
   /** `base + suffix` if free, else with the smallest number after `base` that makes it free (`WidgetSpecFoo2V1`). */
   uniqueName(base: string, suffix = ''): string {
     let candidate = base + suffix;
-    for (let n = 2; this.declarations.has(candidate) || this.reserved.has(candidate); n++) candidate = `${base}${n}${suffix}`;
+    for (let n = 2; this.declarations.has(candidate) || this.reserved.has(candidate); n++)
+      candidate = `${base}${n}${suffix}`;
     return candidate;
   }
 
@@ -189,8 +190,15 @@ export class SchemaMapper {
   /**
    * Declares an interface from explicit properties (the root of a custom resource), with an optional `extends`.
    */
-  declareInterface(name: string, doc: readonly string[], properties: readonly PropertyInfo[], extendsType?: string): void {
-    const members = properties.map((p) => `${docComment(p.doc, '  ')}  ${propertyKey(p.name)}${p.optional ? '?' : ''}: ${p.type};\n`);
+  declareInterface(
+    name: string,
+    doc: readonly string[],
+    properties: readonly PropertyInfo[],
+    extendsType?: string,
+  ): void {
+    const members = properties.map(
+      (p) => `${docComment(p.doc, '  ')}  ${propertyKey(p.name)}${p.optional ? '?' : ''}: ${p.type};\n`,
+    );
     const heritage = extendsType ? ` extends ${extendsType}` : '';
     this.add(name, `${docComment(doc)}export interface ${name}${heritage} {\n${members.join('')}}\n`);
   }
@@ -219,7 +227,9 @@ export class SchemaMapper {
     const embedded = !!s['x-kubernetes-embedded-resource'];
     return Object.entries(s.properties ?? {}).map(([name, prop]) => {
       const type =
-        embedded && name === 'metadata' && !unwrap(prop).properties ? this.objectMeta() : this.typeOf(prop, parentName + pascalCase(name));
+        embedded && name === 'metadata' && !unwrap(prop).properties
+          ? this.objectMeta()
+          : this.typeOf(prop, parentName + pascalCase(name));
       return { name, type, optional: !required.has(name), doc: docLines({ ...unwrap(prop), ...prop }) };
     });
   }
@@ -243,7 +253,9 @@ export class SchemaMapper {
       if (missing.some((p) => p.name === 'metadata')) this.usesObjectMeta = true;
       props.unshift(...missing);
     }
-    const members = props.map((p) => `${docComment(p.doc, '  ')}  ${propertyKey(p.name)}${p.optional ? '?' : ''}: ${p.type};\n`);
+    const members = props.map(
+      (p) => `${docComment(p.doc, '  ')}  ${propertyKey(p.name)}${p.optional ? '?' : ''}: ${p.type};\n`,
+    );
     const index = this.indexSignature(name, s, props);
     if (index) members.push(`  [key: string]: ${index};\n`);
     return `${docComment(doc)}export interface ${name} {\n${members.join('')}}\n`;
@@ -283,7 +295,10 @@ export class SchemaMapper {
       if (literals.every((l) => l !== undefined)) return [...new Set(literals)].join(' | ');
     }
     if (s.allOf && s.allOf.length > 1) {
-      return s.allOf.map((part, i) => this.typeOf(part, `${nameHint}${i + 1}`)).map((t) => (needsParens(t) ? `(${t})` : t)).join(' & ');
+      return s.allOf
+        .map((part, i) => this.typeOf(part, `${nameHint}${i + 1}`))
+        .map((t) => (needsParens(t) ? `(${t})` : t))
+        .join(' & ');
     }
     switch (s.type) {
       case 'string':
@@ -314,7 +329,8 @@ export class SchemaMapper {
 
   private mapType(s: JsonSchema, nameHint: string): string {
     if (s['x-kubernetes-preserve-unknown-fields'] || s.additionalProperties === true) return 'Record<string, unknown>';
-    if (typeof s.additionalProperties === 'object') return `Record<string, ${this.typeOf(s.additionalProperties, nameHint)}>`;
+    if (typeof s.additionalProperties === 'object')
+      return `Record<string, ${this.typeOf(s.additionalProperties, nameHint)}>`;
     return this.emptyObjectType;
   }
 }

@@ -123,7 +123,10 @@ describe('credentials only over TLS, as clientcmd merges them', () => {
       expect(await load(cluster, user)).toEqual({ host: 'http://api:8080' });
     }
     expect(
-      await load('{server: "http://api:8080", proxy-url: "http://proxy:3128", disable-compression: true}', `{token: ${secretToken}, as: jane}`),
+      await load(
+        '{server: "http://api:8080", proxy-url: "http://proxy:3128", disable-compression: true}',
+        `{token: ${secretToken}, as: jane}`,
+      ),
     ).toEqual({
       host: 'http://api:8080',
       proxyUrl: 'http://proxy:3128',
@@ -172,14 +175,17 @@ describe('credentials only over TLS, as clientcmd merges them', () => {
   });
 
   it('keeps everything for https://, whatever the case of the scheme', async () => {
-    const config = await load(`{server: "HTTPS://api:6443", certificate-authority-data: ${b64(caPem)}}`, `{token: ${secretToken}}`);
+    const config = await load(
+      `{server: "HTTPS://api:6443", certificate-authority-data: ${b64(caPem)}}`,
+      `{token: ${secretToken}}`,
+    );
     expect(config).toEqual({ host: 'https://api:6443', caData: caPem, bearerToken: secretToken });
   });
 
   it('still checks the files a plain http:// server would not use', async () => {
-    expect(
-      await configError(load('{server: "http://api:8080", certificate-authority: missing.crt}')),
-    ).toMatchObject(fault({ field: 'clusters[c1].cluster.certificate-authority', message: /cannot read/ }));
+    expect(await configError(load('{server: "http://api:8080", certificate-authority: missing.crt}'))).toMatchObject(
+      fault({ field: 'clusters[c1].cluster.certificate-authority', message: /cannot read/ }),
+    );
   });
 });
 
@@ -229,10 +235,12 @@ describe('one authentication method, as client-go picks it', () => {
 
   it('ignores a client key without a certificate, as client-go does (not even reading it)', async () => {
     expect(await load('{server: https://x}', '{client-key: missing.key}')).toEqual({ host: 'https://x' });
-    expect(await load('{server: https://x}', `{client-key-data: ${b64(alice.keyPem)}, token: ${secretToken}}`)).toEqual({
-      host: 'https://x',
-      bearerToken: secretToken,
-    });
+    expect(await load('{server: https://x}', `{client-key-data: ${b64(alice.keyPem)}, token: ${secretToken}}`)).toEqual(
+      {
+        host: 'https://x',
+        bearerToken: secretToken,
+      },
+    );
   });
 });
 
@@ -250,7 +258,10 @@ describe('client certificates checked at load', () => {
 
   it("refuses another pair's key, naming the user entry and the key's field", async () => {
     const file = await write(
-      kubeconfig('{server: https://x}', `{client-certificate-data: ${b64(alice.certPem)}, client-key-data: ${b64(bob.keyPem)}}`),
+      kubeconfig(
+        '{server: https://x}',
+        `{client-certificate-data: ${b64(alice.certPem)}, client-key-data: ${b64(bob.keyPem)}}`,
+      ),
     );
     expect(await configError(loadConfig({ kubeconfig: file, env: bareEnv }))).toMatchObject(
       fault({
@@ -268,7 +279,10 @@ describe('client certificates checked at load', () => {
     const fakeCert = '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n';
     expect(
       await configError(
-        load('{server: https://x}', `{client-certificate-data: ${b64(fakeCert)}, client-key-data: ${b64(alice.keyPem)}}`),
+        load(
+          '{server: https://x}',
+          `{client-certificate-data: ${b64(fakeCert)}, client-key-data: ${b64(alice.keyPem)}}`,
+        ),
       ),
     ).toMatchObject(
       fault({ field: 'users[u1].user.client-certificate-data', message: /not a valid X\.509 certificate/ }),
@@ -276,7 +290,10 @@ describe('client certificates checked at load', () => {
     const fakeKey = '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n';
     expect(
       await configError(
-        load('{server: https://x}', `{client-certificate-data: ${b64(alice.certPem)}, client-key-data: ${b64(fakeKey)}}`),
+        load(
+          '{server: https://x}',
+          `{client-certificate-data: ${b64(alice.certPem)}, client-key-data: ${b64(fakeKey)}}`,
+        ),
       ),
     ).toMatchObject(fault({ field: 'users[u1].user.client-key-data', message: /not a valid unencrypted private key/ }));
   });
@@ -345,14 +362,18 @@ describe('kubectl overrides (LoadConfigOptions), with clientcmd precedence', () 
       insecureSkipTLSVerify: true,
     });
     const ca = join(dir, 'other-ca.crt');
-    expect(await load('{server: https://x, insecure-skip-tls-verify: true}', '{}', { certificateAuthority: ca })).toEqual({
+    expect(
+      await load('{server: https://x, insecure-skip-tls-verify: true}', '{}', { certificateAuthority: ca }),
+    ).toEqual({
       host: 'https://x',
       caData: otherCaPem,
       caFile: ca,
     });
     expect(await load(server, '{}', { certificateAuthority: ca })).toMatchObject({ caData: otherCaPem });
     // false is kubectl's default for the flag, so it changes nothing.
-    expect(await load('{server: https://x, insecure-skip-tls-verify: true}', '{}', { insecureSkipTLSVerify: false })).toEqual({
+    expect(
+      await load('{server: https://x, insecure-skip-tls-verify: true}', '{}', { insecureSkipTLSVerify: false }),
+    ).toEqual({
       host: 'https://x',
       insecureSkipTLSVerify: true,
     });
@@ -364,7 +385,9 @@ describe('kubectl overrides (LoadConfigOptions), with clientcmd precedence', () 
       bearerToken: overrideToken,
     });
     expect(
-      await load('{server: https://x}', '{client-certificate: alice.crt, client-key: alice.key}', { token: overrideToken }),
+      await load('{server: https://x}', '{client-certificate: alice.crt, client-key: alice.key}', {
+        token: overrideToken,
+      }),
     ).toEqual({
       host: 'https://x',
       bearerToken: overrideToken,
@@ -378,7 +401,9 @@ describe('kubectl overrides (LoadConfigOptions), with clientcmd precedence', () 
       bearerToken: overrideToken,
     });
     // A context without a user gets one from the overrides.
-    const file = await write('current-context: x\nclusters: [{name: c, cluster: {server: https://x}}]\ncontexts: [{name: x, context: {cluster: c}}]\n');
+    const file = await write(
+      'current-context: x\nclusters: [{name: c, cluster: {server: https://x}}]\ncontexts: [{name: x, context: {cluster: c}}]\n',
+    );
     expect(await loadConfig({ kubeconfig: file, env: bareEnv, token: overrideToken })).toEqual({
       host: 'https://x',
       bearerToken: overrideToken,
@@ -387,14 +412,16 @@ describe('kubectl overrides (LoadConfigOptions), with clientcmd precedence', () 
 
   it('refuses a token override next to the kubeconfig user name and password, as client-go does', async () => {
     expect(
-      await configError(load('{server: https://x}', `{username: admin, password: ${secretPassword}}`, { token: overrideToken })),
+      await configError(
+        load('{server: https://x}', `{username: admin, password: ${secretPassword}}`, { token: overrideToken }),
+      ),
     ).toMatchObject(fault({ field: 'options.token', message: /more than one authentication method/ }));
   });
 
   it('takes username and password field by field', async () => {
-    expect(
-      await load('{server: https://x}', `{username: admin, password: old}`, { password: secretPassword }),
-    ).toEqual({ host: 'https://x', username: 'admin', password: secretPassword });
+    expect(await load('{server: https://x}', `{username: admin, password: old}`, { password: secretPassword })).toEqual(
+      { host: 'https://x', username: 'admin', password: secretPassword },
+    );
     expect(await load('{server: https://x}', '{}', { username: 'admin', password: secretPassword })).toEqual({
       host: 'https://x',
       username: 'admin',
@@ -415,9 +442,9 @@ describe('kubectl overrides (LoadConfigOptions), with clientcmd precedence', () 
     expect(
       await configError(load('{server: https://x}', user, { clientCertificate: join(dir, 'bob.crt') })),
     ).toMatchObject(fault({ field: 'users[u1].user.client-key-data', message: /does not belong/ }));
-    expect(
-      await configError(load('{server: https://x}', user, { clientKey: join(dir, 'missing.key') })),
-    ).toMatchObject(fault({ field: 'options.clientKey', message: /cannot read the client key file/ }));
+    expect(await configError(load('{server: https://x}', user, { clientKey: join(dir, 'missing.key') }))).toMatchObject(
+      fault({ field: 'options.clientKey', message: /cannot read the client key file/ }),
+    );
   });
 
   it('merges impersonation over the kubeconfig user: parts replaced, extra merged by key', async () => {
@@ -441,7 +468,10 @@ describe('kubectl overrides (LoadConfigOptions), with clientcmd precedence', () 
 
   it('sets the proxy and the request timeout', async () => {
     expect(
-      await load('{server: https://x, proxy-url: "http://old:1"}', '{}', { proxyUrl: 'socks5://proxy:1080', requestTimeoutMs: 1500 }),
+      await load('{server: https://x, proxy-url: "http://old:1"}', '{}', {
+        proxyUrl: 'socks5://proxy:1080',
+        requestTimeoutMs: 1500,
+      }),
     ).toEqual({ host: 'https://x', proxyUrl: 'socks5://proxy:1080', timeoutMs: 1500 });
     expect(await load('{server: https://x}', '{}', { requestTimeoutMs: 0 })).toEqual({ host: 'https://x' });
     expect(await configError(load('{server: https://x}', '{}', { requestTimeoutMs: -1 }))).toMatchObject(
@@ -453,9 +483,13 @@ describe('kubectl overrides (LoadConfigOptions), with clientcmd precedence', () 
   });
 
   it('never shows a query string or user info of an override server in errors', async () => {
-    const err = await configError(load('{server: https://x}', '{}', { server: `https://api:6443/?access_token=${secretToken}` }));
+    const err = await configError(
+      load('{server: https://x}', '{}', { server: `https://api:6443/?access_token=${secretToken}` }),
+    );
     expect(err).toMatchObject(fault({ field: 'options.server', message: /must not have a query or fragment/ }));
-    const proxy = await configError(load('{server: https://x}', '{}', { proxyUrl: `ftp://u:${secretPassword}@p/?k=${secretToken}` }));
+    const proxy = await configError(
+      load('{server: https://x}', '{}', { proxyUrl: `ftp://u:${secretPassword}@p/?k=${secretToken}` }),
+    );
     expect(proxy.message).toContain('ftp://***@p/');
   });
 

@@ -165,7 +165,10 @@ users:
       ['users: [{name: u, user: {username: on}}]', 'users[u].user.username'],
       ['users: [{name: u, user: {password: 0x1F}}]', 'users[u].user.password'],
       ['users: [{name: u, user: {as-groups: [ok, yes]}}]', 'users[u].user.as-groups[1]'],
-      ['users: [{name: u, user: {exec: {command: p, env: [{name: NUM, value: 010}]}}}]', 'users[u].user.exec.env[0].value'],
+      [
+        'users: [{name: u, user: {exec: {command: p, env: [{name: NUM, value: 010}]}}}]',
+        'users[u].user.exec.env[0].value',
+      ],
       ['clusters: [{name: c, cluster: {tls-server-name: 1e3}}]', 'clusters[c].cluster.tls-server-name'],
       ['clusters: [{name: 0644, cluster: {}}]', 'clusters[0].name'],
       ['contexts: [{name: c, context: {namespace: no}}]', 'contexts[c].context.namespace'],
@@ -174,7 +177,11 @@ users:
     for (const [text, field] of cases) {
       const file = await write(text);
       expect(await configError(loadKubeconfig(file))).toMatchObject(
-        fault({ file, field, message: /must be a string, but YAML reads this unquoted value as a (number|boolean).*quotes/ }),
+        fault({
+          file,
+          field,
+          message: /must be a string, but YAML reads this unquoted value as a (number|boolean).*quotes/,
+        }),
       );
     }
   });
@@ -213,15 +220,75 @@ contexts:
     // Each scalar as go-yaml v2 (sigs.k8s.io/yaml, in client-go v0.37) turns it into JSON: a number or boolean, or
     // a string. Taken from that library's output on the same text.
     const numberOrBoolean = [
-      'y', 'Y', 'n', 'N', 'yes', 'No', 'on', 'OFF', 'true', 'True', 'TRUE', '.inf', '.NaN', '-.inf', '0123', '0o17',
-      '0O7', '0x1f', '0X1F', '0b101', '0B1', '-0b1', '+0x1', '1_000', '1__0', '0x_1', '0_1', '1_', '-_1', '1e3',
-      '1E3', '1.5', '+12', '-0', '08', '0.', '1.', '.5', '+.5', '.5e3', '-1.5e+3', '1e-400',
-      '0xffffffffffffffff', '-0x8000000000000000', '+0x7fffffffffffffff', '-9223372036854775808',
-      '18446744073709551615', '18446744073709551616', '0777777777777777777777777',
+      'y',
+      'Y',
+      'n',
+      'N',
+      'yes',
+      'No',
+      'on',
+      'OFF',
+      'true',
+      'True',
+      'TRUE',
+      '.inf',
+      '.NaN',
+      '-.inf',
+      '0123',
+      '0o17',
+      '0O7',
+      '0x1f',
+      '0X1F',
+      '0b101',
+      '0B1',
+      '-0b1',
+      '+0x1',
+      '1_000',
+      '1__0',
+      '0x_1',
+      '0_1',
+      '1_',
+      '-_1',
+      '1e3',
+      '1E3',
+      '1.5',
+      '+12',
+      '-0',
+      '08',
+      '0.',
+      '1.',
+      '.5',
+      '+.5',
+      '.5e3',
+      '-1.5e+3',
+      '1e-400',
+      '0xffffffffffffffff',
+      '-0x8000000000000000',
+      '+0x7fffffffffffffff',
+      '-9223372036854775808',
+      '18446744073709551615',
+      '18446744073709551616',
+      '0777777777777777777777777',
     ];
     const strings = [
-      'tRue', 'yES', 'On2', '1:20', '12:30:00', '2001-01-01', '1.2.3', '=', '1e400', '0x10000000000000000',
-      '-0x8000000000000001', '+0x8000000000000000', '0b', '0xG', '._5', '_1', 'v1', '6443x',
+      'tRue',
+      'yES',
+      'On2',
+      '1:20',
+      '12:30:00',
+      '2001-01-01',
+      '1.2.3',
+      '=',
+      '1e400',
+      '0x10000000000000000',
+      '-0x8000000000000001',
+      '+0x8000000000000000',
+      '0b',
+      '0xG',
+      '._5',
+      '_1',
+      'v1',
+      '6443x',
     ];
     const read = (scalar: string): string | Error => {
       try {
@@ -359,8 +426,10 @@ describe('loadKubeconfig errors', () => {
 
   it('refuses a kubeconfig whose aliases expand to billions of nodes (billion laughs) with a ConfigError', async () => {
     // 10 levels of 10 aliases: 10^10 strings once expanded, from under 1 KB of text (finding 2 of issue #16).
-    let text = 'apiVersion: v1\nkind: Config\nextensions:\n- name: lol\n  extension:\n    l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n';
-    for (let i = 1; i < 10; i++) text += `    l${i}: &l${i} [${Array.from({ length: 10 }, () => `*l${i - 1}`).join(', ')}]\n`;
+    let text =
+      'apiVersion: v1\nkind: Config\nextensions:\n- name: lol\n  extension:\n    l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n';
+    for (let i = 1; i < 10; i++)
+      text += `    l${i}: &l${i} [${Array.from({ length: 10 }, () => `*l${i - 1}`).join(', ')}]\n`;
     expect(text.length).toBeLessThan(1024);
     const file = await write(text);
     expect(await configError(loadKubeconfig(file))).toMatchObject(
@@ -370,7 +439,8 @@ describe('loadKubeconfig errors', () => {
   });
 
   it('keeps aliases that expand a little, as real kubeconfigs use them', () => {
-    const text = 'clusters:\n- name: a\n  cluster: &c {server: https://a:6443, extensions: [{name: e, extension: &x {k: [1, 2, 3]}}]}\n- name: b\n  cluster: *c\nextensions: [{name: x, extension: *x}]\n';
+    const text =
+      'clusters:\n- name: a\n  cluster: &c {server: https://a:6443, extensions: [{name: e, extension: &x {k: [1, 2, 3]}}]}\n- name: b\n  cluster: *c\nextensions: [{name: x, extension: *x}]\n';
     const kc = parseKubeconfig(text);
     expect(kc.clusters.map((c) => c.cluster.server)).toEqual(['https://a:6443', 'https://a:6443']);
     expect(kc.extensions).toEqual([{ name: 'x', extension: { k: [1, 2, 3] } }]);
@@ -378,7 +448,9 @@ describe('loadKubeconfig errors', () => {
 
   it('refuses an alias that contains itself', async () => {
     const file = await write('extensions: [{name: loop, extension: &self {again: *self}}]\n');
-    expect(await configError(loadKubeconfig(file))).toMatchObject(fault({ file, message: /alias that contains itself/ }));
+    expect(await configError(loadKubeconfig(file))).toMatchObject(
+      fault({ file, message: /alias that contains itself/ }),
+    );
   });
 
   it('never echoes the tags, alias names or text the YAML parser quotes from the file', async () => {

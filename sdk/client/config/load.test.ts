@@ -178,7 +178,12 @@ contexts:
     const sa = await serviceAccount('ops');
     const got = await loadClientConfig({ env: { ...podEnv, HOME: join(dir, 'empty-home') }, serviceAccountDir: sa });
     expect(got).toEqual({
-      config: { host: 'https://10.96.0.1:443', bearerTokenFile: join(sa, 'token'), caData: caPem, caFile: join(sa, 'ca.crt') },
+      config: {
+        host: 'https://10.96.0.1:443',
+        bearerTokenFile: join(sa, 'token'),
+        caData: caPem,
+        caFile: join(sa, 'ca.crt'),
+      },
       namespace: 'ops',
     });
     const named = await loadClientConfig({
@@ -384,7 +389,10 @@ describe('cluster and user to RestConfig', () => {
 
   it('refuses certificate-authority-data together with certificate-authority, as client-go does', async () => {
     expect(
-      await failure(`{server: https://x, certificate-authority: ca.crt, certificate-authority-data: ${b64(caPem)}}`, '{}'),
+      await failure(
+        `{server: https://x, certificate-authority: ca.crt, certificate-authority-data: ${b64(caPem)}}`,
+        '{}',
+      ),
     ).toMatchObject(
       fault({
         field: 'clusters[c1].cluster.certificate-authority-data',

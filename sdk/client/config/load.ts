@@ -425,7 +425,9 @@ async function inClusterWithOverrides(
   options: LoadConfigOptions,
 ): Promise<RestConfig> {
   const { bearerTokenFile, ...config } = await inClusterConfig(inCluster);
-  const out: RestConfig = overrides.token ? { ...config, bearerToken: overrides.token } : { ...config, bearerTokenFile };
+  const out: RestConfig = overrides.token
+    ? { ...config, bearerToken: overrides.token }
+    : { ...config, bearerTokenFile };
   if (overrides.certificateAuthority) {
     const place = { field: 'options.certificateAuthority' };
     const text = await readReferencedFile(overrides.certificateAuthority, 'certificate authority file', place);

@@ -3,7 +3,12 @@ import { ArgumentError, ArgumentRangeError, isForbidden, isNotFound } from '../e
 import { restClientFor, type RestClient } from '../rest/rest-client.js';
 import type { HttpResponse } from '../transport/transport.js';
 import { GroupDiscoveryFailedError, isGroupDiscoveryFailed, StaleGroupVersionError } from './errors.js';
-import { aggregatedAccept, convertAggregated, coreGroupFromVersions, isAggregatedContentType } from './internal/aggregated.js';
+import {
+  aggregatedAccept,
+  convertAggregated,
+  coreGroupFromVersions,
+  isAggregatedContentType,
+} from './internal/aggregated.js';
 import { selectPreferredResources } from './internal/preferred.js';
 import { SharedFetches } from './internal/shared-fetch.js';
 import type {
@@ -111,7 +116,9 @@ function onlyNamespaced(lists: APIResourceList[]): APIResourceList[] {
 function groupVersionPath(groupVersion: string): string {
   const parts = groupVersion.split('/');
   if (parts.length > 2 || parts.some((p) => !p)) {
-    throw new ArgumentError(`"${groupVersion}" is not a group-version: expected "group/version", or "v1" for the core group`);
+    throw new ArgumentError(
+      `"${groupVersion}" is not a group-version: expected "group/version", or "v1" for the core group`,
+    );
   }
   return parts.length === 1 ? `/api/${groupVersion}` : `/apis/${groupVersion}`;
 }
@@ -142,7 +149,10 @@ class CachedDiscoveryClient implements DiscoveryClient {
     return { kind: 'APIGroupList', apiVersion: 'v1', groups: structuredClone(roots.groups) };
   }
 
-  async serverResourcesForGroupVersion(groupVersion: string, options: DiscoveryCallOptions = {}): Promise<APIResourceList> {
+  async serverResourcesForGroupVersion(
+    groupVersion: string,
+    options: DiscoveryCallOptions = {},
+  ): Promise<APIResourceList> {
     const path = groupVersionPath(groupVersion);
     const fromRoots = this.#fresh(this.#roots)?.resources.get(groupVersion);
     if (fromRoots) return structuredClone(fromRoots);

@@ -55,7 +55,8 @@ export interface MappingQuery {
 }
 
 function describeQuery(q: MappingQuery): string {
-  const gv = q.version === undefined ? `group "${q.group ?? ''}"` : `version "${q.group ? `${q.group}/` : ''}${q.version}"`;
+  const gv =
+    q.version === undefined ? `group "${q.group ?? ''}"` : `version "${q.group ? `${q.group}/` : ''}${q.version}"`;
   if (q.kind !== undefined) return `no matches for kind "${q.kind}" in ${gv}`;
   const scope = q.group === undefined && q.version === undefined ? '' : ` in ${gv}`;
   return `the server doesn't have a resource type "${q.resource ?? ''}"${scope}`;

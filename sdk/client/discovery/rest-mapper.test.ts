@@ -38,15 +38,25 @@ function fakeDiscovery(initial: Served[]): DiscoveryClient & {
       fake.loads++;
       fake.signals.push(options.signal);
       const groups: APIGroup[] = fake.served.map((s) => {
-        const versions = s.versions.map((v) => ({ groupVersion: s.group ? `${s.group}/${v.version}` : v.version, version: v.version }));
+        const versions = s.versions.map((v) => ({
+          groupVersion: s.group ? `${s.group}/${v.version}` : v.version,
+          version: v.version,
+        }));
         return { name: s.group, versions, preferredVersion: versions[0]! };
       });
       const lists: APIResourceList[] = fake.served.flatMap((s) =>
-        s.versions.map((v) => ({ groupVersion: s.group ? `${s.group}/${v.version}` : v.version, resources: structuredClone(v.resources) })),
+        s.versions.map((v) => ({
+          groupVersion: s.group ? `${s.group}/${v.version}` : v.version,
+          resources: structuredClone(v.resources),
+        })),
       );
       const failed = new Map([...fake.failing].map((gv) => [gv, new Error(`${gv} is down`)]));
       if (failed.size) {
-        throw new GroupDiscoveryFailedError(groups, lists.filter((l) => !failed.has(l.groupVersion)), failed);
+        throw new GroupDiscoveryFailedError(
+          groups,
+          lists.filter((l) => !failed.has(l.groupVersion)),
+          failed,
+        );
       }
       return [groups, lists];
     },
@@ -107,9 +117,18 @@ describe('RESTMapper', () => {
       scope: 'Namespaced',
     });
     expect((await mapper.restMapping({ group: '', kind: 'Namespace' })).scope).toBe('Cluster');
-    expect((await mapper.restMapping({ group: 'autoscaling', kind: 'HorizontalPodAutoscaler' })).resource.version).toBe('v2');
-    expect((await mapper.restMapping({ group: 'autoscaling', kind: 'HorizontalPodAutoscaler', version: 'v1' })).resource.version).toBe('v1');
-    expect((await mapper.restMappings({ group: 'autoscaling', kind: 'HorizontalPodAutoscaler' })).map((m) => m.resource.version)).toEqual(['v2', 'v1']);
+    expect((await mapper.restMapping({ group: 'autoscaling', kind: 'HorizontalPodAutoscaler' })).resource.version).toBe(
+      'v2',
+    );
+    expect(
+      (await mapper.restMapping({ group: 'autoscaling', kind: 'HorizontalPodAutoscaler', version: 'v1' })).resource
+        .version,
+    ).toBe('v1');
+    expect(
+      (await mapper.restMappings({ group: 'autoscaling', kind: 'HorizontalPodAutoscaler' })).map(
+        (m) => m.resource.version,
+      ),
+    ).toEqual(['v2', 'v1']);
   });
 
   it('resolves plural, singular, short and group-qualified names, in any case', async () => {
@@ -118,8 +137,16 @@ describe('RESTMapper', () => {
     expect(await mapper.kindFor({ resource: 'pods' })).toEqual(pod);
     expect(await mapper.kindFor({ resource: 'pod' })).toEqual(pod);
     expect(await mapper.kindFor({ resource: 'PO' })).toEqual(pod);
-    expect(await mapper.resourceFor({ resource: 'deploy' })).toEqual({ group: 'apps', version: 'v1', resource: 'deployments' });
-    expect(await mapper.resourceFor({ resource: 'deploy.apps' })).toEqual({ group: 'apps', version: 'v1', resource: 'deployments' });
+    expect(await mapper.resourceFor({ resource: 'deploy' })).toEqual({
+      group: 'apps',
+      version: 'v1',
+      resource: 'deployments',
+    });
+    expect(await mapper.resourceFor({ resource: 'deploy.apps' })).toEqual({
+      group: 'apps',
+      version: 'v1',
+      resource: 'deployments',
+    });
     expect(await mapper.resourceFor({ resource: 'hpa', version: 'v1' })).toEqual({
       group: 'autoscaling',
       version: 'v1',
@@ -141,7 +168,9 @@ describe('RESTMapper', () => {
   it('resolves a short name that several groups declare for the same resource name as that name', async () => {
     const mapper = createRESTMapper(fakeDiscovery(builtIn()));
     expect(await mapper.resourceFor({ resource: 'ev' })).toEqual({ group: '', version: 'v1', resource: 'events' });
-    expect(await mapper.resourceFor({ resource: 'ev', group: 'events.k8s.io' })).toMatchObject({ group: 'events.k8s.io' });
+    expect(await mapper.resourceFor({ resource: 'ev', group: 'events.k8s.io' })).toMatchObject({
+      group: 'events.k8s.io',
+    });
   });
 
   it('rejects a short name that stands for different resources with an ambiguity error listing them', async () => {
@@ -169,15 +198,24 @@ describe('RESTMapper', () => {
     expect((err as Error).message).toBe(
       '"wd" matches several resources (widgets.a.example.com, wands.b.example.com): give the group, or use the full resource name',
     );
-    expect(await mapper.kindFor({ resource: 'wd', group: 'b.example.com' })).toEqual({ group: 'b.example.com', version: 'v1', kind: 'Wand' });
+    expect(await mapper.kindFor({ resource: 'wd', group: 'b.example.com' })).toEqual({
+      group: 'b.example.com',
+      version: 'v1',
+      kind: 'Wand',
+    });
   });
 
   it('refreshes discovery once on a miss and finds what appeared since', async () => {
     const disco = fakeDiscovery(builtIn());
     const mapper = createRESTMapper(disco);
     await mapper.restMapping({ group: 'apps', kind: 'Deployment' });
-    disco.served.push({ group: 'example.com', versions: [{ version: 'v1', resources: [res('widgets', 'Widget', true, ['wd'])] }] });
-    expect(await mapper.restMapping({ group: 'example.com', kind: 'Widget' })).toMatchObject({ resource: { resource: 'widgets' } });
+    disco.served.push({
+      group: 'example.com',
+      versions: [{ version: 'v1', resources: [res('widgets', 'Widget', true, ['wd'])] }],
+    });
+    expect(await mapper.restMapping({ group: 'example.com', kind: 'Widget' })).toMatchObject({
+      resource: { resource: 'widgets' },
+    });
     expect(disco.invalidations).toBe(1);
     expect(disco.loads).toBe(2);
     expect(await mapper.resourceFor({ resource: 'wd' })).toMatchObject({ group: 'example.com' });
@@ -187,21 +225,31 @@ describe('RESTMapper', () => {
   it('throws ERR_KUBE_NO_MATCH after one refresh when nothing matches', async () => {
     const disco = fakeDiscovery(builtIn());
     const mapper = createRESTMapper(disco);
-    const err: unknown = await mapper.restMapping({ group: 'nope.example.com', kind: 'Ghost' }).catch((e: unknown) => e);
+    const err: unknown = await mapper
+      .restMapping({ group: 'nope.example.com', kind: 'Ghost' })
+      .catch((e: unknown) => e);
     expect(isNoMatch(err)).toBe(true);
     expect((err as Error).message).toBe('no matches for kind "Ghost" in group "nope.example.com"');
     expect(disco.loads).toBe(2);
-    const byVersion: unknown = await mapper.restMapping({ group: 'apps', kind: 'Deployment', version: 'v9' }).catch((e: unknown) => e);
+    const byVersion: unknown = await mapper
+      .restMapping({ group: 'apps', kind: 'Deployment', version: 'v9' })
+      .catch((e: unknown) => e);
     expect((byVersion as Error).message).toBe('no matches for kind "Deployment" in version "apps/v9"');
     const byName: unknown = await mapper.kindFor({ resource: 'ghosts' }).catch((e: unknown) => e);
-    expect(byName).toMatchObject({ code: 'ERR_KUBE_NO_MATCH', message: 'the server doesn\'t have a resource type "ghosts"' });
+    expect(byName).toMatchObject({
+      code: 'ERR_KUBE_NO_MATCH',
+      message: 'the server doesn\'t have a resource type "ghosts"',
+    });
   });
 
   it('shares one refresh between concurrent misses', async () => {
     const disco = fakeDiscovery(builtIn());
     const mapper = createRESTMapper(disco);
     await mapper.kindFor({ resource: 'pods' });
-    disco.served.push({ group: 'example.com', versions: [{ version: 'v1', resources: [res('widgets', 'Widget', true)] }] });
+    disco.served.push({
+      group: 'example.com',
+      versions: [{ version: 'v1', resources: [res('widgets', 'Widget', true)] }],
+    });
     const found = await Promise.all([
       mapper.restMapping({ group: 'example.com', kind: 'Widget' }),
       mapper.resourceFor({ resource: 'widgets' }),
@@ -219,10 +267,14 @@ describe('RESTMapper', () => {
     disco.failing.add('metrics.k8s.io/v1beta1');
     const mapper = createRESTMapper(disco);
     expect((await mapper.restMapping({ group: 'apps', kind: 'Deployment' })).resource.resource).toBe('deployments');
-    const err: unknown = await mapper.restMapping({ group: 'metrics.k8s.io', kind: 'PodMetrics' }).catch((e: unknown) => e);
+    const err: unknown = await mapper
+      .restMapping({ group: 'metrics.k8s.io', kind: 'PodMetrics' })
+      .catch((e: unknown) => e);
     expect(isGroupDiscoveryFailed(err)).toBe(true);
     expect((err as Error).message).toContain('metrics.k8s.io/v1beta1: metrics.k8s.io/v1beta1 is down');
-    const other: unknown = await mapper.restMapping({ group: 'nope.example.com', kind: 'Ghost' }).catch((e: unknown) => e);
+    const other: unknown = await mapper
+      .restMapping({ group: 'nope.example.com', kind: 'Ghost' })
+      .catch((e: unknown) => e);
     expect(isNoMatch(other)).toBe(true);
   });
 
@@ -242,6 +294,8 @@ describe('RESTMapper', () => {
     const controller = new AbortController();
     await mapper.kindFor({ resource: 'pods' }, { signal: controller.signal });
     expect(disco.signals).toEqual([controller.signal]);
-    await expect(mapper.kindFor({ resource: 'pods' }, { signal: AbortSignal.abort(new Error('stop')) })).rejects.toThrow('stop');
+    await expect(
+      mapper.kindFor({ resource: 'pods' }, { signal: AbortSignal.abort(new Error('stop')) }),
+    ).rejects.toThrow('stop');
   });
 });

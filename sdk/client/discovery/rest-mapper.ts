@@ -94,12 +94,19 @@ interface Index {
   failedGroups: ReadonlySet<string>;
 }
 
-function buildIndex(epoch: number, groups: APIGroup[], lists: APIResourceList[], failure?: GroupDiscoveryFailedError): Index {
+function buildIndex(
+  epoch: number,
+  groups: APIGroup[],
+  lists: APIResourceList[],
+  failure?: GroupDiscoveryFailedError,
+): Index {
   const byGroupVersion = new Map(lists.map((l) => [l.groupVersion, l]));
   const entries: Entry[] = [];
   for (const [groupRank, group] of groups.entries()) {
     const preferred = group.preferredVersion?.version ?? group.versions[0]?.version;
-    const ordered = [...group.versions].toSorted((a, b) => Number(b.version === preferred) - Number(a.version === preferred));
+    const ordered = [...group.versions].toSorted(
+      (a, b) => Number(b.version === preferred) - Number(a.version === preferred),
+    );
     for (const [versionRank, version] of ordered.entries()) {
       for (const r of byGroupVersion.get(version.groupVersion)?.resources ?? []) {
         if (r.name.includes('/')) continue;
@@ -151,7 +158,8 @@ function findResource(index: Index, q: ResourceQuery): Entry | undefined {
   if (new Set(byShortName.map((e) => e.plural)).size > 1) {
     // One candidate per group-resource, in its most preferred version (the list is sorted by priority).
     const candidates = new Map<string, Entry>();
-    for (const e of byShortName) if (!candidates.has(`${e.plural}.${e.group}`)) candidates.set(`${e.plural}.${e.group}`, e);
+    for (const e of byShortName)
+      if (!candidates.has(`${e.plural}.${e.group}`)) candidates.set(`${e.plural}.${e.group}`, e);
     throw new AmbiguousMatchError(
       q,
       [...candidates.values()].map((e) => ({ group: e.group, version: e.version, resource: e.plural })),
@@ -182,7 +190,11 @@ class LazyRESTMapper implements RESTMapper {
   }
 
   restMappings(query: GroupKindQuery, options: DiscoveryCallOptions = {}): Promise<RESTMapping[]> {
-    const q: MappingQuery = { group: query.group, kind: query.kind, ...(query.version !== undefined && { version: query.version }) };
+    const q: MappingQuery = {
+      group: query.group,
+      kind: query.kind,
+      ...(query.version !== undefined && { version: query.version }),
+    };
     return this.#resolve(
       q,
       (index) => {
@@ -219,7 +231,11 @@ class LazyRESTMapper implements RESTMapper {
     );
   }
 
-  async #resolve<T>(query: MappingQuery, find: (index: Index) => T | undefined, signal: AbortSignal | undefined): Promise<T> {
+  async #resolve<T>(
+    query: MappingQuery,
+    find: (index: Index) => T | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
     signal?.throwIfAborted();
     const first = this.#current ?? (await this.#load(signal));
     const hit = find(first);

@@ -15,8 +15,7 @@ export interface DynamicClient {
 export function createDynamicClient(config: RestConfig): DynamicClient {
   const factory = createResourceClientFactory(config);
   const client: DynamicClient = {
-    resource: (gvr) =>
-      factory.resource<Unstructured>({ group: gvr.group, version: gvr.version, plural: gvr.resource }),
+    resource: (gvr) => factory.resource<Unstructured>({ group: gvr.group, version: gvr.version, plural: gvr.resource }),
   };
   linkResourceClientFactory(client, factory);
   return client;

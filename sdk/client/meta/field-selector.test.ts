@@ -10,7 +10,11 @@ import {
   type FieldSelectorTerm,
 } from './field-selector.js';
 
-const fields: Readonly<Record<string, string>> = { 'metadata.name': 'web', 'metadata.namespace': 'prod', 'status.phase': 'Running' };
+const fields: Readonly<Record<string, string>> = {
+  'metadata.name': 'web',
+  'metadata.namespace': 'prod',
+  'status.phase': 'Running',
+};
 
 // Expected canonical strings are what apimachinery v0.37.2's fields.ParseSelector(...).String() gives.
 describe('parseFieldSelector, as fields.ParseSelector', () => {
@@ -46,7 +50,9 @@ describe('parseFieldSelector, as fields.ParseSelector', () => {
   });
 
   it('unescapes values and splits at unescaped commas only', () => {
-    const reqs: readonly FieldSelectorTerm[] = parseFieldSelector('spec.x=a\\,b\\=c\\\\d,status.phase!=Failed').requirements();
+    const reqs: readonly FieldSelectorTerm[] = parseFieldSelector(
+      'spec.x=a\\,b\\=c\\\\d,status.phase!=Failed',
+    ).requirements();
     expect(reqs).toEqual([
       { field: 'spec.x', operator: '=', value: 'a,b=c\\d' },
       { field: 'status.phase', operator: '!=', value: 'Failed' },
@@ -112,6 +118,8 @@ describe('fieldSelectorFromSet and escapeFieldSelectorValue', () => {
 
   it('escapes backslash, comma and equals only', () => {
     expect(escapeFieldSelectorValue('a\\b,c=d!e')).toBe('a\\\\b\\,c\\=d!e');
-    expect(parseFieldSelector(`x=${escapeFieldSelectorValue('a\\b,c=d!e')}`).requirements()[0]?.value).toBe('a\\b,c=d!e');
+    expect(parseFieldSelector(`x=${escapeFieldSelectorValue('a\\b,c=d!e')}`).requirements()[0]?.value).toBe(
+      'a\\b,c=d!e',
+    );
   });
 });

@@ -118,15 +118,19 @@ function unescape(value: string): { value: string } | { problem: string } {
   let out = '';
   for (let i = 0; i < value.length; i++) {
     const c = value[i]!;
-    if (c === '=' || c === ',') return { problem: `unescaped ${JSON.stringify(c)} in the value ${JSON.stringify(value)} (write \\${c})` };
+    if (c === '=' || c === ',')
+      return { problem: `unescaped ${JSON.stringify(c)} in the value ${JSON.stringify(value)} (write \\${c})` };
     if (c !== '\\') {
       out += c;
       continue;
     }
     const next = value[++i];
-    if (next === undefined) return { problem: `the value ${JSON.stringify(value)} ends with a lone backslash (write \\\\)` };
+    if (next === undefined)
+      return { problem: `the value ${JSON.stringify(value)} ends with a lone backslash (write \\\\)` };
     if (next !== '\\' && next !== ',' && next !== '=') {
-      return { problem: `invalid escape sequence ${JSON.stringify(`\\${next}`)} in the value ${JSON.stringify(value)} (only \\\\, \\, and \\= are escapes)` };
+      return {
+        problem: `invalid escape sequence ${JSON.stringify(`\\${next}`)} in the value ${JSON.stringify(value)} (only \\\\, \\, and \\= are escapes)`,
+      };
     }
     out += next;
   }
@@ -158,7 +162,12 @@ export function parseFieldSelector(selector: string): FieldSelector {
   for (const term of splitTerms(selector).toSorted(byUtf8)) {
     if (term === '') continue;
     const parts = splitTerm(term);
-    if (!parts) throw new InvalidSelectorError(selector, `can't understand ${JSON.stringify(term)} (write field=value, field==value or field!=value)`, 'field');
+    if (!parts)
+      throw new InvalidSelectorError(
+        selector,
+        `can't understand ${JSON.stringify(term)} (write field=value, field==value or field!=value)`,
+        'field',
+      );
     const value = unescape(parts.raw);
     if ('problem' in value) throw new InvalidSelectorError(selector, value.problem, 'field');
     if (parts.field === '' && value.value === '') continue;

@@ -15,7 +15,8 @@ import { ArgumentRangeError } from '../errors.js';
  * years 0000–9999.
  */
 export function formatMicroTime(epochMs: number): string {
-  if (!Number.isFinite(epochMs)) throw new ArgumentRangeError(`formatMicroTime needs a finite time in ms, got ${epochMs}`);
+  if (!Number.isFinite(epochMs))
+    throw new ArgumentRangeError(`formatMicroTime needs a finite time in ms, got ${epochMs}`);
   const wholeMs = Math.floor(epochMs);
   // Rounding the product first keeps 0.123456 ms from becoming 123.4559999 µs.
   const micros = Math.min(999, Math.floor(Math.round((epochMs - wholeMs) * 1e6) / 1e3));

@@ -71,7 +71,18 @@ export interface QuantityValue {
 export const maxDigits = 100_000;
 
 const int64Max = 2n ** 63n - 1n;
-const decimalSuffixes: Readonly<Record<string, number>> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
+const decimalSuffixes: Readonly<Record<string, number>> = {
+  n: -9,
+  u: -6,
+  m: -3,
+  '': 0,
+  k: 3,
+  M: 6,
+  G: 9,
+  T: 12,
+  P: 15,
+  E: 18,
+};
 const binarySuffixes: Readonly<Record<string, number>> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
 const decimalByExponent = new Map(Object.entries(decimalSuffixes).map(([s, e]) => [e, s]));
 const binaryByPower = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei'];
@@ -251,9 +262,11 @@ const grammar = /^([+-]?)(0*)([0-9]*)(?:\.([0-9]*))?([eEinumkKMGTP]*[+-]?[0-9]*)
 /** The suffix's base, exponent and format, or undefined for an unknown suffix. */
 function interpret(suffix: string): { base: 2 | 10; exponent: number; format: QuantityFormat } | undefined {
   const decimal = decimalSuffixes[suffix];
-  if (decimal !== undefined && Object.hasOwn(decimalSuffixes, suffix)) return { base: 10, exponent: decimal, format: 'DecimalSI' };
+  if (decimal !== undefined && Object.hasOwn(decimalSuffixes, suffix))
+    return { base: 10, exponent: decimal, format: 'DecimalSI' };
   const binary = binarySuffixes[suffix];
-  if (binary !== undefined && Object.hasOwn(binarySuffixes, suffix)) return { base: 2, exponent: binary, format: 'BinarySI' };
+  if (binary !== undefined && Object.hasOwn(binarySuffixes, suffix))
+    return { base: 2, exponent: binary, format: 'BinarySI' };
   const m = /^[eE]([+-]?\d+)$/.exec(suffix);
   if (!m) return undefined;
   const parsed = BigInt(m[1]!);
@@ -266,7 +279,13 @@ function interpret(suffix: string): { base: 2 | 10; exponent: number; format: Qu
  * The small-number form apimachinery keeps in an int64 (and whose text it may keep as String()), or undefined when
  * the number needs its big-decimal form.
  */
-function asInt64Form(input: string, p: Parts, base: 2 | 10, exponent: number, format: QuantityFormat): Quantity | undefined {
+function asInt64Form(
+  input: string,
+  p: Parts,
+  base: 2 | 10,
+  exponent: number,
+  format: QuantityFormat,
+): Quantity | undefined {
   const num = p.num || '0';
   let scale: number;
   let precision: number;
@@ -322,12 +341,18 @@ export function parseQuantity(input: string): QuantityValue {
   if (input === '0') return new Quantity({ coef: 0n, exp: 0 }, 'DecimalSI', '0');
   const m = grammar.exec(input);
   if (!m) {
-    throw new QuantityError(input, 'does not match ^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$ (a number with an optional suffix: 100m, 1.5Gi, 2e3)');
+    throw new QuantityError(
+      input,
+      'does not match ^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$ (a number with an optional suffix: 100m, 1.5Gi, 2e3)',
+    );
   }
   const p: Parts = { negative: m[1] === '-', zeros: m[2]!, num: m[3]!, denom: m[4] ?? '', suffix: m[5]! };
   const meaning = interpret(p.suffix);
   if (!meaning) {
-    throw new QuantityError(input, `unknown suffix ${JSON.stringify(p.suffix)} (use n, u, m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei or an exponent such as e3)`);
+    throw new QuantityError(
+      input,
+      `unknown suffix ${JSON.stringify(p.suffix)} (use n, u, m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei or an exponent such as e3)`,
+    );
   }
   const { base, exponent, format } = meaning;
   return asInt64Form(input, p, base, exponent, format) ?? asBigForm(input, p, base, exponent, format);

@@ -28,7 +28,10 @@ describe('LineSplitter', () => {
     const text = 'é€😀\nline two ü\n';
     const bytes = Buffer.from(text);
     for (let cut = 1; cut < bytes.length; cut++) {
-      expect(split([bytes.subarray(0, cut), bytes.subarray(cut)]), `cut at ${cut}`).toEqual({ lines: ['é€😀', 'line two ü'], rest: undefined });
+      expect(split([bytes.subarray(0, cut), bytes.subarray(cut)]), `cut at ${cut}`).toEqual({
+        lines: ['é€😀', 'line two ü'],
+        rest: undefined,
+      });
     }
     expect(split([...bytes].map((b) => Buffer.from([b]))).lines).toEqual(['é€😀', 'line two ü']);
   });

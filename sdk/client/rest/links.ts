@@ -31,7 +31,9 @@ export function linkRestConfig(client: object, config: RestConfig): void {
 export function resourceClientFactoryOf(client: unknown): ResourceClientFactory | undefined {
   if (typeof client !== 'object' || client === null) return undefined;
   const factory = (client as Record<symbol, unknown>)[factoryLink];
-  return typeof (factory as ResourceClientFactory | undefined)?.resource === 'function' ? (factory as ResourceClientFactory) : undefined;
+  return typeof (factory as ResourceClientFactory | undefined)?.resource === 'function'
+    ? (factory as ResourceClientFactory)
+    : undefined;
 }
 
 /**
@@ -43,5 +45,7 @@ export function restConfigOf(client: unknown): RestConfig | undefined {
   const config = (client as Record<symbol, unknown>)[configLink] as RestConfig | undefined;
   if (config !== undefined) return config;
   const factory = resourceClientFactoryOf(client);
-  return factory === undefined ? undefined : ((factory as unknown as Record<symbol, unknown>)[configLink] as RestConfig | undefined);
+  return factory === undefined
+    ? undefined
+    : ((factory as unknown as Record<symbol, unknown>)[configLink] as RestConfig | undefined);
 }

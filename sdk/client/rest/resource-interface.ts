@@ -92,8 +92,10 @@ export interface SubresourceOptions extends RequestOptions {
 }
 
 /** A resource that can be addressed across namespaces or in one: `dyn.resource(gvr).namespace('ns')`. */
-export interface NamespaceableResourceInterface<T extends KubeObject, L extends KubeList<T> = KubeList<T>>
-  extends ResourceInterface<T, L> {
+export interface NamespaceableResourceInterface<
+  T extends KubeObject,
+  L extends KubeList<T> = KubeList<T>,
+> extends ResourceInterface<T, L> {
   namespace(namespace: string): ResourceInterface<T, L>;
 }
 

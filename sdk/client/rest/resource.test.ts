@@ -24,16 +24,36 @@ async function serve(pages: (query: URLSearchParams) => { status: number; body: 
 
 const list = (names: string[], cont?: string) => ({
   status: 200,
-  body: { apiVersion: 'v1', kind: 'ConfigMapList', metadata: { resourceVersion: '5', ...(cont && { continue: cont }) }, items: names.map((name) => ({ metadata: { name } })) },
+  body: {
+    apiVersion: 'v1',
+    kind: 'ConfigMapList',
+    metadata: { resourceVersion: '5', ...(cont && { continue: cont }) },
+    items: names.map((name) => ({ metadata: { name } })),
+  },
 });
-const expired = { status: 410, body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410, message: 'continue token expired' } };
+const expired = {
+  status: 410,
+  body: {
+    kind: 'Status',
+    apiVersion: 'v1',
+    status: 'Failure',
+    reason: 'Expired',
+    code: 410,
+    message: 'continue token expired',
+  },
+};
 
 describe('listAll', () => {
   it('fills in apiVersion and kind of items and follows continue tokens', async () => {
     const host = await serve((q) => (q.get('continue') === 't1' ? list(['c', 'd']) : list(['a', 'b'], 't1')));
-    const all = await createResourceClientFactory({ host }).resource({ group: '', version: 'v1', plural: 'configmaps' }).listAll({ limit: 2 });
+    const all = await createResourceClientFactory({ host })
+      .resource({ group: '', version: 'v1', plural: 'configmaps' })
+      .listAll({ limit: 2 });
     expect(all.items.map((i) => [i.metadata?.name, i.apiVersion, i.kind])).toEqual([
-      ['a', 'v1', 'ConfigMap'], ['b', 'v1', 'ConfigMap'], ['c', 'v1', 'ConfigMap'], ['d', 'v1', 'ConfigMap'],
+      ['a', 'v1', 'ConfigMap'],
+      ['b', 'v1', 'ConfigMap'],
+      ['c', 'v1', 'ConfigMap'],
+      ['d', 'v1', 'ConfigMap'],
     ]);
     expect(all.metadata.continue).toBeUndefined();
   });
@@ -71,14 +91,28 @@ describe('bad 2xx bodies', () => {
     return `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
   }
   const configMaps = (host: string) =>
-    createResourceClientFactory({ host }).resource<KubeObject>({ group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' }).namespace('ns');
-  const failure = (work: Promise<unknown>): Promise<unknown> => work.then(() => new Error('resolved'), (e: unknown) => e);
+    createResourceClientFactory({ host })
+      .resource<KubeObject>({ group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' })
+      .namespace('ns');
+  const failure = (work: Promise<unknown>): Promise<unknown> =>
+    work.then(
+      () => new Error('resolved'),
+      (e: unknown) => e,
+    );
 
   it('rejects a non-JSON 200 with ERR_KUBE_DECODE naming the verb and path, without the query string', async () => {
-    const err = await failure(configMaps(await serveRaw(200, '<html>proxy login</html>')).get('a', { resourceVersion: '7' }));
+    const err = await failure(
+      configMaps(await serveRaw(200, '<html>proxy login</html>')).get('a', { resourceVersion: '7' }),
+    );
     expect(err).toBeInstanceOf(ResponseDecodeError);
-    expect(err).toMatchObject({ code: 'ERR_KUBE_DECODE', statusCode: 200, request: { method: 'GET', path: '/api/v1/namespaces/ns/configmaps/a' } });
-    expect((err as Error).message).toMatch(/^GET \/api\/v1\/namespaces\/ns\/configmaps\/a: the HTTP 200 body is not JSON/);
+    expect(err).toMatchObject({
+      code: 'ERR_KUBE_DECODE',
+      statusCode: 200,
+      request: { method: 'GET', path: '/api/v1/namespaces/ns/configmaps/a' },
+    });
+    expect((err as Error).message).toMatch(
+      /^GET \/api\/v1\/namespaces\/ns\/configmaps\/a: the HTTP 200 body is not JSON/,
+    );
     expect((err as Error).message).not.toContain('resourceVersion');
     expect((err as Error).message).not.toContain('proxy login');
   });
@@ -87,13 +121,24 @@ describe('bad 2xx bodies', () => {
     const host = await serveRaw(200, '{"apiVersion":"v1","kind":"Secret","data":{"password":"c2VjcmV0');
     const err = await failure(configMaps(host).list({ labelSelector: 'a=b' }));
     expect(err).toBeInstanceOf(ResponseDecodeError);
-    expect((err as Error).message).toMatch(/^GET \/api\/v1\/namespaces\/ns\/configmaps: the HTTP 200 body is truncated JSON/);
+    expect((err as Error).message).toMatch(
+      /^GET \/api\/v1\/namespaces\/ns\/configmaps: the HTTP 200 body is truncated JSON/,
+    );
     expect((err as Error).message).not.toContain('c2VjcmV0');
   });
 
   it('turns a kind: Status with status Failure on a 2xx into the ApiError it stands for', async () => {
-    const status = { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 409, reason: 'Conflict', message: 'the object has been modified' };
-    const err = await failure(configMaps(await serveRaw(201, JSON.stringify(status))).create({ metadata: { name: 'a' } }));
+    const status = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      status: 'Failure',
+      code: 409,
+      reason: 'Conflict',
+      message: 'the object has been modified',
+    };
+    const err = await failure(
+      configMaps(await serveRaw(201, JSON.stringify(status))).create({ metadata: { name: 'a' } }),
+    );
     expect(err).toBeInstanceOf(ApiError);
     expect(isConflict(err)).toBe(true);
     expect((err as ApiError).request).toEqual({ method: 'POST', path: '/api/v1/namespaces/ns/configmaps' });
@@ -102,7 +147,9 @@ describe('bad 2xx bodies', () => {
   it('rejects a null or empty body where an object was expected', async () => {
     const nullBody = await failure(configMaps(await serveRaw(200, 'null')).get('a'));
     expect(nullBody).toBeInstanceOf(ResponseDecodeError);
-    expect((nullBody as Error).message).toBe('GET /api/v1/namespaces/ns/configmaps/a: the HTTP 200 body is null, not an object');
+    expect((nullBody as Error).message).toBe(
+      'GET /api/v1/namespaces/ns/configmaps/a: the HTTP 200 body is null, not an object',
+    );
     server?.closeAllConnections();
     await new Promise<void>((resolve) => server!.close(() => resolve()));
     const empty = await failure(configMaps(await serveRaw(200, '')).get('a'));

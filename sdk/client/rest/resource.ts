@@ -12,7 +12,12 @@ import type {
   WatchOptions,
   WriteOptions,
 } from './options.js';
-import type { NamespaceableResourceInterface, ResourceInterface, SubresourceOptions, Watch } from './resource-interface.js';
+import type {
+  NamespaceableResourceInterface,
+  ResourceInterface,
+  SubresourceOptions,
+  Watch,
+} from './resource-interface.js';
 import { linkRestConfig } from './links.js';
 import { RestClient, type Request } from './rest-client.js';
 
@@ -69,7 +74,8 @@ function deleteBody(options: DeleteOptions | undefined): Record<string, unknown>
 function checkListItems<L extends { items?: unknown }>(list: L, request: RequestInfo): L {
   const items: unknown = list.items;
   if (items === undefined || items === null) return { ...list, items: [] };
-  if (!Array.isArray(items)) throw new ResponseDecodeError(`the list's items is a JSON ${typeof items}, not an array`, request, 200);
+  if (!Array.isArray(items))
+    throw new ResponseDecodeError(`the list's items is a JSON ${typeof items}, not an array`, request, 200);
   const bad = items.findIndex((item) => item === null || typeof item !== 'object' || Array.isArray(item));
   if (bad >= 0) throw new ResponseDecodeError(`the list's item ${bad} is not an object`, request, 200);
   return list;
@@ -231,7 +237,10 @@ class ResourceClient<T extends KubeObject, L extends KubeList<T>> implements Nam
   }
 
   getSubresource<R = unknown>(name: string, subresource: string, options: SubresourceOptions = {}): Promise<R> {
-    return this.req('GET', name, subresource).params(options.params ?? {}).do(options).into<R>();
+    return this.req('GET', name, subresource)
+      .params(options.params ?? {})
+      .do(options)
+      .into<R>();
   }
 
   updateSubresource<R = unknown>(

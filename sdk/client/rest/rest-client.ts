@@ -67,13 +67,23 @@ export function restClientFor(config: RestConfig, options: RestClientOptions): R
  */
 export function decodeObjectBody(res: HttpResponse, request?: RequestInfo): unknown {
   const type = res.headers['content-type'] ?? 'no content type';
-  if (!res.body) throw new ResponseDecodeError(`the server answered HTTP ${res.statusCode} with an empty body (${type})`, request, res.statusCode);
+  if (!res.body)
+    throw new ResponseDecodeError(
+      `the server answered HTTP ${res.statusCode} with an empty body (${type})`,
+      request,
+      res.statusCode,
+    );
   let parsed: unknown;
   try {
     parsed = JSON.parse(res.body);
   } catch (err) {
-    const what = err instanceof SyntaxError && /end of JSON input|Unterminated/.test(err.message) ? 'truncated JSON' : 'not JSON';
-    throw new ResponseDecodeError(`the HTTP ${res.statusCode} body is ${what} (${res.body.length} characters, ${type})`, request, res.statusCode);
+    const what =
+      err instanceof SyntaxError && /end of JSON input|Unterminated/.test(err.message) ? 'truncated JSON' : 'not JSON';
+    throw new ResponseDecodeError(
+      `the HTTP ${res.statusCode} body is ${what} (${res.body.length} characters, ${type})`,
+      request,
+      res.statusCode,
+    );
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     const what = parsed === null ? 'null' : Array.isArray(parsed) ? 'a JSON array' : `a JSON ${typeof parsed}`;
@@ -148,7 +158,10 @@ export class Request {
   }
   /** Replaces the whole path (after the host): `/version`, `/openapi/v3`. */
   absPath(...parts: string[]): this {
-    this.abs = `/${parts.map((p) => p.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/')}`;
+    this.abs = `/${parts
+      .map((p) => p.replace(/^\/+|\/+$/g, ''))
+      .filter(Boolean)
+      .join('/')}`;
     return this;
   }
   /** Adds a query parameter; arrays repeat it; undefined is left out. */
@@ -218,8 +231,7 @@ export class Request {
     const path = this.url();
     const signal = options.signal ?? this.abortSignal;
     return streamLines(
-      () =>
-        this.transport.stream({ method: this.method, path, headers: { accept: '*/*', ...this.headers }, signal }),
+      () => this.transport.stream({ method: this.method, path, headers: { accept: '*/*', ...this.headers }, signal }),
       { method: this.method, path },
       this.transport.host,
     );

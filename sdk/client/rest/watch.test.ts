@@ -23,15 +23,21 @@ async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
 describe('watch decoding', () => {
   it('splits events across any chunk boundary, including inside a multi-byte character', async () => {
     const text =
-      JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'grüße-1' } } }) + '\n' +
-      JSON.stringify({ type: 'MODIFIED', object: { metadata: { name: '日本-2' } } }) + '\n' +
-      JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '9' } } }) + '\n';
+      JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'grüße-1' } } }) +
+      '\n' +
+      JSON.stringify({ type: 'MODIFIED', object: { metadata: { name: '日本-2' } } }) +
+      '\n' +
+      JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '9' } } }) +
+      '\n';
     const bytes = Buffer.from(text);
     for (const size of [1, 2, 3, 7, 64, bytes.length]) {
       const chunks: Uint8Array[] = [];
       for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
       const events = await collect(watchStream(async () => response(chunks), info));
-      expect(events.map((e) => e.type), `chunk size ${size}`).toEqual(['ADDED', 'MODIFIED', 'BOOKMARK']);
+      expect(
+        events.map((e) => e.type),
+        `chunk size ${size}`,
+      ).toEqual(['ADDED', 'MODIFIED', 'BOOKMARK']);
       expect((events[1]!.object as { metadata: { name: string } }).metadata.name).toBe('日本-2');
     }
   });
@@ -42,8 +48,13 @@ describe('watch decoding', () => {
   });
 
   it('raises an in-stream ERROR event as an ApiError', async () => {
-    const error = { type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' } };
-    const err = await collect(watchStream(async () => response([`${JSON.stringify(error)}\n`]), info)).catch((e: unknown) => e);
+    const error = {
+      type: 'ERROR',
+      object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' },
+    };
+    const err = await collect(watchStream(async () => response([`${JSON.stringify(error)}\n`]), info)).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ApiError);
     expect((err as ApiError).statusCode).toBe(410);
     expect((err as ApiError).message).toContain('too old resource version');
@@ -63,7 +74,10 @@ describe('watch decoding', () => {
     });
     const events: string[] = [];
     const err = await (async () => {
-      for await (const e of watchStream(async () => ({ statusCode: 200, headers: {}, body: body as unknown as StreamResponse['body'] }), info)) {
+      for await (const e of watchStream(
+        async () => ({ statusCode: 200, headers: {}, body: body as unknown as StreamResponse['body'] }),
+        info,
+      )) {
         events.push(e.type);
       }
     })().catch((e: unknown) => e);
@@ -82,7 +96,9 @@ describe('watch decoding', () => {
 
   it('takes a line of just under 16 MiB', async () => {
     const big = `{"type":"ADDED","object":{"data":"${'x'.repeat(maxWatchEventBytes - 64)}"}}`;
-    const events = await collect(watchStream(async () => response([big.slice(0, 5_000_000), `${big.slice(5_000_000)}\n`]), info));
+    const events = await collect(
+      watchStream(async () => response([big.slice(0, 5_000_000), `${big.slice(5_000_000)}\n`]), info),
+    );
     expect(events).toHaveLength(1);
   });
 
@@ -105,8 +121,15 @@ describe('watch decoding', () => {
 
   it('hands out the events in batches with batches(), those before an in-stream error first', async () => {
     const ev = (n: number) => JSON.stringify({ type: 'ADDED', object: { metadata: { name: `o${n}` } } });
-    const error = JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' } });
-    const chunks = [`${ev(1)}\n${ev(2)}\n${ev(3).slice(0, 10)}`, `${ev(3).slice(10)}\n`, `${ev(4)}\n${error}\n${ev(5)}\n`];
+    const error = JSON.stringify({
+      type: 'ERROR',
+      object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' },
+    });
+    const chunks = [
+      `${ev(1)}\n${ev(2)}\n${ev(3).slice(0, 10)}`,
+      `${ev(3).slice(10)}\n`,
+      `${ev(4)}\n${error}\n${ev(5)}\n`,
+    ];
     const batches: string[][] = [];
     const err = await (async () => {
       for await (const batch of watchStream(async () => response(chunks), info).batches!()) {
@@ -174,16 +197,24 @@ describe('watch decoding', () => {
 
 describe('watch decoding of bad ERROR events', () => {
   it('reports an ERROR event whose object is null as a ResponseDecodeError that says so', async () => {
-    const err = await collect(watchStream(async () => response(['{"type":"ERROR","object":null}\n']), info)).catch((e: unknown) => e);
+    const err = await collect(watchStream(async () => response(['{"type":"ERROR","object":null}\n']), info)).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ResponseDecodeError);
     expect((err as ResponseDecodeError).code).toBe('ERR_KUBE_DECODE');
-    expect((err as Error).message).toBe('GET /api/v1/pods: the watch sent an ERROR event whose object is null, not a Status');
+    expect((err as Error).message).toBe(
+      'GET /api/v1/pods: the watch sent an ERROR event whose object is null, not a Status',
+    );
   });
 
   it('reports an ERROR event whose object is no Status, and invalid JSON without quoting the line', async () => {
-    const notStatus = await collect(watchStream(async () => response(['{"type":"ERROR","object":{"kind":"Pod"}}\n']), info)).catch((e: unknown) => e);
+    const notStatus = await collect(
+      watchStream(async () => response(['{"type":"ERROR","object":{"kind":"Pod"}}\n']), info),
+    ).catch((e: unknown) => e);
     expect((notStatus as Error).message).toMatch(/object that is not a Status/);
-    const invalid = await collect(watchStream(async () => response(['{"data":"c2VjcmV0"\n']), info)).catch((e: unknown) => e);
+    const invalid = await collect(watchStream(async () => response(['{"data":"c2VjcmV0"\n']), info)).catch(
+      (e: unknown) => e,
+    );
     expect(invalid).toBeInstanceOf(TransportError);
     expect((invalid as Error).message).not.toContain('c2VjcmV0');
   });
@@ -191,7 +222,9 @@ describe('watch decoding of bad ERROR events', () => {
 
 describe('log streams', () => {
   it('splits lines across chunks, keeping a last line without a newline', async () => {
-    const lines = await collect(streamLines(async () => response(['one\ntw', 'o\nthr', 'ee']), info.request, info.origin));
+    const lines = await collect(
+      streamLines(async () => response(['one\ntw', 'o\nthr', 'ee']), info.request, info.origin),
+    );
     expect(lines).toEqual(['one', 'two', 'three']);
   });
 
@@ -207,12 +240,19 @@ describe('log streams', () => {
     });
     const lines: string[] = [];
     const err = await (async () => {
-      for await (const line of streamLines(async () => ({ statusCode: 200, headers: {}, body: body as unknown as StreamResponse['body'] }), info.request, info.origin)) {
+      for await (const line of streamLines(
+        async () => ({ statusCode: 200, headers: {}, body: body as unknown as StreamResponse['body'] }),
+        info.request,
+        info.origin,
+      )) {
         lines.push(line);
       }
     })().catch((e: unknown) => e);
     expect(lines).toEqual(['first']);
-    expect(err).toMatchObject({ code: 'ERR_KUBE_RESPONSE_TOO_LARGE', message: 'GET /api/v1/pods: a line of the stream is larger than 16 MiB' });
+    expect(err).toMatchObject({
+      code: 'ERR_KUBE_RESPONSE_TOO_LARGE',
+      message: 'GET /api/v1/pods: a line of the stream is larger than 16 MiB',
+    });
     expect(produced).toBeLessThan(maxWatchEventBytes + 32 * chunk.length);
   });
 });

@@ -131,11 +131,19 @@ function parseEvent<T>(line: string, request: RequestInfo): WatchEvent<T> | unde
   if (typeof event.type !== 'string' || !eventTypes.has(event.type)) {
     // As client-go's watch decoder: "got invalid watch event type". The type is named only when it is short text.
     const shown = typeof event.type === 'string' && /^[A-Za-z]{1,20}$/.test(event.type) ? ` ${event.type}` : '';
-    throw new ResponseDecodeError(`the watch sent an event of unknown type${shown} (expected ADDED, MODIFIED, DELETED, BOOKMARK or ERROR)`, request);
+    throw new ResponseDecodeError(
+      `the watch sent an event of unknown type${shown} (expected ADDED, MODIFIED, DELETED, BOOKMARK or ERROR)`,
+      request,
+    );
   }
   const object = event.object;
   if (object === null || typeof object !== 'object' || Array.isArray(object)) {
-    const what = object === null || object === undefined ? 'no object' : Array.isArray(object) ? 'an array' : `a JSON ${typeof object}`;
+    const what =
+      object === null || object === undefined
+        ? 'no object'
+        : Array.isArray(object)
+          ? 'an array'
+          : `a JSON ${typeof object}`;
     throw new ResponseDecodeError(`the watch sent a ${event.type} event with ${what}, not an object`, request);
   }
   return event as WatchEvent<T>;
@@ -144,7 +152,11 @@ function parseEvent<T>(line: string, request: RequestInfo): WatchEvent<T> | unde
 const eventTypes = new Set(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK']);
 
 /** The events of each take of chunks, as one array (never empty); those before an in-stream error are yielded first. */
-async function* decodeEvents<T>(reader: ChunkReader, lines: LineSplitter, request: RequestInfo): AsyncGenerator<WatchEvent<T>[], void, undefined> {
+async function* decodeEvents<T>(
+  reader: ChunkReader,
+  lines: LineSplitter,
+  request: RequestInfo,
+): AsyncGenerator<WatchEvent<T>[], void, undefined> {
   for (let taken = await reader.take(); taken; taken = await reader.take()) {
     const batch: WatchEvent<T>[] = [];
     for (const chunk of taken) {
@@ -178,7 +190,10 @@ function watchError(err: unknown, options: WatchStreamOptions, stalled: boolean)
   if (err instanceof SyntaxError) {
     // Not the parser's message: it quotes the line, which may hold Secret data. A transport error still, as a stream
     // cut inside an event ends with a partial line.
-    return new TransportError('the watch stream held a line that is not JSON (cut inside an event, or not a watch)', options.request);
+    return new TransportError(
+      'the watch stream held a line that is not JSON (cut inside an event, or not a watch)',
+      options.request,
+    );
   }
   if (err instanceof ApiError || err instanceof ResponseDecodeError || err instanceof ResponseTooLargeError) return err;
   return new TransportError(describeNetworkError(err, options.origin), options.request, { cause: err });
@@ -240,7 +255,14 @@ function watchErrorEvent(object: unknown, request: RequestInfo): Error {
   if (object !== null && typeof object === 'object' && (object as Partial<Status>).kind === 'Status') {
     return ApiError.fromStatus(object as Status, request);
   }
-  const what = object === null ? 'null' : Array.isArray(object) ? 'an array' : typeof object === 'object' ? 'an object that is not a Status' : `a JSON ${typeof object}`;
+  const what =
+    object === null
+      ? 'null'
+      : Array.isArray(object)
+        ? 'an array'
+        : typeof object === 'object'
+          ? 'an object that is not a Status'
+          : `a JSON ${typeof object}`;
   return new ResponseDecodeError(`the watch sent an ERROR event whose object is ${what}, not a Status`, request);
 }
 
@@ -254,9 +276,12 @@ export function watchStream<T>(
 ): Watch<T> {
   const closer = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, closer.signal]) : closer.signal;
-  const chunks = (): AsyncGenerator<WatchEvent<T>[], void, undefined> => decodeWatch<T>(open, options, signal, closer.signal);
+  const chunks = (): AsyncGenerator<WatchEvent<T>[], void, undefined> =>
+    decodeWatch<T>(open, options, signal, closer.signal);
 
-  async function* events(source: AsyncGenerator<WatchEvent<T>[], void, undefined>): AsyncGenerator<WatchEvent<T>, void, undefined> {
+  async function* events(
+    source: AsyncGenerator<WatchEvent<T>[], void, undefined>,
+  ): AsyncGenerator<WatchEvent<T>, void, undefined> {
     try {
       for await (const batch of source) yield* batch;
     } finally {

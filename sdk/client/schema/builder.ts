@@ -119,7 +119,8 @@ function optionsSchema(options: object): JSONSchemaProps {
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined) continue;
     if (key === 'validations') {
-      if ((value as readonly CelRule[]).length) schema['x-kubernetes-validations'] = (value as readonly CelRule[]).map((r): ValidationRule => ({ ...r }));
+      if ((value as readonly CelRule[]).length)
+        schema['x-kubernetes-validations'] = (value as readonly CelRule[]).map((r): ValidationRule => ({ ...r }));
     } else if (key === 'listType') schema['x-kubernetes-list-type'] = value;
     else if (key === 'mapKeys') schema['x-kubernetes-list-map-keys'] = [...(value as string[])];
     else if (key === 'mapType') schema['x-kubernetes-map-type'] = value;
@@ -149,30 +150,44 @@ const stringNode = <T extends string>(options: StringOptions<T>, extra: JSONSche
 export const s = {
   string: (options: StringOptions = {}): SchemaNode<string, false> => stringNode(options),
   /** A string from a fixed set: `s.enum(['Always', 'Never'])`, typed as the union of the values. */
-  enum: <const V extends readonly [string, ...string[]]>(values: V, options: StringOptions<V[number]> = {}): SchemaNode<V[number], false> =>
-    stringNode<V[number]>(options, { enum: [...values] }),
-  integer: (options: NumberOptions = {}): SchemaNode<number, false> => node({ type: 'integer', ...optionsSchema(options) }),
-  number: (options: NumberOptions = {}): SchemaNode<number, false> => node({ type: 'number', ...optionsSchema(options) }),
-  boolean: (options: CommonOptions<boolean> = {}): SchemaNode<boolean, false> => node({ type: 'boolean', ...optionsSchema(options) }),
+  enum: <const V extends readonly [string, ...string[]]>(
+    values: V,
+    options: StringOptions<V[number]> = {},
+  ): SchemaNode<V[number], false> => stringNode<V[number]>(options, { enum: [...values] }),
+  integer: (options: NumberOptions = {}): SchemaNode<number, false> =>
+    node({ type: 'integer', ...optionsSchema(options) }),
+  number: (options: NumberOptions = {}): SchemaNode<number, false> =>
+    node({ type: 'number', ...optionsSchema(options) }),
+  boolean: (options: CommonOptions<boolean> = {}): SchemaNode<boolean, false> =>
+    node({ type: 'boolean', ...optionsSchema(options) }),
   /** An integer or a string (`x-kubernetes-int-or-string`): a port number or name, `maxUnavailable: 1` or `'25%'`. */
-  intOrString: (options: CommonOptions<number | string> & { pattern?: string } = {}): SchemaNode<number | string, false> =>
-    node({ 'x-kubernetes-int-or-string': true, ...optionsSchema(options) }),
+  intOrString: (
+    options: CommonOptions<number | string> & { pattern?: string } = {},
+  ): SchemaNode<number | string, false> => node({ 'x-kubernetes-int-or-string': true, ...optionsSchema(options) }),
   /** A resource quantity (`'500m'`, `'1Gi'`, `2`): int-or-string with the quantity pattern, as controller-gen writes it. */
   quantity: (options: CommonOptions<number | string> = {}): SchemaNode<number | string, false> =>
     node({
       anyOf: [{ type: 'integer' }, { type: 'string' }],
-      pattern: '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
+      pattern:
+        '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
       'x-kubernetes-int-or-string': true,
       ...optionsSchema(options),
     }),
   /** A timestamp as the API writes it (RFC 3339): a string with `format: date-time`. */
-  dateTime: (options: CommonOptions<string> = {}): SchemaNode<string, false> => stringNode(options, { format: 'date-time' }),
+  dateTime: (options: CommonOptions<string> = {}): SchemaNode<string, false> =>
+    stringNode(options, { format: 'date-time' }),
   array: <I extends SchemaNode>(items: I, options: ArrayOptions<Infer<I>> = {}): SchemaNode<Infer<I>[], false> =>
     node({ type: 'array', items: items.schema, ...optionsSchema(options) }),
   /** An object with any keys and values of one schema (`additionalProperties`): `Record<string, V>`. */
-  map: <V extends SchemaNode>(values: V, options: MapOptions<Infer<V>> = {}): SchemaNode<Record<string, Infer<V>>, false> =>
+  map: <V extends SchemaNode>(
+    values: V,
+    options: MapOptions<Infer<V>> = {},
+  ): SchemaNode<Record<string, Infer<V>>, false> =>
     node({ type: 'object', additionalProperties: values.schema, ...optionsSchema(options) }),
-  object: <P extends SchemaProperties>(properties: P, options: ObjectOptions<InferProperties<P>> = {}): SchemaNode<InferProperties<P>, false> => {
+  object: <P extends SchemaProperties>(
+    properties: P,
+    options: ObjectOptions<InferProperties<P>> = {},
+  ): SchemaNode<InferProperties<P>, false> => {
     const required = Object.keys(properties).filter((k) => !properties[k]!.isOptional);
     const props = Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, v.schema]));
     return node({ type: 'object', properties: props, ...(required.length && { required }), ...optionsSchema(options) });
@@ -194,7 +209,12 @@ export const s = {
       type: 'object',
       required: ['type', 'status', 'reason', 'message', 'lastTransitionTime'],
       properties: {
-        type: { type: 'string', maxLength: 316, pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$' },
+        type: {
+          type: 'string',
+          maxLength: 316,
+          pattern:
+            '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
+        },
         status: { type: 'string', enum: ['True', 'False', 'Unknown'] },
         observedGeneration: { type: 'integer', format: 'int64', minimum: 0 },
         lastTransitionTime: { type: 'string', format: 'date-time' },

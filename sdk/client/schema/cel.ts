@@ -46,16 +46,22 @@ export function toCel(schema: JSONSchemaProps | undefined, value: unknown): CelI
     if (!Number.isNaN(date.getTime())) return timestampFromDate(date);
   }
   if (typeof value === 'number') {
-    const integer = schema?.type === 'integer' || ((schema?.type === undefined || schema['x-kubernetes-int-or-string']) && Number.isInteger(value));
+    const integer =
+      schema?.type === 'integer' ||
+      ((schema?.type === undefined || schema['x-kubernetes-int-or-string']) && Number.isInteger(value));
     return integer && Number.isSafeInteger(value) ? BigInt(value) : value;
   }
   if (Array.isArray(value)) {
-    const items = typeof schema?.items === 'object' && !Array.isArray(schema.items) ? (schema.items as JSONSchemaProps) : undefined;
+    const items =
+      typeof schema?.items === 'object' && !Array.isArray(schema.items) ? (schema.items as JSONSchemaProps) : undefined;
     return value.map((v) => toCel(items, v));
   }
   if (typeof value === 'object' && value !== null) {
     const extra = typeof schema?.additionalProperties === 'object' ? schema.additionalProperties : undefined;
-    const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, toCel(schema?.properties?.[k] ?? extra, v)]);
+    const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => [
+      k,
+      toCel(schema?.properties?.[k] ?? extra, v),
+    ]);
     return Object.fromEntries(entries) as CelInput;
   }
   return value as CelInput;

@@ -9,11 +9,19 @@ import type {
   CustomResourceSubresourceScale,
   JSONSchemaProps,
 } from '../generated/apiextensions-v1.js';
-import { defineResource, type CustomObject, type DefineResourceOptions, type ResourceDescriptor } from '../meta/descriptor.js';
+import {
+  defineResource,
+  type CustomObject,
+  type DefineResourceOptions,
+  type ResourceDescriptor,
+} from '../meta/descriptor.js';
 import type { CelRule, Infer, SchemaNode } from './builder.js';
 
 /** Options of {@link defineCustomResource}: the names of {@link defineResource}, and the schema. */
-export interface DefineCustomResourceOptions<Spec extends SchemaNode, Status extends SchemaNode | undefined> extends Omit<DefineResourceOptions, 'subresources'> {
+export interface DefineCustomResourceOptions<
+  Spec extends SchemaNode,
+  Status extends SchemaNode | undefined,
+> extends Omit<DefineResourceOptions, 'subresources'> {
   /** The spec's schema: `s.object({ … })`. */
   spec: Spec;
   /** The status's schema; with it the `status` subresource is on. Default: none (no status). */
@@ -35,7 +43,9 @@ export interface DefineCustomResourceOptions<Spec extends SchemaNode, Status ext
 }
 
 /** A custom resource's descriptor that also carries its CRD version (so its schema): what {@link defineCustomResource} returns. */
-export interface CustomResource<Spec = unknown, Status = unknown> extends ResourceDescriptor<CustomObject<Spec, Status>> {
+export interface CustomResource<Spec = unknown, Status = unknown> extends ResourceDescriptor<
+  CustomObject<Spec, Status>
+> {
   /** The version as it goes into the CRD: `kubeloop generate manifests` writes it, `validateObject` applies its schema. */
   readonly crdVersion: CustomResourceDefinitionVersion;
 }

@@ -56,9 +56,10 @@ export function schemaOf(resource: ResourceDescriptor | SchemaCarrier): JSONSche
   return (resource as SchemaCarrier).crdVersion?.schema?.openAPIV3Schema;
 }
 
-const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? 'null');
+const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? 'null'));
 const child = (path: string, name: string): string => (path ? `${path}.${name}` : name);
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The JSON type name of a value, as the server's messages say it. */
 function typeName(v: unknown): string {
@@ -69,7 +70,8 @@ function typeName(v: unknown): string {
 }
 
 function typeMatches(schema: JSONSchemaProps, v: unknown): boolean {
-  if (schema['x-kubernetes-int-or-string']) return typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v));
+  if (schema['x-kubernetes-int-or-string'])
+    return typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v));
   switch (schema.type) {
     case 'object':
       return isPlainObject(v);
@@ -95,7 +97,13 @@ interface At {
 }
 
 /** Schema errors of these types stop the CEL rules from being evaluated, as on the API server. */
-const blocking = new Set<FieldErrorType>(['FieldValueNotSupported', 'FieldValueRequired', 'FieldValueTooLong', 'FieldValueTooMany', 'FieldValueTypeInvalid']);
+const blocking = new Set<FieldErrorType>([
+  'FieldValueNotSupported',
+  'FieldValueRequired',
+  'FieldValueTooLong',
+  'FieldValueTooMany',
+  'FieldValueTypeInvalid',
+]);
 
 class Walk {
   readonly errors: FieldError[] = [];
@@ -108,7 +116,8 @@ class Walk {
       this.errors.push({
         type: 'FieldValueInvalid',
         field: '<nil>',
-        message: 'Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+        message:
+          'Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
       });
     } else {
       for (const evaluate of this.pending) evaluate();
@@ -123,18 +132,34 @@ class Walk {
   value(schema: JSONSchemaProps, v: unknown, at: At): void {
     const own: FieldError[] = [];
     if (v === null) {
-      if (!schema.nullable) this.add(own, 'FieldValueTypeInvalid', at.path, `Invalid value: "null": ${at.path} in body must be of type ${schema.type ?? 'object'}: "null"`);
+      if (!schema.nullable)
+        this.add(
+          own,
+          'FieldValueTypeInvalid',
+          at.path,
+          `Invalid value: "null": ${at.path} in body must be of type ${schema.type ?? 'object'}: "null"`,
+        );
       this.keep(own, v, at);
       return;
     }
     if (!typeMatches(schema, v)) {
       const expected = schema['x-kubernetes-int-or-string'] ? 'integer,string' : (schema.type ?? '');
-      this.add(own, 'FieldValueTypeInvalid', at.path, `Invalid value: ${show(typeName(v))}: ${at.path} in body must be of type ${expected}: ${show(typeName(v))}`);
+      this.add(
+        own,
+        'FieldValueTypeInvalid',
+        at.path,
+        `Invalid value: ${show(typeName(v))}: ${at.path} in body must be of type ${expected}: ${show(typeName(v))}`,
+      );
       this.keep(own, v, at);
       return;
     }
     if (schema.enum && !schema.enum.some((e) => jsonEqual(e, v))) {
-      this.add(own, 'FieldValueNotSupported', at.path, `Unsupported value: ${show(v)}: supported values: ${schema.enum.map(show).join(', ')}`);
+      this.add(
+        own,
+        'FieldValueNotSupported',
+        at.path,
+        `Unsupported value: ${show(v)}: supported values: ${schema.enum.map(show).join(', ')}`,
+      );
     }
     if (typeof v === 'string') this.string(schema, v, at, own);
     if (typeof v === 'number') this.number(schema, v, at, own);
@@ -157,13 +182,28 @@ class Walk {
       this.add(own, 'FieldValueTooLong', at.path, `Too long: may not be more than ${schema.maxLength} bytes`);
     }
     if (schema.minLength !== undefined && length < schema.minLength) {
-      this.add(own, 'FieldValueInvalid', at.path, `Invalid value: ${show(v)}: ${at.path} in body should be at least ${schema.minLength} chars long`);
+      this.add(
+        own,
+        'FieldValueInvalid',
+        at.path,
+        `Invalid value: ${show(v)}: ${at.path} in body should be at least ${schema.minLength} chars long`,
+      );
     }
     if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(v)) {
-      this.add(own, 'FieldValueInvalid', at.path, `Invalid value: ${show(v)}: ${at.path} in body should match '${schema.pattern}'`);
+      this.add(
+        own,
+        'FieldValueInvalid',
+        at.path,
+        `Invalid value: ${show(v)}: ${at.path} in body should match '${schema.pattern}'`,
+      );
     }
     if (schema.format !== undefined && !matchesFormat(schema.format, v)) {
-      this.add(own, 'FieldValueTypeInvalid', at.path, `Invalid value: ${show(v)}: ${at.path} in body must be of type ${schema.format}: ${show(v)}`);
+      this.add(
+        own,
+        'FieldValueTypeInvalid',
+        at.path,
+        `Invalid value: ${show(v)}: ${at.path} in body must be of type ${schema.format}: ${show(v)}`,
+      );
     }
   }
 
@@ -178,7 +218,12 @@ class Walk {
       this.add(own, 'FieldValueInvalid', at.path, `Invalid value: ${v}: ${at.path} in body should be ${than} ${min}`);
     }
     if (schema.multipleOf !== undefined && !Number.isInteger(v / schema.multipleOf)) {
-      this.add(own, 'FieldValueInvalid', at.path, `Invalid value: ${v}: ${at.path} in body should be a multiple of ${schema.multipleOf}`);
+      this.add(
+        own,
+        'FieldValueInvalid',
+        at.path,
+        `Invalid value: ${v}: ${at.path} in body should be a multiple of ${schema.multipleOf}`,
+      );
     }
   }
 
@@ -187,22 +232,33 @@ class Walk {
       this.add(own, 'FieldValueTooMany', at.path, `Too many: ${v.length}: must have at most ${schema.maxItems} items`);
     }
     if (schema.minItems !== undefined && v.length < schema.minItems) {
-      this.add(own, 'FieldValueInvalid', at.path, `Invalid value: ${v.length}: ${at.path} in body should have at least ${schema.minItems} items`);
+      this.add(
+        own,
+        'FieldValueInvalid',
+        at.path,
+        `Invalid value: ${v.length}: ${at.path} in body should have at least ${schema.minItems} items`,
+      );
     }
     const items = isPlainObject(schema.items) ? (schema.items as JSONSchemaProps) : undefined;
     const listType = schema['x-kubernetes-list-type'];
     const keys = schema['x-kubernetes-list-map-keys'] ?? [];
     const keyOf = (item: unknown): string =>
-      listType === 'map' ? JSON.stringify(keys.map((k) => (isPlainObject(item) ? item[k] : undefined))) : JSON.stringify(item);
+      listType === 'map'
+        ? JSON.stringify(keys.map((k) => (isPlainObject(item) ? item[k] : undefined)))
+        : JSON.stringify(item);
     const oldByKey = new Map<string, unknown>();
-    if (listType === 'map' && at.hasOld && Array.isArray(at.old)) for (const item of at.old) oldByKey.set(keyOf(item), item);
+    if (listType === 'map' && at.hasOld && Array.isArray(at.old))
+      for (const item of at.old) oldByKey.set(keyOf(item), item);
     const seen = new Set<string>();
     for (const [i, item] of v.entries()) {
       const path = `${at.path}[${i}]`;
       if (listType === 'set' || listType === 'map') {
         const key = keyOf(item);
         if (seen.has(key)) {
-          const dup = listType === 'map' && isPlainObject(item) ? `{${keys.map((k) => `"${k}":${show(item[k])}`).join(', ')}}` : show(item);
+          const dup =
+            listType === 'map' && isPlainObject(item)
+              ? `{${keys.map((k) => `"${k}":${show(item[k])}`).join(', ')}}`
+              : show(item);
           this.add(own, 'FieldValueDuplicate', path, `Duplicate value: ${dup}`);
         }
         seen.add(key);
@@ -213,22 +269,40 @@ class Walk {
 
   private object(schema: JSONSchemaProps, v: Record<string, unknown>, at: At, own: FieldError[]): void {
     const old = at.hasOld && isPlainObject(at.old) ? at.old : undefined;
-    const required = schema['x-kubernetes-embedded-resource'] ? ['apiVersion', 'kind', ...(schema.required ?? [])] : (schema.required ?? []);
+    const required = schema['x-kubernetes-embedded-resource']
+      ? ['apiVersion', 'kind', ...(schema.required ?? [])]
+      : (schema.required ?? []);
     for (const name of required) {
       if (v[name] === undefined) this.add(own, 'FieldValueRequired', child(at.path, name), 'Required value');
     }
     const count = Object.keys(v).length;
     if (schema.maxProperties !== undefined && count > schema.maxProperties) {
-      this.add(own, 'FieldValueTooMany', at.path, `Too many: ${count}: must have at most ${schema.maxProperties} items`);
+      this.add(
+        own,
+        'FieldValueTooMany',
+        at.path,
+        `Too many: ${count}: must have at most ${schema.maxProperties} items`,
+      );
     }
     if (schema.minProperties !== undefined && count < schema.minProperties) {
-      this.add(own, 'FieldValueInvalid', at.path, `Invalid value: ${count}: ${at.path} in body should have at least ${schema.minProperties} properties`);
+      this.add(
+        own,
+        'FieldValueInvalid',
+        at.path,
+        `Invalid value: ${count}: ${at.path} in body should have at least ${schema.minProperties} properties`,
+      );
     }
-    const extra = isPlainObject(schema.additionalProperties) ? (schema.additionalProperties as JSONSchemaProps) : undefined;
+    const extra = isPlainObject(schema.additionalProperties)
+      ? (schema.additionalProperties as JSONSchemaProps)
+      : undefined;
     for (const [name, value] of Object.entries(v)) {
       const sub = schema.properties?.[name] ?? extra;
       if (!sub || value === undefined) continue;
-      this.value(sub, value, { path: child(at.path, name), old: old?.[name], hasOld: old !== undefined && old[name] !== undefined });
+      this.value(sub, value, {
+        path: child(at.path, name),
+        old: old?.[name],
+        hasOld: old !== undefined && old[name] !== undefined,
+      });
     }
   }
 
@@ -246,7 +320,11 @@ class Walk {
       const outcome = evaluateRule(rule.rule, self, transition ? toCel(schema, at.old) : undefined);
       if (outcome === true) continue;
       if (typeof outcome === 'string') {
-        this.errors.push({ type: 'FieldValueInvalid', field: at.path, message: `Invalid value: ${shown}${outcome} evaluating rule: ${rule.rule}` });
+        this.errors.push({
+          type: 'FieldValueInvalid',
+          field: at.path,
+          message: `Invalid value: ${shown}${outcome} evaluating rule: ${rule.rule}`,
+        });
         continue;
       }
       const field = rule.fieldPath ? `${at.path}${rule.fieldPath}` : at.path;
@@ -271,13 +349,20 @@ class Walk {
  * `validateObject(Widget, widget)` → `[{ type: 'FieldValueInvalid', field: 'spec.replicas', message: 'Invalid value: 200: …' }]`.
  * The errors are sorted by field.
  */
-export function validateObject<T extends KubeObject>(resource: ResourceDescriptor<T> | SchemaCarrier, obj: T | Unstructured, oldObj?: T | Unstructured): FieldError[] {
+export function validateObject<T extends KubeObject>(
+  resource: ResourceDescriptor<T> | SchemaCarrier,
+  obj: T | Unstructured,
+  oldObj?: T | Unstructured,
+): FieldError[] {
   const schema = schemaOf(resource);
   if (!schema) return [];
   const walk = new Walk();
   const root: JSONSchemaProps = { ...schema, properties: { ...schema.properties } };
   // The server checks metadata itself (name, labels, …); the schema only restricts name and generateName there.
-  root.properties!['metadata'] = { type: 'object', ...(schema.properties?.['metadata'] && { properties: schema.properties['metadata'].properties }) };
+  root.properties!['metadata'] = {
+    type: 'object',
+    ...(schema.properties?.['metadata'] && { properties: schema.properties['metadata'].properties }),
+  };
   walk.value(root, obj, { path: '', old: oldObj, hasOld: oldObj !== undefined });
   return walk.finish();
 }

@@ -217,15 +217,23 @@ export async function closeAllConnections(): Promise<void> {
   pool.clear();
   generation++;
   await Promise.all(
-    pairs.flatMap((p) => [p.request.close(), ...[...p.streams, ...(p.proxiedStreams ? [p.proxiedStreams] : [])].map((d) => d.destroy())]),
+    pairs.flatMap((p) => [
+      p.request.close(),
+      ...[...p.streams, ...(p.proxiedStreams ? [p.proxiedStreams] : [])].map((d) => d.destroy()),
+    ]),
   );
 }
 
 /** Requests in flight and connections open on the pooled dispatchers (undici pool statistics), for leak checks. */
-export function connectionStats(): { requests: { running: number; pending: number }; streams: { running: number; pending: number }; connected: number } {
+export function connectionStats(): {
+  requests: { running: number; pending: number };
+  streams: { running: number; pending: number };
+  connected: number;
+} {
   const out = { requests: { running: 0, pending: 0 }, streams: { running: 0, pending: 0 }, connected: 0 };
   const add = (dispatcher: Dispatcher, into: { running: number; pending: number }): void => {
-    const stats = (dispatcher as { stats?: Record<string, { running?: number; pending?: number; connected?: number }> }).stats;
+    const stats = (dispatcher as { stats?: Record<string, { running?: number; pending?: number; connected?: number }> })
+      .stats;
     for (const s of Object.values(stats ?? {})) {
       into.running += s.running ?? 0;
       into.pending += s.pending ?? 0;

@@ -36,7 +36,8 @@ export function describeNetworkError(err: unknown, origin: string): string {
   if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
     return `TLS: the certificate of ${origin} is outside its validity period (${code})`;
   }
-  if (code === 'ECONNREFUSED') return `connection refused by ${origin}: is the API server running, and is the address right?`;
+  if (code === 'ECONNREFUSED')
+    return `connection refused by ${origin}: is the API server running, and is the address right?`;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot resolve the host of ${origin} (${code})`;
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return `timed out connecting to ${origin}`;
   if (code === 'UND_ERR_HEADERS_TIMEOUT') return `${origin} sent no response headers in time`;

@@ -121,9 +121,15 @@ async function read(paths: TlsFilePaths, held: TlsMaterial | undefined): Promise
     const certFile = paths.certFile;
     const keyFile = paths.keyFile;
     try {
-      const [certData, keyData] = await Promise.all([readText(certFile, 'client certificate file'), readText(keyFile, 'client key file')]);
+      const [certData, keyData] = await Promise.all([
+        readText(certFile, 'client certificate file'),
+        readText(keyFile, 'client key file'),
+      ]);
       const problem = pairProblem(certData, keyData);
-      if (problem) throw new ConfigError(`the client certificate ${certFile} and key ${keyFile} cannot be used: ${problem}`, { file: certFile });
+      if (problem)
+        throw new ConfigError(`the client certificate ${certFile} and key ${keyFile} cannot be used: ${problem}`, {
+          file: certFile,
+        });
       out.certData = certData;
       out.keyData = keyData;
     } catch (err) {
@@ -165,7 +171,8 @@ function pairProblem(certData: string, keyData: string): string | undefined {
   if (!pemCertificate.test(certData)) return 'the certificate file holds no PEM certificate';
   if (!pemPrivateKey.test(keyData)) return 'the key file holds no PEM private key';
   try {
-    if (!new X509Certificate(certData).checkPrivateKey(createPrivateKey(keyData))) return 'the key is not the certificate’s';
+    if (!new X509Certificate(certData).checkPrivateKey(createPrivateKey(keyData)))
+      return 'the key is not the certificate’s';
   } catch {
     return 'the certificate or the key does not parse';
   }
@@ -176,7 +183,10 @@ function pairProblem(certData: string, keyData: string): string | undefined {
 function rotated(key: string, old: TlsMaterial, next: TlsMaterial): void {
   const pairChanged = old.certData !== next.certData || old.keyData !== next.keyData;
   if (pairChanged && old.certData) {
-    retireDispatchers((spec) => spec.tlsFiles === key && spec.certData === old.certData && spec.keyData === old.keyData, 'cut');
+    retireDispatchers(
+      (spec) => spec.tlsFiles === key && spec.certData === old.certData && spec.keyData === old.keyData,
+      'cut',
+    );
   }
   if (old.caData !== next.caData) {
     retireDispatchers((spec) => spec.tlsFiles === key && spec.caData === old.caData, 'drain');

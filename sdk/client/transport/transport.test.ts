@@ -1,6 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiError, ConfigError, ResponseTooLargeError, TransportError, isNotFound, isTooManyRequests } from '../errors.js';
+import {
+  ApiError,
+  ConfigError,
+  ResponseTooLargeError,
+  TransportError,
+  isNotFound,
+  isTooManyRequests,
+} from '../errors.js';
 import { defaultMaxResponseBytes } from '../config/types.js';
 import { Transport } from './transport.js';
 import { defaultUserAgent } from './user-agent.js';
@@ -49,7 +56,14 @@ describe('Transport', () => {
     const host = await serve((_req, res) => {
       calls++;
       res.writeHead(429, { 'retry-after': '0', 'content-type': 'application/json' }).end(
-        JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'TooManyRequests', code: 429, message: 'busy' }),
+        JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Failure',
+          reason: 'TooManyRequests',
+          code: 429,
+          message: 'busy',
+        }),
       );
     });
     const err = await new Transport({ host }).request({ method: 'GET', path: '/x' }).catch((e: unknown) => e);
@@ -124,17 +138,34 @@ describe('Transport', () => {
       res.writeHead(200).end('{}');
     });
     // The plugin would fail (no such program), so a request that succeeds did not run it.
-    const exec = { command: '/nonexistent/plugin', apiVersion: 'client.authentication.k8s.io/v1', interactiveMode: 'Never' as const };
+    const exec = {
+      command: '/nonexistent/plugin',
+      apiVersion: 'client.authentication.k8s.io/v1',
+      interactiveMode: 'Never' as const,
+    };
     await new Transport({ host, bearerToken: 'secret-token', exec }).request({ method: 'GET', path: '/x' });
     await new Transport({ host, username: 'admin', exec }).request({ method: 'GET', path: '/x' });
     await new Transport({ host, password: 'secret-password' }).request({ method: 'GET', path: '/x' });
-    expect(authorization).toEqual(['Bearer secret-token', `Basic ${Buffer.from('admin:').toString('base64')}`, undefined]);
+    expect(authorization).toEqual([
+      'Bearer secret-token',
+      `Basic ${Buffer.from('admin:').toString('base64')}`,
+      undefined,
+    ]);
   });
 
   it('keeps credentials out of error messages', async () => {
-    const host = await serve((_req, res) => res.writeHead(404, { 'content-type': 'application/json' }).end(
-      JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: 'secrets "s" not found' }),
-    ));
+    const host = await serve((_req, res) =>
+      res.writeHead(404, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Failure',
+          reason: 'NotFound',
+          code: 404,
+          message: 'secrets "s" not found',
+        }),
+      ),
+    );
     const err = await new Transport({ host, bearerToken: 'secret-token' })
       .request({ method: 'PUT', path: '/api/v1/namespaces/a/secrets/s', body: '{"data":{"password":"aHVudGVyMg=="}}' })
       .catch((e: unknown) => e);
@@ -164,11 +195,14 @@ describe('Transport', () => {
     const encodings: (string | undefined)[] = [];
     const host = await serve((req, res) => {
       encodings.push(req.headers['accept-encoding']);
-      if (req.headers['accept-encoding'] === 'gzip') res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync('{"big":true}'));
+      if (req.headers['accept-encoding'] === 'gzip')
+        res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync('{"big":true}'));
       else res.writeHead(200).end('{"big":false}');
     });
     expect((await new Transport({ host }).request({ method: 'GET', path: '/x' })).body).toBe('{"big":true}');
-    expect((await new Transport({ host, disableCompression: true }).request({ method: 'GET', path: '/x' })).body).toBe('{"big":false}');
+    expect((await new Transport({ host, disableCompression: true }).request({ method: 'GET', path: '/x' })).body).toBe(
+      '{"big":false}',
+    );
     expect(encodings).toEqual(['gzip', 'identity']);
   });
 
@@ -216,13 +250,20 @@ describe('Transport', () => {
       };
       more();
     });
-    const err = await new Transport({ host, maxResponseBytes: 1024 * 1024 }).request({ method: 'GET', path: '/x' }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'ERR_KUBE_RESPONSE_TOO_LARGE', message: 'GET /x: the response body is larger than 1 MiB' });
+    const err = await new Transport({ host, maxResponseBytes: 1024 * 1024 })
+      .request({ method: 'GET', path: '/x' })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'ERR_KUBE_RESPONSE_TOO_LARGE',
+      message: 'GET /x: the response body is larger than 1 MiB',
+    });
   });
 
   it('times out a request after timeoutMs with a TransportError', async () => {
     const host = await serve(() => undefined); // never answers
-    const err = await new Transport({ host, timeoutMs: 200 }).request({ method: 'GET', path: '/slow' }).catch((e: unknown) => e);
+    const err = await new Transport({ host, timeoutMs: 200 })
+      .request({ method: 'GET', path: '/slow' })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransportError);
     expect((err as Error).message).toContain('timed out after 200 ms');
   });

@@ -5,7 +5,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createGunzip } from 'node:zlib';
 import { request as undiciRequest, type Dispatcher } from 'undici';
 import { defaultMaxResponseBytes, defaultPingIntervalMs, type RestConfig } from '../config/types.js';
-import { ApiError, ConfigError, ResponseTooLargeError, TransportError, describeUrl, type RequestInfo } from '../errors.js';
+import {
+  ApiError,
+  ConfigError,
+  ResponseTooLargeError,
+  TransportError,
+  describeUrl,
+  type RequestInfo,
+} from '../errors.js';
 import { createCredentialProvider, type CredentialProvider, type RequestCredentials } from './credentials.js';
 import { dispatchersFor, poolGeneration, type ConnectionSpec } from './dispatchers.js';
 import { connectionBroke, describeNetworkError, failedBeforeSending } from './network-errors.js';
@@ -158,7 +165,8 @@ export class Transport {
     this.base = base;
     this.host = base.host;
     this.credentials = createCredentialProvider(config);
-    this.limiter = config.qps && config.qps > 0 ? new TokenBucket(config.qps, config.burst ?? Math.ceil(config.qps)) : undefined;
+    this.limiter =
+      config.qps && config.qps > 0 ? new TokenBucket(config.qps, config.burst ?? Math.ceil(config.qps)) : undefined;
     this.userAgent = config.userAgent ?? defaultUserAgent;
     this.timeoutMs = config.timeoutMs ?? 0;
     this.onWarning = config.warningHandler ?? defaultWarningHandler;
@@ -185,7 +193,10 @@ export class Transport {
     const failed = res.statusCode >= 300;
     // An error answer is read up to 1 MiB (a Status is small); past that it is still the ApiError of its status code,
     // without the body, so isNotFound() and friends keep working on a proxy's huge error page.
-    const limit = failed && this.maxResponseBytes !== 0 ? Math.min(this.maxResponseBytes, maxErrorBodyBytes) : this.maxResponseBytes;
+    const limit =
+      failed && this.maxResponseBytes !== 0
+        ? Math.min(this.maxResponseBytes, maxErrorBodyBytes)
+        : this.maxResponseBytes;
     let body: string;
     try {
       body = await readBody(res.body, res.headers['content-encoding'] === 'gzip', limit, this.info(req));
@@ -208,7 +219,12 @@ export class Transport {
    * Streams are never compressed: the API server does not compress watches, and a log should arrive as it is written.
    */
   async stream(req: HttpRequest): Promise<StreamResponse> {
-    const { res } = await this.send({ ...req, headers: { ...req.headers, 'accept-encoding': 'identity' } }, 'stream', undefined, 0);
+    const { res } = await this.send(
+      { ...req, headers: { ...req.headers, 'accept-encoding': 'identity' } },
+      'stream',
+      undefined,
+      0,
+    );
     if (res.statusCode >= 300) {
       const body = await readBody(res.body, false, maxErrorBodyBytes, this.info(req)).catch(() => '');
       throw ApiError.fromResponse(res.statusCode, body, this.info(req), retryAfterSeconds(res.headers));
@@ -226,7 +242,8 @@ export class Transport {
   }
 
   private networkError(err: unknown, req: HttpRequest, deadline: AbortSignal | undefined, timeoutMs: number): Error {
-    if (req.signal?.aborted) return req.signal.reason instanceof Error ? req.signal.reason : new Error(String(req.signal.reason));
+    if (req.signal?.aborted)
+      return req.signal.reason instanceof Error ? req.signal.reason : new Error(String(req.signal.reason));
     if (deadline?.aborted) {
       return new TransportError(`timed out after ${timeoutMs} ms`, this.info(req), { cause: err });
     }
@@ -256,9 +273,13 @@ export class Transport {
       if (req.signal?.aborted) throw this.networkError(err, req, deadline, timeoutMs);
       if (deadline?.aborted || waitDeadline?.aborted) {
         const after = deadline?.aborted ? `timed out after ${timeoutMs} ms` : `gave up after ${waitMs} ms`;
-        throw new TransportError(`${after} waiting for ${waitingFor ?? 'credentials'} to give a credential`, this.info(req), {
-          cause: err,
-        });
+        throw new TransportError(
+          `${after} waiting for ${waitingFor ?? 'credentials'} to give a credential`,
+          this.info(req),
+          {
+            cause: err,
+          },
+        );
       }
       throw err;
     }
@@ -374,7 +395,13 @@ export class Transport {
 
   private observe(req: HttpRequest, statusCode: number | 'error', started: number): void {
     if (observers.size === 0) return;
-    const event = { method: req.method, host: this.host, path: req.path, statusCode, durationMs: performance.now() - started };
+    const event = {
+      method: req.method,
+      host: this.host,
+      path: req.path,
+      statusCode,
+      durationMs: performance.now() - started,
+    };
     for (const observer of observers) observer(event);
   }
 }
@@ -386,7 +413,10 @@ function tlsFilesOf(config: RestConfig): TlsFileSource | undefined {
   const pair = Boolean(config.certFile && config.keyFile);
   if (!config.caFile && !pair) return undefined;
   return tlsFileSource(
-    { ...(config.caFile && { caFile: config.caFile }), ...(pair && { certFile: config.certFile, keyFile: config.keyFile }) },
+    {
+      ...(config.caFile && { caFile: config.caFile }),
+      ...(pair && { certFile: config.certFile, keyFile: config.keyFile }),
+    },
     {
       ...(config.caData && { caData: config.caData }),
       ...(config.certData && config.keyData && { certData: config.certData, keyData: config.keyData }),

@@ -109,7 +109,9 @@ export async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -196,7 +198,8 @@ export async function waitFor(
     } catch (err) {
       last = (err as Error).message;
     }
-    if (Date.now() > deadline) throw new EnvtestError(`${what}: not ready after ${timeoutMs} ms${last ? ` (${last})` : ''}`);
+    if (Date.now() > deadline)
+      throw new EnvtestError(`${what}: not ready after ${timeoutMs} ms${last ? ` (${last})` : ''}`);
     await sleep(delay);
   }
 }

@@ -68,7 +68,10 @@ export function setStatusCondition(conditions: metav1.Condition[], condition: Co
 }
 
 /** The condition of that type, or undefined. Works on cached (read-only) lists and on an absent list. */
-export function findStatusCondition<C extends { readonly type: string }>(conditions: readonly C[] | undefined, type: string): C | undefined {
+export function findStatusCondition<C extends { readonly type: string }>(
+  conditions: readonly C[] | undefined,
+  type: string,
+): C | undefined {
   return conditions?.find((c) => c.type === type);
 }
 
@@ -83,7 +86,11 @@ export function removeStatusCondition(conditions: metav1.Condition[], type: stri
 type ConditionList = readonly { readonly type: string; readonly status: string }[] | undefined;
 
 /** True when the condition of that type is present with that status. */
-export function isStatusConditionPresentAndEqual(conditions: ConditionList, type: string, status: 'True' | 'False' | 'Unknown'): boolean {
+export function isStatusConditionPresentAndEqual(
+  conditions: ConditionList,
+  type: string,
+  status: 'True' | 'False' | 'Unknown',
+): boolean {
   return findStatusCondition(conditions, type)?.status === status;
 }
 

@@ -1,6 +1,13 @@
 // createOrUpdate and createOrPatch: read a child, let `mutate` set its desired state, write only what changed. Part of
 // controllerutil (../controllerutil.ts).
-import { isNotFound, jsonEqual, KubeloopError, type KubeObject, type ResourceDescriptor, type WriteOptions } from '../../client/index.js';
+import {
+  isNotFound,
+  jsonEqual,
+  KubeloopError,
+  type KubeObject,
+  type ResourceDescriptor,
+  type WriteOptions,
+} from '../../client/index.js';
 import type { Client } from '../client-types.js';
 import { mergePatch } from './json-merge.js';
 import { resolveResource } from './resource.js';
@@ -26,7 +33,10 @@ export interface CreateOrUpdateOptions<T extends KubeObject> extends WriteOption
 /** `mutate` changed the name or namespace of the object it was to fill in. */
 export class MutateKeyError extends KubeloopError {
   constructor(before: string, after: string) {
-    super('ERR_MUTATE_CHANGED_KEY', `mutate changed the object's namespace/name from ${JSON.stringify(before)} to ${JSON.stringify(after)}; it must not`);
+    super(
+      'ERR_MUTATE_CHANGED_KEY',
+      `mutate changed the object's namespace/name from ${JSON.stringify(before)} to ${JSON.stringify(after)}; it must not`,
+    );
   }
 }
 

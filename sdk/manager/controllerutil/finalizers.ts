@@ -22,6 +22,9 @@ export function removeFinalizer(obj: KubeObject, finalizer: string): boolean {
 }
 
 /** True when the object has `finalizer`. Works on cached (read-only) objects. */
-export function containsFinalizer(obj: { readonly metadata?: { readonly finalizers?: readonly string[] } }, finalizer: string): boolean {
+export function containsFinalizer(
+  obj: { readonly metadata?: { readonly finalizers?: readonly string[] } },
+  finalizer: string,
+): boolean {
   return obj.metadata?.finalizers?.includes(finalizer) ?? false;
 }

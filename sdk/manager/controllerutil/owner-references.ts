@@ -1,6 +1,12 @@
 // Owner references: an object's owners (the garbage collector deletes it with them) and its controller (`owns()`
 // watches reconcile it). Part of controllerutil (../controllerutil.ts).
-import { KubeloopError, objectKey, parseGroupVersion, type KubeObject, type OwnerReference } from '../../client/index.js';
+import {
+  KubeloopError,
+  objectKey,
+  parseGroupVersion,
+  type KubeObject,
+  type OwnerReference,
+} from '../../client/index.js';
 
 /** What an owner must have to be referenced: read from the API server, it has all of these. */
 export interface OwnerObject {
@@ -79,7 +85,11 @@ function referenceTo(owner: OwnerObject, obj: OwnerObject): OwnerReference {
 
 /** Same group (of the apiVersion), kind and name: references to one object, whatever the version. */
 function sameObject(a: OwnerReference, b: OwnerReference): boolean {
-  return a.kind === b.kind && a.name === b.name && parseGroupVersion(a.apiVersion).group === parseGroupVersion(b.apiVersion).group;
+  return (
+    a.kind === b.kind &&
+    a.name === b.name &&
+    parseGroupVersion(a.apiVersion).group === parseGroupVersion(b.apiVersion).group
+  );
 }
 
 function upsert(obj: KubeObject, ref: OwnerReference): void {
@@ -91,13 +101,17 @@ function upsert(obj: KubeObject, ref: OwnerReference): void {
 }
 
 /** The owner reference marked `controller: true`, if any. */
-export function getControllerOf(obj: OwnerObject & { readonly metadata?: { readonly ownerReferences?: readonly Readonly<OwnerReference>[] } }): OwnerReference | undefined {
+export function getControllerOf(
+  obj: OwnerObject & { readonly metadata?: { readonly ownerReferences?: readonly Readonly<OwnerReference>[] } },
+): OwnerReference | undefined {
   const ref = obj.metadata?.ownerReferences?.find((r) => r.controller === true);
   return ref ? { ...ref } : undefined;
 }
 
 /** True when the object has an owner reference marked `controller: true`. */
-export function hasControllerReference(obj: { readonly metadata?: { readonly ownerReferences?: readonly Readonly<OwnerReference>[] } }): boolean {
+export function hasControllerReference(obj: {
+  readonly metadata?: { readonly ownerReferences?: readonly Readonly<OwnerReference>[] };
+}): boolean {
   return obj.metadata?.ownerReferences?.some((r) => r.controller === true) ?? false;
 }
 
@@ -106,7 +120,12 @@ export function hasOwnerReference(
   owner: OwnerObject,
   obj: { readonly metadata?: { readonly ownerReferences?: readonly Readonly<OwnerReference>[] } },
 ): boolean {
-  const target = { apiVersion: owner.apiVersion ?? '', kind: owner.kind ?? '', name: owner.metadata?.name ?? '', uid: '' };
+  const target = {
+    apiVersion: owner.apiVersion ?? '',
+    kind: owner.kind ?? '',
+    name: owner.metadata?.name ?? '',
+    uid: '',
+  };
   return obj.metadata?.ownerReferences?.some((r) => sameObject(r, target)) ?? false;
 }
 
@@ -149,7 +168,10 @@ export function setControllerReference(owner: OwnerObject, obj: KubeObject, opti
  */
 export function setOwnerReference(owner: OwnerObject, obj: KubeObject, options: OwnerReferenceOptions = {}): void {
   const ref = referenceTo(owner, obj);
-  upsert(obj, options.blockOwnerDeletion === undefined ? ref : { ...ref, blockOwnerDeletion: options.blockOwnerDeletion });
+  upsert(
+    obj,
+    options.blockOwnerDeletion === undefined ? ref : { ...ref, blockOwnerDeletion: options.blockOwnerDeletion },
+  );
 }
 
 /**
@@ -159,7 +181,12 @@ export function setOwnerReference(owner: OwnerObject, obj: KubeObject, options: 
 export function removeOwnerReference(owner: OwnerObject, obj: KubeObject): boolean {
   const refs = obj.metadata?.ownerReferences;
   if (!refs) return false;
-  const target = { apiVersion: owner.apiVersion ?? '', kind: owner.kind ?? '', name: owner.metadata?.name ?? '', uid: '' };
+  const target = {
+    apiVersion: owner.apiVersion ?? '',
+    kind: owner.kind ?? '',
+    name: owner.metadata?.name ?? '',
+    uid: '',
+  };
   const kept = refs.filter((r) => !sameObject(r, target));
   if (kept.length === refs.length) return false;
   if (kept.length === 0) delete obj.metadata!.ownerReferences;

@@ -1,6 +1,12 @@
 // Which resource an object is, for createOrUpdate/createOrPatch: its descriptor when given, else the built-in kind of
 // its apiVersion and kind. Part of controllerutil (../controllerutil.ts).
-import { builtinResources, KubeloopError, parseGroupVersion, type KubeObject, type ResourceDescriptor } from '../../client/index.js';
+import {
+  builtinResources,
+  KubeloopError,
+  parseGroupVersion,
+  type KubeObject,
+  type ResourceDescriptor,
+} from '../../client/index.js';
 
 /** The resource of an object cannot be told from its apiVersion and kind alone. */
 export class UnknownResourceError extends KubeloopError {
@@ -18,7 +24,11 @@ function builtinDescriptor(apiVersion: string, kind: string): ResourceDescriptor
   return builtins.get(`${gv.group}/${gv.version}/${kind}`);
 }
 
-export function resolveResource<T extends KubeObject>(obj: T, resource: ResourceDescriptor<T> | undefined, caller: string): ResourceDescriptor<T> {
+export function resolveResource<T extends KubeObject>(
+  obj: T,
+  resource: ResourceDescriptor<T> | undefined,
+  caller: string,
+): ResourceDescriptor<T> {
   if (resource) {
     obj.apiVersion ??= resource.group ? `${resource.group}/${resource.version}` : resource.version;
     obj.kind ??= resource.kind;

@@ -3,7 +3,13 @@ import type { corev1, eventsv1 } from '../../client/index.js';
 import { createFakeClock, type FakeClock } from '../../workqueue/index.js';
 import { createEventCorrelator, eventBody, type EventCorrelatorOptions, type EventSeries } from './event-correlator.js';
 
-const widget: corev1.ObjectReference = { apiVersion: 'example.com/v1', kind: 'Widget', namespace: 'ns', name: 'w1', uid: 'uid-1' };
+const widget: corev1.ObjectReference = {
+  apiVersion: 'example.com/v1',
+  kind: 'Widget',
+  namespace: 'ns',
+  name: 'w1',
+  uid: 'uid-1',
+};
 let seq = 0;
 
 /** An Event as the recorder builds it: a fresh name and eventTime for each occurrence. */
@@ -25,9 +31,19 @@ function occurrence(overrides: Partial<eventsv1.Event> = {}): eventsv1.Event {
   };
 }
 
-function correlator(options: Partial<EventCorrelatorOptions> = {}): { c: ReturnType<typeof createEventCorrelator>; clock: FakeClock } {
+function correlator(options: Partial<EventCorrelatorOptions> = {}): {
+  c: ReturnType<typeof createEventCorrelator>;
+  clock: FakeClock;
+} {
   const clock = createFakeClock();
-  const c = createEventCorrelator({ aggregationWindowMs: 1000, maxSeries: 100, objectBurst: 25, objectRefillMs: 300_000, clock, ...options });
+  const c = createEventCorrelator({
+    aggregationWindowMs: 1000,
+    maxSeries: 100,
+    objectBurst: 25,
+    objectRefillMs: 300_000,
+    clock,
+    ...options,
+  });
   return { c, clock };
 }
 
@@ -80,7 +96,8 @@ describe('createEventCorrelator', () => {
     ];
     for (const v of variants) expect(observe(c, occurrence(v)).kind).toBe('new');
     // Names, times and reporting fields are not part of the key: each variant again is a repeat.
-    for (const v of variants) expect(observe(c, occurrence({ ...v, reportingInstance: 'elsewhere' })).kind).toBe('repeat');
+    for (const v of variants)
+      expect(observe(c, occurrence({ ...v, reportingInstance: 'elsewhere' })).kind).toBe('repeat');
   });
 
   it('counts nothing for an Event it was not told to remember, and forgets what it is told to', () => {

@@ -117,9 +117,13 @@ export function createEventCorrelator(options: EventCorrelatorOptions): EventCor
         return { kind: 'repeat', series: existing };
       }
       // Repeats that join a series are not limited (they are coalesced anyway); new Events are.
-      if (!allow(JSON.stringify(referenceKey(event.regarding)), nowMs)) return { kind: 'limited', first: limited++ === 0 };
+      if (!allow(JSON.stringify(referenceKey(event.regarding)), nowMs))
+        return { kind: 'limited', first: limited++ === 0 };
       limited = 0;
-      return { kind: 'new', series: { key, event, count: 1, lastObservedMs: nowMs, lastObservedTime: event.eventTime } };
+      return {
+        kind: 'new',
+        series: { key, event, count: 1, lastObservedMs: nowMs, lastObservedTime: event.eventTime },
+      };
     },
     remember(series) {
       touch(seriesByKey, series.key, series, maxSeries);

@@ -111,7 +111,10 @@ export class EventWriter {
   #notifyIdle(): void {
     if (!this.#idle()) return;
     if (this.#dropped > 0) {
-      this.#options.log.warn({ dropped: this.#dropped, maxQueueLength: this.#options.maxQueueLength }, 'dropped events: the event queue was full');
+      this.#options.log.warn(
+        { dropped: this.#dropped, maxQueueLength: this.#options.maxQueueLength },
+        'dropped events: the event queue was full',
+      );
       this.#dropped = 0;
     }
     const waiters = this.#idleWaiters;
@@ -123,7 +126,8 @@ export class EventWriter {
     const maxQueueLength = this.#options.maxQueueLength;
     if (this.#closed || this.#queue.length >= maxQueueLength) {
       if (!this.#closed) {
-        if (this.#dropped === 0) this.#options.log.warn({ maxQueueLength }, 'the event queue is full: dropping events until it drains');
+        if (this.#dropped === 0)
+          this.#options.log.warn({ maxQueueLength }, 'the event queue is full: dropping events until it drains');
         this.#dropped++;
       }
       return false;
@@ -142,7 +146,10 @@ export class EventWriter {
   /** Retries a job that got no answer, later; false when out of tries. */
   #retry(job: Job, err: unknown): boolean {
     if (this.#closed || job.attempts >= this.#options.maxAttempts) return false;
-    this.#options.log.debug({ err, attempt: job.attempts, event: job.write.series.event.metadata?.name }, 'writing an event failed; retrying');
+    this.#options.log.debug(
+      { err, attempt: job.attempts, event: job.write.series.event.metadata?.name },
+      'writing an event failed; retrying',
+    );
     const timer = this.#options.clock.setTimer(() => {
       this.#retries.delete(timer);
       if (!this.#enqueue(job)) {
@@ -187,10 +194,17 @@ export class EventWriter {
         write.state = 'created';
       } else if (isKubeloopError(err) && err.code === 'ERR_KUBE_API') {
         this.#forget(write);
-        this.#options.log.warn({ err, event: event.metadata?.name, reason: event.reason }, 'the API server rejected an event; dropped');
+        this.#options.log.warn(
+          { err, event: event.metadata?.name, reason: event.reason },
+          'the API server rejected an event; dropped',
+        );
       } else if (!this.#retry(job, err)) {
         this.#forget(write);
-        if (!signal.aborted) this.#options.log.warn({ err, event: event.metadata?.name, reason: event.reason }, 'could not write an event; dropped');
+        if (!signal.aborted)
+          this.#options.log.warn(
+            { err, event: event.metadata?.name, reason: event.reason },
+            'could not write an event; dropped',
+          );
       } else {
         write.state = 'queued';
       }
@@ -206,18 +220,29 @@ export class EventWriter {
     // A create still to come carries the count itself; a dropped Event gets no series.
     if (write.state !== 'created') return;
     try {
-      await this.#options.sink.patch(event.metadata!.namespace!, event.metadata!.name!, { series: { count, lastObservedTime } }, { signal });
+      await this.#options.sink.patch(
+        event.metadata!.namespace!,
+        event.metadata!.name!,
+        { series: { count, lastObservedTime } },
+        { signal },
+      );
     } catch (err) {
       if (isNotFound(err)) {
         // The Event expired or was deleted: start it again, with its series.
         write.state = 'queued';
         await this.#create({ kind: 'create', write, attempts: 0 });
       } else if (isKubeloopError(err) && err.code === 'ERR_KUBE_API') {
-        this.#options.log.warn({ err, event: event.metadata?.name, reason: event.reason }, 'the API server rejected an event series update; dropped');
+        this.#options.log.warn(
+          { err, event: event.metadata?.name, reason: event.reason },
+          'the API server rejected an event series update; dropped',
+        );
       } else if (!write.patchQueued && this.#retry(job, err)) {
         write.patchQueued = true;
       } else if (!signal.aborted && !write.patchQueued) {
-        this.#options.log.warn({ err, event: event.metadata?.name, reason: event.reason }, 'could not update an event series; dropped');
+        this.#options.log.warn(
+          { err, event: event.metadata?.name, reason: event.reason },
+          'could not update an event series; dropped',
+        );
       }
     }
   }

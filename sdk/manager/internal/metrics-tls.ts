@@ -39,8 +39,16 @@ async function exists(path: string): Promise<boolean> {
  * it encrypts the scrape; Prometheus scrapes it with `insecureSkipVerify` or trusts nothing and relies on the token.
  */
 async function selfSigned(): Promise<ServingCertificate> {
-  const ca = await createCertificateAuthority(`localhost-ca@${Math.floor(Date.now() / 1000)}`, { validityMs: 365 * 24 * 3600 * 1000 });
-  const leaf = await ca.sign({ commonName: 'localhost', usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], validityMs: 365 * 24 * 3600 * 1000 });
+  const ca = await createCertificateAuthority(`localhost-ca@${Math.floor(Date.now() / 1000)}`, {
+    validityMs: 365 * 24 * 3600 * 1000,
+  });
+  const leaf = await ca.sign({
+    commonName: 'localhost',
+    usage: 'server',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+    validityMs: 365 * 24 * 3600 * 1000,
+  });
   return { cert: `${leaf.certPem.trim()}\n${ca.certPem.trim()}\n`, key: leaf.keyPem };
 }
 
@@ -59,13 +67,18 @@ export async function metricsCertificate(
   const dir = options.certDir ?? defaultMetricsCertDir;
   const certPath = join(dir, options.certName ?? 'tls.crt');
   const keyPath = join(dir, options.keyName ?? 'tls.key');
-  if (!(await exists(certPath)) || !(await exists(keyPath))) return { pair: await selfSigned(), source: 'self-signed', watcher: undefined };
+  if (!(await exists(certPath)) || !(await exists(keyPath)))
+    return { pair: await selfSigned(), source: 'self-signed', watcher: undefined };
   const watcher = new CertWatcher({ dir, certPath, keyPath }, onChange, onError, options.certPollIntervalMs);
   try {
     return { pair: await watcher.load(), source: certPath, watcher };
   } catch (err) {
-    throw new KubeloopError('ERR_METRICS_CERTIFICATE', `cannot load the metrics serving certificate from ${certPath} and ${keyPath}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new KubeloopError(
+      'ERR_METRICS_CERTIFICATE',
+      `cannot load the metrics serving certificate from ${certPath} and ${keyPath}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
 }

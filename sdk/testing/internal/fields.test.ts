@@ -1,10 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { applyConfig, describePath, fieldsOf, fromFieldsV1, recordUpdate, toFieldsV1, type WriteContext } from './fields.js';
+import {
+  applyConfig,
+  describePath,
+  fieldsOf,
+  fromFieldsV1,
+  recordUpdate,
+  toFieldsV1,
+  type WriteContext,
+} from './fields.js';
 import type { JsonObject } from './json.js';
 
-const ctx = (manager: string, builtin = true): WriteContext => ({ manager, subresource: undefined, builtin, apiVersion: 'v1', now: '2026-01-01T00:00:00Z' });
+const ctx = (manager: string, builtin = true): WriteContext => ({
+  manager,
+  subresource: undefined,
+  builtin,
+  apiVersion: 'v1',
+  now: '2026-01-01T00:00:00Z',
+});
 const managers = (obj: JsonObject): [string, string][] =>
-  ((obj['metadata'] as JsonObject)['managedFields'] as { manager: string; operation: string }[]).map((m) => [m.manager, m.operation]);
+  ((obj['metadata'] as JsonObject)['managedFields'] as { manager: string; operation: string }[]).map((m) => [
+    m.manager,
+    m.operation,
+  ]);
 
 describe('field sets', () => {
   it('owns leaves, keyed-list items and set items, and round-trips through FieldsV1', () => {
@@ -21,12 +38,16 @@ describe('field sets', () => {
       'f:metadata': { 'f:labels': { 'f:a': {} }, 'f:finalizers': { 'v:"x/y"': {} } },
       'f:spec': {
         'f:replicas': {},
-        'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"web"}': { '.': {}, 'f:name': {}, 'f:image': {} } } } },
+        'f:template': {
+          'f:spec': { 'f:containers': { 'k:{"name":"web"}': { '.': {}, 'f:name': {}, 'f:image': {} } } },
+        },
         'f:empty': {},
       },
     });
     expect([...fromFieldsV1(v1).keys()].toSorted()).toEqual([...set.keys()].toSorted());
-    expect(describePath(['f:spec', 'f:containers', 'k:{"name":"web"}', 'f:image'])).toBe('.spec.containers[name="web"].image');
+    expect(describePath(['f:spec', 'f:containers', 'k:{"name":"web"}', 'f:image'])).toBe(
+      '.spec.containers[name="web"].image',
+    );
   });
 
   it('gives an updater the fields it changed and takes them from others', () => {
@@ -42,7 +63,12 @@ describe('field sets', () => {
   });
 });
 
-const cm = (data: Record<string, string>): JsonObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 's' }, data });
+const cm = (data: Record<string, string>): JsonObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 's' },
+  data,
+});
 const deploy = (containers: { name: string; image: string }[]): JsonObject => ({
   apiVersion: 'apps/v1',
   kind: 'Deployment',
@@ -78,13 +104,19 @@ describe('server-side apply', () => {
     if (!('object' in base)) throw new Error('conflict');
     const merged = applyConfig(base.object, deploy([{ name: 'side', image: 'b' }]), ctx('injector'), options);
     if (!('object' in merged)) throw new Error('conflict');
-    expect((merged.object['spec'] as { template: { spec: { containers: { name: string }[] } } }).template.spec.containers.map((c) => c.name)).toEqual([
-      'web',
-      'side',
-    ]);
+    expect(
+      (
+        merged.object['spec'] as { template: { spec: { containers: { name: string }[] } } }
+      ).template.spec.containers.map((c) => c.name),
+    ).toEqual(['web', 'side']);
     const customBase = applyConfig(undefined, deploy([{ name: 'web', image: 'a' }]), ctx('owner', false), options);
     if (!('object' in customBase)) throw new Error('conflict');
-    const custom = applyConfig(customBase.object, deploy([{ name: 'side', image: 'b' }]), ctx('injector', false), options);
+    const custom = applyConfig(
+      customBase.object,
+      deploy([{ name: 'side', image: 'b' }]),
+      ctx('injector', false),
+      options,
+    );
     expect(custom).toEqual({ conflicts: [{ field: '.spec.template.spec.containers', manager: 'owner' }] });
   });
 });

@@ -39,7 +39,14 @@ export function fieldsOf(obj: unknown, builtin: boolean, scope: FieldScope): Fie
   return out;
 }
 
-function collect(value: unknown, path: string[], field: string, builtin: boolean, inMetadata: boolean, out: FieldSet): void {
+function collect(
+  value: unknown,
+  path: string[],
+  field: string,
+  builtin: boolean,
+  inMetadata: boolean,
+  out: FieldSet,
+): void {
   if (isObject(value)) {
     const keys = Object.keys(value).filter((k) => value[k] !== undefined);
     if (keys.length === 0) out.set(join(path), path);
@@ -61,7 +68,8 @@ function collect(value: unknown, path: string[], field: string, builtin: boolean
       const obj = item as JsonObject;
       const p = [...path, `k:${JSON.stringify({ [kind.key]: obj[kind.key] })}`];
       out.set(join(p), p);
-      for (const k of Object.keys(obj)) if (obj[k] !== undefined) collect(obj[k], [...p, `f:${k}`], k, builtin, inMetadata, out);
+      for (const k of Object.keys(obj))
+        if (obj[k] !== undefined) collect(obj[k], [...p, `f:${k}`], k, builtin, inMetadata, out);
     }
     return;
   }
@@ -118,7 +126,9 @@ export function describePath(path: FieldPath): string {
       if (seg.startsWith('f:')) return `.${seg.slice(2)}`;
       if (seg.startsWith('k:')) {
         const key = JSON.parse(seg.slice(2)) as JsonObject;
-        return `[${Object.entries(key).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}]`;
+        return `[${Object.entries(key)
+          .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+          .join(',')}]`;
       }
       return `[=${seg.slice(2)}]`;
     })
@@ -197,7 +207,13 @@ function writeOwners(obj: JsonObject, owners: Owner[]): void {
   obj['metadata'] = metadata;
 }
 
-function ownerFor(owners: Owner[], manager: string, operation: Owner['operation'], subresource: string | undefined, apiVersion: string | undefined): Owner {
+function ownerFor(
+  owners: Owner[],
+  manager: string,
+  operation: Owner['operation'],
+  subresource: string | undefined,
+  apiVersion: string | undefined,
+): Owner {
   let owner = owners.find((o) => o.manager === manager && o.operation === operation && o.subresource === subresource);
   if (!owner) {
     owner = { manager, operation, subresource, apiVersion, time: undefined, fields: new Map() };
@@ -224,7 +240,12 @@ const scopeOf = (subresource: string | undefined, statusIsSubresource: boolean):
  * Records an update (create, update, patch): the writer takes the fields it set or changed; fields it removed are
  * nobody's. Writes the result into `next.metadata.managedFields`.
  */
-export function recordUpdate(prev: JsonObject | undefined, next: JsonObject, ctx: WriteContext, statusIsSubresource: boolean): void {
+export function recordUpdate(
+  prev: JsonObject | undefined,
+  next: JsonObject,
+  ctx: WriteContext,
+  statusIsSubresource: boolean,
+): void {
   const owners = prev ? ownersOf(prev) : [];
   const scope = scopeOf(ctx.subresource, statusIsSubresource);
   const before = prev ? fieldsOf(prev, ctx.builtin, scope) : new Map<string, FieldPath>();

@@ -46,7 +46,11 @@ describe('JSON patch (RFC 6902)', () => {
 describe('merge patch (RFC 7386)', () => {
   it('merges objects, deletes with null, and replaces arrays and scalars', () => {
     const target = { a: { b: 1, c: 2 }, list: [1, 2], keep: true };
-    expect(applyMergePatch(target, { a: { b: null, d: 3 }, list: [3] })).toEqual({ a: { c: 2, d: 3 }, list: [3], keep: true });
+    expect(applyMergePatch(target, { a: { b: null, d: 3 }, list: [3] })).toEqual({
+      a: { c: 2, d: 3 },
+      list: [3],
+      keep: true,
+    });
     expect(target).toEqual({ a: { b: 1, c: 2 }, list: [1, 2], keep: true });
   });
 });
@@ -65,7 +69,12 @@ describe('strategic merge patch', () => {
 
   it('merges keyed lists item by item, the patch’s items first', () => {
     const out = applyStrategicMergePatch(pod, {
-      spec: { containers: [{ name: 'web', env: [{ name: 'B', value: '2' }], ports: [{ containerPort: 443 }] }, { name: 'new', image: 'x' }] },
+      spec: {
+        containers: [
+          { name: 'web', env: [{ name: 'B', value: '2' }], ports: [{ containerPort: 443 }] },
+          { name: 'new', image: 'x' },
+        ],
+      },
     }) as typeof pod;
     expect(out.spec.containers.map((c) => c.name)).toEqual(['web', 'new', 'log']);
     expect(out.spec.containers[0]).toEqual({
@@ -85,7 +94,9 @@ describe('strategic merge patch', () => {
     }) as typeof pod;
     expect(out.spec.containers.map((c) => c.name)).toEqual(['web']);
     expect(out.spec.tolerations).toEqual([{ key: 'other' }]);
-    const replaced = applyStrategicMergePatch(pod, { spec: { containers: [{ name: 'only', image: 'i' }, { $patch: 'replace' }] } }) as typeof pod;
+    const replaced = applyStrategicMergePatch(pod, {
+      spec: { containers: [{ name: 'only', image: 'i' }, { $patch: 'replace' }] },
+    }) as typeof pod;
     expect(replaced.spec.containers).toEqual([{ name: 'only', image: 'i' }]);
   });
 
@@ -95,14 +106,21 @@ describe('strategic merge patch', () => {
     }) as typeof pod;
     expect(out.metadata.finalizers).toEqual(['b', 'a']);
     expect(out.metadata.ownerReferences).toEqual([{ uid: '1', name: 'x', controller: true }]);
-    const removed = applyStrategicMergePatch(out, { metadata: { '$deleteFromPrimitiveList/finalizers': ['a'] } }) as typeof pod;
+    const removed = applyStrategicMergePatch(out, {
+      metadata: { '$deleteFromPrimitiveList/finalizers': ['a'] },
+    }) as typeof pod;
     expect(removed.metadata.finalizers).toEqual(['b']);
   });
 
   it('keeps only $retainKeys and ignores $setElementOrder', () => {
     const out = applyStrategicMergePatch(
       { spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1 } } } },
-      { spec: { strategy: { $retainKeys: ['type'], type: 'Recreate' }, '$setElementOrder/containers': [{ name: 'web' }] } },
+      {
+        spec: {
+          strategy: { $retainKeys: ['type'], type: 'Recreate' },
+          '$setElementOrder/containers': [{ name: 'web' }],
+        },
+      },
     );
     expect(out).toEqual({ spec: { strategy: { type: 'Recreate' } } });
   });

@@ -39,9 +39,11 @@ function parentOf(doc: unknown, tokens: string[], path: string): { parent: Conta
 
 function arrayIndex(arr: unknown[], key: string, forInsert: boolean, path: string): number {
   if (key === '-' && forInsert) return arr.length;
-  if (!/^(0|[1-9][0-9]*)$/.test(key)) throw patchFailed(`invalid array index ${JSON.stringify(key)} in ${JSON.stringify(path)}`);
+  if (!/^(0|[1-9][0-9]*)$/.test(key))
+    throw patchFailed(`invalid array index ${JSON.stringify(key)} in ${JSON.stringify(path)}`);
   const i = Number(key);
-  if (i > arr.length || (!forInsert && i === arr.length)) throw patchFailed(`array index out of bounds in ${JSON.stringify(path)}`);
+  if (i > arr.length || (!forInsert && i === arr.length))
+    throw patchFailed(`array index out of bounds in ${JSON.stringify(path)}`);
   return i;
 }
 
@@ -113,7 +115,8 @@ export function applyJsonPatch(document: unknown, operations: unknown): unknown 
         doc = add(doc, path, getAt(doc, String(raw['from'])));
         break;
       case 'test':
-        if (!jsonEqual(getAt(doc, path), raw['value'])) throw patchFailed(`testing value ${JSON.stringify(path)} failed`);
+        if (!jsonEqual(getAt(doc, path), raw['value']))
+          throw patchFailed(`testing value ${JSON.stringify(path)} failed`);
         break;
       default:
         throw badRequest(`unknown JSON patch operation ${JSON.stringify(raw['op'])}`);
@@ -252,7 +255,8 @@ function strategicMerge(original: unknown, patch: JsonObject, builtin: boolean, 
     if (key.startsWith(deleteFromPrefix)) {
       const field = key.slice(deleteFromPrefix.length);
       const current = result[field];
-      if (Array.isArray(current) && Array.isArray(value)) result[field] = current.filter((c) => !value.some((v) => jsonEqual(v, c)));
+      if (Array.isArray(current) && Array.isArray(value))
+        result[field] = current.filter((c) => !value.some((v) => jsonEqual(v, c)));
       continue;
     }
     if (value === null) {

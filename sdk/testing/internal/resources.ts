@@ -1,4 +1,10 @@
-import { builtinResources, parseGroupVersion, type GroupVersionResource, type ResourceDescriptor, type ResourceLocation } from '../../client/index.js';
+import {
+  builtinResources,
+  parseGroupVersion,
+  type GroupVersionResource,
+  type ResourceDescriptor,
+  type ResourceLocation,
+} from '../../client/index.js';
 
 /** What the fake knows about one resource: where it lives and how the server treats its objects. */
 export interface ResourceInfo {

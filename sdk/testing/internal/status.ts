@@ -39,7 +39,10 @@ export function qualified(subject: Subject): string {
   return subject.group ? `${subject.plural}.${subject.group}` : subject.plural;
 }
 
-function details(subject: Subject, extra: Partial<NonNullable<Status['details']>> = {}): NonNullable<Status['details']> {
+function details(
+  subject: Subject,
+  extra: Partial<NonNullable<Status['details']>> = {},
+): NonNullable<Status['details']> {
   return {
     ...(subject.name !== undefined && { name: subject.name }),
     ...(subject.group && { group: subject.group }),
@@ -78,7 +81,10 @@ export function alreadyExists(subject: Subject): ApiError {
   });
 }
 
-export function conflict(subject: Subject, why = 'the object has been modified; please apply your changes to the latest version and try again'): ApiError {
+export function conflict(
+  subject: Subject,
+  why = 'the object has been modified; please apply your changes to the latest version and try again',
+): ApiError {
   return statusError(409, `Operation cannot be fulfilled on ${qualified(subject)} "${subject.name ?? ''}": ${why}`, {
     details: details(subject),
   });
@@ -86,7 +92,11 @@ export function conflict(subject: Subject, why = 'the object has been modified; 
 
 /** 409 from server-side apply: each conflicting field and the manager that owns it. */
 export function applyConflict(conflicts: { field: string; manager: string }[]): ApiError {
-  const causes: StatusCause[] = conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}"`, field: c.field }));
+  const causes: StatusCause[] = conflicts.map((c) => ({
+    reason: 'FieldManagerConflict',
+    message: `conflict with "${c.manager}"`,
+    field: c.field,
+  }));
   const lines = conflicts.map((c) => `conflict with "${c.manager}": ${c.field}`);
   const message =
     conflicts.length === 1
@@ -99,18 +109,25 @@ export function applyConflict(conflicts: { field: string; manager: string }[]): 
  * 422 for a custom resource that fails its schema, with every cause: `Widget.example.com "w" is invalid: spec.size: …`,
  * or `… is invalid: [spec.size: …, spec.name: …]` for several, as the server words it.
  */
-export function invalidFields(subject: Subject, errors: readonly { type: string; field: string; message: string }[]): ApiError {
+export function invalidFields(
+  subject: Subject,
+  errors: readonly { type: string; field: string; message: string }[],
+): ApiError {
   const kind = subject.kind ?? qualified(subject);
   const shown = subject.group ? `${kind}.${subject.group}` : kind;
   const lines = errors.map((e) => `${e.field}: ${e.message}`);
-  return statusError(422, `${shown} "${subject.name ?? ''}" is invalid: ${lines.length === 1 ? lines[0] : `[${lines.join(', ')}]`}`, {
-    details: {
-      ...(subject.name !== undefined && { name: subject.name }),
-      ...(subject.group && { group: subject.group }),
-      kind,
-      causes: errors.map((e) => ({ reason: e.type, message: e.message, field: e.field })),
+  return statusError(
+    422,
+    `${shown} "${subject.name ?? ''}" is invalid: ${lines.length === 1 ? lines[0] : `[${lines.join(', ')}]`}`,
+    {
+      details: {
+        ...(subject.name !== undefined && { name: subject.name }),
+        ...(subject.group && { group: subject.group }),
+        kind,
+        causes: errors.map((e) => ({ reason: e.type, message: e.message, field: e.field })),
+      },
     },
-  });
+  );
 }
 
 /** 422 with one cause, worded as the server words it: `ConfigMap "x" is invalid: metadata.name: Required value: …`. */

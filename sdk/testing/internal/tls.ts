@@ -63,6 +63,9 @@ export async function createLoopbackServingCertificate(name: string): Promise<Se
       ]),
     ],
   });
-  const keyPem = x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', leafKeys.privateKey), 'PRIVATE KEY');
+  const keyPem = x509.PemConverter.encode(
+    await webcrypto.subtle.exportKey('pkcs8', leafKeys.privateKey),
+    'PRIVATE KEY',
+  );
   return { caPem: ca.toString('pem'), certPem: leaf.toString('pem'), keyPem };
 }

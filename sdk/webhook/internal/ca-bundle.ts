@@ -10,7 +10,11 @@ import { targetName } from './provisioner-common.js';
  * a test of its name, so a reordered list fails instead of patching the wrong entry), or a CRD's conversion webhook.
  * Empty when nothing differs; a string saying why when the target cannot carry one.
  */
-export function caBundlePatch(target: CaBundleTarget, obj: CaBundleTargetObject, value: string): JsonPatchOperation[] | string {
+export function caBundlePatch(
+  target: CaBundleTarget,
+  obj: CaBundleTargetObject,
+  value: string,
+): JsonPatchOperation[] | string {
   if (target.kind === 'CustomResourceDefinition') {
     const conversion = (obj as apiextensionsv1.CustomResourceDefinition).spec?.conversion;
     if (conversion?.strategy !== 'Webhook' || !conversion.webhook?.clientConfig) {

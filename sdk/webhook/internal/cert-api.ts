@@ -34,7 +34,11 @@ export interface CertApi {
    * Calls `onSecret` with the Secret as it is now, then with every change (undefined once deleted), until the signal
    * aborts. Failures are reported to `onError` and retried; the promise resolves once stopped.
    */
-  watchSecret(signal: AbortSignal, onSecret: (secret: Secret | undefined) => void, onError: (err: unknown) => void): Promise<void>;
+  watchSecret(
+    signal: AbortSignal,
+    onSecret: (secret: Secret | undefined) => void,
+    onError: (err: unknown) => void,
+  ): Promise<void>;
   /** The object, or undefined when there is none. */
   getTarget(target: CaBundleTarget, signal: AbortSignal): Promise<CaBundleTargetObject | undefined>;
   patchTarget(target: CaBundleTarget, ops: JsonPatchOperation[], signal: AbortSignal): Promise<void>;
@@ -61,7 +65,8 @@ export function clientsetCertApi(clientset: Clientset, namespace: string, name: 
 
   return {
     getSecret: (signal) => orUndefined(secrets.get(name, { signal })),
-    writeSecret: (secret, signal) => (secret.metadata?.resourceVersion ? secrets.update(secret, { signal }) : secrets.create(secret, { signal })),
+    writeSecret: (secret, signal) =>
+      secret.metadata?.resourceVersion ? secrets.update(secret, { signal }) : secrets.create(secret, { signal }),
     getTarget: (target, signal) => orUndefined<CaBundleTargetObject>(clientOf(target).get(target.name, { signal })),
     async patchTarget(target, ops, signal) {
       await clientOf(target).patch(target.name, ops, { patchType: 'json', signal });
@@ -76,7 +81,13 @@ export function clientsetCertApi(clientset: Clientset, namespace: string, name: 
           let resourceVersion = list.metadata?.resourceVersion;
           // The server ends each watch after watchSeconds; resume from the last resourceVersion seen.
           while (!signal.aborted) {
-            for await (const event of secrets.watch({ fieldSelector, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: watchSeconds, signal })) {
+            for await (const event of secrets.watch({
+              fieldSelector,
+              resourceVersion,
+              allowWatchBookmarks: true,
+              timeoutSeconds: watchSeconds,
+              signal,
+            })) {
               resourceVersion = event.object.metadata?.resourceVersion ?? resourceVersion;
               if (event.type === 'ADDED' || event.type === 'MODIFIED') onSecret(event.object);
               else if (event.type === 'DELETED') onSecret(undefined);

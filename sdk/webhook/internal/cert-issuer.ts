@@ -31,13 +31,19 @@ export async function signingCa(
         ? 'the CA is due for renewal'
         : undefined;
   if (!signer || caProblem) {
-    const ca = await createCertificateAuthority(`webhook CA for ${s.dnsNames[0]}`, { validityMs: s.caValidityMs, now: new Date(now) });
+    const ca = await createCertificateAuthority(`webhook CA for ${s.dnsNames[0]}`, {
+      validityMs: s.caValidityMs,
+      now: new Date(now),
+    });
     signer = { cert: parseCert(ca.certPem)!, keyPem: ca.keyPem };
     changes[secretKeys.caKey] = ca.keyPem;
     log.info({ reason: caProblem, ...describeCert(signer.cert) }, 'created a webhook CA');
   }
   const signerCert = signer.cert;
-  const bundle = [signerCert, ...state.bundle.filter((c) => fingerprintOf(c) !== fingerprintOf(signerCert) && c.notAfterMs > now)];
+  const bundle = [
+    signerCert,
+    ...state.bundle.filter((c) => fingerprintOf(c) !== fingerprintOf(signerCert) && c.notAfterMs > now),
+  ];
   return { signer, bundle };
 }
 
@@ -62,6 +68,9 @@ export async function issueServing(
   const cert = parseCert(pair.certPem)!;
   changes[secretKeys.cert] = pair.certPem;
   changes[secretKeys.key] = pair.keyPem;
-  log.info({ reason, dnsNames: s.dnsNames, ipAddresses: s.ipAddresses, ...describeCert(cert) }, 'issued a webhook serving certificate');
+  log.info(
+    { reason, dnsNames: s.dnsNames, ipAddresses: s.ipAddresses, ...describeCert(cert) },
+    'issued a webhook serving certificate',
+  );
   return { cert, keyPem: pair.keyPem };
 }

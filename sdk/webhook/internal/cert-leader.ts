@@ -8,7 +8,15 @@ import { WebhookError } from '../errors.js';
 import { CaBundlePublisher } from './ca-bundle.js';
 import { isWriteRace, type CertApi } from './cert-api.js';
 import { issueServing, signingCa, type Signer } from './cert-issuer.js';
-import { issuedBy, readSecretState, secretKeys, secretText, servingProblem, servingTrusted, type ParsedCert } from './cert-state.js';
+import {
+  issuedBy,
+  readSecretState,
+  secretKeys,
+  secretText,
+  servingProblem,
+  servingTrusted,
+  type ParsedCert,
+} from './cert-state.js';
 import { writeCertSecret } from './cert-store.js';
 import { errorMessage, fingerprintOf, targetName, type Settings } from './provisioner-common.js';
 
@@ -82,11 +90,17 @@ export class Leader {
         if (signal.aborted) break;
         // Another writer got in first (a leader handing over): read again at once, a few times, then back off.
         if (isWriteRace(err) && races++ < 3) {
-          this.log.info({ error: errorMessage(err) }, 'the webhook certificate Secret changed meanwhile; checking again');
+          this.log.info(
+            { error: errorMessage(err) },
+            'the webhook certificate Secret changed meanwhile; checking again',
+          );
           continue;
         }
         delayMs = Math.min(this.s.checkIntervalMs, 1000 * 2 ** failures++);
-        this.log.warn({ code: (err as { code?: unknown }).code, error: errorMessage(err), retryInMs: delayMs }, 'webhook certificates not reconciled; retrying');
+        this.log.warn(
+          { code: (err as { code?: unknown }).code, error: errorMessage(err), retryInMs: delayMs },
+          'webhook certificates not reconciled; retrying',
+        );
       }
       await wake.wait(delayMs, signal);
     }
@@ -125,9 +139,13 @@ export class Leader {
     let renewAt: number | undefined;
     if (problem && serving) ({ serving, renewAt } = await this.renew(secret, signer, serving, problem, now, signal));
     if (failed.length > 0) {
-      throw new WebhookError('ERR_WEBHOOK_CA_BUNDLE', `cannot set the caBundle of ${failed.map((f) => `${targetName(f.target)} (${errorMessage(f.err)})`).join('; ')}`, {
-        cause: failed[0]!.err,
-      });
+      throw new WebhookError(
+        'ERR_WEBHOOK_CA_BUNDLE',
+        `cannot set the caBundle of ${failed.map((f) => `${targetName(f.target)} (${errorMessage(f.err)})`).join('; ')}`,
+        {
+          cause: failed[0]!.err,
+        },
+      );
     }
     return this.nextCheckIn(now, bundle, renewAt, serving);
   }
@@ -160,12 +178,20 @@ export class Leader {
       await this.write(secret, renewal, signal);
       return { serving: renewed };
     }
-    this.log.info({ reason: problem, renewAt: trustedFrom && new Date(trustedFrom).toISOString() }, 'serving certificate renewal waits until every caBundle trusts the new CA');
+    this.log.info(
+      { reason: problem, renewAt: trustedFrom && new Date(trustedFrom).toISOString() },
+      'serving certificate renewal waits until every caBundle trusts the new CA',
+    );
     return { serving, ...(trustedFrom !== undefined && { renewAt: trustedFrom }) };
   }
 
   /** Milliseconds until the next check: the interval, or sooner a renewal point or a CA's expiry (at least 1 s). */
-  private nextCheckIn(now: number, bundle: readonly ParsedCert[], renewAt: number | undefined, serving: { cert: ParsedCert } | undefined): number {
+  private nextCheckIn(
+    now: number,
+    bundle: readonly ParsedCert[],
+    renewAt: number | undefined,
+    serving: { cert: ParsedCert } | undefined,
+  ): number {
     const { s } = this;
     const due = [
       now + s.checkIntervalMs,
@@ -177,7 +203,11 @@ export class Leader {
     return Math.max(1000, Math.min(...due) - s.clock.now());
   }
 
-  private async write(secret: Secret | undefined, changes: Record<string, string>, signal: AbortSignal): Promise<Secret> {
+  private async write(
+    secret: Secret | undefined,
+    changes: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<Secret> {
     const written = await writeCertSecret(this.api, this.s, secret, changes, signal, this.log);
     this.known = written.metadata?.resourceVersion;
     return written;

@@ -70,12 +70,18 @@ export class Replica {
           [this.s.certName, certPem, 0o644],
         ]);
       } catch (err) {
-        this.log.error({ certDir, error: errorMessage(err) }, 'cannot write the webhook serving certificate; retrying in 5 s');
+        this.log.error(
+          { certDir, error: errorMessage(err) },
+          'cannot write the webhook serving certificate; retrying in 5 s',
+        );
         return false;
       }
     }
     this.installed = digest;
-    this.log.info({ certDir, ...describeCert(pair.cert) }, certDir ? 'wrote the webhook serving certificate' : 'the webhook serving certificate is in the Secret');
+    this.log.info(
+      { certDir, ...describeCert(pair.cert) },
+      certDir ? 'wrote the webhook serving certificate' : 'the webhook serving certificate is in the Secret',
+    );
     this.onInstalled();
     return true;
   }
@@ -85,7 +91,10 @@ export class Replica {
  * Writes each file to a temporary name in `dir`, then renames them into place one after the other: a reader sees a
  * whole old file or a whole new one, never part of one.
  */
-async function writeFilesAtomically(dir: string, files: [name: string, content: string, mode: number][]): Promise<void> {
+async function writeFilesAtomically(
+  dir: string,
+  files: [name: string, content: string, mode: number][],
+): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const temporary = files.map(([name]) => join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`));
   try {

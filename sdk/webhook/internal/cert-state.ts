@@ -25,7 +25,12 @@ export interface SecretState {
 export function parseCert(pem: string): ParsedCert | undefined {
   try {
     const x509 = new X509Certificate(pem);
-    return { pem: x509.toString(), x509, notAfterMs: x509.validToDate.getTime(), notBeforeMs: x509.validFromDate.getTime() };
+    return {
+      pem: x509.toString(),
+      x509,
+      notAfterMs: x509.validToDate.getTime(),
+      notBeforeMs: x509.validFromDate.getTime(),
+    };
   } catch {
     return undefined;
   }
@@ -108,7 +113,10 @@ export function servingProblem(
   if (!validAt(cert, nowMs)) return 'the serving certificate is not valid now';
   if (!bundle.some((ca) => issuedBy(cert, ca))) return 'no CA of the bundle signed the serving certificate';
   const names = subjectAltNames(cert);
-  if (names.dnsNames.join() !== want.dnsNames.toSorted().join() || names.ipAddresses.join() !== want.ipAddresses.toSorted().join()) {
+  if (
+    names.dnsNames.join() !== want.dnsNames.toSorted().join() ||
+    names.ipAddresses.join() !== want.ipAddresses.toSorted().join()
+  ) {
     return 'the serving certificate is for other names';
   }
   if (cert.notAfterMs - nowMs <= want.renewBeforeMs) return 'the serving certificate is due for renewal';

@@ -20,16 +20,27 @@ export async function writeCertSecret(
     : {
         apiVersion: 'v1',
         kind: 'Secret',
-        metadata: { name: s.secretName, namespace: s.namespace, labels: { 'app.kubernetes.io/managed-by': 'kubeloop' } },
+        metadata: {
+          name: s.secretName,
+          namespace: s.namespace,
+          labels: { 'app.kubernetes.io/managed-by': 'kubeloop' },
+        },
         type: 'kubernetes.io/tls',
       };
   next.data = { ...next.data };
   for (const [key, text] of Object.entries(changes)) next.data[key] = Buffer.from(text, 'utf8').toString('base64');
   const written = await api.writeSecret(next, signal).catch((err: unknown) => {
-    throw new WebhookError('ERR_WEBHOOK_CERTIFICATE', `cannot ${secret ? 'update' : 'create'} the Secret ${s.namespace}/${s.secretName}: ${errorMessage(err)}`, {
-      cause: err,
-    });
+    throw new WebhookError(
+      'ERR_WEBHOOK_CERTIFICATE',
+      `cannot ${secret ? 'update' : 'create'} the Secret ${s.namespace}/${s.secretName}: ${errorMessage(err)}`,
+      {
+        cause: err,
+      },
+    );
   });
-  log.info({ keys: Object.keys(changes).toSorted() }, secret ? 'updated the webhook certificate Secret' : 'created the webhook certificate Secret');
+  log.info(
+    { keys: Object.keys(changes).toSorted() },
+    secret ? 'updated the webhook certificate Secret' : 'created the webhook certificate Secret',
+  );
   return written;
 }

@@ -75,11 +75,15 @@ export class CertWatcher {
   }
 
   private async read(): Promise<ServingCertificate> {
-    const [cert, key] = await Promise.all([readFile(this.files.certPath, 'utf8'), readFile(this.files.keyPath, 'utf8')]);
+    const [cert, key] = await Promise.all([
+      readFile(this.files.certPath, 'utf8'),
+      readFile(this.files.keyPath, 'utf8'),
+    ]);
     createSecureContext({ cert, key }); // throws on a mismatched or malformed pair
     // ... but not on an empty file (one being rewritten in place), which would leave a context without a certificate
     // or key and fail every handshake until the next reload: both must parse and belong together.
-    if (!new X509Certificate(cert).checkPrivateKey(createPrivateKey(key))) throw new WebhookError('ERR_WEBHOOK_CERTIFICATE', 'the certificate and key do not match');
+    if (!new X509Certificate(cert).checkPrivateKey(createPrivateKey(key)))
+      throw new WebhookError('ERR_WEBHOOK_CERTIFICATE', 'the certificate and key do not match');
     return { cert, key };
   }
 

@@ -41,8 +41,14 @@ describe('createJsonPatch', () => {
   });
 
   it('round-trips: applying the patch to the original gives the changed document', () => {
-    const from = { metadata: { annotations: { 'a/b': 'c' } }, spec: { containers: [{ name: 'a', ports: [1, 2] }, { name: 'b' }] } };
-    const to = { metadata: { annotations: { 'a/b': 'd', e: '' } }, spec: { containers: [{ name: 'a', ports: [2] }], paused: false } };
+    const from = {
+      metadata: { annotations: { 'a/b': 'c' } },
+      spec: { containers: [{ name: 'a', ports: [1, 2] }, { name: 'b' }] },
+    };
+    const to = {
+      metadata: { annotations: { 'a/b': 'd', e: '' } },
+      spec: { containers: [{ name: 'a', ports: [2] }], paused: false },
+    };
     expect(applyJsonPatch(from, createJsonPatch(from, to))).toEqual(to);
   });
 });

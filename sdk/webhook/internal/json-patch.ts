@@ -17,7 +17,9 @@ function equal(a: unknown, b: unknown): boolean {
   if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => equal(x, b[i]));
   if (isObject(a) && isObject(b)) {
     const keys = Object.keys(a).filter((k) => a[k] !== undefined);
-    return keys.length === Object.keys(b).filter((k) => b[k] !== undefined).length && keys.every((k) => equal(a[k], b[k]));
+    return (
+      keys.length === Object.keys(b).filter((k) => b[k] !== undefined).length && keys.every((k) => equal(a[k], b[k]))
+    );
   }
   return false;
 }
@@ -69,7 +71,10 @@ export function applyJsonPatch<T>(doc: T, ops: readonly JsonPatchOperation[]): T
       root = op.op === 'remove' ? undefined : structuredClone(op.value);
       continue;
     }
-    const segments = op.path.slice(1).split('/').map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+    const segments = op.path
+      .slice(1)
+      .split('/')
+      .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
     const last = segments.pop()!;
     let parent = root as Record<string, unknown> | unknown[];
     for (const s of segments) parent = (parent as Record<string, unknown>)[s] as Record<string, unknown>;

@@ -12,7 +12,11 @@ export interface Route {
   timeoutMs: number;
   handler: AdmissionHandler | 'conversion';
   /** The route's series, labelled once at registration. */
-  metrics?: { inFlight: { inc(): void; dec(): void }; ok: { inc(): void }; latency: { observe(seconds: number): void } };
+  metrics?: {
+    inFlight: { inc(): void; dec(): void };
+    ok: { inc(): void };
+    latency: { observe(seconds: number): void };
+  };
 }
 
 /** A request the caller got wrong: answered 400 with the message. */
@@ -56,7 +60,8 @@ export function webhookMetrics(registry: Registry | undefined) {
 /** The request body, at most `maxBytes` (BadRequest beyond). */
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > maxBytes) return Promise.reject(new BadRequest(`request body of ${declared} bytes is over the limit of ${maxBytes} bytes`));
+  if (declared > maxBytes)
+    return Promise.reject(new BadRequest(`request body of ${declared} bytes is over the limit of ${maxBytes} bytes`));
   // 'data' events rather than the stream's async iterator: one promise per body, not one per chunk.
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -78,7 +83,11 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
 }
 
 /** The review of a request: JSON of the expected kind, with a request uid (BadRequest otherwise). */
-export function parseReview(req: IncomingMessage, body: Buffer, expected: 'AdmissionReview' | 'ConversionReview'): AdmissionReview | ConversionReview {
+export function parseReview(
+  req: IncomingMessage,
+  body: Buffer,
+  expected: 'AdmissionReview' | 'ConversionReview',
+): AdmissionReview | ConversionReview {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') throw new BadRequest(`content type ${JSON.stringify(type)} is not application/json`);
   let review: unknown;
@@ -144,7 +153,8 @@ export async function admit(
     return reviewOf(review, answer as AdmissionResponse, request.uid);
   } catch (err) {
     const response = responseForError(err, request);
-    if (response.status?.code !== 422) childLog().warn({ error: response.status?.message }, 'webhook handler failed; request denied');
+    if (response.status?.code !== 422)
+      childLog().warn({ error: response.status?.message }, 'webhook handler failed; request denied');
     return reviewOf(review, response, request.uid);
   } finally {
     clearTimeout(timer);
@@ -165,10 +175,17 @@ export class WebhookRequests {
   ) {}
 
   add(path: string, route: Route): void {
-    if (!path.startsWith('/')) throw new WebhookError('ERR_WEBHOOK_REGISTRATION', `webhook path ${JSON.stringify(path)} must start with /`);
-    if (this.routes.has(path)) throw new WebhookError('ERR_WEBHOOK_REGISTRATION', `a webhook is already registered at ${path}`);
+    if (!path.startsWith('/'))
+      throw new WebhookError('ERR_WEBHOOK_REGISTRATION', `webhook path ${JSON.stringify(path)} must start with /`);
+    if (this.routes.has(path))
+      throw new WebhookError('ERR_WEBHOOK_REGISTRATION', `a webhook is already registered at ${path}`);
     const metrics = this.metrics;
-    if (metrics) route.metrics = { inFlight: metrics.inFlight.labels(path), ok: metrics.total.labels(path, '200'), latency: metrics.latency.labels(path) };
+    if (metrics)
+      route.metrics = {
+        inFlight: metrics.inFlight.labels(path),
+        ok: metrics.total.labels(path, '200'),
+        latency: metrics.latency.labels(path),
+      };
     this.routes.set(path, route);
   }
 
@@ -197,7 +214,8 @@ export class WebhookRequests {
     let code = 200;
     const clientGone = new AbortController();
     res.once('close', () => {
-      if (!res.writableFinished) clientGone.abort(new WebhookError('ERR_WEBHOOK_CALLER_GONE', 'the caller closed the connection'));
+      if (!res.writableFinished)
+        clientGone.abort(new WebhookError('ERR_WEBHOOK_CALLER_GONE', 'the caller closed the connection'));
     });
     try {
       if (req.method !== 'POST') {
@@ -235,9 +253,14 @@ export class WebhookRequests {
     const body = await readBody(req, this.maxBytes);
     if (route.handler === 'conversion') {
       const review = parseReview(req, body, 'ConversionReview') as ConversionReview;
-      const answer: ConversionReview = { apiVersion: review.apiVersion ?? 'apiextensions.k8s.io/v1', kind: 'ConversionReview', response: convertReview(this.conversions, review.request!) };
+      const answer: ConversionReview = {
+        apiVersion: review.apiVersion ?? 'apiextensions.k8s.io/v1',
+        kind: 'ConversionReview',
+        response: convertReview(this.conversions, review.request!),
+      };
       const result = answer.response!.result;
-      if (result.status !== 'Success') this.log.warn({ webhook: route.name, uid: review.request!.uid, error: result.message }, 'conversion failed');
+      if (result.status !== 'Success')
+        this.log.warn({ webhook: route.name, uid: review.request!.uid, error: result.message }, 'conversion failed');
       return answer;
     }
     const review = parseReview(req, body, 'AdmissionReview') as AdmissionReview;
@@ -246,10 +269,20 @@ export class WebhookRequests {
 }
 
 function reviewOf(review: AdmissionReview, response: object, uid: string): AdmissionReview {
-  return { apiVersion: review.apiVersion ?? 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { ...response, uid } as AdmissionReview['response'] };
+  return {
+    apiVersion: review.apiVersion ?? 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    response: { ...response, uid } as AdmissionReview['response'],
+  };
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
 }

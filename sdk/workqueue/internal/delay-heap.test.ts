@@ -22,7 +22,8 @@ describe('DelayHeap', () => {
     const popFromModel = (): string => {
       let best: [string, { at: number; seq: number }] | undefined;
       for (const entry of model) {
-        if (!best || entry[1].at < best[1].at || (entry[1].at === best[1].at && entry[1].seq < best[1].seq)) best = entry;
+        if (!best || entry[1].at < best[1].at || (entry[1].at === best[1].at && entry[1].seq < best[1].seq))
+          best = entry;
       }
       model.delete(best![0]);
       return best![0];
@@ -36,8 +37,10 @@ describe('DelayHeap', () => {
         const changed = heap.push(key, at);
         if (!old) model.set(key, { at, seq: seq++ });
         else if (at < old.at) old.at = at;
-        if (changed !== (modelEarliest() !== earliestBefore)) problems.push(`push(${key}, ${at}) said changed=${changed}`);
-        if (heap.peekReadyAt() !== modelEarliest()) problems.push(`earliest ${heap.peekReadyAt()} after push(${key}, ${at})`);
+        if (changed !== (modelEarliest() !== earliestBefore))
+          problems.push(`push(${key}, ${at}) said changed=${changed}`);
+        if (heap.peekReadyAt() !== modelEarliest())
+          problems.push(`earliest ${heap.peekReadyAt()} after push(${key}, ${at})`);
       } else {
         popped.push(heap.pop()!);
         expected.push(popFromModel());

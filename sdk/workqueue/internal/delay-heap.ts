@@ -58,7 +58,8 @@ export class DelayHeap<K> {
       this.#position.set(last, 0);
       this.#down(0);
     }
-    if (this.#times.length > minCapacity * 2 && keys.length * 8 <= this.#times.length) this.#resize(this.#times.length / 2);
+    if (this.#times.length > minCapacity * 2 && keys.length * 8 <= this.#times.length)
+      this.#resize(this.#times.length / 2);
     return top;
   }
 

@@ -30,7 +30,8 @@ export class Deque<T> {
     this.#buffer[this.#head] = undefined;
     this.#head = (this.#head + 1) & this.#mask;
     this.#size--;
-    if (this.#buffer.length > keepCapacity && this.#size <= this.#buffer.length >>> 2) this.#resize(this.#buffer.length >>> 1);
+    if (this.#buffer.length > keepCapacity && this.#size <= this.#buffer.length >>> 2)
+      this.#resize(this.#buffer.length >>> 1);
     return value;
   }
 

@@ -100,6 +100,18 @@ export const b64 = (text: string): string => Buffer.from(text, 'utf8').toString(
 
 /** Fixtures with empty texts and paths: enough to list the cases (ids and titles) before anything is written. */
 export function placeholderFixtures(): Fixtures {
-  const paths = { ca1: '', ca2: '', certA: '', keyA: '', certB: '', keyB: '', notPem: '', token: '', emptyToken: '', blankToken: '', plugin: '' };
+  const paths = {
+    ca1: '',
+    ca2: '',
+    certA: '',
+    keyA: '',
+    certB: '',
+    keyB: '',
+    notPem: '',
+    token: '',
+    emptyToken: '',
+    blankToken: '',
+    plugin: '',
+  };
   return { dir: '', ca1: '', ca2: '', certA: '', keyA: '', certB: '', keyB: '', paths };
 }

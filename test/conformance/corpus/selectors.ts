@@ -18,7 +18,7 @@ export const labelSets: Record<string, string>[] = [
   { big: '9007199254740992', int64max: '9223372036854775807' },
   { num: '1.5', hex: '0x10', sci: '1e3' },
   { a: 'b', c: 'd', e: 'f', g: 'h' },
-  { 'x.y/z': 'v', 'under_score': 'A-b.C', dots: 'a.b' },
+  { 'x.y/z': 'v', under_score: 'A-b.C', dots: 'a.b' },
 ];
 
 const valid = [

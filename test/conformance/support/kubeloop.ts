@@ -48,7 +48,22 @@ export function parseRequestTimeout(text: string): number {
 export function optionsFromFlags(flags: Record<string, string[]>): LoadConfigOptions {
   const options: LoadConfigOptions = {};
   const impersonate: ImpersonateOverride = {};
-  const plain: Record<string, 'server' | 'context' | 'cluster' | 'user' | 'namespace' | 'token' | 'username' | 'password' | 'clientCertificate' | 'clientKey' | 'certificateAuthority' | 'tlsServerName' | 'proxyUrl'> = {
+  const plain: Record<
+    string,
+    | 'server'
+    | 'context'
+    | 'cluster'
+    | 'user'
+    | 'namespace'
+    | 'token'
+    | 'username'
+    | 'password'
+    | 'clientCertificate'
+    | 'clientKey'
+    | 'certificateAuthority'
+    | 'tlsServerName'
+    | 'proxyUrl'
+  > = {
     server: 'server',
     context: 'context',
     cluster: 'cluster',
@@ -96,7 +111,8 @@ function leakedCredential(err: unknown): string | undefined {
   return secrets.find(([, value]) => text.includes(value))?.[0];
 }
 
-const relative = (path: string, dir: string): string => (path.startsWith(`${dir}/`) ? `$DIR${path.slice(dir.length)}` : path);
+const relative = (path: string, dir: string): string =>
+  path.startsWith(`${dir}/`) ? `$DIR${path.slice(dir.length)}` : path;
 
 /** What kubeloop's loadClientConfig makes of a case, normalized as the oracle normalizes client-go's. */
 export async function kubeloopKubeconfig(c: PreparedCase): Promise<KubeconfigResult> {
@@ -132,7 +148,11 @@ const pem = (data: string | undefined, file: string | undefined): string | undef
 
 function fromRestConfig(config: RestConfig, dir: string): KubeconfigResult {
   const r: KubeconfigResult = { host: config.host, tls: {}, auth: {} };
-  const [ca, cert, key] = [pem(config.caData, config.caFile), pem(config.certData, config.certFile), pem(config.keyData, config.keyFile)];
+  const [ca, cert, key] = [
+    pem(config.caData, config.caFile),
+    pem(config.certData, config.certFile),
+    pem(config.keyData, config.keyFile),
+  ];
   if (ca) r.tls.ca = digest(ca);
   if (cert) r.tls.cert = digest(cert);
   if (key) r.tls.key = digest(key);
@@ -180,7 +200,12 @@ export function kubeloopLabelSelector(selector: string, sets: Record<string, str
   } catch {
     return { error: true };
   }
-  return { error: false, string: parsed.toString(), ...(parsed.empty && { empty: true }), matches: sets.map((s) => parsed.matches(s)) };
+  return {
+    error: false,
+    string: parsed.toString(),
+    ...(parsed.empty && { empty: true }),
+    matches: sets.map((s) => parsed.matches(s)),
+  };
 }
 
 /** kubeloop's field selector (kubeloop/client parseFieldSelector) on one selector and the field sets. */
@@ -191,7 +216,12 @@ export function kubeloopFieldSelector(selector: string, sets: Record<string, str
   } catch {
     return { error: true };
   }
-  return { error: false, string: parsed.toString(), ...(parsed.empty() && { empty: true }), matches: sets.map((s) => parsed.matches(s)) };
+  return {
+    error: false,
+    string: parsed.toString(),
+    ...(parsed.empty() && { empty: true }),
+    matches: sets.map((s) => parsed.matches(s)),
+  };
 }
 
 /** kubeloop's Quantity (kubeloop/client parseQuantity): its text, value, milli-value, and arithmetic with `other`. */
@@ -202,7 +232,12 @@ export function kubeloopQuantity(value: string, other: string | undefined): Quan
   } catch {
     return { error: true };
   }
-  const r: QuantityResult = { error: false, string: q.toString(), value: String(q.value()), milliValue: String(q.milliValue()) };
+  const r: QuantityResult = {
+    error: false,
+    string: q.toString(),
+    value: String(q.value()),
+    milliValue: String(q.milliValue()),
+  };
   if (other === undefined) return r;
   let o: QuantityValue;
   try {

@@ -19,7 +19,10 @@ export function findOracle(env: NodeJS.ProcessEnv = process.env): { path: string
   const path = build.stdout.trim().split('\n').pop();
   if (build.status === 0 && path && existsSync(path)) return { path };
   if (build.status === 3) {
-    return { missing: 'Go is not installed and the client-go oracle is not cached (set KUBELOOP_CONFORMANCE_ORACLE or install Go 1.26)' };
+    return {
+      missing:
+        'Go is not installed and the client-go oracle is not cached (set KUBELOOP_CONFORMANCE_ORACLE or install Go 1.26)',
+    };
   }
   throw new Error(`building the client-go oracle failed (exit ${build.status}); its output is above`);
 }

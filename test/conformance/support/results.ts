@@ -111,28 +111,50 @@ function isObject(value: unknown): value is Record<string, unknown> {
 export function compareKubeconfig(clientGo: KubeconfigResult, kubeloop: KubeconfigResult): Difference[] {
   const a = normalizeKubeconfig(clientGo);
   const b = normalizeKubeconfig(kubeloop);
-  if (b.error?.startsWith('crash')) return [{ field: 'error', clientGo: printable(a.error ?? null), kubeloop: printable(b.error) }];
+  if (b.error?.startsWith('crash'))
+    return [{ field: 'error', clientGo: printable(a.error ?? null), kubeloop: printable(b.error) }];
   if (a.error || b.error) {
     return Boolean(a.error) === Boolean(b.error)
       ? []
-      : [{ field: 'error', clientGo: a.error ? `refused (${a.error})` : 'accepted', kubeloop: b.error ? `refused (${b.error})` : 'accepted' }];
+      : [
+          {
+            field: 'error',
+            clientGo: a.error ? `refused (${a.error})` : 'accepted',
+            kubeloop: b.error ? `refused (${b.error})` : 'accepted',
+          },
+        ];
   }
   return compare(a, b);
 }
 
 function compareRefusal(clientGo: { error: boolean }, kubeloop: { error: boolean }): Difference[] {
   if (clientGo.error === kubeloop.error) return [];
-  return [{ field: 'error', clientGo: clientGo.error ? 'refused' : 'accepted', kubeloop: kubeloop.error ? 'refused' : 'accepted' }];
+  return [
+    {
+      field: 'error',
+      clientGo: clientGo.error ? 'refused' : 'accepted',
+      kubeloop: kubeloop.error ? 'refused' : 'accepted',
+    },
+  ];
 }
 
 /** Compares two selector results; a match that differs names the set it was matched against. */
-export function compareSelector(clientGo: SelectorResult, kubeloop: SelectorResult, sets: Record<string, string>[]): Difference[] {
+export function compareSelector(
+  clientGo: SelectorResult,
+  kubeloop: SelectorResult,
+  sets: Record<string, string>[],
+): Difference[] {
   if (clientGo.error || kubeloop.error) return compareRefusal(clientGo, kubeloop);
   const { matches: a = [], ...restA } = clientGo;
   const { matches: b = [], ...restB } = kubeloop;
   const diffs = compare(restA, restB);
   sets.forEach((set, i) => {
-    if (a[i] !== b[i]) diffs.push({ field: `matches[${i}] ${JSON.stringify(set)}`, clientGo: printable(a[i]), kubeloop: printable(b[i]) });
+    if (a[i] !== b[i])
+      diffs.push({
+        field: `matches[${i}] ${JSON.stringify(set)}`,
+        clientGo: printable(a[i]),
+        kubeloop: printable(b[i]),
+      });
   });
   return diffs;
 }

@@ -37,10 +37,18 @@ export interface Ran {
 }
 
 /** Runs a command to its end, collecting its output. */
-export function runCommand(command: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Ran> {
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+): Promise<Ran> {
   return new Promise((resolvePromise, reject) => {
     const [file, argv] = dyingWithParent(command, args);
-    const child = spawn(file, argv, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, argv, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -56,12 +64,16 @@ export function runCommand(command: string, args: readonly string[], options: { 
 
 /** Throws, with the command's output, unless it exited 0: for set-up steps outside tests. */
 export function succeeded(ran: Ran, what: string): Ran {
-  if (ran.code !== 0) throw new Error(`${what} failed (exit code ${ran.code}, signal ${ran.signal}):\n${ran.stdout}\n${ran.stderr}`);
+  if (ran.code !== 0)
+    throw new Error(`${what} failed (exit code ${ran.code}, signal ${ran.signal}):\n${ran.stdout}\n${ran.stderr}`);
   return ran;
 }
 
 /** Runs this checkout's built `kubeloop` with `args`. */
-export function runCli(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Ran> {
+export function runCli(
+  args: readonly string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+): Promise<Ran> {
   if (!existsSync(cliBin)) throw new Error(`${cliBin} does not exist: run \`npm run build\` first`);
   return runCommand(process.execPath, [cliBin, ...args], options);
 }
@@ -89,7 +101,9 @@ export async function linkCheckout(projectDir: string): Promise<void> {
 export async function snapshot(dir: string): Promise<Record<string, string>> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   const out: Record<string, string> = {};
-  for (const e of entries.filter((x) => x.isFile()).toSorted((a, b) => (join(a.parentPath, a.name) < join(b.parentPath, b.name) ? -1 : 1))) {
+  for (const e of entries
+    .filter((x) => x.isFile())
+    .toSorted((a, b) => (join(a.parentPath, a.name) < join(b.parentPath, b.name) ? -1 : 1))) {
     const path = join(e.parentPath, e.name);
     out[path.slice(dir.length + 1)] = await readFile(path, 'utf8');
   }
@@ -115,7 +129,10 @@ export async function objectsUnder(dir: string, except: readonly string[] = []):
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   const skipped = except.map((f) => join(dir, f));
   const files = entries
-    .filter((e) => e.isFile() && e.name.endsWith('.yaml') && e.name !== 'kustomization.yaml' && !e.name.endsWith('_patch.yaml'))
+    .filter(
+      (e) =>
+        e.isFile() && e.name.endsWith('.yaml') && e.name !== 'kustomization.yaml' && !e.name.endsWith('_patch.yaml'),
+    )
     .filter((e) => !skipped.some((f) => e.parentPath === f || e.parentPath.startsWith(`${f}/`)))
     .map((e) => join(e.parentPath, e.name))
     .toSorted();
@@ -135,7 +152,11 @@ export interface Submitted {
  * dynamic client, finding each resource with the RESTMapper. Namespaces in the list are created for real first
  * (namespaced objects need theirs) unless `createNamespaces` is false.
  */
-export async function dryRunCreate(config: RestConfig, objects: readonly Unstructured[], options: { createNamespaces?: boolean } = {}): Promise<Submitted[]> {
+export async function dryRunCreate(
+  config: RestConfig,
+  objects: readonly Unstructured[],
+  options: { createNamespaces?: boolean } = {},
+): Promise<Submitted[]> {
   const dyn = createDynamicClient(config);
   const mapper = createRESTMapper(createDiscoveryClient(config));
   const ordered = [...objects.filter((o) => o.kind === 'Namespace'), ...objects.filter((o) => o.kind !== 'Namespace')];
@@ -145,7 +166,8 @@ export async function dryRunCreate(config: RestConfig, objects: readonly Unstruc
     const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
     const mapping = await mapper.restMapping({ group: group!, kind: object.kind ?? '', version: version! });
     const resource = dyn.resource(mapping.resource);
-    const client = mapping.scope === 'Namespaced' ? resource.namespace(object.metadata?.namespace ?? 'default') : resource;
+    const client =
+      mapping.scope === 'Namespaced' ? resource.namespace(object.metadata?.namespace ?? 'default') : resource;
     if (object.kind === 'Namespace' && options.createNamespaces !== false) {
       out.push({ object, accepted: await client.create(object) });
     } else {
@@ -164,6 +186,8 @@ export async function createAll(config: RestConfig, objects: readonly Unstructur
     const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
     const mapping = await mapper.restMapping({ group: group!, kind: object.kind ?? '', version: version! });
     const resource = dyn.resource(mapping.resource);
-    await (mapping.scope === 'Namespaced' ? resource.namespace(object.metadata?.namespace ?? 'default') : resource).create(object);
+    await (
+      mapping.scope === 'Namespaced' ? resource.namespace(object.metadata?.namespace ?? 'default') : resource
+    ).create(object);
   }
 }

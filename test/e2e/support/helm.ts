@@ -17,7 +17,10 @@ export function findHelm(env: NodeJS.ProcessEnv = process.env): { path: string }
   const path = build.stdout.trim().split('\n').pop();
   if (build.status === 0 && path && existsSync(path)) return { path };
   if (build.status === 3) {
-    return { missing: 'Go is not installed and Helm v4 is not cached (install Go 1.26 to build it, or set KUBELOOP_HELM to a Helm v4 binary)' };
+    return {
+      missing:
+        'Go is not installed and Helm v4 is not cached (install Go 1.26 to build it, or set KUBELOOP_HELM to a Helm v4 binary)',
+    };
   }
   throw new Error(`building Helm failed (exit ${build.status}); its output is above`);
 }

@@ -83,23 +83,19 @@ export async function startOperator(options: {
     '--no-metrics-secure',
     `--health-probe-bind-address=127.0.0.1:${probePort}`,
   ]);
-  const child = spawn(
-    file,
-    argv,
-    {
-      cwd: options.projectDir,
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        HOME: options.home,
-        KUBERNETES_SERVICE_HOST: url.hostname,
-        KUBERNETES_SERVICE_PORT: url.port,
-        KUBELOOP_SERVICE_ACCOUNT_DIR: options.serviceAccountDir,
-        LOG_LEVEL: 'info',
-        ...options.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn(file, argv, {
+    cwd: options.projectDir,
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: options.home,
+      KUBERNETES_SERVICE_HOST: url.hostname,
+      KUBERNETES_SERVICE_PORT: url.port,
+      KUBELOOP_SERVICE_ACCOUNT_DIR: options.serviceAccountDir,
+      LOG_LEVEL: 'info',
+      ...options.env,
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let log = '';
   child.stdout!.on('data', (c: Buffer) => (log += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (log += c.toString()));

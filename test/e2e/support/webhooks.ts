@@ -15,7 +15,14 @@ function stubCrd(kind: string, plural: string): apiextensionsv1.CustomResourceDe
       group: 'cert-manager.io',
       names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase() },
       scope: 'Namespaced',
-      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: open, status: open } } } }],
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', properties: { spec: open, status: open } } },
+        },
+      ],
     },
   };
 }
@@ -24,7 +31,10 @@ function stubCrd(kind: string, plural: string): apiextensionsv1.CustomResourceDe
  * Stand-ins for cert-manager's Issuer and Certificate CRDs (cert-manager.io/v1, namespaced, any spec): enough for the
  * API server to know the kinds, so that a dry run admits config/certmanager. They check nothing of the spec.
  */
-export const certManagerStubCrds: apiextensionsv1.CustomResourceDefinition[] = [stubCrd('Issuer', 'issuers'), stubCrd('Certificate', 'certificates')];
+export const certManagerStubCrds: apiextensionsv1.CustomResourceDefinition[] = [
+  stubCrd('Issuer', 'issuers'),
+  stubCrd('Certificate', 'certificates'),
+];
 
 /**
  * The kinds `kubectl kustomize config/default` renders for a project with two kinds, one of them with a webhook class

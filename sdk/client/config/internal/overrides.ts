@@ -130,13 +130,13 @@ export function overridesUser(o: ConfigOverrides): boolean {
   const as = o.impersonate;
   return Boolean(
     o.token ||
-      o.username ||
-      o.password ||
-      o.clientCertificate ||
-      o.clientKey ||
-      as?.user ||
-      as?.uid ||
-      as?.groups?.length ||
-      (as?.extra && Object.keys(as.extra).length),
+    o.username ||
+    o.password ||
+    o.clientCertificate ||
+    o.clientKey ||
+    as?.user ||
+    as?.uid ||
+    as?.groups?.length ||
+    (as?.extra && Object.keys(as.extra).length),
   );
 }

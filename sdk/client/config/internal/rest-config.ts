@@ -109,7 +109,10 @@ async function clientCertificate(user: Entry<KubeconfigUser>, tls: boolean): Pro
     if (u[file] && u[data]) throw new ConfigError(`both ${file} and ${data} are set: keep one`, user.place(data));
   }
   if (!u['client-key'] && !u['client-key-data']) {
-    throw new ConfigError('a client certificate needs its key (client-key or client-key-data)', user.place('client-key'));
+    throw new ConfigError(
+      'a client certificate needs its key (client-key or client-key-data)',
+      user.place('client-key'),
+    );
   }
   const certPlace = user.place(u['client-certificate-data'] ? 'client-certificate-data' : 'client-certificate');
   const keyPlace = user.place(u['client-key-data'] ? 'client-key-data' : 'client-key');
@@ -129,7 +132,8 @@ async function clientCertificate(user: Entry<KubeconfigUser>, tls: boolean): Pro
   );
   if (tls) checkKeyPair(certData, keyData, user, certPlace, keyPlace);
   // Files are re-read by the transport as they rotate (client-go: only when both are files).
-  const files = u['client-certificate'] && u['client-key'] && { certFile: u['client-certificate'], keyFile: u['client-key'] };
+  const files = u['client-certificate'] &&
+    u['client-key'] && { certFile: u['client-certificate'], keyFile: u['client-key'] };
   return { certData, keyData, ...files };
 }
 

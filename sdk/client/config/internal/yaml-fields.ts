@@ -12,7 +12,15 @@
  * go-yaml v2 would type as a number or boolean is marked. Both parses see the same structure: merge keys (`<<`) are
  * on in both, and duplicate keys keep the last value in both, as in kubectl.
  */
-import { FAILSAFE_SCHEMA, NOT_RESOLVED, YAML11_SCHEMA, YAMLException, defineScalarTag, loadAll, mergeTag } from 'js-yaml';
+import {
+  FAILSAFE_SCHEMA,
+  NOT_RESOLVED,
+  YAML11_SCHEMA,
+  YAMLException,
+  defineScalarTag,
+  loadAll,
+  mergeTag,
+} from 'js-yaml';
 import { ConfigError } from '../../errors.js';
 
 /** Prefix of a plain scalar's source text that go-yaml v2 types as a number or boolean (never in real text). */
@@ -143,7 +151,9 @@ export class YamlNode {
     if (typeof this.raw === 'string') {
       if (this.raw.startsWith(goTypedMark)) {
         const type = typeof this.typed === 'boolean' ? 'boolean' : 'number';
-        throw this.error(`must be a string, but YAML reads this unquoted value as a ${type} (as kubectl does): put it in quotes`);
+        throw this.error(
+          `must be a string, but YAML reads this unquoted value as a ${type} (as kubectl does): put it in quotes`,
+        );
       }
       return this.raw;
     }

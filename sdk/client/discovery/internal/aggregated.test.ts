@@ -5,8 +5,12 @@ import { aggregatedAccept, convertAggregated, coreGroupFromVersions, isAggregate
 describe('isAggregatedContentType', () => {
   it('recognises v2 and v2beta1 APIGroupDiscoveryList answers', () => {
     expect(isAggregatedContentType('application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList')).toBe(true);
-    expect(isAggregatedContentType('application/json; g=apidiscovery.k8s.io; v=v2beta1; as=APIGroupDiscoveryList')).toBe(true);
-    expect(isAggregatedContentType(['application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList'])).toBe(true);
+    expect(
+      isAggregatedContentType('application/json; g=apidiscovery.k8s.io; v=v2beta1; as=APIGroupDiscoveryList'),
+    ).toBe(true);
+    expect(isAggregatedContentType(['application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList'])).toBe(
+      true,
+    );
   });
 
   it('rejects plain JSON, other versions and other kinds', () => {
@@ -14,7 +18,11 @@ describe('isAggregatedContentType', () => {
     expect(isAggregatedContentType(undefined)).toBe(false);
     expect(isAggregatedContentType('application/json;g=apidiscovery.k8s.io;v=v3;as=APIGroupDiscoveryList')).toBe(false);
     expect(isAggregatedContentType('application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscovery')).toBe(false);
-    expect(isAggregatedContentType('application/vnd.kubernetes.protobuf;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList')).toBe(false);
+    expect(
+      isAggregatedContentType(
+        'application/vnd.kubernetes.protobuf;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList',
+      ),
+    ).toBe(false);
   });
 
   it('asks for v2 first, then v2beta1, then plain JSON', () => {
@@ -28,11 +36,13 @@ describe('isAggregatedContentType', () => {
 
 describe('coreGroupFromVersions', () => {
   it('makes the core group, named "", from /api', () => {
-    expect(coreGroupFromVersions({
+    expect(
+      coreGroupFromVersions({
         kind: 'APIVersions',
         versions: ['v1'],
         serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }],
-      })).toEqual({
+      }),
+    ).toEqual({
       name: '',
       versions: [{ groupVersion: 'v1', version: 'v1' }],
       preferredVersion: { groupVersion: 'v1', version: 'v1' },
@@ -62,8 +72,16 @@ describe('convertAggregated', () => {
                 shortNames: ['po'],
                 categories: ['all'],
                 subresources: [
-                  { subresource: 'eviction', responseKind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] },
-                  { subresource: 'status', responseKind: { group: '', version: '', kind: 'Pod' }, verbs: ['get', 'patch', 'update'] },
+                  {
+                    subresource: 'eviction',
+                    responseKind: { group: 'policy', version: 'v1', kind: 'Eviction' },
+                    verbs: ['create'],
+                  },
+                  {
+                    subresource: 'status',
+                    responseKind: { group: '', version: '', kind: 'Pod' },
+                    verbs: ['get', 'patch', 'update'],
+                  },
                 ],
               },
             ],
@@ -84,7 +102,11 @@ describe('convertAggregated', () => {
   it('gives groups in order, the first version preferred, and the core group named ""', () => {
     const { groups } = convertAggregated(doc);
     expect(groups).toEqual([
-      { name: '', versions: [{ groupVersion: 'v1', version: 'v1' }], preferredVersion: { groupVersion: 'v1', version: 'v1' } },
+      {
+        name: '',
+        versions: [{ groupVersion: 'v1', version: 'v1' }],
+        preferredVersion: { groupVersion: 'v1', version: 'v1' },
+      },
       {
         name: 'autoscaling',
         versions: [
@@ -103,8 +125,24 @@ describe('convertAggregated', () => {
       apiVersion: 'v1',
       groupVersion: 'v1',
       resources: [
-        { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get', 'list'], shortNames: ['po'], categories: ['all'] },
-        { name: 'pods/eviction', singularName: '', namespaced: true, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] },
+        {
+          name: 'pods',
+          singularName: 'pod',
+          namespaced: true,
+          kind: 'Pod',
+          verbs: ['get', 'list'],
+          shortNames: ['po'],
+          categories: ['all'],
+        },
+        {
+          name: 'pods/eviction',
+          singularName: '',
+          namespaced: true,
+          group: 'policy',
+          version: 'v1',
+          kind: 'Eviction',
+          verbs: ['create'],
+        },
         { name: 'pods/status', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get', 'patch', 'update'] },
       ],
     });

@@ -27,7 +27,14 @@ export function isAggregatedContentType(contentType: string | string[] | undefin
   const params = new Map<string, string>();
   for (const part of rest) {
     const eq = part.indexOf('=');
-    if (eq > 0) params.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim().replace(/^"|"$/g, ''));
+    if (eq > 0)
+      params.set(
+        part.slice(0, eq).trim().toLowerCase(),
+        part
+          .slice(eq + 1)
+          .trim()
+          .replace(/^"|"$/g, ''),
+      );
   }
   return (
     params.get('g') === 'apidiscovery.k8s.io' &&

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { APIGroup, APIResource, APIResourceList } from '../types.js';
 import { selectPreferredResources } from './preferred.js';
 
-const resource = (name: string, kind: string): APIResource => ({ name, singularName: '', namespaced: true, kind, verbs: ['get'] });
+const resource = (name: string, kind: string): APIResource => ({
+  name,
+  singularName: '',
+  namespaced: true,
+  kind,
+  verbs: ['get'],
+});
 const list = (groupVersion: string, ...resources: APIResource[]): APIResourceList => ({ groupVersion, resources });
 const group = (name: string, ...versions: string[]): APIGroup => {
   const gvs = versions.map((version) => ({ groupVersion: name ? `${name}/${version}` : version, version }));

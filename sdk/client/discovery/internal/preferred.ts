@@ -5,7 +5,10 @@ import type { APIGroup, APIResourceList } from '../types.js';
  * first version (in the group's order of preference) that does. Subresources are left out, and so are group-versions
  * left with no resource. Lists come in group order, then version order; resources keep their order within a list.
  */
-export function selectPreferredResources(groups: readonly APIGroup[], lists: ReadonlyMap<string, APIResourceList>): APIResourceList[] {
+export function selectPreferredResources(
+  groups: readonly APIGroup[],
+  lists: ReadonlyMap<string, APIResourceList>,
+): APIResourceList[] {
   const chosen = new Map<string, string>(); // `${group}\0${resource}` → version
   for (const group of groups) {
     const preferred = group.preferredVersion?.version ?? group.versions[0]?.version;
