@@ -458,6 +458,8 @@ export class ManagerCache implements InformerProvider {
       );
     }
     const informers = this.scoped(resource, lookup);
+    // The common case, every read after start-up: no promises, no combined signal.
+    if (informers.every((c) => c.informer.hasSynced())) return informers;
     const combined = signal ? AbortSignal.any([signal, this.signal]) : this.signal;
     const ok = await Promise.all(informers.map((c) => c.informer.waitForSync(combined)));
     if (!ok.every(Boolean))

@@ -114,8 +114,9 @@ export class CachedClient implements Client {
       return (metadata ? toPartialObjectMetadata(plain, obj) : obj) as T;
     }
     const lookup = { metadataOnly: metadata };
-    if (this.ownWrites?.has(plain)) {
-      const namespace = key.namespace ?? '';
+    const namespace = key.namespace ?? '';
+    // Checked before any await: a read of an object this client did not write has nothing to wait for.
+    if (this.ownWrites?.mayWait(plain, namespace, key.name)) {
       await this.ownWrites.waitForKey(
         plain,
         namespace,

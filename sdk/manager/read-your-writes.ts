@@ -92,6 +92,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export class ReadYourWrites {
   private readonly pending = new Map<string, Map<string, Pending>>();
   private readonly timeoutMs: number;
+  private prunedAt = -Infinity;
 
   constructor(options: ReadYourOwnWritesOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
@@ -138,20 +139,30 @@ export class ReadYourWrites {
       this.pending.set(id, byKey);
     }
     const now = performance.now();
-    // Insertion order is write order: forget entries nobody read for a long time, oldest first.
-    const horizon = now - Math.max(2 * this.timeoutMs, 1000);
-    for (const [key, old] of byKey) {
-      if (old.at >= horizon) break;
-      byKey.delete(key);
+    // Insertion order is write order: forget entries nobody read for a long time, oldest first (at most once a
+    // second: a write is on a reconcile's hot path).
+    if (now - this.prunedAt >= 1000) {
+      this.prunedAt = now;
+      const horizon = now - Math.max(2 * this.timeoutMs, 1000);
+      for (const [key, old] of byKey) {
+        if (old.at >= horizon) break;
+        byKey.delete(key);
+      }
     }
     const key = keyIn(resource, namespace, name);
     byKey.delete(key);
-    byKey.set(key, { ...entry, at: now });
+    byKey.set(key, { resourceVersion: entry.resourceVersion, uid: entry.uid, deleted: entry.deleted, at: now });
   }
 
   /** Whether reads of the resource may have to wait (cheap: no waits when nothing was written). */
   has(resource: ResourceDescriptor): boolean {
     return (this.pending.get(resourceKey(resource))?.size ?? 0) > 0;
+  }
+
+  /** Whether a read of one object may have to wait: the client wrote it and the cache was not seen to reach it. */
+  mayWait(resource: ResourceDescriptor, namespace: string, name: string): boolean {
+    const byKey = this.pending.get(resourceKey(resource));
+    return byKey !== undefined && byKey.size > 0 && byKey.has(keyIn(resource, namespace, name));
   }
 
   /** Waits until `view` holds the client's last write of one object (see the class Guarantees). */
