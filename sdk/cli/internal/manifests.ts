@@ -22,7 +22,7 @@ import {
   type ResourceDefinition,
 } from './crd.js';
 import type { Project } from './project.js';
-import { rulesFor, type ReconcilerMetadata } from './rbac.js';
+import { rulesFor, type DerivedRules, type ReconcilerMetadata } from './rbac.js';
 import {
   certManagerProvisioning,
   isConversion,
@@ -242,14 +242,7 @@ export async function computeManifests(project: Project): Promise<GeneratedManif
   const reconcilers = await loadReconcilers(project);
   const webhooks = await loadWebhooks(project);
   const conversions = await loadConversions(project);
-  const { name, namespace, watchNamespaces } = project.file;
-  const { clusterRules, namespaceRules, problems } = rulesFor(reconcilers, { namespaced: watchNamespaces.length > 0 });
-  if (problems.length) {
-    throw new CliError(
-      'ERR_CLI_MANIFESTS',
-      `cannot generate the RBAC rules:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
-    );
-  }
+  const rules = checkedRules(project, reconcilers);
   const entries = webhookEntries(webhooks, project.file);
   const converted = withConversions(
     built.map((b) => b.crd),
@@ -271,14 +264,37 @@ export async function computeManifests(project: Project): Promise<GeneratedManif
     );
     return { crd, sources: conversion ? [...b.sources, conversion.source].toSorted() : b.sources };
   });
-  const files = new Map<string, string>();
-  for (const { crd, sources } of crds) {
-    files.set(
-      `${crdBasesDir}/${crdFileName(crd)}`,
-      `# ${generatedMarker} from ${sources.join(', ')}. DO NOT EDIT.\n${toYaml(crd)}`,
+  const files = new Map<string, string>(crdFiles(crds));
+  files.set(roleFile, roleText(project, reconcilers, rules));
+  files.set(watchNamespacesPatch, watchNamespacesPatchText(project));
+  files.set(apiRolesFile, apiRolesText(project));
+  const convertedCrds = crds
+    .filter(({ crd }) => crd.spec.conversion?.strategy === 'Webhook')
+    .map(({ crd }) => crd.metadata!.name!);
+  for (const [path, text] of webhookFiles(project, entries, webhooks, conversions, convertedCrds))
+    files.set(path, text);
+  return { crds, reconcilers, webhooks, conversions, files };
+}
+
+/** The reconcilers' RBAC rules (namespaced when kubeloop.json lists watchNamespaces); a problem is an error. */
+function checkedRules(project: Project, reconcilers: readonly ReconcilerMetadata[]): DerivedRules {
+  const rules = rulesFor(reconcilers, { namespaced: project.file.watchNamespaces.length > 0 });
+  if (rules.problems.length) {
+    throw new CliError(
+      'ERR_CLI_MANIFESTS',
+      `cannot generate the RBAC rules:\n${rules.problems.map((p) => `  - ${p}`).join('\n')}`,
     );
   }
-  files.set(
+  return rules;
+}
+
+/** config/crd/bases/<crd>.yaml for each CRD, then the kustomization listing them. */
+function crdFiles(crds: readonly GeneratedCrd[]): [string, string][] {
+  const files: [string, string][] = crds.map(({ crd, sources }) => [
+    `${crdBasesDir}/${crdFileName(crd)}`,
+    `# ${generatedMarker} from ${sources.join(', ')}. DO NOT EDIT.\n${toYaml(crd)}`,
+  ]);
+  files.push([
     crdKustomization,
     `# ${generatedMarker}: the CRDs in bases/. DO NOT EDIT.\n` +
       toYaml({
@@ -286,7 +302,16 @@ export async function computeManifests(project: Project): Promise<GeneratedManif
         kind: 'Kustomization',
         resources: crds.map(({ crd }) => `bases/${crdFileName(crd)}`),
       }),
-  );
+  ]);
+  return files;
+}
+
+/**
+ * config/rbac/role.yaml: the manager's ClusterRole and, for each namespace of kubeloop.json watchNamespaces, a Role
+ * with the namespaced rules and its RoleBinding to the manager's ServiceAccount.
+ */
+function roleText(project: Project, reconcilers: readonly ReconcilerMetadata[], rules: DerivedRules): string {
+  const { name, namespace, watchNamespaces } = project.file;
   const sources = [...new Set(reconcilers.map((r) => r.source))];
   const labels = { 'app.kubernetes.io/name': name };
   const roleName = `${name}-manager-role`;
@@ -295,7 +320,7 @@ export async function computeManifests(project: Project): Promise<GeneratedManif
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
       metadata: { name: roleName, labels },
-      rules: clusterRules,
+      rules: rules.clusterRules,
     },
   ];
   for (const ns of watchNamespaces) {
@@ -304,7 +329,7 @@ export async function computeManifests(project: Project): Promise<GeneratedManif
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'Role',
         metadata: { name: roleName, namespace: ns, labels },
-        rules: namespaceRules,
+        rules: rules.namespaceRules,
       },
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -318,34 +343,30 @@ export async function computeManifests(project: Project): Promise<GeneratedManif
   const scope = watchNamespaces.length
     ? `, for the namespaces ${watchNamespaces.join(', ')} (kubeloop.json watchNamespaces)`
     : '';
-  files.set(
-    roleFile,
+  return (
     `# ${generatedMarker} from the @Reconciler declarations${sources.length ? ` in ${sources.join(', ')}` : ' (none yet)'}${scope}. DO NOT EDIT.\n` +
-      documents.map(toYaml).join('---\n'),
+    documents.map(toYaml).join('---\n')
   );
-  files.set(
-    watchNamespacesPatch,
+}
+
+/** config/manager/watch_namespaces_patch.yaml: the manager's WATCH_NAMESPACES from kubeloop.json. */
+function watchNamespacesPatchText(project: Project): string {
+  const { name, namespace, watchNamespaces } = project.file;
+  return (
     `# ${generatedMarker} from kubeloop.json watchNamespaces (empty: every namespace). DO NOT EDIT.\n` +
-      toYaml({
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name: `${name}-controller-manager`, namespace },
-        spec: {
-          template: {
-            spec: {
-              containers: [{ name: 'manager', env: [{ name: 'WATCH_NAMESPACES', value: watchNamespaces.join(',') }] }],
-            },
+    toYaml({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: `${name}-controller-manager`, namespace },
+      spec: {
+        template: {
+          spec: {
+            containers: [{ name: 'manager', env: [{ name: 'WATCH_NAMESPACES', value: watchNamespaces.join(',') }] }],
           },
         },
-      }),
+      },
+    })
   );
-  files.set(apiRolesFile, apiRolesText(project));
-  const convertedCrds = crds
-    .filter(({ crd }) => crd.spec.conversion?.strategy === 'Webhook')
-    .map(({ crd }) => crd.metadata!.name!);
-  for (const [path, text] of webhookFiles(project, entries, webhooks, conversions, convertedCrds))
-    files.set(path, text);
-  return { crds, reconcilers, webhooks, conversions, files };
 }
 
 /**
