@@ -54,10 +54,42 @@ function sampleFiles(
   };
 }
 
+/** The API to add, checked against the project: its names, scope, and whether it gets a reconciler. */
+interface ApiTarget {
+  group: string;
+  version: string;
+  kind: string;
+  plural: string;
+  namespaced: boolean;
+  /** The kind's versions already in kubeloop.json. */
+  sameKind: ProjectApi[];
+  withReconciler: boolean;
+}
+
 /** Adds the API; returns the project-relative paths written. */
 export async function createApi(options: CreateApiOptions): Promise<string[]> {
   const { project, out } = options;
-  const file = project.file;
+  const target = apiTarget(options);
+  const { kind, group, version, plural, namespaced, sameKind, withReconciler } = target;
+  const { writes, mainPath, sampleExisted } = await planApi(project, target);
+
+  await applyFileChanges([...writes].map(([path, text]) => ({ path: join(project.dir, path), text })));
+  out.info(`Added ${kind} ${group}/${version} (${namespaced ? 'namespaced' : 'cluster-scoped'}, plural ${plural}):`);
+  const updated = new Set([mainPath, projectFileName, ...(sampleExisted ? [samplesKustomization] : [])]);
+  for (const path of writes.keys()) out.info(`  ${updated.has(path) ? 'updated' : 'created'} ${path}`);
+  if (!withReconciler && sameKind.length > 0) {
+    out.info(
+      `  (a new version of an existing kind: storage: false, no reconciler; the storage version stays ${sameKind.find((a) => a.reconciler)?.version ?? sameKind[0]!.version})`,
+    );
+  }
+  out.info('Next: describe the spec and status in the resource module (its interfaces and its schema), then');
+  out.info('  npm run manifests && npm test');
+  return [...writes.keys()];
+}
+
+/** Checks the options' names, then the API against kubeloop.json's: a duplicate or a clash is a usage error. */
+function apiTarget(options: CreateApiOptions): ApiTarget {
+  const file = options.project.file;
   const kind = checkKind(options.kind);
   const version = checkVersion(options.version);
   const group = fullGroup(options.group, file.domain);
@@ -89,7 +121,20 @@ export async function createApi(options: CreateApiOptions): Promise<string[]> {
       `${kind} already has a reconciler (${sameKind.find((a) => a.reconciler)!.reconciler}); pass --no-reconciler to add the version alone`,
     );
   }
+  return { group, version, kind, plural, namespaced, sameKind, withReconciler };
+}
 
+/**
+ * Renders every file the API adds or updates, in the order they are written, without writing any: the resource
+ * module, the reconciler and its tests, the sample, the samples' kustomization, src/main.ts and kubeloop.json.
+ * A file to create that exists already is refused.
+ */
+async function planApi(
+  project: Project,
+  target: ApiTarget,
+): Promise<{ writes: Map<string, string>; mainPath: string | undefined; sampleExisted: boolean }> {
+  const file = project.file;
+  const { group, version, kind, plural, namespaced, sameKind, withReconciler } = target;
   const base = kebabCase(kind);
   const resource = await renderResourceModule(
     project,
@@ -97,28 +142,11 @@ export async function createApi(options: CreateApiOptions): Promise<string[]> {
     sameKind.length === 0,
   );
   const reconcilerPath = `${file.reconcilersDir}/${base}-reconciler.ts`;
-  const testPath = `test/${base}-reconciler.test.ts`;
-
-  const values = {
-    kind,
-    kindCamel: camelCase(kind),
-    kindLower: kind.toLowerCase(),
-    namespaced,
-    resourceImport: importPath(reconcilerPath, resource.path),
-    testResourceImport: importPath(testPath, resource.path),
-    testReconcilerImport: importPath(testPath, reconcilerPath),
-    testSupportImport: './support.js',
-  };
   const writes = new Map<string, string>();
   writes.set(resource.path, resource.text);
   if (withReconciler) {
-    writes.set(reconcilerPath, await renderTemplateFile('api/reconciler.ts.tmpl', values));
-    writes.set(testPath, await renderTemplateFile('api/reconciler.test.ts.tmpl', values));
-    // The same folder as testPath, so the same imports: a unit test with the fake client, no control plane.
-    writes.set(
-      `test/${base}-reconciler.unit.test.ts`,
-      await renderTemplateFile('api/reconciler.unit.test.ts.tmpl', values),
-    );
+    for (const [path, text] of await reconcilerFiles(target, base, reconcilerPath, resource.path))
+      writes.set(path, text);
   }
   const sample = sampleFiles(project, { group, version, kind });
   writes.set(
@@ -128,7 +156,7 @@ export async function createApi(options: CreateApiOptions): Promise<string[]> {
       group,
       version,
       kind,
-      kindLower: values.kindLower,
+      kindLower: kind.toLowerCase(),
     }),
   );
   refuseExisting(project, writes.keys(), 'choose another kind');
@@ -148,17 +176,31 @@ export async function createApi(options: CreateApiOptions): Promise<string[]> {
 
   const api: ProjectApi = { ...resource.api, ...(withReconciler && { reconciler: reconcilerPath }) };
   writes.set(projectFileName, projectFileText({ ...file, apis: [...file.apis, api] }));
+  return { writes, mainPath, sampleExisted: sample.existed };
+}
 
-  await applyFileChanges([...writes].map(([path, text]) => ({ path: join(project.dir, path), text })));
-  out.info(`Added ${kind} ${group}/${version} (${namespaced ? 'namespaced' : 'cluster-scoped'}, plural ${plural}):`);
-  const updated = new Set([mainPath, projectFileName, ...(sample.existed ? [samplesKustomization] : [])]);
-  for (const path of writes.keys()) out.info(`  ${updated.has(path) ? 'updated' : 'created'} ${path}`);
-  if (!withReconciler && sameKind.length > 0) {
-    out.info(
-      `  (a new version of an existing kind: storage: false, no reconciler; the storage version stays ${sameKind.find((a) => a.reconciler)?.version ?? sameKind[0]!.version})`,
-    );
-  }
-  out.info('Next: describe the spec and status in the resource module (its interfaces and its schema), then');
-  out.info('  npm run manifests && npm test');
-  return [...writes.keys()];
+/** The reconciler, its test against a real API server and its unit test with the fake client, rendered. */
+async function reconcilerFiles(
+  { kind, namespaced }: ApiTarget,
+  base: string,
+  reconcilerPath: string,
+  resourcePath: string,
+): Promise<[string, string][]> {
+  const testPath = `test/${base}-reconciler.test.ts`;
+  const values = {
+    kind,
+    kindCamel: camelCase(kind),
+    kindLower: kind.toLowerCase(),
+    namespaced,
+    resourceImport: importPath(reconcilerPath, resourcePath),
+    testResourceImport: importPath(testPath, resourcePath),
+    testReconcilerImport: importPath(testPath, reconcilerPath),
+    testSupportImport: './support.js',
+  };
+  return [
+    [reconcilerPath, await renderTemplateFile('api/reconciler.ts.tmpl', values)],
+    [testPath, await renderTemplateFile('api/reconciler.test.ts.tmpl', values)],
+    // The same folder as testPath, so the same imports: a unit test with the fake client, no control plane.
+    [`test/${base}-reconciler.unit.test.ts`, await renderTemplateFile('api/reconciler.unit.test.ts.tmpl', values)],
+  ];
 }
