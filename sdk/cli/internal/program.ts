@@ -82,8 +82,14 @@ function addInitCommand(program: Command, { out, cwd, env }: CommandContext): vo
 }
 
 /** `kubeloop create api` and `kubeloop create webhook`. */
-function addCreateCommands(program: Command, { out, cwd }: CommandContext): void {
+function addCreateCommands(program: Command, context: CommandContext): void {
   const create = program.command('create').description('add to a project');
+  addCreateApiCommand(create, context);
+  addCreateWebhookCommand(create, context);
+}
+
+/** `kubeloop create api`. */
+function addCreateApiCommand(create: Command, { out, cwd }: CommandContext): void {
   create
     .command('api')
     .description(
@@ -127,7 +133,10 @@ function addCreateCommands(program: Command, { out, cwd }: CommandContext): void
         });
       },
     );
+}
 
+/** `kubeloop create webhook`. */
+function addCreateWebhookCommand(create: Command, { out, cwd }: CommandContext): void {
   create
     .command('webhook')
     .description(
