@@ -188,8 +188,16 @@ function addCreateWebhookCommand(create: Command, { out, cwd }: CommandContext):
 }
 
 /** `kubeloop generate manifests`, `install`, `helm` and `types`. */
-function addGenerateCommands(program: Command, { out, cwd }: CommandContext): void {
+function addGenerateCommands(program: Command, context: CommandContext): void {
   const generate = program.command('generate').description('generate code and manifests');
+  addGenerateManifestsCommand(generate, context);
+  addGenerateInstallCommand(generate, context);
+  addGenerateHelmCommand(generate, context);
+  addGenerateTypesCommand(generate, context);
+}
+
+/** `kubeloop generate manifests`. */
+function addGenerateManifestsCommand(generate: Command, { out, cwd }: CommandContext): void {
   generate
     .command('manifests')
     .description(
@@ -210,6 +218,10 @@ function addGenerateCommands(program: Command, { out, cwd }: CommandContext): vo
       out.info(`${count(crds.length, 'CRD')}, RBAC from ${count(reconcilers.length, 'reconciler')}${extra}`);
       for (const note of notes) out.info(`note: ${note}`);
     });
+}
+
+/** `kubeloop generate install`. */
+function addGenerateInstallCommand(generate: Command, { out, cwd }: CommandContext): void {
   generate
     .command('install')
     .description(
@@ -222,6 +234,10 @@ function addGenerateCommands(program: Command, { out, cwd }: CommandContext): vo
       for (const c of changes) out.info(`${c.action.padEnd(9)} ${c.path}`);
       out.info(`${installFile}: ${objects.length} objects`);
     });
+}
+
+/** `kubeloop generate helm`. */
+function addGenerateHelmCommand(generate: Command, { out, cwd }: CommandContext): void {
   generate
     .command('helm')
     .description(
@@ -236,6 +252,10 @@ function addGenerateCommands(program: Command, { out, cwd }: CommandContext): vo
         `${chartDir}: ${files.filter((f) => f.startsWith('templates/')).length} templates; helm install ${project.file.name} ${chartDir} --namespace ${project.file.namespace} --create-namespace`,
       );
     });
+}
+
+/** `kubeloop generate types`. */
+function addGenerateTypesCommand(generate: Command, { out, cwd }: CommandContext): void {
   generate
     .command('types')
     .description('write TypeScript types and resource descriptors for the CustomResourceDefinitions in a YAML file')
