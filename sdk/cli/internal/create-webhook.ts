@@ -10,7 +10,7 @@ import { applyFileChanges } from './files.js';
 import { camelCase, checkKind, checkVersion, fullGroup, kebabCase, shortGroup } from './names.js';
 import type { Output } from './output.js';
 import { projectFileName, projectFileText, type Project, type ProjectApi } from './project.js';
-import { renderTemplateFile } from './render.js';
+import { renderTemplateFile, type TemplateValues } from './render.js';
 import { importPath, refuseExisting, registerInMain, renderResourceModule, type Registration } from './scaffold.js';
 
 export interface CreateWebhookOptions {
@@ -173,9 +173,30 @@ async function planConversion(
   spokeOption: string[] | undefined,
   plan: WebhookPlan,
 ): Promise<void> {
-  const { project, kind, version, group, api, sameKind, base, kindCamel } = target;
-  const file = project.file;
-  const { writes, registrations, newApis, notes } = plan;
+  const { project, version, group, api, sameKind, base, kindCamel } = target;
+  const { writes, registrations, notes } = plan;
+  const spokeVersions = checkSpokeVersions(target, spokeOption);
+  const conversionPath = `${project.file.sourceDir}/api/${shortGroup(group)}/${base}-conversion.ts`;
+  const testPath = `test/${base}-conversion.test.ts`;
+  const spokes = await planSpokes(target, spokeVersions, plan);
+  const values = await conversionValues(target, spokes, conversionPath, testPath);
+  writes.set(conversionPath, await renderTemplateFile('webhook/conversion.ts.tmpl', values));
+  writes.set(testPath, await renderTemplateFile('webhook/conversion.test.ts.tmpl', values));
+  registrations.push({ name: `${kindCamel}Conversion`, module: conversionPath });
+  const stored = sameKind[0]!;
+  if (stored.version !== version) {
+    notes.push(
+      `the hub, ${version}, must be the version stored: move \`storage: true\` from ${stored.version}'s CRD version (${stored.path}) to ${version}'s (${api.path}), ` +
+        'or `kubeloop generate manifests` refuses the conversion',
+    );
+  }
+}
+
+/** The spoke versions: --spoke's (checked), or else the kind's other versions; at least one, never the hub. */
+function checkSpokeVersions(
+  { kind, version, group, sameKind }: WebhookTarget,
+  spokeOption: string[] | undefined,
+): string[] {
   const spokeVersions = [
     ...new Set((spokeOption ?? sameKind.filter((a) => a.version !== version).map((a) => a.version)).map(checkVersion)),
   ];
@@ -192,8 +213,15 @@ async function planConversion(
       `--spoke ${version} is the hub (--version): the spokes are the other versions of ${kind}`,
     );
   }
-  const conversionPath = `${file.sourceDir}/api/${shortGroup(group)}/${base}-conversion.ts`;
-  const testPath = `test/${base}-conversion.test.ts`;
+  return spokeVersions;
+}
+
+/** Each spoke's resource module: the project's, or a new one (added to the plan's writes and kubeloop.json's APIs). */
+async function planSpokes(
+  { project, kind, group, api, sameKind }: WebhookTarget,
+  spokeVersions: readonly string[],
+  { writes, newApis }: WebhookPlan,
+): Promise<{ version: string; path: string }[]> {
   const spokes: { version: string; path: string }[] = [];
   for (const spokeVersion of spokeVersions) {
     const existing = sameKind.find((a) => a.version === spokeVersion);
@@ -210,6 +238,16 @@ async function planConversion(
     newApis.push(resource.api);
     spokes.push({ version: spokeVersion, path: resource.path });
   }
+  return spokes;
+}
+
+/** The conversion templates' values: the hub's and spokes' imports, and each spoke's functions and tests rendered. */
+async function conversionValues(
+  { kind, version, api, kindCamel }: WebhookTarget,
+  spokes: readonly { version: string; path: string }[],
+  conversionPath: string,
+  testPath: string,
+): Promise<TemplateValues> {
   const spokeValues = spokes.map((s) => ({
     kind,
     namespaced: api.namespaced,
@@ -223,7 +261,7 @@ async function planConversion(
     spokeValues.map((s) => `import { ${kind} as ${s.spokeName} } from '${importPath(from, s.path)}';`).join('\n');
   const renderEach = async (template: string): Promise<string> =>
     (await Promise.all(spokeValues.map((s) => renderTemplateFile(template, s)))).join('');
-  const values = {
+  return {
     kind,
     kindCamel,
     kindLower: kind.toLowerCase(),
@@ -240,16 +278,6 @@ async function planConversion(
     testSpokeImports: importsOf(testPath),
     spokeTests: await renderEach('webhook/conversion-spoke.test.ts.tmpl'),
   };
-  writes.set(conversionPath, await renderTemplateFile('webhook/conversion.ts.tmpl', values));
-  writes.set(testPath, await renderTemplateFile('webhook/conversion.test.ts.tmpl', values));
-  registrations.push({ name: `${kindCamel}Conversion`, module: conversionPath });
-  const stored = sameKind[0]!;
-  if (stored.version !== version) {
-    notes.push(
-      `the hub, ${version}, must be the version stored: move \`storage: true\` from ${stored.version}'s CRD version (${stored.path}) to ${version}'s (${api.path}), ` +
-        'or `kubeloop generate manifests` refuses the conversion',
-    );
-  }
 }
 
 /** Adds the webhooks; returns the project-relative paths written. */
