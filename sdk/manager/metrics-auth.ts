@@ -112,17 +112,54 @@ function reviewFailed(what: string, err: unknown): KubeloopError {
  * retried (see {@link reviewRetryBackoff}); one that still fails is not cached and answers 500.
  */
 export function createDelegatedAuthorizer(clientset: ReviewClients, clock: Clock = realClock): RequestAuthorizer {
-  const tokens = new ExpiringCache<AuthenticatedUser | null>(clock);
-  const decisions = new ExpiringCache<boolean>(clock);
+  const authorizer = new DelegatedAuthorizer(clientset, clock);
+  return (req) => authorizer.decide(req);
+}
 
-  async function authenticate(token: string): Promise<AuthenticatedUser | null> {
+/** The reviews behind {@link createDelegatedAuthorizer}, with their caches. */
+class DelegatedAuthorizer {
+  private readonly tokens: ExpiringCache<AuthenticatedUser | null>;
+  private readonly decisions: ExpiringCache<boolean>;
+
+  constructor(
+    private readonly clientset: ReviewClients,
+    private readonly clock: Clock,
+  ) {
+    this.tokens = new ExpiringCache<AuthenticatedUser | null>(clock);
+    this.decisions = new ExpiringCache<boolean>(clock);
+  }
+
+  /** 401 without a token or for one the TokenReview rejects, 403 when denied, 500 when a review call failed. */
+  async decide(req: IncomingMessage): Promise<AuthDecision> {
+    const token = bearerToken(req);
+    if (token === undefined) return { allowed: false, status: 401, message: 'Unauthorized' };
+    let user: AuthenticatedUser | null;
+    try {
+      user = await this.authenticate(token);
+    } catch (err) {
+      return { allowed: false, status: 500, message: 'Authentication failed', cause: err };
+    }
+    if (!user) return { allowed: false, status: 401, message: 'Unauthorized' };
+    const verb = (req.method ?? 'GET').toLowerCase();
+    const path = new URL(req.url ?? '/', 'https://metrics').pathname;
+    try {
+      if (await this.authorize(user, verb, path)) return { allowed: true, user };
+    } catch (err) {
+      return { allowed: false, status: 500, message: `Authorization for user ${user.username} failed`, cause: err };
+    }
+    return { allowed: false, status: 403, message: `Authorization denied for user ${user.username}` };
+  }
+
+  /** The user a token names (null when not authenticated), from the cache or a TokenReview. */
+  private async authenticate(token: string): Promise<AuthenticatedUser | null> {
     const key = createHash('sha256').update(token).digest('hex');
-    const cached = tokens.get(key);
+    const cached = this.tokens.get(key);
     if (cached !== undefined) return cached;
     let status;
     try {
       const review = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } };
-      status = (await withRetries(() => clientset.authenticationV1().tokenReviews().create(review), clock)).status;
+      status = (await withRetries(() => this.clientset.authenticationV1().tokenReviews().create(review), this.clock))
+        .status;
     } catch (err) {
       throw reviewFailed('TokenReview', err);
     }
@@ -135,11 +172,12 @@ export function createDelegatedAuthorizer(clientset: ReviewClients, clock: Clock
             extra: status.user.extra ?? {},
           }
         : null;
-    tokens.set(key, user, authCacheTtls.authenticationMs);
+    this.tokens.set(key, user, authCacheTtls.authenticationMs);
     return user;
   }
 
-  async function authorize(user: AuthenticatedUser, verb: string, path: string): Promise<boolean> {
+  /** Whether the user may use `verb` on the non-resource URL `path`, from the cache or a SubjectAccessReview. */
+  private async authorize(user: AuthenticatedUser, verb: string, path: string): Promise<boolean> {
     const key = JSON.stringify([
       user.username,
       user.uid,
@@ -148,13 +186,13 @@ export function createDelegatedAuthorizer(clientset: ReviewClients, clock: Clock
       verb,
       path,
     ]);
-    const cached = decisions.get(key);
+    const cached = this.decisions.get(key);
     if (cached !== undefined) return cached;
     let allowed: boolean;
     try {
       const review = await withRetries(
         () =>
-          clientset
+          this.clientset
             .authorizationV1()
             .subjectAccessReviews()
             .create({
@@ -168,33 +206,13 @@ export function createDelegatedAuthorizer(clientset: ReviewClients, clock: Clock
                 nonResourceAttributes: { path, verb },
               },
             }),
-        clock,
+        this.clock,
       );
       allowed = review.status?.allowed === true && review.status.denied !== true;
     } catch (err) {
       throw reviewFailed('SubjectAccessReview', err);
     }
-    decisions.set(key, allowed, allowed ? authCacheTtls.allowMs : authCacheTtls.denyMs);
+    this.decisions.set(key, allowed, allowed ? authCacheTtls.allowMs : authCacheTtls.denyMs);
     return allowed;
   }
-
-  return async (req) => {
-    const token = bearerToken(req);
-    if (token === undefined) return { allowed: false, status: 401, message: 'Unauthorized' };
-    let user: AuthenticatedUser | null;
-    try {
-      user = await authenticate(token);
-    } catch (err) {
-      return { allowed: false, status: 500, message: 'Authentication failed', cause: err };
-    }
-    if (!user) return { allowed: false, status: 401, message: 'Unauthorized' };
-    const verb = (req.method ?? 'GET').toLowerCase();
-    const path = new URL(req.url ?? '/', 'https://metrics').pathname;
-    try {
-      if (await authorize(user, verb, path)) return { allowed: true, user };
-    } catch (err) {
-      return { allowed: false, status: 500, message: `Authorization for user ${user.username} failed`, cause: err };
-    }
-    return { allowed: false, status: 403, message: `Authorization denied for user ${user.username}` };
-  };
 }
