@@ -477,28 +477,11 @@ class ManagerImpl implements Manager {
   async start(signal: AbortSignal): Promise<void> {
     if (this.started) throw new AlreadyStartedError('manager', 'the manager was already started');
     this.started = true;
-    const stop = new AbortController();
-    const onAbort = (): void => stop.abort(signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-
-    const log = this.log;
+    const run = new RunState();
+    const { stop, afterLeaderWork, webhookStop, servers, fail } = run;
+    const unfollow = followAbort(signal, stop);
     const grace = this.options.gracefulShutdownTimeoutMs ?? defaultGracefulShutdownTimeoutMs;
     const unobserve = this.metrics.observeRestClient();
-    const servers: Server[] = [];
-    // The webhook server stops last, as in controller-runtime: writes the stopping controllers still make may go
-    // through this replica's own webhooks.
-    const webhookStop = new AbortController();
-    let webhookDone: Promise<unknown> = Promise.resolve();
-    const run: RunState = { stop, failure: undefined, lost: false, leaderWork: undefined };
-    const fail = (err: Error): void => {
-      run.failure ??= err;
-      stop.abort(err);
-    };
-    // Stopped only after the leader-gated work has stopped (controller-runtime's order): caches, so that reconciles
-    // still running read and write through a live cache; the elector, so that the lease is renewed until then.
-    const afterLeaderWork = new AbortController();
-
     try {
       this.apiServerContact.start(stop.signal);
       // Not awaited when there is no server to start: then the cache starts within start()'s synchronous part, and a
@@ -509,29 +492,12 @@ class ManagerImpl implements Manager {
       // the writes that create what the caches will list.
       if (this.webhookServer.hasHandlers || this.options.webhook) {
         const webhooks = this.startWebhookServer(stop.signal, webhookStop.signal, fail);
-        webhookDone = webhooks.done;
-        if (webhooks.listening)
-          await Promise.race([
-            webhooks.listening,
-            new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true })),
-          ]);
+        run.webhookDone = webhooks.done;
+        if (webhooks.listening) await webhooks.listening;
       }
       const controllers = this.buildControllers(grace);
-      const background: Promise<unknown>[] = [this.cache.start(afterLeaderWork.signal)];
-      for (const r of this.runnables.filter((x) => !x.leader))
-        background.push(r.runnable.start(stop.signal).catch((err: Error) => fail(err)));
-
-      const runLeading = (leading: AbortSignal): Promise<void> => {
-        this.electedResolve();
-        // The work stops when the manager stops or leadership ends, whichever comes first.
-        const work = AbortSignal.any([leading, stop.signal]);
-        run.leaderWork = Promise.all([
-          ...controllers.map((c) => c.start(work).catch((err: Error) => fail(err))),
-          ...this.runnables.filter((x) => x.leader).map((r) => r.runnable.start(work).catch((err: Error) => fail(err))),
-        ]).then(() => undefined);
-        return run.leaderWork;
-      };
-
+      const background = this.startBackground(afterLeaderWork.signal, stop.signal, fail);
+      const runLeading = this.leaderRunner(controllers, run, fail);
       if (this.options.leaderElection?.enabled) {
         background.push(
           (await this.runLeaderElection(this.options.leaderElection, run, afterLeaderWork.signal, runLeading, fail))
@@ -541,14 +507,11 @@ class ManagerImpl implements Manager {
         background.push(runLeading(stop.signal));
       }
 
-      await new Promise<void>((resolve) => {
-        if (stop.signal.aborted) resolve();
-        else stop.signal.addEventListener('abort', () => resolve(), { once: true });
-      });
+      await untilAborted(stop.signal);
       if (run.lost) {
         // As controller-runtime after an unintended loss: no graceful wait, another replica already leads.
         afterLeaderWork.abort();
-        log.error({ err: run.failure }, 'lost the lease: stopping at once');
+        this.log.error({ err: run.failure }, 'lost the lease: stopping at once');
       } else {
         await this.stopGracefully(run, afterLeaderWork, background, grace);
       }
@@ -557,17 +520,57 @@ class ManagerImpl implements Manager {
       stop.abort(err);
       afterLeaderWork.abort();
     } finally {
-      signal.removeEventListener('abort', onAbort);
+      unfollow();
       webhookStop.abort();
-      const closing = (async () => {
-        await webhookDone;
-        await this.eventRecorder.shutdown?.();
-        await Promise.allSettled(servers.map((s) => s.close()));
-        unobserve();
-      })();
+      const closing = this.closeServing(run.webhookDone, servers, unobserve);
       if (!run.lost) await closing;
     }
     if (run.failure) throw run.failure;
+  }
+
+  /**
+   * Starts what runs on every replica, leader or not: the cache (until `stopCache`) and the runnables that need no
+   * leader election (until `stop`; a failure stops the manager). Returns their promises, to wait for at stop.
+   */
+  private startBackground(stopCache: AbortSignal, stop: AbortSignal, fail: (err: Error) => void): Promise<unknown>[] {
+    const background: Promise<unknown>[] = [this.cache.start(stopCache)];
+    for (const r of this.runnables.filter((x) => !x.leader))
+      background.push(r.runnable.start(stop).catch((err: Error) => fail(err)));
+    return background;
+  }
+
+  /**
+   * What this replica runs once it leads: the controllers and the leader-gated runnables, until `leading` ends or the
+   * manager stops (a failure stops the manager). The returned function resolves `elected()` and records the work in
+   * `run.leaderWork`.
+   */
+  private leaderRunner(
+    controllers: readonly Controller[],
+    run: RunState,
+    fail: (err: Error) => void,
+  ): (leading: AbortSignal) => Promise<void> {
+    return (leading) => {
+      this.electedResolve();
+      // The work stops when the manager stops or leadership ends, whichever comes first.
+      const work = AbortSignal.any([leading, run.stop.signal]);
+      run.leaderWork = Promise.all([
+        ...controllers.map((c) => c.start(work).catch((err: Error) => fail(err))),
+        ...this.runnables.filter((x) => x.leader).map((r) => r.runnable.start(work).catch((err: Error) => fail(err))),
+      ]).then(() => undefined);
+      return run.leaderWork;
+    };
+  }
+
+  /** Once the webhook server has stopped: shuts the event recorder down, closes the servers, stops observing. */
+  private async closeServing(
+    webhookDone: Promise<unknown>,
+    servers: readonly Server[],
+    unobserve: () => void,
+  ): Promise<void> {
+    await webhookDone;
+    await this.eventRecorder.shutdown?.();
+    await Promise.allSettled(servers.map((s) => s.close()));
+    unobserve();
   }
 
   /**
@@ -614,7 +617,7 @@ class ManagerImpl implements Manager {
 
   /**
    * Starts the webhook server (once a provisioned certificate is written, when there is a provisioner): `done` settles
-   * once it stopped, `listening` (without a provisioner) once it listens or failed to.
+   * once it stopped, `listening` (without a provisioner) once it listens or failed to, or the manager stops.
    */
   private startWebhookServer(
     stop: AbortSignal,
@@ -626,7 +629,12 @@ class ManagerImpl implements Manager {
     const certificates = this.webhookCertificates?.ready(stop);
     const serve = (): Promise<void> => this.webhookServer.start(webhookStop);
     const done = (certificates ? certificates.then(serve, () => undefined) : serve()).catch((err: Error) => fail(err));
-    return certificates ? { done } : { done, listening: this.webhookServer.listening().catch(() => undefined) };
+    if (certificates) return { done };
+    const listening = Promise.race([
+      this.webhookServer.listening().catch(() => undefined),
+      new Promise((resolve) => stop.addEventListener('abort', resolve, { once: true })),
+    ]);
+    return { done, listening };
   }
 
   /** The registered controllers, and their informers created so that they all start (and sync) together. */
@@ -757,14 +765,49 @@ class ManagerImpl implements Manager {
   }
 }
 
-/** The state of one `start()`, shared by its stop sequence. */
-interface RunState {
-  readonly stop: AbortController;
-  failure: Error | undefined;
+/** The state of one `start()`, shared by its steps and its stop sequence. */
+class RunState {
+  readonly stop = new AbortController();
+  /**
+   * Stopped only after the leader-gated work has stopped (controller-runtime's order): caches, so that reconciles
+   * still running read and write through a live cache; the elector, so that the lease is renewed until then.
+   */
+  readonly afterLeaderWork = new AbortController();
+  /**
+   * The webhook server stops last, as in controller-runtime: writes the stopping controllers still make may go
+   * through this replica's own webhooks.
+   */
+  readonly webhookStop = new AbortController();
+  /** Settles once the webhook server has stopped (at once when there is none). */
+  webhookDone: Promise<unknown> = Promise.resolve();
+  /** The metrics and probe servers listening, to close at the end. */
+  readonly servers: Server[] = [];
+  failure: Error | undefined = undefined;
   /** The lease was lost without the manager being stopped: stop at once, without the graceful wait. */
-  lost: boolean;
+  lost = false;
   /** The leader-gated runnables (controllers), once this replica leads; settles when they have all stopped. */
-  leaderWork: Promise<void> | undefined;
+  leaderWork: Promise<void> | undefined = undefined;
+  /** Records the first failure and stops the manager. */
+  readonly fail = (err: Error): void => {
+    this.failure ??= err;
+    this.stop.abort(err);
+  };
+}
+
+/** Resolves once `signal` aborts (at once if it has). */
+function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+/** Aborts `controller` when `signal` aborts (at once if it has), with its reason; returns the function that stops following. */
+function followAbort(signal: AbortSignal, controller: AbortController): () => void {
+  const onAbort = (): void => controller.abort(signal.reason);
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return () => signal.removeEventListener('abort', onAbort);
 }
 
 /** controller-runtime's default: how long a stop waits for reconciles in flight and runnables. */
