@@ -9,7 +9,7 @@ import { CRONJOB_METRICS, createCronJobMetrics } from '../src/metrics.js';
 import { CronJobReconciler } from '../src/reconcilers/cron-job-reconciler.js';
 import { controlPlane, eventually } from './support.js';
 
-const poll = { timeoutMs: 20_000, intervalMs: 100, retryErrors: true };
+const timeoutMs = 20_000;
 
 describe('the CronJob operator against a real API server', () => {
   const stop = new AbortController();
@@ -62,7 +62,7 @@ describe('the CronJob operator against a real API server', () => {
         const { status } = await cronJobs.get('tick');
         return status?.active?.length ? status.active : undefined;
       },
-      poll,
+      timeoutMs,
     );
     const [job] = (await jobs.list()).items;
     expect(active).toEqual([{ name: job?.metadata?.name, namespace, uid: job?.metadata?.uid }]);
@@ -70,15 +70,19 @@ describe('the CronJob operator against a real API server', () => {
 
     // No garbage collector runs in envtest either: the finalizer deletes the Jobs.
     await cronJobs.delete('tick');
-    await eventually('the Jobs to go', async () => (await jobs.list()).items.length === 0 || undefined, poll);
+    await eventually(
+      'the Jobs to go',
+      async () => ((await jobs.list()).items.length === 0 ? true : undefined),
+      timeoutMs,
+    );
     await eventually(
       'the CronJob to go',
       () =>
         cronJobs.get('tick').then(
-          () => false,
-          (err: unknown) => isNotFound(err),
+          () => undefined,
+          (err: unknown) => (isNotFound(err) ? true : undefined),
         ),
-      poll,
+      timeoutMs,
     );
   });
 });
