@@ -1,9 +1,8 @@
 // #region integration
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClientset, isNotFound, typedClient, type RestConfig } from 'kubeloop/client';
 import { installCrds } from 'kubeloop/envtest';
-import { createManager } from 'kubeloop/manager';
+import { createDefaultLogger, createManager } from 'kubeloop/manager';
 import { CronJob, cronJobCrd } from '../src/api/batch/v1/cron-job.js';
 import { CRONJOB_METRICS, createCronJobMetrics } from '../src/metrics.js';
 import { CronJobReconciler } from '../src/reconcilers/cron-job-reconciler.js';
@@ -29,7 +28,7 @@ describe('the CronJob operator against a real API server', () => {
       cache: { namespaces: [namespace] },
       metricsBindAddress: '0',
       healthProbeBindAddress: '0',
-      logger: pino({ level: 'silent' }),
+      logger: createDefaultLogger({ level: 'silent' }),
     });
     mgr.provide(CRONJOB_METRICS, createCronJobMetrics(mgr.metrics.registry));
     mgr.register(CronJobReconciler);
