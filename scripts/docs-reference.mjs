@@ -164,13 +164,15 @@ async function metricsPage() {
     );
     if (family.length === 0) continue;
     lines.push(`## ${title}`, '', about, '', '| series | type | labels | meaning |', '| --- | --- | --- | --- |');
+    const buckets = [];
     for (const m of family) {
       const type = m.constructor.name.toLowerCase();
-      const buckets = m.upperBounds ? ` Buckets (s): ${m.upperBounds.join(', ')}.` : '';
       const labels = (m.labelNames ?? []).map((l) => `\`${l}\``).join(', ');
       const help = /[.!?]$/.test(m.help) ? m.help : `${m.help}.`;
-      lines.push(`| \`${m.name}\` | ${type} | ${labels} | ${cell(help)}${buckets} |`);
+      lines.push(`| \`${m.name}\` | ${type} | ${labels} | ${cell(help)} |`);
+      if (m.upperBounds) buckets.push(`- \`${m.name}\`: ${m.upperBounds.join(', ')}`);
     }
+    if (buckets.length > 0) lines.push('', 'Histogram buckets (upper bounds, in seconds):', '', ...buckets);
     lines.push('');
   }
   const shown = new Set(lines.join('\n').match(/`[a-z_]+`/g));
