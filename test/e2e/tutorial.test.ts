@@ -1,12 +1,27 @@
+import { spawn } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { linkCheckout, repoRoot, runCli, runCommand, runTsc, succeeded, type Ran } from './support/cli.js';
+import { load } from 'js-yaml';
+import { createDynamicClient, type Unstructured } from '../../sdk/client/index.js';
+import { startControlPlane } from '../../sdk/envtest/index.js';
+import { eventually } from '../support/wait.js';
+import {
+  dyingWithParent,
+  linkCheckout,
+  repoRoot,
+  runCli,
+  runCommand,
+  runTsc,
+  succeeded,
+  type Ran,
+} from './support/cli.js';
+import { freePort } from './support/operator.js';
 
 // The book's tutorial, followed as a reader would: `kubeloop init`, `create api`, `create webhook`, then the files the
 // tutorial's pages show (included from samples/cronjob) put in place of the scaffolded ones, the lines its Metrics step
-// adds to src/main.ts, and the sample CronJob of its last page. The project must build, generate its manifests,
+// changes in src/main.ts (the metrics provided, the webhook behind ENABLE_WEBHOOKS), and the sample CronJob of its last page. The project must build, generate its manifests,
 // install bundle and Helm chart, and pass the tutorial's tests and the scaffold's own: manifests the API server accepts,
 // and dist/install.yaml installed into a control plane with the operator, run as its ServiceAccount with the generated
 // RBAC, reconciling the sample to Ready. kubeloop and its tools come from this checkout (no npm).
@@ -88,8 +103,10 @@ describe("the book's tutorial, in a scaffolded project", () => {
     const mainPath = join(dir, 'src', 'main.ts');
     const main = await readFile(mainPath, 'utf8');
     const register = '  mgr.register(CronJobReconciler);\n';
+    const registerWebhook = '  mgr.register(CronJobWebhook);\n';
     expect(main).toContain('// kubeloop:scaffold:imports\n');
     expect(main).toContain(register);
+    expect(main).toContain(registerWebhook);
     await writeFile(
       mainPath,
       main
@@ -97,7 +114,8 @@ describe("the book's tutorial, in a scaffolded project", () => {
           '// kubeloop:scaffold:imports\n',
           "import { createCronJobMetrics, CRONJOB_METRICS } from './metrics.js';\n// kubeloop:scaffold:imports\n",
         )
-        .replace(register, `  mgr.provide(CRONJOB_METRICS, createCronJobMetrics(mgr.metrics.registry));\n${register}`),
+        .replace(register, `  mgr.provide(CRONJOB_METRICS, createCronJobMetrics(mgr.metrics.registry));\n${register}`)
+        .replace(registerWebhook, "  if (process.env['ENABLE_WEBHOOKS'] !== 'false') mgr.register(CronJobWebhook);\n"),
     );
     await writeFile(join(dir, sampleFile), await sampleFromThePage());
     ok(await runTsc(['-p', 'tsconfig.json', '--noEmit'], dir), 'the project type-checks');
@@ -136,4 +154,45 @@ describe("the book's tutorial, in a scaffolded project", () => {
     ok(ran, 'the project tests');
     expect(ran.stdout).toMatch(/Test Files\s+5 passed/);
   }, 320_000);
+
+  it('runs from the machine as the deploy page says: ENABLE_WEBHOOKS=false, the kubeconfig, the sample reconciled', async () => {
+    const env = await startControlPlane({ crds: { paths: [join(dir, 'config', 'crd', 'bases')] } });
+    let log = '';
+    try {
+      const [metrics, probes] = [await freePort(), await freePort()];
+      const args = ['dist/main.js', '--kubeconfig', env.kubeconfigPath, '--no-metrics-secure'];
+      args.push('--metrics-bind-address', `127.0.0.1:${metrics}`, '--health-probe-bind-address', `127.0.0.1:${probes}`);
+      const [file, argv] = dyingWithParent(process.execPath, args);
+      const child = spawn(file, argv, {
+        cwd: dir,
+        env: { PATH: process.env['PATH'] ?? '', HOME: root, ENABLE_WEBHOOKS: 'false' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout.on('data', (c: Buffer) => (log += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (log += c.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      try {
+        const sample = load(await sampleFromThePage()) as Unstructured;
+        const cronJobs = createDynamicClient(env.config)
+          .resource({ group: 'batch.tutorial.kubeloop.dev', version: 'v1', resource: 'cronjobs' })
+          .namespace('default');
+        await cronJobs.create(sample);
+        await eventually(
+          `the sample to be Ready (operator log: ${log.slice(-2000)})`,
+          async () => {
+            const status = (await cronJobs.get('cronjob-sample'))['status'] as
+              | { conditions?: { type: string; status: string }[] }
+              | undefined;
+            return status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
+          },
+          { timeoutMs: 30_000, intervalMs: 100, retryErrors: true },
+        );
+      } finally {
+        child.kill('SIGTERM');
+      }
+      expect(await exited, log.slice(-4000)).toBe(0);
+    } finally {
+      await env.stop();
+    }
+  }, 120_000);
 });
