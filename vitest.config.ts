@@ -43,7 +43,8 @@ export default defineConfig({
         oxc,
         test: {
           // The book (docs/): snippets type-checked against the built package, generated reference pages up to date,
-          // the site built with VitePress, its links resolved and three pages rendered in headless Chromium.
+          // the tutorial's included code present, the site built with VitePress, its links resolved and eight pages (a
+          // tutorial page among them) rendered in headless Chromium.
           name: 'docs',
           include: ['test/docs/**/*.test.ts'],
           testTimeout: 120_000,
@@ -54,7 +55,8 @@ export default defineConfig({
         oxc,
         test: {
           // Scaffolds an operator with the CLI, installs it from a packed tarball, builds, tests and runs it against
-          // a control plane of its own: minutes, not seconds.
+          // a control plane of its own: minutes, not seconds. tutorial.test.ts follows the book's tutorial in a
+          // scaffolded project linked to this checkout.
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 600_000,

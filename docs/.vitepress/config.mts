@@ -17,7 +17,9 @@ export default defineConfig({
   themeConfig: {
     nav: [
       { text: 'Start', link: '/guide/start' },
-      { text: 'Concepts', link: '/concepts/reconcile' },
+      { text: 'Tutorial', link: '/tutorial/' },
+      { text: 'How-to', link: '/howto/rbac' },
+      { text: 'Concepts', link: '/concepts/architecture' },
       { text: 'Migration', link: '/migration/controller-runtime' },
       { text: 'Reference', link: '/reference/errors' },
     ],
@@ -31,13 +33,41 @@ export default defineConfig({
         ],
       },
       {
+        text: 'Tutorial: a CronJob operator',
+        items: [
+          { text: 'Overview and scaffold', link: '/tutorial/' },
+          { text: 'Designing the API', link: '/tutorial/api' },
+          { text: 'The reconciler', link: '/tutorial/reconciler' },
+          { text: 'An admission webhook', link: '/tutorial/webhook' },
+          { text: 'Metrics', link: '/tutorial/metrics' },
+          { text: 'Testing', link: '/tutorial/testing' },
+          { text: 'Running and deploying', link: '/tutorial/deploy' },
+        ],
+      },
+      {
+        text: 'How-to guides',
+        items: [
+          { text: 'RBAC from decorators', link: '/howto/rbac' },
+          { text: 'Multi-namespace operators', link: '/howto/multi-namespace' },
+          { text: 'Metrics and secure metrics', link: '/howto/metrics' },
+          { text: 'Dashboards and alerts', link: '/howto/monitoring' },
+          { text: 'Running in a cluster', link: '/howto/deploy' },
+          { text: 'Upgrading Kubernetes versions', link: '/howto/upgrade-kubernetes' },
+          { text: 'Fault-injection tests', link: '/howto/fault-injection' },
+        ],
+      },
+      {
         text: 'Concepts',
         items: [
+          { text: 'Layers and the data path', link: '/concepts/architecture' },
           { text: 'The reconcile contract', link: '/concepts/reconcile' },
           { text: 'Informers and their guarantees', link: '/concepts/informers' },
           { text: 'Custom resources from one definition', link: '/concepts/custom-resources' },
           { text: 'Work queues', link: '/concepts/workqueues' },
           { text: 'Leader election', link: '/concepts/leader-election' },
+          { text: 'The cache: memory and metadata-only', link: '/concepts/cache' },
+          { text: 'Errors and their codes', link: '/concepts/errors' },
+          { text: 'Webhooks and certificates', link: '/concepts/webhooks' },
         ],
       },
       {
@@ -45,6 +75,7 @@ export default defineConfig({
         items: [
           { text: 'From controller-runtime', link: '/migration/controller-runtime' },
           { text: 'From @kubernetes/client-node', link: '/migration/client-node' },
+          { text: 'From pepr', link: '/migration/pepr' },
         ],
       },
       {
@@ -52,8 +83,14 @@ export default defineConfig({
         items: [
           { text: 'Error codes', link: '/reference/errors' },
           { text: 'CLI', link: '/reference/cli' },
+          { text: 'Metrics', link: '/reference/metrics' },
+          { text: 'Manager options', link: '/reference/options' },
           ...apiEntries.map((e) => ({ text: e === 'kubeloop' ? 'API: kubeloop' : `API: kubeloop/${e}`, link: `/reference/api/${e}` })),
         ],
+      },
+      {
+        text: 'Performance',
+        items: [{ text: 'Benchmarks', link: '/performance' }],
       },
     ],
     search: { provider: 'local' },

@@ -68,6 +68,32 @@ export function codeBlocks(page: Page): CodeBlock[] {
   return blocks;
 }
 
+export interface FileInclude {
+  page: string;
+  /** 1-based line of the `<<<` line in the page. */
+  line: number;
+  /** The included file, absolute. */
+  file: string;
+  /** The `#region` name, when the include names one. */
+  region: string | undefined;
+}
+
+/**
+ * VitePress's file includes (`<<< @/../samples/x.ts#region`): `@` is docs/, a relative path is the page's folder. The
+ * included files are code the repository type-checks and tests (the tutorial's project in samples/cronjob).
+ */
+export function fileIncludes(page: Page): FileInclude[] {
+  const includes: FileInclude[] = [];
+  page.text.split('\n').forEach((text, i) => {
+    const m = /^<<<\s+(\S+?)(?:#([\w-]+))?(?:\s*\{[^}]*\})?(?:\s+\[[^\]]*\])?\s*$/.exec(text);
+    if (!m?.[1]) return;
+    const path = m[1];
+    const file = path.startsWith('@/') ? join(docsRoot, path.slice(2)) : join(docsRoot, page.path, '..', path);
+    includes.push({ page: page.path, line: i + 1, file: resolve(file), region: m[2] });
+  });
+  return includes;
+}
+
 /** A block that must compile: ```ts or ```typescript, without a `fragment` or `declaration` mark. */
 export function isCheckedSnippet(block: CodeBlock): boolean {
   const [lang, ...marks] = block.info.split(/\s+/);

@@ -9,7 +9,7 @@ import { errorCodes } from '../../sdk/client/index.js';
 const run = promisify(execFile);
 
 describe('docs/reference', () => {
-  it('is up to date with the error codes, the CLI and the API reports', async () => {
+  it('is up to date with the error codes, the CLI, the metrics registry and the API reports', async () => {
     const result = await run(process.execPath, [join(repoRoot, 'scripts', 'docs-reference.mjs'), '--check'], {
       cwd: repoRoot,
     }).then(
@@ -28,5 +28,9 @@ describe('docs/reference', () => {
       expect(cli).toContain(`## kubeloop ${command}\n`);
     }
     expect(cli).toContain('`--watch-namespaces <list>`');
+    const metrics = pages.get('reference/metrics.md') ?? '';
+    for (const series of ['controller_runtime_reconcile_total', 'workqueue_depth', 'kubeloop_informer_objects']) {
+      expect(metrics).toContain(`| \`${series}\` |`);
+    }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The built book: `vitepress build docs` succeeds, every internal link and anchor of the built HTML resolves, and
- * headless Chromium renders the home page, a concepts page and two reference pages (error codes, an API page) with
- * their content and no console error. Screenshots go to test-results/docs/.
+ * headless Chromium renders the home page, a tutorial page (its code included from samples/cronjob), a how-to, a
+ * concepts page, the performance page (its charts loaded) and three reference pages (error codes, metrics, an API
+ * page) with their content and no console error. Screenshots go to test-results/docs/.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -103,6 +104,24 @@ describe('the built book', () => {
       expect: ['Kubernetes operators in TypeScript', 'Get started', 'Tested against a real API server'],
     },
     {
+      name: 'tutorial-reconciler',
+      path: '/tutorial/reconciler.html',
+      // Included from samples/cronjob/src/reconcilers/cron-job-reconciler.ts by region.
+      expect: ['The reconciler', 'defineFieldIndex(Job, jobOwnerKey', 'class CronJobReconciler implements Reconciler'],
+    },
+    {
+      name: 'howto-rbac',
+      path: '/howto/rbac.html',
+      expect: ['RBAC from decorators', 'widgets/finalizers', 'enqueueRequestsFromMapFunc'],
+    },
+    {
+      name: 'performance',
+      path: '/performance.html',
+      expect: ['Performance', 'Targets', 'S1 cold sync'],
+      // Every chart is an image the browser could load and decode.
+      ready: `[...document.querySelectorAll('.VPDoc img')].length >= 5 && [...document.querySelectorAll('.VPDoc img')].every((i) => i.complete && i.naturalWidth > 0)`,
+    },
+    {
       name: 'concepts-reconcile',
       path: '/concepts/reconcile.html',
       expect: ['The reconcile contract', 'TerminalError', 'requeueAfterMs'],
@@ -111,6 +130,11 @@ describe('the built book', () => {
       name: 'reference-errors',
       path: '/reference/errors.html',
       expect: ['Error codes', 'ERR_KUBE_API', 'ERR_CLI_USAGE'],
+    },
+    {
+      name: 'reference-metrics',
+      path: '/reference/metrics.html',
+      expect: ['Metrics', 'controller_runtime_reconcile_total', 'kubeloop_informer_objects'],
     },
     {
       name: 'reference-api-manager',
@@ -132,7 +156,7 @@ describe('the built book', () => {
       // Hydrated: VitePress's navigation bar and the page's own content are in the DOM.
       const visit = await browser.visit(
         `http://127.0.0.1:${port}${page.path}`,
-        `document.querySelector('.VPNav') && document.querySelector('.VPContent')`,
+        `document.querySelector('.VPNav') && document.querySelector('.VPContent')${'ready' in page ? ` && (${page.ready})` : ''}`,
       );
       mkdirSync(shots, { recursive: true });
       writeFileSync(join(shots, `${page.name}.png`), visit.screenshot);

@@ -2,14 +2,24 @@
  * Every TypeScript snippet of the book compiles against the built package: each ```ts block of a hand-written page is
  * written to a module of its own under test-results/docs/snippets and type-checked by tsc with the repository's
  * compiler options, importing `kubeloop/*` through the package's self-reference, as a user's code would. A block marked
- * ```ts test is a vitest file: it is also run, by vitest in a child process, and must pass.
+ * ```ts test is a vitest file: it is also run, by vitest in a child process, and must pass. Code included from files
+ * (`<<< @/../samples/cronjob/src/x.ts#region`, the tutorial) must name a file of the repository's type-checked
+ * sources and a region that file has: that code is type-checked by `npm run typecheck` and tested by its own tests.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { codeBlocks, isCheckedSnippet, isTestSnippet, readPages, repoRoot, type CodeBlock } from './pages.js';
+import {
+  codeBlocks,
+  fileIncludes,
+  isCheckedSnippet,
+  isTestSnippet,
+  readPages,
+  repoRoot,
+  type CodeBlock,
+} from './pages.js';
 
 const run = promisify(execFile);
 const snippetsDir = join(repoRoot, 'test-results', 'docs', 'snippets');
@@ -28,6 +38,28 @@ describe('the snippets of docs/', () => {
     const fragments = blocks.filter((b) => /^(ts|typescript)\s.*\bfragment\b/.test(b.info));
     expect(snippets.length).toBeGreaterThanOrEqual(10);
     expect(fragments.length).toBeLessThanOrEqual(Math.ceil(snippets.length / 5));
+  });
+
+  it('include files and regions that exist, from the type-checked samples', () => {
+    const includes = pages.flatMap(fileIncludes);
+    expect(includes.length).toBeGreaterThanOrEqual(10);
+    const problems: string[] = [];
+    for (const inc of includes) {
+      const where = `docs/${inc.page}:${inc.line}`;
+      const path = relative(repoRoot, inc.file).replaceAll('\\', '/');
+      if (!existsSync(inc.file)) {
+        problems.push(`${where}: ${path} does not exist`);
+        continue;
+      }
+      if (!/^samples\/.*\.ts$/.test(path)) problems.push(`${where}: ${path} is not a TypeScript file under samples/`);
+      const text = readFileSync(inc.file, 'utf8');
+      if (
+        inc.region &&
+        !(text.includes(`// #region ${inc.region}\n`) && text.includes(`// #endregion ${inc.region}\n`))
+      )
+        problems.push(`${where}: ${path} has no region ${inc.region}`);
+    }
+    expect(problems).toEqual([]);
   });
 
   it('type-check against the built package', async () => {
