@@ -1,0 +1,300 @@
+// The soak's invariants, computed from the replicas' shared log (see test/fixtures/webapp-replica.ts), the harness's
+// record of the processes it started, killed and froze, and the faults with their convergence.
+
+/** Least squares: the slope of y over x, and the fit's r². */
+export function leastSquares(points) {
+  const n = points.length;
+  if (n < 2) return { slope: 0, r2: 0, n };
+  const mx = points.reduce((s, p) => s + p.x, 0) / n;
+  const my = points.reduce((s, p) => s + p.y, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (const p of points) {
+    sxy += (p.x - mx) * (p.y - my);
+    sxx += (p.x - mx) ** 2;
+    syy += (p.y - my) ** 2;
+  }
+  const slope = sxx === 0 ? 0 : sxy / sxx;
+  return { slope, r2: sxx === 0 || syy === 0 ? 0 : (sxy * sxy) / (sxx * syy), n };
+}
+
+/**
+ * Reconcile intervals per process and key: a start and the next end of the same process and key (a controller never
+ * runs one key twice at once). A start without an end (the process was killed or exited) lasts until the process ended.
+ */
+export function reconcileIntervals(records, exitOf, endedAt) {
+  const open = new Map();
+  const intervals = [];
+  for (const r of records) {
+    if (r.ev !== 'start' && r.ev !== 'end') continue;
+    const id = `${r.pid}|${r.key}`;
+    if (r.ev === 'start') open.set(id, r);
+    else {
+      const s = open.get(id);
+      if (!s) continue;
+      open.delete(id);
+      intervals.push({ key: r.key, r: r.r, pid: r.pid, start: s.t, end: r.t, ok: r.ok, aborted: r.aborted });
+    }
+  }
+  for (const s of open.values())
+    intervals.push({ key: s.key, r: s.r, pid: s.pid, start: s.t, end: exitOf(s.pid) ?? endedAt, unfinished: true });
+  return intervals;
+}
+
+/** Pairs of intervals of different processes on the same key that overlap in time. */
+export function overlaps(intervals) {
+  const byKey = new Map();
+  for (const i of intervals) {
+    const list = byKey.get(i.key) ?? [];
+    list.push(i);
+    byKey.set(i.key, list);
+  }
+  const found = [];
+  for (const [key, list] of byKey) {
+    list.sort((a, b) => a.start - b.start);
+    for (let i = 0; i < list.length; i++) {
+      for (let j = i + 1; j < list.length && list[j].start < list[i].end; j++) {
+        if (list[j].pid === list[i].pid) continue;
+        found.push({
+          key,
+          first: list[i],
+          second: list[j],
+          overlapMs: Math.min(list[i].end, list[j].end) - list[j].start,
+        });
+      }
+    }
+  }
+  return found;
+}
+
+const round = (x, d = 0) => Math.round(x * 10 ** d) / 10 ** d;
+
+export function analyze({
+  options,
+  t0,
+  wall0,
+  endedAt,
+  log,
+  incarnations,
+  faults,
+  timeline,
+  changes,
+  final,
+  faultClasses,
+}) {
+  const records = log
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .sort((a, b) => a.t - b.t);
+  const exitOf = (pid) => incarnations.find((i) => i.pid === pid)?.exit?.t;
+  const rel = (t) => round((t - t0) / 1000, 1);
+
+  // 1. Never two replicas reconciling the same key at once.
+  const intervals = reconcileIntervals(records, exitOf, endedAt);
+  const found = overlaps(intervals).map((o) => {
+    const frozen = (iv) =>
+      incarnations.find((i) => i.pid === iv.pid)?.frozen.some((f) => f.from < iv.end && (f.to ?? endedAt) > iv.start) ??
+      false;
+    return {
+      key: o.key,
+      overlapMs: round(o.overlapMs, 1),
+      first: {
+        replica: o.first.r,
+        pid: o.first.pid,
+        from: rel(o.first.start),
+        to: rel(o.first.end),
+        unfinished: !!o.first.unfinished,
+        frozenMeanwhile: frozen(o.first),
+      },
+      second: { replica: o.second.r, pid: o.second.pid, from: rel(o.second.start), to: rel(o.second.end) },
+    };
+  });
+  const leaders = records.filter((r) => r.ev === 'leading');
+  const singleReconciler = {
+    pass: found.length === 0,
+    reconciles: intervals.length,
+    keys: new Set(intervals.map((i) => i.key)).size,
+    leaderships: leaders.length,
+    overlaps: found.slice(0, 50),
+    overlapCount: found.length,
+  };
+
+  // 2. Convergence after every fault and at the end; 3. no lost updates.
+  const staleKinds = new Set(['deployment-stale', 'service-stale', 'status-behind', 'webapp-spec-differs']);
+  const convergence = {
+    pass: final.ok && faults.every((f) => f.converged),
+    final: { ok: final.ok, ms: final.ms, mismatches: final.mismatches },
+    notConverged: faults
+      .filter((f) => !f.converged)
+      .map((f) => ({ class: f.class, at: rel(f.injectedAt), mismatches: f.mismatches })),
+  };
+  const lost = [...faults.flatMap((f) => f.mismatches ?? []), ...final.mismatches].filter((m) =>
+    staleKinds.has(m.kind),
+  );
+  const lostUpdates = {
+    pass:
+      final.mismatches.every((m) => !staleKinds.has(m.kind)) &&
+      faults.every((f) => (f.mismatches ?? []).every((m) => !staleKinds.has(m.kind))),
+    updatesWritten: changes.updated,
+    staleAtChecks: lost.slice(0, 20),
+  };
+
+  // 4. Memory and handles: least-squares slopes per process, on its samples after memoryWarmupMs.
+  const processes = incarnations.map((inc) => {
+    const samples = records.filter((r) => r.ev === 'mem' && r.pid === inc.pid);
+    const settled = samples.filter((s) => s.t - inc.startedAt >= options.memoryWarmupMs);
+    const heap = leastSquares(settled.map((s) => ({ x: (s.t - t0) / 60_000, y: s.heapUsed })));
+    const handles = leastSquares(settled.map((s) => ({ x: (s.t - t0) / 60_000, y: s.handles })));
+    const spanMin = settled.length > 1 ? (settled.at(-1).t - settled[0].t) / 60_000 : 0;
+    return {
+      replica: inc.identity,
+      pid: inc.pid,
+      from: rel(inc.startedAt),
+      to: inc.exit ? rel(inc.exit.t) : rel(endedAt),
+      samples: samples.length,
+      settledSamples: settled.length,
+      settledMinutes: round(spanMin, 2),
+      heapBytesPerMin: round(heap.slope),
+      heapR2: round(heap.r2, 3),
+      handlesPerMin: round(handles.slope, 3),
+      heapMiB: samples.length
+        ? {
+            first: round(samples[0].heapUsed / 2 ** 20, 2),
+            last: round(samples.at(-1).heapUsed / 2 ** 20, 2),
+            max: round(Math.max(...samples.map((s) => s.heapUsed)) / 2 ** 20, 2),
+          }
+        : null,
+      handles: samples.length
+        ? { first: samples[0].handles, last: samples.at(-1).handles, max: Math.max(...samples.map((s) => s.handles)) }
+        : null,
+      lastByType: samples.at(-1)?.byType ?? null,
+      series: samples.map((s) => ({
+        t: rel(s.t),
+        heapMiB: round(s.heapUsed / 2 ** 20, 3),
+        rssMiB: round(s.rss / 2 ** 20, 1),
+        handles: s.handles,
+      })),
+    };
+  });
+  // Judged on processes that ran at least 3 minutes after their warm-up (2 minutes of samples at the least).
+  const minMinutes = 3;
+  const judged = processes.filter((p) => p.settledMinutes >= minMinutes);
+  const heapLimit = 256 * 1024; // bytes per minute
+  const handlesLimit = 0.5; // per minute
+  const memory = {
+    pass:
+      judged.length === 0
+        ? null
+        : judged.every((p) => p.heapBytesPerMin <= heapLimit && p.handlesPerMin <= handlesLimit),
+    rule: `slope of heapUsed after a full GC ≤ ${heapLimit / 1024} KiB/min and of active handles ≤ ${handlesLimit}/min, least squares over each process's samples after its first ${options.memoryWarmupMs / 1000} s, for processes with ≥ ${minMinutes} min of such samples`,
+    judged: judged.map(
+      ({ replica, pid, settledMinutes, heapBytesPerMin, heapR2, handlesPerMin, heapMiB, handles }) => ({
+        replica,
+        pid,
+        settledMinutes,
+        heapBytesPerMin,
+        heapR2,
+        handlesPerMin,
+        heapMiB,
+        handles,
+      }),
+    ),
+    maxHeapBytesPerMin: judged.length ? Math.max(...judged.map((p) => p.heapBytesPerMin)) : null,
+    maxHandlesPerMin: judged.length ? Math.max(...judged.map((p) => p.handlesPerMin)) : null,
+  };
+
+  // 5. No unhandled rejection, uncaught exception or unexpected exit.
+  const crashes = records
+    .filter((r) => r.ev === 'crash')
+    .map((r) => ({ replica: r.r, pid: r.pid, at: rel(r.t), kind: r.kind, error: r.error }));
+  const failedOf = (pid) => records.find((r) => r.ev === 'failed' && r.pid === pid);
+  const exits = incarnations
+    .filter((i) => i.exit)
+    .map((i) => {
+      const failed = failedOf(i.pid);
+      let reason;
+      if (i.exit.signal === 'SIGKILL') reason = 'SIGKILL (injected)';
+      else if (i.exit.code === 0 && !failed) reason = 'stopped (end of run)';
+      else if (i.exit.code === 1 && failed && /lost|ERR_LEADER_ELECTION/i.test(failed.error))
+        reason = 'lease lost (exit 1, restarted)';
+      else reason = `unexpected: code ${i.exit.code} signal ${i.exit.signal}${failed ? `: ${failed.error}` : ''}`;
+      return {
+        replica: i.identity,
+        pid: i.pid,
+        at: rel(i.exit.t),
+        code: i.exit.code,
+        signal: i.exit.signal,
+        reason,
+        error: failed?.error,
+      };
+    });
+  const exitCounts = {};
+  for (const e of exits)
+    exitCounts[e.reason.startsWith('unexpected') ? 'unexpected' : e.reason] =
+      (exitCounts[e.reason.startsWith('unexpected') ? 'unexpected' : e.reason] ?? 0) + 1;
+  const unexpected = exits.filter((e) => e.reason.startsWith('unexpected'));
+  const noCrash = {
+    pass: crashes.length === 0 && unexpected.length === 0,
+    crashes,
+    unexpectedExits: unexpected,
+    exitCounts,
+    processes: incarnations.length,
+  };
+
+  // Faults: survived per class (converged afterwards), convergence times.
+  const perClass = Object.fromEntries(
+    faultClasses.map((c) => {
+      const fs = faults.filter((f) => f.class === c);
+      const times = fs.filter((f) => f.converged).map((f) => f.convergedMs);
+      return [
+        c,
+        {
+          injected: fs.length,
+          survived: fs.filter((f) => f.converged).length,
+          convergedMs: {
+            min: times.length ? Math.min(...times) : null,
+            max: times.length ? Math.max(...times) : null,
+            mean: times.length ? round(times.reduce((a, b) => a + b, 0) / times.length) : null,
+          },
+        },
+      ];
+    }),
+  );
+  const totalMs = endedAt - t0;
+  return {
+    startedAt: wall0.toISOString(),
+    durationMin: round(totalMs / 60_000, 2),
+    settings: {
+      faultScheduleMin: round(options.durationMs / 60_000, 2),
+      ratePerSec: options.ratePerSec,
+      population: options.population,
+      warmupS: options.warmupMs / 1000,
+      activeBetweenFaultsS: options.activeMs / 1000,
+      faultHoldS: options.faultHoldMs / 1000,
+      lease: {
+        durationMs: options.leaseDurationMs,
+        renewDeadlineMs: options.renewDeadlineMs,
+        retryPeriodMs: options.retryPeriodMs,
+      },
+      restartDelayMs: options.restartDelayMs,
+      memorySampleS: options.memorySampleMs / 1000,
+    },
+    changes,
+    faults: faults.map((f) => ({
+      class: f.class,
+      at: rel(f.injectedAt),
+      clearedAfterMs: Math.round(f.clearedAt - f.injectedAt),
+      converged: f.converged,
+      convergedMs: f.convergedMs,
+      detail: f.detail,
+      ...(f.mismatches && { mismatches: f.mismatches }),
+    })),
+    perClass,
+    invariants: { singleReconciler, convergence, lostUpdates, memory, noCrash },
+    exits,
+    processes,
+    timeline: timeline.map((e) => ({ at: rel(e.t), label: e.label })),
+  };
+}
