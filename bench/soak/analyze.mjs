@@ -279,6 +279,7 @@ export function analyze({
         retryPeriodMs: options.retryPeriodMs,
       },
       restartDelayMs: options.restartDelayMs,
+      proxyProtocol: options.http2 ? 'HTTP/2' : 'HTTP/1.1',
       memorySampleS: options.memorySampleMs / 1000,
     },
     changes,

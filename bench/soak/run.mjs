@@ -17,6 +17,7 @@ const { values } = parseArgs({
     population: { type: 'string', default: String(defaults.population) },
     out: { type: 'string', default: join(root, 'bench/results/soak') },
     verbose: { type: 'boolean', default: false },
+    http1: { type: 'boolean', default: false },
   },
 });
 const number = (name, v, min) => {
@@ -33,6 +34,7 @@ const report = await runSoak({
   population: number('population', values.population, 1),
   outDir: resolve(values.out),
   replicaStderr: values.verbose,
+  http2: !values.http1,
 });
 const inv = report.invariants;
 for (const [name, v] of Object.entries(inv))

@@ -17,6 +17,7 @@ export interface SoakOptions {
   outDir?: string;
   progress?: (line: string) => void;
   replicaStderr?: boolean;
+  http2?: boolean;
 }
 
 export interface Invariant {

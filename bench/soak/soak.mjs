@@ -63,6 +63,12 @@ export const defaults = {
   outDir: undefined,
   /** Progress lines. */
   progress: (line) => process.stderr.write(`${line}\n`),
+  /**
+   * The fault proxy's HTTP layer offers HTTP/2, as the API server does, so the replicas multiplex their requests on
+   * one connection watched by PINGs; false makes them speak HTTP/1.1 to it (see bench/README.md for what a stall
+   * does then).
+   */
+  http2: true,
   /** Replica standard error goes to files in the work folder; true passes it through too. */
   replicaStderr: false,
 };
@@ -432,7 +438,7 @@ export async function runSoak(userOptions = {}) {
       .coreV1()
       .namespaces()
       .create({ metadata: { name: namespace } });
-    proxy = await startFaultProxy({ target: env.config, layer: 'http' });
+    proxy = await startFaultProxy({ target: env.config, layer: 'http', http2: o.http2 });
     const kubeconfig = await env.writeKubeconfig(proxy.config, 'soak-proxy');
     replicas = new Replicas({ program, kubeconfig, logFile, workDir, options: o });
     replicas.startAll();
