@@ -106,11 +106,11 @@ export function markdown(report) {
   );
   const lu = inv.lostUpdates;
   lines.push(
-    `| no lost updates (owned objects reflect the driver's last spec) | ${passText(lu.pass)} | ${lu.updatesWritten} updates written; ${lu.staleAtChecks.length} stale objects at the convergence deadlines |`,
+    `| no lost updates (owned objects reflect the driver's last spec at the final check) | ${passText(lu.pass)} | ${lu.updatesWritten} updates written; ${lu.staleAtFinalCheck.length} stale objects at the final check (${lu.staleAtFaultDeadlines} still stale at a fault's convergence deadline) |`,
   );
   const mem = inv.memory;
   lines.push(
-    `| heap and open handles flat after warm-up | ${passText(mem.pass)} | max heap slope ${kib(mem.maxHeapBytesPerMin)}, max handle slope ${mem.maxHandlesPerMin ?? 'n/a'}/min over ${mem.judged.length} processes judged |`,
+    `| heap and open handles flat after warm-up | ${passText(mem.pass)} | max heap slope ${kib(mem.maxHeapBytesPerMin)}, max handle slope ${mem.maxHandlesPerMin ?? 'n/a'}/min over ${mem.judged.length} process roles judged |`,
   );
   const nc = inv.noCrash;
   lines.push(
@@ -164,12 +164,18 @@ export function markdown(report) {
   });
   lines.push('', '## Memory', '', '![heap and handles of each replica process](memory.svg)', '');
   lines.push(
-    '| replica | pid | alive (s) | samples (after warm-up) | heapUsed MiB first / last / max | heap slope | r² | handles first / last / max | handle slope |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| replica | pid | alive (s) | samples | heapUsed MiB first / last / max | handles first / last / max | role (s): settled samples, heap slope (r²), handle slope |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
   );
   for (const p of report.processes) {
+    const roles = p.segments
+      .map(
+        (g) =>
+          `${g.role} ${g.from}–${g.to}: ${g.settledSamples}${g.settledSamples > 1 ? `, ${kib(g.heapBytesPerMin)} (${g.heapR2}), ${g.handlesPerMin}/min` : ''}`,
+      )
+      .join('; ');
     lines.push(
-      `| ${p.replica} | ${p.pid} | ${p.from}–${p.to} | ${p.samples} (${p.settledSamples}) | ${p.heapMiB ? `${p.heapMiB.first} / ${p.heapMiB.last} / ${p.heapMiB.max}` : '–'} | ${p.settledSamples > 1 ? kib(p.heapBytesPerMin) : '–'} | ${p.settledSamples > 1 ? p.heapR2 : '–'} | ${p.handles ? `${p.handles.first} / ${p.handles.last} / ${p.handles.max}` : '–'} | ${p.settledSamples > 1 ? `${p.handlesPerMin}/min` : '–'} |`,
+      `| ${p.replica} | ${p.pid} | ${p.from}–${p.to} | ${p.samples} | ${p.heapMiB ? `${p.heapMiB.first} / ${p.heapMiB.last} / ${p.heapMiB.max}` : '–'} | ${p.handles ? `${p.handles.first} / ${p.handles.last} / ${p.handles.max}` : '–'} | ${roles} |`,
     );
   }
   lines.push('');

@@ -60,7 +60,11 @@ export interface SoakReport {
     memory: Invariant;
     noCrash: Invariant;
   };
-  processes: { replica: string; pid: number; heapBytesPerMin: number; handlesPerMin: number; settledMinutes: number }[];
+  processes: {
+    replica: string;
+    pid: number;
+    segments: { role: 'follower' | 'leader'; settledMinutes: number; heapBytesPerMin: number; handlesPerMin: number }[];
+  }[];
 }
 
 export const faultClasses: readonly string[];

@@ -57,8 +57,8 @@ export const defaults = {
   /** How soon a replica that exited is started again (a kubelet's restart, without its backoff). */
   restartDelayMs: 1_000,
   memorySampleMs: 5_000,
-  /** Memory samples of a replica process younger than this are not used for the slopes. */
-  memoryWarmupMs: 60_000,
+  /** Memory samples of a replica in its first this-many ms as follower, or as leader, are not used for the slopes. */
+  memoryWarmupMs: 90_000,
   /** Where report.md, report.json and memory.svg go; none written when undefined. */
   outDir: undefined,
   /** Progress lines. */
@@ -594,19 +594,21 @@ export async function runSoak(userOptions = {}) {
     const endedAt = monotonicMs();
     await replicas.stopAll();
 
-    const report = analyze({
-      options: o,
+    const inputs = {
+      options: { ...o, progress: undefined },
       t0,
       wall0,
       endedAt,
-      log: readFileSync(logFile, 'utf8'),
       incarnations: replicas.incarnations.map(({ child: _c, ...i }) => i),
       faults,
       timeline,
       changes: { ...driver.counts, names: driver.apps.size, liveAtEnd: driver.live().length },
       final: { ...final, mismatches: final.mismatches.slice(0, 50) },
       faultClasses,
-    });
+    };
+    // With KUBELOOP_SOAK_KEEP, `node bench/soak/reanalyze.mjs <work folder> <out>` renders the report again.
+    writeFileSync(join(workDir, 'inputs.json'), JSON.stringify(inputs));
+    const report = analyze({ ...inputs, log: readFileSync(logFile, 'utf8') });
     if (o.outDir) {
       const { writeReport } = await import('./report.mjs');
       writeReport(o.outDir, report);
