@@ -91,34 +91,64 @@ export function analyze({
   const exitOf = (pid) => incarnations.find((i) => i.pid === pid)?.exit?.t;
   const rel = (t) => round((t - t0) / 1000, 1);
 
-  // 1. Never two replicas reconciling the same key at once.
+  // 1. Never two replicas reconciling the same key at once. A process frozen by SIGSTOP runs nothing: the time two
+  // intervals share while either process is frozen is not running at once. What matters then is the lease handover
+  // bound: once continued, the stale leader must stop within a retry period (× 1.2 jitter) and 1 s of slack (the
+  // bound of test/fault/manager-leader-election.test.ts) — its reconcile must end, or its process exit, by then.
+  const staleBoundMs = options.retryPeriodMs * 1.2 + 1000;
   const intervals = reconcileIntervals(records, exitOf, endedAt);
+  const frozenOf = (pid) => incarnations.find((i) => i.pid === pid)?.frozen ?? [];
+  /** [from, to) minus the frozen windows of the given processes: the milliseconds both really ran. */
+  const running = (from, to, pids) => {
+    let parts = [[from, to]];
+    for (const f of pids.flatMap(frozenOf)) {
+      const fTo = f.to ?? endedAt;
+      parts = parts.flatMap(([x, y]) =>
+        fTo <= x || f.from >= y ? [[x, y]] : [...(f.from > x ? [[x, f.from]] : []), ...(fTo < y ? [[fTo, y]] : [])],
+      );
+    }
+    return parts.reduce((sum, [x, y]) => sum + (y - x), 0);
+  };
   const found = overlaps(intervals).map((o) => {
-    const frozen = (iv) =>
-      incarnations.find((i) => i.pid === iv.pid)?.frozen.some((f) => f.from < iv.end && (f.to ?? endedAt) > iv.start) ??
-      false;
+    const shared = [o.second.start, Math.min(o.first.end, o.second.end)];
+    const runningMs = running(shared[0], shared[1], [o.first.pid, o.second.pid]);
+    // A frozen process's reconcile that outlived the freeze: how long after SIGCONT it went on.
+    const thaw = frozenOf(o.first.pid).find((f) => f.from < o.first.end && (f.to ?? endedAt) > o.first.start);
+    const staleTailMs = thaw?.to !== undefined ? Math.max(0, o.first.end - thaw.to) : undefined;
+    const ok = runningMs <= 0 && staleTailMs !== undefined && staleTailMs <= staleBoundMs;
     return {
       key: o.key,
       overlapMs: round(o.overlapMs, 1),
+      runningAtOnceMs: round(runningMs, 1),
+      ...(staleTailMs !== undefined && { staleTailMs: round(staleTailMs, 1) }),
+      verdict: ok
+        ? 'handover: one of the two was frozen meanwhile, and stopped within the bound once continued'
+        : 'violation',
       first: {
         replica: o.first.r,
         pid: o.first.pid,
         from: rel(o.first.start),
         to: rel(o.first.end),
         unfinished: !!o.first.unfinished,
-        frozenMeanwhile: frozen(o.first),
+        ...(thaw && { frozen: [rel(thaw.from), rel(thaw.to ?? endedAt)] }),
       },
       second: { replica: o.second.r, pid: o.second.pid, from: rel(o.second.start), to: rel(o.second.end) },
     };
   });
   const leaders = records.filter((r) => r.ev === 'leading');
+  const violations = found.filter((f) => f.verdict === 'violation');
   const singleReconciler = {
-    pass: found.length === 0,
+    pass: violations.length === 0,
     reconciles: intervals.length,
     keys: new Set(intervals.map((i) => i.key)).size,
     leaderships: leaders.length,
+    staleBoundMs,
     overlaps: found.slice(0, 50),
     overlapCount: found.length,
+    violationCount: violations.length,
+    maxStaleTailMs: found.some((f) => f.staleTailMs !== undefined)
+      ? Math.max(...found.filter((f) => f.staleTailMs !== undefined).map((f) => f.staleTailMs))
+      : null,
   };
 
   // 2. Convergence after every fault and at the end; 3. no lost updates.
@@ -154,6 +184,9 @@ export function analyze({
       const settled = samples.filter((s) => s.t >= from + options.memoryWarmupMs && s.t < to);
       const heap = leastSquares(settled.map((s) => ({ x: (s.t - t0) / 60_000, y: s.heapUsed })));
       const handles = leastSquares(settled.map((s) => ({ x: (s.t - t0) / 60_000, y: s.handles })));
+      const secondHalf = leastSquares(
+        settled.slice(Math.floor(settled.length / 2)).map((s) => ({ x: (s.t - t0) / 60_000, y: s.heapUsed })),
+      );
       return {
         role,
         from: rel(from),
@@ -162,6 +195,7 @@ export function analyze({
         settledMinutes: settled.length > 1 ? round((settled.at(-1).t - settled[0].t) / 60_000, 2) : 0,
         heapBytesPerMin: round(heap.slope),
         heapR2: round(heap.r2, 3),
+        secondHalfHeapBytesPerMin: round(secondHalf.slope),
         handlesPerMin: round(handles.slope, 3),
       };
     });
@@ -250,16 +284,21 @@ export function analyze({
     faultClasses.map((c) => {
       const fs = faults.filter((f) => f.class === c);
       const times = fs.filter((f) => f.converged).map((f) => f.convergedMs);
+      const sinceInjected = fs
+        .filter((f) => f.converged)
+        .map((f) => Math.round(f.clearedAt - f.injectedAt) + f.convergedMs);
+      const stats = (xs) => ({
+        min: xs.length ? Math.min(...xs) : null,
+        max: xs.length ? Math.max(...xs) : null,
+        mean: xs.length ? round(xs.reduce((a, b) => a + b, 0) / xs.length) : null,
+      });
       return [
         c,
         {
           injected: fs.length,
           survived: fs.filter((f) => f.converged).length,
-          convergedMs: {
-            min: times.length ? Math.min(...times) : null,
-            max: times.length ? Math.max(...times) : null,
-            mean: times.length ? round(times.reduce((a, b) => a + b, 0) / times.length) : null,
-          },
+          convergedMs: stats(times),
+          sinceInjectedMs: stats(sinceInjected),
         },
       ];
     }),

@@ -98,7 +98,7 @@ export function markdown(report) {
   lines.push('## Invariants', '', '| invariant | result | figures |', '| --- | --- | --- |');
   const sr = inv.singleReconciler;
   lines.push(
-    `| never two replicas reconciling the same key at once | ${passText(sr.pass)} | ${sr.reconciles} reconciles of ${sr.keys} keys by ${sr.leaderships} leaderships; ${sr.overlapCount} overlapping pairs |`,
+    `| never two replicas reconciling the same key at once | ${passText(sr.pass)} | ${sr.reconciles} reconciles of ${sr.keys} keys by ${sr.leaderships} leaderships; ${sr.violationCount} violations; ${sr.overlapCount} overlapping pairs of intervals, ${sr.overlapCount - sr.violationCount} of them while one process was frozen (SIGSTOP), running at once 0 ms${sr.maxStaleTailMs !== null ? `, the frozen one stopping ${sr.maxStaleTailMs} ms after SIGCONT at most (bound ${sr.staleBoundMs} ms)` : ''} |`,
   );
   const cv = inv.convergence;
   lines.push(
@@ -122,7 +122,7 @@ export function markdown(report) {
     '',
   );
   lines.push(
-    'How each is checked: every replica appends a record when a reconcile starts and ends (its identity, pid, and CLOCK_MONOTONIC time, the same clock in every process) to one shared file; an overlap is two processes with intervals on the same key that intersect (an interval of a process killed mid-reconcile lasts until its exit). ' +
+    'How each is checked: every replica appends a record when a reconcile starts and ends (its identity, pid, and CLOCK_MONOTONIC time, the same clock in every process) to one shared file; an overlap is two processes with intervals on the same key that intersect (an interval of a process killed mid-reconcile lasts until its exit); it is a violation if both processes ran during the shared time (time while either was frozen by SIGSTOP does not count, it ran nothing), or if the frozen one, once continued, went on longer than the lease handover bound (retry period × 1.2 + 1 s) before its reconcile ended or it exited. ' +
       "Convergence: every live WebApp holds the driver's last spec, its status observed its generation, its Deployment (controlled by it) has that image, replica count and port and its Service that port; every deleted WebApp is gone (finalizer done) with its Deployment and Service; no other Deployment or Service of the operator exists. " +
       `Memory: ${mem.rule}.`,
     '',
@@ -130,12 +130,12 @@ export function markdown(report) {
   lines.push(
     '## Faults survived',
     '',
-    '| class | injected | followed by convergence | convergence after it cleared (min / mean / max ms) |',
-    '| --- | --- | --- | --- |',
+    '| class | injected | followed by convergence | converged after it cleared (min / mean / max ms) | converged after it was injected (min / mean / max ms) |',
+    '| --- | --- | --- | --- | --- |',
   );
   for (const [c, v] of Object.entries(report.perClass)) {
     lines.push(
-      `| ${c} | ${v.injected} | ${v.survived} | ${v.convergedMs.min ?? '–'} / ${v.convergedMs.mean ?? '–'} / ${v.convergedMs.max ?? '–'} |`,
+      `| ${c} | ${v.injected} | ${v.survived} | ${v.convergedMs.min ?? '–'} / ${v.convergedMs.mean ?? '–'} / ${v.convergedMs.max ?? '–'} | ${v.sinceInjectedMs.min ?? '–'} / ${v.sinceInjectedMs.mean ?? '–'} / ${v.sinceInjectedMs.max ?? '–'} |`,
     );
   }
   lines.push(
@@ -154,12 +154,12 @@ export function markdown(report) {
   lines.push(
     '## Each fault',
     '',
-    '| # | at (s) | class | cleared after (ms) | converged after (ms) | detail |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| # | at (s) | class | cleared after (ms) | converged after it cleared (ms) | after it was injected (ms) | detail |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
   );
   report.faults.forEach((f, i) => {
     lines.push(
-      `| ${i + 1} | ${f.at} | ${f.class} | ${f.clearedAfterMs} | ${f.converged ? f.convergedMs : '**not converged**'} | ${esc(JSON.stringify(f.detail))} |`,
+      `| ${i + 1} | ${f.at} | ${f.class} | ${f.clearedAfterMs} | ${f.converged ? f.convergedMs : '**not converged**'} | ${f.converged ? f.clearedAfterMs + f.convergedMs : '–'} | ${esc(JSON.stringify(f.detail))} |`,
     );
   });
   lines.push('', '## Memory', '', '![heap and handles of each replica process](memory.svg)', '');
@@ -171,7 +171,7 @@ export function markdown(report) {
     const roles = p.segments
       .map(
         (g) =>
-          `${g.role} ${g.from}–${g.to}: ${g.settledSamples}${g.settledSamples > 1 ? `, ${kib(g.heapBytesPerMin)} (${g.heapR2}), ${g.handlesPerMin}/min` : ''}`,
+          `${g.role} ${g.from}–${g.to}: ${g.settledSamples}${g.settledSamples > 1 ? `, ${kib(g.heapBytesPerMin)} (${g.heapR2}; second half ${kib(g.secondHalfHeapBytesPerMin)}), ${g.handlesPerMin}/min` : ''}`,
       )
       .join('; ');
     lines.push(

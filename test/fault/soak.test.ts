@@ -6,7 +6,7 @@ import { faultClasses, runSoak, type SoakReport } from '../../bench/soak/soak.mj
 
 // The short version of `npm run soak` (bench/soak): the WebApp sample operator in three replica processes with leader
 // election against its own control plane, behind the fault proxy, while a driver changes WebApps and one fault of each
-// class is injected; about 100 s. Memory slopes need minutes and are judged by the long run only (here: not judged).
+// class is injected; about 2.5 min (a stall alone takes about 30 s: the replicas' HTTP/2 PINGs find it). Memory slopes need minutes and are judged by the long run only (here: not judged).
 // Needs a built dist/ (`npm test` builds it first).
 
 describe('soak: three WebApp replicas through one fault of each class (own control plane)', () => {
@@ -47,7 +47,9 @@ describe('soak: three WebApp replicas through one fault of each class (own contr
     expect(report.changes.created).toBeGreaterThan(0);
     expect(report.changes.updated).toBeGreaterThan(0);
     expect(report.changes.deleted).toBeGreaterThan(0);
-    expect(report.invariants.singleReconciler['overlaps']).toEqual([]);
+    // Intervals may overlap only while one process was frozen (SIGSTOP), ending within the handover bound once continued.
+    const overlaps = report.invariants.singleReconciler['overlaps'] as { verdict: string }[];
+    expect(overlaps.filter((o) => o.verdict === 'violation')).toEqual([]);
     expect(report.invariants.singleReconciler.pass).toBe(true);
     expect(report.faults.filter((f) => !f.converged)).toEqual([]);
     expect(report.invariants.convergence.pass).toBe(true);
