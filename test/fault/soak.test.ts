@@ -6,7 +6,7 @@ import { faultClasses, runSoak, type SoakReport } from '../../bench/soak/soak.mj
 
 // The short version of `npm run soak` (bench/soak): the WebApp sample operator in three replica processes with leader
 // election against its own control plane, behind the fault proxy, while a driver changes WebApps and one fault of each
-// class is injected; about 2.5 min (a stall alone takes about 30 s: the replicas' HTTP/2 PINGs find it). Memory slopes need minutes and are judged by the long run only (here: not judged).
+// class is injected; about 2 min (a stall alone takes about 30 s: the replicas’ HTTP/2 PINGs find it). Memory slopes need minutes and are judged by the long run only (here: not judged).
 // Needs a built dist/ (`npm test` builds it first).
 
 describe('soak: three WebApp replicas through one fault of each class (own control plane)', () => {
@@ -24,8 +24,8 @@ describe('soak: three WebApp replicas through one fault of each class (own contr
       durationMs: 0, // one fault of each class, then the final check
       ratePerSec: 2,
       population: 10,
-      warmupMs: 10_000,
-      activeMs: 2_000,
+      warmupMs: 8_000,
+      activeMs: 1_000,
       faultHoldMs: 3_000,
       convergeTimeoutMs: 45_000,
       memorySampleMs: 2_000,
