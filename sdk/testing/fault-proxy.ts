@@ -5,6 +5,14 @@ import {
   type Server as HttpsServer,
 } from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import {
+  constants as http2Constants,
+  createSecureServer as createHttp2Server,
+  Http2ServerRequest,
+  type Http2SecureServer,
+  type Http2ServerResponse,
+  type Http2Session,
+} from 'node:http2';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { ArgumentError, ArgumentRangeError, type RestConfig, type Status } from '../client/index.js';
 import { createLoopbackServingCertificate } from './internal/tls.js';
@@ -26,6 +34,13 @@ export interface FaultProxyOptions {
    * answer the requests chosen with {@link FaultProxy.failRequests} with faults. Default: `tcp`.
    */
   layer?: 'tcp' | 'http';
+  /**
+   * HTTP layer: offer HTTP/2 to clients (ALPN `h2`, HTTP/1.1 still for clients that ask for it), as the API server
+   * does, so a client multiplexes its requests on one connection and its HTTP/2 PINGs watch it: `stall` then leaves
+   * that connection silent as a dead network path would. A `{ reset: true }` fault resets the request's stream
+   * (RST_STREAM) on an HTTP/2 connection. Default: false (HTTP/1.1 only).
+   */
+  http2?: boolean;
 }
 
 /** Which requests a fault applies to (HTTP layer). Every field given must match. */
@@ -83,7 +98,7 @@ export interface HttpFaultRule {
  *
  * Caveats: `stall`, `setMode` and `setLatencyMs` act on the TCP connections between client and proxy, in both
  * layers. With the HTTP layer, one client connection may carry several requests (keep-alive), and a fault answers one
- * request, not a connection. The HTTP layer speaks HTTP/1.1 only and does not proxy protocol upgrades (exec,
+ * request, not a connection. The HTTP layer speaks HTTP/1.1 unless `http2` is set, and does not proxy protocol upgrades (exec,
  * attach, port-forward). `failRequests` throws an `ArgumentError`
  * (`ERR_KUBE_INVALID_ARGUMENT`, a TypeError) on the TCP layer.
  */
@@ -138,7 +153,7 @@ function copyHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   return out;
 }
 
-function listen(server: Server | HttpsServer): Promise<number> {
+function listen(server: Server | HttpsServer | Http2SecureServer): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
@@ -183,23 +198,35 @@ function matches(match: HttpFaultMatch, req: ProxiedRequest): boolean {
   return !match.when || match.when(req);
 }
 
-/** Answers a request with a rule's fault: a reset connection, an in-stream watch ERROR event, or an error Status. */
-function injectFault(fault: HttpFault, record: ProxiedRequest, req: IncomingMessage, res: ServerResponse): void {
+type AnyRequest = IncomingMessage | Http2ServerRequest;
+type AnyResponse = ServerResponse | Http2ServerResponse;
+
+/** Sends the status and headers at once (HTTP/2's compatibility response sends them on writeHead). */
+function sendHead(res: AnyResponse, status: number, headers: OutgoingHttpHeaders): void {
+  if ('flushHeaders' in res) {
+    res.writeHead(status, headers);
+    res.flushHeaders();
+  } else res.writeHead(status, headers);
+}
+
+/** Answers a request with a rule's fault: a reset connection (or stream), a watch ERROR event, or an error Status. */
+function injectFault(fault: HttpFault, record: ProxiedRequest, req: AnyRequest, res: AnyResponse): void {
   req.resume();
   if ('reset' in fault) {
-    req.socket.destroy();
+    if (req instanceof Http2ServerRequest) req.stream.close(http2Constants.NGHTTP2_INTERNAL_ERROR);
+    else req.socket.destroy();
     return;
   }
   if ('watchError' in fault) {
     record.status = 200;
-    res.writeHead(200, { 'content-type': 'application/json' });
+    sendHead(res, 200, { 'content-type': 'application/json' });
     res.end(
       `${JSON.stringify({ type: 'ERROR', object: statusBody(fault.watchError, fault.reason, fault.message) })}\n`,
     );
     return;
   }
   record.status = fault.status;
-  res.writeHead(fault.status, {
+  sendHead(res, fault.status, {
     'content-type': 'application/json',
     ...(fault.retryAfterSeconds !== undefined && { 'retry-after': String(fault.retryAfterSeconds) }),
   });
@@ -208,7 +235,7 @@ function injectFault(fault: HttpFault, record: ProxiedRequest, req: IncomingMess
 
 /** Forwards requests to the target with its credentials, streaming the answer back. */
 function upstreamForwarder(target: RestConfig): {
-  forward(req: IncomingMessage, res: ServerResponse, record: ProxiedRequest): void;
+  forward(req: AnyRequest, res: AnyResponse, record: ProxiedRequest): void;
   close(): void;
 } {
   const upstream = new URL(target.host);
@@ -221,8 +248,9 @@ function upstreamForwarder(target: RestConfig): {
     rejectUnauthorized: !target.insecureSkipTLSVerify,
   });
   const prefix = upstream.pathname.replace(/\/$/, '');
-  const forward = (req: IncomingMessage, res: ServerResponse, record: ProxiedRequest): void => {
+  const forward = (req: AnyRequest, res: AnyResponse, record: ProxiedRequest): void => {
     const headers = copyHeaders(req.headers);
+    for (const name of Object.keys(headers)) if (name.startsWith(':')) delete headers[name]; // HTTP/2 pseudo-headers
     if (target.bearerToken) headers['authorization'] = `Bearer ${target.bearerToken}`;
     const up = httpsRequest(
       {
@@ -236,14 +264,13 @@ function upstreamForwarder(target: RestConfig): {
       },
       (upRes) => {
         record.status = upRes.statusCode;
-        res.writeHead(upRes.statusCode ?? 502, copyHeaders(upRes.headers));
-        res.flushHeaders();
+        sendHead(res, upRes.statusCode ?? 502, copyHeaders(upRes.headers));
         upRes.pipe(res);
         upRes.on('error', () => res.destroy());
       },
     );
     up.on('error', () => {
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
+      if (!res.headersSent) sendHead(res, 502, { 'content-type': 'application/json' });
       res.destroy();
     });
     res.on('close', () => up.destroy());
@@ -253,10 +280,10 @@ function upstreamForwarder(target: RestConfig): {
 }
 
 /** The HTTP layer: a TLS server that forwards to the target or answers with a fault. */
-async function startHttpLayer(target: RestConfig, requests: ProxiedRequest[], rules: Rule[]) {
+async function startHttpLayer(target: RestConfig, requests: ProxiedRequest[], rules: Rule[], http2: boolean) {
   const cert = await createLoopbackServingCertificate('kubeloop-fault-proxy');
   const upstream = upstreamForwarder(target);
-  const answer = (req: IncomingMessage, res: ServerResponse): void => {
+  const answer = (req: AnyRequest, res: AnyResponse): void => {
     const path = req.url ?? '/';
     const watch = /[?&]watch=(true|1)(&|$)/.test(path) || path.includes('/watch/');
     const record: ProxiedRequest = { method: req.method ?? 'GET', path, watch, faulted: false };
@@ -271,6 +298,24 @@ async function startHttpLayer(target: RestConfig, requests: ProxiedRequest[], ru
     injectFault(rule.fault, record, req, res);
   };
 
+  if (http2) {
+    const server = createHttp2Server({ key: cert.keyPem, cert: cert.certPem, allowHTTP1: true }, answer);
+    const sessions = new Set<Http2Session>();
+    server.on('session', (session: Http2Session) => {
+      sessions.add(session);
+      session.once('close', () => sessions.delete(session));
+    });
+    const port = await listen(server);
+    return {
+      port,
+      caPem: cert.caPem,
+      close: async () => {
+        for (const session of sessions) session.destroy();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        upstream.close();
+      },
+    };
+  }
   const server = createHttpsServer({ key: cert.keyPem, cert: cert.certPem, ALPNProtocols: ['http/1.1'] }, answer);
   server.keepAliveTimeout = 60_000;
   const port = await listen(server);
@@ -368,7 +413,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const target = new URL(options.target.host);
   const requests: ProxiedRequest[] = [];
   const rules: Rule[] = [];
-  const http = options.layer === 'http' ? await startHttpLayer(options.target, requests, rules) : undefined;
+  const http =
+    options.layer === 'http'
+      ? await startHttpLayer(options.target, requests, rules, options.http2 === true)
+      : undefined;
   const tcp = new TcpLayer(http ? '127.0.0.1' : target.hostname, http ? http.port : Number(target.port || 443));
   const port = await listen(tcp.server);
   const url = `https://127.0.0.1:${port}`;

@@ -228,4 +228,49 @@ describe('fault proxy (own control plane)', () => {
     expect(waited).toBeGreaterThanOrEqual(inactivityTimeoutMs - 300);
     expect(waited).toBeLessThanOrEqual(inactivityTimeoutMs + 1500);
   });
+
+  it('HTTP layer with http2: one multiplexed connection, faults per request, and a stall found by the client’s PINGs', async () => {
+    const h2 = await startFaultProxy({ target: env.config, layer: 'http', http2: true });
+    try {
+      const ns = await createTestNamespace(env.config, 'http2');
+      const pingIntervalMs = 500;
+      const cms = createClientset({ ...h2.config, pingIntervalMs })
+        .coreV1()
+        .configMaps(ns);
+      await cms.create(cm('a', { v: '1' }));
+      // Ten GETs at once share the client's one HTTP/2 connection (HTTP/1.1 would open several).
+      await Promise.all(Array.from({ length: 10 }, () => cms.get('a')));
+      expect(h2.connections).toBe(1);
+
+      const rule = h2.failRequests({ method: 'GET', path: `/api/v1/namespaces/${ns}/configmaps/a` }, { status: 503 });
+      const err = await cms.get('a').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      rule.remove();
+      expect(err).toBeInstanceOf(ApiError);
+      expect((err as ApiError).statusCode).toBe(503);
+      // A reset closes the request's stream (RST_STREAM), not the connection the other requests share.
+      const reset = h2.failRequests({ method: 'GET' }, { reset: true }, { times: 1 });
+      const resetErr = await cms.get('a').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(hasErrorCode(resetErr, 'ERR_KUBE_TRANSPORT')).toBe(true);
+      expect(String(resetErr)).toMatch(/NGHTTP2_INTERNAL_ERROR/);
+      expect(reset.hits).toBe(1);
+      expect((await cms.get('a')).data).toEqual({ v: '1' });
+      expect(h2.connections).toBe(1);
+
+      // A stall leaves the connection silent: the PINGs find it and the GETs in flight are answered on a new one.
+      expect(h2.stall()).toBe(1);
+      const stalledAt = Date.now();
+      const answers = await Promise.all(Array.from({ length: 3 }, () => cms.get('a')));
+      const recoveredMs = Date.now() - stalledAt;
+      expect(answers.map((c) => c.data?.['v'])).toEqual(['1', '1', '1']);
+      expect(recoveredMs).toBeLessThan(2 * pingIntervalMs + 4000);
+    } finally {
+      await h2.close();
+    }
+  });
 });
