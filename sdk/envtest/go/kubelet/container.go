@@ -348,6 +348,7 @@ func (c *container) exited(inst *instance, code int32, reason, message string, f
 		c.previousExit = c.lastExit
 	}
 	c.lastExit = term
+	c.waitingReason, c.waitingMessage = "", ""
 	if c.current == inst {
 		c.current = nil
 	}

@@ -354,7 +354,7 @@ func (p *podState) status(old corev1.PodStatus) corev1.PodStatus {
 		StartTime:          &p.startTime,
 		ObservedGeneration: p.pod.Generation,
 	}
-	running, waiting, succeeded, failed, allReady := 0, 0, 0, 0, true
+	running, restarting, waiting, succeeded, failed, allReady := 0, 0, 0, 0, 0, true
 	for _, c := range p.containers {
 		cs, final := c.status()
 		st.ContainerStatuses = append(st.ContainerStatuses, cs)
@@ -365,6 +365,8 @@ func (p *podState) status(old corev1.PodStatus) corev1.PodStatus {
 			succeeded++
 		case cs.State.Terminated != nil && final:
 			failed++
+		case cs.RestartCount > 0 || cs.LastTerminationState.Terminated != nil || cs.State.Terminated != nil:
+			restarting++ // between two runs: the pod keeps running
 		default:
 			waiting++
 		}
@@ -380,7 +382,7 @@ func (p *podState) status(old corev1.PodStatus) corev1.PodStatus {
 		st.Phase = corev1.PodSucceeded
 	case succeeded+failed == n:
 		st.Phase = corev1.PodFailed
-	case running > 0 || succeeded+failed > 0:
+	case running+restarting > 0 || succeeded+failed > 0:
 		st.Phase = corev1.PodRunning
 	default:
 		st.Phase = corev1.PodPending
