@@ -165,6 +165,10 @@ describe('envtest test kubelet, through the API server', () => {
       },
     });
     // (nodes/proxy is refused for a loopback node address by the API server itself: "address not allowed".)
+    // Called directly, the kubelet answers the API server's certificate only: a user's is refused.
+    const user = await env.addUser({ name: 'someone', groups: ['system:masters'] });
+    const direct = await rawRequest({ ...user, host: `https://127.0.0.1:${env.kubelet!.port}` }, 'GET', '/healthz');
+    expect(direct.status).toBe(403);
   });
 
   it('kubectl exec: stdout, stderr and the exit code', async () => {
@@ -233,7 +237,7 @@ describe('envtest test kubelet, through the API server', () => {
     expect(retried.status.phase).toBe('Running');
     expect(retried.status.containerStatuses![0]!.lastState.terminated).toMatchObject({ exitCode: 5 });
     const previous = await kubectl(['logs', 'retries', '--previous']);
-    expect(previous.stdout).toBe('try\n');
+    expect(previous).toMatchObject({ code: 0, stdout: 'try\n' });
     const noCommand = await waitForPod('nocommand', 'Failed', (p) => p.status.phase === 'Failed');
     expect(noCommand.status.containerStatuses![0]!.state.terminated).toMatchObject({
       exitCode: 128,
