@@ -356,6 +356,15 @@ describe('envtest test kubelet, through the API server', () => {
     expect(alive(pid)).toBe(false);
   });
 
+  it('fails with ERR_ENVTEST, saying what to do, when the kubelet binary is not there', async () => {
+    await expect(
+      startControlPlane({ kubelet: { binary: '/nonexistent/kubelet' }, progress: () => {} }),
+    ).rejects.toMatchObject({
+      code: 'ERR_ENVTEST',
+      message: expect.stringContaining('/nonexistent/kubelet (kubelet.binary) is not an executable file'),
+    });
+  });
+
   it('stop() ends the kubelet and every container process with the control plane', async () => {
     await sleeper('orphan');
     const pid = await mainPid('orphan');
