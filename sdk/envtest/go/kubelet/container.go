@@ -450,12 +450,6 @@ func (c *container) status() (corev1.ContainerStatus, bool) {
 	default:
 		st.State.Waiting = &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}
 	}
-	if st.State.Running == nil && st.State.Terminated == nil {
-		st.ContainerID = ""
-		if c.lastExit != nil {
-			st.ContainerID = ""
-		}
-	}
 	return st, c.final && c.current == nil
 }
 
