@@ -43,12 +43,12 @@ interface Run {
 }
 
 /** kubectl against the file's control plane, in the test namespace; resolves with its exit code and output. */
-function kubectl(args: string[], input?: string | Buffer, timeoutMs = 30_000): Promise<Run> {
+function kubectl(args: string[], input?: string | Buffer, extraEnv: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       env.binaries.kubectl!,
       ['--kubeconfig', env.kubeconfigPath, '-n', ns, ...args],
-      { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs },
+      { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024, timeout: 30_000, env: { ...process.env, ...extraEnv } },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
         if (err && code === null) return reject(new Error(`kubectl ${args.join(' ')}: ${err.message}\n${stderr}`));
@@ -119,13 +119,17 @@ async function mainPid(name: string): Promise<number> {
 }
 
 /** A long-running kubectl whose stdout is read as it comes. */
-function kubectlLive(args: string[]): {
+function kubectlLive(
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): {
   child: ChildProcess;
   output: () => string;
   waitFor: (text: string) => Promise<void>;
 } {
   const child = spawn(env.binaries.kubectl!, ['--kubeconfig', env.kubeconfigPath, '-n', ns, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...extraEnv },
   });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
@@ -183,6 +187,16 @@ describe('envtest test kubelet, through the API server', () => {
     expect(ok.stdout).toBe(`exec in ${pod.metadata.uid}\n`);
   });
 
+  it('kubectl exec over SPDY end to end too (kubectl falls back to it from WebSocket)', async () => {
+    await sleeper('spdy');
+    const spdy = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' };
+    const r = await kubectl(['exec', 'spdy', '--', 'sh', '-c', 'echo out; echo err >&2; exit 4'], undefined, spdy);
+    expect(r).toMatchObject({ code: 4, stdout: 'out\n' });
+    expect(r.stderr).toContain('err\n');
+    const data = randomBytes(256 * 1024).toString('hex');
+    expect((await kubectl(['exec', '-i', 'spdy', '--', 'cat'], data, spdy)).stdout === data).toBe(true);
+  });
+
   it('kubectl exec -i: stdin through cat, byte for byte', async () => {
     await sleeper('stdin');
     const data = randomBytes(1024 * 1024).toString('base64');
@@ -225,6 +239,10 @@ describe('envtest test kubelet, through the API server', () => {
       restartPolicy: 'OnFailure',
     });
     await createPod('nocommand', [{ name: 'main', command: [] }], { restartPolicy: 'Never' });
+    await createPod('always', [{ name: 'main', command: ['sh', '-c', 'exit 0'] }]);
+    await createPod('init', [{ name: 'main', command: ['sleep', '3600'] }], {
+      initContainers: [{ name: 'setup', image: 'ignored', command: ['true'] }],
+    });
     const ok = await waitForPod('ok', 'Succeeded', (p) => p.status.phase === 'Succeeded');
     expect(ok.status.containerStatuses![0]!.state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
     const failed = await waitForPod('fails', 'Failed', (p) => p.status.phase === 'Failed');
@@ -238,6 +256,10 @@ describe('envtest test kubelet, through the API server', () => {
     expect(retried.status.containerStatuses![0]!.lastState.terminated).toMatchObject({ exitCode: 5 });
     const previous = await kubectl(['logs', 'retries', '--previous']);
     expect(previous).toMatchObject({ code: 0, stdout: 'try\n' });
+    const always = await waitForPod('always', 'restarted', (p) => p.status.containerStatuses?.[0]?.restartCount === 1);
+    expect(always.status.phase).toBe('Running');
+    const init = await waitForPod('init', 'Failed', (p) => p.status.phase === 'Failed');
+    expect(init.status).toMatchObject({ reason: 'Unsupported', message: expect.stringContaining('init containers') });
     const noCommand = await waitForPod('nocommand', 'Failed', (p) => p.status.phase === 'Failed');
     expect(noCommand.status.containerStatuses![0]!.state.terminated).toMatchObject({
       exitCode: 128,
@@ -283,12 +305,17 @@ describe('envtest test kubelet, through the API server', () => {
     expect(fromThird.body).toMatch(/third\n$/);
   });
 
-  it('kubectl port-forward carries bytes to a server the pod runs', async () => {
+  it('kubectl port-forward carries bytes to a server the pod runs, over WebSocket and SPDY', async () => {
     const port = await freePort();
     const server = `require('net').createServer((s) => s.pipe(s)).listen(${port}, '127.0.0.1')`;
     await createPod('pf', [{ name: 'main', command: [process.execPath, '-e', server] }]);
     await waitForPod('pf', 'running', running);
-    const pf = kubectlLive(['port-forward', 'pod/pf', `:${port}`]);
+    for (const websockets of ['true', 'false'])
+      await portForward(port, { KUBECTL_PORT_FORWARD_WEBSOCKETS: websockets });
+  });
+
+  async function portForward(port: number, extraEnv: Record<string, string>): Promise<void> {
+    const pf = kubectlLive(['port-forward', 'pod/pf', `:${port}`], extraEnv);
     try {
       await pf.waitFor(`-> ${port}`);
       const local = Number(/127\.0\.0\.1:(\d+) ->/.exec(pf.output())![1]);
@@ -312,7 +339,7 @@ describe('envtest test kubelet, through the API server', () => {
     } finally {
       pf.child.kill();
     }
-  });
+  }
 
   it('kubectl attach -i: stdin to the main process, its stdout back', async () => {
     await createPod(
