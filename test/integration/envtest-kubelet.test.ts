@@ -310,11 +310,18 @@ describe('envtest test kubelet, through the API server', () => {
     const server = `require('net').createServer((s) => s.pipe(s)).listen(${port}, '127.0.0.1')`;
     await createPod('pf', [{ name: 'main', command: [process.execPath, '-e', server] }]);
     await waitForPod('pf', 'running', running);
-    for (const websockets of ['true', 'false'])
-      await portForward(port, { KUBECTL_PORT_FORWARD_WEBSOCKETS: websockets });
+    for (const websockets of ['true', 'false']) {
+      const { payload, echoed } = await portForward(port, { KUBECTL_PORT_FORWARD_WEBSOCKETS: websockets });
+      expect(echoed.length).toBe(payload.length);
+      expect(echoed.equals(payload)).toBe(true);
+    }
   });
 
-  async function portForward(port: number, extraEnv: Record<string, string>): Promise<void> {
+  /** Runs `kubectl port-forward` to the pod's port and sends 4 MB through it to the echo server. */
+  async function portForward(
+    port: number,
+    extraEnv: Record<string, string>,
+  ): Promise<{ payload: Buffer; echoed: Buffer }> {
     const pf = kubectlLive(['port-forward', 'pod/pf', `:${port}`], extraEnv);
     try {
       await pf.waitFor(`-> ${port}`);
@@ -335,7 +342,7 @@ describe('envtest test kubelet, through the API server', () => {
         socket.on('error', reject);
         socket.write(payload);
       });
-      expect(echoed.equals(payload)).toBe(true);
+      return { payload, echoed };
     } finally {
       pf.child.kill();
     }
