@@ -76,6 +76,9 @@ func run(o options) error {
 		return fmt.Errorf("reading --kubeconfig: %w", err)
 	}
 	cfg.UserAgent = "kubeloop-test-kubelet"
+	// A test machine's API server, not a shared cluster: client-go's default 5 requests/s would delay bindings and
+	// status updates by seconds.
+	cfg.QPS, cfg.Burst = 500, 1000
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return err
