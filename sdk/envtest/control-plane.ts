@@ -94,7 +94,7 @@ export interface KubeletOptions {
    * Default: true.
    */
   bindUnscheduledPods?: boolean;
-  /** The kubelet binary. Default: `$KUBELOOP_KUBELET`, else kubeloop's cache, else built (about a minute, once). */
+  /** The kubelet binary. Default: `$KUBELOOP_KUBELET`, else kubeloop's cache, else built once (seconds after the control plane's own build). */
   binary?: string;
   /** How long the Node may take to become Ready. Default: `startTimeoutMs`. */
   startTimeoutMs?: number;
