@@ -77,6 +77,7 @@ export interface ControlPlaneOptions {
  * What a pod gets: each container's `command` + `args` run as a local process of this machine (the image is ignored,
  * so `command` is required, or `args` as the whole command line), with `env` (literal values, `$(VAR)`, and fieldRefs
  * on the pod's name, namespace, uid and node), `workingDir` (default: a folder of the pod's own), `stdin` and `tty`.
+ * Processes see the machine's file system: relative paths stay in the pod's folder, absolute ones do not.
  * Output goes to log files served by `pods/log` with follow, tailLines, sinceSeconds, sinceTime, timestamps, previous
  * and limitBytes. Status is kept true: Pending, Running with ready/started containers and their containerIDs,
  * terminated with the exit code; `restartPolicy` Always and OnFailure restart the process (1 s back-off, doubling to
