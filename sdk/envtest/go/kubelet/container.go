@@ -246,7 +246,7 @@ func (c *container) start() (*instance, error) {
 	cmd.Dir = c.workDir()
 	var copies sync.WaitGroup
 	if c.spec.TTY {
-		f, err := pty.StartWithAttrs(cmd, &pty.Winsize{Rows: 24, Cols: 80}, &syscall.SysProcAttr{Setsid: true, Setctty: true, Pdeathsig: syscall.SIGKILL})
+		f, err := pty.StartWithAttrs(cmd, &pty.Winsize{Rows: 24, Cols: 80}, processAttrs(true))
 		if err != nil {
 			_ = logFile.Close()
 			return nil, err
@@ -258,7 +258,7 @@ func (c *container) start() (*instance, error) {
 		copies.Add(1)
 		go func() { defer copies.Done(); pump(f, log.stream("stdout"), inst.out) }()
 	} else {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+		cmd.SysProcAttr = processAttrs(false)
 		// Pipes of our own rather than StdoutPipe: Wait would close those as soon as the process exits, losing what
 		// it wrote last; ours are read to their end (or cut off a second after the exit, below).
 		var pipes []*os.File

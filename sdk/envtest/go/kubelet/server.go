@@ -187,7 +187,7 @@ func (rt *processRuntime) ExecInContainer(ctx context.Context, key, uid, name st
 			}
 		case <-time.After(time.Second):
 		}
-		f, err := pty.StartWithAttrs(cmd, size, &syscall.SysProcAttr{Setsid: true, Setctty: true, Pdeathsig: syscall.SIGKILL})
+		f, err := pty.StartWithAttrs(cmd, size, processAttrs(true))
 		if err != nil {
 			return err
 		}
@@ -205,7 +205,7 @@ func (rt *processRuntime) ExecInContainer(ctx context.Context, key, uid, name st
 			go func() { _, _ = io.Copy(f, in) }()
 		}
 	} else {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+		cmd.SysProcAttr = processAttrs(false)
 		if out != nil {
 			cmd.Stdout = out
 		}
