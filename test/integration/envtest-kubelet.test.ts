@@ -256,6 +256,9 @@ describe('envtest test kubelet, through the API server', () => {
     expect(retried.status.containerStatuses![0]!.lastState.terminated).toMatchObject({ exitCode: 5 });
     const previous = await kubectl(['logs', 'retries', '--previous']);
     expect(previous).toMatchObject({ code: 0, stdout: 'try\n' });
+    const noPrevious = await kubectl(['logs', 'fails', '--previous']);
+    expect(noPrevious.code).not.toBe(0);
+    expect(noPrevious.stderr).toContain('previous terminated container "main" in pod "fails" not found');
     const always = await waitForPod('always', 'restarted', (p) => p.status.containerStatuses?.[0]?.restartCount === 1);
     expect(always.status.phase).toBe('Running');
     const init = await waitForPod('init', 'Failed', (p) => p.status.phase === 'Failed');
