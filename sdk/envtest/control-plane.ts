@@ -484,6 +484,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const kubeletOptions: KubeletOptions | undefined =
     options.kubelet === true ? {} : options.kubelet === false ? undefined : options.kubelet;
   const kubeletNode = kubeletOptions && (kubeletOptions.nodeName ?? 'kubeloop-node');
+  if (kubeletNode !== undefined && !isDnsSubdomain(kubeletNode))
+    throw new EnvtestError(
+      `kubelet.nodeName ${JSON.stringify(kubeletNode)} is not a valid node name: lowercase letters, digits, '-' and ` +
+        `'.', starting and ending with a letter or digit, at most 253 characters`,
+    );
   const kubeletBinary =
     kubeletOptions && (await ensureKubelet({ binary: kubeletOptions.binary, progress, signal: options.signal }));
   const workDir = await mkdtemp(join(tmpdir(), workDirPrefix));
@@ -551,6 +556,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     [Symbol.asyncDispose]: stop,
   };
 }
+
+/** A Node's name: an RFC 1123 DNS subdomain. */
+const isDnsSubdomain = (name: string): boolean =>
+  name.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name);
 
 /** Starts the test kubelet with the admin's kubeconfig and waits for its Node to be Ready. */
 async function startKubelet(

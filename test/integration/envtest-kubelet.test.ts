@@ -439,6 +439,13 @@ describe('envtest test kubelet, through the API server', () => {
     });
   });
 
+  it('fails with ERR_ENVTEST on a node name the API server would refuse', async () => {
+    await expect(startControlPlane({ kubelet: { nodeName: 'My_Node' }, progress: () => {} })).rejects.toMatchObject({
+      code: 'ERR_ENVTEST',
+      message: expect.stringContaining('kubelet.nodeName "My_Node" is not a valid node name'),
+    });
+  });
+
   it('stop() ends the kubelet and every container process with the control plane', async () => {
     await sleeper('orphan');
     const pid = await mainPid('orphan');
