@@ -1,4 +1,8 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -27,6 +31,7 @@ let host: string;
 let serverProtocols: string[] = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 const seen: Seen[] = [];
 const open = new Set<WebSocket>();
+let evilRoot = '';
 
 const status = (body: object): Buffer => Buffer.from(JSON.stringify({ kind: 'Status', apiVersion: 'v1', ...body }));
 const send = (ws: WebSocket, channel: number, data: string | Buffer): void =>
@@ -90,9 +95,27 @@ function exec(ws: WebSocket, url: URL): void {
       return;
     case 'hang':
       return;
+    case 'tar':
+      runLocally(ws, command, url.pathname.includes('/pods/evil/'));
+      return;
     default:
       exitWith(ws, 0);
   }
+}
+
+/** Runs the command here, as a kubelet runs it in a container; pod `evil` answers with an archive naming `../`. */
+function runLocally(ws: WebSocket, command: string[], evil: boolean): void {
+  const args = evil ? ['cf', '-', '-C', evilRoot, '--transform=s,^,data/../../,', 'x.txt'] : command.slice(1);
+  const child = spawn('tar', args, { stdio: 'pipe' });
+  child.stdout.on('data', (chunk: Buffer) => send(ws, 1, chunk));
+  child.stderr.on('data', (chunk: Buffer) => send(ws, 2, chunk));
+  child.stdin.on('error', () => undefined);
+  ws.on('message', (data: Buffer) => {
+    if (data[0] === 255 && data[1] === 0) child.stdin.end();
+    else if (data[0] === 0) child.stdin.write(data.subarray(1));
+  });
+  ws.on('close', () => child.kill());
+  child.on('close', (code) => exitWith(ws, code ?? 1));
 }
 
 function portForward(ws: WebSocket, url: URL): void {
@@ -121,7 +144,16 @@ beforeAll(async () => {
     perMessageDeflate: false,
     handleProtocols: (offered) => serverProtocols.find((p) => offered.has(p)) ?? false,
   });
-  server = createServer((_req, res) => res.writeHead(404).end());
+  server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (!url.pathname.endsWith('/log')) return void res.writeHead(404).end();
+    seen.push({ url: req.url ?? '', protocol: '', headers: req.headers });
+    // A followed log: two lines now, one more a little later, then nothing until the client goes.
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('first\nsec');
+    res.write('ond\n');
+    setTimeout(() => res.write('third\n'), 30);
+  });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname.includes('/pods/forbidden/')) {
@@ -380,6 +412,75 @@ describe('port-forward', () => {
     for (const bad of ['', 'x', '80:', '0', '70000', '1:2:3']) {
       expect(() => parsePortSpec(bad), bad).toThrow(expect.objectContaining({ code: 'ERR_KUBE_INVALID_ARGUMENT' }));
     }
+  });
+});
+
+describe('streamLogs', () => {
+  it('yields lines as they are written, sends the options, and ends quietly on abort', async () => {
+    const controller = new AbortController();
+    const lines: string[] = [];
+    for await (const line of pods().streamLogs('p', {
+      container: 'c',
+      tailLines: 10,
+      timestamps: true,
+      sinceSeconds: 60,
+      signal: controller.signal,
+    })) {
+      lines.push(line);
+      if (lines.length === 3) controller.abort();
+    }
+    expect(lines).toEqual(['first', 'second', 'third']);
+    const query = new URL(seen[0]!.url, 'http://x').searchParams;
+    expect(Object.fromEntries(query)).toEqual({
+      follow: 'true',
+      container: 'c',
+      tailLines: '10',
+      timestamps: 'true',
+      sinceSeconds: '60',
+    });
+  });
+});
+
+describe('cp through tar over exec', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kubeloop-cp-'));
+    evilRoot = dir;
+    await writeFile(join(dir, 'x.txt'), 'x');
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('copies a folder in and back out, byte for byte', async () => {
+    const source = join(dir, 'src');
+    await mkdir(join(source, 'sub', 'deeper'), { recursive: true });
+    await writeFile(join(source, 'a.txt'), 'alpha\n');
+    await writeFile(join(source, 'sub', 'deeper', 'b.bin'), Buffer.alloc(200_000, 9));
+    await mkdir(join(dir, 'container'));
+    await pods().copyToPod('p', { source, destination: join(dir, 'container', 'copied') });
+    expect(await readFile(join(dir, 'container', 'copied', 'a.txt'), 'utf8')).toBe('alpha\n');
+    const back = join(dir, 'back', 'out');
+    const result = await pods().copyFromPod('p', { source: join(dir, 'container', 'copied'), destination: back });
+    expect(result).toEqual({ files: 2, skippedLinks: [] });
+    expect(await readFile(join(back, 'a.txt'), 'utf8')).toBe('alpha\n');
+    expect((await readFile(join(back, 'sub', 'deeper', 'b.bin'))).equals(Buffer.alloc(200_000, 9))).toBe(true);
+  });
+
+  it('refuses an archive from the container that climbs out of the destination', async () => {
+    const back = join(dir, 'evil', 'data');
+    const err = await pods()
+      .copyFromPod('evil', { source: '/any/data', destination: back })
+      .catch((e: unknown) => e);
+    expect(hasErrorCode(err, 'ERR_KUBE_COPY')).toBe(true);
+    expect((err as Error).message).toContain('a path outside');
+    expect(await readdir(join(dir, 'evil'))).toEqual([]);
+  });
+
+  it('reports a failing tar in the container with its message', async () => {
+    const err = await pods()
+      .copyFromPod('p', { source: join(dir, 'does-not-exist'), destination: join(dir, 'none') })
+      .catch((e: unknown) => e);
+    expect(hasErrorCode(err, 'ERR_KUBE_COPY')).toBe(true);
+    expect((err as Error).message).toContain('exited with');
   });
 });
 
