@@ -14,6 +14,7 @@ import type { RestConfig } from '../config/types.js';
 import { exitCodeOf, frames, maxFramePayloadBytes } from './channels.js';
 import { entryPath } from './copy.js';
 import { parsePortSpec } from './port-forward.js';
+import { startConnectProxy } from '../../../test/support/connect-proxy.js';
 
 // The protocol layer against a small WebSocket server written here, speaking what the API server passes through from
 // a kubelet: channel frames, the error channel's Status, resize, v5's close signal, and port-forward's channel pairs.
@@ -274,6 +275,17 @@ describe('exec and attach', () => {
     expect(code).toBe(0);
     expect(out.equals(data)).toBe(true);
     expect(await s.protocol).toBe('v5.channel.k8s.io');
+  });
+
+  it('goes through an HTTP proxy with a CONNECT tunnel', async () => {
+    const proxy = await startConnectProxy();
+    try {
+      const result = await pods({ proxyUrl: proxy.url }).exec('p', { command: ['streams'] });
+      expect(result.exitCode).toBe(3);
+      expect(proxy.targets).toEqual([new URL(host).host]);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('falls back to v4.channel.k8s.io when the server has no v5', async () => {
