@@ -5,7 +5,7 @@ import { Agent, request } from 'undici';
 import { dump } from 'js-yaml';
 import type { RestConfig } from '../client/index.js';
 import { EnvtestError } from './errors.js';
-import { ensureBinaries, type Binaries } from './internal/binaries.js';
+import { ensureBinaries, ensureKubelet, type Binaries } from './internal/binaries.js';
 import { createCertificateAuthority, loadCertificateAuthority, type CertificateAuthority } from '../webhook/index.js';
 import { createServiceAccountKeys } from './internal/service-account-keys.js';
 import {
@@ -56,9 +56,60 @@ export interface ControlPlaneOptions {
    * `/convert`. Default: none.
    */
   crds?: CrdInstallOptions;
+  /**
+   * Adds a test kubelet (see {@link KubeletOptions}): one Node, Ready, whose pods run as local processes, so exec,
+   * attach, port-forward and logs work through the API server as on a real cluster (`kubectl exec` included).
+   * `true` takes the defaults. Default: no kubelet, pods stay Pending.
+   */
+  kubelet?: boolean | KubeletOptions;
   /** Progress lines (the binary build, start-up). Default: standard error. */
   progress?: (line: string) => void;
   signal?: AbortSignal;
+}
+
+/**
+ * The test kubelet of `startControlPlane({ kubelet })`: a small Go program (sdk/envtest/go/kubelet, built once from the
+ * Go module proxy and cached like the control-plane binaries, or named by `$KUBELOOP_KUBELET`) on the kubelet's own
+ * streaming library, so the API server proxies exec, attach and port-forward (SPDY and WebSocket) and logs to it as to
+ * a real kubelet. It registers a Node (Ready, InternalIP 127.0.0.1, its port in
+ * `status.daemonEndpoints.kubeletEndpoint`, a Lease heartbeat) and runs the pods bound to it.
+ *
+ * What a pod gets: each container's `command` + `args` run as a local process of this machine (the image is ignored,
+ * so `command` is required, or `args` as the whole command line), with `env` (literal values, `$(VAR)`, and fieldRefs
+ * on the pod's name, namespace, uid and node), `workingDir` (default: a folder of the pod's own), `stdin` and `tty`.
+ * Output goes to log files served by `pods/log` with follow, tailLines, sinceSeconds, sinceTime, timestamps, previous
+ * and limitBytes. Status is kept true: Pending, Running with ready/started containers and their containerIDs,
+ * terminated with the exit code; `restartPolicy` Always and OnFailure restart the process (1 s back-off, doubling to
+ * 10 s), Never leaves it terminated. Deleting a pod sends SIGTERM to its processes, SIGKILL after the grace period,
+ * and confirms the deletion. Port-forward reaches 127.0.0.1:<port>: the pods share the machine's network, so two pods
+ * cannot listen on the same port. Not supported: init containers (the pod fails), probes (running is ready),
+ * volumes, resources, securityContext, ConfigMap/Secret env sources.
+ */
+export interface KubeletOptions {
+  /** The Node's name. Default: `'kubeloop-node'`. */
+  nodeName?: string;
+  /**
+   * Binds pods that name no node (`spec.nodeName` empty) to this one through the `binding` subresource, as a
+   * scheduler would: envtest runs none. With `false`, only pods created with `spec.nodeName` set to it run.
+   * Default: true.
+   */
+  bindUnscheduledPods?: boolean;
+  /** The kubelet binary. Default: `$KUBELOOP_KUBELET`, else kubeloop's cache, else built (about a minute, once). */
+  binary?: string;
+  /** How long the Node may take to become Ready. Default: `startTimeoutMs`. */
+  startTimeoutMs?: number;
+}
+
+/** The running test kubelet: `env.kubelet`. */
+export interface KubeletInfo {
+  /** The Node's name: set it as a pod's `spec.nodeName` to run it there without binding. */
+  readonly nodeName: string;
+  /** The kubelet API's port on 127.0.0.1 (HTTPS, client certificate signed by the control plane's CA). */
+  readonly port: number;
+  /** Holds each pod's working folder and its containers' log files. */
+  readonly rootDir: string;
+  /** The kubelet's own log. */
+  readonly logFile: string;
 }
 
 /** A user of the control plane; `addUser` mints a client certificate for it. */
@@ -115,6 +166,8 @@ export interface ControlPlaneAccess {
    * with `webhooks`: `createManager({ webhook: env.webhookOptions })`. Undefined otherwise.
    */
   readonly webhookOptions: WebhookServingOptions | undefined;
+  /** The test kubelet, when the control plane was started with `kubelet`. Undefined otherwise. */
+  readonly kubelet: KubeletInfo | undefined;
 }
 
 const flagName = (flag: string): string => flag.split('=')[0] ?? flag;
@@ -127,6 +180,7 @@ function mergeFlags(defaults: string[], overrides: string[] = []): string[] {
 /** The work folder's certificates: a CA, the API server's serving certificate, the admin's and the SA keys. */
 async function writePki(
   workDir: string,
+  kubeletNode: string | undefined,
 ): Promise<{ pki: string; ca: CertificateAuthority; admin: { certPem: string; keyPem: string } }> {
   const pki = join(workDir, 'pki');
   await mkdir(pki);
@@ -148,7 +202,33 @@ async function writePki(
     writeFile(file('sa.key'), sa.privateKeyPem, { mode: 0o600 }),
     writeFile(file('sa.pub'), sa.publicKeyPem),
   ]);
+  if (kubeletNode !== undefined) await writeKubeletPki(pki, ca, kubeletNode);
   return { pki, ca, admin };
+}
+
+/**
+ * The test kubelet's serving certificate (verified by the API server with --kubelet-certificate-authority) and the API
+ * server's client certificate towards it (the kubelet requires one signed by the same CA).
+ */
+async function writeKubeletPki(pki: string, ca: CertificateAuthority, nodeName: string): Promise<void> {
+  const serving = await ca.sign({
+    commonName: `system:node:${nodeName}`,
+    organizations: ['system:nodes'],
+    usage: 'server',
+    dnsNames: ['localhost', nodeName],
+    ipAddresses: ['127.0.0.1'],
+  });
+  const client = await ca.sign({
+    commonName: 'kube-apiserver-kubelet-client',
+    organizations: ['system:masters'],
+    usage: 'client',
+  });
+  await Promise.all([
+    writeFile(join(pki, 'kubelet.crt'), serving.certPem),
+    writeFile(join(pki, 'kubelet.key'), serving.keyPem, { mode: 0o600 }),
+    writeFile(join(pki, 'apiserver-kubelet-client.crt'), client.certPem),
+    writeFile(join(pki, 'apiserver-kubelet-client.key'), client.keyPem, { mode: 0o600 }),
+  ]);
 }
 
 /** Where the processes listen: free loopback ports. */
@@ -186,8 +266,21 @@ function etcdFlagsFor(workDir: string, { etcdUrl, peerUrl }: Endpoints, override
   );
 }
 
-function apiServerFlagsFor(pki: string, { etcdUrl, apiPort }: Endpoints, overrides: string[] | undefined): string[] {
+function apiServerFlagsFor(
+  pki: string,
+  { etcdUrl, apiPort }: Endpoints,
+  overrides: string[] | undefined,
+  kubelet: boolean,
+): string[] {
   const file = (name: string): string => join(pki, name);
+  const kubeletFlags = kubelet
+    ? [
+        `--kubelet-client-certificate=${file('apiserver-kubelet-client.crt')}`,
+        `--kubelet-client-key=${file('apiserver-kubelet-client.key')}`,
+        `--kubelet-certificate-authority=${file('ca.crt')}`,
+        `--kubelet-preferred-address-types=InternalIP,Hostname`,
+      ]
+    : [];
   return mergeFlags(
     [
       `--etcd-servers=${etcdUrl}`,
@@ -208,6 +301,7 @@ function apiServerFlagsFor(pki: string, { etcdUrl, apiPort }: Endpoints, overrid
       `--allow-privileged=true`,
       `--cert-dir=${pki}`,
       `--v=0`,
+      ...kubeletFlags,
     ],
     overrides,
   );
@@ -257,6 +351,7 @@ async function readyOrStopped(
 class Processes {
   etcd: ManagedProcess | undefined;
   apiServer: ManagedProcess | undefined;
+  kubelet: { proc: ManagedProcess; binary: string } | undefined;
   stopped = false;
 
   constructor(
@@ -295,19 +390,40 @@ class Processes {
     this.recordOwner();
   }
 
+  /** Ready: its Node is Ready. The kubelet registers it once it serves its API. */
+  async startKubelet(binary: string, args: string[], nodeName: string, timeoutMs: number): Promise<void> {
+    const { workDir, probe } = this.launch;
+    const proc = startProcess('kubelet', binary, args, join(workDir, 'kubelet.log'));
+    this.kubelet = { proc, binary };
+    this.recordOwner();
+    await readyOrStopped(proc, `node ${nodeName}`, timeoutMs, async () => {
+      const res = await probe.get(`/api/v1/nodes/${nodeName}`);
+      if (res.status !== 200) return false;
+      const node = JSON.parse(res.body) as { status?: { conditions?: { type: string; status: string }[] } };
+      return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+    });
+  }
+
   recordOwner(): void {
     const { workDir, binaries } = this.launch;
-    const procs = [this.etcd, this.apiServer].filter((p): p is ManagedProcess => p !== undefined);
+    const owned: [ManagedProcess | undefined, string][] = [
+      [this.etcd, binaries.etcd],
+      [this.apiServer, binaries.kubeApiServer],
+      [this.kubelet?.proc, this.kubelet?.binary ?? ''],
+    ];
+    const present = owned.filter((o): o is [ManagedProcess, string] => o[0] !== undefined);
     writeOwner(
       workDir,
-      procs,
-      procs.map((p) => (p === this.etcd ? binaries.etcd : binaries.kubeApiServer)),
+      present.map(([p]) => p),
+      present.map(([, command]) => command),
     );
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // The kubelet first: on SIGTERM it kills its containers' processes.
+    await this.kubelet?.proc.stop(5000);
     await this.apiServer?.stop();
     await this.etcd?.stop();
     await this.launch.probe.close();
@@ -359,8 +475,13 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const started = Date.now();
   reapOrphans();
   const binaries = await ensureBinaries({ assetsDir: options.assetsDir, progress, signal: options.signal });
+  const kubeletOptions: KubeletOptions | undefined =
+    options.kubelet === true ? {} : options.kubelet === false ? undefined : options.kubelet;
+  const kubeletNode = kubeletOptions && (kubeletOptions.nodeName ?? 'kubeloop-node');
+  const kubeletBinary =
+    kubeletOptions && (await ensureKubelet({ binary: kubeletOptions.binary, progress, signal: options.signal }));
   const workDir = await mkdtemp(join(tmpdir(), workDirPrefix));
-  const { pki, ca, admin } = await writePki(workDir);
+  const { pki, ca, admin } = await writePki(workDir, kubeletNode);
   const endpoints = await freeEndpoints();
   const { etcdUrl, host } = endpoints;
   const probe = adminProbe(host, ca, admin);
@@ -369,7 +490,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     binaries,
     endpoints,
     etcdArgs: etcdFlagsFor(workDir, endpoints, options.etcdFlags),
-    apiArgs: apiServerFlagsFor(pki, endpoints, options.apiServerFlags),
+    apiArgs: apiServerFlagsFor(pki, endpoints, options.apiServerFlags, kubeletOptions !== undefined),
     timeoutMs: options.startTimeoutMs ?? 60_000,
     probe,
   });
@@ -386,9 +507,18 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     throw new EnvtestError(`the control plane did not start: ${(err as Error).message}`, { cause: err });
   }
 
-  let access = await accessFor(workDir, host, ca, undefined);
+  let access = await accessFor(workDir, host, ca, undefined, undefined);
   await access.writeKubeconfig(access.config, 'admin');
   try {
+    if (kubeletOptions && kubeletNode && kubeletBinary) {
+      const kubelet = await startKubelet(processes, kubeletBinary, kubeletOptions, kubeletNode, pki, access, {
+        timeoutMs: kubeletOptions.startTimeoutMs ?? options.startTimeoutMs ?? 60_000,
+      });
+      access = { ...access, kubelet };
+      progress(
+        `[envtest] test kubelet ready: node ${kubelet.nodeName}, https://127.0.0.1:${kubelet.port} (${Date.now() - started} ms)`,
+      );
+    }
     access = await installExtras(access, options, progress);
   } catch (err) {
     await stop();
@@ -396,7 +526,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   }
   await writeFile(
     join(workDir, stateFile),
-    JSON.stringify({ host, webhookOptions: access.webhookOptions } satisfies State),
+    JSON.stringify({ host, webhookOptions: access.webhookOptions, kubelet: access.kubelet } satisfies State),
   );
   return {
     ...access,
@@ -416,10 +546,42 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   };
 }
 
+/** Starts the test kubelet with the admin's kubeconfig and waits for its Node to be Ready. */
+async function startKubelet(
+  processes: Processes,
+  binary: string,
+  options: KubeletOptions,
+  nodeName: string,
+  pki: string,
+  access: ControlPlaneAccess,
+  { timeoutMs }: { timeoutMs: number },
+): Promise<KubeletInfo> {
+  const port = await freePort();
+  const rootDir = join(access.workDir, 'kubelet');
+  const args = [
+    `--kubeconfig=${access.kubeconfigPath}`,
+    `--node-name=${nodeName}`,
+    `--address=127.0.0.1`,
+    `--port=${port}`,
+    `--tls-cert-file=${join(pki, 'kubelet.crt')}`,
+    `--tls-private-key-file=${join(pki, 'kubelet.key')}`,
+    `--client-ca-file=${join(pki, 'ca.crt')}`,
+    `--root-dir=${rootDir}`,
+    `--bind-unscheduled-pods=${options.bindUnscheduledPods ?? true}`,
+  ];
+  try {
+    await processes.startKubelet(binary, args, nodeName, timeoutMs);
+  } catch (err) {
+    throw new EnvtestError(`the test kubelet did not start: ${(err as Error).message}`, { cause: err });
+  }
+  return { nodeName, port, rootDir, logFile: join(access.workDir, 'kubelet.log') };
+}
+
 const stateFile = 'envtest.json';
 interface State {
   host: string;
   webhookOptions?: WebhookServingOptions | undefined;
+  kubelet?: KubeletInfo | undefined;
 }
 
 /**
@@ -434,7 +596,7 @@ export async function connectToControlPlane(workDir: string): Promise<ControlPla
       await readFile(join(pki, 'ca.crt'), 'utf8'),
       await readFile(join(pki, 'ca.key'), 'utf8'),
     );
-    return await accessFor(workDir, state.host, ca, state.webhookOptions);
+    return await accessFor(workDir, state.host, ca, state.webhookOptions, state.kubelet);
   } catch (err) {
     throw new EnvtestError(`no running control plane in ${workDir}: ${(err as Error).message}`, { cause: err });
   }
@@ -445,6 +607,7 @@ async function accessFor(
   host: string,
   ca: CertificateAuthority,
   webhookOptions: WebhookServingOptions | undefined,
+  kubelet: KubeletInfo | undefined,
 ): Promise<ControlPlaneAccess> {
   const configFor = (client: { certPem: string; keyPem: string }): RestConfig => ({
     host,
@@ -469,6 +632,7 @@ async function accessFor(
     writeKubeconfig,
     addUser: async (user) => configFor(await signUser(ca, user)),
     webhookOptions,
+    kubelet,
   };
 }
 

@@ -14,6 +14,10 @@
  * With webhooks: `startControlPlane({ crds: { paths: ['config/crd/bases'] }, webhooks: { paths: ['config/webhook'] } })`
  * installs the CRDs and the webhook configurations, pointed at a local HTTPS server; run the manager with
  * `createManager({ config: env.config, webhook: env.webhookOptions })`.
+ *
+ * With a test kubelet: `startControlPlane({ kubelet: true })` registers a Ready Node (`env.kubelet.nodeName`) that runs
+ * pods' containers as local processes (`command` required: the image is ignored), so exec, attach, port-forward and
+ * logs (followed too) go through the API server as on a real cluster; see {@link KubeletOptions}.
  */
 export {
   startControlPlane,
@@ -22,6 +26,8 @@ export {
   type ControlPlaneAccess,
   type ControlPlaneOptions,
   type EnvtestUser,
+  type KubeletInfo,
+  type KubeletOptions,
 } from './control-plane.js';
 export {
   installWebhooks,

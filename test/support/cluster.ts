@@ -9,6 +9,8 @@ export interface SharedCluster {
   kubeconfigPath: string;
   kubectl: string | undefined;
   workDir: string;
+  /** The test kubelet's node: pods with this `spec.nodeName` run as local processes (exec, attach, logs, port-forward). */
+  kubeletNodeName: string;
 }
 
 declare module 'vitest' {

@@ -6,12 +6,15 @@ import type { SharedCluster } from './cluster.js';
 let env: ControlPlane | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
-  env = await startControlPlane({ kubernetesVersion: '1.37.2' });
+  // A test kubelet runs the pods that name its node (spec.nodeName = cluster.kubeletNodeName) as local processes, for
+  // exec, attach, port-forward and logs; it binds no other pod, so pods of other tests stay Pending as before.
+  env = await startControlPlane({ kubernetesVersion: '1.37.2', kubelet: { bindUnscheduledPods: false } });
   const shared: SharedCluster = {
     config: env.config,
     kubeconfigPath: env.kubeconfigPath,
     kubectl: env.binaries.kubectl,
     workDir: env.workDir,
+    kubeletNodeName: env.kubelet!.nodeName,
   };
   project.provide('cluster', shared);
 }

@@ -60,11 +60,36 @@ export async function ensureBinaries(options: EnsureBinariesOptions = {}): Promi
     const found = await describe(assets);
     if (found) return found;
   }
-  const progress = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const script = join(goModulesDir(), 'build-binaries.sh');
   const env = { ...process.env };
   if (assets) env['KUBEBUILDER_ASSETS'] = assets;
-  const dir = await new Promise<string>((resolve, reject) => {
+  const dir = await runBuildScript(
+    'build-binaries.sh',
+    env,
+    options,
+    (why, tail) =>
+      new EnvtestError(
+        `cannot provide kube-apiserver and etcd: ${why}. Set KUBEBUILDER_ASSETS to a folder with kube-apiserver, ` +
+          `etcd and kubectl, or install Go 1.26+ and run \`npm run envtest:setup\`.\n${tail}`,
+      ),
+  );
+  const found = await describe(dir);
+  if (!found) throw new EnvtestError(`the binary build reported ${dir}, but kube-apiserver or etcd is not there`);
+  return found;
+}
+
+/**
+ * Runs one of the build scripts beside the wrapper modules (they print a path as their last stdout line, progress on
+ * stderr, and exit 3 when Go is missing) and returns that path.
+ */
+function runBuildScript(
+  name: string,
+  env: NodeJS.ProcessEnv,
+  options: { progress?: ((line: string) => void) | undefined; signal?: AbortSignal | undefined },
+  failure: (why: string, tail: string) => Error,
+): Promise<string> {
+  const progress = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const script = join(goModulesDir(), name);
+  return new Promise<string>((resolve, reject) => {
     const child = spawn('bash', [script], { env, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal });
     let out = '';
     let tail: string[] = [];
@@ -83,16 +108,35 @@ export async function ensureBinaries(options: EnsureBinariesOptions = {}): Promi
     );
     child.on('close', (code) => {
       if (code === 0) return resolve(out.trim().split('\n').pop() ?? '');
-      const why = code === 3 ? 'Go is missing' : `the build failed (exit ${code})`;
-      reject(
-        new EnvtestError(
-          `cannot provide kube-apiserver and etcd: ${why}. Set KUBEBUILDER_ASSETS to a folder with kube-apiserver, ` +
-            `etcd and kubectl, or install Go 1.26+ and run \`npm run envtest:setup\`.\n${tail.join('\n')}`,
-        ),
-      );
+      reject(failure(code === 3 ? 'Go is missing' : `the build failed (exit ${code})`, tail.join('\n')));
     });
   });
-  const found = await describe(dir);
-  if (!found) throw new EnvtestError(`the binary build reported ${dir}, but kube-apiserver or etcd is not there`);
-  return found;
+}
+
+/**
+ * Finds the test kubelet of `startControlPlane({ kubelet: true })`: `binary`, else `$KUBELOOP_KUBELET`, else kubeloop's
+ * cache, else builds it once from the Go module proxy (`sdk/envtest/go/build-kubelet.sh`).
+ */
+export async function ensureKubelet(
+  options: { binary?: string | undefined; progress?: (line: string) => void; signal?: AbortSignal | undefined } = {},
+): Promise<string> {
+  const named = options.binary ?? process.env['KUBELOOP_KUBELET'];
+  if (options.binary) {
+    if (await isExecutable(options.binary)) return options.binary;
+    throw new EnvtestError(`the test kubelet ${options.binary} (kubelet.binary) is not an executable file`);
+  }
+  const env = { ...process.env };
+  if (named) env['KUBELOOP_KUBELET'] = named;
+  const path = await runBuildScript(
+    'build-kubelet.sh',
+    env,
+    options,
+    (why, tail) =>
+      new EnvtestError(
+        `cannot provide the test kubelet: ${why}. Install Go 1.26+ and run \`npm run envtest:kubelet\` ` +
+          `(sdk/envtest/go/build-kubelet.sh), or set KUBELOOP_KUBELET to a kubelet built from sdk/envtest/go/kubelet.\n${tail}`,
+      ),
+  );
+  if (!(await isExecutable(path))) throw new EnvtestError(`the kubelet build reported ${path}, but it is not there`);
+  return path;
 }
