@@ -192,8 +192,9 @@ class RemoteCommandSession implements ExecStream {
       onMessage: (data, ws) => this.#onMessage(ws, data),
     });
     this.protocol = this.#opened.then((ws) => ws.protocol);
-    // Each is reported where it is read; the session's own handling is below.
+    // Each is reported where it is read (a caller that only pipes the streams never sees an unhandled rejection).
     this.protocol.catch(() => undefined);
+    this.exitCode.catch(() => undefined);
     this.#opened.then(
       (ws) => this.#attach(ws),
       (err: unknown) => this.#fail(err),
