@@ -13,6 +13,9 @@ import type { Transport } from '../transport/transport.js';
 import { frames, portForwardProtocols } from './channels.js';
 import { openWebSocket } from './websocket.js';
 
+/** The close code of a connection that ended without a close frame (RFC 6455 section 7.1.5). */
+const abnormalClosure = 1006;
+
 /** How much may wait in a socket's send buffer before writes wait for it to drain. */
 const maxBufferedBytes = 1024 * 1024;
 
@@ -209,9 +212,9 @@ class PortForwardSession implements PortForwardStream {
     ws.on('error', (err: Error) => {
       this.#fail(new TransportError(describeNetworkError(err, this.#host), this.#request, { cause: err }));
     });
-    ws.on('close', () => this.#onClose());
-    // It may have closed between the handshake and now.
-    if (ws.readyState === 3) this.#onClose();
+    ws.on('close', (code: number) => this.#onClose(code));
+    // It may have closed between the handshake and now (the code is then unknown: taken as clean).
+    if (ws.readyState === 3) this.#onClose(1005);
   }
 
   #onMessage(ws: WebSocket, data: Buffer): void {
@@ -232,12 +235,19 @@ class PortForwardSession implements PortForwardStream {
     stream.errorText += payload.subarray(strip).toString('utf8');
   }
 
-  #onClose(): void {
+  /** `code` 1006: the connection ended without a close frame (cut, reset, PINGs unanswered), not a clean end. */
+  #onClose(code: number): void {
     for (const stream of this.#byChannel.values()) {
       if (stream.errorText) {
         this.#fail(new StreamError('ERR_KUBE_PORT_FORWARD', stream.errorText, this.#request));
         return;
       }
+    }
+    if (code === abnormalClosure && !this.#finished) {
+      this.#fail(
+        new StreamError('ERR_KUBE_STREAM_BROKEN', 'the connection ended without a close frame', this.#request),
+      );
+      return;
     }
     this.#end(undefined);
   }

@@ -96,6 +96,10 @@ function exec(ws: WebSocket, url: URL): void {
       return;
     case 'hang':
       return;
+    case 'deaf':
+      // Reads nothing more, so PINGs go unanswered: a connection that died silently.
+      ws.pause();
+      return;
     case 'tar':
       runLocally(ws, command, url.pathname.includes('/pods/evil/'));
       return;
@@ -340,6 +344,15 @@ describe('exec and attach', () => {
     const err = await s.exitCode.catch((e: unknown) => e);
     expect(hasErrorCode(err, 'ERR_KUBE_STREAM_BROKEN')).toBe(true);
     expect(errors).toHaveLength(1);
+  });
+
+  it('ends a connection whose PINGs go unanswered within two ping intervals', async () => {
+    const s = pods({ pingIntervalMs: 50 }).execStream('p', { command: ['deaf'] });
+    const err = await s.exitCode.catch((e: unknown) => e);
+    expect(hasErrorCode(err, 'ERR_KUBE_STREAM_BROKEN')).toBe(true);
+    // The server's end reads nothing, so it does not see the close: end it here.
+    for (const ws of open) ws.terminate();
+    await expect.poll(() => open.size).toBe(0);
   });
 
   it('closes the connection on abort: exitCode rejects with the reason, the server sees the close', async () => {

@@ -52,6 +52,8 @@ export interface WebSocketTarget {
   headers: Record<string, string | string[]>;
   tls: { ca?: string; cert?: string; key?: string; servername?: string; rejectUnauthorized: boolean };
   proxyUrl?: string;
+  /** The config's `pingIntervalMs`: how often an open WebSocket is PINGed (0: never). */
+  pingIntervalMs: number;
 }
 
 /** A request/response observer: the manager turns these into `rest_client_requests_total` and latency metrics. */
@@ -266,6 +268,7 @@ export class Transport {
         rejectUnauthorized: this.connection.insecureSkipTLSVerify !== true,
       },
       ...(this.connection.proxyUrl && { proxyUrl: this.connection.proxyUrl }),
+      pingIntervalMs: this.connection.pingIntervalMs,
     };
   }
 
