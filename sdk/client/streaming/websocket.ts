@@ -60,6 +60,10 @@ export async function openWebSocket(transport: Transport, options: OpenWebSocket
   }
 }
 
+const zeroMask = (mask: Buffer): void => {
+  mask.fill(0);
+};
+
 function handshake(
   target: WebSocketTarget,
   options: OpenWebSocketOptions,
@@ -74,6 +78,11 @@ function handshake(
     followRedirects: false,
     maxPayload: maxPayloadBytes,
     ...target.tls,
+    // Inside TLS, an all-zero masking key: ws then sends the payload as it is instead of copying and XOR-ing every
+    // byte in JavaScript (a third of a port-forward's CPU). Masking protects intermediaries that parse the plain
+    // WebSocket stream from payloads a browser script chose (RFC 6455 section 10.3); no intermediary reads inside
+    // TLS. A plain `ws:` connection keeps random keys.
+    ...(target.url.startsWith('wss:') && { generateMask: zeroMask }),
   };
   if (target.proxyUrl) wsOptions.createConnection = tunnelThrough(target, request);
   const ws = new WebSocketClient(target.url, [...options.protocols], wsOptions);

@@ -18,6 +18,7 @@ declare module 'ws' {
     maxPayload?: number;
     followRedirects?: boolean;
     skipUTF8Validation?: boolean;
+    generateMask?: (mask: Buffer) => void;
     ca?: string;
     cert?: string;
     key?: string;
