@@ -102,7 +102,14 @@ function collectStderr(session: ExecStream): Buffer[] {
 /** Copies a local file or folder into the container; resolves once `tar` there exited 0. */
 export async function copyToPod(start: StartExec, options: CopyToPodOptions, request: RequestInfo): Promise<void> {
   checkPaths(options.source, options.destination);
-  await lstat(options.source);
+  try {
+    await lstat(options.source);
+  } catch (err) {
+    throw new ArgumentError(
+      `source ${JSON.stringify(options.source)} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'unknown error'})`,
+      { cause: err },
+    );
+  }
   const destination = posix.normalize(options.destination.replace(/\/+$/, '') || '/');
   const session = start(['tar', 'xmf', '-', '-C', posix.dirname(destination)], true);
   const stderr = collectStderr(session);
@@ -156,7 +163,9 @@ export async function copyFromPod(
   if (prefix === '' || prefix === '..') throw new ArgumentError('source must name a file or folder, not a root');
   const root = resolve(options.destination);
   await mkdir(dirname(root), { recursive: true });
-  const session = start(['tar', 'cf', '-', '-C', posix.dirname(source), prefix], false);
+  // A name starting with `-` would read as an option of tar.
+  const member = prefix.startsWith('-') ? `./${prefix}` : prefix;
+  const session = start(['tar', 'cf', '-', '-C', posix.dirname(source), member], false);
   const stderr = collectStderr(session);
   const result: CopyFromPodResult = { files: 0, skippedLinks: [] };
   const extract = tarExtract();

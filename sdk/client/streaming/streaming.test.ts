@@ -500,6 +500,25 @@ describe('cp through tar over exec', () => {
     expect(await readdir(join(dir, 'evil'))).toEqual([]);
   });
 
+  it('refuses a local source that cannot be read with ERR_KUBE_INVALID_ARGUMENT', async () => {
+    const err = await pods()
+      .copyToPod('p', { source: join(dir, 'missing'), destination: '/tmp/x' })
+      .catch((e: unknown) => e);
+    expect(hasErrorCode(err, 'ERR_KUBE_INVALID_ARGUMENT')).toBe(true);
+    expect((err as Error).message).toContain('ENOENT');
+  });
+
+  it('copies a folder whose name starts with a dash out of the container', async () => {
+    await mkdir(join(dir, 'container', '-dashed'), { recursive: true });
+    await writeFile(join(dir, 'container', '-dashed', 'f.txt'), 'f');
+    const back = join(dir, 'dashed-back');
+    expect(await pods().copyFromPod('p', { source: join(dir, 'container', '-dashed'), destination: back })).toEqual({
+      files: 1,
+      skippedLinks: [],
+    });
+    expect(await readFile(join(back, 'f.txt'), 'utf8')).toBe('f');
+  });
+
   it('reports a failing tar in the container with its message', async () => {
     const err = await pods()
       .copyFromPod('p', { source: join(dir, 'does-not-exist'), destination: join(dir, 'none') })
