@@ -110,6 +110,11 @@ export interface KubeletInfo {
   readonly rootDir: string;
   /** The kubelet's own log. */
   readonly logFile: string;
+  /**
+   * The kubelet's process id, for fault tests that kill it. Killed, it takes its containers' main and exec processes
+   * with it (the kernel's parent-death signal); processes those started in the background may outlive it.
+   */
+  readonly pid: number;
 }
 
 /** A user of the control plane; `addUser` mints a client certificate for it. */
@@ -568,13 +573,16 @@ async function startKubelet(
     `--client-ca-file=${join(pki, 'ca.crt')}`,
     `--root-dir=${rootDir}`,
     `--bind-unscheduled-pods=${options.bindUnscheduledPods ?? true}`,
+    // Only the API server may call it (a real kubelet authorizes each caller; users go through the API server).
+    `--allowed-clients=kube-apiserver-kubelet-client`,
   ];
   try {
     await processes.startKubelet(binary, args, nodeName, timeoutMs);
   } catch (err) {
     throw new EnvtestError(`the test kubelet did not start: ${(err as Error).message}`, { cause: err });
   }
-  return { nodeName, port, rootDir, logFile: join(access.workDir, 'kubelet.log') };
+  const pid = processes.kubelet?.proc.pid ?? -1;
+  return { nodeName, port, rootDir, logFile: join(access.workDir, 'kubelet.log'), pid };
 }
 
 const stateFile = 'envtest.json';

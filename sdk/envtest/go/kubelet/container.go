@@ -45,6 +45,7 @@ type instance struct {
 	cmd     *exec.Cmd
 	stdin   io.WriteCloser // the process's stdin (the pty for a TTY container), nil without spec.stdin
 	pty     *os.File
+	outputs []*os.File // the read ends of stdout and stderr
 	logPath string
 	out     *fanout // stdout (and, with a TTY, everything)
 	errOut  *fanout
@@ -258,29 +259,51 @@ func (c *container) start() (*instance, error) {
 		go func() { defer copies.Done(); pump(f, log.stream("stdout"), inst.out) }()
 	} else {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-		stdout, err := cmd.StdoutPipe()
+		// Pipes of our own rather than StdoutPipe: Wait would close those as soon as the process exits, losing what
+		// it wrote last; ours are read to their end (or cut off a second after the exit, below).
+		var pipes []*os.File
+		closeAll := func() {
+			for _, f := range pipes {
+				_ = f.Close()
+			}
+		}
+		newPipe := func() (*os.File, *os.File, error) {
+			r, w, err := os.Pipe()
+			if err == nil {
+				pipes = append(pipes, r, w)
+			}
+			return r, w, err
+		}
+		stdoutR, stdoutW, err := newPipe()
 		if err != nil {
 			_ = logFile.Close()
 			return nil, err
 		}
-		stderr, err := cmd.StderrPipe()
+		stderrR, stderrW, err := newPipe()
 		if err != nil {
+			closeAll()
 			_ = logFile.Close()
 			return nil, err
 		}
+		cmd.Stdout, cmd.Stderr = stdoutW, stderrW
 		if c.spec.Stdin {
 			if inst.stdin, err = cmd.StdinPipe(); err != nil {
+				closeAll()
 				_ = logFile.Close()
 				return nil, err
 			}
 		}
 		if err := cmd.Start(); err != nil {
+			closeAll()
 			_ = logFile.Close()
 			return nil, err
 		}
+		_ = stdoutW.Close()
+		_ = stderrW.Close()
+		inst.outputs = []*os.File{stdoutR, stderrR}
 		copies.Add(2)
-		go func() { defer copies.Done(); pump(stdout, log.stream("stdout"), inst.out) }()
-		go func() { defer copies.Done(); pump(stderr, log.stream("stderr"), inst.errOut) }()
+		go func() { defer copies.Done(); pump(stdoutR, log.stream("stdout"), inst.out) }()
+		go func() { defer copies.Done(); pump(stderrR, log.stream("stderr"), inst.errOut) }()
 	}
 	inst.cmd = cmd
 	inst.started = time.Now()
@@ -300,6 +323,13 @@ func (c *container) start() (*instance, error) {
 			if inst.pty != nil {
 				_ = inst.pty.Close()
 			}
+			for _, f := range inst.outputs {
+				_ = f.Close()
+			}
+			<-waited
+		}
+		for _, f := range inst.outputs {
+			_ = f.Close()
 		}
 		finished := time.Now()
 		_ = logFile.Close()
@@ -348,6 +378,7 @@ func (c *container) exited(inst *instance, code int32, reason, message string, f
 		c.previousExit = c.lastExit
 	}
 	c.lastExit = term
+	c.waitingReason, c.waitingMessage = "", ""
 	if c.current == inst {
 		c.current = nil
 	}
@@ -418,12 +449,6 @@ func (c *container) status() (corev1.ContainerStatus, bool) {
 		st.LastTerminationState.Terminated = c.previousExit.DeepCopy()
 	default:
 		st.State.Waiting = &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}
-	}
-	if st.State.Running == nil && st.State.Terminated == nil {
-		st.ContainerID = ""
-		if c.lastExit != nil {
-			st.ContainerID = ""
-		}
 	}
 	return st, c.final && c.current == nil
 }

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,6 +37,7 @@ type options struct {
 	certFile         string
 	keyFile          string
 	clientCAFile     string
+	allowedClients   string
 	rootDir          string
 	bindUnscheduled  bool
 	kubeletVersion   string
@@ -51,6 +53,7 @@ func main() {
 	flag.StringVar(&o.certFile, "tls-cert-file", "", "serving certificate (PEM), valid for --address (required)")
 	flag.StringVar(&o.keyFile, "tls-private-key-file", "", "its private key (PEM) (required)")
 	flag.StringVar(&o.clientCAFile, "client-ca-file", "", "CA (PEM) that must have signed every client's certificate: the API server's kubelet client certificate (required)")
+	flag.StringVar(&o.allowedClients, "allowed-clients", "", "comma-separated common names of the client certificates allowed to call the kubelet API (as a real kubelet's authorization would); empty: any certificate the CA signed")
 	flag.StringVar(&o.rootDir, "root-dir", "", "folder for the pods' working folders and container logs (required)")
 	flag.BoolVar(&o.bindUnscheduled, "bind-unscheduled-pods", true, "bind pods without spec.nodeName to this node through pods/binding (envtest has no scheduler)")
 	flag.StringVar(&o.kubeletVersion, "kubelet-version", defaultKubeletVersion, "status.nodeInfo.kubeletVersion")
@@ -73,6 +76,9 @@ func run(o options) error {
 		return fmt.Errorf("reading --kubeconfig: %w", err)
 	}
 	cfg.UserAgent = "kubeloop-test-kubelet"
+	// A test machine's API server, not a shared cluster: client-go's default 5 requests/s would delay bindings and
+	// status updates by seconds.
+	cfg.QPS, cfg.Burst = 500, 1000
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return err
@@ -94,7 +100,7 @@ func run(o options) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: k.routes(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: allowClients(o.allowedClients, k.routes()), ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	logf("serving the kubelet API on https://%s", addr)
@@ -146,6 +152,24 @@ func servingTLS(o options) (*tls.Config, error) {
 		// The SPDY upgrade needs HTTP/1.1.
 		NextProtos: []string{"http/1.1"},
 	}, nil
+}
+
+// allowClients answers 403 to a client whose certificate's common name is not in the list (when there is one).
+func allowClients(list string, next http.Handler) http.Handler {
+	if list == "" {
+		return next
+	}
+	allowed := map[string]bool{}
+	for _, name := range strings.Split(list, ",") {
+		allowed[strings.TrimSpace(name)] = true
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 || !allowed[r.TLS.PeerCertificates[0].Subject.CommonName] {
+			http.Error(w, "Forbidden: this client may not call the kubelet API", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func logf(format string, args ...any) {

@@ -191,13 +191,14 @@ type podState struct {
 	stop        chan struct{} // closed when the pod is to stop (deletion or kubelet shutdown)
 	deleted     bool
 	kick        chan struct{}
+	quit        chan struct{} // closed once the pod is gone or the kubelet stops: ends statusLoop
 }
 
 func newPodState(k *kubelet, pod *corev1.Pod) *podState {
 	p := &podState{
 		k: k, uid: pod.UID, namespace: pod.Namespace, name: pod.Name, created: pod.CreationTimestamp.Time,
 		dir: filepath.Join(k.opts.rootDir, "pods", string(pod.UID)), pod: pod.DeepCopy(), startTime: metav1.Now(),
-		stop: make(chan struct{}), kick: make(chan struct{}, 1),
+		stop: make(chan struct{}), kick: make(chan struct{}, 1), quit: make(chan struct{}),
 	}
 	for _, spec := range pod.Spec.Containers {
 		p.containers = append(p.containers, newContainer(p, spec))
@@ -280,6 +281,9 @@ func (p *podState) kill() {
 	if !p.stopped() {
 		close(p.stop)
 	}
+	if !p.deleted {
+		close(p.quit)
+	}
 	p.deleted = true
 	p.mu.Unlock()
 	for _, c := range p.containers {
@@ -302,14 +306,13 @@ func (p *podState) statusChanged() {
 
 // statusLoop posts the pod status after each change, coalescing bursts, until the pod is gone.
 func (p *podState) statusLoop() {
-	for range p.kick {
-		p.mu.Lock()
-		deleted := p.deleted
-		p.mu.Unlock()
-		if deleted {
+	for {
+		select {
+		case <-p.quit:
 			return
+		case <-p.kick:
+			p.postStatus()
 		}
-		p.postStatus()
 	}
 }
 
@@ -354,7 +357,7 @@ func (p *podState) status(old corev1.PodStatus) corev1.PodStatus {
 		StartTime:          &p.startTime,
 		ObservedGeneration: p.pod.Generation,
 	}
-	running, waiting, succeeded, failed, allReady := 0, 0, 0, 0, true
+	running, restarting, waiting, succeeded, failed, allReady := 0, 0, 0, 0, 0, true
 	for _, c := range p.containers {
 		cs, final := c.status()
 		st.ContainerStatuses = append(st.ContainerStatuses, cs)
@@ -365,6 +368,8 @@ func (p *podState) status(old corev1.PodStatus) corev1.PodStatus {
 			succeeded++
 		case cs.State.Terminated != nil && final:
 			failed++
+		case cs.RestartCount > 0 || cs.LastTerminationState.Terminated != nil || cs.State.Terminated != nil:
+			restarting++ // between two runs: the pod keeps running
 		default:
 			waiting++
 		}
@@ -380,7 +385,7 @@ func (p *podState) status(old corev1.PodStatus) corev1.PodStatus {
 		st.Phase = corev1.PodSucceeded
 	case succeeded+failed == n:
 		st.Phase = corev1.PodFailed
-	case running > 0 || succeeded+failed > 0:
+	case running+restarting > 0 || succeeded+failed > 0:
 		st.Phase = corev1.PodRunning
 	default:
 		st.Phase = corev1.PodPending

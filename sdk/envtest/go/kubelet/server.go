@@ -178,7 +178,16 @@ func (rt *processRuntime) ExecInContainer(ctx context.Context, key, uid, name st
 	var copies sync.WaitGroup
 	var ptmx io.ReadWriteCloser
 	if tty {
-		f, err := pty.StartWithAttrs(cmd, &pty.Winsize{Rows: 24, Cols: 80}, &syscall.SysProcAttr{Setsid: true, Setctty: true, Pdeathsig: syscall.SIGKILL})
+		// The client sends its terminal's size first thing: start the process with it when it comes soon enough.
+		size := &pty.Winsize{Rows: 24, Cols: 80}
+		select {
+		case first, ok := <-resize:
+			if ok {
+				size = &pty.Winsize{Rows: first.Height, Cols: first.Width}
+			}
+		case <-time.After(time.Second):
+		}
+		f, err := pty.StartWithAttrs(cmd, size, &syscall.SysProcAttr{Setsid: true, Setctty: true, Pdeathsig: syscall.SIGKILL})
 		if err != nil {
 			return err
 		}
