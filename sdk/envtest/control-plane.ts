@@ -77,6 +77,7 @@ export interface ControlPlaneOptions {
  * What a pod gets: each container's `command` + `args` run as a local process of this machine (the image is ignored,
  * so `command` is required, or `args` as the whole command line), with `env` (literal values, `$(VAR)`, and fieldRefs
  * on the pod's name, namespace, uid and node), `workingDir` (default: a folder of the pod's own), `stdin` and `tty`.
+ * Processes see the machine's file system: relative paths stay in the pod's folder, absolute ones do not.
  * Output goes to log files served by `pods/log` with follow, tailLines, sinceSeconds, sinceTime, timestamps, previous
  * and limitBytes. Status is kept true: Pending, Running with ready/started containers and their containerIDs,
  * terminated with the exit code; `restartPolicy` Always and OnFailure restart the process (1 s back-off, doubling to
@@ -94,7 +95,7 @@ export interface KubeletOptions {
    * Default: true.
    */
   bindUnscheduledPods?: boolean;
-  /** The kubelet binary. Default: `$KUBELOOP_KUBELET`, else kubeloop's cache, else built (about a minute, once). */
+  /** The kubelet binary. Default: `$KUBELOOP_KUBELET`, else kubeloop's cache, else built once (seconds after the control plane's own build). */
   binary?: string;
   /** How long the Node may take to become Ready. Default: `startTimeoutMs`. */
   startTimeoutMs?: number;
@@ -483,6 +484,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const kubeletOptions: KubeletOptions | undefined =
     options.kubelet === true ? {} : options.kubelet === false ? undefined : options.kubelet;
   const kubeletNode = kubeletOptions && (kubeletOptions.nodeName ?? 'kubeloop-node');
+  if (kubeletNode !== undefined && !isDnsSubdomain(kubeletNode))
+    throw new EnvtestError(
+      `kubelet.nodeName ${JSON.stringify(kubeletNode)} is not a valid node name: lowercase letters, digits, '-' and ` +
+        `'.', starting and ending with a letter or digit, at most 253 characters`,
+    );
   const kubeletBinary =
     kubeletOptions && (await ensureKubelet({ binary: kubeletOptions.binary, progress, signal: options.signal }));
   const workDir = await mkdtemp(join(tmpdir(), workDirPrefix));
@@ -550,6 +556,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     [Symbol.asyncDispose]: stop,
   };
 }
+
+/** A Node's name: an RFC 1123 DNS subdomain. */
+const isDnsSubdomain = (name: string): boolean =>
+  name.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name);
 
 /** Starts the test kubelet with the admin's kubeconfig and waits for its Node to be Ready. */
 async function startKubelet(

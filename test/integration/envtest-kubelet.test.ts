@@ -256,6 +256,9 @@ describe('envtest test kubelet, through the API server', () => {
     expect(retried.status.containerStatuses![0]!.lastState.terminated).toMatchObject({ exitCode: 5 });
     const previous = await kubectl(['logs', 'retries', '--previous']);
     expect(previous).toMatchObject({ code: 0, stdout: 'try\n' });
+    const noPrevious = await kubectl(['logs', 'fails', '--previous']);
+    expect(noPrevious.code).not.toBe(0);
+    expect(noPrevious.stderr).toContain('previous terminated container "main" in pod "fails" not found');
     const always = await waitForPod('always', 'restarted', (p) => p.status.containerStatuses?.[0]?.restartCount === 1);
     expect(always.status.phase).toBe('Running');
     const init = await waitForPod('init', 'Failed', (p) => p.status.phase === 'Failed');
@@ -307,9 +310,14 @@ describe('envtest test kubelet, through the API server', () => {
 
   it('kubectl port-forward carries bytes to a server the pod runs, over WebSocket and SPDY', async () => {
     const port = await freePort();
-    const server = `require('net').createServer((s) => s.pipe(s)).listen(${port}, '127.0.0.1')`;
+    const server = `require('net').createServer((s) => s.pipe(s)).listen(${port}, '127.0.0.1', () => console.log('listening'))`;
     await createPod('pf', [{ name: 'main', command: [process.execPath, '-e', server] }]);
     await waitForPod('pf', 'running', running);
+    // Running is not listening (there are no readiness probes): the server says when it is.
+    for (let i = 0; (await kubectl(['logs', 'pf'])).stdout !== 'listening\n'; i++) {
+      if (i > 100) throw new Error('the echo server did not start');
+      await sleep(50);
+    }
     for (const websockets of ['true', 'false']) {
       const { payload, echoed } = await portForward(port, { KUBECTL_PORT_FORWARD_WEBSOCKETS: websockets });
       expect(echoed.length).toBe(payload.length);
@@ -379,6 +387,38 @@ describe('envtest test kubelet, through the API server', () => {
     expect(code).toBe(0);
   });
 
+  it('kubectl attach -it to a TTY container: keystrokes in, the terminal size through', async () => {
+    await createPod(
+      'tty-attach',
+      [
+        {
+          name: 'main',
+          command: ['sh', '-c', 'read line; echo "got $line"; stty size'],
+          stdin: true,
+          stdinOnce: true,
+          tty: true,
+        },
+      ],
+      { restartPolicy: 'Never' },
+    );
+    await waitForPod('tty-attach', 'running', running);
+    const inner = `${env.binaries.kubectl} --kubeconfig ${env.kubeconfigPath} -n ${ns} attach -it tty-attach`;
+    const child = spawn('script', ['-q', '-e', '-c', `stty rows 33 cols 99; ${inner}`, '/dev/null'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    for (let i = 0; !out.includes("If you don't see a command prompt"); i++) {
+      if (i > 300) throw new Error(`kubectl attach did not connect: ${out}`);
+      await sleep(20);
+    }
+    child.stdin.write('hello\r');
+    expect(await closed).toBe(0);
+    expect(out.replace(/\r/g, '')).toMatch(/got hello\n33 99\n/);
+    await waitForPod('tty-attach', 'Succeeded', (p) => p.status.phase === 'Succeeded');
+  });
+
   it('deleting a pod kills its processes and confirms the deletion', async () => {
     await sleeper('deleted');
     const pid = await mainPid('deleted');
@@ -396,6 +436,13 @@ describe('envtest test kubelet, through the API server', () => {
     ).rejects.toMatchObject({
       code: 'ERR_ENVTEST',
       message: expect.stringContaining('/nonexistent/kubelet (kubelet.binary) is not an executable file'),
+    });
+  });
+
+  it('fails with ERR_ENVTEST on a node name the API server would refuse', async () => {
+    await expect(startControlPlane({ kubelet: { nodeName: 'My_Node' }, progress: () => {} })).rejects.toMatchObject({
+      code: 'ERR_ENVTEST',
+      message: expect.stringContaining('kubelet.nodeName "My_Node" is not a valid node name'),
     });
   });
 

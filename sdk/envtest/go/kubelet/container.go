@@ -32,7 +32,9 @@ type container struct {
 	current        *instance // the running instance, nil otherwise
 	lastExit       *corev1.ContainerStateTerminated
 	previousExit   *corev1.ContainerStateTerminated
-	final          bool // the last exit is final: no restart follows
+	lastExitN      int32 // the instance (log file) of lastExit, -1 for none or one that never started
+	previousExitN  int32 // and of previousExit
+	final          bool  // the last exit is final: no restart follows
 	execs          map[*exec.Cmd]struct{}
 	attachedOnce   bool
 }
@@ -55,6 +57,7 @@ type instance struct {
 func newContainer(p *podState, spec corev1.Container) *container {
 	return &container{
 		pod: p, spec: spec, dir: filepath.Join(p.dir, "logs", spec.Name), waitingReason: "ContainerCreating",
+		lastExitN: -1, previousExitN: -1,
 		execs: map[*exec.Cmd]struct{}{},
 	}
 }
@@ -246,7 +249,7 @@ func (c *container) start() (*instance, error) {
 	cmd.Dir = c.workDir()
 	var copies sync.WaitGroup
 	if c.spec.TTY {
-		f, err := pty.StartWithAttrs(cmd, &pty.Winsize{Rows: 24, Cols: 80}, &syscall.SysProcAttr{Setsid: true, Setctty: true, Pdeathsig: syscall.SIGKILL})
+		f, err := pty.StartWithAttrs(cmd, &pty.Winsize{Rows: 24, Cols: 80}, processAttrs(true))
 		if err != nil {
 			_ = logFile.Close()
 			return nil, err
@@ -258,7 +261,7 @@ func (c *container) start() (*instance, error) {
 		copies.Add(1)
 		go func() { defer copies.Done(); pump(f, log.stream("stdout"), inst.out) }()
 	} else {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+		cmd.SysProcAttr = processAttrs(false)
 		// Pipes of our own rather than StdoutPipe: Wait would close those as soon as the process exits, losing what
 		// it wrote last; ours are read to their end (or cut off a second after the exit, below).
 		var pipes []*os.File
@@ -375,9 +378,12 @@ func (c *container) exited(inst *instance, code int32, reason, message string, f
 		term.StartedAt = metav1.NewTime(finished)
 	}
 	if c.lastExit != nil {
-		c.previousExit = c.lastExit
+		c.previousExit, c.previousExitN = c.lastExit, c.lastExitN
 	}
-	c.lastExit = term
+	c.lastExit, c.lastExitN = term, -1
+	if inst != nil {
+		c.lastExitN = inst.number
+	}
 	c.waitingReason, c.waitingMessage = "", ""
 	if c.current == inst {
 		c.current = nil

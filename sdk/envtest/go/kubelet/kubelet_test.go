@@ -94,3 +94,30 @@ func TestLogOptionsRejectBadValues(t *testing.T) {
 		}
 	}
 }
+
+func TestFollowPassesOnPartialLines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "0.log")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := (&logWriter{f: f}).stream("stdout")
+	_, _ = w.Write([]byte("first\nprompt> "))
+	req := httptest.NewRequest(http.MethodGet, "/containerLogs/ns/p/c?follow=true&timestamps=true", nil)
+	o, _ := parseLogOptions(req)
+	rec := httptest.NewRecorder()
+	done := make(chan struct{})
+	served := make(chan struct{})
+	go func() { serveLog(context.Background(), rec, path, o, done); close(served) }()
+	time.Sleep(200 * time.Millisecond)
+	_, _ = w.Write([]byte("answer\n"))
+	time.Sleep(200 * time.Millisecond)
+	close(done)
+	<-served
+	lines := strings.Split(strings.TrimSuffix(rec.Body.String(), "\n"), "\n")
+	if len(lines) != 2 || !strings.HasSuffix(lines[0], " first") || !strings.HasSuffix(lines[1], " prompt> answer") ||
+		strings.Count(lines[1], "Z ") != 1 {
+		t.Errorf("followed: %q", rec.Body.String())
+	}
+}

@@ -127,9 +127,10 @@ func parseLogOptions(r *http.Request) (logOptions, string) {
 
 // logLine is one logical line: its records' contents joined, with the first record's time.
 type logLine struct {
-	time  time.Time
-	stamp string
-	data  []byte // with its newline when complete
+	time         time.Time
+	stamp        string
+	data         []byte // with its newline when complete
+	continuation bool   // the rest of a line whose start was already returned
 }
 
 // lineReader turns a log file's records into logical lines, following the file as it grows when asked to.
@@ -137,6 +138,7 @@ type lineReader struct {
 	r       *bufio.Reader
 	pending *logLine
 	partial []byte // an unfinished record line at the end of the file
+	midLine bool   // the start of the current line was returned unfinished
 }
 
 // next returns the next complete logical line, or (nil, io.EOF) at the current end of the file; a line still being
@@ -149,6 +151,8 @@ func (lr *lineReader) next(flush bool) (*logLine, error) {
 			if flush && lr.pending != nil {
 				l := lr.pending
 				lr.pending = nil
+				l.continuation = lr.midLine
+				lr.midLine = true
 				return l, nil
 			}
 			return nil, err
@@ -167,6 +171,8 @@ func (lr *lineReader) next(flush bool) (*logLine, error) {
 			lr.pending.data = append(lr.pending.data, '\n')
 			l := lr.pending
 			lr.pending = nil
+			l.continuation = lr.midLine
+			lr.midLine = false
 			return l, nil
 		}
 	}
@@ -187,7 +193,7 @@ func serveLog(ctx context.Context, w http.ResponseWriter, path string, o logOpti
 	written := int64(0)
 	emit := func(l *logLine) bool {
 		var out []byte
-		if o.timestamps {
+		if o.timestamps && !l.continuation {
 			out = append(out, l.stamp...)
 			out = append(out, ' ')
 		}
@@ -239,11 +245,12 @@ func serveLog(ctx context.Context, w http.ResponseWriter, path string, o logOpti
 		case <-tick.C:
 		}
 		for {
-			l, err := lr.next(finished)
+			// Followed, a line still being written is passed on as far as it goes (a prompt, a progress bar).
+			l, err := lr.next(true)
 			if err != nil {
 				break
 			}
-			if !o.since.IsZero() && l.time.Before(o.since) {
+			if !l.continuation && !o.since.IsZero() && l.time.Before(o.since) {
 				continue
 			}
 			if !emit(l) {

@@ -111,34 +111,40 @@ func (k *kubelet) serveLogs(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, bad, http.StatusBadRequest)
 		return
 	}
+	// Which run's log, as a kubelet picks it from the container's status: running, the current run; waiting to
+	// restart or terminated, the run that ended last; previous, the run of lastState.terminated.
 	c.mu.Lock()
-	n := c.restartCount
 	inst := c.current
-	hasRun := c.current != nil || c.lastExit != nil
+	last, before := c.lastExitN, c.previousExitN
+	final := inst == nil && c.waitingReason == ""
 	waiting := c.waitingReason
 	c.mu.Unlock()
 	if o.previous {
-		// The instance before the current one (or before the one that ended last, while a restart is pending).
-		if n == 0 {
+		n := last
+		if final {
+			n = before
+		}
+		if n < 0 {
 			http.Error(w, fmt.Sprintf("previous terminated container %q in pod %q not found", name, p.name), http.StatusBadRequest)
 			return
 		}
 		o.follow = false
-		serveLog(r.Context(), w, c.logPath(n-1), o, nil)
+		serveLog(r.Context(), w, c.logPath(n), o, nil)
 		return
 	}
-	if !hasRun {
+	done := make(chan struct{})
+	n := last
+	if inst != nil {
+		n, done = inst.number, inst.done
+	} else {
+		close(done)
+	}
+	if n < 0 {
 		if waiting == "" || waiting == "CrashLoopBackOff" {
 			waiting = "ContainerCreating"
 		}
 		http.Error(w, fmt.Sprintf("container %q in pod %q is waiting to start: %s", name, p.name, waiting), http.StatusBadRequest)
 		return
-	}
-	done := make(chan struct{})
-	if inst != nil && inst.number == n {
-		done = inst.done
-	} else {
-		close(done)
 	}
 	serveLog(r.Context(), w, c.logPath(n), o, done)
 }
@@ -187,7 +193,7 @@ func (rt *processRuntime) ExecInContainer(ctx context.Context, key, uid, name st
 			}
 		case <-time.After(time.Second):
 		}
-		f, err := pty.StartWithAttrs(cmd, size, &syscall.SysProcAttr{Setsid: true, Setctty: true, Pdeathsig: syscall.SIGKILL})
+		f, err := pty.StartWithAttrs(cmd, size, processAttrs(true))
 		if err != nil {
 			return err
 		}
@@ -205,7 +211,7 @@ func (rt *processRuntime) ExecInContainer(ctx context.Context, key, uid, name st
 			go func() { _, _ = io.Copy(f, in) }()
 		}
 	} else {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+		cmd.SysProcAttr = processAttrs(false)
 		if out != nil {
 			cmd.Stdout = out
 		}
