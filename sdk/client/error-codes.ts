@@ -23,6 +23,16 @@ export const errorCodes = {
   ERR_KUBE_RESPONSE_TOO_LARGE:
     'a response body over RestConfig.maxResponseBytes once gzip-decoded, or a watch event or log line over 16 MiB; reading stopped at the limit (ResponseTooLargeError)',
   ERR_KUBE_WATCH_STALLED: 'a watch stream went silent longer than its inactivity limit (WatchStalledError)',
+  ERR_KUBE_STREAM_PROTOCOL:
+    'exec, attach or port-forward: the server agreed to no channel protocol kubeloop speaks, or sent a frame it cannot read (StreamError)',
+  ERR_KUBE_STREAM_BROKEN:
+    'exec, attach, port-forward or a followed log: the connection ended before the stream did (no exit status, a port cut off) (StreamError)',
+  ERR_KUBE_REMOTE_COMMAND:
+    'exec or attach: the error channel reported a failure that is not an exit code, such as a command not found (StreamError, with the Status)',
+  ERR_KUBE_PORT_FORWARD:
+    "port-forward: the kubelet reported an error on a port's error channel, or a local port could not be listened on (StreamError)",
+  ERR_KUBE_COPY:
+    'cp: an archive from the container holds a path outside the destination (path traversal) or a link, or tar in the container failed (StreamError)',
   ERR_KUBE_EXEC: 'an exec credential plugin could not be run or gave no usable credential (ExecCredentialError)',
   ERR_KUBE_DISCOVERY_FAILED:
     'discovery of some group-versions failed; the error carries what succeeded (GroupDiscoveryFailedError)',

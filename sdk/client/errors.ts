@@ -334,3 +334,34 @@ function describeBytes(bytes: number): string {
   if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
   return `${bytes} bytes`;
 }
+
+/** The codes a {@link StreamError} carries. */
+export type StreamErrorCode =
+  | 'ERR_KUBE_STREAM_PROTOCOL'
+  | 'ERR_KUBE_STREAM_BROKEN'
+  | 'ERR_KUBE_REMOTE_COMMAND'
+  | 'ERR_KUBE_PORT_FORWARD'
+  | 'ERR_KUBE_COPY';
+
+/**
+ * A failure of exec, attach, port-forward, a followed log or cp after the server accepted the call (a refusal before
+ * that, such as a 403 for `pods/exec`, is an {@link ApiError}). `status` is the Status the error channel sent, when
+ * there was one (`ERR_KUBE_REMOTE_COMMAND`).
+ */
+export class StreamError extends KubeloopError {
+  declare readonly code: StreamErrorCode;
+  readonly request: RequestInfo | undefined;
+  readonly status: Status | undefined;
+
+  constructor(
+    code: StreamErrorCode,
+    message: string,
+    request?: RequestInfo,
+    options: KubeloopErrorOptions & { status?: Status } = {},
+  ) {
+    const info = withoutQuery(request);
+    super(code, info ? `${info.method} ${info.path}: ${message}` : message, options);
+    this.request = info;
+    this.status = options.status;
+  }
+}

@@ -26,6 +26,8 @@ export {
   isTooManyRequests,
   isTimeout,
   ignoreNotFound,
+  StreamError,
+  type StreamErrorCode,
   type KubeloopErrorOptions,
   type RequestInfo,
 } from './errors.js';
@@ -230,6 +232,25 @@ export type {
 export * from './generated/index.js';
 export { createClientset, createClientsetFromFactory, type Clientset } from './clientset.js';
 export type { GetLogsOptions, ResourceClient, StatusMethods, Verb } from './typed.js';
+export type {
+  AttachOptions,
+  AttachStreamOptions,
+  CopyFromPodOptions,
+  CopyFromPodResult,
+  CopyToPodOptions,
+  ExecOptions,
+  ExecResult,
+  ExecStream,
+  ExecStreamOptions,
+  ForwardedPort,
+  PortForward,
+  PortForwardOptions,
+  PortForwardStream,
+  PortForwardStreamOptions,
+  RemoteCommandOptions,
+  StreamLogsOptions,
+  TerminalSize,
+} from './streaming/types.js';
 export {
   generateTypesFromCrd,
   generateDefinitionFromCrd,

@@ -6,15 +6,53 @@
  */
 import type { ResourceDescriptor } from './meta/descriptor.js';
 import type { KubeList, KubeObject, Status } from './meta/types.js';
-import type { ApplyConfiguration, ApplyOptions, CreateOptions, RequestOptions, UpdateOptions } from './rest/options.js';
+import type {
+  ApplyConfiguration,
+  ApplyOptions,
+  CreateOptions,
+  GetLogsOptions,
+  RequestOptions,
+  UpdateOptions,
+} from './rest/options.js';
 import type { NamespaceableResourceInterface, ResourceInterface } from './rest/resource-interface.js';
 import { linkResourceClientFactory } from './rest/links.js';
 import type { ResourceClientFactory } from './rest/resource.js';
+import type { CopyFromPodOptions, CopyFromPodResult, CopyToPodOptions } from './streaming/copy.js';
+import type {
+  PortForward,
+  PortForwardOptions,
+  PortForwardStream,
+  PortForwardStreamOptions,
+} from './streaming/port-forward.js';
+import type {
+  AttachStreamOptions,
+  ExecOptions,
+  ExecResult,
+  ExecStream,
+  ExecStreamOptions,
+} from './streaming/remote-command.js';
+import * as pods from './streaming/pods.js';
+import type { AttachOptions, StreamLogsOptions } from './streaming/pods.js';
 
 export type {
   ApplyConfiguration,
   ApplyOptions,
+  AttachOptions,
+  AttachStreamOptions,
+  CopyFromPodOptions,
+  CopyFromPodResult,
+  CopyToPodOptions,
   CreateOptions,
+  ExecOptions,
+  ExecResult,
+  ExecStream,
+  ExecStreamOptions,
+  GetLogsOptions,
+  PortForward,
+  PortForwardOptions,
+  PortForwardStream,
+  PortForwardStreamOptions,
+  StreamLogsOptions,
   KubeList,
   KubeObject,
   RequestOptions,
@@ -54,36 +92,27 @@ export type StatusMethods<T extends KubeObject, L extends KubeList<T> = KubeList
   'updateStatus' | 'applyStatus'
 >;
 
-/** Options of `getLogs` (pods/log). Undefined fields are not sent. */
-export interface GetLogsOptions extends RequestOptions {
-  /** The container to read; may be left out when the pod has one container. */
-  container?: string;
-  /** Keep streaming new lines until the container ends or the iteration stops. Default: false. */
-  follow?: boolean;
-  /** The logs of the previous, terminated instance of the container. Default: false. */
-  previous?: boolean;
-  /** Only lines newer than this many seconds. Excludes `sinceTime`. */
-  sinceSeconds?: number;
-  /** Only lines after this RFC 3339 time. Excludes `sinceSeconds`. */
-  sinceTime?: string;
-  /** Only the last lines, this many. */
-  tailLines?: number;
-  /** Prefix each line with its RFC 3339 timestamp. Default: false. */
-  timestamps?: boolean;
-  /** Stop after about this many bytes. */
-  limitBytes?: number;
-  /** `All` (default), `Stdout` or `Stderr`. */
-  stream?: 'All' | 'Stdout' | 'Stderr';
-  /** Do not verify the kubelet's serving certificate. Default: false. */
-  insecureSkipTLSVerifyBackend?: boolean;
-}
-
 /**
  * How a named subresource method calls its {@link ResourceInterface}: `get`, `update` (PUT) and `create` (POST) map to
  * the `*Subresource` calls, `apply` to a server-side apply patch of the subresource, `stream` to a line stream whose
  * options other than `signal` and `timeoutMs` become query parameters.
  */
-export type SubresourceCallKind = 'get' | 'update' | 'create' | 'apply' | 'stream';
+export type SubresourceCallKind = 'get' | 'update' | 'create' | 'apply' | 'stream' | StreamingCallKind;
+
+/**
+ * The hand-written streaming methods of pods (see `streaming/pods.ts`), each named as its kind: WebSocket calls of the
+ * `exec`, `attach` and `portforward` subresources, the followed log, and cp through tar over exec.
+ */
+export type StreamingCallKind =
+  | 'exec'
+  | 'execStream'
+  | 'attach'
+  | 'attachStream'
+  | 'portForward'
+  | 'portForwardStream'
+  | 'streamLogs'
+  | 'copyToPod'
+  | 'copyFromPod';
 
 /** One named subresource method of a typed client: `['getScale', 'get', 'scale']`. */
 export type SubresourceCall = readonly [method: string, kind: SubresourceCallKind, subresource: string];
@@ -130,6 +159,24 @@ function subresourceMethod(ri: AnyResourceInterface, kind: SubresourceCallKind, 
         }
         return ri.streamSubresource(name, subresource, { signal, timeoutMs, params });
       };
+    case 'exec':
+      return (name: string, options: ExecOptions) => pods.exec(ri, name, options);
+    case 'execStream':
+      return (name: string, options: ExecStreamOptions) => pods.execStream(ri, name, options);
+    case 'attach':
+      return (name: string, options?: AttachOptions) => pods.attach(ri, name, options);
+    case 'attachStream':
+      return (name: string, options?: AttachStreamOptions) => pods.attachStream(ri, name, options);
+    case 'portForward':
+      return (name: string, options: PortForwardOptions) => pods.portForward(ri, name, options);
+    case 'portForwardStream':
+      return (name: string, options: PortForwardStreamOptions) => pods.portForwardStream(ri, name, options);
+    case 'streamLogs':
+      return (name: string, options?: StreamLogsOptions) => pods.streamLogs(ri, name, options);
+    case 'copyToPod':
+      return (name: string, options: CopyToPodOptions) => pods.copyToPodOf(ri, name, options);
+    case 'copyFromPod':
+      return (name: string, options: CopyFromPodOptions) => pods.copyFromPodOf(ri, name, options);
   }
 }
 

@@ -113,7 +113,7 @@ interface GroupVersion {
 /** A named method of a typed client for a subresource, and how the runtime makes it. */
 interface SubresourceMethod {
   name: string;
-  kind: 'get' | 'update' | 'create' | 'apply' | 'stream';
+  kind: 'get' | 'update' | 'create' | 'apply' | 'stream' | StreamingKind;
   subresource: string;
   signature: string;
   doc: string[];
@@ -162,6 +162,79 @@ const namedSubresources: Record<string, Partial<Record<string, [name: string, ki
   log: { get: ['getLogs', 'stream'] },
   token: { post: ['createToken', 'create'] },
   binding: { post: ['bind', 'create'] },
+};
+
+/** The hand-written streaming methods of `typed.ts` (`kubeloop.StreamingCallKind`): each method is named as its kind. */
+type StreamingKind =
+  | 'exec'
+  | 'execStream'
+  | 'attach'
+  | 'attachStream'
+  | 'portForward'
+  | 'portForwardStream'
+  | 'streamLogs'
+  | 'copyToPod'
+  | 'copyFromPod';
+
+/**
+ * The streaming methods of a resource's subresources (`plural/subresource` of the core group): exec, attach and
+ * portforward are `connect` operations (WebSocket upgrades), which the OpenAPI document describes without their
+ * protocol; their signatures are written here and their runtime is `streaming/pods.ts`.
+ */
+const streamingMethods: Record<string, readonly [kind: StreamingKind, signature: string, doc: string][]> = {
+  'pods/exec': [
+    [
+      'exec',
+      'exec(name: string, options: kubeloop.ExecOptions): Promise<kubeloop.ExecResult>',
+      'Runs a command in a container to its end: its stdout, stderr and exit code (pods/exec over WebSocket).',
+    ],
+    [
+      'execStream',
+      'execStream(name: string, options: kubeloop.ExecStreamOptions): kubeloop.ExecStream',
+      'Runs a command in a container with its stdin, stdout and stderr as Node streams (pods/exec over WebSocket).',
+    ],
+    [
+      'copyToPod',
+      'copyToPod(name: string, options: kubeloop.CopyToPodOptions): Promise<void>',
+      'Copies a local file or folder into a container, as `kubectl cp` does (tar over pods/exec).',
+    ],
+    [
+      'copyFromPod',
+      'copyFromPod(name: string, options: kubeloop.CopyFromPodOptions): Promise<kubeloop.CopyFromPodResult>',
+      'Copies a file or folder of a container to a local path, as `kubectl cp` does (tar over pods/exec).',
+    ],
+  ],
+  'pods/attach': [
+    [
+      'attach',
+      'attach(name: string, options?: kubeloop.AttachOptions): Promise<kubeloop.ExecResult>',
+      "Attaches to a container's process and collects its output until it ends (pods/attach over WebSocket).",
+    ],
+    [
+      'attachStream',
+      'attachStream(name: string, options?: kubeloop.AttachStreamOptions): kubeloop.ExecStream',
+      "Attaches to a container's process with its stdin, stdout and stderr as Node streams (pods/attach over WebSocket).",
+    ],
+  ],
+  'pods/portforward': [
+    [
+      'portForward',
+      'portForward(name: string, options: kubeloop.PortForwardOptions): Promise<kubeloop.PortForward>',
+      "Forwards local TCP ports to the pod's ports, as `kubectl port-forward` does (pods/portforward over WebSocket).",
+    ],
+    [
+      'portForwardStream',
+      'portForwardStream(name: string, options: kubeloop.PortForwardStreamOptions): kubeloop.PortForwardStream',
+      "One connection to each of the pod's ports, as Duplex streams (pods/portforward over WebSocket).",
+    ],
+  ],
+  'pods/log': [
+    [
+      'streamLogs',
+      'streamLogs(name: string, options?: kubeloop.StreamLogsOptions): AsyncIterable<string>',
+      'Follows the log of a container, line by line, until it ends or the signal aborts (GET pods/log).',
+    ],
+  ],
 };
 
 /**
@@ -373,6 +446,7 @@ class Generator {
     const methods: SubresourceMethod[] = [];
     for (const [subresource, ops] of r.subresources) {
       if (subresource === 'status') continue; // updateStatus / applyStatus, from ResourceInterface
+      const streaming = r.group === '' ? (streamingMethods[`${r.plural}/${subresource}`] ?? []) : [];
       for (const { method, action, op } of ops) {
         if (action === 'connect') continue; // exec, attach, portforward, proxy: not plain HTTP calls
         const named = namedSubresources[subresource]?.[method];
@@ -408,6 +482,8 @@ class Generator {
           case 'apply':
             signature = `${name}(name: string, ${param}: kubeloop.ApplyConfiguration<${body}>, options: kubeloop.ApplyOptions): Promise<${response}>`;
             break;
+          default:
+            throw new Error(`codegen: ${kind} is a streaming method, listed in streamingMethods`);
         }
         if ((kind === 'update' || kind === 'create' || kind === 'apply') && !body) {
           throw new Error(`codegen: no request body type for ${method} ${r.plural}/${subresource} in ${from.id}`);
@@ -422,6 +498,8 @@ class Generator {
           doc: [description ? `${description} (${what}).` : `${what}.`],
         });
       }
+      for (const [kind, signature, doc] of streaming)
+        methods.push({ name: kind, kind, subresource, signature, doc: [doc] });
     }
     return methods;
   }

@@ -476,7 +476,7 @@ const groups: Readonly<Record<string, Readonly<Record<string, kubeloop.ResourceE
     nodes: [corev1.Node, []],
     persistentVolumeClaims: [corev1.PersistentVolumeClaim, []],
     persistentVolumes: [corev1.PersistentVolume, []],
-    pods: [corev1.Pod, [['bind', 'create', 'binding'], ['getEphemeralContainers', 'get', 'ephemeralcontainers'], ['updateEphemeralContainers', 'update', 'ephemeralcontainers'], ['evict', 'create', 'eviction'], ['getLogs', 'stream', 'log'], ['getResize', 'get', 'resize'], ['updateResize', 'update', 'resize']]],
+    pods: [corev1.Pod, [['attach', 'attach', 'attach'], ['attachStream', 'attachStream', 'attach'], ['bind', 'create', 'binding'], ['getEphemeralContainers', 'get', 'ephemeralcontainers'], ['updateEphemeralContainers', 'update', 'ephemeralcontainers'], ['evict', 'create', 'eviction'], ['exec', 'exec', 'exec'], ['execStream', 'execStream', 'exec'], ['copyToPod', 'copyToPod', 'exec'], ['copyFromPod', 'copyFromPod', 'exec'], ['getLogs', 'stream', 'log'], ['streamLogs', 'streamLogs', 'log'], ['portForward', 'portForward', 'portforward'], ['portForwardStream', 'portForwardStream', 'portforward'], ['getResize', 'get', 'resize'], ['updateResize', 'update', 'resize']]],
     podTemplates: [corev1.PodTemplate, []],
     replicationControllers: [corev1.ReplicationController, [['getScale', 'get', 'scale'], ['updateScale', 'update', 'scale'], ['applyScale', 'apply', 'scale']]],
     resourceQuotas: [corev1.ResourceQuota, []],

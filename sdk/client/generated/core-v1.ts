@@ -2893,6 +2893,10 @@ export const Pod: kubeloop.ResourceDescriptor<Pod> = {
 
 /** Typed client of `pods` (v1, namespaced): verbs get, list, watch, create, update, patch, delete, deletecollection; subresources attach, binding, ephemeralcontainers, eviction, exec, log, portforward, proxy, resize, status. */
 export interface PodClient extends kubeloop.ResourceClient<Pod, PodList>, kubeloop.StatusMethods<Pod> {
+  /** Attaches to a container's process and collects its output until it ends (pods/attach over WebSocket). */
+  attach(name: string, options?: kubeloop.AttachOptions): Promise<kubeloop.ExecResult>;
+  /** Attaches to a container's process with its stdin, stdout and stderr as Node streams (pods/attach over WebSocket). */
+  attachStream(name: string, options?: kubeloop.AttachStreamOptions): kubeloop.ExecStream;
   /** Create binding of a Pod (POST pods/binding). */
   bind(name: string, binding: Binding, options?: kubeloop.CreateOptions): Promise<Binding>;
   /** Read ephemeralcontainers of the specified Pod (GET pods/ephemeralcontainers). */
@@ -2901,8 +2905,22 @@ export interface PodClient extends kubeloop.ResourceClient<Pod, PodList>, kubelo
   updateEphemeralContainers(name: string, pod: Pod, options?: kubeloop.UpdateOptions): Promise<Pod>;
   /** Create eviction of a Pod (POST pods/eviction). */
   evict(name: string, eviction: policyv1.Eviction, options?: kubeloop.CreateOptions): Promise<kubeloop.Status>;
+  /** Runs a command in a container to its end: its stdout, stderr and exit code (pods/exec over WebSocket). */
+  exec(name: string, options: kubeloop.ExecOptions): Promise<kubeloop.ExecResult>;
+  /** Runs a command in a container with its stdin, stdout and stderr as Node streams (pods/exec over WebSocket). */
+  execStream(name: string, options: kubeloop.ExecStreamOptions): kubeloop.ExecStream;
+  /** Copies a local file or folder into a container, as `kubectl cp` does (tar over pods/exec). */
+  copyToPod(name: string, options: kubeloop.CopyToPodOptions): Promise<void>;
+  /** Copies a file or folder of a container to a local path, as `kubectl cp` does (tar over pods/exec). */
+  copyFromPod(name: string, options: kubeloop.CopyFromPodOptions): Promise<kubeloop.CopyFromPodResult>;
   /** Read log of the specified Pod (GET pods/log). */
   getLogs(name: string, options?: kubeloop.GetLogsOptions): AsyncIterable<string>;
+  /** Follows the log of a container, line by line, until it ends or the signal aborts (GET pods/log). */
+  streamLogs(name: string, options?: kubeloop.StreamLogsOptions): AsyncIterable<string>;
+  /** Forwards local TCP ports to the pod's ports, as `kubectl port-forward` does (pods/portforward over WebSocket). */
+  portForward(name: string, options: kubeloop.PortForwardOptions): Promise<kubeloop.PortForward>;
+  /** One connection to each of the pod's ports, as Duplex streams (pods/portforward over WebSocket). */
+  portForwardStream(name: string, options: kubeloop.PortForwardStreamOptions): kubeloop.PortForwardStream;
   /** Read resize of the specified Pod (GET pods/resize). */
   getResize(name: string, options?: kubeloop.RequestOptions): Promise<Pod>;
   /** Replace resize of the specified Pod (PUT pods/resize). */

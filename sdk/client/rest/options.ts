@@ -111,3 +111,27 @@ export type PatchBody<T extends KubeObject, P extends PatchType> = P extends 'js
   : P extends 'apply'
     ? ApplyConfiguration<T>
     : DeepPartial<T>;
+
+/** Options of `getLogs` (pods/log). Undefined fields are not sent. */
+export interface GetLogsOptions extends RequestOptions {
+  /** The container to read; may be left out when the pod has one container. */
+  container?: string;
+  /** Keep streaming new lines until the container ends or the iteration stops. Default: false. */
+  follow?: boolean;
+  /** The logs of the previous, terminated instance of the container. Default: false. */
+  previous?: boolean;
+  /** Only lines newer than this many seconds. Excludes `sinceTime`. */
+  sinceSeconds?: number;
+  /** Only lines after this RFC 3339 time. Excludes `sinceSeconds`. */
+  sinceTime?: string;
+  /** Only the last lines, this many. */
+  tailLines?: number;
+  /** Prefix each line with its RFC 3339 timestamp. Default: false. */
+  timestamps?: boolean;
+  /** Stop after about this many bytes. */
+  limitBytes?: number;
+  /** `All` (default), `Stdout` or `Stderr`. */
+  stream?: 'All' | 'Stdout' | 'Stderr';
+  /** Do not verify the kubelet's serving certificate. Default: false. */
+  insecureSkipTLSVerifyBackend?: boolean;
+}

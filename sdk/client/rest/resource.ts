@@ -20,6 +20,7 @@ import type {
 } from './resource-interface.js';
 import { linkRestConfig } from './links.js';
 import { RestClient, type Request } from './rest-client.js';
+import type { Transport } from '../transport/transport.js';
 
 /** Where a resource lives: enough to build its URLs. `kind` is known for typed clients, not always for dynamic ones. */
 export interface ResourceLocation extends GroupVersion {
@@ -263,11 +264,32 @@ class ResourceClient<T extends KubeObject, L extends KubeList<T>> implements Nam
     return req.body(body).do(options).into<R>();
   }
 
+  /** The transport and path (without query) of a subresource of one object: for WebSocket calls. */
+  connectTarget(name: string, subresource: string): ConnectTarget {
+    const path = this.req('GET', name, subresource).url();
+    return { transport: this.rc.transport, path };
+  }
+
   streamSubresource(name: string, subresource: string, options: SubresourceOptions = {}): AsyncIterable<string> {
     return this.req('GET', name, subresource)
       .params(options.params ?? {})
       .stream(options.signal ? { signal: options.signal } : {});
   }
+}
+
+/** Where a connect subresource (exec, attach, portforward) of one object is: see {@link connectTargetOf}. */
+export interface ConnectTarget {
+  transport: Transport;
+  /** Path without query, relative to the host. */
+  path: string;
+}
+
+/**
+ * The transport and path of a subresource of `name`, when `ri` talks to an API server (a client of
+ * {@link createResourceClientFactory}); undefined for other implementations, such as fake clients.
+ */
+export function connectTargetOf(ri: unknown, name: string, subresource: string): ConnectTarget | undefined {
+  return ri instanceof ResourceClient ? ri.connectTarget(name, subresource) : undefined;
 }
 
 /** Makes ResourceInterfaces for one RestConfig: typed clients and the DynamicClient are built on it. */

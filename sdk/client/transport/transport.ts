@@ -45,6 +45,16 @@ export interface StreamResponse {
   body: Dispatcher.ResponseData['body'];
 }
 
+/** Where and how a WebSocket connects: see {@link Transport.webSocketTarget}. */
+export interface WebSocketTarget {
+  url: string;
+  headers: Record<string, string | string[]>;
+  tls: { ca?: string; cert?: string; key?: string; servername?: string; rejectUnauthorized: boolean };
+  proxyUrl?: string;
+  /** The config's `pingIntervalMs`: how often an open WebSocket is PINGed (0: never). */
+  pingIntervalMs: number;
+}
+
 /** A request/response observer: the manager turns these into `rest_client_requests_total` and latency metrics. */
 export interface RequestObserver {
   (event: { method: string; host: string; path: string; statusCode: number | 'error'; durationMs: number }): void;
@@ -274,6 +284,41 @@ export class Transport {
       throw ApiError.fromResponse(res.statusCode, body, this.info(req), retryAfterSeconds(res.headers));
     }
     return res;
+  }
+
+  /**
+   * What a WebSocket (exec, attach, port-forward) needs to reach the API server as this transport does: the `wss:` URL
+   * of `path`, the headers of the current credentials (bearer token, exec plugin, impersonation), the TLS material
+   * (CA, client certificate, server name; verified unless the config says otherwise) and the proxy. Waits for an exec
+   * plugin's credential as a stream does. The result holds credentials: never log it.
+   */
+  async webSocketTarget(path: string, signal: AbortSignal | undefined): Promise<WebSocketTarget> {
+    const req: HttpRequest = { method: 'GET', path, signal };
+    signal?.throwIfAborted();
+    if (this.limiter) await this.limiter.wait(signal);
+    const { creds, files } = await this.material(req, 'stream', signal, undefined, 0);
+    const url = new URL(this.url(path));
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    const certData = creds.certData ?? files?.certData;
+    const keyData = creds.keyData ?? files?.keyData;
+    const caData = files?.caData ?? this.connection.caData;
+    return {
+      url: url.href,
+      headers: { 'user-agent': this.userAgent, ...creds.headers },
+      tls: {
+        ...(caData && { ca: caData }),
+        ...(certData && keyData && { cert: certData, key: keyData }),
+        ...(this.connection.serverName && { servername: this.connection.serverName }),
+        rejectUnauthorized: this.connection.insecureSkipTLSVerify !== true,
+      },
+      ...(this.connection.proxyUrl && { proxyUrl: this.connection.proxyUrl }),
+      pingIntervalMs: this.connection.pingIntervalMs,
+    };
+  }
+
+  /** A WebSocket handshake was refused with 401: rotating credentials are read again. True when they may change. */
+  invalidateCredentials(): boolean {
+    return this.credentials.invalidate();
   }
 
   private info(req: HttpRequest): RequestInfo {
