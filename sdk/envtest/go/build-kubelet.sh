@@ -12,6 +12,7 @@
 # its result by rename.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/go-build.sh"
 src="$here/kubelet"
 log() { printf '[envtest-kubelet] %s\n' "$*" >&2; }
 
@@ -52,23 +53,4 @@ export CGO_ENABLED=0 GOFLAGS=-mod=mod
 started=$SECONDS
 log "downloading Go modules (client-go and cri-streaming $kube_version's twins)"
 (cd "$src" && go mod download)
-total=$(cd "$src" && go list -deps . | wc -l)
-log "modules ready after $((SECONDS - started))s; compiling the test kubelet ($total packages; seconds once the control plane's build warmed Go's cache, minutes on a cold one)"
-tmp=$(mktemp "$cache_root/envtest/.kubelet-XXXXXX")
-trap 'rm -f "$tmp"' EXIT
-# go build -v names each package it compiles: count them, and say how far it got every 15 s (pipefail and -e stop
-# the script when the build fails; its errors are passed on).
-(cd "$src" && go build -v -trimpath -ldflags "-s -w -X main.defaultKubeletVersion=$kube_version" -o "$tmp" . 2>&1) | {
-  n=0 last=$SECONDS
-  while IFS= read -r line; do
-    case "$line" in
-      "#"*|*.go:*|go:*) printf '%s\n' "$line" >&2 ;;
-      *) n=$((n + 1)) ;;
-    esac
-    if (( SECONDS - last >= 15 )); then log "compiled $n of at most $total packages"; last=$SECONDS; fi
-  done
-}
-chmod 0755 "$tmp" && mv "$tmp" "$dest"
-trap - EXIT
-log "done in $((SECONDS - started))s: $dest"
-echo "$dest"
+go_build_install "$src" . "$dest" "the test kubelet" "-s -w -X main.defaultKubeletVersion=$kube_version"

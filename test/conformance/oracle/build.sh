@@ -11,6 +11,7 @@
 # its result by rename.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../../../sdk/envtest/go/go-build.sh"
 log() { printf '[conformance-oracle] %s\n' "$*" >&2; }
 
 if [ -n "${KUBELOOP_CONFORMANCE_ORACLE:-}" ]; then
@@ -49,23 +50,4 @@ export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=local
 started=$SECONDS
 log "downloading Go modules (client-go and apimachinery v0.37.2)"
 (cd "$here" && go mod download)
-total=$(cd "$here" && go list -deps . | wc -l)
-log "modules ready after $((SECONDS - started))s; compiling the oracle ($total packages; about a minute on a cold cache)"
-tmp=$(mktemp "$cache_root/conformance/.oracle-XXXXXX")
-trap 'rm -f "$tmp"' EXIT
-# go build -v names each package it compiles: count them, and say how far it got every 15 s (pipefail and -e stop
-# the script when the build fails; its errors are passed on).
-(cd "$here" && go build -v -trimpath -ldflags "-s -w" -o "$tmp" . 2>&1) | {
-  n=0 last=$SECONDS
-  while IFS= read -r line; do
-    case "$line" in
-      "#"*|*.go:*|go:*) printf '%s\n' "$line" >&2 ;;
-      *) n=$((n + 1)) ;;
-    esac
-    if (( SECONDS - last >= 15 )); then log "compiled $n of at most $total packages"; last=$SECONDS; fi
-  done
-}
-chmod 0755 "$tmp" && mv "$tmp" "$dest"
-trap - EXIT
-log "done in $((SECONDS - started))s: $dest"
-echo "$dest"
+go_build_install "$here" . "$dest" "the oracle" "-s -w"

@@ -11,6 +11,7 @@
 # its result by rename.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../../../sdk/envtest/go/go-build.sh"
 log() { printf '[helm] %s\n' "$*" >&2; }
 
 if [ -n "${KUBELOOP_HELM:-}" ]; then
@@ -51,25 +52,4 @@ export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=local
 started=$SECONDS
 log "downloading Go modules (helm.sh/helm/v4 $version)"
 (cd "$here" && go mod download)
-pkg=helm.sh/helm/v4/cmd/helm
-total=$(cd "$here" && go list -deps "$pkg" | wc -l)
-log "modules ready after $((SECONDS - started))s; compiling helm $version ($total packages; minutes on a cold cache)"
-tmp=$(mktemp "$cache_root/helm/.helm-XXXXXX")
-trap 'rm -f "$tmp"' EXIT
-ldflags="-s -w -X helm.sh/helm/v4/internal/version.version=$version -X helm.sh/helm/v4/internal/version.gitTreeState=clean"
-# go build -v names each package it compiles: count them, and say how far it got every 15 s (pipefail and -e stop
-# the script when the build fails; its errors are passed on).
-(cd "$here" && go build -v -trimpath -ldflags "$ldflags" -o "$tmp" "$pkg" 2>&1) | {
-  n=0 last=$SECONDS
-  while IFS= read -r line; do
-    case "$line" in
-      "#"*|*.go:*|go:*) printf '%s\n' "$line" >&2 ;;
-      *) n=$((n + 1)) ;;
-    esac
-    if (( SECONDS - last >= 15 )); then log "compiled $n of at most $total packages"; last=$SECONDS; fi
-  done
-}
-chmod 0755 "$tmp" && mv "$tmp" "$dest"
-trap - EXIT
-log "done in $((SECONDS - started))s: $dest"
-echo "$dest"
+go_build_install "$here" helm.sh/helm/v4/cmd/helm "$dest" "helm $version" "-s -w -X helm.sh/helm/v4/internal/version.version=$version -X helm.sh/helm/v4/internal/version.gitTreeState=clean"
