@@ -187,7 +187,7 @@ func facts(p params) map[string]any {
 	}
 }
 
-// s1: cold sync of one informer.
+// s1: cold sync of one informer, until an event handler registered before the start has synced.
 func s1(p params) { coldSync(p) }
 
 // coldSync is S1's measurement, which S2 repeats with other initial-list options for the informer factory.
@@ -199,26 +199,35 @@ func coldSync(p params, options ...informers.SharedInformerOption) {
 	cpu0 := cpuMs()
 	t0 := time.Now()
 	var inf cache.SharedIndexInformer
+	var start func(stop <-chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	if p.Metadata {
 		f, i := metadataInformerFor(p)
-		inf = i
-		f.Start(ctx.Done())
+		inf, start = i, f.Start
 	} else {
 		f, i := informerFor(p, cs, options...)
-		inf = i
-		f.Start(ctx.Done())
+		inf, start = i, f.Start
 	}
-	waitSynced(inf.HasSynced)
+	// The measured phase ends when a handler registered before the start has been handed every object.
+	var seen atomic.Int64
+	reg, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: func(any) { seen.Add(1) }})
+	if err != nil {
+		panic(err)
+	}
+	start(ctx.Done())
+	waitSynced(reg.HasSynced)
 	ms := float64(time.Since(t0).Microseconds()) / 1e3
 	cpu := cpuMs() - cpu0
 	measured()
 	if got := len(inf.GetStore().ListKeys()); got != p.N {
 		panic(fmt.Sprintf("cached %d of %d", got, p.N))
 	}
+	if got := seen.Load(); got != int64(p.N) {
+		panic(fmt.Sprintf("the handler saw %d of %d", got, p.N))
+	}
 	heap := heapAfterGC() - heap0
 	r := map[string]any{"ms": ms, "cpuMs": cpu, "heapPerObject": float64(heap) / float64(p.N), "rssBeforeMB": rssBefore,
-		"facts": facts(p)}
+		"handlerSaw": seen.Load(), "facts": facts(p)}
 	runtime.KeepAlive(inf)
 	finish(r)
 	cancel()

@@ -83,3 +83,22 @@ export async function quietManagerOptions() {
     logger: pino({ level: 'warn' }, process.stderr),
   };
 }
+
+/** Resolves once `done()` is true, checking at every turn of the event loop; throws after `timeoutMs`. */
+export async function until(done, timeoutMs = 30_000) {
+  const deadline = performance.now() + timeoutMs;
+  while (!done()) {
+    if (performance.now() > deadline) throw new Error('timed out waiting for the handler');
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/**
+ * kubeloop: resolves once `registration` has synced (the informer synced and this handler was handed every object of
+ * the initial list). The registration has no promise of its own: the informer's sync is awaited, then the handler's
+ * buffer is polled at every turn of the event loop (it is usually drained by then).
+ */
+export async function handlerSynced(informer, registration) {
+  await informer.waitForSync();
+  await until(() => registration.hasSynced());
+}
