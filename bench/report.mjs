@@ -150,7 +150,7 @@ for (const [id, { report }] of Object.entries(plugins)) {
   Object.assign(labels, report.labels);
   Object.assign(short, report.short);
 }
-const scenarioOrder = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7', 'S8', 'S9'];
+const scenarioOrder = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7', 'S8', 'S9', 'S10'];
 
 function summarize(runs, defs, c) {
   const out = {};
@@ -281,6 +281,73 @@ function targets(summaries) {
   }
   for (const [id, { report }] of Object.entries(plugins)) {
     if (summaries[id]) report.targets(summaries[id], (what, ok, figure) => line(id, what, ok, figure));
+  }
+  return out.toSorted((a, b) => scenarioOrder.indexOf(a.scenario) - scenarioOrder.indexOf(b.scenario));
+}
+
+/** The second round of targets (issue #22, "Performance, second round"), next to PERFORMANCE.md's. */
+function secondRoundTargets(summaries) {
+  const out = [];
+  const line = (scenario, what, ok, figure) =>
+    out.push({ scenario, what, status: ok === undefined ? 'n/a' : ok ? 'met' : 'missed', figure });
+  const vs = (a, b, unit) => `(${fmt(a)} vs ${fmt(b)}${unit})`;
+  for (const { c, s } of summaries.S1 ?? []) {
+    const kl = s.kl;
+    if (!kl) continue;
+    const tag = caseTitle.S1(c).split(' (')[0];
+    if (s.cn) {
+      const r = ratio(kl.ms.median, s.cn.ms.median);
+      line('S1', `${tag}: sync time ≤ 1.0× CN`, r <= 1.0, `${fmt(r)}× ${vs(kl.ms.median, s.cn.ms.median, ' ms')}`);
+    }
+    if (s.floor) {
+      const limit = c.n >= 10_000 ? 1.2 : 1.4;
+      const r = ratio(kl.ms.median, s.floor.ms.median);
+      line(
+        'S1',
+        `${tag}: sync time ≤ ${limit}× FLOOR`,
+        r <= limit,
+        `${fmt(r)}× ${vs(kl.ms.median, s.floor.ms.median, ' ms')}`,
+      );
+    }
+  }
+  const s3 = (summaries.S3 ?? []).filter(({ s }) => s.kl && s['go-json']);
+  const maxRate = Math.max(...s3.map(({ c }) => c.rate));
+  for (const { c, s } of s3.filter(({ c }) => c.rate === maxRate)) {
+    const r = ratio(s.kl.cpuEv.median, s['go-json'].cpuEv.median);
+    line(
+      'S3',
+      `${c.rate}/s (the highest rate of this run): CPU per event ≤ 1.0× GO-JSON`,
+      r <= 1.0,
+      `${fmt(r)}× ${vs(s.kl.cpuEv.median, s['go-json'].cpuEv.median, ' µs')}`,
+    );
+  }
+  for (const { c, s } of summaries.S6 ?? []) {
+    if (!s.kl || !s['go-json'] || c.op !== 'get') continue;
+    const [kl, go] = [s.kl, s['go-json']];
+    if (c.concurrency === 1) {
+      const r = kl.rps.median / go.rps.median;
+      line(
+        'S6',
+        'sequential GETs: req/s ≥ 0.85× client-go',
+        r >= 0.85,
+        `${fmt(r)}× ${vs(kl.rps.median, go.rps.median, '/s')}`,
+      );
+    } else if (c.concurrency === 64) {
+      const d = kl.p50.median - go.p50.median;
+      line(
+        'S6',
+        '64 concurrent GETs: p50 ≤ client-go + 2 ms',
+        d <= 2,
+        `${d >= 0 ? '+' : ''}${fmt(d)} ms ${vs(kl.p50.median, go.p50.median, ' ms')}`,
+      );
+    }
+  }
+  for (const { s } of summaries.S8 ?? []) {
+    if (s.kl) line('S8', 'idle RSS ≤ 75 MB', s.kl.rss.median <= 75, `${fmt(s.kl.rss.median)} MB`);
+  }
+  for (const [id, { report }] of Object.entries(plugins)) {
+    if (summaries[id] && report.secondRound)
+      report.secondRound(summaries[id], (what, ok, figure) => line(id, what, ok, figure));
   }
   return out.toSorted((a, b) => scenarioOrder.indexOf(a.scenario) - scenarioOrder.indexOf(b.scenario));
 }
@@ -429,6 +496,17 @@ export function renderReport(results) {
   const factsEnd = md.indexOf('') + 1;
   md.splice(factsEnd, 0, ...summaryRows, '');
   const t = targets(summaries);
+  const t2 = secondRoundTargets(summaries);
+  const count = (list) =>
+    `${list.filter((x) => x.status === 'met').length} met, ${list.filter((x) => x.status === 'missed').length} missed`;
+  const secondRound = t2.length
+    ? [
+        '## Targets, second round (issue #22)\n',
+        '| scenario | target | figure | status |\n| --- | --- | --- | --- |',
+        ...t2.map((x) => `| ${x.scenario} | ${x.what} | ${x.figure} | ${x.status} |`),
+        '',
+      ]
+    : [];
   const summary = [
     `# kubeloop benchmarks: summary (${results.mode} mode)\n`,
     `Ratios of kubeloop to each peer, medians of one run of \`npm run bench${results.mode === 'full' ? ' -- --full' : ''}\` on ${f.date.slice(0, 10)}` +
@@ -437,11 +515,12 @@ export function renderReport(results) {
         ? `; re-run with \`--merge\`: ${results.merged.map((m) => `${m.scenarios.join(', ')} (kubeloop ${m.facts.kubeloop})`).join('; ')}`
         : '') +
       `; every figure, its spread and what differs between peers are in [report.md](report.md).` +
-      ` Targets: ${t.filter((x) => x.status === 'met').length} met, ${t.filter((x) => x.status === 'missed').length} missed.\n`,
+      ` Targets: ${count(t)}${t2.length ? `; second round: ${count(t2)}` : ''}.\n`,
     '## Targets (PERFORMANCE.md)\n',
     '| scenario | target | figure | status |\n| --- | --- | --- | --- |',
     ...t.map((x) => `| ${x.scenario} | ${x.what} | ${x.figure} | ${x.status} |`),
     '',
+    ...secondRound,
     ...summaryRows,
     '',
   ].join('\n');
@@ -451,6 +530,7 @@ export function renderReport(results) {
     for (const x of t) md.push(`| ${x.scenario} | ${x.what} | ${x.figure} | ${x.status} |`);
     md.push('');
   }
+  md.push(...secondRound);
   const charts = {};
   if (summaries.S1) {
     charts['s1-sync.svg'] = barChart(
@@ -474,7 +554,10 @@ export function renderReport(results) {
   if (summaries.S8) charts['s8-rss.svg'] = barChart('S8 idle footprint: RSS', 'MB', panelsFor(summaries, 'S8', 'rss'));
   for (const [id, { report }] of Object.entries(plugins)) {
     if (summaries[id] && report.charts)
-      Object.assign(charts, report.charts(summaries[id], { barChart, panels: (key) => panelsFor(summaries, id, key) }));
+      Object.assign(
+        charts,
+        report.charts(summaries[id], { barChart, short, panels: (key) => panelsFor(summaries, id, key) }),
+      );
   }
   if (Object.keys(charts).length) {
     md.push('## Charts\n');

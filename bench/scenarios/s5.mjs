@@ -278,6 +278,26 @@ export const report = {
       );
     }
   },
+  /** Issue #22's second round: throughput at every worker count, and CPU per reconcile within 2× client-go's. */
+  secondRound(list, line) {
+    const f = (x) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
+    for (const { c, s } of list) {
+      if (!s.kl || !s['go-json']) continue;
+      const tag = `${c.k.toLocaleString('en')} widgets, ${workersLabel(c.workers)}`;
+      const r = s.kl.rps.median / s['go-json'].rps.median;
+      line(
+        `${tag}: reconciles/s ≥ 1.0× controller-runtime`,
+        r >= 1.0,
+        `${f(r)}× (${s.kl.rps.median.toFixed(0)} vs ${s['go-json'].rps.median.toFixed(0)}/s)`,
+      );
+      const cpu = s.kl.cpuRec.median / s['go-json'].cpuRec.median;
+      line(
+        `${tag}: CPU per reconcile ≤ 2.0× GO-JSON`,
+        cpu <= 2.0,
+        `${f(cpu)}× (${s.kl.cpuRec.median.toFixed(0)} vs ${s['go-json'].cpuRec.median.toFixed(0)} µs)`,
+      );
+    }
+  },
   charts(list, { barChart, panels }) {
     return {
       's5-reconciles.svg': barChart(
