@@ -312,7 +312,7 @@ function secondRoundTargets(summaries) {
   }
   const s3 = (summaries.S3 ?? []).filter(({ s }) => s.kl && s['go-json']);
   const maxRate = Math.max(...s3.map(({ c }) => c.rate));
-  for (const { c, s } of s3.filter(({ c }) => c.rate === maxRate)) {
+  for (const { c, s } of s3.filter((x) => x.c.rate === maxRate)) {
     const r = ratio(s.kl.cpuEv.median, s['go-json'].cpuEv.median);
     line(
       'S3',

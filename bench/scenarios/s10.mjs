@@ -148,7 +148,6 @@ const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 /** One panel of lines on a log x axis (N) and a linear y axis from 0; series = [{ peer, name, points: [[n, y]] }]. */
 function linePanel(title, unit, series, y0, short) {
-  const width = 760;
   const left = 70;
   const plotW = 470;
   const plotH = 220;

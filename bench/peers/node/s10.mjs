@@ -3,7 +3,7 @@
 // object), the settled memory after it, then a steady watch: the harness merge-patches a timestamp annotation of
 // p.events objects at a fixed rate, starting when this peer creates p.signalFile; CPU per event and lag; then the
 // settled memory again.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import {
   conn,
   cpuMs,
@@ -46,7 +46,10 @@ const peers = {
   /** kubeloop: createSharedIndexInformer with its defaults (as S1), or the metadata-only informer. */
   async kl(u) {
     const { createSharedIndexInformer } = await import(dist('cache/index.js'));
-    const { metadataListWatchFor, resolveResource } = await import(dist('cache/internal.js'));
+    // Not public API (the manager's metadata-only informers use it); an older build (BENCH_KL_BUILDS) exports it from
+    // the cache index.
+    const internal = existsSync(dist('cache/internal.js')) ? dist('cache/internal.js') : dist('cache/index.js');
+    const { metadataListWatchFor, resolveResource } = await import(internal);
     const { createResourceClientFactory } = await import(dist('client/index.js'));
     return async () => {
       const lw = p.metadata
