@@ -19,18 +19,22 @@ import {
 import type { FactoryInformerHealth } from '../cache/index.js';
 import { createLeaderElector, createLeaseLock, isLeadershipLost } from '../leaderelection/index.js';
 import { realClock, type Clock, type WallClock } from '../workqueue/index.js';
+import type {
+  CertProvisioner,
+  Conversion,
+  ManagerCertProvisionerOptions,
+  WebhookClass,
+  WebhookServer,
+  WebhookServerOptions,
+} from '../webhook/index.js';
+// Not the webhook index: it loads the certificate code (and @peculiar/x509), which a manager loads on first use.
 import {
-  createCertProvisioner,
   createWebhookServer,
   defaultCertDir,
-  type CertProvisioner,
-  type Conversion,
-  type ManagerCertProvisionerOptions,
-  type WebhookClass,
-  type WebhookServer,
-  type WebhookServerOptions,
-} from '../webhook/index.js';
-import { registerWebhookInstance, webhookOptionsOf } from '../webhook/internal.js';
+  loadCertProvisioner,
+  registerWebhookInstance,
+  webhookOptionsOf,
+} from '../webhook/internal.js';
 import { ManagerCache, type CacheOptions } from './cache.js';
 import { CachedClient, ResourceRegistry } from './client.js';
 import type { Source } from './source.js';
@@ -891,6 +895,7 @@ async function addCertProvisioner(
   server: WebhookServerOptions,
 ): Promise<CertProvisioner> {
   const { writeCertDir = true, namespace, ...rest } = options;
+  const { createCertProvisioner } = await loadCertProvisioner();
   const provisioner = createCertProvisioner({
     ...rest,
     clientset: createClientset(mgr.config),
