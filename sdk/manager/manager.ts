@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { container as rootContainer, type DependencyContainer, type InjectionToken } from 'tsyringe';
 import {
   AlreadyStartedError,
@@ -46,6 +46,7 @@ import { reconcilerOptionsOf, type ReconcilerClass } from './decorator.js';
 import { createEventRecorder, type EventRecorder } from './events.js';
 import { createDefaultLogger } from './logger.js';
 import { ApiServerContact, type LivenessOptions } from './liveness.js';
+import { Gauge } from './internal/prom-client.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { Reconcile } from './reconcile.js';
 import { startMetricsServer, startProbeServer, type Check, type MetricsServerOptions, type Server } from './servers.js';

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from './internal/prom-client.js';
 import { observeRequests } from '../client/internal.js';
 import type { MetricsProvider, QueueMetrics } from '../workqueue/index.js';
 

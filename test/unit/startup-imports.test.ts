@@ -23,11 +23,18 @@ function loadedBy(specifier: string): { packages: string[]; undiciIndex: boolean
 
 describe('start-up imports', () => {
   it.each(['kubeloop/manager', 'kubeloop/client'])(
-    '%s loads neither CEL, x509, ws, tar-stream nor undici’s index',
+    '%s loads neither CEL, x509, ws, tar-stream, prom-client’s default metrics nor undici’s index',
     (specifier) => {
       const { packages, undiciIndex } = loadedBy(specifier);
       expect(packages).toContain('undici');
-      for (const heavy of ['@bufbuild/cel', '@bufbuild/protobuf', '@peculiar/x509', 'ws', 'tar-stream']) {
+      for (const heavy of [
+        '@bufbuild/cel',
+        '@bufbuild/protobuf',
+        '@peculiar/x509',
+        'ws',
+        'tar-stream',
+        '@opentelemetry/api',
+      ]) {
         expect(packages, heavy).not.toContain(heavy);
       }
       expect(undiciIndex).toBe(false);
