@@ -7,8 +7,17 @@ import { describe, expect, it } from 'vitest';
 // are most of a manager's idle memory otherwise (S8 of the benchmarks, PERFORMANCE.md).
 const root = resolve(import.meta.dirname, '../..');
 
-/** The package folders under node_modules whose files `specifier` loads, and whether undici's index is among them. */
-function loadedBy(specifier: string): { packages: string[]; undiciIndex: boolean } {
+interface Loaded {
+  /** The package folders under node_modules whose files were loaded. */
+  packages: string[];
+  /** undici's index among them. */
+  undiciIndex: boolean;
+  /** Node's bundled undici loaded. */
+  nodeUndici: boolean;
+}
+
+/** What importing `specifier` loads. */
+function loadedBy(specifier: string): Loaded {
   const script = `
     import { registerHooks } from 'node:module';
     const urls = [];
@@ -16,16 +25,18 @@ function loadedBy(specifier: string): { packages: string[]; undiciIndex: boolean
     await import(${JSON.stringify(specifier)});
     const packages = new Set(urls.map((u) => /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(u)?.[1]).filter(Boolean));
     const undiciIndex = urls.some((u) => /node_modules\\/undici\\/index\\.js$/.test(u));
-    console.log(JSON.stringify({ packages: [...packages].sort(), undiciIndex }));`;
+    // Node's own bundled undici (what an ES import of node:http loads, for its lazy WebSocket export).
+    const nodeUndici = process.moduleLoadList.some((m) => m.includes('deps/undici'));
+    console.log(JSON.stringify({ packages: [...packages].sort(), undiciIndex, nodeUndici }));`;
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
-  return JSON.parse(out) as { packages: string[]; undiciIndex: boolean };
+  return JSON.parse(out) as Loaded;
 }
 
 describe('start-up imports', () => {
   it.each(['kubeloop/manager', 'kubeloop/client'])(
-    '%s loads neither CEL, x509, ws, tar-stream, prom-client’s default metrics nor undici’s index',
+    '%s loads neither CEL, x509, ws, tar-stream, prom-client’s default metrics, undici’s index nor Node’s undici',
     (specifier) => {
-      const { packages, undiciIndex } = loadedBy(specifier);
+      const { packages, undiciIndex, nodeUndici } = loadedBy(specifier);
       expect(packages).toContain('undici');
       for (const heavy of [
         '@bufbuild/cel',
@@ -38,6 +49,7 @@ describe('start-up imports', () => {
         expect(packages, heavy).not.toContain(heavy);
       }
       expect(undiciIndex).toBe(false);
+      expect(nodeUndici).toBe(false);
     },
   );
 });

@@ -10,7 +10,7 @@
  * (verified unless the config sets `insecureSkipTLSVerify`), and an HTTP(S) proxy is reached with a CONNECT tunnel
  * made here.
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -205,7 +205,8 @@ function tunnelThrough(target: WebSocketTarget, request: RequestInfo): NonNullab
   const port = url.port || (secure ? '443' : '80');
   const authority = `${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}:${port}`;
   return (_options, callback) => {
-    const send = proxy.protocol === 'https:' ? httpsRequest : httpRequest;
+    // node:http through getBuiltinModule, not an import (see manager/servers.ts).
+    const send = proxy.protocol === 'https:' ? httpsRequest : process.getBuiltinModule('node:http').request;
     const auth = proxy.username
       ? `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}`
       : undefined;
