@@ -34,7 +34,7 @@ function loadedBy(specifier: string): Loaded {
 
 describe('start-up imports', () => {
   it.each(['kubeloop/manager', 'kubeloop/client'])(
-    '%s loads neither CEL, x509, ws, tar-stream, prom-client’s default metrics, undici’s index nor Node’s undici',
+    '%s loads neither CEL, x509, ws, tar-stream, js-yaml, prom-client’s default metrics, undici’s index nor Node’s undici',
     (specifier) => {
       const { packages, undiciIndex, nodeUndici } = loadedBy(specifier);
       expect(packages).toContain('undici');
