@@ -15,10 +15,9 @@ export const Registry = require('prom-client/lib/registry.js') as typeof PromCli
 export const Counter = require('prom-client/lib/counter.js') as typeof PromClient.Counter;
 export const Gauge = require('prom-client/lib/gauge.js') as typeof PromClient.Gauge;
 export const Histogram = require('prom-client/lib/histogram.js') as typeof PromClient.Histogram;
-export type Registry = PromClient.Registry;
 
 /** prom-client's `collectDefaultMetrics`, loaded on its first call. */
-export function collectDefaultMetrics(config: { register: Registry }): void {
+export function collectDefaultMetrics(config: { register: PromClient.Registry }): void {
   (require('prom-client/lib/defaultMetrics.js') as typeof PromClient.collectDefaultMetrics)(config);
 }
 export type Counter<T extends string = string> = PromClient.Counter<T>;
