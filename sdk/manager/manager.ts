@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { container as rootContainer, type DependencyContainer, type InjectionToken } from 'tsyringe';
 import {
   AlreadyStartedError,
@@ -19,18 +19,22 @@ import {
 import type { FactoryInformerHealth } from '../cache/index.js';
 import { createLeaderElector, createLeaseLock, isLeadershipLost } from '../leaderelection/index.js';
 import { realClock, type Clock, type WallClock } from '../workqueue/index.js';
+import type {
+  CertProvisioner,
+  Conversion,
+  ManagerCertProvisionerOptions,
+  WebhookClass,
+  WebhookServer,
+  WebhookServerOptions,
+} from '../webhook/index.js';
+// Not the webhook index: it loads the certificate code (and @peculiar/x509), which a manager loads on first use.
 import {
-  createCertProvisioner,
   createWebhookServer,
   defaultCertDir,
-  type CertProvisioner,
-  type Conversion,
-  type ManagerCertProvisionerOptions,
-  type WebhookClass,
-  type WebhookServer,
-  type WebhookServerOptions,
-} from '../webhook/index.js';
-import { registerWebhookInstance, webhookOptionsOf } from '../webhook/internal.js';
+  loadCertProvisioner,
+  registerWebhookInstance,
+  webhookOptionsOf,
+} from '../webhook/internal.js';
 import { ManagerCache, type CacheOptions } from './cache.js';
 import { CachedClient, ResourceRegistry } from './client.js';
 import type { Source } from './source.js';
@@ -42,6 +46,7 @@ import { reconcilerOptionsOf, type ReconcilerClass } from './decorator.js';
 import { createEventRecorder, type EventRecorder } from './events.js';
 import { createDefaultLogger } from './logger.js';
 import { ApiServerContact, type LivenessOptions } from './liveness.js';
+import { Gauge } from './internal/prom-client.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { Reconcile } from './reconcile.js';
 import { startMetricsServer, startProbeServer, type Check, type MetricsServerOptions, type Server } from './servers.js';
@@ -891,6 +896,7 @@ async function addCertProvisioner(
   server: WebhookServerOptions,
 ): Promise<CertProvisioner> {
   const { writeCertDir = true, namespace, ...rest } = options;
+  const { createCertProvisioner } = await loadCertProvisioner();
   const provisioner = createCertProvisioner({
     ...rest,
     clientset: createClientset(mgr.config),

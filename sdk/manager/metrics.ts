@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry as PromRegistry } from './internal/prom-client.js';
 import { observeRequests } from '../client/internal.js';
 import type { MetricsProvider, QueueMetrics } from '../workqueue/index.js';
 
@@ -256,7 +257,7 @@ function leaderElectionMetrics(registers: Registers): Pick<Metrics, 'leaderElect
  *
  * Errors: prom-client throws when a series of the same name is already on the registry: give each manager its own.
  */
-export function createMetrics(registry: Registry = new Registry(), options: CreateMetricsOptions = {}): Metrics {
+export function createMetrics(registry: Registry = new PromRegistry(), options: CreateMetricsOptions = {}): Metrics {
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
   // Created in this order, which is the order of the families on the registry's page.

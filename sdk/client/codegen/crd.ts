@@ -15,7 +15,8 @@
  * At the root, every field is optional, as in every KubeObject, so that the descriptor `defineResource` makes fits
  * the interface; below it, `required` is honoured.
  */
-import { loadAll } from 'js-yaml';
+import { createRequire } from 'node:module';
+import type * as JsYaml from 'js-yaml';
 import type { JsonSchema } from './schema.js';
 import { docLines, pascalCase, quote, SchemaMapper, type PropertyInfo } from './typescript.js';
 import { ArgumentError } from '../errors.js';
@@ -62,6 +63,9 @@ function isCrd(doc: unknown): doc is Crd {
 
 /** The CRDs in YAML text (any number of documents), a parsed object, or a list of them. */
 function crdsOf(input: string | object | readonly object[]): Crd[] {
+  // js-yaml loads here, not with kubeloop/client (config/internal/yaml-fields.ts does the same).
+  const loadAll = (text: string): unknown[] =>
+    (createRequire(import.meta.url)('js-yaml') as typeof JsYaml).loadAll(text);
   const docs: unknown[] = typeof input === 'string' ? loadAll(input) : Array.isArray(input) ? input : [input];
   const crds = docs.filter(isCrd);
   if (!crds.length) throw new ArgumentError('generateTypesFromCrd: no CustomResourceDefinition in the input');

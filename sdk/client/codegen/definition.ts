@@ -6,7 +6,8 @@
  * `s.raw<unknown>({ … })`, so the schema comes back unchanged either way. Only `spec` and `status` are kept from the
  * root (the status only with the status subresource, which `defineCustomResource` ties it to).
  */
-import { loadAll } from 'js-yaml';
+import { createRequire } from 'node:module';
+import type * as JsYaml from 'js-yaml';
 import type { JSONSchemaProps } from '../generated/apiextensions-v1.js';
 import { ArgumentError } from '../errors.js';
 import { pascalCase, quote } from './typescript.js';
@@ -164,6 +165,9 @@ function objectOf(schema: JSONSchemaProps, indent: string): string {
 }
 
 function crdsOf(input: string | object | readonly object[]): CrdDoc[] {
+  // js-yaml loads here, not with kubeloop/client (config/internal/yaml-fields.ts does the same).
+  const loadAll = (text: string): unknown[] =>
+    (createRequire(import.meta.url)('js-yaml') as typeof JsYaml).loadAll(text);
   const docs: unknown[] = typeof input === 'string' ? loadAll(input) : Array.isArray(input) ? input : [input];
   const crds = docs.filter(
     (d): d is CrdDoc => typeof d === 'object' && d !== null && (d as CrdDoc).kind === 'CustomResourceDefinition',

@@ -7,21 +7,43 @@
  * `url`, `ip`, `cidr`, regex `find`); a rule using them is reported as a field error saying it cannot be evaluated here.
  * `duration` strings stay strings (the server makes them durations).
  */
-import { celEnv, isCelError, parse, plan, type CelInput } from '@bufbuild/cel';
-import { strings } from '@bufbuild/cel/ext';
-import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { createRequire } from 'node:module';
+import type * as CelModule from '@bufbuild/cel';
+import type { CelInput } from '@bufbuild/cel';
+import type * as CelExt from '@bufbuild/cel/ext';
+import type * as ProtobufWkt from '@bufbuild/protobuf/wkt';
 import type { JSONSchemaProps } from '../generated/apiextensions-v1.js';
 
 type Program = (ctx: Record<string, CelInput>) => unknown;
 
-const env = celEnv({ funcs: strings });
+/**
+ * @bufbuild/cel and @bufbuild/protobuf, loaded (synchronously, their CommonJS builds) at the first rule or timestamp:
+ * about 15 MB of a process, which most processes, and every manager without CRD schemas, never need.
+ */
+interface CelLibrary {
+  cel: typeof CelModule;
+  timestampFromDate: typeof ProtobufWkt.timestampFromDate;
+  env: ReturnType<typeof CelModule.celEnv>;
+}
+let library: CelLibrary | undefined;
+function celLibrary(): CelLibrary {
+  if (!library) {
+    const require = createRequire(import.meta.url);
+    const cel = require('@bufbuild/cel') as typeof CelModule;
+    const { strings } = require('@bufbuild/cel/ext') as typeof CelExt;
+    const { timestampFromDate } = require('@bufbuild/protobuf/wkt') as typeof ProtobufWkt;
+    library = { cel, timestampFromDate, env: cel.celEnv({ funcs: strings }) };
+  }
+  return library;
+}
 const programs = new Map<string, Program | Error>();
 
 function compile(rule: string): Program | Error {
   let program = programs.get(rule);
   if (!program) {
+    const { cel, env } = celLibrary();
     try {
-      program = plan(env, parse(rule)) as Program;
+      program = cel.plan(env, cel.parse(rule)) as Program;
     } catch (err) {
       program = err instanceof Error ? err : new Error(String(err));
     }
@@ -43,7 +65,7 @@ export function toCel(schema: JSONSchemaProps | undefined, value: unknown): CelI
   if (typeof value === 'string' && (schema?.format === 'date-time' || schema?.format === 'date')) {
     // The API server gives CEL these strings as timestamps (to the millisecond here: a JavaScript Date).
     const date = new Date(value);
-    if (!Number.isNaN(date.getTime())) return timestampFromDate(date);
+    if (!Number.isNaN(date.getTime())) return celLibrary().timestampFromDate(date);
   }
   if (typeof value === 'number') {
     const integer =
@@ -77,7 +99,7 @@ export function evaluateRule(rule: string, self: CelInput, oldSelf: CelInput | u
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }
-  if (isCelError(result)) return result.message;
+  if (celLibrary().cel.isCelError(result)) return result.message;
   if (typeof result !== 'boolean') return `the rule gave ${typeof result}, not a bool`;
   return result;
 }

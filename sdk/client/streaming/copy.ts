@@ -11,7 +11,7 @@ import { lstat, mkdir, readdir } from 'node:fs/promises';
 import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { extract as tarExtract, pack as tarPack, type Pack } from 'tar-stream';
+import type { Pack } from 'tar-stream';
 import { ArgumentError, StreamError, type RequestInfo } from '../errors.js';
 import type { ExecStream } from './remote-command.js';
 
@@ -111,6 +111,7 @@ export async function copyToPod(start: StartExec, options: CopyToPodOptions, req
     );
   }
   const destination = posix.normalize(options.destination.replace(/\/+$/, '') || '/');
+  const { pack: tarPack } = await import('tar-stream'); // on first copy, not with the client
   const session = start(['tar', 'xmf', '-', '-C', posix.dirname(destination)], true);
   const stderr = collectStderr(session);
   session.stdout?.resume();
@@ -165,6 +166,7 @@ export async function copyFromPod(
   await mkdir(dirname(root), { recursive: true });
   // A name starting with `-` would read as an option of tar.
   const member = prefix.startsWith('-') ? `./${prefix}` : prefix;
+  const { extract: tarExtract } = await import('tar-stream'); // on first copy, not with the client
   const session = start(['tar', 'cf', '-', '-C', posix.dirname(source), member], false);
   const stderr = collectStderr(session);
   const result: CopyFromPodResult = { files: 0, skippedLinks: [] };

@@ -10,12 +10,12 @@
  * (verified unless the config sets `insecureSkipTLSVerify`), and an HTTP(S) proxy is reached with a CONNECT tunnel
  * made here.
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
-import WebSocketClient, { type ClientOptions } from 'ws';
+import type { ClientOptions } from 'ws';
 import type WebSocket from 'ws';
 import { ApiError, ConfigError, StreamError, TransportError, type RequestInfo } from '../errors.js';
 import { describeNetworkError } from '../transport/network-errors.js';
@@ -47,10 +47,12 @@ export interface OpenWebSocketOptions {
  */
 export async function openWebSocket(transport: Transport, options: OpenWebSocketOptions): Promise<WebSocket> {
   const request: RequestInfo = { method: 'GET', path: options.path };
+  // ws loads with the first stream, not with the client: most processes open none.
+  const { default: WebSocketClient } = await import('ws');
   for (let attempt = 0; ; attempt++) {
     const target = await transport.webSocketTarget(options.path, options.signal);
     try {
-      return await handshake(target, options, request, transport.host);
+      return await handshake(WebSocketClient, target, options, request, transport.host);
     } catch (err) {
       if (err instanceof ApiError && err.statusCode === 401 && attempt === 0 && transport.invalidateCredentials()) {
         continue;
@@ -65,6 +67,7 @@ const zeroMask = (mask: Buffer): void => {
 };
 
 function handshake(
+  WebSocketClient: typeof WebSocket,
   target: WebSocketTarget,
   options: OpenWebSocketOptions,
   request: RequestInfo,
@@ -202,7 +205,8 @@ function tunnelThrough(target: WebSocketTarget, request: RequestInfo): NonNullab
   const port = url.port || (secure ? '443' : '80');
   const authority = `${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}:${port}`;
   return (_options, callback) => {
-    const send = proxy.protocol === 'https:' ? httpsRequest : httpRequest;
+    // node:http through getBuiltinModule, not an import (see manager/servers.ts).
+    const send = proxy.protocol === 'https:' ? httpsRequest : process.getBuiltinModule('node:http').request;
     const auth = proxy.username
       ? `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}`
       : undefined;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Agent, Client, ProxyAgent, Socks5ProxyAgent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Agent, Client, ProxyAgent, Socks5ProxyAgent } from './undici.js';
 import { ConfigError } from '../errors.js';
 
 /** What a TLS connection to the API server is made of. Bearer tokens are headers and do not appear here. */

@@ -2,7 +2,8 @@ import { access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeloopError } from '../../client/index.js';
-import { CertWatcher, createCertificateAuthority, type ServingCertificate } from '../../webhook/index.js';
+import type { ServingCertificate } from '../../webhook/index.js';
+import { CertWatcher, loadCertificates } from '../../webhook/internal.js';
 
 /** Where the metrics server looks for its certificate by default, as controller-runtime: `<tmp>/k8s-metrics-server/serving-certs`. */
 export const defaultMetricsCertDir = join(tmpdir(), 'k8s-metrics-server', 'serving-certs');
@@ -39,6 +40,8 @@ async function exists(path: string): Promise<boolean> {
  * it encrypts the scrape; Prometheus scrapes it with `insecureSkipVerify` or trusts nothing and relies on the token.
  */
 async function selfSigned(): Promise<ServingCertificate> {
+  // Loaded here, not at import: @peculiar/x509 is about 10 MB of a process that serves no TLS metrics.
+  const { createCertificateAuthority } = await loadCertificates();
   const ca = await createCertificateAuthority(`localhost-ca@${Math.floor(Date.now() / 1000)}`, {
     validityMs: 365 * 24 * 3600 * 1000,
   });

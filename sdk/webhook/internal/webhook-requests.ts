@@ -1,7 +1,8 @@
 // Serving one webhook request: the route of its path, its body and review, the handler's answer (admission with a
 // timeout, or conversion), the reply and the request's metrics. The server's lifecycle is ../server.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { Counter, Gauge, Histogram } from './prom-client.js';
 import { denied, responseForError, type AdmissionHandler, type WebhookLogger } from '../admission.js';
 import { convertReview, type Conversion } from '../conversion.js';
 import { WebhookError } from '../errors.js';

@@ -12,28 +12,36 @@
  * go-yaml v2 would type as a number or boolean is marked. Both parses see the same structure: merge keys (`<<`) are
  * on in both, and duplicate keys keep the last value in both, as in kubectl.
  */
-import {
-  FAILSAFE_SCHEMA,
-  NOT_RESOLVED,
-  YAML11_SCHEMA,
-  YAMLException,
-  defineScalarTag,
-  loadAll,
-  mergeTag,
-} from 'js-yaml';
+import { createRequire } from 'node:module';
+import type * as JsYaml from 'js-yaml';
 import { ConfigError } from '../../errors.js';
 
 /** Prefix of a plain scalar's source text that go-yaml v2 types as a number or boolean (never in real text). */
 const goTypedMark = '\u0000go-typed:';
 
-/** In the failsafe parse, marks the plain scalars that go-yaml v2 does not read as strings. */
-const goTypedTag = defineScalarTag<string>('tag:kubeloop.dev,2026:go-typed', {
-  implicit: true,
-  resolve: (source) => (goYamlTypes(source) ? goTypedMark + source : NOT_RESOLVED),
-  identify: () => false,
-});
+interface Yaml {
+  lib: typeof JsYaml;
+  /** The failsafe schema with merge keys, marking the plain scalars that go-yaml v2 does not read as strings. */
+  rawSchema: JsYaml.Schema;
+}
+let yaml: Yaml | undefined;
 
-const rawSchema = FAILSAFE_SCHEMA.withTags(mergeTag, goTypedTag);
+/**
+ * js-yaml (its CommonJS build, synchronously) and the raw schema, made at the first parse: a process that is handed
+ * its config, as a manager in a test or a benchmark, never loads js-yaml's 250 KB.
+ */
+function yamlLibrary(): Yaml {
+  if (!yaml) {
+    const lib = createRequire(import.meta.url)('js-yaml') as typeof JsYaml;
+    const goTypedTag = lib.defineScalarTag<string>('tag:kubeloop.dev,2026:go-typed', {
+      implicit: true,
+      resolve: (source) => (goYamlTypes(source) ? goTypedMark + source : lib.NOT_RESOLVED),
+      identify: () => false,
+    });
+    yaml = { lib, rawSchema: lib.FAILSAFE_SCHEMA.withTags(lib.mergeTag, goTypedTag) };
+  }
+  return yaml;
+}
 
 const goBoolsAndFloats = new Set(
   [
@@ -348,16 +356,17 @@ function expansionOf(root: unknown, file: string | undefined): { expanded: numbe
  * is a ConfigError too, found in time linear in the document (see {@link checkAliasExpansion}).
  */
 export function parseYaml(text: string, file: string | undefined): YamlNode {
-  const parse = (schema: typeof YAML11_SCHEMA): unknown[] => loadAll(text, { schema, json: true, filename: file });
+  const { lib, rawSchema } = yamlLibrary();
+  const parse = (schema: JsYaml.Schema): unknown[] => lib.loadAll(text, { schema, json: true, filename: file });
   let typed: unknown[];
   let raw: unknown[];
   try {
-    typed = parse(YAML11_SCHEMA);
+    typed = parse(lib.YAML11_SCHEMA);
     checkAliasExpansion(typed, file);
     raw = parse(rawSchema);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    if (err instanceof YAMLException) {
+    if (err instanceof lib.YAMLException) {
       const at = err.mark ? ` at line ${err.mark.line + 1}, column ${err.mark.column + 1}` : '';
       throw new ConfigError(`malformed YAML${at}: ${safeReason(err.reason)}`, { file });
     }
