@@ -20,6 +20,7 @@ import { cachedFieldMatches, uncachedFieldSelector, type ManagerCache } from './
 import type { ReadYourWrites } from './read-your-writes.js';
 import type { Client, ClientGetOptions, ClientListOptions, ClientPatchOptions, StatusWriter } from './client-types.js';
 import { isMetadataOnly, plainDescriptor, toPartialObjectMetadata, withResourceKind } from './metadata-only.js';
+import { deepCopy } from './internal/deep-copy.js';
 
 const gvkKey = (group: string, version: string, kind: string): string => `${group}/${version}/${kind}`;
 
@@ -62,7 +63,7 @@ export class ResourceRegistry {
 }
 
 function copy<T>(value: unknown, unsafe: boolean | undefined): T {
-  return (unsafe ? value : structuredClone(value)) as T;
+  return (unsafe ? value : deepCopy(value)) as T;
 }
 
 /**

@@ -229,8 +229,11 @@ export class Controller {
   private async reconcileKey(key: string, priority: number, signal: AbortSignal): Promise<void> {
     const { namespace, name } = splitObjectKey(key);
     const reconcileID = randomUUID();
-    // The controller's logger already carries `controller`.
-    const log = this.options.log.child({ namespace, name, reconcileID });
+    // The controller's logger already carries `controller`. The child is made on first use: most reconciles that
+    // succeed never log, and a pino child costs more than the rest of the reconcile's bookkeeping.
+    let child: Logger | undefined;
+    const parent = this.options.log;
+    const log = (): Logger => (child ??= parent.child({ namespace, name, reconcileID }));
     const metrics = this.options.metrics;
     metrics?.activeWorkers(this.name, 1);
     const started = performance.now();
@@ -240,7 +243,13 @@ export class Controller {
     try {
       const result: ReconcileResult | undefined = await this.options.reconciler.reconcile(
         { namespace, name },
-        { signal: reconcileSignal, log, reconcileID },
+        {
+          signal: reconcileSignal,
+          get log() {
+            return log();
+          },
+          reconcileID,
+        },
       );
       ending = { result };
     } catch (thrown) {
@@ -260,9 +269,9 @@ export class Controller {
           ? thrown
           : new Error(`reconcile threw a non-Error value: ${String(thrown)}`, { cause: thrown });
       if (disposition === 'terminal') {
-        log.error({ err }, 'reconcile failed with a terminal error; not retrying until the object changes');
+        log().error({ err }, 'reconcile failed with a terminal error; not retrying until the object changes');
       } else {
-        log.error({ err, retries: this.queue.numRequeues(key) }, 'reconcile failed; retrying with backoff');
+        log().error({ err, retries: this.queue.numRequeues(key) }, 'reconcile failed; retrying with backoff');
       }
       metrics?.reconciled(this.name, 'error', seconds, disposition === 'terminal');
     } finally {

@@ -1,6 +1,12 @@
 import type { RestConfig } from '../config/types.js';
 import type { GroupVersion, KubeObject, Status } from '../meta/types.js';
-import { transportFor, type HttpMethod, type HttpResponse, type Transport } from '../transport/transport.js';
+import {
+  transportFor,
+  type HttpMethod,
+  type HttpRequest,
+  type HttpResponse,
+  type Transport,
+} from '../transport/transport.js';
 import type { Watch } from './resource-interface.js';
 import { streamLines, watchStream } from './watch.js';
 import { ApiError, ArgumentError, ResponseDecodeError, type RequestInfo } from '../errors.js';
@@ -111,8 +117,9 @@ export class Result {
     response.catch(() => undefined);
   }
 
-  async into<T = unknown>(): Promise<T> {
-    return decodeObjectBody(await this.#response, this.#request) as T;
+  into<T = unknown>(): Promise<T> {
+    const request = this.#request;
+    return this.#response.then((res) => decodeObjectBody(res, request) as T);
   }
 
   raw(): Promise<HttpResponse> {
@@ -126,7 +133,8 @@ export class Request {
   private objectName: string | undefined;
   private sub: string[] = [];
   private abs: string | undefined;
-  private readonly query = new URLSearchParams();
+  /** Made on the first parameter: most requests have none. */
+  private query: URLSearchParams | undefined;
   private readonly headers: Record<string, string> = {};
   private payload: string | Uint8Array | undefined;
   private timeoutMillis: number | undefined;
@@ -167,12 +175,13 @@ export class Request {
   /** Adds a query parameter; arrays repeat it; undefined is left out. */
   param(key: string, value: ParamValue): this {
     if (value === undefined) return this;
-    if (Array.isArray(value)) for (const v of value as readonly string[]) this.query.append(key, v);
-    else this.query.append(key, String(value));
+    const query = (this.query ??= new URLSearchParams());
+    if (Array.isArray(value)) for (const v of value as readonly string[]) query.append(key, v);
+    else query.append(key, String(value));
     return this;
   }
   params(values: Record<string, ParamValue>): this {
-    for (const [key, value] of Object.entries(values)) this.param(key, value);
+    for (const key in values) if (Object.hasOwn(values, key)) this.param(key, values[key]);
     return this;
   }
   setHeader(name: string, value: string): this {
@@ -195,35 +204,44 @@ export class Request {
     return this;
   }
 
+  /** The path this request goes to, without its query (relative to the host). */
+  private path(): string {
+    if (this.abs) return this.abs;
+    let path = this.basePath;
+    if (this.ns) path += `/namespaces/${encodeURIComponent(this.ns)}`;
+    if (this.resourceName) path += `/${this.resourceName}`;
+    if (this.objectName) path += `/${encodeURIComponent(this.objectName)}`;
+    for (const part of this.sub) path += `/${part}`;
+    return path;
+  }
+
   /** The path and query this request goes to (relative to the host). */
   url(): string {
-    let path = this.abs;
-    if (!path) {
-      const parts = [this.basePath];
-      if (this.ns) parts.push('namespaces', encodeURIComponent(this.ns));
-      if (this.resourceName) parts.push(this.resourceName);
-      if (this.objectName) parts.push(encodeURIComponent(this.objectName));
-      parts.push(...this.sub);
-      path = parts.join('/');
-    }
-    const query = this.query.toString();
+    return this.withQuery(this.path());
+  }
+
+  private withQuery(path: string): string {
+    const query = this.query?.toString();
     return query ? `${path}?${query}` : path;
   }
 
   /** Sends the request. Read the answer with `.into<T>()` or `.raw()`. */
   do(options: DoOptions = {}): Result {
-    const path = this.url();
-    return new Result(
-      this.transport.request({
-        method: this.method,
-        path,
-        headers: this.headers,
-        ...(this.payload !== undefined && { body: this.payload }),
-        signal: options.signal ?? this.abortSignal,
-        timeoutMs: options.timeoutMs ?? this.timeoutMillis,
-      }),
-      { method: this.method, path: path.split('?')[0] ?? path },
-    );
+    const path = this.path();
+    const req: HttpRequest = {
+      method: this.method,
+      path: this.withQuery(path),
+      headers: this.headers,
+      signal: options.signal ?? this.abortSignal,
+      timeoutMs: options.timeoutMs ?? this.timeoutMillis,
+    };
+    if (this.payload !== undefined) req.body = this.payload;
+    // The request's path in errors goes without a query (an absPath may carry one).
+    const query = path.indexOf('?');
+    return new Result(this.transport.request(req), {
+      method: this.method,
+      path: query < 0 ? path : path.slice(0, query),
+    });
   }
 
   /** The answer as text lines, streamed (logs with follow). Leaving the loop closes the stream. */
@@ -242,7 +260,8 @@ export class Request {
    * `inactivityTimeoutMs` arms a watchdog that ends a silent stream with `ERR_KUBE_WATCH_STALLED`.
    */
   watch<T = KubeObject>(options: DoOptions & { inactivityTimeoutMs?: number } = {}): Watch<T> {
-    if (!this.query.has('watch')) this.query.set('watch', 'true');
+    const query = (this.query ??= new URLSearchParams());
+    if (!query.has('watch')) query.set('watch', 'true');
     const path = this.url();
     return watchStream<T>(
       (signal) => this.transport.stream({ method: this.method, path, headers: this.headers, signal }),

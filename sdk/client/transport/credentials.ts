@@ -75,7 +75,8 @@ export function createCredentialProvider(config: RestConfig): CredentialProvider
     auth = { authorization: `Basic ${basic}` };
   }
   const fixed: RequestCredentials = { headers: { ...impersonation, ...auth }, ...staticCert };
-  return { get: async () => fixed, invalidate: () => false };
+  const resolved = Promise.resolve(fixed);
+  return { get: () => resolved, invalidate: () => false };
 }
 
 function impersonationHeaders(config: RestConfig): Record<string, string | string[]> {

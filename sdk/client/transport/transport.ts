@@ -186,6 +186,10 @@ export class Transport {
   private readonly base: URL;
   /** The server's origin and path prefix (`https://host:6443/prefix`), which every request's path follows. */
   private readonly urlPrefix: string;
+  /** The path prefix alone (`/prefix`, or `''`). */
+  private readonly pathPrefix: string;
+  /** The headers every request starts with, for the credentials they were made for (the same object while fixed). */
+  private headersMemo: { creds: RequestCredentials; headers: Readonly<Record<string, string | string[]>> } | undefined;
   private readonly credentials: CredentialProvider;
   private readonly limiter: TokenBucket | undefined;
   private readonly userAgent: string;
@@ -217,7 +221,8 @@ export class Transport {
       throw new ConfigError(`host must be an http(s) URL, not ${base.protocol}`, { field: 'host' });
     }
     this.base = base;
-    this.urlPrefix = `${base.origin}${base.pathname.replace(/\/+$/, '')}`;
+    this.pathPrefix = base.pathname.replace(/\/+$/, '');
+    this.urlPrefix = `${base.origin}${this.pathPrefix}`;
     this.host = base.host;
     this.credentials = createCredentialProvider(config);
     this.limiter =
@@ -330,6 +335,34 @@ export class Transport {
     return path.startsWith('/') ? `${this.urlPrefix}${path}` : `${this.urlPrefix}/${path}`;
   }
 
+  /** A request's path after the host: the config's path prefix, then `path`. */
+  private pathOf(path: string): string {
+    return path.startsWith('/') ? `${this.pathPrefix}${path}` : `${this.pathPrefix}/${path}`;
+  }
+
+  /**
+   * A request's headers: user agent, accept, compression and the credentials' headers (made once per credentials
+   * object), then the request's own on top.
+   */
+  private headers(
+    creds: RequestCredentials,
+    own: Record<string, string> | undefined,
+  ): Readonly<Record<string, string | string[]>> {
+    let memo = this.headersMemo;
+    if (memo?.creds !== creds) {
+      const headers = Object.freeze({
+        'user-agent': this.userAgent,
+        accept: 'application/json',
+        'accept-encoding': this.acceptEncoding,
+        ...creds.headers,
+      });
+      memo = { creds, headers };
+      this.headersMemo = memo;
+    }
+    if (own) for (const _ in own) return { ...memo.headers, ...own };
+    return memo.headers;
+  }
+
   private networkError(err: unknown, req: HttpRequest, deadline: AbortSignal | undefined, timeoutMs: number): Error {
     if (req.signal?.aborted)
       return req.signal.reason instanceof Error ? req.signal.reason : new Error(String(req.signal.reason));
@@ -404,19 +437,20 @@ export class Transport {
       const started = performance.now();
       let res: Dispatcher.ResponseData;
       try {
-        res = await undiciRequest(this.url(req.path), {
-          method: req.method,
-          dispatcher: stream ? stream.dispatcher : used,
-          headers: {
-            'user-agent': this.userAgent,
-            accept: 'application/json',
-            'accept-encoding': this.acceptEncoding,
-            ...creds.headers,
-            ...req.headers,
-          },
-          body: req.body,
-          signal,
-        });
+        const dispatcher = stream ? stream.dispatcher : used;
+        const headers = this.headers(creds, req.headers);
+        const path = this.pathOf(req.path);
+        // A path the URL parser would leave as it is goes to the dispatcher as it is (undici's `request()` parses
+        // every URL again); any other goes through the parser, which normalizes and percent-encodes it.
+        res = await (plainPath.test(path)
+          ? dispatcher.request({ origin: this.base.origin, path, method: req.method, headers, body: req.body, signal })
+          : undiciRequest(`${this.base.origin}${path}`, {
+              method: req.method,
+              dispatcher,
+              headers,
+              body: req.body,
+              signal,
+            }));
       } catch (err) {
         stream?.close();
         this.observe(req, 'error', started);
@@ -436,7 +470,7 @@ export class Transport {
         if (res.body.destroyed) close();
       }
       this.observe(req, res.statusCode, started);
-      for (const warning of parseWarnings(res.headers['warning'])) this.onWarning(warning);
+      if (res.headers['warning']) for (const warning of parseWarnings(res.headers['warning'])) this.onWarning(warning);
 
       if (res.statusCode === 401 && !refreshedCredentials && this.credentials.invalidate()) {
         refreshedCredentials = true;
@@ -521,6 +555,12 @@ function timedOut(req: HttpRequest, deadline: AbortSignal | undefined): boolean 
   if (req.signal?.aborted) return (req.signal.reason as Error | undefined)?.name === 'TimeoutError';
   return deadline?.aborted === true;
 }
+
+/**
+ * A path (with its query) that the WHATWG URL parser leaves unchanged: segments that are not dot segments (none starts
+ * with `.` or `%2e`), and only characters it neither percent-encodes nor drops, in the path and in a non-empty query.
+ */
+const plainPath = /^(?:\/(?!\.|%2e)[\w\-.~%!$&()*+,;=:@]*)+(?:\?[\w\-.~%!$&()*+,;=:@/?]*[\w\-.~%!$&()*+,;=:@/])?$/i;
 
 function anySignal(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
   return a ? AbortSignal.any([a, b]) : b;
