@@ -131,7 +131,7 @@ export class SharedIndexInformer<T extends KubeObject> {
     const listener: Listener<DeepReadonly<T>> = { buffer, resyncPeriodMs, nextResyncAt: Date.now() + resyncPeriodMs };
     this.listeners.add(listener);
     if (this.synced) {
-      for (const obj of this.indexer.list()) buffer.push({ type: 'add', obj, initial: true });
+      buffer.pushAdds(this.indexer.list(), true);
     }
     this.armResync();
     return {
@@ -306,7 +306,9 @@ export class SharedIndexInformer<T extends KubeObject> {
     // The same key twice: the last one wins, in the first one's place (as the store's own replace).
     for (const obj of items) next.set(metaNamespaceKey(obj), obj);
     const notes: Notification<DeepReadonly<T>>[] = [];
-    if (this.listeners.size > 0) {
+    // Into an empty cache (the first list, mostly) every object is an add: handed to each buffer as one array.
+    const adds = this.listeners.size > 0 && this.indexer.size === 0 ? [...next.values()] : undefined;
+    if (this.listeners.size > 0 && !adds) {
       for (const [key, obj] of next) {
         const old = this.indexer.getByKey(key);
         notes.push(
@@ -324,6 +326,7 @@ export class SharedIndexInformer<T extends KubeObject> {
       return;
     }
     this.synced = true;
+    if (adds) for (const l of this.listeners) l.buffer.pushAdds(adds, first);
     for (const n of notes) this.notify(n);
     if (first) for (const finish of this.syncWaiters) finish();
   }
