@@ -284,11 +284,12 @@ export class SharedIndexInformer<T extends KubeObject> {
   private applyUpsert(raw: T): void {
     const obj = this.prepare(raw);
     if (obj === undefined) return;
-    const old = this.indexer.getByKey(metaNamespaceKey(obj));
+    const key = metaNamespaceKey(obj);
+    let old: DeepReadonly<T> | undefined;
     try {
-      this.indexer.add(obj);
+      old = this.indexer.addKeyed(key, obj);
     } catch (err) {
-      this.report(err, `an index function failed on ${metaNamespaceKey(obj)}; the change is dropped`);
+      this.report(err, `an index function failed on ${key}; the change is dropped`);
       return;
     }
     if (this.listeners.size === 0) return;

@@ -153,12 +153,24 @@ export class MapIndexer<T> implements Indexer<T> {
   }
 
   add(obj: T): void {
-    const key = this.keyFunc(obj);
+    this.addKeyed(this.keyFunc(obj), obj);
+  }
+
+  /**
+   * Adds or replaces `obj` under `key`, keyed already, and returns the object it replaced: for the informer, which keys
+   * each change once. `key` must be what the key function gives for `obj`.
+   */
+  addKeyed(key: string, obj: T): T | undefined {
     const old = this.items.get(key);
+    if (this.indices.size === 0) {
+      this.items.set(key, obj);
+      return old;
+    }
     const values = this.valuesOf(obj);
     if (old !== undefined) this.unfile(key, old);
     this.items.set(key, obj);
     this.file(key, values);
+    return old;
   }
 
   update(obj: T): void {
