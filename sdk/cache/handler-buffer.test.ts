@@ -22,6 +22,56 @@ describe('HandlerBuffer', () => {
     expect(seen).toEqual(['add a true', 'update a->b', 'delete b']);
   });
 
+  it('delivers pushAdds as one add per object, in order with single pushes, and reports a failure per object', async () => {
+    const seen: string[] = [];
+    const failed: string[] = [];
+    const b = new HandlerBuffer<string>(
+      {
+        onAdd: (o, initial) => {
+          if (o === 'bad') throw new Error('bad');
+          seen.push(`add ${o} ${initial}`);
+        },
+        onUpdate: (o, n) => void seen.push(`update ${o}->${n}`),
+      },
+      (_err, n) => void failed.push(`${n.type} ${n.type === 'add' ? `${n.obj} ${n.initial}` : ''}`),
+    );
+    b.push({ type: 'update', oldObj: 'x', newObj: 'y' });
+    b.pushAdds(['a', 'bad', 'c'], true);
+    b.pushAdds([], true);
+    b.push({ type: 'add', obj: 'd', initial: false });
+    expect(b.length).toBe(5);
+    expect(b.initialDelivered).toBe(false);
+    await b.idle();
+    expect(seen).toEqual(['update x->y', 'add a true', 'add c true', 'add d false']);
+    expect(failed).toEqual(['add bad true']);
+    expect(b.length).toBe(0);
+    expect(b.initialDelivered).toBe(true);
+  });
+
+  it('counts and stops inside a pushAdds batch', async () => {
+    const seen: string[] = [];
+    let release!: () => void;
+    const b = new HandlerBuffer<string>(
+      {
+        onAdd: async (o) => {
+          seen.push(o);
+          if (o === '2') await new Promise<void>((resolve) => (release = resolve));
+        },
+      },
+      () => undefined,
+    );
+    b.pushAdds(['1', '2', '3', '4'], true);
+    await tick();
+    expect(seen).toEqual(['1', '2']);
+    expect(b.length).toBe(2);
+    expect(b.initialDelivered).toBe(false);
+    b.stop();
+    release();
+    await b.idle();
+    expect(seen).toEqual(['1', '2']);
+    expect(b.length).toBe(0);
+  });
+
   it('awaits a handler that returns a promise before the next notification', async () => {
     const seen: string[] = [];
     let release!: () => void;

@@ -7,6 +7,16 @@ export type Notification<T> =
   | { readonly type: 'update'; readonly oldObj: T; readonly newObj: T }
   | { readonly type: 'delete'; readonly obj: T | DeletedFinalStateUnknown<T> };
 
+/**
+ * Adds of many objects in one queue entry (a list's content): no notification object per object. Delivered one object
+ * at a time, as `add` notifications would be.
+ */
+interface Adds<T> {
+  readonly type: 'adds';
+  readonly objs: readonly T[];
+  readonly initial: boolean;
+}
+
 /** How many synchronous handler calls run before the buffer lets the event loop breathe. */
 const callsPerTurn = 512;
 
@@ -19,8 +29,12 @@ const callsPerTurn = 512;
  * progress (if any) has settled.
  */
 export class HandlerBuffer<T> {
-  private queue: (Notification<T> | undefined)[] = [];
+  private queue: (Notification<T> | Adds<T> | undefined)[] = [];
   private head = 0;
+  /** The next object of the {@link Adds} entry at `head`. */
+  private next = 0;
+  /** Notifications waiting, an {@link Adds} entry's objects counted one by one. */
+  private waiting = 0;
   private draining: Promise<void> | undefined;
   private stopped = false;
   /** Initial-list notifications pushed but not yet delivered: the registration has synced when this is 0. */
@@ -33,7 +47,7 @@ export class HandlerBuffer<T> {
 
   /** Notifications waiting, not counting one being handled. */
   get length(): number {
-    return this.queue.length - this.head;
+    return this.waiting;
   }
 
   /** True when every initial-list notification pushed so far has been handled. */
@@ -44,7 +58,17 @@ export class HandlerBuffer<T> {
   push(notification: Notification<T>): void {
     if (this.stopped) return;
     if (notification.type === 'add' && notification.initial) this.initialPending++;
+    this.waiting++;
     this.queue.push(notification);
+    if (!this.draining) this.draining = this.drain();
+  }
+
+  /** The same as pushing `{ type: 'add', obj, initial }` for each of `objs`, in order; the buffer keeps the array. */
+  pushAdds(objs: readonly T[], initial: boolean): void {
+    if (this.stopped || objs.length === 0) return;
+    if (initial) this.initialPending += objs.length;
+    this.waiting += objs.length;
+    this.queue.push({ type: 'adds', objs, initial });
     if (!this.draining) this.draining = this.drain();
   }
 
@@ -53,6 +77,8 @@ export class HandlerBuffer<T> {
     this.stopped = true;
     this.queue = [];
     this.head = 0;
+    this.next = 0;
+    this.waiting = 0;
   }
 
   get isStopped(): boolean {
@@ -69,22 +95,34 @@ export class HandlerBuffer<T> {
     await Promise.resolve();
     let calls = 0;
     while (!this.stopped && this.head < this.queue.length) {
-      const n = this.queue[this.head]!;
-      this.queue[this.head++] = undefined;
-      if (this.head > 1024 && this.head * 2 > this.queue.length) {
-        this.queue = this.queue.slice(this.head);
-        this.head = 0;
+      const entry = this.queue[this.head]!;
+      let n: Notification<T> | undefined;
+      let obj: T | undefined;
+      if (entry.type === 'adds') {
+        obj = entry.objs[this.next++];
+        if (this.next === entry.objs.length) this.next = 0;
+      } else {
+        n = entry;
       }
+      if (this.next === 0) {
+        this.queue[this.head++] = undefined;
+        if (this.head > 1024 && this.head * 2 > this.queue.length) {
+          this.queue = this.queue.slice(this.head);
+          this.head = 0;
+        }
+      }
+      this.waiting--;
+      const initial = n ? n.type === 'add' && n.initial : (entry as Adds<T>).initial;
       try {
-        const result = this.deliver(n);
+        const result = n ? this.deliver(n) : (this.handler as ResourceEventHandler<unknown>).onAdd?.(obj, initial);
         if (result !== undefined) {
           calls = 0;
           await result;
         }
       } catch (err) {
-        this.onError(err, n);
+        this.onError(err, n ?? { type: 'add', obj: obj!, initial });
       }
-      if (n.type === 'add' && n.initial) this.initialPending--;
+      if (initial) this.initialPending--;
       if (++calls >= callsPerTurn) {
         calls = 0;
         await yieldToEventLoop();

@@ -58,6 +58,22 @@ describe('Indexer', () => {
     expect(ix.listIndexFuncValues(namespaceIndex).toSorted()).toEqual(['', 'a', 'b']);
   });
 
+  it('builds the namespace index at its first query and keeps it in step from then on', () => {
+    const ix = createIndexer<KubeObject>({ indexers: { app: byApp } });
+    ix.replace([obj('a', '1', { app: 'x' }), obj('b', '2')]);
+    ix.add(obj('a', '3'));
+    ix.delete(obj('b', '2'));
+    expect(ix.indexKeys(namespaceIndex, 'a').toSorted()).toEqual(['a/1', 'a/3']);
+    expect(ix.listIndexFuncValues(namespaceIndex)).toEqual(['a']);
+    ix.update(obj('c', '3'));
+    ix.deleteByKey('a/1');
+    ix.replace([...ix.list(), obj('d', '4', { app: 'x' })]);
+    expect(ix.listIndexFuncValues(namespaceIndex).toSorted()).toEqual(['a', 'c', 'd']);
+    expect(ix.indexKeys(namespaceIndex, 'd')).toEqual(['d/4']);
+    expect(ix.indexKeys('app', 'x')).toEqual(['d/4']);
+    expect(ix.index(namespaceIndex, obj('a', 'other')).map(metaNamespaceKey)).toEqual(['a/3']);
+  });
+
   it('keeps named indexes in step with updates, deletes and replace', () => {
     const ix = createIndexer<KubeObject>({ indexers: { app: byApp } });
     ix.add(obj('a', '1', { app: 'web' }));

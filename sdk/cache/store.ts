@@ -107,6 +107,12 @@ export class MapIndexer<T> implements Indexer<T> {
   private readonly keyFunc: KeyFunc<T>;
   private readonly indexers = new Map<string, IndexFunc<T>>();
   private readonly indices = new Map<string, Map<string, Set<string>>>();
+  /**
+   * Indexes not built yet: the built-in namespace index waits for its first query (a lister's `list(namespace)`), so
+   * an informer that is never asked by namespace does not file every object under it (at 10k objects, about a tenth of
+   * a cold sync's work besides the parse). Its function cannot throw, so building it late changes no outcome.
+   */
+  private readonly deferred = new Set<string>();
 
   constructor(options: IndexerOptions<T>) {
     this.keyFunc = options.keyFunc ?? (metaNamespaceKey as KeyFunc<T>);
@@ -115,6 +121,10 @@ export class MapIndexer<T> implements Indexer<T> {
       ...options.indexers,
     };
     this.addIndexers(indexers);
+    if (this.indexers.get(namespaceIndex) === metaNamespaceIndexFunc) {
+      this.deferred.add(namespaceIndex);
+      this.indices.delete(namespaceIndex);
+    }
   }
 
   get size(): number {
@@ -143,12 +153,24 @@ export class MapIndexer<T> implements Indexer<T> {
   }
 
   add(obj: T): void {
-    const key = this.keyFunc(obj);
+    this.addKeyed(this.keyFunc(obj), obj);
+  }
+
+  /**
+   * Adds or replaces `obj` under `key`, keyed already, and returns the object it replaced: for the informer, which keys
+   * each change once. `key` must be what the key function gives for `obj`.
+   */
+  addKeyed(key: string, obj: T): T | undefined {
     const old = this.items.get(key);
+    if (this.indices.size === 0) {
+      this.items.set(key, obj);
+      return old;
+    }
     const values = this.valuesOf(obj);
     if (old !== undefined) this.unfile(key, old);
     this.items.set(key, obj);
     this.file(key, values);
+    return old;
   }
 
   update(obj: T): void {
@@ -179,16 +201,18 @@ export class MapIndexer<T> implements Indexer<T> {
    */
   replaceKeyed(items: Map<string, T>): void {
     // Indexes built aside and swapped in: an index function that throws leaves the store as it was.
-    const fns = [...this.indexers.values()];
+    const names = [...this.indices.keys()];
+    const fns = names.map((name) => this.indexers.get(name)!);
     const targets = fns.map(() => new Map<string, Set<string>>());
-    for (const [key, obj] of items) {
-      for (let i = 0; i < fns.length; i++) {
-        for (const value of fns[i]!(obj) ?? emptyValues) addTo(targets[i]!, value, key);
+    if (fns.length > 0) {
+      for (const [key, obj] of items) {
+        for (let i = 0; i < fns.length; i++) {
+          for (const value of fns[i]!(obj) ?? emptyValues) addTo(targets[i]!, value, key);
+        }
       }
     }
     this.items = items;
-    let i = 0;
-    for (const name of this.indexers.keys()) this.indices.set(name, targets[i++]!);
+    for (let i = 0; i < names.length; i++) this.indices.set(names[i]!, targets[i]!);
   }
 
   byIndex(indexName: string, indexedValue: string): T[] {
@@ -235,15 +259,23 @@ export class MapIndexer<T> implements Indexer<T> {
   }
 
   private indexOf(indexName: string): Map<string, Set<string>> {
-    const index = this.indices.get(indexName);
+    let index = this.indices.get(indexName);
+    if (!index && this.deferred.delete(indexName)) {
+      const fn = this.indexers.get(indexName)!;
+      index = new Map<string, Set<string>>();
+      for (const [key, obj] of this.items) {
+        for (const value of fn(obj) ?? emptyValues) addTo(index, value, key);
+      }
+      this.indices.set(indexName, index);
+    }
     if (!index) throw new ArgumentError(`index ${JSON.stringify(indexName)} does not exist`);
     return index;
   }
 
-  /** Every index's values for `obj`, computed before anything changes. */
+  /** The values of every built index for `obj`, in the order of `indices`, computed before anything changes. */
   private valuesOf(obj: T): (readonly string[])[] {
     const out: (readonly string[])[] = [];
-    for (const fn of this.indexers.values()) out.push(fn(obj) ?? emptyValues);
+    for (const name of this.indices.keys()) out.push(this.indexers.get(name)!(obj) ?? emptyValues);
     return out;
   }
 
@@ -255,8 +287,8 @@ export class MapIndexer<T> implements Indexer<T> {
   }
 
   private unfile(key: string, old: T): void {
-    for (const [name, fn] of this.indexers) {
-      const index = this.indices.get(name)!;
+    for (const [name, index] of this.indices) {
+      const fn = this.indexers.get(name)!;
       for (const value of fn(old) ?? emptyValues) {
         const keys = index.get(value);
         if (!keys) continue;
