@@ -193,8 +193,9 @@ const peers = {
 };
 
 // Scenarios in files of their own (bench/scenarios/s2.mjs, …): each exports `id`, the `peers` that implement it,
-// `plan(full)`, `run(ctx)` (which pushes its cases onto ctx.cases and calls ctx.save() after each) and `report`
-// (what report.mjs needs to render it). Their peers' sides are bench/peers/node/<id>.mjs and bench/peers/go/<id>.go.
+// `plan(full)`, `run(ctx)` (which pushes its cases onto ctx.cases and calls ctx.save() after each), `report` (what
+// report.mjs needs to render it) and optionally `key(case)`, a case's name for --merge. Their peers' sides are
+// bench/peers/node/<id>.mjs and bench/peers/go/<id>.go.
 const plugins = await loadScenarioModules();
 for (const [id, mod] of Object.entries(plugins)) for (const p of mod.peers) peers[p]?.scenarios.push(id.toLowerCase());
 
@@ -236,8 +237,9 @@ function peerCommand(peer, scenario, connFile, params) {
 }
 
 /**
- * Runs one peer process through the protocol. `onGo` runs once the peer is told to go (S3's writer); the result is
- * the peer's JSON plus the harness's /proc figures: procCpuMs (ready → measured), peak and current RSS.
+ * Runs one peer process through the protocol. `onGo(exited)` runs once the peer is told to go (S3's writer); `exited`
+ * is an AbortSignal aborted when the peer exits, so that a writer waiting for the peer gives up as soon as it died.
+ * The result is the peer's JSON plus the harness's /proc figures: procCpuMs (ready → measured), peak and current RSS.
  */
 function runPeer(peer, scenario, connFile, params, onGo, timeoutMs = 300_000) {
   const { cmd, argv, env } = peerCommand(peer, scenario, connFile, params);
@@ -256,6 +258,7 @@ function runPeer(peer, scenario, connFile, params, onGo, timeoutMs = 300_000) {
     let extra = {};
     let result;
     let writer;
+    const exited = new AbortController();
     const rl = createInterface({ input: child.stdout });
     rl.on('line', (line) => {
       let msg;
@@ -268,7 +271,7 @@ function runPeer(peer, scenario, connFile, params, onGo, timeoutMs = 300_000) {
         spawnToReadyMs = performance.now() - t0;
         cpu0 = procCpuMs(child.pid);
         child.stdin.write('go\n');
-        if (onGo) writer = onGo();
+        if (onGo) writer = onGo(exited.signal);
       } else if (msg.measured) {
         cpu1 = procCpuMs(child.pid);
         child.stdin.write('ok\n');
@@ -281,6 +284,7 @@ function runPeer(peer, scenario, connFile, params, onGo, timeoutMs = 300_000) {
     });
     child.on('exit', async (code, signal) => {
       clearTimeout(timer);
+      exited.abort();
       const w = writer ? await writer : undefined;
       if (!result) {
         reject(
@@ -500,7 +504,7 @@ async function main() {
                 scenario,
                 connFile,
                 { ...params, tag: `${params.tag ?? ''}${i}` },
-                onGo && (() => onGo(p)),
+                onGo && ((exited) => onGo(p, exited)),
                 params.timeoutMs ? params.timeoutMs + 60_000 : undefined,
               ),
             );
@@ -535,7 +539,8 @@ async function main() {
       for (const { kind, n, reps: r, metadata } of plan.s1) {
         const { namespace, bytes } = await ensureSeeded(kind, n);
         log(`S1 cold sync: ${n} ${kind}${metadata ? ', metadata only' : ''}`);
-        // Metadata-only: CN has no such informer; GO-PB would be GO-JSON again (client-go's metadata client speaks JSON).
+        // Metadata-only: CN has no such informer; GO-PB would be GO-JSON again (client-go's metadata client always asks
+        // for protobuf, `metadata.ConfigFor`, so GO-JSON's metadata-only runs are protobuf on the wire).
         const params = {
           namespace,
           kind,
@@ -613,9 +618,19 @@ async function main() {
       if (!scenarios.includes(id)) continue;
       if (steps[id]) await steps[id]();
       else if (plugins[id]) {
-        results.scenarios[id] = [];
-        await plugins[id].run({ ...ctx, plan: plugins[id].plan(opts.full), cases: results.scenarios[id] });
-        save(results);
+        // With --merge, a plugin that names its cases (`key`) keeps the cases of the earlier run that it does not
+        // re-run (BENCH_S10_ONLY re-runs some of S10's): a re-run case takes its old place, a new one goes last.
+        const { key } = plugins[id];
+        const kept = opts.merge && key ? (results.scenarios[id] ?? []) : [];
+        const fresh = [];
+        const saveMerged = () => {
+          const byKey = new Map(fresh.map((c) => [key?.(c), c]));
+          const merged = kept.map((c) => byKey.get(key(c)) ?? c);
+          results.scenarios[id] = [...merged, ...fresh.filter((c) => !merged.includes(c))];
+          save(results);
+        };
+        await plugins[id].run({ ...ctx, save: saveMerged, plan: plugins[id].plan(opts.full), cases: fresh });
+        saveMerged();
       }
     }
   } finally {
@@ -624,7 +639,7 @@ async function main() {
   }
   if (!opts.merge) results.durationS = Math.round((Date.now() - started.getTime()) / 1000);
   save(results);
-  log(`done in ${results.durationS} s: ${join(outDir, 'report.md')}`);
+  log(`done in ${Math.round((Date.now() - started.getTime()) / 1000)} s: ${join(outDir, 'report.md')}`);
   if (profDir) log(`CPU profiles of kubeloop's peer: ${profDir}`);
 }
 

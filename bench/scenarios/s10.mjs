@@ -39,9 +39,11 @@ export function plan(full) {
       ];
   // BENCH_S10_ONLY=configmaps-100000,pods-100000-meta keeps only those cases (a check of seeding and memory at 100k).
   const only = process.env.BENCH_S10_ONLY?.split(',');
-  const name = (c) => `${c.kind}-${c.n}${c.metadata ? '-meta' : ''}`;
-  return cases.filter((c) => !only || only.includes(name(c))).map((c) => ({ ...steady, ...c }));
+  return cases.filter((c) => !only || only.includes(key(c))).map((c) => ({ ...steady, ...c }));
 }
+
+/** A case's name (BENCH_S10_ONLY's, and --merge's to replace a case of an earlier run). */
+export const key = (c) => `${c.kind}-${c.n}${c.metadata ? '-meta' : ''}`;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const descriptor = (kind) =>
@@ -65,11 +67,12 @@ export async function run(ctx) {
       // The whole process: a 100k sync takes tens of seconds, its forced GCs seconds more.
       const timeoutMs = (c.n >= 100_000 ? 600_000 : 120_000) + steadyTimeoutMs;
       log(`S10 scale: ${c.n} ${c.kind}${c.metadata ? ', metadata only' : ''}; then ${c.events} updates at ${c.rate}/s`);
-      const onGo = async () => {
+      const onGo = async (_peer, exited) => {
         rmSync(signalFile, { force: true });
         const deadline = Date.now() + timeoutMs;
         while (!existsSync(signalFile)) {
-          if (Date.now() > deadline) return { sent: 0, errors: 0, achievedRate: NaN, noSignal: true };
+          // A peer that failed its sync never signals: stop waiting when it exits (the harness records its failure).
+          if (Date.now() > deadline || exited.aborted) return { sent: 0, errors: 0, achievedRate: NaN, noSignal: true };
           await sleep(5);
         }
         rmSync(signalFile, { force: true });
@@ -239,7 +242,7 @@ export const report = {
     `${caseName(c)}${c.objectBytes ? ` (${c.objectBytes} B of JSON each, with managedFields)` : ''}; then ${c.events} updates at ${c.rate}/s`,
   headline: ['msObj', 'cpuObj', 'heapObj', 'cpuEv'],
   differences: [
-    'Cold sync as S1: go → a handler registered before the start has been handed every object (KL `registration.hasSynced()`, GO-JSON `reg.HasSynced()` polled every 0.2 ms, CN `start()` resolved and its add handler ran N times); each peer counts the adds its handler saw and the run fails unless it is N. KL: `createSharedIndexInformer` with its defaults (WatchList, managedFields stripped), or the metadata-only informer; GO-JSON: a `SharedInformerFactory` (or `metadatainformer`) with `TransformStripManagedFields`; CN: `makeInformer` (one LIST, managedFields kept, no metadata-only informer).',
+    "Cold sync as S1: go → a handler registered before the start has been handed every object (KL `registration.hasSynced()`, GO-JSON `reg.HasSynced()` polled every 0.2 ms, CN `start()` resolved and its add handler ran N times); each peer counts the adds its handler saw and the run fails unless it is N. KL: `createSharedIndexInformer` with its defaults (WatchList, managedFields stripped), or the metadata-only informer; GO-JSON: a `SharedInformerFactory` with `TransformStripManagedFields`, or `metadatainformer` with it (client-go's metadata client always asks for protobuf: that case is protobuf on the wire); CN: `makeInformer` (one LIST, managedFields kept, no metadata-only informer).",
     'Per object: sync time and the /proc CPU of go → synced ÷ N; peak RSS (VmHWM, over the whole process life, which the sync dominates) and settled RSS (VmRSS after the forced GCs) minus the RSS before the informer, ÷ N; settled heap (Node `heapUsed` after two full GCs, Go `HeapAlloc` after two `runtime.GC()`, minus before) ÷ N. Neither V8 nor Go hands freed pages back at once, so settled RSS stays near the peak.',
     "Steady watch: once synced (and its memory read), the peer creates a file; the harness (on the control plane's CPU) then merge-patches the timestamp annotation of the first `events` objects, one each, at `rate` per second. CPU/event = the peer's rusage from the signal to the last event ÷ events; lag = receive time − the annotation's time (API server and etcd included, the same for every peer). Then the settled heap and RSS again.",
     "The 100k cases run 1 repetition by default (`BENCH_S10_REPS_100K`), the others the run's; the 100k objects are seeded 64 creates at a time, and left for the control plane's teardown (`BENCH_S10_CLEANUP=1` deletes them once measured, one DeleteCollection per shard label). CN is expected to fail at 100k Pods: one LIST answer of about 700 MB is longer than V8's longest string; the failure is recorded (\"failed: …\") and the run goes on.",
