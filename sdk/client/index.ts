@@ -173,6 +173,7 @@ export {
   restClientFor,
   type RestClientOptions,
   type DoOptions,
+  type WatchRequestOptions,
 } from './rest/rest-client.js';
 export {
   createResourceClientFactory,

@@ -127,6 +127,21 @@ export class Result {
   }
 }
 
+/**
+ * How {@link Request.watch} reads its stream. The answer's Content-Type picks the decoder: newline-delimited JSON, or
+ * Kubernetes' protobuf frames (ask for it with an `Accept` header; kubeloop decodes protobuf for PartialObjectMetadata
+ * and Status only, what metadata-only watches get).
+ */
+export interface WatchRequestOptions extends DoOptions {
+  /** Arms a watchdog that ends a stream silent for this long with `ERR_KUBE_WATCH_STALLED`. */
+  inactivityTimeoutMs?: number;
+  /**
+   * The caller drops `metadata.managedFields` (an informer's default transform does): a protobuf answer is then
+   * decoded without them, which spares most of a metadata-only event's work. A JSON answer keeps them.
+   */
+  dropsManagedFields?: boolean;
+}
+
 export class Request {
   private ns: string | undefined;
   private resourceName: string | undefined;
@@ -256,10 +271,10 @@ export class Request {
   }
 
   /**
-   * Watches: adds `watch=true` and decodes the event stream. See {@link Watch} for its errors.
-   * `inactivityTimeoutMs` arms a watchdog that ends a silent stream with `ERR_KUBE_WATCH_STALLED`.
+   * Watches: adds `watch=true` and decodes the event stream (JSON, or protobuf when the answer is protobuf: see
+   * {@link WatchRequestOptions}). See {@link Watch} for its errors.
    */
-  watch<T = KubeObject>(options: DoOptions & { inactivityTimeoutMs?: number } = {}): Watch<T> {
+  watch<T = KubeObject>(options: WatchRequestOptions = {}): Watch<T> {
     const query = (this.query ??= new URLSearchParams());
     if (!query.has('watch')) query.set('watch', 'true');
     const path = this.url();
@@ -270,6 +285,7 @@ export class Request {
         origin: this.transport.host,
         signal: options.signal ?? this.abortSignal,
         inactivityTimeoutMs: options.inactivityTimeoutMs,
+        dropsManagedFields: options.dropsManagedFields,
       },
     );
   }

@@ -13,6 +13,13 @@ import { describeNetworkError } from '../transport/network-errors.js';
 import type { Readable } from 'node:stream';
 import type { Watch } from './resource-interface.js';
 import { LineSplitter } from './line-splitter.js';
+import {
+  decodeWatchEvent,
+  FrameSplitter,
+  isProtobuf,
+  ProtobufDecodeError,
+  type ObjectMetaDecodeOptions,
+} from '../meta/protobuf.js';
 
 /** How many received chunks may wait for the consumer before the body is paused. */
 const maxQueuedChunks = 16;
@@ -23,6 +30,8 @@ export interface WatchStreamOptions {
   signal?: AbortSignal | undefined;
   /** 0: no watchdog. */
   inactivityTimeoutMs?: number | undefined;
+  /** The caller drops metadata.managedFields: a protobuf answer is decoded without them (JSON keeps them). */
+  dropsManagedFields?: boolean | undefined;
 }
 
 /** Destroys the body when no data came for `inactivityMs` (0: never); `arm()` on each chunk starts the wait anew. */
@@ -127,6 +136,11 @@ function parseEvent<T>(line: string, request: RequestInfo): WatchEvent<T> | unde
   if (event === null || typeof event !== 'object' || Array.isArray(event)) {
     throw new ResponseDecodeError('the watch sent a line that is not an event object', request);
   }
+  return checkEvent<T>(event, request);
+}
+
+/** A decoded event as it must be: a known type and an object; an ERROR event is thrown as its error. */
+function checkEvent<T>(event: { type?: unknown; object?: unknown }, request: RequestInfo): WatchEvent<T> {
   if (event.type === 'ERROR') throw watchErrorEvent(event.object, request);
   if (typeof event.type !== 'string' || !eventTypes.has(event.type)) {
     // As client-go's watch decoder: "got invalid watch event type". The type is named only when it is short text.
@@ -151,19 +165,76 @@ function parseEvent<T>(line: string, request: RequestInfo): WatchEvent<T> | unde
 
 const eventTypes = new Set(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK']);
 
+/**
+ * How a watch's bytes become events: `split` cuts chunks into units (JSON lines, protobuf frames) across chunk
+ * boundaries, `parse` makes an event of a unit (nothing for an empty line), and `finish` deals with what the stream
+ * left at its end.
+ */
+interface WatchCodec<U> {
+  split(chunk: Buffer): U[];
+  parse(unit: U): WatchEvent<unknown> | undefined;
+  finish(): WatchEvent<unknown> | undefined;
+}
+
+/** Newline-delimited JSON, one `JSON.parse` per event; a last line without its newline is decoded at the end. */
+function jsonCodec(request: RequestInfo): WatchCodec<string> {
+  const lines = new LineSplitter({
+    maxLineBytes: maxWatchEventBytes,
+    tooLong: (max) => new ResponseTooLargeError('a watch event (one line of the stream)', max, request),
+  });
+  return {
+    split: (chunk) => lines.push(chunk),
+    parse: (line) => parseEvent(line, request),
+    finish() {
+      const last = lines.rest();
+      return last !== undefined ? parseEvent(last.trim(), request) : undefined;
+    },
+  };
+}
+
+/**
+ * Length-delimited protobuf frames (`application/vnd.kubernetes.protobuf;stream=watch`), each a metav1.WatchEvent:
+ * what a metadata-only watch gets. A stream that ends inside a frame was cut.
+ */
+function protobufCodec(request: RequestInfo, options: ObjectMetaDecodeOptions): WatchCodec<Buffer> {
+  const frames = new FrameSplitter({
+    maxFrameBytes: maxWatchEventBytes,
+    tooLong: (max) => new ResponseTooLargeError('a watch event (one frame of the stream)', max, request),
+  });
+  return {
+    split: (chunk) => frames.push(chunk),
+    parse(frame) {
+      let decoded;
+      try {
+        decoded = decodeWatchEvent(frame, options);
+      } catch (err) {
+        if (!(err instanceof ProtobufDecodeError)) throw err;
+        throw new ResponseDecodeError(
+          `the watch sent a protobuf event that cannot be decoded: ${err.message}`,
+          request,
+        );
+      }
+      return checkEvent(decoded, request);
+    },
+    finish() {
+      if (frames.pending() > 0) throw new TransportError('the watch stream ended inside an event (cut)', request);
+      return undefined;
+    },
+  };
+}
+
 /** The events of each take of chunks, as one array (never empty); those before an in-stream error are yielded first. */
-async function* decodeEvents<T>(
+async function* decodeEvents<T, U>(
   reader: ChunkReader,
-  lines: LineSplitter,
-  request: RequestInfo,
+  codec: WatchCodec<U>,
 ): AsyncGenerator<WatchEvent<T>[], void, undefined> {
   for (let taken = await reader.take(); taken; taken = await reader.take()) {
     const batch: WatchEvent<T>[] = [];
     for (const chunk of taken) {
-      for (const line of lines.push(chunk)) {
+      for (const unit of codec.split(chunk)) {
         let event: WatchEvent<T> | undefined;
         try {
-          event = parseEvent<T>(line, request);
+          event = codec.parse(unit) as WatchEvent<T> | undefined;
         } catch (err) {
           if (batch.length > 0) yield batch;
           throw err;
@@ -195,7 +266,14 @@ function watchError(err: unknown, options: WatchStreamOptions, stalled: boolean)
       options.request,
     );
   }
-  if (err instanceof ApiError || err instanceof ResponseDecodeError || err instanceof ResponseTooLargeError) return err;
+  if (
+    err instanceof ApiError ||
+    err instanceof ResponseDecodeError ||
+    err instanceof ResponseTooLargeError ||
+    err instanceof TransportError
+  ) {
+    return err;
+  }
   return new TransportError(describeNetworkError(err, options.origin), options.request, { cause: err });
 }
 
@@ -227,14 +305,12 @@ async function* decodeWatch<T>(
   const reader = new ChunkReader(body, () => watchdog.arm());
   watchdog.arm();
   try {
-    const lines = new LineSplitter({
-      maxLineBytes: maxWatchEventBytes,
-      tooLong: (max) => new ResponseTooLargeError('a watch event (one line of the stream)', max, options.request),
-    });
-    yield* decodeEvents<T>(reader, lines, options.request);
+    const codec: WatchCodec<string> | WatchCodec<Buffer> = isProtobuf(res.headers['content-type'])
+      ? protobufCodec(options.request, { dropManagedFields: options.dropsManagedFields })
+      : jsonCodec(options.request);
+    yield* decodeEvents<T, string | Buffer>(reader, codec as WatchCodec<string | Buffer>);
     if (watchdog.stalled) throw new WatchStalledError(inactivityMs, options.request);
-    const last = lines.rest();
-    const event = last !== undefined ? parseEvent<T>(last.trim(), options.request) : undefined;
+    const event = codec.finish() as WatchEvent<T> | undefined;
     if (event) yield [event];
   } catch (err) {
     if (!watchdog.stalled && closed.aborted) return;
@@ -267,8 +343,9 @@ function watchErrorEvent(object: unknown, request: RequestInfo): Error {
 }
 
 /**
- * Decodes a watch's newline-delimited JSON stream: split on `\n` across chunk boundaries, one `JSON.parse` per event,
- * nothing else. Opens the stream on the first `next()`, closes it when the consumer stops.
+ * Decodes a watch's stream: newline-delimited JSON, split on `\n` across chunk boundaries, one `JSON.parse` per event,
+ * nothing else; or, when the answer's Content-Type is Kubernetes' protobuf (a metadata-only watch), length-delimited
+ * protobuf frames. Opens the stream on the first `next()`, closes it when the consumer stops.
  */
 export function watchStream<T>(
   open: (signal: AbortSignal) => Promise<StreamResponse>,

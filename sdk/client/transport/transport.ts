@@ -5,6 +5,7 @@ import { createGunzip } from 'node:zlib';
 import type { Dispatcher } from 'undici';
 import { request as undiciRequest } from './undici.js';
 import { defaultMaxResponseBytes, defaultPingIntervalMs, type RestConfig } from '../config/types.js';
+import { decodeStatusBody, isProtobuf } from '../meta/protobuf.js';
 import {
   ApiError,
   ConfigError,
@@ -286,8 +287,14 @@ export class Transport {
       0,
     );
     if (res.statusCode >= 300) {
-      const body = await readBody(res.body, false, maxErrorBodyBytes, this.info(req)).catch(() => '');
-      throw ApiError.fromResponse(res.statusCode, body, this.info(req), retryAfterSeconds(res.headers));
+      const info = this.info(req);
+      const bytes = await collectBody(res.body, maxErrorBodyBytes, 'the response body', info, res.body).catch(
+        () => undefined,
+      );
+      // A metadata-only watch asks for protobuf first, and its errors' Status come in protobuf too.
+      const status = bytes && isProtobuf(res.headers['content-type']) ? decodeStatusBody(bytes) : undefined;
+      const body = status ? JSON.stringify(status) : (bytes?.toString('utf8') ?? '');
+      throw ApiError.fromResponse(res.statusCode, body, info, retryAfterSeconds(res.headers));
     }
     return res;
   }
