@@ -54,6 +54,7 @@ export {
   type DeepReadonly,
   type ResourceEventHandler,
   type ListerWatcher,
+  type ListWatchHints,
   type CacheLogger,
   type InformerError,
   type InformerHealth,

@@ -147,6 +147,7 @@ class FifoInformer<T extends KubeObject> implements Informer<T> {
       ...(this.name !== undefined && { name: this.name }),
       listerWatcher: this.options.listWatch,
       store: this.sink,
+      dropsManagedFields: !('transform' in this.options) || this.options.transform === stripManagedFields,
     });
     const close = (): void => this.fifo.close();
     signal.addEventListener('abort', close, { once: true });

@@ -149,9 +149,17 @@ export function listWatchFor<T extends KubeObject>(
   return namespace ? all.namespace(namespace) : all;
 }
 
-/** What the API server is asked for, to answer with metav1.PartialObjectMetadataList and PartialObjectMetadata. */
+/**
+ * What the API server is asked for, to answer with metav1.PartialObjectMetadataList and PartialObjectMetadata. A
+ * watch asks for protobuf first, as client-go's metadata client does: the stream's events are decoded from it, and
+ * managedFields passed over without being decoded when the informer drops them. A server that cannot answer protobuf
+ * (an aggregated API may not) answers JSON, which the watch decodes as well. A LIST asks for JSON: it is read whole,
+ * and an informer lists only when WatchList is off or refused.
+ */
 export const metadataListAccept = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
-export const metadataWatchAccept = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+export const metadataWatchAccept =
+  'application/vnd.kubernetes.protobuf;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,' +
+  'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
 
 function queryOf(req: Request, o: ListOptions & WatchOptions): Request {
   return req.params({
@@ -199,6 +207,7 @@ export function metadataListWatchFor(
         .watch<PartialObjectMetadata>({
           ...(options.signal && { signal: options.signal }),
           ...(options.inactivityTimeoutMs !== undefined && { inactivityTimeoutMs: options.inactivityTimeoutMs }),
+          ...(options.dropsManagedFields && { dropsManagedFields: true }),
         });
     },
   };

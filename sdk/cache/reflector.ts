@@ -13,7 +13,7 @@ import {
 } from '../client/index.js';
 import { Backoff, sleep, type BackoffOptions } from './backoff.js';
 import { metaNamespaceKey } from './store.js';
-import type { CacheLogger, InformerError, InformerHealth, ListerWatcher } from './types.js';
+import type { CacheLogger, InformerError, InformerHealth, ListerWatcher, ListWatchHints } from './types.js';
 
 /**
  * Where a reflector writes: a store, an informer that turns each write into notifications, or a DeltaFIFO. Each
@@ -65,6 +65,8 @@ export interface ReflectorOptions<T extends KubeObject> {
   /** Names the reflector in logs: e.g. `configmaps`. */
   name?: string;
   logger?: CacheLogger;
+  /** Passed on to the ListerWatcher's calls: see {@link ListWatchHints}. The informers set it from their transform. */
+  dropsManagedFields?: boolean;
 }
 
 const initialEventsEnd = 'k8s.io/initial-events-end';
@@ -249,10 +251,12 @@ export class Reflector<T extends KubeObject> {
     return Math.floor(min * (1 + Math.random()));
   }
 
-  private selectors(): Pick<ListOptions, 'labelSelector' | 'fieldSelector'> {
+  /** The selectors of every list and watch, and the hints for the ListerWatcher. */
+  private selectors(): Pick<ListOptions, 'labelSelector' | 'fieldSelector'> & ListWatchHints {
     return {
       ...(this.options.labelSelector && { labelSelector: this.options.labelSelector }),
       ...(this.options.fieldSelector && { fieldSelector: this.options.fieldSelector }),
+      ...(this.options.dropsManagedFields && { dropsManagedFields: true }),
     };
   }
 

@@ -241,6 +241,8 @@ export class SharedIndexInformer<T extends KubeObject> {
       ...this.options,
       listerWatcher: this.listerWatcher,
       store: this.sink,
+      // The transform is fixed once started: with the default one, managedFields need not be decoded at all.
+      dropsManagedFields: this.transform === stripManagedFields,
     };
     this.reflector = new Reflector<T>(reflectorOptions);
     this.armResync();

@@ -58,8 +58,17 @@ export interface ResourceEventHandler<T> {
 
 /** What a reflector needs of the API: `list` and `watch` of one resource. Any ResourceInterface is one. */
 export interface ListerWatcher<T extends KubeObject> {
-  list(options: ListOptions): Promise<KubeList<T>>;
-  watch(options: WatchOptions): Watch<T>;
+  list(options: ListOptions & ListWatchHints): Promise<KubeList<T>>;
+  watch(options: WatchOptions & ListWatchHints): Watch<T>;
+}
+
+/** What a reflector tells its {@link ListerWatcher} besides the request: hints, which a ListerWatcher may ignore. */
+export interface ListWatchHints {
+  /**
+   * The informer drops `metadata.managedFields` from what it keeps (its default transform,
+   * `stripManagedFields`): a decoder may leave them out. The metadata-only ListerWatcher's protobuf watch does.
+   */
+  dropsManagedFields?: boolean;
 }
 
 /** The levels of kubeloop/client's structural {@link Logger} that informers and reflectors write (a pino logger fits). */
