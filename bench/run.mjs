@@ -536,7 +536,10 @@ async function main() {
     const steps = {};
     steps.S1 = async () => {
       results.scenarios.S1 = [];
-      for (const { kind, n, reps: r, metadata } of plan.s1) {
+      // BENCH_S1_ONLY=pods-10000-meta,configmaps-1000 keeps only the named cases (`<kind>-<N>[-meta]`), as S10's.
+      const only = process.env.BENCH_S1_ONLY?.split(',');
+      const named = (c) => `${c.kind}-${c.n}${c.metadata ? '-meta' : ''}`;
+      for (const { kind, n, reps: r, metadata } of plan.s1.filter((c) => !only || only.includes(named(c)))) {
         const { namespace, bytes } = await ensureSeeded(kind, n);
         log(`S1 cold sync: ${n} ${kind}${metadata ? ', metadata only' : ''}`);
         // Metadata-only: CN has no such informer; GO-PB would be GO-JSON again (client-go's metadata client always asks
