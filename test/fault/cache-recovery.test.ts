@@ -230,7 +230,7 @@ describe('informer recovery (own control plane)', () => {
       for (let i = 0; i < 5; i++) expect(j.deleted.get(`cm-${i}`)).toBe('tombstone');
       expect(j.events.get('born-offline')).toEqual(['add']);
       expect(informer.health().relists).toBe(1);
-      if (metadata) expect(informer.getIndexer().list()[0]?.kind).toBe('PartialObjectMetadata');
+      expect(informer.getIndexer().list()[0]?.kind).toBe(metadata ? 'PartialObjectMetadata' : 'ConfigMap');
       controller.abort();
       await running;
     });
